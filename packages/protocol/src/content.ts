@@ -1,0 +1,63 @@
+/**
+ * @module content
+ * End-to-end content carried inside MLS application messages. The server
+ * never sees it; clients decode it only after MLS authenticated the sender.
+ */
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { AppContentSchema, ErrorCode, type AppContent } from './gen/sotto/v1/wire_pb.js';
+import { ProtocolError } from './errors.js';
+import { isPlainText, LIMITS } from './limits.js';
+
+/** Largest encoded AppContent, checked before decoding. */
+export const APP_CONTENT_MAX_BYTES = 20 * 1024;
+
+export function encodeAppContent(content: AppContent): Uint8Array {
+  const bytes = toBinary(AppContentSchema, content);
+  if (bytes.byteLength > APP_CONTENT_MAX_BYTES) {
+    throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, `Content of ${bytes.byteLength} bytes exceeds ${APP_CONTENT_MAX_BYTES}.`);
+  }
+  return bytes;
+}
+
+/** Decodes and validates content; anything out of shape is refused with INVALID_ARGUMENT. */
+export function decodeAppContent(bytes: Uint8Array): AppContent {
+  if (bytes.byteLength > APP_CONTENT_MAX_BYTES) {
+    throw new ProtocolError(ErrorCode.FRAME_TOO_LARGE, `Content of ${bytes.byteLength} bytes exceeds ${APP_CONTENT_MAX_BYTES}.`);
+  }
+  let content: AppContent;
+  try {
+    content = fromBinary(AppContentSchema, bytes, { readUnknownFields: false });
+  } catch (cause) {
+    throw new ProtocolError(ErrorCode.FRAME_MALFORMED, 'Content could not be decoded.', { cause });
+  }
+  if (content.messageId.byteLength !== LIMITS.messageIdBytes) {
+    throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, 'Content message id must be 16 bytes.');
+  }
+  const body = content.body;
+  switch (body.case) {
+    case 'text':
+      if (!isPlainText(body.value.body, LIMITS.textMaxChars)) {
+        throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, `Text must be plain text of at most ${LIMITS.textMaxChars} characters.`);
+      }
+      break;
+    case 'receipt':
+      if (body.value.messageIds.length > 1000 || body.value.messageIds.some((id) => id.byteLength !== LIMITS.messageIdBytes)) {
+        throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, 'Receipt must name at most 1,000 16-byte message ids.');
+      }
+      break;
+    case undefined:
+      throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, 'Content has no body.');
+    default:
+      throw missingCase(body);
+  }
+  return content;
+}
+
+export function textContent(messageId: Uint8Array, sentAt: number, text: string): AppContent {
+  return create(AppContentSchema, { messageId, sentAt: BigInt(sentAt), body: { case: 'text', value: { body: text } } });
+}
+
+/** Exhaustiveness guard for switches over tagged unions. */
+export function missingCase(value: never): never {
+  throw new Error(`Unhandled case: ${JSON.stringify(value)}`);
+}

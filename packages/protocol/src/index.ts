@@ -1,0 +1,12 @@
+/**
+ * @module @sotto/protocol
+ * The Sotto wire protocol: schema (generated from proto/sotto/v1/wire.proto),
+ * frame codec, limits, error codes and versions. Pure: no I/O.
+ */
+export * from './gen/sotto/v1/wire_pb.js';
+export * from './errors.js';
+export * from './versions.js';
+export * from './limits.js';
+export * from './frame.js';
+export * from './content.js';
+export { create, toBinary, fromBinary } from '@bufbuild/protobuf';

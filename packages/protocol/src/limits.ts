@@ -1,0 +1,77 @@
+/**
+ * @module limits
+ * Size limits: per frame type (checked before any decoding) and per field
+ * (checked after decoding, before anything else looks at the value).
+ */
+import { FrameType } from './gen/sotto/v1/wire_pb.js';
+
+/** Header: u8 protocol version, u16 frame type, u32 request id. */
+export const FRAME_HEADER_BYTES = 7;
+
+const KIB = 1024;
+
+/** Largest body accepted per frame type, in bytes. Unknown types have no limit: they are refused. */
+export const FRAME_BODY_LIMITS: Readonly<Partial<Record<FrameType, number>>> = {
+  [FrameType.CHALLENGE]: 256,
+  [FrameType.RESPONSE]: 1024 * KIB,
+  [FrameType.DELIVERY]: 160 * KIB,
+  [FrameType.NOTICE]: 1 * KIB,
+  [FrameType.HELLO]: 1 * KIB,
+  [FrameType.UPLOAD_KEY_PACKAGES]: 512 * KIB,
+  [FrameType.CLAIM_KEY_PACKAGES]: 256,
+  [FrameType.CONTACT_REQUEST]: 2 * KIB,
+  [FrameType.CONTACT_RESPOND]: 256,
+  [FrameType.LIST_CONTACTS]: 16,
+  [FrameType.CREATE_GROUP]: 128 * KIB,
+  [FrameType.COMMIT]: 160 * KIB,
+  [FrameType.SEND]: 64 * KIB,
+  [FrameType.LEAVE_GROUP]: 16 * KIB,
+  [FrameType.GET_DEVICES]: 256,
+  [FrameType.ACK]: 16 * KIB,
+};
+
+/** Largest frame of any type: the transport refuses anything bigger outright. */
+export const MAX_FRAME_BYTES =
+  FRAME_HEADER_BYTES + Math.max(...Object.values(FRAME_BODY_LIMITS).map((n) => n ?? 0));
+
+export const LIMITS = {
+  usernameMinLength: 3,
+  usernameMaxLength: 32,
+  contactRequestMaxChars: 280,
+  textMaxChars: 4000,
+  groupIdBytes: 32,
+  messageIdBytes: 16,
+  identityKeyBytes: 32,
+  signatureBytes: 64,
+  nonceBytes: 32,
+  deviceIdMaxLength: 64,
+  inviteCodeMaxLength: 64,
+  keyPackageMaxBytes: 8 * KIB,
+  keyPackagesPerUpload: 100,
+  keyPackagesLowWatermark: 10,
+  maxGroupMembers: 1000,
+  maxAckSeqs: 1000,
+  clientVersionMaxLength: 32,
+} as const;
+
+const USERNAME = /^[a-z0-9_][a-z0-9_.-]*$/;
+
+/** Usernames: 3-32 characters of a-z, 0-9, `_`, `.`, `-`; lower case so they cannot be spoofed by case. */
+export function isValidUsername(name: string): boolean {
+  return (
+    name.length >= LIMITS.usernameMinLength &&
+    name.length <= LIMITS.usernameMaxLength &&
+    USERNAME.test(name)
+  );
+}
+
+// C0/C1 controls except tab and newline, plus bidi overrides that can disguise text.
+const FORBIDDEN_TEXT = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/u;
+
+/** Plain text of at most `maxChars` code points with no control or bidi-override characters. */
+export function isPlainText(text: string, maxChars: number): boolean {
+  if (text.length > maxChars * 2) return false; // cheap bound before counting code points
+  let count = 0;
+  for (const _ of text) if (++count > maxChars) return false;
+  return !FORBIDDEN_TEXT.test(text) && text.isWellFormed();
+}
