@@ -9,4 +9,5 @@ export * from './versions.js';
 export * from './limits.js';
 export * from './frame.js';
 export * from './content.js';
+export * from './auth.js';
 export { create, toBinary, fromBinary } from '@bufbuild/protobuf';

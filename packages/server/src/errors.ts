@@ -1,0 +1,34 @@
+/**
+ * @module errors
+ * The server's error root. Services and storage throw `ServerError` with a
+ * wire `ErrorCode`; the gateway turns it into a wire error in one place
+ * (gateway/error-boundary.ts). Anything else is an internal failure.
+ */
+import { describeErrorCode, ErrorCode } from '@sotto/protocol';
+
+export class ServerError extends Error {
+  override readonly name: string = 'ServerError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string = describeErrorCode(code),
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The epoch in a commit is not the group's current epoch: another commit won. */
+export class StaleEpochError extends ServerError {
+  override readonly name = 'StaleEpochError';
+  constructor(readonly currentEpoch: bigint) {
+    super(ErrorCode.STALE_EPOCH, `Another commit won this epoch; the group is at epoch ${currentEpoch}. Fetch it and try again.`);
+  }
+}
+
+/** A storage backend failed (disk, connection): not the caller's fault. */
+export class StorageUnavailableError extends ServerError {
+  override readonly name = 'StorageUnavailableError';
+  constructor(cause: unknown) {
+    super(ErrorCode.INTERNAL, 'Storage is unavailable; nothing was changed.', { cause });
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * @module storage/sqlite/migrations/migration
+ * Numbered migrations: each runs once, in order, inside a transaction, and
+ * records its version in `schema_migrations`.
+ */
+import type Database from 'better-sqlite3';
+import { migration0001 } from './0001-initial.js';
+
+export interface SqliteMigration {
+  readonly version: number;
+  readonly name: string;
+  readonly up: string;
+}
+
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [migration0001];
+
+/** Applies every migration newer than the database; returns the versions applied. */
+export function migrateSqlite(db: Database.Database, migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS): number[] {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((row) => row.version),
+  );
+  const done: number[] = [];
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      db.exec(migration.up);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, Date.now());
+    })();
+    done.push(migration.version);
+  }
+  return done;
+}

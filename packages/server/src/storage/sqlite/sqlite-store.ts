@@ -1,0 +1,489 @@
+/**
+ * @module storage/sqlite/sqlite-store
+ * The embedded SQLite backend (better-sqlite3, WAL). Every contract method is
+ * one synchronous transaction, so a method that returned has been committed
+ * to the WAL with the configured fsync policy before the caller acknowledges.
+ */
+import Database from 'better-sqlite3';
+import { ContactAction, ContactState, DeliveryKind, ErrorCode } from '@sotto/protocol';
+import { ServerError, StaleEpochError, StorageUnavailableError } from '../../errors.js';
+import type { NewAccount, NewCommit, NewGroup, Store } from '../store.js';
+import type {
+  AccountRecord,
+  ClaimedPackage,
+  ContactRecord,
+  DeviceAddress,
+  DeviceRecord,
+  GroupRecord,
+  MailboxEntry,
+  MailItem,
+  StoredMail,
+} from '../types.js';
+import { migrateSqlite } from './migrations/migration.js';
+
+export interface SqliteStoreOptions {
+  /** File path, or ':memory:'. */
+  readonly path: string;
+  /** 'FULL' survives power loss; 'NORMAL' survives a process crash only. */
+  readonly synchronous?: 'FULL' | 'NORMAL';
+}
+
+interface DeviceRow {
+  pk: number;
+  username: string;
+  device_id: string;
+  identity_key: Buffer;
+  created_at: number;
+}
+
+interface MailRow {
+  seq: number;
+  kind: number;
+  sender_username: string;
+  sender_device_id: string;
+  group_id: Buffer;
+  message_id: Buffer;
+  payload: Buffer;
+  epoch: number;
+  stored_at: number;
+}
+
+const bytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  private readonly db: Database.Database;
+
+  constructor(options: SqliteStoreOptions) {
+    try {
+      this.db = new Database(options.path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+      this.db.pragma('foreign_keys = ON');
+      this.db.pragma('busy_timeout = 5000');
+      migrateSqlite(this.db);
+    } catch (cause) {
+      throw new StorageUnavailableError(cause);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  // ---- helpers ----
+
+  private run<T>(fn: () => T): Promise<T> {
+    try {
+      return Promise.resolve(this.db.transaction(fn).immediate());
+    } catch (error) {
+      if (error instanceof ServerError) return Promise.reject(error);
+      return Promise.reject(new StorageUnavailableError(error));
+    }
+  }
+
+  private accountId(username: string): number | undefined {
+    const row = this.db.prepare('SELECT id FROM accounts WHERE username = ?').get(username) as { id: number } | undefined;
+    return row?.id;
+  }
+
+  private requireAccountId(username: string): number {
+    const id = this.accountId(username);
+    if (id === undefined) throw new ServerError(ErrorCode.UNKNOWN_ACCOUNT);
+    return id;
+  }
+
+  private deviceRow(device: DeviceAddress): DeviceRow | undefined {
+    return this.db
+      .prepare(
+        `SELECT d.pk, a.username, d.device_id, d.identity_key, d.created_at
+         FROM devices d JOIN accounts a ON a.id = d.account_id
+         WHERE a.username = ? AND d.device_id = ?`,
+      )
+      .get(device.username, device.deviceId) as DeviceRow | undefined;
+  }
+
+  private requireDevicePk(device: DeviceAddress): number {
+    const row = this.deviceRow(device);
+    if (!row) throw new ServerError(ErrorCode.UNKNOWN_DEVICE);
+    return row.pk;
+  }
+
+  private deviceRows(username: string): DeviceRow[] {
+    return this.db
+      .prepare(
+        `SELECT d.pk, a.username, d.device_id, d.identity_key, d.created_at
+         FROM devices d JOIN accounts a ON a.id = d.account_id
+         WHERE a.username = ? ORDER BY d.pk`,
+      )
+      .all(username) as DeviceRow[];
+  }
+
+  private toDevice(row: DeviceRow): DeviceRecord {
+    return { username: row.username, deviceId: row.device_id, identityKey: bytes(row.identity_key), createdAt: row.created_at };
+  }
+
+  private insertMail(devicePk: number, item: MailItem, now: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO mailbox (device_pk, kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(devicePk, item.kind, item.sender.username, item.sender.deviceId, item.groupId, item.messageId, item.payload, Number(item.epoch), now);
+  }
+
+  private mailToDevices(rows: readonly DeviceRow[], item: MailItem, now: number): StoredMail {
+    for (const row of rows) this.insertMail(row.pk, item, now);
+    return { storedAt: now, duplicate: false, recipients: rows.map((r) => ({ username: r.username, deviceId: r.device_id })) };
+  }
+
+  private memberRows(groupId: Uint8Array): DeviceRow[] {
+    return this.db
+      .prepare(
+        `SELECT d.pk, a.username, d.device_id, d.identity_key, d.created_at
+         FROM group_members m JOIN devices d ON d.pk = m.device_pk JOIN accounts a ON a.id = d.account_id
+         WHERE m.group_id = ? ORDER BY d.pk`,
+      )
+      .all(groupId) as DeviceRow[];
+  }
+
+  private contactState(ownerId: number, peerId: number): ContactState | undefined {
+    const row = this.db.prepare('SELECT state FROM contacts WHERE owner_id = ? AND peer_id = ?').get(ownerId, peerId) as
+      | { state: number }
+      | undefined;
+    return row?.state;
+  }
+
+  private setContact(ownerId: number, peerId: number, state: ContactState, text: string, now: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO contacts (owner_id, peer_id, state, text, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (owner_id, peer_id) DO UPDATE SET state = excluded.state, text = excluded.text, updated_at = excluded.updated_at`,
+      )
+      .run(ownerId, peerId, state, text, now);
+  }
+
+  /** Returns the earlier result if (sender, messageId) was stored before, else records it. */
+  private claimMessageId(senderPk: number, messageId: Uint8Array, now: number, recipients: number): StoredMail | undefined {
+    const seen = this.db.prepare('SELECT stored_at, recipients FROM sent_ids WHERE sender_pk = ? AND message_id = ?').get(senderPk, messageId) as
+      | { stored_at: number; recipients: number }
+      | undefined;
+    if (seen) return { storedAt: seen.stored_at, duplicate: true, recipients: [] };
+    this.db.prepare('INSERT INTO sent_ids (sender_pk, message_id, stored_at, recipients) VALUES (?, ?, ?, ?)').run(senderPk, messageId, now, recipients);
+    return undefined;
+  }
+
+  // ---- reads ----
+
+  async getDevice(device: DeviceAddress): Promise<DeviceRecord | undefined> {
+    const row = this.deviceRow(device);
+    return row && this.toDevice(row);
+  }
+
+  async listDevices(username: string): Promise<DeviceRecord[]> {
+    return this.deviceRows(username).map((row) => this.toDevice(row));
+  }
+
+  async listAccounts(): Promise<AccountRecord[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT a.username, a.created_at, count(d.pk) AS devices
+         FROM accounts a LEFT JOIN devices d ON d.account_id = a.id GROUP BY a.id ORDER BY a.username`,
+      )
+      .all() as { username: string; created_at: number; devices: number }[];
+    return rows.map((r) => ({ username: r.username, createdAt: r.created_at, devices: r.devices }));
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  async getContact(owner: string, peer: string): Promise<ContactRecord | undefined> {
+    const row = this.db
+      .prepare(
+        `SELECT o.username AS owner, p.username AS peer, c.state, c.text, c.updated_at
+         FROM contacts c JOIN accounts o ON o.id = c.owner_id JOIN accounts p ON p.id = c.peer_id
+         WHERE o.username = ? AND p.username = ?`,
+      )
+      .get(owner, peer) as { owner: string; peer: string; state: number; text: string; updated_at: number } | undefined;
+    return row && { owner: row.owner, peer: row.peer, state: row.state, text: row.text, updatedAt: row.updated_at };
+  }
+
+  async listContacts(owner: string): Promise<ContactRecord[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT o.username AS owner, p.username AS peer, c.state, c.text, c.updated_at
+         FROM contacts c JOIN accounts o ON o.id = c.owner_id JOIN accounts p ON p.id = c.peer_id
+         WHERE o.username = ? ORDER BY p.username`,
+      )
+      .all(owner) as { owner: string; peer: string; state: number; text: string; updated_at: number }[];
+    return rows.map((row) => ({ owner: row.owner, peer: row.peer, state: row.state, text: row.text, updatedAt: row.updated_at }));
+  }
+
+  async countKeyPackages(device: DeviceAddress): Promise<number> {
+    const row = this.deviceRow(device);
+    if (!row) return 0;
+    return (this.db.prepare('SELECT count(*) AS n FROM key_packages WHERE device_pk = ? AND last_resort = 0').get(row.pk) as { n: number }).n;
+  }
+
+  async getGroup(groupId: Uint8Array): Promise<GroupRecord | undefined> {
+    const row = this.db.prepare('SELECT epoch FROM groups WHERE group_id = ?').get(groupId) as { epoch: number } | undefined;
+    if (!row) return undefined;
+    const members = this.memberRows(groupId).map((r) => ({ username: r.username, deviceId: r.device_id }));
+    return { groupId, epoch: BigInt(row.epoch), members };
+  }
+
+  async readMailbox(device: DeviceAddress, afterSeq: bigint, limit: number): Promise<MailboxEntry[]> {
+    const pk = this.deviceRow(device)?.pk;
+    if (pk === undefined) return [];
+    const rows = this.db
+      .prepare('SELECT * FROM mailbox WHERE device_pk = ? AND seq > ? ORDER BY seq LIMIT ?')
+      .all(pk, Number(afterSeq), limit) as MailRow[];
+    return rows.map((row) => ({
+      seq: BigInt(row.seq),
+      kind: row.kind,
+      sender: { username: row.sender_username, deviceId: row.sender_device_id },
+      groupId: bytes(row.group_id),
+      messageId: bytes(row.message_id),
+      payload: bytes(row.payload),
+      epoch: BigInt(row.epoch),
+      storedAt: row.stored_at,
+    }));
+  }
+
+  async countMailbox(device: DeviceAddress): Promise<number> {
+    const pk = this.deviceRow(device)?.pk;
+    if (pk === undefined) return 0;
+    return (this.db.prepare('SELECT count(*) AS n FROM mailbox WHERE device_pk = ?').get(pk) as { n: number }).n;
+  }
+
+  // ---- writes ----
+
+  createAccount(account: NewAccount): Promise<void> {
+    return this.run(() => {
+      if (this.accountId(account.username) !== undefined) throw new ServerError(ErrorCode.USERNAME_TAKEN);
+      let invite: { code: string } | undefined;
+      if (account.requireInvite) {
+        invite = this.db
+          .prepare('SELECT code FROM invites WHERE code = ? AND used_by IS NULL AND expires_at > ?')
+          .get(account.inviteCode ?? '', account.now) as { code: string } | undefined;
+        if (!invite) throw new ServerError(ErrorCode.INVITE_REQUIRED, 'This server needs a valid, unused invite code to register.');
+      }
+      const id = Number(this.db.prepare('INSERT INTO accounts (username, created_at) VALUES (?, ?)').run(account.username, account.now).lastInsertRowid);
+      this.db
+        .prepare('INSERT INTO devices (account_id, device_id, identity_key, created_at) VALUES (?, ?, ?, ?)')
+        .run(id, account.deviceId, account.identityKey, account.now);
+      if (invite) this.db.prepare('UPDATE invites SET used_by = ? WHERE code = ?').run(id, invite.code);
+    });
+  }
+
+  setSetting(key: string, value: string): Promise<void> {
+    return this.run(() => {
+      this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+    });
+  }
+
+  createInvite(code: string, now: number, expiresAt: number): Promise<void> {
+    return this.run(() => {
+      this.db.prepare('INSERT INTO invites (code, created_at, expires_at) VALUES (?, ?, ?)').run(code, now, expiresAt);
+    });
+  }
+
+  addKeyPackages(device: DeviceAddress, packages: readonly Uint8Array[], lastResort: Uint8Array | undefined): Promise<number> {
+    return this.run(() => {
+      const pk = this.requireDevicePk(device);
+      const insert = this.db.prepare('INSERT INTO key_packages (device_pk, data, last_resort) VALUES (?, ?, ?)');
+      for (const keyPackage of packages) insert.run(pk, keyPackage, 0);
+      if (lastResort) {
+        this.db.prepare('DELETE FROM key_packages WHERE device_pk = ? AND last_resort = 1').run(pk);
+        insert.run(pk, lastResort, 1);
+      }
+      return (this.db.prepare('SELECT count(*) AS n FROM key_packages WHERE device_pk = ? AND last_resort = 0').get(pk) as { n: number }).n;
+    });
+  }
+
+  claimKeyPackages(username: string): Promise<ClaimedPackage[]> {
+    return this.run(() => {
+      this.requireAccountId(username);
+      const claimed: ClaimedPackage[] = [];
+      for (const row of this.deviceRows(username)) {
+        const keyPackage = this.db
+          .prepare('SELECT id, data, last_resort FROM key_packages WHERE device_pk = ? ORDER BY last_resort, id LIMIT 1')
+          .get(row.pk) as { id: number; data: Buffer; last_resort: number } | undefined;
+        if (!keyPackage) continue;
+        if (!keyPackage.last_resort) this.db.prepare('DELETE FROM key_packages WHERE id = ?').run(keyPackage.id);
+        const remaining = (this.db.prepare('SELECT count(*) AS n FROM key_packages WHERE device_pk = ? AND last_resort = 0').get(row.pk) as { n: number }).n;
+        claimed.push({ device: this.toDevice(row), keyPackage: bytes(keyPackage.data), lastResort: keyPackage.last_resort === 1, remaining });
+      }
+      return claimed;
+    });
+  }
+
+  putContactRequest(from: DeviceAddress, to: string, text: string, now: number): Promise<StoredMail> {
+    return this.run(() => {
+      const fromId = this.requireAccountId(from.username);
+      const toId = this.requireAccountId(to);
+      const nothing: StoredMail = { storedAt: now, duplicate: true, recipients: [] };
+      const theirs = this.contactState(toId, fromId);
+      const mine = this.contactState(fromId, toId);
+      if (theirs === ContactState.ACCEPTED && mine === ContactState.ACCEPTED) return nothing;
+      // A blocked requester learns nothing: the request looks sent and goes nowhere.
+      if (theirs === ContactState.BLOCKED) {
+        this.setContact(fromId, toId, ContactState.REQUESTED, text, now);
+        return nothing;
+      }
+      if (theirs === ContactState.PENDING) return nothing;
+      const item: MailItem = {
+        kind: DeliveryKind.CONTACT_REQUEST,
+        sender: from,
+        groupId: new Uint8Array(),
+        messageId: new Uint8Array(),
+        payload: new TextEncoder().encode(text),
+        epoch: 0n,
+      };
+      if (theirs === ContactState.REQUESTED) {
+        // Both asked each other: that is consent on both sides.
+        this.setContact(fromId, toId, ContactState.ACCEPTED, text, now);
+        this.setContact(toId, fromId, ContactState.ACCEPTED, text, now);
+        return this.mailToDevices(this.deviceRows(to), { ...item, kind: DeliveryKind.CONTACT_ACCEPTED, payload: new Uint8Array() }, now);
+      }
+      this.setContact(fromId, toId, ContactState.REQUESTED, text, now);
+      this.setContact(toId, fromId, ContactState.PENDING, text, now);
+      return this.mailToDevices(this.deviceRows(to), item, now);
+    });
+  }
+
+  respondToContact(owner: DeviceAddress, peer: string, action: ContactAction, now: number): Promise<StoredMail> {
+    return this.run(() => {
+      const ownerId = this.requireAccountId(owner.username);
+      const peerId = this.requireAccountId(peer);
+      const current = this.contactState(ownerId, peerId);
+      const nothing: StoredMail = { storedAt: now, duplicate: false, recipients: [] };
+      switch (action) {
+        case ContactAction.ACCEPT: {
+          if (current === ContactState.ACCEPTED) return { ...nothing, duplicate: true };
+          if (current !== ContactState.PENDING) {
+            throw new ServerError(ErrorCode.INVALID_ARGUMENT, 'There is no pending contact request from that member.');
+          }
+          this.setContact(ownerId, peerId, ContactState.ACCEPTED, '', now);
+          this.setContact(peerId, ownerId, ContactState.ACCEPTED, '', now);
+          const item: MailItem = {
+            kind: DeliveryKind.CONTACT_ACCEPTED,
+            sender: owner,
+            groupId: new Uint8Array(),
+            messageId: new Uint8Array(),
+            payload: new Uint8Array(),
+            epoch: 0n,
+          };
+          return this.mailToDevices(this.deviceRows(peer), item, now);
+        }
+        case ContactAction.DECLINE:
+          // Declining is silent: the requester is not told.
+          if (current !== ContactState.PENDING) {
+            throw new ServerError(ErrorCode.INVALID_ARGUMENT, 'There is no pending contact request from that member.');
+          }
+          this.setContact(ownerId, peerId, ContactState.DECLINED, '', now);
+          return nothing;
+        case ContactAction.BLOCK:
+          this.setContact(ownerId, peerId, ContactState.BLOCKED, '', now);
+          return nothing;
+        default:
+          throw new ServerError(ErrorCode.INVALID_ARGUMENT, 'Unknown contact action.');
+      }
+    });
+  }
+
+  createGroup(group: NewGroup): Promise<StoredMail> {
+    return this.run(() => {
+      if (this.db.prepare('SELECT 1 FROM groups WHERE group_id = ?').get(group.groupId)) throw new ServerError(ErrorCode.GROUP_EXISTS);
+      const creatorPk = this.requireDevicePk(group.creator);
+      const memberPks = group.members.map((m) => this.requireDevicePk(m));
+      this.db.prepare('INSERT INTO groups (group_id, epoch, created_at) VALUES (?, ?, ?)').run(group.groupId, Number(group.epoch), group.now);
+      const addMember = this.db.prepare('INSERT OR IGNORE INTO group_members (group_id, device_pk) VALUES (?, ?)');
+      addMember.run(group.groupId, creatorPk);
+      for (const pk of memberPks) addMember.run(group.groupId, pk);
+      const rows = group.members.map((m) => this.deviceRow(m)!).filter((r) => r.pk !== creatorPk);
+      return this.mailToDevices(rows, group.welcome, group.now);
+    });
+  }
+
+  applyCommit(commit: NewCommit): Promise<StoredMail & { epoch: bigint }> {
+    return this.run(() => {
+      const group = this.db.prepare('SELECT epoch FROM groups WHERE group_id = ?').get(commit.groupId) as { epoch: number } | undefined;
+      if (!group) throw new ServerError(ErrorCode.UNKNOWN_GROUP);
+      const senderPk = this.requireDevicePk(commit.sender);
+      const previous = this.claimMessageId(senderPk, commit.commit.messageId, commit.now, 0);
+      if (previous) return { ...previous, epoch: BigInt(group.epoch) };
+      const members = this.memberRows(commit.groupId);
+      if (!members.some((m) => m.pk === senderPk)) throw new ServerError(ErrorCode.NOT_A_MEMBER);
+      if (BigInt(group.epoch) !== commit.epoch) throw new StaleEpochError(BigInt(group.epoch));
+      const nextEpoch = commit.epoch + 1n;
+      this.db.prepare('UPDATE groups SET epoch = ? WHERE group_id = ?').run(Number(nextEpoch), commit.groupId);
+      const removedPks = new Set(commit.removed.map((d) => this.requireDevicePk(d)));
+      const addedRows = commit.added.map((d) => {
+        const row = this.deviceRow(d);
+        if (!row) throw new ServerError(ErrorCode.UNKNOWN_DEVICE);
+        return row;
+      });
+      const remove = this.db.prepare('DELETE FROM group_members WHERE group_id = ? AND device_pk = ?');
+      for (const pk of removedPks) remove.run(commit.groupId, pk);
+      const add = this.db.prepare('INSERT OR IGNORE INTO group_members (group_id, device_pk) VALUES (?, ?)');
+      for (const row of addedRows) add.run(commit.groupId, row.pk);
+      // Everyone who was a member (removed ones too, so they learn it) except the committer.
+      const commitRecipients = members.filter((m) => m.pk !== senderPk);
+      const toMembers = this.mailToDevices(commitRecipients, { ...commit.commit, epoch: commit.epoch }, commit.now);
+      const toAdded = commit.welcome ? this.mailToDevices(addedRows, { ...commit.welcome, epoch: nextEpoch }, commit.now) : undefined;
+      return {
+        storedAt: commit.now,
+        duplicate: false,
+        recipients: [...toMembers.recipients, ...(toAdded?.recipients ?? [])],
+        epoch: nextEpoch,
+      };
+    });
+  }
+
+  sendToGroup(item: MailItem, now: number): Promise<StoredMail> {
+    return this.run(() => {
+      if (!this.db.prepare('SELECT 1 FROM groups WHERE group_id = ?').get(item.groupId)) throw new ServerError(ErrorCode.UNKNOWN_GROUP);
+      const senderPk = this.requireDevicePk(item.sender);
+      const members = this.memberRows(item.groupId);
+      if (!members.some((m) => m.pk === senderPk)) throw new ServerError(ErrorCode.NOT_A_MEMBER);
+      const recipients = members.filter((m) => m.pk !== senderPk);
+      const previous = this.claimMessageId(senderPk, item.messageId, now, recipients.length);
+      if (previous) return previous;
+      return this.mailToDevices(recipients, item, now);
+    });
+  }
+
+  leaveGroup(item: MailItem, now: number): Promise<StoredMail> {
+    return this.run(() => {
+      if (!this.db.prepare('SELECT 1 FROM groups WHERE group_id = ?').get(item.groupId)) throw new ServerError(ErrorCode.UNKNOWN_GROUP);
+      const senderPk = this.requireDevicePk(item.sender);
+      const members = this.memberRows(item.groupId);
+      if (!members.some((m) => m.pk === senderPk)) throw new ServerError(ErrorCode.NOT_A_MEMBER);
+      this.db.prepare('DELETE FROM group_members WHERE group_id = ? AND device_pk = ?').run(item.groupId, senderPk);
+      return this.mailToDevices(members.filter((m) => m.pk !== senderPk), item, now);
+    });
+  }
+
+  ackMailbox(device: DeviceAddress, seqs: readonly bigint[]): Promise<number> {
+    return this.run(() => {
+      const pk = this.deviceRow(device)?.pk;
+      if (pk === undefined) return 0;
+      const remove = this.db.prepare('DELETE FROM mailbox WHERE device_pk = ? AND seq = ?');
+      let deleted = 0;
+      for (const seq of seqs) deleted += remove.run(pk, Number(seq)).changes;
+      return deleted;
+    });
+  }
+
+  expire(before: number): Promise<{ mailbox: number }> {
+    return this.run(() => {
+      const mailbox = this.db.prepare('DELETE FROM mailbox WHERE stored_at < ?').run(before).changes;
+      this.db.prepare('DELETE FROM sent_ids WHERE stored_at < ?').run(before);
+      this.db.prepare('DELETE FROM invites WHERE expires_at < ? AND used_by IS NULL').run(before);
+      return { mailbox };
+    });
+  }
+}
