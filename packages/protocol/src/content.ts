@@ -45,6 +45,11 @@ export function decodeAppContent(bytes: Uint8Array): AppContent {
         throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, 'Receipt must name at most 1,000 16-byte message ids.');
       }
       break;
+    case 'groupMeta':
+      if (!isPlainText(body.value.name, 64) || body.value.name.length === 0) {
+        throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, 'Group name must be 1-64 characters of plain text.');
+      }
+      break;
     case undefined:
       throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, 'Content has no body.');
     default:

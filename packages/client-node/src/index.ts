@@ -1,0 +1,9 @@
+/**
+ * @module @sotto/client-node
+ * The Sotto client for Node: SQLite profile store, WebSocket transport, Node ports.
+ */
+export * from './node-client.js';
+export * from './sqlite-client-store.js';
+export * from './ws-transport.js';
+export * from './node-ports.js';
+export { SottoClient } from '@sotto/core';

@@ -1,0 +1,41 @@
+/**
+ * @module node-client
+ * A SottoClient for Node with its state in a profile directory:
+ * `PROFILE/client.db` (SQLite). The entry point for the CLI and for bots.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { SottoClient, type ClientDeps } from '@sotto/core';
+import { createStderrLogger, nodeClock, nodeRandom, type LogLevel } from './node-ports.js';
+import { SqliteClientStore } from './sqlite-client-store.js';
+import { WsTransport } from './ws-transport.js';
+
+export interface NodeClientOptions {
+  readonly profileDir: string;
+  readonly logLevel?: LogLevel;
+  readonly clientVersion?: string;
+  readonly reconnect?: boolean;
+}
+
+export function nodeClientDeps(options: NodeClientOptions): ClientDeps {
+  mkdirSync(options.profileDir, { recursive: true, mode: 0o700 });
+  return {
+    store: new SqliteClientStore(join(options.profileDir, 'client.db')),
+    transport: new WsTransport(),
+    clock: nodeClock,
+    random: nodeRandom,
+    logger: createStderrLogger('client', options.logLevel ?? 'warn'),
+    ...(options.clientVersion ? { clientVersion: options.clientVersion } : {}),
+    reconnect: options.reconnect ?? true,
+  };
+}
+
+/** Registers a new account from an empty profile. */
+export function registerNodeClient(options: NodeClientOptions, serverUrl: string, username: string, inviteCode?: string): Promise<SottoClient> {
+  return SottoClient.register(nodeClientDeps(options), serverUrl, username, inviteCode);
+}
+
+/** Opens an existing profile (not yet connected). */
+export function openNodeClient(options: NodeClientOptions): Promise<SottoClient> {
+  return SottoClient.open(nodeClientDeps(options));
+}

@@ -1,0 +1,256 @@
+/**
+ * @module sqlite-client-store
+ * The Node client's store: one SQLite file per profile (better-sqlite3, WAL).
+ * `apply` writes a whole batch in one transaction, which is what makes the
+ * engine's "process, store, then acknowledge" exactly-once.
+ * The file holds private keys and MLS secrets: it is created mode 0600.
+ */
+import Database from 'better-sqlite3';
+import { chmodSync, existsSync } from 'node:fs';
+import type {
+  ClientStore,
+  ClientWriteBatch,
+  MessageStatus,
+  OutboxEntry,
+  PinnedDevice,
+  StoredContact,
+  StoredConversation,
+  StoredIdentity,
+  StoredKeyPackage,
+  StoredMessage,
+} from '@sotto/core';
+import { clientMigration0001 } from './migrations/0001-initial.js';
+
+const MIGRATIONS = [clientMigration0001];
+const RANK: Record<MessageStatus, number> = { pending: 0, sent: 1, delivered: 2, read: 3 };
+
+const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+
+/** Applies the client's numbered migrations; returns the versions applied. */
+export function migrateClientDb(db: Database.Database): number[] {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)');
+  const have = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (have.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.up);
+      db.prepare('INSERT INTO schema_migrations (version, name) VALUES (?, ?)').run(m.version, m.name);
+    })();
+    applied.push(m.version);
+  }
+  return applied;
+}
+
+interface ConversationRow {
+  group_id: string;
+  kind: 'direct' | 'group';
+  name: string;
+  state: Buffer;
+  epoch: number;
+  created_at: number;
+  active: number;
+}
+
+interface MessageRow {
+  message_id: string;
+  group_id: string;
+  sender: string;
+  sender_device: string;
+  body: string;
+  sent_at: number;
+  received_at: number;
+  outgoing: number;
+  status: MessageStatus;
+}
+
+export class SqliteClientStore implements ClientStore {
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    const fresh = path !== ':memory:' && !existsSync(path);
+    this.db = new Database(path);
+    if (fresh) chmodSync(path, 0o600);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    migrateClientDb(this.db);
+  }
+
+  async getIdentity(): Promise<StoredIdentity | undefined> {
+    const row = this.db.prepare('SELECT * FROM identity WHERE id = 1').get() as
+      | { server_url: string; username: string; device_id: string; public_key: Buffer; sign_key: Buffer; created_at: number }
+      | undefined;
+    return (
+      row && {
+        serverUrl: row.server_url,
+        username: row.username,
+        deviceId: row.device_id,
+        publicKey: bytes(row.public_key),
+        signKey: bytes(row.sign_key),
+        createdAt: row.created_at,
+      }
+    );
+  }
+
+  async getConversation(groupId: string): Promise<StoredConversation | undefined> {
+    const row = this.db.prepare('SELECT * FROM conversations WHERE group_id = ?').get(groupId) as ConversationRow | undefined;
+    return row && toConversation(row);
+  }
+
+  async listConversations(): Promise<StoredConversation[]> {
+    return (this.db.prepare('SELECT * FROM conversations ORDER BY created_at').all() as ConversationRow[]).map(toConversation);
+  }
+
+  async getMessage(messageId: string): Promise<StoredMessage | undefined> {
+    const row = this.db.prepare('SELECT * FROM messages WHERE message_id = ?').get(messageId) as MessageRow | undefined;
+    return row && toMessage(row);
+  }
+
+  async listMessages(groupId: string, limit: number): Promise<StoredMessage[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM (SELECT * FROM messages WHERE group_id = ? ORDER BY position DESC LIMIT ?) ORDER BY position')
+      .all(groupId, limit) as MessageRow[];
+    return rows.map(toMessage);
+  }
+
+  async getContact(username: string): Promise<StoredContact | undefined> {
+    const row = this.db.prepare('SELECT * FROM contacts WHERE username = ?').get(username) as
+      | { username: string; state: number; text: string; updated_at: number }
+      | undefined;
+    return row && { username: row.username, state: row.state, text: row.text, updatedAt: row.updated_at };
+  }
+
+  async listContacts(): Promise<StoredContact[]> {
+    const rows = this.db.prepare('SELECT * FROM contacts ORDER BY username').all() as { username: string; state: number; text: string; updated_at: number }[];
+    return rows.map((row) => ({ username: row.username, state: row.state, text: row.text, updatedAt: row.updated_at }));
+  }
+
+  async listOutbox(): Promise<OutboxEntry[]> {
+    const rows = this.db.prepare('SELECT * FROM outbox ORDER BY position').all() as {
+      message_id: string;
+      group_id: string;
+      payload: Buffer;
+      created_at: number;
+    }[];
+    return rows.map((r) => ({ messageId: r.message_id, groupId: r.group_id, payload: bytes(r.payload), createdAt: r.created_at }));
+  }
+
+  async getKeyPackage(ref: string): Promise<StoredKeyPackage | undefined> {
+    const row = this.db.prepare('SELECT * FROM key_packages WHERE ref = ?').get(ref) as
+      | { ref: string; public_package: Buffer; init_private_key: Buffer; hpke_private_key: Buffer; signature_private_key: Buffer; last_resort: number }
+      | undefined;
+    return (
+      row && {
+        ref: row.ref,
+        publicPackage: bytes(row.public_package),
+        initPrivateKey: bytes(row.init_private_key),
+        hpkePrivateKey: bytes(row.hpke_private_key),
+        signaturePrivateKey: bytes(row.signature_private_key),
+        lastResort: row.last_resort === 1,
+      }
+    );
+  }
+
+  async countKeyPackages(): Promise<number> {
+    return (this.db.prepare('SELECT count(*) AS n FROM key_packages WHERE last_resort = 1').get() as { n: number }).n;
+  }
+
+  async listPins(username: string): Promise<PinnedDevice[]> {
+    const rows = this.db.prepare('SELECT * FROM pins WHERE username = ? ORDER BY device_id').all(username) as {
+      username: string;
+      device_id: string;
+      identity_key: Buffer;
+    }[];
+    return rows.map((r) => ({ username: r.username, deviceId: r.device_id, identityKey: bytes(r.identity_key) }));
+  }
+
+  async getLastSeq(): Promise<bigint> {
+    return BigInt((this.db.prepare('SELECT last_seq FROM cursor WHERE id = 1').get() as { last_seq: number }).last_seq);
+  }
+
+  async apply(batch: ClientWriteBatch): Promise<void> {
+    this.db.transaction(() => this.write(batch)).immediate();
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  private write(batch: ClientWriteBatch): void {
+    const db = this.db;
+    if (batch.identity) {
+      const i = batch.identity;
+      db.prepare(
+        `INSERT INTO identity (id, server_url, username, device_id, public_key, sign_key, created_at) VALUES (1, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET server_url = excluded.server_url, username = excluded.username, device_id = excluded.device_id,
+           public_key = excluded.public_key, sign_key = excluded.sign_key, created_at = excluded.created_at`,
+      ).run(i.serverUrl, i.username, i.deviceId, i.publicKey, i.signKey, i.createdAt);
+    }
+    for (const k of batch.keyPackagesAdd ?? []) {
+      db.prepare(
+        'INSERT OR REPLACE INTO key_packages (ref, public_package, init_private_key, hpke_private_key, signature_private_key, last_resort) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run(k.ref, k.publicPackage, k.initPrivateKey, k.hpkePrivateKey, k.signaturePrivateKey, k.lastResort ? 1 : 0);
+    }
+    for (const ref of batch.keyPackagesRemove ?? []) db.prepare('DELETE FROM key_packages WHERE ref = ?').run(ref);
+    for (const c of batch.conversations ?? []) {
+      db.prepare(
+        `INSERT INTO conversations (group_id, kind, name, state, epoch, created_at, active) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (group_id) DO UPDATE SET kind = excluded.kind, name = excluded.name, state = excluded.state,
+           epoch = excluded.epoch, active = excluded.active`,
+      ).run(c.groupId, c.kind, c.name, c.state, Number(c.epoch), c.createdAt, c.active ? 1 : 0);
+    }
+    for (const m of batch.messages ?? []) {
+      db.prepare(
+        `INSERT OR IGNORE INTO messages (message_id, group_id, sender, sender_device, body, sent_at, received_at, outgoing, status, position)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM messages))`,
+      ).run(m.messageId, m.groupId, m.sender, m.senderDevice, m.body, m.sentAt, m.receivedAt, m.outgoing ? 1 : 0, m.status);
+    }
+    for (const s of batch.statuses ?? []) {
+      // Statuses only move forward: a late "sent" never hides a "delivered".
+      const row = db.prepare('SELECT status FROM messages WHERE message_id = ?').get(s.messageId) as { status: MessageStatus } | undefined;
+      if (row && RANK[row.status] < RANK[s.status]) db.prepare('UPDATE messages SET status = ? WHERE message_id = ?').run(s.status, s.messageId);
+    }
+    for (const c of batch.contacts ?? []) {
+      db.prepare(
+        `INSERT INTO contacts (username, state, text, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (username) DO UPDATE SET state = excluded.state, text = excluded.text, updated_at = excluded.updated_at`,
+      ).run(c.username, c.state, c.text, c.updatedAt);
+    }
+    for (const o of batch.outboxAdd ?? []) {
+      db.prepare('INSERT OR IGNORE INTO outbox (message_id, group_id, payload, created_at) VALUES (?, ?, ?, ?)').run(o.messageId, o.groupId, o.payload, o.createdAt);
+    }
+    for (const id of batch.outboxRemove ?? []) db.prepare('DELETE FROM outbox WHERE message_id = ?').run(id);
+    for (const p of batch.pins ?? []) {
+      db.prepare('INSERT OR IGNORE INTO pins (username, device_id, identity_key) VALUES (?, ?, ?)').run(p.username, p.deviceId, p.identityKey);
+    }
+    if (batch.lastSeq !== undefined) {
+      db.prepare('UPDATE cursor SET last_seq = max(last_seq, ?) WHERE id = 1').run(Number(batch.lastSeq));
+    }
+  }
+}
+
+function toConversation(row: ConversationRow): StoredConversation {
+  return {
+    groupId: row.group_id,
+    kind: row.kind,
+    name: row.name,
+    state: bytes(row.state),
+    epoch: BigInt(row.epoch),
+    createdAt: row.created_at,
+    active: row.active === 1,
+  };
+}
+
+function toMessage(row: MessageRow): StoredMessage {
+  return {
+    messageId: row.message_id,
+    groupId: row.group_id,
+    sender: row.sender,
+    senderDevice: row.sender_device,
+    body: row.body,
+    sentAt: row.sent_at,
+    receivedAt: row.received_at,
+    outgoing: row.outgoing === 1,
+    status: row.status,
+  };
+}

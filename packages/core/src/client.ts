@@ -1,0 +1,349 @@
+/**
+ * @module client
+ * `SottoClient`: the engine behind the CLI, the web app and the Node SDK.
+ * It owns the session, the inbox and the conversations, and exposes the
+ * member's actions (contacts, messages, groups, verification) and events.
+ */
+import {
+  authTranscript,
+  ContactAction,
+  ContactState,
+  create,
+  FrameType,
+  HelloSchema,
+  isPlainText,
+  isValidUsername,
+  LIMITS,
+  NoticeKind,
+  PROTOCOL_VERSION,
+  SOFTWARE_VERSION,
+  type Challenge,
+  type HelloOk,
+  type Notice,
+} from '@sotto/protocol';
+import type { CiphersuiteName } from 'ts-mls';
+import { equalBytes, toHex } from './bytes.js';
+import { ClientEvents, type EngineContext } from './context.js';
+import { Conversations } from './conversations.js';
+import { ClientError } from './errors.js';
+import { Inbox } from './inbox.js';
+import { replenishKeyPackages } from './key-packages.js';
+import { MlsContext } from './mls/group.js';
+import { loadCiphersuite } from './mls/suite.js';
+import type { Clock, ClientStore, Logger, Random, StoredContact, StoredConversation, StoredIdentity, StoredMessage, Transport } from './ports.js';
+import { safetyNumber } from './safety-number.js';
+import { SerialQueue } from './serial-queue.js';
+import { Session, type SessionState } from './session.js';
+
+export interface ClientDeps {
+  readonly store: ClientStore;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly logger: Logger;
+  readonly clientVersion?: string;
+  readonly ciphersuite?: CiphersuiteName;
+  /** Reconnect with backoff after a connection drops (default true). */
+  readonly reconnect?: boolean;
+}
+
+export interface SyncResult {
+  /** Entries processed (shown or dropped) during this sync. */
+  readonly processed: number;
+}
+
+export type ContactResponse = 'accept' | 'decline' | 'block';
+
+const ACTIONS: Record<ContactResponse, ContactAction> = {
+  accept: ContactAction.ACCEPT,
+  decline: ContactAction.DECLINE,
+  block: ContactAction.BLOCK,
+};
+
+export class SottoClient {
+  readonly events = new ClientEvents();
+  private readonly queue = new SerialQueue();
+  private readonly session: Session;
+  private readonly ctx: EngineContext;
+  private readonly inbox: Inbox;
+  readonly conversations: Conversations;
+  private drained = false;
+  private drainWaiters: (() => void)[] = [];
+
+  private constructor(
+    private readonly deps: ClientDeps,
+    mls: MlsContext,
+    readonly identity: StoredIdentity,
+  ) {
+    this.session = new Session({
+      serverUrl: identity.serverUrl,
+      transport: deps.transport,
+      clock: deps.clock,
+      logger: deps.logger,
+      reconnect: deps.reconnect ?? true,
+      hello: (challenge) => this.login(challenge),
+      onDelivery: (delivery) => this.inbox.enqueue(delivery),
+      onNotice: (notice) => this.onNotice(notice),
+      onStateChange: (state) => this.onSessionState(state),
+      onReady: (hello) => this.onReady(hello),
+    });
+    this.ctx = { store: deps.store, mls, identity, session: this.session, clock: deps.clock, random: deps.random, logger: deps.logger, queue: this.queue, events: this.events };
+    this.conversations = new Conversations(this.ctx);
+    this.inbox = new Inbox(this.ctx, this.conversations);
+  }
+
+  // ---- lifecycle ----
+
+  /** Creates this device's identity key and account on the server. */
+  static async register(deps: ClientDeps, serverUrl: string, username: string, inviteCode = ''): Promise<SottoClient> {
+    if (await deps.store.getIdentity()) throw new ClientError('ALREADY_REGISTERED', 'This profile is already registered.');
+    if (!isValidUsername(username)) {
+      throw new ClientError('INVALID_INPUT', 'Usernames are 3-32 characters: lower-case letters, digits, "_", "." and "-".');
+    }
+    const impl = await loadCiphersuite(deps.ciphersuite);
+    const key = await impl.signature.keygen();
+    const pending: StoredIdentity = { serverUrl, username, deviceId: '', publicKey: key.publicKey, signKey: key.signKey, createdAt: deps.clock.now() };
+    const probe = new Session({
+      serverUrl,
+      transport: deps.transport,
+      clock: deps.clock,
+      logger: deps.logger,
+      reconnect: false,
+      hello: async (challenge) =>
+        create(HelloSchema, {
+          protocolVersion: PROTOCOL_VERSION,
+          clientVersion: deps.clientVersion ?? SOFTWARE_VERSION,
+          auth: { case: 'register', value: { username, identityKey: key.publicKey, inviteCode } },
+          signature: await impl.signature.sign(key.signKey, authTranscript(challenge.nonce, username, '')),
+        }),
+      onDelivery: () => undefined,
+      onNotice: () => undefined,
+      onStateChange: () => undefined,
+      onReady: () => undefined,
+    });
+    let hello: HelloOk;
+    try {
+      hello = await probe.open();
+    } finally {
+      probe.close();
+    }
+    const identity: StoredIdentity = { ...pending, deviceId: hello.deviceId };
+    await deps.store.apply({ identity });
+    return SottoClient.open(deps);
+  }
+
+  /** Opens the client for the identity in `deps.store`. */
+  static async open(deps: ClientDeps): Promise<SottoClient> {
+    const identity = await deps.store.getIdentity();
+    if (!identity) throw new ClientError('NOT_REGISTERED', 'This profile has no account yet. Run "sotto register" first.');
+    const impl = await loadCiphersuite(deps.ciphersuite);
+    const self: { client?: SottoClient } = {};
+    const mls = new MlsContext(impl, (device, key) => self.client!.checkDeviceKey(device.username, device.deviceId, key));
+    self.client = new SottoClient(deps, mls, identity);
+    return self.client;
+  }
+
+  /** Connects and authenticates; deliveries start flowing right after. */
+  async connect(): Promise<void> {
+    await this.session.open();
+  }
+
+  /** Waits until everything queued for this device at connect time has been processed. */
+  async sync(timeoutMs = 60_000): Promise<SyncResult> {
+    const before = this.inbox.count;
+    if (!this.drained) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = this.deps.clock.setTimeout(() => reject(new ClientError('TIMEOUT', 'The mailbox did not drain in time.')), timeoutMs);
+        this.drainWaiters.push(() => {
+          this.deps.clock.clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    await this.queue.idle();
+    await this.queue.idle();
+    return { processed: this.inbox.count - before };
+  }
+
+  /** Resolves when all queued work (including sends) has finished. */
+  async idle(): Promise<void> {
+    await this.queue.idle();
+  }
+
+  async close(): Promise<void> {
+    this.session.close();
+    await this.queue.idle();
+  }
+
+  get connectionState(): SessionState {
+    return this.session.currentState;
+  }
+
+  // ---- contacts ----
+
+  async requestContact(username: string, text: string): Promise<void> {
+    if (!isValidUsername(username)) throw new ClientError('INVALID_INPUT', `"${username}" is not a valid username.`);
+    if (!isPlainText(text, LIMITS.contactRequestMaxChars)) {
+      throw new ClientError('INVALID_INPUT', `A contact request is plain text of at most ${LIMITS.contactRequestMaxChars} characters.`);
+    }
+    await this.session.request(FrameType.CONTACT_REQUEST, { $typeName: 'sotto.v1.ContactRequest', toUsername: username, text });
+    await this.refreshContacts();
+  }
+
+  async respondToContact(username: string, response: ContactResponse): Promise<void> {
+    await this.session.request(FrameType.CONTACT_RESPOND, { $typeName: 'sotto.v1.ContactRespond', username, action: ACTIONS[response] });
+    await this.refreshContacts();
+  }
+
+  /** The server's view of this member's contacts, mirrored into the local store. */
+  async refreshContacts(): Promise<StoredContact[]> {
+    const result = await this.session.request(FrameType.LIST_CONTACTS, { $typeName: 'sotto.v1.ListContacts' });
+    if (result.case !== 'listContacts') throw new ClientError('REMOTE', 'Unexpected answer to list contacts.');
+    const contacts = result.value.contacts.map((c) => ({ username: c.username, state: c.state, text: c.text, updatedAt: Number(c.updatedAt) }));
+    await this.queue.run(() => this.deps.store.apply({ contacts }));
+    return contacts;
+  }
+
+  listContacts(): Promise<StoredContact[]> {
+    return this.deps.store.listContacts();
+  }
+
+  // ---- messages and groups ----
+
+  async sendText(username: string, text: string): Promise<StoredMessage> {
+    this.checkText(text);
+    const conversation = await this.conversations.ensureDirect(username);
+    return this.conversations.sendText(conversation, text);
+  }
+
+  async sendToGroup(name: string, text: string): Promise<StoredMessage> {
+    this.checkText(text);
+    return this.conversations.sendText(await this.conversations.findGroup(name), text);
+  }
+
+  createGroup(name: string, members: string[]): Promise<StoredConversation> {
+    if (!isPlainText(name, 64) || name.length === 0) throw new ClientError('INVALID_INPUT', 'Group names are 1-64 characters of plain text.');
+    return this.conversations.createGroup(name, members);
+  }
+
+  async addToGroup(name: string, members: string[]): Promise<void> {
+    await this.conversations.addMembers(await this.conversations.findGroup(name), members);
+  }
+
+  async removeFromGroup(name: string, members: string[]): Promise<void> {
+    await this.conversations.removeMembers(await this.conversations.findGroup(name), members);
+  }
+
+  async leaveGroup(name: string): Promise<void> {
+    await this.conversations.leave(await this.conversations.findGroup(name));
+  }
+
+  listConversations(): Promise<StoredConversation[]> {
+    return this.deps.store.listConversations();
+  }
+
+  listMessages(groupId: string, limit = 100): Promise<StoredMessage[]> {
+    return this.deps.store.listMessages(groupId, limit);
+  }
+
+  // ---- verification ----
+
+  /** The 60-digit safety number for this member and `username`, from pinned keys (fetched once if none). */
+  async safetyNumber(username: string): Promise<string> {
+    let pins = await this.deps.store.listPins(username);
+    if (pins.length === 0) {
+      await this.fetchAndPin(username);
+      pins = await this.deps.store.listPins(username);
+    }
+    return safetyNumber(
+      { username: this.identity.username, devices: [{ deviceId: this.identity.deviceId, identityKey: this.identity.publicKey }] },
+      { username, devices: pins },
+    );
+  }
+
+  // ---- internals ----
+
+  private checkText(text: string): void {
+    if (!isPlainText(text, LIMITS.textMaxChars) || text.length === 0) {
+      throw new ClientError('INVALID_INPUT', `Messages are 1-${LIMITS.textMaxChars} characters of plain text.`);
+    }
+  }
+
+  private async login(challenge: Challenge) {
+    const impl = await loadCiphersuite(this.deps.ciphersuite);
+    return create(HelloSchema, {
+      protocolVersion: PROTOCOL_VERSION,
+      clientVersion: this.deps.clientVersion ?? SOFTWARE_VERSION,
+      auth: { case: 'login', value: { username: this.identity.username, deviceId: this.identity.deviceId } },
+      signature: await impl.signature.sign(this.identity.signKey, authTranscript(challenge.nonce, this.identity.username, this.identity.deviceId)),
+    });
+  }
+
+  private onReady(hello: HelloOk): void {
+    this.drained = false;
+    this.conversations.resendOutbox().catch(() => undefined);
+    if (hello.keyPackagesLow || hello.keyPackagesRemaining < LIMITS.keyPackagesLowWatermark) {
+      this.topUpKeyPackages(hello.keyPackagesRemaining);
+    }
+  }
+
+  private topUpKeyPackages(remaining: number): void {
+    replenishKeyPackages(this.ctx, remaining).catch((error: unknown) =>
+      this.deps.logger.warn('key package upload failed', { error: error instanceof Error ? error.name : 'unknown' }),
+    );
+  }
+
+  private onNotice(notice: Notice): void {
+    switch (notice.kind) {
+      case NoticeKind.MAILBOX_DRAINED:
+        // Every entry queued at connect time is in the inbox queue by now (frames arrive in order).
+        this.queue.run(async () => {
+          this.drained = true;
+          const waiters = this.drainWaiters;
+          this.drainWaiters = [];
+          waiters.forEach((w) => w());
+          this.events.didDrainMailbox.fire(notice.count);
+        }).catch(() => undefined);
+        return;
+      case NoticeKind.KEY_PACKAGES_LOW:
+        this.topUpKeyPackages(notice.count);
+        return;
+      case NoticeKind.REPLACED:
+      case NoticeKind.SHUTTING_DOWN:
+      case NoticeKind.UNSPECIFIED:
+        this.deps.logger.info('server notice', { kind: notice.kind });
+        return;
+      default:
+        this.deps.logger.info('unknown server notice', { kind: notice.kind });
+    }
+  }
+
+  private onSessionState(state: SessionState): void {
+    this.events.didChangeConnection.fire(state);
+  }
+
+  /** MLS credential check: the key must be the device's pinned identity key (pinned on first sight). */
+  private async checkDeviceKey(username: string, deviceId: string, key: Uint8Array): Promise<boolean> {
+    if (username === this.identity.username && deviceId === this.identity.deviceId) return equalBytes(key, this.identity.publicKey);
+    let pin = (await this.deps.store.listPins(username)).find((p) => p.deviceId === deviceId);
+    if (!pin) {
+      await this.fetchAndPin(username);
+      pin = (await this.deps.store.listPins(username)).find((p) => p.deviceId === deviceId);
+    }
+    return pin !== undefined && equalBytes(pin.identityKey, key);
+  }
+
+  private async fetchAndPin(username: string): Promise<void> {
+    const result = await this.session.request(FrameType.GET_DEVICES, { $typeName: 'sotto.v1.GetDevices', username });
+    if (result.case !== 'getDevices') throw new ClientError('REMOTE', 'Unexpected answer to get devices.');
+    const known = await this.deps.store.listPins(username);
+    const fresh = result.value.devices.filter((d) => !known.some((k) => k.deviceId === d.deviceId));
+    await this.deps.store.apply({ pins: fresh.map((d) => ({ username, deviceId: d.deviceId, identityKey: d.identityKey })) });
+  }
+}
+
+export function contactStateName(state: ContactState): string {
+  return (ContactState[state] ?? 'UNKNOWN').toLowerCase();
+}
+
+export { toHex };

@@ -1,0 +1,46 @@
+/**
+ * @module context
+ * What the engine's parts share: the injected ports, the MLS context, this
+ * device's identity and the one serial queue all state changes go through.
+ */
+import type { Delivery, ContactState } from '@sotto/protocol';
+import { Emitter } from './events.js';
+import type { MlsContext } from './mls/group.js';
+import type { Clock, ClientStore, Logger, MessageStatus, Random, StoredIdentity, StoredMessage } from './ports.js';
+import type { SerialQueue } from './serial-queue.js';
+import type { Session } from './session.js';
+
+export interface ContactEvent {
+  readonly username: string;
+  readonly state: ContactState;
+  readonly text: string;
+}
+
+/** Something dropped before it reached the member, and why (never its content). */
+export interface DroppedEvent {
+  readonly reason: string;
+  readonly kind: Delivery['kind'];
+  readonly sender: string;
+}
+
+export class ClientEvents {
+  readonly didReceiveMessage = new Emitter<StoredMessage>();
+  readonly didChangeContact = new Emitter<ContactEvent>();
+  readonly didChangeStatus = new Emitter<{ messageId: string; status: MessageStatus }>();
+  readonly didJoinConversation = new Emitter<{ groupId: string; name: string }>();
+  readonly didDrop = new Emitter<DroppedEvent>();
+  readonly didChangeConnection = new Emitter<string>();
+  readonly didDrainMailbox = new Emitter<number>();
+}
+
+export interface EngineContext {
+  readonly store: ClientStore;
+  readonly mls: MlsContext;
+  readonly identity: StoredIdentity;
+  readonly session: Session;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly logger: Logger;
+  readonly queue: SerialQueue;
+  readonly events: ClientEvents;
+}

@@ -1,0 +1,380 @@
+/**
+ * @module conversations
+ * Outgoing work on conversations: setting up direct and group conversations,
+ * membership commits (retried when another commit wins the epoch), and
+ * sending content through the outbox so nothing the member sent is lost.
+ */
+import {
+  create,
+  ContactState,
+  DeviceRefSchema,
+  encodeAppContent,
+  ErrorCode,
+  FrameType,
+  AppContentSchema,
+  type AppContent,
+} from '@sotto/protocol';
+import type { ClientState, KeyPackage } from 'ts-mls';
+import { equalBytes, fromHex, toHex } from './bytes.js';
+import type { EngineContext } from './context.js';
+import { directGroupId } from './direct-id.js';
+import { ClientError, RemoteError } from './errors.js';
+import { epochOf, membersOf } from './mls/group.js';
+import type { OutboxEntry, StoredConversation, StoredMessage } from './ports.js';
+
+interface ClaimedDevice {
+  readonly username: string;
+  readonly deviceId: string;
+  readonly keyPackage: KeyPackage;
+}
+
+interface PendingAck {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+const COMMIT_ATTEMPTS = 5;
+
+export class Conversations {
+  private readonly pendingAcks = new Map<string, PendingAck>();
+  private resending: Promise<void> | undefined;
+
+  constructor(private readonly ctx: EngineContext) {}
+
+  // ---- lookup ----
+
+  async state(conversation: StoredConversation): Promise<ClientState> {
+    return this.ctx.mls.decodeState(conversation.state);
+  }
+
+  async findGroup(name: string): Promise<StoredConversation> {
+    const all = await this.ctx.store.listConversations();
+    const match = all.filter((c) => c.kind === 'group' && c.active && (c.name === name || c.groupId.startsWith(name)));
+    if (match.length === 0) throw new ClientError('UNKNOWN_GROUP', `No group named "${name}".`);
+    return match.sort((a, b) => b.createdAt - a.createdAt)[0]!;
+  }
+
+  async findDirect(peer: string): Promise<StoredConversation | undefined> {
+    const conversation = await this.ctx.store.getConversation(toHex(directGroupId(this.ctx.identity.username, peer)));
+    return conversation?.active ? conversation : undefined;
+  }
+
+  // ---- setup ----
+
+  /** The direct conversation with `peer`, created (with an MLS Welcome) if there is none yet. */
+  async ensureDirect(peer: string): Promise<StoredConversation> {
+    const existing = await this.findDirect(peer);
+    if (existing) return existing;
+    await this.requireContact(peer);
+    const claimed = await this.claim(peer);
+    const groupId = directGroupId(this.ctx.identity.username, peer);
+    try {
+      return await this.createConversation(groupId, 'direct', peer, claimed);
+    } catch (error) {
+      if (error instanceof RemoteError && error.wireCode === ErrorCode.GROUP_EXISTS) {
+        // The peer set it up at the same moment; its Welcome is on its way to us.
+        const theirs = await this.waitFor(() => this.findDirect(peer));
+        if (theirs) return theirs;
+        throw new ClientError('NO_CONVERSATION', `${peer} is setting up the conversation; try again in a moment.`);
+      }
+      throw error;
+    }
+  }
+
+  async createGroup(name: string, usernames: string[]): Promise<StoredConversation> {
+    const others = [...new Set(usernames)].filter((u) => u !== this.ctx.identity.username);
+    for (const username of others) await this.requireContact(username);
+    const claimed = (await Promise.all(others.map((u) => this.claim(u)))).flat();
+    const conversation = await this.createConversation(this.ctx.random.bytes(32), 'group', name, claimed);
+    await this.sendMeta(conversation);
+    return conversation;
+  }
+
+  async addMembers(conversation: StoredConversation, usernames: string[]): Promise<void> {
+    for (const username of usernames) await this.requireContact(username);
+    const claimed = (await Promise.all(usernames.map((u) => this.claim(u)))).flat();
+    await this.commitChange(conversation, async (state) => ({
+      ...(await this.ctx.mls.commit(state, { add: claimed.map((c) => c.keyPackage) })),
+      added: claimed,
+      removed: [],
+    }));
+    await this.sendMeta(conversation);
+  }
+
+  async removeMembers(conversation: StoredConversation, usernames: string[]): Promise<void> {
+    await this.commitChange(conversation, async (state) => {
+      const leaving = membersOf(state).filter((m) => usernames.includes(m.username));
+      if (leaving.length === 0) throw new ClientError('INVALID_INPUT', 'None of them is in the group.');
+      return {
+        ...(await this.ctx.mls.commit(state, { removeLeaves: leaving.map((m) => m.leafIndex) })),
+        added: [],
+        removed: leaving,
+      };
+    });
+  }
+
+  async leave(conversation: StoredConversation): Promise<void> {
+    await this.ctx.queue.run(async () => {
+      const current = await this.reload(conversation);
+      const proposal = await this.ctx.mls.selfRemoveProposal(await this.state(current));
+      await this.ctx.session.request(FrameType.LEAVE_GROUP, {
+        $typeName: 'sotto.v1.LeaveGroup',
+        groupId: fromHex(current.groupId),
+        proposal,
+        messageId: this.ctx.random.bytes(16),
+      });
+      await this.ctx.store.apply({ conversations: [{ ...current, active: false }] });
+    });
+  }
+
+  /** Commits proposals others made (a member leaving). Losing the race to another committer is fine. */
+  async commitPending(groupId: string): Promise<void> {
+    const conversation = await this.ctx.store.getConversation(groupId);
+    if (!conversation?.active) return;
+    try {
+      await this.commitChange(conversation, async (state) => {
+        if (Object.keys(state.unappliedProposals).length === 0) return undefined;
+        return { ...(await this.ctx.mls.commit(state, {})), added: [], removed: [] };
+      }, 1);
+    } catch (error) {
+      if (!(error instanceof RemoteError && error.wireCode === ErrorCode.STALE_EPOCH)) throw error;
+    }
+  }
+
+  // ---- sending ----
+
+  async sendText(conversation: StoredConversation, text: string): Promise<StoredMessage> {
+    const messageId = this.ctx.random.bytes(16);
+    const now = this.ctx.clock.now();
+    const content = create(AppContentSchema, { messageId, sentAt: BigInt(now), body: { case: 'text', value: { body: text } } });
+    const record: StoredMessage = {
+      messageId: toHex(messageId),
+      groupId: conversation.groupId,
+      sender: this.ctx.identity.username,
+      senderDevice: this.ctx.identity.deviceId,
+      body: text,
+      sentAt: now,
+      receivedAt: now,
+      outgoing: true,
+      status: 'pending',
+    };
+    await this.send(conversation, content, record);
+    return { ...record, status: 'sent' };
+  }
+
+  /** Encrypts `content` in order, records it (and `record`) with the outbox entry, then sends it. */
+  async send(conversation: StoredConversation, content: AppContent, record?: StoredMessage): Promise<void> {
+    const entry = await this.ctx.queue.run(async () => {
+      const current = await this.reload(conversation);
+      let state = await this.state(current);
+      if (Object.keys(state.unappliedProposals).length > 0) {
+        // MLS refuses to send with proposals pending: commit them first.
+        state = await this.commitLocked(current, state);
+      }
+      const encrypted = await this.ctx.mls.encrypt(state, encodeAppContent(content));
+      const entry: OutboxEntry = {
+        messageId: toHex(content.messageId),
+        groupId: current.groupId,
+        payload: encrypted.message,
+        createdAt: this.ctx.clock.now(),
+      };
+      await this.ctx.store.apply({
+        conversations: [{ ...current, state: this.ctx.mls.encodeState(encrypted.state), epoch: epochOf(encrypted.state) }],
+        outboxAdd: [entry],
+        ...(record ? { messages: [record] } : {}),
+      });
+      return entry;
+    });
+    await this.deliver(entry);
+  }
+
+  /** Resends everything in the outbox, oldest first (after a reconnect). */
+  resendOutbox(): Promise<void> {
+    this.resending ??= (async () => {
+      try {
+        for (const entry of await this.ctx.store.listOutbox()) {
+          await this.transmit(entry);
+        }
+      } finally {
+        this.resending = undefined;
+      }
+    })();
+    return this.resending;
+  }
+
+  /** Resolves when the server stored the entry; survives reconnects through the outbox. */
+  private deliver(entry: OutboxEntry): Promise<void> {
+    const acked = new Promise<void>((resolve, reject) => this.pendingAcks.set(entry.messageId, { resolve, reject }));
+    this.transmit(entry).catch(() => undefined);
+    return acked;
+  }
+
+  private async transmit(entry: OutboxEntry): Promise<void> {
+    try {
+      await this.ctx.session.request(FrameType.SEND, {
+        $typeName: 'sotto.v1.Send',
+        groupId: fromHex(entry.groupId),
+        messageId: fromHex(entry.messageId),
+        payload: entry.payload,
+      });
+    } catch (error) {
+      if (error instanceof RemoteError && error.wireCode !== ErrorCode.INTERNAL && error.wireCode !== ErrorCode.RATE_LIMITED) {
+        // The server refused it for good (not a member any more, ...): drop it and tell the sender.
+        await this.ctx.store.apply({ outboxRemove: [entry.messageId] });
+        this.settle(entry.messageId, error);
+      }
+      // Connection errors: it stays in the outbox and goes again after reconnecting.
+      throw error;
+    }
+    await this.ctx.store.apply({ outboxRemove: [entry.messageId], statuses: [{ messageId: entry.messageId, status: 'sent' }] });
+    this.ctx.events.didChangeStatus.fire({ messageId: entry.messageId, status: 'sent' });
+    this.settle(entry.messageId);
+  }
+
+  private settle(messageId: string, error?: Error): void {
+    const pending = this.pendingAcks.get(messageId);
+    if (!pending) return;
+    this.pendingAcks.delete(messageId);
+    if (error) pending.reject(error);
+    else pending.resolve();
+  }
+
+  private async sendMeta(conversation: StoredConversation): Promise<void> {
+    const content = create(AppContentSchema, {
+      messageId: this.ctx.random.bytes(16),
+      sentAt: BigInt(this.ctx.clock.now()),
+      body: { case: 'groupMeta', value: { name: conversation.name } },
+    });
+    await this.send(conversation, content);
+  }
+
+  // ---- internals ----
+
+  private async requireContact(username: string): Promise<void> {
+    if (username === this.ctx.identity.username) throw new ClientError('INVALID_INPUT', 'That is you.');
+    const contact = await this.ctx.store.getContact(username);
+    if (contact?.state !== ContactState.ACCEPTED) {
+      throw new ClientError('NOT_A_CONTACT', `${username} is not an accepted contact. Send a contact request first.`);
+    }
+  }
+
+  /** Claims one key package per device of `username`, pinning each device's identity key. */
+  private async claim(username: string): Promise<ClaimedDevice[]> {
+    const result = await this.ctx.session.request(FrameType.CLAIM_KEY_PACKAGES, { $typeName: 'sotto.v1.ClaimKeyPackages', username });
+    if (result.case !== 'claimKeyPackages') throw new ClientError('REMOTE', 'Unexpected answer to a claim.');
+    const pins = await this.ctx.store.listPins(username);
+    const claimed: ClaimedDevice[] = [];
+    for (const item of result.value.packages) {
+      const pinned = pins.find((p) => p.deviceId === item.deviceId);
+      if (pinned && !equalBytes(pinned.identityKey, item.identityKey)) {
+        throw new ClientError('CRYPTO', `${username}'s identity key changed. Verify the safety number before continuing.`);
+      }
+      const keyPackage = this.ctx.mls.decodeKeyPackage(item.keyPackage, { username, deviceId: item.deviceId }, item.identityKey);
+      if (!pinned) await this.ctx.store.apply({ pins: [{ username, deviceId: item.deviceId, identityKey: item.identityKey }] });
+      claimed.push({ username, deviceId: item.deviceId, keyPackage });
+    }
+    if (claimed.length === 0) throw new ClientError('REMOTE', `${username} has no device to talk to.`);
+    return claimed;
+  }
+
+  private async createConversation(groupId: Uint8Array, kind: 'direct' | 'group', name: string, claimed: ClaimedDevice[]): Promise<StoredConversation> {
+    return this.ctx.queue.run(async () => {
+      const self = { username: this.ctx.identity.username, deviceId: this.ctx.identity.deviceId };
+      const key = { publicKey: this.ctx.identity.publicKey, signKey: this.ctx.identity.signKey };
+      const { state, welcome } = await this.ctx.mls.createGroup(groupId, self, key, claimed.map((c) => c.keyPackage));
+      await this.ctx.session.request(FrameType.CREATE_GROUP, {
+        $typeName: 'sotto.v1.CreateGroup',
+        groupId,
+        epoch: epochOf(state),
+        members: claimed.map((c) => create(DeviceRefSchema, { username: c.username, deviceId: c.deviceId })),
+        welcome: welcome ?? new Uint8Array(),
+      });
+      const conversation: StoredConversation = {
+        groupId: toHex(groupId),
+        kind,
+        name,
+        state: this.ctx.mls.encodeState(state),
+        epoch: epochOf(state),
+        createdAt: this.ctx.clock.now(),
+        active: true,
+      };
+      await this.ctx.store.apply({ conversations: [conversation] });
+      return conversation;
+    });
+  }
+
+  /**
+   * Builds and submits a commit; the group state is stored only once the
+   * server accepted it. If another commit won the epoch, the queued
+   * deliveries apply it first and the change is rebuilt on the new state.
+   */
+  private async commitChange(
+    conversation: StoredConversation,
+    build: (state: ClientState) => Promise<{ state: ClientState; commit: Uint8Array; welcome: Uint8Array | undefined; added: readonly { username: string; deviceId: string }[]; removed: readonly { username: string; deviceId: string }[] } | undefined>,
+    attempts = COMMIT_ATTEMPTS,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.ctx.queue.run(async () => {
+          const current = await this.reload(conversation);
+          const before = await this.state(current);
+          const epoch = epochOf(before);
+          const built = await build(before);
+          if (!built) return;
+          await this.submitCommit(current, epoch, built);
+        });
+        return;
+      } catch (error) {
+        const stale = error instanceof RemoteError && error.wireCode === ErrorCode.STALE_EPOCH;
+        if (!stale || attempt >= attempts) throw error;
+        await new Promise((resolve) => this.ctx.clock.setTimeout(() => resolve(undefined), 100 * attempt));
+      }
+    }
+  }
+
+  /** Commits pending proposals while already holding the queue. */
+  private async commitLocked(conversation: StoredConversation, state: ClientState): Promise<ClientState> {
+    const epoch = epochOf(state);
+    const built = { ...(await this.ctx.mls.commit(state, {})), added: [], removed: [] };
+    await this.submitCommit(conversation, epoch, built);
+    return built.state;
+  }
+
+  private async submitCommit(
+    conversation: StoredConversation,
+    epoch: bigint,
+    built: { state: ClientState; commit: Uint8Array; welcome: Uint8Array | undefined; added: readonly { username: string; deviceId: string }[]; removed: readonly { username: string; deviceId: string }[] },
+  ): Promise<void> {
+    const ref = (d: { username: string; deviceId: string }) => create(DeviceRefSchema, { username: d.username, deviceId: d.deviceId });
+    await this.ctx.session.request(FrameType.COMMIT, {
+      $typeName: 'sotto.v1.Commit',
+      groupId: fromHex(conversation.groupId),
+      epoch,
+      commit: built.commit,
+      added: built.added.map(ref),
+      removed: built.removed.map(ref),
+      welcome: built.welcome ?? new Uint8Array(),
+      messageId: this.ctx.random.bytes(16),
+    });
+    await this.ctx.store.apply({
+      conversations: [{ ...conversation, state: this.ctx.mls.encodeState(built.state), epoch: epochOf(built.state) }],
+    });
+  }
+
+  private async reload(conversation: StoredConversation): Promise<StoredConversation> {
+    const current = await this.ctx.store.getConversation(conversation.groupId);
+    if (!current?.active) throw new ClientError('NO_CONVERSATION', 'This device is no longer in that conversation.');
+    return current;
+  }
+
+  private async waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T | undefined> {
+    const deadline = this.ctx.clock.now() + timeoutMs;
+    while (this.ctx.clock.now() < deadline) {
+      await this.ctx.queue.idle();
+      const found = await probe();
+      if (found) return found;
+      await new Promise((resolve) => this.ctx.clock.setTimeout(() => resolve(undefined), 100));
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * @module inbox
+ * Processes mailbox entries one at a time, in order, exactly once: an entry's
+ * effects and the new high-water mark are written in one batch, and only then
+ * is the entry acknowledged. Consent comes before parsing: a Welcome or group
+ * message from anyone but an accepted contact is dropped without decoding,
+ * and a contact request is only ever read as bounded plain text.
+ */
+import {
+  ContactState,
+  decodeAppContent,
+  DeliveryKind,
+  isPlainText,
+  LIMITS,
+  missingCase,
+  create,
+  AppContentSchema,
+  ReceiptKind,
+  type Delivery,
+} from '@sotto/protocol';
+import { equalBytes, toHex, utf8 } from './bytes.js';
+import type { EngineContext } from './context.js';
+import type { Conversations } from './conversations.js';
+import { directGroupIdHex } from './direct-id.js';
+import { ClientError } from './errors.js';
+import { epochOf, membersOf } from './mls/group.js';
+import type { ClientWriteBatch, MessageStatus, StoredConversation, StoredMessage } from './ports.js';
+
+interface Outcome {
+  readonly batch: ClientWriteBatch;
+  /** Runs after the batch is stored: events, follow-up work. */
+  readonly after?: () => void;
+}
+
+const STATUS_RANK: Record<MessageStatus, number> = { pending: 0, sent: 1, delivered: 2, read: 3 };
+
+export class Inbox {
+  private readonly receipts = new Map<string, Uint8Array[]>();
+  private flushQueued = false;
+  private processed = 0;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly conversations: Conversations,
+  ) {}
+
+  /** How many entries were processed (shown or dropped) since start. */
+  get count(): number {
+    return this.processed;
+  }
+
+  enqueue(delivery: Delivery): void {
+    this.ctx.queue.run(() => this.process(delivery)).catch((error: unknown) => {
+      this.ctx.logger.error('inbox entry failed; it stays unacknowledged', { error: error instanceof Error ? error.name : 'unknown' });
+    });
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      this.ctx.queue.run(() => this.flushReceipts()).catch(() => undefined);
+    }
+  }
+
+  private async process(delivery: Delivery): Promise<void> {
+    if (delivery.seq <= (await this.ctx.store.getLastSeq())) {
+      this.ctx.session.ack([delivery.seq]); // seen before; the earlier ack was lost
+      return;
+    }
+    let outcome: Outcome;
+    try {
+      outcome = await this.handle(delivery);
+    } catch (error) {
+      outcome = this.drop(delivery, error instanceof ClientError || error instanceof Error ? error.message : 'unreadable');
+    }
+    await this.ctx.store.apply({ ...outcome.batch, lastSeq: delivery.seq });
+    this.processed += 1;
+    this.ctx.session.ack([delivery.seq]);
+    outcome.after?.();
+  }
+
+  private async handle(delivery: Delivery): Promise<Outcome> {
+    const sender = delivery.senderUsername;
+    switch (delivery.kind) {
+      case DeliveryKind.CONTACT_REQUEST:
+        return this.onContactRequest(delivery);
+      case DeliveryKind.CONTACT_ACCEPTED: {
+        const contact = { username: sender, state: ContactState.ACCEPTED, text: '', updatedAt: this.ctx.clock.now() };
+        return { batch: { contacts: [contact] }, after: () => this.ctx.events.didChangeContact.fire(contact) };
+      }
+      case DeliveryKind.MLS_WELCOME:
+        if (!(await this.isTrusted(sender))) return this.drop(delivery, 'welcome from a member who is not an accepted contact');
+        return this.onWelcome(delivery);
+      case DeliveryKind.MLS_COMMIT:
+      case DeliveryKind.MLS_MESSAGE:
+      case DeliveryKind.MEMBER_LEFT:
+        return this.onGroupMessage(delivery);
+      case DeliveryKind.CONTACT_DECLINED:
+      case DeliveryKind.UNSPECIFIED:
+        return this.drop(delivery, 'unknown delivery kind');
+      default:
+        return this.drop(delivery, 'unknown delivery kind');
+    }
+  }
+
+  private async onContactRequest(delivery: Delivery): Promise<Outcome> {
+    const sender = delivery.senderUsername;
+    let text: string;
+    try {
+      text = utf8.decode(delivery.payload);
+    } catch {
+      return this.drop(delivery, 'contact request text is not UTF-8');
+    }
+    if (!isPlainText(text, LIMITS.contactRequestMaxChars)) return this.drop(delivery, 'contact request text is not plain text of at most 280 characters');
+    const existing = await this.ctx.store.getContact(sender);
+    if (existing?.state === ContactState.BLOCKED) return this.drop(delivery, 'request from a blocked member');
+    if (existing?.state === ContactState.ACCEPTED) return { batch: {} };
+    const contact = { username: sender, state: ContactState.PENDING, text, updatedAt: this.ctx.clock.now() };
+    return { batch: { contacts: [contact] }, after: () => this.ctx.events.didChangeContact.fire(contact) };
+  }
+
+  private async onWelcome(delivery: Delivery): Promise<Outcome> {
+    const { state, usedRef } = await this.ctx.mls.join(delivery.payload, async (ref) => {
+      const stored = await this.ctx.store.getKeyPackage(ref);
+      if (!stored) return undefined;
+      const decoded = this.ctx.mls.decodeKeyPackage(stored.publicPackage, this.ctx.identity, this.ctx.identity.publicKey);
+      return {
+        publicPackage: decoded,
+        privatePackage: { initPrivateKey: stored.initPrivateKey, hpkePrivateKey: stored.hpkePrivateKey, signaturePrivateKey: stored.signaturePrivateKey },
+      };
+    });
+    const groupId = toHex(state.groupContext.groupId);
+    const existing = await this.ctx.store.getConversation(groupId);
+    const used = await this.ctx.store.getKeyPackage(usedRef);
+    const keyPackagesRemove = used && !used.lastResort ? [usedRef] : [];
+    if (existing?.active) return { batch: { keyPackagesRemove } };
+    const me = this.ctx.identity.username;
+    const sender = delivery.senderUsername;
+    const memberNames = new Set(membersOf(state).map((m) => m.username));
+    const direct = groupId === directGroupIdHex(me, sender) && [...memberNames].every((u) => u === me || u === sender);
+    const conversation: StoredConversation = {
+      groupId,
+      kind: direct ? 'direct' : 'group',
+      name: direct ? sender : `group-${groupId.slice(0, 8)}`,
+      state: this.ctx.mls.encodeState(state),
+      epoch: epochOf(state),
+      createdAt: this.ctx.clock.now(),
+      active: true,
+    };
+    return {
+      batch: { conversations: [conversation], keyPackagesRemove },
+      after: () => this.ctx.events.didJoinConversation.fire({ groupId, name: conversation.name }),
+    };
+  }
+
+  private async onGroupMessage(delivery: Delivery): Promise<Outcome> {
+    const groupId = toHex(delivery.groupId);
+    const conversation = await this.ctx.store.getConversation(groupId);
+    if (!conversation?.active) return this.drop(delivery, 'message for a conversation this device is not in');
+    const incoming = await this.ctx.mls.process(this.ctx.mls.decodeState(conversation.state), delivery.payload);
+    if (incoming.sender.username !== delivery.senderUsername || incoming.sender.deviceId !== delivery.senderDeviceId) {
+      // The server's word and MLS disagree on who sent it: trust neither, show nothing.
+      return this.drop(delivery, 'sender does not match the MLS sender');
+    }
+    const updated: StoredConversation = {
+      ...conversation,
+      state: this.ctx.mls.encodeState(incoming.state),
+      epoch: epochOf(incoming.state),
+      active: incoming.kind === 'handshake' ? !incoming.removedSelf : true,
+    };
+    if (incoming.kind === 'handshake') {
+      const needsCommit = incoming.contentType === 'proposal' && Object.keys(incoming.state.unappliedProposals).length > 0;
+      return {
+        batch: { conversations: [updated] },
+        after: () => {
+          if (needsCommit) this.conversations.commitPending(groupId).catch(() => undefined);
+        },
+      };
+    }
+    if (await this.isBlocked(delivery.senderUsername)) {
+      return { batch: { conversations: [updated] } };
+    }
+    const content = decodeAppContent(incoming.plaintext);
+    if (!equalBytes(content.messageId, delivery.messageId)) return this.drop(delivery, 'message id does not match its envelope', { conversations: [updated] });
+    const body = content.body;
+    switch (body.case) {
+      case 'text': {
+        const messageId = toHex(content.messageId);
+        if (await this.ctx.store.getMessage(messageId)) return { batch: { conversations: [updated] } };
+        const message: StoredMessage = {
+          messageId,
+          groupId,
+          sender: delivery.senderUsername,
+          senderDevice: delivery.senderDeviceId,
+          body: body.value.body,
+          sentAt: Number(content.sentAt),
+          receivedAt: this.ctx.clock.now(),
+          outgoing: false,
+          status: 'delivered',
+        };
+        this.queueReceipt(groupId, content.messageId);
+        return { batch: { conversations: [updated], messages: [message] }, after: () => this.ctx.events.didReceiveMessage.fire(message) };
+      }
+      case 'receipt': {
+        const status: MessageStatus = body.value.kind === ReceiptKind.READ ? 'read' : 'delivered';
+        const statuses: { messageId: string; status: MessageStatus }[] = [];
+        for (const id of body.value.messageIds) {
+          const own = await this.ctx.store.getMessage(toHex(id));
+          if (own?.outgoing && own.groupId === groupId && STATUS_RANK[own.status] < STATUS_RANK[status]) statuses.push({ messageId: own.messageId, status });
+        }
+        return {
+          batch: { conversations: [updated], statuses },
+          after: () => statuses.forEach((s) => this.ctx.events.didChangeStatus.fire(s)),
+        };
+      }
+      case 'groupMeta':
+        return { batch: { conversations: [updated.kind === 'group' ? { ...updated, name: body.value.name } : updated] } };
+      case undefined:
+        return this.drop(delivery, 'empty content', { conversations: [updated] });
+      default:
+        throw missingCase(body);
+    }
+  }
+
+  private queueReceipt(groupId: string, messageId: Uint8Array): void {
+    const list = this.receipts.get(groupId) ?? [];
+    list.push(messageId);
+    this.receipts.set(groupId, list);
+  }
+
+  /** Sends one delivery receipt per conversation for everything processed since the last flush. */
+  private async flushReceipts(): Promise<void> {
+    this.flushQueued = false;
+    const batches = [...this.receipts];
+    this.receipts.clear();
+    for (const [groupId, ids] of batches) {
+      const conversation = await this.ctx.store.getConversation(groupId);
+      if (!conversation?.active) continue;
+      for (let i = 0; i < ids.length; i += 1000) {
+        const content = create(AppContentSchema, {
+          messageId: this.ctx.random.bytes(16),
+          sentAt: BigInt(this.ctx.clock.now()),
+          body: { case: 'receipt', value: { kind: ReceiptKind.DELIVERED, messageIds: ids.slice(i, i + 1000) } },
+        });
+        // Not awaited inside the queue: sending takes the queue itself for encryption.
+        this.conversations.send(conversation, content).catch(() => undefined);
+      }
+    }
+  }
+
+  private async isTrusted(username: string): Promise<boolean> {
+    if (username === this.ctx.identity.username) return true;
+    return (await this.ctx.store.getContact(username))?.state === ContactState.ACCEPTED;
+  }
+
+  private async isBlocked(username: string): Promise<boolean> {
+    return (await this.ctx.store.getContact(username))?.state === ContactState.BLOCKED;
+  }
+
+  private drop(delivery: Delivery, reason: string, batch: ClientWriteBatch = {}): Outcome {
+    this.ctx.logger.warn('dropped delivery', { kind: delivery.kind, reason });
+    const event = { reason, kind: delivery.kind, sender: delivery.senderUsername };
+    return { batch, after: () => this.ctx.events.didDrop.fire(event) };
+  }
+}

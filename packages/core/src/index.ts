@@ -1,0 +1,14 @@
+/**
+ * @module @sotto/core
+ * The client engine. Pure: storage, transport, clock, randomness and logging are injected.
+ */
+export * from './client.js';
+export * from './errors.js';
+export * from './ports.js';
+export * from './events.js';
+export * from './bytes.js';
+export * from './safety-number.js';
+export * from './direct-id.js';
+export type { SessionState } from './session.js';
+export type { ContactEvent, DroppedEvent } from './context.js';
+export { DEFAULT_CIPHERSUITE } from './mls/suite.js';

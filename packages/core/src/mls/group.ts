@@ -1,0 +1,256 @@
+/**
+ * @module mls/group
+ * The engine's only doorway to ts-mls: creating, joining, committing,
+ * encrypting and decrypting, with state as bytes in and bytes out.
+ *
+ * ts-mls zeroes "consumed" secrets that are shared with the input state, so
+ * an input state must never be reused after an operation: callers always
+ * continue from the returned state, and roll back only from stored bytes.
+ */
+import {
+  createApplicationMessage,
+  createCommit,
+  createGroup,
+  createProposal,
+  decodeGroupState,
+  decodeMlsMessage,
+  defaultCapabilities,
+  defaultLifetime,
+  emptyPskIndex,
+  encodeGroupState,
+  encodeMlsMessage,
+  generateKeyPackageWithKey,
+  joinGroup,
+  processPrivateMessage,
+  type CiphersuiteImpl,
+  type ClientConfig,
+  type ClientState,
+  type KeyPackage,
+  type MLSMessage,
+  type PrivateKeyPackage,
+  type Proposal,
+} from 'ts-mls';
+import { defaultClientConfig } from 'ts-mls/clientConfig.js';
+import { decryptSenderData } from 'ts-mls/privateMessage.js';
+import { makeKeyPackageRef } from 'ts-mls/keyPackage.js';
+import { ClientError } from '../errors.js';
+import { toHex } from '../bytes.js';
+import { credentialFor, deviceOfCredential, type DeviceName } from './credentials.js';
+
+/** Draft MLS extensions' last_resort key package extension (RFC 9420 has none). */
+export const LAST_RESORT_EXTENSION = 0x000a;
+
+export interface SigningKey {
+  readonly publicKey: Uint8Array;
+  readonly signKey: Uint8Array;
+}
+
+export interface Member extends DeviceName {
+  readonly leafIndex: number;
+  readonly signatureKey: Uint8Array;
+}
+
+export interface GeneratedKeyPackage {
+  readonly ref: string;
+  readonly publicPackage: KeyPackage;
+  readonly encoded: Uint8Array;
+  readonly privatePackage: PrivateKeyPackage;
+  readonly lastResort: boolean;
+}
+
+/** Validates a member's credential and key; injected so the engine can check pinned device keys. */
+export type CredentialCheck = (device: DeviceName, signatureKey: Uint8Array) => Promise<boolean>;
+
+export class MlsContext {
+  readonly config: ClientConfig;
+
+  constructor(
+    readonly impl: CiphersuiteImpl,
+    check: CredentialCheck,
+  ) {
+    this.config = {
+      ...defaultClientConfig,
+      // Resent messages may arrive late after a reconnect; keep skipped keys long enough.
+      keyRetentionConfig: { retainKeysForGenerations: 1000, retainKeysForEpochs: 4, maximumForwardRatchetSteps: 5000 },
+      authService: {
+        async validateCredential(credential, signatureKey) {
+          const device = deviceOfCredential(credential);
+          return device !== undefined && (await check(device, signatureKey));
+        },
+      },
+    };
+  }
+
+  // ---- key packages ----
+
+  async generateKeyPackage(self: DeviceName, key: SigningKey, lastResort = false): Promise<GeneratedKeyPackage> {
+    const capabilities = defaultCapabilities();
+    capabilities.extensions = [...capabilities.extensions, LAST_RESORT_EXTENSION];
+    const extensions = lastResort ? [{ extensionType: LAST_RESORT_EXTENSION, extensionData: new Uint8Array() }] : [];
+    const generated = await generateKeyPackageWithKey(credentialFor(self), capabilities, defaultLifetime, extensions, key, this.impl);
+    const ref = toHex(await makeKeyPackageRef(generated.publicPackage, this.impl.hash));
+    const encoded = encodeMlsMessage({ version: 'mls10', wireformat: 'mls_key_package', keyPackage: generated.publicPackage });
+    return { ref, publicPackage: generated.publicPackage, encoded, privatePackage: generated.privatePackage, lastResort };
+  }
+
+  /** Decodes a peer's key package, checking that it names `expected` and is signed by `identityKey`. */
+  decodeKeyPackage(bytes: Uint8Array, expected: DeviceName, identityKey: Uint8Array): KeyPackage {
+    const message = decodeMessage(bytes);
+    if (message.wireformat !== 'mls_key_package') throw new ClientError('CRYPTO', 'Expected a key package.');
+    const keyPackage = message.keyPackage;
+    const device = deviceOfCredential(keyPackage.leafNode.credential);
+    if (!device || device.username !== expected.username || device.deviceId !== expected.deviceId) {
+      throw new ClientError('CRYPTO', 'Key package names another device.');
+    }
+    if (!sameBytes(keyPackage.leafNode.signaturePublicKey, identityKey)) {
+      throw new ClientError('CRYPTO', 'Key package is not signed by the device identity key.');
+    }
+    return keyPackage;
+  }
+
+  // ---- groups ----
+
+  /** Creates a group and adds `members` in its first commit. */
+  async createGroup(groupId: Uint8Array, self: DeviceName, key: SigningKey, members: KeyPackage[]): Promise<{ state: ClientState; welcome: Uint8Array | undefined }> {
+    const own = await this.generateKeyPackage(self, key);
+    let state = await createGroup(groupId, own.publicPackage, own.privatePackage, [], this.impl, this.config);
+    if (members.length === 0) return { state, welcome: undefined };
+    const result = await createCommit(
+      { state, cipherSuite: this.impl },
+      { extraProposals: members.map((keyPackage) => ({ proposalType: 'add', add: { keyPackage } }) as Proposal), ratchetTreeExtension: true },
+    );
+    state = result.newState;
+    const welcome = result.welcome ? encodeMlsMessage({ version: 'mls10', wireformat: 'mls_welcome', welcome: result.welcome }) : undefined;
+    return { state, welcome };
+  }
+
+  /** Commits adds, removes and any pending proposals. */
+  async commit(state: ClientState, change: { add?: KeyPackage[]; removeLeaves?: number[] }): Promise<{ state: ClientState; commit: Uint8Array; welcome: Uint8Array | undefined }> {
+    const proposals: Proposal[] = [
+      ...(change.add ?? []).map((keyPackage) => ({ proposalType: 'add', add: { keyPackage } }) as Proposal),
+      ...(change.removeLeaves ?? []).map((removed) => ({ proposalType: 'remove', remove: { removed } }) as Proposal),
+    ];
+    const result = await createCommit({ state, cipherSuite: this.impl }, { extraProposals: proposals, ratchetTreeExtension: true });
+    return {
+      state: result.newState,
+      commit: encodeMlsMessage(result.commit),
+      welcome: result.welcome ? encodeMlsMessage({ version: 'mls10', wireformat: 'mls_welcome', welcome: result.welcome }) : undefined,
+    };
+  }
+
+  /** A proposal to remove this device, for another member to commit. */
+  async selfRemoveProposal(state: ClientState): Promise<Uint8Array> {
+    const result = await createProposal(state, false, { proposalType: 'remove', remove: { removed: state.privatePath.leafIndex } } as Proposal, this.impl);
+    return encodeMlsMessage(result.message);
+  }
+
+  /** Joins from a Welcome; `findKeyPackage` returns our stored package for a KeyPackageRef (hex). */
+  async join(
+    welcomeBytes: Uint8Array,
+    findKeyPackage: (ref: string) => Promise<{ publicPackage: KeyPackage; privatePackage: PrivateKeyPackage } | undefined>,
+  ): Promise<{ state: ClientState; usedRef: string }> {
+    const message = decodeMessage(welcomeBytes);
+    if (message.wireformat !== 'mls_welcome') throw new ClientError('CRYPTO', 'Expected a Welcome.');
+    for (const secret of message.welcome.secrets) {
+      const ref = toHex(secret.newMember);
+      const found = await findKeyPackage(ref);
+      if (!found) continue;
+      const state = await joinGroup(message.welcome, found.publicPackage, found.privatePackage, emptyPskIndex, this.impl, undefined, undefined, this.config);
+      return { state, usedRef: ref };
+    }
+    throw new ClientError('CRYPTO', 'The Welcome is for none of this device\'s key packages.');
+  }
+
+  async encrypt(state: ClientState, plaintext: Uint8Array): Promise<{ state: ClientState; message: Uint8Array }> {
+    const result = await createApplicationMessage(state, plaintext, this.impl);
+    const message = encodeMlsMessage({ version: 'mls10', wireformat: 'mls_private_message', privateMessage: result.privateMessage });
+    return { state: result.newState, message };
+  }
+
+  /**
+   * Processes one incoming group message. The sender is read from the
+   * encrypted sender data before processing, so the caller can check it
+   * against the device the server says sent it.
+   */
+  async process(state: ClientState, bytes: Uint8Array): Promise<Incoming> {
+    const message = decodeMessage(bytes);
+    if (message.wireformat !== 'mls_private_message') throw new ClientError('CRYPTO', 'Expected an encrypted group message.');
+    const pm = message.privateMessage;
+    if (!sameBytes(pm.groupId, state.groupContext.groupId)) throw new ClientError('CRYPTO', 'Message is for another group.');
+    if (pm.epoch > state.groupContext.epoch) throw new ClientError('CRYPTO', `Message from future epoch ${pm.epoch}.`);
+    const sender = await this.peekSender(state, pm);
+    const result = await processPrivateMessage(state, pm, emptyPskIndex, this.impl);
+    if (result.kind === 'applicationMessage') {
+      return { kind: 'application', state: result.newState, plaintext: result.message, sender };
+    }
+    return {
+      kind: 'handshake',
+      state: result.newState,
+      sender,
+      contentType: pm.contentType,
+      removedSelf: result.newState.groupActiveState.kind === 'removedFromGroup',
+    };
+  }
+
+  private async peekSender(state: ClientState, pm: Extract<MLSMessage, { wireformat: 'mls_private_message' }>['privateMessage']): Promise<Member> {
+    const current = pm.epoch === state.groupContext.epoch;
+    const historical = current ? undefined : state.historicalReceiverData.get(pm.epoch);
+    const secret = current ? state.keySchedule.senderDataSecret : historical?.senderDataSecret;
+    const tree = current ? state.ratchetTree : historical?.ratchetTree;
+    if (!secret || !tree) throw new ClientError('CRYPTO', `No keys for epoch ${pm.epoch}.`);
+    const senderData = await decryptSenderData(pm, secret, this.impl);
+    if (!senderData) throw new ClientError('CRYPTO', 'Sender data does not decrypt.');
+    const node = tree[senderData.leafIndex * 2];
+    if (!node || node.nodeType !== 'leaf') throw new ClientError('CRYPTO', 'Sender is not a member.');
+    const device = deviceOfCredential(node.leaf.credential);
+    if (!device) throw new ClientError('CRYPTO', 'Sender credential is malformed.');
+    return { ...device, leafIndex: senderData.leafIndex, signatureKey: node.leaf.signaturePublicKey };
+  }
+
+  // ---- state ----
+
+  encodeState(state: ClientState): Uint8Array {
+    return encodeGroupState(state);
+  }
+
+  decodeState(bytes: Uint8Array): ClientState {
+    const decoded = decodeGroupState(bytes, 0);
+    if (!decoded) throw new ClientError('CRYPTO', 'Stored group state is corrupt.');
+    return { ...decoded[0], clientConfig: this.config };
+  }
+}
+
+export type Incoming =
+  | { kind: 'application'; state: ClientState; plaintext: Uint8Array; sender: Member }
+  | { kind: 'handshake'; state: ClientState; sender: Member; contentType: string; removedSelf: boolean };
+
+/** Members of the group, by leaf. */
+export function membersOf(state: ClientState): Member[] {
+  const members: Member[] = [];
+  state.ratchetTree.forEach((node, index) => {
+    if (index % 2 !== 0 || !node || node.nodeType !== 'leaf') return;
+    const device = deviceOfCredential(node.leaf.credential);
+    if (device) members.push({ ...device, leafIndex: index / 2, signatureKey: node.leaf.signaturePublicKey });
+  });
+  return members;
+}
+
+export function epochOf(state: ClientState): bigint {
+  return state.groupContext.epoch;
+}
+
+/** Decodes an MLSMessage, refusing trailing bytes. Sizes were bounded by the frame limit. */
+export function decodeMessage(bytes: Uint8Array): MLSMessage {
+  let decoded: [MLSMessage, number] | undefined;
+  try {
+    decoded = decodeMlsMessage(bytes, 0);
+  } catch (cause) {
+    throw new ClientError('CRYPTO', 'MLS message does not decode.', { cause });
+  }
+  if (!decoded || decoded[1] !== bytes.byteLength) throw new ClientError('CRYPTO', 'MLS message does not decode.');
+  return decoded[0];
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && a.every((v, i) => v === b[i]);
+}

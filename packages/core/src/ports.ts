@@ -1,0 +1,144 @@
+/**
+ * @module ports
+ * What the engine needs from its environment, injected so the same engine
+ * runs in Node (client-node) and in the browser (web): transport, storage,
+ * clock, randomness and logging.
+ */
+import type { ContactState } from '@sotto/protocol';
+
+export interface TransportHandlers {
+  onMessage(data: Uint8Array): void;
+  onClose(code: number, reason: string): void;
+}
+
+export interface TransportSocket {
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** Opens one binary WebSocket-like connection. Rejects if it cannot connect. */
+export interface Transport {
+  open(url: string, handlers: TransportHandlers): Promise<TransportSocket>;
+}
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface Random {
+  bytes(n: number): Uint8Array;
+}
+
+/** Structured, scoped logging. Callers never pass content, keys or names. */
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+// ---- storage ----
+
+export interface StoredIdentity {
+  readonly serverUrl: string;
+  readonly username: string;
+  readonly deviceId: string;
+  readonly publicKey: Uint8Array;
+  readonly signKey: Uint8Array;
+  readonly createdAt: number;
+}
+
+export interface StoredKeyPackage {
+  /** Hex KeyPackageRef: how a Welcome names the package it is for. */
+  readonly ref: string;
+  /** TLS-encoded MLSMessage(KeyPackage). */
+  readonly publicPackage: Uint8Array;
+  readonly initPrivateKey: Uint8Array;
+  readonly hpkePrivateKey: Uint8Array;
+  readonly signaturePrivateKey: Uint8Array;
+  readonly lastResort: boolean;
+}
+
+export type ConversationKind = 'direct' | 'group';
+
+export interface StoredConversation {
+  readonly groupId: string;
+  readonly kind: ConversationKind;
+  /** Group name, or the peer's username for a direct conversation. */
+  readonly name: string;
+  readonly state: Uint8Array;
+  readonly epoch: bigint;
+  readonly createdAt: number;
+  /** False once this device left or was removed. */
+  readonly active: boolean;
+}
+
+export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read';
+
+export interface StoredMessage {
+  readonly messageId: string;
+  readonly groupId: string;
+  readonly sender: string;
+  readonly senderDevice: string;
+  readonly body: string;
+  readonly sentAt: number;
+  readonly receivedAt: number;
+  readonly outgoing: boolean;
+  readonly status: MessageStatus;
+}
+
+export interface StoredContact {
+  readonly username: string;
+  readonly state: ContactState;
+  readonly text: string;
+  readonly updatedAt: number;
+}
+
+/** An encrypted message not yet acknowledged by the server; resent as is after reconnect. */
+export interface OutboxEntry {
+  readonly messageId: string;
+  readonly groupId: string;
+  readonly payload: Uint8Array;
+  readonly createdAt: number;
+}
+
+export interface PinnedDevice {
+  readonly username: string;
+  readonly deviceId: string;
+  readonly identityKey: Uint8Array;
+}
+
+/** A set of writes applied atomically: the engine's one way to change the store. */
+export interface ClientWriteBatch {
+  identity?: StoredIdentity;
+  conversations?: StoredConversation[];
+  messages?: StoredMessage[];
+  statuses?: { messageId: string; status: MessageStatus }[];
+  contacts?: StoredContact[];
+  outboxAdd?: OutboxEntry[];
+  outboxRemove?: string[];
+  keyPackagesAdd?: StoredKeyPackage[];
+  keyPackagesRemove?: string[];
+  pins?: PinnedDevice[];
+  /** High-water mark of processed mailbox entries. */
+  lastSeq?: bigint;
+}
+
+export interface ClientStore {
+  getIdentity(): Promise<StoredIdentity | undefined>;
+  getConversation(groupId: string): Promise<StoredConversation | undefined>;
+  listConversations(): Promise<StoredConversation[]>;
+  getMessage(messageId: string): Promise<StoredMessage | undefined>;
+  listMessages(groupId: string, limit: number): Promise<StoredMessage[]>;
+  getContact(username: string): Promise<StoredContact | undefined>;
+  listContacts(): Promise<StoredContact[]>;
+  listOutbox(): Promise<OutboxEntry[]>;
+  getKeyPackage(ref: string): Promise<StoredKeyPackage | undefined>;
+  countKeyPackages(): Promise<number>;
+  listPins(username: string): Promise<PinnedDevice[]>;
+  getLastSeq(): Promise<bigint>;
+  apply(batch: ClientWriteBatch): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,242 @@
+/**
+ * @module session
+ * One authenticated connection to the server, re-established with backoff
+ * when it drops. Speaks frames: waits for the Challenge, answers with Hello,
+ * then matches responses to requests by id.
+ */
+import {
+  AckSchema,
+  create,
+  NoticeKind,
+  decodeFrame,
+  encodeFrame,
+  ErrorCode,
+  FrameType,
+  ProtocolError,
+  type Challenge,
+  type Delivery,
+  type FrameBody,
+  type Hello,
+  type HelloOk,
+  type KnownFrameType,
+  type Notice,
+  type Response,
+} from '@sotto/protocol';
+import { ClientError, RemoteError } from './errors.js';
+import type { Clock, Logger, Transport, TransportSocket } from './ports.js';
+
+export type SessionState = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closed';
+
+export type RequestType = Exclude<KnownFrameType, FrameType.CHALLENGE | FrameType.RESPONSE | FrameType.DELIVERY | FrameType.NOTICE | FrameType.ACK>;
+
+export interface SessionOptions {
+  readonly serverUrl: string;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Builds the Hello for a challenge (login or register). */
+  readonly hello: (challenge: Challenge) => Promise<Hello>;
+  readonly onDelivery: (delivery: Delivery) => void;
+  readonly onNotice: (notice: Notice) => void;
+  readonly onStateChange: (state: SessionState) => void;
+  /** Called after every successful hello, the first included. */
+  readonly onReady: (hello: HelloOk) => void;
+  readonly requestTimeoutMs?: number;
+  readonly reconnect?: boolean;
+}
+
+interface Pending {
+  resolve(response: Response): void;
+  reject(error: Error): void;
+  timer: unknown;
+}
+
+const BACKOFF_MIN_MS = 250;
+const BACKOFF_MAX_MS = 15_000;
+
+/** The WebSocket endpoint for a server's base URL (http -> ws, https -> wss). */
+export function webSocketUrl(serverUrl: string): string {
+  const url = new URL(serverUrl);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.pathname = '/v1/ws';
+  return url.toString();
+}
+
+export class Session {
+  private socket: TransportSocket | undefined;
+  private state: SessionState = 'idle';
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private attempts = 0;
+  private reconnectTimer: unknown;
+  private challengeWaiter: ((challenge: Challenge) => void) | undefined;
+  /** Set when the server told us to stop: update required, or replaced by a newer connection. */
+  private fatal: ClientError | undefined;
+
+  constructor(private readonly options: SessionOptions) {}
+
+  get currentState(): SessionState {
+    return this.state;
+  }
+
+  /** Connects and authenticates once; rejects with the server's reason if it refuses. */
+  async open(): Promise<HelloOk> {
+    if (this.state === 'closed') throw new ClientError('NOT_CONNECTED', 'Session is closed.');
+    this.setState(this.state === 'reconnecting' ? 'reconnecting' : 'connecting');
+    const challenge = new Promise<Challenge>((resolve) => (this.challengeWaiter = resolve));
+    const socket = await this.options.transport.open(webSocketUrl(this.options.serverUrl), {
+      onMessage: (data) => this.onMessage(data),
+      onClose: (code, reason) => this.onClose(socket, code, reason),
+    });
+    this.socket = socket;
+    const challengeFrame = await this.withTimeout(challenge, 'The server sent no challenge.');
+    const hello = await this.options.hello(challengeFrame);
+    const response = await this.rawRequest(FrameType.HELLO, hello);
+    if (response.result.case !== 'hello') throw new ClientError('REMOTE', 'Unexpected answer to hello.');
+    this.attempts = 0;
+    this.setState('ready');
+    this.options.onReady(response.result.value);
+    return response.result.value;
+  }
+
+  /** Sends a request and resolves with its result; server errors reject as RemoteError. */
+  async request<T extends RequestType>(type: T, body: FrameBody<T>): Promise<Response['result']> {
+    if (this.state !== 'ready') {
+      throw this.fatal ?? new ClientError('NOT_CONNECTED', 'Not connected to the server.');
+    }
+    return (await this.rawRequest(type, body)).result;
+  }
+
+  ack(seqs: bigint[]): void {
+    if (!this.socket || this.state !== 'ready' || seqs.length === 0) return;
+    this.socket.send(encodeFrame(FrameType.ACK, 0, create(AckSchema, { seqs })));
+  }
+
+  close(): void {
+    this.setState('closed');
+    this.options.clock.clearTimeout(this.reconnectTimer);
+    this.socket?.close(1000, 'bye');
+    this.failPending(new ClientError('NOT_CONNECTED', 'Session closed.'));
+  }
+
+  // ---- internals ----
+
+  private async rawRequest<T extends RequestType>(type: T, body: FrameBody<T>): Promise<Response> {
+    const socket = this.socket;
+    if (!socket) throw new ClientError('NOT_CONNECTED', 'Not connected to the server.');
+    const id = this.nextId++ >>> 0 || this.nextId++;
+    const frame = encodeFrame(type, id, body);
+    const response = await new Promise<Response>((resolve, reject) => {
+      const timer = this.options.clock.setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ClientError('TIMEOUT', 'The server did not answer in time.'));
+      }, this.options.requestTimeoutMs ?? 20_000);
+      this.pending.set(id, { resolve, reject, timer });
+      socket.send(frame);
+    });
+    if (response.result.case === 'error') {
+      throw new RemoteError(response.result.value.code, response.result.value.message);
+    }
+    return response;
+  }
+
+  private onMessage(data: Uint8Array): void {
+    let frame;
+    try {
+      frame = decodeFrame(data);
+    } catch (error) {
+      // A server frame we cannot read is dropped, never half-processed.
+      this.options.logger.warn('dropped undecodable frame', { code: error instanceof ProtocolError ? error.code : 'unknown' });
+      return;
+    }
+    switch (frame.type) {
+      case FrameType.CHALLENGE:
+        this.challengeWaiter?.(frame.body);
+        this.challengeWaiter = undefined;
+        return;
+      case FrameType.RESPONSE: {
+        const pending = this.pending.get(frame.id);
+        if (!pending) return;
+        this.pending.delete(frame.id);
+        this.options.clock.clearTimeout(pending.timer);
+        const result = frame.body.result;
+        if (result.case === 'error' && (result.value.code === ErrorCode.UPDATE_REQUIRED || result.value.code === ErrorCode.UNSUPPORTED_PROTOCOL)) {
+          this.fatal = new RemoteError(result.value.code, result.value.message);
+        }
+        pending.resolve(frame.body);
+        return;
+      }
+      case FrameType.DELIVERY:
+        this.options.onDelivery(frame.body);
+        return;
+      case FrameType.NOTICE:
+        if (frame.body.kind === NoticeKind.REPLACED) {
+          this.fatal = new ClientError('REPLACED', 'Another connection of this device took over.');
+        }
+        this.options.onNotice(frame.body);
+        return;
+      default:
+        this.options.logger.warn('dropped unexpected frame type', { type: frame.type });
+    }
+  }
+
+  private onClose(socket: TransportSocket, code: number, _reason: string): void {
+    if (socket !== this.socket) return;
+    this.socket = undefined;
+    this.failPending(this.fatal ?? new ClientError('NOT_CONNECTED', `Connection lost (${code}).`));
+    if (this.state === 'closed') return;
+    if (this.fatal || this.options.reconnect === false || this.state === 'connecting') {
+      this.setState('idle');
+      return;
+    }
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    this.setState('reconnecting');
+    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempts);
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    this.attempts += 1;
+    this.options.logger.info('reconnecting', { attempt: this.attempts, delayMs: Math.round(delay) });
+    this.reconnectTimer = this.options.clock.setTimeout(() => {
+      this.open().catch((error: unknown) => {
+        this.options.logger.warn('reconnect failed', { error: error instanceof Error ? error.name : 'unknown' });
+        this.socket?.close();
+        this.socket = undefined;
+        if (this.state !== 'closed' && !this.fatal) this.scheduleReconnect();
+        else if (this.state !== 'closed') this.setState('idle');
+      });
+    }, delay);
+  }
+
+  private failPending(error: Error): void {
+    for (const [id, pending] of this.pending) {
+      this.options.clock.clearTimeout(pending.timer);
+      pending.reject(error);
+      this.pending.delete(id);
+    }
+    this.challengeWaiter = undefined;
+  }
+
+  private withTimeout<T>(promise: Promise<T>, message: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = this.options.clock.setTimeout(() => reject(new ClientError('TIMEOUT', message)), this.options.requestTimeoutMs ?? 20_000);
+      promise.then(
+        (value) => {
+          this.options.clock.clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.options.clock.clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private setState(state: SessionState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.options.onStateChange(state);
+  }
+}
