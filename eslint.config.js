@@ -46,7 +46,7 @@ const layering = {
 };
 
 const relativeEscape = {
-  group: ['../../*', '../../../*'],
+  regex: '^(\\.\\./)+(packages/)?(protocol|core|client-node|server|cli|web)/(src|dist)/',
   message: 'Import another package by its @sotto/* name, never by relative source path.',
 };
 

@@ -68,6 +68,7 @@ export class SottoClient {
   private readonly inbox: Inbox;
   readonly conversations: Conversations;
   private drained = false;
+  private readonly background = new Set<Promise<unknown>>();
   private drainWaiters: (() => void)[] = [];
 
   private constructor(
@@ -165,9 +166,14 @@ export class SottoClient {
     return { processed: this.inbox.count - before };
   }
 
-  /** Resolves when all queued work (including sends) has finished. */
+  /** Resolves when all queued work (state changes, sends, key uploads) has finished. */
   async idle(): Promise<void> {
-    await this.queue.idle();
+    do {
+      await this.queue.idle();
+      await Promise.allSettled([...this.background]);
+      await this.conversations.settled();
+      await this.queue.idle();
+    } while (this.background.size > 0);
   }
 
   async close(): Promise<void> {
@@ -270,6 +276,9 @@ export class SottoClient {
   }
 
   private async login(challenge: Challenge) {
+    // A new connection has its own initial drain. Reset here, before the hello
+    // goes out: the drained notice can arrive in the same read as the hello's answer.
+    this.drained = false;
     const impl = await loadCiphersuite(this.deps.ciphersuite);
     return create(HelloSchema, {
       protocolVersion: PROTOCOL_VERSION,
@@ -280,7 +289,6 @@ export class SottoClient {
   }
 
   private onReady(hello: HelloOk): void {
-    this.drained = false;
     this.conversations.resendOutbox().catch(() => undefined);
     if (hello.keyPackagesLow || hello.keyPackagesRemaining < LIMITS.keyPackagesLowWatermark) {
       this.topUpKeyPackages(hello.keyPackagesRemaining);
@@ -288,9 +296,11 @@ export class SottoClient {
   }
 
   private topUpKeyPackages(remaining: number): void {
-    replenishKeyPackages(this.ctx, remaining).catch((error: unknown) =>
+    const work = replenishKeyPackages(this.ctx, remaining).catch((error: unknown) =>
       this.deps.logger.warn('key package upload failed', { error: error instanceof Error ? error.name : 'unknown' }),
     );
+    this.background.add(work);
+    void work.finally(() => this.background.delete(work));
   }
 
   private onNotice(notice: Notice): void {

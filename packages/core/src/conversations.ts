@@ -37,6 +37,7 @@ const COMMIT_ATTEMPTS = 5;
 
 export class Conversations {
   private readonly pendingAcks = new Map<string, PendingAck>();
+  private readonly inFlight = new Set<Promise<unknown>>();
   private resending: Promise<void> | undefined;
 
   constructor(private readonly ctx: EngineContext) {}
@@ -188,13 +189,19 @@ export class Conversations {
     await this.deliver(entry);
   }
 
-  /** Resends everything in the outbox, oldest first (after a reconnect). */
+  /**
+   * Resends everything in the outbox, oldest first (after a reconnect), until
+   * it is empty or the connection drops again. Entries added meanwhile are
+   * picked up by the next round.
+   */
   resendOutbox(): Promise<void> {
     this.resending ??= (async () => {
       try {
-        for (const entry of await this.ctx.store.listOutbox()) {
-          await this.transmit(entry);
+        for (let entries = await this.ctx.store.listOutbox(); entries.length > 0; entries = await this.ctx.store.listOutbox()) {
+          for (const entry of entries) await this.transmit(entry);
         }
+      } catch {
+        // Connection lost again: the next reconnect resumes.
       } finally {
         this.resending = undefined;
       }
@@ -202,10 +209,21 @@ export class Conversations {
     return this.resending;
   }
 
+  /** Resolves once every send started so far has been answered (or has failed). */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0 || this.resending) {
+      await Promise.allSettled([...this.inFlight, this.resending]);
+    }
+  }
+
   /** Resolves when the server stored the entry; survives reconnects through the outbox. */
   private deliver(entry: OutboxEntry): Promise<void> {
     const acked = new Promise<void>((resolve, reject) => this.pendingAcks.set(entry.messageId, { resolve, reject }));
-    this.transmit(entry).catch(() => undefined);
+    if (this.ctx.session.currentState === 'ready' && !this.resending) {
+      const attempt = this.transmit(entry).catch(() => undefined);
+      this.inFlight.add(attempt);
+      void attempt.finally(() => this.inFlight.delete(attempt));
+    }
     return acked;
   }
 

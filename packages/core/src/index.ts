@@ -11,4 +11,5 @@ export * from './safety-number.js';
 export * from './direct-id.js';
 export type { SessionState } from './session.js';
 export type { ContactEvent, DroppedEvent } from './context.js';
-export { DEFAULT_CIPHERSUITE } from './mls/suite.js';
+export { DEFAULT_CIPHERSUITE, loadCiphersuite } from './mls/suite.js';
+export { MlsContext, membersOf } from './mls/group.js';

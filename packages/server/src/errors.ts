@@ -32,3 +32,11 @@ export class StorageUnavailableError extends ServerError {
     super(ErrorCode.INTERNAL, 'Storage is unavailable; nothing was changed.', { cause });
   }
 }
+
+/** A setting given to the server is invalid; raised at start-up, before anything listens. */
+export class ConfigError extends ServerError {
+  override readonly name = 'ConfigError';
+  constructor(message: string) {
+    super(ErrorCode.INVALID_ARGUMENT, message);
+  }
+}

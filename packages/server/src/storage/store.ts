@@ -7,6 +7,8 @@
  * Split into a readable and a writable half as Signal-Desktop's sql/Interface.
  */
 import type { ContactAction } from '@sotto/protocol';
+// Re-exported so backends one folder down name the contract's errors without reaching two levels up.
+export { ServerError, StaleEpochError, StorageUnavailableError } from '../errors.js';
 import type {
   AccountRecord,
   ClaimedPackage,

@@ -6,8 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { ContactAction, ContactState, DeliveryKind, ErrorCode } from '@sotto/protocol';
-import { ServerError, StaleEpochError, StorageUnavailableError } from '../../errors.js';
-import type { NewAccount, NewCommit, NewGroup, Store } from '../store.js';
+import { ServerError, StaleEpochError, StorageUnavailableError, type NewAccount, type NewCommit, type NewGroup, type Store } from '../store.js';
 import type {
   AccountRecord,
   ClaimedPackage,

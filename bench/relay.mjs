@@ -1,0 +1,164 @@
+// Server 1:1 relay: a real `sotto serve` process; two raw protocol clients
+// (no MLS cost) on the same machine. Open-loop: the sender sends 200-byte
+// opaque payloads at a fixed rate; we record the server hop per message as
+// send -> delivery at the recipient (durable: stored before pushed) and the
+// send -> acknowledgement time at the sender.
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync, sign, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import {
+  authTranscript, ContactAction, create, decodeFrame, encodeFrame, FrameType, HelloSchema, PROTOCOL_VERSION, SOFTWARE_VERSION,
+  SendSchema, CreateGroupSchema, DeviceRefSchema, ContactRequestSchema, ContactRespondSchema, AckSchema,
+} from '@sotto/protocol';
+import { percentile } from './lib.mjs';
+
+const CLI = new URL('../packages/cli/dist/bin.js', import.meta.url).pathname;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startServer(dataDir, port, cpu) {
+  const args = [CLI, 'serve', '--port', String(port), '--data', dataDir, '--log-level', 'warn'];
+  const child = cpu !== undefined ? spawn('taskset', ['-c', String(cpu), process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    child.stdout.on('data', (c) => c.toString().includes('listening') && resolve());
+    child.once('exit', () => reject(new Error('server exited')));
+  });
+  return child;
+}
+
+class RawClient {
+  constructor(url) {
+    this.url = url;
+    this.nextId = 1;
+    this.pending = new Map();
+    this.onDelivery = () => {};
+  }
+
+  async connect(username, key, deviceId) {
+    this.ws = new WebSocket(this.url);
+    this.ws.binaryType = 'nodebuffer';
+    const challenge = await new Promise((resolve, reject) => {
+      this.ws.once('error', reject);
+      this.ws.on('message', (data) => {
+        const frame = decodeFrame(new Uint8Array(data));
+        if (frame.type === FrameType.CHALLENGE) resolve(frame.body);
+        else if (frame.type === FrameType.RESPONSE) {
+          this.pending.get(frame.id)?.(frame.body.result);
+          this.pending.delete(frame.id);
+        }
+        else if (frame.type === FrameType.DELIVERY) this.onDelivery(frame.body);
+      });
+    });
+    const publicKey = Buffer.from(key.publicKey.export({ format: 'jwk' }).x, 'base64url');
+    const signature = sign(null, authTranscript(challenge.nonce, username, deviceId ?? ''), key.privateKey);
+    const auth = deviceId ? { case: 'login', value: { username, deviceId } } : { case: 'register', value: { username, identityKey: publicKey, inviteCode: '' } };
+    const result = await this.request(FrameType.HELLO, create(HelloSchema, { protocolVersion: PROTOCOL_VERSION, clientVersion: SOFTWARE_VERSION, auth, signature }));
+    if (result.case !== 'hello') throw new Error(`hello failed: ${JSON.stringify(result.value)}`);
+    return result.value.deviceId;
+  }
+
+  request(type, body) {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.ws.send(encodeFrame(type, id, body));
+    });
+  }
+
+  close() {
+    this.ws.close();
+  }
+}
+
+export async function benchRelay({ rates = [500, 1000, 2000], seconds = 3, serverCpu } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'sotto-bench-'));
+  const port = await freePort();
+  const server = await startServer(join(dir, 'data'), port, serverCpu);
+  const url = `ws://127.0.0.1:${port}/v1/ws`;
+  try {
+    const keyA = generateKeyPairSync('ed25519');
+    const keyB = generateKeyPairSync('ed25519');
+    const a = new RawClient(url);
+    const b = new RawClient(url);
+    const deviceA = await a.connect('bench_a', keyA);
+    const deviceB = await b.connect('bench_b', keyB);
+    await a.request(FrameType.CONTACT_REQUEST, create(ContactRequestSchema, { toUsername: 'bench_b', text: 'bench' }));
+    await b.request(FrameType.CONTACT_RESPOND, create(ContactRespondSchema, { username: 'bench_a', action: ContactAction.ACCEPT }));
+    const groupId = randomBytes(32);
+    const created = await a.request(FrameType.CREATE_GROUP, create(CreateGroupSchema, {
+      groupId, epoch: 1n, members: [create(DeviceRefSchema, { username: 'bench_b', deviceId: deviceB })], welcome: randomBytes(100),
+    }));
+    if (created.case !== 'ok') throw new Error(`create group failed: ${JSON.stringify(created.value)}`);
+    void deviceA;
+    const sentAt = new Map();
+    const hop = [];
+    let ackBatch = [];
+    b.onDelivery = (delivery) => {
+      const key = Buffer.from(delivery.messageId).toString('hex');
+      const t0 = sentAt.get(key);
+      if (t0 !== undefined) hop.push(performance.now() - t0);
+      ackBatch.push(delivery.seq);
+      if (ackBatch.length >= 50) {
+        b.ws.send(encodeFrame(FrameType.ACK, 0, create(AckSchema, { seqs: ackBatch })));
+        ackBatch = [];
+      }
+    };
+    const results = [];
+    for (const rate of [200, ...rates]) {
+      hop.length = 0;
+      const ackLatency = [];
+      const total = rate * seconds;
+      const interval = 1000 / rate;
+      const start = performance.now();
+      const acks = [];
+      for (let i = 0; i < total; i++) {
+        const due = start + i * interval;
+        const wait = due - performance.now();
+        if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+        const messageId = randomBytes(16);
+        sentAt.set(messageId.toString('hex'), due);
+        const t0 = due;
+        acks.push(a.request(FrameType.SEND, create(SendSchema, { groupId, messageId, payload: randomBytes(200) })).then((r) => {
+          if (r.case !== 'send') throw new Error(`send failed: ${JSON.stringify(r.value)}`);
+          ackLatency.push(performance.now() - t0);
+        }));
+      }
+      await Promise.all(acks);
+      const deadline = performance.now() + 10_000;
+      while (hop.length < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const elapsed = (performance.now() - start) / 1000;
+      if (rate === 200) continue; // warm-up
+      const sortedHop = [...hop].sort((x, y) => x - y);
+      const sortedAck = [...ackLatency].sort((x, y) => x - y);
+      results.push({
+        rate,
+        delivered: hop.length,
+        sent: total,
+        achievedPerSecond: hop.length / elapsed,
+        hopP50: percentile(sortedHop, 50),
+        hopP99: percentile(sortedHop, 99),
+        ackP50: percentile(sortedAck, 50),
+        ackP99: percentile(sortedAck, 99),
+      });
+    }
+    a.close();
+    b.close();
+    return results;
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * @module commands/admin
+ * `sotto admin`: operator commands that work on the server's database directly.
+ */
+import type { Command } from 'commander';
+import { openAdmin } from '@sotto/server';
+import { parseVersion } from '@sotto/protocol';
+import { ClientError } from '@sotto/core';
+import { createOutput } from '../output.js';
+
+export function registerAdmin(program: Command, json: () => boolean): void {
+  const admin = program.command('admin').description('operator commands (run on the server machine)');
+  const dataOption = ['--data <dir>', 'the server data directory', process.env.SOTTO_DATA ?? './sotto-data'] as const;
+
+  admin
+    .command('invite')
+    .description('make a one-time invite code for registration')
+    .option(...dataOption)
+    .option('--days <days>', 'days until the code expires', '7')
+    .action(async (opts: { data: string; days: string }) => {
+      const handle = await openAdmin(opts.data);
+      try {
+        const code = await handle.createInvite(Number(opts.days));
+        createOutput(json()).print(code, { invite: code, expiresInDays: Number(opts.days) });
+      } finally {
+        await handle.close();
+      }
+    });
+
+  admin
+    .command('min-version')
+    .description('show or set the oldest client version the server accepts')
+    .argument('[version]', 'MAJOR.MINOR.PATCH')
+    .option(...dataOption)
+    .action(async (version: string | undefined, opts: { data: string }) => {
+      if (version !== undefined && !parseVersion(version)) throw new ClientError('INVALID_INPUT', 'Versions look like 1.2.3.');
+      const handle = await openAdmin(opts.data);
+      try {
+        if (version !== undefined) await handle.setMinVersion(version);
+        const current = await handle.getMinVersion();
+        createOutput(json()).print(current ?? '(none)', { minVersion: current ?? null });
+      } finally {
+        await handle.close();
+      }
+    });
+
+  admin
+    .command('users')
+    .description('list accounts')
+    .option(...dataOption)
+    .action(async (opts: { data: string }) => {
+      const handle = await openAdmin(opts.data);
+      try {
+        const out = createOutput(json());
+        for (const user of await handle.listUsers()) {
+          out.print(`${user.username}\t${user.devices} device(s)\t${new Date(user.createdAt).toISOString()}`, { ...user });
+        }
+      } finally {
+        await handle.close();
+      }
+    });
+}

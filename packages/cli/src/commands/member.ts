@@ -1,0 +1,222 @@
+/**
+ * @module commands/member
+ * The member's commands: register, contacts, send, group, sync, listen, verify.
+ * Each opens the profile, connects, processes what is waiting, acts, and exits.
+ */
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { contactStateName, formatSafetyNumber, ClientError, type SottoClient, type StoredMessage } from '@sotto/core';
+import { registerNodeClient } from '@sotto/client-node';
+import { createOutput, type Output } from '../output.js';
+import { profileDir, withClient, type GlobalOptions } from '../profile.js';
+import { attachPrinter } from '../printer.js';
+
+export function registerMemberCommands(program: Command, globals: () => GlobalOptions): void {
+  const out = (): Output => createOutput(globals().json ?? false);
+
+  program
+    .command('register')
+    .description('create an account on a server for this profile')
+    .argument('<username>', '3-32 characters: a-z, 0-9, _ . -')
+    .requiredOption('--server <url>', 'server URL, e.g. http://127.0.0.1:8080')
+    .option('--invite <code>', 'invite code, when the server is invite-only')
+    .action(async (username: string, opts: { server: string; invite?: string }) => {
+      const g = globals();
+      const client = await registerNodeClient({ profileDir: profileDir(g), logLevel: g.logLevel ?? 'warn', reconnect: false }, opts.server, username, opts.invite);
+      try {
+        await client.connect();
+        await client.idle();
+      } finally {
+        await client.close();
+      }
+      out().print(`registered ${username} (device ${client.identity.deviceId})`, { username, deviceId: client.identity.deviceId, server: opts.server });
+    });
+
+  const contacts = program.command('contacts').description('contact requests and your contact list');
+  contacts
+    .command('request')
+    .description('ask a member for contact (plain text, at most 280 characters)')
+    .argument('<username>')
+    .argument('[text...]', 'a short note', [])
+    .action(async (username: string, words: string[]) => {
+      await withClient(globals(), (c) => c.requestContact(username, words.join(' ')));
+      out().print(`contact request sent to ${username}`, { type: 'contact-request-sent', username });
+    });
+  for (const action of ['accept', 'decline', 'block'] as const) {
+    contacts
+      .command(action)
+      .description(`${action} a member's contact request`)
+      .argument('<username>')
+      .action(async (username: string) => {
+        await withClient(globals(), async (c) => {
+          await c.respondToContact(username, action);
+          // Accepting sets up the encrypted conversation right away, so the first message needs no extra round trip.
+          if (action === 'accept') await c.conversations.ensureDirect(username).catch(() => undefined);
+        });
+        out().print(`${action}ed ${username}`.replace('eed', 'ed'), { type: `contact-${action}`, username });
+      });
+  }
+  contacts
+    .command('list')
+    .description('list contacts and pending requests')
+    .action(async () => {
+      const list = await withClient(globals(), (c) => c.refreshContacts());
+      for (const contact of list) {
+        const state = contactStateName(contact.state);
+        out().print(`${contact.username}\t${state}${contact.text ? `\t"${contact.text}"` : ''}`, { username: contact.username, state, text: contact.text });
+      }
+    });
+
+  program
+    .command('send')
+    .description('send an end-to-end encrypted message to a contact')
+    .argument('<username>')
+    .argument('[text...]', 'the message')
+    .option('--stdin', 'send each line of standard input as a message, printing each acknowledgement')
+    .option('--window <n>', 'with --stdin: messages in flight at once', '16')
+    .action(async (username: string, words: string[], opts: { stdin?: boolean; window: string }) => {
+      if (opts.stdin) {
+        await withClient(globals(), (c) => streamLines(c, username, Number(opts.window), out()), { reconnect: true });
+        return;
+      }
+      const text = words.join(' ');
+      if (!text) throw new ClientError('INVALID_INPUT', 'Nothing to send.');
+      const sent = await withClient(globals(), (c) => c.sendText(username, text));
+      out().print(`sent ${sent.messageId}`, { type: 'sent', messageId: sent.messageId, to: username });
+    });
+
+  const group = program.command('group').description('group conversations');
+  group
+    .command('create')
+    .argument('<name>')
+    .argument('[members...]', 'contacts to add', [])
+    .action(async (name: string, members: string[]) => {
+      const created = await withClient(globals(), (c) => c.createGroup(name, members));
+      out().print(`created group ${name} (${created.groupId.slice(0, 16)})`, { type: 'group-created', name, groupId: created.groupId });
+    });
+  group
+    .command('add')
+    .argument('<name>')
+    .argument('<members...>')
+    .action(async (name: string, members: string[]) => {
+      await withClient(globals(), (c) => c.addToGroup(name, members));
+      out().print(`added ${members.join(', ')} to ${name}`, { type: 'group-added', name, members });
+    });
+  group
+    .command('remove')
+    .argument('<name>')
+    .argument('<members...>')
+    .action(async (name: string, members: string[]) => {
+      await withClient(globals(), (c) => c.removeFromGroup(name, members));
+      out().print(`removed ${members.join(', ')} from ${name}`, { type: 'group-removed', name, members });
+    });
+  group
+    .command('leave')
+    .argument('<name>')
+    .action(async (name: string) => {
+      await withClient(globals(), (c) => c.leaveGroup(name));
+      out().print(`left ${name}`, { type: 'group-left', name });
+    });
+  group
+    .command('send')
+    .argument('<name>')
+    .argument('<text...>')
+    .action(async (name: string, words: string[]) => {
+      const sent = await withClient(globals(), (c) => c.sendToGroup(name, words.join(' ')));
+      out().print(`sent ${sent.messageId}`, { type: 'sent', messageId: sent.messageId, group: name });
+    });
+  group
+    .command('list')
+    .action(async () => {
+      const all = await withClient(globals(), (c) => c.listConversations());
+      for (const conv of all.filter((c) => c.kind === 'group')) {
+        out().print(`${conv.name}\t${conv.groupId.slice(0, 16)}\tepoch ${conv.epoch}${conv.active ? '' : '\t(left)'}`, {
+          name: conv.name, groupId: conv.groupId, epoch: conv.epoch.toString(), active: conv.active,
+        });
+      }
+    });
+
+  program
+    .command('sync')
+    .description('fetch and print everything waiting, then exit')
+    .action(async () => {
+      const printer = { current: undefined as ReturnType<typeof attachPrinter> | undefined };
+      await withClient(globals(), async () => undefined, {
+        before: (c) => {
+          printer.current = attachPrinter(c, out());
+        },
+      });
+      await printer.current?.flush();
+    });
+
+  program
+    .command('listen')
+    .description('print what arrives until interrupted')
+    .action(async () => {
+      const g = globals();
+      const { openNodeClient } = await import('@sotto/client-node');
+      const client = await openNodeClient({ profileDir: profileDir(g), logLevel: g.logLevel ?? 'warn', reconnect: true });
+      attachPrinter(client, out(), { connection: true });
+      await client.connect();
+      const stop = () => {
+        client.close().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      await new Promise(() => undefined);
+    });
+
+  program
+    .command('messages')
+    .description('print the stored messages of a conversation (a contact or a group)')
+    .argument('<name>')
+    .option('--limit <n>', 'newest messages to show', '50')
+    .action(async (name: string, opts: { limit: string }) => {
+      const messages = await withClient(globals(), async (c) => {
+        const conv = (await c.conversations.findDirect(name)) ?? (await c.conversations.findGroup(name));
+        return c.listMessages(conv.groupId, Number(opts.limit));
+      });
+      for (const m of messages) out().print(formatMessage(name, m), messageRecord(name, m));
+    });
+
+  program
+    .command('verify')
+    .description("show the safety number to compare with a contact's")
+    .argument('<username>')
+    .action(async (username: string) => {
+      const number = await withClient(globals(), (c) => c.safetyNumber(username));
+      out().print(
+        `Safety number with ${username}:\n${formatSafetyNumber(number)}\nCompare it with ${username} in person or on a call; if it differs, someone is in between.`,
+        { username, safetyNumber: number },
+      );
+    });
+}
+
+export function formatMessage(conversation: string, m: StoredMessage): string {
+  const who = m.outgoing ? 'you' : m.sender;
+  return `[${conversation}] ${who}: ${m.body}${m.outgoing ? ` (${m.status})` : ''}`;
+}
+
+export function messageRecord(conversation: string, m: StoredMessage): Record<string, unknown> {
+  return { type: 'message', conversation, ...m };
+}
+
+/** Sends each stdin line with up to `window` messages in flight, printing acks as they come. */
+async function streamLines(client: SottoClient, username: string, window: number, out: Output): Promise<void> {
+  const conversation = await client.conversations.ensureDirect(username);
+  const inFlight = new Set<Promise<void>>();
+  let line = 0;
+  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const text of lines) {
+    if (!text) continue;
+    const n = ++line;
+    const job = client.conversations.sendText(conversation, text).then(
+      (sent) => out.print(`ack ${n} ${sent.messageId}`, { type: 'ack', line: n, messageId: sent.messageId, text }),
+      (error: unknown) => out.print(`failed ${n}`, { type: 'failed', line: n, error: error instanceof Error ? error.message : String(error) }),
+    );
+    inFlight.add(job);
+    void job.finally(() => inFlight.delete(job));
+    if (inFlight.size >= window) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+}

@@ -1,0 +1,39 @@
+/**
+ * @module commands/serve
+ * `sotto serve`: the server with its embedded SQLite database.
+ */
+import type { Command } from 'commander';
+import { startServer } from '@sotto/server';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the Sotto server (HTTP + WebSocket) on embedded SQLite')
+    .option('--host <host>', 'interface to listen on', process.env.SOTTO_HOST ?? '127.0.0.1')
+    .option('--port <port>', 'TCP port (0 = any free port)', process.env.SOTTO_PORT ?? '8080')
+    .option('--data <dir>', 'directory for the database', process.env.SOTTO_DATA ?? './sotto-data')
+    .option('--invite-only', 'registration needs an invite code (sotto admin invite)', false)
+    .option('--retention-days <days>', 'delete undelivered messages after this many days', '30')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug or silent', 'info')
+    .option('--sync <mode>', 'SQLite fsync policy: FULL (power-loss safe) or NORMAL (crash safe)', 'FULL')
+    .action(async (opts: { host: string; port: string; data: string; inviteOnly: boolean; retentionDays: string; logLevel: string; sync: string }) => {
+      const server = await startServer({
+        host: opts.host,
+        port: Number(opts.port),
+        dataDir: opts.data,
+        inviteOnly: opts.inviteOnly,
+        retentionDays: Number(opts.retentionDays),
+        logLevel: opts.logLevel as never,
+        syncMode: opts.sync as never,
+      });
+      process.stdout.write(`sotto listening on ${server.url}\n`);
+      let stopping = false;
+      const stop = () => {
+        if (stopping) return;
+        stopping = true;
+        server.close().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+}

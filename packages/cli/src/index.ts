@@ -1,0 +1,5 @@
+/**
+ * @module @sotto/cli
+ * The `sotto` command line.
+ */
+export { main } from './main.js';

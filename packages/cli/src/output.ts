@@ -1,0 +1,54 @@
+/**
+ * @module output
+ * How the CLI speaks: human lines by default, one JSON object per line with
+ * --json, and errors as one clear line on stderr with a non-zero exit code.
+ */
+import { ClientError, RemoteError } from '@sotto/core';
+import { ProtocolError, errorCodeName } from '@sotto/protocol';
+
+export interface Output {
+  readonly json: boolean;
+  /** A result: a human line, or the JSON record. */
+  print(human: string, record: Record<string, unknown>): void;
+}
+
+export function createOutput(json: boolean): Output {
+  return {
+    json,
+    print(human, record) {
+      process.stdout.write(json ? JSON.stringify(record, bigintSafe) + '\n' : human + '\n');
+    },
+  };
+}
+
+function bigintSafe(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+/** Exit codes: 1 failure, 2 usage, 3 update required. */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof RemoteError && error.wireName === 'UPDATE_REQUIRED') return 3;
+  if (error instanceof ClientError && error.code === 'INVALID_INPUT') return 2;
+  return 1;
+}
+
+/** One line: what went wrong, and its stable code. */
+export function describeError(error: unknown): { code: string; message: string } {
+  if (error instanceof RemoteError) return { code: error.wireName, message: error.message };
+  if (error instanceof ClientError) return { code: error.code, message: error.message };
+  if (error instanceof ProtocolError) return { code: errorCodeName(error.code), message: error.message };
+  if (error && typeof error === 'object' && 'code' in error && (error as { code: unknown }).code === 'ECONNREFUSED') {
+    return { code: 'UNREACHABLE', message: 'Cannot reach the server: is it running, and is the URL right?' };
+  }
+  if (error instanceof Error && error.name === 'ServerError' && 'code' in error) {
+    return { code: errorCodeName((error as unknown as { code: number }).code), message: error.message };
+  }
+  if (error instanceof Error && error.name === 'ConfigError') return { code: 'BAD_CONFIG', message: error.message };
+  return { code: 'FAILED', message: error instanceof Error ? error.message : String(error) };
+}
+
+export function reportError(error: unknown, json: boolean): never {
+  const { code, message } = describeError(error);
+  process.stderr.write(json ? JSON.stringify({ error: { code, message } }) + '\n' : `error: ${message} (${code})\n`);
+  process.exit(exitCodeFor(error));
+}

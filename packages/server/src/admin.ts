@@ -1,0 +1,42 @@
+/** @module admin */
+// Operator commands that work on the database directly (`sotto admin ...`
+// on the server's machine), alongside a running server: SQLite in WAL mode
+// lets both open it.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { systemClock, type Clock } from './clock.js';
+import { DATABASE_FILE } from './config.js';
+import { ConfigError } from './errors.js';
+import { AccountsService } from './services/accounts.js';
+import { SqliteStore } from './storage/sqlite/sqlite-store.js';
+import type { AccountRecord } from './storage/types.js';
+
+export const DEFAULT_INVITE_TTL_DAYS = 7;
+
+export interface Admin {
+  /** A new single-use invite code. */
+  createInvite(ttlDays?: number): Promise<string>;
+  /** Clients below this version are refused with UPDATE_REQUIRED; '' removes the minimum. */
+  setMinVersion(version: string): Promise<void>;
+  getMinVersion(): Promise<string | undefined>;
+  /** Turns invite-only registration on or off (the server's inviteOnly config, when set, wins). */
+  setInviteOnly(on: boolean): Promise<void>;
+  listUsers(): Promise<AccountRecord[]>;
+  close(): Promise<void>;
+}
+
+export function openAdmin(dataDir: string, options: { now?: Clock } = {}): Admin {
+  const path = join(dataDir, DATABASE_FILE);
+  // Refuse rather than create: an invite written to a fresh database in a mistyped directory would never work.
+  if (!existsSync(path)) throw new ConfigError(`No Sotto database at ${path}; check the data directory or start the server once.`);
+  const store = new SqliteStore({ path });
+  const accounts = new AccountsService(store, { inviteOnly: false, now: options.now ?? systemClock });
+  return {
+    createInvite: (ttlDays = DEFAULT_INVITE_TTL_DAYS) => accounts.createInvite(ttlDays),
+    setMinVersion: (version) => accounts.setMinClientVersion(version),
+    getMinVersion: async () => (await accounts.minClientVersion()) || undefined,
+    setInviteOnly: (on) => accounts.setInviteOnly(on),
+    listUsers: () => accounts.listAccounts(),
+    close: () => store.close(),
+  };
+}

@@ -1,0 +1,151 @@
+/** @module bus/bus.contract */
+// The bus contract suite every adapter runs (`runBusContract`). Negative
+// checks ("B did not get A's event") publish a marker afterwards and wait for
+// it, instead of sleeping, so they hold on asynchronous transports too.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { NoticeKind } from '@sotto/protocol';
+import type { Bus, BusEvent, DeviceAddress } from './bus.js';
+
+const WAIT_MS = 5_000;
+
+function device(): DeviceAddress {
+  return { username: `u${randomUUID().slice(0, 8)}`, deviceId: randomUUID().replaceAll('-', '').slice(0, 16) };
+}
+
+/** Records events and lets a test wait until a predicate holds. */
+class Recorder {
+  readonly events: BusEvent[] = [];
+  private waiters: (() => void)[] = [];
+
+  readonly handler = (event: BusEvent): void => {
+    this.events.push(event);
+    for (const wake of this.waiters.splice(0)) wake();
+  };
+
+  async until(predicate: (events: readonly BusEvent[]) => boolean): Promise<void> {
+    const deadline = Date.now() + WAIT_MS;
+    while (!predicate(this.events)) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out; got ${JSON.stringify(this.events)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+}
+
+const marker = (id: string): BusEvent => ({ kind: 'replaced', connectionId: id });
+const hasMarker = (id: string) => (events: readonly BusEvent[]) => events.some((e) => e.kind === 'replaced' && e.connectionId === id);
+
+export function runBusContract(name: string, makeBus: () => Promise<Bus>): void {
+  describe(`bus contract: ${name}`, () => {
+    let bus: Bus;
+    before(async () => {
+      bus = await makeBus();
+    });
+    after(async () => {
+      await bus.close();
+    });
+
+    test('an event reaches the subscribers of its device and no other device', async () => {
+      const a = device();
+      const b = device();
+      const atA = new Recorder();
+      const atB = new Recorder();
+      bus.subscribe(a, atA.handler);
+      bus.subscribe(b, atB.handler);
+      await bus.publish(a, { kind: 'mail' });
+      const done = randomUUID();
+      await bus.publish(b, marker(done));
+      await atA.until((events) => events.length === 1);
+      await atB.until(hasMarker(done));
+      assert.deepEqual(atA.events, [{ kind: 'mail' }]);
+      assert.deepEqual(atB.events, [marker(done)]);
+    });
+
+    test('devices of one account are separate', async () => {
+      const a = device();
+      const sibling = { username: a.username, deviceId: `${a.deviceId}x` };
+      const atSibling = new Recorder();
+      bus.subscribe(sibling, atSibling.handler);
+      await bus.publish(a, { kind: 'mail' });
+      const done = randomUUID();
+      await bus.publish(sibling, marker(done));
+      await atSibling.until(hasMarker(done));
+      assert.deepEqual(atSibling.events, [marker(done)]);
+    });
+
+    test('every subscriber of a device gets the event', async () => {
+      const a = device();
+      const recorders = [new Recorder(), new Recorder(), new Recorder()];
+      for (const r of recorders) bus.subscribe(a, r.handler);
+      await bus.publish(a, { kind: 'mail' });
+      for (const r of recorders) await r.until((events) => events.length === 1);
+    });
+
+    test('the same handler subscribed twice is called twice, and unsubscribing one leaves the other', async () => {
+      const a = device();
+      const r = new Recorder();
+      const first = bus.subscribe(a, r.handler);
+      bus.subscribe(a, r.handler);
+      await bus.publish(a, { kind: 'mail' });
+      await r.until((events) => events.length === 2);
+      first();
+      const done = randomUUID();
+      await bus.publish(a, marker(done));
+      await r.until(hasMarker(done));
+      assert.equal(r.events.length, 3);
+    });
+
+    test('after unsubscribing, a handler gets nothing more', async () => {
+      const a = device();
+      const gone = new Recorder();
+      const stays = new Recorder();
+      const unsubscribe = bus.subscribe(a, gone.handler);
+      bus.subscribe(a, stays.handler);
+      unsubscribe();
+      unsubscribe(); // twice is harmless
+      await bus.publish(a, { kind: 'mail' });
+      const done = randomUUID();
+      await bus.publish(a, marker(done));
+      await stays.until(hasMarker(done));
+      assert.deepEqual(gone.events, []);
+    });
+
+    test('events keep their order and their fields', async () => {
+      const a = device();
+      const r = new Recorder();
+      bus.subscribe(a, r.handler);
+      const sent: BusEvent[] = [
+        { kind: 'mail' },
+        { kind: 'notice', notice: { kind: NoticeKind.KEY_PACKAGES_LOW, count: 3, message: 'Upload more key packages.' } },
+        { kind: 'replaced', connectionId: randomUUID() },
+        { kind: 'mail' },
+      ];
+      for (const event of sent) await bus.publish(a, event);
+      await r.until((events) => events.length === sent.length);
+      assert.deepEqual(r.events, sent);
+    });
+
+    test('publishing to a device nobody listens to is fine', async () => {
+      await bus.publish(device(), { kind: 'mail' });
+    });
+
+    test('a throwing handler does not keep the event from the others', async () => {
+      const a = device();
+      const r = new Recorder();
+      bus.subscribe(a, () => {
+        throw new Error('subscriber bug');
+      });
+      bus.subscribe(a, r.handler);
+      await bus.publish(a, { kind: 'mail' });
+      await r.until((events) => events.length === 1);
+    });
+  });
+}

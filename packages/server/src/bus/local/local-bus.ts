@@ -1,0 +1,47 @@
+/** @module bus/local/local-bus The single-process bus: a map from device to handlers. */
+import { deviceKey, type Bus, type BusEvent, type BusHandler, type DeviceAddress, type Unsubscribe } from '../bus.js';
+
+export class LocalBus implements Bus {
+  private readonly handlers = new Map<string, Set<BusHandler>>();
+  private closed = false;
+
+  constructor(private readonly onHandlerError: (error: unknown) => void = () => {}) {}
+
+  async publish(device: DeviceAddress, event: BusEvent): Promise<void> {
+    if (this.closed) return;
+    const handlers = this.handlers.get(deviceKey(device));
+    if (!handlers) return;
+    // Copy first: a handler may unsubscribe (a replaced connection closing) while we iterate.
+    for (const handler of [...handlers]) {
+      try {
+        handler(event);
+      } catch (error) {
+        // One subscriber's bug must not stop the others, nor fail the publisher whose write is already durable.
+        this.onHandlerError(error);
+      }
+    }
+  }
+
+  subscribe(device: DeviceAddress, handler: BusHandler): Unsubscribe {
+    const key = deviceKey(device);
+    let set = this.handlers.get(key);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(key, set);
+    }
+    // Wrap so subscribing the same function twice gives two independent subscriptions.
+    const entry: BusHandler = (event) => handler(event);
+    set.add(entry);
+    return () => {
+      const current = this.handlers.get(key);
+      if (!current) return;
+      current.delete(entry);
+      if (current.size === 0) this.handlers.delete(key);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.handlers.clear();
+  }
+}

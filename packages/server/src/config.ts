@@ -1,0 +1,66 @@
+/** @module config The server's settings, their defaults, and the checks that refuse bad values at start-up rather than at first use. */
+import { ConfigError } from './errors.js';
+
+/** The SQLite database file inside the data directory. */
+export const DATABASE_FILE = 'sotto.db';
+
+export type SyncMode = 'FULL' | 'NORMAL';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface ServerConfig {
+  /** Interface to listen on. Loopback by default: exposing a server is a deliberate act. */
+  readonly host: string;
+  /** TCP port; 0 picks a free one (tests, several servers on one machine). */
+  readonly port: number;
+  /** Directory holding `sotto.db`; created when missing. */
+  readonly dataDir: string;
+  /** Registration needs an invite code. The `invite_only` setting can also turn this on at run time. */
+  readonly inviteOnly: boolean;
+  /** Undelivered mailbox entries older than this are deleted. */
+  readonly retentionDays: number;
+  readonly logLevel: LogLevel;
+  /** SQLite fsync policy: FULL survives power loss, NORMAL only a process crash. */
+  readonly syncMode: SyncMode;
+}
+
+/** What callers must give; everything else has a default. */
+export type ServerConfigInput = Partial<ServerConfig> & Pick<ServerConfig, 'dataDir'>;
+
+export const DEFAULT_CONFIG: Omit<ServerConfig, 'dataDir'> = {
+  host: '127.0.0.1',
+  port: 8080,
+  inviteOnly: false,
+  retentionDays: 30,
+  logLevel: 'info',
+  syncMode: 'FULL',
+};
+
+/** Fills in defaults and validates, so a typo fails at start-up with a message naming the setting. */
+export function resolveConfig(input: ServerConfigInput): ServerConfig {
+  const config: ServerConfig = { ...DEFAULT_CONFIG, ...definedOnly(input) } as ServerConfig;
+  if (typeof config.dataDir !== 'string' || config.dataDir.length === 0) {
+    throw new ConfigError('dataDir is required: the directory that holds the database.');
+  }
+  if (typeof config.host !== 'string' || config.host.length === 0) throw new ConfigError('host must be a non-empty string.');
+  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65_535) {
+    throw new ConfigError(`port must be an integer from 0 to 65535, not ${String(config.port)}.`);
+  }
+  if (typeof config.inviteOnly !== 'boolean') throw new ConfigError('inviteOnly must be true or false.');
+  if (!Number.isFinite(config.retentionDays) || config.retentionDays <= 0) {
+    throw new ConfigError(`retentionDays must be a positive number of days, not ${String(config.retentionDays)}.`);
+  }
+  if (!(LOG_LEVELS as readonly string[]).includes(config.logLevel)) {
+    throw new ConfigError(`logLevel must be one of ${LOG_LEVELS.join(', ')}, not ${String(config.logLevel)}.`);
+  }
+  if (config.syncMode !== 'FULL' && config.syncMode !== 'NORMAL') {
+    throw new ConfigError(`syncMode must be FULL or NORMAL, not ${String(config.syncMode)}.`);
+  }
+  return config;
+}
+
+/** Drops keys whose value is undefined so they do not hide the defaults. */
+function definedOnly<T extends object>(input: T): Partial<T> {
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

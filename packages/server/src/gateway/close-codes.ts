@@ -1,0 +1,16 @@
+/** @module gateway/close-codes WebSocket close codes the server uses, so clients can tell "reconnect" from "update" from "stop". */
+
+export const CloseCode = {
+  /** The server is shutting down; reconnect later. */
+  GOING_AWAY: 1001,
+  /** The server failed before the connection could start. */
+  SERVER_ERROR: 1011,
+  /** A newer connection of the same device took over; do not reconnect automatically. */
+  REPLACED: 4000,
+  /** The client is older than the server's minimum version. */
+  UPDATE_REQUIRED: 4001,
+  /** Too many failed hellos on one connection. */
+  AUTH_FAILED: 4002,
+  /** No successful hello within the allowed time after the challenge. */
+  HELLO_TIMEOUT: 4003,
+} as const;

@@ -1,0 +1,448 @@
+/** @module gateway/connection */
+// One WebSocket connection and its small state machine:
+// awaiting-hello -> authenticated -> closed. Frames are handled one at a time
+// in arrival order (a queue, with the socket paused when it grows), so auth
+// state never races and responses to one client come back in request order.
+// A bad frame gets an error response and the connection carries on: bad input
+// harms nothing else.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { WebSocket, type RawData } from 'ws';
+import {
+  ChallengeSchema,
+  create,
+  decodeFrame,
+  DeliverySchema,
+  encodeFrame,
+  ErrorCode,
+  FrameType,
+  HelloOkSchema,
+  LIMITS,
+  missingCase,
+  NoticeKind,
+  NoticeSchema,
+  peekFrameHeader,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  ResponseSchema,
+  SOFTWARE_VERSION,
+  type Frame,
+  type FrameBody,
+  type KnownFrameType,
+} from '@sotto/protocol';
+import type { Bus, BusEvent } from '../bus/bus.js';
+import { ServerError } from '../errors.js';
+import { errorSummary, shortDevice, shortId, type Logger } from '../logger.js';
+import type { ServerMetrics } from '../metrics.js';
+import type { Services } from '../services/services.js';
+import type { Store } from '../storage/store.js';
+import type { DeviceAddress, DeviceRecord, MailboxEntry } from '../storage/types.js';
+import { CloseCode } from './close-codes.js';
+import type { ConnectionRegistry } from './connection-registry.js';
+import { toWireError } from './error-boundary.js';
+import { MailboxPump } from './mailbox-pump.js';
+import { handleRequest, type RequestFrame, type ResponseResult } from './requests.js';
+import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimit } from './token-bucket.js';
+
+/** Failed hellos tolerated on one connection before it is closed. */
+export const MAX_FAILED_HELLOS = 3;
+/** Queued frames at which the socket stops reading, and at which it reads again. */
+const QUEUE_HIGH = 64;
+const QUEUE_LOW = 16;
+/** How long a closing client gets to answer the close handshake. */
+const CLOSE_GRACE_MS = 2_000;
+/** An unauthenticated connection holds resources for at most this long. */
+export const HELLO_TIMEOUT_MS = 30_000;
+
+export interface ConnectionContext {
+  readonly services: Services;
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly registry: ConnectionRegistry<Connection>;
+  readonly metrics: ServerMetrics;
+  readonly log: Logger;
+  readonly rateLimit?: RateLimit;
+  readonly helloTimeoutMs?: number;
+}
+
+type State =
+  | { readonly kind: 'awaiting-hello'; failedHellos: number }
+  | {
+      readonly kind: 'authenticated';
+      readonly device: DeviceAddress;
+      readonly pump: MailboxPump;
+      readonly unsubscribe: () => void;
+    }
+  | { readonly kind: 'closed' };
+
+export class Connection {
+  readonly id = randomUUID();
+  /** Resolves once the socket closed and no frame or mailbox pass is still running. */
+  readonly closed: Promise<void>;
+
+  private state: State = { kind: 'awaiting-hello', failedHellos: 0 };
+  private readonly nonce = new Uint8Array(randomBytes(LIMITS.nonceBytes));
+  private readonly bucket: TokenBucket;
+  private readonly queue: (() => Promise<void>)[] = [];
+  private processing: Promise<void> | undefined;
+  private closing = false;
+  private alive = true;
+  private log: Logger;
+  private resolveClosed!: () => void;
+  private readonly helloTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly ctx: ConnectionContext,
+  ) {
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    this.bucket = new TokenBucket(ctx.rateLimit ?? DEFAULT_RATE_LIMIT);
+    this.log = ctx.log.child({ conn: shortId(this.id) });
+    ctx.registry.add(this);
+    ctx.metrics.connections.inc();
+    socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    socket.on('close', (code) => this.onClose(code));
+    socket.on('pong', () => {
+      this.alive = true;
+    });
+    // Without a listener an 'error' would crash the process; ws closes the socket itself after it.
+    socket.on('error', (error) => this.log.debug({ err: errorSummary(error) }, 'socket error'));
+    this.helloTimer = setTimeout(() => {
+      if (this.state.kind === 'awaiting-hello') this.close(CloseCode.HELLO_TIMEOUT, 'no hello in time');
+    }, ctx.helloTimeoutMs ?? HELLO_TIMEOUT_MS);
+    this.helloTimer.unref();
+    this.enqueue(() => this.sendChallenge());
+  }
+
+  get device(): DeviceAddress | undefined {
+    return this.state.kind === 'authenticated' ? this.state.device : undefined;
+  }
+
+  /** Pings; a client that did not answer the previous ping is cut off. */
+  heartbeat(): void {
+    if (this.closing) return;
+    // While we are the slow side (socket paused), its pongs sit unread: do not blame the client.
+    if (!this.alive && !this.socket.isPaused) {
+      this.log.debug('no pong; terminating');
+      this.socket.terminate();
+      return;
+    }
+    this.alive = false;
+    this.socket.ping();
+  }
+
+  /** Tells the client the server is going away, closes with 1001, and waits until everything stopped. */
+  async shutdown(): Promise<void> {
+    if (!this.closing) {
+      this.sendNotice(NoticeKind.SHUTTING_DOWN, 0, 'The server is shutting down; reconnect later.');
+      this.close(CloseCode.GOING_AWAY, 'server shutting down');
+    }
+    const timer = setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS);
+    await this.closed;
+    clearTimeout(timer);
+  }
+
+  // ---- incoming ----
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.closing) return;
+    this.alive = true;
+    const bytes = toBytes(data);
+    const header = isBinary ? peekFrameHeader(bytes) : undefined;
+    this.ctx.metrics.framesReceived.inc({ type: isBinary ? frameTypeLabel(header?.type) : 'TEXT' });
+    if (!this.bucket.take()) {
+      this.sendError(header?.id ?? 0, new ServerError(ErrorCode.RATE_LIMITED));
+      return;
+    }
+    this.enqueue(() => this.handleMessage(bytes, isBinary, header?.id ?? 0));
+  }
+
+  private enqueue(task: () => Promise<void>): void {
+    this.queue.push(task);
+    if (this.queue.length >= QUEUE_HIGH && !this.socket.isPaused) this.socket.pause();
+    this.processing ??= this.processQueue().finally(() => {
+      this.processing = undefined;
+    });
+  }
+
+  private async processQueue(): Promise<void> {
+    for (let task = this.queue.shift(); task; task = this.queue.shift()) {
+      if (this.closing) {
+        this.queue.length = 0;
+        return;
+      }
+      if (this.socket.isPaused && this.queue.length <= QUEUE_LOW) this.socket.resume();
+      await task();
+    }
+  }
+
+  private async handleMessage(bytes: Uint8Array, isBinary: boolean, headerId: number): Promise<void> {
+    let frame: Frame;
+    try {
+      if (!isBinary) throw new ProtocolError(ErrorCode.FRAME_MALFORMED, 'Frames are binary WebSocket messages; text is refused.');
+      frame = decodeFrame(bytes);
+    } catch (error) {
+      this.sendError(headerId, error);
+      return;
+    }
+    const started = performance.now();
+    try {
+      await this.dispatch(frame);
+    } catch (error) {
+      this.sendError(frame.id, error);
+    } finally {
+      this.ctx.metrics.requestDuration.observe({ type: FrameType[frame.type] }, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async dispatch(frame: Frame): Promise<void> {
+    switch (frame.type) {
+      case FrameType.HELLO:
+        return this.handleHello(frame.id, frame.body);
+      case FrameType.ACK:
+        return this.handleAck(frame.body.seqs);
+      case FrameType.CHALLENGE:
+      case FrameType.RESPONSE:
+      case FrameType.DELIVERY:
+      case FrameType.NOTICE:
+        throw new ProtocolError(ErrorCode.UNKNOWN_FRAME_TYPE, `${FrameType[frame.type]} frames go from server to client only.`);
+      case FrameType.UPLOAD_KEY_PACKAGES:
+      case FrameType.CLAIM_KEY_PACKAGES:
+      case FrameType.CONTACT_REQUEST:
+      case FrameType.CONTACT_RESPOND:
+      case FrameType.LIST_CONTACTS:
+      case FrameType.CREATE_GROUP:
+      case FrameType.COMMIT:
+      case FrameType.SEND:
+      case FrameType.LEAVE_GROUP:
+      case FrameType.GET_DEVICES:
+        return this.handleRequest(frame);
+      default:
+        throw missingCase(frame);
+    }
+  }
+
+  private async handleRequest(frame: RequestFrame): Promise<void> {
+    if (this.state.kind !== 'authenticated') throw new ServerError(ErrorCode.NOT_AUTHENTICATED);
+    const result = await handleRequest(this.ctx.services, this.state.device, frame);
+    this.respond(frame.id, result);
+  }
+
+  private async handleAck(seqs: readonly bigint[]): Promise<void> {
+    if (this.state.kind !== 'authenticated') throw new ServerError(ErrorCode.NOT_AUTHENTICATED);
+    if (seqs.length > LIMITS.maxAckSeqs) {
+      throw new ServerError(ErrorCode.INVALID_ARGUMENT, `An ack names at most ${LIMITS.maxAckSeqs} entries, not ${seqs.length}.`);
+    }
+    await this.state.pump.ack(seqs);
+  }
+
+  // ---- hello ----
+
+  private async handleHello(id: number, hello: FrameBody<FrameType.HELLO>): Promise<void> {
+    const state = this.state;
+    if (state.kind !== 'awaiting-hello') throw new ServerError(ErrorCode.ALREADY_AUTHENTICATED);
+    let device: DeviceRecord;
+    try {
+      device = await this.authenticate(hello);
+    } catch (error) {
+      if (error instanceof ServerError && error.code === ErrorCode.UPDATE_REQUIRED) {
+        this.sendError(id, error);
+        this.close(CloseCode.UPDATE_REQUIRED, 'update required');
+        return;
+      }
+      state.failedHellos += 1;
+      if (state.failedHellos < MAX_FAILED_HELLOS) throw error;
+      this.sendError(id, error);
+      // A digest of the targeted name lets an operator see repeated attempts on one account without naming it.
+      this.log.info({ target: hello.auth.value ? shortId(hello.auth.value.username) : undefined }, 'too many failed hellos; closing');
+      this.close(CloseCode.AUTH_FAILED, 'too many failed hellos');
+      return;
+    }
+    const keyPackages = await this.ctx.services.keyPackages.status(device);
+    if (this.closing) return;
+    const address: DeviceAddress = { username: device.username, deviceId: device.deviceId };
+    this.log = this.log.child({ device: shortDevice(address) });
+    const pump = new MailboxPump(this.ctx.store, address, { deliver: (entry) => this.deliver(entry), drained: (count) => this.onDrained(count) }, this.log);
+    // Subscribe before claiming, so this connection sees its own "replaced" event and ignores it.
+    const unsubscribe = this.ctx.bus.subscribe(address, (event) => this.onBusEvent(event));
+    this.state = { kind: 'authenticated', device: address, pump, unsubscribe };
+    clearTimeout(this.helloTimer);
+    this.respond(id, {
+      case: 'hello',
+      value: create(HelloOkSchema, {
+        username: device.username,
+        deviceId: device.deviceId,
+        keyPackagesRemaining: keyPackages.remaining,
+        keyPackagesLow: keyPackages.low,
+      }),
+    });
+    this.log.debug('authenticated');
+    try {
+      await this.ctx.registry.claim(address, this);
+    } catch (error) {
+      // The hello already succeeded; an older connection elsewhere lingers until its own heartbeat fails.
+      this.log.warn({ err: errorSummary(error) }, 'could not announce the takeover');
+    }
+    pump.trigger();
+  }
+
+  private async authenticate(hello: FrameBody<FrameType.HELLO>): Promise<DeviceRecord> {
+    const { accounts } = this.ctx.services;
+    if (hello.protocolVersion !== PROTOCOL_VERSION) {
+      throw new ServerError(
+        ErrorCode.UNSUPPORTED_PROTOCOL,
+        `This server speaks protocol version ${PROTOCOL_VERSION}; the client sent ${hello.protocolVersion}.`,
+      );
+    }
+    await accounts.checkClientVersion(hello.clientVersion);
+    const auth = hello.auth;
+    switch (auth.case) {
+      case 'register':
+        return accounts.register({ ...auth.value, nonce: this.nonce, signature: hello.signature });
+      case 'login':
+        return accounts.login({ ...auth.value, nonce: this.nonce, signature: hello.signature });
+      case undefined:
+        throw new ServerError(ErrorCode.INVALID_ARGUMENT, 'A hello needs either login or register.');
+      default:
+        throw missingCase(auth);
+    }
+  }
+
+  // ---- bus and mailbox ----
+
+  private onBusEvent(event: BusEvent): void {
+    if (this.state.kind !== 'authenticated') return;
+    switch (event.kind) {
+      case 'mail':
+        this.state.pump.trigger();
+        return;
+      case 'replaced':
+        if (event.connectionId !== this.id) this.replaced(this.state.pump);
+        return;
+      case 'notice':
+        this.sendNotice(event.notice.kind, event.notice.count, event.notice.message);
+        return;
+      default:
+        throw missingCase(event);
+    }
+  }
+
+  private replaced(pump: MailboxPump): void {
+    void pump.stop();
+    this.sendNotice(NoticeKind.REPLACED, 0, 'A newer connection of this device took over.');
+    this.close(CloseCode.REPLACED, 'replaced by a newer connection');
+  }
+
+  private deliver(entry: MailboxEntry): Promise<void> {
+    const bytes = encodeFrame(
+      FrameType.DELIVERY,
+      0,
+      create(DeliverySchema, {
+        seq: entry.seq,
+        kind: entry.kind,
+        senderUsername: entry.sender.username,
+        senderDeviceId: entry.sender.deviceId,
+        groupId: entry.groupId,
+        messageId: entry.messageId,
+        payload: entry.payload,
+        storedAt: BigInt(entry.storedAt),
+        epoch: entry.epoch,
+      }),
+    );
+    this.ctx.metrics.mailboxDeliveries.inc();
+    return this.send(bytes);
+  }
+
+  private onDrained(count: number): void {
+    this.sendNotice(NoticeKind.MAILBOX_DRAINED, count, `Delivered ${count} queued entries.`);
+  }
+
+  // ---- outgoing ----
+
+  private async sendChallenge(): Promise<void> {
+    try {
+      const { accounts } = this.ctx.services;
+      const [minClientVersion, inviteRequired] = await Promise.all([accounts.minClientVersion(), accounts.inviteRequired()]);
+      this.sendFrame(
+        FrameType.CHALLENGE,
+        0,
+        create(ChallengeSchema, {
+          nonce: this.nonce,
+          protocolVersion: PROTOCOL_VERSION,
+          serverVersion: SOFTWARE_VERSION,
+          minClientVersion,
+          inviteRequired,
+        }),
+      );
+    } catch (error) {
+      this.log.error({ err: errorSummary(error) }, 'could not send the challenge');
+      this.close(CloseCode.SERVER_ERROR, 'server error');
+    }
+  }
+
+  private respond(id: number, result: ResponseResult): void {
+    try {
+      this.sendFrame(FrameType.RESPONSE, id, create(ResponseSchema, { result }));
+    } catch (error) {
+      // A result too large for a RESPONSE frame: say so rather than leave the request hanging.
+      this.sendError(id, error);
+    }
+  }
+
+  private sendError(id: number, error: unknown): void {
+    const wire = toWireError(error, this.log, this.ctx.metrics);
+    this.sendFrame(FrameType.RESPONSE, id, create(ResponseSchema, { result: { case: 'error', value: wire } }));
+  }
+
+  private sendNotice(kind: NoticeKind, count: number, message: string): void {
+    this.sendFrame(FrameType.NOTICE, 0, create(NoticeSchema, { kind, count, message }));
+  }
+
+  private sendFrame<T extends KnownFrameType>(type: T, id: number, body: FrameBody<T>): void {
+    void this.send(encodeFrame(type, id, body));
+  }
+
+  /** Resolves once the socket took the bytes (or is gone); never rejects. */
+  private send(bytes: Uint8Array): Promise<void> {
+    if (this.socket.readyState !== WebSocket.OPEN) return Promise.resolve();
+    return new Promise((resolve) => this.socket.send(bytes, { binary: true }, () => resolve()));
+  }
+
+  // ---- closing ----
+
+  private close(code: number, reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.socket.close(code, reason);
+  }
+
+  private onClose(code: number): void {
+    this.closing = true;
+    clearTimeout(this.helloTimer);
+    const state = this.state;
+    this.state = { kind: 'closed' };
+    this.ctx.metrics.connections.dec();
+    let pumpStopped: Promise<void> = Promise.resolve();
+    if (state.kind === 'authenticated') {
+      state.unsubscribe();
+      pumpStopped = state.pump.stop();
+      this.ctx.registry.remove(this, state.device);
+    } else {
+      this.ctx.registry.remove(this);
+    }
+    this.log.debug({ code }, 'closed');
+    void Promise.all([pumpStopped, this.processing]).then(() => this.resolveClosed());
+  }
+}
+
+function toBytes(data: RawData): Uint8Array {
+  const buffer = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? Buffer.from(data) : data;
+  // A plain view, so decoded byte fields are Uint8Array rather than Buffer slices.
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+/** A bounded label set: known frame type names, or UNKNOWN. */
+function frameTypeLabel(type: number | undefined): string {
+  return (type !== undefined && FrameType[type]) || 'UNKNOWN';
+}

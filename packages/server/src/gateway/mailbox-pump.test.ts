@@ -1,0 +1,117 @@
+/** @module gateway/mailbox-pump.test In-flight bound, coalesced passes and the drained notice, on a real in-memory store. */
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { DeliveryKind } from '@sotto/protocol';
+import { createLogger } from '../logger.js';
+import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
+import type { DeviceAddress, MailboxEntry } from '../storage/types.js';
+import { MailboxPump, MAX_IN_FLIGHT, type PumpSink } from './mailbox-pump.js';
+
+const log = createLogger('test', { level: 'silent' });
+
+describe('mailbox pump', () => {
+  let store: SqliteStore;
+  const a: DeviceAddress = { username: 'alice', deviceId: 'a1' };
+  const b: DeviceAddress = { username: 'bob', deviceId: 'b1' };
+  const groupId = new Uint8Array(randomBytes(32));
+
+  beforeEach(async () => {
+    store = new SqliteStore({ path: ':memory:' });
+    for (const device of [a, b]) {
+      await store.createAccount({ ...device, identityKey: new Uint8Array(32), requireInvite: false, now: 1 });
+    }
+    await store.createGroup({
+      groupId,
+      epoch: 1n,
+      creator: a,
+      members: [b],
+      welcome: { kind: DeliveryKind.MLS_WELCOME, sender: a, groupId, messageId: new Uint8Array(), payload: new Uint8Array([1]), epoch: 1n },
+      now: 1,
+    });
+  });
+  afterEach(() => store.close());
+
+  async function send(count: number): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const item = { kind: DeliveryKind.MLS_MESSAGE, sender: a, groupId, messageId: new Uint8Array(randomBytes(16)), payload: new Uint8Array([i & 0xff]), epoch: 0n };
+      await store.sendToGroup(item, 2);
+    }
+  }
+
+  function sink(options: { failOn?: (entry: MailboxEntry) => boolean } = {}): PumpSink & { seqs: bigint[]; drainedCounts: number[] } {
+    const seqs: bigint[] = [];
+    const drainedCounts: number[] = [];
+    return {
+      seqs,
+      drainedCounts,
+      deliver(entry) {
+        if (options.failOn?.(entry)) throw new Error('cannot encode');
+        seqs.push(entry.seq);
+        return Promise.resolve();
+      },
+      drained: (count) => drainedCounts.push(count),
+    };
+  }
+
+  test('keeps at most MAX_IN_FLIGHT un-acked, resumes on ack, and reports the initial drain once', async () => {
+    await send(MAX_IN_FLIGHT + 499); // plus the welcome: MAX_IN_FLIGHT + 500 entries
+    const out = sink();
+    const pump = new MailboxPump(store, b, out, log);
+    pump.trigger();
+    await pump.idle();
+    assert.equal(out.seqs.length, MAX_IN_FLIGHT);
+    assert.equal(pump.unacked, MAX_IN_FLIGHT);
+    assert.deepEqual(out.drainedCounts, [], 'not drained while blocked');
+
+    await pump.ack(out.seqs.slice(0, 500));
+    await pump.idle();
+    assert.equal(out.seqs.length, MAX_IN_FLIGHT + 500);
+    assert.deepEqual(out.drainedCounts, [MAX_IN_FLIGHT + 500]);
+    assert.equal(new Set(out.seqs).size, out.seqs.length, 'nothing sent twice');
+    assert.ok(out.seqs.every((seq, i) => i === 0 || seq > out.seqs[i - 1]!), 'mailbox order');
+    assert.equal(await store.countMailbox(b), MAX_IN_FLIGHT);
+
+    await pump.ack(out.seqs.slice(500));
+    await send(3);
+    pump.trigger();
+    await pump.idle();
+    assert.equal(out.seqs.length, MAX_IN_FLIGHT + 503);
+    assert.deepEqual(out.drainedCounts, [MAX_IN_FLIGHT + 500], 'the drained notice is sent once');
+    await pump.stop();
+  });
+
+  test('triggers during a pass coalesce into one more pass, never a concurrent one', async () => {
+    await send(450);
+    const out = sink();
+    const pump = new MailboxPump(store, b, out, log);
+    for (let i = 0; i < 5; i++) pump.trigger();
+    await send(10);
+    pump.trigger();
+    await pump.idle();
+    assert.equal(out.seqs.length, 461);
+    assert.equal(new Set(out.seqs).size, 461);
+    await pump.stop();
+  });
+
+  test('an entry that cannot be sent is skipped, not retried forever', async () => {
+    await send(3);
+    const out = sink({ failOn: (entry) => entry.kind === DeliveryKind.MLS_MESSAGE && entry.payload[0] === 1 });
+    const pump = new MailboxPump(store, b, out, log);
+    pump.trigger();
+    await pump.idle();
+    assert.equal(out.seqs.length, 3, 'welcome and two of three messages');
+    assert.deepEqual(out.drainedCounts, [3]);
+    await pump.stop();
+  });
+
+  test('a stopped pump sends nothing more', async () => {
+    await send(5);
+    const out = sink();
+    const pump = new MailboxPump(store, b, out, log);
+    await pump.stop();
+    pump.trigger();
+    await pump.idle();
+    assert.equal(out.seqs.length, 0);
+  });
+});

@@ -1,0 +1,132 @@
+/** @module gateway/mailbox-pump */
+// Moves a device's mailbox onto its connection: reads in mailbox order from a
+// cursor, keeps a bounded number of deliveries un-acked, and runs one pass at
+// a time (an event during a pass schedules one more pass, never a second
+// concurrent reader, which could send entries twice or out of order).
+// Entries stay in the store until acked, so a reconnect starts over at the
+// oldest un-acked entry: delivery is at least once.
+import type { Logger } from '../logger.js';
+import { errorSummary } from '../logger.js';
+import type { Store } from '../storage/store.js';
+import type { DeviceAddress, MailboxEntry } from '../storage/types.js';
+
+export const PUMP_BATCH = 200;
+export const MAX_IN_FLIGHT = 1000;
+const RETRY_MS = 1000;
+
+export interface PumpSink {
+  /**
+   * Sends one entry. Throws (synchronously) if it cannot be encoded; the
+   * promise resolves once the socket took the bytes and never rejects.
+   */
+  deliver(entry: MailboxEntry): Promise<void>;
+  /** The first complete pass found the mailbox empty; `count` entries were sent on the way. */
+  drained(count: number): void;
+}
+
+export class MailboxPump {
+  private cursor = 0n;
+  private readonly inFlight = new Set<bigint>();
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private initialDrainDone = false;
+  private deliveredBeforeDrain = 0;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly device: DeviceAddress,
+    private readonly sink: PumpSink,
+    private readonly log: Logger,
+  ) {}
+
+  get unacked(): number {
+    return this.inFlight.size;
+  }
+
+  /** Asks for a pass; coalesces with one already running. */
+  trigger(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.run().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Deletes acked entries from the store and makes room for more deliveries. */
+  async ack(seqs: readonly bigint[]): Promise<void> {
+    await this.store.ackMailbox(this.device, seqs);
+    const wasFull = this.inFlight.size >= MAX_IN_FLIGHT;
+    for (const seq of seqs) this.inFlight.delete(seq);
+    if (wasFull && this.inFlight.size < MAX_IN_FLIGHT) this.trigger();
+  }
+
+  /** Resolves when no pass is running or scheduled (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Stops after the current entry; resolves when no pass is running. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        await this.pass();
+      } while (this.again && !this.stopped);
+    } catch (error) {
+      this.log.error({ err: errorSummary(error) }, 'mailbox pump failed; retrying');
+      this.retry = setTimeout(() => this.trigger(), RETRY_MS);
+      this.retry.unref();
+    }
+  }
+
+  private reportDrained(): void {
+    if (this.initialDrainDone || this.stopped) return;
+    this.initialDrainDone = true;
+    this.sink.drained(this.deliveredBeforeDrain);
+  }
+
+  private async pass(): Promise<void> {
+    while (!this.stopped) {
+      const room = MAX_IN_FLIGHT - this.inFlight.size;
+      if (room <= 0) {
+        // Full: an ack makes room and triggers the next pass. Until then, one peek tells whether the
+        // initial drain is in fact complete, so the client is not left waiting for the notice.
+        if (!this.initialDrainDone && (await this.store.readMailbox(this.device, this.cursor, 1)).length === 0) this.reportDrained();
+        return;
+      }
+      const limit = Math.min(PUMP_BATCH, room);
+      const entries = await this.store.readMailbox(this.device, this.cursor, limit);
+      let lastSend: Promise<void> | undefined;
+      for (const entry of entries) {
+        if (this.stopped) return;
+        // Advance first: an entry that cannot be encoded is skipped (and logged), not retried forever.
+        this.cursor = entry.seq;
+        try {
+          lastSend = this.sink.deliver(entry);
+        } catch (error) {
+          this.log.error({ err: errorSummary(error) }, 'mailbox entry could not be delivered; skipped');
+          continue;
+        }
+        this.inFlight.add(entry.seq);
+        if (!this.initialDrainDone) this.deliveredBeforeDrain += 1;
+      }
+      // Wait for the socket to take the batch before reading the next: backpressure, not a growing buffer.
+      await lastSend;
+      if (entries.length < limit) {
+        this.reportDrained();
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,306 @@
+/** @module gateway/test-client */
+// A tiny protocol client for tests (gateway tests here, scenario tests under
+// test/): connect and read the challenge, say hello, make requests matched by
+// id, and collect deliveries and notices. It speaks the real wire format over
+// a real WebSocket; it is not part of the server's runtime.
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { WebSocket } from 'ws';
+import {
+  authTranscript,
+  create,
+  decodeFrame,
+  encodeFrame,
+  ErrorCode,
+  FRAME_HEADER_BYTES,
+  FRAME_SCHEMAS,
+  FrameType,
+  PROTOCOL_VERSION,
+  SOFTWARE_VERSION,
+  type Challenge,
+  type Delivery,
+  type Error as WireError,
+  type FrameBody,
+  type HelloOk,
+  type KnownFrameType,
+  type Notice,
+  type NoticeKind,
+  type Response,
+} from '@sotto/protocol';
+import { WS_PATH } from './http-gateway.js';
+
+const DEFAULT_TIMEOUT_MS = 5_000;
+
+/** A device identity key pair made with node:crypto. */
+export interface TestIdentity {
+  /** Raw 32-byte Ed25519 public key. */
+  readonly publicKey: Uint8Array;
+  sign(data: Uint8Array): Uint8Array;
+}
+
+export function makeIdentity(): TestIdentity {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const x = publicKey.export({ format: 'jwk' }).x;
+  if (!x) throw new Error('Ed25519 JWK without x');
+  return {
+    publicKey: new Uint8Array(Buffer.from(x, 'base64url')),
+    sign: (data) => new Uint8Array(sign(null, data, privateKey)),
+  };
+}
+
+/** The plain-object initialiser of a frame type's body, as `create(schema, init)` takes it. */
+export type FrameInit<T extends KnownFrameType> = NonNullable<Parameters<typeof create<(typeof FRAME_SCHEMAS)[T]>>[1]>;
+
+type ResultCase = NonNullable<Response['result']['case']>;
+export type ResultValue<C extends ResultCase> = Extract<Response['result'], { case: C }>['value'];
+
+/** The response's result of kind `kind`, or an Error that names the code and message it got instead. */
+export function resultOf<C extends ResultCase>(response: Response, kind: C): ResultValue<C> {
+  if (response.result.case === kind) return response.result.value as ResultValue<C>;
+  throw new Error(`expected ${kind}, got ${describeResult(response)}`);
+}
+
+/** The wire error of a response that must have failed with `code`. */
+export function errorOf(response: Response, code: ErrorCode): WireError {
+  const result = response.result;
+  if (result.case === 'error' && result.value.code === code) return result.value;
+  throw new Error(`expected error ${ErrorCode[code]}, got ${describeResult(response)}`);
+}
+
+export function describeResult(response: Response): string {
+  const result = response.result;
+  return result.case === 'error' ? `error ${ErrorCode[result.value.code]}: ${result.value.message}` : String(result.case);
+}
+
+/** A frame built by hand: any type, any body bytes, no limit check. For feeding the server bad input. */
+export function rawFrame(type: number, id: number, body: Uint8Array, version = PROTOCOL_VERSION): Uint8Array {
+  const frame = new Uint8Array(FRAME_HEADER_BYTES + body.byteLength);
+  const view = new DataView(frame.buffer);
+  view.setUint8(0, version);
+  view.setUint16(1, type);
+  view.setUint32(3, id);
+  frame.set(body, FRAME_HEADER_BYTES);
+  return frame;
+}
+
+export interface Closed {
+  readonly code: number;
+  readonly reason: string;
+}
+
+export interface HelloOptions {
+  readonly clientVersion?: string;
+  readonly inviteCode?: string;
+  readonly protocolVersion?: number;
+}
+
+/** Items pushed by the server, taken in arrival order by waiters. */
+class Inbox<T> {
+  private readonly items: T[] = [];
+  private readonly waiters: { match: (item: T) => boolean; resolve: (item: T) => void }[] = [];
+
+  push(item: T): void {
+    const index = this.waiters.findIndex((w) => w.match(item));
+    if (index >= 0) this.waiters.splice(index, 1)[0]!.resolve(item);
+    else this.items.push(item);
+  }
+
+  take(match: (item: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+    const index = this.items.findIndex(match);
+    if (index >= 0) return Promise.resolve(this.items.splice(index, 1)[0]!);
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        match,
+        resolve: (item: T) => {
+          clearTimeout(timer);
+          resolve(item);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Items received and not taken yet. */
+  pending(): readonly T[] {
+    return this.items;
+  }
+}
+
+export class TestClient {
+  /** The server's first frame. */
+  challenge!: Challenge;
+  /** Set by a successful register or login. */
+  device: { username: string; deviceId: string } | undefined;
+  readonly closed: Promise<Closed>;
+
+  private nextId = 1;
+  private readonly responses = new Inbox<{ id: number; response: Response }>();
+  private readonly deliveryInbox = new Inbox<Delivery>();
+  private readonly noticeInbox = new Inbox<Notice>();
+  private readonly challengeInbox = new Inbox<Challenge>();
+
+  private constructor(
+    readonly socket: WebSocket,
+    readonly timeoutMs: number,
+  ) {
+    this.closed = new Promise((resolve) => {
+      socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+    });
+    socket.on('error', () => {
+      // Surfaced through `closed`; tests assert on close codes, not on socket errors.
+    });
+    socket.on('message', (data, isBinary) => {
+      if (!isBinary) throw new Error('the server sent a text message');
+      const buffer = data as Buffer;
+      this.onFrame(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength));
+    });
+  }
+
+  /** Connects to `url` (an http:// server url or a ws:// endpoint) and waits for the challenge. */
+  static async connect(url: string, options: { timeoutMs?: number } = {}): Promise<TestClient> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const socket = new WebSocket(toWsUrl(url));
+    const client = new TestClient(socket, timeoutMs);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    client.challenge = await client.challengeInbox.take(() => true, timeoutMs, 'the challenge');
+    return client;
+  }
+
+  // ---- hello ----
+
+  /** A register hello signed by `identity` over this connection's challenge. */
+  registerHello(username: string, identity: TestIdentity, options: HelloOptions = {}): FrameInit<FrameType.HELLO> {
+    return {
+      protocolVersion: options.protocolVersion ?? PROTOCOL_VERSION,
+      clientVersion: options.clientVersion ?? SOFTWARE_VERSION,
+      auth: { case: 'register', value: { username, identityKey: identity.publicKey, inviteCode: options.inviteCode ?? '' } },
+      signature: identity.sign(authTranscript(this.challenge.nonce, username, '')),
+    };
+  }
+
+  /** A login hello for an existing device, signed by `identity`. */
+  loginHello(username: string, deviceId: string, identity: TestIdentity, options: HelloOptions = {}): FrameInit<FrameType.HELLO> {
+    return {
+      protocolVersion: options.protocolVersion ?? PROTOCOL_VERSION,
+      clientVersion: options.clientVersion ?? SOFTWARE_VERSION,
+      auth: { case: 'login', value: { username, deviceId } },
+      signature: identity.sign(authTranscript(this.challenge.nonce, username, deviceId)),
+    };
+  }
+
+  hello(init: FrameInit<FrameType.HELLO>): Promise<Response> {
+    return this.request(FrameType.HELLO, init);
+  }
+
+  /** Registers a new account; throws unless the server says hello. */
+  async register(username: string, identity: TestIdentity, options: HelloOptions = {}): Promise<HelloOk> {
+    const ok = resultOf(await this.hello(this.registerHello(username, identity, options)), 'hello');
+    this.device = { username: ok.username, deviceId: ok.deviceId };
+    return ok;
+  }
+
+  /** Logs an existing device in; throws unless the server says hello. */
+  async login(username: string, deviceId: string, identity: TestIdentity, options: HelloOptions = {}): Promise<HelloOk> {
+    const ok = resultOf(await this.hello(this.loginHello(username, deviceId, identity, options)), 'hello');
+    this.device = { username: ok.username, deviceId: ok.deviceId };
+    return ok;
+  }
+
+  // ---- requests ----
+
+  /** Sends a request and waits for the RESPONSE with its id. */
+  request<T extends KnownFrameType>(type: T, init: FrameInit<T>): Promise<Response> {
+    const id = this.nextId++;
+    this.sendFrame(type, id, create(FRAME_SCHEMAS[type], init as never) as FrameBody<T>);
+    return this.response(id);
+  }
+
+  /** Waits for the RESPONSE with `id` (0 for errors about frames whose id could not be read). */
+  async response(id: number): Promise<Response> {
+    const { response } = await this.responses.take((r) => r.id === id, this.timeoutMs, `the response to request ${id}`);
+    return response;
+  }
+
+  /** A fresh request id, for frames built with `rawFrame`. */
+  allocateId(): number {
+    return this.nextId++;
+  }
+
+  sendFrame<T extends KnownFrameType>(type: T, id: number, body: FrameBody<T>): void {
+    this.socket.send(encodeFrame(type, id, body));
+  }
+
+  /** Sends bytes (binary) or a string (a text message) as they are. */
+  sendRaw(data: Uint8Array | string): void {
+    this.socket.send(data);
+  }
+
+  /** Acknowledges deliveries; the server sends no response unless the ack is invalid. */
+  ack(seqs: readonly bigint[]): number {
+    const id = this.nextId++;
+    this.sendFrame(FrameType.ACK, id, create(FRAME_SCHEMAS[FrameType.ACK], { seqs: [...seqs] }));
+    return id;
+  }
+
+  // ---- pushed frames ----
+
+  nextDelivery(timeoutMs = this.timeoutMs): Promise<Delivery> {
+    return this.deliveryInbox.take(() => true, timeoutMs, 'a delivery');
+  }
+
+  /** Takes `count` deliveries in order. */
+  async deliveries(count: number, timeoutMs = this.timeoutMs): Promise<Delivery[]> {
+    const out: Delivery[] = [];
+    for (let i = 0; i < count; i++) out.push(await this.nextDelivery(timeoutMs));
+    return out;
+  }
+
+  /** Deliveries received and not taken yet. */
+  pendingDeliveries(): readonly Delivery[] {
+    return this.deliveryInbox.pending();
+  }
+
+  nextNotice(kind?: NoticeKind, timeoutMs = this.timeoutMs): Promise<Notice> {
+    return this.noticeInbox.take((n) => kind === undefined || n.kind === kind, timeoutMs, `a notice${kind === undefined ? '' : ` of kind ${kind}`}`);
+  }
+
+  /** Closes (normal closure) and waits for the close to complete. */
+  async close(): Promise<Closed> {
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close(1000);
+    return this.closed;
+  }
+
+  private onFrame(bytes: Uint8Array): void {
+    const frame = decodeFrame(bytes);
+    switch (frame.type) {
+      case FrameType.CHALLENGE:
+        this.challengeInbox.push(frame.body);
+        return;
+      case FrameType.RESPONSE:
+        this.responses.push({ id: frame.id, response: frame.body });
+        return;
+      case FrameType.DELIVERY:
+        this.deliveryInbox.push(frame.body);
+        return;
+      case FrameType.NOTICE:
+        this.noticeInbox.push(frame.body);
+        return;
+      default:
+        throw new Error(`the server sent a ${FrameType[frame.type]} frame`);
+    }
+  }
+}
+
+function toWsUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.protocol === 'http:') parsed.protocol = 'ws:';
+  if (parsed.protocol === 'https:') parsed.protocol = 'wss:';
+  if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = WS_PATH;
+  return parsed.toString();
+}

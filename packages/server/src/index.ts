@@ -1,0 +1,37 @@
+/** @module @sotto/server */
+// The Sotto server: `startServer` for `sotto serve`, `openAdmin` for
+// `sotto admin`, and the Store and Bus interfaces other backends implement.
+export { startServer, type RunningServer, type ServerDeps } from './server.js';
+export { openAdmin, DEFAULT_INVITE_TTL_DAYS, type Admin } from './admin.js';
+export {
+  resolveConfig,
+  DATABASE_FILE,
+  DEFAULT_CONFIG,
+  LOG_LEVELS,
+  type ServerConfig,
+  type ServerConfigInput,
+  type SyncMode,
+  type LogLevel,
+} from './config.js';
+export { ServerError, ConfigError, StaleEpochError, StorageUnavailableError } from './errors.js';
+export { createLogger, shortId, type Logger, type LoggerOptions } from './logger.js';
+export { systemClock, type Clock } from './clock.js';
+export type { RateLimit } from './gateway/token-bucket.js';
+export { WS_PATH } from './gateway/http-gateway.js';
+export { CloseCode } from './gateway/close-codes.js';
+export { SETTING_MIN_CLIENT_VERSION, SETTING_INVITE_ONLY } from './services/accounts.js';
+export { SqliteStore, type SqliteStoreOptions } from './storage/sqlite/sqlite-store.js';
+export type { Store, StoreReader, StoreWriter, NewAccount, NewGroup, NewCommit } from './storage/store.js';
+export type {
+  AccountRecord,
+  ClaimedPackage,
+  ContactRecord,
+  DeviceAddress,
+  DeviceRecord,
+  GroupRecord,
+  MailboxEntry,
+  MailItem,
+  StoredMail,
+} from './storage/types.js';
+export { LocalBus } from './bus/local/local-bus.js';
+export type { Bus, BusEvent, BusHandler, BusNotice, Unsubscribe } from './bus/bus.js';

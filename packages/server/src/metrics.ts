@@ -1,0 +1,54 @@
+/** @module metrics Prometheus metrics on a registry of the server's own, so several servers in one process (tests) do not collide. */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface ServerMetrics {
+  readonly registry: Registry;
+  /** Open, authenticated or not, WebSocket connections. */
+  readonly connections: Gauge;
+  readonly framesReceived: Counter<'type'>;
+  /** Error responses sent, by wire error code name (e.g. STALE_EPOCH). */
+  readonly errors: Counter<'code'>;
+  /** Mailbox entries written: one per recipient device. */
+  readonly messagesStored: Counter;
+  /** DELIVERY frames sent (redeliveries included). */
+  readonly mailboxDeliveries: Counter;
+  readonly requestDuration: Histogram<'type'>;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): ServerMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'sotto_' });
+  return {
+    registry,
+    connections: new Gauge({ name: 'sotto_connections', help: 'Open WebSocket connections.', registers: [registry] }),
+    framesReceived: new Counter({
+      name: 'sotto_frames_received_total',
+      help: 'Frames received from clients, by frame type.',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: 'sotto_errors_total',
+      help: 'Error responses sent to clients, by error code.',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    messagesStored: new Counter({
+      name: 'sotto_messages_stored_total',
+      help: 'Mailbox entries stored durably (one per recipient device).',
+      registers: [registry],
+    }),
+    mailboxDeliveries: new Counter({
+      name: 'sotto_mailbox_deliveries_total',
+      help: 'Mailbox entries pushed to connected devices, redeliveries included.',
+      registers: [registry],
+    }),
+    requestDuration: new Histogram({
+      name: 'sotto_request_duration_seconds',
+      help: 'Time from receiving a request frame to sending its response, by frame type.',
+      labelNames: ['type'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+  };
+}

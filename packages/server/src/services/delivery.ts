@@ -1,0 +1,200 @@
+/** @module services/delivery */
+// The MLS delivery service: groups, commits (one per epoch, ordered by the
+// store), application messages and leaving. The server routes opaque MLS
+// bytes; its only judgement is who may be put in front of whom: a device is
+// added to a group (and sent a Welcome) only by an accepted contact.
+import { ContactState, DeliveryKind, ErrorCode, LIMITS } from '@sotto/protocol';
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { ServerError } from '../errors.js';
+import type { Store } from '../storage/store.js';
+import type { DeviceAddress } from '../storage/types.js';
+import type { MailNotifier } from './mail-notifier.js';
+import { invalid, requireBytes, requireDeviceRef, requireEpoch, requirePayload } from './validate.js';
+
+export interface CreateGroupRequest {
+  readonly groupId: Uint8Array;
+  readonly epoch: bigint;
+  readonly members: readonly DeviceAddress[];
+  readonly welcome: Uint8Array;
+}
+
+export interface CommitRequest {
+  readonly groupId: Uint8Array;
+  readonly epoch: bigint;
+  readonly commit: Uint8Array;
+  readonly added: readonly DeviceAddress[];
+  readonly removed: readonly DeviceAddress[];
+  readonly welcome: Uint8Array;
+  readonly messageId: Uint8Array;
+}
+
+export interface SendRequest {
+  readonly groupId: Uint8Array;
+  readonly messageId: Uint8Array;
+  readonly payload: Uint8Array;
+}
+
+export interface LeaveRequest {
+  readonly groupId: Uint8Array;
+  readonly proposal: Uint8Array;
+  /** 16 bytes, or empty to let the server pick one. */
+  readonly messageId: Uint8Array;
+}
+
+export interface SendResult {
+  readonly storedAt: number;
+  readonly recipients: number;
+}
+
+const NO_ID = new Uint8Array();
+
+export class DeliveryService {
+  constructor(
+    private readonly store: Store,
+    private readonly notifier: MailNotifier,
+    private readonly now: Clock,
+  ) {}
+
+  async createGroup(sender: DeviceAddress, request: CreateGroupRequest): Promise<SendResult> {
+    requireBytes(request.groupId, LIMITS.groupIdBytes, 'group_id');
+    requireEpoch(request.epoch);
+    const members = this.deviceList(request.members, 'members', sender);
+    // The creator is a member too.
+    if (members.length + 1 > LIMITS.maxGroupMembers) throw invalid(`A group has at most ${LIMITS.maxGroupMembers} members.`);
+    if (members.length > 0) requirePayload(request.welcome, 'welcome');
+    else requirePayload(request.welcome, 'welcome', { optional: true });
+    await this.requireDevicesExist(members);
+    await this.requireConsent(sender, members);
+    const now = this.now();
+    const mail = await this.store.createGroup({
+      groupId: request.groupId,
+      epoch: request.epoch,
+      creator: sender,
+      members,
+      welcome: {
+        kind: DeliveryKind.MLS_WELCOME,
+        sender,
+        groupId: request.groupId,
+        messageId: NO_ID,
+        payload: request.welcome,
+        epoch: request.epoch,
+      },
+      now,
+    });
+    await this.notifier.stored(mail);
+    return { storedAt: mail.storedAt, recipients: mail.recipients.length };
+  }
+
+  /** Applies a commit made in `epoch`; returns the group's new epoch. Throws StaleEpochError if another commit won. */
+  async commit(sender: DeviceAddress, request: CommitRequest): Promise<bigint> {
+    requireBytes(request.groupId, LIMITS.groupIdBytes, 'group_id');
+    requireBytes(request.messageId, LIMITS.messageIdBytes, 'message_id');
+    requireEpoch(request.epoch);
+    requirePayload(request.commit, 'commit');
+    const added = this.deviceList(request.added, 'added', sender);
+    const removed = this.deviceList(request.removed, 'removed');
+    if (added.length > 0) requirePayload(request.welcome, 'welcome');
+    else if (request.welcome.byteLength > 0) throw invalid('welcome must be empty when the commit adds nobody.');
+    if (added.length > 0) {
+      const group = await this.store.getGroup(request.groupId);
+      if (!group) throw new ServerError(ErrorCode.UNKNOWN_GROUP);
+      if (group.members.length - removed.length + added.length > LIMITS.maxGroupMembers) {
+        throw invalid(`A group has at most ${LIMITS.maxGroupMembers} members.`);
+      }
+      await this.requireDevicesExist(added);
+      await this.requireConsent(sender, added);
+    }
+    const item = {
+      sender,
+      groupId: request.groupId,
+      messageId: request.messageId,
+      epoch: request.epoch,
+    };
+    const result = await this.store.applyCommit({
+      groupId: request.groupId,
+      epoch: request.epoch,
+      sender,
+      added,
+      removed,
+      commit: { ...item, kind: DeliveryKind.MLS_COMMIT, payload: request.commit },
+      ...(added.length > 0 ? { welcome: { ...item, kind: DeliveryKind.MLS_WELCOME, payload: request.welcome } } : {}),
+      now: this.now(),
+    });
+    await this.notifier.stored(result);
+    return result.epoch;
+  }
+
+  async send(sender: DeviceAddress, request: SendRequest): Promise<SendResult> {
+    requireBytes(request.groupId, LIMITS.groupIdBytes, 'group_id');
+    requireBytes(request.messageId, LIMITS.messageIdBytes, 'message_id');
+    requirePayload(request.payload, 'payload');
+    const mail = await this.store.sendToGroup(
+      {
+        kind: DeliveryKind.MLS_MESSAGE,
+        sender,
+        groupId: request.groupId,
+        messageId: request.messageId,
+        payload: request.payload,
+        epoch: 0n,
+      },
+      this.now(),
+    );
+    await this.notifier.stored(mail);
+    return { storedAt: mail.storedAt, recipients: mail.recipients.length };
+  }
+
+  /** Stops routing the group to `sender` and tells the others (MEMBER_LEFT carrying the self-remove proposal). */
+  async leave(sender: DeviceAddress, request: LeaveRequest): Promise<void> {
+    requireBytes(request.groupId, LIMITS.groupIdBytes, 'group_id');
+    if (request.messageId.byteLength !== 0) requireBytes(request.messageId, LIMITS.messageIdBytes, 'message_id');
+    requirePayload(request.proposal, 'proposal', { optional: true });
+    const mail = await this.store.leaveGroup(
+      {
+        kind: DeliveryKind.MEMBER_LEFT,
+        sender,
+        groupId: request.groupId,
+        messageId: request.messageId.byteLength > 0 ? request.messageId : new Uint8Array(randomBytes(LIMITS.messageIdBytes)),
+        payload: request.proposal,
+        epoch: 0n,
+      },
+      this.now(),
+    );
+    await this.notifier.stored(mail);
+  }
+
+  /** Validated, de-duplicated copies; `except` (the sender) is dropped, since it is always a member. */
+  private deviceList(refs: readonly DeviceAddress[], field: string, except?: DeviceAddress): DeviceAddress[] {
+    if (refs.length > LIMITS.maxGroupMembers) throw invalid(`${field} names more than ${LIMITS.maxGroupMembers} devices.`);
+    const seen = new Set<string>();
+    const out: DeviceAddress[] = [];
+    refs.forEach((ref, i) => {
+      const device = requireDeviceRef(ref, `${field}[${i}]`);
+      const key = `${device.username}\u0000${device.deviceId}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      if (except && device.username === except.username && device.deviceId === except.deviceId) return;
+      out.push(device);
+    });
+    return out;
+  }
+
+  private async requireDevicesExist(devices: readonly DeviceAddress[]): Promise<void> {
+    for (const device of devices) {
+      if (!(await this.store.getDevice(device))) {
+        throw new ServerError(ErrorCode.UNKNOWN_DEVICE, `${device.username} has no device ${device.deviceId}.`);
+      }
+    }
+  }
+
+  /** Every other account among `devices` must have accepted `sender`; the sender's own devices need no consent. */
+  private async requireConsent(sender: DeviceAddress, devices: readonly DeviceAddress[]): Promise<void> {
+    const accounts = new Set(devices.map((d) => d.username).filter((username) => username !== sender.username));
+    for (const username of accounts) {
+      const contact = await this.store.getContact(username, sender.username);
+      if (contact?.state !== ContactState.ACCEPTED) {
+        throw new ServerError(ErrorCode.NOT_A_CONTACT, `${username} has not accepted you as a contact.`);
+      }
+    }
+  }
+}

@@ -1,0 +1,58 @@
+/** @module services/expiry */
+// Deletes mailbox entries nobody fetched within the retention period, so an
+// abandoned device does not keep ciphertext on the server forever.
+import type { Clock } from '../clock.js';
+import { errorSummary, type Logger } from '../logger.js';
+import type { Store } from '../storage/store.js';
+
+const DAY_MS = 86_400_000;
+export const EXPIRY_INTERVAL_MS = 3_600_000;
+
+export interface ExpiryOptions {
+  readonly retentionDays: number;
+  readonly now: Clock;
+  readonly log: Logger;
+  readonly intervalMs?: number;
+}
+
+export class ExpiryTimer {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: ExpiryOptions,
+  ) {}
+
+  /** Runs once now, then every interval. The timer is unref'd: it never keeps the process alive. */
+  start(): void {
+    if (this.timer) return;
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.options.intervalMs ?? EXPIRY_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** Deletes what is older than the retention period; returns how many mailbox entries went. */
+  async runOnce(): Promise<number> {
+    const before = this.options.now() - this.options.retentionDays * DAY_MS;
+    const { mailbox } = await this.store.expire(before);
+    if (mailbox > 0) this.options.log.info({ expired: mailbox }, 'expired undelivered mailbox entries');
+    return mailbox;
+  }
+
+  /** Stops the timer and waits for a run in progress, so the store can be closed after. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  private tick(): void {
+    if (this.running) return;
+    this.running = this.runOnce()
+      .catch((error: unknown) => this.options.log.error({ err: errorSummary(error) }, 'mailbox expiry failed'))
+      .finally(() => {
+        this.running = undefined;
+      });
+  }
+}

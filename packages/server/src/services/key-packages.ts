@@ -1,0 +1,83 @@
+/** @module services/key-packages */
+// One-time MLS key packages. Only an accepted contact may claim them
+// (consent before anything of a stranger's reaches a device), and a device
+// running low is told so it can upload more.
+import { ContactState, ErrorCode, LIMITS, NoticeKind } from '@sotto/protocol';
+import { ServerError } from '../errors.js';
+import type { Store } from '../storage/store.js';
+import type { ClaimedPackage, DeviceAddress } from '../storage/types.js';
+import type { MailNotifier } from './mail-notifier.js';
+import { invalid, requireUsername } from './validate.js';
+
+export interface KeyPackageUpload {
+  readonly keyPackages: readonly Uint8Array[];
+  /** Empty means "keep the current last-resort package". */
+  readonly lastResort: Uint8Array;
+}
+
+export interface KeyPackageStatus {
+  readonly remaining: number;
+  readonly low: boolean;
+}
+
+export class KeyPackagesService {
+  constructor(
+    private readonly store: Store,
+    private readonly notifier: MailNotifier,
+  ) {}
+
+  async upload(device: DeviceAddress, upload: KeyPackageUpload): Promise<number> {
+    if (upload.keyPackages.length > LIMITS.keyPackagesPerUpload) {
+      throw invalid(`At most ${LIMITS.keyPackagesPerUpload} key packages per upload, not ${upload.keyPackages.length}.`);
+    }
+    upload.keyPackages.forEach((keyPackage, i) => checkPackage(keyPackage, `key_packages[${i}]`));
+    if (upload.lastResort.byteLength > 0) checkPackage(upload.lastResort, 'last_resort');
+    return this.store.addKeyPackages(
+      device,
+      upload.keyPackages,
+      upload.lastResort.byteLength > 0 ? upload.lastResort : undefined,
+    );
+  }
+
+  /**
+   * One package per device of `username`. Allowed for the claimer's own
+   * account (its other devices) and for accounts that accepted the claimer.
+   */
+  async claim(claimer: DeviceAddress, username: string): Promise<ClaimedPackage[]> {
+    requireUsername(username);
+    if (username !== claimer.username) {
+      // The target's view of the claimer: a block on their side refuses it too.
+      const contact = await this.store.getContact(username, claimer.username);
+      if (contact?.state !== ContactState.ACCEPTED) throw new ServerError(ErrorCode.NOT_A_CONTACT);
+    }
+    const claimed = await this.store.claimKeyPackages(username);
+    if (claimed.length === 0) throw new ServerError(ErrorCode.NO_KEY_PACKAGE);
+    await Promise.all(
+      claimed
+        .filter((c) => c.remaining < LIMITS.keyPackagesLowWatermark)
+        .map((c) =>
+          this.notifier.notice(
+            { username: c.device.username, deviceId: c.device.deviceId },
+            {
+              kind: NoticeKind.KEY_PACKAGES_LOW,
+              count: c.remaining,
+              message: `Only ${c.remaining} key packages left; upload more.`,
+            },
+          ),
+        ),
+    );
+    return claimed;
+  }
+
+  async status(device: DeviceAddress): Promise<KeyPackageStatus> {
+    const remaining = await this.store.countKeyPackages(device);
+    return { remaining, low: remaining < LIMITS.keyPackagesLowWatermark };
+  }
+}
+
+function checkPackage(keyPackage: Uint8Array, field: string): void {
+  if (keyPackage.byteLength === 0) throw invalid(`${field} is empty.`);
+  if (keyPackage.byteLength > LIMITS.keyPackageMaxBytes) {
+    throw invalid(`${field} of ${keyPackage.byteLength} bytes exceeds ${LIMITS.keyPackageMaxBytes}.`);
+  }
+}

