@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { migrateClientDb, SqliteClientStore } from './sqlite-client-store.js';
+
+test('client migration 0001 applies once and creates every table', () => {
+  const db = new Database(':memory:');
+  assert.deepEqual(migrateClientDb(db), [1]);
+  assert.deepEqual(migrateClientDb(db), []);
+  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
+  for (const t of ['identity', 'key_packages', 'conversations', 'messages', 'contacts', 'outbox', 'pins', 'cursor']) assert.ok(tables.includes(t), t);
+});
+
+test('the profile database is private to its owner and batches are atomic', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sotto-client-'));
+  try {
+    const path = join(dir, 'client.db');
+    const store = new SqliteClientStore(path);
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    await store.apply({ lastSeq: 7n, outboxAdd: [{ messageId: 'm1', groupId: 'g', payload: new Uint8Array([1]), createdAt: 1 }] });
+    await assert.rejects(store.apply({ lastSeq: 9n, messages: [{ messageId: 'x', groupId: 'g', sender: 's', senderDevice: 'd', body: 'b', sentAt: 1, receivedAt: 1, outgoing: false, status: 'bogus' as never }], conversations: [null as never] }));
+    assert.equal(await store.getLastSeq(), 7n, 'a failed batch changes nothing');
+    await store.apply({ lastSeq: 3n });
+    assert.equal(await store.getLastSeq(), 7n, 'the high-water mark never goes back');
+    assert.equal((await store.listOutbox()).length, 1);
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('message statuses only move forward', async () => {
+  const store = new SqliteClientStore(':memory:');
+  const message = { messageId: 'm', groupId: 'g', sender: 'a', senderDevice: 'd', body: 'hi', sentAt: 1, receivedAt: 1, outgoing: true, status: 'pending' as const };
+  await store.apply({ messages: [message] });
+  await store.apply({ statuses: [{ messageId: 'm', status: 'delivered' }] });
+  await store.apply({ statuses: [{ messageId: 'm', status: 'sent' }] });
+  assert.equal((await store.getMessage('m'))?.status, 'delivered');
+});

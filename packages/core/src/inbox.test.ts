@@ -1,0 +1,98 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ContactState, create, DeliveryKind, DeliverySchema, type Delivery } from '@sotto/protocol';
+import { ClientEvents, type EngineContext } from './context.js';
+import { Conversations } from './conversations.js';
+import { Inbox } from './inbox.js';
+import { MemoryClientStore } from './memory-store.js';
+import { MlsContext } from './mls/group.js';
+import { loadCiphersuite } from './mls/suite.js';
+import { SerialQueue } from './serial-queue.js';
+import type { Session } from './session.js';
+
+/** An inbox wired to an in-memory store, a spying MLS context and a session that records acks. */
+async function setup() {
+  const store = new MemoryClientStore();
+  const impl = await loadCiphersuite();
+  const mls = new MlsContext(impl, async () => true);
+  const parsed: string[] = [];
+  // Spy: any attempt to parse MLS input is recorded.
+  for (const method of ['join', 'process', 'decodeKeyPackage'] as const) {
+    const original = mls[method].bind(mls) as (...args: unknown[]) => unknown;
+    (mls as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      parsed.push(method);
+      return original(...args);
+    };
+  }
+  const acked: bigint[] = [];
+  const session = { ack: (seqs: bigint[]) => acked.push(...seqs), currentState: 'ready', request: async () => { throw new Error('offline'); } } as unknown as Session;
+  const key = await impl.signature.keygen();
+  const identity = { serverUrl: 'http://x', username: 'bob', deviceId: 'b0b', publicKey: key.publicKey, signKey: key.signKey, createdAt: 0 };
+  const queue = new SerialQueue();
+  const events = new ClientEvents();
+  const ctx: EngineContext = {
+    store, mls, identity, session, queue, events,
+    clock: { now: () => 1000, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
+    random: { bytes: (n) => crypto.getRandomValues(new Uint8Array(n)) },
+    logger: { debug() {}, info() {}, warn() {}, error() {} },
+  };
+  const inbox = new Inbox(ctx, new Conversations(ctx));
+  const dropped: string[] = [];
+  events.didDrop.event((d) => dropped.push(d.reason));
+  return { store, inbox, queue, parsed, acked, dropped, events };
+}
+
+function delivery(seq: bigint, kind: DeliveryKind, sender: string, payload: Uint8Array): Delivery {
+  return create(DeliverySchema, { seq, kind, senderUsername: sender, senderDeviceId: 'dead', payload, groupId: new Uint8Array(32), messageId: new Uint8Array(16) });
+}
+
+test('a Welcome from a non-contact is dropped without being parsed, and acknowledged', async () => {
+  const { inbox, queue, parsed, acked, dropped, store } = await setup();
+  inbox.enqueue(delivery(1n, DeliveryKind.MLS_WELCOME, 'mallory', new Uint8Array(3000).fill(0x41)));
+  await queue.idle();
+  assert.deepEqual(parsed, [], 'no MLS parser saw the bytes');
+  assert.deepEqual(acked, [1n]);
+  assert.equal(dropped.length, 1);
+  assert.match(dropped[0]!, /not an accepted contact/);
+  assert.equal((await store.listConversations()).length, 0);
+});
+
+test('a Welcome from a blocked or pending member is dropped unparsed too', async () => {
+  const { inbox, queue, parsed, store } = await setup();
+  await store.apply({ contacts: [{ username: 'eve', state: ContactState.BLOCKED, text: '', updatedAt: 0 }, { username: 'pat', state: ContactState.PENDING, text: 'hi', updatedAt: 0 }] });
+  inbox.enqueue(delivery(1n, DeliveryKind.MLS_WELCOME, 'eve', new Uint8Array(10)));
+  inbox.enqueue(delivery(2n, DeliveryKind.MLS_WELCOME, 'pat', new Uint8Array(10)));
+  await queue.idle();
+  assert.deepEqual(parsed, []);
+});
+
+test('a group message for a conversation this device is not in is not parsed', async () => {
+  const { inbox, queue, parsed, dropped } = await setup();
+  inbox.enqueue(delivery(1n, DeliveryKind.MLS_MESSAGE, 'mallory', new Uint8Array(300)));
+  await queue.idle();
+  assert.deepEqual(parsed, []);
+  assert.equal(dropped.length, 1);
+});
+
+test('a contact request is shown only as bounded plain text', async () => {
+  const { inbox, queue, store, dropped } = await setup();
+  inbox.enqueue(delivery(1n, DeliveryKind.CONTACT_REQUEST, 'alice', new TextEncoder().encode('hello, it is alice')));
+  inbox.enqueue(delivery(2n, DeliveryKind.CONTACT_REQUEST, 'mallory', new TextEncoder().encode('x'.repeat(281))));
+  inbox.enqueue(delivery(3n, DeliveryKind.CONTACT_REQUEST, 'eve', new TextEncoder().encode('evil\u202Egnp.exe')));
+  inbox.enqueue(delivery(4n, DeliveryKind.CONTACT_REQUEST, 'zed', new Uint8Array([0xff, 0xfe])));
+  await queue.idle();
+  assert.deepEqual((await store.listContacts()).map((c) => [c.username, c.state, c.text]), [['alice', ContactState.PENDING, 'hello, it is alice']]);
+  assert.equal(dropped.length, 3);
+});
+
+test('an entry at or below the high-water mark is only acknowledged again', async () => {
+  const { inbox, queue, store, acked, events } = await setup();
+  await store.apply({ lastSeq: 5n });
+  let changes = 0;
+  events.didChangeContact.event(() => changes++);
+  inbox.enqueue(delivery(5n, DeliveryKind.CONTACT_REQUEST, 'alice', new TextEncoder().encode('again')));
+  await queue.idle();
+  assert.deepEqual(acked, [5n]);
+  assert.equal(changes, 0);
+  assert.equal((await store.listContacts()).length, 0);
+});
