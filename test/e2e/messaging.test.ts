@@ -95,6 +95,29 @@ test('leaving a group: the others commit the removal and keep talking', async ()
   assert.deepEqual(messagesOf(await bob.ok(['sync'])), []);
 });
 
+test('both start the 1:1 conversation at once: both messages arrive and later ones share one conversation', async () => {
+  const dave = new Member('dave', dir.path);
+  const erin = new Member('erin', dir.path);
+  await dave.ok(['register', 'dave', '--server', server.url]);
+  await erin.ok(['register', 'erin', '--server', server.url]);
+  await dave.ok(['contacts', 'request', 'erin', 'hi']);
+  await erin.ok(['contacts', 'request', 'dave', 'hi']); // mutual requests are mutual consent
+  await dave.ok(['sync']);
+  await Promise.all([dave.ok(['send', 'erin', 'first from dave']), erin.ok(['send', 'dave', 'first from erin'])]);
+  await erin.ok(['sync']);
+  await dave.ok(['sync']);
+  // Each side may have received the other's first message while its own send was still connected.
+  const bodies = async (m: Member, peer: string) => new Set((await m.ok(['messages', peer])).map((r) => String(r.body)));
+  assert.deepEqual(await bodies(dave, 'erin'), new Set(['first from dave', 'first from erin']));
+  assert.deepEqual(await bodies(erin, 'dave'), new Set(['first from dave', 'first from erin']));
+  await dave.ok(['send', 'erin', 'second from dave']);
+  assert.deepEqual(messagesOf(await erin.ok(['sync'])).map((m) => m.body), ['second from dave']);
+  await erin.ok(['send', 'dave', 'second from erin']);
+  assert.deepEqual(messagesOf(await dave.ok(['sync'])).map((m) => m.body), ['second from erin']);
+  const daveView = await dave.ok(['messages', 'erin']);
+  assert.deepEqual(daveView.map((m) => m.body).filter((b) => String(b).startsWith('second')), ['second from dave', 'second from erin'], 'the second round used one conversation');
+});
+
 test('the server database and logs never contain a message plaintext', async () => {
   await server.stop();
   const files = readdirSync(join(dir.path, 'server')).map((f) => join(dir.path, 'server', f));

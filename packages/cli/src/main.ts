@@ -20,6 +20,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--json', 'machine-readable output: one JSON object per line')
     .option('--log-level <level>', 'client log level on stderr: debug, info, warn, error, silent', 'warn')
     .showHelpAfterError()
+    // Global options go before the command, so `serve --log-level` reaches serve.
+    .enablePositionalOptions()
     .exitOverride();
   const globals = () => program.opts<GlobalOptions>();
   registerServe(program);

@@ -3,7 +3,7 @@
  * A SottoClient for Node with its state in a profile directory:
  * `PROFILE/client.db` (SQLite). The entry point for the CLI and for bots.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SottoClient, type ClientDeps } from '@sotto/core';
 import { createStderrLogger, nodeClock, nodeRandom, type LogLevel } from './node-ports.js';
@@ -19,6 +19,7 @@ export interface NodeClientOptions {
 
 export function nodeClientDeps(options: NodeClientOptions): ClientDeps {
   mkdirSync(options.profileDir, { recursive: true, mode: 0o700 });
+  chmodSync(options.profileDir, 0o700);
   return {
     store: new SqliteClientStore(join(options.profileDir, 'client.db')),
     transport: new WsTransport(),

@@ -68,12 +68,14 @@ export class SqliteClientStore implements ClientStore {
   private readonly db: Database.Database;
 
   constructor(path: string) {
-    const fresh = path !== ':memory:' && !existsSync(path);
     this.db = new Database(path);
-    if (fresh) chmodSync(path, 0o600);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     migrateClientDb(this.db);
+    if (path !== ':memory:') {
+      // Keys and MLS secrets live here and in the WAL: owner-only, every time.
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
+    }
   }
 
   async getIdentity(): Promise<StoredIdentity | undefined> {
@@ -151,7 +153,7 @@ export class SqliteClientStore implements ClientStore {
     );
   }
 
-  async countKeyPackages(): Promise<number> {
+  async countLastResortKeyPackages(): Promise<number> {
     return (this.db.prepare('SELECT count(*) AS n FROM key_packages WHERE last_resort = 1').get() as { n: number }).n;
   }
 

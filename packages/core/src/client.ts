@@ -252,6 +252,16 @@ export class SottoClient {
     return this.deps.store.listMessages(groupId, limit);
   }
 
+  /**
+   * The member's one chat with `peer`: messages of every direct conversation
+   * with them (two exist briefly when both started one at once), oldest first.
+   */
+  async listDirectMessages(peer: string, limit = 100): Promise<StoredMessage[]> {
+    const direct = (await this.deps.store.listConversations()).filter((c) => c.kind === 'direct' && c.name === peer);
+    const all = (await Promise.all(direct.map((c) => this.deps.store.listMessages(c.groupId, limit)))).flat();
+    return all.sort((a, b) => (a.outgoing ? a.sentAt : a.receivedAt) - (b.outgoing ? b.sentAt : b.receivedAt)).slice(-limit);
+  }
+
   // ---- verification ----
 
   /** The 60-digit safety number for this member and `username`, from pinned keys (fetched once if none). */
@@ -329,6 +339,7 @@ export class SottoClient {
   }
 
   private onSessionState(state: SessionState): void {
+    if (state === 'idle' || state === 'closed') this.conversations.abandonPending();
     this.events.didChangeConnection.fire(state);
   }
 

@@ -17,7 +17,6 @@ import {
 import type { ClientState, KeyPackage } from 'ts-mls';
 import { equalBytes, fromHex, toHex } from './bytes.js';
 import type { EngineContext } from './context.js';
-import { directGroupId } from './direct-id.js';
 import { ClientError, RemoteError } from './errors.js';
 import { epochOf, membersOf } from './mls/group.js';
 import type { OutboxEntry, StoredConversation, StoredMessage } from './ports.js';
@@ -48,16 +47,30 @@ export class Conversations {
     return this.ctx.mls.decodeState(conversation.state);
   }
 
+  /** A group by exact name or by group id prefix; an ambiguous name is refused rather than guessed. */
   async findGroup(name: string): Promise<StoredConversation> {
-    const all = await this.ctx.store.listConversations();
-    const match = all.filter((c) => c.kind === 'group' && c.active && (c.name === name || c.groupId.startsWith(name)));
+    const groups = (await this.ctx.store.listConversations()).filter((c) => c.kind === 'group' && c.active);
+    const byId = name.length >= 8 ? groups.filter((c) => c.groupId.startsWith(name)) : [];
+    const match = byId.length > 0 ? byId : groups.filter((c) => c.name === name);
     if (match.length === 0) throw new ClientError('UNKNOWN_GROUP', `No group named "${name}".`);
-    return match.sort((a, b) => b.createdAt - a.createdAt)[0]!;
+    if (match.length > 1) {
+      throw new ClientError('INVALID_INPUT', `${match.length} groups are named "${name}"; name one by its id (sotto group list): ${match.map((c) => c.groupId.slice(0, 16)).join(', ')}.`);
+    }
+    return match[0]!;
   }
 
+  /**
+   * The direct conversation with `peer`: a conversation marked direct whose
+   * MLS members are exactly this account and `peer`. Membership is checked
+   * on the group state itself, so no third member can pose as a 1:1. If both
+   * sides started one at the same moment, both use the lower group id.
+   */
   async findDirect(peer: string): Promise<StoredConversation | undefined> {
-    const conversation = await this.ctx.store.getConversation(toHex(directGroupId(this.ctx.identity.username, peer)));
-    return conversation?.active ? conversation : undefined;
+    const candidates = (await this.ctx.store.listConversations())
+      .filter((c) => c.kind === 'direct' && c.active && c.name === peer)
+      .filter((c) => isDirectBetween(membersOf(this.ctx.mls.decodeState(c.state)).map((m) => m.username), this.ctx.identity.username, peer))
+      .sort((a, b) => (a.groupId < b.groupId ? -1 : 1));
+    return candidates[0];
   }
 
   // ---- setup ----
@@ -68,18 +81,7 @@ export class Conversations {
     if (existing) return existing;
     await this.requireContact(peer);
     const claimed = await this.claim(peer);
-    const groupId = directGroupId(this.ctx.identity.username, peer);
-    try {
-      return await this.createConversation(groupId, 'direct', peer, claimed);
-    } catch (error) {
-      if (error instanceof RemoteError && error.wireCode === ErrorCode.GROUP_EXISTS) {
-        // The peer set it up at the same moment; its Welcome is on its way to us.
-        const theirs = await this.waitFor(() => this.findDirect(peer));
-        if (theirs) return theirs;
-        throw new ClientError('NO_CONVERSATION', `${peer} is setting up the conversation; try again in a moment.`);
-      }
-      throw error;
-    }
+    return this.createConversation(this.ctx.random.bytes(32), 'direct', peer, claimed);
   }
 
   async createGroup(name: string, usernames: string[]): Promise<StoredConversation> {
@@ -207,6 +209,18 @@ export class Conversations {
       }
     })();
     return this.resending;
+  }
+
+  /**
+   * The connection is gone and will not come back by itself (one-shot use,
+   * or closed): waiting sends fail now. Their messages stay in the outbox and
+   * go out on the next connection.
+   */
+  abandonPending(): void {
+    for (const [messageId, pending] of this.pendingAcks) {
+      this.pendingAcks.delete(messageId);
+      pending.reject(new ClientError('NOT_CONNECTED', 'Not sent yet: the connection is gone. The message is kept and sent on the next connection.'));
+    }
   }
 
   /** Resolves once every send started so far has been answered (or has failed). */
@@ -385,14 +399,10 @@ export class Conversations {
     return current;
   }
 
-  private async waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T | undefined> {
-    const deadline = this.ctx.clock.now() + timeoutMs;
-    while (this.ctx.clock.now() < deadline) {
-      await this.ctx.queue.idle();
-      const found = await probe();
-      if (found) return found;
-      await new Promise((resolve) => this.ctx.clock.setTimeout(() => resolve(undefined), 100));
-    }
-    return undefined;
-  }
+}
+
+/** True when the members are exactly the two accounts (any number of their devices). */
+export function isDirectBetween(usernames: readonly string[], me: string, peer: string): boolean {
+  const set = new Set(usernames);
+  return set.size === 2 && set.has(me) && set.has(peer);
 }

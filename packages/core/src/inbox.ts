@@ -2,9 +2,11 @@
  * @module inbox
  * Processes mailbox entries one at a time, in order, exactly once: an entry's
  * effects and the new high-water mark are written in one batch, and only then
- * is the entry acknowledged. Consent comes before parsing: a Welcome or group
- * message from anyone but an accepted contact is dropped without decoding,
- * and a contact request is only ever read as bounded plain text.
+ * is the entry acknowledged. Consent comes before parsing: a Welcome from
+ * anyone but an accepted contact, and a group message for a conversation this
+ * device is not in, are dropped without decoding; a contact request is only
+ * ever read as bounded plain text. Within a group, MLS authenticates the
+ * sender, which must match the device the server names.
  */
 import {
   ContactState,
@@ -20,8 +22,7 @@ import {
 } from '@sotto/protocol';
 import { equalBytes, toHex, utf8 } from './bytes.js';
 import type { EngineContext } from './context.js';
-import type { Conversations } from './conversations.js';
-import { directGroupIdHex } from './direct-id.js';
+import { isDirectBetween, type Conversations } from './conversations.js';
 import { ClientError } from './errors.js';
 import { epochOf, membersOf } from './mls/group.js';
 import type { ClientWriteBatch, MessageStatus, StoredConversation, StoredMessage } from './ports.js';
@@ -36,6 +37,12 @@ const STATUS_RANK: Record<MessageStatus, number> = { pending: 0, sent: 1, delive
 
 export class Inbox {
   private readonly receipts = new Map<string, Uint8Array[]>();
+  /**
+   * Set when storing an entry's effects failed. Later entries are then left
+   * unacknowledged too: processing them would move the high-water mark past
+   * the failed one, and its redelivery would be mistaken for a duplicate.
+   */
+  private halted = false;
   private flushQueued = false;
   private processed = 0;
 
@@ -60,6 +67,7 @@ export class Inbox {
   }
 
   private async process(delivery: Delivery): Promise<void> {
+    if (this.halted) return;
     if (delivery.seq <= (await this.ctx.store.getLastSeq())) {
       this.ctx.session.ack([delivery.seq]); // seen before; the earlier ack was lost
       return;
@@ -70,7 +78,12 @@ export class Inbox {
     } catch (error) {
       outcome = this.drop(delivery, error instanceof ClientError || error instanceof Error ? error.message : 'unreadable');
     }
-    await this.ctx.store.apply({ ...outcome.batch, lastSeq: delivery.seq });
+    try {
+      await this.ctx.store.apply({ ...outcome.batch, lastSeq: delivery.seq });
+    } catch (error) {
+      this.halted = true;
+      throw error;
+    }
     this.processed += 1;
     this.ctx.session.ack([delivery.seq]);
     outcome.after?.();
@@ -133,8 +146,9 @@ export class Inbox {
     if (existing?.active) return { batch: { keyPackagesRemove } };
     const me = this.ctx.identity.username;
     const sender = delivery.senderUsername;
-    const memberNames = new Set(membersOf(state).map((m) => m.username));
-    const direct = groupId === directGroupIdHex(me, sender) && [...memberNames].every((u) => u === me || u === sender);
+    // A two-account group starts out as the direct conversation with its creator; a
+    // GroupMeta from the creator (sent right after creating a named group) makes it a group.
+    const direct = isDirectBetween(membersOf(state).map((m) => m.username), me, sender);
     const conversation: StoredConversation = {
       groupId,
       kind: direct ? 'direct' : 'group',
@@ -211,7 +225,7 @@ export class Inbox {
         };
       }
       case 'groupMeta':
-        return { batch: { conversations: [updated.kind === 'group' ? { ...updated, name: body.value.name } : updated] } };
+        return { batch: { conversations: [{ ...updated, kind: 'group', name: body.value.name }] } };
       case undefined:
         return this.drop(delivery, 'empty content', { conversations: [updated] });
       default:

@@ -8,7 +8,6 @@ export * from './ports.js';
 export * from './events.js';
 export * from './bytes.js';
 export * from './safety-number.js';
-export * from './direct-id.js';
 export type { SessionState } from './session.js';
 export type { ContactEvent, DroppedEvent } from './context.js';
 export { DEFAULT_CIPHERSUITE, loadCiphersuite } from './mls/suite.js';

@@ -12,7 +12,7 @@ export const KEY_PACKAGE_TARGET = 30;
 
 export async function replenishKeyPackages(ctx: EngineContext, remainingOnServer: number, target = KEY_PACKAGE_TARGET): Promise<number> {
   const missing = Math.min(LIMITS.keyPackagesPerUpload, target - remainingOnServer);
-  const needLastResort = remainingOnServer === 0 && (await ctx.store.countKeyPackages()) === 0;
+  const needLastResort = remainingOnServer === 0 && (await ctx.store.countLastResortKeyPackages()) === 0;
   if (missing <= 0 && !needLastResort) return remainingOnServer;
   const self = { username: ctx.identity.username, deviceId: ctx.identity.deviceId };
   const key = { publicKey: ctx.identity.publicKey, signKey: ctx.identity.signKey };

@@ -37,7 +37,7 @@ export class MemoryClientStore implements ClientStore {
   async listContacts() { return [...this.contacts.values()].sort((a, b) => a.username.localeCompare(b.username)); }
   async listOutbox() { return [...this.outbox.values()]; }
   async getKeyPackage(ref: string) { return this.keyPackages.get(ref); }
-  async countKeyPackages() { return [...this.keyPackages.values()].filter((k) => k.lastResort).length; }
+  async countLastResortKeyPackages() { return [...this.keyPackages.values()].filter((k) => k.lastResort).length; }
   async listPins(username: string) { return this.pins.filter((p) => p.username === username); }
   async getLastSeq() { return this.lastSeq; }
   async close() {}

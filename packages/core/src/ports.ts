@@ -136,7 +136,7 @@ export interface ClientStore {
   listContacts(): Promise<StoredContact[]>;
   listOutbox(): Promise<OutboxEntry[]>;
   getKeyPackage(ref: string): Promise<StoredKeyPackage | undefined>;
-  countKeyPackages(): Promise<number>;
+  countLastResortKeyPackages(): Promise<number>;
   listPins(username: string): Promise<PinnedDevice[]>;
   getLastSeq(): Promise<bigint>;
   apply(batch: ClientWriteBatch): Promise<void>;

@@ -49,6 +49,8 @@ export const LIMITS = {
   keyPackageMaxBytes: 8 * KIB,
   keyPackagesPerUpload: 100,
   keyPackagesLowWatermark: 10,
+  /** One-time key packages a device may keep on the server: bounds what one account can store. */
+  keyPackagesMaxStored: 200,
   maxGroupMembers: 1000,
   maxAckSeqs: 1000,
   clientVersionMaxLength: 32,

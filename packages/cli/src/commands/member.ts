@@ -173,8 +173,9 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
     .option('--limit <n>', 'newest messages to show', '50')
     .action(async (name: string, opts: { limit: string }) => {
       const messages = await withClient(globals(), async (c) => {
-        const conv = (await c.conversations.findDirect(name)) ?? (await c.conversations.findGroup(name));
-        return c.listMessages(conv.groupId, Number(opts.limit));
+        const direct = await c.listDirectMessages(name, Number(opts.limit));
+        if (direct.length > 0) return direct;
+        return c.listMessages((await c.conversations.findGroup(name)).groupId, Number(opts.limit));
       });
       for (const m of messages) out().print(formatMessage(name, m), messageRecord(name, m));
     });

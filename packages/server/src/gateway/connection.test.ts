@@ -258,6 +258,16 @@ describe('gateway connection', () => {
     assert.equal(low.count, 1);
   });
 
+  test('a device cannot store more than the key package cap', async () => {
+    const a = await member();
+    const batch = () => Array.from({ length: LIMITS.keyPackagesPerUpload }, () => bytes(64));
+    for (let stored = 0; stored + LIMITS.keyPackagesPerUpload <= LIMITS.keyPackagesMaxStored; stored += LIMITS.keyPackagesPerUpload) {
+      resultOf(await a.client.request(FrameType.UPLOAD_KEY_PACKAGES, { keyPackages: batch() }), 'uploadKeyPackages');
+    }
+    const refused = errorOf(await a.client.request(FrameType.UPLOAD_KEY_PACKAGES, { keyPackages: [bytes(64)] }), ErrorCode.INVALID_ARGUMENT);
+    assert.match(refused.message, /at most 200/);
+  });
+
   test('an account with no key packages at all is NO_KEY_PACKAGE', async () => {
     const a = await member();
     const b = await member();

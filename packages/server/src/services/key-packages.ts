@@ -32,6 +32,10 @@ export class KeyPackagesService {
     }
     upload.keyPackages.forEach((keyPackage, i) => checkPackage(keyPackage, `key_packages[${i}]`));
     if (upload.lastResort.byteLength > 0) checkPackage(upload.lastResort, 'last_resort');
+    const stored = await this.store.countKeyPackages(device);
+    if (stored + upload.keyPackages.length > LIMITS.keyPackagesMaxStored) {
+      throw invalid(`A device keeps at most ${LIMITS.keyPackagesMaxStored} key packages on the server; it has ${stored}.`);
+    }
     return this.store.addKeyPackages(
       device,
       upload.keyPackages,
