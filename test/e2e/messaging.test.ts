@@ -60,6 +60,33 @@ test('1:1 messages flow both ways, each shown once, with delivery receipts', asy
   assert.equal(mine?.status, 'delivered', 'bob\'s receipt reached alice');
 });
 
+test('listen prints messages as they arrive, until interrupted', async () => {
+  const listener = bob.spawn(['listen']);
+  let out = '';
+  listener.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  const seen = (text: string) => new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`listen never printed ${text}: ${out}`)), 20_000);
+    const check = setInterval(() => {
+      if (out.includes(text)) {
+        clearInterval(check);
+        clearTimeout(timer);
+        resolve();
+      }
+    }, 50);
+  });
+  await seen('"state":"ready"');
+  await alice.ok(['send', 'bob', 'live one']);
+  await alice.ok(['send', 'bob', 'live two']);
+  await seen('live two');
+  const exited = new Promise<number | null>((resolve) => listener.once('exit', resolve));
+  listener.kill('SIGINT');
+  assert.equal(await exited, 0);
+  const printed = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; body?: string });
+  assert.deepEqual(printed.filter((r) => r.type === 'message').map((r) => r.body), ['live one', 'live two']);
+  assert.deepEqual(messagesOf(await bob.ok(['sync'])), [], 'what listen showed is not shown again');
+  await alice.ok(['sync']);
+});
+
 test('a group of three: create, add, remove; the removed member reads nothing after', async () => {
   await alice.ok(['group', 'create', 'trio', 'bob']);
   await bob.ok(['sync']);

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { startServer } from '@sotto/server';
+import { ClientError } from '@sotto/core';
 
 export function registerServe(program: Command): void {
   program
@@ -16,7 +17,10 @@ export function registerServe(program: Command): void {
     .option('--retention-days <days>', 'delete undelivered messages after this many days', '30')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or silent', 'info')
     .option('--sync <mode>', 'SQLite fsync policy: FULL (power-loss safe) or NORMAL (crash safe)', 'FULL')
-    .action(async (opts: { host: string; port: string; data: string; inviteOnly: boolean; retentionDays: string; logLevel: string; sync: string }) => {
+    .option('--rate-limit <frames>', 'frames per second each connection may send (bursts of ten times that)', '200')
+    .action(async (opts: { host: string; port: string; data: string; inviteOnly: boolean; retentionDays: string; logLevel: string; sync: string; rateLimit: string }) => {
+      const perSecond = Number(opts.rateLimit);
+      if (!Number.isFinite(perSecond) || perSecond <= 0) throw new ClientError('INVALID_INPUT', '--rate-limit is a positive number of frames per second.');
       const server = await startServer({
         host: opts.host,
         port: Number(opts.port),
@@ -25,7 +29,7 @@ export function registerServe(program: Command): void {
         retentionDays: Number(opts.retentionDays),
         logLevel: opts.logLevel as never,
         syncMode: opts.sync as never,
-      });
+      }, { rateLimit: { perSecond, burst: perSecond * 10 } });
       process.stdout.write(`sotto listening on ${server.url}\n`);
       let stopping = false;
       const stop = () => {
