@@ -8,7 +8,7 @@ import { migrateClientDb, SqliteClientStore } from './sqlite-client-store.js';
 
 test('client migration 0001 applies once and creates every table', () => {
   const db = new Database(':memory:');
-  assert.deepEqual(migrateClientDb(db), [1]);
+  assert.deepEqual(migrateClientDb(db), [1, 2]);
   assert.deepEqual(migrateClientDb(db), []);
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
   for (const t of ['identity', 'key_packages', 'conversations', 'messages', 'contacts', 'outbox', 'pins', 'cursor']) assert.ok(tables.includes(t), t);
@@ -39,4 +39,17 @@ test('message statuses only move forward', async () => {
   await store.apply({ statuses: [{ messageId: 'm', status: 'delivered' }] });
   await store.apply({ statuses: [{ messageId: 'm', status: 'sent' }] });
   assert.equal((await store.getMessage('m'))?.status, 'delivered');
+});
+
+test('client migration 0002 adds pending changes, and they round-trip', async () => {
+  const db = new Database(':memory:');
+  migrateClientDb(db);
+  const columns = (db.prepare('PRAGMA table_info(conversations)').all() as { name: string }[]).map((c) => c.name);
+  for (const c of ['pending_kind', 'pending_state', 'pending_request']) assert.ok(columns.includes(c), c);
+  const store = new SqliteClientStore(':memory:');
+  const conversation = { groupId: 'g', kind: 'group' as const, name: 'n', state: new Uint8Array([1]), epoch: 3n, createdAt: 1, active: true };
+  await store.apply({ conversations: [{ ...conversation, pending: { kind: 'commit', state: new Uint8Array([2]), request: new Uint8Array([3]) } }] });
+  assert.deepEqual((await store.getConversation('g'))?.pending, { kind: 'commit', state: new Uint8Array([2]), request: new Uint8Array([3]) });
+  await store.apply({ conversations: [{ ...conversation, pending: undefined }] });
+  assert.equal((await store.getConversation('g'))?.pending, undefined);
 });

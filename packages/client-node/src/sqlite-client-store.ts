@@ -20,8 +20,9 @@ import type {
   StoredMessage,
 } from '@sotto/core';
 import { clientMigration0001 } from './migrations/0001-initial.js';
+import { clientMigration0002 } from './migrations/0002-pending-changes.js';
 
-const MIGRATIONS = [clientMigration0001];
+const MIGRATIONS = [clientMigration0001, clientMigration0002];
 const RANK: Record<MessageStatus, number> = { pending: 0, sent: 1, delivered: 2, read: 3 };
 
 const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -50,6 +51,9 @@ interface ConversationRow {
   epoch: number;
   created_at: number;
   active: number;
+  pending_kind: 'create' | 'commit' | null;
+  pending_state: Buffer | null;
+  pending_request: Buffer | null;
 }
 
 interface MessageRow {
@@ -196,10 +200,12 @@ export class SqliteClientStore implements ClientStore {
     for (const ref of batch.keyPackagesRemove ?? []) db.prepare('DELETE FROM key_packages WHERE ref = ?').run(ref);
     for (const c of batch.conversations ?? []) {
       db.prepare(
-        `INSERT INTO conversations (group_id, kind, name, state, epoch, created_at, active) VALUES (?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO conversations (group_id, kind, name, state, epoch, created_at, active, pending_kind, pending_state, pending_request)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (group_id) DO UPDATE SET kind = excluded.kind, name = excluded.name, state = excluded.state,
-           epoch = excluded.epoch, active = excluded.active`,
-      ).run(c.groupId, c.kind, c.name, c.state, Number(c.epoch), c.createdAt, c.active ? 1 : 0);
+           epoch = excluded.epoch, active = excluded.active, pending_kind = excluded.pending_kind,
+           pending_state = excluded.pending_state, pending_request = excluded.pending_request`,
+      ).run(c.groupId, c.kind, c.name, c.state, Number(c.epoch), c.createdAt, c.active ? 1 : 0, c.pending?.kind ?? null, c.pending?.state ?? null, c.pending?.request ?? null);
     }
     for (const m of batch.messages ?? []) {
       db.prepare(
@@ -240,6 +246,10 @@ function toConversation(row: ConversationRow): StoredConversation {
     epoch: BigInt(row.epoch),
     createdAt: row.created_at,
     active: row.active === 1,
+    pending:
+      row.pending_kind && row.pending_state && row.pending_request
+        ? { kind: row.pending_kind, state: bytes(row.pending_state), request: bytes(row.pending_request) }
+        : undefined,
   };
 }
 

@@ -289,6 +289,7 @@ export class SottoClient {
     // A new connection has its own initial drain. Reset here, before the hello
     // goes out: the drained notice can arrive in the same read as the hello's answer.
     this.drained = false;
+    this.inbox.resume();
     const impl = await loadCiphersuite(this.deps.ciphersuite);
     return create(HelloSchema, {
       protocolVersion: PROTOCOL_VERSION,
@@ -299,6 +300,7 @@ export class SottoClient {
   }
 
   private onReady(hello: HelloOk): void {
+    this.conversations.settleAllPending().catch(() => undefined);
     this.conversations.resendOutbox().catch(() => undefined);
     if (hello.keyPackagesLow || hello.keyPackagesRemaining < LIMITS.keyPackagesLowWatermark) {
       this.topUpKeyPackages(hello.keyPackagesRemaining);

@@ -12,6 +12,9 @@ import {
   ErrorCode,
   FrameType,
   AppContentSchema,
+  CommitSchema,
+  CreateGroupSchema,
+  toBinary,
   type AppContent,
 } from '@sotto/protocol';
 import type { ClientState, KeyPackage } from 'ts-mls';
@@ -19,6 +22,7 @@ import { equalBytes, fromHex, toHex } from './bytes.js';
 import type { EngineContext } from './context.js';
 import { ClientError, RemoteError } from './errors.js';
 import { epochOf, membersOf } from './mls/group.js';
+import { settlePending, submitChange } from './pending-changes.js';
 import type { OutboxEntry, StoredConversation, StoredMessage } from './ports.js';
 
 interface ClaimedDevice {
@@ -128,6 +132,16 @@ export class Conversations {
       });
       await this.ctx.store.apply({ conversations: [{ ...current, active: false }] });
     });
+  }
+
+  /** Settles every change left pending by a crash or a lost connection (after reconnecting). */
+  async settleAllPending(): Promise<void> {
+    for (const conversation of await this.ctx.store.listConversations()) {
+      if (conversation.pending) await this.ctx.queue.run(async () => {
+        const current = await this.ctx.store.getConversation(conversation.groupId);
+        if (current) await settlePending(this.ctx, current);
+      });
+    }
   }
 
   /** Commits proposals others made (a member leaving). Losing the race to another committer is fine. */
@@ -314,24 +328,23 @@ export class Conversations {
       const self = { username: this.ctx.identity.username, deviceId: this.ctx.identity.deviceId };
       const key = { publicKey: this.ctx.identity.publicKey, signKey: this.ctx.identity.signKey };
       const { state, welcome } = await this.ctx.mls.createGroup(groupId, self, key, claimed.map((c) => c.keyPackage));
-      await this.ctx.session.request(FrameType.CREATE_GROUP, {
-        $typeName: 'sotto.v1.CreateGroup',
+      const request = create(CreateGroupSchema, {
         groupId,
         epoch: epochOf(state),
         members: claimed.map((c) => create(DeviceRefSchema, { username: c.username, deviceId: c.deviceId })),
         welcome: welcome ?? new Uint8Array(),
       });
-      const conversation: StoredConversation = {
+      const encoded = this.ctx.mls.encodeState(state);
+      const draft: StoredConversation = {
         groupId: toHex(groupId),
         kind,
         name,
-        state: this.ctx.mls.encodeState(state),
+        state: encoded,
         epoch: epochOf(state),
         createdAt: this.ctx.clock.now(),
-        active: true,
+        active: false,
       };
-      await this.ctx.store.apply({ conversations: [conversation] });
-      return conversation;
+      return submitChange(this.ctx, draft, { kind: 'create', state: encoded, request: toBinary(CreateGroupSchema, request) });
     });
   }
 
@@ -378,8 +391,7 @@ export class Conversations {
     built: { state: ClientState; commit: Uint8Array; welcome: Uint8Array | undefined; added: readonly { username: string; deviceId: string }[]; removed: readonly { username: string; deviceId: string }[] },
   ): Promise<void> {
     const ref = (d: { username: string; deviceId: string }) => create(DeviceRefSchema, { username: d.username, deviceId: d.deviceId });
-    await this.ctx.session.request(FrameType.COMMIT, {
-      $typeName: 'sotto.v1.Commit',
+    const request = create(CommitSchema, {
       groupId: fromHex(conversation.groupId),
       epoch,
       commit: built.commit,
@@ -388,13 +400,12 @@ export class Conversations {
       welcome: built.welcome ?? new Uint8Array(),
       messageId: this.ctx.random.bytes(16),
     });
-    await this.ctx.store.apply({
-      conversations: [{ ...conversation, state: this.ctx.mls.encodeState(built.state), epoch: epochOf(built.state) }],
-    });
+    await submitChange(this.ctx, conversation, { kind: 'commit', state: this.ctx.mls.encodeState(built.state), request: toBinary(CommitSchema, request) });
   }
 
   private async reload(conversation: StoredConversation): Promise<StoredConversation> {
-    const current = await this.ctx.store.getConversation(conversation.groupId);
+    const stored = await this.ctx.store.getConversation(conversation.groupId);
+    const current = stored && (await settlePending(this.ctx, stored));
     if (!current?.active) throw new ClientError('NO_CONVERSATION', 'This device is no longer in that conversation.');
     return current;
   }

@@ -25,6 +25,7 @@ import type { EngineContext } from './context.js';
 import { isDirectBetween, type Conversations } from './conversations.js';
 import { ClientError } from './errors.js';
 import { epochOf, membersOf } from './mls/group.js';
+import { settlePending } from './pending-changes.js';
 import type { ClientWriteBatch, MessageStatus, StoredConversation, StoredMessage } from './ports.js';
 
 interface Outcome {
@@ -51,6 +52,11 @@ export class Inbox {
     private readonly conversations: Conversations,
   ) {}
 
+  /** A new connection redelivers everything unacknowledged: start processing again. */
+  resume(): void {
+    this.halted = false;
+  }
+
   /** How many entries were processed (shown or dropped) since start. */
   get count(): number {
     return this.processed;
@@ -76,7 +82,12 @@ export class Inbox {
     try {
       outcome = await this.handle(delivery);
     } catch (error) {
-      outcome = this.drop(delivery, error instanceof ClientError || error instanceof Error ? error.message : 'unreadable');
+      if (error instanceof ClientError && (error.code === 'NOT_CONNECTED' || error.code === 'TIMEOUT')) {
+        // Not the entry's fault: leave it (and everything after it) for the next connection.
+        this.halted = true;
+        throw error;
+      }
+      outcome = this.drop(delivery, error instanceof Error ? error.message : 'unreadable');
     }
     try {
       await this.ctx.store.apply({ ...outcome.batch, lastSeq: delivery.seq });
@@ -166,7 +177,9 @@ export class Inbox {
 
   private async onGroupMessage(delivery: Delivery): Promise<Outcome> {
     const groupId = toHex(delivery.groupId);
-    const conversation = await this.ctx.store.getConversation(groupId);
+    const stored = await this.ctx.store.getConversation(groupId);
+    // A change of ours still awaiting the server's word decides which epoch we are in.
+    const conversation = stored && (await settlePending(this.ctx, stored));
     if (!conversation?.active) return this.drop(delivery, 'message for a conversation this device is not in');
     const incoming = await this.ctx.mls.process(this.ctx.mls.decodeState(conversation.state), delivery.payload);
     if (incoming.sender.username !== delivery.senderUsername || incoming.sender.deviceId !== delivery.senderDeviceId) {

@@ -63,6 +63,15 @@ export interface StoredKeyPackage {
 
 export type ConversationKind = 'direct' | 'group';
 
+/** A change submitted to the server whose answer this device has not stored yet. */
+export interface PendingChange {
+  readonly kind: 'create' | 'commit';
+  /** The group state to adopt once the server accepted the change. */
+  readonly state: Uint8Array;
+  /** The exact request (protobuf CreateGroup or Commit), resubmitted as is. */
+  readonly request: Uint8Array;
+}
+
 export interface StoredConversation {
   readonly groupId: string;
   readonly kind: ConversationKind;
@@ -71,8 +80,9 @@ export interface StoredConversation {
   readonly state: Uint8Array;
   readonly epoch: bigint;
   readonly createdAt: number;
-  /** False once this device left or was removed. */
+  /** False once this device left or was removed (and until a creation is confirmed). */
   readonly active: boolean;
+  readonly pending?: PendingChange | undefined;
 }
 
 export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read';
