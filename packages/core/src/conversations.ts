@@ -37,11 +37,15 @@ interface PendingAck {
 }
 
 const COMMIT_ATTEMPTS = 5;
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 8000;
 
 export class Conversations {
   private readonly pendingAcks = new Map<string, PendingAck>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private resending: Promise<void> | undefined;
+  private retryTimer: unknown;
+  private retryDelayMs = RETRY_MIN_MS;
 
   constructor(private readonly ctx: EngineContext) {}
 
@@ -231,6 +235,8 @@ export class Conversations {
    * go out on the next connection.
    */
   abandonPending(): void {
+    this.ctx.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     for (const [messageId, pending] of this.pendingAcks) {
       this.pendingAcks.delete(messageId);
       pending.reject(new ClientError('NOT_CONNECTED', 'Not sent yet: the connection is gone. The message is kept and sent on the next connection.'));
@@ -264,17 +270,31 @@ export class Conversations {
         payload: entry.payload,
       });
     } catch (error) {
-      if (error instanceof RemoteError && error.wireCode !== ErrorCode.INTERNAL && error.wireCode !== ErrorCode.RATE_LIMITED) {
+      const transient = error instanceof RemoteError && (error.wireCode === ErrorCode.INTERNAL || error.wireCode === ErrorCode.RATE_LIMITED);
+      if (error instanceof RemoteError && !transient) {
         // The server refused it for good (not a member any more, ...): drop it and tell the sender.
         await this.ctx.store.apply({ outboxRemove: [entry.messageId] });
         this.settle(entry.messageId, error);
       }
+      // The server is struggling (storage restarting, rate limit): try the outbox again shortly.
+      if (transient) this.retrySoon();
       // Connection errors: it stays in the outbox and goes again after reconnecting.
       throw error;
     }
+    this.retryDelayMs = RETRY_MIN_MS;
     await this.ctx.store.apply({ outboxRemove: [entry.messageId], statuses: [{ messageId: entry.messageId, status: 'sent' }] });
     this.ctx.events.didChangeStatus.fire({ messageId: entry.messageId, status: 'sent' });
     this.settle(entry.messageId);
+  }
+
+  private retrySoon(): void {
+    if (this.retryTimer !== undefined) return;
+    const delay = this.retryDelayMs;
+    this.retryDelayMs = Math.min(RETRY_MAX_MS, this.retryDelayMs * 2);
+    this.retryTimer = this.ctx.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.ctx.session.currentState === 'ready') this.resendOutbox().catch(() => undefined);
+    }, delay);
   }
 
   private settle(messageId: string, error?: Error): void {
