@@ -21,8 +21,17 @@ test('bad values fail with a message naming the setting', () => {
     [{ dataDir: 'd', retentionDays: 0 }, /retentionDays/],
     [{ dataDir: 'd', logLevel: 'loud' }, /logLevel/],
     [{ dataDir: 'd', syncMode: 'OFF' }, /syncMode/],
+    [{ dataDir: 'd', db: 'mysql://u:secret@h/x' }, /^db must be a postgres:\/\/ or postgresql:\/\/ URL/],
+    [{ dataDir: 'd', db: '' }, /^db must/],
   ];
   for (const [input, message] of bad) {
     assert.throws(() => resolveConfig(input as never), (error: unknown) => error instanceof ConfigError && message.test(error.message));
   }
+});
+
+test('db selects PostgreSQL when it is a postgres:// or postgresql:// URL', () => {
+  assert.equal(resolveConfig({ dataDir: 'd' }).db, undefined);
+  assert.equal(resolveConfig({ dataDir: 'd', db: 'postgres://u@h/x' }).db, 'postgres://u@h/x');
+  assert.equal(resolveConfig({ dataDir: 'd', db: 'postgresql://u@h:5433/x?schema=s' }).db, 'postgresql://u@h:5433/x?schema=s');
+  assert.throws(() => resolveConfig({ dataDir: 'd', db: 'mysql://u:secret@h/x' }), (error: unknown) => error instanceof ConfigError && !error.message.includes('secret'));
 });

@@ -1,5 +1,6 @@
 /** @module config The server's settings, their defaults, and the checks that refuse bad values at start-up rather than at first use. */
 import { ConfigError } from './errors.js';
+import { isPostgresUrl } from './storage/postgres/connection.js';
 
 /** The SQLite database file inside the data directory. */
 export const DATABASE_FILE = 'sotto.db';
@@ -16,6 +17,12 @@ export interface ServerConfig {
   readonly port: number;
   /** Directory holding `sotto.db`; created when missing. */
   readonly dataDir: string;
+  /**
+   * A postgres:// (or postgresql://) URL: store everything in PostgreSQL, so
+   * several nodes can share it (`?schema=name` picks a schema, default public).
+   * Absent: SQLite in `dataDir`.
+   */
+  readonly db?: string;
   /** Registration needs an invite code. The `invite_only` setting can also turn this on at run time. */
   readonly inviteOnly: boolean;
   /** Undelivered mailbox entries older than this are deleted. */
@@ -42,6 +49,10 @@ export function resolveConfig(input: ServerConfigInput): ServerConfig {
   const config: ServerConfig = { ...DEFAULT_CONFIG, ...definedOnly(input) } as ServerConfig;
   if (typeof config.dataDir !== 'string' || config.dataDir.length === 0) {
     throw new ConfigError('dataDir is required: the directory that holds the database.');
+  }
+  // The URL is never echoed: it may carry a password.
+  if (config.db !== undefined && (typeof config.db !== 'string' || !isPostgresUrl(config.db))) {
+    throw new ConfigError('db must be a postgres:// or postgresql:// URL; leave it out to use SQLite in dataDir.');
   }
   if (typeof config.host !== 'string' || config.host.length === 0) throw new ConfigError('host must be a non-empty string.');
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65_535) {

@@ -21,6 +21,7 @@ export { WS_PATH } from './gateway/http-gateway.js';
 export { CloseCode } from './gateway/close-codes.js';
 export { SETTING_MIN_CLIENT_VERSION, SETTING_INVITE_ONLY } from './services/accounts.js';
 export { SqliteStore, type SqliteStoreOptions } from './storage/sqlite/sqlite-store.js';
+export { PostgresStore, type PostgresStoreOptions } from './storage/postgres/postgres-store.js';
 export type { Store, StoreReader, StoreWriter, NewAccount, NewGroup, NewCommit } from './storage/store.js';
 export type {
   AccountRecord,

@@ -16,11 +16,12 @@ import { createLogger, errorSummary, type Logger } from './logger.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { ExpiryTimer } from './services/expiry.js';
 import { createServices } from './services/services.js';
+import { PostgresStore } from './storage/postgres/postgres-store.js';
 import { SqliteStore } from './storage/sqlite/sqlite-store.js';
 import type { Store } from './storage/store.js';
 
 export interface ServerDeps {
-  /** Defaults to SQLite at `${dataDir}/sotto.db`. */
+  /** Defaults to PostgreSQL at `config.db` when set, else SQLite at `${dataDir}/sotto.db`. */
   readonly store?: Store;
   /** Defaults to the in-process bus. */
   readonly bus?: Bus;
@@ -54,9 +55,7 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
 
   let store = deps.store;
   if (!store) {
-    // Owner-only: the directory holds every undelivered (encrypted) message and the account list.
-    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    store = new SqliteStore({ path: join(config.dataDir, DATABASE_FILE), synchronous: config.syncMode });
+    store = await openStore(config, createLogger('storage', { parent: log }));
     owned.push(store);
   }
   let bus = deps.bus;
@@ -118,4 +117,20 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
       return closing;
     },
   };
+}
+
+/**
+ * PostgreSQL when `config.db` is set, else SQLite in `dataDir`. An unreachable
+ * database rejects here, before anything listens, with a message naming
+ * host and port (never the password).
+ */
+async function openStore(config: ServerConfig, log: Logger): Promise<Store> {
+  if (config.db !== undefined) {
+    return PostgresStore.connect(config.db, {
+      onIdleError: (error) => log.warn({ err: errorSummary(error) }, 'an idle PostgreSQL connection failed; the pool replaces it'),
+    });
+  }
+  // Owner-only: the directory holds every undelivered (encrypted) message and the account list.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  return new SqliteStore({ path: join(config.dataDir, DATABASE_FILE), synchronous: config.syncMode });
 }

@@ -183,6 +183,96 @@ export function runStorageContract(name: string, makeStore: () => Promise<Store>
       assert.equal(atA.length, 2, 'a gets only b\'s messages');
     });
 
+    test('createGroup retried by its creator returns the original result and stores nothing new', async () => {
+      const a = await account();
+      const b = await account();
+      const c = await account();
+      const groupId = randomBytes(32);
+      const welcome = mail(a, groupId, DeliveryKind.MLS_WELCOME);
+      const created = await store.createGroup({ groupId, epoch: 1n, creator: a, members: [b, c], welcome, now: 1_000 });
+      assert.equal(created.duplicate, false);
+      // A retry after a crash: members in another order, the creator named too, a fresh welcome and clock.
+      const retry = await store.createGroup({ groupId, epoch: 1n, creator: a, members: [c, a, b], welcome: mail(a, groupId, DeliveryKind.MLS_WELCOME), now: 9_000 });
+      assert.equal(retry.duplicate, true);
+      assert.equal(retry.storedAt, 1_000);
+      const key = (d: DeviceAddress) => `${d.username}/${d.deviceId}`;
+      assert.deepEqual(new Set(retry.recipients.map(key)), new Set(created.recipients.map(key)));
+      assert.equal(await store.countMailbox(b), 1);
+      assert.equal(await store.countMailbox(c), 1);
+      assert.deepEqual((await store.readMailbox(b, 0n, 10))[0]?.payload, welcome.payload);
+      assert.equal((await store.getGroup(groupId))?.members.length, 3);
+    });
+
+    test('createGroup by another device, or with another epoch or members, is GROUP_EXISTS', async () => {
+      const a = await account();
+      const b = await account();
+      const c = await account();
+      const groupId = randomBytes(32);
+      const create = (creator: DeviceAddress, members: DeviceAddress[], epoch = 1n) =>
+        store.createGroup({ groupId, epoch, creator, members, welcome: mail(creator, groupId, DeliveryKind.MLS_WELCOME), now: Date.now() });
+      await create(a, [b]);
+      await assertCode(create(b, [a]), ErrorCode.GROUP_EXISTS);
+      await assertCode(create(c, [a, b]), ErrorCode.GROUP_EXISTS);
+      await assertCode(create(a, [b, c]), ErrorCode.GROUP_EXISTS);
+      await assertCode(create(a, []), ErrorCode.GROUP_EXISTS);
+      await assertCode(create(a, [b], 2n), ErrorCode.GROUP_EXISTS);
+      await assertCode(create(a, [{ username: b.username, deviceId: 'nope' }]), ErrorCode.GROUP_EXISTS);
+      await store.applyCommit({ groupId, epoch: 1n, sender: a, added: [], removed: [], commit: mail(a, groupId, DeliveryKind.MLS_COMMIT), now: Date.now() });
+      await assertCode(create(a, [b]), ErrorCode.GROUP_EXISTS);
+      assert.equal(await store.countMailbox(b), 2, 'the welcome and the commit, nothing from the refused attempts');
+      assert.equal(await store.countMailbox(c), 0);
+    });
+
+    test('concurrent identical createGroup calls store the group and its welcome once', async () => {
+      const a = await account();
+      const b = await account();
+      const groupId = randomBytes(32);
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          store.createGroup({ groupId, epoch: 1n, creator: a, members: [b], welcome: mail(a, groupId, DeliveryKind.MLS_WELCOME), now: Date.now() }),
+        ),
+      );
+      assert.equal(results.filter((r) => !r.duplicate).length, 1);
+      assert.equal(await store.countMailbox(b), 1);
+    });
+
+    test('a reader following seq > cursor misses nothing while many senders write to it', async () => {
+      const reader = await account();
+      const senders = await Promise.all(Array.from({ length: 4 }, () => account()));
+      const groupId = randomBytes(32);
+      await store.createGroup({ groupId, epoch: 1n, creator: senders[0]!, members: [...senders.slice(1), reader], welcome: mail(senders[0]!, groupId), now: Date.now() });
+      await drain(reader);
+      const perSender = 15;
+      const sent = new Set<string>();
+      let writing = true;
+      const writers = Promise.all(
+        senders.map(async (sender) => {
+          for (let i = 0; i < perSender; i++) {
+            const item = mail(sender, groupId);
+            sent.add(Buffer.from(item.messageId).toString('hex'));
+            await store.sendToGroup(item, Date.now());
+          }
+        }),
+      ).finally(() => {
+        writing = false;
+      });
+      // As the gateway's pump does: read after the cursor, advance it, never look back.
+      const seen = new Set<string>();
+      let cursor = 0n;
+      for (let more = true; more; ) {
+        more = writing;
+        for (const entry of await store.readMailbox(reader, cursor, 1_000)) {
+          assert.ok(entry.seq > cursor);
+          cursor = entry.seq;
+          seen.add(Buffer.from(entry.messageId).toString('hex'));
+        }
+      }
+      await writers;
+      for (const entry of await store.readMailbox(reader, cursor, 1_000)) seen.add(Buffer.from(entry.messageId).toString('hex'));
+      assert.equal(sent.size, senders.length * perSender);
+      assert.deepEqual(seen, sent);
+    });
+
     test('a send is idempotent per (sender, message id)', async () => {
       const a = await account();
       const b = await account();

@@ -8,7 +8,7 @@
  */
 import type { ContactAction } from '@sotto/protocol';
 // Re-exported so backends one folder down name the contract's errors without reaching two levels up.
-export { ServerError, StaleEpochError, StorageUnavailableError } from '../errors.js';
+export { ConfigError, ServerError, StaleEpochError, StorageUnavailableError } from '../errors.js';
 import type {
   AccountRecord,
   ClaimedPackage,
@@ -82,7 +82,14 @@ export interface StoreWriter {
   putContactRequest(from: DeviceAddress, to: string, text: string, now: number): Promise<StoredMail>;
   /** Applies `owner`'s answer to `peer`'s request; notifies `peer` on accept/decline. */
   respondToContact(owner: DeviceAddress, peer: string, action: ContactAction, now: number): Promise<StoredMail>;
-  /** Throws GROUP_EXISTS if the id is taken. */
+  /**
+   * Creates the group and sends the welcome. Idempotent for its creator: if
+   * the group exists, was created by the same device and still has the same
+   * epoch and members, returns the original result (its time and welcome
+   * recipients, so the notifier wakes them again) with `duplicate: true` and
+   * stores nothing, so a client that crashed after the server accepted can
+   * retry. Anyone else, or a group that has moved on, gets GROUP_EXISTS.
+   */
   createGroup(group: NewGroup): Promise<StoredMail>;
   /** Compare-and-set on the epoch: throws StaleEpochError unless `epoch` is current. */
   applyCommit(commit: NewCommit): Promise<StoredMail & { epoch: bigint }>;

@@ -395,16 +395,39 @@ export class SqliteStore implements Store {
 
   createGroup(group: NewGroup): Promise<StoredMail> {
     return this.run(() => {
-      if (this.db.prepare('SELECT 1 FROM groups WHERE group_id = ?').get(group.groupId)) throw new ServerError(ErrorCode.GROUP_EXISTS);
+      const existing = this.db.prepare('SELECT epoch, creator_pk, created_at FROM groups WHERE group_id = ?').get(group.groupId) as
+        | { epoch: number; creator_pk: number | null; created_at: number }
+        | undefined;
+      if (existing) return this.retriedGroup(existing, group);
       const creatorPk = this.requireDevicePk(group.creator);
       const memberPks = group.members.map((m) => this.requireDevicePk(m));
-      this.db.prepare('INSERT INTO groups (group_id, epoch, created_at) VALUES (?, ?, ?)').run(group.groupId, Number(group.epoch), group.now);
+      this.db
+        .prepare('INSERT INTO groups (group_id, epoch, created_at, creator_pk) VALUES (?, ?, ?, ?)')
+        .run(group.groupId, Number(group.epoch), group.now, creatorPk);
       const addMember = this.db.prepare('INSERT OR IGNORE INTO group_members (group_id, device_pk) VALUES (?, ?)');
       addMember.run(group.groupId, creatorPk);
       for (const pk of memberPks) addMember.run(group.groupId, pk);
       const rows = group.members.map((m) => this.deviceRow(m)!).filter((r) => r.pk !== creatorPk);
       return this.mailToDevices(rows, group.welcome, group.now);
     });
+  }
+
+  /**
+   * The creator's retry of a createGroup that was stored (same creator device,
+   * epoch and members) gets the original result; anything else is a clash.
+   */
+  private retriedGroup(existing: { epoch: number; creator_pk: number | null; created_at: number }, group: NewGroup): StoredMail {
+    const clash = new ServerError(ErrorCode.GROUP_EXISTS);
+    const creator = this.deviceRow(group.creator);
+    if (!creator || existing.creator_pk !== creator.pk || BigInt(existing.epoch) !== group.epoch) throw clash;
+    const asked = group.members.map((m) => this.deviceRow(m));
+    if (asked.some((row) => row === undefined)) throw clash;
+    const rows = asked as DeviceRow[];
+    const stored = new Set(this.memberRows(group.groupId).map((row) => row.pk));
+    const wanted = new Set([creator.pk, ...rows.map((row) => row.pk)]);
+    if (stored.size !== wanted.size || [...wanted].some((pk) => !stored.has(pk))) throw clash;
+    const recipients = rows.filter((row) => row.pk !== creator.pk).map((r) => ({ username: r.username, deviceId: r.device_id }));
+    return { storedAt: existing.created_at, recipients, duplicate: true };
   }
 
   applyCommit(commit: NewCommit): Promise<StoredMail & { epoch: bigint }> {

@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { migration0001 } from './0001-initial.js';
+import { migration0002 } from './0002-group-creator.js';
 
 export interface SqliteMigration {
   readonly version: number;
@@ -12,7 +13,7 @@ export interface SqliteMigration {
   readonly up: string;
 }
 
-export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [migration0001];
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [migration0001, migration0002];
 
 /** Applies every migration newer than the database; returns the versions applied. */
 export function migrateSqlite(db: Database.Database, migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS): number[] {

@@ -1,0 +1,75 @@
+/**
+ * @module storage/postgres/migrations/migration
+ * Numbered migrations for PostgreSQL, numbered as the SQLite ones: each runs
+ * once, in order, in its own transaction, and records its version in
+ * `schema_migrations`. Several nodes may start at once, so each transaction
+ * first takes a transaction-scoped advisory lock for the schema: the second
+ * node waits, then sees the version recorded and skips it.
+ */
+import type { ClientBase } from 'pg';
+import { ConfigError } from '../../store.js';
+import { migration0001 } from './0001-initial.js';
+import { migration0002 } from './0002-group-creator.js';
+
+export interface PostgresMigration {
+  readonly version: number;
+  readonly name: string;
+  readonly up: string;
+}
+
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [migration0001, migration0002];
+
+/** First key of the two-key advisory lock: "Sotto migrations". The second is the schema's hash. */
+const MIGRATION_LOCK_CLASS = 0x5077;
+
+/** Lower-case identifiers only, so a schema name never needs quoting and never carries SQL. */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function requireSchemaName(schema: string): string {
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new ConfigError(`PostgreSQL schema must be a lower-case identifier (a-z, 0-9, _), not ${JSON.stringify(schema)}.`);
+  }
+  return schema;
+}
+
+/**
+ * Applies every migration newer than `schema` (created when missing) on
+ * `client`, which must not be inside a transaction; returns the versions applied.
+ */
+export async function migratePostgres(
+  client: ClientBase,
+  schema: string,
+  migrations: readonly PostgresMigration[] = POSTGRES_MIGRATIONS,
+): Promise<number[]> {
+  requireSchemaName(schema);
+  const done: number[] = [];
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    await client.query('BEGIN');
+    try {
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [MIGRATION_LOCK_CLASS, schema]);
+      // Under the lock, because concurrent CREATE ... IF NOT EXISTS can still collide in the catalog.
+      // Checked before creating: CREATE SCHEMA needs a privilege even when the schema exists.
+      const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      if (exists.rowCount === 0) await client.query(`CREATE SCHEMA ${schema}`);
+      await client.query(`SET LOCAL search_path TO ${schema}`);
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+      );
+      const applied = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version]);
+      if (applied.rowCount === 0) {
+        await client.query(migration.up);
+        await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+          migration.version,
+          migration.name,
+          Date.now(),
+        ]);
+        done.push(migration.version);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+  return done;
+}

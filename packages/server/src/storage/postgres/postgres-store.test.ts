@@ -1,0 +1,135 @@
+/** @module storage/postgres/postgres-store.test The storage contract against a real PostgreSQL, plus what only many nodes can break. */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DeliveryKind, ErrorCode } from '@sotto/protocol';
+import { ServerError, StaleEpochError, StorageUnavailableError } from '../store.js';
+import { runStorageContract } from '../store.contract.js';
+import type { DeviceAddress, MailItem } from '../types.js';
+import { PostgresStore } from './postgres-store.js';
+import { describeWithPostgres, withTestSchema, type TestSchema } from './test-database.js';
+
+const schemas: TestSchema[] = [];
+after(async () => {
+  for (const schema of schemas) await schema.drop();
+});
+
+async function freshSchema(): Promise<TestSchema> {
+  const schema = await withTestSchema();
+  schemas.push(schema);
+  return schema;
+}
+
+const random = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
+
+await describeWithPostgres('storage contract: postgres', () => {
+  runStorageContract('postgres', async () => PostgresStore.connect((await freshSchema()).url));
+
+  describe('postgres: two nodes on one database', () => {
+    let schema: TestSchema;
+    let nodes: PostgresStore[] = [];
+    let counter = 0;
+
+    const account = async (): Promise<DeviceAddress> => {
+      counter += 1;
+      const device = { username: `n${counter}`, deviceId: 'd' };
+      await nodes[0]!.createAccount({ ...device, identityKey: random(32), requireInvite: false, now: Date.now() });
+      return device;
+    };
+    const mail = (sender: DeviceAddress, groupId: Uint8Array, kind = DeliveryKind.MLS_MESSAGE): MailItem => ({
+      kind, sender, groupId, messageId: random(16), payload: random(50), epoch: 0n,
+    });
+
+    test('start together: migrations apply once', async () => {
+      schema = await freshSchema();
+      nodes = await Promise.all(Array.from({ length: 3 }, () => PostgresStore.connect(schema.url, { maxConnections: 4 })));
+      assert.ok(nodes.every((node) => node.schema === schema.schema));
+    });
+
+    test('one commit per epoch across nodes', async () => {
+      const members = await Promise.all([account(), account(), account()]);
+      const groupId = random(32);
+      await nodes[0]!.createGroup({ groupId, epoch: 1n, creator: members[0]!, members: members.slice(1), welcome: mail(members[0]!, groupId), now: Date.now() });
+      for (let epoch = 1n; epoch <= 5n; epoch++) {
+        const results = await Promise.allSettled(
+          nodes.flatMap((node) =>
+            members.map((sender) =>
+              node.applyCommit({ groupId, epoch, sender, added: [], removed: [], commit: mail(sender, groupId, DeliveryKind.MLS_COMMIT), now: Date.now() }),
+            ),
+          ),
+        );
+        assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, `epoch ${epoch}`);
+        for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof StaleEpochError);
+      }
+      assert.equal((await nodes[2]!.getGroup(groupId))?.epoch, 6n);
+    });
+
+    test('key packages claimed from every node are handed out once', async () => {
+      const owner = await account();
+      await nodes[0]!.addKeyPackages(owner, Array.from({ length: 30 }, () => random(32)), random(32));
+      const claims = await Promise.all(Array.from({ length: 45 }, (_, i) => nodes[i % nodes.length]!.claimKeyPackages(owner.username)));
+      const oneTime = claims.flat().filter((c) => !c.lastResort).map((c) => Buffer.from(c.keyPackage).toString('hex'));
+      assert.equal(oneTime.length, 30);
+      assert.equal(new Set(oneTime).size, 30);
+      assert.equal(claims.flat().filter((c) => c.lastResort).length, 15);
+    });
+
+    test('one device written from every node: seqs are 1, 2, 3, ... with no gaps', async () => {
+      const reader = await account();
+      const senders = await Promise.all([account(), account(), account()]);
+      const groupId = random(32);
+      await nodes[0]!.createGroup({ groupId, epoch: 1n, creator: reader, members: senders, welcome: mail(reader, groupId), now: Date.now() });
+      await Promise.all(
+        senders.flatMap((sender, i) => Array.from({ length: 20 }, () => nodes[i]!.sendToGroup(mail(sender, groupId), Date.now()))),
+      );
+      const seqs = (await nodes[1]!.readMailbox(reader, 0n, 100)).map((e) => e.seq);
+      assert.deepEqual(seqs, Array.from({ length: 60 }, (_, i) => BigInt(i + 1)));
+    });
+
+    test('a registration race on one username: one wins, the other is USERNAME_TAKEN', async () => {
+      counter += 1;
+      const username = `race${counter}`;
+      const results = await Promise.allSettled(
+        nodes.map((node, i) => node.createAccount({ username, deviceId: `d${i}`, identityKey: random(32), requireInvite: false, now: Date.now() })),
+      );
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      for (const r of results) {
+        if (r.status === 'rejected') assert.ok(r.reason instanceof ServerError && r.reason.code === ErrorCode.USERNAME_TAKEN);
+      }
+    });
+
+    test('an invite used from two nodes at once registers one account', async () => {
+      const code = `inv${Date.now()}`;
+      await nodes[0]!.createInvite(code, Date.now(), Date.now() + 60_000);
+      counter += 1;
+      const results = await Promise.allSettled(
+        nodes.map((node, i) =>
+          node.createAccount({ username: `inv${counter}x${i}`, deviceId: 'd', identityKey: random(32), requireInvite: true, inviteCode: code, now: Date.now() }),
+        ),
+      );
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    });
+
+    test('after close, calls fail as StorageUnavailableError', async () => {
+      for (const node of nodes) await node.close();
+      await assert.rejects(nodes[0]!.getSetting('x'), StorageUnavailableError);
+      await assert.rejects(nodes[0]!.setSetting('x', 'y'), StorageUnavailableError);
+      await nodes[0]!.close(); // twice is fine
+    });
+  });
+});
+
+test('an unreachable database fails connect with host, port and reason', async () => {
+  const started = Date.now();
+  await assert.rejects(PostgresStore.connect('postgres://nobody:secret@127.0.0.1:1/none', { connectTimeoutMs: 2000 }), (error: unknown) => {
+    assert.ok(error instanceof StorageUnavailableError);
+    assert.match(error.message, /^cannot reach PostgreSQL at 127\.0\.0\.1:1: .*ECONNREFUSED/);
+    assert.doesNotMatch(error.message, /secret/);
+    return true;
+  });
+  assert.ok(Date.now() - started < 5000);
+});
+
+test('a URL that is not postgres:// or has a bad schema name is refused before connecting', async () => {
+  await assert.rejects(PostgresStore.connect('mysql://127.0.0.1/x'), /postgres:\/\//);
+  await assert.rejects(PostgresStore.connect('postgres://127.0.0.1/x?schema=Bad;DROP'), /lower-case identifier/);
+});

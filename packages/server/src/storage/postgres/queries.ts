@@ -1,0 +1,206 @@
+/**
+ * @module storage/postgres/queries
+ * Row types, their conversions and the lookups PostgresStore's methods share.
+ * int8 columns arrive as strings (pg does not guess between Number and
+ * BigInt): ids stay strings, epochs and seqs become bigint, times Number.
+ */
+import { ErrorCode, type ContactState } from '@sotto/protocol';
+import { ServerError } from '../store.js';
+import type { DeviceAddress, DeviceRecord, MailboxEntry, MailItem, StoredMail } from '../types.js';
+import type { Sql } from './transaction.js';
+
+export interface DeviceRow {
+  pk: string;
+  username: string;
+  device_id: string;
+  identity_key: Buffer;
+  created_at: string;
+}
+
+export interface MailRow {
+  seq: string;
+  kind: number;
+  sender_username: string;
+  sender_device_id: string;
+  group_id: Buffer;
+  message_id: Buffer;
+  payload: Buffer;
+  epoch: string;
+  stored_at: string;
+}
+
+export const bytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+
+export const address = (row: DeviceRow): DeviceAddress => ({ username: row.username, deviceId: row.device_id });
+
+export function toDevice(row: DeviceRow): DeviceRecord {
+  return { username: row.username, deviceId: row.device_id, identityKey: bytes(row.identity_key), createdAt: Number(row.created_at) };
+}
+
+export function toMailboxEntry(row: MailRow): MailboxEntry {
+  return {
+    seq: BigInt(row.seq),
+    kind: row.kind,
+    sender: { username: row.sender_username, deviceId: row.sender_device_id },
+    groupId: bytes(row.group_id),
+    messageId: bytes(row.message_id),
+    payload: bytes(row.payload),
+    epoch: BigInt(row.epoch),
+    storedAt: Number(row.stored_at),
+  };
+}
+
+const DEVICE_COLUMNS = 'd.pk, a.username, d.device_id, d.identity_key, d.created_at';
+
+/** Subquery naming a device's pk from ($n, $n+1) = (username, device id). */
+export const devicePkOf = (n: number): string =>
+  `(SELECT d.pk FROM devices d JOIN accounts a ON a.id = d.account_id WHERE a.username = $${n} AND d.device_id = $${n + 1})`;
+
+export async function accountId(sql: Sql, username: string): Promise<string | undefined> {
+  return (await sql.query<{ id: string }>('SELECT id FROM accounts WHERE username = $1', [username])).rows[0]?.id;
+}
+
+export async function requireAccountId(sql: Sql, username: string): Promise<string> {
+  const id = await accountId(sql, username);
+  if (id === undefined) throw new ServerError(ErrorCode.UNKNOWN_ACCOUNT);
+  return id;
+}
+
+export async function deviceRow(sql: Sql, device: DeviceAddress): Promise<DeviceRow | undefined> {
+  const result = await sql.query<DeviceRow>(
+    `SELECT ${DEVICE_COLUMNS} FROM devices d JOIN accounts a ON a.id = d.account_id WHERE a.username = $1 AND d.device_id = $2`,
+    [device.username, device.deviceId],
+  );
+  return result.rows[0];
+}
+
+export async function requireDevice(sql: Sql, device: DeviceAddress): Promise<DeviceRow> {
+  const row = await deviceRow(sql, device);
+  if (!row) throw new ServerError(ErrorCode.UNKNOWN_DEVICE);
+  return row;
+}
+
+export async function deviceRows(sql: Sql, username: string): Promise<DeviceRow[]> {
+  const result = await sql.query<DeviceRow>(
+    `SELECT ${DEVICE_COLUMNS} FROM devices d JOIN accounts a ON a.id = d.account_id WHERE a.username = $1 ORDER BY d.pk`,
+    [username],
+  );
+  return result.rows;
+}
+
+export async function memberRows(sql: Sql, groupId: Uint8Array): Promise<DeviceRow[]> {
+  const result = await sql.query<DeviceRow>(
+    `SELECT ${DEVICE_COLUMNS}
+     FROM group_members m JOIN devices d ON d.pk = m.device_pk JOIN accounts a ON a.id = d.account_id
+     WHERE m.group_id = $1 ORDER BY d.pk`,
+    [groupId],
+  );
+  return result.rows;
+}
+
+/** Drops repeated devices, keeping the first, so nobody gets the same mail twice. */
+export function uniqueDevices(rows: readonly DeviceRow[]): DeviceRow[] {
+  const seen = new Set<string>();
+  return rows.filter((row) => !seen.has(row.pk) && seen.add(row.pk));
+}
+
+/**
+ * Locks two accounts' rows (in id order, so two requests between the same
+ * pair cannot deadlock) to make a contact exchange between them serial.
+ */
+export async function lockAccountPair(sql: Sql, a: string, b: string): Promise<void> {
+  await sql.query('SELECT id FROM accounts WHERE id IN ($1, $2) ORDER BY id FOR NO KEY UPDATE', [a, b]);
+}
+
+export async function contactState(sql: Sql, ownerId: string, peerId: string): Promise<ContactState | undefined> {
+  const result = await sql.query<{ state: number }>('SELECT state FROM contacts WHERE owner_id = $1 AND peer_id = $2', [ownerId, peerId]);
+  return result.rows[0]?.state;
+}
+
+export async function setContact(sql: Sql, ownerId: string, peerId: string, state: ContactState, text: string, now: number): Promise<void> {
+  await sql.query(
+    `INSERT INTO contacts (owner_id, peer_id, state, text, updated_at) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (owner_id, peer_id) DO UPDATE SET state = excluded.state, text = excluded.text, updated_at = excluded.updated_at`,
+    [ownerId, peerId, state, text, now],
+  );
+}
+
+/**
+ * Returns the stored time if (sender, messageId) was stored before, else
+ * records it. A concurrent insert of the same key waits for the other
+ * transaction, so exactly one of two racing retries stores the message.
+ */
+export async function claimMessageId(sql: Sql, senderPk: string, messageId: Uint8Array, now: number, recipients: number): Promise<number | undefined> {
+  const inserted = await sql.query(
+    'INSERT INTO sent_ids (sender_pk, message_id, stored_at, recipients) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+    [senderPk, messageId, now, recipients],
+  );
+  if (inserted.rowCount === 1) return undefined;
+  const seen = await sql.query<{ stored_at: string }>('SELECT stored_at FROM sent_ids WHERE sender_pk = $1 AND message_id = $2', [senderPk, messageId]);
+  return Number(seen.rows[0]?.stored_at ?? now);
+}
+
+export interface Delivery {
+  readonly devices: readonly DeviceRow[];
+  readonly item: MailItem;
+}
+
+/**
+ * Appends each delivery's item to its devices' mailboxes; returns the
+ * recipients in delivery order.
+ *
+ * Seqs come from each device's own counter, bumped under the device's row
+ * lock held to COMMIT: a second writer to the same device waits, so per device
+ * seqs commit, and become visible, in increasing order and a reader at
+ * `seq > cursor` never skips one. All of a transaction's device locks are
+ * taken in this one statement, in pk order, so fan-outs over overlapping
+ * devices cannot deadlock.
+ */
+export async function storeMail(sql: Sql, deliveries: readonly Delivery[], now: number): Promise<DeviceAddress[]> {
+  const counts = new Map<string, number>();
+  for (const { devices } of deliveries) for (const row of devices) counts.set(row.pk, (counts.get(row.pk) ?? 0) + 1);
+  if (counts.size === 0) return [];
+  const pks = [...counts.keys()];
+  await sql.query('SELECT pk FROM devices WHERE pk = ANY($1::bigint[]) ORDER BY pk FOR NO KEY UPDATE', [pks]);
+  const bumped = await sql.query<{ pk: string; next_seq: string }>(
+    `UPDATE devices d SET next_seq = d.next_seq + v.n
+     FROM unnest($1::bigint[], $2::int[]) AS v(pk, n) WHERE d.pk = v.pk
+     RETURNING d.pk, d.next_seq`,
+    [pks, pks.map((pk) => counts.get(pk))],
+  );
+  // The next free seq per device: the counter's new value minus what this transaction takes, plus one.
+  const next = new Map(bumped.rows.map((row) => [row.pk, BigInt(row.next_seq) - BigInt(counts.get(row.pk) ?? 0) + 1n]));
+  const recipients: DeviceAddress[] = [];
+  for (const { devices, item } of deliveries) {
+    if (devices.length === 0) continue;
+    const seqs = devices.map((row) => {
+      const seq = next.get(row.pk) ?? 0n;
+      next.set(row.pk, seq + 1n);
+      return seq;
+    });
+    // One statement per item: the payload travels once, not once per recipient.
+    await sql.query(
+      `INSERT INTO mailbox (device_pk, seq, kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at)
+       SELECT v.pk, v.seq, $3, $4, $5, $6, $7, $8, $9, $10 FROM unnest($1::bigint[], $2::bigint[]) AS v(pk, seq)`,
+      [
+        devices.map((row) => row.pk),
+        seqs,
+        item.kind,
+        item.sender.username,
+        item.sender.deviceId,
+        item.groupId,
+        item.messageId,
+        item.payload,
+        item.epoch,
+        now,
+      ],
+    );
+    recipients.push(...devices.map(address));
+  }
+  return recipients;
+}
+
+/** Stores one item for `devices` (see storeMail) as a fresh, non-duplicate result. */
+export async function mailTo(sql: Sql, devices: readonly DeviceRow[], item: MailItem, now: number): Promise<StoredMail> {
+  return { storedAt: now, duplicate: false, recipients: await storeMail(sql, [{ devices, item }], now) };
+}

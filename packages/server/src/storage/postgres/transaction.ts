@@ -1,0 +1,73 @@
+/**
+ * @module storage/postgres/transaction
+ * One contract method = one transaction: BEGIN, the body, COMMIT; ROLLBACK on
+ * any error; retried when PostgreSQL reports a deadlock or serialization
+ * failure (the body is then re-run from scratch, which is safe because
+ * nothing of the failed attempt was kept).
+ */
+import type pg from 'pg';
+import { ServerError, StorageUnavailableError } from '../store.js';
+
+/** What queries run against: a pooled client inside a transaction, or the pool for single statements. */
+export interface Sql {
+  query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+const MAX_ATTEMPTS = 3;
+const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+
+export function pgCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** ServerErrors pass through; anything else (connection lost, server down, a bug) is storage being unavailable. */
+export function toStoreError(error: unknown): Error {
+  if (error instanceof ServerError) return error;
+  return new StorageUnavailableError(error);
+}
+
+export async function inTransaction<T>(pool: pg.Pool, body: (sql: Sql) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw new StorageUnavailableError(error);
+    }
+    try {
+      await client.query('BEGIN');
+      const result = await body(client);
+      // If the connection drops during COMMIT the outcome is unknown and the caller is told
+      // "unavailable"; its retry is safe because sends, commits and group creation are idempotent.
+      await client.query('COMMIT');
+      client.release();
+      return result;
+    } catch (error) {
+      let broken: Error | undefined;
+      await client.query('ROLLBACK').catch((rollbackError: Error) => {
+        broken = rollbackError;
+      });
+      // A connection that cannot roll back is destroyed rather than returned to the pool mid-transaction.
+      client.release(broken);
+      if (attempt < MAX_ATTEMPTS && RETRYABLE.has(pgCode(error) ?? '')) continue;
+      throw toStoreError(error);
+    }
+  }
+}
+
+/**
+ * A Sql that runs each statement on its own (atomic by itself) with errors
+ * mapped as in transactions: for reads, where BEGIN/COMMIT would only add round trips.
+ */
+export function autocommit(pool: pg.Pool): Sql {
+  return {
+    async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+      try {
+        return await pool.query<R>(text, values);
+      } catch (error) {
+        throw toStoreError(error);
+      }
+    },
+  };
+}
