@@ -6,16 +6,17 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { NoticeKind } from '@sotto/protocol';
-import type { Bus, BusEvent, DeviceAddress } from './bus.js';
+import { BusClosedError, type Bus, type BusEvent, type DeviceAddress } from './bus.js';
 
 const WAIT_MS = 5_000;
 
-function device(): DeviceAddress {
+/** A fresh device address no other test uses. */
+export function device(): DeviceAddress {
   return { username: `u${randomUUID().slice(0, 8)}`, deviceId: randomUUID().replaceAll('-', '').slice(0, 16) };
 }
 
 /** Records events and lets a test wait until a predicate holds. */
-class Recorder {
+export class Recorder {
   readonly events: BusEvent[] = [];
   private waiters: (() => void)[] = [];
 
@@ -40,11 +41,22 @@ class Recorder {
   }
 }
 
-const marker = (id: string): BusEvent => ({ kind: 'replaced', connectionId: id });
-const hasMarker = (id: string) => (events: readonly BusEvent[]) => events.some((e) => e.kind === 'replaced' && e.connectionId === id);
+/** An event to publish last and wait for, proving nothing sent before it is still on its way. */
+export const marker = (id: string): BusEvent => ({ kind: 'replaced', connectionId: id });
+export const hasMarker = (id: string) => (events: readonly BusEvent[]) => events.some((e) => e.kind === 'replaced' && e.connectionId === id);
 
-export function runBusContract(name: string, makeBus: () => Promise<Bus>): void {
-  describe(`bus contract: ${name}`, () => {
+export interface BusContractOptions {
+  /** Skip the whole suite, with the reason shown in the report (a service that is not running). */
+  readonly skip?: string;
+}
+
+/**
+ * `makeBus` is called once for the shared bus and again by tests that need a
+ * bus of their own; every bus it returns must route to the others (the same
+ * process for the local bus, the same cluster for NATS).
+ */
+export function runBusContract(name: string, makeBus: () => Promise<Bus>, options: BusContractOptions = {}): void {
+  describe(`bus contract: ${name}`, options.skip ? { skip: options.skip } : {}, () => {
     let bus: Bus;
     before(async () => {
       bus = await makeBus();
@@ -135,6 +147,70 @@ export function runBusContract(name: string, makeBus: () => Promise<Bus>): void 
 
     test('publishing to a device nobody listens to is fine', async () => {
       await bus.publish(device(), { kind: 'mail' });
+    });
+
+    test('among many devices, each gets exactly its own events', async () => {
+      const devices = Array.from({ length: 50 }, device);
+      const recorders = devices.map((d) => {
+        const r = new Recorder();
+        bus.subscribe(d, r.handler);
+        return r;
+      });
+      const notice = (i: number): BusEvent => ({ kind: 'notice', notice: { kind: NoticeKind.KEY_PACKAGES_LOW, count: i, message: 'm' } });
+      await Promise.all(devices.map((d, i) => bus.publish(d, notice(i))));
+      for (const [i, r] of recorders.entries()) {
+        const done = randomUUID();
+        await bus.publish(devices[i]!, marker(done));
+        await r.until(hasMarker(done));
+        assert.deepEqual(r.events, [notice(i), marker(done)]);
+      }
+    });
+
+    test('a burst from one publisher to one device arrives complete and in order', async () => {
+      // Publishes are started without awaiting each one: order is that of the calls, not of the resolutions.
+      const a = device();
+      const r = new Recorder();
+      bus.subscribe(a, r.handler);
+      const sent: BusEvent[] = Array.from({ length: 300 }, (_, i): BusEvent =>
+        i % 50 === 49
+          ? { kind: 'replaced', connectionId: `c${i}` }
+          : { kind: 'notice', notice: { kind: NoticeKind.KEY_PACKAGES_LOW, count: i, message: '' } },
+      );
+      await Promise.all(sent.map((event) => bus.publish(a, event)));
+      await r.until((events) => events.length >= sent.length);
+      assert.deepEqual(r.events, sent);
+    });
+
+    test('a bus is connected until closed, and its health events can be listened to and released', async () => {
+      assert.equal(bus.connected, true);
+      const stopDown = bus.onDidDisconnect(() => {});
+      const stopUp = bus.onDidReconnect(() => {});
+      stopDown();
+      stopUp();
+      stopDown(); // twice is harmless
+    });
+
+    test('after close, publish is refused, subscribe is inert and no handler is called', async () => {
+      const own = await makeBus();
+      const a = device();
+      const before = new Recorder();
+      own.subscribe(a, before.handler);
+      await own.close();
+      await own.close(); // twice is harmless
+      assert.equal(own.connected, false);
+      await assert.rejects(own.publish(a, { kind: 'mail' }), BusClosedError);
+      const after = new Recorder();
+      const unsubscribe = own.subscribe(a, after.handler);
+      unsubscribe();
+      // Events from a live bus (another node, for a transport) no longer reach the closed one.
+      const live = new Recorder();
+      bus.subscribe(a, live.handler);
+      await bus.publish(a, { kind: 'mail' });
+      const done = randomUUID();
+      await bus.publish(a, marker(done));
+      await live.until(hasMarker(done));
+      assert.deepEqual(before.events, []);
+      assert.deepEqual(after.events, []);
     });
 
     test('a throwing handler does not keep the event from the others', async () => {

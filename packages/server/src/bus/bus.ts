@@ -3,7 +3,8 @@
 // that holds the recipient's connection. One process uses the local bus; a
 // cluster uses NATS behind the same interface. Events carry no content: they
 // say "look in the mailbox", so the bus is never a second copy of messages.
-import type { NoticeKind } from '@sotto/protocol';
+import { ErrorCode, type NoticeKind } from '@sotto/protocol';
+import { ServerError } from '../errors.js';
 import type { DeviceAddress } from '../storage/types.js';
 
 export type { DeviceAddress };
@@ -26,15 +27,68 @@ export type BusEvent =
 export type BusHandler = (event: BusEvent) => void;
 export type Unsubscribe = () => void;
 
+/** A typed event, named for when it fires (`onDidReconnect`); call the result to stop listening. */
+export type Listenable<T> = (listener: (value: T) => void) => Unsubscribe;
+
+export interface BusDisconnected {
+  /** Why, for the operator's log (never names a member). */
+  readonly reason: string;
+}
+
+export interface BusReconnected {
+  /** How long this node was cut off. */
+  readonly downMs: number;
+}
+
 export interface Bus {
-  /** Resolves once the event is handed to the transport; delivery is best effort. */
+  /**
+   * Hands the event to the transport. Events published in call order reach a
+   * subscriber in that order. A `replaced` event is confirmed: the promise
+   * resolves only once the transport has routed it to every node subscribed
+   * to the device, so "one connection per device" holds across nodes.
+   * Rejects with `BusClosedError` after `close()`, and with
+   * `BusUnavailableError` when the event cannot be routed now.
+   */
   publish(device: DeviceAddress, event: BusEvent): Promise<void>;
-  /** Calls `handler` for every event published to `device` until unsubscribed. */
+  /**
+   * Calls `handler` for every event published to `device` until unsubscribed.
+   * After `close()` it returns an inert unsubscribe and never calls `handler`.
+   */
   subscribe(device: DeviceAddress, handler: BusHandler): Unsubscribe;
+  /** False while the transport is down, and after `close()`. */
+  readonly connected: boolean;
+  /**
+   * The node lost the transport: events to and from it are not routed until
+   * `onDidReconnect`. The gateway closes its connections if this lasts longer
+   * than a grace period, so members reconnect to a healthy node.
+   */
+  readonly onDidDisconnect: Listenable<BusDisconnected>;
+  /**
+   * The transport is back. Notifications for this node's devices may have been
+   * lost meanwhile, so the gateway re-reads every connection's mailbox.
+   */
+  readonly onDidReconnect: Listenable<BusReconnected>;
+  /** Stops routing; no handler is called once it resolves. Calling it twice is harmless. */
   close(): Promise<void>;
 }
 
 /** One string per device, for maps and subject names. Usernames cannot contain NUL. */
 export function deviceKey(device: DeviceAddress): string {
   return `${device.username}\u0000${device.deviceId}`;
+}
+
+/** The bus was closed; the event went nowhere. */
+export class BusClosedError extends ServerError {
+  override readonly name = 'BusClosedError';
+  constructor() {
+    super(ErrorCode.INTERNAL, 'The bus is closed; the event was not sent.');
+  }
+}
+
+/** The transport is down; the event could not be routed (the mailbox still holds whatever it announced). */
+export class BusUnavailableError extends ServerError {
+  override readonly name = 'BusUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.INTERNAL, message, options);
+  }
 }

@@ -1,14 +1,36 @@
 /** @module bus/local/local-bus The single-process bus: a map from device to handlers. */
-import { deviceKey, type Bus, type BusEvent, type BusHandler, type DeviceAddress, type Unsubscribe } from '../bus.js';
+import {
+  BusClosedError,
+  deviceKey,
+  type Bus,
+  type BusDisconnected,
+  type BusEvent,
+  type BusHandler,
+  type BusReconnected,
+  type DeviceAddress,
+  type Listenable,
+  type Unsubscribe,
+} from '../bus.js';
+
+// In one process there is no transport to lose, so the health events never fire.
+const never: Listenable<never> = () => () => {};
 
 export class LocalBus implements Bus {
   private readonly handlers = new Map<string, Set<BusHandler>>();
   private closed = false;
 
+  readonly onDidDisconnect: Listenable<BusDisconnected> = never;
+  readonly onDidReconnect: Listenable<BusReconnected> = never;
+
   constructor(private readonly onHandlerError: (error: unknown) => void = () => {}) {}
 
+  get connected(): boolean {
+    return !this.closed;
+  }
+
   async publish(device: DeviceAddress, event: BusEvent): Promise<void> {
-    if (this.closed) return;
+    // Refused rather than dropped silently, so a publisher racing shutdown logs what it lost.
+    if (this.closed) throw new BusClosedError();
     const handlers = this.handlers.get(deviceKey(device));
     if (!handlers) return;
     // Copy first: a handler may unsubscribe (a replaced connection closing) while we iterate.
@@ -23,6 +45,7 @@ export class LocalBus implements Bus {
   }
 
   subscribe(device: DeviceAddress, handler: BusHandler): Unsubscribe {
+    if (this.closed) return () => {};
     const key = deviceKey(device);
     let set = this.handlers.get(key);
     if (!set) {
