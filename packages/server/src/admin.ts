@@ -9,6 +9,8 @@ import { DATABASE_FILE } from './config.js';
 import { ConfigError } from './errors.js';
 import { AccountsService } from './services/accounts.js';
 import { SqliteStore } from './storage/sqlite/sqlite-store.js';
+import { PostgresStore } from './storage/postgres/postgres-store.js';
+import type { Store } from './storage/store.js';
 import type { AccountRecord } from './storage/types.js';
 
 export const DEFAULT_INVITE_TTL_DAYS = 7;
@@ -25,11 +27,17 @@ export interface Admin {
   close(): Promise<void>;
 }
 
-export function openAdmin(dataDir: string, options: { now?: Clock } = {}): Admin {
-  const path = join(dataDir, DATABASE_FILE);
-  // Refuse rather than create: an invite written to a fresh database in a mistyped directory would never work.
-  if (!existsSync(path)) throw new ConfigError(`No Sotto database at ${path}; check the data directory or start the server once.`);
-  const store = new SqliteStore({ path });
+/** Opens the server's database for operator commands: PostgreSQL when `options.db` is set, else SQLite in `dataDir`. */
+export async function openAdmin(dataDir: string, options: { now?: Clock; db?: string } = {}): Promise<Admin> {
+  let store: Store;
+  if (options.db) {
+    store = await PostgresStore.connect(options.db);
+  } else {
+    const path = join(dataDir, DATABASE_FILE);
+    // Refuse rather than create: an invite written to a fresh database in a mistyped directory would never work.
+    if (!existsSync(path)) throw new ConfigError(`No Sotto database at ${path}; check the data directory or start the server once.`);
+    store = new SqliteStore({ path });
+  }
   const accounts = new AccountsService(store, { inviteOnly: false, now: options.now ?? systemClock });
   return {
     createInvite: (ttlDays = DEFAULT_INVITE_TTL_DAYS) => accounts.createInvite(ttlDays),

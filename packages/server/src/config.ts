@@ -23,6 +23,11 @@ export interface ServerConfig {
    * Absent: SQLite in `dataDir`.
    */
   readonly db?: string;
+  /**
+   * A nats:// URL (several, comma-separated, for a NATS cluster): route between
+   * nodes over NATS. Absent: the in-process bus (one node).
+   */
+  readonly bus?: string;
   /** Registration needs an invite code. The `invite_only` setting can also turn this on at run time. */
   readonly inviteOnly: boolean;
   /** Undelivered mailbox entries older than this are deleted. */
@@ -53,6 +58,9 @@ export function resolveConfig(input: ServerConfigInput): ServerConfig {
   // The URL is never echoed: it may carry a password.
   if (config.db !== undefined && (typeof config.db !== 'string' || !isPostgresUrl(config.db))) {
     throw new ConfigError('db must be a postgres:// or postgresql:// URL; leave it out to use SQLite in dataDir.');
+  }
+  if (config.bus !== undefined && (typeof config.bus !== 'string' || !config.bus.split(',').every((u) => /^(nats|tls):\/\//.test(u.trim())))) {
+    throw new ConfigError('bus must be a nats:// URL (or several, comma-separated); leave it out for a single node.');
   }
   if (typeof config.host !== 'string' || config.host.length === 0) throw new ConfigError('host must be a non-empty string.');
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65_535) {

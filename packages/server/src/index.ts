@@ -35,4 +35,6 @@ export type {
   StoredMail,
 } from './storage/types.js';
 export { LocalBus } from './bus/local/local-bus.js';
+export { createNatsBus, type NatsBusOptions } from './bus/nats/create-nats-bus.js';
+export { NatsBus } from './bus/nats/nats-bus.js';
 export type { Bus, BusEvent, BusHandler, BusNotice, Unsubscribe } from './bus/bus.js';

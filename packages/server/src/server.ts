@@ -6,6 +6,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bus } from './bus/bus.js';
 import { LocalBus } from './bus/local/local-bus.js';
+import { createNatsBus } from './bus/nats/create-nats-bus.js';
+import { guardBusOutage } from './bus/nats/outage-guard.js';
 import { systemClock, type Clock } from './clock.js';
 import { DATABASE_FILE, resolveConfig, type ServerConfig, type ServerConfigInput } from './config.js';
 import { ConnectionRegistry } from './gateway/connection-registry.js';
@@ -61,7 +63,14 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
   let bus = deps.bus;
   if (!bus) {
     const busLog = createLogger('bus', { parent: log });
-    bus = new LocalBus((error) => busLog.error({ err: errorSummary(error) }, 'bus subscriber failed'));
+    try {
+      bus = config.bus
+        ? await createNatsBus(config.bus, { logger: busLog })
+        : new LocalBus((error) => busLog.error({ err: errorSummary(error) }, 'bus subscriber failed'));
+    } catch (error) {
+      for (const resource of owned) await resource.close();
+      throw error;
+    }
     owned.unshift(bus);
   }
 
@@ -97,6 +106,7 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
     throw error;
   }
   expiry.start();
+  const stopGuard = watchBus(bus, registry, createLogger('cluster', { parent: log }));
 
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   log.info({ port: gateway.port, store: store.kind }, 'listening');
@@ -111,6 +121,7 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
     close() {
       closing ??= (async () => {
         log.info('shutting down');
+        stopGuard();
         await gateway.close();
         await closeOwned();
       })();
@@ -133,4 +144,39 @@ async function openStore(config: ServerConfig, log: Logger): Promise<Store> {
   // Owner-only: the directory holds every undelivered (encrypted) message and the account list.
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   return new SqliteStore({ path: join(config.dataDir, DATABASE_FILE), synchronous: config.syncMode });
+}
+
+/** How long a node may lose its bus before it hands its members to other nodes. */
+const BUS_GRACE_MS = 10_000;
+/** Cluster nodes re-read every mailbox this often, in case a notification was lost with a node. */
+const SAFETY_REPUMP_MS = 60_000;
+
+/**
+ * Cluster duties that follow from the bus being a network: when it has been
+ * down for a while, tell the members and close their connections so they
+ * reconnect (through the load balancer) to a node that can route; when it is
+ * back, re-read every mailbox. A slow periodic re-read also covers a node
+ * that died between storing a message and announcing it.
+ */
+function watchBus(bus: Bus, registry: ConnectionRegistry<Connection>, log: Logger): () => void {
+  if (bus instanceof LocalBus) return () => undefined;
+  const stopGuard = guardBusOutage(bus, {
+    graceMs: BUS_GRACE_MS,
+    onOutage: () => {
+      log.warn({ connections: registry.size }, 'lost the bus; handing members to other nodes');
+      for (const connection of registry.connections()) void connection.shutdown();
+    },
+    onRecovery: ({ afterOutage }) => {
+      log.info({ afterOutage }, 'bus is back; re-reading mailboxes');
+      for (const connection of registry.connections()) connection.repump();
+    },
+  });
+  const timer = setInterval(() => {
+    for (const connection of registry.connections()) connection.repump();
+  }, SAFETY_REPUMP_MS);
+  timer.unref();
+  return () => {
+    stopGuard();
+    clearInterval(timer);
+  };
 }

@@ -10,15 +10,17 @@ import { createOutput } from '../output.js';
 
 export function registerAdmin(program: Command, json: () => boolean): void {
   const admin = program.command('admin').description('operator commands (run on the server machine)');
-  const dataOption = ['--data <dir>', 'the server data directory', process.env.SOTTO_DATA ?? './sotto-data'] as const;
+  const dataOption = ['--data <dir>', 'the server data directory (SQLite)', process.env.SOTTO_DATA ?? './sotto-data'] as const;
+  const dbOption = ['--db <url>', 'the server\'s PostgreSQL URL, when it uses one', process.env.SOTTO_DB] as const;
 
   admin
     .command('invite')
     .description('make a one-time invite code for registration')
     .option(...dataOption)
+    .option(...dbOption)
     .option('--days <days>', 'days until the code expires', '7')
-    .action(async (opts: { data: string; days: string }) => {
-      const handle = await openAdmin(opts.data);
+    .action(async (opts: { data: string; days: string; db?: string }) => {
+      const handle = await openAdmin(opts.data, opts.db ? { db: opts.db } : {});
       try {
         const code = await handle.createInvite(Number(opts.days));
         createOutput(json()).print(code, { invite: code, expiresInDays: Number(opts.days) });
@@ -32,9 +34,10 @@ export function registerAdmin(program: Command, json: () => boolean): void {
     .description('show or set the oldest client version the server accepts')
     .argument('[version]', 'MAJOR.MINOR.PATCH')
     .option(...dataOption)
-    .action(async (version: string | undefined, opts: { data: string }) => {
+    .option(...dbOption)
+    .action(async (version: string | undefined, opts: { data: string; db?: string }) => {
       if (version !== undefined && !parseVersion(version)) throw new ClientError('INVALID_INPUT', 'Versions look like 1.2.3.');
-      const handle = await openAdmin(opts.data);
+      const handle = await openAdmin(opts.data, opts.db ? { db: opts.db } : {});
       try {
         if (version !== undefined) await handle.setMinVersion(version);
         const current = await handle.getMinVersion();
@@ -48,8 +51,9 @@ export function registerAdmin(program: Command, json: () => boolean): void {
     .command('users')
     .description('list accounts')
     .option(...dataOption)
-    .action(async (opts: { data: string }) => {
-      const handle = await openAdmin(opts.data);
+    .option(...dbOption)
+    .action(async (opts: { data: string; db?: string }) => {
+      const handle = await openAdmin(opts.data, opts.db ? { db: opts.db } : {});
       try {
         const out = createOutput(json());
         for (const user of await handle.listUsers()) {

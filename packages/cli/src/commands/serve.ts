@@ -12,13 +12,15 @@ export function registerServe(program: Command): void {
     .description('run the Sotto server (HTTP + WebSocket) on embedded SQLite')
     .option('--host <host>', 'interface to listen on', process.env.SOTTO_HOST ?? '127.0.0.1')
     .option('--port <port>', 'TCP port (0 = any free port)', process.env.SOTTO_PORT ?? '8080')
-    .option('--data <dir>', 'directory for the database', process.env.SOTTO_DATA ?? './sotto-data')
+    .option('--data <dir>', 'directory for the SQLite database', process.env.SOTTO_DATA ?? './sotto-data')
+    .option('--db <url>', 'postgres:// URL: keep everything in PostgreSQL (several nodes can share it)', process.env.SOTTO_DB)
+    .option('--bus <url>', 'nats:// URL: route between nodes over NATS', process.env.SOTTO_BUS)
     .option('--invite-only', 'registration needs an invite code (sotto admin invite)', false)
     .option('--retention-days <days>', 'delete undelivered messages after this many days', '30')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or silent', 'info')
     .option('--sync <mode>', 'SQLite fsync policy: FULL (power-loss safe) or NORMAL (crash safe)', 'FULL')
     .option('--rate-limit <frames>', 'frames per second each connection may send (bursts of ten times that)', '200')
-    .action(async (opts: { host: string; port: string; data: string; inviteOnly: boolean; retentionDays: string; logLevel: string; sync: string; rateLimit: string }) => {
+    .action(async (opts: { host: string; port: string; data: string; inviteOnly: boolean; retentionDays: string; logLevel: string; sync: string; rateLimit: string; db?: string; bus?: string }) => {
       const perSecond = Number(opts.rateLimit);
       if (!Number.isFinite(perSecond) || perSecond <= 0) throw new ClientError('INVALID_INPUT', '--rate-limit is a positive number of frames per second.');
       const server = await startServer({
@@ -29,6 +31,8 @@ export function registerServe(program: Command): void {
         retentionDays: Number(opts.retentionDays),
         logLevel: opts.logLevel as never,
         syncMode: opts.sync as never,
+        ...(opts.db ? { db: opts.db } : {}),
+        ...(opts.bus ? { bus: opts.bus } : {}),
       }, { rateLimit: { perSecond, burst: perSecond * 10 } });
       process.stdout.write(`sotto listening on ${server.url}\n`);
       let stopping = false;

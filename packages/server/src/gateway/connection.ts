@@ -119,6 +119,11 @@ export class Connection {
     return this.state.kind === 'authenticated' ? this.state.device : undefined;
   }
 
+  /** Re-reads this device's mailbox: after a bus outage, notifications for it may have been lost. */
+  repump(): void {
+    if (this.state.kind === 'authenticated' && !this.closing) this.state.pump.trigger();
+  }
+
   /** Pings; a client that did not answer the previous ping is cut off. */
   heartbeat(): void {
     if (this.closing) return;

@@ -90,7 +90,7 @@ describe('http gateway', () => {
         const client = await TestClient.connect(server.url);
         assert.equal(client.challenge.inviteRequired, true);
         errorOf(await client.hello(client.registerHello(name(), makeIdentity())), ErrorCode.INVITE_REQUIRED);
-        const admin = openAdmin(server.config.dataDir);
+        const admin = await openAdmin(server.config.dataDir);
         try {
           const inviteCode = await admin.createInvite(1);
           await client.register(name(), makeIdentity(), { inviteCode });
@@ -110,7 +110,7 @@ describe('http gateway', () => {
 
   test('the admin can turn invite-only on at run time and set the minimum version', async () => {
     await withServer({}, async (server) => {
-      const admin = openAdmin(server.config.dataDir);
+      const admin = await openAdmin(server.config.dataDir);
       try {
         await admin.setInviteOnly(true);
         await admin.setMinVersion('0.0.9');
@@ -128,7 +128,7 @@ describe('http gateway', () => {
     });
   });
 
-  test('the admin refuses a data directory without a database', () => {
-    assert.throws(() => openAdmin(join(dir, 'missing')), /No Sotto database/);
+  test('the admin refuses a data directory without a database', async () => {
+    await assert.rejects(openAdmin(join(dir, 'missing')), /No Sotto database/);
   });
 });

@@ -1,0 +1,182 @@
+/**
+ * Scenario (scale-out): three `sotto serve` nodes on one PostgreSQL database
+ * and one NATS, behind nginx. Members spread over the nodes exchange 1:1 and
+ * group messages; a node is killed with SIGKILL during a message stream and
+ * its members reconnect through nginx; NATS, then PostgreSQL, restart during
+ * traffic. Every acknowledged message is delivered, none shown twice.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { Member, messagesOf } from '../support/cli.js';
+import { scratchDir } from '../support/paths.js';
+import { ServerProcess } from '../support/server-process.js';
+import { NatsProcess, NginxProcess, TestDatabase, requireServices, restartPostgres } from '../support/services.js';
+
+const services = await requireServices();
+
+describe('cluster: 3 nodes + PostgreSQL + NATS + nginx', services, () => {
+  const dir = scratchDir('cluster');
+  let db: TestDatabase;
+  let nats: NatsProcess;
+  const nodes: ServerProcess[] = [];
+  let nginx: NginxProcess;
+  const alice = new Member('alice', dir.path);
+  const bob = new Member('bob', dir.path);
+  const carol = new Member('carol', dir.path);
+
+  before(async () => {
+    db = await TestDatabase.create();
+    nats = await NatsProcess.start(join(dir.path, 'nats'));
+    for (let i = 0; i < 3; i++) {
+      nodes.push(await ServerProcess.start(join(dir.path, `node${i}`), ['--db', db.url, '--bus', nats.url]));
+    }
+    nginx = await NginxProcess.start(join(dir.path, 'nginx'), nodes.map((n) => n.port));
+  });
+
+  after(async () => {
+    await nginx?.stop();
+    await Promise.all(nodes.map((n) => n.stop()));
+    await nats?.stop();
+    await db?.drop();
+    dir.remove();
+  });
+
+  /** How many member connections each node holds, read from its own /metrics. */
+  async function connectionsPerNode(): Promise<number[]> {
+    return Promise.all(
+      nodes.map(async (n) => {
+        try {
+          const text = await (await fetch(`${n.url}/metrics`)).text();
+          return Number(/^sotto_connections (\d+)/m.exec(text)?.[1] ?? 0);
+        } catch {
+          return -1;
+        }
+      }),
+    );
+  }
+
+  test('members registered through nginx exchange 1:1 and group messages across nodes', async () => {
+    for (const m of [alice, bob, carol]) await m.ok(['register', m.name, '--server', nginx.url]);
+    await alice.ok(['contacts', 'request', 'bob', 'hi']);
+    await alice.ok(['contacts', 'request', 'carol', 'hi']);
+    await bob.ok(['contacts', 'accept', 'alice']);
+    await carol.ok(['contacts', 'accept', 'alice']);
+    await alice.ok(['send', 'bob', 'hello bob']);
+    assert.deepEqual(messagesOf(await bob.ok(['sync'])).map((m) => m.body), ['hello bob']);
+    await bob.ok(['send', 'alice', 'hello alice']);
+    assert.deepEqual(messagesOf(await alice.ok(['sync'])).map((m) => m.body), ['hello alice']);
+    await alice.ok(['group', 'create', 'team', 'bob', 'carol']);
+    await alice.ok(['group', 'send', 'team', 'hello team']);
+    assert.deepEqual(messagesOf(await carol.ok(['sync'])).map((m) => m.body), ['hello team']);
+    assert.deepEqual(messagesOf(await bob.ok(['sync'])).map((m) => m.body), ['hello team']);
+  });
+
+  test('a live member on one node receives pushes for messages stored by another node', async () => {
+    const listener = bob.spawn(['listen']);
+    let out = '';
+    listener.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    const waitFor = async (text: string) => {
+      const deadline = Date.now() + 20_000;
+      while (!out.includes(text)) {
+        if (Date.now() > deadline) throw new Error(`listen never printed ${text}: ${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await waitFor('"state":"ready"');
+    // One-shot senders land on whichever node nginx picks; each send is a new connection.
+    for (let i = 0; i < 6; i++) await alice.ok(['send', 'bob', `push ${i}`]);
+    await waitFor('push 5');
+    const exited = new Promise((r) => listener.once('exit', r));
+    listener.kill('SIGINT');
+    await exited;
+    const pushed = out.split('\n').filter((l) => l.includes('"type":"message"')).map((l) => (JSON.parse(l) as { body: string }).body);
+    assert.deepEqual(pushed, Array.from({ length: 6 }, (_, i) => `push ${i}`));
+  });
+
+  test('kill -9 of a node during a stream: members reconnect through nginx; nothing acknowledged is lost or shown twice', async () => {
+    const total = 600;
+    const sender = alice.spawn(['send', 'bob', '--stdin', '--window', '16']);
+    const acked = new Set<string>();
+    let buffer = '';
+    let stderr = '';
+    let killed: number | undefined;
+    sender.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const killedOne = new Promise<void>((resolve, reject) => {
+      sender.stdout!.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString();
+        let newline;
+        while ((newline = buffer.indexOf('\n')) >= 0) {
+          const record = JSON.parse(buffer.slice(0, newline)) as { type: string; text?: string };
+          buffer = buffer.slice(newline + 1);
+          if (record.type === 'ack' && record.text) acked.add(record.text);
+          if (acked.size >= 150 && killed === undefined) {
+            killed = -1;
+            connectionsPerNode()
+              .then(async (counts) => {
+                // The node that holds the sender's connection: the one with a member on it.
+                const index = counts.findIndex((c) => c > 0);
+                killed = index;
+                await nodes[index]!.kill9();
+              })
+              .then(resolve, reject);
+          }
+        }
+      });
+    });
+    const exited = new Promise<number>((resolve) => sender.on('exit', (code) => resolve(code ?? -1)));
+    sender.stdin!.end(Array.from({ length: total }, (_, i) => `kill ${i}`).join('\n') + '\n');
+    await killedOne;
+    assert.equal(await exited, 0, `sender failed: ${stderr}`);
+    assert.ok(killed !== undefined && killed >= 0, 'a node holding a member was killed');
+    const received = messagesOf(await bob.ok(['sync'], { timeoutMs: 120_000 })).map((m) => m.body).filter((b) => b.startsWith('kill '));
+    assertExactlyOnce(received, acked, total);
+    await nodes[killed!]!.spawn();
+  });
+
+  test('NATS restarts, then PostgreSQL restarts, during traffic: service recovers, nothing acknowledged is lost', async () => {
+    for (const [tag, fault] of [
+      ['nats', () => nats.restart()],
+      ['pg', () => restartPostgres()],
+    ] as const) {
+      const total = 300;
+      const sender = alice.spawn(['send', 'bob', '--stdin', '--window', '16']);
+      const acked = new Set<string>();
+      let buffer = '';
+      let stderr = '';
+      let faulted = false;
+      sender.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+      const faultDone = new Promise<void>((resolve, reject) => {
+        sender.stdout!.on('data', (chunk: Buffer) => {
+          buffer += chunk.toString();
+          let newline;
+          while ((newline = buffer.indexOf('\n')) >= 0) {
+            const record = JSON.parse(buffer.slice(0, newline)) as { type: string; text?: string };
+            buffer = buffer.slice(newline + 1);
+            if (record.type === 'ack' && record.text) acked.add(record.text);
+            if (acked.size >= 100 && !faulted) {
+              faulted = true;
+              fault().then(resolve, reject);
+            }
+          }
+        });
+      });
+      const exited = new Promise<number>((resolve) => sender.on('exit', (code) => resolve(code ?? -1)));
+      sender.stdin!.end(Array.from({ length: total }, (_, i) => `${tag} ${i}`).join('\n') + '\n');
+      await faultDone;
+      assert.equal(await exited, 0, `sender failed during the ${tag} restart: ${stderr}`);
+      const received = messagesOf(await bob.ok(['sync'], { timeoutMs: 120_000 })).map((m) => m.body).filter((b) => b.startsWith(`${tag} `));
+      assertExactlyOnce(received, acked, total);
+    }
+  });
+
+});
+
+function assertExactlyOnce(received: string[], acked: Set<string>, total: number): void {
+  const counts = new Map<string, number>();
+  for (const body of received) counts.set(body, (counts.get(body) ?? 0) + 1);
+  assert.deepEqual([...counts].filter(([, n]) => n > 1), [], 'no message shown twice');
+  assert.deepEqual([...acked].filter((t) => !counts.has(t)), [], 'every acknowledged message delivered');
+  assert.equal(acked.size, total, 'every message was finally acknowledged');
+  assert.equal(received.length, total);
+}
