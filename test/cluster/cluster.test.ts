@@ -12,6 +12,7 @@ import { Member, messagesOf } from '../support/cli.js';
 import { scratchDir } from '../support/paths.js';
 import { ServerProcess } from '../support/server-process.js';
 import { NatsProcess, NginxProcess, TestDatabase, requireServices, restartPostgres } from '../support/services.js';
+import { TcpRelay } from '../support/tcp-relay.js';
 
 const services = await requireServices();
 
@@ -21,6 +22,8 @@ describe('cluster: 3 nodes + PostgreSQL + NATS + nginx', services, () => {
   let nats: NatsProcess;
   const nodes: ServerProcess[] = [];
   let nginx: NginxProcess;
+  /** Node 0 reaches NATS through this relay, so a test can cut node 0 alone off NATS. */
+  let relay: TcpRelay;
   const alice = new Member('alice', dir.path);
   const bob = new Member('bob', dir.path);
   const carol = new Member('carol', dir.path);
@@ -28,8 +31,9 @@ describe('cluster: 3 nodes + PostgreSQL + NATS + nginx', services, () => {
   before(async () => {
     db = await TestDatabase.create();
     nats = await NatsProcess.start(join(dir.path, 'nats'));
+    relay = await TcpRelay.start(nats.port);
     for (let i = 0; i < 3; i++) {
-      nodes.push(await ServerProcess.start(join(dir.path, `node${i}`), ['--db', db.url, '--bus', nats.url]));
+      nodes.push(await ServerProcess.start(join(dir.path, `node${i}`), ['--db', db.url, '--bus', i === 0 ? relay.url : nats.url]));
     }
     nginx = await NginxProcess.start(join(dir.path, 'nginx'), nodes.map((n) => n.port));
   });
@@ -37,6 +41,7 @@ describe('cluster: 3 nodes + PostgreSQL + NATS + nginx', services, () => {
   after(async () => {
     await nginx?.stop();
     await Promise.all(nodes.map((n) => n.stop()));
+    await relay?.stop();
     await nats?.stop();
     await db?.drop();
     dir.remove();
@@ -92,6 +97,47 @@ describe('cluster: 3 nodes + PostgreSQL + NATS + nginx', services, () => {
     await exited;
     const pushed = out.split('\n').filter((l) => l.includes('"type":"message"')).map((l) => (JSON.parse(l) as { body: string }).body);
     assert.deepEqual(pushed, Array.from({ length: 6 }, (_, i) => `push ${i}`));
+  });
+
+  test('a node that loses NATS tells its members, who reconnect through nginx to the other nodes', async () => {
+    const listeners = [alice, bob, carol].map((m) => {
+      const child = m.spawn(['listen']);
+      const state = { out: '' };
+      child.stdout!.on('data', (c: Buffer) => (state.out += c.toString()));
+      return { member: m, child, state };
+    });
+    const until = async (what: string, probe: () => Promise<boolean> | boolean, ms = 30_000) => {
+      const deadline = Date.now() + ms;
+      while (!(await probe())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(await connectionsPerNode())}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    try {
+      await until('three listeners connected', () => listeners.every((l) => l.state.out.includes('"state":"ready"')));
+      await until('a member on node 0', async () => (await connectionsPerNode())[0]! > 0);
+      const before = listeners.map((l) => (l.state.out.match(/"state":"ready"/g) ?? []).length);
+      await relay.cut();
+      // Grace period (10 s), then node 0 closes its members; they come back through nginx elsewhere.
+      await until('node 0 empty and its members elsewhere', async () => {
+        const counts = await connectionsPerNode();
+        return counts[0] === 0 && counts[1]! + counts[2]! >= 3;
+      });
+      const reconnected = listeners.filter((l, i) => (l.state.out.match(/"state":"ready"/g) ?? []).length > before[i]!);
+      assert.ok(reconnected.length >= 1, 'at least one member was moved off node 0');
+      assert.equal((await fetch(`${nodes[0]!.url}/healthz`)).status, 503, 'node 0 reports itself unavailable');
+      // Everyone is still reachable, live.
+      await alice.ok(['send', 'bob', 'after the outage']);
+      await until('bob got it live', () => listeners[1]!.state.out.includes('after the outage'));
+    } finally {
+      for (const l of listeners) l.child.kill('SIGINT');
+      await Promise.all(listeners.map((l) => new Promise((r) => (l.child.exitCode !== null ? r(undefined) : l.child.once('exit', r)))));
+      await relay.restore();
+    }
+    await until('node 0 healthy again', async () => (await fetch(`${nodes[0]!.url}/healthz`)).status === 200);
+    await bob.ok(['sync']);
+    await alice.ok(['sync']);
+    await carol.ok(['sync']);
   });
 
   test('kill -9 of a node during a stream: members reconnect through nginx; nothing acknowledged is lost or shown twice', async () => {

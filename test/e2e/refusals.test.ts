@@ -83,6 +83,15 @@ test('invite-only registration needs a valid code, once', async () => {
   }
 });
 
+test('serve with an unreachable database or NATS exits non-zero with a clear error', async () => {
+  const db = await runCli(['serve', '--port', '0', '--data', join(dir.path, 'x'), '--db', 'postgres://postgres@127.0.0.1:1/nope'], { timeoutMs: 30_000 });
+  assert.notEqual(db.code, 0);
+  assert.match(db.stderr, /cannot reach PostgreSQL at 127\.0\.0\.1:1/);
+  const bus = await runCli(['serve', '--port', '0', '--data', join(dir.path, 'y'), '--bus', 'nats://127.0.0.1:1'], { timeoutMs: 30_000 });
+  assert.notEqual(bus.code, 0);
+  assert.match(bus.stderr, /cannot reach NATS at nats:\/\/127\.0\.0\.1:1/);
+});
+
 test('an unreachable server is one clear line', async () => {
   const result = await new Member('u', dir.path).run(['register', 'nobody', '--server', 'http://127.0.0.1:9']);
   assert.equal(result.code, 1);

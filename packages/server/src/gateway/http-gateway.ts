@@ -36,7 +36,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const app = Fastify({ logger: false });
   let closing = false;
 
-  app.get('/healthz', async () => ({ status: 'ok', version: SOFTWARE_VERSION }));
+  // Not ready without the bus: a node that cannot route must not take members (503 lets the
+  // load balancer move them to another node).
+  app.get('/healthz', async (_request, reply) => {
+    if (!context.bus.connected) return reply.status(503).send({ status: 'unavailable', reason: 'bus', version: SOFTWARE_VERSION });
+    return { status: 'ok', version: SOFTWARE_VERSION };
+  });
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
@@ -55,7 +60,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (error) => log.debug({ err: errorSummary(error) }, 'upgrade socket error'));
-    if (closing) return refuse(socket, 503, 'Service Unavailable');
+    if (closing || !context.bus.connected) return refuse(socket, 503, 'Service Unavailable');
     if (pathOf(request) !== WS_PATH) return refuse(socket, 404, 'Not Found');
     wss.handleUpgrade(request, socket, head, (ws) => {
       if (closing) {
