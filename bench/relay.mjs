@@ -28,9 +28,9 @@ function freePort() {
   });
 }
 
-async function startServer(dataDir, port, cpu) {
+async function startServer(dataDir, port, cpu, extra = []) {
   // Like the peers' benchmark configs: no rate limit in the way of the measurement.
-  const args = [CLI, 'serve', '--port', String(port), '--data', dataDir, '--log-level', 'warn', '--rate-limit', '1000000'];
+  const args = [CLI, 'serve', '--port', String(port), '--data', dataDir, '--log-level', 'warn', '--rate-limit', '1000000', ...extra];
   const child = cpu !== undefined ? spawn('taskset', ['-c', String(cpu), process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {
     child.stdout.on('data', (c) => c.toString().includes('listening') && resolve());
@@ -83,23 +83,34 @@ class RawClient {
   }
 }
 
-export async function benchRelay({ rates = [500, 1000, 2000], seconds = 3, serverCpu } = {}) {
+/**
+ * topology: 'single' (one node, SQLite), 'single-pg' (one node, PostgreSQL),
+ * or 'cross-node' (two nodes on PostgreSQL + NATS; sender on node 1,
+ * recipient on node 2, so every message crosses NATS).
+ */
+export async function benchRelay({ rates = [500, 1000, 2000], seconds = 3, serverCpu, topology = 'single', postgresUrl, natsUrl } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sotto-bench-'));
-  const port = await freePort();
-  const server = await startServer(join(dir, 'data'), port, serverCpu);
-  const url = `ws://127.0.0.1:${port}/v1/ws`;
+  const extra = topology === 'single' ? [] : ['--db', postgresUrl, ...(topology === 'cross-node' ? ['--bus', natsUrl] : [])];
+  const ports = [await freePort(), await freePort()];
+  const servers = [await startServer(join(dir, 'data0'), ports[0], serverCpu, extra)];
+  if (topology === 'cross-node') servers.push(await startServer(join(dir, 'data1'), ports[1], serverCpu, extra));
+  const url = `ws://127.0.0.1:${ports[0]}/v1/ws`;
+  const urlB = topology === 'cross-node' ? `ws://127.0.0.1:${ports[1]}/v1/ws` : url;
   try {
     const keyA = generateKeyPairSync('ed25519');
     const keyB = generateKeyPairSync('ed25519');
     const a = new RawClient(url);
-    const b = new RawClient(url);
-    const deviceA = await a.connect('bench_a', keyA);
-    const deviceB = await b.connect('bench_b', keyB);
-    await a.request(FrameType.CONTACT_REQUEST, create(ContactRequestSchema, { toUsername: 'bench_b', text: 'bench' }));
-    await b.request(FrameType.CONTACT_RESPOND, create(ContactRespondSchema, { username: 'bench_a', action: ContactAction.ACCEPT }));
+    const b = new RawClient(urlB);
+    const suffix = randomBytes(3).toString('hex');
+    const nameA = `bench_a_${suffix}`;
+    const nameB = `bench_b_${suffix}`;
+    const deviceA = await a.connect(nameA, keyA);
+    const deviceB = await b.connect(nameB, keyB);
+    await a.request(FrameType.CONTACT_REQUEST, create(ContactRequestSchema, { toUsername: nameB, text: 'bench' }));
+    await b.request(FrameType.CONTACT_RESPOND, create(ContactRespondSchema, { username: nameA, action: ContactAction.ACCEPT }));
     const groupId = randomBytes(32);
     const created = await a.request(FrameType.CREATE_GROUP, create(CreateGroupSchema, {
-      groupId, epoch: 1n, members: [create(DeviceRefSchema, { username: 'bench_b', deviceId: deviceB })], welcome: randomBytes(100),
+      groupId, epoch: 1n, members: [create(DeviceRefSchema, { username: nameB, deviceId: deviceB })], welcome: randomBytes(100),
     }));
     if (created.case !== 'ok') throw new Error(`create group failed: ${JSON.stringify(created.value)}`);
     void deviceA;
@@ -158,8 +169,10 @@ export async function benchRelay({ rates = [500, 1000, 2000], seconds = 3, serve
     b.close();
     return results;
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    for (const server of servers) {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 }
