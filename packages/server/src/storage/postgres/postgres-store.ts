@@ -7,8 +7,9 @@
  * writes live in group-writes.ts.
  */
 import type pg from 'pg';
-import { ContactAction, ContactState, DeliveryKind, ErrorCode } from '@sotto/protocol';
+import { ContactAction, ErrorCode } from '@sotto/protocol';
 import { ServerError, type NewAccount, type NewCommit, type NewGroup, type Store } from '../store.js';
+import { planContactRequest, planContactResponse } from '../contact-rules.js';
 import type {
   AccountRecord,
   ClaimedPackage,
@@ -297,33 +298,12 @@ export class PostgresStore implements Store {
       const fromId = await requireAccountId(sql, from.username);
       const toId = await requireAccountId(sql, to);
       await lockAccountPair(sql, fromId, toId);
-      const nothing: StoredMail = { storedAt: now, duplicate: true, recipients: [] };
-      const theirs = await contactState(sql, toId, fromId);
-      const mine = await contactState(sql, fromId, toId);
-      if (theirs === ContactState.ACCEPTED && mine === ContactState.ACCEPTED) return nothing;
-      // A blocked requester learns nothing: the request looks sent and goes nowhere.
-      if (theirs === ContactState.BLOCKED) {
-        await setContact(sql, fromId, toId, ContactState.REQUESTED, text, now);
-        return nothing;
+      const plan = planContactRequest(from, text, await contactState(sql, fromId, toId), await contactState(sql, toId, fromId));
+      for (const w of plan.writes) {
+        await setContact(sql, w.side === 'mine' ? fromId : toId, w.side === 'mine' ? toId : fromId, w.state, w.text, now);
       }
-      if (theirs === ContactState.PENDING) return nothing;
-      const item: MailItem = {
-        kind: DeliveryKind.CONTACT_REQUEST,
-        sender: from,
-        groupId: new Uint8Array(),
-        messageId: new Uint8Array(),
-        payload: new TextEncoder().encode(text),
-        epoch: 0n,
-      };
-      if (theirs === ContactState.REQUESTED) {
-        // Both asked each other: that is consent on both sides.
-        await setContact(sql, fromId, toId, ContactState.ACCEPTED, text, now);
-        await setContact(sql, toId, fromId, ContactState.ACCEPTED, text, now);
-        return mailTo(sql, await deviceRows(sql, to), { ...item, kind: DeliveryKind.CONTACT_ACCEPTED, payload: new Uint8Array() }, now);
-      }
-      await setContact(sql, fromId, toId, ContactState.REQUESTED, text, now);
-      await setContact(sql, toId, fromId, ContactState.PENDING, text, now);
-      return mailTo(sql, await deviceRows(sql, to), item, now);
+      if (!plan.mail) return { storedAt: now, duplicate: plan.duplicate, recipients: [] };
+      return mailTo(sql, await deviceRows(sql, to), plan.mail, now);
     });
   }
 
@@ -332,39 +312,12 @@ export class PostgresStore implements Store {
       const ownerId = await requireAccountId(sql, owner.username);
       const peerId = await requireAccountId(sql, peer);
       await lockAccountPair(sql, ownerId, peerId);
-      const current = await contactState(sql, ownerId, peerId);
-      const nothing: StoredMail = { storedAt: now, duplicate: false, recipients: [] };
-      switch (action) {
-        case ContactAction.ACCEPT: {
-          if (current === ContactState.ACCEPTED) return { ...nothing, duplicate: true };
-          if (current !== ContactState.PENDING) {
-            throw new ServerError(ErrorCode.INVALID_ARGUMENT, 'There is no pending contact request from that member.');
-          }
-          await setContact(sql, ownerId, peerId, ContactState.ACCEPTED, '', now);
-          await setContact(sql, peerId, ownerId, ContactState.ACCEPTED, '', now);
-          const item: MailItem = {
-            kind: DeliveryKind.CONTACT_ACCEPTED,
-            sender: owner,
-            groupId: new Uint8Array(),
-            messageId: new Uint8Array(),
-            payload: new Uint8Array(),
-            epoch: 0n,
-          };
-          return mailTo(sql, await deviceRows(sql, peer), item, now);
-        }
-        case ContactAction.DECLINE:
-          // Declining is silent: the requester is not told.
-          if (current !== ContactState.PENDING) {
-            throw new ServerError(ErrorCode.INVALID_ARGUMENT, 'There is no pending contact request from that member.');
-          }
-          await setContact(sql, ownerId, peerId, ContactState.DECLINED, '', now);
-          return nothing;
-        case ContactAction.BLOCK:
-          await setContact(sql, ownerId, peerId, ContactState.BLOCKED, '', now);
-          return nothing;
-        default:
-          throw new ServerError(ErrorCode.INVALID_ARGUMENT, 'Unknown contact action.');
+      const plan = planContactResponse(owner, action, await contactState(sql, ownerId, peerId));
+      for (const w of plan.writes) {
+        await setContact(sql, w.side === 'mine' ? ownerId : peerId, w.side === 'mine' ? peerId : ownerId, w.state, w.text, now);
       }
+      if (!plan.mail) return { storedAt: now, duplicate: plan.duplicate, recipients: [] };
+      return mailTo(sql, await deviceRows(sql, peer), plan.mail, now);
     });
   }
 

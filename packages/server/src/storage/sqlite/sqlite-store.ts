@@ -5,8 +5,9 @@
  * to the WAL with the configured fsync policy before the caller acknowledges.
  */
 import Database from 'better-sqlite3';
-import { ContactAction, ContactState, DeliveryKind, ErrorCode } from '@sotto/protocol';
+import { ContactAction, ContactState, ErrorCode } from '@sotto/protocol';
 import { ServerError, StaleEpochError, StorageUnavailableError, type NewAccount, type NewCommit, type NewGroup, type Store } from '../store.js';
+import { planContactRequest, planContactResponse } from '../contact-rules.js';
 import type {
   AccountRecord,
   ClaimedPackage,
@@ -323,33 +324,10 @@ export class SqliteStore implements Store {
     return this.run(() => {
       const fromId = this.requireAccountId(from.username);
       const toId = this.requireAccountId(to);
-      const nothing: StoredMail = { storedAt: now, duplicate: true, recipients: [] };
-      const theirs = this.contactState(toId, fromId);
-      const mine = this.contactState(fromId, toId);
-      if (theirs === ContactState.ACCEPTED && mine === ContactState.ACCEPTED) return nothing;
-      // A blocked requester learns nothing: the request looks sent and goes nowhere.
-      if (theirs === ContactState.BLOCKED) {
-        this.setContact(fromId, toId, ContactState.REQUESTED, text, now);
-        return nothing;
-      }
-      if (theirs === ContactState.PENDING) return nothing;
-      const item: MailItem = {
-        kind: DeliveryKind.CONTACT_REQUEST,
-        sender: from,
-        groupId: new Uint8Array(),
-        messageId: new Uint8Array(),
-        payload: new TextEncoder().encode(text),
-        epoch: 0n,
-      };
-      if (theirs === ContactState.REQUESTED) {
-        // Both asked each other: that is consent on both sides.
-        this.setContact(fromId, toId, ContactState.ACCEPTED, text, now);
-        this.setContact(toId, fromId, ContactState.ACCEPTED, text, now);
-        return this.mailToDevices(this.deviceRows(to), { ...item, kind: DeliveryKind.CONTACT_ACCEPTED, payload: new Uint8Array() }, now);
-      }
-      this.setContact(fromId, toId, ContactState.REQUESTED, text, now);
-      this.setContact(toId, fromId, ContactState.PENDING, text, now);
-      return this.mailToDevices(this.deviceRows(to), item, now);
+      const plan = planContactRequest(from, text, this.contactState(fromId, toId), this.contactState(toId, fromId));
+      for (const w of plan.writes) this.setContact(w.side === 'mine' ? fromId : toId, w.side === 'mine' ? toId : fromId, w.state, w.text, now);
+      if (!plan.mail) return { storedAt: now, duplicate: plan.duplicate, recipients: [] };
+      return this.mailToDevices(this.deviceRows(to), plan.mail, now);
     });
   }
 
@@ -357,39 +335,10 @@ export class SqliteStore implements Store {
     return this.run(() => {
       const ownerId = this.requireAccountId(owner.username);
       const peerId = this.requireAccountId(peer);
-      const current = this.contactState(ownerId, peerId);
-      const nothing: StoredMail = { storedAt: now, duplicate: false, recipients: [] };
-      switch (action) {
-        case ContactAction.ACCEPT: {
-          if (current === ContactState.ACCEPTED) return { ...nothing, duplicate: true };
-          if (current !== ContactState.PENDING) {
-            throw new ServerError(ErrorCode.INVALID_ARGUMENT, 'There is no pending contact request from that member.');
-          }
-          this.setContact(ownerId, peerId, ContactState.ACCEPTED, '', now);
-          this.setContact(peerId, ownerId, ContactState.ACCEPTED, '', now);
-          const item: MailItem = {
-            kind: DeliveryKind.CONTACT_ACCEPTED,
-            sender: owner,
-            groupId: new Uint8Array(),
-            messageId: new Uint8Array(),
-            payload: new Uint8Array(),
-            epoch: 0n,
-          };
-          return this.mailToDevices(this.deviceRows(peer), item, now);
-        }
-        case ContactAction.DECLINE:
-          // Declining is silent: the requester is not told.
-          if (current !== ContactState.PENDING) {
-            throw new ServerError(ErrorCode.INVALID_ARGUMENT, 'There is no pending contact request from that member.');
-          }
-          this.setContact(ownerId, peerId, ContactState.DECLINED, '', now);
-          return nothing;
-        case ContactAction.BLOCK:
-          this.setContact(ownerId, peerId, ContactState.BLOCKED, '', now);
-          return nothing;
-        default:
-          throw new ServerError(ErrorCode.INVALID_ARGUMENT, 'Unknown contact action.');
-      }
+      const plan = planContactResponse(owner, action, this.contactState(ownerId, peerId));
+      for (const w of plan.writes) this.setContact(w.side === 'mine' ? ownerId : peerId, w.side === 'mine' ? peerId : ownerId, w.state, w.text, now);
+      if (!plan.mail) return { storedAt: now, duplicate: plan.duplicate, recipients: [] };
+      return this.mailToDevices(this.deviceRows(peer), plan.mail, now);
     });
   }
 
