@@ -13,3 +13,4 @@ export type { ContactEvent, DroppedEvent } from './context.js';
 export { DEFAULT_CIPHERSUITE, loadCiphersuite } from './mls/suite.js';
 export { MlsContext, membersOf } from './mls/group.js';
 export { MemoryClientStore } from './memory-store.js';
+export * from './calls/index.js';
