@@ -8,3 +8,13 @@ export type { CallParty, CallMedia, EndReason, CallState, CallStateKind, LiveCal
 export { initialCallState, isLive } from './call-state.js';
 export type { TransitionResult } from './call-result.js';
 export { transition } from './call-machine.js';
+export type {
+  CandidateType, IpAddress, ParsedCandidate, CandidateErrorCode, CandidateRejection, ParseCandidateResult,
+  FilterCandidateResult, CandidatePolicy, AddressClass,
+} from './candidate-filter.js';
+export {
+  DEFAULT_CANDIDATE_POLICY, MAX_CANDIDATE_LENGTH, candidatePolicy, parseCandidate, filterCandidate, checkRemoteCandidate,
+  parseIp, parseIpv4, parseIpv6, classifyIp,
+} from './candidate-filter.js';
+export type { SdpKind, DtlsSetup, SdpErrorCode, SdpCodec, ValidatedSdp, SdpValidationResult, SdpValidationOptions } from './sdp-validator.js';
+export { validateSdp, SDP_ERROR_CODES, MAX_SDP_LENGTH, MAX_SDP_LINES, MAX_SDP_LINE_LENGTH, MAX_EXTMAPS } from './sdp-validator.js';

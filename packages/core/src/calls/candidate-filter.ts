@@ -1,0 +1,336 @@
+/**
+ * @module calls/candidate-filter: strict parsing of remote ICE candidates (RFC 8839 `candidate:`
+ * attribute values) and the policy that decides which of them the RTC stack may ever see.
+ *
+ * Pure: no node:net, no resolver. Addresses are parsed by hand into numbers, so classification
+ * (loopback, link-local, metadata...) never depends on a platform's lenient parser (octal or
+ * short-form IPv4, zone ids) and a hostname is never resolved: anything that is not an IP literal
+ * is refused (threat scenario 3: no packets toward attacker-chosen names or internal services).
+ */
+
+export type CandidateType = 'host' | 'srflx' | 'relay';
+
+export type IpAddress =
+  | { readonly family: 4; readonly octets: readonly [number, number, number, number] }
+  /** Eight 16-bit groups. */
+  | { readonly family: 6; readonly groups: readonly number[] };
+
+/** A parsed, structurally valid UDP candidate. It has not been checked against any policy. */
+export interface ParsedCandidate {
+  readonly foundation: string;
+  readonly component: number;
+  readonly transport: 'udp';
+  readonly priority: number;
+  /** The connection address exactly as sent (an IP literal or, to be refused, a hostname). */
+  readonly address: string;
+  /** The parsed IP, or null when `address` is a hostname (the policy refuses those). */
+  readonly ip: IpAddress | null;
+  readonly port: number;
+  readonly type: CandidateType;
+  readonly relatedAddress: string | null;
+  readonly relatedPort: number | null;
+  /** Extension attributes (generation, ufrag, network-id, ...), bounded in number and size. */
+  readonly extensions: readonly (readonly [string, string])[];
+}
+
+/** Why a candidate was refused. Stable: logs and tests match on these. */
+export type CandidateErrorCode =
+  | 'MALFORMED'
+  | 'BAD_TRANSPORT'
+  | 'BAD_TYPE'
+  | 'TOO_MANY'
+  | 'HOSTNAME'
+  | 'MDNS'
+  | 'LOOPBACK'
+  | 'LINK_LOCAL'
+  | 'METADATA'
+  | 'UNSPECIFIED'
+  | 'MULTICAST'
+  | 'BROADCAST'
+  | 'RESERVED'
+  | 'PRIVATE'
+  | 'NOT_RELAY';
+
+export interface CandidateRejection {
+  readonly ok: false;
+  readonly code: CandidateErrorCode;
+  readonly message: string;
+}
+
+export type ParseCandidateResult = { readonly ok: true; readonly candidate: ParsedCandidate } | CandidateRejection;
+export type FilterCandidateResult = { readonly ok: true; readonly candidate: ParsedCandidate } | CandidateRejection;
+
+export interface CandidatePolicy {
+  /** Remote candidates accepted per call, counting every one received (accepted or not). */
+  readonly maxCandidates: number;
+  /** 127.0.0.0/8 and ::1; only for tests on one machine. */
+  readonly allowLoopback: boolean;
+  /** RFC 1918, 100.64.0.0/10 (CGNAT) and fc00::/7 (ULA). */
+  readonly allowPrivate: boolean;
+  /** 169.254.0.0/16 and fe80::/10. Cloud metadata addresses stay refused even when this is true. */
+  readonly allowLinkLocal: boolean;
+  /** Only `typ relay`: used for relay-only calls. */
+  readonly relayOnly: boolean;
+}
+
+export const DEFAULT_CANDIDATE_POLICY: CandidatePolicy = Object.freeze({
+  maxCandidates: 20,
+  allowLoopback: false,
+  allowPrivate: true,
+  allowLinkLocal: false,
+  relayOnly: false,
+});
+
+/** Fills in defaults; a non-finite or negative cap becomes 0 (refuse everything), never unbounded. */
+export function candidatePolicy(overrides: Partial<CandidatePolicy> = {}): CandidatePolicy {
+  const merged = { ...DEFAULT_CANDIDATE_POLICY, ...overrides };
+  const cap = Number.isSafeInteger(merged.maxCandidates) && merged.maxCandidates > 0 ? merged.maxCandidates : 0;
+  return Object.freeze({ ...merged, maxCandidates: cap });
+}
+
+/** Longest candidate attribute we parse; the SDP validator caps lines at the same length. */
+export const MAX_CANDIDATE_LENGTH = 1024;
+const MAX_EXTENSIONS = 8;
+const MAX_EXTENSION_TOKEN = 64;
+const MAX_HOSTNAME = 253;
+const MAX_PRIORITY = 2 ** 31 - 1; // RFC 8445 §5.1.2.1
+
+const ICE_CHARS = /^[A-Za-z0-9+/]{1,32}$/;
+const DIGITS = /^[0-9]{1,10}$/;
+const TOKEN = /^[\x21-\x7e]{1,64}$/;
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+const reject = (code: CandidateErrorCode, message: string): CandidateRejection => ({ ok: false, code, message });
+
+// ---------------------------------------------------------------------------------------------
+// IP literals, by hand.
+
+/** Strict dotted quad: four decimal parts 0-255, no leading zeros, nothing else. */
+export function parseIpv4(text: string): IpAddress | null {
+  const parts = text.split('.');
+  if (parts.length !== 4) return null;
+  const octets: number[] = [];
+  for (const part of parts) {
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return null;
+    const value = Number(part);
+    if (value > 255) return null;
+    octets.push(value);
+  }
+  return { family: 4, octets: octets as unknown as [number, number, number, number] };
+}
+
+/**
+ * Strict IPv6: hex groups of 1-4 digits, at most one `::`, an optional trailing dotted quad.
+ * Zone ids (`%eth0`) and brackets are refused: a remote peer has no business naming our interfaces.
+ */
+export function parseIpv6(text: string): IpAddress | null {
+  if (text.length < 2 || text.length > 45 || !/^[0-9A-Fa-f:.]+$/.test(text)) return null;
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const parseSide = (side: string, allowV4Tail: boolean): number[] | null => {
+    if (side === '') return [];
+    const pieces = side.split(':');
+    const out: number[] = [];
+    for (let i = 0; i < pieces.length; i++) {
+      const piece = pieces[i] ?? '';
+      if (allowV4Tail && i === pieces.length - 1 && piece.includes('.')) {
+        const v4 = parseIpv4(piece);
+        if (!v4 || v4.family !== 4) return null;
+        const [a, b, c, d] = v4.octets;
+        out.push((a << 8) | b, (c << 8) | d);
+      } else {
+        if (!/^[0-9A-Fa-f]{1,4}$/.test(piece)) return null;
+        out.push(parseInt(piece, 16));
+      }
+    }
+    return out;
+  };
+  if (halves.length === 1) {
+    const groups = parseSide(text, true);
+    return groups && groups.length === 8 ? { family: 6, groups } : null;
+  }
+  const head = parseSide(halves[0] ?? '', false);
+  const tail = parseSide(halves[1] ?? '', true);
+  if (!head || !tail || head.length + tail.length > 7) return null;
+  const groups = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  return { family: 6, groups };
+}
+
+export function parseIp(text: string): IpAddress | null {
+  return text.includes(':') ? parseIpv6(text) : parseIpv4(text);
+}
+
+/** Address classes the policy cares about; 'public' is everything else (including documentation ranges). */
+export type AddressClass =
+  | 'unspecified' | 'loopback' | 'metadata' | 'link-local' | 'multicast' | 'broadcast' | 'reserved' | 'private' | 'public';
+
+function classifyV4(o: readonly [number, number, number, number]): AddressClass {
+  const [a, b, c, d] = o;
+  if (a === 0) return 'unspecified'; // 0.0.0.0/8, "this network"
+  if (a === 127) return 'loopback';
+  if (a === 169 && b === 254 && c === 169 && d === 254) return 'metadata'; // AWS, GCP, Azure, OpenStack
+  if (a === 100 && b === 100 && c === 100 && d === 200) return 'metadata'; // Alibaba Cloud
+  if (a === 169 && b === 254) return 'link-local';
+  if (a >= 224 && a <= 239) return 'multicast';
+  if (a === 255 && b === 255 && c === 255 && d === 255) return 'broadcast';
+  if (a >= 240) return 'reserved';
+  if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)) return 'private';
+  if (a === 100 && b >= 64 && b <= 127) return 'private'; // CGNAT, RFC 6598
+  return 'public';
+}
+
+export function classifyIp(ip: IpAddress): AddressClass {
+  if (ip.family === 4) return classifyV4(ip.octets);
+  const g = ip.groups;
+  const at = (i: number): number => g[i] ?? 0;
+  const zeroUpTo = (n: number): boolean => g.slice(0, n).every((x) => x === 0);
+  if (zeroUpTo(8)) return 'unspecified';
+  if (zeroUpTo(7) && at(7) === 1) return 'loopback';
+  // IPv4-mapped ::ffff:a.b.c.d: classify the embedded address, so ::ffff:127.0.0.1 is loopback.
+  if (zeroUpTo(5) && at(5) === 0xffff) {
+    return classifyV4([at(6) >> 8, at(6) & 0xff, at(7) >> 8, at(7) & 0xff]);
+  }
+  if (zeroUpTo(6)) return 'reserved'; // deprecated IPv4-compatible ::a.b.c.d
+  // fd00:ec2::254, the AWS metadata service over IPv6.
+  if (at(0) === 0xfd00 && at(1) === 0x0ec2 && g.slice(2, 7).every((x) => x === 0) && at(7) === 0x254) return 'metadata';
+  if ((at(0) & 0xffc0) === 0xfe80) return 'link-local';
+  if ((at(0) & 0xffc0) === 0xfec0) return 'reserved'; // deprecated site-local
+  if ((at(0) & 0xff00) === 0xff00) return 'multicast';
+  if ((at(0) & 0xfe00) === 0xfc00) return 'private'; // ULA fc00::/7
+  return 'public';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing.
+
+/**
+ * Parses one candidate: `candidate:<foundation> <component> <transport> <priority> <address>
+ * <port> typ <type> [raddr <a>] [rport <p>] *(<name> <value>)`. A leading `a=` is tolerated.
+ * Structural problems are 'MALFORMED'; well-formed but unwanted candidates (TCP, prflx) get
+ * their own codes so the SDP validator can drop them instead of failing the whole description.
+ */
+export function parseCandidate(line: string): ParseCandidateResult {
+  if (typeof line !== 'string') return reject('MALFORMED', 'candidate is not a string');
+  if (line.length > MAX_CANDIDATE_LENGTH) return reject('MALFORMED', `candidate longer than ${MAX_CANDIDATE_LENGTH} characters`);
+  if (!/^[\x20-\x7e]*$/.test(line)) return reject('MALFORMED', 'candidate contains non-ASCII or control characters');
+  let body = line.startsWith('a=') ? line.slice(2) : line;
+  if (!body.startsWith('candidate:')) return reject('MALFORMED', "candidate does not start with 'candidate:'");
+  body = body.slice('candidate:'.length);
+  const fields = body.split(' ');
+  if (fields.some((f) => f === '')) return reject('MALFORMED', 'candidate has empty fields (repeated or edge spaces)');
+  if (fields.length < 8) return reject('MALFORMED', 'candidate has fewer than 8 fields');
+  const [foundation, componentText, transportText, priorityText, address, portText, typKeyword, typeText] =
+    fields as [string, string, string, string, string, string, string, string];
+  if (!ICE_CHARS.test(foundation)) return reject('MALFORMED', 'candidate foundation must be 1-32 ice-chars');
+  if (!/^[0-9]{1,3}$/.test(componentText) || Number(componentText) < 1 || Number(componentText) > 256) {
+    return reject('MALFORMED', 'candidate component must be 1-256');
+  }
+  if (!/^[A-Za-z]{1,8}$/.test(transportText)) return reject('MALFORMED', 'candidate transport is not a token');
+  if (transportText.toLowerCase() !== 'udp') return reject('BAD_TRANSPORT', `candidate transport ${transportText} refused: UDP only`);
+  if (!DIGITS.test(priorityText) || Number(priorityText) < 1 || Number(priorityText) > MAX_PRIORITY) {
+    return reject('MALFORMED', 'candidate priority must be 1 to 2^31-1');
+  }
+  const ip = parseIp(address);
+  if (!ip) {
+    if (address.includes('%')) return reject('MALFORMED', 'candidate address with a zone id refused');
+    if (address.length > MAX_HOSTNAME || !HOSTNAME.test(address) || /^[0-9.]+$/.test(address)) {
+      return reject('MALFORMED', 'candidate address is neither an IP literal nor a hostname');
+    }
+  }
+  const port = parsePort(portText, 1);
+  if (port === null) return reject('MALFORMED', 'candidate port must be 1-65535');
+  if (typKeyword !== 'typ') return reject('MALFORMED', "candidate lacks 'typ'");
+  if (typeText === 'prflx') return reject('BAD_TYPE', 'peer-reflexive candidates are never accepted from a peer');
+  if (typeText !== 'host' && typeText !== 'srflx' && typeText !== 'relay') {
+    return reject('BAD_TYPE', 'candidate type must be host, srflx or relay');
+  }
+
+  const rest = fields.slice(8);
+  if (rest.length % 2 !== 0) return reject('MALFORMED', 'candidate extension without a value');
+  if (rest.length / 2 > MAX_EXTENSIONS + 2) return reject('MALFORMED', `more than ${MAX_EXTENSIONS} candidate extensions`);
+  let relatedAddress: string | null = null;
+  let relatedPort: number | null = null;
+  const extensions: (readonly [string, string])[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < rest.length; i += 2) {
+    const name = rest[i] ?? '';
+    const value = rest[i + 1] ?? '';
+    if (seen.has(name)) return reject('MALFORMED', `candidate repeats '${name.slice(0, 32)}'`);
+    seen.add(name);
+    if (name === 'raddr') {
+      if (!parseIp(value)) return reject('MALFORMED', 'candidate raddr must be an IP literal');
+      relatedAddress = value;
+    } else if (name === 'rport') {
+      relatedPort = parsePort(value, 0); // Chrome sends "rport 0" when it hides the base address
+      if (relatedPort === null) return reject('MALFORMED', 'candidate rport must be 0-65535');
+    } else {
+      if (!TOKEN.test(name) || name.length > MAX_EXTENSION_TOKEN || !TOKEN.test(value)) {
+        return reject('MALFORMED', 'candidate extension name or value is not a bounded token');
+      }
+      if (extensions.length >= MAX_EXTENSIONS) return reject('MALFORMED', `more than ${MAX_EXTENSIONS} candidate extensions`);
+      extensions.push([name, value]);
+    }
+  }
+  return {
+    ok: true,
+    candidate: {
+      foundation, component: Number(componentText), transport: 'udp', priority: Number(priorityText),
+      address, ip, port, type: typeText, relatedAddress, relatedPort, extensions,
+    },
+  };
+}
+
+function parsePort(text: string, min: number): number | null {
+  if (!/^[0-9]{1,5}$/.test(text)) return null;
+  const n = Number(text);
+  return n >= min && n <= 65535 ? n : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy.
+
+/**
+ * Decides whether a parsed remote candidate may be handed to the RTC stack.
+ * `countSoFar` is the number of remote candidates already received for this call (accepted or
+ * refused), so a flood of bad candidates exhausts the budget as surely as good ones.
+ */
+export function filterCandidate(candidate: ParsedCandidate, policy: CandidatePolicy, countSoFar: number): FilterCandidateResult {
+  if (!(countSoFar < policy.maxCandidates)) {
+    return reject('TOO_MANY', `more than ${policy.maxCandidates} remote candidates for this call`);
+  }
+  if (policy.relayOnly && candidate.type !== 'relay') {
+    return reject('NOT_RELAY', `relay-only call: ${candidate.type} candidate refused`);
+  }
+  if (!candidate.ip) {
+    // mDNS (.local) names would need a resolver on our side and expose our LAN to lookups we did
+    // not choose; we refuse them rather than resolve. Browsers that obfuscate host candidates still
+    // connect through srflx/relay candidates, or via peer-reflexive discovery once checks start.
+    if (/\.local\.?$/i.test(candidate.address)) return reject('MDNS', 'mDNS (.local) candidate refused: no name resolution');
+    return reject('HOSTNAME', 'candidate address must be an IP literal, not a hostname');
+  }
+  const cls = classifyIp(candidate.ip);
+  switch (cls) {
+    case 'unspecified': return reject('UNSPECIFIED', 'unspecified address refused');
+    case 'metadata': return reject('METADATA', 'cloud metadata address refused');
+    case 'multicast': return reject('MULTICAST', 'multicast address refused');
+    case 'broadcast': return reject('BROADCAST', 'broadcast address refused');
+    case 'reserved': return reject('RESERVED', 'reserved or deprecated address refused');
+    case 'loopback':
+      return policy.allowLoopback ? { ok: true, candidate } : reject('LOOPBACK', 'loopback address refused');
+    case 'link-local':
+      return policy.allowLinkLocal ? { ok: true, candidate } : reject('LINK_LOCAL', 'link-local address refused');
+    case 'private':
+      return policy.allowPrivate ? { ok: true, candidate } : reject('PRIVATE', 'private address refused by policy');
+    case 'public':
+      return { ok: true, candidate };
+  }
+}
+
+/** Parse then filter, for `ice` signals. */
+export function checkRemoteCandidate(line: string, policy: CandidatePolicy, countSoFar: number): FilterCandidateResult {
+  if (!(countSoFar < policy.maxCandidates)) {
+    return reject('TOO_MANY', `more than ${policy.maxCandidates} remote candidates for this call`);
+  }
+  const parsed = parseCandidate(line);
+  return parsed.ok ? filterCandidate(parsed.candidate, policy, countSoFar) : parsed;
+}
