@@ -19,11 +19,11 @@ import type {
   StoredKeyPackage,
   StoredMessage,
 } from '@sotto/core';
+import { isStatusAdvance } from '@sotto/core';
 import { clientMigration0001 } from './migrations/0001-initial.js';
 import { clientMigration0002 } from './migrations/0002-pending-changes.js';
 
 const MIGRATIONS = [clientMigration0001, clientMigration0002];
-const RANK: Record<MessageStatus, number> = { pending: 0, sent: 1, delivered: 2, read: 3 };
 
 const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
@@ -214,9 +214,9 @@ export class SqliteClientStore implements ClientStore {
       ).run(m.messageId, m.groupId, m.sender, m.senderDevice, m.body, m.sentAt, m.receivedAt, m.outgoing ? 1 : 0, m.status);
     }
     for (const s of batch.statuses ?? []) {
-      // Statuses only move forward: a late "sent" never hides a "delivered".
+      // Statuses only move forward (isStatusAdvance).
       const row = db.prepare('SELECT status FROM messages WHERE message_id = ?').get(s.messageId) as { status: MessageStatus } | undefined;
-      if (row && RANK[row.status] < RANK[s.status]) db.prepare('UPDATE messages SET status = ? WHERE message_id = ?').run(s.status, s.messageId);
+      if (row && isStatusAdvance(row.status, s.status)) db.prepare('UPDATE messages SET status = ? WHERE message_id = ?').run(s.status, s.messageId);
     }
     for (const c of batch.contacts ?? []) {
       db.prepare(

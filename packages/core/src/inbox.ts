@@ -26,6 +26,7 @@ import { isDirectBetween, type Conversations } from './conversations.js';
 import { ClientError } from './errors.js';
 import { epochOf, membersOf } from './mls/group.js';
 import { settlePending } from './pending-changes.js';
+import { isStatusAdvance } from './message-status.js';
 import type { ClientWriteBatch, MessageStatus, StoredConversation, StoredMessage } from './ports.js';
 
 interface Outcome {
@@ -33,8 +34,6 @@ interface Outcome {
   /** Runs after the batch is stored: events, follow-up work. */
   readonly after?: () => void;
 }
-
-const STATUS_RANK: Record<MessageStatus, number> = { pending: 0, sent: 1, delivered: 2, read: 3 };
 
 export class Inbox {
   private readonly receipts = new Map<string, Uint8Array[]>();
@@ -230,7 +229,7 @@ export class Inbox {
         const statuses: { messageId: string; status: MessageStatus }[] = [];
         for (const id of body.value.messageIds) {
           const own = await this.ctx.store.getMessage(toHex(id));
-          if (own?.outgoing && own.groupId === groupId && STATUS_RANK[own.status] < STATUS_RANK[status]) statuses.push({ messageId: own.messageId, status });
+          if (own?.outgoing && own.groupId === groupId && isStatusAdvance(own.status, status)) statuses.push({ messageId: own.messageId, status });
         }
         return {
           batch: { conversations: [updated], statuses },

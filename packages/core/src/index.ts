@@ -14,3 +14,4 @@ export { DEFAULT_CIPHERSUITE, loadCiphersuite } from './mls/suite.js';
 export { MlsContext, membersOf } from './mls/group.js';
 export { MemoryClientStore } from './memory-store.js';
 export * from './calls/index.js';
+export { isStatusAdvance } from './message-status.js';

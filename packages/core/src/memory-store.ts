@@ -6,7 +6,6 @@
 import type {
   ClientStore,
   ClientWriteBatch,
-  MessageStatus,
   OutboxEntry,
   PinnedDevice,
   StoredContact,
@@ -15,8 +14,7 @@ import type {
   StoredKeyPackage,
   StoredMessage,
 } from './ports.js';
-
-const RANK: Record<MessageStatus, number> = { pending: 0, sent: 1, delivered: 2, read: 3 };
+import { isStatusAdvance } from './message-status.js';
 
 export class MemoryClientStore implements ClientStore {
   private identity: StoredIdentity | undefined;
@@ -53,7 +51,7 @@ export class MemoryClientStore implements ClientStore {
     for (const m of batch.messages ?? []) if (!this.messages.has(m.messageId)) this.messages.set(m.messageId, m);
     for (const s of batch.statuses ?? []) {
       const m = this.messages.get(s.messageId);
-      if (m && RANK[m.status] < RANK[s.status]) this.messages.set(s.messageId, { ...m, status: s.status });
+      if (m && isStatusAdvance(m.status, s.status)) this.messages.set(s.messageId, { ...m, status: s.status });
     }
     for (const c of batch.contacts ?? []) this.contacts.set(c.username, c);
     for (const o of batch.outboxAdd ?? []) if (!this.outbox.has(o.messageId)) this.outbox.set(o.messageId, o);
