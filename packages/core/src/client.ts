@@ -7,8 +7,12 @@
 import {
   authTranscript,
   ContactAction,
+  ContactRequestSchema,
+  ContactRespondSchema,
   ContactState,
   create,
+  GetDevicesSchema,
+  ListContactsSchema,
   FrameType,
   HelloSchema,
   isPlainText,
@@ -192,18 +196,18 @@ export class SottoClient {
     if (!isPlainText(text, LIMITS.contactRequestMaxChars)) {
       throw new ClientError('INVALID_INPUT', `A contact request is plain text of at most ${LIMITS.contactRequestMaxChars} characters.`);
     }
-    await this.session.request(FrameType.CONTACT_REQUEST, { $typeName: 'sotto.v1.ContactRequest', toUsername: username, text });
+    await this.session.request(FrameType.CONTACT_REQUEST, create(ContactRequestSchema, { toUsername: username, text }));
     await this.refreshContacts();
   }
 
   async respondToContact(username: string, response: ContactResponse): Promise<void> {
-    await this.session.request(FrameType.CONTACT_RESPOND, { $typeName: 'sotto.v1.ContactRespond', username, action: ACTIONS[response] });
+    await this.session.request(FrameType.CONTACT_RESPOND, create(ContactRespondSchema, { username, action: ACTIONS[response] }));
     await this.refreshContacts();
   }
 
   /** The server's view of this member's contacts, mirrored into the local store. */
   async refreshContacts(): Promise<StoredContact[]> {
-    const result = await this.session.request(FrameType.LIST_CONTACTS, { $typeName: 'sotto.v1.ListContacts' });
+    const result = await this.session.request(FrameType.LIST_CONTACTS, create(ListContactsSchema));
     if (result.case !== 'listContacts') throw new ClientError('REMOTE', 'Unexpected answer to list contacts.');
     const contacts = result.value.contacts.map((c) => ({ username: c.username, state: c.state, text: c.text, updatedAt: Number(c.updatedAt) }));
     await this.queue.run(() => this.deps.store.apply({ contacts }));
@@ -357,7 +361,7 @@ export class SottoClient {
   }
 
   private async fetchAndPin(username: string): Promise<void> {
-    const result = await this.session.request(FrameType.GET_DEVICES, { $typeName: 'sotto.v1.GetDevices', username });
+    const result = await this.session.request(FrameType.GET_DEVICES, create(GetDevicesSchema, { username }));
     if (result.case !== 'getDevices') throw new ClientError('REMOTE', 'Unexpected answer to get devices.');
     const known = await this.deps.store.listPins(username);
     const fresh = result.value.devices.filter((d) => !known.some((k) => k.deviceId === d.deviceId));

@@ -12,8 +12,11 @@ import {
   ErrorCode,
   FrameType,
   AppContentSchema,
+  ClaimKeyPackagesSchema,
   CommitSchema,
   CreateGroupSchema,
+  LeaveGroupSchema,
+  SendSchema,
   toBinary,
   type AppContent,
 } from '@sotto/protocol';
@@ -128,12 +131,11 @@ export class Conversations {
     await this.ctx.queue.run(async () => {
       const current = await this.reload(conversation);
       const proposal = await this.ctx.mls.selfRemoveProposal(await this.state(current));
-      await this.ctx.session.request(FrameType.LEAVE_GROUP, {
-        $typeName: 'sotto.v1.LeaveGroup',
+      await this.ctx.session.request(FrameType.LEAVE_GROUP, create(LeaveGroupSchema, {
         groupId: fromHex(current.groupId),
         proposal,
         messageId: this.ctx.random.bytes(16),
-      });
+      }));
       await this.ctx.store.apply({ conversations: [{ ...current, active: false }] });
     });
   }
@@ -263,12 +265,11 @@ export class Conversations {
 
   private async transmit(entry: OutboxEntry): Promise<void> {
     try {
-      await this.ctx.session.request(FrameType.SEND, {
-        $typeName: 'sotto.v1.Send',
+      await this.ctx.session.request(FrameType.SEND, create(SendSchema, {
         groupId: fromHex(entry.groupId),
         messageId: fromHex(entry.messageId),
         payload: entry.payload,
-      });
+      }));
     } catch (error) {
       const transient = error instanceof RemoteError && (error.wireCode === ErrorCode.INTERNAL || error.wireCode === ErrorCode.RATE_LIMITED);
       if (error instanceof RemoteError && !transient) {
@@ -326,7 +327,7 @@ export class Conversations {
 
   /** Claims one key package per device of `username`, pinning each device's identity key. */
   private async claim(username: string): Promise<ClaimedDevice[]> {
-    const result = await this.ctx.session.request(FrameType.CLAIM_KEY_PACKAGES, { $typeName: 'sotto.v1.ClaimKeyPackages', username });
+    const result = await this.ctx.session.request(FrameType.CLAIM_KEY_PACKAGES, create(ClaimKeyPackagesSchema, { username }));
     if (result.case !== 'claimKeyPackages') throw new ClientError('REMOTE', 'Unexpected answer to a claim.');
     const pins = await this.ctx.store.listPins(username);
     const claimed: ClaimedDevice[] = [];
