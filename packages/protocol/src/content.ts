@@ -4,7 +4,7 @@
  * never sees it; clients decode it only after MLS authenticated the sender.
  */
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { AppContentSchema, ErrorCode, type AppContent } from './gen/sotto/v1/wire_pb.js';
+import { AppContentSchema, CallMedia, ErrorCode, type AppContent, type CallSignal } from './gen/sotto/v1/wire_pb.js';
 import { ProtocolError } from './errors.js';
 import { isPlainText, LIMITS } from './limits.js';
 
@@ -50,12 +50,52 @@ export function decodeAppContent(bytes: Uint8Array): AppContent {
         throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, 'Group name must be 1-64 characters of plain text.');
       }
       break;
+    case 'call':
+      checkCallSignal(body.value);
+      break;
     case undefined:
       throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, 'Content has no body.');
     default:
       throw missingCase(body);
   }
   return content;
+}
+
+/** Call ids are 16 random bytes in lower-case hex. */
+const CALL_ID = /^[0-9a-f]{32}$/;
+/** Bounds checked here are structural; SDP and candidates get their full validation in core. */
+export const CALL_SDP_MAX_CHARS = 16 * 1024;
+export const CALL_CANDIDATE_MAX_CHARS = 1024;
+
+function checkCallSignal(signal: CallSignal): void {
+  const bad = (message: string) => new ProtocolError(ErrorCode.INVALID_ARGUMENT, message);
+  if (!CALL_ID.test(signal.callId)) throw bad('Call id must be 32 lower-case hex characters.');
+  const kind = signal.kind;
+  switch (kind.case) {
+    case 'ring':
+      if (kind.value.media !== CallMedia.AUDIO) throw bad('A ring must be for an audio call.');
+      return;
+    case 'offer':
+    case 'answer':
+      if (kind.value.sdp.length === 0 || kind.value.sdp.length > CALL_SDP_MAX_CHARS) {
+        throw bad(`A session description must be 1-${CALL_SDP_MAX_CHARS} characters.`);
+      }
+      return;
+    case 'ice':
+      if (kind.value.candidate.length === 0 || kind.value.candidate.length > CALL_CANDIDATE_MAX_CHARS) {
+        throw bad(`A candidate must be 1-${CALL_CANDIDATE_MAX_CHARS} characters.`);
+      }
+      return;
+    case 'accept':
+    case 'decline':
+    case 'busy':
+    case 'hangup':
+      return;
+    case undefined:
+      throw bad('Call signal has no kind.');
+    default:
+      throw missingCase(kind);
+  }
 }
 
 export function textContent(messageId: Uint8Array, sentAt: number, text: string): AppContent {

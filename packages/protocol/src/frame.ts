@@ -17,6 +17,7 @@ import {
   ErrorCode,
   FrameType,
   GetDevicesSchema,
+  GetTurnCredentialsSchema,
   HelloSchema,
   LeaveGroupSchema,
   ListContactsSchema,
@@ -46,6 +47,7 @@ export const FRAME_SCHEMAS = {
   [FrameType.SEND]: SendSchema,
   [FrameType.LEAVE_GROUP]: LeaveGroupSchema,
   [FrameType.GET_DEVICES]: GetDevicesSchema,
+  [FrameType.GET_TURN_CREDENTIALS]: GetTurnCredentialsSchema,
   [FrameType.ACK]: AckSchema,
 } as const satisfies Record<Exclude<FrameType, FrameType.UNSPECIFIED>, DescMessage>;
 
@@ -70,6 +72,7 @@ export const REQUEST_FRAME_TYPES: ReadonlySet<FrameType> = new Set([
   FrameType.SEND,
   FrameType.LEAVE_GROUP,
   FrameType.GET_DEVICES,
+  FrameType.GET_TURN_CREDENTIALS,
 ]);
 
 export function isKnownFrameType(type: number): type is KnownFrameType {

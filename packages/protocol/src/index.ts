@@ -11,3 +11,4 @@ export * from './frame.js';
 export * from './content.js';
 export * from './auth.js';
 export { create, toBinary, fromBinary } from '@bufbuild/protobuf';
+export type { MessageInitShape } from '@bufbuild/protobuf';

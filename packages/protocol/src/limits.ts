@@ -27,6 +27,7 @@ export const FRAME_BODY_LIMITS: Readonly<Partial<Record<FrameType, number>>> = {
   [FrameType.SEND]: 64 * KIB,
   [FrameType.LEAVE_GROUP]: 16 * KIB,
   [FrameType.GET_DEVICES]: 256,
+  [FrameType.GET_TURN_CREDENTIALS]: 16,
   [FrameType.ACK]: 16 * KIB,
 };
 

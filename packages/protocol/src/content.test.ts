@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { AppContentSchema, CallMedia, ErrorCode } from './gen/sotto/v1/wire_pb.js';
+import { ProtocolError } from './errors.js';
+import { CALL_CANDIDATE_MAX_CHARS, CALL_SDP_MAX_CHARS, decodeAppContent } from './content.js';
+
+const id = new Uint8Array(16).fill(7);
+const callId = 'ab'.repeat(16);
+
+function call(kind: unknown): Uint8Array {
+  return toBinary(AppContentSchema, create(AppContentSchema, { messageId: id, body: { case: 'call', value: { callId, kind: kind as never } } }));
+}
+
+function refused(bytes: Uint8Array, pattern: RegExp): void {
+  assert.throws(() => decodeAppContent(bytes), (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.INVALID_ARGUMENT && pattern.test(e.message));
+}
+
+test('well-formed call signals decode', () => {
+  const ring = decodeAppContent(call({ case: 'ring', value: { media: CallMedia.AUDIO, sentAt: 5n } }));
+  assert.equal(ring.body.case, 'call');
+  decodeAppContent(call({ case: 'offer', value: { sdp: 'v=0' } }));
+  decodeAppContent(call({ case: 'ice', value: { candidate: 'candidate:1 1 udp 1 192.0.2.1 9 typ host' } }));
+  decodeAppContent(call({ case: 'hangup', value: {} }));
+});
+
+test('bad call ids, media, empty kinds and oversized SDP or candidates are refused with a reason', () => {
+  const bad = (callIdValue: string) =>
+    toBinary(AppContentSchema, create(AppContentSchema, { messageId: id, body: { case: 'call', value: { callId: callIdValue, kind: { case: 'accept', value: {} } } } }));
+  refused(bad('not-hex'), /Call id/);
+  refused(bad('AB'.repeat(16)), /Call id/);
+  refused(call({ case: 'ring', value: { media: CallMedia.UNSPECIFIED, sentAt: 1n } }), /audio/);
+  refused(call({ case: undefined }), /no kind/);
+  refused(call({ case: 'offer', value: { sdp: 'x'.repeat(CALL_SDP_MAX_CHARS + 1) } }), /session description/);
+  refused(call({ case: 'answer', value: { sdp: '' } }), /session description/);
+  refused(call({ case: 'ice', value: { candidate: 'c'.repeat(CALL_CANDIDATE_MAX_CHARS + 1) } }), /candidate/);
+});
