@@ -35,6 +35,14 @@ export interface ServerConfig {
   readonly logLevel: LogLevel;
   /** SQLite fsync policy: FULL survives power loss, NORMAL only a process crash. */
   readonly syncMode: SyncMode;
+  /** Rings (and strangers' call requests) each account may place per minute. */
+  readonly ringsPerMinute: number;
+  /** TURN server URLs handed to clients for calls; empty: no TURN (direct connections only). */
+  readonly turnUrls: readonly string[];
+  /** Secret shared with the TURN server (coturn `static-auth-secret`); required with turnUrls. */
+  readonly turnSecret?: string;
+  /** Lifetime of the TURN credentials the server hands out. */
+  readonly turnTtlSeconds: number;
 }
 
 /** What callers must give; everything else has a default. */
@@ -47,6 +55,9 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'dataDir'> = {
   retentionDays: 30,
   logLevel: 'info',
   syncMode: 'FULL',
+  ringsPerMinute: 6,
+  turnUrls: [],
+  turnTtlSeconds: 3600,
 };
 
 /** Fills in defaults and validates, so a typo fails at start-up with a message naming the setting. */
@@ -75,6 +86,19 @@ export function resolveConfig(input: ServerConfigInput): ServerConfig {
   }
   if (config.syncMode !== 'FULL' && config.syncMode !== 'NORMAL') {
     throw new ConfigError(`syncMode must be FULL or NORMAL, not ${String(config.syncMode)}.`);
+  }
+  if (!Number.isInteger(config.ringsPerMinute) || config.ringsPerMinute < 1) {
+    throw new ConfigError(`ringsPerMinute must be a positive integer, not ${String(config.ringsPerMinute)}.`);
+  }
+  if (!Array.isArray(config.turnUrls) || !config.turnUrls.every((u) => typeof u === 'string' && /^turns?:[^\s]+$/.test(u))) {
+    throw new ConfigError('turnUrls must be turn: or turns: URLs.');
+  }
+  if (config.turnUrls.length > 0 && (typeof config.turnSecret !== 'string' || config.turnSecret.length < 16)) {
+    // The secret is never echoed.
+    throw new ConfigError('turnSecret (at least 16 characters, shared with the TURN server) is required with turnUrls.');
+  }
+  if (!Number.isInteger(config.turnTtlSeconds) || config.turnTtlSeconds < 60 || config.turnTtlSeconds > 86_400) {
+    throw new ConfigError(`turnTtlSeconds must be 60 to 86400, not ${String(config.turnTtlSeconds)}.`);
   }
   return config;
 }

@@ -75,7 +75,16 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
   }
 
   const metrics = createMetrics();
-  const services = createServices({ store, bus, now, inviteOnly: config.inviteOnly, log: createLogger('services', { parent: log }), metrics });
+  const services = createServices({
+    store,
+    bus,
+    now,
+    inviteOnly: config.inviteOnly,
+    log: createLogger('services', { parent: log }),
+    metrics,
+    ringLimit: { perMinute: config.ringsPerMinute },
+    turn: { urls: config.turnUrls, ttlSeconds: config.turnTtlSeconds, ...(config.turnSecret === undefined ? {} : { secret: config.turnSecret }) },
+  });
   const registry = new ConnectionRegistry<Connection>(bus);
   const expiry = new ExpiryTimer(store, { retentionDays: config.retentionDays, now, log: createLogger('expiry', { parent: log }) });
   const closeOwned = async (): Promise<void> => {

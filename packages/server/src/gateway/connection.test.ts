@@ -456,6 +456,50 @@ describe('gateway connection', () => {
     errorOf(await a.client.request(FrameType.GET_DEVICES, { username: username('ghost') }), ErrorCode.UNKNOWN_ACCOUNT);
   });
 
+  test('rings are delivered as MLS_RING and limited per caller: the seventh in a minute is RATE_LIMITED', async () => {
+    const a = await member();
+    const b = await member();
+    await befriend(a, b);
+    const groupId = await groupOf(a, [b]);
+    b.client.ack([(await b.client.nextDelivery()).seq]);
+    for (let i = 0; i < 6; i++) resultOf(await a.client.request(FrameType.SEND, { groupId, messageId: bytes(16), payload: bytes(50), ring: true }), 'send');
+    const refused = errorOf(await a.client.request(FrameType.SEND, { groupId, messageId: bytes(16), payload: bytes(50), ring: true }), ErrorCode.RATE_LIMITED);
+    assert.match(refused.message, /Too many calls: at most 6 a minute\. Try again in \d+ s\./);
+    const rings = await b.client.deliveries(6);
+    assert.deepEqual(rings.map((d) => d.kind), Array(6).fill(DeliveryKind.MLS_RING));
+    // Ordinary messages are not rings and are not limited by the ring limit.
+    resultOf(await a.client.request(FrameType.SEND, { groupId, messageId: bytes(16), payload: bytes(50) }), 'send');
+    assert.equal((await b.client.nextDelivery()).kind, DeliveryKind.MLS_MESSAGE);
+  });
+
+  test('a ring to a group of three accounts is INVALID_ARGUMENT and costs no ring', async () => {
+    const a = await member();
+    const b = await member();
+    const c = await member();
+    await befriend(a, b);
+    await befriend(a, c);
+    const groupId = await groupOf(a, [b, c]);
+    const refused = errorOf(await a.client.request(FrameType.SEND, { groupId, messageId: bytes(16), payload: bytes(50), ring: true }), ErrorCode.INVALID_ARGUMENT);
+    assert.match(refused.message, /only to a 1:1 conversation/);
+  });
+
+  test("a stranger's call attempt arrives as CALL_REQUEST and counts against the ring limit", async () => {
+    const a = await member('stranger');
+    const targets = await Promise.all(Array.from({ length: 7 }, () => member()));
+    for (const t of targets.slice(0, 6)) resultOf(await a.client.request(FrameType.CONTACT_REQUEST, { toUsername: t.username, text: '', call: true }), 'ok');
+    errorOf(await a.client.request(FrameType.CONTACT_REQUEST, { toUsername: targets[6]!.username, text: '', call: true }), ErrorCode.RATE_LIMITED);
+    const got = await targets[0]!.client.nextDelivery();
+    assert.equal(got.kind, DeliveryKind.CALL_REQUEST);
+    assert.equal(got.senderUsername, a.username);
+  });
+
+  test('without TURN configured, TURN credentials are empty', async () => {
+    const a = await member();
+    const turn = resultOf(await a.client.request(FrameType.GET_TURN_CREDENTIALS, {}), 'turnCredentials');
+    assert.deepEqual([...turn.urls], []);
+    assert.equal(turn.credential, '');
+  });
+
   test('/healthz answers ok with the version; /metrics is Prometheus text with the server counters', async () => {
     const health = await fetch(`${server.url}/healthz`);
     assert.equal(health.status, 200);

@@ -222,6 +222,7 @@ export class Connection {
       case FrameType.SEND:
       case FrameType.LEAVE_GROUP:
       case FrameType.GET_DEVICES:
+      case FrameType.GET_TURN_CREDENTIALS:
         return this.handleRequest(frame);
       default:
         throw missingCase(frame);

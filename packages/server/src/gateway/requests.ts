@@ -15,6 +15,7 @@ import {
   ListContactsOkSchema,
   missingCase,
   SendOkSchema,
+  TurnCredentialsSchema,
   UploadKeyPackagesOkSchema,
   type Frame,
   type Response,
@@ -36,7 +37,8 @@ export type RequestFrame = Extract<
       | FrameType.COMMIT
       | FrameType.SEND
       | FrameType.LEAVE_GROUP
-      | FrameType.GET_DEVICES;
+      | FrameType.GET_DEVICES
+      | FrameType.GET_TURN_CREDENTIALS;
   }
 >;
 
@@ -63,7 +65,7 @@ export async function handleRequest(services: Services, device: DeviceAddress, f
       return { case: 'claimKeyPackages', value: create(ClaimKeyPackagesOkSchema, { packages }) };
     }
     case FrameType.CONTACT_REQUEST:
-      await services.contacts.request(device, frame.body.toUsername, frame.body.text);
+      await services.contacts.request(device, frame.body.toUsername, frame.body.text, frame.body.call);
       return ok();
     case FrameType.CONTACT_RESPOND:
       await services.contacts.respond(device, frame.body.username, frame.body.action);
@@ -96,6 +98,13 @@ export async function handleRequest(services: Services, device: DeviceAddress, f
           username: frame.body.username,
           devices: devices.map((d) => create(DeviceInfoSchema, { deviceId: d.deviceId, identityKey: d.identityKey })),
         }),
+      };
+    }
+    case FrameType.GET_TURN_CREDENTIALS: {
+      const turn = services.turn.credentials(device);
+      return {
+        case: 'turnCredentials',
+        value: create(TurnCredentialsSchema, { urls: [...turn.urls], username: turn.username, credential: turn.credential, ttlSeconds: turn.ttlSeconds }),
       };
     }
     default:

@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js';
 import type { Store } from '../storage/store.js';
 import type { ContactRecord, DeviceAddress } from '../storage/types.js';
 import type { MailNotifier } from './mail-notifier.js';
+import type { RingLimiter } from './ring-limiter.js';
 import { invalid, requireUsername } from './validate.js';
 
 export class ContactsService {
@@ -13,16 +14,19 @@ export class ContactsService {
     private readonly store: Store,
     private readonly notifier: MailNotifier,
     private readonly now: Clock,
+    private readonly rings: RingLimiter,
   ) {}
 
-  async request(from: DeviceAddress, to: string, text: string): Promise<void> {
+  /** `call`: a stranger's call attempt, which reaches the member only as this request. */
+  async request(from: DeviceAddress, to: string, text: string, call = false): Promise<void> {
     requireUsername(to, 'to_username');
     if (to === from.username) throw invalid('You cannot send a contact request to yourself.');
     if (!isPlainText(text, LIMITS.contactRequestMaxChars)) {
       throw invalid(`text must be plain text of at most ${LIMITS.contactRequestMaxChars} characters, without control characters.`);
     }
+    if (call) this.rings.take(from.username);
     // The store throws UNKNOWN_ACCOUNT when `to` does not exist.
-    const mail = await this.store.putContactRequest(from, to, text, this.now());
+    const mail = await this.store.putContactRequest(from, to, text, this.now(), { call });
     await this.notifier.stored(mail);
   }
 

@@ -10,6 +10,7 @@ import { ServerError } from '../errors.js';
 import type { Store } from '../storage/store.js';
 import type { DeviceAddress } from '../storage/types.js';
 import type { MailNotifier } from './mail-notifier.js';
+import type { RingLimiter } from './ring-limiter.js';
 import { invalid, requireBytes, requireDeviceRef, requireEpoch, requirePayload } from './validate.js';
 
 export interface CreateGroupRequest {
@@ -33,6 +34,8 @@ export interface SendRequest {
   readonly groupId: Uint8Array;
   readonly messageId: Uint8Array;
   readonly payload: Uint8Array;
+  /** A call ring: rate-limited per sender and delivered as MLS_RING. */
+  readonly ring?: boolean;
 }
 
 export interface LeaveRequest {
@@ -54,6 +57,7 @@ export class DeliveryService {
     private readonly store: Store,
     private readonly notifier: MailNotifier,
     private readonly now: Clock,
+    private readonly rings: RingLimiter,
   ) {}
 
   async createGroup(sender: DeviceAddress, request: CreateGroupRequest): Promise<SendResult> {
@@ -129,9 +133,10 @@ export class DeliveryService {
     requireBytes(request.groupId, LIMITS.groupIdBytes, 'group_id');
     requireBytes(request.messageId, LIMITS.messageIdBytes, 'message_id');
     requirePayload(request.payload, 'payload');
+    if (request.ring === true) await this.admitRing(sender, request.groupId);
     const mail = await this.store.sendToGroup(
       {
-        kind: DeliveryKind.MLS_MESSAGE,
+        kind: request.ring === true ? DeliveryKind.MLS_RING : DeliveryKind.MLS_MESSAGE,
         sender,
         groupId: request.groupId,
         messageId: request.messageId,
@@ -142,6 +147,19 @@ export class DeliveryService {
     );
     await this.notifier.stored(mail);
     return { storedAt: mail.storedAt, recipients: mail.recipients.length };
+  }
+
+  /**
+   * Calls are 1:1: a ring may only go to a conversation of two accounts, so one ring can never
+   * make a crowd's devices ring. The rate limit is taken last, so a refused ring costs nothing.
+   */
+  private async admitRing(sender: DeviceAddress, groupId: Uint8Array): Promise<void> {
+    const group = await this.store.getGroup(groupId);
+    if (!group) throw new ServerError(ErrorCode.UNKNOWN_GROUP);
+    const accounts = new Set(group.members.map((m) => m.username));
+    if (!accounts.has(sender.username)) throw new ServerError(ErrorCode.NOT_A_MEMBER);
+    if (accounts.size !== 2) throw invalid('A ring goes only to a 1:1 conversation (two accounts).');
+    this.rings.take(sender.username);
   }
 
   /** Stops routing the group to `sender` and tells the others (MEMBER_LEFT carrying the self-remove proposal). */

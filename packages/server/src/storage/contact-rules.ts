@@ -27,8 +27,11 @@ function contactMail(kind: DeliveryKind, sender: DeviceAddress, payload: Uint8Ar
   return { kind, sender, groupId: new Uint8Array(), messageId: new Uint8Array(), payload, epoch: 0n };
 }
 
-/** `from` asks `to` for contact; `mine` is from's view of to, `theirs` to's view of from. */
-export function planContactRequest(from: DeviceAddress, text: string, mine: ContactState | undefined, theirs: ContactState | undefined): ContactPlan {
+/**
+ * `from` asks `to` for contact; `mine` is from's view of to, `theirs` to's view of from.
+ * `call`: the request stands for a stranger's call attempt; it changes only the delivery kind.
+ */
+export function planContactRequest(from: DeviceAddress, text: string, call: boolean, mine: ContactState | undefined, theirs: ContactState | undefined): ContactPlan {
   if (theirs === ContactState.ACCEPTED && mine === ContactState.ACCEPTED) return { writes: [], duplicate: true };
   // A blocked requester learns nothing: the request looks sent and goes nowhere.
   if (theirs === ContactState.BLOCKED) return { writes: [{ side: 'mine', state: ContactState.REQUESTED, text }], duplicate: true };
@@ -49,7 +52,7 @@ export function planContactRequest(from: DeviceAddress, text: string, mine: Cont
       { side: 'mine', state: ContactState.REQUESTED, text },
       { side: 'theirs', state: ContactState.PENDING, text },
     ],
-    mail: contactMail(DeliveryKind.CONTACT_REQUEST, from, new TextEncoder().encode(text)),
+    mail: contactMail(call ? DeliveryKind.CALL_REQUEST : DeliveryKind.CONTACT_REQUEST, from, new TextEncoder().encode(text)),
     duplicate: false,
   };
 }

@@ -138,6 +138,31 @@ export function runStorageContract(name: string, makeStore: () => Promise<Store>
       assert.equal((await store.getContact(b.username, a.username))?.state, ContactState.ACCEPTED);
     });
 
+    test("a stranger's call attempt is a contact request delivered as CALL_REQUEST", async () => {
+      const a = await account();
+      const b = await account();
+      await store.putContactRequest(a, b.username, 'call me back', Date.now(), { call: true });
+      const [request] = await store.readMailbox(b, 0n, 10);
+      assert.equal(request?.kind, DeliveryKind.CALL_REQUEST);
+      assert.equal(new TextDecoder().decode(request?.payload), 'call me back');
+      assert.equal((await store.getContact(b.username, a.username))?.state, ContactState.PENDING);
+      // A second attempt while the first is pending reaches nobody: no repeated missed calls.
+      assert.deepEqual((await store.putContactRequest(a, b.username, 'again', Date.now(), { call: true })).recipients, []);
+    });
+
+    test('a ring is stored and read back with its kind', async () => {
+      const a = await account();
+      const b = await account();
+      await contacts(a, b);
+      await Promise.all([drain(a), drain(b)]);
+      const groupId = randomBytes(32);
+      await store.createGroup({ groupId, epoch: 1n, creator: a, members: [b], welcome: mail(a, groupId, DeliveryKind.MLS_WELCOME), now: Date.now() });
+      await drain(b);
+      await store.sendToGroup(mail(a, groupId, DeliveryKind.MLS_RING), Date.now());
+      const [ring] = await store.readMailbox(b, 0n, 10);
+      assert.equal(ring?.kind, DeliveryKind.MLS_RING);
+    });
+
     test('decline is silent, block swallows later requests', async () => {
       const a = await account();
       const b = await account();

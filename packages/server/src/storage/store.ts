@@ -21,6 +21,11 @@ import type {
   StoredMail,
 } from './types.js';
 
+/** How a contact request came about. */
+export interface ContactRequestOptions {
+  readonly call?: boolean;
+}
+
 export interface StoreReader {
   getDevice(device: DeviceAddress): Promise<DeviceRecord | undefined>;
   listDevices(username: string): Promise<DeviceRecord[]>;
@@ -78,8 +83,9 @@ export interface StoreWriter {
   /**
    * Records a contact request from `from` to `to` and queues it in `to`'s
    * mailboxes. Returns the mail result (recipients empty when nothing was sent).
+   * With `call`, the request is a stranger's call attempt, delivered as CALL_REQUEST.
    */
-  putContactRequest(from: DeviceAddress, to: string, text: string, now: number): Promise<StoredMail>;
+  putContactRequest(from: DeviceAddress, to: string, text: string, now: number, options?: ContactRequestOptions): Promise<StoredMail>;
   /** Applies `owner`'s answer to `peer`'s request; notifies `peer` on accept/decline. */
   respondToContact(owner: DeviceAddress, peer: string, action: ContactAction, now: number): Promise<StoredMail>;
   /**

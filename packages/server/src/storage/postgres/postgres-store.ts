@@ -8,7 +8,7 @@
  */
 import type pg from 'pg';
 import { ContactAction, ErrorCode } from '@sotto/protocol';
-import { ServerError, type NewAccount, type NewCommit, type NewGroup, type Store } from '../store.js';
+import { ServerError, type ContactRequestOptions, type NewAccount, type NewCommit, type NewGroup, type Store } from '../store.js';
 import { planContactRequest, planContactResponse } from '../contact-rules.js';
 import type {
   AccountRecord,
@@ -293,12 +293,12 @@ export class PostgresStore implements Store {
     });
   }
 
-  putContactRequest(from: DeviceAddress, to: string, text: string, now: number): Promise<StoredMail> {
+  putContactRequest(from: DeviceAddress, to: string, text: string, now: number, options: ContactRequestOptions = {}): Promise<StoredMail> {
     return this.tx(async (sql) => {
       const fromId = await requireAccountId(sql, from.username);
       const toId = await requireAccountId(sql, to);
       await lockAccountPair(sql, fromId, toId);
-      const plan = planContactRequest(from, text, await contactState(sql, fromId, toId), await contactState(sql, toId, fromId));
+      const plan = planContactRequest(from, text, options.call === true, await contactState(sql, fromId, toId), await contactState(sql, toId, fromId));
       for (const w of plan.writes) {
         await setContact(sql, w.side === 'mine' ? fromId : toId, w.side === 'mine' ? toId : fromId, w.state, w.text, now);
       }

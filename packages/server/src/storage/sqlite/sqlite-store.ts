@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { ContactAction, ContactState, ErrorCode } from '@sotto/protocol';
-import { ServerError, StaleEpochError, StorageUnavailableError, type NewAccount, type NewCommit, type NewGroup, type Store } from '../store.js';
+import { ServerError, StaleEpochError, StorageUnavailableError, type ContactRequestOptions, type NewAccount, type NewCommit, type NewGroup, type Store } from '../store.js';
 import { planContactRequest, planContactResponse } from '../contact-rules.js';
 import type {
   AccountRecord,
@@ -320,11 +320,11 @@ export class SqliteStore implements Store {
     });
   }
 
-  putContactRequest(from: DeviceAddress, to: string, text: string, now: number): Promise<StoredMail> {
+  putContactRequest(from: DeviceAddress, to: string, text: string, now: number, options: ContactRequestOptions = {}): Promise<StoredMail> {
     return this.run(() => {
       const fromId = this.requireAccountId(from.username);
       const toId = this.requireAccountId(to);
-      const plan = planContactRequest(from, text, this.contactState(fromId, toId), this.contactState(toId, fromId));
+      const plan = planContactRequest(from, text, options.call === true, this.contactState(fromId, toId), this.contactState(toId, fromId));
       for (const w of plan.writes) this.setContact(w.side === 'mine' ? fromId : toId, w.side === 'mine' ? toId : fromId, w.state, w.text, now);
       if (!plan.mail) return { storedAt: now, duplicate: plan.duplicate, recipients: [] };
       return this.mailToDevices(this.deviceRows(to), plan.mail, now);
