@@ -34,7 +34,10 @@ import { Inbox } from './inbox.js';
 import { replenishKeyPackages } from './key-packages.js';
 import { MlsContext } from './mls/group.js';
 import { loadCiphersuite } from './mls/suite.js';
-import type { Clock, ClientStore, Logger, Random, StoredContact, StoredConversation, StoredIdentity, StoredMessage, Transport } from './ports.js';
+import type {
+  ClientSettings, Clock, ClientStore, Logger, Random, StoredCallLogEntry, StoredContact, StoredConversation, StoredIdentity, StoredMessage, Transport,
+} from './ports.js';
+import { Calls, type CallsConfig } from './calls/call-controller.js';
 import { safetyNumber } from './safety-number.js';
 import { SerialQueue } from './serial-queue.js';
 import { Session, type SessionState } from './session.js';
@@ -49,6 +52,8 @@ export interface ClientDeps {
   readonly ciphersuite?: CiphersuiteName;
   /** Reconnect with backoff after a connection drops (default true). */
   readonly reconnect?: boolean;
+  /** The RTC stack and call policy; without media, calls ring and are logged but cannot be carried. */
+  readonly calls?: CallsConfig;
 }
 
 export interface SyncResult {
@@ -71,6 +76,8 @@ export class SottoClient {
   private readonly ctx: EngineContext;
   private readonly inbox: Inbox;
   readonly conversations: Conversations;
+  /** 1:1 voice calls: place, accept, decline, hang up, and their events. */
+  readonly calls: Calls;
   private drained = false;
   private readonly background = new Set<Promise<unknown>>();
   private drainWaiters: (() => void)[] = [];
@@ -94,7 +101,8 @@ export class SottoClient {
     });
     this.ctx = { store: deps.store, mls, identity, session: this.session, clock: deps.clock, random: deps.random, logger: deps.logger, queue: this.queue, events: this.events };
     this.conversations = new Conversations(this.ctx);
-    this.inbox = new Inbox(this.ctx, this.conversations);
+    this.calls = new Calls(this.ctx, this.conversations, deps.calls ?? {});
+    this.inbox = new Inbox(this.ctx, this.conversations, this.calls);
   }
 
   // ---- lifecycle ----
@@ -181,8 +189,23 @@ export class SottoClient {
   }
 
   async close(): Promise<void> {
+    // Hang up first, while the connection can still carry the hangup.
+    await this.calls.shutdown();
     this.session.close();
     await this.queue.idle();
+  }
+
+  /** The most recent call-log entries, oldest first. */
+  listCallLog(limit = 50): Promise<StoredCallLogEntry[]> {
+    return this.deps.store.listCallLog(limit);
+  }
+
+  getSettings(): Promise<ClientSettings> {
+    return this.deps.store.getSettings();
+  }
+
+  async updateSettings(settings: Partial<ClientSettings>): Promise<void> {
+    await this.deps.store.apply({ settings });
   }
 
   get connectionState(): SessionState {

@@ -212,6 +212,31 @@ export class Conversations {
   }
 
   /**
+   * Sends call signalling: encrypted in order like any content, but sent once and not kept in
+   * the outbox. A call signal is only worth something within seconds; resending one after a
+   * reconnect (a ring minutes late, an offer for a call long over) would do harm, and a ring
+   * refused by the server's rate limit must fail the call rather than be retried.
+   */
+  async sendSignal(conversation: StoredConversation, content: AppContent, ring: boolean): Promise<void> {
+    const payload = await this.ctx.queue.run(async () => {
+      const current = await this.reload(conversation);
+      let state = await this.state(current);
+      if (Object.keys(state.unappliedProposals).length > 0) state = await this.commitLocked(current, state);
+      const encrypted = await this.ctx.mls.encrypt(state, encodeAppContent(content));
+      await this.ctx.store.apply({
+        conversations: [{ ...current, state: this.ctx.mls.encodeState(encrypted.state), epoch: epochOf(encrypted.state) }],
+      });
+      return encrypted.message;
+    });
+    await this.ctx.session.request(FrameType.SEND, create(SendSchema, {
+      groupId: fromHex(conversation.groupId),
+      messageId: content.messageId,
+      payload,
+      ring,
+    }));
+  }
+
+  /**
    * Resends everything in the outbox, oldest first (after a reconnect), until
    * it is empty or the connection drops again. Entries added meanwhile are
    * picked up by the next round.

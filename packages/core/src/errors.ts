@@ -16,7 +16,15 @@ export type ClientErrorCode =
   | 'INVALID_INPUT'
   | 'REMOTE'
   | 'REPLACED'
-  | 'CRYPTO';
+  | 'CRYPTO'
+  /** A call is already ringing or running on this device. */
+  | 'CALL_IN_PROGRESS'
+  /** There is no call in the state the action needs (no ring to accept, nothing to hang up). */
+  | 'NO_CALL'
+  /** This client was built without a media stack: it can ring and log calls, not carry them. */
+  | 'NO_MEDIA'
+  /** A relay-only call needs a TURN server, and the server has none configured. */
+  | 'NO_TURN';
 
 export class ClientError extends Error {
   override readonly name: string = 'ClientError';

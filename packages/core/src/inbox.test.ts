@@ -4,6 +4,7 @@ import { ContactState, create, DeliveryKind, DeliverySchema, type Delivery } fro
 import { ClientEvents, type EngineContext } from './context.js';
 import { Conversations } from './conversations.js';
 import { Inbox } from './inbox.js';
+import { Calls } from './calls/call-controller.js';
 import { MemoryClientStore } from './memory-store.js';
 import { MlsContext } from './mls/group.js';
 import { loadCiphersuite } from './mls/suite.js';
@@ -36,10 +37,12 @@ async function setup() {
     random: { bytes: (n) => crypto.getRandomValues(new Uint8Array(n)) },
     logger: { debug() {}, info() {}, warn() {}, error() {} },
   };
-  const inbox = new Inbox(ctx, new Conversations(ctx));
+  const conversations = new Conversations(ctx);
+  const calls = new Calls(ctx, conversations);
+  const inbox = new Inbox(ctx, conversations, calls);
   const dropped: string[] = [];
   events.didDrop.event((d) => dropped.push(d.reason));
-  return { store, inbox, queue, parsed, acked, dropped, events };
+  return { store, inbox, queue, parsed, acked, dropped, events, calls };
 }
 
 function delivery(seq: bigint, kind: DeliveryKind, sender: string, payload: Uint8Array): Delivery {
@@ -95,4 +98,31 @@ test('an entry at or below the high-water mark is only acknowledged again', asyn
   assert.deepEqual(acked, [5n]);
   assert.equal(changes, 0);
   assert.equal((await store.listContacts()).length, 0);
+});
+
+test("a stranger's call request is logged as a missed call request and rings nothing", async () => {
+  const { inbox, queue, parsed, acked, store, calls } = await setup();
+  const rang: string[] = [];
+  calls.events.didRing.event((r) => rang.push(r.peer));
+  inbox.enqueue(delivery(1n, DeliveryKind.CALL_REQUEST, 'mallory', new Uint8Array()));
+  await queue.idle();
+  assert.deepEqual(parsed, []);
+  assert.deepEqual(acked, [1n]);
+  assert.deepEqual(rang, []);
+  assert.equal(calls.current.kind, 'idle');
+  const log = await store.listCallLog(10);
+  assert.equal(log.length, 1);
+  assert.equal(log[0]?.peer, 'mallory');
+  assert.equal(log[0]?.outcome, 'missed-request');
+  assert.equal((await store.getContact('mallory'))?.state, ContactState.PENDING);
+});
+
+test('a ring from a blocked member in a shared conversation is logged, never decoded', async () => {
+  const { inbox, queue, parsed, acked, store } = await setup();
+  await store.apply({ contacts: [{ username: 'mallory', state: ContactState.BLOCKED, text: '', updatedAt: 0 }] });
+  // No conversation exists for this group, so it is dropped before MLS: nothing parsed either way.
+  inbox.enqueue(delivery(1n, DeliveryKind.MLS_RING, 'mallory', new Uint8Array(64)));
+  await queue.idle();
+  assert.deepEqual(parsed, []);
+  assert.deepEqual(acked, [1n]);
 });

@@ -27,7 +27,9 @@ import { ClientError } from './errors.js';
 import { epochOf, membersOf } from './mls/group.js';
 import { settlePending } from './pending-changes.js';
 import { isStatusAdvance } from './message-status.js';
-import type { ClientWriteBatch, MessageStatus, StoredConversation, StoredMessage } from './ports.js';
+import type { ClientWriteBatch, MessageStatus, StoredCallLogEntry, StoredConversation, StoredMessage } from './ports.js';
+import type { Calls } from './calls/call-controller.js';
+import { callSignalFromWire } from './calls/call-signal-codec.js';
 
 interface Outcome {
   readonly batch: ClientWriteBatch;
@@ -49,6 +51,7 @@ export class Inbox {
   constructor(
     private readonly ctx: EngineContext,
     private readonly conversations: Conversations,
+    private readonly calls: Calls,
   ) {}
 
   /** A new connection redelivers everything unacknowledged: start processing again. */
@@ -103,6 +106,7 @@ export class Inbox {
     const sender = delivery.senderUsername;
     switch (delivery.kind) {
       case DeliveryKind.CONTACT_REQUEST:
+      case DeliveryKind.CALL_REQUEST:
         return this.onContactRequest(delivery);
       case DeliveryKind.CONTACT_ACCEPTED: {
         const contact = { username: sender, state: ContactState.ACCEPTED, text: '', updatedAt: this.ctx.clock.now() };
@@ -113,6 +117,7 @@ export class Inbox {
         return this.onWelcome(delivery);
       case DeliveryKind.MLS_COMMIT:
       case DeliveryKind.MLS_MESSAGE:
+      case DeliveryKind.MLS_RING:
       case DeliveryKind.MEMBER_LEFT:
         return this.onGroupMessage(delivery);
       case DeliveryKind.CONTACT_DECLINED:
@@ -136,7 +141,15 @@ export class Inbox {
     if (existing?.state === ContactState.BLOCKED) return this.drop(delivery, 'request from a blocked member');
     if (existing?.state === ContactState.ACCEPTED) return { batch: {} };
     const contact = { username: sender, state: ContactState.PENDING, text, updatedAt: this.ctx.clock.now() };
-    return { batch: { contacts: [contact] }, after: () => this.ctx.events.didChangeContact.fire(contact) };
+    // A stranger's call attempt: it rings nothing and is only logged (rule 1).
+    const missed = delivery.kind === DeliveryKind.CALL_REQUEST ? this.missedRequest(sender, delivery) : undefined;
+    return {
+      batch: { contacts: [contact], ...(missed ? { callLog: [missed] } : {}) },
+      after: () => {
+        this.ctx.events.didChangeContact.fire(contact);
+        if (missed) this.calls.events.didLogCall.fire(missed);
+      },
+    };
   }
 
   private async onWelcome(delivery: Delivery): Promise<Outcome> {
@@ -201,9 +214,19 @@ export class Inbox {
       };
     }
     if (await this.isBlocked(delivery.senderUsername)) {
-      return { batch: { conversations: [updated] } };
+      // Nothing a blocked member sends is read. The server marks rings, so a ring can still be
+      // logged as a missed request without decoding a byte of it.
+      if (delivery.kind !== DeliveryKind.MLS_RING) return { batch: { conversations: [updated] } };
+      const missed = this.missedRequest(delivery.senderUsername, delivery);
+      return { batch: { conversations: [updated], callLog: [missed] }, after: () => this.calls.events.didLogCall.fire(missed) };
     }
-    const content = decodeAppContent(incoming.plaintext);
+    let content: ReturnType<typeof decodeAppContent>;
+    try {
+      content = decodeAppContent(incoming.plaintext);
+    } catch (error) {
+      // The MLS state still moves on, so later messages from the same sender stay readable.
+      return this.drop(delivery, error instanceof Error ? error.message : 'unreadable content', { conversations: [updated] });
+    }
     if (!equalBytes(content.messageId, delivery.messageId)) return this.drop(delivery, 'message id does not match its envelope', { conversations: [updated] });
     const body = content.body;
     switch (body.case) {
@@ -238,11 +261,24 @@ export class Inbox {
       }
       case 'groupMeta':
         return { batch: { conversations: [{ ...updated, kind: 'group', name: body.value.name }] } };
+      case 'call': {
+        // Calls are 1:1: signalling is heard only in the direct conversation with its sender.
+        const direct = updated.kind === 'direct' && isDirectBetween(membersOf(incoming.state).map((m) => m.username), this.ctx.identity.username, delivery.senderUsername);
+        const signal = callSignalFromWire(body.value);
+        if (!direct || !signal) return this.drop(delivery, 'call signal outside a direct conversation', { conversations: [updated] });
+        const origin = { user: delivery.senderUsername, device: delivery.senderDeviceId, deliveredAsRing: delivery.kind === DeliveryKind.MLS_RING };
+        return { batch: { conversations: [updated] }, after: () => this.calls.receive(signal, origin, updated) };
+      }
       case undefined:
         return this.drop(delivery, 'empty content', { conversations: [updated] });
       default:
         throw missingCase(body);
     }
+  }
+
+  private missedRequest(peer: string, delivery: Delivery): StoredCallLogEntry {
+    const callId = delivery.messageId.byteLength > 0 ? toHex(delivery.messageId) : `request-${delivery.seq}`;
+    return { callId, peer, direction: 'incoming', outcome: 'missed-request', durationMs: 0, endedAt: this.ctx.clock.now() };
   }
 
   private queueReceipt(groupId: string, messageId: Uint8Array): void {

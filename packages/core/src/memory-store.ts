@@ -13,7 +13,10 @@ import type {
   StoredIdentity,
   StoredKeyPackage,
   StoredMessage,
+  ClientSettings,
+  StoredCallLogEntry,
 } from './ports.js';
+import { DEFAULT_CLIENT_SETTINGS } from './ports.js';
 import { isStatusAdvance } from './message-status.js';
 
 export class MemoryClientStore implements ClientStore {
@@ -25,6 +28,8 @@ export class MemoryClientStore implements ClientStore {
   private readonly keyPackages = new Map<string, StoredKeyPackage>();
   private readonly pins: PinnedDevice[] = [];
   private lastSeq = 0n;
+  private readonly callLog: StoredCallLogEntry[] = [];
+  private settings: ClientSettings = DEFAULT_CLIENT_SETTINGS;
 
   async getIdentity() { return this.identity; }
   async getConversation(groupId: string) { return this.conversations.get(groupId); }
@@ -38,6 +43,8 @@ export class MemoryClientStore implements ClientStore {
   async countLastResortKeyPackages() { return [...this.keyPackages.values()].filter((k) => k.lastResort).length; }
   async listPins(username: string) { return this.pins.filter((p) => p.username === username); }
   async getLastSeq() { return this.lastSeq; }
+  async listCallLog(limit: number) { return this.callLog.slice(-limit); }
+  async getSettings() { return this.settings; }
   async close() {}
 
   async apply(batch: ClientWriteBatch): Promise<void> {
@@ -58,5 +65,9 @@ export class MemoryClientStore implements ClientStore {
     for (const id of batch.outboxRemove ?? []) this.outbox.delete(id);
     for (const p of batch.pins ?? []) if (!this.pins.some((x) => x.username === p.username && x.deviceId === p.deviceId)) this.pins.push(p);
     if (batch.lastSeq !== undefined && batch.lastSeq > this.lastSeq) this.lastSeq = batch.lastSeq;
+    for (const e of batch.callLog ?? []) {
+      if (!this.callLog.some((x) => x.callId === e.callId && x.direction === e.direction)) this.callLog.push(e);
+    }
+    if (batch.settings) this.settings = { ...this.settings, ...batch.settings };
   }
 }

@@ -120,6 +120,25 @@ export interface PinnedDevice {
   readonly identityKey: Uint8Array;
 }
 
+/** A call-log line as stored: identifiers and timings only, never content. */
+export interface StoredCallLogEntry {
+  readonly callId: string;
+  readonly peer: string;
+  readonly direction: 'outgoing' | 'incoming';
+  readonly outcome: 'answered' | 'missed' | 'declined' | 'missed-request' | 'busy' | 'failed';
+  readonly durationMs: number;
+  /** When the call ended (or the request arrived), ms since epoch. */
+  readonly endedAt: number;
+}
+
+/** Member settings this device keeps. */
+export interface ClientSettings {
+  /** Calls go through the TURN relay only, so peers never learn this device's IP. */
+  readonly relayOnlyCalls: boolean;
+}
+
+export const DEFAULT_CLIENT_SETTINGS: ClientSettings = { relayOnlyCalls: false };
+
 /** A set of writes applied atomically: the engine's one way to change the store. */
 export interface ClientWriteBatch {
   identity?: StoredIdentity;
@@ -134,6 +153,9 @@ export interface ClientWriteBatch {
   pins?: PinnedDevice[];
   /** High-water mark of processed mailbox entries. */
   lastSeq?: bigint;
+  /** Appended; an entry whose call id and direction are already logged is ignored. */
+  callLog?: StoredCallLogEntry[];
+  settings?: Partial<ClientSettings>;
 }
 
 export interface ClientStore {
@@ -149,6 +171,9 @@ export interface ClientStore {
   countLastResortKeyPackages(): Promise<number>;
   listPins(username: string): Promise<PinnedDevice[]>;
   getLastSeq(): Promise<bigint>;
+  /** The most recent `limit` call-log entries, oldest first. */
+  listCallLog(limit: number): Promise<StoredCallLogEntry[]>;
+  getSettings(): Promise<ClientSettings>;
   apply(batch: ClientWriteBatch): Promise<void>;
   close(): Promise<void>;
 }

@@ -18,3 +18,8 @@ export {
 } from './candidate-filter.js';
 export type { SdpKind, DtlsSetup, SdpErrorCode, SdpCodec, ValidatedSdp, SdpValidationResult, SdpValidationOptions } from './sdp-validator.js';
 export { validateSdp, SDP_ERROR_CODES, MAX_SDP_LENGTH, MAX_SDP_LINES, MAX_SDP_LINE_LENGTH, MAX_EXTMAPS } from './sdp-validator.js';
+export type { IceServer, CallMediaOptions, CallMediaHandlers, CallMediaSession, CallMediaFactory } from './call-media.js';
+export { Calls } from './call-controller.js';
+export type { CallsConfig, CallOptions, PlaceCallResult, SignalOrigin } from './call-controller.js';
+export { CallEvents, type CallInputRefused } from './call-events.js';
+export { callSignalContent, callSignalFromWire } from './call-signal-codec.js';
