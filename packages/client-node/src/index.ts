@@ -6,4 +6,5 @@ export * from './node-client.js';
 export * from './sqlite-client-store.js';
 export * from './ws-transport.js';
 export * from './node-ports.js';
+export * from './calls/index.js';
 export { SottoClient } from '@sotto/core';

@@ -5,7 +5,7 @@
  */
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SottoClient, type ClientDeps } from '@sotto/core';
+import { SottoClient, type CallsConfig, type ClientDeps } from '@sotto/core';
 import { createStderrLogger, nodeClock, nodeRandom, type LogLevel } from './node-ports.js';
 import { SqliteClientStore } from './sqlite-client-store.js';
 import { WsTransport } from './ws-transport.js';
@@ -15,6 +15,8 @@ export interface NodeClientOptions {
   readonly logLevel?: LogLevel;
   readonly clientVersion?: string;
   readonly reconnect?: boolean;
+  /** Media and policy for calls (see WeriftCallMedia); without it calls ring and are logged only. */
+  readonly calls?: CallsConfig;
 }
 
 export function nodeClientDeps(options: NodeClientOptions): ClientDeps {
@@ -28,6 +30,7 @@ export function nodeClientDeps(options: NodeClientOptions): ClientDeps {
     logger: createStderrLogger('client', options.logLevel ?? 'warn'),
     ...(options.clientVersion ? { clientVersion: options.clientVersion } : {}),
     reconnect: options.reconnect ?? true,
+    ...(options.calls ? { calls: options.calls } : {}),
   };
 }
 

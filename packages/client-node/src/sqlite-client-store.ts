@@ -18,12 +18,15 @@ import type {
   StoredIdentity,
   StoredKeyPackage,
   StoredMessage,
+  StoredCallLogEntry,
+  ClientSettings,
 } from '@sotto/core';
-import { isStatusAdvance } from '@sotto/core';
+import { DEFAULT_CLIENT_SETTINGS, isStatusAdvance } from '@sotto/core';
 import { clientMigration0001 } from './migrations/0001-initial.js';
 import { clientMigration0002 } from './migrations/0002-pending-changes.js';
+import { clientMigration0003 } from './migrations/0003-calls.js';
 
-const MIGRATIONS = [clientMigration0001, clientMigration0002];
+const MIGRATIONS = [clientMigration0001, clientMigration0002, clientMigration0003];
 
 const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
@@ -174,6 +177,19 @@ export class SqliteClientStore implements ClientStore {
     return BigInt((this.db.prepare('SELECT last_seq FROM cursor WHERE id = 1').get() as { last_seq: number }).last_seq);
   }
 
+  async listCallLog(limit: number): Promise<StoredCallLogEntry[]> {
+    const rows = this.db
+      .prepare('SELECT call_id, peer, direction, outcome, duration_ms, ended_at FROM call_log ORDER BY position DESC LIMIT ?')
+      .all(limit) as { call_id: string; peer: string; direction: StoredCallLogEntry['direction']; outcome: StoredCallLogEntry['outcome']; duration_ms: number; ended_at: number }[];
+    return rows.reverse().map((r) => ({ callId: r.call_id, peer: r.peer, direction: r.direction, outcome: r.outcome, durationMs: r.duration_ms, endedAt: r.ended_at }));
+  }
+
+  async getSettings(): Promise<ClientSettings> {
+    const rows = this.db.prepare('SELECT key, value FROM settings').all() as { key: string; value: string }[];
+    const stored = Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown]));
+    return { relayOnlyCalls: stored['relayOnlyCalls'] === true ? true : DEFAULT_CLIENT_SETTINGS.relayOnlyCalls };
+  }
+
   async apply(batch: ClientWriteBatch): Promise<void> {
     this.db.transaction(() => this.write(batch)).immediate();
   }
@@ -233,6 +249,13 @@ export class SqliteClientStore implements ClientStore {
     }
     if (batch.lastSeq !== undefined) {
       db.prepare('UPDATE cursor SET last_seq = max(last_seq, ?) WHERE id = 1').run(Number(batch.lastSeq));
+    }
+    for (const e of batch.callLog ?? []) {
+      db.prepare('INSERT OR IGNORE INTO call_log (call_id, peer, direction, outcome, duration_ms, ended_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(e.callId, e.peer, e.direction, e.outcome, e.durationMs, e.endedAt);
+    }
+    for (const [key, value] of Object.entries(batch.settings ?? {})) {
+      db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
     }
   }
 }
