@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { SOFTWARE_VERSION } from '@sotto/protocol';
 import { registerAdmin } from './commands/admin.js';
 import { registerMemberCommands } from './commands/member.js';
+import { registerCallCommands } from './commands/calls.js';
 import { registerServe } from './commands/serve.js';
 import { reportError } from './output.js';
 import type { GlobalOptions } from './profile.js';
@@ -27,6 +28,7 @@ export async function main(argv: string[]): Promise<void> {
   registerServe(program);
   registerAdmin(program, () => globals().json ?? false);
   registerMemberCommands(program, globals);
+  registerCallCommands(program, globals);
   try {
     await program.parseAsync(argv);
   } catch (error) {

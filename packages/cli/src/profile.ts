@@ -6,6 +6,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { openNodeClient, type SottoClient } from '@sotto/client-node';
+import type { CallsConfig } from '@sotto/core';
 
 export interface GlobalOptions {
   readonly profile?: string;
@@ -21,9 +22,14 @@ export function profileDir(options: GlobalOptions): string {
 export async function withClient<T>(
   options: GlobalOptions,
   run: (client: SottoClient) => Promise<T>,
-  opts: { reconnect?: boolean; before?: (client: SottoClient) => void } = {},
+  opts: { reconnect?: boolean; before?: (client: SottoClient) => void; calls?: CallsConfig } = {},
 ): Promise<T> {
-  const client = await openNodeClient({ profileDir: profileDir(options), logLevel: options.logLevel ?? 'warn', reconnect: opts.reconnect ?? false });
+  const client = await openNodeClient({
+    profileDir: profileDir(options),
+    logLevel: options.logLevel ?? 'warn',
+    reconnect: opts.reconnect ?? false,
+    ...(opts.calls ? { calls: opts.calls } : {}),
+  });
   opts.before?.(client);
   try {
     await client.connect();

@@ -6,12 +6,30 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrateClientDb, SqliteClientStore } from './sqlite-client-store.js';
 
-test('client migration 0001 applies once and creates every table', () => {
+test('client migrations apply once and create every table', () => {
   const db = new Database(':memory:');
-  assert.deepEqual(migrateClientDb(db), [1, 2]);
+  assert.deepEqual(migrateClientDb(db), [1, 2, 3]);
   assert.deepEqual(migrateClientDb(db), []);
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
-  for (const t of ['identity', 'key_packages', 'conversations', 'messages', 'contacts', 'outbox', 'pins', 'cursor']) assert.ok(tables.includes(t), t);
+  for (const t of ['identity', 'key_packages', 'conversations', 'messages', 'contacts', 'outbox', 'pins', 'cursor', 'call_log', 'settings']) assert.ok(tables.includes(t), t);
+});
+
+test('the call log keeps one line per call and direction, oldest first; settings persist', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sotto-client-'));
+  try {
+    const store = new SqliteClientStore(join(dir, 'client.db'));
+    const entry = { callId: 'c1', peer: 'bob', direction: 'outgoing' as const, outcome: 'answered' as const, durationMs: 3000, endedAt: 1 };
+    await store.apply({ callLog: [entry, { ...entry, callId: 'c2', outcome: 'declined', durationMs: 0, endedAt: 2 }] });
+    await store.apply({ callLog: [{ ...entry, outcome: 'failed' }] });
+    assert.deepEqual((await store.listCallLog(10)).map((e) => [e.callId, e.outcome]), [['c1', 'answered'], ['c2', 'declined']]);
+    assert.deepEqual((await store.listCallLog(1)).map((e) => e.callId), ['c2']);
+    assert.equal((await store.getSettings()).relayOnlyCalls, false);
+    await store.apply({ settings: { relayOnlyCalls: true } });
+    assert.equal((await store.getSettings()).relayOnlyCalls, true);
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the profile database is private to its owner and batches are atomic', async () => {

@@ -10,6 +10,8 @@ import { registerNodeClient } from '@sotto/client-node';
 import { createOutput, type Output } from '../output.js';
 import { profileDir, withClient, type GlobalOptions } from '../profile.js';
 import { attachPrinter } from '../printer.js';
+import { attachCallPrinter, describeEnd } from '../call-printer.js';
+import { addMediaOptions, callsConfig, parseSeconds, type CallMediaFlags } from './calls.js';
 
 export function registerMemberCommands(program: Command, globals: () => GlobalOptions): void {
   const out = (): Output => createOutput(globals().json ?? false);
@@ -149,14 +151,32 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
       await printer.current?.flush();
     });
 
-  program
-    .command('listen')
-    .description('print what arrives until interrupted')
-    .action(async () => {
+  addMediaOptions(
+    program
+      .command('listen')
+      .description('print what arrives until interrupted; calls ring (and are logged) unless answered by a flag')
+      .option('--accept-calls', "answer every contact's call automatically (an explicit opt-in, for bots)")
+      .option('--decline-calls', "decline every contact's call automatically")
+      .option('--seconds <n>', 'with --accept-calls: hang up this many seconds after a call connects'),
+  ).action(async (opts: CallMediaFlags & { acceptCalls?: boolean; declineCalls?: boolean; seconds?: string }) => {
       const g = globals();
+      if (opts.acceptCalls && opts.declineCalls) throw new ClientError('INVALID_INPUT', 'Choose --accept-calls or --decline-calls, not both.');
+      const seconds = parseSeconds(opts.seconds, '--seconds');
       const { openNodeClient } = await import('@sotto/client-node');
-      const client = await openNodeClient({ profileDir: profileDir(g), logLevel: g.logLevel ?? 'warn', reconnect: true });
-      attachPrinter(client, out(), { connection: true });
+      const client = await openNodeClient({ profileDir: profileDir(g), logLevel: g.logLevel ?? 'warn', reconnect: true, calls: callsConfig(opts) });
+      const output = out();
+      attachPrinter(client, output, { connection: true });
+      attachCallPrinter(client, output, { hangUpAfterSeconds: seconds });
+      client.calls.events.didRing.event(({ callId, peer }) => {
+        output.print(`incoming call from ${peer}`, { type: 'call', state: 'ringing', callId, peer });
+        const answer = opts.acceptCalls
+          ? client.calls.accept(opts.relayOnly === undefined ? {} : { relayOnly: opts.relayOnly })
+          : opts.declineCalls ? client.calls.decline() : undefined;
+        answer?.catch((error: unknown) => output.print(`could not answer: ${error instanceof Error ? error.message : String(error)}`, { type: 'call-error' }));
+      });
+      client.calls.events.didChangeCall.event((state) => {
+        if (state.kind === 'ended') output.print(describeEnd(state), { type: 'call', state: 'ended', callId: state.callId, peer: state.peer, reason: state.reason, durationMs: state.durationMs ?? null });
+      });
       await client.connect();
       const stop = () => {
         client.close().then(() => process.exit(0), () => process.exit(1));

@@ -4,7 +4,31 @@
  */
 import type { Command } from 'commander';
 import { startServer } from '@sotto/server';
+import { readFileSync } from 'node:fs';
 import { ClientError } from '@sotto/core';
+
+interface ServeOptions {
+  host: string;
+  port: string;
+  data: string;
+  inviteOnly: boolean;
+  retentionDays: string;
+  logLevel: string;
+  sync: string;
+  rateLimit: string;
+  db?: string;
+  bus?: string;
+  ringsPerMinute: string;
+  turnUrl?: string[];
+  turnSecretFile?: string;
+  turnTtl: string;
+}
+
+/** The TURN secret comes from a file or the environment, never the command line (ps shows it). */
+function turnSecret(file: string | undefined): { turnSecret?: string } {
+  const secret = file !== undefined ? readFileSync(file, 'utf8').trim() : process.env.SOTTO_TURN_SECRET;
+  return secret ? { turnSecret: secret } : {};
+}
 
 export function registerServe(program: Command): void {
   program
@@ -20,7 +44,11 @@ export function registerServe(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug or silent', 'info')
     .option('--sync <mode>', 'SQLite fsync policy: FULL (power-loss safe) or NORMAL (crash safe)', 'FULL')
     .option('--rate-limit <frames>', 'frames per second each connection may send (bursts of ten times that)', '200')
-    .action(async (opts: { host: string; port: string; data: string; inviteOnly: boolean; retentionDays: string; logLevel: string; sync: string; rateLimit: string; db?: string; bus?: string }) => {
+    .option('--rings-per-minute <n>', 'calls each account may place per minute (rings and call requests)', '6')
+    .option('--turn-url <url...>', 'TURN server URL(s) handed to clients for calls, e.g. turn:turn.example.org:3478', process.env.SOTTO_TURN_URL?.split(','))
+    .option('--turn-secret-file <file>', 'file holding the secret shared with the TURN server (coturn static-auth-secret); or set SOTTO_TURN_SECRET')
+    .option('--turn-ttl <seconds>', 'lifetime of the TURN credentials handed out', '3600')
+    .action(async (opts: ServeOptions) => {
       const perSecond = Number(opts.rateLimit);
       if (!Number.isFinite(perSecond) || perSecond <= 0) throw new ClientError('INVALID_INPUT', '--rate-limit is a positive number of frames per second.');
       const server = await startServer({
@@ -33,6 +61,10 @@ export function registerServe(program: Command): void {
         syncMode: opts.sync as never,
         ...(opts.db ? { db: opts.db } : {}),
         ...(opts.bus ? { bus: opts.bus } : {}),
+        ringsPerMinute: Number(opts.ringsPerMinute),
+        turnUrls: opts.turnUrl ?? [],
+        turnTtlSeconds: Number(opts.turnTtl),
+        ...turnSecret(opts.turnSecretFile),
       }, { rateLimit: { perSecond, burst: perSecond * 10 } });
       process.stdout.write(`sotto listening on ${server.url}\n`);
       let stopping = false;

@@ -1,0 +1,120 @@
+/**
+ * @module commands/calls
+ * `sotto call`, `sotto calls` (the call log) and `sotto settings`. `sotto listen` answers
+ * calls only with an explicit `--accept-calls` (see listen in member.ts and call-printer.ts).
+ */
+import type { Command } from 'commander';
+import { ClientError, type CallState, type SottoClient } from '@sotto/core';
+import { WeriftCallMedia } from '@sotto/client-node';
+import { createOutput, type Output } from '../output.js';
+import { withClient, type GlobalOptions } from '../profile.js';
+import { attachCallPrinter, describeEnd } from '../call-printer.js';
+
+export interface CallMediaFlags {
+  readonly play?: string;
+  readonly record?: string;
+  readonly relayOnly?: boolean;
+  readonly allowLoopbackCandidates?: boolean;
+}
+
+/** The media and candidate policy a call command asked for. */
+export function callsConfig(flags: CallMediaFlags) {
+  return {
+    media: new WeriftCallMedia({ ...(flags.play ? { play: flags.play } : {}), ...(flags.record ? { record: flags.record } : {}) }),
+    allowLoopback: flags.allowLoopbackCandidates === true,
+  };
+}
+
+export function addMediaOptions(command: Command): Command {
+  return command
+    .option('--play <file.wav>', 'play this WAV file as your microphone (for bots and tests)')
+    .option('--record <file.wav>', "record the other side's audio to this WAV file")
+    .option('--relay-only', 'send media only through the TURN relay, so the peer never learns your IP')
+    .option('--allow-loopback-candidates', 'accept 127.0.0.1 candidates: only for tests with both ends on one machine');
+}
+
+export function parseSeconds(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new ClientError('INVALID_INPUT', `${flag} is a positive number of seconds.`);
+  return seconds;
+}
+
+export function registerCallCommands(program: Command, globals: () => GlobalOptions): void {
+  const out = (): Output => createOutput(globals().json ?? false);
+
+  addMediaOptions(
+    program
+      .command('call')
+      .description("call a contact (a non-contact gets only a call request, shown to them as a missed call request)")
+      .argument('<username>')
+      .option('--seconds <n>', 'hang up after this many seconds of conversation'),
+  ).action(async (username: string, opts: CallMediaFlags & { seconds?: string }) => {
+    const seconds = parseSeconds(opts.seconds, '--seconds');
+    const output = out();
+    const ended = await withClient(globals(), (c) => placeCall(c, username, opts, seconds, output), { reconnect: true, calls: callsConfig(opts) });
+    // Exit 0 only for a call that was answered (it has a duration). Exit explicitly: werift 0.24
+    // leaves a TURN refresh timer pending for minutes after a relayed connection closed.
+    const code = ended.kind !== 'ended' || ended.durationMs === undefined ? 1 : 0;
+    process.stdout.write('', () => process.exit(code));
+  });
+
+  program
+    .command('calls')
+    .description('show the call log: answered, missed, declined, missed call requests')
+    .option('--limit <n>', 'most recent entries to show', '50')
+    .action(async (opts: { limit: string }) => {
+      const log = await withClient(globals(), (c) => c.listCallLog(Number(opts.limit)));
+      for (const e of log) {
+        const when = new Date(e.endedAt).toISOString();
+        const duration = e.outcome === 'answered' ? ` ${(e.durationMs / 1000).toFixed(1)} s` : '';
+        out().print(`${when} ${e.direction === 'outgoing' ? 'to' : 'from'} ${e.peer}: ${e.outcome}${duration}`, { type: 'call', ...e });
+      }
+    });
+
+  program
+    .command('settings')
+    .description("show or change this profile's settings")
+    .option('--relay-only-calls <on|off>', 'make every call relay-only (your IP stays hidden from peers)')
+    .action(async (opts: { relayOnlyCalls?: string }) => {
+      const settings = await withClient(globals(), async (c) => {
+        if (opts.relayOnlyCalls !== undefined) {
+          if (opts.relayOnlyCalls !== 'on' && opts.relayOnlyCalls !== 'off') throw new ClientError('INVALID_INPUT', '--relay-only-calls is on or off.');
+          await c.updateSettings({ relayOnlyCalls: opts.relayOnlyCalls === 'on' });
+        }
+        return c.getSettings();
+      });
+      out().print(`relay-only calls: ${settings.relayOnlyCalls ? 'on' : 'off'}`, { type: 'settings', ...settings });
+    });
+}
+
+/** Places the call and follows it to its end; resolves with the final state. */
+async function placeCall(client: SottoClient, username: string, flags: CallMediaFlags, seconds: number | undefined, out: Output): Promise<CallState> {
+  const ended = new Promise<CallState>((resolve) => {
+    client.calls.events.didChangeCall.event((state) => {
+      if (state.kind === 'ended') resolve(state);
+    });
+  });
+  const printer = attachCallPrinter(client, out, { hangUpAfterSeconds: seconds });
+  const stop = () => void client.calls.hangup().catch(() => undefined);
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const placed = await client.calls.place(username, flags.relayOnly === undefined ? {} : { relayOnly: flags.relayOnly });
+  if (placed.kind === 'requested') {
+    throw new ClientError(
+      'NOT_A_CONTACT',
+      `${username} is not your contact: no call was placed. They were sent a call request, which they see as a missed call request.`,
+    );
+  }
+  out.print(`calling ${username}…`, { type: 'call', state: 'ringing', callId: placed.callId, peer: username });
+  const final = await ended;
+  await client.calls.idle();
+  await printer.flush();
+  out.print(describeEnd(final), { type: 'call', state: 'ended', ...endRecord(final) });
+  return final;
+}
+
+function endRecord(state: CallState): Record<string, unknown> {
+  if (state.kind !== 'ended') return {};
+  return { callId: state.callId, peer: state.peer, reason: state.reason, durationMs: state.durationMs ?? null };
+}

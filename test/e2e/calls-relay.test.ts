@@ -1,0 +1,116 @@
+/**
+ * Scenario: a relay-only call through coturn (Debian's package) on 127.0.0.1. The server hands
+ * out TURN REST credentials from the secret it shares with coturn; both members call with
+ * --relay-only. Audio must flow both ways, and every candidate either side sent must be a relay
+ * candidate, so neither learned the other's address.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { goertzel, readWav, sineWave, writeWav } from '@sotto/client-node';
+import { Member } from '../support/cli.js';
+import { Listener } from '../support/listener.js';
+import { scratchDir } from '../support/paths.js';
+import { freePort, ServerProcess } from '../support/server-process.js';
+
+const TURNSERVER = '/usr/bin/turnserver';
+const haveCoturn = spawnSync(TURNSERVER, ['--version']).status === 0;
+if (!haveCoturn) {
+  const why = `coturn is not installed (${TURNSERVER}): apt-get install -y coturn`;
+  if (process.env.CI === 'true') throw new Error(`CI=true but ${why}`);
+  console.warn(`\n*** SKIPPING relay-only call scenario: ${why} ***\n`);
+}
+
+const dir = scratchDir('calls-relay');
+const SECRET = 'relay-test-secret-0123456789';
+let turn: ChildProcess | undefined;
+let turnLog = '';
+let server: ServerProcess;
+const alice = new Member('alice', dir.path);
+const bob = new Member('bob', dir.path);
+const LOOPBACK = '--allow-loopback-candidates';
+
+before(async () => {
+  if (!haveCoturn) return;
+  const port = await freePort();
+  turn = spawn(TURNSERVER, [
+    '-n', '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1', `--listening-port=${port}`,
+    '--min-port=49200', '--max-port=49999', '--use-auth-secret', `--static-auth-secret=${SECRET}`,
+    '--realm=sotto.test', '--no-tls', '--no-dtls', '--no-cli', '--allow-loopback-peers',
+    '--log-file=stdout', '--simple-log', '--verbose', `--pidfile=${join(dir.path, 'turn.pid')}`,
+    `--userdb=${join(dir.path, 'turndb')}`,
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  turn.stdout!.on('data', (c: Buffer) => (turnLog += c.toString()));
+  turn.stderr!.on('data', (c: Buffer) => (turnLog += c.toString()));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const secretFile = join(dir.path, 'turn-secret');
+  writeFileSync(secretFile, SECRET, { mode: 0o600 });
+  server = await ServerProcess.start(join(dir.path, 'server'), ['--turn-url', `turn:127.0.0.1:${port}?transport=udp`, '--turn-secret-file', secretFile]);
+  for (const m of [alice, bob]) await m.ok(['register', m.name, '--server', server.url]);
+  await alice.ok(['contacts', 'request', 'bob', 'hi']);
+  await bob.ok(['sync']);
+  await bob.ok(['contacts', 'accept', 'alice']);
+  await alice.ok(['sync']);
+});
+
+after(async () => {
+  await server?.stop();
+  turn?.kill('SIGTERM');
+  dir.remove();
+});
+
+test('a relay-only call carries audio, and every candidate either side sent is a relay candidate', { skip: !haveCoturn }, async () => {
+  const tone440 = join(dir.path, 'a440.wav');
+  const tone660 = join(dir.path, 'b660.wav');
+  await writeWav(tone440, sineWave(440, 2, 48_000));
+  await writeWav(tone660, sineWave(660, 2, 48_000));
+  // Bob's relay-only comes from his setting, Alice's from the per-call flag: both paths are used.
+  await bob.ok(['settings', '--relay-only-calls', 'on']);
+  const bobRecording = join(dir.path, 'bob-heard.wav');
+  const aliceRecording = join(dir.path, 'alice-heard.wav');
+  const bobListens = new Listener(bob, [LOOPBACK, '--accept-calls', '--play', tone660, '--record', bobRecording]);
+  try {
+    await bobListens.ready();
+    const call = await alice.run(['call', 'bob', LOOPBACK, '--relay-only', '--play', tone440, '--record', aliceRecording, '--seconds', '3']);
+    assert.equal(call.code, 0, call.stderr);
+    await bobListens.waitFor((r) => r.type === 'call' && r.state === 'ended', 'the end of the call');
+    await bobListens.stop();
+
+    const sentBy = (records: Record<string, unknown>[]) => records.filter((r) => r.type === 'call-candidate' && r.direction === 'sent').map((r) => r.candidateType);
+    const aliceSent = sentBy(call.records);
+    const bobSent = sentBy(bobListens.records);
+    assert.ok(aliceSent.length > 0 && bobSent.length > 0, `candidates sent: alice ${aliceSent.length}, bob ${bobSent.length}`);
+    assert.deepEqual([...new Set([...aliceSent, ...bobSent])], ['relay']);
+
+    const heardByAlice = await readWav(aliceRecording);
+    const heardByBob = await readWav(bobRecording);
+    assert.ok(goertzel(heardByAlice, 660, 48_000) > 0.5, 'alice heard 660 Hz through the relay');
+    assert.ok(goertzel(heardByBob, 440, 48_000) > 0.5, 'bob heard 440 Hz through the relay');
+    assert.match(turnLog, /ALLOCATE processed, success/, 'coturn allocated relays');
+  } finally {
+    await bobListens.stop();
+  }
+});
+
+test('relay-only without TURN configured is refused before anything rings', { skip: !haveCoturn }, async () => {
+  const plainDir = join(dir.path, 'plain');
+  const plain = await ServerProcess.start(join(plainDir, 'server'));
+  try {
+    const carol = new Member('carol', plainDir);
+    const dave = new Member('dave', plainDir);
+    for (const m of [carol, dave]) await m.ok(['register', m.name, '--server', plain.url]);
+    await carol.ok(['contacts', 'request', 'dave', 'hi']);
+    await dave.ok(['sync']);
+    await dave.ok(['contacts', 'accept', 'carol']);
+    await carol.ok(['sync']);
+    const call = await carol.run(['call', 'dave', '--relay-only']);
+    assert.equal(call.code, 1);
+    assert.match(call.stderr, /"code":"NO_TURN","message":"Relay-only calls need a TURN server, and this server has none configured\."/);
+    await dave.ok(['sync']);
+    assert.deepEqual(await dave.ok(['calls']), [], 'nothing rang, nothing was logged');
+  } finally {
+    await plain.stop();
+  }
+});
