@@ -41,6 +41,12 @@ export function attachCallPrinter(client: SottoClient, out: Output, options: Cal
   return { flush: () => chain };
 }
 
+/** The JSON record of a call's end, printed by both `call` and `listen`. */
+export function callEndRecord(state: CallState): Record<string, unknown> {
+  if (state.kind !== 'ended') return { type: 'call', state: state.kind };
+  return { type: 'call', state: 'ended', callId: state.callId, peer: state.peer, reason: state.reason, durationMs: state.durationMs ?? null };
+}
+
 export function describeEnd(state: CallState): string {
   if (state.kind !== 'ended') return 'call not finished';
   const duration = state.durationMs === undefined ? '' : ` after ${(state.durationMs / 1000).toFixed(1)} s`;

@@ -26,7 +26,7 @@ import type { EngineContext } from './context.js';
 import { ClientError, RemoteError } from './errors.js';
 import { epochOf, membersOf } from './mls/group.js';
 import { settlePending, submitChange } from './pending-changes.js';
-import type { OutboxEntry, StoredConversation, StoredMessage } from './ports.js';
+import type { ClientWriteBatch, OutboxEntry, StoredConversation, StoredMessage } from './ports.js';
 
 interface ClaimedDevice {
   readonly username: string;
@@ -187,7 +187,23 @@ export class Conversations {
 
   /** Encrypts `content` in order, records it (and `record`) with the outbox entry, then sends it. */
   async send(conversation: StoredConversation, content: AppContent, record?: StoredMessage): Promise<void> {
-    const entry = await this.ctx.queue.run(async () => {
+    const entry = await this.encrypt(conversation, content, (current, payload) => {
+      const outbox: OutboxEntry = { messageId: toHex(content.messageId), groupId: current.groupId, payload, createdAt: this.ctx.clock.now() };
+      return { entry: outbox, batch: { outboxAdd: [outbox], ...(record ? { messages: [record] } : {}) } };
+    });
+    await this.deliver(entry);
+  }
+
+  /**
+   * Encrypts `content` as the next message of the conversation, inside the engine queue, and
+   * stores the advanced MLS state together with whatever `alongside` adds to the same batch.
+   */
+  private encrypt<T>(
+    conversation: StoredConversation,
+    content: AppContent,
+    alongside: (current: StoredConversation, payload: Uint8Array) => { entry: T; batch: ClientWriteBatch },
+  ): Promise<T> {
+    return this.ctx.queue.run(async () => {
       const current = await this.reload(conversation);
       let state = await this.state(current);
       if (Object.keys(state.unappliedProposals).length > 0) {
@@ -195,20 +211,13 @@ export class Conversations {
         state = await this.commitLocked(current, state);
       }
       const encrypted = await this.ctx.mls.encrypt(state, encodeAppContent(content));
-      const entry: OutboxEntry = {
-        messageId: toHex(content.messageId),
-        groupId: current.groupId,
-        payload: encrypted.message,
-        createdAt: this.ctx.clock.now(),
-      };
+      const { entry, batch } = alongside(current, encrypted.message);
       await this.ctx.store.apply({
+        ...batch,
         conversations: [{ ...current, state: this.ctx.mls.encodeState(encrypted.state), epoch: epochOf(encrypted.state) }],
-        outboxAdd: [entry],
-        ...(record ? { messages: [record] } : {}),
       });
       return entry;
     });
-    await this.deliver(entry);
   }
 
   /**
@@ -218,16 +227,7 @@ export class Conversations {
    * refused by the server's rate limit must fail the call rather than be retried.
    */
   async sendSignal(conversation: StoredConversation, content: AppContent, ring: boolean): Promise<void> {
-    const payload = await this.ctx.queue.run(async () => {
-      const current = await this.reload(conversation);
-      let state = await this.state(current);
-      if (Object.keys(state.unappliedProposals).length > 0) state = await this.commitLocked(current, state);
-      const encrypted = await this.ctx.mls.encrypt(state, encodeAppContent(content));
-      await this.ctx.store.apply({
-        conversations: [{ ...current, state: this.ctx.mls.encodeState(encrypted.state), epoch: epochOf(encrypted.state) }],
-      });
-      return encrypted.message;
-    });
+    const payload = await this.encrypt(conversation, content, (_current, message) => ({ entry: message, batch: {} }));
     await this.ctx.session.request(FrameType.SEND, create(SendSchema, {
       groupId: fromHex(conversation.groupId),
       messageId: content.messageId,

@@ -16,7 +16,7 @@ export {
 export { ServerError, ConfigError, StaleEpochError, StorageUnavailableError } from './errors.js';
 export { createLogger, shortId, type Logger, type LoggerOptions } from './logger.js';
 export { systemClock, type Clock } from './clock.js';
-export type { RateLimit } from './gateway/token-bucket.js';
+export type { RateLimit } from './token-bucket.js';
 export { WS_PATH } from './gateway/http-gateway.js';
 export { CloseCode } from './gateway/close-codes.js';
 export { SETTING_MIN_CLIENT_VERSION, SETTING_INVITE_ONLY } from './services/accounts.js';

@@ -13,7 +13,7 @@ import { DATABASE_FILE, resolveConfig, type ServerConfig, type ServerConfigInput
 import { ConnectionRegistry } from './gateway/connection-registry.js';
 import type { Connection } from './gateway/connection.js';
 import { startGateway, WS_PATH, type Gateway } from './gateway/http-gateway.js';
-import type { RateLimit } from './gateway/token-bucket.js';
+import type { RateLimit } from './token-bucket.js';
 import { createLogger, errorSummary, type Logger } from './logger.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { ExpiryTimer } from './services/expiry.js';

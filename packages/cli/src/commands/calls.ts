@@ -8,7 +8,7 @@ import { ClientError, type CallState, type SottoClient } from '@sotto/core';
 import { WeriftCallMedia } from '@sotto/client-node';
 import { createOutput, type Output } from '../output.js';
 import { withClient, type GlobalOptions } from '../profile.js';
-import { attachCallPrinter, describeEnd } from '../call-printer.js';
+import { attachCallPrinter, callEndRecord, describeEnd } from '../call-printer.js';
 
 export interface CallMediaFlags {
   readonly play?: string;
@@ -110,11 +110,6 @@ async function placeCall(client: SottoClient, username: string, flags: CallMedia
   const final = await ended;
   await client.calls.idle();
   await printer.flush();
-  out.print(describeEnd(final), { type: 'call', state: 'ended', ...endRecord(final) });
+  out.print(describeEnd(final), callEndRecord(final));
   return final;
-}
-
-function endRecord(state: CallState): Record<string, unknown> {
-  if (state.kind !== 'ended') return {};
-  return { callId: state.callId, peer: state.peer, reason: state.reason, durationMs: state.durationMs ?? null };
 }

@@ -10,7 +10,7 @@ import { registerNodeClient } from '@sotto/client-node';
 import { createOutput, type Output } from '../output.js';
 import { profileDir, withClient, type GlobalOptions } from '../profile.js';
 import { attachPrinter } from '../printer.js';
-import { attachCallPrinter, describeEnd } from '../call-printer.js';
+import { attachCallPrinter, callEndRecord, describeEnd } from '../call-printer.js';
 import { addMediaOptions, callsConfig, parseSeconds, type CallMediaFlags } from './calls.js';
 
 export function registerMemberCommands(program: Command, globals: () => GlobalOptions): void {
@@ -175,7 +175,7 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
         answer?.catch((error: unknown) => output.print(`could not answer: ${error instanceof Error ? error.message : String(error)}`, { type: 'call-error' }));
       });
       client.calls.events.didChangeCall.event((state) => {
-        if (state.kind === 'ended') output.print(describeEnd(state), { type: 'call', state: 'ended', callId: state.callId, peer: state.peer, reason: state.reason, durationMs: state.durationMs ?? null });
+        if (state.kind === 'ended') output.print(describeEnd(state), callEndRecord(state));
       });
       await client.connect();
       const stop = () => {

@@ -66,6 +66,10 @@ export class Calls {
   private conversation: StoredConversation | undefined;
   private media: CallMediaSession | undefined;
   private iceServers: IceServer[] = [];
+  /**
+   * Relay-only protects this device's address, which only our own candidates reveal; the peer's
+   * candidates may be of any type (our relay reaches them), so `relayOnly` is not part of it.
+   */
   private readonly policy: CandidatePolicy;
   private relayOnly = false;
   private remoteCandidates = 0;
@@ -77,7 +81,7 @@ export class Calls {
     private readonly conversations: Conversations,
     private readonly config: CallsConfig = {},
   ) {
-    this.policy = this.candidatePolicyFor();
+    this.policy = candidatePolicy({ allowLoopback: config.allowLoopback === true });
   }
 
   get current(): CallState {
@@ -379,7 +383,6 @@ export class Calls {
     if (!connecting) {
       this.ctx.clock.clearTimeout(this.connectTimer);
       this.connectTimer = undefined;
-      if (!isLive(state) && this.media) void this.closeMedia();
       return;
     }
     if (this.connectTimer !== undefined) return;
@@ -421,11 +424,4 @@ export class Calls {
     this.relayOnly = relayOnly;
   }
 
-  /**
-   * Relay-only protects this device's address, which only our own candidates reveal; the peer's
-   * candidates may be of any type (our relay reaches them), so `relayOnly` is not applied to them.
-   */
-  private candidatePolicyFor(): CandidatePolicy {
-    return candidatePolicy({ allowLoopback: this.config.allowLoopback === true });
-  }
 }

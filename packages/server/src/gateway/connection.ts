@@ -41,7 +41,7 @@ import type { ConnectionRegistry } from './connection-registry.js';
 import { toWireError } from './error-boundary.js';
 import { MailboxPump } from './mailbox-pump.js';
 import { handleRequest, type RequestFrame, type ResponseResult } from './requests.js';
-import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimit } from './token-bucket.js';
+import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimit } from '../token-bucket.js';
 
 /** Failed hellos tolerated on one connection before it is closed. */
 export const MAX_FAILED_HELLOS = 3;

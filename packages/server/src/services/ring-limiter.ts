@@ -7,6 +7,7 @@
 import { ErrorCode } from '@sotto/protocol';
 import type { Clock } from '../clock.js';
 import { ServerError } from '../errors.js';
+import { TokenBucket } from '../token-bucket.js';
 
 export interface RingLimit {
   /** Rings an account may place per minute, sustained; also the burst. */
@@ -18,13 +19,8 @@ export const DEFAULT_RING_LIMIT: RingLimit = { perMinute: 6 };
 /** Buckets are dropped once full again, so idle callers cost nothing; this caps the rest. */
 const MAX_TRACKED_ACCOUNTS = 100_000;
 
-interface Bucket {
-  tokens: number;
-  last: number;
-}
-
 export class RingLimiter {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(
     private readonly limit: RingLimit,
@@ -33,27 +29,19 @@ export class RingLimiter {
 
   /** Counts one ring from `account`, or throws RATE_LIMITED saying when the next one is allowed. */
   take(account: string): void {
-    const now = this.now();
-    const perMs = this.limit.perMinute / 60_000;
-    const bucket = this.buckets.get(account) ?? { tokens: this.limit.perMinute, last: now };
-    bucket.tokens = Math.min(this.limit.perMinute, bucket.tokens + (now - bucket.last) * perMs);
-    bucket.last = now;
-    if (bucket.tokens < 1) {
-      const waitSeconds = Math.ceil((1 - bucket.tokens) / perMs / 1000);
+    let bucket = this.buckets.get(account);
+    if (!bucket) {
+      bucket = new TokenBucket({ perSecond: this.limit.perMinute / 60, burst: this.limit.perMinute }, this.now);
       this.buckets.set(account, bucket);
+    }
+    if (!bucket.take()) {
       throw new ServerError(
         ErrorCode.RATE_LIMITED,
-        `Too many calls: at most ${this.limit.perMinute} a minute. Try again in ${waitSeconds} s.`,
+        `Too many calls: at most ${this.limit.perMinute} a minute. Try again in ${bucket.waitSeconds()} s.`,
       );
     }
-    bucket.tokens -= 1;
-    this.buckets.set(account, bucket);
-    if (this.buckets.size > MAX_TRACKED_ACCOUNTS) this.prune(now, perMs);
-  }
-
-  private prune(now: number, perMs: number): void {
-    for (const [account, bucket] of this.buckets) {
-      if (bucket.tokens + (now - bucket.last) * perMs >= this.limit.perMinute) this.buckets.delete(account);
+    if (this.buckets.size > MAX_TRACKED_ACCOUNTS) {
+      for (const [name, b] of this.buckets) if (b.isFull()) this.buckets.delete(name);
     }
   }
 }

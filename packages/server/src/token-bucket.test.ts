@@ -1,4 +1,4 @@
-/** @module gateway/token-bucket.test Burst and refill of the rate limiter. */
+/** @module token-bucket.test Burst and refill of the rate limiter. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TokenBucket } from './token-bucket.js';
