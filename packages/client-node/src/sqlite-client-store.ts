@@ -46,14 +46,15 @@ export function migrateClientDb(db: Database.Database): number[] {
   return applied;
 }
 
+/** Read with safeIntegers: an epoch is a uint64, and a JS number would round it past 2^53. */
 interface ConversationRow {
   group_id: string;
   kind: 'direct' | 'group';
   name: string;
   state: Buffer;
-  epoch: number;
-  created_at: number;
-  active: number;
+  epoch: bigint;
+  created_at: bigint;
+  active: bigint;
   pending_kind: 'create' | 'commit' | null;
   pending_state: Buffer | null;
   pending_request: Buffer | null;
@@ -102,12 +103,12 @@ export class SqliteClientStore implements ClientStore {
   }
 
   async getConversation(groupId: string): Promise<StoredConversation | undefined> {
-    const row = this.db.prepare('SELECT * FROM conversations WHERE group_id = ?').get(groupId) as ConversationRow | undefined;
+    const row = this.db.prepare('SELECT * FROM conversations WHERE group_id = ?').safeIntegers().get(groupId) as ConversationRow | undefined;
     return row && toConversation(row);
   }
 
   async listConversations(): Promise<StoredConversation[]> {
-    return (this.db.prepare('SELECT * FROM conversations ORDER BY created_at').all() as ConversationRow[]).map(toConversation);
+    return (this.db.prepare('SELECT * FROM conversations ORDER BY created_at').safeIntegers().all() as ConversationRow[]).map(toConversation);
   }
 
   async getMessage(messageId: string): Promise<StoredMessage | undefined> {
@@ -174,7 +175,7 @@ export class SqliteClientStore implements ClientStore {
   }
 
   async getLastSeq(): Promise<bigint> {
-    return BigInt((this.db.prepare('SELECT last_seq FROM cursor WHERE id = 1').get() as { last_seq: number }).last_seq);
+    return (this.db.prepare('SELECT last_seq FROM cursor WHERE id = 1').safeIntegers().get() as { last_seq: bigint }).last_seq;
   }
 
   async listCallLog(limit: number): Promise<StoredCallLogEntry[]> {
@@ -221,7 +222,7 @@ export class SqliteClientStore implements ClientStore {
          ON CONFLICT (group_id) DO UPDATE SET kind = excluded.kind, name = excluded.name, state = excluded.state,
            epoch = excluded.epoch, active = excluded.active, pending_kind = excluded.pending_kind,
            pending_state = excluded.pending_state, pending_request = excluded.pending_request`,
-      ).run(c.groupId, c.kind, c.name, c.state, Number(c.epoch), c.createdAt, c.active ? 1 : 0, c.pending?.kind ?? null, c.pending?.state ?? null, c.pending?.request ?? null);
+      ).run(c.groupId, c.kind, c.name, c.state, c.epoch, c.createdAt, c.active ? 1 : 0, c.pending?.kind ?? null, c.pending?.state ?? null, c.pending?.request ?? null);
     }
     for (const m of batch.messages ?? []) {
       db.prepare(
@@ -248,7 +249,7 @@ export class SqliteClientStore implements ClientStore {
       db.prepare('INSERT OR IGNORE INTO pins (username, device_id, identity_key) VALUES (?, ?, ?)').run(p.username, p.deviceId, p.identityKey);
     }
     if (batch.lastSeq !== undefined) {
-      db.prepare('UPDATE cursor SET last_seq = max(last_seq, ?) WHERE id = 1').run(Number(batch.lastSeq));
+      db.prepare('UPDATE cursor SET last_seq = max(last_seq, ?) WHERE id = 1').run(batch.lastSeq);
     }
     for (const e of batch.callLog ?? []) {
       db.prepare('INSERT OR IGNORE INTO call_log (call_id, peer, direction, outcome, duration_ms, ended_at) VALUES (?, ?, ?, ?, ?, ?)')
@@ -266,9 +267,9 @@ function toConversation(row: ConversationRow): StoredConversation {
     kind: row.kind,
     name: row.name,
     state: bytes(row.state),
-    epoch: BigInt(row.epoch),
-    createdAt: row.created_at,
-    active: row.active === 1,
+    epoch: row.epoch,
+    createdAt: Number(row.created_at),
+    active: row.active === 1n,
     pending:
       row.pending_kind && row.pending_state && row.pending_request
         ? { kind: row.pending_kind, state: bytes(row.pending_state), request: bytes(row.pending_request) }

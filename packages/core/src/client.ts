@@ -9,8 +9,10 @@ import {
   ContactAction,
   ContactRequestSchema,
   ContactRespondSchema,
+  AppContentSchema,
   ContactState,
   create,
+  ReceiptKind,
   GetDevicesSchema,
   ListContactsSchema,
   FrameType,
@@ -26,13 +28,13 @@ import {
   type Notice,
 } from '@sotto/protocol';
 import type { CiphersuiteName } from 'ts-mls';
-import { equalBytes, toHex } from './bytes.js';
+import { equalBytes, fromHex, toHex } from './bytes.js';
 import { ClientEvents, type EngineContext } from './context.js';
 import { Conversations } from './conversations.js';
 import { ClientError } from './errors.js';
 import { Inbox } from './inbox.js';
 import { replenishKeyPackages } from './key-packages.js';
-import { MlsContext } from './mls/group.js';
+import { MlsContext, membersOf } from './mls/group.js';
 import { loadCiphersuite } from './mls/suite.js';
 import type {
   ClientSettings, Clock, ClientStore, Logger, Random, StoredCallLogEntry, StoredContact, StoredConversation, StoredIdentity, StoredMessage, Transport,
@@ -60,6 +62,9 @@ export interface SyncResult {
   /** Entries processed (shown or dropped) during this sync. */
   readonly processed: number;
 }
+
+/** How far back unread counting and read receipts look: the receipt's id list stays small. */
+const UNREAD_WINDOW = 500;
 
 export type ContactResponse = 'accept' | 'decline' | 'block';
 
@@ -287,6 +292,39 @@ export class SottoClient {
     const direct = (await this.deps.store.listConversations()).filter((c) => c.kind === 'direct' && c.name === peer);
     const all = (await Promise.all(direct.map((c) => this.deps.store.listMessages(c.groupId, limit)))).flat();
     return all.sort((a, b) => (a.outgoing ? a.sentAt : a.receivedAt) - (b.outgoing ? b.sentAt : b.receivedAt)).slice(-limit);
+  }
+
+  /** Usernames of a conversation's current MLS members (this member included), sorted. */
+  async members(groupId: string): Promise<string[]> {
+    const conversation = await this.deps.store.getConversation(groupId);
+    if (!conversation) throw new ClientError('NO_CONVERSATION', 'No such conversation.');
+    return [...new Set(membersOf(this.ctx.mls.decodeState(conversation.state)).map((m) => m.username))].sort();
+  }
+
+  /** Incoming messages of `groupId` not yet marked read here (at most the last `window`). */
+  async unreadCount(groupId: string, window = UNREAD_WINDOW): Promise<number> {
+    return (await this.deps.store.listMessages(groupId, window)).filter((m) => !m.outgoing && m.status !== 'read').length;
+  }
+
+  /**
+   * Marks the conversation's incoming messages read on this device and tells the senders with
+   * one READ receipt, so their copies move from delivered to read. Returns how many changed.
+   */
+  async markRead(groupId: string): Promise<number> {
+    const conversation = await this.deps.store.getConversation(groupId);
+    if (!conversation?.active) return 0;
+    const unread = (await this.deps.store.listMessages(groupId, UNREAD_WINDOW)).filter((m) => !m.outgoing && m.status !== 'read');
+    if (unread.length === 0) return 0;
+    const statuses = unread.map((m) => ({ messageId: m.messageId, status: 'read' as const }));
+    await this.queue.run(() => this.deps.store.apply({ statuses }));
+    statuses.forEach((s) => this.events.didChangeStatus.fire(s));
+    const content = create(AppContentSchema, {
+      messageId: this.deps.random.bytes(16),
+      sentAt: BigInt(this.deps.clock.now()),
+      body: { case: 'receipt', value: { kind: ReceiptKind.READ, messageIds: unread.map((m) => fromHex(m.messageId)) } },
+    });
+    await this.conversations.send(conversation, content);
+    return unread.length;
   }
 
   // ---- verification ----

@@ -28,6 +28,8 @@ export class ClientEvents {
   readonly didChangeContact = new Emitter<ContactEvent>();
   readonly didChangeStatus = new Emitter<{ messageId: string; status: MessageStatus }>();
   readonly didJoinConversation = new Emitter<{ groupId: string; name: string }>();
+  /** A group's membership changed: a commit of ours was accepted, or someone else's was processed. */
+  readonly didChangeMembers = new Emitter<{ groupId: string }>();
   readonly didDrop = new Emitter<DroppedEvent>();
   readonly didChangeConnection = new Emitter<string>();
   readonly didDrainMailbox = new Emitter<number>();

@@ -191,6 +191,8 @@ export class Conversations {
       const outbox: OutboxEntry = { messageId: toHex(content.messageId), groupId: current.groupId, payload, createdAt: this.ctx.clock.now() };
       return { entry: outbox, batch: { outboxAdd: [outbox], ...(record ? { messages: [record] } : {}) } };
     });
+    // Stored and safe from here on, even offline: let screens show it as pending right away.
+    if (record) this.ctx.events.didChangeStatus.fire({ messageId: record.messageId, status: 'pending' });
     await this.deliver(entry);
   }
 
@@ -404,6 +406,7 @@ export class Conversations {
     build: (state: ClientState) => Promise<{ state: ClientState; commit: Uint8Array; welcome: Uint8Array | undefined; added: readonly { username: string; deviceId: string }[]; removed: readonly { username: string; deviceId: string }[] } | undefined>,
     attempts = COMMIT_ATTEMPTS,
   ): Promise<void> {
+    let changed = false;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.ctx.queue.run(async () => {
@@ -413,7 +416,9 @@ export class Conversations {
           const built = await build(before);
           if (!built) return;
           await this.submitCommit(current, epoch, built);
+          changed = true;
         });
+        if (changed) this.ctx.events.didChangeMembers.fire({ groupId: conversation.groupId });
         return;
       } catch (error) {
         const stale = error instanceof RemoteError && error.wireCode === ErrorCode.STALE_EPOCH;

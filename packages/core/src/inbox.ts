@@ -68,10 +68,6 @@ export class Inbox {
     this.ctx.queue.run(() => this.process(delivery)).catch((error: unknown) => {
       this.ctx.logger.error('inbox entry failed; it stays unacknowledged', { error: error instanceof Error ? error.name : 'unknown' });
     });
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      this.ctx.queue.run(() => this.flushReceipts()).catch(() => undefined);
-    }
   }
 
   private async process(delivery: Delivery): Promise<void> {
@@ -172,10 +168,12 @@ export class Inbox {
     // A two-account group starts out as the direct conversation with its creator; a
     // GroupMeta from the creator (sent right after creating a named group) makes it a group.
     const direct = isDirectBetween(membersOf(state).map((m) => m.username), me, sender);
+    // Added back to a group this device was once in: it stays what it was (a named group of
+    // two is not a direct chat, and must not become one: call signals are heard only in those).
     const conversation: StoredConversation = {
       groupId,
-      kind: direct ? 'direct' : 'group',
-      name: direct ? sender : `group-${groupId.slice(0, 8)}`,
+      kind: existing?.kind ?? (direct ? 'direct' : 'group'),
+      name: existing?.name ?? (direct ? sender : `group-${groupId.slice(0, 8)}`),
       state: this.ctx.mls.encodeState(state),
       epoch: epochOf(state),
       createdAt: this.ctx.clock.now(),
@@ -209,6 +207,7 @@ export class Inbox {
       return {
         batch: { conversations: [updated] },
         after: () => {
+          if (incoming.contentType === 'commit') this.ctx.events.didChangeMembers.fire({ groupId });
           if (needsCommit) this.conversations.commitPending(groupId).catch(() => undefined);
         },
       };
@@ -285,6 +284,15 @@ export class Inbox {
     const list = this.receipts.get(groupId) ?? [];
     list.push(messageId);
     this.receipts.set(groupId, list);
+    // Queued from inside the entry being processed, so the flush runs after every entry
+    // already waiting: one receipt covers a burst, and no entry's receipt waits for the next
+    // delivery (a flush queued at enqueue time could run before this entry was processed).
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      this.ctx.queue.run(() => this.flushReceipts()).catch((error: unknown) =>
+        this.ctx.logger.warn('delivery receipts failed', { error: error instanceof Error ? error.name : 'unknown' }),
+      );
+    }
   }
 
   /** Sends one delivery receipt per conversation for everything processed since the last flush. */
@@ -302,7 +310,9 @@ export class Inbox {
           body: { case: 'receipt', value: { kind: ReceiptKind.DELIVERED, messageIds: ids.slice(i, i + 1000) } },
         });
         // Not awaited inside the queue: sending takes the queue itself for encryption.
-        this.conversations.send(conversation, content).catch(() => undefined);
+        this.conversations.send(conversation, content).catch((error: unknown) =>
+          this.ctx.logger.warn('delivery receipt not sent', { error: error instanceof Error ? error.name : 'unknown', code: error instanceof ClientError ? error.code : undefined }),
+        );
       }
     }
   }

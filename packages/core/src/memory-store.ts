@@ -1,7 +1,9 @@
 /**
  * @module memory-store
  * A ClientStore in memory: for tests, and for clients that keep nothing
- * (a bot that starts fresh). Same semantics as the SQLite store, batches included.
+ * (a bot that starts fresh). Same semantics as the SQLite and IndexedDB
+ * stores (the contract in testing/client-store-contract.ts checks it),
+ * batches included.
  */
 import type {
   ClientStore,
@@ -19,6 +21,41 @@ import type {
 import { DEFAULT_CLIENT_SETTINGS } from './ports.js';
 import { isStatusAdvance } from './message-status.js';
 
+/**
+ * The store's own copy of a value. Written and returned values are copied, as
+ * a database would, so a caller that later reuses or wipes an array cannot
+ * change what is stored.
+ */
+const own = <T>(value: T): T => structuredClone(value);
+
+/** By UTF-16 code unit, as SQLite's BINARY collation and IndexedDB keys order them, whatever the locale. */
+const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The last `limit` items; `slice(-0)` would return them all. */
+const lastOf = <T>(items: T[], limit: number): T[] => (limit > 0 ? items.slice(-limit) : []);
+
+const RECORD_LISTS = ['conversations', 'messages', 'statuses', 'contacts', 'outboxAdd', 'keyPackagesAdd', 'pins', 'callLog'] as const;
+const ID_LISTS = ['outboxRemove', 'keyPackagesRemove'] as const;
+
+/**
+ * Copies the batch and checks its shape. Everything in `apply` that can throw
+ * happens here, before the first write, so a bad batch changes nothing: the
+ * all-or-nothing that SQLite's transaction gives the other store.
+ */
+function ownBatch(batch: ClientWriteBatch): ClientWriteBatch {
+  const copy = own(batch);
+  for (const list of [...RECORD_LISTS, ...ID_LISTS]) {
+    const entries: unknown = copy[list];
+    if (entries !== undefined && !Array.isArray(entries)) throw new TypeError(`a write batch's ${list} is not a list`);
+  }
+  for (const list of RECORD_LISTS) {
+    for (const entry of copy[list] ?? []) {
+      if (typeof entry !== 'object' || entry === null) throw new TypeError(`malformed ${list} entry in a write batch`);
+    }
+  }
+  return copy;
+}
+
 export class MemoryClientStore implements ClientStore {
   private identity: StoredIdentity | undefined;
   private readonly conversations = new Map<string, StoredConversation>();
@@ -31,23 +68,25 @@ export class MemoryClientStore implements ClientStore {
   private readonly callLog: StoredCallLogEntry[] = [];
   private settings: ClientSettings = DEFAULT_CLIENT_SETTINGS;
 
-  async getIdentity() { return this.identity; }
-  async getConversation(groupId: string) { return this.conversations.get(groupId); }
-  async listConversations() { return [...this.conversations.values()].sort((a, b) => a.createdAt - b.createdAt); }
-  async getMessage(messageId: string) { return this.messages.get(messageId); }
-  async listMessages(groupId: string, limit: number) { return [...this.messages.values()].filter((m) => m.groupId === groupId).slice(-limit); }
-  async getContact(username: string) { return this.contacts.get(username); }
-  async listContacts() { return [...this.contacts.values()].sort((a, b) => a.username.localeCompare(b.username)); }
-  async listOutbox() { return [...this.outbox.values()]; }
-  async getKeyPackage(ref: string) { return this.keyPackages.get(ref); }
+  async getIdentity() { return own(this.identity); }
+  async getConversation(groupId: string) { return own(this.conversations.get(groupId)); }
+  async listConversations() { return own([...this.conversations.values()].sort((a, b) => a.createdAt - b.createdAt)); }
+  async getMessage(messageId: string) { return own(this.messages.get(messageId)); }
+  async listMessages(groupId: string, limit: number) { return own(lastOf([...this.messages.values()].filter((m) => m.groupId === groupId), limit)); }
+  async getContact(username: string) { return own(this.contacts.get(username)); }
+  async listContacts() { return own([...this.contacts.values()].sort((a, b) => byCodeUnit(a.username, b.username))); }
+  async listOutbox() { return own([...this.outbox.values()]); }
+  async getKeyPackage(ref: string) { return own(this.keyPackages.get(ref)); }
   async countLastResortKeyPackages() { return [...this.keyPackages.values()].filter((k) => k.lastResort).length; }
-  async listPins(username: string) { return this.pins.filter((p) => p.username === username); }
+  async listPins(username: string) { return own(this.pins.filter((p) => p.username === username).sort((a, b) => byCodeUnit(a.deviceId, b.deviceId))); }
   async getLastSeq() { return this.lastSeq; }
-  async listCallLog(limit: number) { return this.callLog.slice(-limit); }
-  async getSettings() { return this.settings; }
+  async listCallLog(limit: number) { return own(lastOf(this.callLog, limit)); }
+  async getSettings() { return own(this.settings); }
   async close() {}
 
-  async apply(batch: ClientWriteBatch): Promise<void> {
+  async apply(unchecked: ClientWriteBatch): Promise<void> {
+    const batch = ownBatch(unchecked);
+    // From here on nothing throws: only map and array writes of checked values.
     if (batch.identity) this.identity = batch.identity;
     for (const k of batch.keyPackagesAdd ?? []) this.keyPackages.set(k.ref, k);
     for (const ref of batch.keyPackagesRemove ?? []) this.keyPackages.delete(ref);
