@@ -61,13 +61,15 @@ export default tseslint.config(
   },
   ...Object.entries(layering).map(([layer, banned]) => {
     const pure = layer === 'protocol' || layer === 'core';
+    const browser = layer === 'web';
     return {
       files: [`packages/${layer}/src/**/*.ts`, `packages/${layer}/src/**/*.tsx`],
-      ignores: pure ? ['**/*.test.ts'] : [],
+      ignores: pure || browser ? ['**/*.test.ts'] : [],
       rules: {
         'no-restricted-imports': ['error', {
           patterns: [
             ...(pure ? pureImports : []),
+            ...(browser ? [{ group: ['node:*'], message: 'web runs in the browser: no node:* modules.' }] : []),
             ...banned.map((name) => ({ group: [name, `${name}/*`], message: `${layer} must not import ${name} (see docs/ARCHITECTURE.md).` })),
             relativeEscape,
           ],

@@ -43,6 +43,8 @@ export interface ServerConfig {
   readonly turnSecret?: string;
   /** Lifetime of the TURN credentials the server hands out. */
   readonly turnTtlSeconds: number;
+  /** A directory holding the built web app (index.html), served at `/`; absent: no web app. */
+  readonly webRoot?: string;
 }
 
 /** What callers must give; everything else has a default. */
@@ -99,6 +101,9 @@ export function resolveConfig(input: ServerConfigInput): ServerConfig {
   }
   if (!Number.isInteger(config.turnTtlSeconds) || config.turnTtlSeconds < 60 || config.turnTtlSeconds > 86_400) {
     throw new ConfigError(`turnTtlSeconds must be 60 to 86400, not ${String(config.turnTtlSeconds)}.`);
+  }
+  if (config.webRoot !== undefined && (typeof config.webRoot !== 'string' || config.webRoot.length === 0)) {
+    throw new ConfigError('webRoot must be the directory of the built web app; leave it out to serve no web app.');
   }
   return config;
 }

@@ -109,6 +109,7 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
       },
       metrics,
       log: createLogger('http', { parent: log }),
+      ...(config.webRoot !== undefined ? { webRoot: config.webRoot } : {}),
     });
   } catch (error) {
     await closeOwned();

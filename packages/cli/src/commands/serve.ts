@@ -4,7 +4,9 @@
  */
 import type { Command } from 'commander';
 import { startServer } from '@sotto/server';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ClientError } from '@sotto/core';
 
 interface ServeOptions {
@@ -22,6 +24,27 @@ interface ServeOptions {
   turnUrl?: string[];
   turnSecretFile?: string;
   turnTtl: string;
+  web?: string | boolean;
+}
+
+/**
+ * The built web app shipped beside the CLI (packages/web/dist/app), found by resolving the
+ * package's location only: the CLI never imports the web app's code.
+ */
+function defaultWebRoot(): string | undefined {
+  try {
+    const root = join(dirname(fileURLToPath(import.meta.resolve('@sotto/web/package.json'))), 'dist', 'app');
+    return existsSync(join(root, 'index.html')) ? root : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function webRoot(option: string | boolean | undefined): { webRoot?: string } {
+  if (option === false) return {};
+  if (typeof option === 'string') return { webRoot: option };
+  const found = defaultWebRoot();
+  return found ? { webRoot: found } : {};
 }
 
 /** The TURN secret comes from a file or the environment, never the command line (ps shows it). */
@@ -48,6 +71,8 @@ export function registerServe(program: Command): void {
     .option('--turn-url <url...>', 'TURN server URL(s) handed to clients for calls, e.g. turn:turn.example.org:3478', process.env.SOTTO_TURN_URL?.split(','))
     .option('--turn-secret-file <file>', 'file holding the secret shared with the TURN server (coturn static-auth-secret); or set SOTTO_TURN_SECRET')
     .option('--turn-ttl <seconds>', 'lifetime of the TURN credentials handed out', '3600')
+    .option('--web <dir>', 'directory of the built web app to serve at / (default: the bundled one)')
+    .option('--no-web', 'serve no web app (API, health and metrics only)')
     .action(async (opts: ServeOptions) => {
       const perSecond = Number(opts.rateLimit);
       if (!Number.isFinite(perSecond) || perSecond <= 0) throw new ClientError('INVALID_INPUT', '--rate-limit is a positive number of frames per second.');
@@ -65,8 +90,10 @@ export function registerServe(program: Command): void {
         turnUrls: opts.turnUrl ?? [],
         turnTtlSeconds: Number(opts.turnTtl),
         ...turnSecret(opts.turnSecretFile),
+        ...webRoot(opts.web),
       }, { rateLimit: { perSecond, burst: perSecond * 10 } });
       process.stdout.write(`sotto listening on ${server.url}\n`);
+      if (server.config.webRoot === undefined) process.stdout.write('no web app served (build it with "npm run build", or see --web)\n');
       let stopping = false;
       const stop = () => {
         if (stopping) return;

@@ -11,6 +11,7 @@ import { MAX_FRAME_BYTES, SOFTWARE_VERSION } from '@sotto/protocol';
 import { errorSummary, type Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
 import { Connection, type ConnectionContext } from './connection.js';
+import { serveWebApp } from './web-app.js';
 
 export const WS_PATH = '/v1/ws';
 export const HEARTBEAT_MS = 30_000;
@@ -22,6 +23,8 @@ export interface GatewayOptions {
   readonly metrics: ServerMetrics;
   readonly log: Logger;
   readonly heartbeatMs?: number;
+  /** A directory with the built web app, served at `/`; absent: no web app. */
+  readonly webRoot?: string;
 }
 
 export interface Gateway {
@@ -46,6 +49,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });
+  if (options.webRoot !== undefined) await serveWebApp(app, options.webRoot);
   app.setErrorHandler((error, _request, reply) => {
     log.error({ err: errorSummary(error) }, 'http handler failed');
     void reply.status(500).send({ status: 'error' });
