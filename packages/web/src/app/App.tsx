@@ -1,0 +1,94 @@
+/**
+ * @module app/App
+ * The app's phases: find the profile in this browser, register or open it, connect, and then
+ * the messenger itself. "Update required" and "cannot reach the server" are screens of their
+ * own, because in both cases nothing else can work.
+ */
+import { useCallback, useEffect, useState } from 'react';
+import { RemoteError } from '@sotto/core';
+import { ErrorCode } from '@sotto/protocol';
+import { EngineContext } from './hooks.js';
+import { openHere, registerHere, storedUsername, type Engine } from './engine.js';
+import { Welcome } from '../screens/Welcome.js';
+import { Home } from '../screens/Home.js';
+import { UpdateRequired } from '../screens/UpdateRequired.js';
+import { Unreachable } from '../screens/Unreachable.js';
+
+type Phase =
+  | { readonly kind: 'loading'; readonly username?: string }
+  | { readonly kind: 'welcome' }
+  | { readonly kind: 'ready'; readonly engine: Engine }
+  | { readonly kind: 'update-required'; readonly message: string }
+  | { readonly kind: 'unreachable'; readonly username: string; readonly message: string };
+
+function isUpdateRequired(error: unknown): error is RemoteError {
+  return error instanceof RemoteError && ((error.wireCode === ErrorCode.UPDATE_REQUIRED || error.wireCode === ErrorCode.UNSUPPORTED_PROTOCOL));
+}
+
+export function App() {
+  const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
+
+  const connect = useCallback(async (engine: Engine, username: string) => {
+    try {
+      await engine.client.connect();
+      setPhase({ kind: 'ready', engine });
+    } catch (error) {
+      await engine.client.close().catch(() => undefined);
+      if (isUpdateRequired(error)) setPhase({ kind: 'update-required', message: error.message });
+      else setPhase({ kind: 'unreachable', username, message: error instanceof Error ? error.message : String(error) });
+    }
+  }, []);
+
+  const signIn = useCallback(async () => {
+    const username = await storedUsername();
+    if (!username) return setPhase({ kind: 'welcome' });
+    setPhase({ kind: 'loading', username });
+    await connect(await openHere(), username);
+  }, [connect]);
+
+  useEffect(() => {
+    void signIn();
+  }, [signIn]);
+
+  // A session that stops for good (the server now requires a newer app) ends in 'idle'.
+  useEffect(() => {
+    if (phase.kind !== 'ready') return;
+    const { client } = phase.engine;
+    return client.events.didChangeConnection.event((state) => {
+      if (state !== 'idle') return;
+      client.connect().catch((error: unknown) => {
+        if (isUpdateRequired(error)) {
+          void client.close();
+          setPhase({ kind: 'update-required', message: error.message });
+        }
+      });
+    });
+  }, [phase]);
+
+  const register = async (username: string, invite: string) => {
+    const engine = await registerHere(username, invite);
+    await connect(engine, username);
+  };
+
+  switch (phase.kind) {
+    case 'loading':
+      return (
+        <div className="center-screen" role="status" aria-live="polite">
+          <div className="logo" aria-hidden="true">S</div>
+          <p>{phase.username ? `Opening Sotto for ${phase.username}…` : 'Opening Sotto…'}</p>
+        </div>
+      );
+    case 'welcome':
+      return <Welcome onRegister={register} />;
+    case 'update-required':
+      return <UpdateRequired message={phase.message} />;
+    case 'unreachable':
+      return <Unreachable username={phase.username} message={phase.message} onRetry={() => void signIn()} />;
+    case 'ready':
+      return (
+        <EngineContext.Provider value={phase.engine}>
+          <Home />
+        </EngineContext.Provider>
+      );
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * @module app/engine
+ * Builds the engine (`SottoClient`) for this browser: IndexedDB for the profile, the page's
+ * own server for the connection, RTCPeerConnection for calls. One profile per origin.
+ */
+import { SottoClient, type ClientDeps } from '@sotto/core';
+import { BrowserCallMedia } from '../platform/browser-call-media.js';
+import { browserClock, browserRandom, createConsoleLogger, type LogLevel } from '../platform/browser-ports.js';
+import { BrowserTransport, serverUrlForPage } from '../platform/browser-transport.js';
+import { IndexedDbClientStore } from '../platform/indexeddb-store.js';
+
+/** The IndexedDB database holding this browser's profile (keys, conversations, messages). */
+export const PROFILE_DATABASE = 'sotto-profile';
+
+export interface Engine {
+  readonly client: SottoClient;
+  readonly media: BrowserCallMedia;
+}
+
+/** `localStorage['sotto.logLevel'] = 'debug'` turns on the engine's (content-free) diagnostics. */
+function logLevel(): LogLevel {
+  const level = globalThis.localStorage?.getItem('sotto.logLevel');
+  return level === 'debug' || level === 'info' || level === 'error' || level === 'silent' ? level : 'warn';
+}
+
+async function deps(media: BrowserCallMedia): Promise<ClientDeps> {
+  return {
+    store: await IndexedDbClientStore.open(PROFILE_DATABASE),
+    transport: new BrowserTransport(),
+    clock: browserClock,
+    random: browserRandom,
+    logger: createConsoleLogger('sotto', logLevel()),
+    reconnect: true,
+    calls: { media },
+  };
+}
+
+/** The username of the profile stored in this browser, if there is one. */
+export async function storedUsername(): Promise<string | undefined> {
+  const store = await IndexedDbClientStore.open(PROFILE_DATABASE);
+  try {
+    return (await store.getIdentity())?.username;
+  } finally {
+    await store.close();
+  }
+}
+
+export async function registerHere(username: string, inviteCode: string): Promise<Engine> {
+  const media = new BrowserCallMedia();
+  const client = await SottoClient.register(await deps(media), serverUrlForPage(location), username, inviteCode);
+  return { client, media };
+}
+
+export async function openHere(): Promise<Engine> {
+  const media = new BrowserCallMedia();
+  return { client: await SottoClient.open(await deps(media)), media };
+}
+
+/** Deletes this browser's profile: its keys are gone for good, so the account cannot be used here again. */
+export function deleteProfile(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.deleteDatabase(PROFILE_DATABASE);
+    request.onsuccess = () => resolve();
+    request.onerror = () => reject(request.error ?? new Error('could not delete the profile'));
+    request.onblocked = () => reject(new Error('close Sotto in other tabs first'));
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * @module app/hooks
+ * How screens read the engine: every engine event bumps a revision number, and screens
+ * reload what they show when it changes. The store is local, so reloading is cheap, and no
+ * screen keeps a second copy of the truth.
+ */
+import { createContext, useContext, useEffect, useState } from 'react';
+import type { CallState } from '@sotto/core';
+import type { Engine } from './engine.js';
+
+export const EngineContext = createContext<Engine | null>(null);
+
+export function useEngine(): Engine {
+  const engine = useContext(EngineContext);
+  if (!engine) throw new Error('useEngine outside EngineContext');
+  return engine;
+}
+
+/** A number that changes whenever the engine reports anything (messages, contacts, calls...). */
+export function useRevision(): number {
+  const { client } = useEngine();
+  const [revision, setRevision] = useState(0);
+  useEffect(() => {
+    const bump = () => setRevision((r) => r + 1);
+    const e = client.events;
+    const c = client.calls.events;
+    const off = [
+      e.didReceiveMessage.event(bump), e.didChangeContact.event(bump), e.didChangeStatus.event(bump),
+      e.didJoinConversation.event(bump), e.didChangeMembers.event(bump), e.didDrainMailbox.event(bump), e.didChangeConnection.event(bump),
+      c.didLogCall.event(bump),
+    ];
+    return () => off.forEach((f) => f());
+  }, [client]);
+  return revision;
+}
+
+/** The value `load` resolves to, reloaded whenever `deps` change; undefined until the first load. */
+export function useLoaded<T>(load: () => Promise<T>, deps: readonly unknown[]): T | undefined {
+  const [value, setValue] = useState<T | undefined>(undefined);
+  useEffect(() => {
+    let live = true;
+    load().then((v) => { if (live) setValue(v); }).catch((error: unknown) => console.warn('load failed', error instanceof Error ? error.message : error));
+    return () => { live = false; };
+  }, deps);
+  return value;
+}
+
+export function useCallState(): CallState {
+  const { client } = useEngine();
+  const [state, setState] = useState<CallState>(client.calls.current);
+  useEffect(() => client.calls.events.didChangeCall.event(setState), [client]);
+  return state;
+}
+
+export function useConnectionState(): string {
+  const { client } = useEngine();
+  const [state, setState] = useState<string>(client.connectionState);
+  useEffect(() => client.events.didChangeConnection.event(setState), [client]);
+  return state;
+}
+
+/** Seconds since `since`, ticking once a second. */
+export function useElapsedSeconds(since: number | undefined): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    if (since === undefined) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [since]);
+  return since === undefined ? 0 : Math.max(0, Math.floor((now - since) / 1000));
+}
+
+/** Runs an action, keeping its error message for the screen to show; returns whether it worked. */
+export function useAction(): [(action: () => Promise<unknown>) => Promise<boolean>, string | undefined, boolean, () => void] {
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const run = async (action: () => Promise<unknown>): Promise<boolean> => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await action();
+      return true;
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return [run, error, busy, () => setError(undefined)];
+}

@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IDBFactory } from 'fake-indexeddb';
+import { defineClientStoreContract, sampleCall, sampleConversation, sampleIdentity, sampleMessage, sampleOutboxEntry } from '@sotto/core/testing';
+import { IndexedDbClientStore, SCHEMA_VERSION } from './indexeddb-store.js';
+
+defineClientStoreContract('indexeddb', { test, assert }, () => IndexedDbClientStore.open('profile', new IDBFactory()));
+
+test('a profile persists across close and reopen of the same database', async () => {
+  const factory = new IDBFactory();
+  const first = await IndexedDbClientStore.open('alice', factory);
+  const conversation = sampleConversation('g1', { epoch: 2n ** 60n });
+  await first.apply({ identity: sampleIdentity(), conversations: [conversation], messages: [sampleMessage('m1', 'g1')], lastSeq: 2n ** 60n, settings: { relayOnlyCalls: true } });
+  await first.close();
+  const second = await IndexedDbClientStore.open('alice', factory);
+  assert.deepEqual(await second.getIdentity(), sampleIdentity());
+  assert.deepEqual(await second.getConversation('g1'), conversation);
+  assert.deepEqual(await second.listMessages('g1', 10), [sampleMessage('m1', 'g1')]);
+  assert.equal(await second.getLastSeq(), 2n ** 60n);
+  assert.equal((await second.getSettings()).relayOnlyCalls, true);
+  await second.close();
+  const other = await IndexedDbClientStore.open('bob', factory);
+  assert.equal(await other.getIdentity(), undefined, 'each profile has its own database');
+  await other.close();
+});
+
+test('a batch whose write IndexedDB refuses leaves nothing applied', async () => {
+  const store = await IndexedDbClientStore.open('profile', new IDBFactory());
+  await store.apply({ lastSeq: 7n });
+  // A function cannot be cloned: the call log's add (the last write) throws DataCloneError after the others were queued.
+  const uncloneable = sampleCall('c1', { peer: (() => 'no') as never });
+  await assert.rejects(
+    store.apply({ lastSeq: 9n, outboxAdd: [sampleOutboxEntry('m1')], messages: [sampleMessage('m1', 'g1')], callLog: [uncloneable] }),
+    (error: unknown) => error instanceof Error && error.name === 'DataCloneError',
+  );
+  assert.equal(await store.getLastSeq(), 7n);
+  assert.equal(await store.getMessage('m1'), undefined);
+  assert.deepEqual(await store.listOutbox(), []);
+  assert.deepEqual(await store.listCallLog(10), []);
+  await store.close();
+});
+
+test('a newer version opened elsewhere is not blocked: this connection steps aside', async () => {
+  const factory = new IDBFactory();
+  const store = await IndexedDbClientStore.open('profile', factory);
+  const upgraded = await new Promise<IDBDatabase>((resolve, reject) => {
+    const request = factory.open('profile', SCHEMA_VERSION + 1);
+    request.onblocked = () => reject(new Error('blocked'));
+    request.onerror = () => reject(request.error);
+    request.onsuccess = () => resolve(request.result);
+  });
+  assert.equal(upgraded.version, SCHEMA_VERSION + 1);
+  upgraded.close();
+  await assert.rejects(store.getIdentity(), (error: unknown) => error instanceof Error && error.name === 'InvalidStateError');
+});

@@ -1,0 +1,51 @@
+/** @module screens/ChatList: every chat with its last message and unread count. */
+import { useEngine, useLoaded, useRevision } from '../app/hooks.js';
+import { loadChatSummaries } from '../app/chat-summaries.js';
+import { formatTime } from '../app/format.js';
+import type { ChatRef, Navigate } from '../app/view.js';
+
+function sameChat(a: ChatRef | undefined, b: ChatRef): boolean {
+  if (!a || a.kind !== b.kind) return false;
+  return a.kind === 'direct' ? a.peer === (b as typeof a).peer : a.groupId === (b as typeof a).groupId;
+}
+
+export function ChatList({ selected, navigate }: { selected: ChatRef | undefined; navigate: Navigate }) {
+  const { client } = useEngine();
+  const revision = useRevision();
+  const rows = useLoaded(() => loadChatSummaries(client), [revision]);
+
+  return (
+    <div className="chat-list">
+      <div className="list-actions">
+        <h2>Chats</h2>
+        <button type="button" className="secondary" onClick={() => navigate({ kind: 'new-group' })}>New group</button>
+      </div>
+      {rows && rows.length === 0 && <p className="muted pad">No chats yet. Add a contact in Contacts, then say hello.</p>}
+      <ul aria-label="Conversations">
+        {rows?.map((row) => {
+          const key = row.chat.kind === 'direct' ? `d:${row.chat.peer}` : `g:${row.chat.groupId}`;
+          const preview = row.last ? `${row.last.outgoing ? 'You: ' : row.chat.kind === 'group' ? `${row.last.sender}: ` : ''}${row.last.body}` : row.active ? 'No messages yet' : 'You are no longer in this group';
+          return (
+            <li key={key}>
+              <button
+                type="button" className={sameChat(selected, row.chat) ? 'chat-row selected' : 'chat-row'}
+                onClick={() => navigate({ kind: 'chat', chat: row.chat })}
+                aria-label={`${row.chat.kind === 'group' ? 'Group' : 'Chat with'} ${row.title}${row.unread > 0 ? `, ${row.unread} unread` : ''}`}
+              >
+                <span className="avatar" aria-hidden="true">{row.title.slice(0, 1).toUpperCase()}</span>
+                <span className="chat-row-text">
+                  <span className="chat-row-title">{row.title}{row.chat.kind === 'group' && <span className="tag">group</span>}</span>
+                  <span className="chat-row-preview">{preview}</span>
+                </span>
+                <span className="chat-row-meta">
+                  {row.last && <span className="time">{formatTime(row.lastActivity)}</span>}
+                  {row.unread > 0 && <span className="badge" data-testid="unread">{row.unread}</span>}
+                </span>
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}

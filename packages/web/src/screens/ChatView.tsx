@@ -1,0 +1,132 @@
+/**
+ * @module screens/ChatView
+ * One chat: its messages with delivery state, and the composer. Opening a chat marks what it
+ * shows as read, which tells the senders (their ✓✓ turns to "read").
+ */
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { ContactState, LIMITS } from '@sotto/protocol';
+import type { StoredMessage } from '@sotto/core';
+import { useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
+import { groupIdsOf } from '../app/chat-summaries.js';
+import { formatTime, STATUS_LABEL, STATUS_MARK } from '../app/format.js';
+import type { ChatRef, Navigate } from '../app/view.js';
+import { PhoneIcon } from '../components/icons.js';
+
+interface ChatData {
+  readonly messages: StoredMessage[];
+  readonly active: boolean;
+  readonly isContact: boolean;
+  readonly memberCount: number | undefined;
+}
+
+export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate }) {
+  const { client } = useEngine();
+  const revision = useRevision();
+  const [draft, setDraft] = useState('');
+  const [run, error] = useAction();
+  const [callError, setCallError] = useState<string | undefined>();
+  const list = useRef<HTMLOListElement>(null);
+  const title = chat.kind === 'direct' ? chat.peer : chat.name;
+
+  const data = useLoaded<ChatData>(async () => {
+    if (chat.kind === 'direct') {
+      const conversations = (await client.listConversations()).filter((c) => c.kind === 'direct' && c.name === chat.peer);
+      const contact = (await client.listContacts()).find((c) => c.username === chat.peer);
+      return {
+        messages: await client.listDirectMessages(chat.peer, 200),
+        active: true,
+        isContact: contact?.state === ContactState.ACCEPTED,
+        memberCount: conversations.length > 0 ? 2 : undefined,
+      };
+    }
+    const conversation = (await client.listConversations()).find((c) => c.groupId === chat.groupId);
+    return {
+      messages: await client.listMessages(chat.groupId, 200),
+      active: conversation?.active ?? false,
+      isContact: true,
+      memberCount: conversation?.active ? (await client.members(chat.groupId)).length : undefined,
+    };
+  }, [revision, chat]);
+
+  useEffect(() => {
+    if (document.visibilityState !== 'visible') return;
+    void groupIdsOf(client, chat).then((ids) => Promise.all(ids.map((id) => client.markRead(id)))).catch(() => undefined);
+  }, [client, chat, revision]);
+
+  useEffect(() => {
+    if (list.current) list.current.scrollTop = list.current.scrollHeight;
+  }, [data?.messages.length]);
+
+  const send = async (event?: FormEvent) => {
+    event?.preventDefault();
+    const text = draft.trim();
+    if (!text) return;
+    // Cleared at once: the engine stores the message before it goes out (and keeps it through a
+    // connection loss), so the bubble appears as "sending" while we wait for the server.
+    setDraft('');
+    const ok = await run(() => (chat.kind === 'direct' ? client.sendText(chat.peer, text) : client.sendToGroup(chat.name, text)));
+    if (!ok) setDraft((current) => current || text);
+  };
+
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      void send();
+    }
+  };
+
+  const call = () => {
+    if (chat.kind !== 'direct') return;
+    setCallError(undefined);
+    client.calls.place(chat.peer).catch((e: unknown) => setCallError(e instanceof Error ? e.message : String(e)));
+  };
+
+  const canWrite = data?.active === true && data.isContact;
+
+  return (
+    <section className="chat" aria-label={`Chat with ${title}`}>
+      <header className="pane-header">
+        <button type="button" className="back" onClick={() => navigate({ kind: 'chats' })} aria-label="Back to chats">‹</button>
+        <div className="pane-title">
+          <h2>{title}</h2>
+          <span className="muted">{chat.kind === 'group' ? (data?.memberCount ? `${data.memberCount} members` : 'You are no longer in this group') : 'End-to-end encrypted'}</span>
+        </div>
+        <div className="pane-actions">
+          {chat.kind === 'direct' && data?.isContact && (
+            <>
+              <button type="button" className="icon-button" onClick={call} aria-label={`Call ${chat.peer}`} title="Voice call"><PhoneIcon /></button>
+              <button type="button" className="secondary" onClick={() => navigate({ kind: 'verify', peer: chat.peer })}>Verify</button>
+            </>
+          )}
+          {chat.kind === 'group' && (
+            <button type="button" className="secondary" onClick={() => navigate({ kind: 'group-info', groupId: chat.groupId, name: chat.name })}>Group info</button>
+          )}
+        </div>
+      </header>
+      {callError && <p className="error pad" role="alert">{callError}</p>}
+      <ol ref={list} className="messages" aria-label="Messages" aria-live="polite">
+        {data?.messages.map((m) => (
+          <li key={m.messageId} className={m.outgoing ? 'message out' : 'message in'} data-status={m.status}>
+            {chat.kind === 'group' && !m.outgoing && <span className="sender">{m.sender}</span>}
+            <span className="body">{m.body}</span>
+            <span className="meta">
+              <time dateTime={new Date(m.outgoing ? m.sentAt : m.receivedAt).toISOString()}>{formatTime(m.outgoing ? m.sentAt : m.receivedAt)}</time>
+              {m.outgoing && <span className={`status ${m.status}`} aria-label={STATUS_LABEL[m.status]} title={STATUS_LABEL[m.status]}>{STATUS_MARK[m.status]}</span>}
+            </span>
+          </li>
+        ))}
+      </ol>
+      {data && data.messages.length === 0 && <p className="muted pad center">No messages yet. Messages are end-to-end encrypted.</p>}
+      {data && !data.isContact && <p className="muted pad">You can write once {title} accepts your contact request.</p>}
+      <form className="composer" onSubmit={(e) => void send(e)}>
+        <label htmlFor="composer" className="visually-hidden">Message</label>
+        <textarea
+          id="composer" rows={1} value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onKeyDown}
+          maxLength={LIMITS.textMaxChars} placeholder={canWrite ? 'Message' : 'You cannot write here'} disabled={!canWrite}
+        />
+        <button type="submit" className="primary" disabled={!canWrite || draft.trim().length === 0}>Send</button>
+      </form>
+      {error && <p className="error pad" role="alert">{error}</p>}
+    </section>
+  );
+}

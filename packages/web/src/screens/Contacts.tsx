@@ -1,0 +1,133 @@
+/**
+ * @module screens/Contacts
+ * Contact requests are how strangers reach a member: plain text, fixed size, nothing else
+ * (rule 1). Incoming ones can be accepted, declined (silently) or blocked.
+ */
+import { useEffect, useState, type FormEvent } from 'react';
+import { ContactState, LIMITS } from '@sotto/protocol';
+import type { StoredContact } from '@sotto/core';
+import { useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
+import type { Navigate } from '../app/view.js';
+
+export function Contacts({ navigate }: { navigate: Navigate }) {
+  const { client } = useEngine();
+  const revision = useRevision();
+  const [refreshed, setRefreshed] = useState(0);
+  const contacts = useLoaded(() => client.listContacts(), [revision, refreshed]) ?? [];
+  const [run, error] = useAction();
+
+  useEffect(() => {
+    client.refreshContacts().then(() => setRefreshed((n) => n + 1)).catch(() => undefined);
+  }, [client, revision]);
+
+  const respond = (username: string, response: 'accept' | 'decline' | 'block') =>
+    run(async () => {
+      await client.respondToContact(username, response);
+      setRefreshed((n) => n + 1);
+    });
+
+  const byState = (state: ContactState) => contacts.filter((c) => c.state === state);
+  const incoming = byState(ContactState.PENDING);
+  const outgoing = byState(ContactState.REQUESTED);
+  const accepted = byState(ContactState.ACCEPTED);
+  const blocked = byState(ContactState.BLOCKED);
+
+  return (
+    <section className="page" aria-labelledby="contacts-title">
+      <header className="pane-header">
+        <button type="button" className="back" onClick={() => navigate({ kind: 'chats' })} aria-label="Back to chats">‹</button>
+        <h2 id="contacts-title">Contacts</h2>
+      </header>
+      <RequestForm onSent={() => setRefreshed((n) => n + 1)} />
+      {error && <p className="error" role="alert">{error}</p>}
+
+      <h3>Requests for you</h3>
+      {incoming.length === 0 ? <p className="muted">No requests waiting.</p> : (
+        <ul className="cards" aria-label="Incoming contact requests">
+          {incoming.map((c) => (
+            <li key={c.username} className="card request">
+              <div>
+                <strong>{c.username}</strong>
+                <p className="request-text">{c.text || <em className="muted">{textlessRequest(c)}</em>}</p>
+              </div>
+              <div className="row">
+                <button type="button" className="primary" onClick={() => void respond(c.username, 'accept')} aria-label={`Accept ${c.username}`}>Accept</button>
+                <button type="button" className="secondary" onClick={() => void respond(c.username, 'decline')} aria-label={`Decline ${c.username}`}>Decline</button>
+                <button type="button" className="danger" onClick={() => void respond(c.username, 'block')} aria-label={`Block ${c.username}`}>Block</button>
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+
+      <h3>Your contacts</h3>
+      {accepted.length === 0 ? <p className="muted">No contacts yet.</p> : (
+        <ul className="plain-list" aria-label="Contacts">
+          {accepted.map((c) => (
+            <li key={c.username} className="contact-row">
+              <span className="avatar" aria-hidden="true">{c.username.slice(0, 1).toUpperCase()}</span>
+              <span className="grow">{c.username}</span>
+              <button type="button" className="secondary" onClick={() => navigate({ kind: 'chat', chat: { kind: 'direct', peer: c.username } })} aria-label={`Message ${c.username}`}>Message</button>
+              <button type="button" className="secondary" onClick={() => navigate({ kind: 'verify', peer: c.username })} aria-label={`Verify ${c.username}`}>Verify</button>
+              <button type="button" className="danger subtle" onClick={() => void respond(c.username, 'block')} aria-label={`Block ${c.username}`}>Block</button>
+            </li>
+          ))}
+        </ul>
+      )}
+
+      {outgoing.length > 0 && (
+        <>
+          <h3>Waiting for an answer</h3>
+          <ul className="plain-list" aria-label="Outgoing contact requests">
+            {outgoing.map((c) => <li key={c.username} className="contact-row"><span className="grow">{c.username}</span><span className="muted">requested</span></li>)}
+          </ul>
+        </>
+      )}
+      {blocked.length > 0 && (
+        <>
+          <h3>Blocked</h3>
+          <ul className="plain-list" aria-label="Blocked">
+            {blocked.map((c) => <li key={c.username} className="contact-row"><span className="grow">{c.username}</span><span className="muted">blocked</span></li>)}
+          </ul>
+        </>
+      )}
+    </section>
+  );
+}
+
+/** A request without text is a stranger's call attempt (a call request) or a bare request. */
+function textlessRequest(_contact: StoredContact): string {
+  return 'No message. (A call from someone who is not your contact arrives like this.)';
+}
+
+function RequestForm({ onSent }: { onSent: () => void }) {
+  const { client } = useEngine();
+  const [username, setUsername] = useState('');
+  const [text, setText] = useState('');
+  const [sent, setSent] = useState<string | undefined>();
+  const [run, error, busy] = useAction();
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const to = username.trim().toLowerCase();
+    if (await run(() => client.requestContact(to, text))) {
+      setSent(to);
+      setUsername('');
+      setText('');
+      onSent();
+    }
+  };
+
+  return (
+    <form className="card form" onSubmit={(e) => void submit(e)} aria-label="Add a contact">
+      <h3>Add a contact</h3>
+      <label htmlFor="request-username">Their username</label>
+      <input id="request-username" required autoCapitalize="none" spellCheck={false} value={username} onChange={(e) => setUsername(e.target.value)} />
+      <label htmlFor="request-text">A short note so they know it is you <span className="optional">({LIMITS.contactRequestMaxChars - text.length} left)</span></label>
+      <textarea id="request-text" rows={2} maxLength={LIMITS.contactRequestMaxChars} value={text} onChange={(e) => setText(e.target.value)} />
+      {error && <p className="error" role="alert">{error}</p>}
+      {sent && !error && <p className="ok" role="status">Request sent to {sent}.</p>}
+      <button type="submit" className="primary" disabled={busy}>Send request</button>
+    </form>
+  );
+}
