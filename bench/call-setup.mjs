@@ -4,13 +4,13 @@
 // two bare werift peer connections on the same machine, from creating them to the first audio
 // packet (no server, no MLS, no validation). Prints figures and rewrites the "Call set-up"
 // section of docs/BENCHMARKS.md. Usage: node bench/call-setup.mjs [--runs N]
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '@sotto/server';
 import { openNodeClient, registerNodeClient, WeriftCallMedia } from '@sotto/client-node';
 import { RTCPeerConnection, RTCRtpCodecParameters, MediaStreamTrack, RtpPacket, RtpHeader } from 'werift';
-import { fmt, machine, percentile } from './lib.mjs';
+import { fmt, machine, percentile, writeSection } from './lib.mjs';
 
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 20;
@@ -129,9 +129,6 @@ by direct function calls, from their creation to the first audio packet.
 werift ${wer}, opusscript (libopus 1.4), Node ${facts.node}, ${facts.cpu}, ${facts.cores} cores.
 Run: \`npm run build && node bench/call-setup.mjs --runs ${RUNS}\`.
 <!-- call-setup:end -->`;
-const path = new URL('../docs/BENCHMARKS.md', import.meta.url);
-const doc = readFileSync(path, 'utf8');
-const marked = /<!-- call-setup:start -->[\s\S]*<!-- call-setup:end -->/;
-writeFileSync(path, marked.test(doc) ? doc.replace(marked, section) : doc.replace('## How to run', `${section}\n\n## How to run`));
+writeSection('call-setup', section);
 console.log('updated docs/BENCHMARKS.md');
 process.exit(0);

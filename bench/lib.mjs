@@ -1,6 +1,6 @@
 // Shared helpers for benchmarks: timing, percentiles, machine facts.
 import os from 'node:os';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 export function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
@@ -32,3 +32,25 @@ export function machine() {
 }
 
 export const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
+
+const BENCHMARKS_MD = new URL('../docs/BENCHMARKS.md', import.meta.url);
+const SECTION = /<!-- ([a-z-]+):start -->[\s\S]*?<!-- \1:end -->/g;
+
+/** Puts `section` (which starts and ends with its markers) in docs/BENCHMARKS.md, replacing its old copy. */
+export function writeSection(name, section) {
+  const doc = readFileSync(BENCHMARKS_MD, 'utf8');
+  const marked = new RegExp(`<!-- ${name}:start -->[\\s\\S]*?<!-- ${name}:end -->`);
+  writeFileSync(BENCHMARKS_MD, marked.test(doc) ? doc.replace(marked, section) : doc.replace('## How to run', `${section}\n\n## How to run`));
+}
+
+/** Writes docs/BENCHMARKS.md as `doc`, carrying over the sections other benchmark scripts wrote. */
+export function writeBenchmarksKeepingSections(doc) {
+  let old = '';
+  try {
+    old = readFileSync(BENCHMARKS_MD, 'utf8');
+  } catch {
+    // first run: nothing to keep
+  }
+  const kept = old.match(SECTION) ?? [];
+  writeFileSync(BENCHMARKS_MD, kept.length ? doc.replace('## How to run', `${kept.join('\n\n')}\n\n## How to run`) : doc);
+}

@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 // `npm run bench`: runs the baseline benchmarks, prints the figures, and
 // writes docs/BENCHMARKS.md. `--quick` runs shorter. Figures, not pass/fail.
-import { writeFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { benchMls } from './mls.mjs';
 import { benchRelay } from './relay.mjs';
-import { fmt, machine } from './lib.mjs';
+import { fmt, machine, writeBenchmarksKeepingSections } from './lib.mjs';
 
 const quick = process.argv.includes('--quick');
 const facts = machine();
@@ -143,5 +142,5 @@ npm run bench            # full
 node bench/run.mjs --quick
 \`\`\`
 `;
-writeFileSync(new URL('../docs/BENCHMARKS.md', import.meta.url), doc);
+writeBenchmarksKeepingSections(doc);
 console.log('wrote docs/BENCHMARKS.md');

@@ -4,7 +4,7 @@
  * They register, become contacts, chat both ways (delivery state, unread counts, read
  * receipts), run a group, verify each other, call (consent checked by instrumentation: no
  * RTCPeerConnection, microphone or SDP before Accept; audio packets both ways after), decline,
- * and see the "connection lost" and "update required" screens.
+ * and see the "connection lost", "open in another window" and "update required" screens.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -186,6 +186,21 @@ test('connection loss shows a banner; messages written meanwhile go out when it 
   await alice.page.getByText(/Connection lost/).waitFor({ state: 'detached', timeout: 60_000 });
   await openDirectChat(bob, 'alice');
   await bob.page.locator('.message.in', { hasText: 'Written while offline' }).waitFor({ timeout: 60_000 });
+});
+
+test('a second tab takes the connection over; the first says so and can take it back', { skip }, async () => {
+  const second = await alice.context.newPage();
+  try {
+    await second.goto(server.url);
+    await second.getByLabel('Signed in as alice').waitFor({ timeout: 20_000 });
+    await alice.page.getByRole('heading', { name: 'Sotto is open in another window' }).waitFor({ timeout: 20_000 });
+    await alice.screenshot('18-open-elsewhere');
+    await alice.page.getByRole('button', { name: 'Use here' }).click();
+    await alice.page.getByLabel('Signed in as alice').waitFor({ timeout: 20_000 });
+    await second.getByRole('heading', { name: 'Sotto is open in another window' }).waitFor({ timeout: 20_000 });
+  } finally {
+    await second.close();
+  }
 });
 
 test('a client older than the minimum version sees "update required"', { skip }, async () => {

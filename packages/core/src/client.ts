@@ -217,6 +217,15 @@ export class SottoClient {
     return this.session.currentState;
   }
 
+  /**
+   * Why the connection stopped for good, if it did: a `RemoteError` with `UPDATE_REQUIRED` or
+   * `UNSUPPORTED_PROTOCOL`, or `ClientError('REPLACED')` when another connection of this device
+   * (another tab, another process) took over. Reconnecting is then the member's call.
+   */
+  get stopReason(): ClientError | undefined {
+    return this.session.stopReason;
+  }
+
   // ---- contacts ----
 
   async requestContact(username: string, text: string): Promise<void> {

@@ -79,9 +79,15 @@ export class Session {
     return this.state;
   }
 
+  /** Why the session stopped for good (update required, replaced by another connection), if it did. */
+  get stopReason(): ClientError | undefined {
+    return this.fatal;
+  }
+
   /** Connects and authenticates once; rejects with the server's reason if it refuses. */
   async open(): Promise<HelloOk> {
     if (this.state === 'closed') throw new ClientError('NOT_CONNECTED', 'Session is closed.');
+    this.fatal = undefined; // opening again is the member's decision (e.g. "use Sotto here")
     this.setState(this.state === 'reconnecting' ? 'reconnecting' : 'connecting');
     const challenge = new Promise<Challenge>((resolve) => (this.challengeWaiter = resolve));
     const socket = await this.options.transport.open(webSocketUrl(this.options.serverUrl), {

@@ -13,13 +13,15 @@ import { Welcome } from '../screens/Welcome.js';
 import { Home } from '../screens/Home.js';
 import { UpdateRequired } from '../screens/UpdateRequired.js';
 import { Unreachable } from '../screens/Unreachable.js';
+import { OpenElsewhere } from '../screens/OpenElsewhere.js';
 
 type Phase =
   | { readonly kind: 'loading'; readonly username?: string }
   | { readonly kind: 'welcome' }
   | { readonly kind: 'ready'; readonly engine: Engine }
   | { readonly kind: 'update-required'; readonly message: string }
-  | { readonly kind: 'unreachable'; readonly username: string; readonly message: string };
+  | { readonly kind: 'unreachable'; readonly username: string; readonly message: string }
+  | { readonly kind: 'elsewhere'; readonly engine: Engine };
 
 function isUpdateRequired(error: unknown): error is RemoteError {
   return error instanceof RemoteError && ((error.wireCode === ErrorCode.UPDATE_REQUIRED || error.wireCode === ErrorCode.UNSUPPORTED_PROTOCOL));
@@ -50,18 +52,20 @@ export function App() {
     void signIn();
   }, [signIn]);
 
-  // A session that stops for good (the server now requires a newer app) ends in 'idle'.
+  // A session that stops for good ends in 'idle': the server now requires a newer app, or
+  // another tab of this browser took the device's one connection over.
   useEffect(() => {
     if (phase.kind !== 'ready') return;
     const { client } = phase.engine;
     return client.events.didChangeConnection.event((state) => {
       if (state !== 'idle') return;
-      client.connect().catch((error: unknown) => {
-        if (isUpdateRequired(error)) {
-          void client.close();
-          setPhase({ kind: 'update-required', message: error.message });
-        }
-      });
+      const reason = client.stopReason;
+      if (isUpdateRequired(reason)) {
+        void client.close();
+        setPhase({ kind: 'update-required', message: reason.message });
+      } else if (reason?.code === 'REPLACED') {
+        setPhase({ kind: 'elsewhere', engine: phase.engine });
+      }
     });
   }, [phase]);
 
@@ -82,6 +86,8 @@ export function App() {
       return <Welcome onRegister={register} />;
     case 'update-required':
       return <UpdateRequired message={phase.message} />;
+    case 'elsewhere':
+      return <OpenElsewhere onUseHere={() => void connect(phase.engine, phase.engine.client.identity.username)} />;
     case 'unreachable':
       return <Unreachable username={phase.username} message={phase.message} onRetry={() => void signIn()} />;
     case 'ready':

@@ -9,11 +9,11 @@ export function UpdateRequired({ message }: { message: string }) {
         <h1 id="update-title">Update required</h1>
         <p>{message}</p>
         <p>
-          This app is version {SOFTWARE_VERSION}. Your server accepts only newer versions, usually because an older one
-          has a security problem. Reload the page to get the version the server now serves; if this screen stays, ask
-          the server’s operator.
+          Servers raise the minimum version when an older one has a security problem. Reload the page to get the
+          version the server now serves; if this screen stays, ask the server’s operator.
         </p>
         <button type="button" className="primary" onClick={() => location.reload()} autoFocus>Reload</button>
+        <p className="help">This app: version {SOFTWARE_VERSION}.</p>
       </div>
     </main>
   );
