@@ -75,6 +75,9 @@ test('register, request and accept, messages both ways with delivery state and u
   await alice.page.locator('.message.in', { hasText: 'Reading you loud and clear' }).waitFor();
   await bob.screenshot('04-chat-phone');
   await alice.screenshot('05-chat-desktop');
+  // Installable: the service worker for the app shell is registered and active.
+  const workers = await alice.page.evaluate(async () => (await navigator.serviceWorker.ready).active?.scriptURL);
+  assert.match(workers ?? '', /\/sw\.js$/);
   assert.equal(await bob.page.getByRole('button', { name: /unread/ }).count(), 0);
 });
 
@@ -130,7 +133,9 @@ test('a call: nothing RTC before Accept, audio packets both ways after, mute, ha
   // connection, asked for no microphone, set no remote description, added no candidate.
   assert.deepEqual(await bob.rtc(), { peerConnections: 0, getUserMedia: 0, remoteDescriptions: 0, remoteCandidates: 0 });
 
-  await bob.page.getByRole('button', { name: 'Accept' }).click();
+  // Keyboard: the ring puts focus on Accept, so Enter answers.
+  assert.equal(await bob.page.evaluate(() => document.activeElement?.textContent), 'Accept');
+  await bob.page.keyboard.press('Enter');
   await eventually(async () => ((await alice.page.getByTestId('call-status').textContent())?.match(/^\d+:\d\d$/) ? true : undefined), 'active call at alice');
   const [aliceStats, bobStats] = await eventually(async () => {
     const a = await alice.audioStats();
