@@ -123,7 +123,7 @@ test('verification: both sides show the same 60-digit safety number and a QR cod
   await alice.screenshot('08-verify');
 });
 
-test('a call: nothing RTC before Accept, audio packets both ways after, mute, hang up', { skip }, async () => {
+test('a call: nothing RTC before Accept, audio packets both ways after, mute, hang up', { skip }, async (t) => {
   await openDirectChat(alice, 'bob');
   await alice.page.getByRole('button', { name: 'Call bob' }).click();
   await bob.page.getByRole('dialog').getByText('is calling you').waitFor({ timeout: 20_000 });
@@ -143,6 +143,7 @@ test('a call: nothing RTC before Accept, audio packets both ways after, mute, ha
     return a.packetsReceived > 50 && b.packetsReceived > 50 ? [a, b] as const : undefined;
   }, 'audio packets both ways');
   assert.ok(aliceStats.packetsSent > 50 && bobStats.packetsSent > 50);
+  t.diagnostic(`getStats: alice sent ${aliceStats.packetsSent} received ${aliceStats.packetsReceived}; bob sent ${bobStats.packetsSent} received ${bobStats.packetsReceived}`);
   assert.equal((await bob.rtc()).peerConnections, 1);
   await bob.page.getByRole('button', { name: 'Mute' }).click();
   await bob.page.getByRole('button', { name: 'Unmute' }).waitFor();

@@ -70,14 +70,15 @@ function dominantFrequency(member: BrowserMember): Promise<number> {
   });
 }
 
-async function assertHeardTone(recording: string, expected: number, other: number): Promise<void> {
+async function assertHeardTone(recording: string, expected: number, other: number): Promise<string> {
   const pcm = await readWav(recording);
   assert.ok(pcm.length > 48_000, `recorded ${pcm.length} samples`);
   const at = { expected: goertzel(pcm, expected, 48_000), other: goertzel(pcm, other, 48_000) };
   assert.ok(at.expected > 0.3 && at.other < 0.05, `recording ${JSON.stringify(at)}`);
+  return `the CLI's recording: ${(pcm.length / 48_000).toFixed(1)} s, energy share at ${expected} Hz ${at.expected.toFixed(3)}, at ${other} Hz ${at.other.toFixed(3)}`;
 }
 
-test('the browser calls the CLI: audio flows both ways', { skip }, async () => {
+test('the browser calls the CLI: audio flows both ways', { skip }, async (t) => {
   const recording = join(dir.path, 'carol-heard-1.wav');
   const listener = new Listener(carol, [LOOPBACK, '--accept-calls', '--play', tone660, '--record', recording]);
   try {
@@ -87,25 +88,27 @@ test('the browser calls the CLI: audio flows both ways', { skip }, async () => {
     await eventually(async () => ((await dave.audioStats()).packetsReceived > 100 ? true : undefined), 'audio from the CLI', 30_000);
     const heard = await dominantFrequency(dave);
     assert.ok(Math.abs(heard - 660) < 15, `the browser heard ${heard.toFixed(1)} Hz`);
+    t.diagnostic(`the browser's loudest received frequency: ${heard.toFixed(1)} Hz`);
     await dave.page.getByRole('button', { name: 'Hang up' }).click();
     await listener.waitFor((r) => r.type === 'call' && r.state === 'ended', 'the end of the call');
   } finally {
     await listener.stop();
   }
-  await assertHeardTone(recording, 440, 660);
+  t.diagnostic(await assertHeardTone(recording, 440, 660));
 });
 
-test('the CLI calls the browser: audio flows both ways', { skip }, async () => {
+test('the CLI calls the browser: audio flows both ways', { skip }, async (t) => {
   const recording = join(dir.path, 'carol-heard-2.wav');
   const call = carol.run(['call', 'dave', LOOPBACK, '--play', tone660, '--record', recording, '--seconds', '5'], { timeoutMs: 90_000 });
   await dave.page.getByRole('button', { name: 'Accept' }).click({ timeout: 30_000 });
   await eventually(async () => ((await dave.audioStats()).packetsReceived > 100 ? true : undefined), 'audio from the CLI', 30_000);
   const heard = await dominantFrequency(dave);
   assert.ok(Math.abs(heard - 660) < 15, `the browser heard ${heard.toFixed(1)} Hz`);
+  t.diagnostic(`the browser's loudest received frequency: ${heard.toFixed(1)} Hz`);
   const result = await call;
   assert.equal(result.code, 0, result.stderr);
   await dave.page.getByText('They hung up').waitFor({ timeout: 20_000 });
-  await assertHeardTone(recording, 440, 660);
+  t.diagnostic(await assertHeardTone(recording, 440, 660));
 });
 
 test('a stranger\'s call shows only a missed call request: no ring, no peer connection, no microphone, no SDP', { skip }, async () => {
