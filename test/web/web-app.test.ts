@@ -209,6 +209,18 @@ test('a second tab takes the connection over; the first says so and can take it 
   }
 });
 
+test('a security advisory published while the app is open appears at once, saying what to do', { skip }, async () => {
+  const key = join(dir.path, 'operator.pem');
+  const admin = (args: string[]) => runCli(['admin', 'advisory', ...args, '--data', join(dir.path, 'server')]);
+  assert.equal((await admin(['keygen', '--key', key])).code, 0);
+  const published = await admin(['publish', '--key', key, '--title', 'Update now', '--text', 'A flaw in call set-up is fixed in 9.0.0.', '--fixed-version', '9.0.0']);
+  assert.equal(published.code, 0, published.stderr);
+  const banner = alice.page.getByRole('alert', { name: 'Security advisories' });
+  await banner.getByText('Security advisory: Update now.').waitFor({ timeout: 20_000 });
+  assert.match((await banner.textContent()) ?? '', /This app is 0\.1\.0; you need 9\.0\.0 or newer/);
+  await alice.screenshot('19-security-advisory');
+});
+
 test('a client older than the minimum version sees "update required"', { skip }, async () => {
   const set = await runCli(['admin', 'min-version', '99.0.0', '--data', join(dir.path, 'server')]);
   assert.equal(set.code, 0, set.stderr);

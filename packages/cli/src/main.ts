@@ -8,6 +8,8 @@ import { registerAdmin } from './commands/admin.js';
 import { registerMemberCommands } from './commands/member.js';
 import { registerCallCommands } from './commands/calls.js';
 import { registerServe } from './commands/serve.js';
+import { registerAdvisories } from './commands/advisories.js';
+import { createOutput } from './output.js';
 import { reportError } from './output.js';
 import type { GlobalOptions } from './profile.js';
 
@@ -29,6 +31,7 @@ export async function main(argv: string[]): Promise<void> {
   registerAdmin(program, () => globals().json ?? false);
   registerMemberCommands(program, globals);
   registerCallCommands(program, globals);
+  registerAdvisories(program, globals, () => createOutput(globals().json ?? false));
   try {
     await program.parseAsync(argv);
   } catch (error) {

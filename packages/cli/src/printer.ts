@@ -3,7 +3,8 @@
  * Prints what a client receives, in arrival order: messages, contact events,
  * new conversations, and what was dropped (as a count-worthy line, never content).
  */
-import { contactStateName, type SottoClient } from '@sotto/core';
+import { contactStateName, type SottoClient, type VerifiedAdvisory } from '@sotto/core';
+import { SOFTWARE_VERSION } from '@sotto/protocol';
 import type { Output } from './output.js';
 import { formatMessage, messageRecord } from './commands/member.js';
 
@@ -42,8 +43,22 @@ export function attachPrinter(client: SottoClient, out: Output, options: { conne
   client.events.didDrop.event((d) =>
     later(() => out.print(`dropped a delivery from ${d.sender}: ${d.reason}`, { type: 'dropped', sender: d.sender, reason: d.reason })),
   );
+  client.advisories.didReceive.event((a) => later(() => printAdvisory(out, a)));
+  client.advisories.didRefuse.event((r) =>
+    later(() => out.print(`refused a security advisory: ${r.reason}`, { type: 'advisory-refused', reason: r.reason })),
+  );
   if (options.connection) {
     client.events.didChangeConnection.event((state) => later(() => out.print(`connection: ${state}`, { type: 'connection', state })));
   }
   return { flush: () => chain };
+}
+
+/** An advisory, saying plainly whether this app must be updated and to what. */
+export function printAdvisory(out: Output, a: VerifiedAdvisory): void {
+  const action = !a.affectsThisVersion
+    ? `this app (${SOFTWARE_VERSION}) already has the fix`
+    : a.fixedVersion
+      ? `ACTION NEEDED: this app is ${SOFTWARE_VERSION}; update Sotto to ${a.fixedVersion} or newer`
+      : 'ACTION NEEDED: read the advice above';
+  out.print(`security advisory: ${a.title}\n  ${a.text}\n  ${action}`, { type: 'advisory', ...a, appVersion: SOFTWARE_VERSION });
 }

@@ -188,7 +188,11 @@ export class SqliteClientStore implements ClientStore {
   async getSettings(): Promise<ClientSettings> {
     const rows = this.db.prepare('SELECT key, value FROM settings').all() as { key: string; value: string }[];
     const stored = Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown]));
-    return { relayOnlyCalls: stored['relayOnlyCalls'] === true ? true : DEFAULT_CLIENT_SETTINGS.relayOnlyCalls };
+    const advisoryKey = stored['advisoryKey'];
+    return {
+      relayOnlyCalls: stored['relayOnlyCalls'] === true ? true : DEFAULT_CLIENT_SETTINGS.relayOnlyCalls,
+      ...(typeof advisoryKey === 'string' ? { advisoryKey } : {}),
+    };
   }
 
   async apply(batch: ClientWriteBatch): Promise<void> {

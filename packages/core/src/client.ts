@@ -39,6 +39,7 @@ import { loadCiphersuite } from './mls/suite.js';
 import type {
   ClientSettings, Clock, ClientStore, Logger, Random, StoredCallLogEntry, StoredContact, StoredConversation, StoredIdentity, StoredMessage, Transport,
 } from './ports.js';
+import { Advisories } from './advisories.js';
 import { Calls, type CallsConfig } from './calls/call-controller.js';
 import { safetyNumber } from './safety-number.js';
 import { SerialQueue } from './serial-queue.js';
@@ -83,6 +84,8 @@ export class SottoClient {
   readonly conversations: Conversations;
   /** 1:1 voice calls: place, accept, decline, hang up, and their events. */
   readonly calls: Calls;
+  /** The operator's security advisories, verified against the pinned operator key. */
+  readonly advisories: Advisories;
   private drained = false;
   private readonly background = new Set<Promise<unknown>>();
   private drainWaiters: (() => void)[] = [];
@@ -103,11 +106,14 @@ export class SottoClient {
       onNotice: (notice) => this.onNotice(notice),
       onStateChange: (state) => this.onSessionState(state),
       onReady: (hello) => this.onReady(hello),
+      onAdvisory: (push) => void this.advisories.receiveBoard(push.advisoryKey, push.advisory ? [push.advisory] : []).catch(() => undefined),
     });
     this.ctx = { store: deps.store, mls, identity, session: this.session, clock: deps.clock, random: deps.random, logger: deps.logger, queue: this.queue, events: this.events };
     this.conversations = new Conversations(this.ctx);
     this.calls = new Calls(this.ctx, this.conversations, deps.calls ?? {});
     this.inbox = new Inbox(this.ctx, this.conversations, this.calls);
+    this.advisories = new Advisories(this.ctx, deps.clientVersion ?? SOFTWARE_VERSION, async (key, data, signature) =>
+      (await loadCiphersuite(deps.ciphersuite)).signature.verify(key, data, signature));
   }
 
   // ---- lifecycle ----
@@ -374,6 +380,10 @@ export class SottoClient {
   }
 
   private onReady(hello: HelloOk): void {
+    const board = this.advisories.receiveBoard(hello.advisoryKey, hello.advisories).catch((error: unknown) =>
+      this.deps.logger.warn('advisories not processed', { error: error instanceof Error ? error.name : 'unknown' }));
+    this.background.add(board);
+    void board.finally(() => this.background.delete(board));
     this.conversations.settleAllPending().catch(() => undefined);
     this.conversations.resendOutbox().catch(() => undefined);
     if (hello.keyPackagesLow || hello.keyPackagesRemaining < LIMITS.keyPackagesLowWatermark) {

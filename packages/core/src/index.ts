@@ -15,3 +15,4 @@ export { MlsContext, membersOf } from './mls/group.js';
 export { MemoryClientStore } from './memory-store.js';
 export * from './calls/index.js';
 export { isStatusAdvance } from './message-status.js';
+export { Advisories, type VerifiedAdvisory, type RefusedAdvisory } from './advisories.js';

@@ -135,6 +135,11 @@ export interface StoredCallLogEntry {
 export interface ClientSettings {
   /** Calls go through the TURN relay only, so peers never learn this device's IP. */
   readonly relayOnlyCalls: boolean;
+  /**
+   * The operator's advisory key (hex Ed25519 public key), pinned on first sight: advisories signed
+   * with any other key are refused, so a server that changes it cannot forge one.
+   */
+  readonly advisoryKey?: string;
 }
 
 export const DEFAULT_CLIENT_SETTINGS: ClientSettings = { relayOnlyCalls: false };

@@ -18,6 +18,7 @@ import {
   type FrameBody,
   type Hello,
   type HelloOk,
+  type AdvisoryPush,
   type KnownFrameType,
   type Notice,
   type Response,
@@ -41,6 +42,8 @@ export interface SessionOptions {
   readonly onStateChange: (state: SessionState) => void;
   /** Called after every successful hello, the first included. */
   readonly onReady: (hello: HelloOk) => void;
+  /** A security advisory the server pushed (unverified: the engine checks its signature). */
+  readonly onAdvisory?: (push: AdvisoryPush) => void;
   readonly requestTimeoutMs?: number;
   readonly reconnect?: boolean;
 }
@@ -174,6 +177,9 @@ export class Session {
       }
       case FrameType.DELIVERY:
         this.options.onDelivery(frame.body);
+        return;
+      case FrameType.ADVISORY:
+        this.options.onAdvisory?.(frame.body);
         return;
       case FrameType.NOTICE:
         if (frame.body.kind === NoticeKind.REPLACED) {

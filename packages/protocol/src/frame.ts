@@ -24,6 +24,7 @@ import {
   NoticeSchema,
   ResponseSchema,
   SendSchema,
+  AdvisoryPushSchema,
   UploadKeyPackagesSchema,
 } from './gen/sotto/v1/wire_pb.js';
 import { ProtocolError } from './errors.js';
@@ -36,6 +37,7 @@ export const FRAME_SCHEMAS = {
   [FrameType.RESPONSE]: ResponseSchema,
   [FrameType.DELIVERY]: DeliverySchema,
   [FrameType.NOTICE]: NoticeSchema,
+  [FrameType.ADVISORY]: AdvisoryPushSchema,
   [FrameType.HELLO]: HelloSchema,
   [FrameType.UPLOAD_KEY_PACKAGES]: UploadKeyPackagesSchema,
   [FrameType.CLAIM_KEY_PACKAGES]: ClaimKeyPackagesSchema,

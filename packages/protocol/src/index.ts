@@ -12,3 +12,4 @@ export * from './content.js';
 export * from './auth.js';
 export { create, toBinary, fromBinary } from '@bufbuild/protobuf';
 export type { MessageInitShape } from '@bufbuild/protobuf';
+export * from './advisory.js';

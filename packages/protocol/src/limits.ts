@@ -16,6 +16,7 @@ export const FRAME_BODY_LIMITS: Readonly<Partial<Record<FrameType, number>>> = {
   [FrameType.RESPONSE]: 1024 * KIB,
   [FrameType.DELIVERY]: 160 * KIB,
   [FrameType.NOTICE]: 1 * KIB,
+  [FrameType.ADVISORY]: 8 * KIB,
   [FrameType.HELLO]: 1 * KIB,
   [FrameType.UPLOAD_KEY_PACKAGES]: 512 * KIB,
   [FrameType.CLAIM_KEY_PACKAGES]: 256,
@@ -55,6 +56,10 @@ export const LIMITS = {
   maxGroupMembers: 1000,
   maxAckSeqs: 1000,
   clientVersionMaxLength: 32,
+  advisoryTitleMaxChars: 120,
+  advisoryTextMaxChars: 2000,
+  /** Advisories the server keeps and hands out at every hello; older ones are dropped. */
+  advisoriesKept: 20,
 } as const;
 
 const USERNAME = /^[a-z0-9_][a-z0-9_.-]*$/;

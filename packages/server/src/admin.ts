@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { systemClock, type Clock } from './clock.js';
 import { DATABASE_FILE } from './config.js';
 import { ConfigError } from './errors.js';
+import type { SignedAdvisory } from '@sotto/protocol';
 import { AccountsService } from './services/accounts.js';
+import { AdvisoryService } from './services/advisories.js';
 import { SqliteStore } from './storage/sqlite/sqlite-store.js';
 import { PostgresStore } from './storage/postgres/postgres-store.js';
 import type { Store } from './storage/store.js';
@@ -24,6 +26,12 @@ export interface Admin {
   /** Turns invite-only registration on or off (the server's inviteOnly config, when set, wins). */
   setInviteOnly(on: boolean): Promise<void>;
   listUsers(): Promise<AccountRecord[]>;
+  /** Sets the operator's Ed25519 advisory key (32 bytes); drops advisories signed with an earlier one. */
+  setAdvisoryKey(publicKey: Uint8Array): Promise<void>;
+  getAdvisoryKey(): Promise<Uint8Array>;
+  /** Keeps a signed advisory after checking its signature against the advisory key; devices get it at once or at their next hello. */
+  publishAdvisory(signed: SignedAdvisory): Promise<void>;
+  listAdvisories(): Promise<readonly SignedAdvisory[]>;
   close(): Promise<void>;
 }
 
@@ -39,12 +47,17 @@ export async function openAdmin(dataDir: string, options: { now?: Clock; db?: st
     store = new SqliteStore({ path });
   }
   const accounts = new AccountsService(store, { inviteOnly: false, now: options.now ?? systemClock });
+  const advisories = new AdvisoryService(store);
   return {
     createInvite: (ttlDays = DEFAULT_INVITE_TTL_DAYS) => accounts.createInvite(ttlDays),
     setMinVersion: (version) => accounts.setMinClientVersion(version),
     getMinVersion: async () => (await accounts.minClientVersion()) || undefined,
     setInviteOnly: (on) => accounts.setInviteOnly(on),
     listUsers: () => accounts.listAccounts(),
+    setAdvisoryKey: (publicKey) => advisories.setKey(publicKey),
+    publishAdvisory: (signed) => advisories.publish(signed),
+    listAdvisories: async () => (await advisories.current()).advisories,
+    getAdvisoryKey: async () => (await advisories.current()).key,
     close: () => store.close(),
   };
 }

@@ -20,6 +20,7 @@ export type { RateLimit } from './token-bucket.js';
 export { WS_PATH } from './gateway/http-gateway.js';
 export { CloseCode } from './gateway/close-codes.js';
 export { SETTING_MIN_CLIENT_VERSION, SETTING_INVITE_ONLY } from './services/accounts.js';
+export { AdvisoryService, ADVISORY_POLL_MS } from './services/advisories.js';
 export { SqliteStore, type SqliteStoreOptions } from './storage/sqlite/sqlite-store.js';
 export { PostgresStore, type PostgresStoreOptions } from './storage/postgres/postgres-store.js';
 export type { Store, StoreReader, StoreWriter, NewAccount, NewGroup, NewCommit } from './storage/store.js';

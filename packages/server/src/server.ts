@@ -16,6 +16,7 @@ import { startGateway, WS_PATH, type Gateway } from './gateway/http-gateway.js';
 import type { RateLimit } from './token-bucket.js';
 import { createLogger, errorSummary, type Logger } from './logger.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
+import { AdvisoryPusher } from './services/advisories.js';
 import { ExpiryTimer } from './services/expiry.js';
 import { createServices } from './services/services.js';
 import { PostgresStore } from './storage/postgres/postgres-store.js';
@@ -34,6 +35,8 @@ export interface ServerDeps {
   readonly rateLimit?: RateLimit;
   /** How long a connection may stay without a successful hello (default 30 s). */
   readonly helloTimeoutMs?: number;
+  /** How often to look for newly published advisories (default 5 s). */
+  readonly advisoryPollMs?: number;
 }
 
 export interface RunningServer {
@@ -116,6 +119,17 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
     throw error;
   }
   expiry.start();
+  const advisoryLog = createLogger('advisories', { parent: log });
+  const pusher = new AdvisoryPusher(
+    services.advisories,
+    (key, advisory) => {
+      const connections = registry.connections();
+      for (const connection of connections) connection.pushAdvisory(key, advisory);
+      advisoryLog.info({ devices: connections.length }, 'pushed a new advisory');
+    },
+    (error) => advisoryLog.warn({ err: errorSummary(error) }, 'could not read advisories'),
+  );
+  pusher.start(deps.advisoryPollMs);
   const stopGuard = watchBus(bus, registry, createLogger('cluster', { parent: log }));
 
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -132,6 +146,7 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
       closing ??= (async () => {
         log.info('shutting down');
         stopGuard();
+        pusher.stop();
         await gateway.close();
         await closeOwned();
       })();

@@ -7,11 +7,13 @@ import { openAdmin } from '@sotto/server';
 import { parseVersion } from '@sotto/protocol';
 import { ClientError } from '@sotto/core';
 import { createOutput } from '../output.js';
+import { registerAdminAdvisory } from './advisories.js';
 
 export function registerAdmin(program: Command, json: () => boolean): void {
   const admin = program.command('admin').description('operator commands (run on the server machine)');
   const dataOption = ['--data <dir>', 'the server data directory (SQLite)', process.env.SOTTO_DATA ?? './sotto-data'] as const;
   const dbOption = ['--db <url>', 'the server\'s PostgreSQL URL, when it uses one', process.env.SOTTO_DB] as const;
+  registerAdminAdvisory(admin, json, { data: dataOption, db: dbOption });
 
   admin
     .command('invite')

@@ -28,6 +28,8 @@ import {
   type Frame,
   type FrameBody,
   type KnownFrameType,
+  type SignedAdvisory,
+  AdvisoryPushSchema,
 } from '@sotto/protocol';
 import type { Bus, BusEvent } from '../bus/bus.js';
 import { ServerError } from '../errors.js';
@@ -211,6 +213,7 @@ export class Connection {
       case FrameType.RESPONSE:
       case FrameType.DELIVERY:
       case FrameType.NOTICE:
+      case FrameType.ADVISORY:
         throw new ProtocolError(ErrorCode.UNKNOWN_FRAME_TYPE, `${FrameType[frame.type]} frames go from server to client only.`);
       case FrameType.UPLOAD_KEY_PACKAGES:
       case FrameType.CLAIM_KEY_PACKAGES:
@@ -274,6 +277,7 @@ export class Connection {
     const unsubscribe = this.ctx.bus.subscribe(address, (event) => this.onBusEvent(event));
     this.state = { kind: 'authenticated', device: address, pump, unsubscribe };
     clearTimeout(this.helloTimer);
+    const board = await this.ctx.services.advisories.current();
     this.respond(id, {
       case: 'hello',
       value: create(HelloOkSchema, {
@@ -281,6 +285,8 @@ export class Connection {
         deviceId: device.deviceId,
         keyPackagesRemaining: keyPackages.remaining,
         keyPackagesLow: keyPackages.low,
+        advisoryKey: board.key,
+        advisories: [...board.advisories],
       }),
     });
     this.log.debug('authenticated');
@@ -399,6 +405,12 @@ export class Connection {
   private sendError(id: number, error: unknown): void {
     const wire = toWireError(error, this.log, this.ctx.metrics);
     this.sendFrame(FrameType.RESPONSE, id, create(ResponseSchema, { result: { case: 'error', value: wire } }));
+  }
+
+  /** A newly published advisory, for an authenticated device (others get the list at hello). */
+  pushAdvisory(advisoryKey: Uint8Array, advisory: SignedAdvisory): void {
+    if (this.state.kind !== 'authenticated') return;
+    this.sendFrame(FrameType.ADVISORY, 0, create(AdvisoryPushSchema, { advisoryKey, advisory }));
   }
 
   private sendNotice(kind: NoticeKind, count: number, message: string): void {

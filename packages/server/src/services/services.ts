@@ -10,6 +10,7 @@ import { DeliveryService } from './delivery.js';
 import { KeyPackagesService } from './key-packages.js';
 import { MailNotifier } from './mail-notifier.js';
 import { DEFAULT_RING_LIMIT, RingLimiter, type RingLimit } from './ring-limiter.js';
+import { AdvisoryService } from './advisories.js';
 import { TurnService, type TurnConfig } from './turn.js';
 
 export interface Services {
@@ -18,6 +19,7 @@ export interface Services {
   readonly contacts: ContactsService;
   readonly delivery: DeliveryService;
   readonly turn: TurnService;
+  readonly advisories: AdvisoryService;
 }
 
 export interface ServicesOptions {
@@ -42,5 +44,6 @@ export function createServices(options: ServicesOptions): Services {
     contacts: new ContactsService(store, notifier, now, rings),
     delivery: new DeliveryService(store, notifier, now, rings),
     turn: new TurnService(options.turn ?? { urls: [], ttlSeconds: 3600 }, now),
+    advisories: new AdvisoryService(store),
   };
 }

@@ -8,6 +8,7 @@ import { ContactState } from '@sotto/protocol';
 import { useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import type { View } from '../app/view.js';
 import { ConnectionBanner } from '../components/ConnectionBanner.js';
+import { AdvisoryBanner } from '../components/AdvisoryBanner.js';
 import { CallOverlay } from '../components/CallOverlay.js';
 import { ChatList } from './ChatList.js';
 import { ChatView } from './ChatView.js';
@@ -44,7 +45,10 @@ export function Home() {
 
   return (
     <div className={`home ${view.kind === 'chats' ? 'show-list' : 'show-main'}`}>
-      <ConnectionBanner />
+      <div className="banners">
+        <ConnectionBanner />
+        <AdvisoryBanner />
+      </div>
       <header className="topbar">
         <span className="brand"><span className="logo small" aria-hidden="true">S</span> Sotto</span>
         <span className="me" aria-label={`Signed in as ${client.identity.username}`}>{client.identity.username}</span>
