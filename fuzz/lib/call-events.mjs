@@ -1,0 +1,64 @@
+/**
+ * @module fuzz/lib/call-events
+ * Decodes fuzz bytes into a sequence of call-machine events, four bytes an event: what happens,
+ * who sends it (or which call id), a flag byte, and how far the clock moves first. The pools are
+ * small on purpose, so that ids and senders collide: glare needs two rings between the same
+ * people, a replay needs the id of a call that ended.
+ */
+import { ByteReader } from './byte-reader.mjs';
+
+export const T0 = 1_000_000;
+/** Sorted: glare keeps the smaller id, so the order of these matters. */
+const CALL_IDS = ['c-high', 'c-low', 'c-mid', 'c-new'];
+const SENDERS = [['alice', 'alice-phone'], ['alice', 'alice-laptop'], ['carol', 'carol-phone'], ['mallory', 'mallory-1']];
+/** Clock moves: none, a little, just under and at the ring timeout, past the ring age, backwards. */
+const CLOCK_STEPS = [0, 1, 1_000, 44_999, 45_000, 60_001, -1_000];
+/** How old a ring is when it arrives: fresh, at and past the 60 s limit, from the future. */
+const RING_AGES = [0, 1_000, 60_000, 60_001, -5_000];
+const HANGUP_REASONS = ['normal', 'glare', 'timeout', 'failed'];
+const MAX_EVENTS = 64;
+
+function remote(input, now, makeSignal) {
+  const [fromUser, fromDevice] = input.pick(SENDERS);
+  const flags = input.byte();
+  // Mostly from a contact: the interesting paths start with a ring that is admitted.
+  const signal = makeSignal(input.pick(CALL_IDS), flags);
+  return { type: 'remote', signal, fromUser, fromDevice, now, senderIsContact: (flags & 0x10) === 0, senderBlocked: (flags & 0x20) !== 0 };
+}
+
+const EVENT_MAKERS = [
+  (input, now) => remote(input, now, (callId, flags) => ({ type: 'ring', callId, media: 'audio', sentAt: now - RING_AGES[flags % RING_AGES.length] })),
+  (input, now) => remote(input, now, (callId) => ({ type: 'accept', callId })),
+  (input, now) => remote(input, now, (callId) => ({ type: 'decline', callId })),
+  (input, now) => remote(input, now, (callId) => ({ type: 'busy', callId })),
+  (input, now) => remote(input, now, (callId) => ({ type: 'offer', callId, sdp: 'v=0 remote offer' })),
+  (input, now) => remote(input, now, (callId) => ({ type: 'answer', callId, sdp: 'v=0 remote answer' })),
+  (input, now) => remote(input, now, (callId, flags) => ({ type: 'ice', callId, candidate: `cand-${flags}` })),
+  (input, now) => remote(input, now, (callId, flags) => ({ type: 'hangup', callId, reason: HANGUP_REASONS[flags % HANGUP_REASONS.length] })),
+  (input, now) => {
+    const [peer, peerDevice] = input.pick(SENDERS);
+    return { type: 'placeCall', callId: input.pick(CALL_IDS), peer, peerDevice, now };
+  },
+  (input, now) => ({ type: 'localAccept', now }),
+  (input, now) => ({ type: 'localDecline', now }),
+  (input, now) => ({ type: 'localHangup', now }),
+  (input, now) => ({ type: 'timeout', callId: input.pick(CALL_IDS), now }),
+  (input, now) => ({ type: 'tick', now }),
+  (input, now) => ({ type: 'mediaConnected', now }),
+  (input, now) => ({ type: 'mediaFailed', now }),
+  (input, now) => ({ type: 'localDescription', sdp: 'v=0 local', now }),
+  (input, now) => ({ type: 'localCandidate', candidate: `local-${input.byte()}`, now }),
+];
+
+/** The events encoded in `bytes`, at most MAX_EVENTS of them. */
+export function decodeCallEvents(bytes) {
+  const input = new ByteReader(bytes);
+  const events = [];
+  let now = T0;
+  while (input.remaining > 0 && events.length < MAX_EVENTS) {
+    const make = input.pick(EVENT_MAKERS);
+    now += input.pick(CLOCK_STEPS);
+    events.push(make(input, now));
+  }
+  return events;
+}
