@@ -4,10 +4,14 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { defineClientStoreContract, sampleConversation, sampleIdentity, sampleMessage } from '@sotto/core/testing';
+import { defineClientStoreContract, defineClientStorePersistenceTest } from '@sotto/core/testing';
 import { migrateClientDb, SqliteClientStore } from './sqlite-client-store.js';
 
 defineClientStoreContract('sqlite', { test, assert }, async () => new SqliteClientStore(':memory:'));
+defineClientStorePersistenceTest('sqlite', { test, assert }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sotto-client-'));
+  return { open: async () => new SqliteClientStore(join(dir, 'client.db')), remove: async () => rmSync(dir, { recursive: true, force: true }) };
+});
 
 /** Runs `body` with a fresh directory for profile files, removed afterwards. */
 async function withProfileDir(body: (dir: string) => Promise<void>): Promise<void> {
@@ -42,18 +46,3 @@ test('the profile database is private to its owner and batches are atomic', () =
     await store.close();
   }));
 
-test('a profile persists across close and reopen', () =>
-  withProfileDir(async (dir) => {
-    const path = join(dir, 'client.db');
-    const first = new SqliteClientStore(path);
-    const conversation = sampleConversation('g1', { epoch: 2n ** 60n });
-    await first.apply({ identity: sampleIdentity(), conversations: [conversation], messages: [sampleMessage('m1', 'g1')], lastSeq: 2n ** 60n, settings: { relayOnlyCalls: true } });
-    await first.close();
-    const second = new SqliteClientStore(path);
-    assert.deepEqual(await second.getIdentity(), sampleIdentity());
-    assert.deepEqual(await second.getConversation('g1'), conversation);
-    assert.deepEqual(await second.listMessages('g1', 10), [sampleMessage('m1', 'g1')]);
-    assert.equal(await second.getLastSeq(), 2n ** 60n);
-    assert.equal((await second.getSettings()).relayOnlyCalls, true);
-    await second.close();
-  }));

@@ -10,7 +10,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { transition, initialCallState, isLive, RTC_EFFECTS } from './index.js';
+import { transition, initialCallState } from './index.js';
+import { checkCallRules, NO_CALL_GHOST, type CallRulesGhost } from '../testing/call-rules.js';
 import type { CallEffect, CallEvent, CallSignal, CallState } from './index.js';
 
 const T0 = 1_000_000;
@@ -62,95 +63,12 @@ const ALPHABET: readonly CallEvent[] = [
   { type: 'placeCall', callId: 'c-new', peer: 'bob', peerDevice: 'bob-phone', now: T0 },
 ];
 
-/** What the path has done, as the invariants see it. Plain sorted data, so it can be a map key. */
-interface Ghost {
-  /** Calls this device placed, as "callId|peer|device": the oracle's own record, not the machine's. */
-  readonly placed: readonly string[];
-  readonly localAccepted: readonly string[];
-  readonly remoteAccepted: readonly string[];
-  /** The call shown as ringing (from showIncomingRing until stopRinging). */
-  readonly ringing: string | null;
-  /** The call that ended; nothing may be sent or touched for it again. */
-  readonly silent: string | null;
-}
-const NO_GHOST: Ghost = { placed: [], localAccepted: [], remoteAccepted: [], ringing: null, silent: null };
-const add = (list: readonly string[], id: string) => (list.includes(id) ? list : [...list, id].sort());
+type Ghost = CallRulesGhost;
+const NO_GHOST = NO_CALL_GHOST;
 
-/**
- * A call this device placed needs the peer's accept; any other call needs the member's. The role
- * label is the machine's, so a caller role is only believed for a call this device really placed.
- */
-function consented(ghost: Ghost, call: { callId: string; role: 'caller' | 'callee' }): boolean {
-  if (call.role === 'callee') return ghost.localAccepted.includes(call.callId);
-  return ghost.placed.some((p) => p.startsWith(`${call.callId}|`)) && ghost.remoteAccepted.includes(call.callId);
-}
-const currentCall = (s: CallState) => (s.kind === 'idle' ? null : s.callId);
-
-/** Checks one transition; returns the ghost after it. Throws (via assert) on a violation. */
+/** Checks one transition with the shared rules; returns the ghost after it. Throws (via assert) on a violation. */
 function check(pre: CallState, ghostIn: Ghost, event: CallEvent, post: CallState, effects: readonly CallEffect[], where: () => string): Ghost {
-  const fail = (why: string) => assert.fail(`${why}\n  at ${where()}\n  effects ${JSON.stringify(effects)}`);
-  let ghost = ghostIn;
-  // The member accepts what the screen shows ringing; the caller's consent is the peer's accept.
-  if (event.type === 'localAccept' && ghost.ringing !== null) ghost = { ...ghost, localAccepted: add(ghost.localAccepted, ghost.ringing) };
-  if (event.type === 'placeCall') ghost = { ...ghost, placed: add(ghost.placed, `${event.callId}|${event.peer}|${event.peerDevice}`) };
-  if (event.type === 'remote' && event.signal.type === 'accept'
-    && ghost.placed.includes(`${event.signal.callId}|${event.fromUser}|${event.fromDevice}`)) {
-    ghost = { ...ghost, remoteAccepted: add(ghost.remoteAccepted, event.signal.callId) };
-  }
-  const newCall = isLive(post) && post.callId !== currentCall(pre);
-  const rtcOwner = isLive(post) ? post : isLive(pre) ? pre : null;
-
-  for (const effect of effects) {
-    // (a) consent: no RTC and no SDP/ICE/accept on the wire for a call not consented to.
-    if (RTC_EFFECTS.has(effect.type)) {
-      if (rtcOwner === null || !consented(ghost, rtcOwner)) fail(`(a) ${effect.type} before consent for ${rtcOwner?.callId}`);
-    }
-    if (effect.type === 'sendSignal') {
-      const s = effect.signal;
-      switch (s.type) {
-        case 'busy': case 'decline': case 'hangup': break;
-        case 'ring': if (event.type !== 'placeCall' || event.callId !== s.callId) fail('(a) ring sent without placeCall'); break;
-        case 'accept': case 'answer': if (!ghost.localAccepted.includes(s.callId)) fail(`(a) ${s.type} sent before local accept`); break;
-        case 'offer': if (!ghost.remoteAccepted.includes(s.callId)) fail('(a) offer sent before the callee accepted'); break;
-        case 'ice': if (rtcOwner?.callId !== s.callId || !consented(ghost, rtcOwner)) fail('(a) ICE sent before consent'); break;
-        default: assert.fail(`unknown signal ${JSON.stringify(s)}`);
-      }
-    }
-    if (effect.type === 'showIncomingRing') {
-      if (ghost.ringing !== null) fail('two calls ringing at once');
-      ghost = { ...ghost, ringing: effect.callId };
-    }
-    if (effect.type === 'stopRinging') ghost = { ...ghost, ringing: null };
-    if (effect.type === 'logCall' && !(effect.entry.durationMs >= 0)) fail('negative duration');
-  }
-
-  // (b) after a call ends, silence until a new call starts (and the new call starts clean).
-  if (ghost.silent !== null || pre.kind === 'idle') {
-    const allowed = newCall ? ['sendSignal', 'startRingTimer', 'showIncomingRing'] : ['logCall'];
-    for (const effect of effects) {
-      if (!allowed.includes(effect.type)) fail(`(b) ${effect.type} after the call ended`);
-      if (effect.type === 'sendSignal' && effect.signal.type !== 'ring') fail('(b) signal other than a new ring after the call ended');
-    }
-    if (!newCall && post !== pre) fail('(b) an ended call changed state without a new call');
-  }
-  // (c) a ring from a stranger, a blocked contact or the past never rings and never answers.
-  if (event.type === 'remote' && event.signal.type === 'ring'
-    && (!event.senderIsContact || event.senderBlocked || event.now - event.signal.sentAt > 60_000)) {
-    if (post !== pre || effects.some((e) => e.type !== 'logCall')) fail('(c) rejected ring did something');
-  }
-  // Signals not for the current call (other peer, device or id) do nothing at all.
-  if (event.type === 'remote' && event.signal.type !== 'ring' && isLive(pre)
-    && (event.fromUser !== pre.peer || event.fromDevice !== pre.peerDevice || event.signal.callId !== pre.callId)) {
-    if (post !== pre || effects.length > 0) fail('misaddressed signal acted on');
-  }
-  // Scenario 1: no state past ringing without the matching consent.
-  if ((post.kind === 'caller-connecting' || post.kind === 'callee-connecting' || post.kind === 'active') && !consented(ghost, post)) {
-    fail(`${post.kind} without consent`);
-  }
-
-  if (post.kind === 'ended' && pre.kind !== 'ended') ghost = { ...ghost, silent: post.callId, ringing: null };
-  if (newCall) ghost = { ...ghost, silent: null };
-  return ghost;
+  return checkCallRules(pre, ghostIn, event, post, effects, (why) => assert.fail(`${why}\n  at ${where()}\n  effects ${JSON.stringify(effects)}`));
 }
 
 interface Node { readonly state: CallState; readonly ghost: Ghost; readonly paths: number; readonly example: readonly number[] }

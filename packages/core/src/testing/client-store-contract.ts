@@ -289,3 +289,31 @@ export function defineClientStoreContract(name: string, { test, assert }: Contra
     assert.deepEqual(await store.listCallLog(10), []);
   });
 }
+
+/** A durable place for one profile: `open` opens the same store each time; `remove` deletes it. */
+export interface PersistentClientStorePlace {
+  open(): Promise<ClientStore>;
+  remove(): Promise<void>;
+}
+
+/** For stores that keep data between runs: what one instance wrote, the next one reads back exactly. */
+export function defineClientStorePersistenceTest(name: string, { test, assert }: ContractHarness, place: () => Promise<PersistentClientStorePlace>): void {
+  test(`ClientStore contract (${name}): a profile persists across close and reopen`, async () => {
+    const where = await place();
+    try {
+      const first = await where.open();
+      const conversation = sampleConversation('g1', { epoch: 2n ** 60n });
+      await first.apply({ identity: sampleIdentity(), conversations: [conversation], messages: [sampleMessage('m1', 'g1')], lastSeq: 2n ** 60n, settings: { relayOnlyCalls: true } });
+      await first.close();
+      const second = await where.open();
+      assert.deepEqual(await second.getIdentity(), sampleIdentity());
+      assert.deepEqual(await second.getConversation('g1'), conversation);
+      assert.deepEqual(await second.listMessages('g1', 10), [sampleMessage('m1', 'g1')]);
+      assert.equal(await second.getLastSeq(), 2n ** 60n);
+      assert.equal((await second.getSettings()).relayOnlyCalls, true);
+      await second.close();
+    } finally {
+      await where.remove();
+    }
+  });
+}

@@ -1,24 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IDBFactory } from 'fake-indexeddb';
-import { defineClientStoreContract, sampleCall, sampleConversation, sampleIdentity, sampleMessage, sampleOutboxEntry } from '@sotto/core/testing';
+import { defineClientStoreContract, defineClientStorePersistenceTest, sampleCall, sampleIdentity, sampleMessage, sampleOutboxEntry } from '@sotto/core/testing';
 import { IndexedDbClientStore, SCHEMA_VERSION } from './indexeddb-store.js';
 
 defineClientStoreContract('indexeddb', { test, assert }, () => IndexedDbClientStore.open('profile', new IDBFactory()));
-
-test('a profile persists across close and reopen of the same database', async () => {
+defineClientStorePersistenceTest('indexeddb', { test, assert }, async () => {
   const factory = new IDBFactory();
-  const first = await IndexedDbClientStore.open('alice', factory);
-  const conversation = sampleConversation('g1', { epoch: 2n ** 60n });
-  await first.apply({ identity: sampleIdentity(), conversations: [conversation], messages: [sampleMessage('m1', 'g1')], lastSeq: 2n ** 60n, settings: { relayOnlyCalls: true } });
-  await first.close();
-  const second = await IndexedDbClientStore.open('alice', factory);
-  assert.deepEqual(await second.getIdentity(), sampleIdentity());
-  assert.deepEqual(await second.getConversation('g1'), conversation);
-  assert.deepEqual(await second.listMessages('g1', 10), [sampleMessage('m1', 'g1')]);
-  assert.equal(await second.getLastSeq(), 2n ** 60n);
-  assert.equal((await second.getSettings()).relayOnlyCalls, true);
-  await second.close();
+  return { open: () => IndexedDbClientStore.open('alice', factory), remove: async () => undefined };
+});
+
+test('each profile has its own database', async () => {
+  const factory = new IDBFactory();
+  const alice = await IndexedDbClientStore.open('alice', factory);
+  await alice.apply({ identity: sampleIdentity() });
+  await alice.close();
   const other = await IndexedDbClientStore.open('bob', factory);
   assert.equal(await other.getIdentity(), undefined, 'each profile has its own database');
   await other.close();

@@ -189,6 +189,13 @@ function runInOrder(tx: IDBTransaction, steps: WriteStep[], fail: (error: unknow
   advance();
 }
 
+/** Adds `record` unless the store already holds one with this message id: messages and the outbox are insert-once. */
+function addOnce(store: IDBObjectStore, messageId: string, record: unknown): ReadThenWrite {
+  return readThen(store.index('byMessageId').getKey(messageId), (key) => {
+    if (key === undefined) store.add(record);
+  });
+}
+
 /** The batch as write steps, in the same order as the SQLite store: additions before removals, messages before statuses. */
 function writeSteps(batch: ClientWriteBatch): WriteStep[] {
   const steps: WriteStep[] = [];
@@ -205,12 +212,7 @@ function writeSteps(batch: ClientWriteBatch): WriteStep[] {
       store.put(conversationRecord(c, existing?.createdAt ?? c.createdAt));
     });
   });
-  each(batch.messages, (m, tx) => {
-    const store = tx.objectStore('messages');
-    return readThen(store.index('byMessageId').getKey(m.messageId), (key) => {
-      if (key === undefined) store.add(messageRecord(m));
-    });
-  });
+  each(batch.messages, (m, tx) => addOnce(tx.objectStore('messages'), m.messageId, messageRecord(m)));
   each(batch.statuses, (s, tx) => {
     const store = tx.objectStore('messages');
     return readThen(store.index('byMessageId').get(s.messageId) as IDBRequest<Positioned<StoredMessage> | undefined>, (stored) => {
@@ -218,12 +220,7 @@ function writeSteps(batch: ClientWriteBatch): WriteStep[] {
     });
   });
   each(batch.contacts, (c, tx) => void tx.objectStore('contacts').put({ username: c.username, state: c.state, text: c.text, updatedAt: c.updatedAt }));
-  each(batch.outboxAdd, (o, tx) => {
-    const store = tx.objectStore('outbox');
-    return readThen(store.index('byMessageId').getKey(o.messageId), (key) => {
-      if (key === undefined) store.add(outboxRecord(o));
-    });
-  });
+  each(batch.outboxAdd, (o, tx) => addOnce(tx.objectStore('outbox'), o.messageId, outboxRecord(o)));
   each(batch.outboxRemove, (messageId, tx) => {
     const store = tx.objectStore('outbox');
     return readThen(store.index('byMessageId').getKey(messageId), (key) => {

@@ -2,6 +2,7 @@
 import { useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import { describeCall, formatTime } from '../app/format.js';
 import type { Navigate } from '../app/view.js';
+import { PaneHeader } from '../components/PaneHeader.js';
 
 export function CallLog({ navigate }: { navigate: Navigate }) {
   const { client } = useEngine();
@@ -10,10 +11,7 @@ export function CallLog({ navigate }: { navigate: Navigate }) {
 
   return (
     <section className="page" aria-labelledby="calls-title">
-      <header className="pane-header">
-        <button type="button" className="back" onClick={() => navigate({ kind: 'chats' })} aria-label="Back to chats">‹</button>
-        <h2 id="calls-title">Calls</h2>
-      </header>
+      <PaneHeader titleId="calls-title" back={{ label: 'Back to chats', onClick: () => navigate({ kind: 'chats' }) }}>Calls</PaneHeader>
       {entries?.length === 0 && <p className="muted">No calls yet. Call a contact from your chat with them.</p>}
       <ul className="plain-list" aria-label="Call log">
         {entries?.map((e) => (

@@ -8,6 +8,7 @@ import { ContactState, LIMITS } from '@sotto/protocol';
 import type { StoredContact } from '@sotto/core';
 import { useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import type { Navigate } from '../app/view.js';
+import { PaneHeader } from '../components/PaneHeader.js';
 
 export function Contacts({ navigate }: { navigate: Navigate }) {
   const { client } = useEngine();
@@ -34,10 +35,7 @@ export function Contacts({ navigate }: { navigate: Navigate }) {
 
   return (
     <section className="page" aria-labelledby="contacts-title">
-      <header className="pane-header">
-        <button type="button" className="back" onClick={() => navigate({ kind: 'chats' })} aria-label="Back to chats">‹</button>
-        <h2 id="contacts-title">Contacts</h2>
-      </header>
+      <PaneHeader titleId="contacts-title" back={{ label: 'Back to chats', onClick: () => navigate({ kind: 'chats' }) }}>Contacts</PaneHeader>
       <RequestForm onSent={() => setRefreshed((n) => n + 1)} />
       {error && <p className="error" role="alert">{error}</p>}
 

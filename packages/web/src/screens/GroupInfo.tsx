@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { ContactState } from '@sotto/protocol';
 import { useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import type { Navigate } from '../app/view.js';
+import { PaneHeader } from '../components/PaneHeader.js';
 
 export function GroupInfo({ groupId, name, navigate }: { groupId: string; name: string; navigate: Navigate }) {
   const { client } = useEngine();
@@ -24,10 +25,7 @@ export function GroupInfo({ groupId, name, navigate }: { groupId: string; name: 
 
   return (
     <section className="page" aria-labelledby="group-title">
-      <header className="pane-header">
-        <button type="button" className="back" onClick={() => navigate({ kind: 'chat', chat: { kind: 'group', groupId, name } })} aria-label="Back to the group chat">‹</button>
-        <h2 id="group-title">{name}</h2>
-      </header>
+      <PaneHeader titleId="group-title" back={{ label: 'Back to the group chat', onClick: () => navigate({ kind: 'chat', chat: { kind: 'group', groupId, name } }) }}>{name}</PaneHeader>
       {data && !data.active && <p className="muted">You are no longer in this group.</p>}
       {data?.active && (
         <>

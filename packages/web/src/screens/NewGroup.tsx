@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { ContactState } from '@sotto/protocol';
 import { useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import type { Navigate } from '../app/view.js';
+import { PaneHeader } from '../components/PaneHeader.js';
 
 export function NewGroup({ navigate }: { navigate: Navigate }) {
   const { client } = useEngine();
@@ -30,10 +31,7 @@ export function NewGroup({ navigate }: { navigate: Navigate }) {
 
   return (
     <section className="page" aria-labelledby="new-group-title">
-      <header className="pane-header">
-        <button type="button" className="back" onClick={() => navigate({ kind: 'chats' })} aria-label="Back to chats">‹</button>
-        <h2 id="new-group-title">New group</h2>
-      </header>
+      <PaneHeader titleId="new-group-title" back={{ label: 'Back to chats', onClick: () => navigate({ kind: 'chats' }) }}>New group</PaneHeader>
       <form className="card form" onSubmit={(e) => void submit(e)}>
         <label htmlFor="group-name">Group name</label>
         <input id="group-name" required maxLength={64} value={name} onChange={(e) => setName(e.target.value)} autoFocus />

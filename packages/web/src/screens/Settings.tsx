@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import { SOFTWARE_VERSION } from '@sotto/protocol';
 import { useAction, useEngine, useLoaded } from '../app/hooks.js';
+import { PaneHeader } from '../components/PaneHeader.js';
 
 export function Settings() {
   const { client } = useEngine();
@@ -20,9 +21,7 @@ export function Settings() {
 
   return (
     <section className="page" aria-labelledby="settings-title">
-      <header className="pane-header">
-        <h2 id="settings-title">Settings</h2>
-      </header>
+      <PaneHeader titleId="settings-title">Settings</PaneHeader>
       <div className="card form">
         <label className="switch">
           <input type="checkbox" role="switch" checked={shown ?? false} disabled={shown === undefined} onChange={(e) => setRelayOnly(e.target.checked)} aria-describedby="relay-help" />

@@ -7,6 +7,7 @@ import QRCode from 'qrcode';
 import { useEngine, useLoaded } from '../app/hooks.js';
 import { safetyNumberBlocks } from '../app/format.js';
 import type { Navigate } from '../app/view.js';
+import { PaneHeader } from '../components/PaneHeader.js';
 
 export function Verify({ peer, navigate }: { peer: string; navigate: Navigate }) {
   const { client } = useEngine();
@@ -18,10 +19,7 @@ export function Verify({ peer, navigate }: { peer: string; navigate: Navigate })
 
   return (
     <section className="page" aria-labelledby="verify-title">
-      <header className="pane-header">
-        <button type="button" className="back" onClick={() => navigate({ kind: 'chat', chat: { kind: 'direct', peer } })} aria-label={`Back to the chat with ${peer}`}>‹</button>
-        <h2 id="verify-title">Verify {peer}</h2>
-      </header>
+      <PaneHeader titleId="verify-title" back={{ label: `Back to the chat with ${peer}`, onClick: () => navigate({ kind: 'chat', chat: { kind: 'direct', peer } }) }}>Verify {peer}</PaneHeader>
       <p>
         If these 60 digits are the same on {peer}’s device, your messages and calls with {peer} reach only {peer}’s
         device. Compare them in person or on a call you trust.
