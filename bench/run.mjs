@@ -140,6 +140,8 @@ mailbox writes, caching device rows, and pipelining requests per connection are 
 npm run build
 npm run bench            # full
 node bench/run.mjs --quick
+node bench/call-setup.mjs  # call set-up (its own section)
+node bench/web-bundle.mjs  # the web app's bundle size (its own section)
 \`\`\`
 `;
 writeBenchmarksKeepingSections(doc);

@@ -39,7 +39,7 @@ export function useLoaded<T>(load: () => Promise<T>, deps: readonly unknown[]): 
   const [value, setValue] = useState<T | undefined>(undefined);
   useEffect(() => {
     let live = true;
-    load().then((v) => { if (live) setValue(v); }).catch((error: unknown) => console.warn('load failed', error instanceof Error ? error.message : error));
+    load().then((v) => { if (live) setValue(v); }).catch((error: unknown) => console.warn('load failed', error instanceof Error ? error.name : 'unknown'));
     return () => { live = false; };
   }, deps);
   return value;
