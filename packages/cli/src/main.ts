@@ -9,6 +9,7 @@ import { registerMemberCommands } from './commands/member.js';
 import { registerCallCommands } from './commands/calls.js';
 import { registerServe } from './commands/serve.js';
 import { registerAdvisories } from './commands/advisories.js';
+import { registerDefenceCommands } from './commands/defences.js';
 import { createOutput } from './output.js';
 import { reportError } from './output.js';
 import type { GlobalOptions } from './profile.js';
@@ -31,6 +32,7 @@ export async function main(argv: string[]): Promise<void> {
   registerAdmin(program, () => globals().json ?? false);
   registerMemberCommands(program, globals);
   registerCallCommands(program, globals);
+  registerDefenceCommands(program, globals);
   registerAdvisories(program, globals, () => createOutput(globals().json ?? false));
   try {
     await program.parseAsync(argv);

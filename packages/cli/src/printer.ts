@@ -3,7 +3,7 @@
  * Prints what a client receives, in arrival order: messages, contact events,
  * new conversations, and what was dropped (as a count-worthy line, never content).
  */
-import { contactStateName, type SottoClient, type VerifiedAdvisory } from '@sotto/core';
+import { contactStateName, THREAT_ADVICE, type SottoClient, type ThreatNoticeRecord, type VerifiedAdvisory } from '@sotto/core';
 import { SOFTWARE_VERSION } from '@sotto/protocol';
 import type { Output } from './output.js';
 import { formatMessage, messageRecord } from './commands/member.js';
@@ -30,9 +30,15 @@ export function attachPrinter(client: SottoClient, out: Output, options: { conne
   client.events.didChangeContact.event((c) =>
     later(() => {
       const state = contactStateName(c.state);
+      // Lockdown mode: nothing from a non-contact beyond the fact that one asked.
+      if (c.heldBack) return out.print('a contact request from a non-contact was held back (lockdown mode)', { type: 'contact-held-back' });
       const human = state === 'pending' ? `contact request from ${c.username}: "${c.text}"` : `${c.username} is now ${state}`;
       out.print(human, { type: 'contact', username: c.username, state, text: c.text });
     }),
+  );
+  client.threats.didReceive.event((n) => later(() => printThreatNotice(out, n)));
+  client.lockdown.didChange.event((l) =>
+    later(() => out.print(`lockdown mode is ${l.enabled ? 'on' : 'off'}${l.enabled ? `; ${l.refused} request(s) refused` : ''}`, { type: 'lockdown', ...l })),
   );
   client.events.didJoinConversation.event((j) =>
     later(() => {
@@ -61,4 +67,15 @@ export function printAdvisory(out: Output, a: VerifiedAdvisory): void {
       ? `ACTION NEEDED: this app is ${SOFTWARE_VERSION}; update Sotto to ${a.fixedVersion} or newer`
       : 'ACTION NEEDED: read the advice above';
   out.print(`security advisory: ${a.title}\n  ${a.text}\n  ${action}`, { type: 'advisory', ...a, appVersion: SOFTWARE_VERSION });
+}
+
+/** A threat notification: what the server found, and what to do, in the client's own words. */
+export function printThreatNotice(out: Output, n: ThreatNoticeRecord): void {
+  const lines = [
+    `SECURITY NOTICE (${n.incidentId}): your account appears to be targeted.`,
+    `  ${n.senders} account(s) sent you input your device refused (${n.kinds.join(', ') || 'several kinds'}); the server has restricted them pending review.`,
+    ...THREAT_ADVICE.map((a) => `  - ${a}`),
+    ...(n.operatorContact ? [`  Operator: ${n.operatorContact}`] : []),
+  ];
+  out.print(lines.join('\n'), { type: 'threat-notice', ...n, advice: [...THREAT_ADVICE] });
 }

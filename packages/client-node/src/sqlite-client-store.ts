@@ -21,12 +21,25 @@ import type {
   StoredCallLogEntry,
   ClientSettings,
 } from '@sotto/core';
-import { DEFAULT_CLIENT_SETTINGS, isStatusAdvance } from '@sotto/core';
+import { isStatusAdvance, parseClientSettings } from '@sotto/core';
 import { clientMigration0001 } from './migrations/0001-initial.js';
 import { clientMigration0002 } from './migrations/0002-pending-changes.js';
 import { clientMigration0003 } from './migrations/0003-calls.js';
+import { clientMigration0004 } from './migrations/0004-contact-links.js';
 
-const MIGRATIONS = [clientMigration0001, clientMigration0002, clientMigration0003];
+const MIGRATIONS = [clientMigration0001, clientMigration0002, clientMigration0003, clientMigration0004];
+
+interface ContactRow {
+  username: string;
+  state: number;
+  text: string;
+  updated_at: number;
+  via_link: number;
+}
+
+function toContact(row: ContactRow): StoredContact {
+  return { username: row.username, state: row.state, text: row.text, updatedAt: row.updated_at, ...(row.via_link === 1 ? { viaLink: true } : {}) };
+}
 
 const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
@@ -124,15 +137,13 @@ export class SqliteClientStore implements ClientStore {
   }
 
   async getContact(username: string): Promise<StoredContact | undefined> {
-    const row = this.db.prepare('SELECT * FROM contacts WHERE username = ?').get(username) as
-      | { username: string; state: number; text: string; updated_at: number }
-      | undefined;
-    return row && { username: row.username, state: row.state, text: row.text, updatedAt: row.updated_at };
+    const row = this.db.prepare('SELECT * FROM contacts WHERE username = ?').get(username) as ContactRow | undefined;
+    return row && toContact(row);
   }
 
   async listContacts(): Promise<StoredContact[]> {
-    const rows = this.db.prepare('SELECT * FROM contacts ORDER BY username').all() as { username: string; state: number; text: string; updated_at: number }[];
-    return rows.map((row) => ({ username: row.username, state: row.state, text: row.text, updatedAt: row.updated_at }));
+    const rows = this.db.prepare('SELECT * FROM contacts ORDER BY username').all() as ContactRow[];
+    return rows.map(toContact);
   }
 
   async listOutbox(): Promise<OutboxEntry[]> {
@@ -187,13 +198,9 @@ export class SqliteClientStore implements ClientStore {
 
   async getSettings(): Promise<ClientSettings> {
     const rows = this.db.prepare('SELECT key, value FROM settings').all() as { key: string; value: string }[];
-    const stored = Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown]));
-    const advisoryKey = stored['advisoryKey'];
-    return {
-      relayOnlyCalls: stored['relayOnlyCalls'] === true ? true : DEFAULT_CLIENT_SETTINGS.relayOnlyCalls,
-      ...(typeof advisoryKey === 'string' ? { advisoryKey } : {}),
-    };
+    return parseClientSettings(Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown])));
   }
+
 
   async apply(batch: ClientWriteBatch): Promise<void> {
     this.db.transaction(() => this.write(batch)).immediate();
@@ -241,9 +248,9 @@ export class SqliteClientStore implements ClientStore {
     }
     for (const c of batch.contacts ?? []) {
       db.prepare(
-        `INSERT INTO contacts (username, state, text, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (username) DO UPDATE SET state = excluded.state, text = excluded.text, updated_at = excluded.updated_at`,
-      ).run(c.username, c.state, c.text, c.updatedAt);
+        `INSERT INTO contacts (username, state, text, updated_at, via_link) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (username) DO UPDATE SET state = excluded.state, text = excluded.text, updated_at = excluded.updated_at, via_link = excluded.via_link`,
+      ).run(c.username, c.state, c.text, c.updatedAt, c.viaLink === true ? 1 : 0);
     }
     for (const o of batch.outboxAdd ?? []) {
       db.prepare('INSERT OR IGNORE INTO outbox (message_id, group_id, payload, created_at) VALUES (?, ?, ?, ?)').run(o.messageId, o.groupId, o.payload, o.createdAt);

@@ -40,6 +40,9 @@ import type {
   ClientSettings, Clock, ClientStore, Logger, Random, StoredCallLogEntry, StoredContact, StoredConversation, StoredIdentity, StoredMessage, Transport,
 } from './ports.js';
 import { Advisories } from './advisories.js';
+import { AnomalyReporter } from './anomaly-reporter.js';
+import { Lockdown, parseContactLink } from './lockdown.js';
+import { ThreatNotices } from './threat-notices.js';
 import { Calls, type CallsConfig } from './calls/call-controller.js';
 import { safetyNumber } from './safety-number.js';
 import { SerialQueue } from './serial-queue.js';
@@ -86,6 +89,12 @@ export class SottoClient {
   readonly calls: Calls;
   /** The operator's security advisories, verified against the pinned operator key. */
   readonly advisories: Advisories;
+  /** Lockdown mode and contact links. */
+  readonly lockdown: Lockdown;
+  /** The server's warnings that this member is being targeted. */
+  readonly threats: ThreatNotices;
+  /** What this device dropped, reported to the server (never content). */
+  readonly anomalies: AnomalyReporter;
   private drained = false;
   private readonly background = new Set<Promise<unknown>>();
   private drainWaiters: (() => void)[] = [];
@@ -108,10 +117,15 @@ export class SottoClient {
       onReady: (hello) => this.onReady(hello),
       onAdvisory: (push) => void this.advisories.receiveBoard(push.advisoryKey, push.advisory ? [push.advisory] : []).catch(() => undefined),
     });
-    this.ctx = { store: deps.store, mls, identity, session: this.session, clock: deps.clock, random: deps.random, logger: deps.logger, queue: this.queue, events: this.events };
+    this.anomalies = new AnomalyReporter(this.session, identity.username, deps.clock, deps.logger);
+    this.ctx = {
+      store: deps.store, mls, identity, session: this.session, clock: deps.clock, random: deps.random, logger: deps.logger, queue: this.queue, events: this.events, anomalies: this.anomalies,
+    };
+    this.lockdown = new Lockdown(deps.store, this.session, identity.serverUrl, identity.username);
+    this.threats = new ThreatNotices(deps.store);
     this.conversations = new Conversations(this.ctx);
     this.calls = new Calls(this.ctx, this.conversations, deps.calls ?? {});
-    this.inbox = new Inbox(this.ctx, this.conversations, this.calls);
+    this.inbox = new Inbox(this.ctx, this.conversations, this.calls, this.threats);
     this.advisories = new Advisories(this.ctx, deps.clientVersion ?? SOFTWARE_VERSION, async (key, data, signature) =>
       (await loadCiphersuite(deps.ciphersuite)).signature.verify(key, data, signature));
   }
@@ -202,6 +216,8 @@ export class SottoClient {
   async close(): Promise<void> {
     // Hang up first, while the connection can still carry the hangup.
     await this.calls.shutdown();
+    // What this device dropped is worth telling the server before going: a CLI run lasts seconds.
+    await this.anomalies.flush().catch(() => undefined);
     this.session.close();
     await this.queue.idle();
   }
@@ -234,12 +250,18 @@ export class SottoClient {
 
   // ---- contacts ----
 
-  async requestContact(username: string, text: string): Promise<void> {
+  /**
+   * Asks `username` for contact. `link`: their contact link, needed when they are in lockdown mode
+   * (the link names them; a link for someone else is refused here).
+   */
+  async requestContact(username: string, text: string, options: { link?: string } = {}): Promise<void> {
     if (!isValidUsername(username)) throw new ClientError('INVALID_INPUT', `"${username}" is not a valid username.`);
     if (!isPlainText(text, LIMITS.contactRequestMaxChars)) {
       throw new ClientError('INVALID_INPUT', `A contact request is plain text of at most ${LIMITS.contactRequestMaxChars} characters.`);
     }
-    await this.session.request(FrameType.CONTACT_REQUEST, create(ContactRequestSchema, { toUsername: username, text }));
+    const link = options.link !== undefined ? parseContactLink(options.link) : undefined;
+    if (link && link.username !== username) throw new ClientError('INVALID_INPUT', `That contact link is ${link.username}'s, not ${username}'s.`);
+    await this.session.request(FrameType.CONTACT_REQUEST, create(ContactRequestSchema, { toUsername: username, text, ...(link ? { linkToken: link.token } : {}) }));
     await this.refreshContacts();
   }
 
@@ -252,7 +274,15 @@ export class SottoClient {
   async refreshContacts(): Promise<StoredContact[]> {
     const result = await this.session.request(FrameType.LIST_CONTACTS, create(ListContactsSchema));
     if (result.case !== 'listContacts') throw new ClientError('REMOTE', 'Unexpected answer to list contacts.');
-    const contacts = result.value.contacts.map((c) => ({ username: c.username, state: c.state, text: c.text, updatedAt: Number(c.updatedAt) }));
+    const lockdown = (await this.deps.store.getSettings()).lockdown;
+    const contacts = result.value.contacts.map((c) => ({
+      username: c.username,
+      state: c.state,
+      // In lockdown a stranger's words are not kept, let alone shown.
+      text: lockdown && !c.viaLink && c.state === ContactState.PENDING ? '' : c.text,
+      updatedAt: Number(c.updatedAt),
+      ...(c.viaLink ? { viaLink: true } : {}),
+    }));
     await this.queue.run(() => this.deps.store.apply({ contacts }));
     return contacts;
   }
@@ -380,6 +410,8 @@ export class SottoClient {
   }
 
   private onReady(hello: HelloOk): void {
+    this.lockdown.adopt(hello.lockdown).catch(() => undefined);
+    this.anomalies.resume();
     const board = this.advisories.receiveBoard(hello.advisoryKey, hello.advisories).catch((error: unknown) =>
       this.deps.logger.warn('advisories not processed', { error: error instanceof Error ? error.name : 'unknown' }));
     this.background.add(board);
@@ -413,6 +445,9 @@ export class SottoClient {
         return;
       case NoticeKind.KEY_PACKAGES_LOW:
         this.topUpKeyPackages(notice.count);
+        return;
+      case NoticeKind.LOCKDOWN_CHANGED:
+        this.lockdown.adopt(notice.lockdown).catch(() => undefined);
         return;
       case NoticeKind.REPLACED:
       case NoticeKind.SHUTTING_DOWN:

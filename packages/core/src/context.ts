@@ -7,6 +7,7 @@ import type { Delivery, ContactState } from '@sotto/protocol';
 import { Emitter } from './events.js';
 import type { MlsContext } from './mls/group.js';
 import type { Clock, ClientStore, Logger, MessageStatus, Random, StoredIdentity, StoredMessage } from './ports.js';
+import type { AnomalyReporter } from './anomaly-reporter.js';
 import type { SerialQueue } from './serial-queue.js';
 import type { Session } from './session.js';
 
@@ -14,6 +15,8 @@ export interface ContactEvent {
   readonly username: string;
   readonly state: ContactState;
   readonly text: string;
+  /** A request from a non-contact held back by lockdown mode: show a count, not who or what. */
+  readonly heldBack?: boolean;
 }
 
 /** Something dropped before it reached the member, and why (never its content). */
@@ -45,4 +48,6 @@ export interface EngineContext {
   readonly logger: Logger;
   readonly queue: SerialQueue;
   readonly events: ClientEvents;
+  /** What this device dropped, reported to the server by sender and kind. */
+  readonly anomalies: AnomalyReporter;
 }

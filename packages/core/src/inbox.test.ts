@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ContactState, create, DeliveryKind, DeliverySchema, type Delivery } from '@sotto/protocol';
+import { AnomalyKind, ContactState, create, DeliveryKind, DeliverySchema, encodeThreatNotice, ThreatNoticeSchema, type Delivery } from '@sotto/protocol';
+import { AnomalyReporter } from './anomaly-reporter.js';
+import { ThreatNotices } from './threat-notices.js';
 import { ClientEvents, type EngineContext } from './context.js';
 import { Conversations } from './conversations.js';
 import { Inbox } from './inbox.js';
@@ -31,18 +33,25 @@ async function setup() {
   const identity = { serverUrl: 'http://x', username: 'bob', deviceId: 'b0b', publicKey: key.publicKey, signKey: key.signKey, createdAt: 0 };
   const queue = new SerialQueue();
   const events = new ClientEvents();
+  const clock = { now: () => 1000, setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
+  const logger = { debug() {}, info() {}, warn() {}, error() {} };
+  const anomalies = new AnomalyReporter(session, 'bob', { ...clock, setTimeout: () => undefined }, logger);
+  const reported: { user: string; kind: AnomalyKind }[] = [];
+  const record = anomalies.record.bind(anomalies);
+  anomalies.record = (source, kind) => {
+    reported.push({ user: source.user, kind });
+    record(source, kind);
+  };
   const ctx: EngineContext = {
-    store, mls, identity, session, queue, events,
-    clock: { now: () => 1000, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
+    store, mls, identity, session, queue, events, clock, logger, anomalies,
     random: { bytes: (n) => crypto.getRandomValues(new Uint8Array(n)) },
-    logger: { debug() {}, info() {}, warn() {}, error() {} },
   };
   const conversations = new Conversations(ctx);
   const calls = new Calls(ctx, conversations);
-  const inbox = new Inbox(ctx, conversations, calls);
+  const inbox = new Inbox(ctx, conversations, calls, new ThreatNotices(store));
   const dropped: string[] = [];
   events.didDrop.event((d) => dropped.push(d.reason));
-  return { store, inbox, queue, parsed, acked, dropped, events, calls };
+  return { store, inbox, queue, parsed, acked, dropped, events, calls, reported };
 }
 
 function delivery(seq: bigint, kind: DeliveryKind, sender: string, payload: Uint8Array): Delivery {
@@ -125,4 +134,44 @@ test('a ring from a blocked member in a shared conversation is logged, never dec
   await queue.idle();
   assert.deepEqual(parsed, []);
   assert.deepEqual(acked, [1n]);
+});
+
+test('malformed input is reported against its sender by kind; drops that are no one\'s fault are not', async () => {
+  const { inbox, queue, reported } = await setup();
+  inbox.enqueue(delivery(1n, DeliveryKind.CONTACT_REQUEST, 'eve', new TextEncoder().encode('evil\u202Egnp.exe')));
+  inbox.enqueue(delivery(2n, DeliveryKind.MLS_WELCOME, 'mallory', new Uint8Array(10)));
+  inbox.enqueue(delivery(3n, DeliveryKind.MLS_MESSAGE, 'carol', new Uint8Array(10))); // a group this device is not in
+  await queue.idle();
+  assert.deepEqual(reported, [
+    { user: 'eve', kind: AnomalyKind.MALFORMED },
+    { user: 'mallory', kind: AnomalyKind.CONSENT_VIOLATION },
+  ]);
+});
+
+test('in lockdown a stranger\'s request keeps no text; a request through the contact link keeps it', async () => {
+  const { inbox, queue, store } = await setup();
+  await store.apply({ settings: { lockdown: true } });
+  inbox.enqueue(delivery(1n, DeliveryKind.CONTACT_REQUEST, 'mallory', new TextEncoder().encode('click this')));
+  inbox.enqueue(delivery(2n, DeliveryKind.LINKED_CONTACT_REQUEST, 'friend', new TextEncoder().encode('hi, from the link')));
+  await queue.idle();
+  assert.deepEqual(
+    (await store.listContacts()).map((c) => [c.username, c.text, c.viaLink === true]),
+    [['friend', 'hi, from the link', true], ['mallory', '', false]],
+  );
+});
+
+test('a threat notice from the server is kept once per incident; a forged or malformed one is dropped', async () => {
+  const { inbox, queue, store, dropped } = await setup();
+  const notice = create(ThreatNoticeSchema, { incidentId: 'inc-00aa11bb22', openedAt: 5n, kinds: [AnomalyKind.UNDECRYPTABLE], senders: 3, operatorContact: 'ops@example.org' });
+  const fromServer = (seq: bigint, payload: Uint8Array, sender = '') =>
+    create(DeliverySchema, { seq, kind: DeliveryKind.THREAT_NOTICE, senderUsername: sender, payload });
+  inbox.enqueue(fromServer(1n, encodeThreatNotice(notice)));
+  inbox.enqueue(fromServer(2n, encodeThreatNotice({ ...notice, senders: 4 })));
+  inbox.enqueue(fromServer(3n, encodeThreatNotice(notice), 'mallory'));
+  inbox.enqueue(fromServer(4n, new Uint8Array([0xff, 0x01])));
+  await queue.idle();
+  const kept = (await store.getSettings()).threatNotices;
+  assert.equal(kept.length, 1);
+  assert.deepEqual({ ...kept[0], receivedAt: 0 }, { incidentId: 'inc-00aa11bb22', openedAt: 5, kinds: ['undecryptable'], senders: 4, operatorContact: 'ops@example.org', receivedAt: 0, dismissed: false });
+  assert.equal(dropped.length, 2);
 });

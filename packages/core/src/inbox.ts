@@ -18,6 +18,7 @@ import {
   create,
   AppContentSchema,
   ReceiptKind,
+  AnomalyKind,
   type Delivery,
 } from '@sotto/protocol';
 import { equalBytes, toHex, utf8 } from './bytes.js';
@@ -30,6 +31,7 @@ import { isStatusAdvance } from './message-status.js';
 import type { ClientWriteBatch, MessageStatus, StoredCallLogEntry, StoredConversation, StoredMessage } from './ports.js';
 import type { Calls } from './calls/call-controller.js';
 import { callSignalFromWire } from './calls/call-signal-codec.js';
+import type { ThreatNotices } from './threat-notices.js';
 
 interface Outcome {
   readonly batch: ClientWriteBatch;
@@ -52,6 +54,7 @@ export class Inbox {
     private readonly ctx: EngineContext,
     private readonly conversations: Conversations,
     private readonly calls: Calls,
+    private readonly threats: ThreatNotices,
   ) {}
 
   /** A new connection redelivers everything unacknowledged: start processing again. */
@@ -85,7 +88,8 @@ export class Inbox {
         this.halted = true;
         throw error;
       }
-      outcome = this.drop(delivery, error instanceof Error ? error.message : 'unreadable');
+      // MLS could not process it (or a Welcome could not be joined): the sender's bytes were bad.
+      outcome = this.drop(delivery, error instanceof Error ? error.message : 'unreadable', {}, AnomalyKind.UNDECRYPTABLE);
     }
     try {
       await this.ctx.store.apply({ ...outcome.batch, lastSeq: delivery.seq });
@@ -103,13 +107,16 @@ export class Inbox {
     switch (delivery.kind) {
       case DeliveryKind.CONTACT_REQUEST:
       case DeliveryKind.CALL_REQUEST:
+      case DeliveryKind.LINKED_CONTACT_REQUEST:
         return this.onContactRequest(delivery);
+      case DeliveryKind.THREAT_NOTICE:
+        return this.onThreatNotice(delivery);
       case DeliveryKind.CONTACT_ACCEPTED: {
         const contact = { username: sender, state: ContactState.ACCEPTED, text: '', updatedAt: this.ctx.clock.now() };
         return { batch: { contacts: [contact] }, after: () => this.ctx.events.didChangeContact.fire(contact) };
       }
       case DeliveryKind.MLS_WELCOME:
-        if (!(await this.isTrusted(sender))) return this.drop(delivery, 'welcome from a member who is not an accepted contact');
+        if (!(await this.isTrusted(sender))) return this.drop(delivery, 'welcome from a member who is not an accepted contact', {}, AnomalyKind.CONSENT_VIOLATION);
         return this.onWelcome(delivery);
       case DeliveryKind.MLS_COMMIT:
       case DeliveryKind.MLS_MESSAGE:
@@ -130,19 +137,23 @@ export class Inbox {
     try {
       text = utf8.decode(delivery.payload);
     } catch {
-      return this.drop(delivery, 'contact request text is not UTF-8');
+      return this.drop(delivery, 'contact request text is not UTF-8', {}, AnomalyKind.MALFORMED);
     }
-    if (!isPlainText(text, LIMITS.contactRequestMaxChars)) return this.drop(delivery, 'contact request text is not plain text of at most 280 characters');
+    if (!isPlainText(text, LIMITS.contactRequestMaxChars)) return this.drop(delivery, 'contact request text is not plain text of at most 280 characters', {}, AnomalyKind.MALFORMED);
     const existing = await this.ctx.store.getContact(sender);
     if (existing?.state === ContactState.BLOCKED) return this.drop(delivery, 'request from a blocked member');
     if (existing?.state === ContactState.ACCEPTED) return { batch: {} };
-    const contact = { username: sender, state: ContactState.PENDING, text, updatedAt: this.ctx.clock.now() };
+    const viaLink = delivery.kind === DeliveryKind.LINKED_CONTACT_REQUEST;
+    // In lockdown a stranger's words are not kept: the member sees only that someone asked.
+    const lockdown = (await this.ctx.store.getSettings()).lockdown;
+    const contact = { username: sender, state: ContactState.PENDING, text: lockdown && !viaLink ? '' : text, updatedAt: this.ctx.clock.now(), ...(viaLink ? { viaLink } : {}) };
+    const heldBack = lockdown && !viaLink;
     // A stranger's call attempt: it rings nothing and is only logged (rule 1).
     const missed = delivery.kind === DeliveryKind.CALL_REQUEST ? this.missedRequest(sender, delivery) : undefined;
     return {
       batch: { contacts: [contact], ...(missed ? { callLog: [missed] } : {}) },
       after: () => {
-        this.ctx.events.didChangeContact.fire(contact);
+        this.ctx.events.didChangeContact.fire(heldBack ? { ...contact, heldBack } : contact);
         if (missed) this.calls.events.didLogCall.fire(missed);
       },
     };
@@ -194,7 +205,7 @@ export class Inbox {
     const incoming = await this.ctx.mls.process(this.ctx.mls.decodeState(conversation.state), delivery.payload);
     if (incoming.sender.username !== delivery.senderUsername || incoming.sender.deviceId !== delivery.senderDeviceId) {
       // The server's word and MLS disagree on who sent it: trust neither, show nothing.
-      return this.drop(delivery, 'sender does not match the MLS sender');
+      return this.drop(delivery, 'sender does not match the MLS sender', {}, AnomalyKind.MALFORMED);
     }
     const updated: StoredConversation = {
       ...conversation,
@@ -217,6 +228,7 @@ export class Inbox {
       // logged as a missed request without decoding a byte of it.
       if (delivery.kind !== DeliveryKind.MLS_RING) return { batch: { conversations: [updated] } };
       const missed = this.missedRequest(delivery.senderUsername, delivery);
+      this.ctx.anomalies.record({ user: delivery.senderUsername, device: delivery.senderDeviceId }, AnomalyKind.UNSOLICITED_CALL);
       return { batch: { conversations: [updated], callLog: [missed] }, after: () => this.calls.events.didLogCall.fire(missed) };
     }
     let content: ReturnType<typeof decodeAppContent>;
@@ -224,9 +236,9 @@ export class Inbox {
       content = decodeAppContent(incoming.plaintext);
     } catch (error) {
       // The MLS state still moves on, so later messages from the same sender stay readable.
-      return this.drop(delivery, error instanceof Error ? error.message : 'unreadable content', { conversations: [updated] });
+      return this.drop(delivery, error instanceof Error ? error.message : 'unreadable content', { conversations: [updated] }, AnomalyKind.MALFORMED);
     }
-    if (!equalBytes(content.messageId, delivery.messageId)) return this.drop(delivery, 'message id does not match its envelope', { conversations: [updated] });
+    if (!equalBytes(content.messageId, delivery.messageId)) return this.drop(delivery, 'message id does not match its envelope', { conversations: [updated] }, AnomalyKind.MALFORMED);
     const body = content.body;
     switch (body.case) {
       case 'text': {
@@ -264,12 +276,13 @@ export class Inbox {
         // Calls are 1:1: signalling is heard only in the direct conversation with its sender.
         const direct = updated.kind === 'direct' && isDirectBetween(membersOf(incoming.state).map((m) => m.username), this.ctx.identity.username, delivery.senderUsername);
         const signal = callSignalFromWire(body.value);
-        if (!direct || !signal) return this.drop(delivery, 'call signal outside a direct conversation', { conversations: [updated] });
+        if (!direct) return this.drop(delivery, 'call signal outside a direct conversation', { conversations: [updated] }, AnomalyKind.CONSENT_VIOLATION);
+        if (!signal) return this.drop(delivery, 'call signal breaks its rules', { conversations: [updated] }, AnomalyKind.MALFORMED);
         const origin = { user: delivery.senderUsername, device: delivery.senderDeviceId, deliveredAsRing: delivery.kind === DeliveryKind.MLS_RING };
         return { batch: { conversations: [updated] }, after: () => this.calls.receive(signal, origin, updated) };
       }
       case undefined:
-        return this.drop(delivery, 'empty content', { conversations: [updated] });
+        return this.drop(delivery, 'empty content', { conversations: [updated] }, AnomalyKind.MALFORMED);
       default:
         throw missingCase(body);
     }
@@ -326,8 +339,18 @@ export class Inbox {
     return (await this.ctx.store.getContact(username))?.state === ContactState.BLOCKED;
   }
 
-  private drop(delivery: Delivery, reason: string, batch: ClientWriteBatch = {}): Outcome {
+  private async onThreatNotice(delivery: Delivery): Promise<Outcome> {
+    // Only the server writes these; one claiming a member sender is forged on the way.
+    if (delivery.senderUsername !== '') return this.drop(delivery, 'threat notice from a member', {}, AnomalyKind.MALFORMED);
+    const result = await this.threats.fromDelivery(delivery.payload, this.ctx.clock.now());
+    if ('reason' in result) return this.drop(delivery, result.reason);
+    return { batch: result.batch, after: () => this.threats.didReceive.fire(result.record) };
+  }
+
+  /** `anomaly`: what to report about the sender; absent for drops that are no one's fault (a group we left). */
+  private drop(delivery: Delivery, reason: string, batch: ClientWriteBatch = {}, anomaly?: AnomalyKind): Outcome {
     this.ctx.logger.warn('dropped delivery', { kind: delivery.kind, reason });
+    if (anomaly !== undefined) this.ctx.anomalies.record({ user: delivery.senderUsername, device: delivery.senderDeviceId }, anomaly);
     const event = { reason, kind: delivery.kind, sender: delivery.senderUsername };
     return { batch, after: () => this.ctx.events.didDrop.fire(event) };
   }

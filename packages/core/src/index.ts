@@ -16,3 +16,7 @@ export { MemoryClientStore } from './memory-store.js';
 export * from './calls/index.js';
 export { isStatusAdvance } from './message-status.js';
 export { Advisories, type VerifiedAdvisory, type RefusedAdvisory } from './advisories.js';
+export { parseClientSettings } from './client-settings.js';
+export { AnomalyReporter, type AnomalySource } from './anomaly-reporter.js';
+export { Lockdown, parseContactLink, formatContactLink, type ContactLink, type ContactRequestsView, type LockdownView } from './lockdown.js';
+export { ThreatNotices, THREAT_ADVICE, anomalyKindName } from './threat-notices.js';

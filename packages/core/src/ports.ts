@@ -104,6 +104,8 @@ export interface StoredContact {
   readonly state: ContactState;
   readonly text: string;
   readonly updatedAt: number;
+  /** The request came through this member's contact link (shown even in lockdown mode). */
+  readonly viaLink?: boolean;
 }
 
 /** An encrypted message not yet acknowledged by the server; resent as is after reconnect. */
@@ -140,9 +142,32 @@ export interface ClientSettings {
    * with any other key are refused, so a server that changes it cannot forge one.
    */
   readonly advisoryKey?: string;
+  /**
+   * Lockdown mode, as the server last said (the account's devices share it): contact requests only
+   * through a contact link, every call relay-only, nothing from a non-contact shown beyond a count.
+   */
+  readonly lockdown: boolean;
+  /** Link-less requests the server refused since lockdown was turned on. */
+  readonly lockdownRefused: number;
+  /** The server's threat notifications, newest last (at most MAX_THREAT_NOTICES). */
+  readonly threatNotices: readonly ThreatNoticeRecord[];
 }
 
-export const DEFAULT_CLIENT_SETTINGS: ClientSettings = { relayOnlyCalls: false };
+/** A threat notification as kept: the server's fields, checked, and when it arrived. */
+export interface ThreatNoticeRecord {
+  readonly incidentId: string;
+  readonly openedAt: number;
+  /** Anomaly kinds, lower-case names such as "undecryptable". */
+  readonly kinds: readonly string[];
+  readonly senders: number;
+  readonly operatorContact: string;
+  readonly receivedAt: number;
+  readonly dismissed: boolean;
+}
+
+export const MAX_THREAT_NOTICES = 20;
+
+export const DEFAULT_CLIENT_SETTINGS: ClientSettings = { relayOnlyCalls: false, lockdown: false, lockdownRefused: 0, threatNotices: [] };
 
 /** A set of writes applied atomically: the engine's one way to change the store. */
 export interface ClientWriteBatch {

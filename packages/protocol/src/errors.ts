@@ -31,6 +31,8 @@ const HUMAN_MESSAGES: Readonly<Record<ErrorCode, string>> = {
   [ErrorCode.INTERNAL]: 'The server failed; nothing was changed.',
   [ErrorCode.BLOCKED]: 'That member does not accept requests from you.',
   [ErrorCode.UNKNOWN_DEVICE]: 'No such device.',
+  [ErrorCode.RESTRICTED]: 'This account is restricted pending review by the operator; sending is paused.',
+  [ErrorCode.LINK_REQUIRED]: 'That member accepts contact requests only through a contact link they shared.',
 };
 
 /** The stable, human-readable text for a code. */

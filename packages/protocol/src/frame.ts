@@ -12,6 +12,7 @@ import {
   CommitSchema,
   ContactRequestSchema,
   ContactRespondSchema,
+  CreateContactLinkSchema,
   CreateGroupSchema,
   DeliverySchema,
   ErrorCode,
@@ -22,8 +23,10 @@ import {
   LeaveGroupSchema,
   ListContactsSchema,
   NoticeSchema,
+  ReportAnomaliesSchema,
   ResponseSchema,
   SendSchema,
+  SetLockdownSchema,
   AdvisoryPushSchema,
   UploadKeyPackagesSchema,
 } from './gen/sotto/v1/wire_pb.js';
@@ -50,6 +53,9 @@ export const FRAME_SCHEMAS = {
   [FrameType.LEAVE_GROUP]: LeaveGroupSchema,
   [FrameType.GET_DEVICES]: GetDevicesSchema,
   [FrameType.GET_TURN_CREDENTIALS]: GetTurnCredentialsSchema,
+  [FrameType.REPORT_ANOMALIES]: ReportAnomaliesSchema,
+  [FrameType.SET_LOCKDOWN]: SetLockdownSchema,
+  [FrameType.CREATE_CONTACT_LINK]: CreateContactLinkSchema,
   [FrameType.ACK]: AckSchema,
 } as const satisfies Record<Exclude<FrameType, FrameType.UNSPECIFIED>, DescMessage>;
 
@@ -75,6 +81,9 @@ export const REQUEST_FRAME_TYPES: ReadonlySet<FrameType> = new Set([
   FrameType.LEAVE_GROUP,
   FrameType.GET_DEVICES,
   FrameType.GET_TURN_CREDENTIALS,
+  FrameType.REPORT_ANOMALIES,
+  FrameType.SET_LOCKDOWN,
+  FrameType.CREATE_CONTACT_LINK,
 ]);
 
 export function isKnownFrameType(type: number): type is KnownFrameType {

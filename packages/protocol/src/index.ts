@@ -13,3 +13,4 @@ export * from './auth.js';
 export { create, toBinary, fromBinary } from '@bufbuild/protobuf';
 export type { MessageInitShape } from '@bufbuild/protobuf';
 export * from './advisory.js';
+export * from './threat-notice.js';

@@ -29,6 +29,9 @@ export const FRAME_BODY_LIMITS: Readonly<Partial<Record<FrameType, number>>> = {
   [FrameType.LEAVE_GROUP]: 16 * KIB,
   [FrameType.GET_DEVICES]: 256,
   [FrameType.GET_TURN_CREDENTIALS]: 16,
+  [FrameType.REPORT_ANOMALIES]: 4 * KIB,
+  [FrameType.SET_LOCKDOWN]: 16,
+  [FrameType.CREATE_CONTACT_LINK]: 16,
   [FrameType.ACK]: 16 * KIB,
 };
 
@@ -60,6 +63,11 @@ export const LIMITS = {
   advisoryTextMaxChars: 2000,
   /** Advisories the server keeps and hands out at every hello; older ones are dropped. */
   advisoriesKept: 20,
+  anomalyReportsPerFrame: 32,
+  anomalyCountMax: 10_000,
+  contactLinkTokenBytes: 16,
+  contactLinkMaxTtlHours: 720,
+  contactLinkDefaultTtlHours: 168,
 } as const;
 
 const USERNAME = /^[a-z0-9_][a-z0-9_.-]*$/;

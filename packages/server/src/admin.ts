@@ -1,19 +1,23 @@
 /** @module admin */
 // Operator commands that work on the database directly (`sotto admin ...`
 // on the server's machine), alongside a running server: SQLite in WAL mode
-// lets both open it.
+// lets both open it. Every command that changes something is written to the
+// audit log under the operator's name.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { systemClock, type Clock } from './clock.js';
 import { DATABASE_FILE } from './config.js';
 import { ConfigError } from './errors.js';
+import { createLogger } from './logger.js';
 import type { SignedAdvisory } from '@sotto/protocol';
 import { AccountsService } from './services/accounts.js';
 import { AdvisoryService } from './services/advisories.js';
+import { IncidentDesk } from './services/incidents.js';
+import { Restrictions } from './services/restrictions.js';
 import { SqliteStore } from './storage/sqlite/sqlite-store.js';
 import { PostgresStore } from './storage/postgres/postgres-store.js';
 import type { Store } from './storage/store.js';
-import type { AccountRecord } from './storage/types.js';
+import type { AccountRecord, AuditRecord, IncidentRecord, IncidentStatus } from './storage/types.js';
 
 export const DEFAULT_INVITE_TTL_DAYS = 7;
 
@@ -32,11 +36,26 @@ export interface Admin {
   /** Keeps a signed advisory after checking its signature against the advisory key; devices get it at once or at their next hello. */
   publishAdvisory(signed: SignedAdvisory): Promise<void>;
   listAdvisories(): Promise<readonly SignedAdvisory[]>;
+  /** Newest first; every status when `status` is absent. */
+  listIncidents(status?: IncidentStatus): Promise<IncidentRecord[]>;
+  getIncident(id: string): Promise<IncidentRecord | undefined>;
+  /** The operator's verdict on an open incident: lift restores its subjects, uphold keeps them restricted. */
+  resolveIncident(id: string, verdict: 'lifted' | 'upheld', note: string): Promise<IncidentRecord>;
+  setRestricted(username: string, restricted: boolean, reason: string): Promise<void>;
+  listAudit(limit?: number): Promise<AuditRecord[]>;
   close(): Promise<void>;
 }
 
+export interface AdminOptions {
+  readonly now?: Clock;
+  /** PostgreSQL URL; absent: SQLite in the data directory. */
+  readonly db?: string;
+  /** The operator's name in the audit log (default: the OS user). */
+  readonly actor?: string;
+}
+
 /** Opens the server's database for operator commands: PostgreSQL when `options.db` is set, else SQLite in `dataDir`. */
-export async function openAdmin(dataDir: string, options: { now?: Clock; db?: string } = {}): Promise<Admin> {
+export async function openAdmin(dataDir: string, options: AdminOptions = {}): Promise<Admin> {
   let store: Store;
   if (options.db) {
     store = await PostgresStore.connect(options.db);
@@ -46,18 +65,44 @@ export async function openAdmin(dataDir: string, options: { now?: Clock; db?: st
     if (!existsSync(path)) throw new ConfigError(`No Sotto database at ${path}; check the data directory or start the server once.`);
     store = new SqliteStore({ path });
   }
-  const accounts = new AccountsService(store, { inviteOnly: false, now: options.now ?? systemClock });
+  const now = options.now ?? systemClock;
+  const actor = options.actor ?? 'operator';
+  const accounts = new AccountsService(store, { inviteOnly: false, now });
   const advisories = new AdvisoryService(store);
+  const desk = new IncidentDesk(store, new Restrictions(store, now), { now, log: createLogger('admin', { level: 'silent' }) });
+  const audit = (action: string, target: string, detail: string) => store.appendAudit({ at: now(), actor, action, target, detail });
   return {
-    createInvite: (ttlDays = DEFAULT_INVITE_TTL_DAYS) => accounts.createInvite(ttlDays),
-    setMinVersion: (version) => accounts.setMinClientVersion(version),
+    async createInvite(ttlDays = DEFAULT_INVITE_TTL_DAYS) {
+      const code = await accounts.createInvite(ttlDays);
+      // The code itself is a credential: the log says one was made, not which.
+      await audit('invite.create', '', `valid ${ttlDays} day(s)`);
+      return code;
+    },
+    async setMinVersion(version) {
+      await accounts.setMinClientVersion(version);
+      await audit('min-version.set', '', version || '(none)');
+    },
     getMinVersion: async () => (await accounts.minClientVersion()) || undefined,
-    setInviteOnly: (on) => accounts.setInviteOnly(on),
+    async setInviteOnly(on) {
+      await accounts.setInviteOnly(on);
+      await audit('invite-only.set', '', on ? 'on' : 'off');
+    },
     listUsers: () => accounts.listAccounts(),
-    setAdvisoryKey: (publicKey) => advisories.setKey(publicKey),
-    publishAdvisory: (signed) => advisories.publish(signed),
+    async setAdvisoryKey(publicKey) {
+      await advisories.setKey(publicKey);
+      await audit('advisory.key', '', Buffer.from(publicKey).toString('hex').slice(0, 16));
+    },
+    async publishAdvisory(signed) {
+      await advisories.publish(signed);
+      await audit('advisory.publish', '', `${signed.advisory.byteLength} bytes`);
+    },
     listAdvisories: async () => (await advisories.current()).advisories,
     getAdvisoryKey: async () => (await advisories.current()).key,
+    listIncidents: (status) => store.listIncidents(status, 200),
+    getIncident: (id) => store.getIncident(id),
+    resolveIncident: (id, verdict, note) => desk.resolve(id, verdict, note, actor),
+    setRestricted: (username, restricted, reason) => desk.setRestricted(username, restricted, actor, reason),
+    listAudit: (limit = 100) => store.listAudit(limit),
     close: () => store.close(),
   };
 }

@@ -1,4 +1,5 @@
 /** @module config The server's settings, their defaults, and the checks that refuse bad values at start-up rather than at first use. */
+import { isPlainText, OPERATOR_CONTACT_MAX_CHARS } from '@sotto/protocol';
 import { ConfigError } from './errors.js';
 import { isPostgresUrl } from './storage/postgres/connection.js';
 
@@ -37,6 +38,14 @@ export interface ServerConfig {
   readonly syncMode: SyncMode;
   /** Rings (and strangers' call requests) each account may place per minute. */
   readonly ringsPerMinute: number;
+  /** Apply the rate limits of rate-limits/rate-policy.ts; off only for benchmarks or a limiting proxy in front. */
+  readonly rateLimits: boolean;
+  /** Believe X-Forwarded-For from a reverse proxy on this machine, so address limits see clients, not the proxy. */
+  readonly trustProxy: boolean;
+  /** How members reach the operator (an email address, a URL), shown in threat notifications; plain text, at most 200 characters. */
+  readonly operatorContact: string;
+  /** Accounts younger than this count as fresh for the fresh-account-burst rule. */
+  readonly freshAccountHours: number;
   /** TURN server URLs handed to clients for calls; empty: no TURN (direct connections only). */
   readonly turnUrls: readonly string[];
   /** Secret shared with the TURN server (coturn `static-auth-secret`); required with turnUrls. */
@@ -58,6 +67,10 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'dataDir'> = {
   logLevel: 'info',
   syncMode: 'FULL',
   ringsPerMinute: 6,
+  rateLimits: true,
+  trustProxy: false,
+  operatorContact: '',
+  freshAccountHours: 48,
   turnUrls: [],
   turnTtlSeconds: 3600,
 };
@@ -91,6 +104,14 @@ export function resolveConfig(input: ServerConfigInput): ServerConfig {
   }
   if (!Number.isInteger(config.ringsPerMinute) || config.ringsPerMinute < 1) {
     throw new ConfigError(`ringsPerMinute must be a positive integer, not ${String(config.ringsPerMinute)}.`);
+  }
+  if (typeof config.rateLimits !== 'boolean') throw new ConfigError('rateLimits must be true or false.');
+  if (typeof config.trustProxy !== 'boolean') throw new ConfigError('trustProxy must be true or false.');
+  if (typeof config.operatorContact !== 'string' || !isPlainText(config.operatorContact, OPERATOR_CONTACT_MAX_CHARS)) {
+    throw new ConfigError(`operatorContact must be plain text of at most ${OPERATOR_CONTACT_MAX_CHARS} characters.`);
+  }
+  if (!Number.isFinite(config.freshAccountHours) || config.freshAccountHours < 0) {
+    throw new ConfigError(`freshAccountHours must be a number of hours, not ${String(config.freshAccountHours)}.`);
   }
   if (!Array.isArray(config.turnUrls) || !config.turnUrls.every((u) => typeof u === 'string' && /^turns?:[^\s]+$/.test(u))) {
     throw new ConfigError('turnUrls must be turn: or turns: URLs.');

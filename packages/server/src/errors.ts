@@ -8,12 +8,15 @@ import { describeErrorCode, ErrorCode } from '@sotto/protocol';
 
 export class ServerError extends Error {
   override readonly name: string = 'ServerError';
+  /** With RATE_LIMITED: how long until the same action can succeed. */
+  readonly retryAfterMs: number;
   constructor(
     readonly code: ErrorCode,
     message: string = describeErrorCode(code),
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
     super(message, options);
+    this.retryAfterMs = options?.retryAfterMs ?? 0;
   }
 }
 

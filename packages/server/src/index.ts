@@ -2,7 +2,9 @@
 // The Sotto server: `startServer` for `sotto serve`, `openAdmin` for
 // `sotto admin`, and the Store and Bus interfaces other backends implement.
 export { startServer, type RunningServer, type ServerDeps } from './server.js';
-export { openAdmin, DEFAULT_INVITE_TTL_DAYS, type Admin } from './admin.js';
+export { openAdmin, DEFAULT_INVITE_TTL_DAYS, type Admin, type AdminOptions } from './admin.js';
+export { DEFAULT_RATE_RULES, NO_RATE_RULES, type RatePolicyRules, type RateAction, type RateScope } from './rate-limits/rate-policy.js';
+export type { RateRule, RateLimiter } from './rate-limits/rate-limiter.js';
 export {
   resolveConfig,
   DATABASE_FILE,
@@ -26,6 +28,11 @@ export { PostgresStore, type PostgresStoreOptions } from './storage/postgres/pos
 export type { Store, StoreReader, StoreWriter, NewAccount, NewGroup, NewCommit } from './storage/store.js';
 export type {
   AccountRecord,
+  AnomalyTally,
+  AuditRecord,
+  IncidentRecord,
+  IncidentStatus,
+  LockdownRecord,
   ClaimedPackage,
   ContactRecord,
   DeviceAddress,

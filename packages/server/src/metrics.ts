@@ -13,6 +13,10 @@ export interface ServerMetrics {
   /** DELIVERY frames sent (redeliveries included). */
   readonly mailboxDeliveries: Counter;
   readonly requestDuration: Histogram<'type'>;
+  /** Actions refused by a rate limit, by action (register, contactRequest, claim, ring, message). */
+  readonly rateLimited: Counter<'action'>;
+  /** Incidents opened by correlation, by rule: alert on any increase. */
+  readonly incidentsOpened: Counter<'rule'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): ServerMetrics {
@@ -48,6 +52,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Serve
       help: 'Time from receiving a request frame to sending its response, by frame type.',
       labelNames: ['type'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: 'sotto_rate_limited_total',
+      help: 'Actions refused by a rate limit, by action.',
+      labelNames: ['action'],
+      registers: [registry],
+    }),
+    incidentsOpened: new Counter({
+      name: 'sotto_incidents_opened_total',
+      help: 'Incidents opened by anomaly correlation, by rule. Any increase deserves an operator look: sotto admin incidents.',
+      labelNames: ['rule'],
       registers: [registry],
     }),
   };

@@ -19,6 +19,8 @@ import { createMetrics, type ServerMetrics } from './metrics.js';
 import { AdvisoryPusher } from './services/advisories.js';
 import { ExpiryTimer } from './services/expiry.js';
 import { createServices } from './services/services.js';
+import { DEFAULT_THRESHOLDS } from './services/correlation.js';
+import { DEFAULT_RATE_RULES, mergeRateRules, NO_RATE_RULES, type RatePolicyRules } from './rate-limits/rate-policy.js';
 import { PostgresStore } from './storage/postgres/postgres-store.js';
 import { SqliteStore } from './storage/sqlite/sqlite-store.js';
 import type { Store } from './storage/store.js';
@@ -85,13 +87,16 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
     inviteOnly: config.inviteOnly,
     log: createLogger('services', { parent: log }),
     metrics,
-    ringLimit: { perMinute: config.ringsPerMinute },
+    rateRules: rateRules(config),
+    ...(config.operatorContact ? { operatorContact: config.operatorContact } : {}),
+    thresholds: { ...DEFAULT_THRESHOLDS, freshAccountMs: config.freshAccountHours * 3_600_000 },
     turn: { urls: config.turnUrls, ttlSeconds: config.turnTtlSeconds, ...(config.turnSecret === undefined ? {} : { secret: config.turnSecret }) },
   });
   const registry = new ConnectionRegistry<Connection>(bus);
   const expiry = new ExpiryTimer(store, { retentionDays: config.retentionDays, now, log: createLogger('expiry', { parent: log }) });
   const closeOwned = async (): Promise<void> => {
     await expiry.stop();
+    await services.anomalies.stop();
     for (const resource of owned) await resource.close();
   };
 
@@ -113,6 +118,7 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
       metrics,
       log: createLogger('http', { parent: log }),
       ...(config.webRoot !== undefined ? { webRoot: config.webRoot } : {}),
+      trustProxy: config.trustProxy,
     });
   } catch (error) {
     await closeOwned();
@@ -169,6 +175,19 @@ async function openStore(config: ServerConfig, log: Logger): Promise<Store> {
   // Owner-only: the directory holds every undelivered (encrypted) message and the account list.
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   return new SqliteStore({ path: join(config.dataDir, DATABASE_FILE), synchronous: config.syncMode });
+}
+
+/** The configured limits: the defaults with the ring limit from `ringsPerMinute`, or none at all. */
+function rateRules(config: ServerConfig): RatePolicyRules {
+  if (!config.rateLimits) return NO_RATE_RULES;
+  const perMinute = config.ringsPerMinute;
+  return mergeRateRules({
+    ring: {
+      ...DEFAULT_RATE_RULES.ring,
+      account: { limit: perMinute, periodMs: 60_000, burst: perMinute },
+      device: { limit: perMinute, periodMs: 60_000, burst: perMinute },
+    },
+  });
 }
 
 /** How long a node may lose its bus before it hands its members to other nodes. */

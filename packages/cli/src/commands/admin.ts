@@ -8,12 +8,15 @@ import { parseVersion } from '@sotto/protocol';
 import { ClientError } from '@sotto/core';
 import { createOutput } from '../output.js';
 import { registerAdminAdvisory } from './advisories.js';
+import { adminOptions } from './admin-handle.js';
+import { registerAdminIncidents } from './incidents.js';
 
 export function registerAdmin(program: Command, json: () => boolean): void {
   const admin = program.command('admin').description('operator commands (run on the server machine)');
   const dataOption = ['--data <dir>', 'the server data directory (SQLite)', process.env.SOTTO_DATA ?? './sotto-data'] as const;
   const dbOption = ['--db <url>', 'the server\'s PostgreSQL URL, when it uses one', process.env.SOTTO_DB] as const;
   registerAdminAdvisory(admin, json, { data: dataOption, db: dbOption });
+  registerAdminIncidents(admin, json, { data: dataOption, db: dbOption });
 
   admin
     .command('invite')
@@ -22,7 +25,7 @@ export function registerAdmin(program: Command, json: () => boolean): void {
     .option(...dbOption)
     .option('--days <days>', 'days until the code expires', '7')
     .action(async (opts: { data: string; days: string; db?: string }) => {
-      const handle = await openAdmin(opts.data, opts.db ? { db: opts.db } : {});
+      const handle = await openAdmin(opts.data, adminOptions(opts));
       try {
         const code = await handle.createInvite(Number(opts.days));
         createOutput(json()).print(code, { invite: code, expiresInDays: Number(opts.days) });
@@ -39,7 +42,7 @@ export function registerAdmin(program: Command, json: () => boolean): void {
     .option(...dbOption)
     .action(async (version: string | undefined, opts: { data: string; db?: string }) => {
       if (version !== undefined && !parseVersion(version)) throw new ClientError('INVALID_INPUT', 'Versions look like 1.2.3.');
-      const handle = await openAdmin(opts.data, opts.db ? { db: opts.db } : {});
+      const handle = await openAdmin(opts.data, adminOptions(opts));
       try {
         if (version !== undefined) await handle.setMinVersion(version);
         const current = await handle.getMinVersion();
@@ -55,7 +58,7 @@ export function registerAdmin(program: Command, json: () => boolean): void {
     .option(...dataOption)
     .option(...dbOption)
     .action(async (opts: { data: string; db?: string }) => {
-      const handle = await openAdmin(opts.data, opts.db ? { db: opts.db } : {});
+      const handle = await openAdmin(opts.data, adminOptions(opts));
       try {
         const out = createOutput(json());
         for (const user of await handle.listUsers()) {

@@ -13,6 +13,7 @@ import { ClientError } from '@sotto/core';
 import { createOutput, type Output } from '../output.js';
 import { printAdvisory } from '../printer.js';
 import { withClient, type GlobalOptions } from '../profile.js';
+import { adminOptions } from './admin-handle.js';
 
 interface AdminOptions {
   data: string;
@@ -20,7 +21,7 @@ interface AdminOptions {
 }
 
 function adminHandle(opts: AdminOptions) {
-  return openAdmin(opts.data, opts.db ? { db: opts.db } : {});
+  return openAdmin(opts.data, adminOptions(opts));
 }
 
 /** Writes a new Ed25519 key (PKCS#8 PEM, mode 0600) and returns its raw 32-byte public key. */

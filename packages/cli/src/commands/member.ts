@@ -40,8 +40,9 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
     .description('ask a member for contact (plain text, at most 280 characters)')
     .argument('<username>')
     .argument('[text...]', 'a short note', [])
-    .action(async (username: string, words: string[]) => {
-      await withClient(globals(), (c) => c.requestContact(username, words.join(' ')));
+    .option('--link <link>', "the member's contact link (needed when they are in lockdown mode)")
+    .action(async (username: string, words: string[], opts: { link?: string }) => {
+      await withClient(globals(), (c) => c.requestContact(username, words.join(' '), opts.link !== undefined ? { link: opts.link } : {}));
       out().print(`contact request sent to ${username}`, { type: 'contact-request-sent', username });
     });
   for (const action of ['accept', 'decline', 'block'] as const) {
@@ -62,11 +63,16 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
     .command('list')
     .description('list contacts and pending requests')
     .action(async () => {
-      const list = await withClient(globals(), (c) => c.refreshContacts());
+      const { list, requests } = await withClient(globals(), async (c) => ({ list: await c.refreshContacts(), requests: await c.lockdown.contactRequests() }));
+      const shown = new Set(requests.shown.map((r) => r.username));
       for (const contact of list) {
         const state = contactStateName(contact.state);
-        out().print(`${contact.username}\t${state}${contact.text ? `\t"${contact.text}"` : ''}`, { username: contact.username, state, text: contact.text });
+        // Lockdown mode: pending requests from non-contacts are a count, below.
+        if (state === 'pending' && !shown.has(contact.username)) continue;
+        const via = contact.viaLink ? '\tvia your link' : '';
+        out().print(`${contact.username}\t${state}${contact.text ? `\t"${contact.text}"` : ''}${via}`, { username: contact.username, state, text: contact.text, viaLink: contact.viaLink === true });
       }
+      if (requests.hidden > 0) out().print(`${requests.hidden} request(s) from non-contacts held back by lockdown mode`, { type: 'held-back', count: requests.hidden });
     });
 
   program

@@ -21,6 +21,10 @@ interface ServeOptions {
   db?: string;
   bus?: string;
   ringsPerMinute: string;
+  rateLimits: boolean;
+  trustProxy: boolean;
+  operatorContact?: string;
+  freshAccountHours: string;
   turnUrl?: string[];
   turnSecretFile?: string;
   turnTtl: string;
@@ -68,6 +72,10 @@ export function registerServe(program: Command): void {
     .option('--sync <mode>', 'SQLite fsync policy: FULL (power-loss safe) or NORMAL (crash safe)', 'FULL')
     .option('--rate-limit <frames>', 'frames per second each connection may send (bursts of ten times that)', '200')
     .option('--rings-per-minute <n>', 'calls each account may place per minute (rings and call requests)', '6')
+    .option('--no-rate-limits', 'turn off the per-account/device/address limits (benchmarks, or a limiting proxy in front)')
+    .option('--trust-proxy', 'believe X-Forwarded-For from a reverse proxy on this machine (for per-address limits)', false)
+    .option('--operator-contact <text>', 'how members reach you, shown in threat notifications (e.g. security@example.org)', process.env.SOTTO_OPERATOR_CONTACT)
+    .option('--fresh-account-hours <hours>', 'accounts younger than this count as new when correlating attacks', '48')
     .option('--turn-url <url...>', 'TURN server URL(s) handed to clients for calls, e.g. turn:turn.example.org:3478', process.env.SOTTO_TURN_URL?.split(','))
     .option('--turn-secret-file <file>', 'file holding the secret shared with the TURN server (coturn static-auth-secret); or set SOTTO_TURN_SECRET')
     .option('--turn-ttl <seconds>', 'lifetime of the TURN credentials handed out', '3600')
@@ -87,6 +95,10 @@ export function registerServe(program: Command): void {
         ...(opts.db ? { db: opts.db } : {}),
         ...(opts.bus ? { bus: opts.bus } : {}),
         ringsPerMinute: Number(opts.ringsPerMinute),
+        rateLimits: opts.rateLimits,
+        trustProxy: opts.trustProxy,
+        freshAccountHours: Number(opts.freshAccountHours),
+        ...(opts.operatorContact ? { operatorContact: opts.operatorContact } : {}),
         turnUrls: opts.turnUrl ?? [],
         turnTtlSeconds: Number(opts.turnTtl),
         ...turnSecret(opts.turnSecretFile),

@@ -6,7 +6,8 @@
  * machine's; this file adds only the checks that need I/O or parsing, and it parses remote
  * SDP and candidates only in states where the machine has already admitted them.
  */
-import { ContactState, ContactRequestSchema, create, FrameType, GetTurnCredentialsSchema } from '@sotto/protocol';
+import { AnomalyKind, ContactState, ContactRequestSchema, create, FrameType, GetTurnCredentialsSchema } from '@sotto/protocol';
+import type { AnomalySource } from '../anomaly-reporter.js';
 import { toHex } from '../bytes.js';
 import type { EngineContext } from '../context.js';
 import type { Conversations } from '../conversations.js';
@@ -168,7 +169,10 @@ export class Calls {
   private async onSignal(signal: CallSignal, origin: SignalOrigin, conversation: StoredConversation): Promise<void> {
     // The server's ring limit is only worth something if a ring that skipped it does not ring.
     if ((signal.type === 'ring') !== origin.deliveredAsRing) {
-      return this.refuse('RING_NOT_ADMITTED', signal.type === 'ring' ? 'A ring that the server did not admit as a ring was ignored.' : 'A call signal marked as a ring was ignored.');
+      return this.refuse('RING_NOT_ADMITTED', signal.type === 'ring' ? 'A ring that the server did not admit as a ring was ignored.' : 'A call signal marked as a ring was ignored.', {
+        from: { user: origin.user, device: origin.device },
+        kind: AnomalyKind.CONSENT_VIOLATION,
+      });
     }
     const contact = await this.ctx.store.getContact(origin.user);
     const state = this.state;
@@ -217,7 +221,7 @@ export class Calls {
         if (signal.type !== expected) return signal;
         const result = validateSdp(signal.sdp, signal.type, { candidatePolicy: this.policy });
         if (!result.ok) {
-          this.refuse(`SDP_${result.code}`, `The peer's ${signal.type} was refused: ${result.message}.`);
+          this.refuse(`SDP_${result.code}`, `The peer's ${signal.type} was refused: ${result.message}.`, this.peerAnomaly(state, AnomalyKind.REFUSED_MEDIA));
           return 'fatal';
         }
         return { ...signal, sdp: result.sdp.sdp };
@@ -226,7 +230,7 @@ export class Calls {
         const result = checkRemoteCandidate(signal.candidate, this.policy, this.remoteCandidates);
         this.remoteCandidates += 1;
         if (!result.ok) {
-          this.refuse(`CANDIDATE_${result.code}`, `A candidate from the peer was refused: ${result.message}.`);
+          this.refuse(`CANDIDATE_${result.code}`, `A candidate from the peer was refused: ${result.message}.`, this.peerAnomaly(state, AnomalyKind.REFUSED_MEDIA));
           return 'refused';
         }
         this.events.didExchangeCandidate.fire({ direction: 'received', candidateType: result.candidate.type });
@@ -237,9 +241,15 @@ export class Calls {
     }
   }
 
-  private refuse(code: string, message: string): void {
+  /** `anomaly`: reported to the server against the sender (kind and count only). */
+  private refuse(code: string, message: string, anomaly?: { from: AnomalySource; kind: AnomalyKind }): void {
     this.ctx.logger.info('call input refused', { code });
+    if (anomaly) this.ctx.anomalies.record(anomaly.from, anomaly.kind);
     this.events.didRefuseInput.fire({ code, message });
+  }
+
+  private peerAnomaly(state: CallState, kind: AnomalyKind): { from: AnomalySource; kind: AnomalyKind } | undefined {
+    return isLive(state) ? { from: { user: state.peer, device: state.peerDevice }, kind } : undefined;
   }
 
   // ---- the machine and its effects ------------------------------------------------------
@@ -318,7 +328,10 @@ export class Calls {
         return;
       }
       case 'reportAnomaly':
-        this.refuse(ANOMALY_CODES[effect.kind], `A call signal out of order was ignored (${effect.kind}).`);
+        this.refuse(ANOMALY_CODES[effect.kind], `A call signal out of order was ignored (${effect.kind}).`, {
+          from: { user: effect.fromUser, device: effect.fromDevice },
+          kind: AnomalyKind.CONSENT_VIOLATION,
+        });
         return;
       default: {
         const never: never = effect;
@@ -413,7 +426,8 @@ export class Calls {
   /** Fetches TURN credentials from our own server and fixes this call's relay policy. */
   private async prepareIce(options: CallOptions): Promise<void> {
     const settings = await this.ctx.store.getSettings();
-    const relayOnly = options.relayOnly ?? settings.relayOnlyCalls;
+    // Lockdown mode makes every call relay-only, whatever the call or the setting asks.
+    const relayOnly = settings.lockdown || (options.relayOnly ?? settings.relayOnlyCalls);
     const result = await this.ctx.session.request(FrameType.GET_TURN_CREDENTIALS, create(GetTurnCredentialsSchema, {}));
     const turn = result.case === 'turnCredentials' ? result.value : undefined;
     const servers: IceServer[] = turn && turn.urls.length > 0 ? [{ urls: [...turn.urls], username: turn.username, credential: turn.credential }] : [];

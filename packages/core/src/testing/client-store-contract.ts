@@ -177,6 +177,16 @@ export function defineClientStoreContract(name: string, { test, assert }: Contra
     assert.deepEqual((await store.listContacts()).map((c) => c.username), ['a-b', 'a.b', 'a0', 'a_b', 'ab', 'b']);
   });
 
+  check('a contact remembers that it came through the contact link, and forgets when rewritten without', async (store) => {
+    const linked = sampleContact('carol', { viaLink: true });
+    await store.apply({ contacts: [linked] });
+    assert.deepEqual(await store.getContact('carol'), linked);
+    assert.deepEqual(await store.listContacts(), [linked]);
+    const plain = sampleContact('carol', { state: 3 });
+    await store.apply({ contacts: [plain] });
+    assert.deepEqual(await store.getContact('carol'), plain);
+  });
+
   check('outbox entries are insert-once, listed in insertion order, and removable', async (store) => {
     await store.apply({ outboxAdd: [sampleOutboxEntry('m2'), sampleOutboxEntry('m1')] });
     await store.apply({ outboxAdd: [sampleOutboxEntry('m2', { payload: sampleBytes(16), createdAt: 5 })] });
@@ -235,6 +245,14 @@ export function defineClientStoreContract(name: string, { test, assert }: Contra
     assert.deepEqual(await store.getSettings(), { ...DEFAULT_CLIENT_SETTINGS, relayOnlyCalls: true });
     await store.apply({ settings: { relayOnlyCalls: false } });
     assert.deepEqual(await store.getSettings(), { ...DEFAULT_CLIENT_SETTINGS, relayOnlyCalls: false });
+  });
+
+  check('lockdown and threat notices round-trip as settings', async (store) => {
+    const notice = { incidentId: 'inc-0011223344', openedAt: 1_000, kinds: ['undecryptable'], senders: 3, operatorContact: 'ops@example.org', receivedAt: 2_000, dismissed: false };
+    await store.apply({ settings: { lockdown: true, lockdownRefused: 4, threatNotices: [notice] } });
+    assert.deepEqual(await store.getSettings(), { ...DEFAULT_CLIENT_SETTINGS, lockdown: true, lockdownRefused: 4, threatNotices: [notice] });
+    await store.apply({ settings: { threatNotices: [{ ...notice, dismissed: true }] } });
+    assert.deepEqual((await store.getSettings()).threatNotices, [{ ...notice, dismissed: true }]);
   });
 
   check('within a batch, additions come before removals and messages before their statuses', async (store) => {

@@ -14,6 +14,8 @@ export interface BusNotice {
   readonly kind: NoticeKind;
   readonly count: number;
   readonly message: string;
+  /** With LOCKDOWN_CHANGED. */
+  readonly lockdown?: { readonly enabled: boolean; readonly refused: number };
 }
 
 /** Plain data only, so adapters can serialise it as JSON. */

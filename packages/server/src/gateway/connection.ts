@@ -17,6 +17,7 @@ import {
   FrameType,
   HelloOkSchema,
   LIMITS,
+  LockdownStateSchema,
   missingCase,
   NoticeKind,
   NoticeSchema,
@@ -44,6 +45,7 @@ import { toWireError } from './error-boundary.js';
 import { MailboxPump } from './mailbox-pump.js';
 import { handleRequest, type RequestFrame, type ResponseResult } from './requests.js';
 import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimit } from '../token-bucket.js';
+import { addressKey } from '../rate-limits/address-key.js';
 
 /** Failed hellos tolerated on one connection before it is closed. */
 export const MAX_FAILED_HELLOS = 3;
@@ -95,6 +97,8 @@ export class Connection {
   constructor(
     private readonly socket: WebSocket,
     private readonly ctx: ConnectionContext,
+    /** The client's address (after a trusted proxy's X-Forwarded-For), for rate limits only: never logged. */
+    private readonly clientAddress?: string,
   ) {
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
@@ -226,6 +230,9 @@ export class Connection {
       case FrameType.LEAVE_GROUP:
       case FrameType.GET_DEVICES:
       case FrameType.GET_TURN_CREDENTIALS:
+      case FrameType.REPORT_ANOMALIES:
+      case FrameType.SET_LOCKDOWN:
+      case FrameType.CREATE_CONTACT_LINK:
         return this.handleRequest(frame);
       default:
         throw missingCase(frame);
@@ -234,7 +241,7 @@ export class Connection {
 
   private async handleRequest(frame: RequestFrame): Promise<void> {
     if (this.state.kind !== 'authenticated') throw new ServerError(ErrorCode.NOT_AUTHENTICATED);
-    const result = await handleRequest(this.ctx.services, this.state.device, frame);
+    const result = await handleRequest(this.ctx.services, { device: this.state.device, ...this.limitingAddress() }, frame);
     this.respond(frame.id, result);
   }
 
@@ -244,6 +251,11 @@ export class Connection {
       throw new ServerError(ErrorCode.INVALID_ARGUMENT, `An ack names at most ${LIMITS.maxAckSeqs} entries, not ${seqs.length}.`);
     }
     await this.state.pump.ack(seqs);
+  }
+
+  private limitingAddress(): { address?: string } {
+    const key = addressKey(this.clientAddress);
+    return key !== undefined ? { address: key } : {};
   }
 
   // ---- hello ----
@@ -277,7 +289,11 @@ export class Connection {
     const unsubscribe = this.ctx.bus.subscribe(address, (event) => this.onBusEvent(event));
     this.state = { kind: 'authenticated', device: address, pump, unsubscribe };
     clearTimeout(this.helloTimer);
-    const board = await this.ctx.services.advisories.current();
+    const [board, lockdown, restricted] = await Promise.all([
+      this.ctx.services.advisories.current(),
+      this.ctx.services.lockdown.get(device.username),
+      this.ctx.services.restrictions.isRestricted(device.username),
+    ]);
     this.respond(id, {
       case: 'hello',
       value: create(HelloOkSchema, {
@@ -287,6 +303,8 @@ export class Connection {
         keyPackagesLow: keyPackages.low,
         advisoryKey: board.key,
         advisories: [...board.advisories],
+        lockdown: create(LockdownStateSchema, { enabled: lockdown.enabled, refused: lockdown.refused }),
+        restricted,
       }),
     });
     this.log.debug('authenticated');
@@ -311,7 +329,7 @@ export class Connection {
     const auth = hello.auth;
     switch (auth.case) {
       case 'register':
-        return accounts.register({ ...auth.value, nonce: this.nonce, signature: hello.signature });
+        return accounts.register({ ...auth.value, nonce: this.nonce, signature: hello.signature, ...this.limitingAddress() });
       case 'login':
         return accounts.login({ ...auth.value, nonce: this.nonce, signature: hello.signature });
       case undefined:
@@ -333,7 +351,7 @@ export class Connection {
         if (event.connectionId !== this.id) this.replaced(this.state.pump);
         return;
       case 'notice':
-        this.sendNotice(event.notice.kind, event.notice.count, event.notice.message);
+        this.sendNotice(event.notice.kind, event.notice.count, event.notice.message, event.notice.lockdown);
         return;
       default:
         throw missingCase(event);
@@ -413,8 +431,8 @@ export class Connection {
     this.sendFrame(FrameType.ADVISORY, 0, create(AdvisoryPushSchema, { advisoryKey, advisory }));
   }
 
-  private sendNotice(kind: NoticeKind, count: number, message: string): void {
-    this.sendFrame(FrameType.NOTICE, 0, create(NoticeSchema, { kind, count, message }));
+  private sendNotice(kind: NoticeKind, count: number, message: string, lockdown?: { enabled: boolean; refused: number }): void {
+    this.sendFrame(FrameType.NOTICE, 0, create(NoticeSchema, { kind, count, message, ...(lockdown ? { lockdown: create(LockdownStateSchema, lockdown) } : {}) }));
   }
 
   private sendFrame<T extends KnownFrameType>(type: T, id: number, body: FrameBody<T>): void {

@@ -20,7 +20,8 @@ function mapError(error: unknown, log: Logger): WireError {
       // Storage outages and the like: the message is already generic, but the operator needs the cause.
       log.error({ err: errorSummary(error), cause: errorSummary(error.cause) }, 'internal error');
     }
-    return create(ErrorSchema, { code: error.code, message: error.message });
+    const retryAfterMs = error instanceof ServerError ? Math.min(error.retryAfterMs, 0xffff_ffff) : 0;
+    return create(ErrorSchema, { code: error.code, message: error.message, retryAfterMs });
   }
   log.error({ err: errorSummary(error) }, 'unexpected error');
   return create(ErrorSchema, { code: ErrorCode.INTERNAL, message: describeErrorCode(ErrorCode.INTERNAL) });

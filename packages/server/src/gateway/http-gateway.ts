@@ -10,6 +10,7 @@ import { WebSocketServer } from 'ws';
 import { MAX_FRAME_BYTES, SOFTWARE_VERSION } from '@sotto/protocol';
 import { errorSummary, type Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
+import { clientAddress } from '../rate-limits/address-key.js';
 import { Connection, type ConnectionContext } from './connection.js';
 import { serveWebApp } from './web-app.js';
 
@@ -25,6 +26,8 @@ export interface GatewayOptions {
   readonly heartbeatMs?: number;
   /** A directory with the built web app, served at `/`; absent: no web app. */
   readonly webRoot?: string;
+  /** Believe X-Forwarded-For from a loopback peer (a reverse proxy on this machine). */
+  readonly trustProxy?: boolean;
 }
 
 export interface Gateway {
@@ -71,7 +74,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         ws.close(1001, 'server shutting down');
         return;
       }
-      new Connection(ws, context);
+      new Connection(ws, context, clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], options.trustProxy === true));
     });
   });
 

@@ -6,8 +6,10 @@ import {
   ClaimedKeyPackageSchema,
   ClaimKeyPackagesOkSchema,
   CommitOkSchema,
+  ContactLinkSchema,
   ContactSchema,
   create,
+  LockdownStateSchema,
   DeviceInfoSchema,
   EmptySchema,
   FrameType,
@@ -20,8 +22,8 @@ import {
   type Frame,
   type Response,
 } from '@sotto/protocol';
+import { rateSubject, type Caller } from '../services/caller.js';
 import type { Services } from '../services/services.js';
-import type { DeviceAddress } from '../storage/types.js';
 
 /** Frames that need an authenticated device and get exactly one RESPONSE. */
 export type RequestFrame = Extract<
@@ -38,7 +40,10 @@ export type RequestFrame = Extract<
       | FrameType.SEND
       | FrameType.LEAVE_GROUP
       | FrameType.GET_DEVICES
-      | FrameType.GET_TURN_CREDENTIALS;
+      | FrameType.GET_TURN_CREDENTIALS
+      | FrameType.REPORT_ANOMALIES
+      | FrameType.SET_LOCKDOWN
+      | FrameType.CREATE_CONTACT_LINK;
   }
 >;
 
@@ -46,14 +51,15 @@ export type ResponseResult = Response['result'];
 
 const ok = (): ResponseResult => ({ case: 'ok', value: create(EmptySchema) });
 
-export async function handleRequest(services: Services, device: DeviceAddress, frame: RequestFrame): Promise<ResponseResult> {
+export async function handleRequest(services: Services, caller: Caller, frame: RequestFrame): Promise<ResponseResult> {
+  const device = caller.device;
   switch (frame.type) {
     case FrameType.UPLOAD_KEY_PACKAGES: {
       const remaining = await services.keyPackages.upload(device, frame.body);
       return { case: 'uploadKeyPackages', value: create(UploadKeyPackagesOkSchema, { remaining }) };
     }
     case FrameType.CLAIM_KEY_PACKAGES: {
-      const claimed = await services.keyPackages.claim(device, frame.body.username);
+      const claimed = await services.keyPackages.claim(caller, frame.body.username);
       const packages = claimed.map((c) =>
         create(ClaimedKeyPackageSchema, {
           deviceId: c.device.deviceId,
@@ -65,14 +71,14 @@ export async function handleRequest(services: Services, device: DeviceAddress, f
       return { case: 'claimKeyPackages', value: create(ClaimKeyPackagesOkSchema, { packages }) };
     }
     case FrameType.CONTACT_REQUEST:
-      await services.contacts.request(device, frame.body.toUsername, frame.body.text, frame.body.call);
+      await services.contacts.request(caller, { to: frame.body.toUsername, text: frame.body.text, call: frame.body.call, linkToken: frame.body.linkToken });
       return ok();
     case FrameType.CONTACT_RESPOND:
       await services.contacts.respond(device, frame.body.username, frame.body.action);
       return ok();
     case FrameType.LIST_CONTACTS: {
       const contacts = (await services.contacts.list(device)).map((c) =>
-        create(ContactSchema, { username: c.peer, state: c.state, text: c.text, updatedAt: BigInt(c.updatedAt) }),
+        create(ContactSchema, { username: c.peer, state: c.state, text: c.text, updatedAt: BigInt(c.updatedAt), viaLink: c.viaLink }),
       );
       return { case: 'listContacts', value: create(ListContactsOkSchema, { contacts }) };
     }
@@ -84,7 +90,7 @@ export async function handleRequest(services: Services, device: DeviceAddress, f
       return { case: 'commit', value: create(CommitOkSchema, { epoch }) };
     }
     case FrameType.SEND: {
-      const sent = await services.delivery.send(device, frame.body);
+      const sent = await services.delivery.send(caller, frame.body);
       return { case: 'send', value: create(SendOkSchema, { storedAt: BigInt(sent.storedAt), recipients: sent.recipients }) };
     }
     case FrameType.LEAVE_GROUP:
@@ -106,6 +112,18 @@ export async function handleRequest(services: Services, device: DeviceAddress, f
         case: 'turnCredentials',
         value: create(TurnCredentialsSchema, { urls: [...turn.urls], username: turn.username, credential: turn.credential, ttlSeconds: turn.ttlSeconds }),
       };
+    }
+    case FrameType.REPORT_ANOMALIES:
+      await services.rates.take('report', rateSubject(caller));
+      await services.anomalies.report(device, frame.body.reports);
+      return ok();
+    case FrameType.SET_LOCKDOWN: {
+      const state = await services.lockdown.set(device, frame.body.enabled);
+      return { case: 'lockdown', value: create(LockdownStateSchema, { enabled: state.enabled, refused: state.refused }) };
+    }
+    case FrameType.CREATE_CONTACT_LINK: {
+      const link = await services.lockdown.createLink(device, frame.body.ttlHours);
+      return { case: 'contactLink', value: create(ContactLinkSchema, { token: link.token, expiresAt: BigInt(link.expiresAt) }) };
     }
     default:
       throw missingCase(frame);

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { authTranscript, compareVersions, ErrorCode, LIMITS, parseVersion } from '@sotto/protocol';
 import type { Clock } from '../clock.js';
 import { ServerError } from '../errors.js';
+import type { RatePolicy } from '../rate-limits/rate-policy.js';
 import type { Store } from '../storage/store.js';
 import type { AccountRecord, DeviceRecord } from '../storage/types.js';
 import { verifyEd25519 } from './signature.js';
@@ -28,6 +29,8 @@ export interface RegisterRequest {
   /** The connection's challenge nonce. */
   readonly nonce: Uint8Array;
   readonly signature: Uint8Array;
+  /** The client's limiting address key, if limited by address. */
+  readonly address?: string;
 }
 
 export interface LoginRequest {
@@ -41,6 +44,8 @@ export interface AccountsOptions {
   /** Invite-only by configuration; the `invite_only` setting can turn it on as well. */
   readonly inviteOnly: boolean;
   readonly now: Clock;
+  /** Registration limits per address; absent (admin commands): none. */
+  readonly rates?: RatePolicy;
 }
 
 export class AccountsService {
@@ -89,6 +94,7 @@ export class AccountsService {
     if (!verifyEd25519(request.identityKey, authTranscript(request.nonce, request.username, ''), request.signature)) {
       throw new ServerError(ErrorCode.BAD_SIGNATURE, 'The signature does not verify with the identity key being registered.');
     }
+    if (this.options.rates) await this.options.rates.take('register', request.address !== undefined ? { address: request.address } : {});
     const now = this.options.now();
     const deviceId = randomBytes(DEVICE_ID_BYTES).toString('hex');
     try {

@@ -1,33 +1,70 @@
 /** @module services/contacts */
 // Contact requests: the only thing a stranger can send a member, a short
-// plain text with fixed fields. Everything else waits for acceptance.
-import { ContactAction, isPlainText, LIMITS } from '@sotto/protocol';
+// plain text with fixed fields. Everything else waits for acceptance. A member
+// in lockdown mode is reached only through a contact link they shared.
+import { AnomalyKind, ContactAction, ErrorCode, isPlainText, LIMITS } from '@sotto/protocol';
 import type { Clock } from '../clock.js';
+import { ServerError } from '../errors.js';
+import type { RatePolicy } from '../rate-limits/rate-policy.js';
 import type { Store } from '../storage/store.js';
 import type { ContactRecord, DeviceAddress } from '../storage/types.js';
+import type { AnomalyService } from './anomalies.js';
+import { rateSubject, type Caller } from './caller.js';
+import { linkTokenHash, type LockdownService } from './lockdown.js';
 import type { MailNotifier } from './mail-notifier.js';
-import type { RingLimiter } from './ring-limiter.js';
+import type { Restrictions } from './restrictions.js';
 import { invalid, requireUsername } from './validate.js';
 
-export class ContactsService {
-  constructor(
-    private readonly store: Store,
-    private readonly notifier: MailNotifier,
-    private readonly now: Clock,
-    private readonly rings: RingLimiter,
-  ) {}
+export interface ContactRequestInput {
+  readonly to: string;
+  readonly text: string;
+  /** A stranger's call attempt, which reaches the member only as this request. */
+  readonly call: boolean;
+  /** From the member's contact link; empty when none. */
+  readonly linkToken: Uint8Array;
+}
 
-  /** `call`: a stranger's call attempt, which reaches the member only as this request. */
-  async request(from: DeviceAddress, to: string, text: string, call = false): Promise<void> {
+export interface ContactsDeps {
+  readonly store: Store;
+  readonly notifier: MailNotifier;
+  readonly now: Clock;
+  readonly rates: RatePolicy;
+  readonly restrictions: Restrictions;
+  readonly lockdown: LockdownService;
+  readonly anomalies: AnomalyService;
+}
+
+export class ContactsService {
+  constructor(private readonly deps: ContactsDeps) {}
+
+  async request(caller: Caller, input: ContactRequestInput): Promise<void> {
+    const from = caller.device;
+    const { to, text, call, linkToken } = input;
     requireUsername(to, 'to_username');
     if (to === from.username) throw invalid('You cannot send a contact request to yourself.');
     if (!isPlainText(text, LIMITS.contactRequestMaxChars)) {
       throw invalid(`text must be plain text of at most ${LIMITS.contactRequestMaxChars} characters, without control characters.`);
     }
-    if (call) this.rings.take(from.username);
-    // The store throws UNKNOWN_ACCOUNT when `to` does not exist.
-    const mail = await this.store.putContactRequest(from, to, text, this.now(), { call });
-    await this.notifier.stored(mail);
+    if (linkToken.byteLength !== 0 && linkToken.byteLength !== LIMITS.contactLinkTokenBytes) {
+      throw invalid(`link_token must be ${LIMITS.contactLinkTokenBytes} bytes, or empty.`);
+    }
+    await this.deps.restrictions.check(from.username);
+    // A call request is a call: it counts against the ring limit, not the contact request one.
+    await this.deps.rates.take(call ? 'ring' : 'contactRequest', rateSubject(caller), to);
+    let mail;
+    try {
+      // The store throws UNKNOWN_ACCOUNT when `to` does not exist, LINK_REQUIRED in lockdown.
+      mail = await this.deps.store.putContactRequest(from, to, text, this.deps.now(), {
+        call,
+        ...(linkToken.byteLength > 0 ? { linkTokenHash: linkTokenHash(linkToken) } : {}),
+      });
+    } catch (error) {
+      if (error instanceof ServerError && error.code === ErrorCode.LINK_REQUIRED) await this.deps.lockdown.announce(to);
+      throw error;
+    }
+    // A stranger's call attempt is the server's own evidence for the fresh-account-burst rule.
+    if (call && !mail.duplicate) this.deps.anomalies.observe(from, AnomalyKind.UNSOLICITED_CALL, to);
+    await this.deps.notifier.stored(mail);
   }
 
   async respond(owner: DeviceAddress, peer: string, action: ContactAction): Promise<void> {
@@ -44,12 +81,11 @@ export class ContactsService {
         // Enum values this server does not know arrive as plain numbers.
         throw invalid(`Unknown contact action ${String(action)}.`);
     }
-    const mail = await this.store.respondToContact(owner, peer, action, this.now());
-    await this.notifier.stored(mail);
+    const mail = await this.deps.store.respondToContact(owner, peer, action, this.deps.now());
+    await this.deps.notifier.stored(mail);
   }
 
   list(owner: DeviceAddress): Promise<ContactRecord[]> {
-    return this.store.listContacts(owner.username);
+    return this.deps.store.listContacts(owner.username);
   }
 }
-

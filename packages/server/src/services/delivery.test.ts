@@ -55,8 +55,8 @@ describe('delivery service', () => {
     await rejectsWith(services.delivery.commit(alice, { ...commit, epoch: 1n << 60n }), ErrorCode.INVALID_ARGUMENT);
     await rejectsWith(services.delivery.commit(alice, { ...commit, added: [bob] }), ErrorCode.INVALID_ARGUMENT);
     await rejectsWith(services.delivery.commit(alice, { ...commit, commit: bytes(MAX_MAIL_PAYLOAD_BYTES + 1) }), ErrorCode.FRAME_TOO_LARGE);
-    await rejectsWith(services.delivery.send(alice, { groupId, messageId: bytes(16), payload: new Uint8Array() }), ErrorCode.INVALID_ARGUMENT);
-    await rejectsWith(services.delivery.send(alice, { groupId: bytes(16), messageId: bytes(16), payload: bytes(1) }), ErrorCode.INVALID_ARGUMENT);
+    await rejectsWith(services.delivery.send({ device: alice }, { groupId, messageId: bytes(16), payload: new Uint8Array() }), ErrorCode.INVALID_ARGUMENT);
+    await rejectsWith(services.delivery.send({ device: alice }, { groupId: bytes(16), messageId: bytes(16), payload: bytes(1) }), ErrorCode.INVALID_ARGUMENT);
     assert.equal(await services.delivery.commit(alice, commit), 2n);
   });
 
@@ -74,7 +74,7 @@ describe('delivery service', () => {
     await store.putContactRequest(carol, alice.username, 'hi', 1);
     await store.respondToContact(alice, carol.username, ContactAction.ACCEPT, 1);
     await store.respondToContact(carol, alice.username, ContactAction.BLOCK, 2);
-    await rejectsWith(services.keyPackages.claim(alice, carol.username), ErrorCode.NOT_A_CONTACT);
-    assert.equal((await services.keyPackages.claim(alice, alice.username)).length, 1);
+    await rejectsWith(services.keyPackages.claim({ device: alice }, carol.username), ErrorCode.NOT_A_CONTACT);
+    assert.equal((await services.keyPackages.claim({ device: alice }, alice.username)).length, 1);
   });
 });

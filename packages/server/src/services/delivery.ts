@@ -9,8 +9,10 @@ import type { Clock } from '../clock.js';
 import { ServerError } from '../errors.js';
 import type { Store } from '../storage/store.js';
 import type { DeviceAddress } from '../storage/types.js';
+import type { RatePolicy } from '../rate-limits/rate-policy.js';
+import { rateSubject, type Caller } from './caller.js';
 import type { MailNotifier } from './mail-notifier.js';
-import type { RingLimiter } from './ring-limiter.js';
+import type { Restrictions } from './restrictions.js';
 import { invalid, requireBytes, requireDeviceRef, requireEpoch, requirePayload } from './validate.js';
 
 export interface CreateGroupRequest {
@@ -57,11 +59,13 @@ export class DeliveryService {
     private readonly store: Store,
     private readonly notifier: MailNotifier,
     private readonly now: Clock,
-    private readonly rings: RingLimiter,
+    private readonly rates: RatePolicy,
+    private readonly restrictions: Restrictions,
   ) {}
 
   async createGroup(sender: DeviceAddress, request: CreateGroupRequest): Promise<SendResult> {
     requireBytes(request.groupId, LIMITS.groupIdBytes, 'group_id');
+    await this.restrictions.check(sender.username);
     requireEpoch(request.epoch);
     const members = this.deviceList(request.members, 'members', sender);
     // The creator is a member too.
@@ -129,11 +133,14 @@ export class DeliveryService {
     return result.epoch;
   }
 
-  async send(sender: DeviceAddress, request: SendRequest): Promise<SendResult> {
+  async send(caller: Caller, request: SendRequest): Promise<SendResult> {
+    const sender = caller.device;
     requireBytes(request.groupId, LIMITS.groupIdBytes, 'group_id');
     requireBytes(request.messageId, LIMITS.messageIdBytes, 'message_id');
     requirePayload(request.payload, 'payload');
-    if (request.ring === true) await this.admitRing(sender, request.groupId);
+    await this.restrictions.check(sender.username);
+    if (request.ring === true) await this.admitRing(caller, request.groupId);
+    else await this.rates.take('message', rateSubject(caller));
     const mail = await this.store.sendToGroup(
       {
         kind: request.ring === true ? DeliveryKind.MLS_RING : DeliveryKind.MLS_MESSAGE,
@@ -153,13 +160,15 @@ export class DeliveryService {
    * Calls are 1:1: a ring may only go to a conversation of two accounts, so one ring can never
    * make a crowd's devices ring. The rate limit is taken last, so a refused ring costs nothing.
    */
-  private async admitRing(sender: DeviceAddress, groupId: Uint8Array): Promise<void> {
+  private async admitRing(caller: Caller, groupId: Uint8Array): Promise<void> {
+    const sender = caller.device;
     const group = await this.store.getGroup(groupId);
     if (!group) throw new ServerError(ErrorCode.UNKNOWN_GROUP);
     const accounts = new Set(group.members.map((m) => m.username));
     if (!accounts.has(sender.username)) throw new ServerError(ErrorCode.NOT_A_MEMBER);
     if (accounts.size !== 2) throw invalid('A ring goes only to a 1:1 conversation (two accounts).');
-    this.rings.take(sender.username);
+    const callee = [...accounts].find((a) => a !== sender.username) ?? '';
+    await this.rates.take('ring', rateSubject(caller), callee);
   }
 
   /** Stops routing the group to `sender` and tells the others (MEMBER_LEFT carrying the self-remove proposal). */

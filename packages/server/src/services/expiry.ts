@@ -1,6 +1,7 @@
 /** @module services/expiry */
 // Deletes mailbox entries nobody fetched within the retention period, so an
-// abandoned device does not keep ciphertext on the server forever.
+// abandoned device does not keep ciphertext on the server forever; anomaly
+// records age out with them, and rate-limit state of idle keys is forgotten.
 import type { Clock } from '../clock.js';
 import { errorSummary, type Logger } from '../logger.js';
 import type { Store } from '../storage/store.js';
@@ -34,8 +35,10 @@ export class ExpiryTimer {
 
   /** Deletes what is older than the retention period; returns how many mailbox entries went. */
   async runOnce(): Promise<number> {
-    const before = this.options.now() - this.options.retentionDays * DAY_MS;
-    const { mailbox } = await this.store.expire(before);
+    const now = this.options.now();
+    const before = now - this.options.retentionDays * DAY_MS;
+    const { mailbox } = await this.store.expire(before, now);
+    await this.store.rateLimiter().prune(now);
     if (mailbox > 0) this.options.log.info({ expired: mailbox }, 'expired undelivered mailbox entries');
     return mailbox;
   }

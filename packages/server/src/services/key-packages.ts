@@ -6,7 +6,10 @@ import { ContactState, ErrorCode, LIMITS, NoticeKind } from '@sotto/protocol';
 import { ServerError } from '../errors.js';
 import type { Store } from '../storage/store.js';
 import type { ClaimedPackage, DeviceAddress } from '../storage/types.js';
+import type { RatePolicy } from '../rate-limits/rate-policy.js';
+import { rateSubject, type Caller } from './caller.js';
 import type { MailNotifier } from './mail-notifier.js';
+import type { Restrictions } from './restrictions.js';
 import { invalid, requireUsername } from './validate.js';
 
 export interface KeyPackageUpload {
@@ -24,6 +27,8 @@ export class KeyPackagesService {
   constructor(
     private readonly store: Store,
     private readonly notifier: MailNotifier,
+    private readonly rates: RatePolicy,
+    private readonly restrictions: Restrictions,
   ) {}
 
   async upload(device: DeviceAddress, upload: KeyPackageUpload): Promise<number> {
@@ -47,8 +52,12 @@ export class KeyPackagesService {
    * One package per device of `username`. Allowed for the claimer's own
    * account (its other devices) and for accounts that accepted the claimer.
    */
-  async claim(claimer: DeviceAddress, username: string): Promise<ClaimedPackage[]> {
+  async claim(caller: Caller, username: string): Promise<ClaimedPackage[]> {
+    const claimer = caller.device;
     requireUsername(username);
+    await this.restrictions.check(claimer.username);
+    // Each claim uses up one of another member's one-time packages: draining them is an attack.
+    await this.rates.take('claim', rateSubject(caller), username);
     if (username !== claimer.username) {
       // The target's view of the claimer: a block on their side refuses it too.
       const contact = await this.store.getContact(username, claimer.username);

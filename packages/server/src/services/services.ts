@@ -3,15 +3,21 @@ import type { Bus } from '../bus/bus.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
+import { DEFAULT_RATE_RULES, RatePolicy, type RatePolicyRules } from '../rate-limits/rate-policy.js';
 import type { Store } from '../storage/store.js';
 import { AccountsService } from './accounts.js';
-import { ContactsService } from './contacts.js';
-import { DeliveryService } from './delivery.js';
-import { KeyPackagesService } from './key-packages.js';
-import { MailNotifier } from './mail-notifier.js';
-import { DEFAULT_RING_LIMIT, RingLimiter, type RingLimit } from './ring-limiter.js';
 import { AdvisoryService } from './advisories.js';
+import { AnomalyService } from './anomalies.js';
+import { ContactsService } from './contacts.js';
+import type { CorrelationThresholds } from './correlation.js';
+import { DeliveryService } from './delivery.js';
+import { IncidentDesk } from './incidents.js';
+import { KeyPackagesService } from './key-packages.js';
+import { LockdownService } from './lockdown.js';
+import { MailNotifier } from './mail-notifier.js';
+import { Restrictions } from './restrictions.js';
 import { TurnService, type TurnConfig } from './turn.js';
+import { AnomalyKind } from '@sotto/protocol';
 
 export interface Services {
   readonly accounts: AccountsService;
@@ -20,6 +26,11 @@ export interface Services {
   readonly delivery: DeliveryService;
   readonly turn: TurnService;
   readonly advisories: AdvisoryService;
+  readonly lockdown: LockdownService;
+  readonly anomalies: AnomalyService;
+  readonly incidents: IncidentDesk;
+  readonly restrictions: Restrictions;
+  readonly rates: RatePolicy;
 }
 
 export interface ServicesOptions {
@@ -29,21 +40,43 @@ export interface ServicesOptions {
   readonly inviteOnly: boolean;
   readonly log: Logger;
   readonly metrics?: ServerMetrics;
-  readonly ringLimit?: RingLimit;
+  /** Rate limits by action and scope (default DEFAULT_RATE_RULES). */
+  readonly rateRules?: RatePolicyRules;
   readonly turn?: TurnConfig;
+  /** How members reach the operator, put in threat notifications. */
+  readonly operatorContact?: string;
+  readonly thresholds?: CorrelationThresholds;
 }
 
 export function createServices(options: ServicesOptions): Services {
-  const { store, bus, now } = options;
-  const notifier = new MailNotifier(bus, options.log, options.metrics);
-  // One limiter for both ways a call can reach a member: a ring and a stranger's call request.
-  const rings = new RingLimiter(options.ringLimit ?? DEFAULT_RING_LIMIT, now);
+  const { store, bus, now, log, metrics } = options;
+  const notifier = new MailNotifier(bus, log, metrics);
+  const restrictions = new Restrictions(store, now);
+  const incidents = new IncidentDesk(store, restrictions, {
+    now,
+    log,
+    notifier,
+    ...(metrics ? { metrics } : {}),
+    ...(options.operatorContact !== undefined ? { operatorContact: options.operatorContact } : {}),
+  });
+  const anomalies = new AnomalyService(store, incidents, { now, log, ...(options.thresholds ? { thresholds: options.thresholds } : {}) });
+  // Every refusal is evidence against the sender: a flood that keeps hitting the limit gets restricted.
+  const rates = new RatePolicy(store.rateLimiter(), options.rateRules ?? DEFAULT_RATE_RULES, now, (action, subject, target) => {
+    metrics?.rateLimited.inc({ action });
+    if (subject.account !== undefined) anomalies.observe({ username: subject.account, deviceId: subject.device ?? '' }, AnomalyKind.RATE_LIMITED, target);
+  });
+  const lockdown = new LockdownService(store, notifier, now);
   return {
-    accounts: new AccountsService(store, { inviteOnly: options.inviteOnly, now }),
-    keyPackages: new KeyPackagesService(store, notifier),
-    contacts: new ContactsService(store, notifier, now, rings),
-    delivery: new DeliveryService(store, notifier, now, rings),
+    accounts: new AccountsService(store, { inviteOnly: options.inviteOnly, now, rates }),
+    keyPackages: new KeyPackagesService(store, notifier, rates, restrictions),
+    contacts: new ContactsService({ store, notifier, now, rates, restrictions, lockdown, anomalies }),
+    delivery: new DeliveryService(store, notifier, now, rates, restrictions),
     turn: new TurnService(options.turn ?? { urls: [], ttlSeconds: 3600 }, now),
     advisories: new AdvisoryService(store),
+    lockdown,
+    anomalies,
+    incidents,
+    restrictions,
+    rates,
   };
 }

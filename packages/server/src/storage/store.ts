@@ -7,11 +7,19 @@
  * Split into a readable and a writable half as Signal-Desktop's sql/Interface.
  */
 import type { ContactAction } from '@sotto/protocol';
+import type { RateLimiter } from '../rate-limits/rate-limiter.js';
 // Re-exported so backends one folder down name the contract's errors without reaching two levels up.
 export { ConfigError, ServerError, StaleEpochError, StorageUnavailableError } from '../errors.js';
 import type {
   AccountRecord,
+  AnomalyRecord,
+  AnomalyTally,
+  AuditEntry,
+  AuditRecord,
   ClaimedPackage,
+  IncidentRecord,
+  IncidentStatus,
+  LockdownRecord,
   ContactRecord,
   DeviceAddress,
   DeviceRecord,
@@ -24,6 +32,24 @@ import type {
 /** How a contact request came about. */
 export interface ContactRequestOptions {
   readonly call?: boolean;
+  /**
+   * SHA-256 of the link token the requester presented. A live link of `to` with this hash is used
+   * up in the same transaction, the contact is marked viaLink, and the request is delivered as
+   * LINKED_CONTACT_REQUEST (a call request stays CALL_REQUEST). When `to` is in lockdown and the
+   * two are not accepted contacts, a request without a live link throws LINK_REQUIRED and counts
+   * one refusal on `to`'s lockdown record, which is committed even though the request is refused.
+   * A presented token that matches no live link also throws LINK_REQUIRED, lockdown or not.
+   */
+  readonly linkTokenHash?: Uint8Array;
+}
+
+/** Which anomaly tallies to sum. */
+export interface AnomalyFilter {
+  readonly sender?: string;
+  readonly reporter?: string;
+  readonly target?: string;
+  /** Only records at or after this time (ms). */
+  readonly since: number;
 }
 
 export interface StoreReader {
@@ -38,6 +64,24 @@ export interface StoreReader {
   /** Mailbox entries of `device` with seq > `afterSeq`, oldest first. */
   readMailbox(device: DeviceAddress, afterSeq: bigint, limit: number): Promise<MailboxEntry[]>;
   countMailbox(device: DeviceAddress): Promise<number>;
+  getAccount(username: string): Promise<AccountRecord | undefined>;
+  /** Usernames of restricted accounts, sorted. */
+  listRestricted(): Promise<string[]>;
+  /** Anomalies matching every given field of `filter`, summed per (reporter, sender, target, kind). */
+  tallyAnomalies(filter: AnomalyFilter): Promise<AnomalyTally[]>;
+  getIncident(id: string): Promise<IncidentRecord | undefined>;
+  /** Newest first; all statuses when `status` is absent. */
+  listIncidents(status?: IncidentStatus, limit?: number): Promise<IncidentRecord[]>;
+  /** Newest first. */
+  listAudit(limit: number): Promise<AuditRecord[]>;
+  /** Off (and 0 refused) for an account that never turned it on; UNKNOWN_ACCOUNT for no account. */
+  getLockdown(username: string): Promise<LockdownRecord>;
+  /**
+   * Whether `sender` has reached `member` in a way the server saw: `member` holds a contact row for
+   * `sender` (any state), or the two accounts share a group. Reports from strangers about members
+   * who never reached them carry no weight.
+   */
+  hasReached(sender: string, member: string): Promise<boolean>;
 }
 
 export interface NewAccount {
@@ -103,13 +147,33 @@ export interface StoreWriter {
   sendToGroup(item: MailItem, now: number): Promise<StoredMail>;
   /** Removes `device` from the group's routing and tells the others (MEMBER_LEFT with `item.payload`). */
   leaveGroup(item: MailItem, now: number): Promise<StoredMail>;
+  /** Stores `item` once for every device of the account `to` (server-authored mail: threat notices). */
+  putSystemMail(to: string, item: MailItem, now: number): Promise<StoredMail>;
+  recordAnomalies(records: readonly AnomalyRecord[]): Promise<void>;
+  /** Inserts or replaces the incident with the same id. */
+  saveIncident(incident: IncidentRecord): Promise<void>;
+  /** Throws UNKNOWN_ACCOUNT when there is no such account. */
+  setRestricted(username: string, restricted: boolean): Promise<void>;
+  appendAudit(entry: AuditEntry): Promise<void>;
+  /** Turning it on resets the refused count; turning it off keeps the count. Throws UNKNOWN_ACCOUNT. */
+  setLockdown(username: string, enabled: boolean): Promise<LockdownRecord>;
+  /** Keeps a contact link token's hash for `username` until `expiresAt`; single use. */
+  createContactLink(username: string, tokenHash: Uint8Array, expiresAt: number): Promise<void>;
   /** Deletes acknowledged entries; returns how many were deleted. */
   ackMailbox(device: DeviceAddress, seqs: readonly bigint[]): Promise<number>;
-  /** Deletes mailbox entries and idempotency keys stored before `before`. */
-  expire(before: number): Promise<{ mailbox: number }>;
+  /**
+   * Deletes mailbox entries and idempotency keys stored before `before`, anomaly records before
+   * `before` too, and contact links that expired before `now` (default: `before`).
+   */
+  expire(before: number, now?: number): Promise<{ mailbox: number }>;
 }
 
 export interface Store extends StoreReader, StoreWriter {
   readonly kind: string;
+  /**
+   * The rate limiter whose state every node using this store shares: PostgreSQL keeps it in a
+   * table; SQLite (one node) in process memory, since a write per request would cost an fsync.
+   */
+  rateLimiter(): RateLimiter;
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@
  * Records the storage contract speaks in. Byte fields are Uint8Array; epochs
  * and mailbox sequence numbers are bigint (they are u64 on the wire).
  */
-import type { ContactState, DeliveryKind } from '@sotto/protocol';
+import type { AnomalyKind, ContactState, DeliveryKind } from '@sotto/protocol';
 
 /** A device as the rest of the server names it. */
 export interface DeviceAddress {
@@ -15,6 +15,8 @@ export interface AccountRecord {
   readonly username: string;
   readonly createdAt: number;
   readonly devices: number;
+  /** Restricted pending the operator's review: may log in and receive, not send. */
+  readonly restricted: boolean;
 }
 
 export interface DeviceRecord extends DeviceAddress {
@@ -28,6 +30,8 @@ export interface ContactRecord {
   readonly state: ContactState;
   readonly text: string;
   readonly updatedAt: number;
+  /** The request came through the owner's contact link. */
+  readonly viaLink: boolean;
 }
 
 export interface GroupRecord {
@@ -64,4 +68,73 @@ export interface StoredMail {
   readonly recipients: readonly DeviceAddress[];
   /** True when this (sender, messageId) was stored before; nothing new was written. */
   readonly duplicate: boolean;
+}
+
+/** The reporter of anomalies the server observed itself (rate-limit hits). */
+export const SERVER_REPORTER: DeviceAddress = { username: '', deviceId: '' };
+
+/** One anomaly report line as stored: who saw what from whom, how often. Never content. */
+export interface AnomalyRecord {
+  /** The member device that reported it, or SERVER_REPORTER. */
+  readonly reporter: DeviceAddress;
+  /** The device the input came from; deviceId '' when unknown. */
+  readonly sender: DeviceAddress;
+  /** For server observations: the member the sender was trying to reach ('' when none). */
+  readonly target: string;
+  readonly kind: AnomalyKind;
+  readonly count: number;
+  readonly at: number;
+}
+
+/** Anomalies summed per (reporter account, sender account, target, kind) over a time window. */
+export interface AnomalyTally {
+  readonly reporter: string;
+  readonly sender: string;
+  readonly target: string;
+  readonly kind: AnomalyKind;
+  readonly count: number;
+  readonly firstAt: number;
+  readonly lastAt: number;
+}
+
+export type IncidentStatus = 'open' | 'lifted' | 'upheld';
+
+/** What the correlation found: who attacked (restricted), whom (notified), and the evidence. */
+export interface IncidentRecord {
+  readonly id: string;
+  /** The correlation rule that opened it, e.g. "many-targets". */
+  readonly rule: string;
+  readonly openedAt: number;
+  readonly updatedAt: number;
+  readonly status: IncidentStatus;
+  /** Accounts restricted by this incident. */
+  readonly subjects: readonly string[];
+  /** Members found targeted; each got a threat notification. */
+  readonly targets: readonly string[];
+  readonly evidence: readonly AnomalyTally[];
+  /** The operator's note when resolving; '' before. */
+  readonly note: string;
+}
+
+/** An operator (or server) action, kept for accountability. */
+export interface AuditEntry {
+  readonly at: number;
+  /** Who acted: the operator's name, or "server" for automatic actions. */
+  readonly actor: string;
+  /** A stable verb, e.g. "restrict", "incident.lift", "advisory.publish". */
+  readonly action: string;
+  /** What it acted on: a username, incident id, or ''. */
+  readonly target: string;
+  /** Plain-text detail: a reason, a version; never message content or keys. */
+  readonly detail: string;
+}
+
+export interface AuditRecord extends AuditEntry {
+  readonly id: number;
+}
+
+export interface LockdownRecord {
+  readonly enabled: boolean;
+  /** Link-less contact and call requests refused since lockdown was last turned on. */
+  readonly refused: number;
 }

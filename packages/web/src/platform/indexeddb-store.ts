@@ -22,7 +22,7 @@ import type {
   StoredKeyPackage,
   StoredMessage,
 } from '@sotto/core';
-import { DEFAULT_CLIENT_SETTINGS, isStatusAdvance } from '@sotto/core';
+import { isStatusAdvance, parseClientSettings } from '@sotto/core';
 
 type StoreName = 'singletons' | 'conversations' | 'messages' | 'contacts' | 'outbox' | 'keyPackages' | 'pins' | 'callLog';
 
@@ -118,7 +118,7 @@ const callRecord = (e: StoredCallLogEntry): StoredCallLogEntry => ({
   callId: e.callId, peer: e.peer, direction: e.direction, outcome: e.outcome, durationMs: e.durationMs, endedAt: e.endedAt,
 });
 
-const toSettings = (stored: Partial<ClientSettings> | undefined): ClientSettings => ({ ...DEFAULT_CLIENT_SETTINGS, ...stored });
+const toSettings = (stored: Partial<ClientSettings> | undefined): ClientSettings => parseClientSettings({ ...stored });
 
 // ---- requests ----
 
@@ -219,7 +219,8 @@ function writeSteps(batch: ClientWriteBatch): WriteStep[] {
       if (stored && isStatusAdvance(stored.status, s.status)) store.put({ ...stored, status: s.status });
     });
   });
-  each(batch.contacts, (c, tx) => void tx.objectStore('contacts').put({ username: c.username, state: c.state, text: c.text, updatedAt: c.updatedAt }));
+  each(batch.contacts, (c, tx) =>
+    void tx.objectStore('contacts').put({ username: c.username, state: c.state, text: c.text, updatedAt: c.updatedAt, ...(c.viaLink === true ? { viaLink: true } : {}) }));
   each(batch.outboxAdd, (o, tx) => addOnce(tx.objectStore('outbox'), o.messageId, outboxRecord(o)));
   each(batch.outboxRemove, (messageId, tx) => {
     const store = tx.objectStore('outbox');

@@ -15,6 +15,7 @@ export function Contacts({ navigate }: { navigate: Navigate }) {
   const revision = useRevision();
   const [refreshed, setRefreshed] = useState(0);
   const contacts = useLoaded(() => client.listContacts(), [revision, refreshed]) ?? [];
+  const requests = useLoaded(() => client.lockdown.contactRequests(), [revision, refreshed]);
   const [run, error] = useAction();
 
   useEffect(() => {
@@ -28,7 +29,9 @@ export function Contacts({ navigate }: { navigate: Navigate }) {
     });
 
   const byState = (state: ContactState) => contacts.filter((c) => c.state === state);
-  const incoming = byState(ContactState.PENDING);
+  // In lockdown mode only requests through the member's link are shown; the rest are a count.
+  const incoming = requests?.shown ?? [];
+  const heldBack = requests?.hidden ?? 0;
   const outgoing = byState(ContactState.REQUESTED);
   const accepted = byState(ContactState.ACCEPTED);
   const blocked = byState(ContactState.BLOCKED);
@@ -40,12 +43,17 @@ export function Contacts({ navigate }: { navigate: Navigate }) {
       {error && <p className="error" role="alert">{error}</p>}
 
       <h3>Requests for you</h3>
+      {heldBack > 0 && (
+        <p className="held-back" role="status">
+          {heldBack} request{heldBack === 1 ? '' : 's'} from people who are not your contacts {heldBack === 1 ? 'was' : 'were'} held back by lockdown mode.
+        </p>
+      )}
       {incoming.length === 0 ? <p className="muted">No requests waiting.</p> : (
         <ul className="cards" aria-label="Incoming contact requests">
           {incoming.map((c) => (
             <li key={c.username} className="card request">
               <div>
-                <strong>{c.username}</strong>
+                <strong>{c.username}</strong>{c.viaLink && <span className="tag">via your link</span>}
                 <p className="request-text">{c.text || <em className="muted">{textlessRequest(c)}</em>}</p>
               </div>
               <div className="row">
@@ -98,9 +106,20 @@ function textlessRequest(_contact: StoredContact): string {
   return 'No message. (A call from someone who is not your contact arrives like this.)';
 }
 
+/** `#add=USERNAME/TOKEN` in the address bar (a contact link opened here), taken once. */
+function takeLinkFromLocation(): { username: string; link: string } | undefined {
+  const match = /^#add=([a-z0-9_.-]{3,32})\/[A-Za-z0-9_-]{22}$/.exec(location.hash);
+  if (!match) return undefined;
+  const link = location.href;
+  history.replaceState(null, '', location.pathname + location.search);
+  return { username: match[1]!, link };
+}
+
 function RequestForm({ onSent }: { onSent: () => void }) {
   const { client } = useEngine();
-  const [username, setUsername] = useState('');
+  const [fromLink] = useState(takeLinkFromLocation);
+  const [username, setUsername] = useState(fromLink?.username ?? '');
+  const [link, setLink] = useState(fromLink?.link ?? '');
   const [text, setText] = useState('');
   const [sent, setSent] = useState<string | undefined>();
   const [run, error, busy] = useAction();
@@ -108,9 +127,10 @@ function RequestForm({ onSent }: { onSent: () => void }) {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const to = username.trim().toLowerCase();
-    if (await run(() => client.requestContact(to, text))) {
+    if (await run(() => client.requestContact(to, text, link.trim() ? { link: link.trim() } : {}))) {
       setSent(to);
       setUsername('');
+      setLink('');
       setText('');
       onSent();
     }
@@ -123,6 +143,8 @@ function RequestForm({ onSent }: { onSent: () => void }) {
       <input id="request-username" required autoCapitalize="none" spellCheck={false} value={username} onChange={(e) => setUsername(e.target.value)} />
       <label htmlFor="request-text">A short note so they know it is you <span className="optional">({LIMITS.contactRequestMaxChars - text.length} left)</span></label>
       <textarea id="request-text" rows={2} maxLength={LIMITS.contactRequestMaxChars} value={text} onChange={(e) => setText(e.target.value)} />
+      <label htmlFor="request-link">Their contact link <span className="optional">(needed if they use lockdown mode)</span></label>
+      <input id="request-link" autoCapitalize="none" spellCheck={false} value={link} onChange={(e) => setLink(e.target.value)} placeholder="https://…/#add=name/…" />
       {error && <p className="error" role="alert">{error}</p>}
       {sent && !error && <p className="ok" role="status">Request sent to {sent}.</p>}
       <button type="submit" className="primary" disabled={busy}>Send request</button>

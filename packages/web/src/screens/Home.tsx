@@ -9,6 +9,7 @@ import { useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import type { View } from '../app/view.js';
 import { ConnectionBanner } from '../components/ConnectionBanner.js';
 import { AdvisoryBanner } from '../components/AdvisoryBanner.js';
+import { ThreatBanner } from '../components/ThreatBanner.js';
 import { CallOverlay } from '../components/CallOverlay.js';
 import { ChatList } from './ChatList.js';
 import { ChatView } from './ChatView.js';
@@ -39,7 +40,8 @@ function tabOf(view: View): Tab {
 export function Home() {
   const { client } = useEngine();
   const revision = useRevision();
-  const [view, setView] = useState<View>({ kind: 'chats' });
+  // A contact link opened in the browser lands on Contacts, its form filled in.
+  const [view, setView] = useState<View>(() => (location.hash.startsWith('#add=') ? { kind: 'contacts' } : { kind: 'chats' }));
   const pendingRequests = useLoaded(async () => (await client.listContacts()).filter((c) => c.state === ContactState.PENDING).length, [revision]) ?? 0;
   const tab = tabOf(view);
 
@@ -48,6 +50,7 @@ export function Home() {
       <div className="banners">
         <ConnectionBanner />
         <AdvisoryBanner />
+        <ThreatBanner onOpenSettings={() => setView({ kind: 'settings' })} />
       </div>
       <header className="topbar">
         <span className="brand"><span className="logo small" aria-hidden="true">S</span> Sotto</span>

@@ -1,7 +1,8 @@
-/** @module screens/Settings: relay-only calls, this device, and the app's version. */
+/** @module screens/Settings: lockdown mode and contact links, relay-only calls, this device, and the app's version. */
 import { useState } from 'react';
+import type { ContactLink } from '@sotto/core';
 import { SOFTWARE_VERSION } from '@sotto/protocol';
-import { useAction, useEngine, useLoaded } from '../app/hooks.js';
+import { useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import { PaneHeader } from '../components/PaneHeader.js';
 
 export function Settings() {
@@ -22,6 +23,7 @@ export function Settings() {
   return (
     <section className="page" aria-labelledby="settings-title">
       <PaneHeader titleId="settings-title">Settings</PaneHeader>
+      <LockdownCard />
       <div className="card form">
         <label className="switch">
           <input type="checkbox" role="switch" checked={shown ?? false} disabled={shown === undefined} onChange={(e) => setRelayOnly(e.target.checked)} aria-describedby="relay-help" />
@@ -43,5 +45,49 @@ export function Settings() {
         <p className="help">Your keys live only in this browser. Clearing this site’s data deletes them, and with them this device’s access to your account.</p>
       </div>
     </section>
+  );
+}
+
+/** Lockdown mode, as Apple's: fewer ways in, for members who may be targeted. */
+function LockdownCard() {
+  const { client } = useEngine();
+  const revision = useRevision();
+  const [changed, setChanged] = useState(0);
+  const state = useLoaded(() => client.lockdown.state(), [revision, changed]);
+  const [link, setLink] = useState<ContactLink | undefined>();
+  const [copied, setCopied] = useState(false);
+  const [run, error, busy] = useAction();
+
+  const toggle = (enabled: boolean) => void run(() => client.lockdown.set(enabled)).then(() => setChanged((n) => n + 1));
+  const makeLink = () =>
+    void run(async () => {
+      setLink(await client.lockdown.createLink());
+      setCopied(false);
+    });
+  const copy = () => void navigator.clipboard?.writeText(link?.link ?? '').then(() => setCopied(true), () => undefined);
+
+  return (
+    <div className="card form">
+      <label className="switch">
+        <input type="checkbox" role="switch" checked={state?.enabled ?? false} disabled={state === undefined || busy} onChange={(e) => toggle(e.target.checked)} aria-describedby="lockdown-help" />
+        Lockdown mode
+      </label>
+      <p id="lockdown-help" className="help">
+        For when you may be targeted. Only people you give a contact link can ask to contact you; every call goes
+        through your server’s relay; requests from anyone else are shown only as a number.
+      </p>
+      {state?.enabled && <p className="muted" role="status">{state.refused} request{state.refused === 1 ? '' : 's'} without your link refused so far.</p>}
+      <button type="button" className="secondary" onClick={makeLink} disabled={busy}>Create a contact link</button>
+      {link && (
+        <div className="link-box">
+          <label htmlFor="contact-link">Give this link to one person; it works once, until {new Date(link.expiresAt).toLocaleDateString()}.</label>
+          <div className="row">
+            <input id="contact-link" readOnly value={link.link} onFocus={(e) => e.target.select()} />
+            <button type="button" className="secondary" onClick={copy}>{copied ? 'Copied' : 'Copy'}</button>
+          </div>
+        </div>
+      )}
+      {error && <p className="error" role="alert">{error}</p>}
+    </div>
   );
 }

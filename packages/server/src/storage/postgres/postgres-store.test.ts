@@ -109,6 +109,27 @@ await describeWithPostgres('storage contract: postgres', () => {
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
     });
 
+    test('a contact link used from every node at once lets one request through', async () => {
+      const member = await account();
+      const token = random(32);
+      await nodes[0]!.createContactLink(member.username, token, Date.now() + 60_000);
+      const requesters = await Promise.all(Array.from({ length: 6 }, () => account()));
+      const results = await Promise.allSettled(
+        requesters.map((r, i) => nodes[i % nodes.length]!.putContactRequest(r, member.username, 'hi', Date.now(), { linkTokenHash: token })),
+      );
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      assert.equal(await nodes[1]!.countMailbox(member), 1);
+    });
+
+    test('lockdown refusals from every node are each counted, and committed though refused', async () => {
+      const member = await account();
+      await nodes[0]!.setLockdown(member.username, true);
+      const strangers = await Promise.all(Array.from({ length: 9 }, () => account()));
+      const results = await Promise.allSettled(strangers.map((s, i) => nodes[i % nodes.length]!.putContactRequest(s, member.username, 'hi', Date.now())));
+      for (const r of results) assert.ok(r.status === 'rejected' && r.reason instanceof ServerError && r.reason.code === ErrorCode.LINK_REQUIRED);
+      assert.deepEqual(await nodes[2]!.getLockdown(member.username), { enabled: true, refused: 9 });
+    });
+
     test('after close, calls fail as StorageUnavailableError', async () => {
       for (const node of nodes) await node.close();
       await assert.rejects(nodes[0]!.getSetting('x'), StorageUnavailableError);

@@ -4,29 +4,48 @@
  * Each contract method is one READ COMMITTED transaction made safe across
  * nodes by explicit row locks: the group row for membership and epochs, the
  * device row for mailbox seqs, SKIP LOCKED for key package claims. Group
- * writes live in group-writes.ts.
+ * writes live in group-writes.ts, the defences' statements in
+ * defence-queries.ts, the shared rate limiter in postgres-rate-limiter.ts.
  */
 import type pg from 'pg';
 import { ContactAction, ErrorCode } from '@sotto/protocol';
-import { ServerError, type ContactRequestOptions, type NewAccount, type NewCommit, type NewGroup, type Store } from '../store.js';
-import { planContactRequest, planContactResponse } from '../contact-rules.js';
+import { ServerError, type AnomalyFilter, type ContactRequestOptions, type NewAccount, type NewCommit, type NewGroup, type Store } from '../store.js';
+import {
+  planContactRequest,
+  planContactResponse,
+  refuseContactRequest,
+  settleContactRequest,
+  type ContactOutcome,
+  type ContactRequestFacts,
+} from '../contact-rules.js';
+import type { RateLimiter } from '../../rate-limits/rate-limiter.js';
 import type {
   AccountRecord,
+  AnomalyRecord,
+  AnomalyTally,
+  AuditEntry,
+  AuditRecord,
   ClaimedPackage,
   ContactRecord,
   DeviceAddress,
   DeviceRecord,
   GroupRecord,
+  IncidentRecord,
+  IncidentStatus,
+  LockdownRecord,
   MailboxEntry,
   MailItem,
   StoredMail,
 } from '../types.js';
 import { createPool, parsePostgresUrl, PostgresUnavailableError, reasonOf } from './connection.js';
+import * as defences from './defence-queries.js';
 import * as groups from './group-writes.js';
+import { PostgresRateLimiter } from './postgres-rate-limiter.js';
 import { migratePostgres, requireSchemaName } from './migrations/migration.js';
 import {
   accountId,
   bytes,
+  contactRow,
   contactState,
   deviceRow,
   deviceRows,
@@ -35,9 +54,9 @@ import {
   mailTo,
   requireAccountId,
   requireDevice,
-  setContact,
   toDevice,
   toMailboxEntry,
+  writeContacts,
   type MailRow,
 } from './queries.js';
 import { autocommit, inTransaction, pgCode, type Sql } from './transaction.js';
@@ -55,18 +74,31 @@ export interface PostgresStoreOptions {
 
 const UNIQUE_VIOLATION = '23505';
 
+const ACCOUNT_QUERY = `SELECT a.username, a.created_at, a.restricted, count(d.pk)::int AS devices
+  FROM accounts a LEFT JOIN devices d ON d.account_id = a.id`;
+
+interface AccountRow {
+  username: string;
+  created_at: string;
+  restricted: boolean;
+  devices: number;
+}
+
+const toAccount = (r: AccountRow): AccountRecord => ({ username: r.username, createdAt: Number(r.created_at), devices: r.devices, restricted: r.restricted });
+
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
   private closing: Promise<void> | undefined;
-  /** For single-statement reads. */
-  private readonly read: Sql;
+  /** For methods that are one statement, reads and writes alike: a statement is a transaction of its own. */
+  private readonly autocommit: Sql;
+  private limiter: PostgresRateLimiter | undefined;
 
   private constructor(
     private readonly pool: pg.Pool,
     /** The schema the tables live in. */
     readonly schema: string,
   ) {
-    this.read = autocommit(pool);
+    this.autocommit = autocommit(pool);
   }
 
   /**
@@ -105,31 +137,66 @@ export class PostgresStore implements Store {
     return this.closing;
   }
 
+  /** Shared by every node on this database, so a cluster throttles as one node does. */
+  rateLimiter(): RateLimiter {
+    this.limiter ??= new PostgresRateLimiter(this.pool);
+    return this.limiter;
+  }
+
   private tx<T>(body: (sql: Sql) => Promise<T>): Promise<T> {
     return inTransaction(this.pool, body);
   }
 
   private async rows<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<R[]> {
-    return (await this.read.query<R>(text, values)).rows;
+    return (await this.autocommit.query<R>(text, values)).rows;
   }
 
   // ---- reads: each one statement, atomic on its own ----
 
   async getDevice(device: DeviceAddress): Promise<DeviceRecord | undefined> {
-    const row = await deviceRow(this.read, device);
+    const row = await deviceRow(this.autocommit, device);
     return row && toDevice(row);
   }
 
   async listDevices(username: string): Promise<DeviceRecord[]> {
-    return (await deviceRows(this.read, username)).map(toDevice);
+    return (await deviceRows(this.autocommit, username)).map(toDevice);
   }
 
   async listAccounts(): Promise<AccountRecord[]> {
-    const rows = await this.rows<{ username: string; created_at: string; devices: number }>(
-      `SELECT a.username, a.created_at, count(d.pk)::int AS devices
-       FROM accounts a LEFT JOIN devices d ON d.account_id = a.id GROUP BY a.id ORDER BY a.username`,
-    );
-    return rows.map((r) => ({ username: r.username, createdAt: Number(r.created_at), devices: r.devices }));
+    return (await this.rows<AccountRow>(`${ACCOUNT_QUERY} GROUP BY a.id ORDER BY a.username`)).map(toAccount);
+  }
+
+  async getAccount(username: string): Promise<AccountRecord | undefined> {
+    const row = (await this.rows<AccountRow>(`${ACCOUNT_QUERY} WHERE a.username = $1 GROUP BY a.id`, [username]))[0];
+    return row && toAccount(row);
+  }
+
+  listRestricted(): Promise<string[]> {
+    return defences.listRestricted(this.autocommit);
+  }
+
+  tallyAnomalies(filter: AnomalyFilter): Promise<AnomalyTally[]> {
+    return defences.tallyAnomalies(this.autocommit, filter);
+  }
+
+  getIncident(id: string): Promise<IncidentRecord | undefined> {
+    return defences.getIncident(this.autocommit, id);
+  }
+
+  listIncidents(status?: IncidentStatus, limit?: number): Promise<IncidentRecord[]> {
+    return defences.listIncidents(this.autocommit, status, limit);
+  }
+
+  listAudit(limit: number): Promise<AuditRecord[]> {
+    return defences.listAudit(this.autocommit, limit);
+  }
+
+  getLockdown(username: string): Promise<LockdownRecord> {
+    return defences.getLockdown(this.autocommit, username);
+  }
+
+  hasReached(sender: string, member: string): Promise<boolean> {
+    return defences.hasReached(this.autocommit, sender, member);
   }
 
   async getSetting(key: string): Promise<string | undefined> {
@@ -145,13 +212,20 @@ export class PostgresStore implements Store {
   }
 
   private async contacts(where: string, values: unknown[]): Promise<ContactRecord[]> {
-    const rows = await this.rows<{ owner: string; peer: string; state: number; text: string; updated_at: string }>(
-      `SELECT o.username AS owner, p.username AS peer, c.state, c.text, c.updated_at
+    const rows = await this.rows<{ owner: string; peer: string; state: number; text: string; updated_at: string; via_link: boolean }>(
+      `SELECT o.username AS owner, p.username AS peer, c.state, c.text, c.updated_at, c.via_link
        FROM contacts c JOIN accounts o ON o.id = c.owner_id JOIN accounts p ON p.id = c.peer_id
        WHERE ${where} ORDER BY p.username`,
       values,
     );
-    return rows.map((row) => ({ owner: row.owner, peer: row.peer, state: row.state, text: row.text, updatedAt: Number(row.updated_at) }));
+    return rows.map((row) => ({
+      owner: row.owner,
+      peer: row.peer,
+      state: row.state,
+      text: row.text,
+      updatedAt: Number(row.updated_at),
+      viaLink: row.via_link,
+    }));
   }
 
   async countKeyPackages(device: DeviceAddress): Promise<number> {
@@ -293,18 +367,34 @@ export class PostgresStore implements Store {
     });
   }
 
-  putContactRequest(from: DeviceAddress, to: string, text: string, now: number, options: ContactRequestOptions = {}): Promise<StoredMail> {
-    return this.tx(async (sql) => {
+  async putContactRequest(from: DeviceAddress, to: string, text: string, now: number, options: ContactRequestOptions = {}): Promise<StoredMail> {
+    const outcome = await this.tx(async (sql): Promise<ContactOutcome> => {
       const fromId = await requireAccountId(sql, from.username);
       const toId = await requireAccountId(sql, to);
+      // Also orders this request against setLockdown and another use of the same link.
       await lockAccountPair(sql, fromId, toId);
-      const plan = planContactRequest(from, text, options.call === true, await contactState(sql, fromId, toId), await contactState(sql, toId, fromId));
-      for (const w of plan.writes) {
-        await setContact(sql, w.side === 'mine' ? fromId : toId, w.side === 'mine' ? toId : fromId, w.state, w.text, now);
+      const theirs = await contactRow(sql, toId, fromId);
+      const token = options.linkTokenHash;
+      const facts: ContactRequestFacts = {
+        mine: await contactState(sql, fromId, toId),
+        theirs: theirs?.state,
+        theirsViaLink: theirs?.via_link === true,
+        // A valid link is used up whatever follows, so a blocked requester cannot tell from a reuse.
+        link: token !== undefined && token.length > 0 ? await defences.useContactLink(sql, toId, token, now) : 'none',
+        lockdown: await defences.inLockdown(sql, toId),
+      };
+      const refusal = refuseContactRequest(facts);
+      if (refusal) {
+        // Nothing else was written; the count commits with this transaction, then the refusal is thrown.
+        if (refusal.counted) await defences.countRefusal(sql, toId);
+        return { refused: refusal.error };
       }
-      if (!plan.mail) return { storedAt: now, duplicate: plan.duplicate, recipients: [] };
-      return mailTo(sql, await deviceRows(sql, to), plan.mail, now);
+      const plan = planContactRequest(from, text, options.call === true, facts.link === 'used', facts);
+      await writeContacts(sql, plan.writes, fromId, toId, now);
+      if (!plan.mail) return { stored: { storedAt: now, duplicate: plan.duplicate, recipients: [] } };
+      return { stored: await mailTo(sql, await deviceRows(sql, to), plan.mail, now) };
     });
+    return settleContactRequest(outcome);
   }
 
   respondToContact(owner: DeviceAddress, peer: string, action: ContactAction, now: number): Promise<StoredMail> {
@@ -313,9 +403,7 @@ export class PostgresStore implements Store {
       const peerId = await requireAccountId(sql, peer);
       await lockAccountPair(sql, ownerId, peerId);
       const plan = planContactResponse(owner, action, await contactState(sql, ownerId, peerId));
-      for (const w of plan.writes) {
-        await setContact(sql, w.side === 'mine' ? ownerId : peerId, w.side === 'mine' ? peerId : ownerId, w.state, w.text, now);
-      }
+      await writeContacts(sql, plan.writes, ownerId, peerId, now);
       if (!plan.mail) return { storedAt: now, duplicate: plan.duplicate, recipients: [] };
       return mailTo(sql, await deviceRows(sql, peer), plan.mail, now);
     });
@@ -337,6 +425,37 @@ export class PostgresStore implements Store {
     return this.tx((sql) => groups.leaveGroup(sql, item, now));
   }
 
+  putSystemMail(to: string, item: MailItem, now: number): Promise<StoredMail> {
+    return this.tx(async (sql) => {
+      await requireAccountId(sql, to);
+      return mailTo(sql, await deviceRows(sql, to), item, now);
+    });
+  }
+
+  recordAnomalies(records: readonly AnomalyRecord[]): Promise<void> {
+    return defences.recordAnomalies(this.autocommit, records);
+  }
+
+  saveIncident(incident: IncidentRecord): Promise<void> {
+    return defences.saveIncident(this.autocommit, incident);
+  }
+
+  setRestricted(username: string, restricted: boolean): Promise<void> {
+    return defences.setRestricted(this.autocommit, username, restricted);
+  }
+
+  appendAudit(entry: AuditEntry): Promise<void> {
+    return defences.appendAudit(this.autocommit, entry);
+  }
+
+  setLockdown(username: string, enabled: boolean): Promise<LockdownRecord> {
+    return defences.setLockdown(this.autocommit, username, enabled);
+  }
+
+  createContactLink(username: string, tokenHash: Uint8Array, expiresAt: number): Promise<void> {
+    return this.tx((sql) => defences.createContactLink(sql, username, tokenHash, expiresAt));
+  }
+
   async ackMailbox(device: DeviceAddress, seqs: readonly bigint[]): Promise<number> {
     if (seqs.length === 0) return 0;
     return this.tx(async (sql) => {
@@ -349,11 +468,12 @@ export class PostgresStore implements Store {
     });
   }
 
-  expire(before: number): Promise<{ mailbox: number }> {
+  expire(before: number, now = before): Promise<{ mailbox: number }> {
     return this.tx(async (sql) => {
       const mailbox = (await sql.query('DELETE FROM mailbox WHERE stored_at < $1', [before])).rowCount ?? 0;
       await sql.query('DELETE FROM sent_ids WHERE stored_at < $1', [before]);
       await sql.query('DELETE FROM invites WHERE expires_at < $1 AND used_by IS NULL', [before]);
+      await defences.expireDefences(sql, before, now);
       return { mailbox };
     });
   }

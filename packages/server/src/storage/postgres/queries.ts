@@ -6,6 +6,7 @@
  */
 import { ErrorCode, type ContactState } from '@sotto/protocol';
 import { ServerError } from '../store.js';
+import type { ContactWrite } from '../contact-rules.js';
 import type { DeviceAddress, DeviceRecord, MailboxEntry, MailItem, StoredMail } from '../types.js';
 import type { Sql } from './transaction.js';
 
@@ -112,17 +113,30 @@ export async function lockAccountPair(sql: Sql, a: string, b: string): Promise<v
   await sql.query('SELECT id FROM accounts WHERE id IN ($1, $2) ORDER BY id FOR NO KEY UPDATE', [a, b]);
 }
 
-export async function contactState(sql: Sql, ownerId: string, peerId: string): Promise<ContactState | undefined> {
-  const result = await sql.query<{ state: number }>('SELECT state FROM contacts WHERE owner_id = $1 AND peer_id = $2', [ownerId, peerId]);
-  return result.rows[0]?.state;
+export async function contactRow(sql: Sql, ownerId: string, peerId: string): Promise<{ state: ContactState; via_link: boolean } | undefined> {
+  const result = await sql.query<{ state: number; via_link: boolean }>('SELECT state, via_link FROM contacts WHERE owner_id = $1 AND peer_id = $2', [
+    ownerId,
+    peerId,
+  ]);
+  return result.rows[0];
 }
 
-export async function setContact(sql: Sql, ownerId: string, peerId: string, state: ContactState, text: string, now: number): Promise<void> {
-  await sql.query(
-    `INSERT INTO contacts (owner_id, peer_id, state, text, updated_at) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (owner_id, peer_id) DO UPDATE SET state = excluded.state, text = excluded.text, updated_at = excluded.updated_at`,
-    [ownerId, peerId, state, text, now],
-  );
+export async function contactState(sql: Sql, ownerId: string, peerId: string): Promise<ContactState | undefined> {
+  return (await contactRow(sql, ownerId, peerId))?.state;
+}
+
+/** Writes a contact plan's rows, `mine` being `actorId`'s view of `otherId`. */
+export async function writeContacts(sql: Sql, writes: readonly ContactWrite[], actorId: string, otherId: string, now: number): Promise<void> {
+  for (const w of writes) {
+    const [owner, peer] = w.side === 'mine' ? [actorId, otherId] : [otherId, actorId];
+    // A write without viaLink keeps the row's flag (NULL leaves it, and a new row starts false).
+    await sql.query(
+      `INSERT INTO contacts (owner_id, peer_id, state, text, updated_at, via_link) VALUES ($1, $2, $3, $4, $5, coalesce($6::boolean, FALSE))
+       ON CONFLICT (owner_id, peer_id) DO UPDATE SET state = excluded.state, text = excluded.text, updated_at = excluded.updated_at,
+         via_link = coalesce($6::boolean, contacts.via_link)`,
+      [owner, peer, w.state, w.text, now, w.viaLink ?? null],
+    );
+  }
 }
 
 /**

@@ -13,8 +13,13 @@ export interface Sql {
   query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
-const MAX_ATTEMPTS = 3;
+export const MAX_ATTEMPTS = 3;
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+
+/** A deadlock or serialization failure: nothing was kept, and running the same work again is safe. */
+export function isRetryable(error: unknown): boolean {
+  return RETRYABLE.has(pgCode(error) ?? '');
+}
 
 export function pgCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -50,7 +55,7 @@ export async function inTransaction<T>(pool: pg.Pool, body: (sql: Sql) => Promis
       });
       // A connection that cannot roll back is destroyed rather than returned to the pool mid-transaction.
       client.release(broken);
-      if (attempt < MAX_ATTEMPTS && RETRYABLE.has(pgCode(error) ?? '')) continue;
+      if (attempt < MAX_ATTEMPTS && isRetryable(error)) continue;
       throw toStoreError(error);
     }
   }

@@ -3,23 +3,52 @@
  * The embedded SQLite backend (better-sqlite3, WAL). Every contract method is
  * one synchronous transaction, so a method that returned has been committed
  * to the WAL with the configured fsync policy before the caller acknowledges.
+ * The defences' statements live in defence-queries.ts.
  */
 import Database from 'better-sqlite3';
 import { ContactAction, ContactState, ErrorCode } from '@sotto/protocol';
-import { ServerError, StaleEpochError, StorageUnavailableError, type ContactRequestOptions, type NewAccount, type NewCommit, type NewGroup, type Store } from '../store.js';
-import { planContactRequest, planContactResponse } from '../contact-rules.js';
+import {
+  ServerError,
+  StaleEpochError,
+  StorageUnavailableError,
+  type AnomalyFilter,
+  type ContactRequestOptions,
+  type NewAccount,
+  type NewCommit,
+  type NewGroup,
+  type Store,
+} from '../store.js';
+import {
+  planContactRequest,
+  planContactResponse,
+  refuseContactRequest,
+  settleContactRequest,
+  type ContactOutcome,
+  type ContactRequestFacts,
+  type ContactWrite,
+} from '../contact-rules.js';
+import { MemoryRateLimiter } from '../../rate-limits/memory-rate-limiter.js';
+import type { RateLimiter } from '../../rate-limits/rate-limiter.js';
 import type {
   AccountRecord,
+  AnomalyRecord,
+  AnomalyTally,
+  AuditEntry,
+  AuditRecord,
   ClaimedPackage,
   ContactRecord,
   DeviceAddress,
   DeviceRecord,
   GroupRecord,
+  IncidentRecord,
+  IncidentStatus,
+  LockdownRecord,
   MailboxEntry,
   MailItem,
   StoredMail,
 } from '../types.js';
 import { migrateSqlite } from './migrations/migration.js';
+import * as defences from './defence-queries.js';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
@@ -48,11 +77,43 @@ interface MailRow {
   stored_at: number;
 }
 
+interface ContactRow {
+  owner: string;
+  peer: string;
+  state: number;
+  text: string;
+  updated_at: number;
+  via_link: number;
+}
+
+const CONTACT_COLUMNS = 'o.username AS owner, p.username AS peer, c.state, c.text, c.updated_at, c.via_link';
+
+const toContact = (row: ContactRow): ContactRecord => ({
+  owner: row.owner,
+  peer: row.peer,
+  state: row.state,
+  text: row.text,
+  updatedAt: row.updated_at,
+  viaLink: row.via_link === 1,
+});
+
+const ACCOUNT_COLUMNS = 'a.username, a.created_at, a.restricted, count(d.pk) AS devices';
+
+interface AccountRow {
+  username: string;
+  created_at: number;
+  restricted: number;
+  devices: number;
+}
+
+const toAccount = (r: AccountRow): AccountRecord => ({ username: r.username, createdAt: r.created_at, devices: r.devices, restricted: r.restricted === 1 });
+
 const bytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
+  private limiter: MemoryRateLimiter | undefined;
 
   constructor(options: SqliteStoreOptions) {
     try {
@@ -69,6 +130,12 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.db.close();
+  }
+
+  /** One node only, so the limits live in this process: a database write per request would cost an fsync. */
+  rateLimiter(): RateLimiter {
+    this.limiter ??= new MemoryRateLimiter();
+    return this.limiter;
   }
 
   // ---- helpers ----
@@ -147,20 +214,28 @@ export class SqliteStore implements Store {
       .all(groupId) as DeviceRow[];
   }
 
-  private contactState(ownerId: number, peerId: number): ContactState | undefined {
-    const row = this.db.prepare('SELECT state FROM contacts WHERE owner_id = ? AND peer_id = ?').get(ownerId, peerId) as
-      | { state: number }
+  private contactRow(ownerId: number, peerId: number): { state: ContactState; via_link: number } | undefined {
+    return this.db.prepare('SELECT state, via_link FROM contacts WHERE owner_id = ? AND peer_id = ?').get(ownerId, peerId) as
+      | { state: number; via_link: number }
       | undefined;
-    return row?.state;
   }
 
-  private setContact(ownerId: number, peerId: number, state: ContactState, text: string, now: number): void {
-    this.db
-      .prepare(
-        `INSERT INTO contacts (owner_id, peer_id, state, text, updated_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (owner_id, peer_id) DO UPDATE SET state = excluded.state, text = excluded.text, updated_at = excluded.updated_at`,
-      )
-      .run(ownerId, peerId, state, text, now);
+  private contactState(ownerId: number, peerId: number): ContactState | undefined {
+    return this.contactRow(ownerId, peerId)?.state;
+  }
+
+  /** Writes the plan's rows, `mine` being `actorId`'s view of `otherId`. */
+  private writeContacts(writes: readonly ContactWrite[], actorId: number, otherId: number, now: number): void {
+    // A write without viaLink keeps the row's flag (NULL leaves it, and a new row starts false).
+    const upsert = this.db.prepare(
+      `INSERT INTO contacts (owner_id, peer_id, state, text, updated_at, via_link) VALUES (@owner, @peer, @state, @text, @now, coalesce(@via, 0))
+       ON CONFLICT (owner_id, peer_id) DO UPDATE SET state = excluded.state, text = excluded.text, updated_at = excluded.updated_at,
+         via_link = coalesce(@via, contacts.via_link)`,
+    );
+    for (const w of writes) {
+      const [owner, peer] = w.side === 'mine' ? [actorId, otherId] : [otherId, actorId];
+      upsert.run({ owner, peer, state: w.state, text: w.text, now, via: w.viaLink === undefined ? null : w.viaLink ? 1 : 0 });
+    }
   }
 
   /** Returns the earlier result if (sender, messageId) was stored before, else records it. */
@@ -186,12 +261,44 @@ export class SqliteStore implements Store {
 
   async listAccounts(): Promise<AccountRecord[]> {
     const rows = this.db
-      .prepare(
-        `SELECT a.username, a.created_at, count(d.pk) AS devices
-         FROM accounts a LEFT JOIN devices d ON d.account_id = a.id GROUP BY a.id ORDER BY a.username`,
-      )
-      .all() as { username: string; created_at: number; devices: number }[];
-    return rows.map((r) => ({ username: r.username, createdAt: r.created_at, devices: r.devices }));
+      .prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts a LEFT JOIN devices d ON d.account_id = a.id GROUP BY a.id ORDER BY a.username`)
+      .all() as AccountRow[];
+    return rows.map(toAccount);
+  }
+
+  async getAccount(username: string): Promise<AccountRecord | undefined> {
+    const row = this.db
+      .prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts a LEFT JOIN devices d ON d.account_id = a.id WHERE a.username = ? GROUP BY a.id`)
+      .get(username) as AccountRow | undefined;
+    return row && toAccount(row);
+  }
+
+  async listRestricted(): Promise<string[]> {
+    return defences.listRestricted(this.db);
+  }
+
+  async tallyAnomalies(filter: AnomalyFilter): Promise<AnomalyTally[]> {
+    return defences.tallyAnomalies(this.db, filter);
+  }
+
+  async getIncident(id: string): Promise<IncidentRecord | undefined> {
+    return defences.getIncident(this.db, id);
+  }
+
+  async listIncidents(status?: IncidentStatus, limit?: number): Promise<IncidentRecord[]> {
+    return defences.listIncidents(this.db, status, limit);
+  }
+
+  async listAudit(limit: number): Promise<AuditRecord[]> {
+    return defences.listAudit(this.db, limit);
+  }
+
+  async getLockdown(username: string): Promise<LockdownRecord> {
+    return defences.getLockdown(this.db, username);
+  }
+
+  async hasReached(sender: string, member: string): Promise<boolean> {
+    return defences.hasReached(this.db, sender, member);
   }
 
   async getSetting(key: string): Promise<string | undefined> {
@@ -202,23 +309,23 @@ export class SqliteStore implements Store {
   async getContact(owner: string, peer: string): Promise<ContactRecord | undefined> {
     const row = this.db
       .prepare(
-        `SELECT o.username AS owner, p.username AS peer, c.state, c.text, c.updated_at
+        `SELECT ${CONTACT_COLUMNS}
          FROM contacts c JOIN accounts o ON o.id = c.owner_id JOIN accounts p ON p.id = c.peer_id
          WHERE o.username = ? AND p.username = ?`,
       )
-      .get(owner, peer) as { owner: string; peer: string; state: number; text: string; updated_at: number } | undefined;
-    return row && { owner: row.owner, peer: row.peer, state: row.state, text: row.text, updatedAt: row.updated_at };
+      .get(owner, peer) as ContactRow | undefined;
+    return row && toContact(row);
   }
 
   async listContacts(owner: string): Promise<ContactRecord[]> {
     const rows = this.db
       .prepare(
-        `SELECT o.username AS owner, p.username AS peer, c.state, c.text, c.updated_at
+        `SELECT ${CONTACT_COLUMNS}
          FROM contacts c JOIN accounts o ON o.id = c.owner_id JOIN accounts p ON p.id = c.peer_id
          WHERE o.username = ? ORDER BY p.username`,
       )
-      .all(owner) as { owner: string; peer: string; state: number; text: string; updated_at: number }[];
-    return rows.map((row) => ({ owner: row.owner, peer: row.peer, state: row.state, text: row.text, updatedAt: row.updated_at }));
+      .all(owner) as ContactRow[];
+    return rows.map(toContact);
   }
 
   async countKeyPackages(device: DeviceAddress): Promise<number> {
@@ -321,14 +428,30 @@ export class SqliteStore implements Store {
   }
 
   putContactRequest(from: DeviceAddress, to: string, text: string, now: number, options: ContactRequestOptions = {}): Promise<StoredMail> {
-    return this.run(() => {
+    return this.run((): ContactOutcome => {
       const fromId = this.requireAccountId(from.username);
       const toId = this.requireAccountId(to);
-      const plan = planContactRequest(from, text, options.call === true, this.contactState(fromId, toId), this.contactState(toId, fromId));
-      for (const w of plan.writes) this.setContact(w.side === 'mine' ? fromId : toId, w.side === 'mine' ? toId : fromId, w.state, w.text, now);
-      if (!plan.mail) return { storedAt: now, duplicate: plan.duplicate, recipients: [] };
-      return this.mailToDevices(this.deviceRows(to), plan.mail, now);
-    });
+      const theirs = this.contactRow(toId, fromId);
+      const token = options.linkTokenHash;
+      const facts: ContactRequestFacts = {
+        mine: this.contactState(fromId, toId),
+        theirs: theirs?.state,
+        theirsViaLink: theirs?.via_link === 1,
+        // A valid link is used up whatever follows, so a blocked requester cannot tell from a reuse.
+        link: token !== undefined && token.length > 0 ? defences.useContactLink(this.db, toId, token, now) : 'none',
+        lockdown: defences.inLockdown(this.db, toId),
+      };
+      const refusal = refuseContactRequest(facts);
+      if (refusal) {
+        // Nothing else was written; the count commits with this transaction, then the refusal is thrown.
+        if (refusal.counted) defences.countRefusal(this.db, toId);
+        return { refused: refusal.error };
+      }
+      const plan = planContactRequest(from, text, options.call === true, facts.link === 'used', facts);
+      this.writeContacts(plan.writes, fromId, toId, now);
+      if (!plan.mail) return { stored: { storedAt: now, duplicate: plan.duplicate, recipients: [] } };
+      return { stored: this.mailToDevices(this.deviceRows(to), plan.mail, now) };
+    }).then(settleContactRequest);
   }
 
   respondToContact(owner: DeviceAddress, peer: string, action: ContactAction, now: number): Promise<StoredMail> {
@@ -336,7 +459,7 @@ export class SqliteStore implements Store {
       const ownerId = this.requireAccountId(owner.username);
       const peerId = this.requireAccountId(peer);
       const plan = planContactResponse(owner, action, this.contactState(ownerId, peerId));
-      for (const w of plan.writes) this.setContact(w.side === 'mine' ? ownerId : peerId, w.side === 'mine' ? peerId : ownerId, w.state, w.text, now);
+      this.writeContacts(plan.writes, ownerId, peerId, now);
       if (!plan.mail) return { storedAt: now, duplicate: plan.duplicate, recipients: [] };
       return this.mailToDevices(this.deviceRows(peer), plan.mail, now);
     });
@@ -438,6 +561,37 @@ export class SqliteStore implements Store {
     });
   }
 
+  putSystemMail(to: string, item: MailItem, now: number): Promise<StoredMail> {
+    return this.run(() => {
+      this.requireAccountId(to);
+      return this.mailToDevices(this.deviceRows(to), item, now);
+    });
+  }
+
+  recordAnomalies(records: readonly AnomalyRecord[]): Promise<void> {
+    return this.run(() => defences.recordAnomalies(this.db, records));
+  }
+
+  saveIncident(incident: IncidentRecord): Promise<void> {
+    return this.run(() => defences.saveIncident(this.db, incident));
+  }
+
+  setRestricted(username: string, restricted: boolean): Promise<void> {
+    return this.run(() => defences.setRestricted(this.db, username, restricted));
+  }
+
+  appendAudit(entry: AuditEntry): Promise<void> {
+    return this.run(() => defences.appendAudit(this.db, entry));
+  }
+
+  setLockdown(username: string, enabled: boolean): Promise<LockdownRecord> {
+    return this.run(() => defences.setLockdown(this.db, username, enabled));
+  }
+
+  createContactLink(username: string, tokenHash: Uint8Array, expiresAt: number): Promise<void> {
+    return this.run(() => defences.createContactLink(this.db, this.requireAccountId(username), tokenHash, expiresAt));
+  }
+
   ackMailbox(device: DeviceAddress, seqs: readonly bigint[]): Promise<number> {
     return this.run(() => {
       const pk = this.deviceRow(device)?.pk;
@@ -449,11 +603,12 @@ export class SqliteStore implements Store {
     });
   }
 
-  expire(before: number): Promise<{ mailbox: number }> {
+  expire(before: number, now = before): Promise<{ mailbox: number }> {
     return this.run(() => {
       const mailbox = this.db.prepare('DELETE FROM mailbox WHERE stored_at < ?').run(before).changes;
       this.db.prepare('DELETE FROM sent_ids WHERE stored_at < ?').run(before);
       this.db.prepare('DELETE FROM invites WHERE expires_at < ? AND used_by IS NULL').run(before);
+      defences.expireDefences(this.db, before, now);
       return { mailbox };
     });
   }

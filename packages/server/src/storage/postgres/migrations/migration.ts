@@ -10,6 +10,7 @@ import type { ClientBase } from 'pg';
 import { ConfigError } from '../../store.js';
 import { migration0001 } from './0001-initial.js';
 import { migration0002 } from './0002-group-creator.js';
+import { migration0003 } from './0003-defences.js';
 
 export interface PostgresMigration {
   readonly version: number;
@@ -17,7 +18,7 @@ export interface PostgresMigration {
   readonly up: string;
 }
 
-export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [migration0001, migration0002];
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [migration0001, migration0002, migration0003];
 
 /** First key of the two-key advisory lock: "Sotto migrations". The second is the schema's hash. */
 const MIGRATION_LOCK_CLASS = 0x5077;

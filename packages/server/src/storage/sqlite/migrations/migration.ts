@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import { migration0001 } from './0001-initial.js';
 import { migration0002 } from './0002-group-creator.js';
+import { migration0003 } from './0003-defences.js';
 
 export interface SqliteMigration {
   readonly version: number;
@@ -13,7 +14,7 @@ export interface SqliteMigration {
   readonly up: string;
 }
 
-export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [migration0001, migration0002];
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [migration0001, migration0002, migration0003];
 
 /** Applies every migration newer than the database; returns the versions applied. */
 export function migrateSqlite(db: Database.Database, migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS): number[] {
