@@ -410,7 +410,8 @@ export class SottoClient {
   }
 
   private onReady(hello: HelloOk): void {
-    this.lockdown.adopt(hello.lockdown).catch(() => undefined);
+    // On the engine queue, so a sync() after connecting sees the account's lockdown state.
+    this.queue.run(() => this.lockdown.adopt(hello.lockdown)).catch(() => undefined);
     this.anomalies.resume();
     const board = this.advisories.receiveBoard(hello.advisoryKey, hello.advisories).catch((error: unknown) =>
       this.deps.logger.warn('advisories not processed', { error: error instanceof Error ? error.name : 'unknown' }));
@@ -447,7 +448,7 @@ export class SottoClient {
         this.topUpKeyPackages(notice.count);
         return;
       case NoticeKind.LOCKDOWN_CHANGED:
-        this.lockdown.adopt(notice.lockdown).catch(() => undefined);
+        this.queue.run(() => this.lockdown.adopt(notice.lockdown)).catch(() => undefined);
         return;
       case NoticeKind.REPLACED:
       case NoticeKind.SHUTTING_DOWN:

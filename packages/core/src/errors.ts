@@ -43,6 +43,8 @@ export class RemoteError extends ClientError {
   constructor(
     readonly wireCode: ErrorCode,
     message: string = describeErrorCode(wireCode),
+    /** With RATE_LIMITED: how long until the same action can succeed (0 when the server did not say). */
+    readonly retryAfterMs = 0,
   ) {
     super('REMOTE', message);
   }

@@ -144,7 +144,7 @@ export class Session {
       socket.send(frame);
     });
     if (response.result.case === 'error') {
-      throw new RemoteError(response.result.value.code, response.result.value.message);
+      throw new RemoteError(response.result.value.code, response.result.value.message, response.result.value.retryAfterMs);
     }
     return response;
   }
