@@ -94,6 +94,37 @@ test('a relay-only call carries audio, and every candidate either side sent is a
   }
 });
 
+test('in lockdown mode every call of the member is relay-only, placed or answered, without any flag or setting', { skip: !haveCoturn }, async () => {
+  await bob.ok(['settings', '--relay-only-calls', 'off']);
+  await alice.ok(['lockdown', 'on']);
+  const sentBy = (records: Record<string, unknown>[]) => records.filter((r) => r.type === 'call-candidate' && r.direction === 'sent').map((r) => r.candidateType);
+  try {
+    // Alice calls.
+    const bobListens = new Listener(bob, [LOOPBACK, '--accept-calls']);
+    await bobListens.ready();
+    const placed = await alice.run(['call', 'bob', LOOPBACK, '--seconds', '1']);
+    assert.equal(placed.code, 0, placed.stderr);
+    await bobListens.waitFor((r) => r.type === 'call' && r.state === 'ended', 'the end of the call');
+    await bobListens.stop();
+    assert.ok(sentBy(placed.records).length > 0);
+    assert.deepEqual([...new Set(sentBy(placed.records))], ['relay'], 'alice placed it relay-only');
+    // Alice answers.
+    const aliceListens = new Listener(alice, [LOOPBACK, '--accept-calls']);
+    try {
+      await aliceListens.ready();
+      const answered = await bob.run(['call', 'alice', LOOPBACK, '--seconds', '1']);
+      assert.equal(answered.code, 0, answered.stderr);
+      await aliceListens.waitFor((r) => r.type === 'call' && r.state === 'ended', 'the end of the call');
+    } finally {
+      await aliceListens.stop();
+    }
+    assert.ok(sentBy(aliceListens.records).length > 0);
+    assert.deepEqual([...new Set(sentBy(aliceListens.records))], ['relay'], 'alice answered relay-only');
+  } finally {
+    await alice.ok(['lockdown', 'off']);
+  }
+});
+
 test('relay-only without TURN configured is refused before anything rings', { skip: !haveCoturn }, async () => {
   const plainDir = join(dir.path, 'plain');
   const plain = await ServerProcess.start(join(plainDir, 'server'));

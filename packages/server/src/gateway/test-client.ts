@@ -160,9 +160,9 @@ export class TestClient {
   }
 
   /** Connects to `url` (an http:// server url or a ws:// endpoint) and waits for the challenge. */
-  static async connect(url: string, options: { timeoutMs?: number } = {}): Promise<TestClient> {
+  static async connect(url: string, options: { timeoutMs?: number; headers?: Record<string, string> } = {}): Promise<TestClient> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const socket = new WebSocket(toWsUrl(url));
+    const socket = new WebSocket(toWsUrl(url), options.headers ? { headers: options.headers } : {});
     const client = new TestClient(socket, timeoutMs);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
