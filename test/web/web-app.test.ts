@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { BrowserMember, browserSkipReason, eventually, launchBrowser } from '../support/browser.js';
-import { runCli } from '../support/cli.js';
+import { Member, runCli } from '../support/cli.js';
+import { TamperingClient } from '../support/tampering-client.js';
 import { scratchDir } from '../support/paths.js';
 import { ServerProcess } from '../support/server-process.js';
 import { acceptContact, openChatFromList, openDirectChat, openTab, registerInBrowser, requestContact, sendMessage, statusOf } from './ui.js';
@@ -219,6 +220,71 @@ test('a security advisory published while the app is open appears at once, sayin
   await banner.getByText('Security advisory: Update now.').waitFor({ timeout: 20_000 });
   assert.match((await banner.textContent()) ?? '', /This app is 0\.1\.0; you need 9\.0\.0 or newer/);
   await alice.screenshot('19-security-advisory');
+});
+
+test('lockdown mode: a stranger is refused and counted, a contact link opened in the browser gets one request through', { skip }, async () => {
+  await openTab(alice, 'Settings');
+  await alice.page.getByRole('switch', { name: 'Lockdown mode' }).check();
+  await alice.page.getByText('0 requests without your link refused so far.').waitFor({ timeout: 20_000 });
+  const stranger = new Member('webstranger', dir.path);
+  await stranger.ok(['register', stranger.name, '--server', server.url]);
+  const refused = await stranger.run(['contacts', 'request', 'alice', 'hello']);
+  assert.match(refused.stderr, /LINK_REQUIRED/);
+  await alice.page.getByText('1 request without your link refused so far.').waitFor({ timeout: 20_000 });
+  await alice.page.getByRole('button', { name: 'Create a contact link' }).click();
+  const link = await alice.page.getByLabel(/Give this link to one person/).inputValue();
+  assert.match(link, /#add=alice\/[A-Za-z0-9_-]{22}$/);
+  await alice.screenshot('20-lockdown-settings');
+
+  const carol = await BrowserMember.open(browser, 'carol', link, { width: 390, height: 780 });
+  try {
+    await registerInBrowser(carol);
+    // The link brought carol to Contacts with alice and the link filled in.
+    assert.equal(await carol.page.getByLabel('Their username').inputValue(), 'alice');
+    assert.equal(await carol.page.getByLabel(/Their contact link/).inputValue(), link);
+    await carol.page.getByLabel(/A short note/).fill('carol, from the conference');
+    await carol.page.getByRole('button', { name: 'Send request' }).click();
+    await carol.page.getByText('Request sent to alice.').waitFor();
+    await carol.screenshot('21-request-through-link-phone');
+  } finally {
+    await carol.close();
+  }
+  await openTab(alice, 'Contacts');
+  const request = alice.page.getByRole('list', { name: 'Incoming contact requests' }).getByRole('listitem').filter({ hasText: 'carol' });
+  await request.getByText('via your link').waitFor({ timeout: 20_000 });
+  await request.getByText('carol, from the conference').waitFor();
+  await alice.screenshot('22-lockdown-contacts');
+  await openTab(alice, 'Settings');
+  await alice.page.getByRole('switch', { name: 'Lockdown mode' }).uncheck();
+  await eventually(async () => ((await alice.page.getByRole('switch', { name: 'Lockdown mode' }).isChecked()) ? undefined : true), 'lockdown off', 10_000);
+  assert.deepEqual((await runCli(['--profile', stranger.profile, '--json', 'contacts', 'request', 'alice', 'again'])).code, 0, 'strangers may ask again');
+});
+
+test('undecryptable messages from three fresh accounts bring a threat notice to the browser', { skip }, async () => {
+  const attackers: TamperingClient[] = [];
+  try {
+    for (const name of ['webfresh1', 'webfresh2', 'webfresh3']) {
+      const attacker = await TamperingClient.register(join(dir.path, 'attackers'), server.url, name);
+      attackers.push(attacker);
+      await attacker.client.requestContact('alice', 'a colleague');
+      await acceptContact(alice, name);
+      await attacker.client.sync();
+      await attacker.client.sendText('alice', 'hi');
+    }
+    for (const attacker of attackers) {
+      attacker.corrupt = true;
+      await attacker.client.sendText('alice', 'crafted');
+    }
+    // The browser drops them, reports them (a few seconds later), and the server warns alice.
+    const banner = alice.page.getByRole('alert', { name: 'Security notice' });
+    await banner.getByText('Your account appears to be targeted.').waitFor({ timeout: 30_000 });
+    assert.match((await banner.textContent()) ?? '', /3 accounts sent you input this device refused \(undecryptable\)/);
+    await alice.screenshot('23-threat-notice');
+    await banner.getByRole('button', { name: /Dismiss security notice/ }).click();
+    await banner.waitFor({ state: 'detached' });
+  } finally {
+    for (const attacker of attackers) await attacker.close();
+  }
 });
 
 test('a client older than the minimum version sees "update required"', { skip }, async () => {

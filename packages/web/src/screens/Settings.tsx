@@ -1,5 +1,5 @@
 /** @module screens/Settings: lockdown mode and contact links, relay-only calls, this device, and the app's version. */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { ContactLink } from '@sotto/core';
 import { SOFTWARE_VERSION } from '@sotto/protocol';
 import { useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
@@ -54,11 +54,22 @@ function LockdownCard() {
   const revision = useRevision();
   const [changed, setChanged] = useState(0);
   const state = useLoaded(() => client.lockdown.state(), [revision, changed]);
+  /** The switch follows a click at once; the server's answer follows a moment later. */
+  const [shown, setShown] = useState<boolean | undefined>();
   const [link, setLink] = useState<ContactLink | undefined>();
   const [copied, setCopied] = useState(false);
   const [run, error, busy] = useAction();
 
-  const toggle = (enabled: boolean) => void run(() => client.lockdown.set(enabled)).then(() => setChanged((n) => n + 1));
+  const toggle = (enabled: boolean) => {
+    setShown(enabled);
+    void run(() => client.lockdown.set(enabled)).then((ok) => {
+      if (!ok) setShown(!enabled);
+      setChanged((n) => n + 1);
+    });
+  };
+  // Once the stored state has been read again it is the truth (another device may change it too).
+  useEffect(() => setShown(undefined), [state]);
+  const enabled = shown ?? state?.enabled;
   const makeLink = () =>
     void run(async () => {
       setLink(await client.lockdown.createLink());
@@ -69,14 +80,14 @@ function LockdownCard() {
   return (
     <div className="card form">
       <label className="switch">
-        <input type="checkbox" role="switch" checked={state?.enabled ?? false} disabled={state === undefined || busy} onChange={(e) => toggle(e.target.checked)} aria-describedby="lockdown-help" />
+        <input type="checkbox" role="switch" checked={enabled ?? false} disabled={enabled === undefined} onChange={(e) => toggle(e.target.checked)} aria-describedby="lockdown-help" />
         Lockdown mode
       </label>
       <p id="lockdown-help" className="help">
         For when you may be targeted. Only people you give a contact link can ask to contact you; every call goes
         through your server’s relay; requests from anyone else are shown only as a number.
       </p>
-      {state?.enabled && <p className="muted" role="status">{state.refused} request{state.refused === 1 ? '' : 's'} without your link refused so far.</p>}
+      {enabled && state?.enabled && <p className="muted" role="status">{state.refused} request{state.refused === 1 ? '' : 's'} without your link refused so far.</p>}
       <button type="button" className="secondary" onClick={makeLink} disabled={busy}>Create a contact link</button>
       {link && (
         <div className="link-box">
