@@ -11,11 +11,11 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  AckSchema, AppContentSchema, CallHangupReason, CallMedia, ChallengeSchema, ClaimKeyPackagesSchema, CommitSchema,
+  AckSchema, AdvisorySchema, AnomalyKind, AppContentSchema, CallHangupReason, CallMedia, ChallengeSchema, ClaimKeyPackagesSchema, CommitSchema,
   ContactAction, ContactRequestSchema, ContactRespondSchema, CreateGroupSchema, DeliveryKind, DeliverySchema, ErrorCode,
   FRAME_HEADER_BYTES, FRAME_SCHEMAS, FrameType, GetDevicesSchema, HelloSchema, LeaveGroupSchema, NoticeKind, NoticeSchema,
-  PROTOCOL_VERSION, ReceiptKind, ResponseSchema, SendSchema, UploadKeyPackagesSchema, create, encodeAppContent, encodeFrame,
-  toBinary,
+  PROTOCOL_VERSION, ReceiptKind, ResponseSchema, SendSchema, ThreatNoticeSchema, UploadKeyPackagesSchema, create, encodeAppContent, encodeFrame,
+  encodeThreatNotice, toBinary,
 } from '@sotto/protocol';
 
 const CORPUS = join(dirname(fileURLToPath(import.meta.url)), 'corpus');
@@ -160,6 +160,22 @@ function callMachineSeeds() {
   };
 }
 
+/** An advisory (first byte even) and threat notices (odd), well-formed and not. */
+function serverNoticeSeeds() {
+  const advisory = toBinary(AdvisorySchema, create(AdvisorySchema, {
+    id: new Uint8Array(16).fill(7), publishedAt: 1_800_000_000_000n, title: 'Update now', text: 'A flaw in call set-up is fixed in 9.0.0.', fixedVersion: '9.0.0',
+  }));
+  const notice = encodeThreatNotice(create(ThreatNoticeSchema, {
+    incidentId: 'inc-0123456789', openedAt: 1_800_000_000_000n, kinds: [AnomalyKind.UNDECRYPTABLE, AnomalyKind.MALFORMED], senders: 3, operatorContact: 'security@example.org',
+  }));
+  const badContact = encodeThreatNotice(create(ThreatNoticeSchema, { incidentId: 'inc-0123456789', openedAt: 1n, operatorContact: 'call \u202e now' }));
+  return {
+    'seed-advisory': [0, ...advisory],
+    'seed-threat-notice': [1, ...notice],
+    'seed-threat-notice-bidi': [1, ...badContact],
+  };
+}
+
 function writeCorpus(target, seeds) {
   const dir = join(CORPUS, target);
   mkdirSync(dir, { recursive: true });
@@ -173,3 +189,4 @@ writeCorpus('frame-bodies', frameBodySeeds());
 writeCorpus('app-content', appContentSeeds());
 writeCorpus('contact-request', contactRequestSeeds());
 writeCorpus('call-machine', callMachineSeeds());
+writeCorpus('server-notices', serverNoticeSeeds());

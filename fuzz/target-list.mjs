@@ -18,4 +18,5 @@ export const TARGETS = [
   { name: 'sdp', instrument: CALLS, maxLen: 20 * 1024 }, // MAX_SDP_LENGTH is 16 KiB
   { name: 'candidate', instrument: CALLS },
   { name: 'call-machine', instrument: CALLS },
+  { name: 'server-notices', instrument: PROTOCOL },
 ];

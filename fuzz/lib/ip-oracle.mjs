@@ -40,8 +40,11 @@ export function checkIpParsers(text) {
   if (v4) {
     if (v4.octets.join('.') !== text) fail(`parseIpv4 read ${v4.octets.join('.')}`);
     // An IPv4 address and its IPv4-mapped IPv6 form are the same host, so the same class.
-    const mapped = parseIpv6(`::ffff:${text}`);
-    if (!mapped || classifyIp(mapped) !== classifyIp(v4)) fail(`::ffff:${text} classified ${mapped && classifyIp(mapped)}, ${text} ${classifyIp(v4)}`);
+    // So are its NAT64 (64:ff9b::/96) and IPv4-translated (::ffff:0:0/96) forms.
+    for (const form of [`::ffff:${text}`, `64:ff9b::${text}`, `::ffff:0:${text}`]) {
+      const embedded = parseIpv6(form);
+      if (!embedded || classifyIp(embedded) !== classifyIp(v4)) fail(`${form} classified ${embedded && classifyIp(embedded)}, ${text} ${classifyIp(v4)}`);
+    }
   }
   const v6 = parseIpv6(text);
   const nodeV6 = isIPv6(text) && !text.includes('%');

@@ -70,7 +70,7 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
         // Lockdown mode: pending requests from non-contacts are a count, below.
         if (state === 'pending' && !shown.has(contact.username)) continue;
         const via = contact.viaLink ? '\tvia your link' : '';
-        out().print(`${contact.username}\t${state}${contact.text ? `\t"${contact.text}"` : ''}${via}`, { username: contact.username, state, text: contact.text, viaLink: contact.viaLink === true });
+        out().print(`${contact.username}\t${state}${contact.text ? `\t"${contact.text}"` : ''}${via}`, { username: contact.username, state, text: contact.text, ...(contact.viaLink ? { viaLink: true } : {}) });
       }
       if (requests.hidden > 0) out().print(`${requests.hidden} request(s) from non-contacts held back by lockdown mode`, { type: 'held-back', count: requests.hidden });
     });

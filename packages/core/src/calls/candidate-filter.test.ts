@@ -76,6 +76,8 @@ test('address classes are refused with their own codes', () => {
     ['169.254.10.20', 'LINK_LOCAL'], ['fe80::1', 'LINK_LOCAL'], ['febf:ffff::1', 'LINK_LOCAL'],
     ['169.254.169.254', 'METADATA'], ['fd00:ec2::254', 'METADATA'], ['FD00:0EC2:0:0:0:0:0:254', 'METADATA'], ['100.100.100.200', 'METADATA'],
     ['::ffff:169.254.169.254', 'METADATA'],
+    // Translated forms of IPv4 (found by fuzzing): NAT64 and IPv4-translated reach the embedded address.
+    ['64:ff9b::169.254.169.254', 'METADATA'], ['64:ff9b::7f00:1', 'LOOPBACK'], ['::ffff:0:169.254.1.1', 'LINK_LOCAL'], ['::ffff:0:127.0.0.1', 'LOOPBACK'],
     ['0.0.0.0', 'UNSPECIFIED'], ['0.1.2.3', 'UNSPECIFIED'], ['::', 'UNSPECIFIED'], ['0:0:0:0:0:0:0:0', 'UNSPECIFIED'],
     ['224.0.0.251', 'MULTICAST'], ['239.255.255.250', 'MULTICAST'], ['ff02::fb', 'MULTICAST'],
     ['255.255.255.255', 'BROADCAST'], ['240.0.0.1', 'RESERVED'], ['::1.2.3.4', 'RESERVED'], ['fec0::1', 'RESERVED'],
@@ -130,6 +132,10 @@ test('strict IPv4 and IPv6 parsing', () => {
   const v4 = parseIpv4('8.8.8.8');
   assert.ok(v4);
   assert.equal(classifyIp(v4), 'public');
+  // Local NAT64 prefixes and translated private addresses are private networks.
+  assert.equal(classifyIp(parseIpv6('64:ff9b:1::a00:1')!), 'private');
+  assert.equal(classifyIp(parseIpv6('::ffff:0:10.0.0.1')!), 'private');
+  assert.equal(classifyIp(parseIpv6('64:ff9b::203.0.113.9')!), 'public');
 });
 
 test('property: parseCandidate and checkRemoteCandidate never throw on arbitrary input', () => {

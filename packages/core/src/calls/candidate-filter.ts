@@ -190,6 +190,13 @@ export function classifyIp(ip: IpAddress): AddressClass {
   if (zeroUpTo(5) && at(5) === 0xffff) {
     return classifyV4([at(6) >> 8, at(6) & 0xff, at(7) >> 8, at(7) & 0xff]);
   }
+  const embeddedV4 = (): AddressClass => classifyV4([at(6) >> 8, at(6) & 0xff, at(7) >> 8, at(7) & 0xff]);
+  // IPv4-translated ::ffff:0:a.b.c.d (RFC 2765) and NAT64 64:ff9b::a.b.c.d (RFC 6052) reach the
+  // embedded IPv4 address through a translator: classify that, so 64:ff9b::a9fe:a9fe is metadata.
+  if (zeroUpTo(4) && at(4) === 0xffff && at(5) === 0) return embeddedV4();
+  if (at(0) === 0x64 && at(1) === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return embeddedV4();
+  // 64:ff9b:1::/48 is for local NAT64 deployments (RFC 8215): a private network.
+  if (at(0) === 0x64 && at(1) === 0xff9b && at(2) === 1) return 'private';
   if (zeroUpTo(6)) return 'reserved'; // deprecated IPv4-compatible ::a.b.c.d
   // fd00:ec2::254, the AWS metadata service over IPv6.
   if (at(0) === 0xfd00 && at(1) === 0x0ec2 && g.slice(2, 7).every((x) => x === 0) && at(7) === 0x254) return 'metadata';
