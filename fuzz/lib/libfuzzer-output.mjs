@@ -8,9 +8,12 @@ export function parseStats(text) {
   const last = (re) => [...text.matchAll(re)].at(-1);
   const status = last(/cov: (\d+) ft: (\d+) corp: (\d+)\/(\S+)/g);
   const stat = (name) => last(new RegExp(`stat::${name}:\\s+(\\d+)`, 'g'))?.[1];
+  // The final stats come last; when a long recommended dictionary pushed them out of the log
+  // before it was read, the DONE status line has the same two figures.
+  const done = last(/^#(\d+)\s+DONE .*exec\/s: (\d+)/gm);
   return {
-    execs: Number(stat('number_of_executed_units') ?? 0),
-    execPerSec: Number(stat('average_exec_per_sec') ?? 0),
+    execs: Number(stat('number_of_executed_units') ?? done?.[1] ?? 0),
+    execPerSec: Number(stat('average_exec_per_sec') ?? done?.[2] ?? 0),
     newUnits: Number(stat('new_units_added') ?? 0),
     cov: status ? Number(status[1]) : 0,
     ft: status ? Number(status[2]) : 0,
