@@ -126,6 +126,18 @@ describe('defences over the wire', () => {
     errorOf(await again.request(FrameType.SEND, { groupId: randomBytes(32), messageId: randomBytes(16), payload: randomBytes(10) }), ErrorCode.RESTRICTED);
   });
 
+  test('unanswered call attempts from three fresh accounts are a burst: the callers are restricted, the member warned', async () => {
+    const target = await member('target');
+    const callers = await Promise.all([member('burst'), member('burst'), member('burst')]);
+    for (const c of callers) resultOf(await c.client.request(FrameType.CONTACT_REQUEST, { toUsername: target.username, text: '', call: true }), 'ok');
+    const kinds: DeliveryKind[] = [];
+    for (let i = 0; i < 4; i += 1) kinds.push((await target.client.nextDelivery()).kind);
+    assert.deepEqual(kinds, [DeliveryKind.CALL_REQUEST, DeliveryKind.CALL_REQUEST, DeliveryKind.CALL_REQUEST, DeliveryKind.THREAT_NOTICE]);
+    const burst = (await server.store.listIncidents('open')).find((i) => i.rule === 'fresh-account-burst' && i.targets.includes(target.username));
+    assert.deepEqual([...(burst?.subjects ?? [])].sort(), callers.map((c) => c.username).sort());
+    assert.ok(burst?.evidence.every((e) => e.kind === AnomalyKind.UNSOLICITED_CALL && e.reporter === ''));
+  });
+
   test('lockdown is shared by the account\'s devices and refuses link-less requests, counting them', async () => {
     const ada = await member('ada');
     const stranger = await member('stranger');
