@@ -17,7 +17,7 @@ const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 20;
 
 async function sottoCallSetup(runs) {
   const dir = mkdtempSync(join(tmpdir(), 'sotto-bench-calls-'));
-  const server = await startServer({ dataDir: join(dir, 'server'), port: 0, logLevel: 'silent', ringsPerMinute: 10_000 });
+  const server = await startServer({ dataDir: join(dir, 'server'), port: 0, logLevel: 'silent', ringsPerMinute: 10_000, rateLimits: false });
   const open = async (name) => {
     const options = { profileDir: join(dir, name), logLevel: 'silent', reconnect: true, calls: { media: new WeriftCallMedia(), allowLoopback: true } };
     const registered = await registerNodeClient(options, server.url, name);

@@ -30,7 +30,7 @@ function freePort() {
 
 async function startServer(dataDir, port, cpu, extra = []) {
   // Like the peers' benchmark configs: no rate limit in the way of the measurement.
-  const args = [CLI, 'serve', '--port', String(port), '--data', dataDir, '--log-level', 'warn', '--rate-limit', '1000000', ...extra];
+  const args = [CLI, 'serve', '--port', String(port), '--data', dataDir, '--log-level', 'warn', '--rate-limit', '1000000', '--no-rate-limits', ...extra];
   const child = cpu !== undefined ? spawn('taskset', ['-c', String(cpu), process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {
     child.stdout.on('data', (c) => c.toString().includes('listening') && resolve());
