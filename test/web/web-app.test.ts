@@ -255,8 +255,11 @@ test('lockdown mode: a stranger is refused and counted, a contact link opened in
   await request.getByText('carol, from the conference').waitFor();
   await alice.screenshot('22-lockdown-contacts');
   await openTab(alice, 'Settings');
-  await alice.page.getByRole('switch', { name: 'Lockdown mode' }).uncheck();
-  await eventually(async () => ((await alice.page.getByRole('switch', { name: 'Lockdown mode' }).isChecked()) ? undefined : true), 'lockdown off', 10_000);
+  const lockdown = alice.page.getByRole('switch', { name: 'Lockdown mode' });
+  // A freshly shown switch is disabled (and unchecked) until the state is read: uncheck would then do nothing.
+  await eventually(async () => ((await lockdown.isEnabled()) && (await lockdown.isChecked()) ? true : undefined), 'lockdown shown as on');
+  await lockdown.uncheck();
+  await eventually(async () => ((await lockdown.isChecked()) ? undefined : true), 'lockdown off', 10_000);
   // The switch moves at once; the server takes a round trip. Then strangers may ask again.
   await eventually(async () => ((await runCli(['--profile', stranger.profile, '--json', 'contacts', 'request', 'alice', 'again'])).code === 0 ? true : undefined), 'a stranger\'s request accepted again', 10_000);
 });
