@@ -115,12 +115,8 @@ test('a member sent undecryptable messages by three fresh accounts gets a threat
     for (const name of ['fresh1', 'fresh2', 'fresh3']) {
       const attacker = await TamperingClient.register(join(dir.path, 'attackers'), server.url, name);
       attackers.push(attacker);
-      await attacker.client.requestContact('lawyer', 'hello, a colleague');
       // Social engineering worked: the lawyer accepts, and the attacker opens a conversation.
-      await lawyer.ok(['contacts', 'accept', name]);
-      await attacker.client.sync();
-      await attacker.client.sendText('lawyer', 'hi');
-      await attacker.client.idle();
+      await attacker.befriend('lawyer', (who) => lawyer.ok(['contacts', 'accept', who]));
     }
     await lawyer.ok(['sync']);
     const listener = new Listener(lawyer, []);

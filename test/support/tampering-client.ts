@@ -31,6 +31,18 @@ export class TamperingClient {
     return self.tamper;
   }
 
+  /**
+   * Gets `target` to accept this account (social engineering, done by `accept`) and opens the
+   * 1:1 conversation with a first, honest message, so later messages reach the target's MLS.
+   */
+  async befriend(target: string, accept: (attacker: string) => Promise<unknown>): Promise<void> {
+    await this.client.requestContact(target, 'hello, a colleague');
+    await accept(this.client.identity.username);
+    await this.client.sync();
+    await this.client.sendText(target, 'hi');
+    await this.client.idle();
+  }
+
   close(): Promise<void> {
     return this.client.close();
   }

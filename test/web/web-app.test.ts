@@ -270,10 +270,7 @@ test('undecryptable messages from three fresh accounts bring a threat notice to 
     for (const name of ['webfresh1', 'webfresh2', 'webfresh3']) {
       const attacker = await TamperingClient.register(join(dir.path, 'attackers'), server.url, name);
       attackers.push(attacker);
-      await attacker.client.requestContact('alice', 'a colleague');
-      await acceptContact(alice, name);
-      await attacker.client.sync();
-      await attacker.client.sendText('alice', 'hi');
+      await attacker.befriend('alice', (who) => acceptContact(alice, who));
     }
     for (const attacker of attackers) {
       attacker.corrupt = true;

@@ -4,8 +4,7 @@
  * every device), contact links (the only way a stranger can then ask for contact), and what the
  * member sees of non-contacts (a count, nothing more). Calls follow it too: relay-only.
  */
-import { ContactLinkSchema, create, CreateContactLinkSchema, FrameType, isValidUsername, LIMITS, SetLockdownSchema, type LockdownState } from '@sotto/protocol';
-import { ContactState } from '@sotto/protocol';
+import { ContactState, create, CreateContactLinkSchema, FrameType, isValidUsername, LIMITS, SetLockdownSchema, type LockdownState } from '@sotto/protocol';
 import { fromBase64Url, toBase64Url } from './bytes.js';
 import { ClientError } from './errors.js';
 import { Emitter } from './events.js';
@@ -97,8 +96,8 @@ export class Lockdown {
   async createLink(ttlHours = 0): Promise<ContactLink> {
     const result = await this.session.request(FrameType.CREATE_CONTACT_LINK, create(CreateContactLinkSchema, { ttlHours }));
     if (result.case !== 'contactLink') throw new ClientError('REMOTE', 'Unexpected answer to create contact link.');
-    const link = create(ContactLinkSchema, result.value);
-    return { link: formatContactLink(this.serverUrl, this.username, link.token), username: this.username, token: link.token, expiresAt: Number(link.expiresAt) };
+    const { token, expiresAt } = result.value;
+    return { link: formatContactLink(this.serverUrl, this.username, token), username: this.username, token, expiresAt: Number(expiresAt) };
   }
 
   /** Pending requests as the member may see them: all of them, or in lockdown only link requests plus a count. */

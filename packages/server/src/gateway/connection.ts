@@ -86,6 +86,8 @@ export class Connection {
   private state: State = { kind: 'awaiting-hello', failedHellos: 0 };
   private readonly nonce = new Uint8Array(randomBytes(LIMITS.nonceBytes));
   private readonly bucket: TokenBucket;
+  /** The key rate limits count this client's address by; empty when it is not limited by address. */
+  private readonly limitingAddress: { readonly address?: string };
   private readonly queue: (() => Promise<void>)[] = [];
   private processing: Promise<void> | undefined;
   private closing = false;
@@ -98,8 +100,10 @@ export class Connection {
     private readonly socket: WebSocket,
     private readonly ctx: ConnectionContext,
     /** The client's address (after a trusted proxy's X-Forwarded-For), for rate limits only: never logged. */
-    private readonly clientAddress?: string,
+    clientAddress?: string,
   ) {
+    const key = addressKey(clientAddress);
+    this.limitingAddress = key !== undefined ? { address: key } : {};
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
@@ -241,7 +245,7 @@ export class Connection {
 
   private async handleRequest(frame: RequestFrame): Promise<void> {
     if (this.state.kind !== 'authenticated') throw new ServerError(ErrorCode.NOT_AUTHENTICATED);
-    const result = await handleRequest(this.ctx.services, { device: this.state.device, ...this.limitingAddress() }, frame);
+    const result = await handleRequest(this.ctx.services, { device: this.state.device, ...this.limitingAddress }, frame);
     this.respond(frame.id, result);
   }
 
@@ -251,11 +255,6 @@ export class Connection {
       throw new ServerError(ErrorCode.INVALID_ARGUMENT, `An ack names at most ${LIMITS.maxAckSeqs} entries, not ${seqs.length}.`);
     }
     await this.state.pump.ack(seqs);
-  }
-
-  private limitingAddress(): { address?: string } {
-    const key = addressKey(this.clientAddress);
-    return key !== undefined ? { address: key } : {};
   }
 
   // ---- hello ----
@@ -329,7 +328,7 @@ export class Connection {
     const auth = hello.auth;
     switch (auth.case) {
       case 'register':
-        return accounts.register({ ...auth.value, nonce: this.nonce, signature: hello.signature, ...this.limitingAddress() });
+        return accounts.register({ ...auth.value, nonce: this.nonce, signature: hello.signature, ...this.limitingAddress });
       case 'login':
         return accounts.login({ ...auth.value, nonce: this.nonce, signature: hello.signature });
       case undefined:

@@ -108,8 +108,9 @@ export class AnomalyService {
 
   private async correlate(senders: readonly string[], targets: readonly string[]): Promise<void> {
     const now = this.options.now();
+    const lifted = await this.desk.liftTimes();
     for (const sender of new Set(senders)) {
-      const since = Math.max(now - this.thresholds.windowMs, (await this.desk.liftedAt(sender)) + 1);
+      const since = Math.max(now - this.thresholds.windowMs, (lifted.get(sender) ?? 0) + 1);
       const tallies = await this.store.tallyAnomalies({ sender, since });
       for (const finding of findingsForSender(sender, tallies, this.thresholds)) await this.desk.handle(finding);
     }

@@ -104,12 +104,15 @@ export class IncidentDesk {
   }
 
   /**
-   * When `username`'s restriction was last lifted: evidence from before it was already judged,
+   * When each account's restriction was last lifted: evidence from before it was already judged,
    * so correlation counts only what came after.
    */
-  async liftedAt(username: string): Promise<number> {
-    const lifted = await this.store.listIncidents('lifted', OPEN_INCIDENTS_SCANNED);
-    return Math.max(0, ...lifted.filter((i) => i.subjects.includes(username)).map((i) => i.updatedAt));
+  async liftTimes(): Promise<ReadonlyMap<string, number>> {
+    const times = new Map<string, number>();
+    for (const incident of await this.store.listIncidents('lifted', OPEN_INCIDENTS_SCANNED)) {
+      for (const subject of incident.subjects) times.set(subject, Math.max(times.get(subject) ?? 0, incident.updatedAt));
+    }
+    return times;
   }
 
   private async warn(target: string, incident: IncidentRecord): Promise<void> {

@@ -1,4 +1,5 @@
 /** @module services/services The services the gateway calls, built once per server from the same store, bus and clock. */
+import { AnomalyKind } from '@sotto/protocol';
 import type { Bus } from '../bus/bus.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
@@ -17,7 +18,6 @@ import { LockdownService } from './lockdown.js';
 import { MailNotifier } from './mail-notifier.js';
 import { Restrictions } from './restrictions.js';
 import { TurnService, type TurnConfig } from './turn.js';
-import { AnomalyKind } from '@sotto/protocol';
 
 export interface Services {
   readonly accounts: AccountsService;

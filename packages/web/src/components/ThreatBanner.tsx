@@ -3,9 +3,9 @@
  * The server's warning that this member is being targeted: what it saw, what to do (in the app's
  * own words, not the server's), and how to reach the operator. Stays until dismissed.
  */
+import { useState } from 'react';
 import { THREAT_ADVICE, type ThreatNoticeRecord } from '@sotto/core';
 import { useEngine, useLoaded, useRevision } from '../app/hooks.js';
-import { useState } from 'react';
 
 export function ThreatBanner({ onOpenSettings }: { onOpenSettings: () => void }) {
   const { client } = useEngine();
