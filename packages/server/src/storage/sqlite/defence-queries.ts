@@ -4,14 +4,14 @@
  * links, anomaly reports, incidents and the audit log. Each function runs inside the caller's
  * transaction (or is a single read); SqliteStore decides the transaction.
  */
-import type Database from 'better-sqlite3';
 import { ErrorCode } from '@sotto/protocol';
 import { ServerError, type AnomalyFilter } from '../store.js';
 import { anomalyFilterColumns, CONTACT_LINKS_KEPT, incidentValues, toIncident, toTally, type IncidentRow, type TallyRow } from '../defence-records.js';
 import type { LinkUse } from '../contact-rules.js';
+import type { Statements } from './statements.js';
 import type { AnomalyRecord, AnomalyTally, AuditEntry, AuditRecord, IncidentRecord, IncidentStatus, LockdownRecord } from '../types.js';
 
-type Db = Database.Database;
+type Db = Statements;
 
 export function listRestricted(db: Db): string[] {
   return (db.prepare('SELECT username FROM accounts WHERE restricted = 1 ORDER BY username').all() as { username: string }[]).map((r) => r.username);

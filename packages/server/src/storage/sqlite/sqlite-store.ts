@@ -1,8 +1,10 @@
 /**
  * @module storage/sqlite/sqlite-store
- * The embedded SQLite backend (better-sqlite3, WAL). Every contract method is
- * one synchronous transaction, so a method that returned has been committed
- * to the WAL with the configured fsync policy before the caller acknowledges.
+ * The embedded SQLite backend (better-sqlite3, WAL). Every writing contract
+ * method runs in a group commit (group-commit.ts): the writes of one event-loop
+ * turn share a transaction and its fsync, each in its own savepoint, and none
+ * resolves before that transaction committed with the configured fsync policy,
+ * so the caller still acknowledges only what is durable.
  * The defences' statements live in defence-queries.ts.
  */
 import Database from 'better-sqlite3';
@@ -47,7 +49,9 @@ import type {
   MailItem,
   StoredMail,
 } from '../types.js';
+import { GroupCommit } from './group-commit.js';
 import { migrateSqlite } from './migrations/migration.js';
+import { cachedStatements, type Statements } from './statements.js';
 import * as defences from './defence-queries.js';
 
 export interface SqliteStoreOptions {
@@ -113,6 +117,8 @@ const bytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buff
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
+  private readonly sql: Statements;
+  private readonly writes: GroupCommit;
   private limiter: MemoryRateLimiter | undefined;
 
   constructor(options: SqliteStoreOptions) {
@@ -123,12 +129,15 @@ export class SqliteStore implements Store {
       this.db.pragma('foreign_keys = ON');
       this.db.pragma('busy_timeout = 5000');
       migrateSqlite(this.db);
+      this.sql = cachedStatements(this.db);
+      this.writes = new GroupCommit(this.db, (error) => (error instanceof ServerError ? error : new StorageUnavailableError(error)));
     } catch (cause) {
       throw new StorageUnavailableError(cause);
     }
   }
 
   async close(): Promise<void> {
+    this.writes.flush();
     this.db.close();
   }
 
@@ -141,16 +150,11 @@ export class SqliteStore implements Store {
   // ---- helpers ----
 
   private run<T>(fn: () => T): Promise<T> {
-    try {
-      return Promise.resolve(this.db.transaction(fn).immediate());
-    } catch (error) {
-      if (error instanceof ServerError) return Promise.reject(error);
-      return Promise.reject(new StorageUnavailableError(error));
-    }
+    return this.writes.run(fn);
   }
 
   private accountId(username: string): number | undefined {
-    const row = this.db.prepare('SELECT id FROM accounts WHERE username = ?').get(username) as { id: number } | undefined;
+    const row = this.sql.prepare('SELECT id FROM accounts WHERE username = ?').get(username) as { id: number } | undefined;
     return row?.id;
   }
 
@@ -161,7 +165,7 @@ export class SqliteStore implements Store {
   }
 
   private deviceRow(device: DeviceAddress): DeviceRow | undefined {
-    return this.db
+    return this.sql
       .prepare(
         `SELECT d.pk, a.username, d.device_id, d.identity_key, d.created_at
          FROM devices d JOIN accounts a ON a.id = d.account_id
@@ -177,7 +181,7 @@ export class SqliteStore implements Store {
   }
 
   private deviceRows(username: string): DeviceRow[] {
-    return this.db
+    return this.sql
       .prepare(
         `SELECT d.pk, a.username, d.device_id, d.identity_key, d.created_at
          FROM devices d JOIN accounts a ON a.id = d.account_id
@@ -191,7 +195,7 @@ export class SqliteStore implements Store {
   }
 
   private insertMail(devicePk: number, item: MailItem, now: number): void {
-    this.db
+    this.sql
       .prepare(
         `INSERT INTO mailbox (device_pk, kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -205,7 +209,7 @@ export class SqliteStore implements Store {
   }
 
   private memberRows(groupId: Uint8Array): DeviceRow[] {
-    return this.db
+    return this.sql
       .prepare(
         `SELECT d.pk, a.username, d.device_id, d.identity_key, d.created_at
          FROM group_members m JOIN devices d ON d.pk = m.device_pk JOIN accounts a ON a.id = d.account_id
@@ -215,7 +219,7 @@ export class SqliteStore implements Store {
   }
 
   private contactRow(ownerId: number, peerId: number): { state: ContactState; via_link: number } | undefined {
-    return this.db.prepare('SELECT state, via_link FROM contacts WHERE owner_id = ? AND peer_id = ?').get(ownerId, peerId) as
+    return this.sql.prepare('SELECT state, via_link FROM contacts WHERE owner_id = ? AND peer_id = ?').get(ownerId, peerId) as
       | { state: number; via_link: number }
       | undefined;
   }
@@ -227,7 +231,7 @@ export class SqliteStore implements Store {
   /** Writes the plan's rows, `mine` being `actorId`'s view of `otherId`. */
   private writeContacts(writes: readonly ContactWrite[], actorId: number, otherId: number, now: number): void {
     // A write without viaLink keeps the row's flag (NULL leaves it, and a new row starts false).
-    const upsert = this.db.prepare(
+    const upsert = this.sql.prepare(
       `INSERT INTO contacts (owner_id, peer_id, state, text, updated_at, via_link) VALUES (@owner, @peer, @state, @text, @now, coalesce(@via, 0))
        ON CONFLICT (owner_id, peer_id) DO UPDATE SET state = excluded.state, text = excluded.text, updated_at = excluded.updated_at,
          via_link = coalesce(@via, contacts.via_link)`,
@@ -240,11 +244,11 @@ export class SqliteStore implements Store {
 
   /** Returns the earlier result if (sender, messageId) was stored before, else records it. */
   private claimMessageId(senderPk: number, messageId: Uint8Array, now: number, recipients: number): StoredMail | undefined {
-    const seen = this.db.prepare('SELECT stored_at, recipients FROM sent_ids WHERE sender_pk = ? AND message_id = ?').get(senderPk, messageId) as
+    const seen = this.sql.prepare('SELECT stored_at, recipients FROM sent_ids WHERE sender_pk = ? AND message_id = ?').get(senderPk, messageId) as
       | { stored_at: number; recipients: number }
       | undefined;
     if (seen) return { storedAt: seen.stored_at, duplicate: true, recipients: [] };
-    this.db.prepare('INSERT INTO sent_ids (sender_pk, message_id, stored_at, recipients) VALUES (?, ?, ?, ?)').run(senderPk, messageId, now, recipients);
+    this.sql.prepare('INSERT INTO sent_ids (sender_pk, message_id, stored_at, recipients) VALUES (?, ?, ?, ?)').run(senderPk, messageId, now, recipients);
     return undefined;
   }
 
@@ -260,54 +264,54 @@ export class SqliteStore implements Store {
   }
 
   async listAccounts(): Promise<AccountRecord[]> {
-    const rows = this.db
+    const rows = this.sql
       .prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts a LEFT JOIN devices d ON d.account_id = a.id GROUP BY a.id ORDER BY a.username`)
       .all() as AccountRow[];
     return rows.map(toAccount);
   }
 
   async getAccount(username: string): Promise<AccountRecord | undefined> {
-    const row = this.db
+    const row = this.sql
       .prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts a LEFT JOIN devices d ON d.account_id = a.id WHERE a.username = ? GROUP BY a.id`)
       .get(username) as AccountRow | undefined;
     return row && toAccount(row);
   }
 
   async listRestricted(): Promise<string[]> {
-    return defences.listRestricted(this.db);
+    return defences.listRestricted(this.sql);
   }
 
   async tallyAnomalies(filter: AnomalyFilter): Promise<AnomalyTally[]> {
-    return defences.tallyAnomalies(this.db, filter);
+    return defences.tallyAnomalies(this.sql, filter);
   }
 
   async getIncident(id: string): Promise<IncidentRecord | undefined> {
-    return defences.getIncident(this.db, id);
+    return defences.getIncident(this.sql, id);
   }
 
   async listIncidents(status?: IncidentStatus, limit?: number): Promise<IncidentRecord[]> {
-    return defences.listIncidents(this.db, status, limit);
+    return defences.listIncidents(this.sql, status, limit);
   }
 
   async listAudit(limit: number): Promise<AuditRecord[]> {
-    return defences.listAudit(this.db, limit);
+    return defences.listAudit(this.sql, limit);
   }
 
   async getLockdown(username: string): Promise<LockdownRecord> {
-    return defences.getLockdown(this.db, username);
+    return defences.getLockdown(this.sql, username);
   }
 
   async hasReached(sender: string, member: string): Promise<boolean> {
-    return defences.hasReached(this.db, sender, member);
+    return defences.hasReached(this.sql, sender, member);
   }
 
   async getSetting(key: string): Promise<string | undefined> {
-    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+    const row = this.sql.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
     return row?.value;
   }
 
   async getContact(owner: string, peer: string): Promise<ContactRecord | undefined> {
-    const row = this.db
+    const row = this.sql
       .prepare(
         `SELECT ${CONTACT_COLUMNS}
          FROM contacts c JOIN accounts o ON o.id = c.owner_id JOIN accounts p ON p.id = c.peer_id
@@ -318,7 +322,7 @@ export class SqliteStore implements Store {
   }
 
   async listContacts(owner: string): Promise<ContactRecord[]> {
-    const rows = this.db
+    const rows = this.sql
       .prepare(
         `SELECT ${CONTACT_COLUMNS}
          FROM contacts c JOIN accounts o ON o.id = c.owner_id JOIN accounts p ON p.id = c.peer_id
@@ -331,11 +335,11 @@ export class SqliteStore implements Store {
   async countKeyPackages(device: DeviceAddress): Promise<number> {
     const row = this.deviceRow(device);
     if (!row) return 0;
-    return (this.db.prepare('SELECT count(*) AS n FROM key_packages WHERE device_pk = ? AND last_resort = 0').get(row.pk) as { n: number }).n;
+    return (this.sql.prepare('SELECT count(*) AS n FROM key_packages WHERE device_pk = ? AND last_resort = 0').get(row.pk) as { n: number }).n;
   }
 
   async getGroup(groupId: Uint8Array): Promise<GroupRecord | undefined> {
-    const row = this.db.prepare('SELECT epoch FROM groups WHERE group_id = ?').get(groupId) as { epoch: number } | undefined;
+    const row = this.sql.prepare('SELECT epoch FROM groups WHERE group_id = ?').get(groupId) as { epoch: number } | undefined;
     if (!row) return undefined;
     const members = this.memberRows(groupId).map((r) => ({ username: r.username, deviceId: r.device_id }));
     return { groupId, epoch: BigInt(row.epoch), members };
@@ -344,7 +348,7 @@ export class SqliteStore implements Store {
   async readMailbox(device: DeviceAddress, afterSeq: bigint, limit: number): Promise<MailboxEntry[]> {
     const pk = this.deviceRow(device)?.pk;
     if (pk === undefined) return [];
-    const rows = this.db
+    const rows = this.sql
       .prepare('SELECT * FROM mailbox WHERE device_pk = ? AND seq > ? ORDER BY seq LIMIT ?')
       .all(pk, Number(afterSeq), limit) as MailRow[];
     return rows.map((row) => ({
@@ -362,7 +366,7 @@ export class SqliteStore implements Store {
   async countMailbox(device: DeviceAddress): Promise<number> {
     const pk = this.deviceRow(device)?.pk;
     if (pk === undefined) return 0;
-    return (this.db.prepare('SELECT count(*) AS n FROM mailbox WHERE device_pk = ?').get(pk) as { n: number }).n;
+    return (this.sql.prepare('SELECT count(*) AS n FROM mailbox WHERE device_pk = ?').get(pk) as { n: number }).n;
   }
 
   // ---- writes ----
@@ -372,41 +376,41 @@ export class SqliteStore implements Store {
       if (this.accountId(account.username) !== undefined) throw new ServerError(ErrorCode.USERNAME_TAKEN);
       let invite: { code: string } | undefined;
       if (account.requireInvite) {
-        invite = this.db
+        invite = this.sql
           .prepare('SELECT code FROM invites WHERE code = ? AND used_by IS NULL AND expires_at > ?')
           .get(account.inviteCode ?? '', account.now) as { code: string } | undefined;
         if (!invite) throw new ServerError(ErrorCode.INVITE_REQUIRED, 'This server needs a valid, unused invite code to register.');
       }
-      const id = Number(this.db.prepare('INSERT INTO accounts (username, created_at) VALUES (?, ?)').run(account.username, account.now).lastInsertRowid);
-      this.db
+      const id = Number(this.sql.prepare('INSERT INTO accounts (username, created_at) VALUES (?, ?)').run(account.username, account.now).lastInsertRowid);
+      this.sql
         .prepare('INSERT INTO devices (account_id, device_id, identity_key, created_at) VALUES (?, ?, ?, ?)')
         .run(id, account.deviceId, account.identityKey, account.now);
-      if (invite) this.db.prepare('UPDATE invites SET used_by = ? WHERE code = ?').run(id, invite.code);
+      if (invite) this.sql.prepare('UPDATE invites SET used_by = ? WHERE code = ?').run(id, invite.code);
     });
   }
 
   setSetting(key: string, value: string): Promise<void> {
     return this.run(() => {
-      this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+      this.sql.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
     });
   }
 
   createInvite(code: string, now: number, expiresAt: number): Promise<void> {
     return this.run(() => {
-      this.db.prepare('INSERT INTO invites (code, created_at, expires_at) VALUES (?, ?, ?)').run(code, now, expiresAt);
+      this.sql.prepare('INSERT INTO invites (code, created_at, expires_at) VALUES (?, ?, ?)').run(code, now, expiresAt);
     });
   }
 
   addKeyPackages(device: DeviceAddress, packages: readonly Uint8Array[], lastResort: Uint8Array | undefined): Promise<number> {
     return this.run(() => {
       const pk = this.requireDevicePk(device);
-      const insert = this.db.prepare('INSERT INTO key_packages (device_pk, data, last_resort) VALUES (?, ?, ?)');
+      const insert = this.sql.prepare('INSERT INTO key_packages (device_pk, data, last_resort) VALUES (?, ?, ?)');
       for (const keyPackage of packages) insert.run(pk, keyPackage, 0);
       if (lastResort) {
-        this.db.prepare('DELETE FROM key_packages WHERE device_pk = ? AND last_resort = 1').run(pk);
+        this.sql.prepare('DELETE FROM key_packages WHERE device_pk = ? AND last_resort = 1').run(pk);
         insert.run(pk, lastResort, 1);
       }
-      return (this.db.prepare('SELECT count(*) AS n FROM key_packages WHERE device_pk = ? AND last_resort = 0').get(pk) as { n: number }).n;
+      return (this.sql.prepare('SELECT count(*) AS n FROM key_packages WHERE device_pk = ? AND last_resort = 0').get(pk) as { n: number }).n;
     });
   }
 
@@ -415,12 +419,12 @@ export class SqliteStore implements Store {
       this.requireAccountId(username);
       const claimed: ClaimedPackage[] = [];
       for (const row of this.deviceRows(username)) {
-        const keyPackage = this.db
+        const keyPackage = this.sql
           .prepare('SELECT id, data, last_resort FROM key_packages WHERE device_pk = ? ORDER BY last_resort, id LIMIT 1')
           .get(row.pk) as { id: number; data: Buffer; last_resort: number } | undefined;
         if (!keyPackage) continue;
-        if (!keyPackage.last_resort) this.db.prepare('DELETE FROM key_packages WHERE id = ?').run(keyPackage.id);
-        const remaining = (this.db.prepare('SELECT count(*) AS n FROM key_packages WHERE device_pk = ? AND last_resort = 0').get(row.pk) as { n: number }).n;
+        if (!keyPackage.last_resort) this.sql.prepare('DELETE FROM key_packages WHERE id = ?').run(keyPackage.id);
+        const remaining = (this.sql.prepare('SELECT count(*) AS n FROM key_packages WHERE device_pk = ? AND last_resort = 0').get(row.pk) as { n: number }).n;
         claimed.push({ device: this.toDevice(row), keyPackage: bytes(keyPackage.data), lastResort: keyPackage.last_resort === 1, remaining });
       }
       return claimed;
@@ -438,13 +442,13 @@ export class SqliteStore implements Store {
         theirs: theirs?.state,
         theirsViaLink: theirs?.via_link === 1,
         // A valid link is used up whatever follows, so a blocked requester cannot tell from a reuse.
-        link: token !== undefined && token.length > 0 ? defences.useContactLink(this.db, toId, token, now) : 'none',
-        lockdown: defences.inLockdown(this.db, toId),
+        link: token !== undefined && token.length > 0 ? defences.useContactLink(this.sql, toId, token, now) : 'none',
+        lockdown: defences.inLockdown(this.sql, toId),
       };
       const refusal = refuseContactRequest(facts);
       if (refusal) {
         // Nothing else was written; the count commits with this transaction, then the refusal is thrown.
-        if (refusal.counted) defences.countRefusal(this.db, toId);
+        if (refusal.counted) defences.countRefusal(this.sql, toId);
         return { refused: refusal.error };
       }
       const plan = planContactRequest(from, text, options.call === true, facts.link === 'used', facts);
@@ -467,16 +471,16 @@ export class SqliteStore implements Store {
 
   createGroup(group: NewGroup): Promise<StoredMail> {
     return this.run(() => {
-      const existing = this.db.prepare('SELECT epoch, creator_pk, created_at FROM groups WHERE group_id = ?').get(group.groupId) as
+      const existing = this.sql.prepare('SELECT epoch, creator_pk, created_at FROM groups WHERE group_id = ?').get(group.groupId) as
         | { epoch: number; creator_pk: number | null; created_at: number }
         | undefined;
       if (existing) return this.retriedGroup(existing, group);
       const creatorPk = this.requireDevicePk(group.creator);
       const memberPks = group.members.map((m) => this.requireDevicePk(m));
-      this.db
+      this.sql
         .prepare('INSERT INTO groups (group_id, epoch, created_at, creator_pk) VALUES (?, ?, ?, ?)')
         .run(group.groupId, Number(group.epoch), group.now, creatorPk);
-      const addMember = this.db.prepare('INSERT OR IGNORE INTO group_members (group_id, device_pk) VALUES (?, ?)');
+      const addMember = this.sql.prepare('INSERT OR IGNORE INTO group_members (group_id, device_pk) VALUES (?, ?)');
       addMember.run(group.groupId, creatorPk);
       for (const pk of memberPks) addMember.run(group.groupId, pk);
       const rows = group.members.map((m) => this.deviceRow(m)!).filter((r) => r.pk !== creatorPk);
@@ -504,7 +508,7 @@ export class SqliteStore implements Store {
 
   applyCommit(commit: NewCommit): Promise<StoredMail & { epoch: bigint }> {
     return this.run(() => {
-      const group = this.db.prepare('SELECT epoch FROM groups WHERE group_id = ?').get(commit.groupId) as { epoch: number } | undefined;
+      const group = this.sql.prepare('SELECT epoch FROM groups WHERE group_id = ?').get(commit.groupId) as { epoch: number } | undefined;
       if (!group) throw new ServerError(ErrorCode.UNKNOWN_GROUP);
       const senderPk = this.requireDevicePk(commit.sender);
       const previous = this.claimMessageId(senderPk, commit.commit.messageId, commit.now, 0);
@@ -513,16 +517,16 @@ export class SqliteStore implements Store {
       if (!members.some((m) => m.pk === senderPk)) throw new ServerError(ErrorCode.NOT_A_MEMBER);
       if (BigInt(group.epoch) !== commit.epoch) throw new StaleEpochError(BigInt(group.epoch));
       const nextEpoch = commit.epoch + 1n;
-      this.db.prepare('UPDATE groups SET epoch = ? WHERE group_id = ?').run(Number(nextEpoch), commit.groupId);
+      this.sql.prepare('UPDATE groups SET epoch = ? WHERE group_id = ?').run(Number(nextEpoch), commit.groupId);
       const removedPks = new Set(commit.removed.map((d) => this.requireDevicePk(d)));
       const addedRows = commit.added.map((d) => {
         const row = this.deviceRow(d);
         if (!row) throw new ServerError(ErrorCode.UNKNOWN_DEVICE);
         return row;
       });
-      const remove = this.db.prepare('DELETE FROM group_members WHERE group_id = ? AND device_pk = ?');
+      const remove = this.sql.prepare('DELETE FROM group_members WHERE group_id = ? AND device_pk = ?');
       for (const pk of removedPks) remove.run(commit.groupId, pk);
-      const add = this.db.prepare('INSERT OR IGNORE INTO group_members (group_id, device_pk) VALUES (?, ?)');
+      const add = this.sql.prepare('INSERT OR IGNORE INTO group_members (group_id, device_pk) VALUES (?, ?)');
       for (const row of addedRows) add.run(commit.groupId, row.pk);
       // Everyone who was a member (removed ones too, so they learn it) except the committer.
       const commitRecipients = members.filter((m) => m.pk !== senderPk);
@@ -539,7 +543,7 @@ export class SqliteStore implements Store {
 
   sendToGroup(item: MailItem, now: number): Promise<StoredMail> {
     return this.run(() => {
-      if (!this.db.prepare('SELECT 1 FROM groups WHERE group_id = ?').get(item.groupId)) throw new ServerError(ErrorCode.UNKNOWN_GROUP);
+      if (!this.sql.prepare('SELECT 1 FROM groups WHERE group_id = ?').get(item.groupId)) throw new ServerError(ErrorCode.UNKNOWN_GROUP);
       const senderPk = this.requireDevicePk(item.sender);
       const members = this.memberRows(item.groupId);
       if (!members.some((m) => m.pk === senderPk)) throw new ServerError(ErrorCode.NOT_A_MEMBER);
@@ -552,11 +556,11 @@ export class SqliteStore implements Store {
 
   leaveGroup(item: MailItem, now: number): Promise<StoredMail> {
     return this.run(() => {
-      if (!this.db.prepare('SELECT 1 FROM groups WHERE group_id = ?').get(item.groupId)) throw new ServerError(ErrorCode.UNKNOWN_GROUP);
+      if (!this.sql.prepare('SELECT 1 FROM groups WHERE group_id = ?').get(item.groupId)) throw new ServerError(ErrorCode.UNKNOWN_GROUP);
       const senderPk = this.requireDevicePk(item.sender);
       const members = this.memberRows(item.groupId);
       if (!members.some((m) => m.pk === senderPk)) throw new ServerError(ErrorCode.NOT_A_MEMBER);
-      this.db.prepare('DELETE FROM group_members WHERE group_id = ? AND device_pk = ?').run(item.groupId, senderPk);
+      this.sql.prepare('DELETE FROM group_members WHERE group_id = ? AND device_pk = ?').run(item.groupId, senderPk);
       return this.mailToDevices(members.filter((m) => m.pk !== senderPk), item, now);
     });
   }
@@ -569,34 +573,34 @@ export class SqliteStore implements Store {
   }
 
   recordAnomalies(records: readonly AnomalyRecord[]): Promise<void> {
-    return this.run(() => defences.recordAnomalies(this.db, records));
+    return this.run(() => defences.recordAnomalies(this.sql, records));
   }
 
   saveIncident(incident: IncidentRecord): Promise<void> {
-    return this.run(() => defences.saveIncident(this.db, incident));
+    return this.run(() => defences.saveIncident(this.sql, incident));
   }
 
   setRestricted(username: string, restricted: boolean): Promise<void> {
-    return this.run(() => defences.setRestricted(this.db, username, restricted));
+    return this.run(() => defences.setRestricted(this.sql, username, restricted));
   }
 
   appendAudit(entry: AuditEntry): Promise<void> {
-    return this.run(() => defences.appendAudit(this.db, entry));
+    return this.run(() => defences.appendAudit(this.sql, entry));
   }
 
   setLockdown(username: string, enabled: boolean): Promise<LockdownRecord> {
-    return this.run(() => defences.setLockdown(this.db, username, enabled));
+    return this.run(() => defences.setLockdown(this.sql, username, enabled));
   }
 
   createContactLink(username: string, tokenHash: Uint8Array, expiresAt: number): Promise<void> {
-    return this.run(() => defences.createContactLink(this.db, this.requireAccountId(username), tokenHash, expiresAt));
+    return this.run(() => defences.createContactLink(this.sql, this.requireAccountId(username), tokenHash, expiresAt));
   }
 
   ackMailbox(device: DeviceAddress, seqs: readonly bigint[]): Promise<number> {
     return this.run(() => {
       const pk = this.deviceRow(device)?.pk;
       if (pk === undefined) return 0;
-      const remove = this.db.prepare('DELETE FROM mailbox WHERE device_pk = ? AND seq = ?');
+      const remove = this.sql.prepare('DELETE FROM mailbox WHERE device_pk = ? AND seq = ?');
       let deleted = 0;
       for (const seq of seqs) deleted += remove.run(pk, Number(seq)).changes;
       return deleted;
@@ -605,10 +609,10 @@ export class SqliteStore implements Store {
 
   expire(before: number, now = before): Promise<{ mailbox: number }> {
     return this.run(() => {
-      const mailbox = this.db.prepare('DELETE FROM mailbox WHERE stored_at < ?').run(before).changes;
-      this.db.prepare('DELETE FROM sent_ids WHERE stored_at < ?').run(before);
-      this.db.prepare('DELETE FROM invites WHERE expires_at < ? AND used_by IS NULL').run(before);
-      defences.expireDefences(this.db, before, now);
+      const mailbox = this.sql.prepare('DELETE FROM mailbox WHERE stored_at < ?').run(before).changes;
+      this.sql.prepare('DELETE FROM sent_ids WHERE stored_at < ?').run(before);
+      this.sql.prepare('DELETE FROM invites WHERE expires_at < ? AND used_by IS NULL').run(before);
+      defences.expireDefences(this.sql, before, now);
       return { mailbox };
     });
   }
