@@ -254,7 +254,7 @@ export class Connection {
     if (seqs.length > LIMITS.maxAckSeqs) {
       throw new ServerError(ErrorCode.INVALID_ARGUMENT, `An ack names at most ${LIMITS.maxAckSeqs} entries, not ${seqs.length}.`);
     }
-    await this.state.pump.ack(seqs);
+    this.state.pump.ack(seqs);
   }
 
   // ---- hello ----

@@ -6,7 +6,7 @@ import { DeliveryKind } from '@sotto/protocol';
 import { createLogger } from '../logger.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import type { DeviceAddress, MailboxEntry } from '../storage/types.js';
-import { MailboxPump, MAX_IN_FLIGHT, type PumpSink } from './mailbox-pump.js';
+import { ACK_FLUSH_MS, MailboxPump, MAX_IN_FLIGHT, type PumpSink } from './mailbox-pump.js';
 
 const log = createLogger('test', { level: 'silent' });
 
@@ -64,21 +64,42 @@ describe('mailbox pump', () => {
     assert.equal(pump.unacked, MAX_IN_FLIGHT);
     assert.deepEqual(out.drainedCounts, [], 'not drained while blocked');
 
-    await pump.ack(out.seqs.slice(0, 500));
+    pump.ack(out.seqs.slice(0, 500));
     await pump.idle();
+    await pump.flushAcks();
     assert.equal(out.seqs.length, MAX_IN_FLIGHT + 500);
     assert.deepEqual(out.drainedCounts, [MAX_IN_FLIGHT + 500]);
     assert.equal(new Set(out.seqs).size, out.seqs.length, 'nothing sent twice');
     assert.ok(out.seqs.every((seq, i) => i === 0 || seq > out.seqs[i - 1]!), 'mailbox order');
     assert.equal(await store.countMailbox(b), MAX_IN_FLIGHT);
 
-    await pump.ack(out.seqs.slice(500));
+    pump.ack(out.seqs.slice(500));
     await send(3);
     pump.trigger();
     await pump.idle();
     assert.equal(out.seqs.length, MAX_IN_FLIGHT + 503);
     assert.deepEqual(out.drainedCounts, [MAX_IN_FLIGHT + 500], 'the drained notice is sent once');
     await pump.stop();
+  });
+
+  test('acks free the window at once and reach the store together within ACK_FLUSH_MS, or at stop', async () => {
+    await send(20);
+    const total = await store.countMailbox(b);
+    const out = sink();
+    const pump = new MailboxPump(store, b, out, log);
+    pump.trigger();
+    await pump.idle();
+    const delivered = out.seqs.slice();
+    assert.equal(delivered.length, total);
+    assert.equal(pump.unacked, total);
+    for (const seq of delivered.slice(0, 10)) pump.ack([seq]);
+    assert.equal(pump.unacked, delivered.length - 10, 'the window is freed before anything is written');
+    assert.equal(await store.countMailbox(b), total, 'not yet deleted');
+    await new Promise((resolve) => setTimeout(resolve, ACK_FLUSH_MS * 5));
+    assert.equal(await store.countMailbox(b), total - 10, 'ten acks, written together by the timer');
+    pump.ack(delivered.slice(10));
+    await pump.stop();
+    assert.equal(await store.countMailbox(b), 0, 'stop writes the acks still waiting');
   });
 
   test('triggers during a pass coalesce into one more pass, never a concurrent one', async () => {

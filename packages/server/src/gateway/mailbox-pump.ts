@@ -5,6 +5,11 @@
 // concurrent reader, which could send entries twice or out of order).
 // Entries stay in the store until acked, so a reconnect starts over at the
 // oldest un-acked entry: delivery is at least once.
+//
+// Acks free the window at once but reach the store together, within ACK_FLUSH_MS: clients ack a
+// few entries at a time, and one durable delete per ack frame made the commits (an fsync each on
+// SQLite) most of a drain's cost. An ack lost in a crash only means the entry is delivered again,
+// which the client's inbox drops by its sequence number; so acks need not be durable at once.
 import type { Logger } from '../logger.js';
 import { errorSummary } from '../logger.js';
 import type { Store } from '../storage/store.js';
@@ -12,6 +17,10 @@ import type { DeviceAddress, MailboxEntry } from '../storage/types.js';
 
 export const PUMP_BATCH = 200;
 export const MAX_IN_FLIGHT = 1000;
+/** How long acked entries may wait before their deletion is written. */
+export const ACK_FLUSH_MS = 10;
+/** Acked entries that make a write at once, without waiting for the timer. */
+const ACK_FLUSH_COUNT = 1000;
 const RETRY_MS = 1000;
 
 export interface PumpSink {
@@ -33,6 +42,10 @@ export class MailboxPump {
   private initialDrainDone = false;
   private deliveredBeforeDrain = 0;
   private retry: NodeJS.Timeout | undefined;
+  private pendingAcks: bigint[] = [];
+  private ackTimer: NodeJS.Timeout | undefined;
+  /** The last write of acks; each waits for the one before, so they reach the store in order. */
+  private ackWrite: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
@@ -57,12 +70,35 @@ export class MailboxPump {
     });
   }
 
-  /** Deletes acked entries from the store and makes room for more deliveries. */
-  async ack(seqs: readonly bigint[]): Promise<void> {
-    await this.store.ackMailbox(this.device, seqs);
+  /** Makes room for more deliveries now; the entries are deleted from the store within ACK_FLUSH_MS. */
+  ack(seqs: readonly bigint[]): void {
     const wasFull = this.inFlight.size >= MAX_IN_FLIGHT;
-    for (const seq of seqs) this.inFlight.delete(seq);
+    for (const seq of seqs) {
+      this.inFlight.delete(seq);
+      this.pendingAcks.push(seq);
+    }
+    if (this.pendingAcks.length >= ACK_FLUSH_COUNT) void this.flushAcks();
+    else this.ackTimer ??= setTimeout(() => void this.flushAcks(), ACK_FLUSH_MS);
     if (wasFull && this.inFlight.size < MAX_IN_FLIGHT) this.trigger();
+  }
+
+  /** Writes the deletions of every entry acked so far; resolves when they are stored. */
+  flushAcks(): Promise<void> {
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    const seqs = this.pendingAcks;
+    this.pendingAcks = [];
+    if (seqs.length > 0) {
+      this.ackWrite = this.ackWrite.then(async () => {
+        try {
+          await this.store.ackMailbox(this.device, seqs);
+        } catch (error) {
+          // The entries stay and are delivered again after a reconnect; the client drops repeats.
+          this.log.warn({ err: errorSummary(error), entries: seqs.length }, 'acked entries could not be deleted; they will be delivered again');
+        }
+      });
+    }
+    return this.ackWrite;
   }
 
   /** Resolves when no pass is running or scheduled (tests, shutdown). */
@@ -70,11 +106,11 @@ export class MailboxPump {
     while (this.running) await this.running;
   }
 
-  /** Stops after the current entry; resolves when no pass is running. */
+  /** Stops after the current entry; resolves when no pass is running and the acks are written. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
-    await this.running;
+    await Promise.all([this.running, this.flushAcks()]);
   }
 
   private async run(): Promise<void> {
