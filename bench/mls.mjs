@@ -1,11 +1,13 @@
 // Client MLS throughput: application messages of 200 bytes encrypted and
 // decrypted per second on one core, with the default X-Wing hybrid suite,
-// through the engine's own MlsContext (the code the CLI runs).
-import { MlsContext, loadCiphersuite } from '@sotto/core';
+// through the engine's own MlsContext with the suite exactly as the CLI
+// loads it (client-node's: node:crypto Ed25519).
+import { MlsContext } from '@sotto/core';
+import { loadNodeCiphersuite } from '@sotto/client-node';
 import { median } from './lib.mjs';
 
 export async function benchMls({ messages = 1000, runs = 5 } = {}) {
-  const impl = await loadCiphersuite();
+  const impl = await loadNodeCiphersuite();
   const mls = new MlsContext(impl, async () => true);
   const keyA = await impl.signature.keygen();
   const keyB = await impl.signature.keygen();

@@ -5,7 +5,8 @@
  */
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SottoClient, type CallsConfig, type ClientDeps } from '@sotto/core';
+import { SottoClient, loadCiphersuite, type CallsConfig, type ClientDeps } from '@sotto/core';
+import { nodeEd25519 } from './node-ed25519.js';
 import { createStderrLogger, nodeClock, nodeRandom, type LogLevel } from './node-ports.js';
 import { SqliteClientStore } from './sqlite-client-store.js';
 import { WsTransport } from './ws-transport.js';
@@ -27,6 +28,7 @@ export function nodeClientDeps(options: NodeClientOptions): ClientDeps {
     transport: new WsTransport(),
     clock: nodeClock,
     random: nodeRandom,
+    signature: nodeEd25519,
     logger: createStderrLogger('client', options.logLevel ?? 'warn'),
     ...(options.clientVersion ? { clientVersion: options.clientVersion } : {}),
     reconnect: options.reconnect ?? true,
@@ -42,4 +44,12 @@ export function registerNodeClient(options: NodeClientOptions, serverUrl: string
 /** Opens an existing profile (not yet connected). */
 export function openNodeClient(options: NodeClientOptions): Promise<SottoClient> {
   return SottoClient.open(nodeClientDeps(options));
+}
+
+/**
+ * The MLS suite as Node clients run it (node:crypto Ed25519), for code that
+ * drives MLS without a SottoClient: benchmarks, tools, tests.
+ */
+export function loadNodeCiphersuite(name?: ClientDeps['ciphersuite']): ReturnType<typeof loadCiphersuite> {
+  return loadCiphersuite(name, { signature: nodeEd25519 });
 }

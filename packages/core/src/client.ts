@@ -37,7 +37,7 @@ import { replenishKeyPackages } from './key-packages.js';
 import { MlsContext, membersOf } from './mls/group.js';
 import { loadCiphersuite } from './mls/suite.js';
 import type {
-  ClientSettings, Clock, ClientStore, Logger, Random, StoredCallLogEntry, StoredContact, StoredConversation, StoredIdentity, StoredMessage, Transport,
+  ClientSettings, Clock, ClientStore, Ed25519Signer, Logger, Random, StoredCallLogEntry, StoredContact, StoredConversation, StoredIdentity, StoredMessage, Transport,
 } from './ports.js';
 import { Advisories } from './advisories.js';
 import { AnomalyReporter } from './anomaly-reporter.js';
@@ -56,6 +56,8 @@ export interface ClientDeps {
   readonly logger: Logger;
   readonly clientVersion?: string;
   readonly ciphersuite?: CiphersuiteName;
+  /** The platform's Ed25519 (Node injects node:crypto's); without it, WebCrypto. */
+  readonly signature?: Ed25519Signer;
   /** Reconnect with backoff after a connection drops (default true). */
   readonly reconnect?: boolean;
   /** The RTC stack and call policy; without media, calls ring and are logged but cannot be carried. */
@@ -65,6 +67,11 @@ export interface ClientDeps {
 export interface SyncResult {
   /** Entries processed (shown or dropped) during this sync. */
   readonly processed: number;
+}
+
+/** Every MLS operation of a client runs on the suite its deps choose. */
+function suiteFor(deps: ClientDeps) {
+  return loadCiphersuite(deps.ciphersuite, { signature: deps.signature });
 }
 
 /** How far back unread counting and read receipts look: the receipt's id list stays small. */
@@ -127,7 +134,7 @@ export class SottoClient {
     this.calls = new Calls(this.ctx, this.conversations, deps.calls ?? {});
     this.inbox = new Inbox(this.ctx, this.conversations, this.calls, this.threats);
     this.advisories = new Advisories(this.ctx, deps.clientVersion ?? SOFTWARE_VERSION, async (key, data, signature) =>
-      (await loadCiphersuite(deps.ciphersuite)).signature.verify(key, data, signature));
+      (await suiteFor(deps)).signature.verify(key, data, signature));
   }
 
   // ---- lifecycle ----
@@ -138,7 +145,7 @@ export class SottoClient {
     if (!isValidUsername(username)) {
       throw new ClientError('INVALID_INPUT', 'Usernames are 3-32 characters: lower-case letters, digits, "_", "." and "-".');
     }
-    const impl = await loadCiphersuite(deps.ciphersuite);
+    const impl = await suiteFor(deps);
     const key = await impl.signature.keygen();
     const pending: StoredIdentity = { serverUrl, username, deviceId: '', publicKey: key.publicKey, signKey: key.signKey, createdAt: deps.clock.now() };
     const probe = new Session({
@@ -174,7 +181,7 @@ export class SottoClient {
   static async open(deps: ClientDeps): Promise<SottoClient> {
     const identity = await deps.store.getIdentity();
     if (!identity) throw new ClientError('NOT_REGISTERED', 'This profile has no account yet. Run "sotto register" first.');
-    const impl = await loadCiphersuite(deps.ciphersuite);
+    const impl = await suiteFor(deps);
     const self: { client?: SottoClient } = {};
     const mls = new MlsContext(impl, (device, key) => self.client!.checkDeviceKey(device.username, device.deviceId, key));
     self.client = new SottoClient(deps, mls, identity);
@@ -400,7 +407,7 @@ export class SottoClient {
     // goes out: the drained notice can arrive in the same read as the hello's answer.
     this.drained = false;
     this.inbox.resume();
-    const impl = await loadCiphersuite(this.deps.ciphersuite);
+    const impl = await suiteFor(this.deps);
     return create(HelloSchema, {
       protocolVersion: PROTOCOL_VERSION,
       clientVersion: this.deps.clientVersion ?? SOFTWARE_VERSION,

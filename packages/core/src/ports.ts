@@ -2,7 +2,7 @@
  * @module ports
  * What the engine needs from its environment, injected so the same engine
  * runs in Node (client-node) and in the browser (web): transport, storage,
- * clock, randomness and logging.
+ * clock, randomness, logging and, optionally, the platform's Ed25519.
  */
 import type { ContactState } from '@sotto/protocol';
 
@@ -29,6 +29,25 @@ export interface Clock {
 
 export interface Random {
   bytes(n: number): Uint8Array;
+}
+
+/**
+ * Ed25519 for MLS, exactly the shape of ts-mls's `Signature`, so a platform
+ * can supply its native implementation (Node: OpenSSL via node:crypto, which
+ * runs on the calling thread; Node's WebCrypto hands every call to a worker
+ * thread, and that hand-off became the cost of each message).
+ * Keys are in ts-mls's formats: `publicKey` is the raw 32 bytes; `signKey`
+ * is either PKCS#8 DER (what WebCrypto key generation gives, and so what
+ * existing profiles hold) or a raw 32-byte seed (what noble gives).
+ * Signatures must be RFC 8032's: Ed25519 is deterministic, so every
+ * implementation signs the same bytes and members can mix them.
+ * Without one the engine uses WebCrypto (see mls/ed25519-signature).
+ */
+export interface Ed25519Signer {
+  sign(signKey: Uint8Array, message: Uint8Array): Promise<Uint8Array>;
+  /** False for a signature that does not verify; rejects for a malformed public key, as WebCrypto does. */
+  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  keygen(): Promise<{ publicKey: Uint8Array; signKey: Uint8Array }>;
 }
 
 /** Structured, scoped logging. Callers never pass content, keys or names. */
