@@ -4,7 +4,7 @@
 // two bare werift peer connections on the same machine, from creating them to the first audio
 // packet (no server, no MLS, no validation). Prints figures and rewrites the "Call set-up"
 // section of docs/BENCHMARKS.md. Usage: node bench/call-setup.mjs [--runs N]
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '@sotto/server';
@@ -130,5 +130,7 @@ werift ${wer}, opusscript (libopus 1.4), Node ${facts.node}, ${facts.cpu}, ${fac
 Run: \`npm run build && node bench/call-setup.mjs --runs ${RUNS}\`.
 <!-- call-setup:end -->`;
 writeSection('call-setup', section);
-console.log('updated docs/BENCHMARKS.md');
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/call-setup.json', import.meta.url), `${JSON.stringify({ machine: facts, werift: wer, measuredAt: new Date().toISOString(), floor, sotto }, null, 2)}\n`);
+console.log('updated docs/BENCHMARKS.md and bench/results/call-setup.json');
 process.exit(0);

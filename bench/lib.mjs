@@ -51,6 +51,13 @@ export function writeBenchmarksKeepingSections(doc) {
   } catch {
     // first run: nothing to keep
   }
-  const kept = old.match(SECTION) ?? [];
-  writeFileSync(BENCHMARKS_MD, kept.length ? doc.replace('## How to run', `${kept.join('\n\n')}\n\n## How to run`) : doc);
+  // A section the new text already holds (even as an empty placeholder) keeps its place there.
+  const kept = (old.match(SECTION) ?? []).filter((section) => !doc.includes(section.slice(0, section.indexOf('-->') + 3)));
+  let text = kept.length ? doc.replace('## How to run', `${kept.join('\n\n')}\n\n## How to run`) : doc;
+  // Placeholders in the new text take the old section's content until their script writes anew.
+  for (const section of old.match(SECTION) ?? []) {
+    const name = /<!-- ([a-z-]+):start -->/.exec(section)[1];
+    text = text.replace(`<!-- ${name}:start --><!-- ${name}:end -->`, section);
+  }
+  writeFileSync(BENCHMARKS_MD, text);
 }

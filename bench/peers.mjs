@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Peer benchmarks: the workloads of performance.md run against Prosody (XMPP over WebSocket) and
-// Mosquitto (MQTT) on this machine, so Sotto's figures can be given as ratios to them measured the
-// same way. Prints the figures as JSON, saves them to bench/results/peers.json and writes the
-// `peers` section of docs/BENCHMARKS.md. Figures, not pass/fail.
+// Side-by-side benchmarks: the workloads of performance.md run against Sotto, Prosody (XMPP over
+// WebSocket) and Mosquitto (MQTT) on this machine with one load generator, so Sotto's figures can
+// be given as ratios measured the same way. Prints the figures as JSON, saves them to
+// bench/results/peers.json, draws docs/charts/*.svg and writes the `peers` section of
+// docs/BENCHMARKS.md. Figures, not pass/fail.
 //
-//   node bench/peers.mjs [--quick] [--peer prosody|mosquitto] [--workload NAME]
+//   node bench/peers.mjs [--quick] [--peer sotto|prosody|mosquitto] [--workload NAME]
 //
 // NAME: idle-density, connect-storm, latency, knee, fanout, offline. Each workload of each peer
 // runs in its own generator process pinned to core 1, against its own server pinned to core 0.
@@ -15,6 +16,7 @@ import { loadavg } from 'node:os';
 import { machine, writeSection } from './lib.mjs';
 import { PEERS } from './peers/adapters.mjs';
 import { canPin } from './peers/common.mjs';
+import { writeCharts } from './peers/render-charts.mjs';
 import { renderSection } from './peers/report.mjs';
 import { OPTIONS, WORKLOADS } from './peers/workloads.mjs';
 
@@ -133,8 +135,9 @@ async function main() {
   console.log(JSON.stringify(report, null, 2));
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
   writeFileSync(RESULTS, `${JSON.stringify(report, null, 2)}\n`);
+  const charts = writeCharts(report);
   writeSection('peers', renderSection(report));
-  process.stderr.write('wrote bench/results/peers.json and the peers section of docs/BENCHMARKS.md\n');
+  process.stderr.write(`wrote bench/results/peers.json, ${charts.join(', ')} and the peers section of docs/BENCHMARKS.md\n`);
 }
 
 main().catch((error) => {

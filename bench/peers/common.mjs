@@ -59,7 +59,11 @@ export function canConnect(port) {
 export async function startServerProcess({ name, cpu, command, args, isReady, dir, logFile }) {
   const child = spawnPinned(cpu, command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr += chunk));
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+    // Debugging a server under load: SOTTO_BENCH_SERVER_STDERR=1 shows what it writes to stderr.
+    if (process.env.SOTTO_BENCH_SERVER_STDERR) process.stderr.write(chunk);
+  });
   let exited = false;
   const exit = new Promise((resolve) => child.once('exit', resolve));
   exit.then(() => (exited = true));

@@ -1,0 +1,207 @@
+// A Sotto protocol client for load generation, with the same shape as XmppClient and MqttClient so
+// the workloads are written once. It speaks the real wire protocol (@sotto/protocol frames over
+// WebSocket, Ed25519 challenge-hello) but sends opaque 200-byte payloads in place of MLS ciphertext:
+// the server never parses MLS, so this measures the server's cost and not the client's MLS (that
+// is bench/mls.mjs). A "chat" is a 1:1 group of two devices, a "room" a group of many.
+import { sign } from 'node:crypto';
+import WebSocket from 'ws';
+import {
+  AckSchema, authTranscript, ContactAction, ContactRequestSchema, ContactRespondSchema, create, CreateGroupSchema,
+  decodeFrame, DeliveryKind, DeviceRefSchema, encodeFrame, FrameType, HelloSchema, LIMITS, PROTOCOL_VERSION, SendSchema,
+  SOFTWARE_VERSION,
+} from '@sotto/protocol';
+import { payloadFor, seqAt } from './common.mjs';
+
+const ACK_BATCH = 200;
+const CONTACT_TEXT = 'bench';
+const groupKey = (groupId) => Buffer.from(groupId).toString('hex');
+const randomBytes = (n) => crypto.getRandomValues(new Uint8Array(n));
+
+export class SottoClient {
+  /** @param {{ wsUrl: string, accounts: Map<string, { key: import('node:crypto').KeyPairKeyObjectResult, deviceId: string }> }} server */
+  constructor(server) {
+    this.server = server;
+    this.nextId = 1;
+    this.pending = new Map();
+    this.inFlight = 0;
+    this.drainWaiters = [];
+    this.acks = [];
+    this.ackScheduled = false;
+    /** Chats this device sends into, by the other member's name: group id. */
+    this.chats = new Map();
+    /** Group ids (hex) of rooms this device is in; deliveries there go to onGroup. */
+    this.rooms = new Set();
+    /** Answers to contact requests, by the requester's name. */
+    this.answers = new Map();
+    this.onChat = () => {};
+    this.onGroup = () => {};
+  }
+
+  get deviceId() {
+    return this.server.accounts.get(this.user).deviceId;
+  }
+
+  /** Registers the workload's `user` as the account `username` with a fresh device; returns the device id. */
+  async register(user, username, key) {
+    this.user = user;
+    this.username = username;
+    await this.open();
+    const publicKey = Buffer.from(key.publicKey.export({ format: 'jwk' }).x, 'base64url');
+    return this.hello(key, { case: 'register', value: { username, identityKey: publicKey, inviteCode: '' } });
+  }
+
+  /** Logs in as `user`'s registered device: upgrade, challenge, signed hello. Online from then on. */
+  async login(user) {
+    const account = this.server.accounts.get(user);
+    if (!account) throw new Error(`${user} is not registered`);
+    this.user = user;
+    this.username = account.username;
+    await this.open();
+    await this.hello(account.key, { case: 'login', value: { username: account.username, deviceId: account.deviceId } });
+    return this;
+  }
+
+  async open() {
+    this.ws = new WebSocket(this.server.wsUrl, { perMessageDeflate: false });
+    this.ws.binaryType = 'nodebuffer';
+    this.challenge = new Promise((resolve, reject) => {
+      this.resolveChallenge = resolve;
+      this.ws.once('error', reject);
+      this.ws.once('close', () => reject(new Error(`${this.user}: connection closed during login`)));
+    });
+    this.ws.on('message', (data) => this.received(data));
+    return this.challenge;
+  }
+
+  async hello(key, auth) {
+    const challenge = await this.challenge;
+    const deviceId = auth.case === 'login' ? auth.value.deviceId : '';
+    const signature = sign(null, authTranscript(challenge.nonce, this.username, deviceId), key.privateKey);
+    const result = await this.request(FrameType.HELLO, create(HelloSchema, { protocolVersion: PROTOCOL_VERSION, clientVersion: SOFTWARE_VERSION, auth, signature }));
+    if (result.case !== 'hello') throw new Error(`${this.user}: hello refused: ${result.value?.message ?? result.case}`);
+    this.ws.removeAllListeners('close');
+    this.ws.removeAllListeners('error');
+    this.ws.on('error', () => {});
+    return result.value.deviceId;
+  }
+
+  received(data) {
+    const frame = decodeFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    if (frame.type === FrameType.DELIVERY) this.delivered(frame.body);
+    else if (frame.type === FrameType.RESPONSE) {
+      const settle = this.pending.get(frame.id);
+      this.pending.delete(frame.id);
+      settle?.(frame.body.result);
+    } else if (frame.type === FrameType.CHALLENGE) this.resolveChallenge(frame.body);
+  }
+
+  delivered(delivery) {
+    this.acks.push(delivery.seq);
+    if (this.acks.length >= ACK_BATCH) this.flushAcks();
+    else if (!this.ackScheduled) {
+      this.ackScheduled = true;
+      setImmediate(() => this.flushAcks());
+    }
+    if (delivery.kind === DeliveryKind.MLS_MESSAGE) {
+      const seq = seqAt(delivery.payload, 0);
+      if (this.rooms.has(groupKey(delivery.groupId))) this.onGroup(seq);
+      else this.onChat(seq);
+    } else if (delivery.kind === DeliveryKind.CONTACT_REQUEST) {
+      // Members in a benchmark accept every contact request at once.
+      this.answers.set(delivery.senderUsername, this.request(FrameType.CONTACT_RESPOND, create(ContactRespondSchema, { username: delivery.senderUsername, action: ContactAction.ACCEPT })));
+    }
+  }
+
+  flushAcks() {
+    this.ackScheduled = false;
+    if (this.acks.length === 0 || this.ws.readyState !== WebSocket.OPEN) return;
+    for (let i = 0; i < this.acks.length; i += LIMITS.maxAckSeqs) {
+      this.ws.send(encodeFrame(FrameType.ACK, 0, create(AckSchema, { seqs: this.acks.slice(i, i + LIMITS.maxAckSeqs) })));
+    }
+    this.acks = [];
+  }
+
+  request(type, body) {
+    const id = this.nextId++;
+    this.inFlight++;
+    return new Promise((resolve) => {
+      this.pending.set(id, (result) => {
+        this.inFlight--;
+        if (this.inFlight === 0) for (const waiter of this.drainWaiters.splice(0)) waiter();
+        resolve(result);
+      });
+      this.ws.send(encodeFrame(type, id, body));
+    });
+  }
+
+  /** Asks the account `username` to be a contact; resolves when the server stored the request. */
+  async requestContact(username) {
+    const result = await this.request(FrameType.CONTACT_REQUEST, create(ContactRequestSchema, { toUsername: username, text: CONTACT_TEXT }));
+    if (result.case === 'error') throw new Error(`${this.user}: contact request refused: ${result.value.message}`);
+  }
+
+  /** Creates a group with `members` (clients of accepted contacts); returns its id. */
+  async createGroup(members) {
+    const groupId = randomBytes(LIMITS.groupIdBytes);
+    const result = await this.request(FrameType.CREATE_GROUP, create(CreateGroupSchema, {
+      groupId, epoch: 1n, welcome: randomBytes(100),
+      members: members.map((m) => create(DeviceRefSchema, { username: m.username, deviceId: m.deviceId })),
+    }));
+    if (result.case !== 'ok') throw new Error(`${this.user}: group refused: ${result.value?.message ?? result.case}`);
+    return groupId;
+  }
+
+  /** Makes `recipient` (a logged-in client) a contact and opens a 1:1 chat to it. */
+  async openChat(recipient) {
+    await this.requestContact(recipient.username);
+    await recipient.responded(this.username);
+    this.chats.set(recipient.user, await this.createGroup([recipient]));
+  }
+
+  /** Resolves once this client has answered the contact request of the account `username` (it answers every one at once). */
+  async responded(username) {
+    while (!this.answers.has(username)) await new Promise((resolve) => setTimeout(resolve, 2));
+    const result = await this.answers.get(username);
+    if (result.case === 'error') throw new Error(`${this.user}: contact answer refused: ${result.value.message}`);
+  }
+
+  sendChat(to, seq, onAck) {
+    const groupId = this.chats.get(to);
+    if (!groupId) throw new Error(`${this.user} has no chat with ${to}`);
+    this.send(groupId, seq, onAck);
+  }
+
+  sendGroup(seq) {
+    this.send(this.room, seq);
+  }
+
+  send(groupId, seq, onAck) {
+    const payload = Buffer.from(payloadFor(seq));
+    this.request(FrameType.SEND, create(SendSchema, { groupId, messageId: randomBytes(LIMITS.messageIdBytes), payload })).then((result) => {
+      if (result.case !== 'send') throw new Error(`${this.user}: send refused: ${result.value?.message ?? result.case}`);
+      onAck?.();
+    });
+  }
+
+  /** Resolves when every request this client made has been answered (the MQTT/XMPP ping barrier). */
+  idle() {
+    return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  ping() {
+    return this.idle();
+  }
+
+  async close() {
+    this.flushAcks();
+    await this.idle();
+    await new Promise((resolve) => {
+      this.ws.once('close', resolve);
+      this.ws.close();
+    });
+  }
+
+  terminate() {
+    this.ws.terminate();
+  }
+}
