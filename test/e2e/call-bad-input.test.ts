@@ -228,7 +228,8 @@ test('after a valid offer: forbidden candidates and too many candidates are refu
 });
 
 test("after all that, bob's client still works", async () => {
-  await mallory.sendText('bob', 'still there?');
+  // Listening before sending: the message can reach bob before mallory's send returns.
   const got = new Promise<string>((resolve) => bob.events.didReceiveMessage.event((m) => resolve(m.body)));
+  await mallory.sendText('bob', 'still there?');
   assert.equal(await got, 'still there?');
 });
