@@ -25,7 +25,7 @@ console.log('machine', facts, 'pinned', canPin);
 /** Runs another benchmark script of this folder as its own process (each starts its own servers). */
 function runScript(script, args) {
   console.log(`\n== node bench/${script} ${args.join(' ')}`);
-  const result = spawnSync(process.execPath, [new URL(script, import.meta.url).pathname, ...args], { stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [new URL(script, import.meta.url).pathname, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (result.status !== 0) console.log(`bench/${script} failed (exit ${result.status}); its section keeps the figures of its last run`);
 }
 
@@ -109,11 +109,16 @@ V8's sampling profiler over the inspector, only during the measured phase; summa
 - **Connect storm (about 1,400/s against 5,000).** The server's core is the limit (0.95): checking the
   Ed25519 signature of each login is 17% of the samples, the three frames each login writes (challenge,
   hello answer, drained notice) 11%, the mailbox read at login 7%, the settings read per hello 3%, a
-  per-connection logger 2%. Prosody logs in 196 a second here, so Sotto is 7x Prosody.
+  per-connection logger 2%. Prosody logs in 200–280 a second here, so Sotto is about 5–7x Prosody.
 - **Idle density** is under 10 KB per connection up to 2,000 (quick mode) and has to be measured at
   19,000, the most this machine's open-file limit allows (full mode).
-- **Call set-up (about 1.4x the floor against 1.25x).** The accept, the offer and the answer each cross
-  the server inside MLS; see the call set-up section.
+- **Call set-up** measured 1.38x the floor in one run of 15 calls and 1.14x in a quick run of 5: it is
+  near the 1.25x target and noisy. The accept, the offer and the answer each cross the server inside
+  MLS; see the call set-up section.
+- **Knee ramps that fail early.** In quick runs one ramp in two may fail at 2,000 msg/s on a single
+  stall (p99 57 ms, p50 1.9 ms) while the other reaches 5,000; the median of two is then the lower.
+  The stall is not profiled yet; a WAL checkpoint run inside a COMMIT on the event loop is the
+  suspect to check first.
 
 Done in this round, each measured: prepared statements compiled once (\`prepare\` was 9% at 1,000 msg/s);
 group commit (the knee from about 1,600 to 5,000 msg/s); acks deleted together within 10 ms (offline
