@@ -1,5 +1,6 @@
-// Server 1:1 relay: a real `sotto serve` process; two raw protocol clients
-// (no MLS cost) on the same machine. Open-loop: the sender sends 200-byte
+// Scale-out relay: real `sotto serve` processes on PostgreSQL (and NATS); two raw
+// protocol clients (no MLS cost) on the same machine. (One node on SQLite is
+// measured beside Prosody and Mosquitto by bench/peers.mjs.) Open-loop: the sender sends 200-byte
 // opaque payloads at a fixed rate; we record the server hop per message as
 // send -> delivery at the recipient (durable: stored before pushed) and the
 // send -> acknowledgement time at the sender.
@@ -84,13 +85,14 @@ class RawClient {
 }
 
 /**
- * topology: 'single' (one node, SQLite), 'single-pg' (one node, PostgreSQL),
- * or 'cross-node' (two nodes on PostgreSQL + NATS; sender on node 1,
- * recipient on node 2, so every message crosses NATS).
+ * topology: 'single-pg' (one node, PostgreSQL) or 'cross-node' (two nodes on
+ * PostgreSQL + NATS; sender on node 1, recipient on node 2, so every message
+ * crosses NATS).
  */
-export async function benchRelay({ rates = [500, 1000, 2000], seconds = 3, serverCpu, topology = 'single', postgresUrl, natsUrl } = {}) {
+export async function benchRelay({ rates = [500, 1000, 2000], seconds = 3, serverCpu, topology, postgresUrl, natsUrl }) {
+  if (topology !== 'single-pg' && topology !== 'cross-node') throw new Error(`unknown topology ${topology}`);
   const dir = mkdtempSync(join(tmpdir(), 'sotto-bench-'));
-  const extra = topology === 'single' ? [] : ['--db', postgresUrl, ...(topology === 'cross-node' ? ['--bus', natsUrl] : [])];
+  const extra = ['--db', postgresUrl, ...(topology === 'cross-node' ? ['--bus', natsUrl] : [])];
   const ports = [await freePort(), await freePort()];
   const servers = [await startServer(join(dir, 'data0'), ports[0], serverCpu, extra)];
   if (topology === 'cross-node') servers.push(await startServer(join(dir, 'data1'), ports[1], serverCpu, extra));

@@ -11,6 +11,8 @@ const COLOURS = { sotto: '#0072B2', prosody: '#D55E00', mosquitto: '#009E73' };
 const SPARE_COLOURS = ['#CC79A7', '#E69F00', '#56B4E9', '#000000'];
 const FONT = "-apple-system, 'Segoe UI', Helvetica, Arial, sans-serif";
 const GENERATOR_MARK = '†'; // as in report.mjs
+// A label on a reference line, haloed in white so it stays readable where a curve crosses it.
+const LINE_LABEL = { fill: '#333', 'font-size': 11.5, stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' };
 
 const WIDTH = 800;
 const PLOT = { left: 72, right: WIDTH - 40, top: 62, height: 330 };
@@ -240,7 +242,7 @@ function latencyChart(series) {
     ...series.map((s) => seriesMarks(s, 'hopP99', { x, y, r: 3.8, describe: (p) => `${s.name}, ${fmt(p.rate)} msg/s: hop p99 ${fmt(p.hopP99, 2)} ms (${stepsNote(p)})` })),
   ].join('');
   // The criterion's label sits above its line at the left, where the curves are at their lowest.
-  const overlay = text(PLOT.left + 6, criterionY - 5, `knee criterion: p99 ≤ ${KNEE_P99_MS} ms`, { fill: '#333', 'font-size': 11.5, stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' });
+  const overlay = text(PLOT.left + 6, criterionY - 5, `knee criterion: p99 ≤ ${KNEE_P99_MS} ms`, LINE_LABEL);
   const legend = legendFor(series, 'hop p99 (solid)', 'hop p50 (dashed)');
   return {
     name: 'peers-latency-vs-load',
@@ -269,7 +271,7 @@ function cpuChart(series, pinned) {
     ...series.map((s) => seriesMarks(s, 'generatorCpu', { x, y, dash: '6 4', r: 2.5, describe: (p) => `${s.name}, ${fmt(p.rate)} msg/s: load generator CPU ${fmt(p.generatorCpu, 2)} (${stepsNote(p)})` })),
     ...series.map((s) => seriesMarks(s, 'serverCpu', { x, y, r: 3.8, describe: (p) => `${s.name}, ${fmt(p.rate)} msg/s: server CPU ${fmt(p.serverCpu, 2)} (${stepsNote(p)})` })),
   ].join('');
-  const overlay = text(PLOT.left + 6, y.scale(1) - 5, pinned ? 'one core: all a server pinned to core 0 can have' : 'one core', { fill: '#333', 'font-size': 11.5, stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' });
+  const overlay = text(PLOT.left + 6, y.scale(1) - 5, pinned ? 'one core: all a server pinned to core 0 can have' : 'one core', LINE_LABEL);
   const legend = legendFor(series, 'server (solid)', 'load generator (dashed)');
   return {
     name: 'peers-cpu-vs-load',

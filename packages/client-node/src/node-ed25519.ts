@@ -10,12 +10,7 @@
  * Imported keys are cached, as in the engine's WebCrypto path.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { KeyCache, bytesKey, type Ed25519Signer } from '@sotto/core';
-
-/** A process signs with one key per device it runs, so a few slots suffice. */
-export const SIGNING_KEY_SLOTS = 32;
-/** Verifying keys are group members' public keys; a few hundred covers the active groups. */
-export const VERIFYING_KEY_SLOTS = 512;
+import { KeyCache, SIGNING_KEY_SLOTS, VERIFYING_KEY_SLOTS, bytesKey, type Ed25519Signer, type KeySlots } from '@sotto/core';
 
 // DER headers (RFC 8410) that turn ts-mls's raw key bytes into what OpenSSL imports.
 const PKCS8_SEED_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -27,12 +22,7 @@ export interface NodeEd25519 extends Ed25519Signer {
   cachedKeys(): { signing: number; verifying: number };
 }
 
-export interface NodeEd25519Slots {
-  signing?: number;
-  verifying?: number;
-}
-
-export function createNodeEd25519(slots: NodeEd25519Slots = {}): NodeEd25519 {
+export function createNodeEd25519(slots: KeySlots = {}): NodeEd25519 {
   // Private keys live inside OpenSSL (KeyObject), looked up by a SHA-256
   // fingerprint so the cache holds no copy of the secret in a JS string,
   // which could not be wiped. The bound caps how many private keys outlive

@@ -11,7 +11,7 @@ export * from './safety-number.js';
 export type { SessionState } from './session.js';
 export type { ContactEvent, DroppedEvent } from './context.js';
 export { DEFAULT_CIPHERSUITE, loadCiphersuite, type SuiteOptions } from './mls/suite.js';
-export { KeyCache, bytesKey } from './mls/key-cache.js';
+export { KeyCache, SIGNING_KEY_SLOTS, VERIFYING_KEY_SLOTS, bytesKey, type KeySlots } from './mls/key-cache.js';
 export { MlsContext, membersOf } from './mls/group.js';
 export { MemoryClientStore } from './memory-store.js';
 export * from './calls/index.js';

@@ -11,16 +11,11 @@
  */
 import type { Signature } from 'ts-mls';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { KeyCache, bytesKey } from './key-cache.js';
+import { KeyCache, SIGNING_KEY_SLOTS, VERIFYING_KEY_SLOTS, bytesKey, type KeySlots } from './key-cache.js';
 
 // Core compiles without the DOM lib, so WebCrypto's types are taken from the global `crypto`.
 type Subtle = typeof globalThis.crypto.subtle;
 type CryptoKey = Awaited<ReturnType<Subtle['importKey']>>;
-
-/** A process signs with one key per device it runs, so a few slots suffice. */
-export const SIGNING_KEY_SLOTS = 32;
-/** Verifying keys are group members' public keys; a few hundred covers the active groups. */
-export const VERIFYING_KEY_SLOTS = 512;
 
 // A normalized algorithm object: WebCrypto converts a bare string on every call.
 const ED25519 = { name: 'Ed25519' } as const;
@@ -33,16 +28,11 @@ export interface CachedSignature extends Signature {
   cachedKeys(): { signing: number; verifying: number };
 }
 
-export interface CacheSlots {
-  signing?: number;
-  verifying?: number;
-}
-
 /**
  * Wraps `base` (ts-mls's Ed25519 implementation): key generation and any
  * input of an unexpected length go to `base`, so its errors stay ts-mls's own.
  */
-export function makeCachedEd25519(base: Signature, slots: CacheSlots = {}, subtle: Subtle = globalThis.crypto.subtle): CachedSignature {
+export function makeCachedEd25519(base: Signature, slots: KeySlots = {}, subtle: Subtle = globalThis.crypto.subtle): CachedSignature {
   // Private keys are held as non-extractable CryptoKeys (their bytes cannot
   // be read back from JS) and looked up by a SHA-256 fingerprint, so the
   // cache leaves no copy of the secret in a JS string, which could not be

@@ -6,6 +6,17 @@
  * same few keys for every message, so imported keys are kept here. The bound keeps memory (and how many keys we hold) fixed no
  * matter how many distinct keys a long-running process sees.
  */
+/** A process signs with one key per device it runs, so a few slots suffice. */
+export const SIGNING_KEY_SLOTS = 32;
+/** Verifying keys are group members' public keys; a few hundred covers the active groups. */
+export const VERIFYING_KEY_SLOTS = 512;
+
+/** Cache sizes of an Ed25519 implementation that caches imported keys (WebCrypto's or Node's). */
+export interface KeySlots {
+  signing?: number;
+  verifying?: number;
+}
+
 export class KeyCache<V> {
   private readonly entries = new Map<string, V>();
 
