@@ -112,6 +112,9 @@ V8's sampling profiler over the inspector, only during the measured phase; summa
   per-connection logger 2%. Prosody logs in 200–280 a second here, so Sotto is about 5–7x Prosody.
 - **Idle density** is under 10 KB per connection up to 2,000 (quick mode) and has to be measured at
   19,000, the most this machine's open-file limit allows (full mode).
+- **Client MLS** is around the 5,000 target: 5,736 encrypted msg/s (median of 3 x 1,000 messages on an
+  idle machine) but 4,664 in a quick run of 3 x 300 (range 4,423–6,160). Ed25519 in OpenSSL and HKDF
+  in \`@noble/hashes\` are most of it (see the client MLS section).
 - **Call set-up** measured 1.38x the floor in one run of 15 calls and 1.14x in a quick run of 5: it is
   near the 1.25x target and noisy. The accept, the offer and the answer each cross the server inside
   MLS; see the call set-up section.
