@@ -3,9 +3,12 @@
 // awaiting-hello -> authenticated -> closed. Frames are handled one at a time
 // in arrival order (a queue, with the socket paused when it grows), so auth
 // state never races and responses to one client come back in request order.
+// SENDs are pipelined: the next frame is read once a SEND's write is queued in
+// the store, not once it is durable, and SendPipeline answers them in order.
 // A bad frame gets an error response and the connection carries on: bad input
 // harms nothing else.
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { WebSocket, type RawData } from 'ws';
 import {
   ChallengeSchema,
@@ -43,7 +46,8 @@ import { CloseCode } from './close-codes.js';
 import type { ConnectionRegistry } from './connection-registry.js';
 import { toWireError } from './error-boundary.js';
 import { MailboxPump } from './mailbox-pump.js';
-import { handleRequest, type RequestFrame, type ResponseResult } from './requests.js';
+import { handleRequest, startSend, type RequestFrame, type ResponseResult, type SendFrame } from './requests.js';
+import { MAX_PIPELINED_SENDS, SendPipeline, type SendOutcome } from './send-pipeline.js';
 import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimit } from '../token-bucket.js';
 import { addressKey } from '../rate-limits/address-key.js';
 
@@ -68,6 +72,13 @@ export interface ConnectionContext {
   readonly helloTimeoutMs?: number;
 }
 
+export interface ConnectionOptions {
+  /** The client's address (after a trusted proxy's X-Forwarded-For), for rate limits only: never logged. */
+  readonly clientAddress?: string;
+  /** The socket under the WebSocket, corked while a turn of the event loop writes frames. */
+  readonly stream?: Duplex;
+}
+
 type State =
   | { readonly kind: 'awaiting-hello'; failedHellos: number }
   | {
@@ -90,19 +101,22 @@ export class Connection {
   private readonly limitingAddress: { readonly address?: string };
   private readonly queue: (() => Promise<void>)[] = [];
   private processing: Promise<void> | undefined;
+  private readonly sends = new SendPipeline((id, outcome, startedAt) => this.answerSend(id, outcome, startedAt));
   private closing = false;
   private alive = true;
   private log: Logger;
   private resolveClosed!: () => void;
   private readonly helloTimer: NodeJS.Timeout;
+  private readonly stream: Duplex | undefined;
+  private corked = false;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly ctx: ConnectionContext,
-    /** The client's address (after a trusted proxy's X-Forwarded-For), for rate limits only: never logged. */
-    clientAddress?: string,
+    options: ConnectionOptions = {},
   ) {
-    const key = addressKey(clientAddress);
+    this.stream = options.stream;
+    const key = addressKey(options.clientAddress);
     this.limitingAddress = key !== undefined ? { address: key } : {};
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
@@ -202,6 +216,9 @@ export class Connection {
       return;
     }
     const started = performance.now();
+    if (frame.type === FrameType.SEND && this.state.kind === 'authenticated') return this.pipelineSend(frame, this.state.device, started);
+    // Anything else (but an ACK, which has no answer) waits for the SENDs before it: one order for every answer.
+    if (frame.type !== FrameType.ACK) await this.sends.whenBelow(1);
     try {
       await this.dispatch(frame);
     } catch (error) {
@@ -247,6 +264,20 @@ export class Connection {
     if (this.state.kind !== 'authenticated') throw new ServerError(ErrorCode.NOT_AUTHENTICATED);
     const result = await handleRequest(this.ctx.services, { device: this.state.device, ...this.limitingAddress }, frame);
     this.respond(frame.id, result);
+  }
+
+  /** Starts a SEND and returns once its write is queued; SendPipeline answers it after every earlier one. */
+  private async pipelineSend(frame: SendFrame, device: DeviceAddress, startedAt: number): Promise<void> {
+    const started = startSend(this.ctx.services, { device, ...this.limitingAddress }, frame);
+    this.sends.add(frame.id, startedAt, started.result);
+    await started.queued;
+    await this.sends.whenBelow(MAX_PIPELINED_SENDS);
+  }
+
+  private answerSend(id: number, outcome: SendOutcome, startedAt: number): void {
+    if (outcome.ok) this.respond(id, outcome.result);
+    else this.sendError(id, outcome.error);
+    this.ctx.metrics.requestDuration.observe({ type: 'SEND' }, (performance.now() - startedAt) / 1000);
   }
 
   private async handleAck(seqs: readonly bigint[]): Promise<void> {
@@ -435,13 +466,37 @@ export class Connection {
   }
 
   private sendFrame<T extends KnownFrameType>(type: T, id: number, body: FrameBody<T>): void {
-    void this.send(encodeFrame(type, id, body));
+    this.write(encodeFrame(type, id, body));
   }
 
   /** Resolves once the socket took the bytes (or is gone); never rejects. */
   private send(bytes: Uint8Array): Promise<void> {
-    if (this.socket.readyState !== WebSocket.OPEN) return Promise.resolve();
-    return new Promise((resolve) => this.socket.send(bytes, { binary: true }, () => resolve()));
+    return new Promise((resolve) => {
+      if (!this.write(bytes, resolve)) resolve();
+    });
+  }
+
+  /** Queues one frame; `done` is called once the socket took it. False if the socket is not open. */
+  private write(bytes: Uint8Array, done?: () => void): boolean {
+    if (this.socket.readyState !== WebSocket.OPEN) return false;
+    this.corkUntilTickEnds();
+    this.socket.send(bytes, { binary: true }, done);
+    return true;
+  }
+
+  /**
+   * The frames of one turn (a group commit's answers and deliveries) leave in one write: each
+   * frame was a syscall of its own, 8-12% of the server's time in relay profiles.
+   */
+  private corkUntilTickEnds(): void {
+    const stream = this.stream;
+    if (this.corked || !stream) return;
+    this.corked = true;
+    stream.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      stream.uncork();
+    });
   }
 
   // ---- closing ----
@@ -467,7 +522,7 @@ export class Connection {
       this.ctx.registry.remove(this);
     }
     this.log.debug({ code }, 'closed');
-    void Promise.all([pumpStopped, this.processing]).then(() => this.resolveClosed());
+    void Promise.all([pumpStopped, this.processing, this.sends.whenBelow(1)]).then(() => this.resolveClosed());
   }
 }
 

@@ -74,7 +74,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         ws.close(1001, 'server shutting down');
         return;
       }
-      new Connection(ws, context, clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], options.trustProxy === true));
+      new Connection(ws, context, {
+        clientAddress: clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], options.trustProxy === true),
+        stream: socket,
+      });
     });
   });
 

@@ -49,6 +49,25 @@ export type RequestFrame = Extract<
 
 export type ResponseResult = Response['result'];
 
+export type SendFrame = Extract<Frame, { type: FrameType.SEND }>;
+
+/** A SEND started in two steps (DeliveryService.startSend): `queued` in request order, then its `result`. */
+export interface StartedSend {
+  readonly queued: Promise<void>;
+  readonly result: Promise<ResponseResult>;
+}
+
+export function startSend(services: Services, caller: Caller, frame: SendFrame): StartedSend {
+  const pending = services.delivery.startSend(caller, frame.body);
+  return {
+    queued: pending.queued,
+    result: pending.done.then((sent): ResponseResult => ({
+      case: 'send',
+      value: create(SendOkSchema, { storedAt: BigInt(sent.storedAt), recipients: sent.recipients }),
+    })),
+  };
+}
+
 const ok = (): ResponseResult => ({ case: 'ok', value: create(EmptySchema) });
 
 export async function handleRequest(services: Services, caller: Caller, frame: RequestFrame): Promise<ResponseResult> {
@@ -89,10 +108,8 @@ export async function handleRequest(services: Services, caller: Caller, frame: R
       const epoch = await services.delivery.commit(device, frame.body);
       return { case: 'commit', value: create(CommitOkSchema, { epoch }) };
     }
-    case FrameType.SEND: {
-      const sent = await services.delivery.send(caller, frame.body);
-      return { case: 'send', value: create(SendOkSchema, { storedAt: BigInt(sent.storedAt), recipients: sent.recipients }) };
-    }
+    case FrameType.SEND:
+      return startSend(services, caller, frame).result;
     case FrameType.LEAVE_GROUP:
       await services.delivery.leave(device, frame.body);
       return ok();

@@ -52,6 +52,12 @@ export interface SendResult {
   readonly recipients: number;
 }
 
+/** A started send: `queued` once its write is queued behind every earlier one, `done` once it is durable. */
+export interface PendingSend {
+  readonly queued: Promise<void>;
+  readonly done: Promise<SendResult>;
+}
+
 const NO_ID = new Uint8Array();
 
 export class DeliveryService {
@@ -134,6 +140,27 @@ export class DeliveryService {
   }
 
   async send(caller: Caller, request: SendRequest): Promise<SendResult> {
+    return this.startSend(caller, request).done;
+  }
+
+  /**
+   * A send in two steps, so a connection can pipeline its sends: `queued` resolves once the
+   * message's checks passed and its store write is queued (writes are applied in the order they
+   * are queued), `done` once it is durable and the recipients were told. A connection that starts
+   * its next send after `queued` keeps its messages in order without waiting for each commit.
+   */
+  startSend(caller: Caller, request: SendRequest): PendingSend {
+    let markQueued!: () => void;
+    const queued = new Promise<void>((resolve) => {
+      markQueued = resolve;
+    });
+    const done = this.sendQueued(caller, request, markQueued);
+    // A send refused before its write was queued is "queued" too: nothing of it is pending.
+    void done.then(markQueued, markQueued);
+    return { queued, done };
+  }
+
+  private async sendQueued(caller: Caller, request: SendRequest, markQueued: () => void): Promise<SendResult> {
     const sender = caller.device;
     requireBytes(request.groupId, LIMITS.groupIdBytes, 'group_id');
     requireBytes(request.messageId, LIMITS.messageIdBytes, 'message_id');
@@ -141,7 +168,7 @@ export class DeliveryService {
     await this.restrictions.check(sender.username);
     if (request.ring === true) await this.admitRing(caller, request.groupId);
     else await this.rates.take('message', rateSubject(caller));
-    const mail = await this.store.sendToGroup(
+    const stored = this.store.sendToGroup(
       {
         kind: request.ring === true ? DeliveryKind.MLS_RING : DeliveryKind.MLS_MESSAGE,
         sender,
@@ -152,6 +179,9 @@ export class DeliveryService {
       },
       this.now(),
     );
+    // Only a store that applies writes in call order lets the next send start before this one is durable.
+    if (this.store.writesInCallOrder) markQueued();
+    const mail = await stored;
     await this.notifier.stored(mail);
     return { storedAt: mail.storedAt, recipients: mail.recipients.length };
   }

@@ -171,6 +171,13 @@ export interface StoreWriter {
 export interface Store extends StoreReader, StoreWriter {
   readonly kind: string;
   /**
+   * True when writes take effect in the order their methods were called, whatever their timing
+   * (SQLite: one queue, one connection). Then a connection may start its next send before the last
+   * one is durable and its messages still reach every mailbox in order. PostgreSQL runs writes on a
+   * pool of connections, so a later call can commit first: there a send waits for the one before.
+   */
+  readonly writesInCallOrder: boolean;
+  /**
    * The rate limiter whose state every node using this store shares: PostgreSQL keeps it in a
    * table; SQLite (one node) in process memory, since a write per request would cost an fsync.
    */

@@ -88,6 +88,7 @@ const toAccount = (r: AccountRow): AccountRecord => ({ username: r.username, cre
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
+  readonly writesInCallOrder = false;
   private closing: Promise<void> | undefined;
   /** For methods that are one statement, reads and writes alike: a statement is a transaction of its own. */
   private readonly autocommit: Sql;

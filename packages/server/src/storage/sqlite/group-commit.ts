@@ -40,6 +40,8 @@ export class GroupCommit {
     private readonly db: Database.Database,
     /** Maps what a failed write or commit threw to what its caller is told. */
     private readonly failure: (error: unknown) => unknown,
+    /** Called when a whole transaction was rolled back: whatever was read inside it may be untrue. */
+    private readonly rolledBack: () => void = () => {},
   ) {
     this.statements = {
       begin: db.prepare('BEGIN IMMEDIATE'),
@@ -81,6 +83,7 @@ export class GroupCommit {
     } catch (error) {
       // Only our own transaction is rolled back (a failed COMMIT may leave it open).
       if (began && this.db.inTransaction) s.rollback.run();
+      this.rolledBack();
       const reason = this.failure(error);
       for (const pending of batch) pending.reject(reason);
       return;

@@ -50,6 +50,7 @@ import type {
   StoredMail,
 } from '../types.js';
 import { GroupCommit } from './group-commit.js';
+import { RoutingCache, type DeviceKey } from './routing-cache.js';
 import { migrateSqlite } from './migrations/migration.js';
 import { cachedStatements, type Statements } from './statements.js';
 import * as defences from './defence-queries.js';
@@ -116,9 +117,11 @@ const bytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buff
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
+  readonly writesInCallOrder = true;
   private readonly db: Database.Database;
   private readonly sql: Statements;
   private readonly writes: GroupCommit;
+  private readonly routing = new RoutingCache();
   private limiter: MemoryRateLimiter | undefined;
 
   constructor(options: SqliteStoreOptions) {
@@ -130,7 +133,11 @@ export class SqliteStore implements Store {
       this.db.pragma('busy_timeout = 5000');
       migrateSqlite(this.db);
       this.sql = cachedStatements(this.db);
-      this.writes = new GroupCommit(this.db, (error) => (error instanceof ServerError ? error : new StorageUnavailableError(error)));
+      this.writes = new GroupCommit(
+        this.db,
+        (error) => (error instanceof ServerError ? error : new StorageUnavailableError(error)),
+        () => this.routing.clear(),
+      );
     } catch (cause) {
       throw new StorageUnavailableError(cause);
     }
@@ -174,10 +181,15 @@ export class SqliteStore implements Store {
       .get(device.username, device.deviceId) as DeviceRow | undefined;
   }
 
+  /** The device's row number, from the routing cache. */
+  private devicePk(device: DeviceAddress): number | undefined {
+    return this.routing.device(device, () => this.deviceRow(device))?.pk;
+  }
+
   private requireDevicePk(device: DeviceAddress): number {
-    const row = this.deviceRow(device);
-    if (!row) throw new ServerError(ErrorCode.UNKNOWN_DEVICE);
-    return row.pk;
+    const pk = this.devicePk(device);
+    if (pk === undefined) throw new ServerError(ErrorCode.UNKNOWN_DEVICE);
+    return pk;
   }
 
   private deviceRows(username: string): DeviceRow[] {
@@ -203,7 +215,7 @@ export class SqliteStore implements Store {
       .run(devicePk, item.kind, item.sender.username, item.sender.deviceId, item.groupId, item.messageId, item.payload, Number(item.epoch), now);
   }
 
-  private mailToDevices(rows: readonly DeviceRow[], item: MailItem, now: number): StoredMail {
+  private mailToDevices(rows: readonly DeviceKey[], item: MailItem, now: number): StoredMail {
     for (const row of rows) this.insertMail(row.pk, item, now);
     return { storedAt: now, duplicate: false, recipients: rows.map((r) => ({ username: r.username, deviceId: r.device_id })) };
   }
@@ -216,6 +228,11 @@ export class SqliteStore implements Store {
          WHERE m.group_id = ? ORDER BY d.pk`,
       )
       .all(groupId) as DeviceRow[];
+  }
+
+  /** An existing group's members, from the routing cache; undefined when there is no such group. */
+  private groupMembers(groupId: Uint8Array): readonly DeviceKey[] | undefined {
+    return this.routing.members(groupId, () => (this.sql.prepare('SELECT 1 FROM groups WHERE group_id = ?').get(groupId) ? this.memberRows(groupId) : undefined));
   }
 
   private contactRow(ownerId: number, peerId: number): { state: ContactState; via_link: number } | undefined {
@@ -244,12 +261,13 @@ export class SqliteStore implements Store {
 
   /** Returns the earlier result if (sender, messageId) was stored before, else records it. */
   private claimMessageId(senderPk: number, messageId: Uint8Array, now: number, recipients: number): StoredMail | undefined {
-    const seen = this.sql.prepare('SELECT stored_at, recipients FROM sent_ids WHERE sender_pk = ? AND message_id = ?').get(senderPk, messageId) as
-      | { stored_at: number; recipients: number }
-      | undefined;
-    if (seen) return { storedAt: seen.stored_at, duplicate: true, recipients: [] };
-    this.sql.prepare('INSERT INTO sent_ids (sender_pk, message_id, stored_at, recipients) VALUES (?, ?, ?, ?)').run(senderPk, messageId, now, recipients);
-    return undefined;
+    // Insert first: a new id (nearly every send) then costs one statement, not a look-up and an insert.
+    const claimed = this.sql
+      .prepare('INSERT INTO sent_ids (sender_pk, message_id, stored_at, recipients) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(senderPk, messageId, now, recipients);
+    if (claimed.changes === 1) return undefined;
+    const seen = this.sql.prepare('SELECT stored_at FROM sent_ids WHERE sender_pk = ? AND message_id = ?').get(senderPk, messageId) as { stored_at: number };
+    return { storedAt: seen.stored_at, duplicate: true, recipients: [] };
   }
 
   // ---- reads ----
@@ -346,7 +364,7 @@ export class SqliteStore implements Store {
   }
 
   async readMailbox(device: DeviceAddress, afterSeq: bigint, limit: number): Promise<MailboxEntry[]> {
-    const pk = this.deviceRow(device)?.pk;
+    const pk = this.devicePk(device);
     if (pk === undefined) return [];
     const rows = this.sql
       .prepare('SELECT * FROM mailbox WHERE device_pk = ? AND seq > ? ORDER BY seq LIMIT ?')
@@ -475,6 +493,7 @@ export class SqliteStore implements Store {
         | { epoch: number; creator_pk: number | null; created_at: number }
         | undefined;
       if (existing) return this.retriedGroup(existing, group);
+      this.routing.dropGroup(group.groupId);
       const creatorPk = this.requireDevicePk(group.creator);
       const memberPks = group.members.map((m) => this.requireDevicePk(m));
       this.sql
@@ -517,6 +536,7 @@ export class SqliteStore implements Store {
       if (!members.some((m) => m.pk === senderPk)) throw new ServerError(ErrorCode.NOT_A_MEMBER);
       if (BigInt(group.epoch) !== commit.epoch) throw new StaleEpochError(BigInt(group.epoch));
       const nextEpoch = commit.epoch + 1n;
+      this.routing.dropGroup(commit.groupId);
       this.sql.prepare('UPDATE groups SET epoch = ? WHERE group_id = ?').run(Number(nextEpoch), commit.groupId);
       const removedPks = new Set(commit.removed.map((d) => this.requireDevicePk(d)));
       const addedRows = commit.added.map((d) => {
@@ -543,9 +563,9 @@ export class SqliteStore implements Store {
 
   sendToGroup(item: MailItem, now: number): Promise<StoredMail> {
     return this.run(() => {
-      if (!this.sql.prepare('SELECT 1 FROM groups WHERE group_id = ?').get(item.groupId)) throw new ServerError(ErrorCode.UNKNOWN_GROUP);
+      const members = this.groupMembers(item.groupId);
+      if (!members) throw new ServerError(ErrorCode.UNKNOWN_GROUP);
       const senderPk = this.requireDevicePk(item.sender);
-      const members = this.memberRows(item.groupId);
       if (!members.some((m) => m.pk === senderPk)) throw new ServerError(ErrorCode.NOT_A_MEMBER);
       const recipients = members.filter((m) => m.pk !== senderPk);
       const previous = this.claimMessageId(senderPk, item.messageId, now, recipients.length);
@@ -560,6 +580,7 @@ export class SqliteStore implements Store {
       const senderPk = this.requireDevicePk(item.sender);
       const members = this.memberRows(item.groupId);
       if (!members.some((m) => m.pk === senderPk)) throw new ServerError(ErrorCode.NOT_A_MEMBER);
+      this.routing.dropGroup(item.groupId);
       this.sql.prepare('DELETE FROM group_members WHERE group_id = ? AND device_pk = ?').run(item.groupId, senderPk);
       return this.mailToDevices(members.filter((m) => m.pk !== senderPk), item, now);
     });
@@ -598,7 +619,7 @@ export class SqliteStore implements Store {
 
   ackMailbox(device: DeviceAddress, seqs: readonly bigint[]): Promise<number> {
     return this.run(() => {
-      const pk = this.deviceRow(device)?.pk;
+      const pk = this.devicePk(device);
       if (pk === undefined) return 0;
       const remove = this.sql.prepare('DELETE FROM mailbox WHERE device_pk = ? AND seq = ?');
       let deleted = 0;
