@@ -10,12 +10,15 @@ import {
   decodeFrame, DeliveryKind, DeviceRefSchema, encodeFrame, FrameType, HelloSchema, LIMITS, PROTOCOL_VERSION, SendSchema,
   SOFTWARE_VERSION,
 } from '@sotto/protocol';
+import { newMessageId } from '@sotto/core';
 import { payloadFor, seqAt } from './common.mjs';
 
 const ACK_BATCH = 200;
 const CONTACT_TEXT = 'bench';
 const groupKey = (groupId) => Buffer.from(groupId).toString('hex');
 const randomBytes = (n) => crypto.getRandomValues(new Uint8Array(n));
+// Message ids as the reference client makes them (time-ordered, core/message-id.ts).
+const ids = { clock: { now: Date.now }, random: { bytes: randomBytes } };
 
 export class SottoClient {
   /** @param {{ wsUrl: string, accounts: Map<string, { key: import('node:crypto').KeyPairKeyObjectResult, deviceId: string }> }} server */
@@ -177,7 +180,7 @@ export class SottoClient {
 
   send(groupId, seq, onAck) {
     const payload = Buffer.from(payloadFor(seq));
-    this.request(FrameType.SEND, create(SendSchema, { groupId, messageId: randomBytes(LIMITS.messageIdBytes), payload })).then((result) => {
+    this.request(FrameType.SEND, create(SendSchema, { groupId, messageId: newMessageId(ids.clock, ids.random), payload })).then((result) => {
       if (result.case !== 'send') throw new Error(`${this.user}: send refused: ${result.value?.message ?? result.case}`);
       onAck?.();
     });

@@ -47,6 +47,7 @@ import { Calls, type CallsConfig } from './calls/call-controller.js';
 import { safetyNumber } from './safety-number.js';
 import { SerialQueue } from './serial-queue.js';
 import { Session, type SessionState } from './session.js';
+import { newMessageId } from './message-id.js';
 
 export interface ClientDeps {
   readonly store: ClientStore;
@@ -371,7 +372,7 @@ export class SottoClient {
     await this.queue.run(() => this.deps.store.apply({ statuses }));
     statuses.forEach((s) => this.events.didChangeStatus.fire(s));
     const content = create(AppContentSchema, {
-      messageId: this.deps.random.bytes(16),
+      messageId: newMessageId(this.deps.clock, this.deps.random),
       sentAt: BigInt(this.deps.clock.now()),
       body: { case: 'receipt', value: { kind: ReceiptKind.READ, messageIds: unread.map((m) => fromHex(m.messageId)) } },
     });

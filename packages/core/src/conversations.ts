@@ -27,6 +27,7 @@ import { ClientError, RemoteError } from './errors.js';
 import { epochOf, membersOf } from './mls/group.js';
 import { settlePending, submitChange } from './pending-changes.js';
 import type { ClientWriteBatch, OutboxEntry, StoredConversation, StoredMessage } from './ports.js';
+import { newMessageId } from './message-id.js';
 
 interface ClaimedDevice {
   readonly username: string;
@@ -134,7 +135,7 @@ export class Conversations {
       await this.ctx.session.request(FrameType.LEAVE_GROUP, create(LeaveGroupSchema, {
         groupId: fromHex(current.groupId),
         proposal,
-        messageId: this.ctx.random.bytes(16),
+        messageId: newMessageId(this.ctx.clock, this.ctx.random),
       }));
       await this.ctx.store.apply({ conversations: [{ ...current, active: false }] });
     });
@@ -167,7 +168,7 @@ export class Conversations {
   // ---- sending ----
 
   async sendText(conversation: StoredConversation, text: string): Promise<StoredMessage> {
-    const messageId = this.ctx.random.bytes(16);
+    const messageId = newMessageId(this.ctx.clock, this.ctx.random);
     const now = this.ctx.clock.now();
     const content = create(AppContentSchema, { messageId, sentAt: BigInt(now), body: { case: 'text', value: { body: text } } });
     const record: StoredMessage = {
@@ -335,7 +336,7 @@ export class Conversations {
 
   private async sendMeta(conversation: StoredConversation): Promise<void> {
     const content = create(AppContentSchema, {
-      messageId: this.ctx.random.bytes(16),
+      messageId: newMessageId(this.ctx.clock, this.ctx.random),
       sentAt: BigInt(this.ctx.clock.now()),
       body: { case: 'groupMeta', value: { name: conversation.name } },
     });
@@ -449,7 +450,7 @@ export class Conversations {
       added: built.added.map(ref),
       removed: built.removed.map(ref),
       welcome: built.welcome ?? new Uint8Array(),
-      messageId: this.ctx.random.bytes(16),
+      messageId: newMessageId(this.ctx.clock, this.ctx.random),
     });
     await submitChange(this.ctx, conversation, { kind: 'commit', state: this.ctx.mls.encodeState(built.state), request: toBinary(CommitSchema, request) });
   }

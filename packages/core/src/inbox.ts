@@ -32,6 +32,7 @@ import type { ClientWriteBatch, MessageStatus, StoredCallLogEntry, StoredConvers
 import type { Calls } from './calls/call-controller.js';
 import { callSignalFromWire } from './calls/call-signal-codec.js';
 import type { ThreatNotices } from './threat-notices.js';
+import { newMessageId } from './message-id.js';
 
 interface Outcome {
   readonly batch: ClientWriteBatch;
@@ -318,7 +319,7 @@ export class Inbox {
       if (!conversation?.active) continue;
       for (let i = 0; i < ids.length; i += 1000) {
         const content = create(AppContentSchema, {
-          messageId: this.ctx.random.bytes(16),
+          messageId: newMessageId(this.ctx.clock, this.ctx.random),
           sentAt: BigInt(this.ctx.clock.now()),
           body: { case: 'receipt', value: { kind: ReceiptKind.DELIVERED, messageIds: ids.slice(i, i + 1000) } },
         });

@@ -16,6 +16,7 @@ export { MlsContext, membersOf } from './mls/group.js';
 export { MemoryClientStore } from './memory-store.js';
 export * from './calls/index.js';
 export { isStatusAdvance } from './message-status.js';
+export { newMessageId } from './message-id.js';
 export { Advisories, type VerifiedAdvisory, type RefusedAdvisory } from './advisories.js';
 export { parseClientSettings } from './client-settings.js';
 export { AnomalyReporter, type AnomalySource } from './anomaly-reporter.js';

@@ -23,6 +23,7 @@ import type { CallAnomalyKind, CallEffect, CallEvent, CallSignal } from './call-
 import { CallEvents } from './call-events.js';
 import { candidatePolicy, checkRemoteCandidate, parseCandidate, type CandidatePolicy } from './candidate-filter.js';
 import { validateSdp } from './sdp-validator.js';
+import { newMessageId } from '../message-id.js';
 
 export interface CallsConfig {
   /** The RTC stack. Without one, calls still ring and are logged, but cannot be placed or accepted. */
@@ -344,7 +345,7 @@ export class Calls {
     // Usually the call's own conversation; a busy goes to another caller, through theirs.
     const conversation = this.conversation?.name === toUser ? this.conversation : await this.conversations.findDirect(toUser);
     if (!conversation) return;
-    const content = callSignalContent(signal, this.ctx.random.bytes(16), this.ctx.clock.now());
+    const content = callSignalContent(signal, newMessageId(this.ctx.clock, this.ctx.random), this.ctx.clock.now());
     try {
       await this.conversations.sendSignal(conversation, content, signal.type === 'ring');
     } catch (error) {

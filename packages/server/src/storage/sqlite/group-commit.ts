@@ -16,6 +16,21 @@
  */
 import type Database from 'better-sqlite3';
 
+/**
+ * What a store keeps in memory beside its tables (caches of what it wrote): made true only if the
+ * write that staged it commits. Each write runs between a `mark()` and either nothing (it stays
+ * staged) or `rewind(mark)` (its savepoint was rolled back); the batch then ends in `commit()` or
+ * `discard()`.
+ */
+export interface StagedEffects {
+  mark(): number;
+  rewind(mark: number): void;
+  commit(): void;
+  discard(): void;
+}
+
+const NOTHING_STAGED: StagedEffects = { mark: () => 0, rewind: () => {}, commit: () => {}, discard: () => {} };
+
 interface PendingWrite {
   readonly write: () => unknown;
   readonly resolve: (value: unknown) => void;
@@ -40,8 +55,7 @@ export class GroupCommit {
     private readonly db: Database.Database,
     /** Maps what a failed write or commit threw to what its caller is told. */
     private readonly failure: (error: unknown) => unknown,
-    /** Called when a whole transaction was rolled back: whatever was read inside it may be untrue. */
-    private readonly rolledBack: () => void = () => {},
+    private readonly staged: StagedEffects = NOTHING_STAGED,
   ) {
     this.statements = {
       begin: db.prepare('BEGIN IMMEDIATE'),
@@ -83,11 +97,12 @@ export class GroupCommit {
     } catch (error) {
       // Only our own transaction is rolled back (a failed COMMIT may leave it open).
       if (began && this.db.inTransaction) s.rollback.run();
-      this.rolledBack();
+      this.staged.discard();
       const reason = this.failure(error);
       for (const pending of batch) pending.reject(reason);
       return;
     }
+    this.staged.commit();
     for (const { pending, ok, value } of settlements) {
       if (ok) pending.resolve(value);
       else pending.reject(this.failure(value));
@@ -97,12 +112,14 @@ export class GroupCommit {
   private runOne(pending: PendingWrite): Settlement {
     const s = this.statements;
     s.savepoint.run();
+    const mark = this.staged.mark();
     try {
       const value = pending.write();
       s.release.run();
       return { pending, ok: true, value };
     } catch (error) {
       s.rollbackTo.run();
+      this.staged.rewind(mark);
       s.release.run();
       return { pending, ok: false, value: error };
     }

@@ -51,6 +51,8 @@ import type {
 } from '../types.js';
 import { GroupCommit } from './group-commit.js';
 import { RoutingCache, type DeviceKey } from './routing-cache.js';
+import { MailboxTails } from './mailbox-tails.js';
+import { StagedMail } from './staged-mail.js';
 import { migrateSqlite } from './migrations/migration.js';
 import { cachedStatements, type Statements } from './statements.js';
 import * as defences from './defence-queries.js';
@@ -122,6 +124,10 @@ export class SqliteStore implements Store {
   private readonly sql: Statements;
   private readonly writes: GroupCommit;
   private readonly routing = new RoutingCache();
+  private readonly tails = new MailboxTails();
+  private readonly staged = new StagedMail(this.tails, this.routing);
+  /** SQLite's count of other connections' commits when the tails were last known to be whole. */
+  private dataVersion = 0;
   private limiter: MemoryRateLimiter | undefined;
 
   constructor(options: SqliteStoreOptions) {
@@ -133,11 +139,8 @@ export class SqliteStore implements Store {
       this.db.pragma('busy_timeout = 5000');
       migrateSqlite(this.db);
       this.sql = cachedStatements(this.db);
-      this.writes = new GroupCommit(
-        this.db,
-        (error) => (error instanceof ServerError ? error : new StorageUnavailableError(error)),
-        () => this.routing.clear(),
-      );
+      this.writes = new GroupCommit(this.db, (error) => (error instanceof ServerError ? error : new StorageUnavailableError(error)), this.staged);
+      this.dataVersion = this.readDataVersion();
     } catch (cause) {
       throw new StorageUnavailableError(cause);
     }
@@ -207,12 +210,13 @@ export class SqliteStore implements Store {
   }
 
   private insertMail(devicePk: number, item: MailItem, now: number): void {
-    this.sql
+    const { lastInsertRowid } = this.sql
       .prepare(
         `INSERT INTO mailbox (device_pk, kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(devicePk, item.kind, item.sender.username, item.sender.deviceId, item.groupId, item.messageId, item.payload, Number(item.epoch), now);
+    this.staged.added(devicePk, { ...item, seq: BigInt(lastInsertRowid), storedAt: now });
   }
 
   private mailToDevices(rows: readonly DeviceKey[], item: MailItem, now: number): StoredMail {
@@ -366,9 +370,15 @@ export class SqliteStore implements Store {
   async readMailbox(device: DeviceAddress, afterSeq: bigint, limit: number): Promise<MailboxEntry[]> {
     const pk = this.devicePk(device);
     if (pk === undefined) return [];
+    if (this.readDataVersion() !== this.dataVersion) this.forgetTails();
+    const remembered = this.tails.read(pk, afterSeq, limit);
+    if (remembered) return remembered;
+    // A bare `LIMIT ?` makes SQLite re-prepare the statement at every step (it plans with the bound
+    // value); an expression does not.
     const rows = this.sql
-      .prepare('SELECT * FROM mailbox WHERE device_pk = ? AND seq > ? ORDER BY seq LIMIT ?')
+      .prepare('SELECT * FROM mailbox WHERE device_pk = ? AND seq > ? ORDER BY seq LIMIT CAST(? AS INTEGER)')
       .all(pk, Number(afterSeq), limit) as MailRow[];
+    if (rows.length < limit) this.tails.caughtUp(pk, rows.length > 0 ? BigInt(rows[rows.length - 1]!.seq) : afterSeq);
     return rows.map((row) => ({
       seq: BigInt(row.seq),
       kind: row.kind,
@@ -385,6 +395,16 @@ export class SqliteStore implements Store {
     const pk = this.deviceRow(device)?.pk;
     if (pk === undefined) return 0;
     return (this.sql.prepare('SELECT count(*) AS n FROM mailbox WHERE device_pk = ?').get(pk) as { n: number }).n;
+  }
+
+  private readDataVersion(): number {
+    return this.sql.prepare('PRAGMA data_version').pluck().get() as number;
+  }
+
+  /** Another connection committed (an operator command, today never one touching mailboxes): trust only the table. */
+  private forgetTails(): void {
+    this.tails.clear();
+    this.dataVersion = this.readDataVersion();
   }
 
   // ---- writes ----
@@ -624,12 +644,15 @@ export class SqliteStore implements Store {
       const remove = this.sql.prepare('DELETE FROM mailbox WHERE device_pk = ? AND seq = ?');
       let deleted = 0;
       for (const seq of seqs) deleted += remove.run(pk, Number(seq)).changes;
+      this.staged.deleted(pk, seqs);
       return deleted;
     });
   }
 
   expire(before: number, now = before): Promise<{ mailbox: number }> {
     return this.run(() => {
+      // Entries leave the table here that the tails would still hand out.
+      this.tails.clear();
       const mailbox = this.sql.prepare('DELETE FROM mailbox WHERE stored_at < ?').run(before).changes;
       this.sql.prepare('DELETE FROM sent_ids WHERE stored_at < ?').run(before);
       this.sql.prepare('DELETE FROM invites WHERE expires_at < ? AND used_by IS NULL').run(before);
