@@ -7,13 +7,16 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
   ContactAction,
+  create,
   DeliveryKind,
   ErrorCode,
   FrameType,
   LIMITS,
+  ListContactsSchema,
   MAX_FRAME_BYTES,
   NoticeKind,
   PROTOCOL_VERSION,
+  SendSchema,
   SOFTWARE_VERSION,
 } from '@sotto/protocol';
 import { startServer, type RunningServer } from '../server.js';
@@ -348,6 +351,38 @@ describe('gateway connection', () => {
     assert.equal(hex(got.messageId), hex(messageId));
     assert.equal(hex(got.payload), hex(payload));
     assert.equal(a.client.pendingDeliveries().length, 0);
+  });
+
+  test('a burst of sends is answered in request order, failures in place, and reaches the member in order', async () => {
+    const a = await member();
+    const b = await member();
+    await befriend(a, b);
+    const groupId = await groupOf(a, [b]);
+    await b.client.nextDelivery();
+    const payloads = Array.from({ length: 40 }, () => bytes(50));
+    const ids: number[] = [];
+    const send = (group: Uint8Array, payload: Uint8Array) => {
+      const id = a.client.allocateId();
+      a.client.sendFrame(FrameType.SEND, id, create(SendSchema, { groupId: group, messageId: bytes(16), payload }));
+      ids.push(id);
+      return id;
+    };
+    // Sent without waiting, so the server pipelines them; one in the middle names no group.
+    payloads.slice(0, 20).forEach((payload) => send(groupId, payload));
+    const refused = send(bytes(32), bytes(50));
+    payloads.slice(20).forEach((payload) => send(groupId, payload));
+    const listed = a.client.allocateId();
+    a.client.sendFrame(FrameType.LIST_CONTACTS, listed, create(ListContactsSchema, {}));
+    resultOf(await a.client.response(listed), 'listContacts');
+    for (const id of ids) {
+      const response = await a.client.response(id);
+      if (id === refused) errorOf(response, ErrorCode.UNKNOWN_GROUP);
+      else resultOf(response, 'send');
+    }
+    const answered = a.client.answered.slice(-(ids.length + 1));
+    assert.deepEqual(answered, [...ids, listed], 'answers in request order, the contact list after every send');
+    const got = await b.client.deliveries(payloads.length);
+    assert.deepEqual(got.map((d) => hex(d.payload)), payloads.map(hex));
   });
 
   test('messages to an offline member are delivered on connect; once acked they are not delivered again', async () => {

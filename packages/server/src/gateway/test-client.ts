@@ -134,6 +134,8 @@ export class TestClient {
   challenge!: Challenge;
   /** Set by a successful register or login. */
   device: { username: string; deviceId: string } | undefined;
+  /** The ids of the RESPONSE frames received, in the order they arrived. */
+  readonly answered: number[] = [];
   readonly closed: Promise<Closed>;
 
   private nextId = 1;
@@ -283,6 +285,7 @@ export class TestClient {
         this.challengeInbox.push(frame.body);
         return;
       case FrameType.RESPONSE:
+        this.answered.push(frame.id);
         this.responses.push({ id: frame.id, response: frame.body });
         return;
       case FrameType.DELIVERY:

@@ -382,6 +382,41 @@ export function runStorageContract(name: string, makeStore: () => Promise<Store>
       await assertCode(store.sendToGroup(mail(b, groupId), Date.now()), ErrorCode.NOT_A_MEMBER);
     });
 
+    test('a reader that reached the end of a mailbox gets what is stored next, in order, and never an acked entry again', async () => {
+      const a = await account();
+      const b = await account();
+      const groupId = randomBytes(32);
+      await store.createGroup({ groupId, epoch: 1n, creator: a, members: [b], welcome: mail(a, groupId), now: 1_000 });
+      const [welcome] = await store.readMailbox(b, 0n, 10);
+      assert.equal((await store.readMailbox(b, welcome!.seq, 10)).length, 0, 'caught up');
+      const sent = [mail(a, groupId), mail(a, groupId), mail(a, groupId)];
+      for (const item of sent) await store.sendToGroup(item, 2_000);
+      const next = await store.readMailbox(b, welcome!.seq, 10);
+      assert.deepEqual(next.map((e) => Buffer.from(e.payload).toString('hex')), sent.map((m) => Buffer.from(m.payload).toString('hex')));
+      assert.ok(next.every((e, i) => e.seq > (i === 0 ? welcome!.seq : next[i - 1]!.seq)), 'in seq order');
+      assert.deepEqual((await store.readMailbox(b, next[0]!.seq, 1)).map((e) => e.seq), [next[1]!.seq], 'a limit is kept');
+      await store.ackMailbox(b, [welcome!.seq, next[0]!.seq, next[1]!.seq]);
+      // A new connection starts over from the beginning: only what was not acked.
+      assert.deepEqual((await store.readMailbox(b, 0n, 10)).map((e) => e.seq), [next[2]!.seq]);
+      assert.deepEqual((await store.readMailbox(b, next[1]!.seq, 10)).map((e) => e.seq), [next[2]!.seq]);
+    });
+
+    test('a member removed by a commit gets nothing sent after it; an added one gets what follows', async () => {
+      const a = await account();
+      const b = await account();
+      const c = await account();
+      await contacts(a, b);
+      await contacts(a, c);
+      const groupId = randomBytes(32);
+      await store.createGroup({ groupId, epoch: 1n, creator: a, members: [b], welcome: mail(a, groupId), now: 1_000 });
+      assert.deepEqual((await store.sendToGroup(mail(a, groupId), 2_000)).recipients, [b]);
+      const commit = { groupId, sender: a, now: 3_000, commit: mail(a, groupId, DeliveryKind.MLS_COMMIT) };
+      await store.applyCommit({ ...commit, epoch: 1n, added: [c], removed: [b], welcome: mail(a, groupId, DeliveryKind.MLS_WELCOME) });
+      assert.deepEqual((await store.sendToGroup(mail(a, groupId), 4_000)).recipients, [c]);
+      await store.applyCommit({ ...commit, epoch: 2n, commit: mail(a, groupId, DeliveryKind.MLS_COMMIT), added: [b], removed: [] , welcome: mail(a, groupId, DeliveryKind.MLS_WELCOME) });
+      assert.deepEqual(new Set((await store.sendToGroup(mail(a, groupId), 5_000)).recipients.map((r) => r.username)), new Set([b.username, c.username]));
+    });
+
     test('acknowledged entries are deleted; others stay until expiry', async () => {
       const a = await account();
       const b = await account();
