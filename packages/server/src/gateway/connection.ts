@@ -104,7 +104,9 @@ export class Connection {
   private readonly sends = new SendPipeline((id, outcome, startedAt) => this.answerSend(id, outcome, startedAt));
   private closing = false;
   private alive = true;
-  private log: Logger;
+  /** This connection's scoped logger, made on first use: most connections never log (a child and two hashes each). */
+  private scopedLog: Logger | undefined;
+  private logScope: () => Record<string, string> = () => ({ conn: shortId(this.id) });
   private resolveClosed!: () => void;
   private readonly helloTimer: NodeJS.Timeout;
   private readonly stream: Duplex | undefined;
@@ -122,7 +124,6 @@ export class Connection {
       this.resolveClosed = resolve;
     });
     this.bucket = new TokenBucket(ctx.rateLimit ?? DEFAULT_RATE_LIMIT);
-    this.log = ctx.log.child({ conn: shortId(this.id) });
     ctx.registry.add(this);
     ctx.metrics.connections.inc();
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
@@ -137,6 +138,10 @@ export class Connection {
     }, ctx.helloTimeoutMs ?? HELLO_TIMEOUT_MS);
     this.helloTimer.unref();
     this.enqueue(() => this.sendChallenge());
+  }
+
+  private get log(): Logger {
+    return (this.scopedLog ??= this.ctx.log.child(this.logScope()));
   }
 
   get device(): DeviceAddress | undefined {
@@ -313,8 +318,9 @@ export class Connection {
     const keyPackages = await this.ctx.services.keyPackages.status(device);
     if (this.closing) return;
     const address: DeviceAddress = { username: device.username, deviceId: device.deviceId };
-    this.log = this.log.child({ device: shortDevice(address) });
-    const pump = new MailboxPump(this.ctx.store, address, { deliver: (entry) => this.deliver(entry), drained: (count) => this.onDrained(count) }, this.log);
+    this.logScope = () => ({ conn: shortId(this.id), device: shortDevice(address) });
+    this.scopedLog = undefined;
+    const pump = new MailboxPump(this.ctx.store, address, { deliver: (entry) => this.deliver(entry), drained: (count) => this.onDrained(count) }, () => this.log);
     // Subscribe before claiming, so this connection sees its own "replaced" event and ignores it.
     const unsubscribe = this.ctx.bus.subscribe(address, (event) => this.onBusEvent(event));
     this.state = { kind: 'authenticated', device: address, pump, unsubscribe };

@@ -57,7 +57,7 @@ describe('mailbox pump', () => {
   test('keeps at most MAX_IN_FLIGHT un-acked, resumes on ack, and reports the initial drain once', async () => {
     await send(MAX_IN_FLIGHT + 499); // plus the welcome: MAX_IN_FLIGHT + 500 entries
     const out = sink();
-    const pump = new MailboxPump(store, b, out, log);
+    const pump = new MailboxPump(store, b, out, () => log);
     pump.trigger();
     await pump.idle();
     assert.equal(out.seqs.length, MAX_IN_FLIGHT);
@@ -86,7 +86,7 @@ describe('mailbox pump', () => {
     await send(20);
     const total = await store.countMailbox(b);
     const out = sink();
-    const pump = new MailboxPump(store, b, out, log);
+    const pump = new MailboxPump(store, b, out, () => log);
     pump.trigger();
     await pump.idle();
     const delivered = out.seqs.slice();
@@ -105,7 +105,7 @@ describe('mailbox pump', () => {
   test('triggers during a pass coalesce into one more pass, never a concurrent one', async () => {
     await send(450);
     const out = sink();
-    const pump = new MailboxPump(store, b, out, log);
+    const pump = new MailboxPump(store, b, out, () => log);
     for (let i = 0; i < 5; i++) pump.trigger();
     await send(10);
     pump.trigger();
@@ -118,7 +118,7 @@ describe('mailbox pump', () => {
   test('an entry that cannot be sent is skipped, not retried forever', async () => {
     await send(3);
     const out = sink({ failOn: (entry) => entry.kind === DeliveryKind.MLS_MESSAGE && entry.payload[0] === 1 });
-    const pump = new MailboxPump(store, b, out, log);
+    const pump = new MailboxPump(store, b, out, () => log);
     pump.trigger();
     await pump.idle();
     assert.equal(out.seqs.length, 3, 'welcome and two of three messages');
@@ -129,7 +129,7 @@ describe('mailbox pump', () => {
   test('a stopped pump sends nothing more', async () => {
     await send(5);
     const out = sink();
-    const pump = new MailboxPump(store, b, out, log);
+    const pump = new MailboxPump(store, b, out, () => log);
     await pump.stop();
     pump.trigger();
     await pump.idle();

@@ -51,7 +51,8 @@ export class MailboxPump {
     private readonly store: Store,
     private readonly device: DeviceAddress,
     private readonly sink: PumpSink,
-    private readonly log: Logger,
+    /** Made on first use: most pumps never log. */
+    private readonly log: () => Logger,
   ) {}
 
   get unacked(): number {
@@ -94,7 +95,7 @@ export class MailboxPump {
           await this.store.ackMailbox(this.device, seqs);
         } catch (error) {
           // The entries stay and are delivered again after a reconnect; the client drops repeats.
-          this.log.warn({ err: errorSummary(error), entries: seqs.length }, 'acked entries could not be deleted; they will be delivered again');
+          this.log().warn({ err: errorSummary(error), entries: seqs.length }, 'acked entries could not be deleted; they will be delivered again');
         }
       });
     }
@@ -120,7 +121,7 @@ export class MailboxPump {
         await this.pass();
       } while (this.again && !this.stopped);
     } catch (error) {
-      this.log.error({ err: errorSummary(error) }, 'mailbox pump failed; retrying');
+      this.log().error({ err: errorSummary(error) }, 'mailbox pump failed; retrying');
       this.retry = setTimeout(() => this.trigger(), RETRY_MS);
       this.retry.unref();
     }
@@ -151,7 +152,7 @@ export class MailboxPump {
         try {
           lastSend = this.sink.deliver(entry);
         } catch (error) {
-          this.log.error({ err: errorSummary(error) }, 'mailbox entry could not be delivered; skipped');
+          this.log().error({ err: errorSummary(error) }, 'mailbox entry could not be delivered; skipped');
           continue;
         }
         this.inFlight.add(entry.seq);

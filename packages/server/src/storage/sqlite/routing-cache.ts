@@ -1,7 +1,7 @@
 /**
  * @module storage/sqlite/routing-cache
- * What every message's write looks up and almost never changes: which row a device is, and which
- * devices a group has. Read from SQLite for each message, the two lookups cost more than the
+ * What every message's write and every login looks up and almost never changes: which row a
+ * device is (with its identity key), and which devices a group has. Read from SQLite for each message, the two lookups cost more than the
  * mailbox insert itself. Only this process writes group membership (operator commands open the
  * database too, but change neither), so entries stay true until SqliteStore drops them: a group's
  * when a write changes its members, and all of them when a group transaction fails to commit (a
@@ -18,21 +18,27 @@ export interface DeviceKey {
   readonly device_id: string;
 }
 
-/** Enough for every device of a busy node's recent senders and recipients; each entry is ~100 bytes. */
+/** A device's row: its key and its public identity key, which never change. */
+export interface DeviceRow extends DeviceKey {
+  readonly identity_key: Uint8Array;
+  readonly created_at: number;
+}
+
+/** Enough for every device of a busy node's recent senders and recipients; each entry is ~150 bytes. */
 const DEVICE_SLOTS = 10_000;
 /** Groups with traffic; an entry holds the group's members (up to 1,000 for the largest). */
 const GROUP_SLOTS = 4_096;
 
 export class RoutingCache {
-  private readonly devices = new LRUCache<string, DeviceKey>({ max: DEVICE_SLOTS });
+  private readonly devices = new LRUCache<string, DeviceRow>({ max: DEVICE_SLOTS });
   private readonly groups = new LRUCache<string, readonly DeviceKey[]>({ max: GROUP_SLOTS });
 
-  device(address: DeviceAddress, load: () => DeviceKey | undefined): DeviceKey | undefined {
+  device(address: DeviceAddress, load: () => DeviceRow | undefined): DeviceRow | undefined {
     const key = deviceKey(address);
     let row = this.devices.get(key);
     if (row === undefined) {
       row = load();
-      if (row !== undefined) this.devices.set(key, { pk: row.pk, username: row.username, device_id: row.device_id });
+      if (row !== undefined) this.devices.set(key, row);
     }
     return row;
   }

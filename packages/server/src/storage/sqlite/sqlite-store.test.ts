@@ -27,6 +27,9 @@ test('the rate limiter of a SQLite store lives in memory, one per store', async 
   }
 });
 
+/** The store looks for other processes' commits at most once a millisecond. */
+const afterOtherWritersCheck = () => new Promise((resolve) => setTimeout(resolve, 2));
+
 describe('mailbox reads served from memory', () => {
   async function caughtUpReader(path: string) {
     const store = new SqliteStore({ path });
@@ -51,7 +54,24 @@ describe('mailbox reads served from memory', () => {
         .prepare(`INSERT INTO mailbox (device_pk, kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at) VALUES (?, ?, '', '', x'', x'00', x'01', 0, 5)`)
         .run(pk, DeliveryKind.THREAT_NOTICE);
       other.close();
+      await afterOtherWritersCheck();
       assert.deepEqual((await store.readMailbox(b, cursor, 10)).map((e) => e.kind), [DeliveryKind.THREAT_NOTICE]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("a setting another process writes is read at once, though settings are kept in memory", async () => {
+    const path = join(dir, 'settings.db');
+    const store = new SqliteStore({ path });
+    try {
+      await store.setSetting('min_client_version', '1.0.0');
+      assert.equal(await store.getSetting('min_client_version'), '1.0.0');
+      const other = new Database(path);
+      other.prepare("UPDATE settings SET value = '2.0.0' WHERE key = 'min_client_version'").run();
+      other.close();
+      await afterOtherWritersCheck();
+      assert.equal(await store.getSetting('min_client_version'), '2.0.0');
     } finally {
       await store.close();
     }

@@ -50,7 +50,7 @@ import type {
   StoredMail,
 } from '../types.js';
 import { GroupCommit } from './group-commit.js';
-import { RoutingCache, type DeviceKey } from './routing-cache.js';
+import { RoutingCache, type DeviceKey, type DeviceRow } from './routing-cache.js';
 import { MailboxTails } from './mailbox-tails.js';
 import { StagedMail } from './staged-mail.js';
 import { migrateSqlite } from './migrations/migration.js';
@@ -62,14 +62,6 @@ export interface SqliteStoreOptions {
   readonly path: string;
   /** 'FULL' survives power loss; 'NORMAL' survives a process crash only. */
   readonly synchronous?: 'FULL' | 'NORMAL';
-}
-
-interface DeviceRow {
-  pk: number;
-  username: string;
-  device_id: string;
-  identity_key: Buffer;
-  created_at: number;
 }
 
 interface MailRow {
@@ -115,7 +107,12 @@ interface AccountRow {
 
 const toAccount = (r: AccountRow): AccountRecord => ({ username: r.username, createdAt: r.created_at, devices: r.devices, restricted: r.restricted === 1 });
 
-const bytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+/** How often another process's commits are looked for (see noticeOtherWriters). */
+const OTHER_WRITERS_CHECK_MS = 1;
+/** Setting keys remembered at most. */
+const MAX_CACHED_SETTINGS = 64;
+
+const bytes = (buffer: Uint8Array): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -125,9 +122,12 @@ export class SqliteStore implements Store {
   private readonly writes: GroupCommit;
   private readonly routing = new RoutingCache();
   private readonly tails = new MailboxTails();
-  private readonly staged = new StagedMail(this.tails, this.routing);
-  /** SQLite's count of other connections' commits when the tails were last known to be whole. */
+  private readonly staged = new StagedMail(this.tails, () => this.forgetCaches());
+  /** Settings by key (undefined: no such setting); operators change them from another process. */
+  private readonly settings = new Map<string, string | undefined>();
+  /** SQLite's count of other connections' commits when the memory above was last known to be true. */
   private dataVersion = 0;
+  private dataVersionCheckedAt = Number.NEGATIVE_INFINITY;
   private limiter: MemoryRateLimiter | undefined;
 
   constructor(options: SqliteStoreOptions) {
@@ -184,9 +184,13 @@ export class SqliteStore implements Store {
       .get(device.username, device.deviceId) as DeviceRow | undefined;
   }
 
-  /** The device's row number, from the routing cache. */
+  /** The device's row, from the routing cache. */
+  private cachedDevice(device: DeviceAddress): DeviceRow | undefined {
+    return this.routing.device(device, () => this.deviceRow(device));
+  }
+
   private devicePk(device: DeviceAddress): number | undefined {
-    return this.routing.device(device, () => this.deviceRow(device))?.pk;
+    return this.cachedDevice(device)?.pk;
   }
 
   private requireDevicePk(device: DeviceAddress): number {
@@ -277,7 +281,7 @@ export class SqliteStore implements Store {
   // ---- reads ----
 
   async getDevice(device: DeviceAddress): Promise<DeviceRecord | undefined> {
-    const row = this.deviceRow(device);
+    const row = this.cachedDevice(device);
     return row && this.toDevice(row);
   }
 
@@ -328,7 +332,12 @@ export class SqliteStore implements Store {
   }
 
   async getSetting(key: string): Promise<string | undefined> {
+    this.noticeOtherWriters();
+    if (this.settings.has(key)) return this.settings.get(key);
     const row = this.sql.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+    // Few keys exist (the services' constants); the bound guards against a caller that makes them up.
+    if (this.settings.size >= MAX_CACHED_SETTINGS) this.settings.clear();
+    this.settings.set(key, row?.value);
     return row?.value;
   }
 
@@ -355,9 +364,9 @@ export class SqliteStore implements Store {
   }
 
   async countKeyPackages(device: DeviceAddress): Promise<number> {
-    const row = this.deviceRow(device);
-    if (!row) return 0;
-    return (this.sql.prepare('SELECT count(*) AS n FROM key_packages WHERE device_pk = ? AND last_resort = 0').get(row.pk) as { n: number }).n;
+    const pk = this.devicePk(device);
+    if (pk === undefined) return 0;
+    return (this.sql.prepare('SELECT count(*) AS n FROM key_packages WHERE device_pk = ? AND last_resort = 0').get(pk) as { n: number }).n;
   }
 
   async getGroup(groupId: Uint8Array): Promise<GroupRecord | undefined> {
@@ -370,7 +379,7 @@ export class SqliteStore implements Store {
   async readMailbox(device: DeviceAddress, afterSeq: bigint, limit: number): Promise<MailboxEntry[]> {
     const pk = this.devicePk(device);
     if (pk === undefined) return [];
-    if (this.readDataVersion() !== this.dataVersion) this.forgetTails();
+    this.noticeOtherWriters();
     const remembered = this.tails.read(pk, afterSeq, limit);
     if (remembered) return remembered;
     // A bare `LIMIT ?` makes SQLite re-prepare the statement at every step (it plans with the bound
@@ -401,10 +410,28 @@ export class SqliteStore implements Store {
     return this.sql.prepare('PRAGMA data_version').pluck().get() as number;
   }
 
-  /** Another connection committed (an operator command, today never one touching mailboxes): trust only the table. */
-  private forgetTails(): void {
+  /**
+   * What this store keeps in memory is true only while it is the database's one writer. Another
+   * connection's commit (an operator command: settings, restrictions, audit) bumps SQLite's
+   * data_version, and then the memory is dropped and read again from the tables. Asking costs as
+   * much as a small query (each statement opens a read transaction, ~3 us), so it is asked at
+   * most once per OTHER_WRITERS_CHECK_MS: memory lags another process's commit by at most that,
+   * as a read made that much earlier would.
+   */
+  private noticeOtherWriters(): void {
+    const now = performance.now();
+    if (now - this.dataVersionCheckedAt < OTHER_WRITERS_CHECK_MS) return;
+    this.dataVersionCheckedAt = now;
+    const version = this.readDataVersion();
+    if (version === this.dataVersion) return;
+    this.forgetCaches();
+    this.dataVersion = version;
+  }
+
+  private forgetCaches(): void {
     this.tails.clear();
-    this.dataVersion = this.readDataVersion();
+    this.routing.clear();
+    this.settings.clear();
   }
 
   // ---- writes ----
@@ -430,6 +457,8 @@ export class SqliteStore implements Store {
   setSetting(key: string, value: string): Promise<void> {
     return this.run(() => {
       this.sql.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+      // Dropped when written, after any read queued before it; read again after the commit.
+      this.settings.delete(key);
     });
   }
 

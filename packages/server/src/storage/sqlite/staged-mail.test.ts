@@ -24,7 +24,7 @@ function setUp() {
   db.exec('CREATE TABLE t (x INTEGER PRIMARY KEY)');
   const tails = new MailboxTails();
   const routing = new RoutingCache();
-  const staged = new StagedMail(tails, routing);
+  const staged = new StagedMail(tails, () => routing.clear());
   const group = new GroupCommit(db, (error) => error, staged);
   tails.caughtUp(1, 0n);
   return { db, tails, routing, staged, group };
@@ -54,7 +54,7 @@ test('an ack committed after an entry removes it; a batch that fails changes no 
   await group.run(() => staged.deleted(1, [1n]));
   assert.deepEqual(tails.read(1, 0n, 10)?.map((e) => e.seq), [2n]);
 
-  routing.device({ username: 'alice', deviceId: 'd1' }, () => ({ pk: 9, username: 'alice', device_id: 'd1' }));
+  routing.device({ username: 'alice', deviceId: 'd1' }, () => ({ pk: 9, username: 'alice', device_id: 'd1', identity_key: new Uint8Array(32), created_at: 0 }));
   db.pragma('foreign_keys = ON');
   db.exec('CREATE TABLE child (id INTEGER PRIMARY KEY, parent INTEGER REFERENCES t (x) DEFERRABLE INITIALLY DEFERRED)');
   const failing = group.run(() => {

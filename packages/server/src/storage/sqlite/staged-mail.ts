@@ -2,13 +2,12 @@
  * @module storage/sqlite/staged-mail
  * SqliteStore's memory beside its tables, kept in step with the group commit (StagedEffects): the
  * mailbox entries a batch wrote or deleted reach the tails only once the batch committed, in the
- * order they were written, and the routing cache is dropped when a batch rolls back (it may have
- * read rows that never were).
+ * order they were written, and the store's caches are dropped when a batch rolls back (they may
+ * hold rows read inside it that never were).
  */
 import type { MailboxEntry } from '../types.js';
 import type { StagedEffects } from './group-commit.js';
 import type { MailboxTails } from './mailbox-tails.js';
-import type { RoutingCache } from './routing-cache.js';
 
 type Effect =
   | { readonly pk: number; readonly entry: MailboxEntry; readonly seqs?: undefined }
@@ -19,7 +18,7 @@ export class StagedMail implements StagedEffects {
 
   constructor(
     private readonly tails: MailboxTails,
-    private readonly routing: RoutingCache,
+    private readonly rolledBack: () => void,
   ) {}
 
   /** An entry written to `pk`'s mailbox in the open transaction. */
@@ -52,6 +51,6 @@ export class StagedMail implements StagedEffects {
   discard(): void {
     this.effects = [];
     // The tails need nothing: a rolled-back entry never reached them, and its seq is handed out again.
-    this.routing.clear();
+    this.rolledBack();
   }
 }
