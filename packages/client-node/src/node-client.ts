@@ -7,6 +7,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SottoClient, loadCiphersuite, type CallsConfig, type ClientDeps } from '@sotto/core';
 import { nodeEd25519 } from './node-ed25519.js';
+import { nodeHkdf } from './node-hkdf.js';
 import { createStderrLogger, nodeClock, nodeRandom, type LogLevel } from './node-ports.js';
 import { SqliteClientStore } from './sqlite-client-store.js';
 import { WsTransport } from './ws-transport.js';
@@ -29,6 +30,7 @@ export function nodeClientDeps(options: NodeClientOptions): ClientDeps {
     clock: nodeClock,
     random: nodeRandom,
     signature: nodeEd25519,
+    hkdf: nodeHkdf,
     logger: createStderrLogger('client', options.logLevel ?? 'warn'),
     ...(options.clientVersion ? { clientVersion: options.clientVersion } : {}),
     reconnect: options.reconnect ?? true,
@@ -47,9 +49,10 @@ export function openNodeClient(options: NodeClientOptions): Promise<SottoClient>
 }
 
 /**
- * The MLS suite as Node clients run it (node:crypto Ed25519), for code that
- * drives MLS without a SottoClient: benchmarks, tools, tests.
+ * The MLS suite as Node clients run it (node:crypto Ed25519, OpenSSL's HMAC
+ * for HKDF), for code that drives MLS without a SottoClient: benchmarks,
+ * tools, tests.
  */
 export function loadNodeCiphersuite(name?: ClientDeps['ciphersuite']): ReturnType<typeof loadCiphersuite> {
-  return loadCiphersuite(name, { signature: nodeEd25519 });
+  return loadCiphersuite(name, { signature: nodeEd25519, hkdf: nodeHkdf });
 }

@@ -37,7 +37,7 @@ import { replenishKeyPackages } from './key-packages.js';
 import { MlsContext, membersOf } from './mls/group.js';
 import { loadCiphersuite } from './mls/suite.js';
 import type {
-  ClientSettings, Clock, ClientStore, Ed25519Signer, Logger, Random, StoredCallLogEntry, StoredContact, StoredConversation, StoredIdentity, StoredMessage, Transport,
+  ClientSettings, Clock, ClientStore, Ed25519Signer, Hkdf, Logger, Random, StoredCallLogEntry, StoredContact, StoredConversation, StoredIdentity, StoredMessage, Transport,
 } from './ports.js';
 import { Advisories } from './advisories.js';
 import { AnomalyReporter } from './anomaly-reporter.js';
@@ -59,6 +59,8 @@ export interface ClientDeps {
   readonly ciphersuite?: CiphersuiteName;
   /** The platform's Ed25519 (Node injects node:crypto's); without it, WebCrypto. */
   readonly signature?: Ed25519Signer;
+  /** The platform's HKDF (Node injects OpenSSL's HMAC); without it, @noble/hashes. */
+  readonly hkdf?: Hkdf;
   /** Reconnect with backoff after a connection drops (default true). */
   readonly reconnect?: boolean;
   /** The RTC stack and call policy; without media, calls ring and are logged but cannot be carried. */
@@ -72,7 +74,7 @@ export interface SyncResult {
 
 /** Every MLS operation of a client runs on the suite its deps choose. */
 function suiteFor(deps: ClientDeps) {
-  return loadCiphersuite(deps.ciphersuite, { signature: deps.signature });
+  return loadCiphersuite(deps.ciphersuite, { signature: deps.signature, hkdf: deps.hkdf });
 }
 
 /** How far back unread counting and read receipts look: the receipt's id list stays small. */

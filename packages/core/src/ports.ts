@@ -50,6 +50,19 @@ export interface Ed25519Signer {
   keygen(): Promise<{ publicKey: Uint8Array; signKey: Uint8Array }>;
 }
 
+export type HkdfHash = 'SHA-256' | 'SHA-384' | 'SHA-512';
+
+/**
+ * HKDF (RFC 5869), split into its two steps as MLS uses them, for the key schedule each message
+ * runs (about five expansions). A platform with a native HMAC injects it (Node: OpenSSL's, through
+ * futoin-hkdf, ~4x @noble/hashes' pure-JS HKDF-SHA-512); without one the engine uses @noble/hashes.
+ * Outputs must be RFC 5869's, byte for byte.
+ */
+export interface Hkdf {
+  extract(hash: HkdfHash, salt: Uint8Array, ikm: Uint8Array): Uint8Array;
+  expand(hash: HkdfHash, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+}
+
 /** Structured, scoped logging. Callers never pass content, keys or names. */
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;

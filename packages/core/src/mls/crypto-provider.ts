@@ -4,7 +4,8 @@
  * libraries as ts-mls's own providers, arranged for per-message speed:
  * - hash and AEAD: ts-mls's `nobleCryptoProvider` (pure JS, no WebCrypto
  *   round trip for the small inputs MLS hashes);
- * - KDF: HKDF from @noble/hashes instead of WebCrypto HMAC (see noble-kdf);
+ * - KDF: the platform's HKDF when the caller injects one (Node passes
+ *   OpenSSL's HMAC), else @noble/hashes, never WebCrypto HMAC (see hkdf);
  * - Ed25519: the platform's, when the caller injects one (Node passes
  *   node:crypto's); otherwise WebCrypto with imported keys cached (see
  *   ed25519-signature). WebCrypto rather than noble because it verifies
@@ -12,20 +13,22 @@
  * HPKE (welcomes, path secrets) is ts-mls's unchanged.
  */
 import { nobleCryptoProvider, type CryptoProvider } from 'ts-mls';
-import type { Ed25519Signer } from '../ports.js';
+import type { Ed25519Signer, Hkdf } from '../ports.js';
 import { makeCachedEd25519 } from './ed25519-signature.js';
-import { makeNobleKdf } from './noble-kdf.js';
+import { makeMlsKdf } from './hkdf.js';
 
 export interface SottoCryptoOptions {
   /** Replaces the Ed25519 implementation; suites signing with another algorithm ignore it. */
   readonly signature?: Ed25519Signer | undefined;
+  /** Replaces @noble/hashes' HKDF for the MLS key schedule. */
+  readonly hkdf?: Hkdf | undefined;
 }
 
 export function makeSottoCryptoProvider(options: SottoCryptoOptions = {}): CryptoProvider {
   return {
     async getCiphersuiteImpl(cs) {
       const base = await nobleCryptoProvider.getCiphersuiteImpl(cs);
-      return { ...base, kdf: makeNobleKdf(cs.hpke.kdf), signature: ed25519For(cs.signature, base.signature, options.signature) };
+      return { ...base, kdf: makeMlsKdf(cs.hpke.kdf, options.hkdf), signature: ed25519For(cs.signature, base.signature, options.signature) };
     },
   };
 }

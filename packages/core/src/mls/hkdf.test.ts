@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { KdfAlgorithm } from 'ts-mls';
 import { makeKdf, makeKdfImpl } from 'ts-mls/crypto/implementation/default/makeKdfImpl.js';
 import { fromHex } from '../bytes.js';
-import { makeNobleKdf } from './noble-kdf.js';
+import { makeMlsKdf } from './hkdf.js';
 
 // ts-mls's default KDF (WebCrypto HMAC via @hpke/core) is the reference.
 const ALGORITHMS: KdfAlgorithm[] = ['HKDF-SHA256', 'HKDF-SHA384', 'HKDF-SHA512'];
@@ -13,7 +13,7 @@ const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i)
 for (const algorithm of ALGORITHMS) {
   test(`${algorithm} gives the same outputs as ts-mls's default KDF`, async () => {
     const plain = makeKdfImpl(makeKdf(algorithm));
-    const noble = makeNobleKdf(algorithm);
+    const noble = makeMlsKdf(algorithm);
     assert.equal(noble.size, plain.size);
     const size = plain.size;
     for (const salt of [new Uint8Array(0), bytes(size, 1)]) {
@@ -33,7 +33,7 @@ for (const algorithm of ALGORITHMS) {
 }
 
 test('HKDF-SHA256 matches RFC 5869 test case 3 (empty salt and info)', async () => {
-  const kdf = makeNobleKdf('HKDF-SHA256');
+  const kdf = makeMlsKdf('HKDF-SHA256');
   const prk = await kdf.extract(new Uint8Array(0), fromHex('0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b'));
   assert.deepEqual(prk, fromHex('19ef24a32c717b167f33a91d6f648bdf96596776afdb6377ac434c1c293ccb04'));
   const okm = await kdf.expand(prk, new Uint8Array(0), 42);
