@@ -56,7 +56,7 @@ export function canConnect(port) {
  * Starts a peer server process (pinned to `cpu` when given) and resolves once `isReady()` says
  * it serves. Returns { pid, stop() }; stop() ends it (SIGTERM, then SIGKILL) and removes `dir`.
  */
-export async function startServerProcess({ name, cpu, command, args, isReady, dir, logFile }) {
+export async function startServerProcess({ name, cpu, command, args, isReady, dir, logFile, keepDir = false }) {
   const child = spawnPinned(cpu, command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => {
@@ -75,7 +75,7 @@ export async function startServerProcess({ name, cpu, command, args, isReady, di
         await exit;
       }
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (!keepDir) rmSync(dir, { recursive: true, force: true });
   };
   const deadline = performance.now() + 15_000;
   while (!(await isReady())) {

@@ -2,10 +2,10 @@
 // commit as in production) for the side-by-side benchmarks, and registers the accounts u0..u{n-1}
 // over the wire before any figure is taken, as the peers' users are made before theirs.
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canConnect, freePort, LOOPBACK, mapLimit, startServerProcess } from './common.mjs';
+import { canConnect, freePort, LOOPBACK, mapLimit, sleep, startServerProcess } from './common.mjs';
 import { SottoClient } from './sotto-client.mjs';
 
 const CLI = new URL('../../packages/cli/dist/bin.js', import.meta.url).pathname;
@@ -28,16 +28,22 @@ export function sottoVersion() {
   return { sotto: version('../../packages/server/package.json'), betterSqlite3: version('../../node_modules/better-sqlite3/package.json'), ws: version('../../node_modules/ws/package.json') };
 }
 
-/** Starts Sotto pinned to `cpu` when given, with `users` registered accounts. Returns { pid, wsUrl, accounts, stop() }. */
+/**
+ * Starts Sotto pinned to `cpu` when given, with `users` registered accounts. Returns { pid, wsUrl,
+ * accounts, stop() }. The accounts are registered over the wire by a first server process, which
+ * then stops; the one measured starts on the same data, so its memory and caches hold nothing of
+ * the registration (as Prosody and Mosquitto start with their users already on disk).
+ */
 export async function startSotto({ users, cpu }) {
   const dir = mkdtempSync(join(tmpdir(), 'sotto-bench-sotto-'));
   const port = await freePort();
-  const { pid, stop } = await startServerProcess({
-    name: 'sotto', cpu, command: process.execPath, dir, logFile: join(dir, 'none.log'),
+  const start = (keepDir) => startServerProcess({
+    name: 'sotto', cpu, command: process.execPath, dir, logFile: join(dir, 'none.log'), keepDir,
     args: [...NODE_FLAGS, CLI, 'serve', '--host', LOOPBACK, '--port', String(port), '--data', join(dir, 'data'), '--log-level', 'warn', '--no-web', '--no-rate-limits', '--rate-limit', '1000000'],
     isReady: () => canConnect(port),
   });
-  const server = { pid, dir, wsUrl: `ws://${LOOPBACK}:${port}/v1/ws`, password: '', accounts: new Map(), stop };
+  const registrar = await start(true);
+  const server = { pid: registrar.pid, dir, wsUrl: `ws://${LOOPBACK}:${port}/v1/ws`, password: '', accounts: new Map(), stop: registrar.stop };
   try {
     await mapLimit([...Array(users).keys()], REGISTER_CONCURRENCY, async (i) => {
       const user = `u${i}`;
@@ -50,8 +56,12 @@ export async function startSotto({ users, cpu }) {
       await client.close();
     });
   } catch (error) {
-    await stop();
+    await registrar.stop();
+    rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  return server;
+  await registrar.stop();
+  while (await canConnect(port)) await sleep(20);
+  const { pid, stop } = await start(false);
+  return { ...server, pid, stop };
 }

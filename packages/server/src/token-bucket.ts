@@ -8,13 +8,16 @@ export interface RateLimit {
 
 export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 200, burst: 2000 };
 
+/** One clock for every bucket, rather than a closure made per bucket (one per connection). */
+const monotonicNow: Clock = () => performance.now();
+
 export class TokenBucket {
   private tokens: number;
   private last: number;
 
   constructor(
     private readonly limit: RateLimit,
-    private readonly now: Clock = () => performance.now(),
+    private readonly now: Clock = monotonicNow,
   ) {
     this.tokens = limit.burst;
     this.last = this.now();

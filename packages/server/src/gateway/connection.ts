@@ -7,7 +7,7 @@
 // the store, not once it is durable, and SendPipeline answers them in order.
 // A bad frame gets an error response and the connection carries on: bad input
 // harms nothing else.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { WebSocket, type RawData } from 'ws';
 import {
@@ -45,12 +45,14 @@ import type { DeviceAddress, DeviceRecord, MailboxEntry } from '../storage/types
 import { CloseCode } from './close-codes.js';
 import type { ConnectionRegistry } from './connection-registry.js';
 import { toWireError } from './error-boundary.js';
-import { MailboxPump } from './mailbox-pump.js';
+import { MailboxPump, type PumpSink } from './mailbox-pump.js';
 import { handleRequest, startSend, type RequestFrame, type ResponseResult, type SendFrame } from './requests.js';
 import { MAX_PIPELINED_SENDS, SendPipeline, type SendOutcome } from './send-pipeline.js';
 import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimit } from '../token-bucket.js';
 import { addressKey } from '../rate-limits/address-key.js';
 
+/** 96 random bits name a connection. */
+const CONNECTION_ID_BYTES = 12;
 /** Failed hellos tolerated on one connection before it is closed. */
 export const MAX_FAILED_HELLOS = 3;
 /** Queued frames at which the socket stops reading, and at which it reads again. */
@@ -79,8 +81,16 @@ export interface ConnectionOptions {
   readonly stream?: Duplex;
 }
 
+// What a connection holds lives in its state, so an idle authenticated one keeps nothing of its
+// hello (nonce, timer): at 20,000 connections each byte is 20 KB.
 type State =
-  | { readonly kind: 'awaiting-hello'; failedHellos: number }
+  | {
+      readonly kind: 'awaiting-hello';
+      failedHellos: number;
+      /** The challenge this connection's hello must sign. */
+      readonly nonce: Uint8Array;
+      readonly timer: NodeJS.Timeout;
+    }
   | {
       readonly kind: 'authenticated';
       readonly device: DeviceAddress;
@@ -89,26 +99,29 @@ type State =
     }
   | { readonly kind: 'closed' };
 
-export class Connection {
-  readonly id = randomUUID();
-  /** Resolves once the socket closed and no frame or mailbox pass is still running. */
-  readonly closed: Promise<void>;
+export class Connection implements PumpSink {
+  /**
+   * Unique across the nodes of a cluster (a takeover names the connection that won). Not
+   * randomUUID: V8 keeps its UUID as a tree of ten concatenated pieces, ~300 bytes a connection.
+   */
+  readonly id = randomBytes(CONNECTION_ID_BYTES).toString('base64url');
 
-  private state: State = { kind: 'awaiting-hello', failedHellos: 0 };
-  private readonly nonce = new Uint8Array(randomBytes(LIMITS.nonceBytes));
+  private state: State;
   private readonly bucket: TokenBucket;
   /** The key rate limits count this client's address by; empty when it is not limited by address. */
   private readonly limitingAddress: { readonly address?: string };
   private readonly queue: (() => Promise<void>)[] = [];
   private processing: Promise<void> | undefined;
-  private readonly sends = new SendPipeline((id, outcome, startedAt) => this.answerSend(id, outcome, startedAt));
+  /** Made by the first SEND: most idle connections never send. */
+  private sendPipeline: SendPipeline | undefined;
   private closing = false;
   private alive = true;
   /** This connection's scoped logger, made on first use: most connections never log (a child and two hashes each). */
   private scopedLog: Logger | undefined;
-  private logScope: () => Record<string, string> = () => ({ conn: shortId(this.id) });
-  private resolveClosed!: () => void;
-  private readonly helloTimer: NodeJS.Timeout;
+  /** Made when someone waits for the close (shutdown, tests). */
+  private closedPromise: Promise<void> | undefined;
+  private resolveClosed: (() => void) | undefined;
+  private finished = false;
   private readonly stream: Duplex | undefined;
   private corked = false;
 
@@ -120,9 +133,6 @@ export class Connection {
     this.stream = options.stream;
     const key = addressKey(options.clientAddress);
     this.limitingAddress = key !== undefined ? { address: key } : {};
-    this.closed = new Promise((resolve) => {
-      this.resolveClosed = resolve;
-    });
     this.bucket = new TokenBucket(ctx.rateLimit ?? DEFAULT_RATE_LIMIT);
     ctx.registry.add(this);
     ctx.metrics.connections.inc();
@@ -132,16 +142,44 @@ export class Connection {
       this.alive = true;
     });
     // Without a listener an 'error' would crash the process; ws closes the socket itself after it.
-    socket.on('error', (error) => this.log.debug({ err: errorSummary(error) }, 'socket error'));
-    this.helloTimer = setTimeout(() => {
+    socket.on('error', (error) => this.debug({ err: errorSummary(error) }, 'socket error'));
+    const timer = setTimeout(() => {
       if (this.state.kind === 'awaiting-hello') this.close(CloseCode.HELLO_TIMEOUT, 'no hello in time');
     }, ctx.helloTimeoutMs ?? HELLO_TIMEOUT_MS);
-    this.helloTimer.unref();
+    timer.unref();
+    this.state = { kind: 'awaiting-hello', failedHellos: 0, nonce: new Uint8Array(randomBytes(LIMITS.nonceBytes)), timer };
     this.enqueue(() => this.sendChallenge());
   }
 
+  /** Resolves once the socket closed and no frame or mailbox pass is still running. */
+  get closed(): Promise<void> {
+    return (this.closedPromise ??= this.finished
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          this.resolveClosed = resolve;
+        }));
+  }
+
   private get log(): Logger {
-    return (this.scopedLog ??= this.ctx.log.child(this.logScope()));
+    if (!this.scopedLog) {
+      const device = this.device;
+      this.scopedLog = this.ctx.log.child({ conn: shortId(this.id), ...(device ? { device: shortDevice(device) } : {}) });
+    }
+    return this.scopedLog;
+  }
+
+  /** A debug line, without making the scoped logger when debug is off (it nearly always is). */
+  private debug(fields: Record<string, unknown>, message: string): void {
+    if (this.ctx.log.isLevelEnabled('debug')) this.log.debug(fields, message);
+  }
+
+  private get sends(): SendPipeline {
+    return (this.sendPipeline ??= new SendPipeline((id, outcome, startedAt) => this.answerSend(id, outcome, startedAt)));
+  }
+
+  /** Resolves once every pipelined SEND was answered. */
+  private sendsAnswered(): Promise<void> {
+    return this.sendPipeline ? this.sendPipeline.whenBelow(1) : Promise.resolve();
   }
 
   get device(): DeviceAddress | undefined {
@@ -158,7 +196,7 @@ export class Connection {
     if (this.closing) return;
     // While we are the slow side (socket paused), its pongs sit unread: do not blame the client.
     if (!this.alive && !this.socket.isPaused) {
-      this.log.debug('no pong; terminating');
+      this.debug({}, 'no pong; terminating');
       this.socket.terminate();
       return;
     }
@@ -223,7 +261,7 @@ export class Connection {
     const started = performance.now();
     if (frame.type === FrameType.SEND && this.state.kind === 'authenticated') return this.pipelineSend(frame, this.state.device, started);
     // Anything else (but an ACK, which has no answer) waits for the SENDs before it: one order for every answer.
-    if (frame.type !== FrameType.ACK) await this.sends.whenBelow(1);
+    if (frame.type !== FrameType.ACK) await this.sendsAnswered();
     try {
       await this.dispatch(frame);
     } catch (error) {
@@ -300,7 +338,7 @@ export class Connection {
     if (state.kind !== 'awaiting-hello') throw new ServerError(ErrorCode.ALREADY_AUTHENTICATED);
     let device: DeviceRecord;
     try {
-      device = await this.authenticate(hello);
+      device = await this.authenticate(hello, state.nonce);
     } catch (error) {
       if (error instanceof ServerError && error.code === ErrorCode.UPDATE_REQUIRED) {
         this.sendError(id, error);
@@ -318,13 +356,13 @@ export class Connection {
     const keyPackages = await this.ctx.services.keyPackages.status(device);
     if (this.closing) return;
     const address: DeviceAddress = { username: device.username, deviceId: device.deviceId };
-    this.logScope = () => ({ conn: shortId(this.id), device: shortDevice(address) });
-    this.scopedLog = undefined;
-    const pump = new MailboxPump(this.ctx.store, address, { deliver: (entry) => this.deliver(entry), drained: (count) => this.onDrained(count) }, () => this.log);
+    const pump = new MailboxPump(this.ctx.store, address, this, () => this.log);
     // Subscribe before claiming, so this connection sees its own "replaced" event and ignores it.
     const unsubscribe = this.ctx.bus.subscribe(address, (event) => this.onBusEvent(event));
+    clearTimeout(state.timer);
     this.state = { kind: 'authenticated', device: address, pump, unsubscribe };
-    clearTimeout(this.helloTimer);
+    // Whatever logs from now on names the device too.
+    this.scopedLog = undefined;
     const [board, lockdown, restricted] = await Promise.all([
       this.ctx.services.advisories.current(),
       this.ctx.services.lockdown.get(device.username),
@@ -343,7 +381,7 @@ export class Connection {
         restricted,
       }),
     });
-    this.log.debug('authenticated');
+    this.debug({}, 'authenticated');
     try {
       await this.ctx.registry.claim(address, this);
     } catch (error) {
@@ -353,7 +391,7 @@ export class Connection {
     pump.trigger();
   }
 
-  private async authenticate(hello: FrameBody<FrameType.HELLO>): Promise<DeviceRecord> {
+  private async authenticate(hello: FrameBody<FrameType.HELLO>, nonce: Uint8Array): Promise<DeviceRecord> {
     const { accounts } = this.ctx.services;
     if (hello.protocolVersion !== PROTOCOL_VERSION) {
       throw new ServerError(
@@ -365,9 +403,9 @@ export class Connection {
     const auth = hello.auth;
     switch (auth.case) {
       case 'register':
-        return accounts.register({ ...auth.value, nonce: this.nonce, signature: hello.signature, ...this.limitingAddress });
+        return accounts.register({ ...auth.value, nonce, signature: hello.signature, ...this.limitingAddress });
       case 'login':
-        return accounts.login({ ...auth.value, nonce: this.nonce, signature: hello.signature });
+        return accounts.login({ ...auth.value, nonce, signature: hello.signature });
       case undefined:
         throw new ServerError(ErrorCode.INVALID_ARGUMENT, 'A hello needs either login or register.');
       default:
@@ -400,7 +438,8 @@ export class Connection {
     this.close(CloseCode.REPLACED, 'replaced by a newer connection');
   }
 
-  private deliver(entry: MailboxEntry): Promise<void> {
+  /** PumpSink: one mailbox entry as a DELIVERY frame. */
+  deliver(entry: MailboxEntry): Promise<void> {
     const bytes = encodeFrame(
       FrameType.DELIVERY,
       0,
@@ -420,7 +459,8 @@ export class Connection {
     return this.send(bytes);
   }
 
-  private onDrained(count: number): void {
+  /** PumpSink: the first pass over the mailbox is done. */
+  drained(count: number): void {
     this.sendNotice(NoticeKind.MAILBOX_DRAINED, count, `Delivered ${count} queued entries.`);
   }
 
@@ -430,11 +470,13 @@ export class Connection {
     try {
       const { accounts } = this.ctx.services;
       const [minClientVersion, inviteRequired] = await Promise.all([accounts.minClientVersion(), accounts.inviteRequired()]);
+      const state = this.state;
+      if (state.kind !== 'awaiting-hello') return;
       this.sendFrame(
         FrameType.CHALLENGE,
         0,
         create(ChallengeSchema, {
-          nonce: this.nonce,
+          nonce: state.nonce,
           protocolVersion: PROTOCOL_VERSION,
           serverVersion: SOFTWARE_VERSION,
           minClientVersion,
@@ -515,8 +557,8 @@ export class Connection {
 
   private onClose(code: number): void {
     this.closing = true;
-    clearTimeout(this.helloTimer);
     const state = this.state;
+    if (state.kind === 'awaiting-hello') clearTimeout(state.timer);
     this.state = { kind: 'closed' };
     this.ctx.metrics.connections.dec();
     let pumpStopped: Promise<void> = Promise.resolve();
@@ -527,8 +569,11 @@ export class Connection {
     } else {
       this.ctx.registry.remove(this);
     }
-    this.log.debug({ code }, 'closed');
-    void Promise.all([pumpStopped, this.processing, this.sends.whenBelow(1)]).then(() => this.resolveClosed());
+    this.debug({ code }, 'closed');
+    void Promise.all([pumpStopped, this.processing, this.sendsAnswered()]).then(() => {
+      this.finished = true;
+      this.resolveClosed?.();
+    });
   }
 }
 

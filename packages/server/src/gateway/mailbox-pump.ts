@@ -45,7 +45,7 @@ export class MailboxPump {
   private pendingAcks: bigint[] = [];
   private ackTimer: NodeJS.Timeout | undefined;
   /** The last write of acks; each waits for the one before, so they reach the store in order. */
-  private ackWrite: Promise<void> = Promise.resolve();
+  private ackWrite: Promise<void> | undefined;
 
   constructor(
     private readonly store: Store,
@@ -90,7 +90,7 @@ export class MailboxPump {
     const seqs = this.pendingAcks;
     this.pendingAcks = [];
     if (seqs.length > 0) {
-      this.ackWrite = this.ackWrite.then(async () => {
+      this.ackWrite = (this.ackWrite ?? Promise.resolve()).then(async () => {
         try {
           await this.store.ackMailbox(this.device, seqs);
         } catch (error) {
@@ -99,7 +99,7 @@ export class MailboxPump {
         }
       });
     }
-    return this.ackWrite;
+    return this.ackWrite ?? Promise.resolve();
   }
 
   /** Resolves when no pass is running or scheduled (tests, shutdown). */
