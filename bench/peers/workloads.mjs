@@ -237,7 +237,8 @@ export async function latency(peer, { rates, seconds, runs }, { cpu, onServer })
       seqBase += result.sent;
       return result;
     };
-    await stretch(200, 1); // warm-up
+    // Warm-up: enough messages for the JIT to optimise the hot path (200 left it half interpreted).
+    await stretch(1000, 3);
     const byRate = [];
     for (const rate of rates) {
       const rateRuns = [];
