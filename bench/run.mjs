@@ -4,7 +4,7 @@
 // (bench/call-setup.mjs), scale-out on PostgreSQL + NATS (bench/relay.mjs, here); then the table
 // against the targets (bench/targets.mjs). `--quick` runs shorter. Figures, not pass/fail.
 import { execSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { benchMls } from './mls.mjs';
 import { benchRelay } from './relay.mjs';
 import { fmt, machine, writeBenchmarksKeepingSections, writeSection } from './lib.mjs';
@@ -36,6 +36,7 @@ writeFileSync(new URL('./results/mls.json', import.meta.url), `${JSON.stringify(
 
 runScript('peers.mjs', quick ? ['--quick'] : []);
 runScript('call-setup.mjs', ['--runs', quick ? '5' : '15']);
+runScript('login-floor.mjs', quick ? ['--quick'] : []);
 
 // Scale-out: one node on PostgreSQL, then two nodes on PostgreSQL + NATS with sender and recipient
 // on different nodes. Uses the machine's PostgreSQL (a fresh database) and NATS.
@@ -63,6 +64,28 @@ try {
 } catch (error) {
   console.log('scale-out skipped:', error.message);
 }
+/** The connect storm against a bare ws login server and against Sotto, from bench/login-floor.mjs. */
+function loginFloorSection() {
+  const file = new URL('./results/login-floor.json', import.meta.url);
+  if (!existsSync(file)) return '';
+  const r = JSON.parse(readFileSync(file, 'utf8'));
+  const cell = (x) => `${fmt(x.perSecond.median)} (${fmt(x.perSecond.min)}–${fmt(x.perSecond.max)}) | ${fmt(x.serverCpu.median, 2)} | ${fmt(x.generatorCpu.median, 2)}${x.generatorBound ? ' †' : ''}`;
+  return `## The floor under the connect storm (\`bench/login-floor.mjs\`)
+
+The connect storm (${fmt(r.connections)} logins, ${fmt(r.concurrency)} in flight, same client) against a bare
+\`ws\` server on Node that does only what a login must: the upgrade, a CHALLENGE with a fresh nonce,
+the HELLO decoded, its Ed25519 signature checked (node:crypto, the key held in a Map) and the answer
+(\`bench/floor/login-server.mjs\`), and then against Sotto, in the same run. What Sotto adds is the
+ratio; what Node, \`ws\` and OpenSSL cost on this machine is the floor.
+
+| server | logins/s (median, range) | server CPU (share of a core) | generator CPU |
+|---|---|---|---|
+| bare \`ws\` login | ${cell(r.floor)} |
+| Sotto | ${cell(r.sotto)} |
+
+Sotto ÷ floor: ${fmt(r.ratio, 2)}. † the load generator was at its limit: the floor is higher than shown.`;
+}
+
 const row = (r) => `| ${fmt(r.rate)} | ${fmt(r.delivered)}/${fmt(r.sent)} | ${fmt(r.achievedPerSecond)} | ${fmt(r.hopP50, 2)} | ${fmt(r.hopP99, 2)} | ${fmt(r.ackP50, 2)} | ${fmt(r.ackP99, 2)} |`;
 
 const doc = `# Benchmarks
@@ -146,6 +169,8 @@ What limits it now (profile): Ed25519 in OpenSSL 24% (verify 18%, sign 6%), SHA-
 Decrypt also decrypts the sender data twice (once to check the sender before ts-mls does), about 10%.
 
 <!-- peers:start --><!-- peers:end -->
+
+${loginFloorSection()}
 
 <!-- call-setup:start --><!-- call-setup:end -->
 

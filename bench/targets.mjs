@@ -41,7 +41,10 @@ export function targetRows() {
   ]);
 
   const storm = (peer) => med(w(peer, 'connectStorm')?.connectsPerSecond);
-  rows.push(['connect storm', '>= 5,000 authenticated connects/s', `${fmt(storm('sotto'))}/s`, `${fmt(storm('prosody'))}/s`, `${fmt(storm('mosquitto'))}/s`, verdict(storm('sotto') === undefined ? undefined : storm('sotto') >= 5000)]);
+  // bench/login-floor.mjs: the same storm against a bare ws server doing only the handshake, and Sotto, in one run.
+  const floor = load('login-floor');
+  const floorNote = floor ? ` (${fmt(floor.ratio, 2)}x a bare \`ws\` login server, which did ${fmt(med(floor.floor.perSecond))}/s)` : '';
+  rows.push(['connect storm', '>= 5,000 authenticated connects/s', `${fmt(storm('sotto'))}/s${floorNote}`, `${fmt(storm('prosody'))}/s`, `${fmt(storm('mosquitto'))}/s`, verdict(storm('sotto') === undefined ? undefined : storm('sotto') >= 5000)]);
 
   const light = (peer) => w(peer, 'latency')?.rates?.[0];
   const lat = (peer) => (light(peer) ? `${fmt(med(light(peer).hopFromSendP50), 2)} / ${fmt(med(light(peer).hopFromSendP99), 2)} ms` : 'n/a');

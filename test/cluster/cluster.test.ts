@@ -115,16 +115,23 @@ describe('cluster: 3 nodes + PostgreSQL + NATS + nginx', services, () => {
     };
     try {
       await until('three listeners connected', () => listeners.every((l) => l.state.out.includes('"state":"ready"')));
-      await until('a member on node 0', async () => (await connectionsPerNode())[0]! > 0);
+      // Exactly the three listeners, one of them on node 0: a one-shot sender of the test before may
+      // still be closing there, and counted alone it would leave no listener to move.
+      await until('the three listeners alone connected, one on node 0', async () => {
+        const counts = await connectionsPerNode();
+        return counts[0]! > 0 && counts.reduce((sum, n) => sum + n, 0) === 3;
+      });
       const before = listeners.map((l) => (l.state.out.match(/"state":"ready"/g) ?? []).length);
       await relay.cut();
       // Grace period (10 s), then node 0 closes its members; they come back through nginx elsewhere.
-      await until('node 0 empty and its members elsewhere', async () => {
+      // A node counts a connection from its upgrade, before the member's hello is done: wait for the
+      // member's own word that it is ready again, not only for the counts.
+      const reconnected = () => listeners.filter((l, i) => (l.state.out.match(/"state":"ready"/g) ?? []).length > before[i]!);
+      await until('node 0 empty and its members ready elsewhere', async () => {
         const counts = await connectionsPerNode();
-        return counts[0] === 0 && counts[1]! + counts[2]! >= 3;
+        return counts[0] === 0 && counts[1]! + counts[2]! >= 3 && reconnected().length >= 1;
       });
-      const reconnected = listeners.filter((l, i) => (l.state.out.match(/"state":"ready"/g) ?? []).length > before[i]!);
-      assert.ok(reconnected.length >= 1, 'at least one member was moved off node 0');
+      assert.ok(reconnected().length >= 1, 'at least one member was moved off node 0');
       assert.equal((await fetch(`${nodes[0]!.url}/healthz`)).status, 503, 'node 0 reports itself unavailable');
       // Everyone is still reachable, live.
       await alice.ok(['send', 'bob', 'after the outage']);
