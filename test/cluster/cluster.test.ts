@@ -176,6 +176,11 @@ describe('cluster: 3 nodes + PostgreSQL + NATS + nginx', services, () => {
     });
     const exited = new Promise<number>((resolve) => sender.on('exit', (code) => resolve(code ?? -1)));
     sender.stdin!.end(Array.from({ length: total }, (_, i) => `${tag} ${i}`).join('\n') + '\n');
+    // A sender that ends before the fault would leave the test waiting for it forever: say why instead.
+    const endedEarly = exited.then((code) => {
+      if (!faulted) throw new Error(`the sender exited (${code}) after ${acked.size} of ${faultAfter} acks, before the ${tag} fault: ${stderr}`);
+    });
+    await Promise.race([faultDone, endedEarly]);
     await faultDone;
     assert.equal(await exited, 0, `sender failed during ${tag}: ${stderr}`);
     const received = messagesOf(await bob.ok(['sync'], { timeoutMs: 120_000 })).map((m) => m.body).filter((b) => b.startsWith(`${tag} `));

@@ -2,11 +2,14 @@
 // After a durable write, tells each recipient device to look in its mailbox.
 // A failed publish does not fail the request: the message is already stored
 // and the device drains it on its next connection.
-import type { Bus, BusNotice } from '../bus/bus.js';
+import type { Bus, BusEvent, BusNotice } from '../bus/bus.js';
 import { deviceKey } from '../bus/bus.js';
 import { errorSummary, type Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { DeviceAddress, StoredMail } from '../storage/types.js';
+
+/** Events are plain data and never changed by a subscriber, so one serves every notification. */
+const MAIL: BusEvent = { kind: 'mail' };
 
 export class MailNotifier {
   constructor(
@@ -16,10 +19,13 @@ export class MailNotifier {
   ) {}
 
   async stored(mail: StoredMail): Promise<void> {
-    if (mail.recipients.length === 0) return;
-    this.metrics?.messagesStored.inc(mail.recipients.length);
-    const unique = new Map(mail.recipients.map((device) => [deviceKey(device), device]));
-    await Promise.all([...unique.values()].map((device) => this.publish(device, { kind: 'mail' })));
+    const { recipients } = mail;
+    if (recipients.length === 0) return;
+    this.metrics?.messagesStored.inc(recipients.length);
+    // Most mail has one recipient device (a 1:1 chat): no de-duplication to do.
+    if (recipients.length === 1) return this.publish(recipients[0]!, MAIL);
+    const unique = new Map(recipients.map((device) => [deviceKey(device), device]));
+    await Promise.all([...unique.values()].map((device) => this.publish(device, MAIL)));
   }
 
   async notice(device: DeviceAddress, notice: BusNotice): Promise<void> {
