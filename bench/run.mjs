@@ -109,47 +109,7 @@ its peers as a ratio measured in the same run. Profiles: \`node bench/profile.mj
 
 <!-- targets:start --><!-- targets:end -->
 
-## What limits the targets not met
-
-From profiles of the server pinned to core 0 under the same load generator (\`bench/profile.mjs\`,
-V8's sampling profiler over the inspector, only during the measured phase; summaries in
-\`bench/results/profile-*.json\`), measured 2026-11-25 after the changes listed below.
-
-- **Throughput knee (about 5,000 msg/s against 50,000).** At 6,000 msg/s the server's core is busy
-  (0.85 of it, the rest blocked in fsync): committing is 48% of the samples, of which the COMMIT
-  itself (its fsync, synchronous on the event loop) is about 35%; re-reading the mailbox for each
-  push 13%; socket writes (one \`writev\` per frame) 12%; protobuf 5%. Each group commit carries the
-  writes of one event-loop turn, but a connection's requests are handled one after another, so ten
-  sending connections give batches of about ten. Next: pipelining a connection's sends into the
-  same batch, pushing stored entries without re-reading them, corking socket writes. Moving the fsync
-  to libuv's thread pool (commit at \`synchronous=NORMAL\`, then \`fdatasync\` of the WAL) was measured
-  and dropped: with the server pinned to one core the sync thread competes with the event loop, and an
-  fsync on this virtual machine costs CPU, not only waiting (knee 3,000–4,000 against 5,000 msg/s).
-- **1:1 latency at light load (p50 about 0.9 ms from the send, against 0.5 ms).** At 250 msg/s the server
-  is 75% idle; committing is 18% of the samples, about 0.5 ms per commit, and every message waits for
-  its commit before it is delivered (durable before delivered, rule 4). The fsync of this disk is the
-  floor of the p50; the peers deliver from memory.
-- **Connect storm (about 1,400/s against 5,000).** The server's core is the limit (0.95): checking the
-  Ed25519 signature of each login is 17% of the samples, the three frames each login writes (challenge,
-  hello answer, drained notice) 11%, the mailbox read at login 7%, the settings read per hello 3%, a
-  per-connection logger 2%. Prosody logs in 200–280 a second here, so Sotto is about 5–7x Prosody.
-- **Idle density** is under 10 KB per connection up to 2,000 (quick mode) and has to be measured at
-  19,000, the most this machine's open-file limit allows (full mode).
-- **Client MLS** is around the 5,000 target: 5,736 encrypted msg/s (median of 3 x 1,000 messages on an
-  idle machine) but 4,664 in a quick run of 3 x 300 (range 4,423–6,160). Ed25519 in OpenSSL and HKDF
-  in \`@noble/hashes\` are most of it (see the client MLS section).
-- **Call set-up** measured 1.38x the floor in one run of 15 calls and 1.14x in a quick run of 5: it is
-  near the 1.25x target and noisy. The accept, the offer and the answer each cross the server inside
-  MLS; see the call set-up section.
-- **Knee ramps that fail early.** In quick runs one ramp in two may fail at 2,000 msg/s on a single
-  stall (p99 57 ms, p50 1.9 ms) while the other reaches 5,000; the median of two is then the lower.
-  The stall is not profiled yet; a WAL checkpoint run inside a COMMIT on the event loop is the
-  suspect to check first.
-
-Done in this round, each measured: prepared statements compiled once (\`prepare\` was 9% at 1,000 msg/s);
-group commit (the knee from about 1,600 to 5,000 msg/s); acks deleted together within 10 ms (offline
-drain of 10,000 from 3.2 s to about 0.25 s); an MLS crypto provider that caches imported keys, derives
-keys with @noble/hashes and signs with node:crypto in Node (585 to about 5,700 encrypted msg/s).
+${readFileSync(new URL('./analysis.md', import.meta.url), 'utf8').trim()}
 
 ## Client MLS throughput (\`bench/mls.mjs\`)
 
@@ -164,9 +124,7 @@ run; median and range.
 | encrypt (create + encode) | ${fmt(mls.encryptPerSecond)} | ${fmt(mls.encryptSpread[0])}–${fmt(mls.encryptSpread[1])} | >= 5,000 |
 | decrypt (decode + process) | ${fmt(mls.decryptPerSecond)} | ${fmt(mls.decryptSpread[0])}–${fmt(mls.decryptSpread[1])} | |
 
-What limits it now (profile): Ed25519 in OpenSSL 24% (verify 18%, sign 6%), SHA-512 and HMAC in
-\`@noble/hashes\` 21% (the key schedule of each message), ts-mls's encoding 12%, ChaCha20-Poly1305 9%.
-Decrypt also decrypts the sender data twice (once to check the sender before ts-mls does), about 10%.
+${readFileSync(new URL('./analysis-mls.md', import.meta.url), 'utf8').trim()}
 
 <!-- peers:start --><!-- peers:end -->
 
