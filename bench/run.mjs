@@ -160,7 +160,10 @@ npm run bench            # everything, full mode (long: the idle density alone l
 node bench/run.mjs --quick
 node bench/peers.mjs [--quick] [--peer sotto|prosody|mosquitto] [--workload NAME]   # one server or workload
 node bench/profile.mjs relay [--rate N] | connect | fanout | drain                   # where Sotto's time goes
+taskset -c 1 node bench/mls.mjs [--quick]   # client MLS alone, on one core (its own section)
 node bench/call-setup.mjs  # call set-up (its own section)
+node bench/login-floor.mjs [--quick]   # the connect storm against a bare ws login server and Sotto
+node bench/cost.mjs [--rate 6000]      # the server's CPU time per relayed message at a fixed rate
 node bench/web-bundle.mjs  # the web app's bundle size (its own section)
 \`\`\`
 `;
