@@ -1,19 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeliveryKind } from '@sotto/protocol';
 import type { MailboxEntry } from '../types.js';
+import { entryAt as entry } from './entry-fixture.js';
 import { MailboxTails, TAIL_ENTRIES } from './mailbox-tails.js';
 
-const entry = (seq: number): MailboxEntry => ({
-  seq: BigInt(seq),
-  kind: DeliveryKind.MLS_MESSAGE,
-  sender: { username: 'alice', deviceId: 'd1' },
-  groupId: new Uint8Array(32),
-  messageId: new Uint8Array(16),
-  payload: new Uint8Array(8),
-  epoch: 0n,
-  storedAt: seq,
-});
 const seqs = (entries: readonly MailboxEntry[] | undefined) => entries?.map((e) => Number(e.seq));
 
 test('a device without a tail is read from the table, and entries committed before it caught up are not kept', () => {

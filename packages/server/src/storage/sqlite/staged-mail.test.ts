@@ -1,23 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { DeliveryKind } from '@sotto/protocol';
-import type { MailboxEntry } from '../types.js';
+import { entryAt as entry } from './entry-fixture.js';
 import { GroupCommit } from './group-commit.js';
 import { MailboxTails } from './mailbox-tails.js';
 import { RoutingCache } from './routing-cache.js';
 import { StagedMail } from './staged-mail.js';
-
-const entry = (seq: number): MailboxEntry => ({
-  seq: BigInt(seq),
-  kind: DeliveryKind.MLS_MESSAGE,
-  sender: { username: 'alice', deviceId: 'd1' },
-  groupId: new Uint8Array(32),
-  messageId: new Uint8Array(16),
-  payload: new Uint8Array(8),
-  epoch: 0n,
-  storedAt: seq,
-});
 
 function setUp() {
   const db = new Database(':memory:');
