@@ -6,15 +6,14 @@
  * the largest cost of an encrypted message left after Ed25519 (profiled, bench/mls.mjs).
  */
 import hkdf from 'futoin-hkdf';
-import type { Hkdf, HkdfHash } from '@sotto/core';
+import { HKDF_HASH_BYTES, type Hkdf, type HkdfHash } from '@sotto/core';
 
 const NAMES: Record<HkdfHash, string> = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
-const SIZES: Record<HkdfHash, number> = { 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
 
 const view = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 export const nodeHkdf: Hkdf = {
-  extract: (hash, salt, ikm) => view(hkdf.extract(NAMES[hash], SIZES[hash], asBuffer(ikm), asBuffer(salt))),
-  expand: (hash, prk, info, length) => view(hkdf.expand(NAMES[hash], SIZES[hash], asBuffer(prk), length, asBuffer(info))),
+  extract: (hash, salt, ikm) => view(hkdf.extract(NAMES[hash], HKDF_HASH_BYTES[hash], asBuffer(ikm), asBuffer(salt))),
+  expand: (hash, prk, info, length) => view(hkdf.expand(NAMES[hash], HKDF_HASH_BYTES[hash], asBuffer(prk), length, asBuffer(info))),
 };

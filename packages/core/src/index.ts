@@ -17,6 +17,7 @@ export { MemoryClientStore } from './memory-store.js';
 export * from './calls/index.js';
 export { isStatusAdvance } from './message-status.js';
 export { newMessageId } from './message-id.js';
+export { HKDF_HASH_BYTES } from './mls/hkdf.js';
 export { Advisories, type VerifiedAdvisory, type RefusedAdvisory } from './advisories.js';
 export { parseClientSettings } from './client-settings.js';
 export { AnomalyReporter, type AnomalySource } from './anomaly-reporter.js';

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.js';
+import { deviceKey } from './storage/types.js';
 
 export type { Logger };
 
@@ -51,7 +52,7 @@ export function shortId(value: string | Uint8Array): string {
 
 /** `shortId` of a device address: one token per device. */
 export function shortDevice(device: { readonly username: string; readonly deviceId: string }): string {
-  return shortId(`${device.username}\u0000${device.deviceId}`);
+  return shortId(deviceKey(device));
 }
 
 /** Class, message and stack of an error for a log line; never the data attached to it. */

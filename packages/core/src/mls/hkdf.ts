@@ -12,7 +12,8 @@ import type { Hkdf, HkdfHash } from '../ports.js';
 
 const HASHES: Record<KdfAlgorithm, HkdfHash> = { 'HKDF-SHA256': 'SHA-256', 'HKDF-SHA384': 'SHA-384', 'HKDF-SHA512': 'SHA-512' };
 const NOBLE = { 'SHA-256': sha256, 'SHA-384': sha384, 'SHA-512': sha512 } as const;
-const SIZES: Record<HkdfHash, number> = { 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
+/** Output bytes of each HKDF hash, for platforms' implementations too. */
+export const HKDF_HASH_BYTES: Readonly<Record<HkdfHash, number>> = { 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
 
 /** HKDF in pure JS: what the browser runs. */
 export const nobleHkdf: Hkdf = {
@@ -22,7 +23,7 @@ export const nobleHkdf: Hkdf = {
 
 export function makeMlsKdf(algorithm: KdfAlgorithm, hkdf: Hkdf = nobleHkdf): Kdf {
   const hash = HASHES[algorithm];
-  const size = SIZES[hash];
+  const size = HKDF_HASH_BYTES[hash];
   return {
     async extract(salt, ikm) {
       // Same contract as ts-mls's default (@hpke/core): an empty salt means

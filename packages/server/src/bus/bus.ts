@@ -5,9 +5,9 @@
 // say "look in the mailbox", so the bus is never a second copy of messages.
 import { ErrorCode, type NoticeKind } from '@sotto/protocol';
 import { ServerError } from '../errors.js';
-import type { DeviceAddress } from '../storage/types.js';
+import { deviceKey, type DeviceAddress } from '../storage/types.js';
 
-export type { DeviceAddress };
+export { deviceKey, type DeviceAddress };
 
 /** A notice for one device, sent as a NOTICE frame if it is connected; lost if not. */
 export interface BusNotice {
@@ -72,11 +72,6 @@ export interface Bus {
   readonly onDidReconnect: Listenable<BusReconnected>;
   /** Stops routing; no handler is called once it resolves. Calling it twice is harmless. */
   close(): Promise<void>;
-}
-
-/** One string per device, for maps and subject names. Usernames cannot contain NUL. */
-export function deviceKey(device: DeviceAddress): string {
-  return `${device.username}\u0000${device.deviceId}`;
 }
 
 /** The bus was closed; the event went nowhere. */

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { ServerError } from '../errors.js';
 import type { Store } from '../storage/store.js';
-import type { DeviceAddress } from '../storage/types.js';
+import { deviceKey, type DeviceAddress } from '../storage/types.js';
 import type { RatePolicy } from '../rate-limits/rate-policy.js';
 import { rateSubject, type Caller } from './caller.js';
 import type { MailNotifier } from './mail-notifier.js';
@@ -227,7 +227,7 @@ export class DeliveryService {
     const out: DeviceAddress[] = [];
     refs.forEach((ref, i) => {
       const device = requireDeviceRef(ref, `${field}[${i}]`);
-      const key = `${device.username}\u0000${device.deviceId}`;
+      const key = deviceKey(device);
       if (seen.has(key)) return;
       seen.add(key);
       if (except && device.username === except.username && device.deviceId === except.deviceId) return;

@@ -11,6 +11,11 @@ export interface DeviceAddress {
   readonly deviceId: string;
 }
 
+/** One string per device, for maps, caches and subject names. Usernames cannot contain NUL. */
+export function deviceKey(device: DeviceAddress): string {
+  return `${device.username}\u0000${device.deviceId}`;
+}
+
 export interface AccountRecord {
   readonly username: string;
   readonly createdAt: number;

@@ -26,7 +26,7 @@ const TAILED_DEVICES = 20_000;
 
 interface Tail {
   from: bigint;
-  readonly entries: MailboxEntry[];
+  entries: MailboxEntry[];
 }
 
 export class MailboxTails {
@@ -50,9 +50,7 @@ export class MailboxTails {
     const tail = this.tails.peek(pk);
     if (!tail || tail.entries.length === 0) return;
     const gone = new Set(seqs);
-    const kept = tail.entries.filter((entry) => !gone.has(entry.seq));
-    tail.entries.length = 0;
-    tail.entries.push(...kept);
+    tail.entries = tail.entries.filter((entry) => !gone.has(entry.seq));
   }
 
   /** Up to `limit` entries of `pk` after `afterSeq`, or undefined when the tail cannot say (read the table). */

@@ -9,7 +9,7 @@
  * reused while committed, so a device's row number, once committed, stays right.
  */
 import { LRUCache } from 'lru-cache';
-import type { DeviceAddress } from '../types.js';
+import { deviceKey, type DeviceAddress } from '../types.js';
 
 /** The columns a message's routing needs. */
 export interface DeviceKey {
@@ -63,11 +63,6 @@ export class RoutingCache {
     this.devices.clear();
     this.groups.clear();
   }
-}
-
-function deviceKey(address: DeviceAddress): string {
-  // Usernames cannot contain NUL (services/validate.ts), so the pair is unambiguous.
-  return `${address.username}\u0000${address.deviceId}`;
 }
 
 function groupKey(groupId: Uint8Array): string {
