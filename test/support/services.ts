@@ -41,6 +41,16 @@ export async function requireServices(): Promise<{ skip?: string }> {
   return { skip: missing };
 }
 
+/** Like `requireServices`, for scenarios that need only PostgreSQL. */
+export async function requirePostgres(): Promise<{ skip?: string }> {
+  const missing = await missingServicesPostgresOnly();
+  if (!missing) return {};
+  const reason = `PostgreSQL unreachable at ${POSTGRES_ADMIN_URL}: ${missing}`;
+  if (process.env.CI === 'true') throw new Error(`CI=true and PostgreSQL is missing: ${reason}`);
+  process.stderr.write(`\n*** SKIPPING PostgreSQL scenario: ${reason} ***\n\n`);
+  return { skip: reason };
+}
+
 export class TestDatabase {
   private constructor(readonly name: string) {}
 
