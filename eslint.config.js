@@ -8,6 +8,8 @@
  * Do not relax these rules. If code needs I/O, it belongs in an adapter package.
  */
 import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 const NODE_BUILTINS = [
   'assert', 'async_hooks', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events',
@@ -29,11 +31,65 @@ const PURE_GLOBALS = [
   '__filename', 'setImmediate', 'global',
 ].map((name) => ({ name, message: 'Pure packages reach the outside world only through injected interfaces.' }));
 
+/**
+ * What the pure packages may import at all: their own files, the packages below them, and
+ * the pure libraries named here. A new dependency must be added here on purpose, so an I/O
+ * package cannot slip into the engine by being absent from a list of forbidden ones.
+ */
+const PURE_ALLOWED = {
+  protocol: ['@bufbuild/protobuf'],
+  core: ['@sotto/protocol', '@bufbuild/protobuf', 'ts-mls', '@noble/*', '@hpke/*'],
+};
+/** Pure packages' tests may also use the test runner, assertions and property testing. */
+const PURE_TEST_ALLOWED = ['node:test', 'node:assert', 'node:assert/strict', 'fast-check'];
+
+/** @param {string} name */
+const escapeRegex = (name) => name.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+
+/** A pattern refusing every import that is not relative and not one of `allowed` (a trailing `/*` allows a scope). */
+function onlyImports(/** @type {string[]} */ allowed, /** @type {string} */ layer) {
+  const names = allowed.map((name) => (name.endsWith('/*') ? `${escapeRegex(name.slice(0, -1))}` : `${escapeRegex(name)}(/|$)`));
+  // Imports another pattern already refuses with a sharper message are left to it: one problem per import.
+  names.push('node:', '@sotto/', ...[...NODE_BUILTINS, ...IO_PACKAGES].map((name) => `${escapeRegex(name)}(/|$)`));
+  return {
+    regex: `^(?!\\.{1,2}/|${names.join('|')})`,
+    message: `${layer} is pure: it may import only ${allowed.join(', ')} (eslint.config.js PURE_ALLOWED lists them; I/O belongs in an adapter package).`,
+  };
+}
+
 const pureImports = [
   { group: ['node:*'], message: 'protocol and core are pure: no node:* modules.' },
   ...forbid(NODE_BUILTINS, 'protocol and core are pure: no Node built-ins.'),
   ...forbid(IO_PACKAGES, 'protocol and core are pure: no I/O packages.'),
 ];
+
+/**
+ * The server's own layers: gateway -> services -> storage, with the bus and rate limiters
+ * as infrastructure beside storage. A lower layer never imports a higher one, and nothing
+ * inside imports the composition roots (server.ts, admin.ts).
+ */
+const SERVER_LAYERS = {
+  gateway: [],
+  services: ['gateway'],
+  bus: ['gateway', 'services'],
+  storage: ['gateway', 'services', 'bus'],
+  'rate-limits': ['gateway', 'services', 'storage', 'bus'],
+};
+const SERVER_ROOTS = ['server', 'admin'];
+
+/** @param {string} layer @param {string[]} higher */
+function serverLayerPatterns(layer, higher) {
+  return [
+    ...higher.map((above) => ({
+      regex: `^(\\.\\./)+${escapeRegex(above)}/`,
+      message: `server/${layer} must not import server/${above}: the server's layers are gateway -> services -> storage (docs/ARCHITECTURE.md).`,
+    })),
+    {
+      regex: `^(\\.\\./)+(${SERVER_ROOTS.join('|')})\\.js$`,
+      message: `server/${layer} must not import a composition root (server.ts, admin.ts): they import it.`,
+    },
+  ];
+}
 
 /** Packages each layer must never import. */
 const layering = {
@@ -49,6 +105,18 @@ const relativeEscape = {
   regex: '^(\\.\\./)+(packages/)?(protocol|core|client-node|server|cli|web)/(src|dist)/',
   message: 'Import another package by its @sotto/* name, never by relative source path.',
 };
+
+/** The import patterns of one package's sources: its banned packages, and the allow-list if it is pure. */
+function packagePatterns(/** @type {string} */ layer, /** @type {string[]} */ banned) {
+  const pure = layer === 'protocol' || layer === 'core';
+  const browser = layer === 'web';
+  return [
+    ...(pure ? [...pureImports, onlyImports(PURE_ALLOWED[/** @type {'protocol' | 'core'} */ (layer)], layer)] : []),
+    ...(browser ? [{ group: ['node:*'], message: 'web runs in the browser: no node:* modules.' }] : []),
+    ...banned.map((name) => ({ group: [name, `${name}/*`], message: `${layer} must not import ${name} (see docs/ARCHITECTURE.md).` })),
+    relativeEscape,
+  ];
+}
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/dist-test/**', '**/gen/**', '**/node_modules/**', 'packages/web/dev-dist/**'] },
@@ -66,18 +134,29 @@ export default tseslint.config(
       files: [`packages/${layer}/src/**/*.ts`, `packages/${layer}/src/**/*.tsx`],
       ignores: pure || browser ? ['**/*.test.ts'] : [],
       rules: {
-        'no-restricted-imports': ['error', {
-          patterns: [
-            ...(pure ? pureImports : []),
-            ...(browser ? [{ group: ['node:*'], message: 'web runs in the browser: no node:* modules.' }] : []),
-            ...banned.map((name) => ({ group: [name, `${name}/*`], message: `${layer} must not import ${name} (see docs/ARCHITECTURE.md).` })),
-            relativeEscape,
-          ],
-        }],
+        'no-restricted-imports': ['error', { patterns: packagePatterns(layer, banned) }],
         ...(pure ? { 'no-restricted-globals': ['error', ...PURE_GLOBALS] } : {}),
       },
     };
   }),
+  // Later blocks replace a rule's options for the files they match, so each repeats its package's patterns.
+  ...Object.entries(SERVER_LAYERS).map(([layer, higher]) => ({
+    files: [`packages/server/src/${layer}/**/*.ts`],
+    ignores: ['**/*.test.ts', '**/*.contract.ts', '**/test-*.ts', '**/*-test-env.ts', '**/*fixture*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [...packagePatterns('server', layering.server), ...serverLayerPatterns(layer, higher)] }],
+    },
+  })),
+  {
+    // No import cycles anywhere in the packages' sources: a cycle means two modules are one.
+    files: ['packages/*/src/**/*.ts', 'packages/*/src/**/*.tsx'],
+    plugins: { 'import-x': importX },
+    settings: {
+      ...importX.flatConfigs.typescript.settings,
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: ['packages/*/tsconfig.json'], noWarnOnMultipleProjects: true })],
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+  },
   {
     // Tests of pure packages may use node:test, but still not other packages against the direction.
     files: ['packages/protocol/src/**/*.test.ts', 'packages/core/src/**/*.test.ts'],
@@ -88,4 +167,15 @@ export default tseslint.config(
       ] }],
     },
   },
+  ...Object.entries(PURE_ALLOWED).map(([layer, allowed]) => ({
+    files: [`packages/${layer}/src/**/*.test.ts`],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['@sotto/client-node', '@sotto/server', '@sotto/cli', '@sotto/web'], message: 'Pure package tests stay pure.' },
+        relativeEscape,
+        ...forbid(IO_PACKAGES, 'Pure package tests stay pure: no I/O packages.'),
+        onlyImports([...allowed, ...PURE_TEST_ALLOWED], `${layer} (tests)`),
+      ] }],
+    },
+  })),
 );

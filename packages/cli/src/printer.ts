@@ -6,7 +6,7 @@
 import { contactStateName, THREAT_ADVICE, type SottoClient, type ThreatNoticeRecord, type VerifiedAdvisory } from '@sotto/core';
 import { SOFTWARE_VERSION } from '@sotto/protocol';
 import type { Output } from './output.js';
-import { formatMessage, messageRecord } from './commands/member.js';
+import { formatMessage, messageRecord } from './message-format.js';
 
 export function attachPrinter(client: SottoClient, out: Output, options: { connection?: boolean } = {}): { flush(): Promise<void> } {
   let chain: Promise<void> = Promise.resolve();

@@ -5,11 +5,12 @@
  */
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { contactStateName, formatSafetyNumber, ClientError, type SottoClient, type StoredMessage } from '@sotto/core';
+import { contactStateName, formatSafetyNumber, ClientError, type SottoClient } from '@sotto/core';
 import { registerNodeClient } from '@sotto/client-node';
 import { createOutput, type Output } from '../output.js';
 import { profileDir, withClient, type GlobalOptions } from '../profile.js';
 import { attachPrinter } from '../printer.js';
+import { formatMessage, messageRecord } from '../message-format.js';
 import { attachCallPrinter, callEndRecord, describeEnd } from '../call-printer.js';
 import { addMediaOptions, callsConfig, parseSeconds, type CallMediaFlags } from './calls.js';
 
@@ -217,15 +218,6 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
         { username, safetyNumber: number },
       );
     });
-}
-
-export function formatMessage(conversation: string, m: StoredMessage): string {
-  const who = m.outgoing ? 'you' : m.sender;
-  return `[${conversation}] ${who}: ${m.body}${m.outgoing ? ` (${m.status})` : ''}`;
-}
-
-export function messageRecord(conversation: string, m: StoredMessage): Record<string, unknown> {
-  return { type: 'message', conversation, ...m };
 }
 
 /** Sends each stdin line with up to `window` messages in flight, printing acks as they come. */
