@@ -8,6 +8,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { RemoteError } from '@sotto/core';
 import { ErrorCode } from '@sotto/protocol';
 import { EngineContext } from './hooks.js';
+import { errorText } from './error-text.js';
 import { openHere, registerHere, storedUsername, type Engine } from './engine.js';
 import { Welcome } from '../screens/Welcome.js';
 import { Home } from '../screens/Home.js';
@@ -36,8 +37,9 @@ export function App() {
       setPhase({ kind: 'ready', engine });
     } catch (error) {
       await engine.client.close().catch(() => undefined);
+      // The server's own sentence names the version it needs.
       if (isUpdateRequired(error)) setPhase({ kind: 'update-required', message: error.message });
-      else setPhase({ kind: 'unreachable', username, message: error instanceof Error ? error.message : String(error) });
+      else setPhase({ kind: 'unreachable', username, message: errorText(error) });
     }
   }, []);
 

@@ -7,6 +7,7 @@
 import { createContext, useContext, useEffect, useState } from 'react';
 import type { CallState } from '@sotto/core';
 import type { Engine } from './engine.js';
+import { errorText } from './error-text.js';
 
 export const EngineContext = createContext<Engine | null>(null);
 
@@ -81,7 +82,7 @@ export function useAction(): [(action: () => Promise<unknown>) => Promise<boolea
       await action();
       return true;
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setError(errorText(e));
       return false;
     } finally {
       setBusy(false);

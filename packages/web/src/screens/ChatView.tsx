@@ -9,6 +9,7 @@ import type { StoredMessage } from '@sotto/core';
 import { useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import { groupIdsOf } from '../app/chat-summaries.js';
 import { formatTime, STATUS_LABEL, STATUS_MARK } from '../app/format.js';
+import { errorText } from '../app/error-text.js';
 import type { ChatRef, Navigate } from '../app/view.js';
 import { PhoneIcon } from '../components/icons.js';
 
@@ -78,7 +79,7 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
   const call = () => {
     if (chat.kind !== 'direct') return;
     setCallError(undefined);
-    client.calls.place(chat.peer).catch((e: unknown) => setCallError(e instanceof Error ? e.message : String(e)));
+    client.calls.place(chat.peer).catch((e: unknown) => setCallError(errorText(e)));
   };
 
   const canWrite = data?.active === true && data.isContact;

@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ClientError, RemoteError } from '@sotto/core';
+import { ErrorCode } from '@sotto/protocol';
+import { errorText } from './error-text.js';
+
+test('engine errors are worded for the browser, not the command line', () => {
+  const text = errorText(new ClientError('NOT_REGISTERED', 'This profile has no account yet. Run "sotto register" first.'));
+  assert.equal(text, 'This browser has no Sotto account yet.');
+  assert.doesNotMatch(errorText(new ClientError('NO_TURN', 'x')), /^x$/);
+});
+
+test("input errors keep the engine's plain sentence", () => {
+  assert.equal(errorText(new ClientError('INVALID_INPUT', 'That is you.')), 'That is you.');
+});
+
+test('server errors a member can meet have their own sentence; others name the code, never internals', () => {
+  assert.match(errorText(new RemoteError(ErrorCode.USERNAME_TAKEN)), /taken/);
+  assert.equal(errorText(new RemoteError(ErrorCode.RATE_LIMITED, 'x', 4200)), 'Too many attempts. Try again in 5 s.');
+  assert.equal(errorText(new RemoteError(ErrorCode.RATE_LIMITED)), 'Too many attempts. Wait a moment and try again.');
+  assert.match(errorText(new RemoteError(ErrorCode.STALE_EPOCH)), /^The server refused that \(STALE_EPOCH\)\./);
+});
+
+test('an unexpected exception shows no raw text', () => {
+  const text = errorText(new TypeError("Cannot read properties of undefined (reading 'state')"));
+  assert.doesNotMatch(text, /undefined|state/);
+  assert.match(text, /^Something went wrong\./);
+  assert.equal(errorText('a string'), text);
+});

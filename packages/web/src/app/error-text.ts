@@ -1,0 +1,64 @@
+/**
+ * @module app/error-text
+ * What a member reads when something fails: the engine's and the server's errors in this app's
+ * own words. The engine words its errors for no surface in particular (the CLI says "run sotto
+ * register", a browser has no command line), and raw exception text would show internals, so
+ * every screen turns an error into text here and nowhere else.
+ */
+import { ClientError, RemoteError, type ClientErrorCode } from '@sotto/core';
+import { ErrorCode } from '@sotto/protocol';
+
+const TRY_AGAIN = 'Try again; if it keeps happening, reload the page.';
+
+/** Every engine code has its sentence: a new code fails to compile until it gets one. */
+const CLIENT_TEXT: Record<ClientErrorCode, string | ((error: ClientError) => string)> = {
+  NOT_REGISTERED: 'This browser has no Sotto account yet.',
+  ALREADY_REGISTERED: 'This browser already has a Sotto account.',
+  NOT_CONNECTED: 'You are not connected to the server right now. Check your connection and try again.',
+  TIMEOUT: `The server did not answer in time. ${TRY_AGAIN}`,
+  NOT_A_CONTACT: 'You can do that only with someone who accepted you as a contact.',
+  NO_CONVERSATION: 'That chat is no longer available on this device.',
+  UNKNOWN_GROUP: 'That group is no longer available on this device.',
+  // The engine's input checks are already about what the member typed, in plain words.
+  INVALID_INPUT: (error) => error.message,
+  REMOTE: `The server gave an answer this app does not understand. ${TRY_AGAIN}`,
+  REPLACED: 'Sotto was opened in another tab or window, which took over.',
+  CRYPTO: 'Something could not be decrypted on this device, so nothing of it was shown.',
+  CALL_IN_PROGRESS: 'You are already in a call.',
+  NO_CALL: 'That call has already ended.',
+  NO_MEDIA: 'This browser cannot carry calls.',
+  NO_TURN: 'Relay-only calls need a relay (TURN) server, and this server has none. Turn relay-only calls (or lockdown mode) off in Settings, or ask the people who run your server.',
+};
+
+/** The server's answers a member can meet, in the app's words; anything else gets the generic line. */
+const REMOTE_TEXT: Partial<Record<ErrorCode, string>> = {
+  [ErrorCode.UPDATE_REQUIRED]: 'This version of Sotto is too old for your server. Reload the page to update.',
+  [ErrorCode.UNSUPPORTED_PROTOCOL]: 'This version of Sotto is too old for your server. Reload the page to update.',
+  [ErrorCode.USERNAME_TAKEN]: 'That username is taken. Choose another.',
+  [ErrorCode.INVITE_REQUIRED]: 'This server needs an invite code to create an account. Ask the people who run it.',
+  [ErrorCode.UNKNOWN_ACCOUNT]: 'There is no one with that username on this server.',
+  [ErrorCode.NOT_A_CONTACT]: 'That person has not accepted you as a contact yet.',
+  [ErrorCode.NO_KEY_PACKAGE]: 'That person’s devices cannot take new chats right now. Try again later.',
+  [ErrorCode.UNKNOWN_GROUP]: 'That group no longer exists on the server.',
+  [ErrorCode.NOT_A_MEMBER]: 'You are no longer a member of that group.',
+  [ErrorCode.RESTRICTED]: 'Your account is paused while the people who run this server review it. You can still read messages.',
+  [ErrorCode.LINK_REQUIRED]: 'That person accepts contact requests only through a contact link they shared with you.',
+  [ErrorCode.BLOCKED]: 'That person does not accept requests from you.',
+  [ErrorCode.INTERNAL]: `The server could not do that just now; nothing was changed. ${TRY_AGAIN}`,
+};
+
+/** The sentence to show for `error`. Never the raw text of an unexpected exception. */
+export function errorText(error: unknown): string {
+  if (error instanceof RemoteError) {
+    if (error.wireCode === ErrorCode.RATE_LIMITED) {
+      const seconds = Math.ceil(error.retryAfterMs / 1000);
+      return seconds > 0 ? `Too many attempts. Try again in ${seconds} s.` : 'Too many attempts. Wait a moment and try again.';
+    }
+    return REMOTE_TEXT[error.wireCode] ?? `The server refused that (${error.wireName}). ${TRY_AGAIN}`;
+  }
+  if (error instanceof ClientError) {
+    const text = CLIENT_TEXT[error.code];
+    return typeof text === 'function' ? text(error) : text;
+  }
+  return `Something went wrong. ${TRY_AGAIN}`;
+}
