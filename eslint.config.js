@@ -135,7 +135,14 @@ export default tseslint.config(
       ignores: pure || browser ? ['**/*.test.ts'] : [],
       rules: {
         'no-restricted-imports': ['error', { patterns: packagePatterns(layer, banned) }],
-        ...(pure ? { 'no-restricted-globals': ['error', ...PURE_GLOBALS] } : {}),
+        ...(pure ? {
+          'no-restricted-globals': ['error', ...PURE_GLOBALS],
+          'no-restricted-properties': ['error',
+            { object: 'Math', property: 'random', message: 'Randomness is injected (ports.ts Random), so tests can fix it and it is never a weak source by accident.' },
+            { object: 'Date', property: 'now', message: 'Time is injected (ports.ts Clock).' },
+            { object: 'crypto', property: 'getRandomValues', message: 'Randomness is injected (ports.ts Random).' },
+          ],
+        } : {}),
       },
     };
   }),

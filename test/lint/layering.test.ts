@@ -30,6 +30,8 @@ test('protocol and core may not import node:*, Node built-ins, I/O packages or D
     assert.equal((await problems(file, "import WebSocket from 'ws';\nexport const w = WebSocket;\n")).length, 1);
     assert.equal((await problems(file, 'export const w = window.location;\n')).length, 1);
     assert.equal((await problems(file, 'export const p = process.env;\n')).length, 1);
+    assert.equal((await problems(file, 'export const r = Math.random();\n')).length, 1, 'randomness is injected');
+    assert.equal((await problems(file, 'export const t = Date.now();\n')).length, 1, 'time is injected');
   }
 });
 

@@ -118,6 +118,7 @@ export class SottoClient {
       serverUrl: identity.serverUrl,
       transport: deps.transport,
       clock: deps.clock,
+      random: deps.random,
       logger: deps.logger,
       reconnect: deps.reconnect ?? true,
       hello: (challenge) => this.login(challenge),
@@ -155,6 +156,7 @@ export class SottoClient {
       serverUrl,
       transport: deps.transport,
       clock: deps.clock,
+      random: deps.random,
       logger: deps.logger,
       reconnect: false,
       hello: async (challenge) =>

@@ -24,7 +24,7 @@ import {
   type Response,
 } from '@sotto/protocol';
 import { ClientError, RemoteError } from './errors.js';
-import type { Clock, Logger, Transport, TransportSocket } from './ports.js';
+import type { Clock, Logger, Random, Transport, TransportSocket } from './ports.js';
 
 export type SessionState = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closed';
 
@@ -34,6 +34,8 @@ export interface SessionOptions {
   readonly serverUrl: string;
   readonly transport: Transport;
   readonly clock: Clock;
+  /** For the reconnect jitter: injected like every other source of randomness, so tests can fix it. */
+  readonly random: Random;
   readonly logger: Logger;
   /** Builds the Hello for a challenge (login or register). */
   readonly hello: (challenge: Challenge) => Promise<Hello>;
@@ -63,6 +65,12 @@ export function webSocketUrl(serverUrl: string): string {
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   url.pathname = '/v1/ws';
   return url.toString();
+}
+
+/** A uniform fraction in [0, 1) from 32 random bits. */
+function jitterFraction(random: Random): number {
+  const [a = 0, b = 0, c = 0, d = 0] = random.bytes(4);
+  return (((a << 24) >>> 0) + (b << 16) + (c << 8) + d) / 2 ** 32;
 }
 
 export class Session {
@@ -207,7 +215,7 @@ export class Session {
   private scheduleReconnect(): void {
     this.setState('reconnecting');
     const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempts);
-    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    const delay = ceiling / 2 + jitterFraction(this.options.random) * (ceiling / 2);
     this.attempts += 1;
     this.options.logger.info('reconnecting', { attempt: this.attempts, delayMs: Math.round(delay) });
     this.reconnectTimer = this.options.clock.setTimeout(() => {
