@@ -8,6 +8,10 @@
  * which the engine calls only after the member accepted the call, and a session opens its
  * sockets and gathers candidates only in `createOffer` / `createAnswer` (werift gathers in
  * setLocalDescription). Constructing the factory and the session opens nothing.
+ *
+ * Replay rule (RFC 3711 §3.3.2): every DTLS transport of the session gets an SrtpReplayGuard
+ * before DTLS can connect, so a replayed SRTP or SRTCP packet is dropped before werift parses it;
+ * a session that reaches 'connected' with an unguarded transport fails rather than carry audio.
  */
 import { randomInt } from 'node:crypto';
 import {
@@ -18,6 +22,7 @@ import type { CallMediaFactory, CallMediaHandlers, CallMediaOptions, CallMediaSe
 import { AudioRecorder } from './audio-recorder.js';
 import { AudioSource } from './audio-source.js';
 import { OPUS_FRAME_SAMPLES, OpusCodec } from './opus-codec.js';
+import { SrtpReplayGuard } from './srtp-replay-guard.js';
 import { readWav } from './wav.js';
 
 export interface WeriftCallMediaOptions {
@@ -51,6 +56,7 @@ class WeriftCallMediaSession implements CallMediaSession {
   /** Our outgoing track; it is registered with the transceiver so the SDP announces a sender. */
   private readonly track = new MediaStreamTrack({ kind: 'audio' });
   private readonly codec = new OpusCodec();
+  private readonly replayGuard = new SrtpReplayGuard();
   private readonly recorder: AudioRecorder | null;
   private readonly log: Logger | undefined;
   private readonly createdAt = performance.now();
@@ -110,6 +116,7 @@ class WeriftCallMediaSession implements CallMediaSession {
     this.ensureTransceiver();
     const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer); // gathers: candidates reach onLocalCandidate meanwhile
+    this.guardTransports();
     return this.localSdp();
   }
 
@@ -118,6 +125,7 @@ class WeriftCallMediaSession implements CallMediaSession {
     if (!this.pc.remoteDescription) throw new Error('createAnswer needs the remote offer first');
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
+    this.guardTransports();
     return this.localSdp();
   }
 
@@ -128,6 +136,8 @@ class WeriftCallMediaSession implements CallMediaSession {
     // werift would create a recvonly one and this side would never send.
     if (kind === 'offer') this.ensureTransceiver();
     await this.pc.setRemoteDescription({ type: kind, sdp });
+    // DTLS needs ICE first, so no SRTP session exists yet; werift may have made a transport.
+    this.guardTransports();
   }
 
   async addIceCandidate(candidate: string): Promise<void> {
@@ -152,11 +162,15 @@ class WeriftCallMediaSession implements CallMediaSession {
     }
     this.track.stop();
     this.codec.close();
-    this.log?.info('call media: closed', {
+    const replays = this.replayGuard.counts;
+    const refused = replays.srtpReplayed + replays.srtpTooOld + replays.srtcpReplayed + replays.srtcpTooOld + replays.ssrcRefused;
+    // Replays in a call mean someone on the path re-sent the peer's packets: worth a warning.
+    this.log?.[refused > 0 ? 'warn' : 'info']('call media: closed', {
       framesSent: this.source?.framesSent ?? 0,
       packetsDecoded: this.recorder?.packetsDecoded ?? 0,
       decodeErrors: this.recorder?.decodeErrors ?? 0,
       packetsDropped: this.recorder?.packetsDropped ?? 0,
+      ...replays,
     });
     if (this.recorder && this.config.record) await this.recorder.finish(this.config.record);
   }
@@ -167,7 +181,13 @@ class WeriftCallMediaSession implements CallMediaSession {
 
   private ensureTransceiver(): RTCRtpTransceiver {
     this.transceiver ??= this.pc.addTransceiver(this.track, { direction: 'sendrecv' });
+    this.guardTransports(); // addTransceiver made the DTLS transport
     return this.transceiver;
+  }
+
+  /** Puts the replay guard on every DTLS transport werift made so far (again is harmless). */
+  private guardTransports(): void {
+    for (const transport of this.pc.dtlsTransports) this.replayGuard.install(transport);
   }
 
   private localSdp(): string {
@@ -200,6 +220,10 @@ class WeriftCallMediaSession implements CallMediaSession {
     switch (state) {
       case 'connected':
         if (this.connected) return;
+        // Fail closed: werift made a transport we never saw, so its SRTP has no replay window.
+        if (!this.pc.dtlsTransports.every((transport) => this.replayGuard.protects(transport))) {
+          return this.fail('SRTP replay protection is not in place');
+        }
         this.connected = true;
         this.callHandler('onConnected', () => this.handlers.onConnected());
         this.startSending();
