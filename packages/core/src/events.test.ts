@@ -23,7 +23,7 @@ test('by default the listener error is rethrown later, outside the firing code',
     throw new Error('seen later');
   });
   const original = globalThis.queueMicrotask;
-  const scheduled: VoidFunction[] = [];
+  const scheduled: (() => void)[] = [];
   globalThis.queueMicrotask = (callback) => void scheduled.push(callback);
   try {
     assert.doesNotThrow(() => emitter.fire());

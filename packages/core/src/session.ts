@@ -59,10 +59,17 @@ interface Pending {
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 15_000;
 
-/** The WebSocket endpoint for a server's base URL (http -> ws, https -> wss). */
+/**
+ * The WebSocket endpoint for a server's base URL (http -> ws, https -> wss; ws and wss kept).
+ * A secure URL never becomes a plain one: anything else is refused rather than guessed.
+ */
 export function webSocketUrl(serverUrl: string): string {
   const url = new URL(serverUrl);
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  const secure = url.protocol === 'https:' || url.protocol === 'wss:';
+  if (!secure && url.protocol !== 'http:' && url.protocol !== 'ws:') {
+    throw new ClientError('INVALID_INPUT', `A server address starts with https:// or http://, not ${url.protocol}//.`);
+  }
+  url.protocol = secure ? 'wss:' : 'ws:';
   url.pathname = '/v1/ws';
   return url.toString();
 }
