@@ -9,21 +9,39 @@ import { ByteReader } from './byte-reader.mjs';
 
 export const T0 = 1_000_000;
 /** Sorted: glare keeps the smaller id, so the order of these matters. */
-const CALL_IDS = ['c-high', 'c-low', 'c-mid', 'c-new'];
+const CALL_IDS = ['c-high', 'c-low', 'c-mid', 'c-new', 'c-x1', 'c-x2'];
 const SENDERS = [['alice', 'alice-phone'], ['alice', 'alice-laptop'], ['carol', 'carol-phone'], ['mallory', 'mallory-1']];
 /** Clock moves: none, a little, just under and at the ring timeout, past the ring age, backwards. */
 const CLOCK_STEPS = [0, 1, 1_000, 44_999, 45_000, 60_001, -1_000];
-/** How old a ring is when it arrives: fresh, at and past the 60 s limit, from the future. */
-const RING_AGES = [0, 1_000, 60_000, 60_001, -5_000];
+/** How old a ring is when it arrives: fresh, at and past the 60 s limit, from the future (within and past the skew). */
+const RING_AGES = [0, 1_000, 60_000, 60_001, -5_000, -120_000, -120_001, -3_600_000];
 const HANGUP_REASONS = ['normal', 'glare', 'timeout', 'failed'];
 const MAX_EVENTS = 64;
+
+/**
+ * Every device talks to this one through a conversation of its own, `g-<device>` (so a signal
+ * from anyone but the call's peer never names the call's conversation), which may have gained a
+ * third member or lost this device; `g2-<device>` is a second 1:1 with the same device.
+ */
+function conversationOf(fromUser, fromDevice, flags) {
+  switch (flags >> 6) {
+    case 1: return { groupId: `g2-${fromDevice}`, others: [{ user: fromUser, device: fromDevice }] };
+    case 2: return { groupId: `g-${fromDevice}`, others: [{ user: fromUser, device: fromDevice }, { user: 'eve', device: 'eve-1' }] };
+    case 3: return { groupId: `g-${fromDevice}`, others: [] };
+    default: return { groupId: `g-${fromDevice}`, others: [{ user: fromUser, device: fromDevice }] };
+  }
+}
 
 function remote(input, now, makeSignal) {
   const [fromUser, fromDevice] = input.pick(SENDERS);
   const flags = input.byte();
   // Mostly from a contact: the interesting paths start with a ring that is admitted.
   const signal = makeSignal(input.pick(CALL_IDS), flags);
-  return { type: 'remote', signal, fromUser, fromDevice, now, senderIsContact: (flags & 0x10) === 0, senderBlocked: (flags & 0x20) !== 0 };
+  // Bit 2 chooses another conversation than the usual 1:1 (which one, bits 6-7), so most stay 1:1.
+  const conversation = conversationOf(fromUser, fromDevice, (flags & 0x04) === 0 ? 0 : flags);
+  return {
+    type: 'remote', signal, fromUser, fromDevice, conversation, now, senderIsContact: (flags & 0x10) === 0, senderBlocked: (flags & 0x20) !== 0,
+  };
 }
 
 const EVENT_MAKERS = [
@@ -37,7 +55,7 @@ const EVENT_MAKERS = [
   (input, now) => remote(input, now, (callId, flags) => ({ type: 'hangup', callId, reason: HANGUP_REASONS[flags % HANGUP_REASONS.length] })),
   (input, now) => {
     const [peer, peerDevice] = input.pick(SENDERS);
-    return { type: 'placeCall', callId: input.pick(CALL_IDS), peer, peerDevice, now };
+    return { type: 'placeCall', callId: input.pick(CALL_IDS), peer, peerDevice, conversation: conversationOf(peer, peerDevice, 0), now };
   },
   (input, now) => ({ type: 'localAccept', now }),
   (input, now) => ({ type: 'localDecline', now }),
@@ -48,6 +66,11 @@ const EVENT_MAKERS = [
   (input, now) => ({ type: 'mediaFailed', now }),
   (input, now) => ({ type: 'localDescription', sdp: 'v=0 local', now }),
   (input, now) => ({ type: 'localCandidate', candidate: `local-${input.byte()}`, now }),
+  // A commit in one device's conversation: it may leave the two, or add a third, or drop this device.
+  (input, now) => {
+    const [user, device] = input.pick(SENDERS);
+    return { type: 'membersChanged', conversation: conversationOf(user, device, input.byte() | 0x04), now };
+  },
 ];
 
 /** The events encoded in `bytes`, at most MAX_EVENTS of them. */

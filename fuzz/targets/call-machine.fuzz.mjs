@@ -4,20 +4,20 @@
  * every step the consent rules are checked (fuzz/lib/call-oracle.mjs); the machine must never
  * throw. A violation throws with the whole sequence, so a finding reads as a story.
  */
-import { initialCallState, transition } from '@sotto/core';
+import { initialCallMachineState, transition } from '@sotto/core';
 import { decodeCallEvents } from '../lib/call-events.mjs';
 import { NO_GHOST, checkTransition } from '../lib/call-oracle.mjs';
 
 /** @param {Buffer} data */
 export function fuzz(data) {
   const events = decodeCallEvents(data);
-  let state = initialCallState;
+  let state = initialCallMachineState;
   let ghost = NO_GHOST;
   for (let i = 0; i < events.length; i++) {
     const event = events[i];
     try {
       const result = transition(state, event);
-      ghost = checkTransition(state, ghost, event, result.state, result.effects);
+      ghost = checkTransition(state.call, ghost, event, result.state.call, result.effects);
       state = result.state;
     } catch (error) {
       const story = events.slice(0, i + 1).map((e, n) => `  ${n + 1}. ${JSON.stringify(e)}`).join('\n');

@@ -10,7 +10,7 @@ import { checkIpParsers } from '../lib/ip-oracle.mjs';
 
 const CODES = new Set([
   'MALFORMED', 'BAD_TRANSPORT', 'BAD_TYPE', 'TOO_MANY', 'HOSTNAME', 'MDNS', 'LOOPBACK', 'LINK_LOCAL', 'METADATA',
-  'UNSPECIFIED', 'MULTICAST', 'BROADCAST', 'RESERVED', 'PRIVATE', 'NOT_RELAY',
+  'UNSPECIFIED', 'MULTICAST', 'BROADCAST', 'RESERVED', 'PRIVATE', 'NOT_RELAY', 'PRIVILEGED_PORT',
 ]);
 const PARSE_CODES = new Set(['MALFORMED', 'BAD_TRANSPORT', 'BAD_TYPE']);
 /** Every combination of the four switches, with a small budget so TOO_MANY is reachable. */
@@ -49,6 +49,9 @@ function checkAccepted(line, c, policy) {
   const allowed = cls === 'public' || (cls === 'private' && policy.allowPrivate)
     || (cls === 'loopback' && policy.allowLoopback) || (cls === 'link-local' && policy.allowLinkLocal);
   if (!allowed) fail(line, `${cls} address accepted by ${JSON.stringify(policy)}`);
+  // No policy here names a host candidate of this device's own, so no private address may pass.
+  if (cls === 'private') fail(line, 'private address accepted with no host candidate of our own in its network');
+  if (c.port < 1024) fail(line, `privileged port ${c.port} accepted`);
 }
 
 /** @param {Buffer} data */

@@ -61,6 +61,7 @@ export function describeEnd(state: CallState): string {
     missed: 'missed',
     'missed-request': 'missed call request',
     'stale-ring': 'the ring arrived too late',
+    'members-changed': 'the conversation gained or lost a member',
   };
   return `call ended: ${why[state.reason]}${duration}`;
 }

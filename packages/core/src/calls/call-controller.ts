@@ -12,16 +12,18 @@ import { toHex } from '../bytes.js';
 import type { EngineContext } from '../context.js';
 import type { Conversations } from '../conversations.js';
 import { ClientError } from '../errors.js';
-import { membersOf } from '../mls/group.js';
+import { membersOf, type Member } from '../mls/group.js';
 import type { StoredCallLogEntry, StoredConversation } from '../ports.js';
 import { SerialQueue } from '../serial-queue.js';
 import { transition } from './call-machine.js';
 import type { CallMediaFactory, CallMediaSession, IceServer } from './call-media.js';
 import { callSignalContent } from './call-signal-codec.js';
-import { initialCallState, isLive, type CallState } from './call-state.js';
-import type { CallAnomalyKind, CallEffect, CallEvent, CallSignal } from './call-types.js';
+import { initialCallMachineState, initialCallState, isLive, type CallMachineState, type CallState } from './call-state.js';
+import type { CallAnomalyKind, CallEffect, CallEvent, CallSignal, ConversationView } from './call-types.js';
 import { CallEvents } from './call-events.js';
-import { candidatePolicy, checkRemoteCandidate, parseCandidate, type CandidatePolicy } from './candidate-filter.js';
+import {
+  candidatePolicy, checkRemoteCandidate, parseCandidate, type CandidateErrorCode, type CandidatePolicy, type IpAddress,
+} from './candidate-filter.js';
 import { validateSdp } from './sdp-validator.js';
 import { newMessageId } from '../message-id.js';
 
@@ -54,27 +56,35 @@ export interface SignalOrigin {
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 
-const ANOMALY_CODES: Record<CallAnomalyKind, string> = {
-  'signal-before-accept': 'SIGNAL_BEFORE_ACCEPT',
-  renegotiation: 'RENEGOTIATION',
-  'unexpected-signal': 'UNEXPECTED_SIGNAL',
+/** Each machine anomaly: its stable code, and the kind reported to the server. */
+const ANOMALIES: Record<CallAnomalyKind, { readonly code: string; readonly kind: AnomalyKind; readonly message: string }> = {
+  'signal-before-accept': { code: 'SIGNAL_BEFORE_ACCEPT', kind: AnomalyKind.CONSENT_VIOLATION, message: 'A call signal out of order was ignored (signal-before-accept).' },
+  renegotiation: { code: 'RENEGOTIATION', kind: AnomalyKind.CONSENT_VIOLATION, message: 'A call signal out of order was ignored (renegotiation).' },
+  'unexpected-signal': { code: 'UNEXPECTED_SIGNAL', kind: AnomalyKind.CONSENT_VIOLATION, message: 'A call signal out of order was ignored (unexpected-signal).' },
+  'wrong-conversation': { code: 'WRONG_CONVERSATION', kind: AnomalyKind.CONSENT_VIOLATION, message: "A signal for the call from another conversation than the call's own was ignored." },
+  'ring-flood': { code: 'RING_FLOOD', kind: AnomalyKind.UNSOLICITED_CALL, message: 'A contact rang more often than this device admits; further rings are ignored in silence.' },
 };
+
+/**
+ * Candidate refusals an honest peer causes routinely (its own LAN addresses, sent to a device on
+ * another network): refused, but not reported against it.
+ */
+const ROUTINE_CANDIDATE_REFUSALS: ReadonlySet<CandidateErrorCode> = new Set<CandidateErrorCode>(['PRIVATE']);
+
+/** This device's host candidates remembered per call, for the private-address rule. */
+const MAX_LOCAL_HOSTS = 16;
 
 export class Calls {
   readonly events = new CallEvents();
-  private state: CallState = initialCallState;
+  private machine: CallMachineState = initialCallMachineState;
   /** One event at a time, in order; separate from the engine's queue, which sending takes. */
   private readonly queue = new SerialQueue();
-  private conversation: StoredConversation | undefined;
   private media: CallMediaSession | undefined;
   private iceServers: IceServer[] = [];
-  /**
-   * Relay-only protects this device's address, which only our own candidates reveal; the peer's
-   * candidates may be of any type (our relay reaches them), so `relayOnly` is not part of it.
-   */
-  private readonly policy: CandidatePolicy;
   private relayOnly = false;
   private remoteCandidates = 0;
+  /** This call's own host candidates: a peer's private candidate must share a network with one. */
+  private localHosts: IpAddress[] = [];
   private ringTimer: unknown;
   private connectTimer: unknown;
 
@@ -83,11 +93,17 @@ export class Calls {
     private readonly conversations: Conversations,
     private readonly config: CallsConfig = {},
   ) {
-    this.policy = candidatePolicy({ allowLoopback: config.allowLoopback === true });
+    // Every membership change, ours (a commit accepted) or anyone's (a commit processed), in the
+    // order the inbox saw it: before any signal that arrived after it.
+    ctx.events.didChangeMembers.event(({ groupId }) => this.onMembersChanged(groupId));
   }
 
   get current(): CallState {
-    return this.state;
+    return this.machine.call;
+  }
+
+  private get state(): CallState {
+    return this.machine.call;
   }
 
   /**
@@ -104,23 +120,25 @@ export class Calls {
     }
     this.requireMedia();
     await this.prepareIce(options);
-    const conversation = await this.conversations.ensureDirect(peer);
-    const peerDevice = membersOf(this.ctx.mls.decodeState(conversation.state)).find((m) => m.username === peer)?.deviceId;
+    const conversation = this.viewOf(await this.conversations.ensureDirect(peer));
+    const peerDevice = conversation.others.find((m) => m.user === peer)?.device;
     if (peerDevice === undefined) throw new ClientError('NO_CONVERSATION', `${peer} has no device in your conversation.`);
     const callId = toHex(this.ctx.random.bytes(16));
-    await this.queue.run(async () => {
+    const placed = await this.queue.run(async () => {
       if (isLive(this.state)) throw new ClientError('CALL_IN_PROGRESS', 'A call is already ringing or in progress.');
-      this.conversation = conversation;
-      this.remoteCandidates = 0;
       try {
-        await this.step({ type: 'placeCall', callId, peer, peerDevice, now: this.ctx.clock.now() });
+        await this.step({ type: 'placeCall', callId, peer, peerDevice, conversation, now: this.ctx.clock.now() });
       } catch (error) {
         // The ring never left (rate limit, connection): nothing rang anywhere, so forget the call.
         this.clearTimers();
-        this.setState(initialCallState);
+        this.setCall(initialCallState);
         throw error;
       }
+      const after: CallState = this.machine.call;
+      return after.kind === 'outgoing-ringing' && after.callId === callId;
     });
+    // The machine places a call only through a conversation of exactly the two devices.
+    if (!placed) throw new ClientError('NO_CONVERSATION', `Your conversation with ${peer} holds someone else too: no call was placed.`);
     return { kind: 'ringing', callId };
   }
 
@@ -182,8 +200,12 @@ export class Calls {
       const justEnded = state.kind === 'ended' && signal.callId === state.callId;
       if (!ours && !justEnded) return this.refuse('UNKNOWN_CALL', 'A call signal for an unknown call was ignored.');
     }
+    const view = this.viewOf(conversation);
     let admitted: CallSignal | 'refused' | 'fatal' = signal;
-    if (isLive(state) && signal.callId === state.callId && origin.user === state.peer && origin.device === state.peerDevice) {
+    // SDP and candidates are parsed only for this exact call, peer device and conversation; the
+    // machine refuses the rest unread.
+    if (isLive(state) && signal.callId === state.callId && origin.user === state.peer && origin.device === state.peerDevice
+      && view.groupId === state.conversationId) {
       admitted = this.admitMedia(signal, state);
       if (admitted === 'refused') return;
       if (admitted === 'fatal') {
@@ -191,15 +213,12 @@ export class Calls {
         return this.step({ type: 'localHangup', now: this.ctx.clock.now() });
       }
     }
-    if (signal.type === 'ring' && !isLive(state)) {
-      this.conversation = conversation;
-      this.remoteCandidates = 0;
-    }
     await this.step({
       type: 'remote',
       signal: admitted,
       fromUser: origin.user,
       fromDevice: origin.device,
+      conversation: view,
       now: this.ctx.clock.now(),
       senderIsContact: contact?.state === ContactState.ACCEPTED,
       senderBlocked: contact?.state === ContactState.BLOCKED,
@@ -220,7 +239,7 @@ export class Calls {
         // Only the description the machine expects is parsed; a second one is renegotiation, refused by the machine.
         const expected = state.kind === 'callee-connecting' ? 'offer' : state.kind === 'caller-connecting' ? 'answer' : undefined;
         if (signal.type !== expected) return signal;
-        const result = validateSdp(signal.sdp, signal.type, { candidatePolicy: this.policy });
+        const result = validateSdp(signal.sdp, signal.type, { candidatePolicy: this.candidatePolicy() });
         if (!result.ok) {
           this.refuse(`SDP_${result.code}`, `The peer's ${signal.type} was refused: ${result.message}.`, this.peerAnomaly(state, AnomalyKind.REFUSED_MEDIA));
           return 'fatal';
@@ -228,10 +247,11 @@ export class Calls {
         return { ...signal, sdp: result.sdp.sdp };
       }
       case 'ice': {
-        const result = checkRemoteCandidate(signal.candidate, this.policy, this.remoteCandidates);
+        const result = checkRemoteCandidate(signal.candidate, this.candidatePolicy(), this.remoteCandidates);
         this.remoteCandidates += 1;
         if (!result.ok) {
-          this.refuse(`CANDIDATE_${result.code}`, `A candidate from the peer was refused: ${result.message}.`, this.peerAnomaly(state, AnomalyKind.REFUSED_MEDIA));
+          const anomaly = ROUTINE_CANDIDATE_REFUSALS.has(result.code) ? undefined : this.peerAnomaly(state, AnomalyKind.REFUSED_MEDIA);
+          this.refuse(`CANDIDATE_${result.code}`, `A candidate from the peer was refused: ${result.message}.`, anomaly);
           return 'refused';
         }
         this.events.didExchangeCandidate.fire({ direction: 'received', candidateType: result.candidate.type });
@@ -240,6 +260,42 @@ export class Calls {
       default:
         return signal;
     }
+  }
+
+  /**
+   * What a peer's candidates may be in this call. Relay-only protects this device's address, which
+   * only our own candidates reveal, so the peer's may be of any type (our relay reaches them); but
+   * relay-only (and lockdown, which implies it) refuses every private address, and otherwise a
+   * private one must share a network with one of this call's own host candidates, so a peer cannot
+   * aim our connectivity checks at our LAN.
+   */
+  private candidatePolicy(): CandidatePolicy {
+    return candidatePolicy({ allowLoopback: this.config.allowLoopback === true, allowPrivate: !this.relayOnly, localHosts: this.localHosts });
+  }
+
+  /** The conversation as the call machine sees it: its id and every member device but this one. */
+  private viewOf(conversation: StoredConversation): ConversationView {
+    if (!conversation.active) return { groupId: conversation.groupId, others: [] };
+    const self = this.ctx.identity;
+    const others = membersOf(this.ctx.mls.decodeState(conversation.state))
+      .filter((m) => m.username !== self.username || m.deviceId !== self.deviceId)
+      .map((m) => ({ user: m.username, device: m.deviceId }));
+    return { groupId: conversation.groupId, others };
+  }
+
+  /** A commit was applied to `groupId` (or this device left it): the machine hears who is in it now. */
+  private onMembersChanged(groupId: string): void {
+    this.queue.run(async () => {
+      if (!isLive(this.state)) return;
+      await this.step({ type: 'membersChanged', conversation: await this.currentView(groupId), now: this.ctx.clock.now() });
+    }).catch((error: unknown) => {
+      this.ctx.logger.warn('call membership check failed', { error: error instanceof Error ? error.name : 'unknown' });
+    });
+  }
+
+  private async currentView(groupId: string): Promise<ConversationView> {
+    const conversation = await this.ctx.store.getConversation(groupId);
+    return conversation ? this.viewOf(conversation) : { groupId, others: [] };
   }
 
   /** `anomaly`: reported to the server against the sender (kind and count only). */
@@ -261,22 +317,36 @@ export class Calls {
 
   /** Feeds one event and performs its effects in order. Runs inside the queue. */
   private async step(event: CallEvent): Promise<void> {
-    const { state, effects } = transition(this.state, event);
-    this.setState(state);
+    const { state, effects } = transition(this.machine, event);
+    const before = this.machine.call;
+    this.machine = state;
+    this.announce(before);
     for (const effect of effects) await this.perform(effect);
     this.watchConnecting();
   }
 
-  private setState(next: CallState): void {
-    if (next === this.state) return;
-    this.state = next;
+  /** Replaces the call alone, keeping what the machine remembers. */
+  private setCall(next: CallState): void {
+    const before = this.machine.call;
+    this.machine = { ...this.machine, call: next };
+    this.announce(before);
+  }
+
+  /** Tells the UI when the call itself changed (not what the machine remembers), and starts a new call's tallies. */
+  private announce(before: CallState): void {
+    const next = this.machine.call;
+    if (next === before) return;
+    if (isLive(next) && (!isLive(before) || before.callId !== next.callId)) {
+      this.remoteCandidates = 0;
+      this.localHosts = [];
+    }
     this.events.didChangeCall.fire(next);
   }
 
   private async perform(effect: CallEffect): Promise<void> {
     switch (effect.type) {
       case 'sendSignal':
-        return this.sendSignal(effect.signal, effect.toUser);
+        return this.sendSignal(effect);
       case 'createPeerConnection':
         return this.createSession();
       case 'getMicrophone':
@@ -328,12 +398,11 @@ export class Calls {
         this.events.didLogCall.fire(entry);
         return;
       }
-      case 'reportAnomaly':
-        this.refuse(ANOMALY_CODES[effect.kind], `A call signal out of order was ignored (${effect.kind}).`, {
-          from: { user: effect.fromUser, device: effect.fromDevice },
-          kind: AnomalyKind.CONSENT_VIOLATION,
-        });
+      case 'reportAnomaly': {
+        const anomaly = ANOMALIES[effect.kind];
+        this.refuse(anomaly.code, anomaly.message, { from: { user: effect.fromUser, device: effect.fromDevice }, kind: anomaly.kind });
         return;
+      }
       default: {
         const never: never = effect;
         throw new Error(`unhandled call effect ${JSON.stringify(never)}`);
@@ -341,18 +410,30 @@ export class Calls {
     }
   }
 
-  private async sendSignal(signal: CallSignal, toUser: string): Promise<void> {
-    // Usually the call's own conversation; a busy goes to another caller, through theirs.
-    const conversation = this.conversation?.name === toUser ? this.conversation : await this.conversations.findDirect(toUser);
-    if (!conversation) return;
-    const content = callSignalContent(signal, newMessageId(this.ctx.clock, this.ctx.random), this.ctx.clock.now());
+  /**
+   * Sends into the conversation the machine named, and only if, as it is encrypted, its members
+   * are exactly this device and the recipient's: a member added a moment ago reads nothing.
+   */
+  private async sendSignal(effect: Extract<CallEffect, { type: 'sendSignal' }>): Promise<void> {
+    const { signal, toUser, toDevice, conversationId } = effect;
+    const self = this.ctx.identity;
+    const onlyUsTwo = (members: readonly Member[]) => members.length === 2
+      && members.some((m) => m.username === self.username && m.deviceId === self.deviceId)
+      && members.some((m) => m.username === toUser && m.deviceId === toDevice);
     try {
-      await this.conversations.sendSignal(conversation, content, signal.type === 'ring');
+      const conversation = await this.ctx.store.getConversation(conversationId);
+      if (!conversation?.active) throw new ClientError('NO_CONVERSATION', "The call's conversation is gone; nothing was sent.");
+      const content = callSignalContent(signal, newMessageId(this.ctx.clock, this.ctx.random), this.ctx.clock.now());
+      await this.conversations.sendSignal(conversation, content, signal.type === 'ring', onlyUsTwo);
     } catch (error) {
       // The ring's failure is the caller's answer (place() reports it); the rest are best effort:
       // the peer's own timers end a call whose signals were lost.
       if (signal.type === 'ring') throw error;
       this.ctx.logger.warn('call signal not sent', { type: signal.type, error: error instanceof Error ? error.name : 'unknown' });
+      // Refused because the conversation changed under the call: the machine ends it.
+      if (error instanceof ClientError && error.code === 'NO_CONVERSATION') {
+        await this.step({ type: 'membersChanged', conversation: await this.currentView(conversationId), now: this.ctx.clock.now() });
+      }
     }
   }
 
@@ -367,6 +448,9 @@ export class Calls {
           const parsed = parseCandidate(candidate);
           // Defence in depth for relay-only: never hand the peer anything but a relay address.
           if (this.relayOnly && (!parsed.ok || parsed.candidate.type !== 'relay')) return;
+          // Noted at once, not through the queue: the peer's candidates queued behind are checked against it.
+          const ip = parsed.ok && parsed.candidate.type === 'host' ? parsed.candidate.ip : null;
+          if (ip && this.localHosts.length < MAX_LOCAL_HOSTS) this.localHosts.push(ip);
           if (parsed.ok) this.events.didExchangeCandidate.fire({ direction: 'sent', candidateType: parsed.candidate.type });
           void this.dispatch({ type: 'localCandidate', candidate, now: this.ctx.clock.now() });
         },

@@ -2,7 +2,7 @@
 import type { CallEffect, CallOutcome, CallSignal } from './call-types.js';
 import type { EndReason, LiveCallState } from './call-state.js';
 import { partyOf } from './call-state.js';
-import { sendTo, type TransitionResult } from './call-result.js';
+import { sendTo, type CallStep } from './call-result.js';
 
 export interface Ending {
   readonly reason: EndReason;
@@ -14,7 +14,7 @@ export interface Ending {
   readonly timerFired?: boolean;
 }
 
-export function endCall(state: LiveCallState, ending: Ending): TransitionResult {
+export function endCall(state: LiveCallState, ending: Ending): CallStep {
   const effects: CallEffect[] = [];
   const ringing = state.kind === 'outgoing-ringing' || state.kind === 'incoming-ringing';
   if (state.kind === 'incoming-ringing') effects.push({ type: 'stopRinging' });
@@ -40,9 +40,20 @@ export function endCall(state: LiveCallState, ending: Ending): TransitionResult 
       ...partyOf(state),
       kind: 'ended',
       reason: ending.reason,
+      outcome: ending.outcome,
       endedAt: ending.now,
       ...(durationMs === undefined ? {} : { durationMs }),
     },
     effects,
   };
+}
+
+/**
+ * The call's conversation changed members: the call ends at once and sends nothing, not even a
+ * hangup, because someone other than the peer would read it. The peer sees the same change and
+ * ends its side the same way.
+ */
+export function endForMembership(state: LiveCallState, now: number): CallStep {
+  const consented = state.kind !== 'outgoing-ringing' && state.kind !== 'incoming-ringing';
+  return endCall(state, { reason: 'members-changed', outcome: consented ? 'answered' : 'missed', now });
 }

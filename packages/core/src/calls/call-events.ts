@@ -6,7 +6,8 @@ import type { CallState } from './call-state.js';
 /**
  * A remote call input refused before it reached the RTC stack, with a stable code
  * (`SDP_<SdpErrorCode>`, `CANDIDATE_<CandidateErrorCode>`, `UNKNOWN_CALL`, `RING_NOT_ADMITTED`,
- * `SIGNAL_BEFORE_ACCEPT`, `RENEGOTIATION`, `UNEXPECTED_SIGNAL`) and a message for people.
+ * `SIGNAL_BEFORE_ACCEPT`, `RENEGOTIATION`, `UNEXPECTED_SIGNAL`, `WRONG_CONVERSATION`, `RING_FLOOD`)
+ * and a message for people.
  */
 export interface CallInputRefused {
   readonly code: string;

@@ -1,6 +1,8 @@
 /**
  * @module calls/call-machine.explore.test: exhaustive exploration of every event sequence up to
- * length 6, for both roles, checking the consent rules on every transition.
+ * length 8, for both roles, checking the consent rules on every transition: with membership
+ * changes of the call's conversation, signals through another conversation, replayed call ids,
+ * rings from the future and more rings than a contact is allowed.
  *
  * Sequences are explored breadth first. Two paths that reach the same (machine state, ghost)
  * are merged: the ghost holds everything about the path the invariants look at (which calls the
@@ -10,9 +12,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { transition, initialCallState } from './index.js';
+import { transition, initialCallMachineState, RING_MAX_SKEW_MS } from './index.js';
 import { checkCallRules, NO_CALL_GHOST, type CallRulesGhost } from '../testing/call-rules.js';
-import type { CallEffect, CallEvent, CallSignal, CallState } from './index.js';
+import type { CallEffect, CallEvent, CallMachineState, CallSignal, ConversationView } from './index.js';
 
 const T0 = 1_000_000;
 const CUR = 'c-mid';
@@ -22,13 +24,31 @@ const DEPTH = 8;
 const RAW_DEPTH = 4;
 
 type Remote = Extract<CallEvent, { type: 'remote' }>;
+/** Every device talks to this one through a conversation of its own, `g-<device>`: a 1:1. */
+const pair = (user: string, device: string): ConversationView => ({ groupId: `g-${device}`, others: [{ user, device }] });
 function from(user: string, device: string, signal: CallSignal, over: Partial<Remote> = {}): Remote {
-  return { type: 'remote', signal, fromUser: user, fromDevice: device, now: T0, senderIsContact: true, senderBlocked: false, ...over };
+  return {
+    type: 'remote', signal, fromUser: user, fromDevice: device, conversation: pair(user, device), now: T0,
+    senderIsContact: true, senderBlocked: false, ...over,
+  };
 }
 const alice = (signal: CallSignal, over: Partial<Remote> = {}) => from('alice', 'alice-phone', signal, over);
 const ring = (callId: string, sentAt = T0): CallSignal => ({ type: 'ring', callId, media: 'audio', sentAt });
+/** Alice's conversation after she added carol to it (the Group FaceTime shape). */
+const ALICE_AND_CAROL: ConversationView = { groupId: 'g-alice-phone', others: [{ user: 'alice', device: 'alice-phone' }, { user: 'carol', device: 'carol-phone' }] };
+/** A second 1:1 conversation between alice and this device. */
+const ALICE_AGAIN: ConversationView = { groupId: 'g-alice-2', others: [{ user: 'alice', device: 'alice-phone' }] };
 
-const ALPHABET: readonly CallEvent[] = [
+/**
+ * A ring from alice with an id no event has named before: its id is the step it comes at, so a
+ * path can send as many fresh rings as it is long (a flood needs more than RING_BURST of them).
+ */
+const FRESH = 'c-fresh-';
+const freshRing = (step: number): CallEvent => alice(ring(`${FRESH}${step}`));
+type Letter = CallEvent | ((step: number) => CallEvent);
+const eventAt = (letter: Letter, step: number): CallEvent => (typeof letter === 'function' ? letter(step) : letter);
+
+const ALPHABET: readonly Letter[] = [
   // rings: valid, non-contact, blocked, stale, other call ids (smaller and larger: glare), other device, other contact
   alice(ring(CUR)),
   from('mallory', 'mallory-1', ring('c-stranger'), { senderIsContact: false }),
@@ -60,21 +80,85 @@ const ALPHABET: readonly CallEvent[] = [
   { type: 'mediaFailed', now: T0 + 3_000 },
   { type: 'localDescription', sdp: 'v=0 local', now: T0 },
   { type: 'localCandidate', candidate: 'cand-local', now: T0 },
-  { type: 'placeCall', callId: 'c-new', peer: 'bob', peerDevice: 'bob-phone', now: T0 },
+  { type: 'placeCall', callId: 'c-new', peer: 'bob', peerDevice: 'bob-phone', conversation: pair('bob', 'bob-phone'), now: T0 },
+  // membership: carol added to alice's conversation; a commit that keeps the two; another conversation changing
+  { type: 'membersChanged', conversation: ALICE_AND_CAROL, now: T0 + 500 },
+  { type: 'membersChanged', conversation: pair('alice', 'alice-phone'), now: T0 + 500 },
+  { type: 'membersChanged', conversation: { groupId: 'g-carol-phone', others: [{ user: 'carol', device: 'carol-phone' }, { user: 'mallory', device: 'mallory-1' }] }, now: T0 },
+  // the current call's signals through another conversation, and from the changed one
+  alice({ type: 'accept', callId: CUR }, { conversation: ALICE_AGAIN }),
+  alice({ type: 'offer', callId: CUR, sdp: 'v=0 elsewhere' }, { conversation: ALICE_AGAIN }),
+  alice({ type: 'ice', callId: CUR, candidate: 'cand-shared' }, { conversation: ALICE_AND_CAROL }),
+  // rings: in a shared conversation, from the future, and with a fresh id each time (a flood)
+  alice(ring('c-shared'), { conversation: ALICE_AND_CAROL }),
+  alice(ring('c-future', T0 + RING_MAX_SKEW_MS + 1)),
+  freshRing,
 ];
 
 type Ghost = CallRulesGhost;
 const NO_GHOST = NO_CALL_GHOST;
 
 /** Checks one transition with the shared rules; returns the ghost after it. Throws (via assert) on a violation. */
-function check(pre: CallState, ghostIn: Ghost, event: CallEvent, post: CallState, effects: readonly CallEffect[], where: () => string): Ghost {
-  return checkCallRules(pre, ghostIn, event, post, effects, (why) => assert.fail(`${why}\n  at ${where()}\n  effects ${JSON.stringify(effects)}`));
+function check(pre: CallMachineState, ghostIn: Ghost, event: CallEvent, post: CallMachineState, effects: readonly CallEffect[], where: () => string): Ghost {
+  tally(pre, event, post, effects);
+  return checkCallRules(pre.call, ghostIn, event, post.call, effects, (why) => assert.fail(`${why}\n  at ${where()}\n  effects ${JSON.stringify(effects)}`));
 }
 
-interface Node { readonly state: CallState; readonly ghost: Ghost; readonly paths: number; readonly example: readonly number[] }
+interface Node { readonly state: CallMachineState; readonly ghost: Ghost; readonly paths: number; readonly example: readonly number[] }
+
+/**
+ * The key two paths merge on: the call, the ghost, and what the machine remembers as the
+ * machine reads it. It looks recent calls up by id and never reads their order or outcome (the
+ * order would matter only past RECENT_CALLS_KEPT ids, far beyond any path here), nor the order of
+ * the allowances (past MAX_RING_ALLOWANCES contacts): so those are keyed as sorted sets. And no
+ * later event can name a fresh ring's id (each names its own step), so which fresh id a state
+ * holds cannot change what happens next: fresh ids are keyed as one.
+ */
+function mergeKey(state: CallMachineState, ghost: Ghost): string {
+  return `${idOf(state.call, callKey)}:${idOf(state.memory, memoryKey)}:${idOf(ghost, callKey)}`;
+}
+const anyFresh = (text: string) => text.replace(/c-fresh-\d+/g, 'c-fresh');
+const callKey = (value: object) => anyFresh(JSON.stringify(value));
+function memoryKey(memory: CallMachineState['memory']): string {
+  const recent = [...new Set(memory.recent.map((r) => anyFresh(r.callId)))].sort();
+  const allowances = [...memory.allowances].sort((a, b) => (a.user < b.user ? -1 : 1));
+  return JSON.stringify([recent, allowances]);
+}
+/**
+ * Each distinct serialised value gets a small number, so keys stay short (hashing kilobyte keys
+ * millions of times dominated the run); transitions hand back the very objects they did not
+ * change, so most lookups never serialise at all.
+ */
+const numbers = new Map<string, number>();
+const numbered = new WeakMap<object, number>();
+function idOf<T extends object>(value: T, serialise: (value: T) => string): number {
+  let id = numbered.get(value);
+  if (id === undefined) {
+    const text = serialise(value);
+    id = numbers.get(text);
+    if (id === undefined) numbers.set(text, (id = numbers.size));
+    numbered.set(value, id);
+  }
+  return id;
+}
+
+/** Paths the new rules are about, counted so the exploration is known to reach each of them. */
+const reached = { membershipEnded: 0, wrongConversation: 0, floodReported: 0, usedIdSilent: 0, floodSilent: 0 };
+function tally(pre: CallMachineState, event: CallEvent, post: CallMachineState, effects: readonly CallEffect[]): void {
+  if (post.call.kind === 'ended' && post.call.reason === 'members-changed' && pre.call.kind !== 'ended') reached.membershipEnded++;
+  if (effects.some((e) => e.type === 'reportAnomaly' && e.kind === 'wrong-conversation')) reached.wrongConversation++;
+  if (effects.some((e) => e.type === 'reportAnomaly' && e.kind === 'ring-flood')) reached.floodReported++;
+  if (event.type === 'remote' && event.signal.type === 'ring') {
+    const id = event.signal.callId;
+    const used = pre.memory.recent.some((r) => r.callId === id);
+    if (used && effects.length === 0 && pre.call.kind === 'ended') reached.usedIdSilent++;
+    const flooding = pre.memory.allowances.some((a) => a.user === event.fromUser && a.floodReported);
+    if (!used && flooding && effects.length === 0 && post.call === pre.call) reached.floodSilent++;
+  }
+}
 
 function explore(start: Node): { transitions: number; sequences: number; distinct: number; at6: { transitions: number; sequences: number } } {
-  let frontier = new Map<string, Node>([[JSON.stringify([start.state, start.ghost]), start]]);
+  let frontier = new Map<string, Node>([[mergeKey(start.state, start.ghost), start]]);
   let transitions = 0;
   let sequences = 0;
   const seen = new Set<string>();
@@ -82,9 +166,9 @@ function explore(start: Node): { transitions: number; sequences: number; distinc
   for (let depth = 1; depth <= DEPTH; depth++) {
     const next = new Map<string, Node>();
     for (const node of frontier.values()) {
-      ALPHABET.forEach((event, index) => {
-        const path = [...node.example, index];
-        const where = () => path.map((i) => JSON.stringify(ALPHABET[i])).join('\n     ');
+      ALPHABET.forEach((letter, index) => {
+        const event = eventAt(letter, depth);
+        const where = () => describe([...node.example, index]);
         let result;
         try {
           result = transition(node.state, event);
@@ -93,12 +177,12 @@ function explore(start: Node): { transitions: number; sequences: number; distinc
         }
         transitions++;
         const ghost = check(node.state, node.ghost, event, result.state, result.effects, where);
-        const key = JSON.stringify([result.state, ghost]);
+        const key = mergeKey(result.state, ghost);
         seen.add(key);
         const existing = next.get(key);
         next.set(key, existing
           ? { ...existing, paths: existing.paths + node.paths }
-          : { state: result.state, ghost, paths: node.paths, example: path });
+          : { state: result.state, ghost, paths: node.paths, example: [...node.example, index] });
       });
     }
     for (const node of next.values()) sequences += node.paths;
@@ -108,17 +192,23 @@ function explore(start: Node): { transitions: number; sequences: number; distinc
   return { transitions, sequences, distinct: seen.size, at6 };
 }
 
+/** The events of a path, one per line, for a failure message. */
+function describe(path: readonly number[]): string {
+  return path.map((letter, i) => JSON.stringify(eventAt(ALPHABET[letter]!, i + 1))).join('\n     ');
+}
+
 /**
  * The same checks without merging: every sequence replayed from the start. It cannot reach depth
- * 6 in seconds (28^6 sequences), so it guards the merging argument at a smaller depth.
+ * 6 in seconds (37^6 sequences), so it guards the merging argument at a smaller depth.
  */
 function exploreRaw(start: Node, depth: number): number {
   let transitions = 0;
-  const walk = (state: CallState, ghost: Ghost, path: number[]): void => {
+  const walk = (state: CallMachineState, ghost: Ghost, path: number[]): void => {
     if (path.length === depth) return;
-    ALPHABET.forEach((event, index) => {
+    ALPHABET.forEach((letter, index) => {
       const next = [...path, index];
-      const where = () => next.map((i) => JSON.stringify(ALPHABET[i])).join('\n     ');
+      const event = eventAt(letter, next.length);
+      const where = () => describe(next);
       const result = transition(state, event);
       transitions++;
       walk(result.state, check(state, ghost, event, result.state, result.effects, where), next);
@@ -131,13 +221,13 @@ function exploreRaw(start: Node, depth: number): number {
 const expected = (n: number) => Array.from({ length: DEPTH }, (_, i) => n ** (i + 1)).reduce((a, b) => a + b, 0);
 
 function callerStart(): Node {
-  const place: CallEvent = { type: 'placeCall', callId: CUR, peer: 'alice', peerDevice: 'alice-phone', now: T0 };
-  const first = transition(initialCallState, place);
-  const ghost = check(initialCallState, NO_GHOST, place, first.state, first.effects, () => 'placeCall');
+  const place: CallEvent = { type: 'placeCall', callId: CUR, peer: 'alice', peerDevice: 'alice-phone', conversation: pair('alice', 'alice-phone'), now: T0 };
+  const first = transition(initialCallMachineState, place);
+  const ghost = check(initialCallMachineState, NO_GHOST, place, first.state, first.effects, () => 'placeCall');
   return { state: first.state, ghost, paths: 1, example: [] };
 }
 const roles: ReadonlyArray<[string, () => Node]> = [
-  ['callee from idle', () => ({ state: initialCallState, ghost: NO_GHOST, paths: 1, example: [] })],
+  ['callee from idle', () => ({ state: initialCallMachineState, ghost: NO_GHOST, paths: 1, example: [] })],
   ['caller after placeCall', callerStart],
 ];
 
@@ -159,3 +249,9 @@ for (const [role, start] of roles) {
     assert.equal(transitions, Array.from({ length: RAW_DEPTH }, (_, i) => ALPHABET.length ** (i + 1)).reduce((a, b) => a + b, 0));
   });
 }
+
+test('the exploration reached every new rule: membership changes, other conversations, floods, used ids', () => {
+  // Runs after the explorations above (node:test runs a file's tests in order).
+  for (const [path, count] of Object.entries(reached)) assert.ok(count > 0, `no explored path reached ${path}`);
+  console.log(`paths reached: ${JSON.stringify(reached)}`);
+});

@@ -4,25 +4,81 @@
  * until every state decides what it means. Nothing here performs I/O: effects are data.
  */
 import { missingCase } from '@sotto/protocol';
-import type { CallAnomalyKind, CallEffect, CallEvent, CallSignal, RemoteSignalEvent } from './call-types.js';
+import type { CallAnomalyKind, CallEffect, CallEvent, CallSignal, ConversationView, RemoteSignalEvent } from './call-types.js';
 import { MAX_PENDING_CANDIDATES, RING_TIMEOUT_MS } from './call-types.js';
-import type { CallMedia, CallState, MediaCallState } from './call-state.js';
-import { NO_MEDIA } from './call-state.js';
-import { endCall } from './call-ending.js';
+import type { CallMachineState, CallMedia, CallState, LiveCallState, MediaCallState } from './call-state.js';
+import { isLive, NO_MEDIA } from './call-state.js';
+import { isPairWith } from './call-conversation.js';
+import { endCall, endForMembership } from './call-ending.js';
+import { remember, rememberedCall } from './call-memory.js';
 import { onRing } from './call-ring.js';
-import { sendTo, unchanged, type TransitionResult } from './call-result.js';
+import { sendTo, unchanged, type CallStep, type TransitionResult } from './call-result.js';
 
 type State<K extends CallState['kind']> = Extract<CallState, { kind: K }>;
 type NonRingSignal = Exclude<CallSignal, { type: 'ring' }>;
+type PlaceCall = Extract<CallEvent, { type: 'placeCall' }>;
 
-export function transition(state: CallState, event: CallEvent): TransitionResult {
+export function transition(machine: CallMachineState, event: CallEvent): TransitionResult {
+  const call = machine.call;
+  // Any news that the call's conversation holds anyone but the two parties ends the call before
+  // anything else is considered: from then on, whatever the call sent would reach them too.
+  const news = isLive(call) ? membershipNews(call, event) : undefined;
+  if (isLive(call) && news?.groupId === call.conversationId && !isPairWith(news, call.peer, call.peerDevice)) {
+    return remembering(machine, endForMembership(call, event.now));
+  }
+  if (event.type === 'remote' && event.signal.type === 'ring') return onRing(machine, event, event.signal);
+  if (event.type === 'placeCall' && !isLive(call)) {
+    // A call id is never reused (the peer treats a known id as a replay), and a call is placed
+    // only through a conversation of exactly this device and the peer's.
+    if (rememberedCall(machine.memory, event.callId) !== undefined || (call.kind === 'ended' && call.callId === event.callId)) return nothing(machine);
+    if (!isPairWith(event.conversation, event.peer, event.peerDevice)) return nothing(machine);
+    return remembering(machine, startOutgoing(event));
+  }
+  return remembering(machine, callTransition(call, event));
+}
+
+/**
+ * What an event says about a conversation's members. Rings, and signals the call must ignore
+ * entirely (another device, peer or call id), are not heard on this: they change nothing, and
+ * the shell reports every membership change as `membersChanged` anyway, before any later signal.
+ */
+function membershipNews(call: LiveCallState, event: CallEvent): ConversationView | undefined {
+  switch (event.type) {
+    case 'membersChanged':
+    case 'placeCall':
+      return event.conversation;
+    case 'remote':
+      return event.signal.type !== 'ring' && addressedToCall(call, event) ? event.conversation : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function addressedToCall(call: LiveCallState, event: RemoteSignalEvent): boolean {
+  return event.fromUser === call.peer && event.fromDevice === call.peerDevice && event.signal.callId === call.callId;
+}
+
+function nothing(machine: CallMachineState): TransitionResult {
+  return { state: machine, effects: [] };
+}
+
+/** Applies a step to the call, remembering a call that ended so its id never rings again. */
+function remembering(machine: CallMachineState, step: CallStep): TransitionResult {
+  const before = machine.call;
+  const after = step.state;
+  if (after === before) return { state: machine, effects: step.effects };
+  const ended = isLive(before) && after.kind === 'ended' && after.callId === before.callId;
+  const memory = ended ? remember(machine.memory, after.callId, after.outcome) : machine.memory;
+  return { state: { call: after, memory }, effects: step.effects };
+}
+
+function callTransition(state: CallState, event: CallEvent): CallStep {
   if (event.type === 'remote') return onRemote(state, event);
   switch (state.kind) {
+    // Rings and calls placed are admitted by `transition`; nothing else moves a call that is not live.
     case 'idle':
     case 'ended':
-      // A call id is never reused: the peer treats signals for an ended id as replays.
-      if (event.type !== 'placeCall' || (state.kind === 'ended' && event.callId === state.callId)) return unchanged(state);
-      return startOutgoing(event);
+      return unchanged(state);
     case 'outgoing-ringing': return outgoingRinging(state, event);
     case 'incoming-ringing': return incomingRinging(state, event);
     case 'caller-connecting': return callerConnecting(state, event);
@@ -34,8 +90,10 @@ export function transition(state: CallState, event: CallEvent): TransitionResult
 
 type LocalEvent = Exclude<CallEvent, RemoteSignalEvent>;
 
-function startOutgoing(event: Extract<CallEvent, { type: 'placeCall' }>): TransitionResult {
-  const party = { callId: event.callId, peer: event.peer, peerDevice: event.peerDevice, role: 'caller', media: 'audio' } as const;
+function startOutgoing(event: PlaceCall): CallStep {
+  const party = {
+    callId: event.callId, peer: event.peer, peerDevice: event.peerDevice, conversationId: event.conversation.groupId, role: 'caller', media: 'audio',
+  } as const;
   return {
     state: { ...party, kind: 'outgoing-ringing', placedAt: event.now, ringStartedAt: event.now },
     // Only the ring: no peer connection, no microphone, no SDP until the callee accepts.
@@ -46,15 +104,15 @@ function startOutgoing(event: Extract<CallEvent, { type: 'placeCall' }>): Transi
   };
 }
 
-/** Rings are admitted by their own rules; every other signal must be for this exact call. */
-function onRemote(state: CallState, event: RemoteSignalEvent): TransitionResult {
+/** Every signal but a ring must be for this exact call, from its peer's device, in its conversation. */
+function onRemote(state: CallState, event: RemoteSignalEvent): CallStep {
   const signal = event.signal;
-  if (signal.type === 'ring') return onRing(state, event, signal);
-  if (state.kind === 'idle' || state.kind === 'ended') return unchanged(state);
+  if (signal.type === 'ring' || state.kind === 'idle' || state.kind === 'ended') return unchanged(state);
   // Another device of the same peer, another peer, or another call: not ours to act on.
-  if (event.fromUser !== state.peer || event.fromDevice !== state.peerDevice || signal.callId !== state.callId) {
-    return unchanged(state);
-  }
+  if (!addressedToCall(state, event)) return unchanged(state);
+  // The right peer and call id through another conversation (one that may hold someone else,
+  // or one the peer made to slip past the check on this one): refused and reported.
+  if (event.conversation.groupId !== state.conversationId) return anomaly(state, event, 'wrong-conversation');
   switch (state.kind) {
     case 'outgoing-ringing': return outgoingRingingSignal(state, event, signal);
     case 'incoming-ringing': return incomingRingingSignal(state, event, signal);
@@ -66,7 +124,7 @@ function onRemote(state: CallState, event: RemoteSignalEvent): TransitionResult 
   }
 }
 
-function anomaly(state: CallState, event: RemoteSignalEvent, kind: CallAnomalyKind): TransitionResult {
+function anomaly(state: CallState, event: RemoteSignalEvent, kind: CallAnomalyKind): CallStep {
   return { state, effects: [{ type: 'reportAnomaly', kind, fromUser: event.fromUser, fromDevice: event.fromDevice }] };
 }
 
@@ -76,7 +134,7 @@ function ringExpired(state: { ringStartedAt: number }, now: number): boolean {
 
 // ---- caller, before accept -------------------------------------------------------------------
 
-function outgoingRinging(state: State<'outgoing-ringing'>, event: LocalEvent): TransitionResult {
+function outgoingRinging(state: State<'outgoing-ringing'>, event: LocalEvent): CallStep {
   switch (event.type) {
     case 'localHangup':
       return endCall(state, { reason: 'hangup-local', outcome: 'missed', now: event.now, send: { type: 'hangup', callId: state.callId, reason: 'normal' } });
@@ -93,12 +151,14 @@ function outgoingRinging(state: State<'outgoing-ringing'>, event: LocalEvent): T
     case 'localCandidate':
     case 'mediaConnected':
     case 'mediaFailed':
+    // A change that still leaves exactly the two parties (a key update) changes nothing.
+    case 'membersChanged':
       return unchanged(state);
     default: throw missingCase(event);
   }
 }
 
-function outgoingRingingSignal(state: State<'outgoing-ringing'>, event: RemoteSignalEvent, signal: NonRingSignal): TransitionResult {
+function outgoingRingingSignal(state: State<'outgoing-ringing'>, event: RemoteSignalEvent, signal: NonRingSignal): CallStep {
   switch (signal.type) {
     case 'accept':
       // The callee consented: only now does the caller build RTC and make the offer.
@@ -120,7 +180,7 @@ function outgoingRingingSignal(state: State<'outgoing-ringing'>, event: RemoteSi
 
 // ---- callee, before accept: the zero-click surface ------------------------------------------
 
-function incomingRinging(state: State<'incoming-ringing'>, event: LocalEvent): TransitionResult {
+function incomingRinging(state: State<'incoming-ringing'>, event: LocalEvent): CallStep {
   switch (event.type) {
     case 'localAccept':
       return {
@@ -142,12 +202,13 @@ function incomingRinging(state: State<'incoming-ringing'>, event: LocalEvent): T
     case 'localCandidate':
     case 'mediaConnected':
     case 'mediaFailed':
+    case 'membersChanged':
       return unchanged(state);
     default: throw missingCase(event);
   }
 }
 
-function incomingRingingSignal(state: State<'incoming-ringing'>, event: RemoteSignalEvent, signal: NonRingSignal): TransitionResult {
+function incomingRingingSignal(state: State<'incoming-ringing'>, event: RemoteSignalEvent, signal: NonRingSignal): CallStep {
   switch (signal.type) {
     case 'accept':
     case 'offer':
@@ -171,13 +232,13 @@ function withMedia<S extends MediaCallState>(state: S, media: Partial<CallMedia>
 }
 
 /** Remote candidates are applied once a remote description exists, held (bounded) until then. */
-function remoteCandidate(state: MediaCallState, candidate: string): TransitionResult {
+function remoteCandidate(state: MediaCallState, candidate: string): CallStep {
   if (state.remoteDescriptionSet) return { state, effects: [{ type: 'addIceCandidate', candidate }] };
   if (state.pendingCandidates.length >= MAX_PENDING_CANDIDATES) return unchanged(state);
   return { state: withMedia(state, { pendingCandidates: [...state.pendingCandidates, candidate] }), effects: [] };
 }
 
-function applyRemoteDescription(state: MediaCallState, sdp: string, before: readonly CallEffect[], after: readonly CallEffect[]): TransitionResult {
+function applyRemoteDescription(state: MediaCallState, sdp: string, before: readonly CallEffect[], after: readonly CallEffect[]): CallStep {
   return {
     state: withMedia(state, { hasPeerConnection: true, hasMicrophone: true, remoteDescriptionSet: true, pendingCandidates: [] }),
     effects: [
@@ -189,7 +250,7 @@ function applyRemoteDescription(state: MediaCallState, sdp: string, before: read
   };
 }
 
-function connectedSignal(state: MediaCallState, event: RemoteSignalEvent, signal: NonRingSignal): TransitionResult {
+function connectedSignal(state: MediaCallState, event: RemoteSignalEvent, signal: NonRingSignal): CallStep {
   switch (signal.type) {
     case 'offer':
       // The callee's one offer arrives after its own accept; anything else is renegotiation,
@@ -214,7 +275,7 @@ function connectedSignal(state: MediaCallState, event: RemoteSignalEvent, signal
 }
 
 /** Local events shared by every state after consent. */
-function afterConsent(state: MediaCallState, event: LocalEvent): TransitionResult {
+function afterConsent(state: MediaCallState, event: LocalEvent): CallStep {
   switch (event.type) {
     case 'localHangup':
       return endCall(state, { reason: 'hangup-local', outcome: 'answered', now: event.now, send: { type: 'hangup', callId: state.callId, reason: 'normal' } });
@@ -240,19 +301,20 @@ function afterConsent(state: MediaCallState, event: LocalEvent): TransitionResul
     case 'localDecline':
     case 'timeout':
     case 'tick':
+    case 'membersChanged':
       return unchanged(state);
     default: throw missingCase(event);
   }
 }
 
-function callerConnecting(state: State<'caller-connecting'>, event: LocalEvent): TransitionResult {
+function callerConnecting(state: State<'caller-connecting'>, event: LocalEvent): CallStep {
   return afterConsent(state, event);
 }
 
-function calleeConnecting(state: State<'callee-connecting'>, event: LocalEvent): TransitionResult {
+function calleeConnecting(state: State<'callee-connecting'>, event: LocalEvent): CallStep {
   return afterConsent(state, event);
 }
 
-function active(state: State<'active'>, event: LocalEvent): TransitionResult {
+function active(state: State<'active'>, event: LocalEvent): CallStep {
   return afterConsent(state, event);
 }

@@ -1,11 +1,20 @@
-/** @module calls/call-state: the explicit states of one device's call, as a tagged union. */
-import type { CallId, MediaKind, Role } from './call-types.js';
+/**
+ * @module calls/call-state: the explicit states of one device's call, as a tagged union, and the
+ * machine's whole state: that call plus what the device remembers across calls.
+ */
+import type { CallId, CallOutcome, MediaKind, Role } from './call-types.js';
+import { EMPTY_CALL_MEMORY, type CallMemory } from './call-memory.js';
 
-/** Who the call is with. Only signals from exactly this user, device and call id are heard. */
+/**
+ * Who the call is with and where. Only signals from exactly this user, device and call id, in
+ * exactly this conversation, are heard; and only into this conversation is anything sent.
+ */
 export interface CallParty {
   readonly callId: CallId;
   readonly peer: string;
   readonly peerDevice: string;
+  /** The MLS group the call was placed or rung in; its members must stay this device and `peerDevice`. */
+  readonly conversationId: string;
   readonly role: Role;
   readonly media: MediaKind;
 }
@@ -24,7 +33,9 @@ export interface CallMedia {
 
 export type EndReason =
   | 'hangup-local' | 'hangup-remote' | 'declined-local' | 'declined-remote' | 'busy'
-  | 'timeout' | 'failed' | 'missed' | 'missed-request' | 'stale-ring';
+  | 'timeout' | 'failed' | 'missed' | 'missed-request' | 'stale-ring'
+  /** The call's conversation gained or lost a member: the call ends on both sides, nothing more is sent. */
+  | 'members-changed';
 
 export type CallState =
   | { readonly kind: 'idle' }
@@ -38,13 +49,25 @@ export type CallState =
   | (CallParty & CallMedia & { readonly kind: 'callee-connecting'; readonly role: 'callee'; readonly acceptedAt: number })
   | (CallParty & CallMedia & { readonly kind: 'active'; readonly acceptedAt: number; readonly connectedAt: number })
   /** Terminal until a new call starts; remembers the call id so a replayed ring for it is inert. */
-  | (CallParty & { readonly kind: 'ended'; readonly reason: EndReason; readonly endedAt: number; readonly durationMs?: number });
+  | (CallParty & { readonly kind: 'ended'; readonly reason: EndReason; readonly outcome: CallOutcome; readonly endedAt: number; readonly durationMs?: number });
 
 export type CallStateKind = CallState['kind'];
 export type LiveCallState = Exclude<CallState, { kind: 'idle' } | { kind: 'ended' }>;
 export type MediaCallState = Extract<CallState, CallMedia>;
 
 export const initialCallState: CallState = { kind: 'idle' };
+
+/**
+ * Everything `transition` reads and returns: the call, and what outlives it (recent call ids,
+ * each contact's ring allowance). Kept apart so the call's own state, which the UI follows,
+ * changes only when the call does.
+ */
+export interface CallMachineState {
+  readonly call: CallState;
+  readonly memory: CallMemory;
+}
+
+export const initialCallMachineState: CallMachineState = { call: initialCallState, memory: EMPTY_CALL_MEMORY };
 
 export const NO_MEDIA: CallMedia = {
   hasPeerConnection: false,
@@ -59,5 +82,5 @@ export function isLive(state: CallState): state is LiveCallState {
 }
 
 export function partyOf(state: CallParty): CallParty {
-  return { callId: state.callId, peer: state.peer, peerDevice: state.peerDevice, role: state.role, media: state.media };
+  return { callId: state.callId, peer: state.peer, peerDevice: state.peerDevice, conversationId: state.conversationId, role: state.role, media: state.media };
 }

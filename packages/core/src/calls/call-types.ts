@@ -23,12 +23,30 @@ export type CallSignal =
 
 export type CallSignalType = CallSignal['type'];
 
+/** One device in a conversation, as MLS authenticates it. */
+export interface CallDevice {
+  readonly user: string;
+  readonly device: string;
+}
+
+/**
+ * A conversation as the shell read it from its MLS group state at that moment: its id and every
+ * member device except this one (none when this device is no longer in it). A call is bound to
+ * one conversation whose `others` are exactly the peer's one device.
+ */
+export interface ConversationView {
+  readonly groupId: string;
+  readonly others: readonly CallDevice[];
+}
+
 /** A signal as delivered by the message pipeline, with what the pipeline knows about its sender. */
 export interface RemoteSignalEvent {
   readonly type: 'remote';
   readonly signal: CallSignal;
   readonly fromUser: string;
   readonly fromDevice: string;
+  /** The conversation it arrived in, with its members after the message was processed. */
+  readonly conversation: ConversationView;
   readonly now: number;
   readonly senderIsContact: boolean;
   readonly senderBlocked: boolean;
@@ -39,7 +57,8 @@ export interface RemoteSignalEvent {
  * owns no clock and no timer, so it can be explored exhaustively.
  */
 export type CallEvent =
-  | { readonly type: 'placeCall'; readonly callId: CallId; readonly peer: string; readonly peerDevice: string; readonly now: number }
+  /** The member calls `peer` through `conversation`, which must hold exactly `peerDevice` besides us. */
+  | { readonly type: 'placeCall'; readonly callId: CallId; readonly peer: string; readonly peerDevice: string; readonly conversation: ConversationView; readonly now: number }
   | { readonly type: 'localAccept'; readonly now: number }
   | { readonly type: 'localDecline'; readonly now: number }
   | { readonly type: 'localHangup'; readonly now: number }
@@ -53,6 +72,8 @@ export type CallEvent =
   | { readonly type: 'localCandidate'; readonly candidate: string; readonly now: number }
   | { readonly type: 'mediaConnected'; readonly now: number }
   | { readonly type: 'mediaFailed'; readonly now: number }
+  /** A commit was applied to a conversation (or this device left it): its members as they are now. */
+  | { readonly type: 'membersChanged'; readonly conversation: ConversationView; readonly now: number }
   | RemoteSignalEvent;
 
 export type CallDirection = 'outgoing' | 'incoming';
@@ -67,12 +88,17 @@ export interface CallLogEntry {
   readonly durationMs: number;
 }
 
-/** Kinds of call-state violation reported (without content) for the server to correlate. */
-export type CallAnomalyKind = 'signal-before-accept' | 'renegotiation' | 'unexpected-signal';
+/**
+ * Kinds of call-state violation reported (without content) for the server to correlate.
+ * 'wrong-conversation': a signal for the live call from a conversation other than the call's own.
+ * 'ring-flood': a contact's rings went past the device's own admission limit (reported once a flood).
+ */
+export type CallAnomalyKind = 'signal-before-accept' | 'renegotiation' | 'unexpected-signal' | 'wrong-conversation' | 'ring-flood';
 
 /** Instructions for the thin shell; the machine itself performs nothing. */
 export type CallEffect =
-  | { readonly type: 'sendSignal'; readonly signal: CallSignal; readonly toUser: string; readonly toDevice: string }
+  /** Sent only into `conversationId`, and only while its members are exactly this device and `toDevice`. */
+  | { readonly type: 'sendSignal'; readonly signal: CallSignal; readonly toUser: string; readonly toDevice: string; readonly conversationId: string }
   | { readonly type: 'createPeerConnection' }
   | { readonly type: 'getMicrophone' }
   | { readonly type: 'setRemoteDescription'; readonly sdp: string }
@@ -99,6 +125,23 @@ export const RTC_EFFECTS: ReadonlySet<CallEffectType> = new Set<CallEffectType>(
 export const RING_TIMEOUT_MS = 45_000;
 /** A ring older than this when it arrives is logged, never rung: it was delayed or replayed. */
 export const RING_MAX_AGE_MS = 60_000;
+/**
+ * How far ahead of this device's clock a ring's `sentAt` may lie (the two clocks disagree). A ring
+ * dated further ahead is invalid: logged, never rung, or it could never go stale.
+ */
+export const RING_MAX_SKEW_MS = 120_000;
+/** Call ids remembered after they end (with their outcome): a ring for one of them never rings. */
+export const RECENT_CALLS_KEPT = 256;
+/**
+ * A contact's rings this device admits (rings, or answers busy) in a burst; one more is admitted
+ * every RING_REFILL_MS. Beyond that its rings are dropped in silence, whatever the server allowed.
+ * Six a minute is the server's default ring limit (`--rings-per-minute`): with an honest server
+ * at its defaults this never bites; it holds when the server's limit is raised, off or lying.
+ */
+export const RING_BURST = 6;
+export const RING_REFILL_MS = 10_000;
+/** Contacts whose ring allowance is tracked; a full allowance carries no information and goes first. */
+export const MAX_RING_ALLOWANCES = 64;
 /**
  * Remote candidates held until a remote description exists. Bounded so a peer cannot grow our
  * memory; the candidate policy validator applies its own, stricter cap before this.

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   parseCandidate, filterCandidate, checkRemoteCandidate, candidatePolicy, DEFAULT_CANDIDATE_POLICY,
-  parseIpv4, parseIpv6, classifyIp,
+  parseIpv4, parseIpv6, classifyIp, parseIp,
 } from './index.js';
-import type { CandidateErrorCode, CandidatePolicy, ParsedCandidate } from './index.js';
+import type { CandidateErrorCode, CandidatePolicy, IpAddress, ParsedCandidate } from './index.js';
 
 const HOST = 'candidate:842163049 1 udp 2122260223 192.168.1.20 54321 typ host generation 0 ufrag Fq3T network-id 1';
 const SRFLX = 'candidate:1467250027 1 udp 1686052607 203.0.113.7 54321 typ srflx raddr 192.168.1.20 rport 54321 generation 0';
@@ -17,7 +17,14 @@ function parsed(line: string): ParsedCandidate {
   assert.ok(r.ok, `expected ${line} to parse: ${r.ok ? '' : r.message}`);
   return r.candidate;
 }
-const withAddress = (address: string, type = 'host') => `candidate:1 1 udp 2122260223 ${address} 5000 typ ${type}`;
+const withAddress = (address: string, type = 'host', port = 5000) => `candidate:1 1 udp 2122260223 ${address} ${port} typ ${type}`;
+const ip = (text: string): IpAddress => {
+  const parsed = parseIp(text);
+  assert.ok(parsed, text);
+  return parsed;
+};
+/** This device's own host candidates on a home LAN and an IPv6 ULA network. */
+const AT_HOME = candidatePolicy({ localHosts: [ip('192.168.1.7'), ip('fd12:3456:789a:1::7')] });
 
 function expectRefused(line: string, code: CandidateErrorCode, policy: CandidatePolicy = DEFAULT_CANDIDATE_POLICY, count = 0): void {
   const r = checkRemoteCandidate(line, policy, count);
@@ -40,9 +47,11 @@ test('Chrome-like host, srflx and werift-like relay candidates parse and pass th
   const s = parsed(SRFLX);
   assert.equal(s.relatedAddress, '192.168.1.20');
   assert.equal(s.relatedPort, 54321);
-  for (const line of [HOST, SRFLX, RELAY, `a=${RELAY}`, withAddress('2001:db8::1'), 'candidate:1 1 UDP 1 203.0.113.1 1 typ host raddr 0.0.0.0 rport 0']) {
+  for (const line of [SRFLX, RELAY, `a=${RELAY}`, withAddress('2001:db8::1'), 'candidate:1 1 UDP 1 203.0.113.1 1024 typ host raddr 0.0.0.0 rport 0']) {
     assert.ok(checkRemoteCandidate(line, DEFAULT_CANDIDATE_POLICY, 0).ok, line);
   }
+  // The host candidate is on a private LAN: it passes only for a device on that LAN too.
+  assert.ok(checkRemoteCandidate(HOST, AT_HOME, 0).ok);
 });
 
 test('malformed candidates are MALFORMED', () => {
@@ -92,7 +101,7 @@ test('policy switches: loopback, link-local, private, relay-only; metadata stays
   assert.ok(checkRemoteCandidate(withAddress('::1'), lenient, 0).ok);
   assert.ok(checkRemoteCandidate(withAddress('169.254.1.1'), lenient, 0).ok);
   expectRefused(withAddress('169.254.169.254'), 'METADATA', lenient);
-  const noPrivate = candidatePolicy({ allowPrivate: false });
+  const noPrivate = candidatePolicy({ allowPrivate: false, localHosts: [ip('10.0.0.7'), ip('192.168.0.7')] });
   for (const a of ['10.0.0.1', '172.16.0.1', '172.31.255.255', '192.168.0.1', '100.64.0.1', 'fd12:3456::1', '::ffff:10.1.2.3']) {
     expectRefused(withAddress(a), 'PRIVATE', noPrivate);
   }
@@ -106,10 +115,47 @@ test('policy switches: loopback, link-local, private, relay-only; metadata stays
   assert.ok(checkRemoteCandidate(withAddress('127.0.0.1', 'relay'), candidatePolicy({ relayOnly: true, allowLoopback: true }), 0).ok);
 });
 
+test('hole 3: a private candidate passes only in a network of one of this device\'s own host candidates', () => {
+  // With no host candidate of its own (nothing gathered yet, or relay-only), every private range is refused.
+  for (const a of ['10.1.2.3', '172.16.0.1', '172.31.9.9', '192.168.1.20', '100.64.0.1', '100.127.255.254', 'fc00::1', 'fd12:3456:789a:1::20']) {
+    expectRefused(withAddress(a), 'PRIVATE');
+  }
+  // On this device's own /24 and /64: accepted, whatever the candidate type.
+  for (const a of ['192.168.1.1', '192.168.1.20', '192.168.1.254', 'fd12:3456:789a:1::20', 'fd12:3456:789a:1:ffff::1']) {
+    for (const type of ['host', 'srflx', 'relay']) assert.ok(checkRemoteCandidate(withAddress(a, type), AT_HOME, 0).ok, `${a} ${type}`);
+  }
+  // Next door is not home: another /24 of the same range, another /64, another private range.
+  for (const a of ['192.168.2.20', '192.168.0.1', '10.0.0.1', '172.16.1.7', '100.64.1.7', 'fd12:3456:789a:2::20', 'fd00::7', '::ffff:192.168.1.20']) {
+    expectRefused(withAddress(a), 'PRIVATE', AT_HOME);
+  }
+  const refusal = checkRemoteCandidate(withAddress('10.0.0.1'), AT_HOME, 0);
+  assert.match(refusal.ok ? '' : refusal.message, /outside this device's own networks/);
+  // Relay-only and lockdown calls allow no private address at all, even on this device's LAN.
+  expectRefused(withAddress('192.168.1.20', 'relay'), 'PRIVATE', candidatePolicy({ relayOnly: true, allowPrivate: false, localHosts: [ip('192.168.1.7')] }));
+  // Public and link-local rules are unchanged by what this device has.
+  assert.ok(checkRemoteCandidate(withAddress('203.0.113.9'), AT_HOME, 0).ok);
+  expectRefused(withAddress('169.254.1.1'), 'LINK_LOCAL', candidatePolicy({ localHosts: [ip('169.254.1.7')] }));
+});
+
+test('hole 3: a peer candidate on a privileged port (below 1024) is refused, whatever its address', () => {
+  const lenient = candidatePolicy({ allowLoopback: true, localHosts: [ip('192.168.1.7')] });
+  for (const port of [1, 22, 53, 80, 123, 161, 443, 1023]) {
+    for (const address of ['203.0.113.9', '2001:db8::9', '192.168.1.20', '127.0.0.1']) {
+      expectRefused(withAddress(address, 'host', port), 'PRIVILEGED_PORT', lenient);
+    }
+    expectRefused(withAddress('198.51.100.9', 'relay', port), 'PRIVILEGED_PORT');
+  }
+  for (const port of [1024, 3478, 50000, 65535]) assert.ok(checkRemoteCandidate(withAddress('203.0.113.9', 'host', port), lenient, 0).ok, String(port));
+  // The related port is information only (Chrome sends 0): never checked against this rule.
+  assert.ok(checkRemoteCandidate('candidate:1 1 udp 1686052607 203.0.113.7 54321 typ srflx raddr 0.0.0.0 rport 0', lenient, 0).ok);
+  const refusal = checkRemoteCandidate(withAddress('203.0.113.9', 'host', 53), lenient, 0);
+  assert.match(refusal.ok ? '' : refusal.message, /port below 1024/);
+});
+
 test('count cap: TOO_MANY once countSoFar reaches maxCandidates; bad caps mean zero, never unbounded', () => {
   assert.equal(DEFAULT_CANDIDATE_POLICY.maxCandidates, 20);
-  assert.ok(filterCandidate(parsed(HOST), DEFAULT_CANDIDATE_POLICY, 19).ok);
-  expectRefused(HOST, 'TOO_MANY', DEFAULT_CANDIDATE_POLICY, 20);
+  assert.ok(filterCandidate(parsed(SRFLX), DEFAULT_CANDIDATE_POLICY, 19).ok);
+  expectRefused(SRFLX, 'TOO_MANY', DEFAULT_CANDIDATE_POLICY, 20);
   expectRefused('garbage', 'TOO_MANY', DEFAULT_CANDIDATE_POLICY, 20);
   for (const maxCandidates of [NaN, Infinity, -1, 1.5]) {
     expectRefused(HOST, 'TOO_MANY', candidatePolicy({ maxCandidates }), 0);
@@ -146,14 +192,15 @@ test('property: parseCandidate and checkRemoteCandidate never throw on arbitrary
   }), { numRuns: 500 });
 });
 
-test('property: every accepted candidate has a public-or-allowed IP literal and a UDP transport', () => {
+test('property: every accepted candidate has a public IP literal, a UDP transport and an unprivileged port', () => {
   const octet = fc.integer({ min: 0, max: 255 });
   const ipv4 = fc.tuple(octet, octet, octet, octet).map((o) => o.join('.'));
   const ipv6 = fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 }).map((g) => g.map((x) => x.toString(16)).join(':'));
   fc.assert(fc.property(fc.oneof(ipv4, ipv6), fc.constantFrom('host', 'srflx', 'relay'), (address, type) => {
     const r = checkRemoteCandidate(withAddress(address, type), DEFAULT_CANDIDATE_POLICY, 0);
     if (!r.ok) return true;
-    const ip = r.candidate.ip;
-    return ip !== null && ['public', 'private'].includes(classifyIp(ip)) && r.candidate.transport === 'udp';
+    const accepted = r.candidate.ip;
+    // The default policy has no host candidate of its own, so no private address passes it.
+    return accepted !== null && classifyIp(accepted) === 'public' && r.candidate.transport === 'udp' && r.candidate.port >= 1024;
   }), { numRuns: 1000 });
 });

@@ -7,6 +7,7 @@
  * short-form IPv4, zone ids) and a hostname is never resolved: anything that is not an IP literal
  * is refused (threat scenario 3: no packets toward attacker-chosen names or internal services).
  */
+import { sharesNetwork } from './same-network.js';
 
 export type CandidateType = 'host' | 'srflx' | 'relay';
 
@@ -49,7 +50,8 @@ export type CandidateErrorCode =
   | 'BROADCAST'
   | 'RESERVED'
   | 'PRIVATE'
-  | 'NOT_RELAY';
+  | 'NOT_RELAY'
+  | 'PRIVILEGED_PORT';
 
 export interface CandidateRejection {
   readonly ok: false;
@@ -65,8 +67,14 @@ export interface CandidatePolicy {
   readonly maxCandidates: number;
   /** 127.0.0.0/8 and ::1; only for tests on one machine. */
   readonly allowLoopback: boolean;
-  /** RFC 1918, 100.64.0.0/10 (CGNAT) and fc00::/7 (ULA). */
+  /**
+   * RFC 1918, 100.64.0.0/10 (CGNAT) and fc00::/7 (ULA): false refuses them all (relay-only and
+   * lockdown calls). When true, a private candidate is still accepted only in a network of one
+   * of `localHosts`, so a peer cannot aim this device's connectivity checks at its LAN.
+   */
   readonly allowPrivate: boolean;
+  /** This device's own host candidates in the current call (none before it gathered any). */
+  readonly localHosts: readonly IpAddress[];
   /** 169.254.0.0/16 and fe80::/10. Cloud metadata addresses stay refused even when this is true. */
   readonly allowLinkLocal: boolean;
   /** Only `typ relay`: used for relay-only calls. */
@@ -77,6 +85,7 @@ export const DEFAULT_CANDIDATE_POLICY: CandidatePolicy = Object.freeze({
   maxCandidates: 20,
   allowLoopback: false,
   allowPrivate: true,
+  localHosts: Object.freeze([]),
   allowLinkLocal: false,
   relayOnly: false,
 });
@@ -85,8 +94,14 @@ export const DEFAULT_CANDIDATE_POLICY: CandidatePolicy = Object.freeze({
 export function candidatePolicy(overrides: Partial<CandidatePolicy> = {}): CandidatePolicy {
   const merged = { ...DEFAULT_CANDIDATE_POLICY, ...overrides };
   const cap = Number.isSafeInteger(merged.maxCandidates) && merged.maxCandidates > 0 ? merged.maxCandidates : 0;
-  return Object.freeze({ ...merged, maxCandidates: cap });
+  return Object.freeze({ ...merged, maxCandidates: cap, localHosts: Object.freeze([...merged.localHosts]) });
 }
+
+/**
+ * Ports below this are a host's services (DNS 53, NTP 123, SNMP 161...), never an ICE agent's:
+ * a peer candidate there could only aim this device's connectivity checks at one.
+ */
+export const MIN_PEER_PORT = 1024;
 
 /** Longest candidate attribute we parse; the SDP validator caps lines at the same length. */
 export const MAX_CANDIDATE_LENGTH = 1024;
@@ -315,21 +330,29 @@ export function filterCandidate(candidate: ParsedCandidate, policy: CandidatePol
     if (/\.local\.?$/i.test(candidate.address)) return reject('MDNS', 'mDNS (.local) candidate refused: no name resolution');
     return reject('HOSTNAME', 'candidate address must be an IP literal, not a hostname');
   }
-  const cls = classifyIp(candidate.ip);
-  switch (cls) {
+  const refused = refusedAddress(candidate.ip, policy);
+  if (refused) return refused;
+  if (candidate.port < MIN_PEER_PORT) return reject('PRIVILEGED_PORT', `candidate port below ${MIN_PEER_PORT} refused`);
+  return { ok: true, candidate };
+}
+
+/** Why the policy refuses this address, or null when it allows it. */
+function refusedAddress(ip: IpAddress, policy: CandidatePolicy): CandidateRejection | null {
+  switch (classifyIp(ip)) {
     case 'unspecified': return reject('UNSPECIFIED', 'unspecified address refused');
     case 'metadata': return reject('METADATA', 'cloud metadata address refused');
     case 'multicast': return reject('MULTICAST', 'multicast address refused');
     case 'broadcast': return reject('BROADCAST', 'broadcast address refused');
     case 'reserved': return reject('RESERVED', 'reserved or deprecated address refused');
     case 'loopback':
-      return policy.allowLoopback ? { ok: true, candidate } : reject('LOOPBACK', 'loopback address refused');
+      return policy.allowLoopback ? null : reject('LOOPBACK', 'loopback address refused');
     case 'link-local':
-      return policy.allowLinkLocal ? { ok: true, candidate } : reject('LINK_LOCAL', 'link-local address refused');
+      return policy.allowLinkLocal ? null : reject('LINK_LOCAL', 'link-local address refused');
     case 'private':
-      return policy.allowPrivate ? { ok: true, candidate } : reject('PRIVATE', 'private address refused by policy');
+      if (!policy.allowPrivate) return reject('PRIVATE', 'private address refused by policy');
+      return sharesNetwork(ip, policy.localHosts) ? null : reject('PRIVATE', "private address outside this device's own networks refused");
     case 'public':
-      return { ok: true, candidate };
+      return null;
   }
 }
 

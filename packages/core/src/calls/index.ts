@@ -1,11 +1,17 @@
 /** @module calls: the pure 1:1 call state machine and its vocabulary. */
 export type {
   CallId, MediaKind, Role, HangupReason, CallSignal, CallSignalType, RemoteSignalEvent, CallEvent,
-  CallDirection, CallOutcome, CallLogEntry, CallAnomalyKind, CallEffect, CallEffectType,
+  CallDirection, CallOutcome, CallLogEntry, CallAnomalyKind, CallEffect, CallEffectType, CallDevice, ConversationView,
 } from './call-types.js';
-export { RTC_EFFECTS, RING_TIMEOUT_MS, RING_MAX_AGE_MS, MAX_PENDING_CANDIDATES } from './call-types.js';
-export type { CallParty, CallMedia, EndReason, CallState, CallStateKind, LiveCallState } from './call-state.js';
-export { initialCallState, isLive } from './call-state.js';
+export {
+  RTC_EFFECTS, RING_TIMEOUT_MS, RING_MAX_AGE_MS, RING_MAX_SKEW_MS, MAX_PENDING_CANDIDATES, RECENT_CALLS_KEPT,
+  RING_BURST, RING_REFILL_MS, MAX_RING_ALLOWANCES,
+} from './call-types.js';
+export type { CallParty, CallMedia, EndReason, CallState, CallStateKind, LiveCallState, CallMachineState } from './call-state.js';
+export { initialCallState, initialCallMachineState, isLive } from './call-state.js';
+export type { CallMemory, RememberedCall, RingAllowance, RingAdmission } from './call-memory.js';
+export { EMPTY_CALL_MEMORY, admitRing, remember, rememberedCall } from './call-memory.js';
+export { isPairWith } from './call-conversation.js';
 export type { TransitionResult } from './call-result.js';
 export { transition } from './call-machine.js';
 export type {

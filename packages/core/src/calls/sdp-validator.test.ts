@@ -121,12 +121,20 @@ test('a Chrome-like offer and answer are accepted with their DTLS and ICE parame
   assert.equal(answer.iceUfrag, 'kP9q');
 });
 
+/** A device whose own host candidate is on 192.168.1.0/24, the LAN of the werift offer's host candidate. */
+const ON_THE_SAME_LAN = candidatePolicy({ localHosts: [{ family: 4, octets: [192, 168, 1, 7] }] });
+
 test('a werift-like offer and answer are accepted; LF is normalised to CRLF; inline candidates parsed', () => {
-  const offer = accepted(WERIFT_OFFER, 'offer');
+  const offer = accepted(WERIFT_OFFER, 'offer', { candidatePolicy: ON_THE_SAME_LAN });
   assert.equal(offer.fingerprint, FP, 'fingerprint is upper-cased for comparison with the MLS-carried one');
   assert.equal(offer.sdp, WERIFT_OFFER.replace(/\n/g, '\r\n'));
   assert.deepEqual(offer.candidates.map((c) => `${c.type} ${c.address}`), ['host 192.168.1.20', 'srflx 203.0.113.7', 'relay 198.51.100.9']);
   assert.deepEqual(offer.droppedCandidates, []);
+  // A device on no such LAN drops the private host candidate (issue 15, hole 3); the rest stay.
+  const elsewhere = accepted(WERIFT_OFFER, 'offer');
+  assert.deepEqual(elsewhere.candidates.map((c) => c.type), ['srflx', 'relay']);
+  assert.deepEqual(elsewhere.droppedCandidates, ['PRIVATE']);
+  assert.ok(!elsewhere.sdp.includes('192.168.1.20 50123 typ host'));
   assert.equal(accepted(WERIFT_ANSWER, 'answer').setup, 'passive');
   // Without a final line end, and with telephone-event/48000.
   accepted(WERIFT_OFFER.trimEnd().replace('SAVPF 96', 'SAVPF 96 101') + '\na=rtpmap:101 telephone-event/48000', 'offer');
@@ -140,7 +148,7 @@ test('policy-refused inline candidates are dropped from the normalised SDP, not 
     'a=candidate:7 1 udp 2130706431 3c7d1e2a-9b4f-4d6e-8a1c-5f2e7b9d0c3a.local 50125 typ host',
     'a=end-of-candidates',
   ].join('\n'));
-  const v = accepted(sdp, 'offer');
+  const v = accepted(sdp, 'offer', { candidatePolicy: ON_THE_SAME_LAN });
   assert.deepEqual(v.droppedCandidates, ['LOOPBACK', 'METADATA', 'BAD_TRANSPORT', 'MDNS']);
   assert.equal(v.candidates.length, 3);
   for (const bad of ['127.0.0.1', '169.254.169.254', 'tcptype', '.local']) assert.ok(!v.sdp.includes(bad), bad);

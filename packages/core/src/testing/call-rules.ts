@@ -6,12 +6,28 @@
  *
  * The ghost is what the path has done as the rules see it, kept by the checker rather than read
  * from the machine: which calls this device placed, which the member or the peer accepted, what
- * rings, and which call went silent. Plain sorted data, so it can serve as a map key.
+ * rings, which call went silent, which conversation each call is bound to and who is in it, which
+ * call ids were used, and how often each contact's rings were answered. Plain sorted data, so it
+ * can serve as a map key.
+ *
+ * The generators give every sending device a conversation of its own (`g-<device>`), which may
+ * gain a member; so a signal from anyone but the call's peer never names the call's conversation.
  */
 import { isLive } from '../calls/call-state.js';
 import type { CallState } from '../calls/call-state.js';
-import { RING_MAX_AGE_MS, RTC_EFFECTS } from '../calls/call-types.js';
-import type { CallEffect, CallEvent } from '../calls/call-types.js';
+import { RING_BURST, RING_MAX_AGE_MS, RING_MAX_SKEW_MS, RING_REFILL_MS, RTC_EFFECTS } from '../calls/call-types.js';
+import type { CallEffect, CallEvent, ConversationView } from '../calls/call-types.js';
+
+/** One contact's answered rings (shown, answered busy, or won by glare) in the last minute of its own clock. */
+export interface GhostRingTally {
+  readonly user: string;
+  /** The latest event time of an answered ring from this contact: never moves back. */
+  readonly clock: number;
+  /** When each answered ring came, by that clock, within RING_TALLY_WINDOW_MS of it. */
+  readonly answered: readonly number[];
+  /** A ring flood from this contact was reported and no ring of theirs was admitted since. */
+  readonly floodReported: boolean;
+}
 
 export interface CallRulesGhost {
   /** Calls this device placed, as "callId|peer|device": the checker's own record, not the machine's. */
@@ -22,12 +38,62 @@ export interface CallRulesGhost {
   readonly ringing: string | null;
   /** The call that ended; nothing may be sent or touched for it again. */
   readonly silent: string | null;
+  /** Each call's conversation, as "callId|groupId", fixed when it rang or was placed. */
+  readonly bound: readonly string[];
+  /** The members of each conversation as last heard, as "groupId=user:device,...". */
+  readonly views: readonly string[];
+  /** Call ids that rang here, were placed from here, or were answered busy: none may ring again. */
+  readonly used: readonly string[];
+  readonly tallies: readonly GhostRingTally[];
 }
 
-export const NO_CALL_GHOST: CallRulesGhost = { placed: [], localAccepted: [], remoteAccepted: [], ringing: null, silent: null };
+export const NO_CALL_GHOST: CallRulesGhost = {
+  placed: [], localAccepted: [], remoteAccepted: [], ringing: null, silent: null, bound: [], views: [], used: [], tallies: [],
+};
+
+/** The window the ring tally is checked over, and how many answered rings it may hold. */
+export const RING_TALLY_WINDOW_MS = 60_000;
+export const MAX_ANSWERED_RINGS_PER_WINDOW = RING_BURST + Math.floor(RING_TALLY_WINDOW_MS / RING_REFILL_MS);
 
 const add = (list: readonly string[], id: string) => (list.includes(id) ? list : [...list, id].sort());
 const currentCall = (s: CallState) => (s.kind === 'idle' ? null : s.callId);
+
+const viewKeys = new WeakMap<ConversationView, string>();
+function viewKey(view: ConversationView): string {
+  let key = viewKeys.get(view);
+  if (key === undefined) viewKeys.set(view, (key = `${view.groupId}=${view.others.map((o) => `${o.user}:${o.device}`).sort().join(',')}`));
+  return key;
+}
+const pairKey = (groupId: string, user: string, device: string) => `${groupId}=${user}:${device}`;
+function withView(views: readonly string[], view: ConversationView): readonly string[] {
+  const key = viewKey(view);
+  return views.includes(key) ? views : [...views.filter((v) => !v.startsWith(`${view.groupId}=`)), key].sort();
+}
+function viewOf(views: readonly string[], groupId: string): string | undefined {
+  const prefix = `${groupId}=`;
+  return views.find((v) => v.startsWith(prefix));
+}
+function boundOf(ghost: CallRulesGhost, callId: string): string | undefined {
+  const prefix = `${callId}|`;
+  return ghost.bound.find((b) => b.startsWith(prefix))?.slice(prefix.length);
+}
+
+/** Events that tell the call who is in a conversation (a signal the call must ignore does not). */
+function membershipNews(pre: CallState, event: CallEvent): ConversationView | null {
+  if (event.type === 'membersChanged' || event.type === 'placeCall') return event.conversation;
+  if (event.type === 'remote' && event.signal.type !== 'ring' && isLive(pre)
+    && event.fromUser === pre.peer && event.fromDevice === pre.peerDevice && event.signal.callId === pre.callId) return event.conversation;
+  return null;
+}
+
+function tallyOf(ghost: CallRulesGhost, user: string): GhostRingTally {
+  return ghost.tallies.find((t) => t.user === user) ?? { user, clock: -Infinity, answered: [], floodReported: false };
+}
+
+function withTally(ghost: CallRulesGhost, tally: GhostRingTally): CallRulesGhost {
+  const tallies = [...ghost.tallies.filter((t) => t.user !== tally.user), tally].sort((a, b) => (a.user < b.user ? -1 : 1));
+  return { ...ghost, tallies };
+}
 
 /**
  * A call this device placed needs the peer's accept; any other call needs the member's. The role
@@ -55,8 +121,14 @@ export function checkCallRules(
     && ghost.placed.includes(`${event.signal.callId}|${event.fromUser}|${event.fromDevice}`)) {
     ghost = { ...ghost, remoteAccepted: add(ghost.remoteAccepted, event.signal.callId) };
   }
+  const news = membershipNews(pre, event);
+  const views = news ? withView(ghost.views, news) : ghost.views;
+  if (views !== ghost.views) ghost = { ...ghost, views };
   const newCall = isLive(post) && post.callId !== currentCall(pre);
   const rtcOwner = isLive(post) ? post : isLive(pre) ? pre : null;
+  const ring = event.type === 'remote' && event.signal.type === 'ring' ? event : null;
+  const ringWasUsed = ring !== null && ghost.used.includes(ring.signal.callId);
+  let answeredRing = false;
 
   for (const effect of effects) {
     // (a) consent: no RTC and no SDP/ICE/accept on the wire for a call not consented to.
@@ -76,25 +148,101 @@ export function checkCallRules(
     }
     if (effect.type === 'showIncomingRing') {
       if (ghost.ringing !== null) fail('two calls ringing at once');
-      ghost = { ...ghost, ringing: effect.callId };
+      // (g) a call id rings at most once, however it comes back.
+      if (ghost.used.includes(effect.callId)) fail(`(g) call ${effect.callId} rang a second time`);
+      if (ring?.signal.callId !== effect.callId) fail('(g) a ring shown without its ring');
+      ghost = {
+        ...ghost, ringing: effect.callId, used: add(ghost.used, effect.callId),
+        bound: add(ghost.bound, `${effect.callId}|${ring.conversation.groupId}`), views: withView(ghost.views, ring.conversation),
+      };
+      answeredRing = true;
+    }
+    if (effect.type === 'sendSignal') {
+      const s = effect.signal;
+      if (s.type === 'ring' && event.type === 'placeCall') {
+        ghost = { ...ghost, used: add(ghost.used, s.callId), bound: add(ghost.bound, `${s.callId}|${event.conversation.groupId}`) };
+      }
+      if (s.type === 'busy') {
+        // (e) busy answers a ring, in the conversation it came from, which holds only the two.
+        if (ring?.signal.callId !== s.callId || ring.conversation.groupId !== effect.conversationId) fail('(e) busy sent for no ring or elsewhere');
+        if (viewKey(ring.conversation) !== pairKey(effect.conversationId, effect.toUser, effect.toDevice)) fail('(e) busy sent into a conversation with others in it');
+        ghost = { ...ghost, used: add(ghost.used, s.callId) };
+        answeredRing = true;
+      } else {
+        // (e) everything else goes only into the call's own conversation, and only while it holds
+        // exactly this device and the recipient's.
+        if (boundOf(ghost, s.callId) !== effect.conversationId) fail(`(e) ${s.type} for ${s.callId} sent outside its call's conversation`);
+        if (viewOf(ghost.views, effect.conversationId) !== pairKey(effect.conversationId, effect.toUser, effect.toDevice)) {
+          fail(`(e) ${s.type} sent into a conversation that does not hold exactly the two parties`);
+        }
+        if (s.type === 'hangup' && s.reason === 'glare') answeredRing = true;
+      }
+    }
+    if (effect.type === 'reportAnomaly' && effect.kind === 'ring-flood') {
+      // (k) a flood is reported once, for a ring that was refused, until a ring is admitted again.
+      if (ring?.fromUser !== effect.fromUser || post !== pre || effects.some((e) => e.type !== 'reportAnomaly')) fail('(k) flood reported for no refused ring');
+      const tally = tallyOf(ghost, effect.fromUser);
+      if (tally.floodReported) fail(`(k) the same ring flood from ${effect.fromUser} reported twice`);
+      ghost = withTally(ghost, { ...tally, floodReported: true });
     }
     if (effect.type === 'stopRinging') ghost = { ...ghost, ringing: null };
     if (effect.type === 'logCall' && !(effect.entry.durationMs >= 0)) fail('negative duration');
   }
 
-  // (b) after a call ends, silence until a new call starts (and the new call starts clean).
+  // (b) after a call ends, silence until a new call starts (and the new call starts clean). The
+  // one thing more it allows is the report of a ring flood to this device's own server: it is
+  // not part of any call, and nothing reaches the peer.
   if (ghost.silent !== null || pre.kind === 'idle') {
     const allowed = newCall ? ['sendSignal', 'startRingTimer', 'showIncomingRing'] : ['logCall'];
     for (const effect of effects) {
-      if (!allowed.includes(effect.type)) fail(`(b) ${effect.type} after the call ended`);
+      const floodReport = effect.type === 'reportAnomaly' && effect.kind === 'ring-flood' && ring !== null;
+      if (!allowed.includes(effect.type) && !floodReport) fail(`(b) ${effect.type} after the call ended`);
       if (effect.type === 'sendSignal' && effect.signal.type !== 'ring') fail('(b) signal other than a new ring after the call ended');
     }
     if (!newCall && post !== pre) fail('(b) an ended call changed state without a new call');
   }
-  // (c) a ring from a stranger, a blocked contact or the past never rings and never answers.
+  // (c) a ring from a stranger, a blocked contact, the past or too far in the future never rings
+  // and never answers.
   if (event.type === 'remote' && event.signal.type === 'ring'
-    && (!event.senderIsContact || event.senderBlocked || event.now - event.signal.sentAt > RING_MAX_AGE_MS)) {
+    && (!event.senderIsContact || event.senderBlocked || event.now - event.signal.sentAt > RING_MAX_AGE_MS
+      || event.signal.sentAt - event.now > RING_MAX_SKEW_MS)) {
     if (post !== pre || effects.some((e) => e.type !== 'logCall')) fail('(c) rejected ring did something');
+  }
+  // (h) a ring whose call id was used before (declined, missed, answered busy...) gets nothing:
+  // no ring, no busy, no state change.
+  if (ringWasUsed && (post !== pre || effects.length > 0)) fail('(h) a ring for a used call id did something');
+  // (i) a ring in a conversation that holds anyone besides its sender's device and this one
+  // neither rings nor answers.
+  if (ring && viewKey(ring.conversation) !== pairKey(ring.conversation.groupId, ring.fromUser, ring.fromDevice)
+    && effects.some((e) => e.type === 'sendSignal' || e.type === 'showIncomingRing')) fail('(i) a ring from a shared conversation was answered');
+  // (l) a signal for the call from another conversation changes nothing and is only reported.
+  if (event.type === 'remote' && event.signal.type !== 'ring' && isLive(pre) && event.fromUser === pre.peer
+    && event.fromDevice === pre.peerDevice && event.signal.callId === pre.callId && event.conversation.groupId !== boundOf(ghost, pre.callId)) {
+    if (post !== pre || effects.some((e) => e.type !== 'reportAnomaly')) fail('(l) a signal from another conversation was acted on');
+  }
+  // (j) a contact's rings are answered (rung, busy, glare) at most MAX_ANSWERED_RINGS_PER_WINDOW
+  // times a minute, whatever the server let through; (k) a ring admitted again ends a flood.
+  if (ring) {
+    const tally = tallyOf(ghost, ring.fromUser);
+    // Glare won by our own call admits the ring without a visible answer: the flood may start again.
+    const glareKept = isLive(pre) && pre.kind === 'outgoing-ringing' && pre.peer === ring.fromUser && post === pre && effects.length === 0;
+    if (answeredRing) {
+      const clock = Math.max(tally.clock, ring.now);
+      const answered = [...tally.answered, clock].filter((t) => t >= clock - RING_TALLY_WINDOW_MS);
+      if (answered.length > MAX_ANSWERED_RINGS_PER_WINDOW) {
+        fail(`(j) ${answered.length} rings from ${ring.fromUser} answered within ${RING_TALLY_WINDOW_MS} ms`);
+      }
+      ghost = withTally(ghost, { ...tally, clock, answered, floodReported: false });
+    } else if (glareKept && tally.floodReported) {
+      ghost = withTally(ghost, { ...tally, floodReported: false });
+    }
+  }
+  // (f) a call never outlives a change of its conversation: while it is live, the conversation
+  // holds exactly this device and the peer's.
+  if (isLive(post)) {
+    const groupId = boundOf(ghost, post.callId);
+    if (groupId === undefined) fail(`(f) call ${post.callId} is bound to no conversation`);
+    if (viewOf(ghost.views, groupId) !== pairKey(groupId, post.peer, post.peerDevice)) fail(`(f) call ${post.callId} outlived a change of its conversation`);
   }
   // Signals not for the current call (other peer, device or id) do nothing at all.
   if (event.type === 'remote' && event.signal.type !== 'ring' && isLive(pre)
@@ -108,5 +256,22 @@ export function checkCallRules(
 
   if (post.kind === 'ended' && pre.kind !== 'ended') ghost = { ...ghost, silent: post.callId, ringing: null };
   if (newCall) ghost = { ...ghost, silent: null };
-  return ghost;
+  return forgetOtherConversations(ghost, post);
+}
+
+/**
+ * Keeps the binding and the membership of the current call's conversation only. Nothing later
+ * consults the others: an ended call sends nothing again (b), a new call binds afresh from its
+ * ring or placeCall, and busy is checked against its ring's own conversation. Keeping less makes
+ * paths that differ only in what they heard about unrelated conversations merge.
+ */
+function forgetOtherConversations(ghost: CallRulesGhost, post: CallState): CallRulesGhost {
+  const current = currentCall(post);
+  const groupId = current === null ? undefined : boundOf(ghost, current);
+  const boundPrefix = `${current}|`;
+  const viewPrefix = `${groupId}=`;
+  const keepBound = (b: string) => current !== null && b.startsWith(boundPrefix);
+  const keepView = (v: string) => groupId !== undefined && v.startsWith(viewPrefix);
+  if (ghost.bound.every(keepBound) && ghost.views.every(keepView)) return ghost;
+  return { ...ghost, bound: ghost.bound.filter(keepBound), views: ghost.views.filter(keepView) };
 }

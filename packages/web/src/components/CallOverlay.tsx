@@ -22,6 +22,8 @@ const END_TEXT: Record<EndReason, string> = {
   missed: 'Missed call',
   'missed-request': 'Missed call request',
   'stale-ring': 'Missed call',
+  // Someone joined or left the chat during the call: a call is only ever between its two people.
+  'members-changed': 'Call ended: the chat’s members changed',
 };
 
 /** How long the "call ended" card stays. */
