@@ -10,6 +10,8 @@ export interface Output {
   readonly json: boolean;
   /** A result: a human line, or the JSON record. */
   print(human: string, record: Record<string, unknown>): void;
+  /** What is happening meanwhile (retries, waits), on stderr so results on stdout stay clean: a human line, or `{"notice": record}`. */
+  notice(human: string, record: Record<string, unknown>): void;
 }
 
 export function createOutput(json: boolean): Output {
@@ -17,6 +19,9 @@ export function createOutput(json: boolean): Output {
     json,
     print(human, record) {
       process.stdout.write(json ? JSON.stringify(record, bigintSafe) + '\n' : human + '\n');
+    },
+    notice(human, record) {
+      process.stderr.write(json ? JSON.stringify({ notice: record }, bigintSafe) + '\n' : human + '\n');
     },
   };
 }
@@ -44,6 +49,7 @@ export function describeError(error: unknown): { code: string; message: string }
     return { code: errorCodeName((error as unknown as { code: number }).code), message: error.message };
   }
   if (error instanceof Error && error.name === 'ConfigError') return { code: 'BAD_CONFIG', message: error.message };
+  if (error instanceof Error && error.name === 'DatabaseRefusedError') return { code: 'BAD_DATABASE', message: error.message };
   return { code: 'FAILED', message: error instanceof Error ? error.message : String(error) };
 }
 

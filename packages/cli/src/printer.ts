@@ -1,9 +1,10 @@
 /**
  * @module printer
  * Prints what a client receives, in arrival order: messages, contact events,
- * new conversations, and what was dropped (as a count-worthy line, never content).
+ * new conversations, and what was dropped (as a count-worthy line, never content);
+ * and, on stderr, sends the server has not stored yet.
  */
-import { contactStateName, THREAT_ADVICE, type SottoClient, type ThreatNoticeRecord, type VerifiedAdvisory } from '@sotto/core';
+import { contactStateName, THREAT_ADVICE, type SendDelay, type SottoClient, type ThreatNoticeRecord, type VerifiedAdvisory } from '@sotto/core';
 import { SOFTWARE_VERSION } from '@sotto/protocol';
 import type { Output } from './output.js';
 import { formatMessage, messageRecord } from './message-format.js';
@@ -78,4 +79,22 @@ export function printThreatNotice(out: Output, n: ThreatNoticeRecord): void {
     ...(n.operatorContact ? [`  Operator: ${n.operatorContact}`] : []),
   ];
   out.print(lines.join('\n'), { type: 'threat-notice', ...n, advice: [...THREAT_ADVICE] });
+}
+
+/**
+ * Says on stderr, as it happens, that the server did not store a message and what the client does
+ * about it: retry (when and which attempt), or give up, leaving it in the outbox. Without this a
+ * send to a server with a full disk waited in silence.
+ */
+export function attachSendNotices(client: SottoClient, out: Output): void {
+  client.conversations.outbox.didDelaySend.event((delay) => out.notice(describeSendDelay(delay), { type: 'send-delayed', ...delay, gaveUp: delay.retryInMs === undefined }));
+}
+
+export function describeSendDelay(delay: SendDelay): string {
+  const what = delay.reason === 'no-answer' ? 'The server does not answer' : 'The server cannot store messages right now';
+  if (delay.retryInMs === undefined) {
+    return `${what}; gave up after ${delay.failedAttempts} attempts. What was not sent stays in the outbox and goes out with the next sotto sync or sotto send.`;
+  }
+  const seconds = delay.retryInMs < 1000 ? (delay.retryInMs / 1000).toFixed(2).replace(/0$/, '') : String(Math.round(delay.retryInMs / 1000));
+  return `${what}; retrying in ${seconds} s (attempt ${delay.failedAttempts + 1} of ${delay.maxAttempts})…`;
 }

@@ -5,8 +5,10 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { openNodeClient, type SottoClient } from '@sotto/client-node';
+import type { SottoClient } from '@sotto/client-node';
 import type { CallsConfig } from '@sotto/core';
+import { createOutput } from './output.js';
+import { attachSendNotices } from './printer.js';
 
 export interface GlobalOptions {
   readonly profile?: string;
@@ -24,12 +26,16 @@ export async function withClient<T>(
   run: (client: SottoClient) => Promise<T>,
   opts: { reconnect?: boolean; before?: (client: SottoClient) => void; calls?: CallsConfig } = {},
 ): Promise<T> {
+  // Loaded when a member command runs: `serve` and `admin` never need the client's dependencies.
+  const { openNodeClient } = await import('@sotto/client-node');
   const client = await openNodeClient({
     profileDir: profileDir(options),
     logLevel: options.logLevel ?? 'warn',
     reconnect: opts.reconnect ?? false,
     ...(opts.calls ? { calls: opts.calls } : {}),
   });
+  // Every connection resends what the outbox holds: say on stderr if the server cannot store it.
+  attachSendNotices(client, createOutput(options.json ?? false));
   opts.before?.(client);
   try {
     await client.connect();

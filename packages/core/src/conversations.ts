@@ -24,10 +24,11 @@ import type { ClientState, KeyPackage } from 'ts-mls';
 import { equalBytes, fromHex, toHex } from './bytes.js';
 import type { EngineContext } from './context.js';
 import { ClientError, RemoteError } from './errors.js';
-import { epochOf, membersOf } from './mls/group.js';
+import { epochOf, membersOf, type Member } from './mls/group.js';
 import { settlePending, submitChange } from './pending-changes.js';
 import type { ClientWriteBatch, OutboxEntry, StoredConversation, StoredMessage } from './ports.js';
 import { newMessageId } from './message-id.js';
+import { OutboxSender } from './outbox-sender.js';
 
 interface ClaimedDevice {
   readonly username: string;
@@ -35,23 +36,15 @@ interface ClaimedDevice {
   readonly keyPackage: KeyPackage;
 }
 
-interface PendingAck {
-  resolve(): void;
-  reject(error: Error): void;
-}
-
 const COMMIT_ATTEMPTS = 5;
-const RETRY_MIN_MS = 250;
-const RETRY_MAX_MS = 8000;
 
 export class Conversations {
-  private readonly pendingAcks = new Map<string, PendingAck>();
-  private readonly inFlight = new Set<Promise<unknown>>();
-  private resending: Promise<void> | undefined;
-  private retryTimer: unknown;
-  private retryDelayMs = RETRY_MIN_MS;
+  /** Sends the outbox and retries it within a bound; `didDelaySend` says when the server cannot store. */
+  readonly outbox: OutboxSender;
 
-  constructor(private readonly ctx: EngineContext) {}
+  constructor(private readonly ctx: EngineContext) {
+    this.outbox = new OutboxSender(ctx);
+  }
 
   // ---- lookup ----
 
@@ -139,6 +132,8 @@ export class Conversations {
       }));
       await this.ctx.store.apply({ conversations: [{ ...current, active: false }] });
     });
+    // Leaving is a membership change too: a call in this conversation must end.
+    this.ctx.events.didChangeMembers.fire({ groupId: conversation.groupId });
   }
 
   /** Settles every change left pending by a crash or a lost connection (after reconnecting). */
@@ -194,7 +189,7 @@ export class Conversations {
     });
     // Stored and safe from here on, even offline: let screens show it as pending right away.
     if (record) this.ctx.events.didChangeStatus.fire({ messageId: record.messageId, status: 'pending' });
-    await this.deliver(entry);
+    await this.outbox.deliver(entry);
   }
 
   /**
@@ -205,6 +200,7 @@ export class Conversations {
     conversation: StoredConversation,
     content: AppContent,
     alongside: (current: StoredConversation, payload: Uint8Array) => { entry: T; batch: ClientWriteBatch },
+    audience?: (members: readonly Member[]) => boolean,
   ): Promise<T> {
     return this.ctx.queue.run(async () => {
       const current = await this.reload(conversation);
@@ -212,6 +208,10 @@ export class Conversations {
       if (Object.keys(state.unappliedProposals).length > 0) {
         // MLS refuses to send with proposals pending: commit them first.
         state = await this.commitLocked(current, state);
+      }
+      // Checked on the very state it is encrypted for, inside the queue: no commit can come between.
+      if (audience && !audience(membersOf(state))) {
+        throw new ClientError('NO_CONVERSATION', 'The conversation no longer has exactly the members this was meant for; nothing was sent.');
       }
       const encrypted = await this.ctx.mls.encrypt(state, encodeAppContent(content));
       const { entry, batch } = alongside(current, encrypted.message);
@@ -226,10 +226,12 @@ export class Conversations {
    * Sends call signalling: encrypted in order like any content, but sent once and not kept in
    * the outbox. A call signal is only worth something within seconds; resending one after a
    * reconnect (a ring minutes late, an offer for a call long over) would do harm, and a ring
-   * refused by the server's rate limit must fail the call rather than be retried.
+   * refused by the server's rate limit must fail the call rather than be retried. `audience`,
+   * when given, must approve the group's members as they are when it is encrypted (a call's
+   * signals go only to exactly its two parties), else NO_CONVERSATION and nothing is sent.
    */
-  async sendSignal(conversation: StoredConversation, content: AppContent, ring: boolean): Promise<void> {
-    const payload = await this.encrypt(conversation, content, (_current, message) => ({ entry: message, batch: {} }));
+  async sendSignal(conversation: StoredConversation, content: AppContent, ring: boolean, audience?: (members: readonly Member[]) => boolean): Promise<void> {
+    const payload = await this.encrypt(conversation, content, (_current, message) => ({ entry: message, batch: {} }), audience);
     await this.ctx.session.request(FrameType.SEND, create(SendSchema, {
       groupId: fromHex(conversation.groupId),
       messageId: content.messageId,
@@ -238,24 +240,9 @@ export class Conversations {
     }));
   }
 
-  /**
-   * Resends everything in the outbox, oldest first (after a reconnect), until
-   * it is empty or the connection drops again. Entries added meanwhile are
-   * picked up by the next round.
-   */
+  /** Resends the outbox, oldest first (after a reconnect); see OutboxSender. */
   resendOutbox(): Promise<void> {
-    this.resending ??= (async () => {
-      try {
-        for (let entries = await this.ctx.store.listOutbox(); entries.length > 0; entries = await this.ctx.store.listOutbox()) {
-          for (const entry of entries) await this.transmit(entry);
-        }
-      } catch {
-        // Connection lost again: the next reconnect resumes.
-      } finally {
-        this.resending = undefined;
-      }
-    })();
-    return this.resending;
+    return this.outbox.resendOutbox();
   }
 
   /**
@@ -264,73 +251,12 @@ export class Conversations {
    * go out on the next connection.
    */
   abandonPending(): void {
-    this.ctx.clock.clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    for (const [messageId, pending] of this.pendingAcks) {
-      this.pendingAcks.delete(messageId);
-      pending.reject(new ClientError('NOT_CONNECTED', 'Not sent yet: the connection is gone. The message is kept and sent on the next connection.'));
-    }
+    this.outbox.abandonPending();
   }
 
-  /** Resolves once every send started so far has been answered (or has failed). */
-  async settled(): Promise<void> {
-    while (this.inFlight.size > 0 || this.resending) {
-      await Promise.allSettled([...this.inFlight, this.resending]);
-    }
-  }
-
-  /** Resolves when the server stored the entry; survives reconnects through the outbox. */
-  private deliver(entry: OutboxEntry): Promise<void> {
-    const acked = new Promise<void>((resolve, reject) => this.pendingAcks.set(entry.messageId, { resolve, reject }));
-    if (this.ctx.session.currentState === 'ready' && !this.resending) {
-      const attempt = this.transmit(entry).catch(() => undefined);
-      this.inFlight.add(attempt);
-      void attempt.finally(() => this.inFlight.delete(attempt));
-    }
-    return acked;
-  }
-
-  private async transmit(entry: OutboxEntry): Promise<void> {
-    try {
-      await this.ctx.session.request(FrameType.SEND, create(SendSchema, {
-        groupId: fromHex(entry.groupId),
-        messageId: fromHex(entry.messageId),
-        payload: entry.payload,
-      }));
-    } catch (error) {
-      const transient = error instanceof RemoteError && (error.wireCode === ErrorCode.INTERNAL || error.wireCode === ErrorCode.RATE_LIMITED);
-      if (error instanceof RemoteError && !transient) {
-        // The server refused it for good (not a member any more, ...): drop it and tell the sender.
-        await this.ctx.store.apply({ outboxRemove: [entry.messageId] });
-        this.settle(entry.messageId, error);
-      }
-      // The server is struggling (storage restarting, rate limit): try the outbox again shortly.
-      if (transient) this.retrySoon();
-      // Connection errors: it stays in the outbox and goes again after reconnecting.
-      throw error;
-    }
-    this.retryDelayMs = RETRY_MIN_MS;
-    await this.ctx.store.apply({ outboxRemove: [entry.messageId], statuses: [{ messageId: entry.messageId, status: 'sent' }] });
-    this.ctx.events.didChangeStatus.fire({ messageId: entry.messageId, status: 'sent' });
-    this.settle(entry.messageId);
-  }
-
-  private retrySoon(): void {
-    if (this.retryTimer !== undefined) return;
-    const delay = this.retryDelayMs;
-    this.retryDelayMs = Math.min(RETRY_MAX_MS, this.retryDelayMs * 2);
-    this.retryTimer = this.ctx.clock.setTimeout(() => {
-      this.retryTimer = undefined;
-      if (this.ctx.session.currentState === 'ready') this.resendOutbox().catch(() => undefined);
-    }, delay);
-  }
-
-  private settle(messageId: string, error?: Error): void {
-    const pending = this.pendingAcks.get(messageId);
-    if (!pending) return;
-    this.pendingAcks.delete(messageId);
-    if (error) pending.reject(error);
-    else pending.resolve();
+  /** Resolves once every send started so far has been answered (or has failed, or gave up). */
+  settled(): Promise<void> {
+    return this.outbox.settled();
   }
 
   private async sendMeta(conversation: StoredConversation): Promise<void> {

@@ -24,7 +24,9 @@ export type ClientErrorCode =
   /** This client was built without a media stack: it can ring and log calls, not carry them. */
   | 'NO_MEDIA'
   /** A relay-only call needs a TURN server, and the server has none configured. */
-  | 'NO_TURN';
+  | 'NO_TURN'
+  /** The server could not store a message (storage full or down, or no answer) within the retry bound; it stays in the outbox. */
+  | 'SERVER_UNAVAILABLE';
 
 export class ClientError extends Error {
   override readonly name: string = 'ClientError';
@@ -35,6 +37,14 @@ export class ClientError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/**
+ * A send that failed after the message was stored on this device: it stays in the outbox and goes
+ * out on the next connection, so a UI must not offer it to be sent again (that would be a copy).
+ */
+export class MessageKeptError extends ClientError {
+  override readonly name = 'MessageKeptError';
 }
 
 /** The server answered a request with an error. */

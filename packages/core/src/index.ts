@@ -16,6 +16,7 @@ export { MlsContext, membersOf } from './mls/group.js';
 export { MemoryClientStore } from './memory-store.js';
 export * from './calls/index.js';
 export { isStatusAdvance } from './message-status.js';
+export { OutboxSender, SEND_ATTEMPTS, SEND_GIVE_UP_MS, type SendDelay, type SendDelayReason } from './outbox-sender.js';
 export { newMessageId } from './message-id.js';
 export { HKDF_HASH_BYTES } from './mls/hkdf.js';
 export { Advisories, type VerifiedAdvisory, type RefusedAdvisory } from './advisories.js';

@@ -6,10 +6,10 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { contactStateName, formatSafetyNumber, ClientError, type SottoClient } from '@sotto/core';
-import { registerNodeClient } from '@sotto/client-node';
 import { createOutput, type Output } from '../output.js';
+import { serverUrl } from '../option-values.js';
 import { profileDir, withClient, type GlobalOptions } from '../profile.js';
-import { attachPrinter } from '../printer.js';
+import { attachPrinter, attachSendNotices } from '../printer.js';
 import { formatMessage, messageRecord } from '../message-format.js';
 import { attachCallPrinter, callEndRecord, describeEnd } from '../call-printer.js';
 import { addMediaOptions, callsConfig, parseSeconds, type CallMediaFlags } from './calls.js';
@@ -25,14 +25,16 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
     .option('--invite <code>', 'invite code, when the server is invite-only')
     .action(async (username: string, opts: { server: string; invite?: string }) => {
       const g = globals();
-      const client = await registerNodeClient({ profileDir: profileDir(g), logLevel: g.logLevel ?? 'warn', reconnect: false }, opts.server, username, opts.invite);
+      const server = serverUrl(opts.server);
+      const { registerNodeClient } = await import('@sotto/client-node');
+      const client = await registerNodeClient({ profileDir: profileDir(g), logLevel: g.logLevel ?? 'warn', reconnect: false }, server, username, opts.invite);
       try {
         await client.connect();
         await client.idle();
       } finally {
         await client.close();
       }
-      out().print(`registered ${username} (device ${client.identity.deviceId})`, { username, deviceId: client.identity.deviceId, server: opts.server });
+      out().print(`registered ${username} (device ${client.identity.deviceId})`, { username, deviceId: client.identity.deviceId, server });
     });
 
   const contacts = program.command('contacts').description('contact requests and your contact list');
@@ -90,6 +92,8 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
       }
       const text = words.join(' ');
       if (!text) throw new ClientError('INVALID_INPUT', 'Nothing to send.');
+      // If the server cannot store it, this fails with SERVER_UNAVAILABLE after the outbox's retry
+      // bound (about 8 s), the message kept for the next sync or send; withClient prints the retries.
       const sent = await withClient(globals(), (c) => c.sendText(username, text));
       out().print(`sent ${sent.messageId}`, { type: 'sent', messageId: sent.messageId, to: username });
     });
@@ -170,9 +174,10 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
       if (opts.acceptCalls && opts.declineCalls) throw new ClientError('INVALID_INPUT', 'Choose --accept-calls or --decline-calls, not both.');
       const seconds = parseSeconds(opts.seconds, '--seconds');
       const { openNodeClient } = await import('@sotto/client-node');
-      const client = await openNodeClient({ profileDir: profileDir(g), logLevel: g.logLevel ?? 'warn', reconnect: true, calls: callsConfig(opts) });
+      const client = await openNodeClient({ profileDir: profileDir(g), logLevel: g.logLevel ?? 'warn', reconnect: true, calls: await callsConfig(opts) });
       const output = out();
       attachPrinter(client, output, { connection: true });
+      attachSendNotices(client, output);
       attachCallPrinter(client, output, { hangUpAfterSeconds: seconds });
       client.calls.events.didRing.event(({ callId, peer }) => {
         output.print(`incoming call from ${peer}`, { type: 'call', state: 'ringing', callId, peer });

@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { ContactState, LIMITS } from '@sotto/protocol';
-import type { StoredMessage } from '@sotto/core';
+import { MessageKeptError, type StoredMessage } from '@sotto/core';
 import { useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import { groupIdsOf } from '../app/chat-summaries.js';
 import { formatTime, STATUS_LABEL, STATUS_MARK } from '../app/format.js';
@@ -65,8 +65,15 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
     // Cleared at once: the engine stores the message before it goes out (and keeps it through a
     // connection loss), so the bubble appears as "sending" while we wait for the server.
     setDraft('');
-    const ok = await run(() => (chat.kind === 'direct' ? client.sendText(chat.peer, text) : client.sendToGroup(chat.name, text)));
-    if (!ok) setDraft((current) => current || text);
+    let kept = false;
+    const ok = await run(() =>
+      (chat.kind === 'direct' ? client.sendText(chat.peer, text) : client.sendToGroup(chat.name, text)).catch((error: unknown) => {
+        kept = error instanceof MessageKeptError;
+        throw error;
+      }),
+    );
+    // A message the engine kept in its outbox goes out by itself: offering it again would send a copy.
+    if (!ok && !kept) setDraft((current) => current || text);
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
