@@ -15,6 +15,7 @@ import { AdvisoryService } from './services/advisories.js';
 import { IncidentDesk } from './services/incidents.js';
 import { Restrictions } from './services/restrictions.js';
 import { SqliteStore } from './storage/sqlite/sqlite-store.js';
+import { requireDataDirectory } from './storage/sqlite/data-directory.js';
 import { PostgresStore } from './storage/postgres/postgres-store.js';
 import type { Store } from './storage/store.js';
 import type { AccountRecord, AuditRecord, IncidentRecord, IncidentStatus } from './storage/types.js';
@@ -60,6 +61,7 @@ export async function openAdmin(dataDir: string, options: AdminOptions = {}): Pr
   if (options.db) {
     store = await PostgresStore.connect(options.db);
   } else {
+    requireDataDirectory(dataDir);
     const path = join(dataDir, DATABASE_FILE);
     // Refuse rather than create: an invite written to a fresh database in a mistyped directory would never work.
     if (!existsSync(path)) throw new ConfigError(`No Sotto database at ${path}; check the data directory or start the server once.`);

@@ -1,7 +1,7 @@
 /** @module config.test Defaults and start-up validation of the server settings. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_CONFIG, resolveConfig } from './config.js';
+import { DEFAULT_CONFIG, parseDecimalDigits, resolveConfig } from './config.js';
 import { ConfigError } from './errors.js';
 
 test('defaults fill what is not given; undefined does not hide a default', () => {
@@ -34,4 +34,46 @@ test('db selects PostgreSQL when it is a postgres:// or postgresql:// URL', () =
   assert.equal(resolveConfig({ dataDir: 'd', db: 'postgres://u@h/x' }).db, 'postgres://u@h/x');
   assert.equal(resolveConfig({ dataDir: 'd', db: 'postgresql://u@h:5433/x?schema=s' }).db, 'postgresql://u@h:5433/x?schema=s');
   assert.throws(() => resolveConfig({ dataDir: 'd', db: 'mysql://u:secret@h/x' }), (error: unknown) => error instanceof ConfigError && !error.message.includes('secret'));
+});
+
+test('whole-number settings refuse fractions, non-numbers and values out of range, showing the value', () => {
+  const bad: [object, RegExp][] = [
+    [{ port: -1 }, /^port must be a whole number from 0 to 65535, not -1\.$/],
+    [{ port: Number.NaN }, /^port .* not NaN\.$/],
+    [{ port: '8080' }, /^port .* not "8080"\.$/],
+    [{ retentionDays: 0.5 }, /^retentionDays must be a whole number of days from 1 to 36500, not 0\.5\.$/],
+    [{ retentionDays: 1e20 }, /^retentionDays .* not 100000000000000000000\.$/],
+    [{ ringsPerMinute: 0 }, /^ringsPerMinute must be a whole number from 1/],
+    [{ freshAccountHours: 1.5 }, /^freshAccountHours must be a whole number of hours from 0 to 87600/],
+    [{ turnTtlSeconds: 59 }, /^turnTtlSeconds must be a whole number of seconds from 60 to 86400, not 59\.$/],
+    [{ turnTtlSeconds: 86_401 }, /^turnTtlSeconds/],
+  ];
+  for (const [input, message] of bad) {
+    assert.throws(() => resolveConfig({ dataDir: 'd', ...input } as never), (error: unknown) => error instanceof ConfigError && message.test(error.message), JSON.stringify(input));
+  }
+  const edges = resolveConfig({ dataDir: 'd', port: 65_535, retentionDays: 1, freshAccountHours: 0, turnTtlSeconds: 60 });
+  assert.deepEqual([edges.port, edges.retentionDays, edges.freshAccountHours, edges.turnTtlSeconds], [65_535, 1, 0, 60]);
+});
+
+test('messages name each setting as the caller spells it, and fall back to the config key', () => {
+  const names = { port: '--port', syncMode: '--sync', turnUrls: '--turn-url', turnSecret: '--turn-secret-file', dataDir: '--data', db: 'SOTTO_DB' };
+  const cases: [object, string][] = [
+    [{ port: 70_000 }, '--port must be a whole number from 0 to 65535, not 70000.'],
+    [{ syncMode: 'off' }, '--sync must be FULL or NORMAL, not "off".'],
+    [{ turnUrls: ['turn:t.example.org'] }, '--turn-secret-file is required with --turn-url: the secret shared with the TURN server, at least 16 characters.'],
+    [{ db: 'mysql://u:secret@h/x' }, 'SOTTO_DB must be a postgres:// or postgresql:// URL; leave it out to use SQLite in --data.'],
+    [{ logLevel: 'loud' }, 'logLevel must be one of fatal, error, warn, info, debug, trace, silent, not "loud".'],
+  ];
+  for (const [input, message] of cases) {
+    assert.throws(() => resolveConfig({ dataDir: 'd', ...input } as never, names), (error: unknown) => error instanceof ConfigError && error.message === message, message);
+  }
+});
+
+test('parseDecimalDigits reads decimal digits only, where Number() would read anything', () => {
+  assert.equal(parseDecimalDigits('8080'), 8080);
+  assert.equal(parseDecimalDigits('0'), 0);
+  assert.equal(parseDecimalDigits('007'), 7);
+  for (const text of ['', ' ', '0x1f90', '1e3', ' 80', '80 ', '8080.0', '-1', '+1', '1_000', 'Infinity', '٣']) {
+    assert.equal(parseDecimalDigits(text), undefined, JSON.stringify(text));
+  }
 });

@@ -1,7 +1,11 @@
 /** @module config The server's settings, their defaults, and the checks that refuse bad values at start-up rather than at first use. */
 import { isPlainText, OPERATOR_CONTACT_MAX_CHARS } from '@sotto/protocol';
 import { ConfigError } from './errors.js';
-import { isPostgresUrl } from './storage/postgres/connection.js';
+
+// The CLI reads this module alone (`@sotto/server/config`) to check its flags before it loads the server.
+export { ConfigError };
+import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from './gateway/connection-caps.js';
+import { isPostgresUrl } from './storage/postgres/postgres-url.js';
 
 /** The SQLite database file inside the data directory. */
 export const DATABASE_FILE = 'sotto.db';
@@ -54,6 +58,13 @@ export interface ServerConfig {
   readonly turnTtlSeconds: number;
   /** A directory holding the built web app (index.html), served at `/`; absent: no web app. */
   readonly webRoot?: string;
+  /**
+   * Connections one client address (IPv4 address, IPv6 /64; behind trustProxy the forwarded one)
+   * may hold at once. Loopback peers are not limited by address, as for the rate limits.
+   */
+  readonly maxConnectionsPerAddress: number;
+  /** Connections the server holds at once; absent: just under the process's open-file limit. */
+  readonly maxConnections?: number;
 }
 
 /** What callers must give; everything else has a default. */
@@ -73,60 +84,92 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'dataDir'> = {
   freshAccountHours: 48,
   turnUrls: [],
   turnTtlSeconds: 3600,
+  maxConnectionsPerAddress: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
 };
 
-/** Fills in defaults and validates, so a typo fails at start-up with a message naming the setting. */
-export function resolveConfig(input: ServerConfigInput): ServerConfig {
+/** How a caller spells each setting (a flag, an environment variable); messages use the config key otherwise. */
+export type SettingNames = { readonly [K in keyof ServerConfig]?: string };
+
+/**
+ * The whole-number settings' ranges. Whole numbers because text such as `1e3` or `0x1f90`
+ * must never become a setting by accident; bounded so a typo cannot overflow a timer.
+ */
+export const WHOLE_NUMBER_RANGES = {
+  port: { min: 0, max: 65_535, unit: '' },
+  retentionDays: { min: 1, max: 36_500, unit: 'of days ' },
+  ringsPerMinute: { min: 1, max: 1_000_000, unit: '' },
+  freshAccountHours: { min: 0, max: 87_600, unit: 'of hours ' },
+  turnTtlSeconds: { min: 60, max: 86_400, unit: 'of seconds ' },
+} as const;
+
+/**
+ * Fills in defaults and validates, so a typo fails at start-up with a message naming the
+ * setting as the caller spells it (`names`: the CLI passes its flags).
+ */
+export function resolveConfig(input: ServerConfigInput, names: SettingNames = {}): ServerConfig {
   const config: ServerConfig = { ...DEFAULT_CONFIG, ...definedOnly(input) } as ServerConfig;
+  const name = (key: keyof ServerConfig): string => names[key] ?? key;
   if (typeof config.dataDir !== 'string' || config.dataDir.length === 0) {
-    throw new ConfigError('dataDir is required: the directory that holds the database.');
+    throw new ConfigError(`${name('dataDir')} is required: the directory that holds the database.`);
   }
   // The URL is never echoed: it may carry a password.
   if (config.db !== undefined && (typeof config.db !== 'string' || !isPostgresUrl(config.db))) {
-    throw new ConfigError('db must be a postgres:// or postgresql:// URL; leave it out to use SQLite in dataDir.');
+    throw new ConfigError(`${name('db')} must be a postgres:// or postgresql:// URL; leave it out to use SQLite in ${name('dataDir')}.`);
   }
   if (config.bus !== undefined && (typeof config.bus !== 'string' || !config.bus.split(',').every((u) => /^(nats|tls):\/\//.test(u.trim())))) {
-    throw new ConfigError('bus must be a nats:// URL (or several, comma-separated); leave it out for a single node.');
+    throw new ConfigError(`${name('bus')} must be a nats:// URL (or several, comma-separated); leave it out for a single node.`);
   }
-  if (typeof config.host !== 'string' || config.host.length === 0) throw new ConfigError('host must be a non-empty string.');
-  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65_535) {
-    throw new ConfigError(`port must be an integer from 0 to 65535, not ${String(config.port)}.`);
+  if (typeof config.host !== 'string' || config.host.length === 0) throw new ConfigError(`${name('host')} must be a non-empty string.`);
+  for (const key of Object.keys(WHOLE_NUMBER_RANGES) as (keyof typeof WHOLE_NUMBER_RANGES)[]) {
+    const range = WHOLE_NUMBER_RANGES[key];
+    const value: unknown = config[key];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < range.min || value > range.max) {
+      throw new ConfigError(`${name(key)} must be a whole number ${range.unit}from ${range.min} to ${range.max}, not ${shown(value)}.`);
+    }
   }
-  if (typeof config.inviteOnly !== 'boolean') throw new ConfigError('inviteOnly must be true or false.');
-  if (!Number.isFinite(config.retentionDays) || config.retentionDays <= 0) {
-    throw new ConfigError(`retentionDays must be a positive number of days, not ${String(config.retentionDays)}.`);
-  }
+  if (typeof config.inviteOnly !== 'boolean') throw new ConfigError(`${name('inviteOnly')} must be true or false.`);
   if (!(LOG_LEVELS as readonly string[]).includes(config.logLevel)) {
-    throw new ConfigError(`logLevel must be one of ${LOG_LEVELS.join(', ')}, not ${String(config.logLevel)}.`);
+    throw new ConfigError(`${name('logLevel')} must be one of ${LOG_LEVELS.join(', ')}, not ${shown(config.logLevel)}.`);
   }
   if (config.syncMode !== 'FULL' && config.syncMode !== 'NORMAL') {
-    throw new ConfigError(`syncMode must be FULL or NORMAL, not ${String(config.syncMode)}.`);
+    throw new ConfigError(`${name('syncMode')} must be FULL or NORMAL, not ${shown(config.syncMode)}.`);
   }
-  if (!Number.isInteger(config.ringsPerMinute) || config.ringsPerMinute < 1) {
-    throw new ConfigError(`ringsPerMinute must be a positive integer, not ${String(config.ringsPerMinute)}.`);
-  }
-  if (typeof config.rateLimits !== 'boolean') throw new ConfigError('rateLimits must be true or false.');
-  if (typeof config.trustProxy !== 'boolean') throw new ConfigError('trustProxy must be true or false.');
+  if (typeof config.rateLimits !== 'boolean') throw new ConfigError(`${name('rateLimits')} must be true or false.`);
+  if (typeof config.trustProxy !== 'boolean') throw new ConfigError(`${name('trustProxy')} must be true or false.`);
   if (typeof config.operatorContact !== 'string' || !isPlainText(config.operatorContact, OPERATOR_CONTACT_MAX_CHARS)) {
-    throw new ConfigError(`operatorContact must be plain text of at most ${OPERATOR_CONTACT_MAX_CHARS} characters.`);
-  }
-  if (!Number.isFinite(config.freshAccountHours) || config.freshAccountHours < 0) {
-    throw new ConfigError(`freshAccountHours must be a number of hours, not ${String(config.freshAccountHours)}.`);
+    throw new ConfigError(`${name('operatorContact')} must be plain text of at most ${OPERATOR_CONTACT_MAX_CHARS} characters.`);
   }
   if (!Array.isArray(config.turnUrls) || !config.turnUrls.every((u) => typeof u === 'string' && /^turns?:[^\s]+$/.test(u))) {
-    throw new ConfigError('turnUrls must be turn: or turns: URLs.');
+    throw new ConfigError(`${name('turnUrls')} must be turn: or turns: URLs.`);
   }
   if (config.turnUrls.length > 0 && (typeof config.turnSecret !== 'string' || config.turnSecret.length < 16)) {
     // The secret is never echoed.
-    throw new ConfigError('turnSecret (at least 16 characters, shared with the TURN server) is required with turnUrls.');
-  }
-  if (!Number.isInteger(config.turnTtlSeconds) || config.turnTtlSeconds < 60 || config.turnTtlSeconds > 86_400) {
-    throw new ConfigError(`turnTtlSeconds must be 60 to 86400, not ${String(config.turnTtlSeconds)}.`);
+    throw new ConfigError(`${name('turnSecret')} is required with ${name('turnUrls')}: the secret shared with the TURN server, at least 16 characters.`);
   }
   if (config.webRoot !== undefined && (typeof config.webRoot !== 'string' || config.webRoot.length === 0)) {
-    throw new ConfigError('webRoot must be the directory of the built web app; leave it out to serve no web app.');
+    throw new ConfigError(`${name('webRoot')} must be the directory of the built web app; leave it out to serve no web app.`);
+  }
+  if (!Number.isInteger(config.maxConnectionsPerAddress) || config.maxConnectionsPerAddress < 1) {
+    throw new ConfigError(`${name('maxConnectionsPerAddress')} must be a positive integer, not ${shown(config.maxConnectionsPerAddress)}.`);
+  }
+  if (config.maxConnections !== undefined && (!Number.isInteger(config.maxConnections) || config.maxConnections < 1)) {
+    throw new ConfigError(`${name('maxConnections')} must be a positive integer, not ${shown(config.maxConnections)}; leave it out to stay under the open-file limit.`);
   }
   return config;
+}
+
+/**
+ * A setting written as text (a flag, an environment variable) read as a whole number: decimal
+ * digits only, else undefined. Number() would read '' as 0, '0x1f90' as 8080, '1e3' as 1000
+ * and ' 80' as 80, so a typo would silently become a different setting.
+ */
+export function parseDecimalDigits(text: string): number | undefined {
+  return /^[0-9]+$/.test(text) ? Number(text) : undefined;
+}
+
+/** A bad value as the message shows it: strings quoted, so an empty one is visible. */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 
 /** Drops keys whose value is undefined so they do not hide the defaults. */

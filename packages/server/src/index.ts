@@ -7,15 +7,18 @@ export { DEFAULT_RATE_RULES, NO_RATE_RULES, type RatePolicyRules, type RateActio
 export type { RateRule, RateLimiter } from './rate-limits/rate-limiter.js';
 export {
   resolveConfig,
+  parseDecimalDigits,
+  WHOLE_NUMBER_RANGES,
   DATABASE_FILE,
   DEFAULT_CONFIG,
   LOG_LEVELS,
   type ServerConfig,
   type ServerConfigInput,
+  type SettingNames,
   type SyncMode,
   type LogLevel,
 } from './config.js';
-export { ServerError, ConfigError, StaleEpochError, StorageUnavailableError } from './errors.js';
+export { ServerError, ConfigError, DatabaseRefusedError, StaleEpochError, StorageUnavailableError, type DatabaseProblem } from './errors.js';
 export { createLogger, shortId, type Logger, type LoggerOptions } from './logger.js';
 export { systemClock, type Clock } from './clock.js';
 export type { RateLimit } from './token-bucket.js';

@@ -17,6 +17,16 @@ export interface ServerMetrics {
   readonly rateLimited: Counter<'action'>;
   /** Incidents opened by correlation, by rule: alert on any increase. */
   readonly incidentsOpened: Counter<'rule'>;
+  /** Error answers not sent, by code: frames over the frame rate beyond one RATE_LIMITED answer a second. */
+  readonly answersDropped: Counter<'code'>;
+  /** Connections closed with 4004, by reason: `refusals` (flooding) or `stalled` (not reading). */
+  readonly floodCloses: Counter<'reason'>;
+  /** Times a connection stopped reading because its client was not taking its answers. */
+  readonly backlogFull: Counter;
+  /** Connections and upgrades refused at the door, by reason (`address`, `total`, `origin`). */
+  readonly connectionsRefused: Counter<'reason'>;
+  /** HTTP requests answered 4xx for a client's mistake, by code (`INVALID_JSON`, `BODY_TOO_LARGE`...). */
+  readonly httpClientErrors: Counter<'code'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): ServerMetrics {
@@ -64,6 +74,35 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Serve
       name: 'sotto_incidents_opened_total',
       help: 'Incidents opened by anomaly correlation, by rule. Any increase deserves an operator look: sotto admin incidents.',
       labelNames: ['rule'],
+      registers: [registry],
+    }),
+    answersDropped: new Counter({
+      name: 'sotto_answers_dropped_total',
+      help: 'Error answers not sent, by error code: frames over the frame rate beyond one RATE_LIMITED answer a second per connection.',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    floodCloses: new Counter({
+      name: 'sotto_flood_closes_total',
+      help: 'Connections closed with 4004, by reason: refusals (far over its limits) or stalled (stopped reading its answers).',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    backlogFull: new Counter({
+      name: 'sotto_backlog_full_total',
+      help: 'Times a connection stopped reading because its client was not taking what the server sent it.',
+      registers: [registry],
+    }),
+    connectionsRefused: new Counter({
+      name: 'sotto_connections_refused_total',
+      help: 'Connections and WebSocket upgrades refused, by reason: address (per-address cap), total (connection cap), origin (a page of another origin).',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    httpClientErrors: new Counter({
+      name: 'sotto_http_client_errors_total',
+      help: 'HTTP requests answered 4xx for a client mistake, by code.',
+      labelNames: ['code'],
       registers: [registry],
     }),
   };

@@ -2,7 +2,6 @@
 // Wires one server together: config, store, bus, services, gateway, expiry.
 // Capabilities (store, bus, logger, clock) can be injected; whatever the
 // server creates itself it also closes, and nothing injected is closed.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bus } from './bus/bus.js';
 import { LocalBus } from './bus/local/local-bus.js';
@@ -10,8 +9,11 @@ import { createNatsBus } from './bus/nats/create-nats-bus.js';
 import { guardBusOutage } from './bus/nats/outage-guard.js';
 import { systemClock, type Clock } from './clock.js';
 import { DATABASE_FILE, resolveConfig, type ServerConfig, type ServerConfigInput } from './config.js';
+import { ConfigError } from './errors.js';
 import { ConnectionRegistry } from './gateway/connection-registry.js';
 import type { Connection } from './gateway/connection.js';
+import type { FloodLimits } from './gateway/flood-guard.js';
+import type { BacklogLimits } from './gateway/write-backlog.js';
 import { startGateway, WS_PATH, type Gateway } from './gateway/http-gateway.js';
 import type { RateLimit } from './token-bucket.js';
 import { createLogger, errorSummary, type Logger } from './logger.js';
@@ -23,6 +25,7 @@ import { DEFAULT_THRESHOLDS } from './services/correlation.js';
 import { DEFAULT_RATE_RULES, mergeRateRules, NO_RATE_RULES, type RatePolicyRules } from './rate-limits/rate-policy.js';
 import { PostgresStore } from './storage/postgres/postgres-store.js';
 import { SqliteStore } from './storage/sqlite/sqlite-store.js';
+import { prepareDataDirectory } from './storage/sqlite/data-directory.js';
 import type { Store } from './storage/store.js';
 
 export interface ServerDeps {
@@ -37,6 +40,10 @@ export interface ServerDeps {
   readonly rateLimit?: RateLimit;
   /** How long a connection may stay without a successful hello (default 30 s). */
   readonly helloTimeoutMs?: number;
+  /** What a connection may hold for its client, and how long it may stall (gateway/write-backlog.ts). */
+  readonly backlogLimits?: BacklogLimits;
+  /** How many refused frames make a connection a flood (gateway/flood-guard.ts). */
+  readonly floodLimits?: FloodLimits;
   /** How often to look for newly published advisories (default 5 s). */
   readonly advisoryPollMs?: number;
 }
@@ -114,15 +121,19 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
         log: createLogger('gateway', { parent: log }),
         ...(deps.rateLimit ? { rateLimit: deps.rateLimit } : {}),
         ...(deps.helloTimeoutMs ? { helloTimeoutMs: deps.helloTimeoutMs } : {}),
+        ...(deps.backlogLimits ? { backlogLimits: deps.backlogLimits } : {}),
+        ...(deps.floodLimits ? { floodLimits: deps.floodLimits } : {}),
       },
       metrics,
       log: createLogger('http', { parent: log }),
       ...(config.webRoot !== undefined ? { webRoot: config.webRoot } : {}),
       trustProxy: config.trustProxy,
+      maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+      ...(config.maxConnections !== undefined ? { maxConnections: config.maxConnections } : {}),
     });
   } catch (error) {
     await closeOwned();
-    throw error;
+    throw listenRefusal(error, config);
   }
   expiry.start();
   const advisoryLog = createLogger('advisories', { parent: log });
@@ -172,9 +183,22 @@ async function openStore(config: ServerConfig, log: Logger): Promise<Store> {
       onIdleError: (error) => log.warn({ err: errorSummary(error) }, 'an idle PostgreSQL connection failed; the pool replaces it'),
     });
   }
-  // Owner-only: the directory holds every undelivered (encrypted) message and the account list.
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // Made owner-only; a path that cannot hold a database (a file, /proc, a link to nothing) fails here, named.
+  prepareDataDirectory(config.dataDir);
   return new SqliteStore({ path: join(config.dataDir, DATABASE_FILE), synchronous: config.syncMode });
+}
+
+/** Why the server could not listen, as the host and port it was given and the cause in words; other errors as they are. */
+function listenRefusal(error: unknown, config: ServerConfig): unknown {
+  const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
+  if ((syscall !== 'listen' && syscall !== 'getaddrinfo') || typeof code !== 'string') return error;
+  const causes: Record<string, string> = {
+    EADDRINUSE: 'the port is in use by another process',
+    EADDRNOTAVAIL: "the address is not one of this machine's",
+    EACCES: 'permission denied (ports below 1024 need privileges)',
+    ENOTFOUND: 'the host name does not resolve',
+  };
+  return new ConfigError(`Cannot listen on ${config.host}:${config.port}: ${causes[code] ?? 'the system refused'} (${code}).`);
 }
 
 /** The configured limits: the defaults with the ring limit from `ringsPerMinute`, or none at all. */

@@ -3,18 +3,21 @@
  * `sotto admin`: operator commands that work on the server's database directly.
  */
 import type { Command } from 'commander';
-import { openAdmin } from '@sotto/server';
 import { parseVersion } from '@sotto/protocol';
 import { ClientError } from '@sotto/core';
 import { createOutput } from '../output.js';
+import { environment, wholeNumber } from '../option-values.js';
 import { registerAdminAdvisory } from './advisories.js';
-import { adminOptions } from './admin-handle.js';
+import { openAdminHandle } from './admin-handle.js';
 import { registerAdminIncidents } from './incidents.js';
+
+/** How long an invite may stay valid: ten years is already longer than any sensible plan. */
+const INVITE_DAYS = { min: 1, max: 3650 } as const;
 
 export function registerAdmin(program: Command, json: () => boolean): void {
   const admin = program.command('admin').description('operator commands (run on the server machine)');
-  const dataOption = ['--data <dir>', 'the server data directory (SQLite)', process.env.SOTTO_DATA ?? './sotto-data'] as const;
-  const dbOption = ['--db <url>', 'the server\'s PostgreSQL URL, when it uses one', process.env.SOTTO_DB] as const;
+  const dataOption = ['--data <dir>', 'the server data directory (SQLite)', environment('SOTTO_DATA') ?? './sotto-data'] as const;
+  const dbOption = ['--db <url>', 'the server\'s PostgreSQL URL, when it uses one', environment('SOTTO_DB')] as const;
   registerAdminAdvisory(admin, json, { data: dataOption, db: dbOption });
   registerAdminIncidents(admin, json, { data: dataOption, db: dbOption });
 
@@ -23,12 +26,13 @@ export function registerAdmin(program: Command, json: () => boolean): void {
     .description('make a one-time invite code for registration')
     .option(...dataOption)
     .option(...dbOption)
-    .option('--days <days>', 'days until the code expires', '7')
+    .option('--days <days>', `days until the code expires (1-${INVITE_DAYS.max})`, '7')
     .action(async (opts: { data: string; days: string; db?: string }) => {
-      const handle = await openAdmin(opts.data, adminOptions(opts));
+      const days = wholeNumber(opts.days, '--days', INVITE_DAYS);
+      const handle = await openAdminHandle(opts);
       try {
-        const code = await handle.createInvite(Number(opts.days));
-        createOutput(json()).print(code, { invite: code, expiresInDays: Number(opts.days) });
+        const code = await handle.createInvite(days);
+        createOutput(json()).print(code, { invite: code, expiresInDays: days });
       } finally {
         await handle.close();
       }
@@ -42,7 +46,7 @@ export function registerAdmin(program: Command, json: () => boolean): void {
     .option(...dbOption)
     .action(async (version: string | undefined, opts: { data: string; db?: string }) => {
       if (version !== undefined && !parseVersion(version)) throw new ClientError('INVALID_INPUT', 'Versions look like 1.2.3.');
-      const handle = await openAdmin(opts.data, adminOptions(opts));
+      const handle = await openAdminHandle(opts);
       try {
         if (version !== undefined) await handle.setMinVersion(version);
         const current = await handle.getMinVersion();
@@ -58,7 +62,7 @@ export function registerAdmin(program: Command, json: () => boolean): void {
     .option(...dataOption)
     .option(...dbOption)
     .action(async (opts: { data: string; db?: string }) => {
-      const handle = await openAdmin(opts.data, adminOptions(opts));
+      const handle = await openAdminHandle(opts);
       try {
         const out = createOutput(json());
         for (const user of await handle.listUsers()) {

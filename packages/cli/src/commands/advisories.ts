@@ -7,13 +7,12 @@
 import { createPrivateKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { openAdmin } from '@sotto/server';
 import { AdvisorySchema, advisoryTranscript, checkAdvisory, create, fromBinary, SignedAdvisorySchema, toBinary } from '@sotto/protocol';
 import { ClientError } from '@sotto/core';
 import { createOutput, type Output } from '../output.js';
 import { printAdvisory } from '../printer.js';
 import { withClient, type GlobalOptions } from '../profile.js';
-import { adminOptions } from './admin-handle.js';
+import { openAdminHandle } from './admin-handle.js';
 
 interface AdminOptions {
   data: string;
@@ -21,7 +20,7 @@ interface AdminOptions {
 }
 
 function adminHandle(opts: AdminOptions) {
-  return openAdmin(opts.data, adminOptions(opts));
+  return openAdminHandle(opts);
 }
 
 /** Writes a new Ed25519 key (PKCS#8 PEM, mode 0600) and returns its raw 32-byte public key. */

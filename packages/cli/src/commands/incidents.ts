@@ -4,11 +4,12 @@
  * lift or uphold), `sotto admin restrict|unrestrict USER`, and `sotto admin audit`.
  */
 import type { Command } from 'commander';
-import { openAdmin, type AuditRecord, type IncidentRecord } from '@sotto/server';
+import type { Admin, AuditRecord, IncidentRecord } from '@sotto/server';
 import { AnomalyKind } from '@sotto/protocol';
 import { ClientError } from '@sotto/core';
 import { createOutput } from '../output.js';
-import { adminOptions } from './admin-handle.js';
+import { wholeNumber } from '../option-values.js';
+import { openAdminHandle } from './admin-handle.js';
 
 type OptionSpec = readonly [string, string, string | undefined];
 
@@ -54,8 +55,8 @@ function auditLine(entry: AuditRecord): string {
 }
 
 export function registerAdminIncidents(admin: Command, json: () => boolean, options: { data: OptionSpec; db: OptionSpec }): void {
-  const withAdmin = async <T>(opts: { data: string; db?: string }, run: (handle: Awaited<ReturnType<typeof openAdmin>>) => Promise<T>): Promise<T> => {
-    const handle = await openAdmin(opts.data, adminOptions(opts));
+  const withAdmin = async <T>(opts: { data: string; db?: string }, run: (handle: Admin) => Promise<T>): Promise<T> => {
+    const handle = await openAdminHandle(opts);
     try {
       return await run(handle);
     } finally {
@@ -132,11 +133,12 @@ export function registerAdminIncidents(admin: Command, json: () => boolean, opti
     .description('operator and server actions, newest first')
     .option(...options.data)
     .option(...options.db)
-    .option('--limit <n>', 'how many entries', '50')
-    .action(async (opts: { data: string; db?: string; limit: string }) =>
-      withAdmin(opts, async (handle) => {
+    .option('--limit <n>', 'how many entries (1-10000)', '50')
+    .action(async (opts: { data: string; db?: string; limit: string }) => {
+      const limit = wholeNumber(opts.limit, '--limit', { min: 1, max: 10_000 });
+      return withAdmin(opts, async (handle) => {
         const out = createOutput(json());
-        for (const entry of await handle.listAudit(Number(opts.limit))) out.print(auditLine(entry), { ...entry });
-      }),
-    );
+        for (const entry of await handle.listAudit(limit)) out.print(auditLine(entry), { ...entry });
+      });
+    });
 }

@@ -3,33 +3,11 @@
  * `sotto serve`: the server with its embedded SQLite database.
  */
 import type { Command } from 'commander';
-import { startServer } from '@sotto/server';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ClientError } from '@sotto/core';
-
-interface ServeOptions {
-  host: string;
-  port: string;
-  data: string;
-  inviteOnly: boolean;
-  retentionDays: string;
-  logLevel: string;
-  sync: string;
-  rateLimit: string;
-  db?: string;
-  bus?: string;
-  ringsPerMinute: string;
-  rateLimits: boolean;
-  trustProxy: boolean;
-  operatorContact?: string;
-  freshAccountHours: string;
-  turnUrl?: string[];
-  turnSecretFile?: string;
-  turnTtl: string;
-  web?: string | boolean;
-}
+import { environment } from '../option-values.js';
+import { serveSettings, type ServeOptions } from './serve-settings.js';
 
 /**
  * The built web app shipped beside the CLI (packages/web/dist/app), found by resolving the
@@ -51,21 +29,15 @@ function webRoot(option: string | boolean | undefined): { webRoot?: string } {
   return found ? { webRoot: found } : {};
 }
 
-/** The TURN secret comes from a file or the environment, never the command line (ps shows it). */
-function turnSecret(file: string | undefined): { turnSecret?: string } {
-  const secret = file !== undefined ? readFileSync(file, 'utf8').trim() : process.env.SOTTO_TURN_SECRET;
-  return secret ? { turnSecret: secret } : {};
-}
-
 export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run the Sotto server (HTTP + WebSocket) on embedded SQLite')
-    .option('--host <host>', 'interface to listen on', process.env.SOTTO_HOST ?? '127.0.0.1')
-    .option('--port <port>', 'TCP port (0 = any free port)', process.env.SOTTO_PORT ?? '8080')
-    .option('--data <dir>', 'directory for the SQLite database', process.env.SOTTO_DATA ?? './sotto-data')
-    .option('--db <url>', 'postgres:// URL: keep everything in PostgreSQL (several nodes can share it)', process.env.SOTTO_DB)
-    .option('--bus <url>', 'nats:// URL: route between nodes over NATS', process.env.SOTTO_BUS)
+    .option('--host <host>', 'interface to listen on', environment('SOTTO_HOST') ?? '127.0.0.1')
+    .option('--port <port>', 'TCP port (0 = any free port)', environment('SOTTO_PORT') ?? '8080')
+    .option('--data <dir>', 'directory for the SQLite database', environment('SOTTO_DATA') ?? './sotto-data')
+    .option('--db <url>', 'postgres:// URL: keep everything in PostgreSQL (several nodes can share it)', environment('SOTTO_DB'))
+    .option('--bus <url>', 'nats:// URL: route between nodes over NATS', environment('SOTTO_BUS'))
     .option('--invite-only', 'registration needs an invite code (sotto admin invite)', false)
     .option('--retention-days <days>', 'delete undelivered messages after this many days', '30')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or silent', 'info')
@@ -74,36 +46,18 @@ export function registerServe(program: Command): void {
     .option('--rings-per-minute <n>', 'calls each account may place per minute (rings and call requests)', '6')
     .option('--no-rate-limits', 'turn off the per-account/device/address limits (benchmarks, or a limiting proxy in front)')
     .option('--trust-proxy', 'believe X-Forwarded-For from a reverse proxy on this machine (for per-address limits)', false)
-    .option('--operator-contact <text>', 'how members reach you, shown in threat notifications (e.g. security@example.org)', process.env.SOTTO_OPERATOR_CONTACT)
+    .option('--operator-contact <text>', 'how members reach you, shown in threat notifications (e.g. security@example.org)', environment('SOTTO_OPERATOR_CONTACT'))
     .option('--fresh-account-hours <hours>', 'accounts younger than this count as new when correlating attacks', '48')
-    .option('--turn-url <url...>', 'TURN server URL(s) handed to clients for calls, e.g. turn:turn.example.org:3478', process.env.SOTTO_TURN_URL?.split(','))
+    .option('--turn-url <url...>', 'TURN server URL(s) handed to clients for calls, e.g. turn:turn.example.org:3478', environment('SOTTO_TURN_URL')?.split(','))
     .option('--turn-secret-file <file>', 'file holding the secret shared with the TURN server (coturn static-auth-secret); or set SOTTO_TURN_SECRET')
     .option('--turn-ttl <seconds>', 'lifetime of the TURN credentials handed out', '3600')
     .option('--web <dir>', 'directory of the built web app to serve at / (default: the bundled one)')
     .option('--no-web', 'serve no web app (API, health and metrics only)')
-    .action(async (opts: ServeOptions) => {
-      const perSecond = Number(opts.rateLimit);
-      if (!Number.isFinite(perSecond) || perSecond <= 0) throw new ClientError('INVALID_INPUT', '--rate-limit is a positive number of frames per second.');
-      const server = await startServer({
-        host: opts.host,
-        port: Number(opts.port),
-        dataDir: opts.data,
-        inviteOnly: opts.inviteOnly,
-        retentionDays: Number(opts.retentionDays),
-        logLevel: opts.logLevel as never,
-        syncMode: opts.sync as never,
-        ...(opts.db ? { db: opts.db } : {}),
-        ...(opts.bus ? { bus: opts.bus } : {}),
-        ringsPerMinute: Number(opts.ringsPerMinute),
-        rateLimits: opts.rateLimits,
-        trustProxy: opts.trustProxy,
-        freshAccountHours: Number(opts.freshAccountHours),
-        ...(opts.operatorContact ? { operatorContact: opts.operatorContact } : {}),
-        turnUrls: opts.turnUrl ?? [],
-        turnTtlSeconds: Number(opts.turnTtl),
-        ...turnSecret(opts.turnSecretFile),
-        ...webRoot(opts.web),
-      }, { rateLimit: { perSecond, burst: perSecond * 10 } });
+    .action(async (opts: ServeOptions, command: Command) => {
+      const { config, framesPerSecond } = serveSettings(opts, command, webRoot(opts.web));
+      // Loaded now, not at CLI start-up: only `serve` needs the server's dependencies.
+      const { startServer } = await import('@sotto/server');
+      const server = await startServer(config, { rateLimit: { perSecond: framesPerSecond, burst: framesPerSecond * 10 } });
       process.stdout.write(`sotto listening on ${server.url}\n`);
       if (server.config.webRoot === undefined) process.stdout.write('no web app served (build it with "npm run build", or see --web)\n');
       let stopping = false;

@@ -13,4 +13,9 @@ export const CloseCode = {
   AUTH_FAILED: 4002,
   /** No successful hello within the allowed time after the challenge. */
   HELLO_TIMEOUT: 4003,
+  /**
+   * Flooding: far more frames refused than a working client ever has (over the frame rate, or
+   * requests before hello), or answers left unread while the server's queue for the client was full.
+   */
+  FLOODING: 4004,
 } as const;

@@ -6,9 +6,14 @@
 // SENDs are pipelined: the next frame is read once a SEND's write is queued in
 // the store, not once it is durable, and SendPipeline answers them in order.
 // A bad frame gets an error response and the connection carries on: bad input
-// harms nothing else.
+// harms nothing else. What the connection holds for its client is bounded
+// (WriteBacklog): over the bound it reads and answers nothing more until the
+// client has taken its answers. Refused frames cost it next to nothing
+// (FloodGuard), and a connection that floods, or stops reading for good, is
+// closed with 4004.
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { WebSocket, type RawData } from 'ws';
 import {
   ChallengeSchema,
@@ -45,23 +50,31 @@ import type { DeviceAddress, DeviceRecord, MailboxEntry } from '../storage/types
 import { CloseCode } from './close-codes.js';
 import type { ConnectionRegistry } from './connection-registry.js';
 import { toWireError } from './error-boundary.js';
+import { DEFAULT_FLOOD_LIMITS, FloodGuard, isRefusal, type FloodLimits } from './flood-guard.js';
+import { DEFAULT_FRAME_QUEUE_LIMITS, FrameQueue } from './frame-queue.js';
 import { MailboxPump, type PumpSink } from './mailbox-pump.js';
 import { handleRequest, startSend, type RequestFrame, type ResponseResult, type SendFrame } from './requests.js';
 import { MAX_PIPELINED_SENDS, SendPipeline, type SendOutcome } from './send-pipeline.js';
 import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimit } from '../token-bucket.js';
 import { addressKey } from '../rate-limits/address-key.js';
+import type { Clock } from '../clock.js';
+import { DEFAULT_BACKLOG_LIMITS, WriteBacklog, type BacklogLimits } from './write-backlog.js';
 
 /** 96 random bits name a connection. */
 const CONNECTION_ID_BYTES = 12;
 /** Failed hellos tolerated on one connection before it is closed. */
 export const MAX_FAILED_HELLOS = 3;
-/** Queued frames at which the socket stops reading, and at which it reads again. */
-const QUEUE_HIGH = 64;
-const QUEUE_LOW = 16;
 /** How long a closing client gets to answer the close handshake. */
 const CLOSE_GRACE_MS = 2_000;
 /** An unauthenticated connection holds resources for at most this long. */
 export const HELLO_TIMEOUT_MS = 30_000;
+/**
+ * One connection's frames run for at most this long before the event loop gets a turn: a burst of
+ * cheap requests from one client must not make everyone else's wait for all of it.
+ */
+const SLICE_MS = 2;
+/** Backlogs and refusal budgets are timed on a clock that never goes back. */
+const monotonic: Clock = () => performance.now();
 
 export interface ConnectionContext {
   readonly services: Services;
@@ -72,6 +85,10 @@ export interface ConnectionContext {
   readonly log: Logger;
   readonly rateLimit?: RateLimit;
   readonly helloTimeoutMs?: number;
+  /** What a connection may hold for its client (default DEFAULT_BACKLOG_LIMITS). */
+  readonly backlogLimits?: BacklogLimits;
+  /** How many refused frames make a flood (default DEFAULT_FLOOD_LIMITS). */
+  readonly floodLimits?: FloodLimits;
 }
 
 export interface ConnectionOptions {
@@ -110,7 +127,8 @@ export class Connection implements PumpSink {
   private readonly bucket: TokenBucket;
   /** The key rate limits count this client's address by; empty when it is not limited by address. */
   private readonly limitingAddress: { readonly address?: string };
-  private readonly queue: (() => Promise<void>)[] = [];
+  /** Frames read and not yet handled; the socket stops reading at its high marks. */
+  private readonly queue = new FrameQueue<() => Promise<void>>(DEFAULT_FRAME_QUEUE_LIMITS);
   private processing: Promise<void> | undefined;
   /** Made by the first SEND: most idle connections never send. */
   private sendPipeline: SendPipeline | undefined;
@@ -124,6 +142,16 @@ export class Connection implements PumpSink {
   private finished = false;
   private readonly stream: Duplex | undefined;
   private corked = false;
+  /** What was written to the client and not yet taken by the network. */
+  private readonly backlog: WriteBacklog;
+  /** Made at the first refused frame: most connections are never refused one. */
+  private floodGuard: FloodGuard | undefined;
+  /** Runs while the backlog is full, to notice a client that stopped reading. */
+  private stallTimer: NodeJS.Timeout | undefined;
+  /** One callback for every frame written (most writes need nothing else), not a closure per frame. */
+  private readonly onFrameFlushed = (): void => {
+    if (this.backlog.flushed(this.socket.bufferedAmount)) this.onBacklogDrained();
+  };
 
   constructor(
     private readonly socket: WebSocket,
@@ -134,6 +162,7 @@ export class Connection implements PumpSink {
     const key = addressKey(options.clientAddress);
     this.limitingAddress = key !== undefined ? { address: key } : {};
     this.bucket = new TokenBucket(ctx.rateLimit ?? DEFAULT_RATE_LIMIT);
+    this.backlog = new WriteBacklog(ctx.backlogLimits ?? DEFAULT_BACKLOG_LIMITS, monotonic);
     ctx.registry.add(this);
     ctx.metrics.connections.inc();
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
@@ -148,7 +177,7 @@ export class Connection implements PumpSink {
     }, ctx.helloTimeoutMs ?? HELLO_TIMEOUT_MS);
     timer.unref();
     this.state = { kind: 'awaiting-hello', failedHellos: 0, nonce: new Uint8Array(randomBytes(LIMITS.nonceBytes)), timer };
-    this.enqueue(() => this.sendChallenge());
+    this.enqueue(() => this.sendChallenge(), 0);
   }
 
   /** Resolves once the socket closed and no frame or mailbox pass is still running. */
@@ -171,6 +200,14 @@ export class Connection implements PumpSink {
   /** A debug line, without making the scoped logger when debug is off (it nearly always is). */
   private debug(fields: Record<string, unknown>, message: string): void {
     if (this.ctx.log.isLevelEnabled('debug')) this.log.debug(fields, message);
+  }
+
+  private get guard(): FloodGuard {
+    if (!this.floodGuard) {
+      this.floodGuard = new FloodGuard(this.ctx.floodLimits ?? DEFAULT_FLOOD_LIMITS, monotonic);
+      if (this.state.kind === 'authenticated') this.floodGuard.authenticated();
+    }
+    return this.floodGuard;
   }
 
   private get sends(): SendPipeline {
@@ -224,29 +261,80 @@ export class Connection implements PumpSink {
     const header = isBinary ? peekFrameHeader(bytes) : undefined;
     this.ctx.metrics.framesReceived.inc({ type: isBinary ? frameTypeLabel(header?.type) : 'TEXT' });
     if (!this.bucket.take()) {
-      this.sendError(header?.id ?? 0, new ServerError(ErrorCode.RATE_LIMITED));
+      this.refuseOverRate(header?.id ?? 0);
       return;
     }
-    this.enqueue(() => this.handleMessage(bytes, isBinary, header?.id ?? 0));
+    this.enqueue(() => this.handleMessage(bytes, isBinary, header?.id ?? 0), bytes.byteLength);
   }
 
-  private enqueue(task: () => Promise<void>): void {
-    this.queue.push(task);
-    if (this.queue.length >= QUEUE_HIGH && !this.socket.isPaused) this.socket.pause();
+  /**
+   * A frame over the frame rate is not processed. One a second is answered RATE_LIMITED, at once
+   * (it can overtake answers to earlier frames); the rest are dropped unanswered and counted.
+   */
+  private refuseOverRate(id: number): void {
+    const verdict = this.guard.rateLimited();
+    switch (verdict) {
+      case 'answer':
+        this.sendError(
+          id,
+          new ServerError(
+            ErrorCode.RATE_LIMITED,
+            'Too many frames: this one and any others in the next second were not processed. Slow down and send them again.',
+            { retryAfterMs: 1_000 },
+          ),
+        );
+        return;
+      case 'drop':
+        this.ctx.metrics.answersDropped.inc({ code: 'RATE_LIMITED' });
+        return;
+      case 'close':
+        this.closeFlooding('refusals');
+        return;
+      default:
+        throw missingCase(verdict);
+    }
+  }
+
+  private enqueue(task: () => Promise<void>, bytes: number): void {
+    if (this.queue.push(task, bytes)) this.pauseReading();
     this.processing ??= this.processQueue().finally(() => {
       this.processing = undefined;
     });
   }
 
   private async processQueue(): Promise<void> {
+    let sliceStarted = performance.now();
     for (let task = this.queue.shift(); task; task = this.queue.shift()) {
       if (this.closing) {
-        this.queue.length = 0;
+        this.queue.clear();
         return;
       }
-      if (this.socket.isPaused && this.queue.length <= QUEUE_LOW) this.socket.resume();
+      this.resumeReadingIfRoom();
+      // While the client is not taking its answers, its next frame waits: answering it would only
+      // add to what the server holds for a client that does not read.
+      const room = this.backlog.whenWritable();
+      if (room) {
+        await room;
+        if (this.closing) {
+          this.queue.clear();
+          return;
+        }
+      }
       await task();
+      if (performance.now() - sliceStarted >= SLICE_MS) {
+        await nextTurn();
+        sliceStarted = performance.now();
+      }
     }
+  }
+
+  private pauseReading(): void {
+    if (!this.socket.isPaused) this.socket.pause();
+  }
+
+  /** Reads again once neither its own queue of frames nor its client's backlog is over its bound. */
+  private resumeReadingIfRoom(): void {
+    if (this.socket.isPaused && !this.closing && this.queue.hasRoom && !this.backlog.isFull) this.socket.resume();
   }
 
   private async handleMessage(bytes: Uint8Array, isBinary: boolean, headerId: number): Promise<void> {
@@ -361,6 +449,7 @@ export class Connection implements PumpSink {
     const unsubscribe = this.ctx.bus.subscribe(address, (event) => this.onBusEvent(event));
     clearTimeout(state.timer);
     this.state = { kind: 'authenticated', device: address, pump, unsubscribe };
+    this.floodGuard?.authenticated();
     // Whatever logs from now on names the device too.
     this.scopedLog = undefined;
     const [board, lockdown, restricted] = await Promise.all([
@@ -459,6 +548,11 @@ export class Connection implements PumpSink {
     return this.send(bytes);
   }
 
+  /** PumpSink: wait while the client is not taking what it was sent. */
+  whenWritable(): Promise<void> | undefined {
+    return this.backlog.whenWritable();
+  }
+
   /** PumpSink: the first pass over the mailbox is done. */
   drained(count: number): void {
     this.sendNotice(NoticeKind.MAILBOX_DRAINED, count, `Delivered ${count} queued entries.`);
@@ -501,6 +595,7 @@ export class Connection implements PumpSink {
   private sendError(id: number, error: unknown): void {
     const wire = toWireError(error, this.log, this.ctx.metrics);
     this.sendFrame(FrameType.RESPONSE, id, create(ResponseSchema, { result: { case: 'error', value: wire } }));
+    if (isRefusal(wire.code) && this.guard.refused() === 'close') this.closeFlooding('refusals');
   }
 
   /** A newly published advisory, for an authenticated device (others get the list at hello). */
@@ -528,8 +623,33 @@ export class Connection implements PumpSink {
   private write(bytes: Uint8Array, done?: () => void): boolean {
     if (this.socket.readyState !== WebSocket.OPEN) return false;
     this.corkUntilTickEnds();
-    this.socket.send(bytes, { binary: true }, done);
+    this.socket.send(bytes, { binary: true }, done ? () => (this.onFrameFlushed(), done()) : this.onFrameFlushed);
+    if (this.backlog.wrote(this.socket.bufferedAmount)) this.onBacklogFull();
     return true;
+  }
+
+  /** The client is not keeping up: read nothing more from it, and watch for it having stopped reading. */
+  private onBacklogFull(): void {
+    this.ctx.metrics.backlogFull.inc();
+    this.pauseReading();
+    this.watchForStall();
+  }
+
+  private onBacklogDrained(): void {
+    clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+    this.resumeReadingIfRoom();
+  }
+
+  private watchForStall(): void {
+    clearTimeout(this.stallTimer);
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = undefined;
+      if (this.closing || !this.backlog.isFull) return;
+      if (this.backlog.stalled()) this.closeFlooding('stalled');
+      else this.watchForStall();
+    }, this.backlog.untilStalled());
+    this.stallTimer.unref();
   }
 
   /**
@@ -555,11 +675,26 @@ export class Connection implements PumpSink {
     this.socket.close(code, reason);
   }
 
+  /**
+   * Closes a flood with 4004. Its client may not read the close frame (it may not read at all),
+   * so the socket is cut after a short grace rather than the 30 s `ws` would wait for an answer.
+   */
+  private closeFlooding(reason: 'refusals' | 'stalled'): void {
+    if (this.closing) return;
+    this.ctx.metrics.floodCloses.inc({ reason });
+    this.debug({ reason }, 'flooding; closing');
+    this.close(CloseCode.FLOODING, reason === 'stalled' ? 'not reading' : 'flooding');
+    setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
   private onClose(code: number): void {
     this.closing = true;
     const state = this.state;
     if (state.kind === 'awaiting-hello') clearTimeout(state.timer);
     this.state = { kind: 'closed' };
+    clearTimeout(this.stallTimer);
+    // Whatever waits for room to write (the frame queue, the mailbox pump) goes on and finds the connection closed.
+    this.backlog.abandon();
     this.ctx.metrics.connections.dec();
     let pumpStopped: Promise<void> = Promise.resolve();
     if (state.kind === 'authenticated') {

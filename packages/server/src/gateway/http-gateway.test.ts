@@ -6,13 +6,38 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
-import { ErrorCode, FrameType, NoticeKind } from '@sotto/protocol';
+import { connect, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { create, ErrorCode, FrameType, ListContactsSchema, NoticeKind } from '@sotto/protocol';
 import { openAdmin } from '../admin.js';
 import { startServer, type RunningServer } from '../server.js';
 import { CloseCode } from './close-codes.js';
 import { errorOf, makeIdentity, resultOf, TestClient } from './test-client.js';
 
 const name = (): string => `u${randomBytes(4).toString('hex')}`;
+
+/** A raw TCP connection that sends nothing; resolves once connected. */
+function holdSocket(host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, host);
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** Opens one more socket and resolves true once the server closed it (refused it at the door). */
+async function refusedAtTheDoor(host: string, port: number): Promise<boolean> {
+  const socket = await holdSocket(host, port);
+  socket.on('error', () => undefined);
+  return new Promise((resolve) => socket.once('close', () => resolve(true)));
+}
+
+/** An IPv4 address of this machine that is not loopback, if it has one. */
+function outsideAddress(): string | undefined {
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+}
 
 describe('http gateway', () => {
   let dir: string;
@@ -30,7 +55,7 @@ describe('http gateway', () => {
     }
   }
 
-  test('only /v1/ws upgrades to a WebSocket', async () => {
+  test('only /v1/ws upgrades to a WebSocket; other paths are 404 NOT_FOUND', async () => {
     await withServer({}, async (server) => {
       const socket = new WebSocket(`${server.wsUrl.replace('/v1/ws', '/other')}`);
       const status = await new Promise<number>((resolve) => {
@@ -38,6 +63,9 @@ describe('http gateway', () => {
         socket.on('error', () => resolve(-1));
       });
       assert.equal(status, 404);
+      const missing = await fetch(`${server.url}/no/such/path`);
+      assert.equal(missing.status, 404);
+      assert.deepEqual(await missing.json(), { error: { code: 'NOT_FOUND', message: 'Nothing is served at this path.' } });
     });
   });
 
@@ -59,16 +87,63 @@ describe('http gateway', () => {
     await assert.rejects(fetch(`${url}/healthz`));
   });
 
-  test('a client over its frame rate gets RATE_LIMITED and can go on once the bucket refills', async () => {
+  test('over its frame rate a client gets one RATE_LIMITED a second, the rest unanswered, and can go on once the bucket refills', async () => {
     await withServer({ rateLimit: { perSecond: 20, burst: 3 } }, async (server) => {
       const client = await TestClient.connect(server.url);
-      const responses = await Promise.all(Array.from({ length: 6 }, () => client.request(FrameType.LIST_CONTACTS, {})));
-      const limited = responses.filter((r) => r.result.case === 'error' && r.result.value.code === ErrorCode.RATE_LIMITED);
-      assert.equal(limited.length, 3);
+      const ids = Array.from({ length: 6 }, () => {
+        const id = client.allocateId();
+        client.sendFrame(FrameType.LIST_CONTACTS, id, create(ListContactsSchema, {}));
+        return id;
+      });
+      for (const id of ids.slice(0, 3)) errorOf(await client.response(id), ErrorCode.NOT_AUTHENTICATED);
+      const limited = errorOf(await client.response(ids[3]!), ErrorCode.RATE_LIMITED);
+      assert.equal(limited.retryAfterMs, 1000);
+      const dropped = await server.metrics.answersDropped.get();
+      assert.deepEqual(dropped.values.map((v) => [v.labels.code, v.value]), [['RATE_LIMITED', 2]]);
       await new Promise((resolve) => setTimeout(resolve, 100));
       errorOf(await client.request(FrameType.LIST_CONTACTS, {}), ErrorCode.NOT_AUTHENTICATED);
+      assert.ok(!client.answered.includes(ids[4]!) && !client.answered.includes(ids[5]!), 'the dropped frames got no answer');
       await client.close();
     });
+  });
+
+  test('sockets past the total cap are closed at once; one closing makes room', async () => {
+    await withServer(
+      {},
+      async (server) => {
+        const held = await Promise.all(Array.from({ length: 3 }, () => holdSocket('127.0.0.1', server.port)));
+        assert.equal(await refusedAtTheDoor('127.0.0.1', server.port), true);
+        assert.equal((await server.metrics.connectionsRefused.get()).values.find((v) => v.labels.reason === 'total')?.value, 1);
+        held[0]!.destroy();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const again = await holdSocket('127.0.0.1', server.port);
+        // The server takes connections in order: once the next is refused, this one was admitted.
+        assert.equal(await refusedAtTheDoor('127.0.0.1', server.port), true);
+        assert.equal(again.destroyed, false, 'a freed place can be taken again');
+        for (const socket of [...held, again]) socket.destroy();
+      },
+      { maxConnections: 3 },
+    );
+  });
+
+  test('a peer that is not loopback holds its share of sockets and no more', async (t) => {
+    const host = outsideAddress();
+    if (!host) return t.skip('this machine has no IPv4 address but loopback');
+    const server = await startServer({ dataDir: join(dir, randomBytes(4).toString('hex')), host, port: 0, logLevel: 'silent', maxConnectionsPerAddress: 3 });
+    try {
+      const held = await Promise.all(Array.from({ length: 3 }, () => holdSocket(host, server.port)));
+      assert.equal(await refusedAtTheDoor(host, server.port), true);
+      assert.equal((await server.metrics.connectionsRefused.get()).values.find((v) => v.labels.reason === 'address')?.value, 1);
+      assert.ok(held.every((socket) => !socket.destroyed), 'the three within the share stay');
+      held[0]!.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const again = await holdSocket(host, server.port);
+      assert.equal(await refusedAtTheDoor(host, server.port), true);
+      assert.equal(again.destroyed, false, 'a freed place can be taken again');
+      for (const socket of [...held, again]) socket.destroy();
+    } finally {
+      await server.close();
+    }
   });
 
   test('a connection without a hello in time is closed', async () => {

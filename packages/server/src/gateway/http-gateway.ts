@@ -1,8 +1,11 @@
 /** @module gateway/http-gateway */
-// The network edge: Fastify for plain HTTP (health, metrics) and a `ws`
-// server for the one WebSocket endpoint, `/v1/ws`. Oversized messages are
-// cut off by `ws` itself (close 1009) before they are buffered whole.
-import type { AddressInfo } from 'node:net';
+// The network edge: Fastify for plain HTTP (health, metrics, the web app) and
+// a `ws` server for the one WebSocket endpoint, `/v1/ws`. Oversized messages
+// are cut off by `ws` itself (close 1009) before they are buffered whole.
+// At the door: a request must arrive in full within REQUEST_TIMEOUT_MS; the
+// sockets open at once are capped in total (under the open-file limit) and
+// per client address; an upgrade from another site's page is refused.
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import Fastify from 'fastify';
@@ -10,12 +13,25 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_FRAME_BYTES, SOFTWARE_VERSION } from '@sotto/protocol';
 import { errorSummary, type Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
-import { clientAddress } from '../rate-limits/address-key.js';
+import { addressKey, clientAddress } from '../rate-limits/address-key.js';
 import { Connection, type ConnectionContext } from './connection.js';
+import { ConnectionCaps, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, totalCapFor } from './connection-caps.js';
+import { answerHttpErrors, BODY_LIMIT_BYTES, errorBody, httpError, type HttpErrorAnswer } from './http-errors.js';
+import { openFileLimit } from './open-file-limit.js';
+import { askedHost, isOwnOrigin } from './origin-check.js';
 import { serveWebApp } from './web-app.js';
 
 export const WS_PATH = '/v1/ws';
 export const HEARTBEAT_MS = 30_000;
+/**
+ * A request, headers and body, must arrive within this, and a socket may idle no longer before
+ * it becomes a WebSocket: each slow sender holds a socket, and 500 of them sending a byte every
+ * 10 s were never timed out. Requests here are small (a page's GET, an upgrade); 10 s is long
+ * even on a poor mobile link.
+ */
+export const REQUEST_TIMEOUT_MS = 10_000;
+/** How often Node looks for requests past their timeout (its default, 30 s, would add up to that). */
+const TIMEOUT_CHECK_MS = 1_000;
 
 export interface GatewayOptions {
   readonly host: string;
@@ -26,8 +42,14 @@ export interface GatewayOptions {
   readonly heartbeatMs?: number;
   /** A directory with the built web app, served at `/`; absent: no web app. */
   readonly webRoot?: string;
-  /** Believe X-Forwarded-For from a loopback peer (a reverse proxy on this machine). */
+  /** Believe X-Forwarded-For and X-Forwarded-Host from a loopback peer (a reverse proxy on this machine). */
   readonly trustProxy?: boolean;
+  /** Sockets one client address may hold (default DEFAULT_MAX_CONNECTIONS_PER_ADDRESS). */
+  readonly maxConnectionsPerAddress?: number;
+  /** Sockets the server holds at once (default: just under the open-file limit). */
+  readonly maxConnections?: number;
+  /** How long a request may take to arrive (default REQUEST_TIMEOUT_MS). */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface Gateway {
@@ -39,8 +61,18 @@ export interface Gateway {
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { context, metrics, log } = options;
-  const app = Fastify({ logger: false });
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestTimeout,
+    // A socket that sends nothing at all is not a request yet, so only an idle timeout ends it
+    // (`ws` clears it on the sockets it takes over).
+    connectionTimeout: requestTimeout,
+    http: { headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, requestTimeout) },
+  });
   let closing = false;
+  const door = guardTheDoor(options);
 
   // Not ready without the bus: a node that cannot route must not take members (503 lets the
   // load balancer move them to another node).
@@ -53,9 +85,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return metrics.registry.metrics();
   });
   if (options.webRoot !== undefined) await serveWebApp(app, options.webRoot);
-  app.setErrorHandler((error, _request, reply) => {
-    log.error({ err: errorSummary(error) }, 'http handler failed');
-    void reply.status(500).send({ status: 'error' });
+  answerHttpErrors(app, log, metrics);
+  // Before the body is read: a client over its share gets nothing of the server's but this answer.
+  app.addHook('onRequest', async (request, reply) => {
+    if (door.admitForwarded(request.raw)) return;
+    const refusal = httpError('TOO_MANY_CONNECTIONS');
+    return reply.status(refusal.status).header('connection', 'close').send(errorBody(refusal));
   });
 
   const wss = new WebSocketServer({
@@ -75,10 +110,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     new Connection(ws, context, { clientAddress: address, stream });
   };
 
+  app.server.on('connection', (socket: Socket) => door.admit(socket));
   app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', onSocketError);
-    if (closing || !context.bus.connected) return refuse(socket, 503, 'Service Unavailable');
-    if (pathOf(request) !== WS_PATH) return refuse(socket, 404, 'Not Found');
+    if (closing || !context.bus.connected) return refuse(socket, httpError('UNAVAILABLE'));
+    if (pathOf(request) !== WS_PATH) return refuse(socket, httpError('NOT_FOUND'));
+    const fromProxy = door.isFromTrustedProxy(request);
+    if (!isOwnOrigin(request.headers.origin, askedHost(request.headers.host, request.headers['x-forwarded-host'], fromProxy))) {
+      metrics.connectionsRefused.inc({ reason: 'origin' });
+      return refuse(socket, httpError('ORIGIN_REFUSED'));
+    }
+    if (!door.admitForwarded(request)) return refuse(socket, httpError('TOO_MANY_CONNECTIONS'));
     // Read now, not in the callback: no closure may keep the request (its headers, ~3 KB) alive
     // for the life of the connection, and V8 keeps a variable for every closure of a scope if one
     // of them uses it.
@@ -115,6 +157,73 @@ function pathOf(request: IncomingMessage): string {
   }
 }
 
-function refuse(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+/** Answers an upgrade with an HTTP error (the socket is not a WebSocket yet) and closes it. */
+function refuse(socket: Duplex, answer: HttpErrorAnswer): void {
+  const body = JSON.stringify(errorBody(answer));
+  socket.end(
+    `HTTP/1.1 ${answer.status} ${STATUS_TEXT[answer.status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+const STATUS_TEXT: Readonly<Record<number, string>> = { 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' };
+
+/** The address key a socket is counted under, once known (a direct peer at once; a proxied client at its first request). */
+const countedAs = new WeakMap<Socket, string>();
+
+/**
+ * The connection caps, applied to sockets. A socket from a peer that is not loopback counts
+ * against its address as it opens. A socket from a trusted proxy (loopback, with trustProxy)
+ * counts against the client the proxy names in X-Forwarded-For, at its first request or upgrade;
+ * loopback without a proxy's word is not limited by address (the machine itself, or a proxy whose
+ * clients all share its address), only by the total.
+ */
+function guardTheDoor(options: GatewayOptions) {
+  const caps = new ConnectionCaps({
+    total: options.maxConnections ?? totalCapFor(openFileLimit() ?? Number.POSITIVE_INFINITY),
+    perAddress: options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  });
+  const { metrics } = options;
+  // One listener for every socket rather than a closure each: idle sockets are most of them.
+  function onClose(this: Socket): void {
+    caps.release();
+    const address = countedAs.get(this);
+    if (address !== undefined) caps.releaseFrom(address);
+  }
+  const isFromTrustedProxy = (request: IncomingMessage): boolean => options.trustProxy === true && addressKey(request.socket.remoteAddress) === undefined;
+  return {
+    isFromTrustedProxy,
+    /** A new socket: counted, or destroyed at once. */
+    admit(socket: Socket): void {
+      if (!caps.admit()) {
+        metrics.connectionsRefused.inc({ reason: 'total' });
+        socket.destroy();
+        return;
+      }
+      const address = addressKey(socket.remoteAddress);
+      if (address !== undefined) {
+        if (!caps.admitFrom(address)) {
+          caps.release();
+          metrics.connectionsRefused.inc({ reason: 'address' });
+          socket.destroy();
+          return;
+        }
+        countedAs.set(socket, address);
+      }
+      socket.on('close', onClose);
+    },
+    /** A request on a socket from the trusted proxy: counts the socket against the client it carries. False if that client has its share. */
+    admitForwarded(request: IncomingMessage): boolean {
+      const socket = request.socket;
+      if (countedAs.has(socket) || !isFromTrustedProxy(request)) return true;
+      const address = addressKey(clientAddress(socket.remoteAddress, request.headers['x-forwarded-for'], true));
+      if (address === undefined) return true;
+      if (!caps.admitFrom(address)) {
+        metrics.connectionsRefused.inc({ reason: 'address' });
+        return false;
+      }
+      countedAs.set(socket, address);
+      return true;
+    },
+  };
 }

@@ -39,7 +39,9 @@ describe('mailbox pump', () => {
     }
   }
 
-  function sink(options: { failOn?: (entry: MailboxEntry) => boolean } = {}): PumpSink & { seqs: bigint[]; drainedCounts: number[] } {
+  function sink(
+    options: { failOn?: (entry: MailboxEntry) => boolean; whenWritable?: () => Promise<void> | undefined } = {},
+  ): PumpSink & { seqs: bigint[]; drainedCounts: number[] } {
     const seqs: bigint[] = [];
     const drainedCounts: number[] = [];
     return {
@@ -50,6 +52,7 @@ describe('mailbox pump', () => {
         seqs.push(entry.seq);
         return Promise.resolve();
       },
+      whenWritable: options.whenWritable ?? (() => undefined),
       drained: (count) => drainedCounts.push(count),
     };
   }
@@ -123,6 +126,30 @@ describe('mailbox pump', () => {
     await pump.idle();
     assert.equal(out.seqs.length, 3, 'welcome and two of three messages');
     assert.deepEqual(out.drainedCounts, [3]);
+    await pump.stop();
+  });
+
+  test('a connection without room for more gets nothing more until it has room, then the rest in order', async () => {
+    await send(9); // plus the welcome: 10 entries
+    let room: (() => void) | undefined;
+    let full = false;
+    const out = sink({ whenWritable: () => (full ? new Promise<void>((resolve) => (room = resolve)) : undefined) });
+    const deliver = out.deliver.bind(out);
+    // The socket fills after the fourth entry, as a client that stopped reading would make it.
+    out.deliver = (entry) => {
+      const sent = deliver(entry);
+      if (out.seqs.length === 4) full = true;
+      return sent;
+    };
+    const pump = new MailboxPump(store, b, out, () => log);
+    pump.trigger();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(out.seqs.length, 4, 'nothing more while full');
+    full = false;
+    room!();
+    await pump.idle();
+    assert.equal(out.seqs.length, 10);
+    assert.ok(out.seqs.every((seq, i) => i === 0 || seq > out.seqs[i - 1]!), 'mailbox order');
     await pump.stop();
   });
 

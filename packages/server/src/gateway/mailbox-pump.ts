@@ -29,6 +29,11 @@ export interface PumpSink {
    * promise resolves once the socket took the bytes and never rejects.
    */
   deliver(entry: MailboxEntry): Promise<void>;
+  /**
+   * Undefined while the connection can take more; otherwise resolves once it can (or closed).
+   * A client that does not read its deliveries is not sent more than the connection's bound.
+   */
+  whenWritable(): Promise<void> | undefined;
   /** The first complete pass found the mailbox empty; `count` entries were sent on the way. */
   drained(count: number): void;
 }
@@ -147,6 +152,11 @@ export class MailboxPump {
       let lastSend: Promise<void> | undefined;
       for (const entry of entries) {
         if (this.stopped) return;
+        const room = this.sink.whenWritable();
+        if (room) {
+          await room;
+          if (this.stopped) return;
+        }
         // Advance first: an entry that cannot be encoded is skipped (and logged), not retried forever.
         this.cursor = entry.seq;
         try {

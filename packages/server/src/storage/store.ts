@@ -9,7 +9,8 @@
 import type { ContactAction } from '@sotto/protocol';
 import type { RateLimiter } from '../rate-limits/rate-limiter.js';
 // Re-exported so backends one folder down name the contract's errors without reaching two levels up.
-export { ConfigError, ServerError, StaleEpochError, StorageUnavailableError } from '../errors.js';
+export { ConfigError, DatabaseRefusedError, ServerError, StaleEpochError, StorageUnavailableError } from '../errors.js';
+export type { DatabaseProblem } from '../errors.js';
 import type {
   AccountRecord,
   AnomalyRecord,

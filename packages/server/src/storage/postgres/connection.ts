@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { ConfigError, StorageUnavailableError } from '../store.js';
+import { isPostgresUrl } from './postgres-url.js';
 
 export interface PostgresTarget {
   /** The URL as pg takes it (without Sotto's own `schema` parameter). */
@@ -15,9 +16,7 @@ export interface PostgresTarget {
   readonly where: string;
 }
 
-export function isPostgresUrl(url: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(url);
-}
+export { isPostgresUrl } from './postgres-url.js';
 
 export function parsePostgresUrl(url: string): PostgresTarget {
   if (!isPostgresUrl(url)) throw new ConfigError('A PostgreSQL database URL starts with postgres:// or postgresql://.');

@@ -9,7 +9,7 @@
  */
 import type pg from 'pg';
 import { ContactAction, ErrorCode } from '@sotto/protocol';
-import { ServerError, type AnomalyFilter, type ContactRequestOptions, type NewAccount, type NewCommit, type NewGroup, type Store } from '../store.js';
+import { DatabaseRefusedError, ServerError, type AnomalyFilter, type ContactRequestOptions, type NewAccount, type NewCommit, type NewGroup, type Store } from '../store.js';
 import {
   planContactRequest,
   planContactResponse,
@@ -104,7 +104,9 @@ export class PostgresStore implements Store {
 
   /**
    * Connects, checks the database answers, and applies pending migrations.
-   * Rejects with a StorageUnavailableError naming host and port when it cannot.
+   * Rejects with a StorageUnavailableError naming host and port when it cannot,
+   * and a DatabaseRefusedError naming the schema too when the schema is another
+   * program's or a newer Sotto's.
    */
   static async connect(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const target = parsePostgresUrl(url);
@@ -127,6 +129,7 @@ export class PostgresStore implements Store {
     } catch (cause) {
       client.release(true);
       await pool.end().catch(() => undefined);
+      if (cause instanceof DatabaseRefusedError) throw cause.at(`PostgreSQL at ${target.where}, schema ${schema},`);
       throw new PostgresUnavailableError(`cannot migrate PostgreSQL at ${target.where} (schema ${schema}): ${reasonOf(cause)}`, cause);
     }
     client.release();

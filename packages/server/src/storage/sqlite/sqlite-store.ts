@@ -7,7 +7,7 @@
  * so the caller still acknowledges only what is durable.
  * The defences' statements live in defence-queries.ts.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { ContactAction, ContactState, ErrorCode } from '@sotto/protocol';
 import {
   ServerError,
@@ -53,7 +53,7 @@ import { GroupCommit } from './group-commit.js';
 import { RoutingCache, type DeviceKey, type DeviceRow } from './routing-cache.js';
 import { MailboxTails } from './mailbox-tails.js';
 import { StagedMail } from './staged-mail.js';
-import { migrateSqlite } from './migrations/migration.js';
+import { openSqliteDatabase } from './open-database.js';
 import { cachedStatements, type Statements } from './statements.js';
 import * as defences from './defence-queries.js';
 
@@ -131,13 +131,9 @@ export class SqliteStore implements Store {
   private limiter: MemoryRateLimiter | undefined;
 
   constructor(options: SqliteStoreOptions) {
+    // Refusals (another program's file, a newer Sotto's, a directory, no permission, ...) carry the path and the cause.
+    this.db = openSqliteDatabase(options.path, { synchronous: options.synchronous ?? 'FULL' });
     try {
-      this.db = new Database(options.path);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
-      this.db.pragma('foreign_keys = ON');
-      this.db.pragma('busy_timeout = 5000');
-      migrateSqlite(this.db);
       this.sql = cachedStatements(this.db);
       this.writes = new GroupCommit(this.db, (error) => (error instanceof ServerError ? error : new StorageUnavailableError(error)), this.staged);
       this.dataVersion = this.readDataVersion();

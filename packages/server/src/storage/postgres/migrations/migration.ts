@@ -4,10 +4,13 @@
  * once, in order, in its own transaction, and records its version in
  * `schema_migrations`. Several nodes may start at once, so each transaction
  * first takes a transaction-scoped advisory lock for the schema: the second
- * node waits, then sees the version recorded and skips it.
+ * node waits, then sees the version recorded and skips it. A schema holding
+ * another program's tables, or recording a migration from a newer Sotto, is
+ * refused before anything is written (storage/migration-rules.ts).
  */
 import type { ClientBase } from 'pg';
 import { ConfigError } from '../../store.js';
+import { isMigrationTable, refuseUnusableDatabase, type DatabaseContents, type MigrationRecord } from '../../migration-rules.js';
 import { migration0001 } from './0001-initial.js';
 import { migration0002 } from './0002-group-creator.js';
 import { migration0003 } from './0003-defences.js';
@@ -52,6 +55,7 @@ export async function migratePostgres(
       // Checked before creating: CREATE SCHEMA needs a privilege even when the schema exists.
       const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
       if (exists.rowCount === 0) await client.query(`CREATE SCHEMA ${schema}`);
+      else refuseUnusableDatabase(await postgresContents(client, schema), migrations);
       await client.query(`SET LOCAL search_path TO ${schema}`);
       await client.query(
         'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
@@ -73,4 +77,20 @@ export async function migratePostgres(
     }
   }
   return done;
+}
+
+/** What the schema holds, read without writing anything; `schema` was checked to be a bare identifier. */
+export async function postgresContents(client: ClientBase, schema: string): Promise<DatabaseContents> {
+  const tables = (await client.query<{ tablename: string }>('SELECT tablename FROM pg_tables WHERE schemaname = $1', [schema])).rows.map((row) => row.tablename);
+  const columns = (
+    await client.query<{ column_name: string }>(
+      "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'schema_migrations'",
+      [schema],
+    )
+  ).rows.map((row) => row.column_name);
+  const hasMigrationTable = tables.includes('schema_migrations') && isMigrationTable(columns);
+  const recorded = hasMigrationTable
+    ? (await client.query<MigrationRecord>(`SELECT version, name FROM ${schema}.schema_migrations`)).rows
+    : [];
+  return { tables, hasMigrationTable, recorded };
 }
