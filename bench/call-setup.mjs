@@ -8,7 +8,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '@sotto/server';
-import { openNodeClient, registerNodeClient, WeriftCallMedia } from '@sotto/client-node';
+import { openNodeClient, registerNodeClient } from '@sotto/client-node';
+import { WeriftCallMedia } from '@sotto/client-node/calls';
 import { RTCPeerConnection, RTCRtpCodecParameters, MediaStreamTrack, RtpPacket, RtpHeader } from 'werift';
 import { fmt, machine, percentile, writeSection } from './lib.mjs';
 

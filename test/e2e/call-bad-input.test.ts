@@ -16,7 +16,8 @@ import {
   type CallState,
   type SottoClient,
 } from '@sotto/core';
-import { openNodeClient, registerNodeClient, WeriftCallMedia } from '@sotto/client-node';
+import { openNodeClient, registerNodeClient } from '@sotto/client-node';
+import { WeriftCallMedia } from '@sotto/client-node/calls';
 import { scratchDir } from '../support/paths.js';
 import { ServerProcess } from '../support/server-process.js';
 

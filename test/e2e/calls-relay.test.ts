@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { goertzel, readWav, sineWave, writeWav } from '@sotto/client-node';
+import { goertzel, readWav, sineWave, writeWav } from '@sotto/client-node/calls';
 import { Member } from '../support/cli.js';
 import { Listener } from '../support/listener.js';
 import { scratchDir } from '../support/paths.js';

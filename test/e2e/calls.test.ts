@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { goertzel, readWav, sineWave, writeWav } from '@sotto/client-node';
+import { goertzel, readWav, sineWave, writeWav } from '@sotto/client-node/calls';
 import { Member } from '../support/cli.js';
 import { Listener } from '../support/listener.js';
 import { scratchDir } from '../support/paths.js';

@@ -14,7 +14,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RtcpPacketConverter, RtpPacket } from 'werift';
 import type { CallMediaHandlers, CallMediaOptions, CallMediaSession, Logger } from '@sotto/core';
-import { WeriftCallMedia } from '@sotto/client-node';
+import { WeriftCallMedia } from '@sotto/client-node/calls';
 import { loopbackCandidateVia, UdpRelay, type Side } from '../support/udp-relay.js';
 
 const LOOPBACK: CallMediaOptions = { iceServers: [], relayOnly: false, allowLoopback: true };

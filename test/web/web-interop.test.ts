@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { goertzel, readWav, sineWave, writeWav } from '@sotto/client-node';
+import { goertzel, readWav, sineWave, writeWav } from '@sotto/client-node/calls';
 import { BrowserMember, browserSkipReason, eventually, launchBrowser } from '../support/browser.js';
 import { Member } from '../support/cli.js';
 import { Listener } from '../support/listener.js';

@@ -8,5 +8,4 @@ export * from './ws-transport.js';
 export * from './node-ports.js';
 export * from './node-ed25519.js';
 export * from './node-hkdf.js';
-export * from './calls/index.js';
 export { SottoClient } from '@sotto/core';

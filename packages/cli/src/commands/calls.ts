@@ -4,8 +4,7 @@
  * calls only with an explicit `--accept-calls` (see listen in member.ts and call-printer.ts).
  */
 import type { Command } from 'commander';
-import { ClientError, type CallState, type SottoClient } from '@sotto/core';
-import { WeriftCallMedia } from '@sotto/client-node';
+import { ClientError, type CallsConfig, type CallState, type SottoClient } from '@sotto/core';
 import { createOutput, type Output } from '../output.js';
 import { withClient, type GlobalOptions } from '../profile.js';
 import { attachCallPrinter, callEndRecord, describeEnd } from '../call-printer.js';
@@ -17,8 +16,12 @@ export interface CallMediaFlags {
   readonly allowLoopbackCandidates?: boolean;
 }
 
-/** The media and candidate policy a call command asked for. */
-export function callsConfig(flags: CallMediaFlags) {
+/**
+ * The media and candidate policy a call command asked for. The RTC stack (werift, Opus) is
+ * loaded here, by the commands that carry calls, not by every start of the CLI.
+ */
+export async function callsConfig(flags: CallMediaFlags): Promise<CallsConfig> {
+  const { WeriftCallMedia } = await import('@sotto/client-node/calls');
   return {
     media: new WeriftCallMedia({ ...(flags.play ? { play: flags.play } : {}), ...(flags.record ? { record: flags.record } : {}) }),
     allowLoopback: flags.allowLoopbackCandidates === true,
@@ -52,7 +55,7 @@ export function registerCallCommands(program: Command, globals: () => GlobalOpti
   ).action(async (username: string, opts: CallMediaFlags & { seconds?: string }) => {
     const seconds = parseSeconds(opts.seconds, '--seconds');
     const output = out();
-    const ended = await withClient(globals(), (c) => placeCall(c, username, opts, seconds, output), { reconnect: true, calls: callsConfig(opts) });
+    const ended = await withClient(globals(), (c) => placeCall(c, username, opts, seconds, output), { reconnect: true, calls: await callsConfig(opts) });
     // Exit 0 only for a call that was answered (it has a duration). Exit explicitly: werift 0.24
     // leaves a TURN refresh timer pending for minutes after a relayed connection closed.
     const code = ended.kind !== 'ended' || ended.durationMs === undefined ? 1 : 0;
