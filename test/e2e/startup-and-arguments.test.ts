@@ -305,6 +305,8 @@ describe('hole 12: arguments', () => {
       ['--rate-limit', '8080.0'],
       ['--fresh-account-hours', ''],
       ['--turn-ttl', '59'],
+      ['--max-connections-per-address', '0'],
+      ['--max-connections-per-address', '1e3'],
     ];
     const runs = await inPairs(bad, ([flag, value]) => serve(['--data', join(dir.path, 'numbers'), flag, value]));
     bad.forEach(([flag, value], i) => assertRefused(runs[i]!, 2, 'INVALID_INPUT', flag, shownValue(value)));
@@ -319,7 +321,7 @@ describe('hole 12: arguments', () => {
     const data = join(dir.path, 'plain-numbers');
     const run = await serve([
       '--data', data, '--retention-days', '7', '--rings-per-minute', '10', '--rate-limit', '500',
-      '--fresh-account-hours', '24', '--turn-ttl', '600',
+      '--fresh-account-hours', '24', '--turn-ttl', '600', '--max-connections-per-address', '2000',
     ]);
     assert.equal(run.started, true, run.stderr);
   });

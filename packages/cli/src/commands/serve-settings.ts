@@ -31,6 +31,7 @@ export interface ServeOptions {
   turnUrl?: string[];
   turnSecretFile?: string;
   turnTtl: string;
+  maxConnectionsPerAddress: string;
   web?: string | boolean;
 }
 
@@ -53,6 +54,7 @@ const FLAGS = {
   turnUrls: { option: 'turnUrl', flag: '--turn-url', env: 'SOTTO_TURN_URL' },
   turnTtlSeconds: { option: 'turnTtl', flag: '--turn-ttl' },
   webRoot: { option: 'web', flag: '--web' },
+  maxConnectionsPerAddress: { option: 'maxConnectionsPerAddress', flag: '--max-connections-per-address' },
 } as const satisfies { [K in keyof ServerConfig]?: { option: string; flag: string; env?: string } };
 
 /** Frames per second a connection may send: not a ServerConfig setting, so its range lives here. */
@@ -80,6 +82,7 @@ export function serveSettings(opts: ServeOptions, command: Command, webRoot: { w
   const names = settingNames(command);
   const number = (key: 'port' | 'retentionDays' | 'ringsPerMinute' | 'freshAccountHours' | 'turnTtlSeconds', text: string): number => wholeNumber(text, names[key]!);
   const framesPerSecond = wholeNumber(opts.rateLimit, nameOf(command, RATE_LIMIT), RATE_LIMIT.range);
+  const maxConnectionsPerAddress = wholeNumber(opts.maxConnectionsPerAddress, names.maxConnectionsPerAddress!, { min: 1, max: 1_000_000 });
   const input = {
     host: opts.host,
     port: number('port', opts.port),
@@ -97,6 +100,7 @@ export function serveSettings(opts: ServeOptions, command: Command, webRoot: { w
     ...(opts.operatorContact !== undefined ? { operatorContact: opts.operatorContact } : {}),
     turnUrls: opts.turnUrl ?? [],
     turnTtlSeconds: number('turnTtlSeconds', opts.turnTtl),
+    maxConnectionsPerAddress,
     ...turnSecret(opts.turnSecretFile),
     ...webRoot,
   };

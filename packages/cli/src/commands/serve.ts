@@ -51,6 +51,7 @@ export function registerServe(program: Command): void {
     .option('--turn-url <url...>', 'TURN server URL(s) handed to clients for calls, e.g. turn:turn.example.org:3478', environment('SOTTO_TURN_URL')?.split(','))
     .option('--turn-secret-file <file>', 'file holding the secret shared with the TURN server (coturn static-auth-secret); or set SOTTO_TURN_SECRET')
     .option('--turn-ttl <seconds>', 'lifetime of the TURN credentials handed out', '3600')
+    .option('--max-connections-per-address <n>', 'connections one client address may hold (behind --trust-proxy, the forwarded address); raise it for many members behind one NAT', '256')
     .option('--web <dir>', 'directory of the built web app to serve at / (default: the bundled one)')
     .option('--no-web', 'serve no web app (API, health and metrics only)')
     .action(async (opts: ServeOptions, command: Command) => {
