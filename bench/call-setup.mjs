@@ -35,8 +35,8 @@ async function sottoCallSetup(runs) {
   await alice.requestContact('bob', 'bench');
   while (!(await bob.listContacts()).some((c) => c.username === 'alice')) await new Promise((r) => setTimeout(r, 20));
   await bob.respondToContact('alice', 'accept');
-  await bob.conversations.ensureDirect('alice');
-  while (!(await alice.conversations.findDirect('bob'))) await new Promise((r) => setTimeout(r, 20));
+  await bob.openDirect('alice');
+  while (!(await alice.findDirect('bob'))) await new Promise((r) => setTimeout(r, 20));
 
   let acceptedAt = 0;
   bob.calls.events.didRing.event(() => {

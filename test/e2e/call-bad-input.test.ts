@@ -20,6 +20,7 @@ import { openNodeClient, registerNodeClient } from '@sotto/client-node';
 import { WeriftCallMedia } from '@sotto/client-node/calls';
 import { scratchDir } from '../support/paths.js';
 import { ServerProcess } from '../support/server-process.js';
+import { internalsOf } from '../support/engine-internals.js';
 
 const dir = scratchDir('call-bad-input');
 let server: ServerProcess;
@@ -62,8 +63,8 @@ async function client(name: string, calls?: { media: CallMediaFactory; allowLoop
 
 /** Sends a hand-made signal from mallory to bob through their direct conversation. */
 async function craft(signal: CallSignal, ring = signal.type === 'ring'): Promise<void> {
-  const conversation = await mallory.conversations.ensureDirect('bob');
-  await mallory.conversations.sendSignal(conversation, callSignalContent(signal, crypto.getRandomValues(new Uint8Array(16)), Date.now()), ring);
+  const conversation = await internalsOf(mallory).ensureDirect('bob');
+  await internalsOf(mallory).sendSignal(conversation, callSignalContent(signal, crypto.getRandomValues(new Uint8Array(16)), Date.now()), ring);
 }
 
 function nextRefusal(code: string, timeoutMs = 10_000): Promise<CallInputRefused> {
@@ -126,8 +127,8 @@ before(async () => {
   await mallory.requestContact('bob', 'hi');
   await until(async () => (await bob.listContacts()).some((c) => c.username === 'mallory'));
   await bob.respondToContact('mallory', 'accept');
-  await bob.conversations.ensureDirect('mallory');
-  await until(async () => (await mallory.conversations.findDirect('bob')) !== undefined);
+  await bob.openDirect('mallory');
+  await until(async () => (await mallory.findDirect('bob')) !== undefined);
   bob.calls.events.didRefuseInput.event((r) => refusals.push(r));
   // A genuine werift offer, as the base for the mutated ones below.
   const probe = new WeriftCallMedia().createSession({ iceServers: [], relayOnly: false, allowLoopback: true }, {
@@ -231,6 +232,6 @@ test('after a valid offer: forbidden candidates and too many candidates are refu
 test("after all that, bob's client still works", async () => {
   // Listening before sending: the message can reach bob before mallory's send returns.
   const got = new Promise<string>((resolve) => bob.events.didReceiveMessage.event((m) => resolve(m.body)));
-  await mallory.sendText('bob', 'still there?');
+  await mallory.sendText(await mallory.openDirect('bob'), 'still there?');
   assert.equal(await got, 'still there?');
 });

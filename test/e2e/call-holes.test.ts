@@ -25,6 +25,7 @@ import { openNodeClient, registerNodeClient } from '@sotto/client-node';
 import { WeriftCallMedia } from '@sotto/client-node/calls';
 import { scratchDir } from '../support/paths.js';
 import { ServerProcess } from '../support/server-process.js';
+import { internalsOf } from '../support/engine-internals.js';
 import { eavesdrop, signalsReaching, spiedMedia, type DecryptedCallSignal } from '../support/call-spies.js';
 
 const dir = scratchDir('call-holes');
@@ -72,8 +73,8 @@ async function befriend(a: SottoClient, b: SottoClient, conversation = true): Pr
   await b.respondToContact(nameA, 'accept');
   await until(`${nameA} to see the acceptance`, async () => (await a.listContacts()).some((c) => c.username === nameB && c.state === ContactState.ACCEPTED));
   if (!conversation) return;
-  const direct = await a.conversations.ensureDirect(nameB);
-  await until(`${nameB} to join the 1:1`, async () => (await b.listConversations()).some((c) => c.groupId === direct.groupId));
+  const direct = await a.openDirect(nameB);
+  await until(`${nameB} to join the 1:1`, async () => (await b.listConversations()).some((c) => c.groupId === direct));
 }
 
 /** A hostile contact of `victim`'s (bob's unless said), with their 1:1 open. */
@@ -88,9 +89,9 @@ const ring = (callId: string, sentAt = Date.now()): CallSignal => ({ type: 'ring
 
 /** Sends a hand-made call signal from `from` through `conversation` (its 1:1 with bob by default). */
 async function craft(from: SottoClient, signal: CallSignal, conversation?: StoredConversation): Promise<void> {
-  const through = conversation ?? (await from.conversations.ensureDirect('bob'));
+  const through = conversation ?? (await internalsOf(from).ensureDirect('bob'));
   const content = callSignalContent(signal, crypto.getRandomValues(new Uint8Array(16)), Date.now());
-  await from.conversations.sendSignal(through, content, signal.type === 'ring');
+  await internalsOf(from).sendSignal(through, content, signal.type === 'ring');
 }
 
 function bobRings(callId: string, timeoutMs = 10_000): Promise<void> {
@@ -160,7 +161,7 @@ async function carolCaughtUpWithBob(groupId: string, marker: string): Promise<vo
   });
   const conversation = (await bob.listConversations()).find((c) => c.groupId === groupId);
   assert.ok(conversation, 'bob still has the conversation');
-  await bob.conversations.sendText(conversation, marker);
+  await internalsOf(bob).sendText(conversation.groupId, marker);
   await got;
   await carol.idle();
 }
@@ -212,7 +213,7 @@ test('hole 1: a member added to a ringing 1:1 ends the call on both sides; the n
   await bobRings(callId);
 
   // Alice (or whoever holds her device) adds carol, a stranger to bob, to their 1:1 while it rings.
-  const direct = await alice.conversations.findDirect('bob');
+  const direct = await internalsOf(alice).findDirect('bob');
   assert.ok(direct);
   const bobSawTheChange = new Promise<void>((resolve) => {
     const stop = bob.events.didChangeMembers.event(({ groupId }) => {
@@ -221,7 +222,7 @@ test('hole 1: a member added to a ringing 1:1 ends the call on both sides; the n
       resolve();
     });
   });
-  await alice.conversations.addMembers(direct, ['carol']);
+  await internalsOf(alice).addMembers(direct, ['carol']);
   await bobSawTheChange;
   await bob.calls.idle();
   // Bob answers if his phone still rings, as a member would.
@@ -242,14 +243,14 @@ test('hole 1: an offer slipped in through a second conversation is refused; answ
   await befriend(mallory, carol, false);
   const readBefore = carolRead.length;
   const callId = newCallId();
-  const first = await mallory.conversations.ensureDirect('bob');
+  const first = await internalsOf(mallory).ensureDirect('bob');
   await craft(mallory, ring(callId), first);
   await bobRings(callId);
   await bob.calls.accept();
 
   // Mallory adds carol to the 1:1, opens a fresh 1:1 with bob, and sends her offer through that.
-  await mallory.conversations.addMembers(first, ['carol']);
-  const second = await mallory.conversations.ensureDirect('bob');
+  await internalsOf(mallory).addMembers(first, ['carol']);
+  const second = await internalsOf(mallory).ensureDirect('bob');
   assert.notEqual(second.groupId, first.groupId);
   await until('bob to join the second 1:1', async () => (await bob.listConversations()).some((c) => c.groupId === second.groupId));
   await craft(mallory, { type: 'offer', callId, sdp: validOffer }, second);
@@ -267,10 +268,10 @@ test('hole 1: an offer slipped in through a second conversation is refused; answ
 test('hole 1: with two 1:1s open, a signal for the live call from the other one is refused and reported', { timeout: 60_000 }, async () => {
   await fresh();
   const trent = await hostile('trent');
-  const first = await trent.conversations.ensureDirect('bob');
+  const first = await internalsOf(trent).ensureDirect('bob');
   // A second conversation of exactly the two, made the way the engine makes one (a hostile
   // client's choice: the SDK exposes no way to open a second 1:1 while one exists).
-  const internals = trent.conversations as unknown as {
+  const internals = internalsOf(trent) as unknown as {
     claim(username: string): Promise<unknown[]>;
     createConversation(groupId: Uint8Array, kind: 'direct', name: string, claimed: unknown[]): Promise<StoredConversation>;
   };
@@ -339,7 +340,7 @@ test('hole 4: a declined call id sent again with a fresh date gets nothing: no r
   await bob.calls.decline();
   // Trudy has heard everything bob sent once a text sent after it arrives.
   const done = new Promise<void>((resolve) => trudy.events.didReceiveMessage.event((m) => m.body === 'hole 4 marker' && resolve()));
-  await bob.sendText('trudy', 'hole 4 marker');
+  await bob.sendText(await bob.openDirect('trudy'), 'hole 4 marker');
   await done;
   await trudy.calls.idle();
 
@@ -361,18 +362,18 @@ test('hole 5: a thousand rings in a burst: a few answered, then silence, and one
     if (source.user === 'eve') reports.push(kind);
     record(source, kind);
   };
-  const conversation = await eve.conversations.ensureDirect('victor');
+  const conversation = await internalsOf(eve).ensureDirect('victor');
   const started = Date.now();
   // Pipelined, as fast as the server takes them (it enforces no ring limit here).
   await Promise.all(Array.from({ length: 1000 }, () => craft(eve, ring(newCallId()), conversation)));
   const sentInMs = Date.now() - started;
   const delivered = new Promise<void>((resolve) => victor.events.didReceiveMessage.event((m) => m.body === 'hole 5 sent' && resolve()));
-  await eve.sendText('victor', 'hole 5 sent');
+  await eve.sendText(await eve.openDirect('victor'), 'hole 5 sent');
   await delivered;
   await victor.calls.idle();
   const floodMs = Date.now() - started;
   const answered = new Promise<void>((resolve) => eve.events.didReceiveMessage.event((m) => m.body === 'hole 5 answered' && resolve()));
-  await victor.sendText('eve', 'hole 5 answered');
+  await victor.sendText(await victor.openDirect('eve'), 'hole 5 answered');
   await answered;
   await eve.calls.idle();
   await hangUp(victor);

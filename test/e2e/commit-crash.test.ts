@@ -97,7 +97,7 @@ test('a commit whose answer was lost is settled by the next client on the same p
   alice = await open('alice', cutting);
   const before = (await alice.listConversations()).find((c) => c.name === 'club')!;
   cutting.armed = true;
-  await assert.rejects(alice.addToGroup('club', ['carol']), /connection|Connection|Not sent|closed|lost/i);
+  await assert.rejects(alice.addMembers(before.groupId, ['carol']), /connection|Connection|Not sent|closed|lost/i);
   const stuck = (await alice.listConversations()).find((c) => c.name === 'club')!;
   assert.equal(stuck.epoch, before.epoch, 'the new state is not adopted without the server\'s word');
   assert.ok(stuck.pending, 'the change is kept as pending');
@@ -112,7 +112,7 @@ test('a commit whose answer was lost is settled by the next client on the same p
 
   await bob.close();
   await carol.close();
-  await alice.sendToGroup('club', 'after the cut');
+  await alice.sendText(settled.groupId, 'after the cut');
   await alice.idle();
   const received: string[] = [];
   for (const name of ['bob', 'carol']) {

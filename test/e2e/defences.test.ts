@@ -124,7 +124,7 @@ test('a member sent undecryptable messages by three fresh accounts gets a threat
       await listener.ready();
       for (const attacker of attackers) {
         attacker.corrupt = true;
-        await attacker.client.sendText('lawyer', 'crafted');
+        await attacker.client.sendText(await attacker.client.openDirect('lawyer'), 'crafted');
       }
       const dropped = await listener.waitFor((r) => r.type === 'dropped', 'a dropped delivery');
       assert.match(String(dropped.sender), /^fresh\d$/);
@@ -149,7 +149,7 @@ test('a member sent undecryptable messages by three fresh accounts gets a threat
     assert.deepEqual(burst.targets, ['lawyer']);
     // The attackers can no longer reach anyone.
     attackers[0]!.corrupt = false;
-    await assert.rejects(attackers[0]!.client.sendText('lawyer', 'one more'), /restricted pending review/);
+    await assert.rejects((async () => attackers[0]!.client.sendText(await attackers[0]!.client.openDirect('lawyer'), 'one more'))(), /restricted pending review/);
   } finally {
     for (const attacker of attackers) await attacker.close();
   }

@@ -39,7 +39,7 @@ export class TamperingClient {
     await this.client.requestContact(target, 'hello, a colleague');
     await accept(this.client.identity.username);
     await this.client.sync();
-    await this.client.sendText(target, 'hi');
+    await this.client.sendText(await this.client.openDirect(target), 'hi');
     await this.client.idle();
   }
 

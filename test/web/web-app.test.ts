@@ -274,7 +274,7 @@ test('undecryptable messages from three fresh accounts bring a threat notice to 
     }
     for (const attacker of attackers) {
       attacker.corrupt = true;
-      await attacker.client.sendText('alice', 'crafted');
+      await attacker.client.sendText(await attacker.client.openDirect('alice'), 'crafted');
     }
     // The browser drops them, reports them (a few seconds later), and the server warns alice.
     const banner = alice.page.getByRole('alert', { name: 'Security notice' });

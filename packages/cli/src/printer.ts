@@ -87,7 +87,7 @@ export function printThreatNotice(out: Output, n: ThreatNoticeRecord): void {
  * send to a server with a full disk waited in silence.
  */
 export function attachSendNotices(client: SottoClient, out: Output): void {
-  client.conversations.outbox.didDelaySend.event((delay) => out.notice(describeSendDelay(delay), { type: 'send-delayed', ...delay, gaveUp: delay.retryInMs === undefined }));
+  client.didDelaySend.event((delay) => out.notice(describeSendDelay(delay), { type: 'send-delayed', ...delay, gaveUp: delay.retryInMs === undefined }));
 }
 
 export function describeSendDelay(delay: SendDelay): string {

@@ -30,11 +30,11 @@ import {
 import type { CiphersuiteName } from 'ts-mls';
 import { equalBytes, fromHex, toHex } from './bytes.js';
 import { ClientEvents, type EngineContext } from './context.js';
-import { Conversations } from './conversations.js';
+import { Conversations, onlyThePair } from './conversations.js';
 import { ClientError } from './errors.js';
 import { Inbox } from './inbox.js';
 import { replenishKeyPackages } from './key-packages.js';
-import { MlsContext, membersOf } from './mls/group.js';
+import { MlsContext } from './mls/group.js';
 import { loadCiphersuite } from './mls/suite.js';
 import type {
   ClientSettings, Clock, ClientStore, Ed25519Signer, Hkdf, Logger, Random, StoredCallLogEntry, StoredContact, StoredConversation, StoredIdentity, StoredMessage, Transport,
@@ -94,8 +94,9 @@ export class SottoClient {
   private readonly session: Session;
   private readonly ctx: EngineContext;
   private readonly inbox: Inbox;
-  readonly conversations: Conversations;
-  /** 1:1 voice calls: place, accept, decline, hang up, and their events. */
+  /** Internal: membership, encryption and the outbox; members reach it through the id-based methods below. */
+  private readonly conversations: Conversations;
+  /** 1:1 voice calls: place, accept, decline, hang up, and their events (a facade: its own small API). */
   readonly calls: Calls;
   /** The operator's security advisories, verified against the pinned operator key. */
   readonly advisories: Advisories;
@@ -303,17 +304,34 @@ export class SottoClient {
     return this.deps.store.listContacts();
   }
 
-  // ---- messages and groups ----
+  // ---- messages and groups (conversations by id; names are for the surfaces to resolve) ----
 
-  async sendText(username: string, text: string): Promise<StoredMessage> {
-    this.checkText(text);
-    const conversation = await this.conversations.ensureDirect(username);
-    return this.conversations.sendText(conversation, text);
+  /**
+   * The id of the member's direct conversation with `username`, created (an MLS group of the two
+   * of them) if there is none yet. Only an accepted contact can be talked to.
+   */
+  async openDirect(username: string): Promise<string> {
+    return (await this.conversations.ensureDirect(username)).groupId;
   }
 
-  async sendToGroup(name: string, text: string): Promise<StoredMessage> {
-    this.checkText(text);
-    return this.conversations.sendText(await this.conversations.findGroup(name), text);
+  /** The id of the direct conversation with `username` if there is one; never creates one. */
+  async findDirect(username: string): Promise<string | undefined> {
+    return (await this.conversations.findDirect(username))?.groupId;
+  }
+
+  /**
+   * Sends `text` to the conversation `conversationId` (direct or group). Each call returns its own
+   * promise, settled when the server has the message; calls made one after another without
+   * awaiting are sent in call order, so a caller can keep several in flight (`send --stdin`).
+   */
+  sendText(conversationId: string, text: string): Promise<StoredMessage> {
+    try {
+      checkMessageText(text);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Not async, and nothing awaited before this call: it joins the engine queue now, in call order.
+    return this.conversations.sendText(conversationId, text, onlyThePair(this.identity.username));
   }
 
   createGroup(name: string, members: string[]): Promise<StoredConversation> {
@@ -321,16 +339,21 @@ export class SottoClient {
     return this.conversations.createGroup(name, members);
   }
 
-  async addToGroup(name: string, members: string[]): Promise<void> {
-    await this.conversations.addMembers(await this.conversations.findGroup(name), members);
+  async addMembers(groupId: string, members: string[]): Promise<void> {
+    await this.conversations.addMembers(await this.conversations.require(groupId, 'group'), members);
   }
 
-  async removeFromGroup(name: string, members: string[]): Promise<void> {
-    await this.conversations.removeMembers(await this.conversations.findGroup(name), members);
+  async removeMembers(groupId: string, members: string[]): Promise<void> {
+    await this.conversations.removeMembers(await this.conversations.require(groupId, 'group'), members);
   }
 
-  async leaveGroup(name: string): Promise<void> {
-    await this.conversations.leave(await this.conversations.findGroup(name));
+  async leave(groupId: string): Promise<void> {
+    await this.conversations.leave(await this.conversations.require(groupId, 'group'));
+  }
+
+  /** Fires when a send is delayed because the server cannot store (with the retry plan). */
+  get didDelaySend() {
+    return this.conversations.outbox.didDelaySend;
   }
 
   listConversations(): Promise<StoredConversation[]> {
@@ -352,10 +375,8 @@ export class SottoClient {
   }
 
   /** Usernames of a conversation's current MLS members (this member included), sorted. */
-  async members(groupId: string): Promise<string[]> {
-    const conversation = await this.deps.store.getConversation(groupId);
-    if (!conversation) throw new ClientError('NO_CONVERSATION', 'No such conversation.');
-    return [...new Set(membersOf(this.ctx.mls.decodeState(conversation.state)).map((m) => m.username))].sort();
+  members(groupId: string): Promise<string[]> {
+    return this.conversations.members(groupId);
   }
 
   /** Incoming messages of `groupId` not yet marked read here (at most the last `window`). */
@@ -400,12 +421,6 @@ export class SottoClient {
   }
 
   // ---- internals ----
-
-  private checkText(text: string): void {
-    if (!isPlainText(text, LIMITS.textMaxChars) || text.length === 0) {
-      throw new ClientError('INVALID_INPUT', `Messages are 1-${LIMITS.textMaxChars} characters of plain text.`);
-    }
-  }
 
   private async login(challenge: Challenge) {
     // A new connection has its own initial drain. Reset here, before the hello
@@ -494,6 +509,13 @@ export class SottoClient {
     const known = await this.deps.store.listPins(username);
     const fresh = result.value.devices.filter((d) => !known.some((k) => k.deviceId === d.deviceId));
     await this.deps.store.apply({ pins: fresh.map((d) => ({ username, deviceId: d.deviceId, identityKey: d.identityKey })) });
+  }
+}
+
+/** Refuses what cannot be a message (empty, too long, not plain text); surfaces may check first. */
+export function checkMessageText(text: string): void {
+  if (!isPlainText(text, LIMITS.textMaxChars) || text.length === 0) {
+    throw new ClientError('INVALID_INPUT', `Messages are 1-${LIMITS.textMaxChars} characters of plain text.`);
   }
 }
 

@@ -29,6 +29,7 @@ import { settlePending, submitChange } from './pending-changes.js';
 import type { ClientWriteBatch, OutboxEntry, StoredConversation, StoredMessage } from './ports.js';
 import { newMessageId } from './message-id.js';
 import { OutboxSender } from './outbox-sender.js';
+import { DecodedStates } from './mls/state-cache.js';
 
 interface ClaimedDevice {
   readonly username: string;
@@ -38,30 +39,48 @@ interface ClaimedDevice {
 
 const COMMIT_ATTEMPTS = 5;
 
+/** Approves the members a message is about to be encrypted for (checked inside the queue). */
+export type Audience = (members: readonly Member[], conversation: StoredConversation) => boolean;
+
+/**
+ * A direct conversation is only ever the two of them: if someone committed a third member in,
+ * that member would read the text, so nothing is sent (`ensureDirect` then starts a clean one).
+ */
+export function onlyThePair(me: string): Audience {
+  return (members, conversation) => conversation.kind !== 'direct' || isDirectBetween(members.map((m) => m.username), me, conversation.name);
+}
+
 export class Conversations {
   /** Sends the outbox and retries it within a bound; `didDelaySend` says when the server cannot store. */
   readonly outbox: OutboxSender;
+  /** Decoded group states kept between messages: a send does not decode its group's state again. */
+  private readonly states: DecodedStates;
 
   constructor(private readonly ctx: EngineContext) {
     this.outbox = new OutboxSender(ctx);
+    this.states = new DecodedStates((encoded) => ctx.mls.decodeState(encoded));
   }
 
   // ---- lookup ----
 
-  async state(conversation: StoredConversation): Promise<ClientState> {
-    return this.ctx.mls.decodeState(conversation.state);
+  /** The decoded group state of `conversation`, to read (members, epoch); never to advance. */
+  state(conversation: StoredConversation): ClientState {
+    return this.states.get(conversation.groupId, conversation.state);
   }
 
-  /** A group by exact name or by group id prefix; an ambiguous name is refused rather than guessed. */
-  async findGroup(name: string): Promise<StoredConversation> {
-    const groups = (await this.ctx.store.listConversations()).filter((c) => c.kind === 'group' && c.active);
-    const byId = name.length >= 8 ? groups.filter((c) => c.groupId.startsWith(name)) : [];
-    const match = byId.length > 0 ? byId : groups.filter((c) => c.name === name);
-    if (match.length === 0) throw new ClientError('UNKNOWN_GROUP', `No group named "${name}".`);
-    if (match.length > 1) {
-      throw new ClientError('INVALID_INPUT', `${match.length} groups are named "${name}"; name one by its id (sotto group list): ${match.map((c) => c.groupId.slice(0, 16)).join(', ')}.`);
-    }
-    return match[0]!;
+  /** The active conversation `groupId`, or NO_CONVERSATION / UNKNOWN_GROUP (when `kind` is 'group'). */
+  async require(groupId: string, kind?: 'group'): Promise<StoredConversation> {
+    const conversation = await this.ctx.store.getConversation(groupId);
+    if (kind === 'group' && (conversation?.kind !== 'group' || !conversation.active)) throw new ClientError('UNKNOWN_GROUP', 'No such group.');
+    if (!conversation?.active) throw new ClientError('NO_CONVERSATION', 'This device is not in that conversation.');
+    return conversation;
+  }
+
+  /** Usernames of a conversation's current MLS members (this member included), sorted. */
+  async members(groupId: string): Promise<string[]> {
+    const conversation = await this.ctx.store.getConversation(groupId);
+    if (!conversation) throw new ClientError('NO_CONVERSATION', 'No such conversation.');
+    return [...new Set(membersOf(this.state(conversation)).map((m) => m.username))].sort();
   }
 
   /**
@@ -73,7 +92,7 @@ export class Conversations {
   async findDirect(peer: string): Promise<StoredConversation | undefined> {
     const candidates = (await this.ctx.store.listConversations())
       .filter((c) => c.kind === 'direct' && c.active && c.name === peer)
-      .filter((c) => isDirectBetween(membersOf(this.ctx.mls.decodeState(c.state)).map((m) => m.username), this.ctx.identity.username, peer))
+      .filter((c) => isDirectBetween(membersOf(this.state(c)).map((m) => m.username), this.ctx.identity.username, peer))
       .sort((a, b) => (a.groupId < b.groupId ? -1 : 1));
     return candidates[0];
   }
@@ -124,7 +143,7 @@ export class Conversations {
   async leave(conversation: StoredConversation): Promise<void> {
     await this.ctx.queue.run(async () => {
       const current = await this.reload(conversation);
-      const proposal = await this.ctx.mls.selfRemoveProposal(await this.state(current));
+      const proposal = await this.ctx.mls.selfRemoveProposal(this.state(current));
       await this.ctx.session.request(FrameType.LEAVE_GROUP, create(LeaveGroupSchema, {
         groupId: fromHex(current.groupId),
         proposal,
@@ -162,13 +181,18 @@ export class Conversations {
 
   // ---- sending ----
 
-  async sendText(conversation: StoredConversation, text: string): Promise<StoredMessage> {
+  /**
+   * Sends `text` to the conversation `groupId`. It is queued for encryption before this returns
+   * its promise, so calls made one after another (without awaiting) are sent in call order.
+   * `audience`, when given, must approve the members it is encrypted for (see `onlyThePair`).
+   */
+  async sendText(groupId: string, text: string, audience?: Audience): Promise<StoredMessage> {
     const messageId = newMessageId(this.ctx.clock, this.ctx.random);
     const now = this.ctx.clock.now();
     const content = create(AppContentSchema, { messageId, sentAt: BigInt(now), body: { case: 'text', value: { body: text } } });
     const record: StoredMessage = {
       messageId: toHex(messageId),
-      groupId: conversation.groupId,
+      groupId,
       sender: this.ctx.identity.username,
       senderDevice: this.ctx.identity.deviceId,
       body: text,
@@ -177,16 +201,16 @@ export class Conversations {
       outgoing: true,
       status: 'pending',
     };
-    await this.send(conversation, content, record);
+    await this.send({ groupId }, content, record, audience);
     return { ...record, status: 'sent' };
   }
 
   /** Encrypts `content` in order, records it (and `record`) with the outbox entry, then sends it. */
-  async send(conversation: StoredConversation, content: AppContent, record?: StoredMessage): Promise<void> {
+  async send(conversation: Pick<StoredConversation, 'groupId'>, content: AppContent, record?: StoredMessage, audience?: Audience): Promise<void> {
     const entry = await this.encrypt(conversation, content, (current, payload) => {
       const outbox: OutboxEntry = { messageId: toHex(content.messageId), groupId: current.groupId, payload, createdAt: this.ctx.clock.now() };
       return { entry: outbox, batch: { outboxAdd: [outbox], ...(record ? { messages: [record] } : {}) } };
-    });
+    }, audience);
     // Stored and safe from here on, even offline: let screens show it as pending right away.
     if (record) this.ctx.events.didChangeStatus.fire({ messageId: record.messageId, status: 'pending' });
     await this.outbox.deliver(entry);
@@ -197,20 +221,21 @@ export class Conversations {
    * stores the advanced MLS state together with whatever `alongside` adds to the same batch.
    */
   private encrypt<T>(
-    conversation: StoredConversation,
+    conversation: Pick<StoredConversation, 'groupId'>,
     content: AppContent,
     alongside: (current: StoredConversation, payload: Uint8Array) => { entry: T; batch: ClientWriteBatch },
-    audience?: (members: readonly Member[]) => boolean,
+    audience?: Audience,
   ): Promise<T> {
     return this.ctx.queue.run(async () => {
       const current = await this.reload(conversation);
-      let state = await this.state(current);
+      // Taken out of the cache: if anything below fails, the next send starts from the stored bytes.
+      let state = this.states.take(current.groupId, current.state);
       if (Object.keys(state.unappliedProposals).length > 0) {
         // MLS refuses to send with proposals pending: commit them first.
         state = await this.commitLocked(current, state);
       }
       // Checked on the very state it is encrypted for, inside the queue: no commit can come between.
-      if (audience && !audience(membersOf(state))) {
+      if (audience && !audience(membersOf(state), current)) {
         throw new ClientError('NO_CONVERSATION', 'The conversation no longer has exactly the members this was meant for; nothing was sent.');
       }
       const encrypted = await this.ctx.mls.encrypt(state, encodeAppContent(content));
@@ -218,6 +243,7 @@ export class Conversations {
       // Object.assign, not spreads with more properties after them: V8 builds those on a slow path (~2 us each).
       const updated = Object.assign({}, current, { state: this.ctx.mls.encodeState(encrypted.state), epoch: epochOf(encrypted.state) });
       await this.ctx.store.apply(Object.assign({}, batch, { conversations: [updated] }));
+      this.states.remember(updated.groupId, updated.state, encrypted.state);
       return entry;
     });
   }
@@ -337,7 +363,7 @@ export class Conversations {
       try {
         await this.ctx.queue.run(async () => {
           const current = await this.reload(conversation);
-          const before = await this.state(current);
+          const before = this.state(current);
           const epoch = epochOf(before);
           const built = await build(before);
           if (!built) return;
@@ -380,7 +406,7 @@ export class Conversations {
     await submitChange(this.ctx, conversation, { kind: 'commit', state: this.ctx.mls.encodeState(built.state), request: toBinary(CommitSchema, request) });
   }
 
-  private async reload(conversation: StoredConversation): Promise<StoredConversation> {
+  private async reload(conversation: Pick<StoredConversation, 'groupId'>): Promise<StoredConversation> {
     const stored = await this.ctx.store.getConversation(conversation.groupId);
     const current = stored && (await settlePending(this.ctx, stored));
     if (!current?.active) throw new ClientError('NO_CONVERSATION', 'This device is no longer in that conversation.');

@@ -10,6 +10,7 @@ import { createOutput, type Output } from '../output.js';
 import { serverUrl } from '../option-values.js';
 import { profileDir, withClient, type GlobalOptions } from '../profile.js';
 import { attachPrinter, attachSendNotices } from '../printer.js';
+import { resolveDirect, resolveGroup } from '../conversation-names.js';
 import { formatMessage, messageRecord } from '../message-format.js';
 import { attachCallPrinter, callEndRecord, describeEnd } from '../call-printer.js';
 import { addMediaOptions, callsConfig, parseSeconds, type CallMediaFlags } from './calls.js';
@@ -57,7 +58,7 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
         await withClient(globals(), async (c) => {
           await c.respondToContact(username, action);
           // Accepting sets up the encrypted conversation right away, so the first message needs no extra round trip.
-          if (action === 'accept') await c.conversations.ensureDirect(username).catch(() => undefined);
+          if (action === 'accept') await c.openDirect(username).catch(() => undefined);
         });
         out().print(`${action}ed ${username}`.replace('eed', 'ed'), { type: `contact-${action}`, username });
       });
@@ -94,7 +95,7 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
       if (!text) throw new ClientError('INVALID_INPUT', 'Nothing to send.');
       // If the server cannot store it, this fails with SERVER_UNAVAILABLE after the outbox's retry
       // bound (about 8 s), the message kept for the next sync or send; withClient prints the retries.
-      const sent = await withClient(globals(), (c) => c.sendText(username, text));
+      const sent = await withClient(globals(), async (c) => c.sendText(await resolveDirect(c, username, text), text));
       out().print(`sent ${sent.messageId}`, { type: 'sent', messageId: sent.messageId, to: username });
     });
 
@@ -112,7 +113,7 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
     .argument('<name>')
     .argument('<members...>')
     .action(async (name: string, members: string[]) => {
-      await withClient(globals(), (c) => c.addToGroup(name, members));
+      await withClient(globals(), async (c) => c.addMembers(await resolveGroup(c, name), members));
       out().print(`added ${members.join(', ')} to ${name}`, { type: 'group-added', name, members });
     });
   group
@@ -120,14 +121,14 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
     .argument('<name>')
     .argument('<members...>')
     .action(async (name: string, members: string[]) => {
-      await withClient(globals(), (c) => c.removeFromGroup(name, members));
+      await withClient(globals(), async (c) => c.removeMembers(await resolveGroup(c, name), members));
       out().print(`removed ${members.join(', ')} from ${name}`, { type: 'group-removed', name, members });
     });
   group
     .command('leave')
     .argument('<name>')
     .action(async (name: string) => {
-      await withClient(globals(), (c) => c.leaveGroup(name));
+      await withClient(globals(), async (c) => c.leave(await resolveGroup(c, name)));
       out().print(`left ${name}`, { type: 'group-left', name });
     });
   group
@@ -135,7 +136,8 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
     .argument('<name>')
     .argument('<text...>')
     .action(async (name: string, words: string[]) => {
-      const sent = await withClient(globals(), (c) => c.sendToGroup(name, words.join(' ')));
+      const text = words.join(' ');
+      const sent = await withClient(globals(), async (c) => c.sendText(await resolveGroup(c, name, text), text));
       out().print(`sent ${sent.messageId}`, { type: 'sent', messageId: sent.messageId, group: name });
     });
   group
@@ -207,7 +209,7 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
       const messages = await withClient(globals(), async (c) => {
         const direct = await c.listDirectMessages(name, Number(opts.limit));
         if (direct.length > 0) return direct;
-        return c.listMessages((await c.conversations.findGroup(name)).groupId, Number(opts.limit));
+        return c.listMessages(await resolveGroup(c, name), Number(opts.limit));
       });
       for (const m of messages) out().print(formatMessage(name, m), messageRecord(name, m));
     });
@@ -227,14 +229,15 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
 
 /** Sends each stdin line with up to `window` messages in flight, printing acks as they come. */
 async function streamLines(client: SottoClient, username: string, window: number, out: Output): Promise<void> {
-  const conversation = await client.conversations.ensureDirect(username);
+  const conversation = await resolveDirect(client, username);
   const inFlight = new Set<Promise<void>>();
   let line = 0;
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
   for await (const text of lines) {
     if (!text) continue;
     const n = ++line;
-    const job = client.conversations.sendText(conversation, text).then(
+    // Not awaited: sendText joins the engine queue at once, so lines go out in order, `window` at a time.
+    const job = client.sendText(conversation, text).then(
       (sent) => out.print(`ack ${n} ${sent.messageId}`, { type: 'ack', line: n, messageId: sent.messageId, text }),
       (error: unknown) => out.print(`failed ${n}`, { type: 'failed', line: n, error: error instanceof Error ? error.message : String(error) }),
     );

@@ -3,9 +3,11 @@
  * The engine's only doorway to ts-mls: creating, joining, committing,
  * encrypting and decrypting, with state as bytes in and bytes out.
  *
- * ts-mls zeroes "consumed" secrets that are shared with the input state, so
- * an input state must never be reused after an operation: callers always
- * continue from the returned state, and roll back only from stored bytes.
+ * ts-mls (1.6.4) builds every new state from copies and never changes the
+ * state it is given: `mls/state-cache.test.ts` checks this for each operation
+ * here, and the engine relies on it to keep decoded states between messages.
+ * It only reports the secrets an operation used up (`consumed`), which this
+ * module does not zero. Callers still continue from the returned state.
  */
 import {
   createApplicationMessage,

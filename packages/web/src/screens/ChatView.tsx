@@ -8,6 +8,7 @@ import { ContactState, LIMITS } from '@sotto/protocol';
 import { MessageKeptError, type StoredMessage } from '@sotto/core';
 import { useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import { groupIdsOf } from '../app/chat-summaries.js';
+import { sendToChat } from '../app/chat-actions.js';
 import { formatTime, STATUS_LABEL, STATUS_MARK } from '../app/format.js';
 import { errorText } from '../app/error-text.js';
 import type { ChatRef, Navigate } from '../app/view.js';
@@ -67,7 +68,7 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
     setDraft('');
     let kept = false;
     const ok = await run(() =>
-      (chat.kind === 'direct' ? client.sendText(chat.peer, text) : client.sendToGroup(chat.name, text)).catch((error: unknown) => {
+      sendToChat(client, chat, text).catch((error: unknown) => {
         kept = error instanceof MessageKeptError;
         throw error;
       }),

@@ -36,12 +36,12 @@ export function GroupInfo({ groupId, name, navigate }: { groupId: string; name: 
                 <span className="avatar" aria-hidden="true">{m.slice(0, 1).toUpperCase()}</span>
                 <span className="grow">{m === me ? `${m} (you)` : m}</span>
                 {m !== me && (
-                  <button type="button" className="danger subtle" disabled={busy} onClick={() => void act(() => client.removeFromGroup(name, [m]))} aria-label={`Remove ${m}`}>Remove</button>
+                  <button type="button" className="danger subtle" disabled={busy} onClick={() => void act(() => client.removeMembers(groupId, [m]))} aria-label={`Remove ${m}`}>Remove</button>
                 )}
               </li>
             ))}
           </ul>
-          <form className="row" onSubmit={(e) => { e.preventDefault(); if (toAdd) void act(() => client.addToGroup(name, [toAdd])).then(() => setToAdd('')); }}>
+          <form className="row" onSubmit={(e) => { e.preventDefault(); if (toAdd) void act(() => client.addMembers(groupId, [toAdd])).then(() => setToAdd('')); }}>
             <label htmlFor="add-member" className="visually-hidden">Contact to add</label>
             <select id="add-member" value={toAdd} onChange={(e) => setToAdd(e.target.value)}>
               <option value="">Add a contact…</option>
@@ -50,7 +50,7 @@ export function GroupInfo({ groupId, name, navigate }: { groupId: string; name: 
             <button type="submit" className="primary" disabled={busy || !toAdd}>Add</button>
           </form>
           {error && <p className="error" role="alert">{error}</p>}
-          <button type="button" className="danger" disabled={busy} onClick={() => void act(() => client.leaveGroup(name)).then(() => navigate({ kind: 'chats' }))}>Leave group</button>
+          <button type="button" className="danger" disabled={busy} onClick={() => void act(() => client.leave(groupId)).then(() => navigate({ kind: 'chats' }))}>Leave group</button>
         </>
       )}
     </section>
