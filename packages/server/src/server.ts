@@ -11,7 +11,7 @@ import { systemClock, type Clock } from './clock.js';
 import { DATABASE_FILE, resolveConfig, type ServerConfig, type ServerConfigInput } from './config.js';
 import { ConfigError } from './errors.js';
 import { ConnectionRegistry } from './gateway/connection-registry.js';
-import type { Connection } from './gateway/connection.js';
+import type { Connection, ConnectionContext } from './gateway/connection.js';
 import type { FloodLimits } from './gateway/flood-guard.js';
 import type { BacklogLimits } from './gateway/write-backlog.js';
 import { startGateway, WS_PATH, type Gateway } from './gateway/http-gateway.js';
@@ -20,7 +20,7 @@ import { createLogger, errorSummary, type Logger } from './logger.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { AdvisoryPusher } from './services/advisories.js';
 import { ExpiryTimer } from './services/expiry.js';
-import { createServices } from './services/services.js';
+import { createServices, type Services } from './services/services.js';
 import { DEFAULT_THRESHOLDS } from './services/correlation.js';
 import { DEFAULT_RATE_RULES, mergeRateRules, NO_RATE_RULES, type RatePolicyRules } from './rate-limits/rate-policy.js';
 import { PostgresStore } from './storage/postgres/postgres-store.js';
@@ -86,24 +86,10 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
     owned.unshift(bus);
   }
 
-  const metrics = createMetrics();
-  const services = createServices({
-    store,
-    bus,
-    now,
-    inviteOnly: config.inviteOnly,
-    log: createLogger('services', { parent: log }),
-    metrics,
-    rateRules: rateRules(config),
-    ...(config.operatorContact ? { operatorContact: config.operatorContact } : {}),
-    thresholds: { ...DEFAULT_THRESHOLDS, freshAccountMs: config.freshAccountHours * 3_600_000 },
-    turn: { urls: config.turnUrls, ttlSeconds: config.turnTtlSeconds, ...(config.turnSecret === undefined ? {} : { secret: config.turnSecret }) },
-  });
-  const registry = new ConnectionRegistry<Connection>(bus);
-  const expiry = new ExpiryTimer(store, { retentionDays: config.retentionDays, now, log: createLogger('expiry', { parent: log }) });
+  const core = createServerCore(config, store, bus, log, deps, now);
+  const { services, registry, metrics, expiry } = core;
   const closeOwned = async (): Promise<void> => {
-    await expiry.stop();
-    await services.anomalies.stop();
+    await core.stop();
     for (const resource of owned) await resource.close();
   };
 
@@ -112,18 +98,7 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
     gateway = await startGateway({
       host: config.host,
       port: config.port,
-      context: {
-        services,
-        store,
-        bus,
-        registry,
-        metrics,
-        log: createLogger('gateway', { parent: log }),
-        ...(deps.rateLimit ? { rateLimit: deps.rateLimit } : {}),
-        ...(deps.helloTimeoutMs ? { helloTimeoutMs: deps.helloTimeoutMs } : {}),
-        ...(deps.backlogLimits ? { backlogLimits: deps.backlogLimits } : {}),
-        ...(deps.floodLimits ? { floodLimits: deps.floodLimits } : {}),
-      },
+      context: core.context,
       metrics,
       log: createLogger('http', { parent: log }),
       ...(config.webRoot !== undefined ? { webRoot: config.webRoot } : {}),
@@ -168,6 +143,63 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
         await closeOwned();
       })();
       return closing;
+    },
+  };
+}
+
+/** The server without its listener: what every connection runs against, on a store and a bus. */
+export interface ServerCore {
+  readonly services: Services;
+  readonly registry: ConnectionRegistry<Connection>;
+  readonly metrics: ServerMetrics;
+  readonly expiry: ExpiryTimer;
+  /** What each connection is given, whatever its socket (gateway/connection.ts). */
+  readonly context: ConnectionContext;
+  /** Stops the core's own timers (expiry, anomaly correlation); closes neither store nor bus. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires the services, the connection registry and the connection context over a store and a bus.
+ * Both the listening server and the in-memory one (in-memory-server.ts) are this plus a door.
+ */
+export function createServerCore(config: ServerConfig, store: Store, bus: Bus, log: Logger, deps: ServerDeps = {}, now: Clock = systemClock): ServerCore {
+  const metrics = createMetrics();
+  const services = createServices({
+    store,
+    bus,
+    now,
+    inviteOnly: config.inviteOnly,
+    log: createLogger('services', { parent: log }),
+    metrics,
+    rateRules: rateRules(config),
+    ...(config.operatorContact ? { operatorContact: config.operatorContact } : {}),
+    thresholds: { ...DEFAULT_THRESHOLDS, freshAccountMs: config.freshAccountHours * 3_600_000 },
+    turn: { urls: config.turnUrls, ttlSeconds: config.turnTtlSeconds, ...(config.turnSecret === undefined ? {} : { secret: config.turnSecret }) },
+  });
+  const registry = new ConnectionRegistry<Connection>(bus);
+  const expiry = new ExpiryTimer(store, { retentionDays: config.retentionDays, now, log: createLogger('expiry', { parent: log }) });
+  const context: ConnectionContext = {
+    services,
+    store,
+    bus,
+    registry,
+    metrics,
+    log: createLogger('gateway', { parent: log }),
+    ...(deps.rateLimit ? { rateLimit: deps.rateLimit } : {}),
+    ...(deps.helloTimeoutMs ? { helloTimeoutMs: deps.helloTimeoutMs } : {}),
+    ...(deps.backlogLimits ? { backlogLimits: deps.backlogLimits } : {}),
+    ...(deps.floodLimits ? { floodLimits: deps.floodLimits } : {}),
+  };
+  return {
+    services,
+    registry,
+    metrics,
+    expiry,
+    context,
+    async stop() {
+      await expiry.stop();
+      await services.anomalies.stop();
     },
   };
 }

@@ -15,6 +15,7 @@ import { errorSummary, type Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
 import { addressKey, clientAddress } from '../rate-limits/address-key.js';
 import { Connection, type ConnectionContext } from './connection.js';
+import { WsServerSocket } from './ws-socket.js';
 import { ConnectionCaps, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, totalCapFor } from './connection-caps.js';
 import { answerHttpErrors, BODY_LIMIT_BYTES, errorBody, httpError, type HttpErrorAnswer } from './http-errors.js';
 import { openFileLimit } from './open-file-limit.js';
@@ -22,6 +23,8 @@ import { askedHost, isOwnOrigin } from './origin-check.js';
 import { serveWebApp } from './web-app.js';
 
 export const WS_PATH = '/v1/ws';
+/** The largest WebSocket message read at all; frames are checked against their own limit after. */
+export const MAX_MESSAGE_BYTES = 2 * MAX_FRAME_BYTES;
 export const HEARTBEAT_MS = 30_000;
 /**
  * A request, headers and body, must arrive within this, and a socket may idle no longer before
@@ -95,7 +98,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: 2 * MAX_FRAME_BYTES,
+    maxPayload: MAX_MESSAGE_BYTES,
     // Compression would let a small message inflate into a large one before any limit is checked.
     perMessageDeflate: false,
   });
@@ -107,7 +110,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ws.close(1001, 'server shutting down');
       return;
     }
-    new Connection(ws, context, { clientAddress: address, stream });
+    new Connection(new WsServerSocket(ws, stream, address), context);
   };
 
   app.server.on('connection', (socket: Socket) => door.admit(socket));

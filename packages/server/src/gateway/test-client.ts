@@ -2,7 +2,9 @@
 // A tiny protocol client for tests (gateway tests here, scenario tests under
 // test/): connect and read the challenge, say hello, make requests matched by
 // id, and collect deliveries and notices. It speaks the real wire format over
-// a real WebSocket; it is not part of the server's runtime.
+// a real WebSocket (`connect`) or an in-memory link to an in-process server
+// (`connectOver`, with `@sotto/server/in-memory`'s transport); it is not part of
+// the server's runtime.
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { WebSocket } from 'ws';
 import {
@@ -27,6 +29,7 @@ import {
   type Response,
 } from '@sotto/protocol';
 import { WS_PATH } from './http-gateway.js';
+import type { ClientEnd, ClientEndHandlers } from './in-memory-socket.js';
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 
@@ -129,6 +132,24 @@ class Inbox<T> {
   }
 }
 
+/**
+ * What the client needs of its socket. A ws WebSocket is one as it is (so tests can reach under
+ * it); an in-memory client end is wrapped into one.
+ */
+export interface TestSocket {
+  readonly readyState: number;
+  send(data: Uint8Array | string): void;
+  close(code: number): void;
+  /** Stops reading what the server sends, so the server's backlog grows. */
+  pause(): void;
+  resume(): void;
+}
+
+/** Opens in-memory links: the shape of `@sotto/server/in-memory`'s transport. */
+export interface LinkTransport {
+  open(url: string, handlers: ClientEndHandlers): Promise<ClientEnd>;
+}
+
 export class TestClient {
   /** The server's first frame. */
   challenge!: Challenge;
@@ -145,31 +166,66 @@ export class TestClient {
   private readonly challengeInbox = new Inbox<Challenge>();
 
   private constructor(
-    readonly socket: WebSocket,
+    readonly socket: TestSocket,
     readonly timeoutMs: number,
+    closed: Promise<Closed>,
   ) {
-    this.closed = new Promise((resolve) => {
-      socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
-    });
-    socket.on('error', () => {
-      // Surfaced through `closed`; tests assert on close codes, not on socket errors.
-    });
-    socket.on('message', (data, isBinary) => {
-      if (!isBinary) throw new Error('the server sent a text message');
-      const buffer = data as Buffer;
-      this.onFrame(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength));
-    });
+    this.closed = closed;
   }
 
   /** Connects to `url` (an http:// server url or a ws:// endpoint) and waits for the challenge. */
   static async connect(url: string, options: { timeoutMs?: number; headers?: Record<string, string> } = {}): Promise<TestClient> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const socket = new WebSocket(toWsUrl(url), options.headers ? { headers: options.headers } : {});
-    const client = new TestClient(socket, timeoutMs);
+    const client = new TestClient(
+      socket,
+      timeoutMs,
+      new Promise((resolve) => {
+        socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+      }),
+    );
+    socket.on('error', () => {
+      // Surfaced through `closed`; tests assert on close codes, not on socket errors.
+    });
+    socket.on('message', (data, isBinary) => {
+      if (!isBinary) throw new Error('the server sent a text message');
+      const buffer = data as Buffer;
+      client.onFrame(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength));
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('error', reject);
     });
+    client.challenge = await client.challengeInbox.take(() => true, timeoutMs, 'the challenge');
+    return client;
+  }
+
+  /** Connects to the in-process server at `url` over `transport` and waits for the challenge. */
+  static async connectOver(transport: LinkTransport, url: string, options: { timeoutMs?: number } = {}): Promise<TestClient> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // Frames cross on a later turn than `open`, so the client exists before the first arrives.
+    const link: { client?: TestClient; resolveClosed?: (closed: Closed) => void; state: number } = { state: WebSocket.OPEN };
+    const closed = new Promise<Closed>((resolve) => (link.resolveClosed = resolve));
+    const end = await transport.open(toWsUrl(url), {
+      onMessage: (data) => link.client!.onFrame(data),
+      onClose: (code, reason) => {
+        link.state = WebSocket.CLOSED;
+        link.resolveClosed!({ code, reason });
+      },
+    });
+    const socket: TestSocket = {
+      get readyState() {
+        return link.state;
+      },
+      send: (data) => (typeof data === 'string' ? end.sendText(data) : end.send(data)),
+      close: (code) => {
+        link.state = WebSocket.CLOSING;
+        end.close(code);
+      },
+      pause: () => end.pause(),
+      resume: () => end.resume(),
+    };
+    const client = (link.client = new TestClient(socket, timeoutMs, closed));
     client.challenge = await client.challengeInbox.take(() => true, timeoutMs, 'the challenge');
     return client;
   }
