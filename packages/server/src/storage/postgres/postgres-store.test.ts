@@ -3,7 +3,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DeliveryKind, ErrorCode } from '@sotto/protocol';
 import { ServerError, StaleEpochError, StorageUnavailableError } from '../store.js';
-import { runStorageContract } from '../store.contract.js';
+import { runStorageContract } from '../contracts/index.js';
 import type { DeviceAddress, MailItem } from '../types.js';
 import { PostgresStore } from './postgres-store.js';
 import { describeWithPostgres, withTestSchema, type TestSchema } from './test-database.js';

@@ -3,21 +3,16 @@
  * The PostgreSQL backend, for several server nodes sharing one database.
  * Each contract method is one READ COMMITTED transaction made safe across
  * nodes by explicit row locks: the group row for membership and epochs, the
- * device row for mailbox seqs, SKIP LOCKED for key package claims. Group
- * writes live in group-writes.ts, the defences' statements in
- * defence-queries.ts, the shared rate limiter in postgres-rate-limiter.ts.
+ * device row for mailbox seqs, SKIP LOCKED for key package claims. Settings
+ * and mailboxes are written here; the other domains' statements live beside
+ * it, one module each (account-queries.ts, contact-queries.ts,
+ * key-package-queries.ts, group-writes.ts, lockdown-queries.ts,
+ * defence-queries.ts), the shared rate limiter in postgres-rate-limiter.ts.
  */
 import type pg from 'pg';
-import { ContactAction, ErrorCode } from '@sotto/protocol';
-import { DatabaseRefusedError, ServerError, type AnomalyFilter, type ContactRequestOptions, type NewAccount, type NewCommit, type NewGroup, type Store } from '../store.js';
-import {
-  planContactRequest,
-  planContactResponse,
-  refuseContactRequest,
-  settleContactRequest,
-  type ContactOutcome,
-  type ContactRequestFacts,
-} from '../contact-rules.js';
+import { ContactAction } from '@sotto/protocol';
+import { DatabaseRefusedError, type AnomalyFilter, type ContactRequestOptions, type NewAccount, type NewCommit, type NewGroup, type Store } from '../store.js';
+import { settleContactRequest } from '../contact-rules.js';
 import type { RateLimiter } from '../../rate-limits/rate-limiter.js';
 import type {
   AccountRecord,
@@ -38,28 +33,25 @@ import type {
   StoredMail,
 } from '../types.js';
 import { createPool, parsePostgresUrl, PostgresUnavailableError, reasonOf } from './connection.js';
+import * as accounts from './account-queries.js';
+import * as contacts from './contact-queries.js';
 import * as defences from './defence-queries.js';
+import * as lockdown from './lockdown-queries.js';
 import * as groups from './group-writes.js';
+import * as keyPackages from './key-package-queries.js';
 import { PostgresRateLimiter } from './postgres-rate-limiter.js';
 import { migratePostgres, requireSchemaName } from './migrations/migration.js';
 import {
-  accountId,
-  bytes,
-  contactRow,
-  contactState,
   deviceRow,
   deviceRows,
   devicePkOf,
-  lockAccountPair,
   mailTo,
   requireAccountId,
-  requireDevice,
   toDevice,
   toMailboxEntry,
-  writeContacts,
   type MailRow,
 } from './queries.js';
-import { autocommit, inTransaction, pgCode, type Sql } from './transaction.js';
+import { autocommit, inTransaction, type Sql } from './transaction.js';
 
 export interface PostgresStoreOptions {
   /** Schema holding the tables; created when missing. Default: the URL's `?schema=`, else `public`. */
@@ -71,20 +63,6 @@ export interface PostgresStoreOptions {
   /** Told when an idle pooled connection fails (the pool replaces it). */
   readonly onIdleError?: (error: Error) => void;
 }
-
-const UNIQUE_VIOLATION = '23505';
-
-const ACCOUNT_QUERY = `SELECT a.username, a.created_at, a.restricted, count(d.pk)::int AS devices
-  FROM accounts a LEFT JOIN devices d ON d.account_id = a.id`;
-
-interface AccountRow {
-  username: string;
-  created_at: string;
-  restricted: boolean;
-  devices: number;
-}
-
-const toAccount = (r: AccountRow): AccountRecord => ({ username: r.username, createdAt: Number(r.created_at), devices: r.devices, restricted: r.restricted });
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
@@ -166,13 +144,12 @@ export class PostgresStore implements Store {
     return (await deviceRows(this.autocommit, username)).map(toDevice);
   }
 
-  async listAccounts(): Promise<AccountRecord[]> {
-    return (await this.rows<AccountRow>(`${ACCOUNT_QUERY} GROUP BY a.id ORDER BY a.username`)).map(toAccount);
+  listAccounts(): Promise<AccountRecord[]> {
+    return accounts.listAccounts(this.autocommit);
   }
 
-  async getAccount(username: string): Promise<AccountRecord | undefined> {
-    const row = (await this.rows<AccountRow>(`${ACCOUNT_QUERY} WHERE a.username = $1 GROUP BY a.id`, [username]))[0];
-    return row && toAccount(row);
+  getAccount(username: string): Promise<AccountRecord | undefined> {
+    return accounts.getAccount(this.autocommit, username);
   }
 
   listRestricted(): Promise<string[]> {
@@ -196,11 +173,11 @@ export class PostgresStore implements Store {
   }
 
   getLockdown(username: string): Promise<LockdownRecord> {
-    return defences.getLockdown(this.autocommit, username);
+    return lockdown.getLockdown(this.autocommit, username);
   }
 
   hasReached(sender: string, member: string): Promise<boolean> {
-    return defences.hasReached(this.autocommit, sender, member);
+    return contacts.hasReached(this.autocommit, sender, member);
   }
 
   async getSetting(key: string): Promise<string | undefined> {
@@ -208,36 +185,15 @@ export class PostgresStore implements Store {
   }
 
   async getContact(owner: string, peer: string): Promise<ContactRecord | undefined> {
-    return (await this.contacts('o.username = $1 AND p.username = $2', [owner, peer]))[0];
+    return (await contacts.findContacts(this.autocommit, 'o.username = $1 AND p.username = $2', [owner, peer]))[0];
   }
 
   async listContacts(owner: string): Promise<ContactRecord[]> {
-    return this.contacts('o.username = $1', [owner]);
+    return contacts.findContacts(this.autocommit, 'o.username = $1', [owner]);
   }
 
-  private async contacts(where: string, values: unknown[]): Promise<ContactRecord[]> {
-    const rows = await this.rows<{ owner: string; peer: string; state: number; text: string; updated_at: string; via_link: boolean }>(
-      `SELECT o.username AS owner, p.username AS peer, c.state, c.text, c.updated_at, c.via_link
-       FROM contacts c JOIN accounts o ON o.id = c.owner_id JOIN accounts p ON p.id = c.peer_id
-       WHERE ${where} ORDER BY p.username`,
-      values,
-    );
-    return rows.map((row) => ({
-      owner: row.owner,
-      peer: row.peer,
-      state: row.state,
-      text: row.text,
-      updatedAt: Number(row.updated_at),
-      viaLink: row.via_link,
-    }));
-  }
-
-  async countKeyPackages(device: DeviceAddress): Promise<number> {
-    const rows = await this.rows<{ n: number }>(
-      `SELECT count(*)::int AS n FROM key_packages WHERE device_pk = ${devicePkOf(1)} AND NOT last_resort`,
-      [device.username, device.deviceId],
-    );
-    return rows[0]?.n ?? 0;
+  countKeyPackages(device: DeviceAddress): Promise<number> {
+    return keyPackages.countKeyPackages(this.autocommit, device);
   }
 
   async getGroup(groupId: Uint8Array): Promise<GroupRecord | undefined> {
@@ -275,38 +231,7 @@ export class PostgresStore implements Store {
   // ---- writes ----
 
   createAccount(account: NewAccount): Promise<void> {
-    return this.tx(async (sql) => {
-      if ((await accountId(sql, account.username)) !== undefined) throw new ServerError(ErrorCode.USERNAME_TAKEN);
-      let invite: string | undefined;
-      if (account.requireInvite) {
-        // FOR UPDATE: a second registration with the same code waits, then finds it used.
-        const found = await sql.query<{ code: string }>(
-          'SELECT code FROM invites WHERE code = $1 AND used_by IS NULL AND expires_at > $2 FOR UPDATE',
-          [account.inviteCode ?? '', account.now],
-        );
-        invite = found.rows[0]?.code;
-        if (invite === undefined) throw new ServerError(ErrorCode.INVITE_REQUIRED, 'This server needs a valid, unused invite code to register.');
-      }
-      let id: string | undefined;
-      try {
-        // A registration racing on another node commits between our check and here: that is still USERNAME_TAKEN.
-        const inserted = await sql.query<{ id: string }>(
-          'INSERT INTO accounts (username, created_at) VALUES ($1, $2) ON CONFLICT (username) DO NOTHING RETURNING id',
-          [account.username, account.now],
-        );
-        id = inserted.rows[0]?.id;
-      } catch (error) {
-        if (pgCode(error) !== UNIQUE_VIOLATION) throw error;
-      }
-      if (id === undefined) throw new ServerError(ErrorCode.USERNAME_TAKEN);
-      await sql.query('INSERT INTO devices (account_id, device_id, identity_key, created_at) VALUES ($1, $2, $3, $4)', [
-        id,
-        account.deviceId,
-        account.identityKey,
-        account.now,
-      ]);
-      if (invite !== undefined) await sql.query('UPDATE invites SET used_by = $1 WHERE code = $2', [id, invite]);
-    });
+    return this.tx((sql) => accounts.createAccount(sql, account));
   }
 
   setSetting(key: string, value: string): Promise<void> {
@@ -316,101 +241,23 @@ export class PostgresStore implements Store {
   }
 
   createInvite(code: string, now: number, expiresAt: number): Promise<void> {
-    return this.tx(async (sql) => {
-      await sql.query('INSERT INTO invites (code, created_at, expires_at) VALUES ($1, $2, $3)', [code, now, expiresAt]);
-    });
+    return this.tx((sql) => accounts.createInvite(sql, code, now, expiresAt));
   }
 
   addKeyPackages(device: DeviceAddress, packages: readonly Uint8Array[], lastResort: Uint8Array | undefined): Promise<number> {
-    return this.tx(async (sql) => {
-      const { pk } = await requireDevice(sql, device);
-      // Serializes uploads per device, so two concurrent last-resort replacements leave exactly one.
-      await sql.query('SELECT pk FROM devices WHERE pk = $1 FOR NO KEY UPDATE', [pk]);
-      if (packages.length > 0) {
-        await sql.query('INSERT INTO key_packages (device_pk, data, last_resort) SELECT $1, unnest($2::bytea[]), FALSE', [pk, [...packages]]);
-      }
-      if (lastResort) {
-        await sql.query('DELETE FROM key_packages WHERE device_pk = $1 AND last_resort', [pk]);
-        await sql.query('INSERT INTO key_packages (device_pk, data, last_resort) VALUES ($1, $2, TRUE)', [pk, lastResort]);
-      }
-      return this.remainingKeyPackages(sql, pk);
-    });
-  }
-
-  private async remainingKeyPackages(sql: Sql, pk: string): Promise<number> {
-    const result = await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM key_packages WHERE device_pk = $1 AND NOT last_resort', [pk]);
-    return result.rows[0]?.n ?? 0;
+    return this.tx((sql) => keyPackages.addKeyPackages(sql, device, packages, lastResort));
   }
 
   claimKeyPackages(username: string): Promise<ClaimedPackage[]> {
-    return this.tx(async (sql) => {
-      await requireAccountId(sql, username);
-      const claimed: ClaimedPackage[] = [];
-      for (const row of await deviceRows(sql, username)) {
-        // SKIP LOCKED: concurrent claimers each take a different row instead of queueing on the same one,
-        // and a row being deleted by another claimer is never handed out again.
-        const taken = await sql.query<{ data: Buffer }>(
-          `DELETE FROM key_packages WHERE id = (
-             SELECT id FROM key_packages WHERE device_pk = $1 AND NOT last_resort ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
-           ) RETURNING data`,
-          [row.pk],
-        );
-        let data = taken.rows[0]?.data;
-        const lastResort = data === undefined;
-        if (lastResort) {
-          const reused = await sql.query<{ data: Buffer }>(
-            'SELECT data FROM key_packages WHERE device_pk = $1 AND last_resort ORDER BY id DESC LIMIT 1',
-            [row.pk],
-          );
-          data = reused.rows[0]?.data;
-        }
-        if (data === undefined) continue;
-        claimed.push({ device: toDevice(row), keyPackage: bytes(data), lastResort, remaining: await this.remainingKeyPackages(sql, row.pk) });
-      }
-      return claimed;
-    });
+    return this.tx((sql) => keyPackages.claimKeyPackages(sql, username));
   }
 
   async putContactRequest(from: DeviceAddress, to: string, text: string, now: number, options: ContactRequestOptions = {}): Promise<StoredMail> {
-    const outcome = await this.tx(async (sql): Promise<ContactOutcome> => {
-      const fromId = await requireAccountId(sql, from.username);
-      const toId = await requireAccountId(sql, to);
-      // Also orders this request against setLockdown and another use of the same link.
-      await lockAccountPair(sql, fromId, toId);
-      const theirs = await contactRow(sql, toId, fromId);
-      const token = options.linkTokenHash;
-      const facts: ContactRequestFacts = {
-        mine: await contactState(sql, fromId, toId),
-        theirs: theirs?.state,
-        theirsViaLink: theirs?.via_link === true,
-        // A valid link is used up whatever follows, so a blocked requester cannot tell from a reuse.
-        link: token !== undefined && token.length > 0 ? await defences.useContactLink(sql, toId, token, now) : 'none',
-        lockdown: await defences.inLockdown(sql, toId),
-      };
-      const refusal = refuseContactRequest(facts);
-      if (refusal) {
-        // Nothing else was written; the count commits with this transaction, then the refusal is thrown.
-        if (refusal.counted) await defences.countRefusal(sql, toId);
-        return { refused: refusal.error };
-      }
-      const plan = planContactRequest(from, text, options.call === true, facts.link === 'used', facts);
-      await writeContacts(sql, plan.writes, fromId, toId, now);
-      if (!plan.mail) return { stored: { storedAt: now, duplicate: plan.duplicate, recipients: [] } };
-      return { stored: await mailTo(sql, await deviceRows(sql, to), plan.mail, now) };
-    });
-    return settleContactRequest(outcome);
+    return settleContactRequest(await this.tx((sql) => contacts.putContactRequest(sql, from, to, text, now, options)));
   }
 
   respondToContact(owner: DeviceAddress, peer: string, action: ContactAction, now: number): Promise<StoredMail> {
-    return this.tx(async (sql) => {
-      const ownerId = await requireAccountId(sql, owner.username);
-      const peerId = await requireAccountId(sql, peer);
-      await lockAccountPair(sql, ownerId, peerId);
-      const plan = planContactResponse(owner, action, await contactState(sql, ownerId, peerId));
-      await writeContacts(sql, plan.writes, ownerId, peerId, now);
-      if (!plan.mail) return { storedAt: now, duplicate: plan.duplicate, recipients: [] };
-      return mailTo(sql, await deviceRows(sql, peer), plan.mail, now);
-    });
+    return this.tx((sql) => contacts.respondToContact(sql, owner, peer, action, now));
   }
 
   createGroup(group: NewGroup): Promise<StoredMail> {
@@ -453,11 +300,11 @@ export class PostgresStore implements Store {
   }
 
   setLockdown(username: string, enabled: boolean): Promise<LockdownRecord> {
-    return defences.setLockdown(this.autocommit, username, enabled);
+    return lockdown.setLockdown(this.autocommit, username, enabled);
   }
 
   createContactLink(username: string, tokenHash: Uint8Array, expiresAt: number): Promise<void> {
-    return this.tx((sql) => defences.createContactLink(sql, username, tokenHash, expiresAt));
+    return this.tx((sql) => lockdown.createContactLink(sql, username, tokenHash, expiresAt));
   }
 
   async ackMailbox(device: DeviceAddress, seqs: readonly bigint[]): Promise<number> {
@@ -477,7 +324,8 @@ export class PostgresStore implements Store {
       const mailbox = (await sql.query('DELETE FROM mailbox WHERE stored_at < $1', [before])).rowCount ?? 0;
       await sql.query('DELETE FROM sent_ids WHERE stored_at < $1', [before]);
       await sql.query('DELETE FROM invites WHERE expires_at < $1 AND used_by IS NULL', [before]);
-      await defences.expireDefences(sql, before, now);
+      await defences.expireAnomalies(sql, before);
+      await lockdown.expireContactLinks(sql, now);
       return { mailbox };
     });
   }

@@ -4,9 +4,8 @@
  * int8 columns arrive as strings (pg does not guess between Number and
  * BigInt): ids stay strings, epochs and seqs become bigint, times Number.
  */
-import { ErrorCode, type ContactState } from '@sotto/protocol';
+import { ErrorCode } from '@sotto/protocol';
 import { ServerError } from '../store.js';
-import type { ContactWrite } from '../contact-rules.js';
 import type { DeviceAddress, DeviceRecord, MailboxEntry, MailItem, StoredMail } from '../types.js';
 import type { Sql } from './transaction.js';
 
@@ -97,46 +96,6 @@ export async function memberRows(sql: Sql, groupId: Uint8Array): Promise<DeviceR
     [groupId],
   );
   return result.rows;
-}
-
-/** Drops repeated devices, keeping the first, so nobody gets the same mail twice. */
-export function uniqueDevices(rows: readonly DeviceRow[]): DeviceRow[] {
-  const seen = new Set<string>();
-  return rows.filter((row) => !seen.has(row.pk) && seen.add(row.pk));
-}
-
-/**
- * Locks two accounts' rows (in id order, so two requests between the same
- * pair cannot deadlock) to make a contact exchange between them serial.
- */
-export async function lockAccountPair(sql: Sql, a: string, b: string): Promise<void> {
-  await sql.query('SELECT id FROM accounts WHERE id IN ($1, $2) ORDER BY id FOR NO KEY UPDATE', [a, b]);
-}
-
-export async function contactRow(sql: Sql, ownerId: string, peerId: string): Promise<{ state: ContactState; via_link: boolean } | undefined> {
-  const result = await sql.query<{ state: number; via_link: boolean }>('SELECT state, via_link FROM contacts WHERE owner_id = $1 AND peer_id = $2', [
-    ownerId,
-    peerId,
-  ]);
-  return result.rows[0];
-}
-
-export async function contactState(sql: Sql, ownerId: string, peerId: string): Promise<ContactState | undefined> {
-  return (await contactRow(sql, ownerId, peerId))?.state;
-}
-
-/** Writes a contact plan's rows, `mine` being `actorId`'s view of `otherId`. */
-export async function writeContacts(sql: Sql, writes: readonly ContactWrite[], actorId: string, otherId: string, now: number): Promise<void> {
-  for (const w of writes) {
-    const [owner, peer] = w.side === 'mine' ? [actorId, otherId] : [otherId, actorId];
-    // A write without viaLink keeps the row's flag (NULL leaves it, and a new row starts false).
-    await sql.query(
-      `INSERT INTO contacts (owner_id, peer_id, state, text, updated_at, via_link) VALUES ($1, $2, $3, $4, $5, coalesce($6::boolean, FALSE))
-       ON CONFLICT (owner_id, peer_id) DO UPDATE SET state = excluded.state, text = excluded.text, updated_at = excluded.updated_at,
-         via_link = coalesce($6::boolean, contacts.via_link)`,
-      [owner, peer, w.state, w.text, now, w.viaLink ?? null],
-    );
-  }
 }
 
 /**

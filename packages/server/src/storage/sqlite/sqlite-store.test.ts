@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryRateLimiter } from '../../rate-limits/memory-rate-limiter.js';
-import { runStorageContract } from '../store.contract.js';
+import { runStorageContract } from '../contracts/index.js';
 import Database from 'better-sqlite3';
 import { DeliveryKind } from '@sotto/protocol';
 import type { MailItem } from '../types.js';
@@ -15,7 +15,9 @@ import { SqliteStore } from './sqlite-store.js';
 const dir = mkdtempSync(join(tmpdir(), 'sotto-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-runStorageContract('sqlite', async () => new SqliteStore({ path: join(dir, 'contract.db') }));
+let contractStores = 0;
+// A new file per store: each contract test starts from an empty database.
+runStorageContract('sqlite', async () => new SqliteStore({ path: join(dir, `contract-${++contractStores}.db`) }));
 
 test('the rate limiter of a SQLite store lives in memory, one per store', async () => {
   const store = new SqliteStore({ path: join(dir, 'limiter.db') });

@@ -2,7 +2,7 @@
  * @module storage/postgres/migrations/0001-initial
  * Accounts, devices, invites, settings, key packages, contacts, groups and mailboxes.
  */
-import type { PostgresMigration } from './migration.js';
+import type { SqlMigration } from '../../migration-types.js';
 
 // Differences from SQLite's 0001, all for many nodes writing at once:
 // - mailbox seqs come from a per-device counter (devices.next_seq) bumped under
@@ -10,7 +10,7 @@ import type { PostgresMigration } from './migration.js';
 //   can commit before an earlier one, and a reader at `seq > cursor` would skip
 //   the earlier one for good. Hence the (device_pk, seq) primary key.
 // - BIGINT for every id, epoch and millisecond time; BYTEA for bytes.
-export const migration0001: PostgresMigration = {
+export const migration0001: SqlMigration = {
   version: 1,
   name: 'initial',
   up: `

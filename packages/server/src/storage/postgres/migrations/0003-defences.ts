@@ -3,7 +3,7 @@
  * The server's defences: restricted accounts, lockdown mode and its contact links, anomaly reports,
  * incidents and the audit log; and, for PostgreSQL only, the rate limiter's shared state.
  */
-import type { PostgresMigration } from './migration.js';
+import type { SqlMigration } from '../../migration-types.js';
 
 // The same tables as SQLite's 0003, plus `rate_limits` and `rate_limit_take`: with several nodes the
 // rate limits must be shared, or each node would admit the full rate (see postgres-rate-limiter.ts).
@@ -16,7 +16,7 @@ import type { PostgresMigration } from './migration.js';
 // into `now`: exactly a key never seen, so a refused take changes nothing observable, and prune
 // (tat <= now) forgets it. It returns 0 when the action was taken, else the longest wait in whole ms.
 // `SET search_path FROM CURRENT` pins the function to this schema's tables whoever calls it.
-export const migration0003: PostgresMigration = {
+export const migration0003: SqlMigration = {
   version: 3,
   name: 'defences',
   up: `

@@ -11,17 +11,12 @@
 import type { ClientBase } from 'pg';
 import { ConfigError } from '../../store.js';
 import { isMigrationTable, refuseUnusableDatabase, type DatabaseContents, type MigrationRecord } from '../../migration-rules.js';
+import type { SqlMigration } from '../../migration-types.js';
 import { migration0001 } from './0001-initial.js';
 import { migration0002 } from './0002-group-creator.js';
 import { migration0003 } from './0003-defences.js';
 
-export interface PostgresMigration {
-  readonly version: number;
-  readonly name: string;
-  readonly up: string;
-}
-
-export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [migration0001, migration0002, migration0003];
+export const POSTGRES_MIGRATIONS: readonly SqlMigration[] = [migration0001, migration0002, migration0003];
 
 /** First key of the two-key advisory lock: "Sotto migrations". The second is the schema's hash. */
 const MIGRATION_LOCK_CLASS = 0x5077;
@@ -43,7 +38,7 @@ export function requireSchemaName(schema: string): string {
 export async function migratePostgres(
   client: ClientBase,
   schema: string,
-  migrations: readonly PostgresMigration[] = POSTGRES_MIGRATIONS,
+  migrations: readonly SqlMigration[] = POSTGRES_MIGRATIONS,
 ): Promise<number[]> {
   requireSchemaName(schema);
   const done: number[] = [];

@@ -2,9 +2,9 @@
  * @module storage/sqlite/migrations/0001-initial
  * Accounts, devices, invites, settings, key packages, contacts, groups and mailboxes.
  */
-import type { SqliteMigration } from './migration.js';
+import type { SqlMigration } from '../../migration-types.js';
 
-export const migration0001: SqliteMigration = {
+export const migration0001: SqlMigration = {
   version: 1,
   name: 'initial',
   up: `

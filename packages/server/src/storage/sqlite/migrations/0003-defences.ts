@@ -3,13 +3,13 @@
  * The server's defences: restricted accounts, lockdown mode and its contact links, anomaly reports,
  * incidents and the audit log.
  */
-import type { SqliteMigration } from './migration.js';
+import type { SqlMigration } from '../../migration-types.js';
 
 // Existing accounts start unrestricted and out of lockdown; existing contacts did not come through a
 // link. Anomalies are kept only for the retention period (expire), so they need an index on time as
 // well as the three the correlation filters by. Incidents keep their lists as JSON text: they are
 // read whole and never queried inside.
-export const migration0003: SqliteMigration = {
+export const migration0003: SqlMigration = {
   version: 3,
   name: 'defences',
   up: `

@@ -7,17 +7,12 @@
  */
 import type Database from 'better-sqlite3';
 import { isMigrationTable, refuseUnusableDatabase, type DatabaseContents, type MigrationRecord } from '../../migration-rules.js';
+import type { SqlMigration } from '../../migration-types.js';
 import { migration0001 } from './0001-initial.js';
 import { migration0002 } from './0002-group-creator.js';
 import { migration0003 } from './0003-defences.js';
 
-export interface SqliteMigration {
-  readonly version: number;
-  readonly name: string;
-  readonly up: string;
-}
-
-export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [migration0001, migration0002, migration0003];
+export const SQLITE_MIGRATIONS: readonly SqlMigration[] = [migration0001, migration0002, migration0003];
 
 /** What the database holds, read without writing anything. */
 export function sqliteContents(db: Database.Database): DatabaseContents {
@@ -34,7 +29,7 @@ export function sqliteContents(db: Database.Database): DatabaseContents {
  * Applies every migration newer than the database; returns the versions applied.
  * Throws DatabaseRefusedError, having written nothing, for a foreign or newer database.
  */
-export function migrateSqlite(db: Database.Database, migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS): number[] {
+export function migrateSqlite(db: Database.Database, migrations: readonly SqlMigration[] = SQLITE_MIGRATIONS): number[] {
   refuseUnusableDatabase(sqliteContents(db), migrations);
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
   const applied = new Set(
