@@ -21,9 +21,8 @@ import { callSignalContent } from './call-signal-codec.js';
 import { initialCallMachineState, initialCallState, isLive, type CallMachineState, type CallState } from './call-state.js';
 import type { CallAnomalyKind, CallEffect, CallEvent, CallSignal, ConversationView } from './call-types.js';
 import { CallEvents } from './call-events.js';
-import {
-  candidatePolicy, checkRemoteCandidate, parseCandidate, type CandidateErrorCode, type CandidatePolicy, type IpAddress,
-} from './candidate-filter.js';
+import { candidatePolicy, checkRemoteCandidate, parseCandidate, type CandidateErrorCode, type CandidatePolicy } from './candidate-filter.js';
+import type { IpAddress } from './ip-address.js';
 import { validateSdp } from './sdp-validator.js';
 import { newMessageId } from '../message-id.js';
 

@@ -15,13 +15,14 @@ export { isPairWith } from './call-conversation.js';
 export type { TransitionResult } from './call-result.js';
 export { transition } from './call-machine.js';
 export type {
-  CandidateType, IpAddress, ParsedCandidate, CandidateErrorCode, CandidateRejection, ParseCandidateResult,
-  FilterCandidateResult, CandidatePolicy, AddressClass,
+  CandidateType, ParsedCandidate, CandidateErrorCode, CandidateRejection, ParseCandidateResult,
+  FilterCandidateResult, CandidatePolicy,
 } from './candidate-filter.js';
 export {
   DEFAULT_CANDIDATE_POLICY, MAX_CANDIDATE_LENGTH, candidatePolicy, parseCandidate, filterCandidate, checkRemoteCandidate,
-  parseIp, parseIpv4, parseIpv6, classifyIp,
 } from './candidate-filter.js';
+export type { IpAddress, AddressClass } from './ip-address.js';
+export { parseIp, parseIpv4, parseIpv6, classifyIp } from './ip-address.js';
 export type { SdpKind, DtlsSetup, SdpErrorCode, SdpCodec, ValidatedSdp, SdpValidationResult, SdpValidationOptions } from './sdp-validator.js';
 export { validateSdp, SDP_ERROR_CODES, MAX_SDP_LENGTH, MAX_SDP_LINES, MAX_SDP_LINE_LENGTH, MAX_EXTMAPS } from './sdp-validator.js';
 export type { IceServer, CallMediaOptions, CallMediaHandlers, CallMediaSession, CallMediaFactory } from './call-media.js';

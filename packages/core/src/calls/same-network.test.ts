@@ -1,7 +1,7 @@
 /** @module calls/same-network.test: what counts as this device's own network for a peer's private candidate. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseIp, type IpAddress } from './candidate-filter.js';
+import { parseIp, type IpAddress } from './ip-address.js';
 import { sameNetwork, sharesNetwork } from './same-network.js';
 
 const ip = (text: string): IpAddress => {

@@ -4,7 +4,7 @@
  * or /64 (IPv6): the usual LAN. A wider LAN (a /16 office network) then connects through
  * server-reflexive or relay candidates instead: the rule errs toward sending nothing.
  */
-import type { IpAddress } from './candidate-filter.js';
+import type { IpAddress } from './ip-address.js';
 
 /** Leading IPv4 octets and IPv6 groups that name one network. */
 export const IPV4_NETWORK_OCTETS = 3;
