@@ -7,7 +7,7 @@
 import { advisoryTranscript, checkAdvisory, compareVersions, type SignedAdvisory } from '@sotto/protocol';
 import { equalBytes, fromHex, toHex } from './bytes.js';
 import type { EngineContext } from './context.js';
-import { Emitter } from './events.js';
+import { Emitter, subscribeSide, type Subscribable } from './events.js';
 
 export interface VerifiedAdvisory {
   /** Hex of the advisory's 16-byte id. */
@@ -29,8 +29,10 @@ export interface RefusedAdvisory {
 export type VerifySignature = (publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array) => Promise<boolean>;
 
 export class Advisories {
-  readonly didReceive = new Emitter<VerifiedAdvisory>();
-  readonly didRefuse = new Emitter<RefusedAdvisory>();
+  private readonly received = new Emitter<VerifiedAdvisory>();
+  private readonly refused = new Emitter<RefusedAdvisory>();
+  readonly didReceive: Subscribable<VerifiedAdvisory> = subscribeSide(this.received);
+  readonly didRefuse: Subscribable<RefusedAdvisory> = subscribeSide(this.refused);
   private readonly known = new Map<string, VerifiedAdvisory>();
 
   constructor(
@@ -82,11 +84,11 @@ export class Advisories {
       affectsThisVersion: advisory.fixedVersion === '' || compareVersions(this.clientVersion, advisory.fixedVersion) < 0,
     };
     this.known.set(id, verified);
-    this.didReceive.fire(verified);
+    this.received.fire(verified);
   }
 
   private refuse(reason: RefusedAdvisory['reason']): void {
     this.ctx.logger.warn('advisory refused', { reason });
-    this.didRefuse.fire({ reason });
+    this.refused.fire({ reason });
   }
 }

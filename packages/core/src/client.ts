@@ -29,7 +29,8 @@ import {
 } from '@sotto/protocol';
 import type { CiphersuiteName } from 'ts-mls';
 import { equalBytes, fromHex, toHex } from './bytes.js';
-import { ClientEvents, type EngineContext } from './context.js';
+import { ClientEvents, type EngineContext, type PublicClientEvents } from './context.js';
+import { subscribeSides } from './events.js';
 import { Conversations, onlyThePair } from './conversations.js';
 import { ClientError } from './errors.js';
 import { Inbox } from './inbox.js';
@@ -89,7 +90,9 @@ const ACTIONS: Record<ContactResponse, ContactAction> = {
 };
 
 export class SottoClient {
-  readonly events = new ClientEvents();
+  /** The engine's emitters; callers get only their subscribe sides, as `events`. */
+  private readonly emitters = new ClientEvents();
+  readonly events: PublicClientEvents = subscribeSides(this.emitters);
   private readonly queue = new SerialQueue();
   private readonly session: Session;
   private readonly ctx: EngineContext;
@@ -131,7 +134,7 @@ export class SottoClient {
     });
     this.anomalies = new AnomalyReporter(this.session, identity.username, deps.clock, deps.logger);
     this.ctx = {
-      store: deps.store, mls, identity, session: this.session, clock: deps.clock, random: deps.random, logger: deps.logger, queue: this.queue, events: this.events, anomalies: this.anomalies,
+      store: deps.store, mls, identity, session: this.session, clock: deps.clock, random: deps.random, logger: deps.logger, queue: this.queue, events: this.emitters, anomalies: this.anomalies,
     };
     this.lockdown = new Lockdown(deps.store, this.session, identity.serverUrl, identity.username);
     this.threats = new ThreatNotices(deps.store);
@@ -395,7 +398,7 @@ export class SottoClient {
     if (unread.length === 0) return 0;
     const statuses = unread.map((m) => ({ messageId: m.messageId, status: 'read' as const }));
     await this.queue.run(() => this.deps.store.apply({ statuses }));
-    statuses.forEach((s) => this.events.didChangeStatus.fire(s));
+    statuses.forEach((s) => this.emitters.didChangeStatus.fire(s));
     const content = create(AppContentSchema, {
       messageId: newMessageId(this.deps.clock, this.deps.random),
       sentAt: BigInt(this.deps.clock.now()),
@@ -468,7 +471,7 @@ export class SottoClient {
           const waiters = this.drainWaiters;
           this.drainWaiters = [];
           waiters.forEach((w) => w());
-          this.events.didDrainMailbox.fire(notice.count);
+          this.emitters.didDrainMailbox.fire(notice.count);
         }).catch(() => undefined);
         return;
       case NoticeKind.KEY_PACKAGES_LOW:
@@ -489,7 +492,7 @@ export class SottoClient {
 
   private onSessionState(state: SessionState): void {
     if (state === 'idle' || state === 'closed') this.conversations.abandonPending();
-    this.events.didChangeConnection.fire(state);
+    this.emitters.didChangeConnection.fire(state);
   }
 
   /** MLS credential check: the key must be the device's pinned identity key (pinned on first sight). */

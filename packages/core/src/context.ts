@@ -4,7 +4,7 @@
  * device's identity and the one serial queue all state changes go through.
  */
 import type { Delivery, ContactState } from '@sotto/protocol';
-import { Emitter } from './events.js';
+import { Emitter, type SubscribeSides } from './events.js';
 import type { MlsContext } from './mls/group.js';
 import type { Clock, ClientStore, Logger, MessageStatus, Random, StoredIdentity, StoredMessage } from './ports.js';
 import type { AnomalyReporter } from './anomaly-reporter.js';
@@ -26,6 +26,7 @@ export interface DroppedEvent {
   readonly sender: string;
 }
 
+/** The engine's own emitters: only the engine fires them (it reaches them through `EngineContext`). */
 export class ClientEvents {
   readonly didReceiveMessage = new Emitter<StoredMessage>();
   readonly didChangeContact = new Emitter<ContactEvent>();
@@ -37,6 +38,9 @@ export class ClientEvents {
   readonly didChangeConnection = new Emitter<string>();
   readonly didDrainMailbox = new Emitter<number>();
 }
+
+/** What `client.events` gives callers: each event's subscribe side, never `fire`. */
+export type PublicClientEvents = SubscribeSides<ClientEvents>;
 
 export interface EngineContext {
   readonly store: ClientStore;

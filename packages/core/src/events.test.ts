@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Emitter } from './events.js';
+import { Emitter, subscribeSide, subscribeSides } from './events.js';
 
 test('a throwing listener neither stops the others nor the code that fires', () => {
   const errors: unknown[] = [];
@@ -42,4 +42,40 @@ test('unsubscribing stops delivery', () => {
   off();
   emitter.fire(2);
   assert.deepEqual(seen, [1]);
+});
+
+test('a subscribe side delivers what the owner fires, and offers no way to fire', () => {
+  const emitter = new Emitter<number>();
+  const side = subscribeSide(emitter);
+  const seen: number[] = [];
+  const unsubscribe = side.event((n) => seen.push(n));
+  emitter.fire(1);
+  unsubscribe();
+  emitter.fire(2);
+  assert.deepEqual(seen, [1]);
+  assert.deepEqual(Object.keys(side), ['event']);
+  assert.equal('fire' in side, false);
+  // @ts-expect-error: only the owner of the emitter can fire
+  assert.throws(() => side.fire(3), TypeError);
+  assert.ok(Object.isFrozen(side));
+});
+
+test('subscribeSides exposes every emitter of an events object, and nothing that fires', () => {
+  class Owned {
+    readonly didStart = new Emitter<string>();
+    readonly didStop = new Emitter<number>();
+  }
+  const owned = new Owned();
+  const sides = subscribeSides(owned);
+  assert.deepEqual(Object.keys(sides).sort(), ['didStart', 'didStop']);
+  const seen: unknown[] = [];
+  sides.didStart.event((s) => seen.push(s));
+  sides.didStop.event((n) => seen.push(n));
+  owned.didStart.fire('a');
+  owned.didStop.fire(7);
+  assert.deepEqual(seen, ['a', 7]);
+  for (const side of Object.values(sides)) assert.equal('fire' in side, false);
+  // @ts-expect-error: the public side has no fire
+  assert.throws(() => sides.didStart.fire('b'), TypeError);
+  assert.ok(Object.isFrozen(sides));
 });

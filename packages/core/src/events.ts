@@ -42,3 +42,31 @@ export class Emitter<T> {
     }
   }
 }
+
+/**
+ * The subscribe side of an `Emitter`: what the engine hands to callers (the CLI, the web app,
+ * tests), so that only the engine, which owns the emitter, can fire. The spelling
+ * `x.didY.event(listener)` is the same as on an `Emitter`.
+ */
+export interface Subscribable<T> {
+  readonly event: Subscribe<T>;
+}
+
+/** Each `Emitter` of an events object, as its subscribe side only. */
+export type SubscribeSides<E> = {
+  readonly [K in keyof E]: E[K] extends Emitter<infer T> ? Subscribable<T> : never;
+};
+
+/** The subscribe side of one emitter: a fresh object, so a caller cannot reach `fire` by a cast. */
+export function subscribeSide<T>(emitter: Emitter<T>): Subscribable<T> {
+  return Object.freeze({ event: emitter.event });
+}
+
+/** The subscribe sides of every emitter an events object holds (its own fields). */
+export function subscribeSides<E extends object>(emitters: E): SubscribeSides<E> {
+  const sides: Record<string, Subscribable<unknown>> = {};
+  for (const [name, value] of Object.entries(emitters)) {
+    if (value instanceof Emitter) sides[name] = subscribeSide(value as Emitter<unknown>);
+  }
+  return Object.freeze(sides) as SubscribeSides<E>;
+}

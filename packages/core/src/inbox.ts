@@ -156,7 +156,7 @@ export class Inbox {
       batch: { contacts: [contact], ...(missed ? { callLog: [missed] } : {}) },
       after: () => {
         this.ctx.events.didChangeContact.fire(heldBack ? { ...contact, heldBack } : contact);
-        if (missed) this.calls.events.didLogCall.fire(missed);
+        if (missed) this.calls.announceMissedCall(missed);
       },
     };
   }
@@ -231,7 +231,7 @@ export class Inbox {
       if (delivery.kind !== DeliveryKind.MLS_RING) return { batch: { conversations: [updated] } };
       const missed = this.missedRequest(delivery.senderUsername, delivery);
       this.ctx.anomalies.record({ user: delivery.senderUsername, device: delivery.senderDeviceId }, AnomalyKind.UNSOLICITED_CALL);
-      return { batch: { conversations: [updated], callLog: [missed] }, after: () => this.calls.events.didLogCall.fire(missed) };
+      return { batch: { conversations: [updated], callLog: [missed] }, after: () => this.calls.announceMissedCall(missed) };
     }
     let content: ReturnType<typeof decodeAppContent>;
     try {
@@ -346,7 +346,7 @@ export class Inbox {
     if (delivery.senderUsername !== '') return this.drop(delivery, 'threat notice from a member', {}, AnomalyKind.MALFORMED);
     const result = await this.threats.fromDelivery(delivery.payload, this.ctx.clock.now());
     if ('reason' in result) return this.drop(delivery, result.reason);
-    return { batch: result.batch, after: () => this.threats.didReceive.fire(result.record) };
+    return { batch: result.batch, after: () => this.threats.announce(result.record) };
   }
 
   /** `anomaly`: what to report about the sender; absent for drops that are no one's fault (a group we left). */

@@ -9,7 +9,7 @@ export * from './events.js';
 export * from './bytes.js';
 export * from './safety-number.js';
 export type { SessionState } from './session.js';
-export type { ContactEvent, DroppedEvent } from './context.js';
+export type { ContactEvent, DroppedEvent, PublicClientEvents } from './context.js';
 export { DEFAULT_CIPHERSUITE, loadCiphersuite, type SuiteOptions } from './mls/suite.js';
 export { KeyCache, SIGNING_KEY_SLOTS, VERIFYING_KEY_SLOTS, bytesKey, type KeySlots } from './mls/key-cache.js';
 export { MlsContext, membersOf } from './mls/group.js';

@@ -7,7 +7,7 @@
 import { ContactState, create, CreateContactLinkSchema, FrameType, isValidUsername, LIMITS, SetLockdownSchema, type LockdownState } from '@sotto/protocol';
 import { fromBase64Url, toBase64Url } from './bytes.js';
 import { ClientError } from './errors.js';
-import { Emitter } from './events.js';
+import { Emitter, subscribeSide, type Subscribable } from './events.js';
 import type { ClientStore, StoredContact } from './ports.js';
 import type { Session } from './session.js';
 
@@ -60,7 +60,8 @@ export function parseContactLink(link: string): { readonly username: string; rea
 }
 
 export class Lockdown {
-  readonly didChange = new Emitter<LockdownView>();
+  private readonly changed = new Emitter<LockdownView>();
+  readonly didChange: Subscribable<LockdownView> = subscribeSide(this.changed);
 
   constructor(
     private readonly store: ClientStore,
@@ -87,7 +88,7 @@ export class Lockdown {
     const before = await this.state();
     if (before.enabled !== view.enabled || before.refused !== view.refused) {
       await this.store.apply({ settings: { lockdown: view.enabled, lockdownRefused: view.refused } });
-      this.didChange.fire(view);
+      this.changed.fire(view);
     }
     return view;
   }

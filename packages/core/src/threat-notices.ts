@@ -5,7 +5,7 @@
  * advice is the client's own words, not the server's: update, turn on lockdown, call the operator.
  */
 import { AnomalyKind, checkThreatNotice } from '@sotto/protocol';
-import { Emitter } from './events.js';
+import { Emitter, subscribeSide, type Subscribable } from './events.js';
 import { MAX_THREAT_NOTICES, type ClientStore, type ClientWriteBatch, type ThreatNoticeRecord } from './ports.js';
 
 /** What a member is told to do; the UI renders its own wording for each. */
@@ -20,9 +20,16 @@ export function anomalyKindName(kind: AnomalyKind): string {
 }
 
 export class ThreatNotices {
-  readonly didReceive = new Emitter<ThreatNoticeRecord>();
+  private readonly received = new Emitter<ThreatNoticeRecord>();
+  /** A new notice was stored; only the engine fires it (through `announce`). */
+  readonly didReceive: Subscribable<ThreatNoticeRecord> = subscribeSide(this.received);
 
   constructor(private readonly store: ClientStore) {}
+
+  /** Called by the inbox once the notice's batch is stored, so subscribers never see an unsaved notice. */
+  announce(record: ThreatNoticeRecord): void {
+    this.received.fire(record);
+  }
 
   /** Active (not dismissed) notices first, newest first. */
   async list(): Promise<ThreatNoticeRecord[]> {

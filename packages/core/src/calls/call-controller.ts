@@ -20,7 +20,8 @@ import type { CallMediaFactory, CallMediaSession, IceServer } from './call-media
 import { callSignalContent } from './call-signal-codec.js';
 import { initialCallMachineState, initialCallState, isLive, type CallMachineState, type CallState } from './call-state.js';
 import type { CallAnomalyKind, CallEffect, CallEvent, CallSignal, ConversationView } from './call-types.js';
-import { CallEvents } from './call-events.js';
+import { CallEvents, type PublicCallEvents } from './call-events.js';
+import { subscribeSides } from '../events.js';
 import { candidatePolicy, checkRemoteCandidate, parseCandidate, type CandidateErrorCode, type CandidatePolicy } from './candidate-filter.js';
 import type { IpAddress } from './ip-address.js';
 import { validateSdp } from './sdp-validator.js';
@@ -53,8 +54,6 @@ export interface SignalOrigin {
   readonly deliveredAsRing: boolean;
 }
 
-const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
-
 /** Each machine anomaly: its stable code, and the kind reported to the server. */
 const ANOMALIES: Record<CallAnomalyKind, { readonly code: string; readonly kind: AnomalyKind; readonly message: string }> = {
   'signal-before-accept': { code: 'SIGNAL_BEFORE_ACCEPT', kind: AnomalyKind.CONSENT_VIOLATION, message: 'A call signal out of order was ignored (signal-before-accept).' },
@@ -74,7 +73,9 @@ const ROUTINE_CANDIDATE_REFUSALS: ReadonlySet<CandidateErrorCode> = new Set<Cand
 const MAX_LOCAL_HOSTS = 16;
 
 export class Calls {
-  readonly events = new CallEvents();
+  /** The shell's emitters; callers get only their subscribe sides, as `events`. */
+  private readonly emitters = new CallEvents();
+  readonly events: PublicCallEvents = subscribeSides(this.emitters);
   private machine: CallMachineState = initialCallMachineState;
   /** One event at a time, in order; separate from the engine's queue, which sending takes. */
   private readonly queue = new SerialQueue();
@@ -99,6 +100,11 @@ export class Calls {
 
   get current(): CallState {
     return this.machine.call;
+  }
+
+  /** The inbox stored a missed call request (it never reaches the machine): tell the subscribers. */
+  announceMissedCall(entry: StoredCallLogEntry): void {
+    this.emitters.didLogCall.fire(entry);
   }
 
   private get state(): CallState {
@@ -194,11 +200,6 @@ export class Calls {
     }
     const contact = await this.ctx.store.getContact(origin.user);
     const state = this.state;
-    if (signal.type !== 'ring') {
-      const ours = isLive(state) && signal.callId === state.callId;
-      const justEnded = state.kind === 'ended' && signal.callId === state.callId;
-      if (!ours && !justEnded) return this.refuse('UNKNOWN_CALL', 'A call signal for an unknown call was ignored.');
-    }
     const view = this.viewOf(conversation);
     let admitted: CallSignal | 'refused' | 'fatal' = signal;
     // SDP and candidates are parsed only for this exact call, peer device and conversation; the
@@ -253,7 +254,7 @@ export class Calls {
           this.refuse(`CANDIDATE_${result.code}`, `A candidate from the peer was refused: ${result.message}.`, anomaly);
           return 'refused';
         }
-        this.events.didExchangeCandidate.fire({ direction: 'received', candidateType: result.candidate.type });
+        this.emitters.didExchangeCandidate.fire({ direction: 'received', candidateType: result.candidate.type });
         return signal;
       }
       default:
@@ -301,7 +302,7 @@ export class Calls {
   private refuse(code: string, message: string, anomaly?: { from: AnomalySource; kind: AnomalyKind }): void {
     this.ctx.logger.info('call input refused', { code });
     if (anomaly) this.ctx.anomalies.record(anomaly.from, anomaly.kind);
-    this.events.didRefuseInput.fire({ code, message });
+    this.emitters.didRefuseInput.fire({ code, message });
   }
 
   private peerAnomaly(state: CallState, kind: AnomalyKind): { from: AnomalySource; kind: AnomalyKind } | undefined {
@@ -321,7 +322,6 @@ export class Calls {
     this.machine = state;
     this.announce(before);
     for (const effect of effects) await this.perform(effect);
-    this.watchConnecting();
   }
 
   /** Replaces the call alone, keeping what the machine remembers. */
@@ -339,7 +339,7 @@ export class Calls {
       this.remoteCandidates = 0;
       this.localHosts = [];
     }
-    this.events.didChangeCall.fire(next);
+    this.emitters.didChangeCall.fire(next);
   }
 
   private async perform(effect: CallEffect): Promise<void> {
@@ -382,8 +382,21 @@ export class Calls {
         this.ctx.clock.clearTimeout(this.ringTimer);
         this.ringTimer = undefined;
         return;
+      case 'startConnectTimer': {
+        this.ctx.clock.clearTimeout(this.connectTimer);
+        const { callId } = effect;
+        this.connectTimer = this.ctx.clock.setTimeout(() => {
+          this.connectTimer = undefined;
+          void this.dispatch({ type: 'connectTimeout', callId, now: this.ctx.clock.now() });
+        }, this.config.connectTimeoutMs ?? effect.ms);
+        return;
+      }
+      case 'cancelConnectTimer':
+        this.ctx.clock.clearTimeout(this.connectTimer);
+        this.connectTimer = undefined;
+        return;
       case 'showIncomingRing':
-        this.events.didRing.fire({ callId: effect.callId, peer: effect.peer });
+        this.emitters.didRing.fire({ callId: effect.callId, peer: effect.peer });
         return;
       case 'stopRinging':
       case 'releaseMicrophone':
@@ -394,9 +407,13 @@ export class Calls {
       case 'logCall': {
         const entry: StoredCallLogEntry = { ...effect.entry, endedAt: this.ctx.clock.now() };
         await this.ctx.store.apply({ callLog: [entry] });
-        this.events.didLogCall.fire(entry);
+        this.emitters.didLogCall.fire(entry);
         return;
       }
+      case 'refuseSignal':
+        // Not reported to the server: a signal for no call of ours names no peer to hold it against.
+        this.refuse('UNKNOWN_CALL', 'A call signal for an unknown call was ignored.');
+        return;
       case 'reportAnomaly': {
         const anomaly = ANOMALIES[effect.kind];
         this.refuse(anomaly.code, anomaly.message, { from: { user: effect.fromUser, device: effect.fromDevice }, kind: anomaly.kind });
@@ -450,7 +467,7 @@ export class Calls {
           // Noted at once, not through the queue: the peer's candidates queued behind are checked against it.
           const ip = parsed.ok && parsed.candidate.type === 'host' ? parsed.candidate.ip : null;
           if (ip && this.localHosts.length < MAX_LOCAL_HOSTS) this.localHosts.push(ip);
-          if (parsed.ok) this.events.didExchangeCandidate.fire({ direction: 'sent', candidateType: parsed.candidate.type });
+          if (parsed.ok) this.emitters.didExchangeCandidate.fire({ direction: 'sent', candidateType: parsed.candidate.type });
           void this.dispatch({ type: 'localCandidate', candidate, now: this.ctx.clock.now() });
         },
         onConnected: () => {
@@ -460,7 +477,7 @@ export class Calls {
           if (this.media === session) void this.dispatch({ type: 'mediaFailed', now: this.ctx.clock.now() });
         },
         onFirstRemoteAudio: () => {
-          if (this.media === session && isLive(this.state)) this.events.didReceiveFirstAudio.fire({ callId: this.state.callId });
+          if (this.media === session && isLive(this.state)) this.emitters.didReceiveFirstAudio.fire({ callId: this.state.callId });
         },
       },
     );
@@ -471,27 +488,6 @@ export class Calls {
     const media = this.media;
     this.media = undefined;
     await media?.close();
-  }
-
-  /** Consent given but no media yet: bounded, so a peer that goes silent cannot hold the call open. */
-  private watchConnecting(): void {
-    const state = this.state;
-    const connecting = state.kind === 'caller-connecting' || state.kind === 'callee-connecting';
-    if (!connecting) {
-      this.ctx.clock.clearTimeout(this.connectTimer);
-      this.connectTimer = undefined;
-      return;
-    }
-    if (this.connectTimer !== undefined) return;
-    const callId = state.callId;
-    this.connectTimer = this.ctx.clock.setTimeout(() => {
-      this.connectTimer = undefined;
-      void this.queue.run(async () => {
-        const now = this.state;
-        if (!(now.kind === 'caller-connecting' || now.kind === 'callee-connecting') || now.callId !== callId) return;
-        await this.step({ type: now.hasPeerConnection ? 'mediaFailed' : 'localHangup', now: this.ctx.clock.now() });
-      });
-    }, this.config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
   }
 
   private clearTimers(): void {

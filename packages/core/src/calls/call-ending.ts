@@ -1,7 +1,7 @@
 /** @module calls/call-ending: ends a live call, releasing exactly the resources it holds. */
 import type { CallEffect, CallOutcome, CallSignal } from './call-types.js';
 import type { EndReason, LiveCallState } from './call-state.js';
-import { partyOf } from './call-state.js';
+import { isConnecting, partyOf } from './call-state.js';
 import { sendTo, type CallStep } from './call-result.js';
 
 export interface Ending {
@@ -10,7 +10,7 @@ export interface Ending {
   readonly now: number;
   /** The last signal this device sends for the call; after it, the call is silent for good. */
   readonly send?: CallSignal;
-  /** The ring timer already fired, so there is nothing to cancel. */
+  /** The state's timer (the ring timer while ringing, the connect timer while connecting) already fired: nothing to cancel. */
   readonly timerFired?: boolean;
 }
 
@@ -19,6 +19,7 @@ export function endCall(state: LiveCallState, ending: Ending): CallStep {
   const ringing = state.kind === 'outgoing-ringing' || state.kind === 'incoming-ringing';
   if (state.kind === 'incoming-ringing') effects.push({ type: 'stopRinging' });
   if (ringing && ending.timerFired !== true) effects.push({ type: 'cancelRingTimer' });
+  if (isConnecting(state) && ending.timerFired !== true) effects.push({ type: 'cancelConnectTimer' });
   if (ending.send !== undefined) effects.push(sendTo(state, ending.send));
   // Ringing states carry no media fields: a ringing call never had a peer connection to close.
   if (!ringing && state.hasPeerConnection) effects.push({ type: 'closePeerConnection' });

@@ -1,5 +1,5 @@
 /** @module calls/call-events: what the call shell tells the UI (or CLI); never content, never SDP. */
-import { Emitter } from '../events.js';
+import { Emitter, type SubscribeSides } from '../events.js';
 import type { StoredCallLogEntry } from '../ports.js';
 import type { CallState } from './call-state.js';
 
@@ -14,6 +14,7 @@ export interface CallInputRefused {
   readonly message: string;
 }
 
+/** The call shell's own emitters: only `Calls` (and the inbox, through `Calls`) fires them. */
 export class CallEvents {
   /** Every state change of this device's call. */
   readonly didChangeCall = new Emitter<CallState>();
@@ -27,3 +28,6 @@ export class CallEvents {
   /** A candidate left for the peer, or a peer's candidate passed the policy: its type only, never its address. */
   readonly didExchangeCandidate = new Emitter<{ readonly direction: 'sent' | 'received'; readonly candidateType: string }>();
 }
+
+/** What `client.calls.events` gives callers: each event's subscribe side, never `fire`. */
+export type PublicCallEvents = SubscribeSides<CallEvents>;

@@ -75,6 +75,7 @@ const ALPHABET: readonly Letter[] = [
   { type: 'localDecline', now: T0 + 1_000 },
   { type: 'localHangup', now: T0 + 9_000 },
   { type: 'timeout', callId: CUR, now: T0 + 45_000 },
+  { type: 'connectTimeout', callId: CUR, now: T0 + 31_000 },
   { type: 'tick', now: T0 + 50_000 },
   { type: 'mediaConnected', now: T0 + 2_000 },
   { type: 'mediaFailed', now: T0 + 3_000 },
@@ -143,11 +144,13 @@ function idOf<T extends object>(value: T, serialise: (value: T) => string): numb
 }
 
 /** Paths the new rules are about, counted so the exploration is known to reach each of them. */
-const reached = { membershipEnded: 0, wrongConversation: 0, floodReported: 0, usedIdSilent: 0, floodSilent: 0 };
+const reached = { membershipEnded: 0, wrongConversation: 0, floodReported: 0, usedIdSilent: 0, floodSilent: 0, connectTimedOut: 0, unknownCallRefused: 0 };
 function tally(pre: CallMachineState, event: CallEvent, post: CallMachineState, effects: readonly CallEffect[]): void {
   if (post.call.kind === 'ended' && post.call.reason === 'members-changed' && pre.call.kind !== 'ended') reached.membershipEnded++;
   if (effects.some((e) => e.type === 'reportAnomaly' && e.kind === 'wrong-conversation')) reached.wrongConversation++;
   if (effects.some((e) => e.type === 'reportAnomaly' && e.kind === 'ring-flood')) reached.floodReported++;
+  if (event.type === 'connectTimeout' && post.call.kind === 'ended' && pre.call.kind !== 'ended') reached.connectTimedOut++;
+  if (effects.some((e) => e.type === 'refuseSignal')) reached.unknownCallRefused++;
   if (event.type === 'remote' && event.signal.type === 'ring') {
     const id = event.signal.callId;
     const used = pre.memory.recent.some((r) => r.callId === id);
@@ -199,7 +202,7 @@ function describe(path: readonly number[]): string {
 
 /**
  * The same checks without merging: every sequence replayed from the start. It cannot reach depth
- * 6 in seconds (37^6 sequences), so it guards the merging argument at a smaller depth.
+ * 6 in seconds (38^6 sequences), so it guards the merging argument at a smaller depth.
  */
 function exploreRaw(start: Node, depth: number): number {
   let transitions = 0;
@@ -250,7 +253,7 @@ for (const [role, start] of roles) {
   });
 }
 
-test('the exploration reached every new rule: membership changes, other conversations, floods, used ids', () => {
+test('the exploration reached every new rule: membership changes, other conversations, floods, used ids, connect timeouts, unknown calls', () => {
   // Runs after the explorations above (node:test runs a file's tests in order).
   for (const [path, count] of Object.entries(reached)) assert.ok(count > 0, `no explored path reached ${path}`);
   console.log(`paths reached: ${JSON.stringify(reached)}`);

@@ -60,7 +60,8 @@ test('caller: placeCall sends only the ring and starts the ring timer', () => {
 test('caller: the offer is made only after accept arrives, and sent when the SDP is ready', () => {
   const afterAccept = run(calling(), bobSays({ type: 'accept', callId: 'c1' }));
   assert.equal(afterAccept.state.kind, 'caller-connecting');
-  assert.deepEqual(types(afterAccept.effects), ['cancelRingTimer', 'createPeerConnection', 'getMicrophone', 'createOffer']);
+  assert.deepEqual(types(afterAccept.effects), ['cancelRingTimer', 'createPeerConnection', 'getMicrophone', 'createOffer', 'startConnectTimer']);
+  assert.deepEqual(afterAccept.effects.at(-1), { type: 'startConnectTimer', callId: 'c1', ms: 30_000 });
   const offered = run(afterAccept.machine, { type: 'localDescription', sdp: 'v=0 offer', now: T0 });
   assert.deepEqual(offered.effects[0], { type: 'sendSignal', signal: { type: 'offer', callId: 'c1', sdp: 'v=0 offer' }, toUser: BOB, toDevice: BOB_PHONE, conversationId: 'g-bob-phone' });
   const answered = run(offered.machine, bobSays({ type: 'answer', callId: 'c1', sdp: 'v=0 answer' }), bobSays({ type: 'ice', callId: 'c1', candidate: 'cand' }));
@@ -168,7 +169,7 @@ test('threat 3 and 6: ICE while ringing causes no candidate, no peer connection,
 test('callee: local accept sends accept; the peer connection waits for the offer', () => {
   const { state, machine, effects } = run(ringing(), { type: 'localAccept', now: T0 });
   assert.equal(state.kind, 'callee-connecting');
-  assert.deepEqual(types(effects), ['stopRinging', 'cancelRingTimer', 'sendSignal']);
+  assert.deepEqual(types(effects), ['stopRinging', 'cancelRingTimer', 'sendSignal', 'startConnectTimer']);
   assert.deepEqual(sent(effects), ['accept']);
   const offered = run(machine, remote({ type: 'offer', callId: 'c1', sdp: 'v=0 offer' }));
   assert.deepEqual(types(offered.effects), ['createPeerConnection', 'getMicrophone', 'setRemoteDescription', 'createAnswer']);
@@ -216,13 +217,48 @@ test('signals from another device, another peer or another call id are ignored',
   const bad: CallEvent[] = [
     remote({ type: 'hangup', callId: 'c1', reason: 'normal' }, { fromDevice: 'alice-laptop' }),
     remote({ type: 'hangup', callId: 'c1', reason: 'normal' }, { fromUser: 'mallory', fromDevice: 'm' }),
-    remote({ type: 'hangup', callId: 'c2', reason: 'normal' }),
     remote({ type: 'offer', callId: 'c1', sdp: 'v=0' }, { fromDevice: 'alice-laptop' }),
-    remote({ type: 'accept', callId: 'c2' }),
   ];
+  const unknownCall: CallEvent[] = [remote({ type: 'hangup', callId: 'c2', reason: 'normal' }), remote({ type: 'accept', callId: 'c2' })];
   for (const start of [ringing(), accepted()]) {
     for (const event of bad) assert.deepEqual(run(start, event), { state: start.call, machine: start, effects: [] });
+    // Another call id is refused as unknown, and nothing else happens.
+    for (const event of unknownCall) {
+      assert.deepEqual(run(start, event), { state: start.call, machine: start, effects: [{ type: 'refuseSignal', reason: 'unknown-call' }] });
+    }
   }
+});
+
+test('a signal when no call exists is refused as unknown; the just-ended call\'s late signals are ignored', () => {
+  for (const signal of [{ type: 'hangup', callId: 'c1', reason: 'normal' }, { type: 'offer', callId: 'c1', sdp: 'v=0' }] as const) {
+    assert.deepEqual(run(idle, remote(signal)), { state: idle.call, machine: idle, effects: [{ type: 'refuseSignal', reason: 'unknown-call' }] });
+  }
+  const declined = run(ringing(), { type: 'localDecline', now: T0 }).machine;
+  assert.deepEqual(run(declined, remote({ type: 'offer', callId: 'c1', sdp: 'v=0' })).effects, []);
+  assert.deepEqual(run(declined, remote({ type: 'offer', callId: 'c0', sdp: 'v=0' })).effects, [{ type: 'refuseSignal', reason: 'unknown-call' }]);
+});
+
+test('connect timeout: consent given but no media within the bound ends the call', () => {
+  // The callee still waiting for the offer has no peer connection: the call is hung up.
+  const waiting = run(accepted(), { type: 'connectTimeout', callId: 'c1', now: T0 + 31_000 });
+  assert.equal(waiting.state.kind === 'ended' && waiting.state.reason, 'hangup-local');
+  assert.deepEqual(types(waiting.effects), ['sendSignal', 'logCall']);
+  assert.deepEqual(waiting.effects[0], { type: 'sendSignal', signal: { type: 'hangup', callId: 'c1', reason: 'normal' }, toUser: ALICE, toDevice: ALICE_PHONE, conversationId: 'g-alice-phone' });
+  // With a peer connection that never connected, the media failed.
+  const connecting = run(calling(), bobSays({ type: 'accept', callId: 'c1' })).machine;
+  const failed = run(connecting, { type: 'connectTimeout', callId: 'c1', now: T0 + 31_000 });
+  assert.equal(failed.state.kind === 'ended' && failed.state.reason, 'failed');
+  assert.deepEqual(types(failed.effects), ['sendSignal', 'closePeerConnection', 'releaseMicrophone', 'logCall']);
+  assert.deepEqual(sent(failed.effects), ['hangup']);
+  // A stale timer (another call, or media already up) changes nothing; media up cancels the timer.
+  assert.deepEqual(run(connecting, { type: 'connectTimeout', callId: 'old', now: T0 }).effects, []);
+  const live = run(connecting, { type: 'mediaConnected', now: T0 + 1000 });
+  assert.deepEqual(types(live.effects), ['cancelConnectTimer']);
+  assert.deepEqual(run(live.machine, { type: 'connectTimeout', callId: 'c1', now: T0 + 31_000 }).effects, []);
+  // Ending while connecting cancels the timer; ringing has none to fire.
+  assert.deepEqual(types(run(connecting, { type: 'localHangup', now: T0 }).effects), ['cancelConnectTimer', 'sendSignal', 'closePeerConnection', 'releaseMicrophone', 'logCall']);
+  assert.deepEqual(run(ringing(), { type: 'connectTimeout', callId: 'c1', now: T0 }).effects, []);
+  assert.deepEqual(run(calling(), { type: 'connectTimeout', callId: 'c1', now: T0 }).effects, []);
 });
 
 test('after decline or hangup nothing is sent and no RTC happens until a new call', () => {
@@ -245,7 +281,7 @@ test('after decline or hangup nothing is sent and no RTC happens until a new cal
 
 test('local hangup closes exactly what was opened, and reports the duration', () => {
   const beforeOffer = run(accepted(), { type: 'localHangup', now: T0 + 2000 });
-  assert.deepEqual(types(beforeOffer.effects), ['sendSignal', 'logCall']);
+  assert.deepEqual(types(beforeOffer.effects), ['cancelConnectTimer', 'sendSignal', 'logCall']);
   const live = run(accepted(), remote({ type: 'offer', callId: 'c1', sdp: 'v=0' }), { type: 'mediaConnected', now: T0 + 3000 }).machine;
   assert.equal(live.call.kind, 'active');
   const ended = run(live, { type: 'localHangup', now: T0 + 13_000 });
@@ -282,7 +318,8 @@ test('glare: the smaller call id wins on both sides; the loser still needs a loc
   assert.deepEqual(atBob.effects[1], { type: 'sendSignal', signal: { type: 'hangup', callId: 'b-1', reason: 'glare' }, toUser: ALICE, toDevice: ALICE_PHONE, conversationId: 'g-alice-phone' });
   assert.deepEqual(rtc(atBob.effects), []);
   // The loser's hangup for its own call id is ignored by the winner, which keeps ringing.
-  assert.deepEqual(run(aliceSide, bobSays({ type: 'hangup', callId: 'b-1', reason: 'glare' })).effects, []);
+  // Bob's lost call is no call of Alice's: its hangup is refused as unknown, and changes nothing.
+  assert.deepEqual(run(aliceSide, bobSays({ type: 'hangup', callId: 'b-1', reason: 'glare' })).effects, [{ type: 'refuseSignal', reason: 'unknown-call' }]);
 });
 
 test('the machine is total: every state answers every event without throwing', () => {
@@ -324,7 +361,7 @@ test('hole 1: a member added to the call\'s conversation ends the call at once, 
   const connected = run(calling(), bobSays({ type: 'accept', callId: 'c1' }), { type: 'mediaConnected', now: T0 + 1000 }).machine;
   const cases: [string, CallMachineState, ConversationView, string[]][] = [
     ['callee ringing', ringing(), ALICE_AND_CAROL, ['stopRinging', 'cancelRingTimer', 'logCall']],
-    ['callee accepted', accepted(), ALICE_AND_CAROL, ['logCall']],
+    ['callee accepted', accepted(), ALICE_AND_CAROL, ['cancelConnectTimer', 'logCall']],
     ['caller ringing', calling(), BOB_AND_CAROL, ['cancelRingTimer', 'logCall']],
     ['caller in the call', connected, BOB_AND_CAROL, ['closePeerConnection', 'releaseMicrophone', 'logCall']],
   ];

@@ -5,7 +5,7 @@
  */
 import { missingCase } from '@sotto/protocol';
 import type { CallAnomalyKind, CallEffect, CallEvent, CallSignal, ConversationView, RemoteSignalEvent } from './call-types.js';
-import { MAX_PENDING_CANDIDATES, RING_TIMEOUT_MS } from './call-types.js';
+import { CONNECT_TIMEOUT_MS, MAX_PENDING_CANDIDATES, RING_TIMEOUT_MS } from './call-types.js';
 import type { CallMachineState, CallMedia, CallState, LiveCallState, MediaCallState } from './call-state.js';
 import { isLive, NO_MEDIA } from './call-state.js';
 import { isPairWith } from './call-conversation.js';
@@ -107,7 +107,12 @@ function startOutgoing(event: PlaceCall): CallStep {
 /** Every signal but a ring must be for this exact call, from its peer's device, in its conversation. */
 function onRemote(state: CallState, event: RemoteSignalEvent): CallStep {
   const signal = event.signal;
-  if (signal.type === 'ring' || state.kind === 'idle' || state.kind === 'ended') return unchanged(state);
+  if (signal.type === 'ring') return unchanged(state);
+  // A signal naming no call of ours (none, or another id) is refused by its id alone: its SDP
+  // or candidate is never read, and the member's screen can say why nothing happened.
+  if (state.kind === 'idle' || signal.callId !== state.callId) return { state, effects: [{ type: 'refuseSignal', reason: 'unknown-call' }] };
+  // The call that just ended: its peer's late signals are expected, and ignored.
+  if (state.kind === 'ended') return unchanged(state);
   // Another device of the same peer, another peer, or another call: not ours to act on.
   if (!addressedToCall(state, event)) return unchanged(state);
   // The right peer and call id through another conversation (one that may hold someone else,
@@ -144,6 +149,8 @@ function outgoingRinging(state: State<'outgoing-ringing'>, event: LocalEvent): C
     case 'tick':
       if (!ringExpired(state, event.now)) return unchanged(state);
       return endCall(state, { reason: 'timeout', outcome: 'missed', now: event.now, send: { type: 'hangup', callId: state.callId, reason: 'timeout' } });
+    // No connect timer runs before consent: a stale one changes nothing.
+    case 'connectTimeout':
     case 'placeCall':
     case 'localAccept':
     case 'localDecline':
@@ -164,7 +171,10 @@ function outgoingRingingSignal(state: State<'outgoing-ringing'>, event: RemoteSi
       // The callee consented: only now does the caller build RTC and make the offer.
       return {
         state: { ...state, ...NO_MEDIA, kind: 'caller-connecting', hasPeerConnection: true, hasMicrophone: true, acceptedAt: event.now },
-        effects: [{ type: 'cancelRingTimer' }, { type: 'createPeerConnection' }, { type: 'getMicrophone' }, { type: 'createOffer' }],
+        effects: [
+          { type: 'cancelRingTimer' }, { type: 'createPeerConnection' }, { type: 'getMicrophone' }, { type: 'createOffer' },
+          { type: 'startConnectTimer', callId: state.callId, ms: CONNECT_TIMEOUT_MS },
+        ],
       };
     case 'decline': return endCall(state, { reason: 'declined-remote', outcome: 'declined', now: event.now });
     case 'busy': return endCall(state, { reason: 'busy', outcome: 'busy', now: event.now });
@@ -185,7 +195,10 @@ function incomingRinging(state: State<'incoming-ringing'>, event: LocalEvent): C
     case 'localAccept':
       return {
         state: { ...state, ...NO_MEDIA, kind: 'callee-connecting', acceptedAt: event.now },
-        effects: [{ type: 'stopRinging' }, { type: 'cancelRingTimer' }, sendTo(state, { type: 'accept', callId: state.callId })],
+        effects: [
+          { type: 'stopRinging' }, { type: 'cancelRingTimer' }, sendTo(state, { type: 'accept', callId: state.callId }),
+          { type: 'startConnectTimer', callId: state.callId, ms: CONNECT_TIMEOUT_MS },
+        ],
       };
     case 'localDecline':
     case 'localHangup':
@@ -197,6 +210,7 @@ function incomingRinging(state: State<'incoming-ringing'>, event: LocalEvent): C
       if (!ringExpired(state, event.now)) return unchanged(state);
       return endCall(state, { reason: 'missed', outcome: 'missed', now: event.now });
     // Nothing RTC exists while ringing, so RTC callbacks can only be stale or forged: ignore.
+    case 'connectTimeout':
     case 'placeCall':
     case 'localDescription':
     case 'localCandidate':
@@ -284,7 +298,9 @@ function afterConsent(state: MediaCallState, event: LocalEvent): CallStep {
       return endCall(state, { reason: 'failed', outcome: 'failed', now: event.now, send: { type: 'hangup', callId: state.callId, reason: 'failed' } });
     case 'mediaConnected':
       if (state.kind === 'active' || !state.hasPeerConnection) return unchanged(state);
-      return { state: { ...state, kind: 'active', connectedAt: event.now }, effects: [] };
+      return { state: { ...state, kind: 'active', connectedAt: event.now }, effects: [{ type: 'cancelConnectTimer' }] };
+    case 'connectTimeout':
+      return connectTimedOut(state, event);
     case 'localDescription': {
       // Our single offer (caller) or answer (callee) leaves once; no renegotiation in v1.
       if (state.kind === 'active' || !state.hasPeerConnection || state.localDescriptionSent) return unchanged(state);
@@ -305,6 +321,19 @@ function afterConsent(state: MediaCallState, event: LocalEvent): CallStep {
       return unchanged(state);
     default: throw missingCase(event);
   }
+}
+
+/**
+ * Consent given but no media within CONNECT_TIMEOUT_MS: the call ends. A peer connection that
+ * never connected is a media failure; without one (the callee still waiting for the offer) the
+ * call is hung up. Once active, or for another call, the timer is stale.
+ */
+function connectTimedOut(state: MediaCallState, event: Extract<LocalEvent, { type: 'connectTimeout' }>): CallStep {
+  if (state.kind === 'active' || event.callId !== state.callId) return unchanged(state);
+  if (state.hasPeerConnection) {
+    return endCall(state, { reason: 'failed', outcome: 'failed', now: event.now, timerFired: true, send: { type: 'hangup', callId: state.callId, reason: 'failed' } });
+  }
+  return endCall(state, { reason: 'hangup-local', outcome: 'answered', now: event.now, timerFired: true, send: { type: 'hangup', callId: state.callId, reason: 'normal' } });
 }
 
 function callerConnecting(state: State<'caller-connecting'>, event: LocalEvent): CallStep {

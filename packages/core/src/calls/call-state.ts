@@ -81,6 +81,11 @@ export function isLive(state: CallState): state is LiveCallState {
   return state.kind !== 'idle' && state.kind !== 'ended';
 }
 
+/** Consent given, media not yet up: the span the connect timer bounds. */
+export function isConnecting(state: CallState): state is Extract<CallState, { kind: 'caller-connecting' | 'callee-connecting' }> {
+  return state.kind === 'caller-connecting' || state.kind === 'callee-connecting';
+}
+
 export function partyOf(state: CallParty): CallParty {
   return { callId: state.callId, peer: state.peer, peerDevice: state.peerDevice, conversationId: state.conversationId, role: state.role, media: state.media };
 }

@@ -64,6 +64,11 @@ export type CallEvent =
   | { readonly type: 'localHangup'; readonly now: number }
   /** The ring timer started by `startRingTimer` fired; it names its call so a stale timer is inert. */
   | { readonly type: 'timeout'; readonly callId: CallId; readonly now: number }
+  /**
+   * The connect timer started by `startConnectTimer` fired: consent was given but media never
+   * came. It names its call so a stale timer is inert.
+   */
+  | { readonly type: 'connectTimeout'; readonly callId: CallId; readonly now: number }
   /** Clock progress; a ring past its deadline ends even if the shell's timer was lost. */
   | { readonly type: 'tick'; readonly now: number }
   /** The RTC stack produced our offer or answer (answer to `createOffer` / `createAnswer`). */
@@ -95,6 +100,12 @@ export interface CallLogEntry {
  */
 export type CallAnomalyKind = 'signal-before-accept' | 'renegotiation' | 'unexpected-signal' | 'wrong-conversation' | 'ring-flood';
 
+/**
+ * Why a signal was refused without a report to the server: it names a call this device does not
+ * have (none is live, or it names another id), so there is no peer to hold it against.
+ */
+export type CallRefusalReason = 'unknown-call';
+
 /** Instructions for the thin shell; the machine itself performs nothing. */
 export type CallEffect =
   /** Sent only into `conversationId`, and only while its members are exactly this device and `toDevice`. */
@@ -107,12 +118,17 @@ export type CallEffect =
   | { readonly type: 'addIceCandidate'; readonly candidate: string }
   | { readonly type: 'startRingTimer'; readonly callId: CallId; readonly ms: number }
   | { readonly type: 'cancelRingTimer' }
+  /** Bounds the time from consent to media: when it fires, the shell feeds `connectTimeout`. */
+  | { readonly type: 'startConnectTimer'; readonly callId: CallId; readonly ms: number }
+  | { readonly type: 'cancelConnectTimer' }
   | { readonly type: 'showIncomingRing'; readonly callId: CallId; readonly peer: string }
   | { readonly type: 'stopRinging' }
   | { readonly type: 'closePeerConnection' }
   | { readonly type: 'releaseMicrophone' }
   | { readonly type: 'logCall'; readonly entry: CallLogEntry }
-  | { readonly type: 'reportAnomaly'; readonly kind: CallAnomalyKind; readonly fromUser: string; readonly fromDevice: string };
+  | { readonly type: 'reportAnomaly'; readonly kind: CallAnomalyKind; readonly fromUser: string; readonly fromDevice: string }
+  /** A signal refused before the call saw it; the member's screen is told, nobody else. */
+  | { readonly type: 'refuseSignal'; readonly reason: CallRefusalReason };
 
 export type CallEffectType = CallEffect['type'];
 
@@ -123,6 +139,11 @@ export const RTC_EFFECTS: ReadonlySet<CallEffectType> = new Set<CallEffectType>(
 
 /** An unanswered ring stops after this long (issue 3). */
 export const RING_TIMEOUT_MS = 45_000;
+/**
+ * Consent given but no media after this long ends the call, so a peer that goes silent after
+ * accepting cannot hold the call (and this device's microphone) open. The shell may shorten it.
+ */
+export const CONNECT_TIMEOUT_MS = 30_000;
 /** A ring older than this when it arrives is logged, never rung: it was delayed or replayed. */
 export const RING_MAX_AGE_MS = 60_000;
 /**

@@ -28,5 +28,5 @@ export { validateSdp, SDP_ERROR_CODES, MAX_SDP_LENGTH, MAX_SDP_LINES, MAX_SDP_LI
 export type { IceServer, CallMediaOptions, CallMediaHandlers, CallMediaSession, CallMediaFactory } from './call-media.js';
 export { Calls } from './call-controller.js';
 export type { CallsConfig, CallOptions, PlaceCallResult, SignalOrigin } from './call-controller.js';
-export { CallEvents, type CallInputRefused } from './call-events.js';
+export { CallEvents, type CallInputRefused, type PublicCallEvents } from './call-events.js';
 export { callSignalContent, callSignalFromWire } from './call-signal-codec.js';

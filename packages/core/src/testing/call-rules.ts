@@ -7,13 +7,13 @@
  * The ghost is what the path has done as the rules see it, kept by the checker rather than read
  * from the machine: which calls this device placed, which the member or the peer accepted, what
  * rings, which call went silent, which conversation each call is bound to and who is in it, which
- * call ids were used, and how often each contact's rings were answered. Plain sorted data, so it
- * can serve as a map key.
+ * call ids were used, how often each contact's rings were answered, and which call's connect
+ * timer runs. Plain sorted data, so it can serve as a map key.
  *
  * The generators give every sending device a conversation of its own (`g-<device>`), which may
  * gain a member; so a signal from anyone but the call's peer never names the call's conversation.
  */
-import { isLive } from '../calls/call-state.js';
+import { isConnecting, isLive } from '../calls/call-state.js';
 import type { CallState } from '../calls/call-state.js';
 import { RING_BURST, RING_MAX_AGE_MS, RING_MAX_SKEW_MS, RING_REFILL_MS, RTC_EFFECTS } from '../calls/call-types.js';
 import type { CallEffect, CallEvent, ConversationView } from '../calls/call-types.js';
@@ -45,10 +45,12 @@ export interface CallRulesGhost {
   /** Call ids that rang here, were placed from here, or were answered busy: none may ring again. */
   readonly used: readonly string[];
   readonly tallies: readonly GhostRingTally[];
+  /** The call whose connect timer runs (from startConnectTimer until cancelled or fired). */
+  readonly connectTimer: string | null;
 }
 
 export const NO_CALL_GHOST: CallRulesGhost = {
-  placed: [], localAccepted: [], remoteAccepted: [], ringing: null, silent: null, bound: [], views: [], used: [], tallies: [],
+  placed: [], localAccepted: [], remoteAccepted: [], ringing: null, silent: null, bound: [], views: [], used: [], tallies: [], connectTimer: null,
 };
 
 /** The window the ring tally is checked over, and how many answered rings it may hold. */
@@ -121,6 +123,8 @@ export function checkCallRules(
     && ghost.placed.includes(`${event.signal.callId}|${event.fromUser}|${event.fromDevice}`)) {
     ghost = { ...ghost, remoteAccepted: add(ghost.remoteAccepted, event.signal.callId) };
   }
+  // A connect timeout is the running timer firing: it runs no more, whatever the machine does.
+  if (event.type === 'connectTimeout' && ghost.connectTimer === event.callId) ghost = { ...ghost, connectTimer: null };
   const news = membershipNews(pre, event);
   const views = news ? withView(ghost.views, news) : ghost.views;
   if (views !== ghost.views) ghost = { ...ghost, views };
@@ -185,18 +189,30 @@ export function checkCallRules(
       if (tally.floodReported) fail(`(k) the same ring flood from ${effect.fromUser} reported twice`);
       ghost = withTally(ghost, { ...tally, floodReported: true });
     }
+    if (effect.type === 'startConnectTimer') {
+      // (m) the connect timer starts with consent, for the call that is now connecting.
+      if (!isConnecting(post) || post.callId !== effect.callId || !consented(ghost, post)) fail(`(m) connect timer started for ${effect.callId} outside its connecting call`);
+      if (ghost.connectTimer !== null) fail('(m) a second connect timer started');
+      ghost = { ...ghost, connectTimer: effect.callId };
+    }
+    if (effect.type === 'cancelConnectTimer') {
+      if (ghost.connectTimer === null) fail('(m) a connect timer cancelled that was not running');
+      ghost = { ...ghost, connectTimer: null };
+    }
+    if (effect.type === 'refuseSignal' && (event.type !== 'remote' || event.signal.type === 'ring')) fail('(n) a refusal for no signal');
     if (effect.type === 'stopRinging') ghost = { ...ghost, ringing: null };
     if (effect.type === 'logCall' && !(effect.entry.durationMs >= 0)) fail('negative duration');
   }
 
   // (b) after a call ends, silence until a new call starts (and the new call starts clean). The
-  // one thing more it allows is the report of a ring flood to this device's own server: it is
-  // not part of any call, and nothing reaches the peer.
+  // one thing more it allows is the report of a ring flood to this device's own server, and the
+  // refusal of a signal for an unknown call on this device's own screen: neither is part of any
+  // call, and nothing reaches the peer.
   if (ghost.silent !== null || pre.kind === 'idle') {
     const allowed = newCall ? ['sendSignal', 'startRingTimer', 'showIncomingRing'] : ['logCall'];
     for (const effect of effects) {
       const floodReport = effect.type === 'reportAnomaly' && effect.kind === 'ring-flood' && ring !== null;
-      if (!allowed.includes(effect.type) && !floodReport) fail(`(b) ${effect.type} after the call ended`);
+      if (!allowed.includes(effect.type) && !floodReport && effect.type !== 'refuseSignal') fail(`(b) ${effect.type} after the call ended`);
       if (effect.type === 'sendSignal' && effect.signal.type !== 'ring') fail('(b) signal other than a new ring after the call ended');
     }
     if (!newCall && post !== pre) fail('(b) an ended call changed state without a new call');
@@ -244,10 +260,25 @@ export function checkCallRules(
     if (groupId === undefined) fail(`(f) call ${post.callId} is bound to no conversation`);
     if (viewOf(ghost.views, groupId) !== pairKey(groupId, post.peer, post.peerDevice)) fail(`(f) call ${post.callId} outlived a change of its conversation`);
   }
-  // Signals not for the current call (other peer, device or id) do nothing at all.
+  // Signals not for the current call (other peer, device or id) do nothing but, for another id, their refusal.
   if (event.type === 'remote' && event.signal.type !== 'ring' && isLive(pre)
     && (event.fromUser !== pre.peer || event.fromDevice !== pre.peerDevice || event.signal.callId !== pre.callId)) {
-    if (post !== pre || effects.length > 0) fail('misaddressed signal acted on');
+    if (post !== pre || effects.some((e) => e.type !== 'refuseSignal')) fail('misaddressed signal acted on');
+  }
+  // (n) a signal that names no call of ours (none, or another id) is refused by its id alone, and
+  // changes nothing; a signal for the current or just-ended call is never refused as unknown.
+  if (event.type === 'remote' && event.signal.type !== 'ring') {
+    const known = pre.kind !== 'idle' && event.signal.callId === pre.callId;
+    const refusals = effects.filter((e) => e.type === 'refuseSignal');
+    if (!known && (post !== pre || effects.length !== 1 || refusals.length !== 1)) fail(`(n) a signal for unknown call ${event.signal.callId} was not refused, or did more`);
+    if (known && refusals.length > 0) fail(`(n) a signal for call ${event.signal.callId} refused as unknown`);
+  }
+  // (m) consent given but no media within the bound ends the call: a connecting call always has
+  // its connect timer running, no timer outlives connecting, and the timer firing ends the call.
+  if (isConnecting(post) && ghost.connectTimer !== post.callId) fail(`(m) ${post.kind} call ${post.callId} has no connect timer`);
+  if (!isConnecting(post) && ghost.connectTimer !== null) fail(`(m) the connect timer of ${ghost.connectTimer} outlived connecting`);
+  if (event.type === 'connectTimeout' && isConnecting(pre) && event.callId === pre.callId && post.kind !== 'ended') {
+    fail(`(m) the connect timeout left call ${pre.callId} ${post.kind}`);
   }
   // Scenario 1: no state past ringing without the matching consent.
   if ((post.kind === 'caller-connecting' || post.kind === 'callee-connecting' || post.kind === 'active') && !consented(ghost, post)) {
