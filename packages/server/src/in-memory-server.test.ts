@@ -4,10 +4,9 @@
 // hold without a network.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { ContactAction, ErrorCode, FrameType, NoticeKind } from '@sotto/protocol';
 import { CloseCode } from './gateway/close-codes.js';
-import { errorOf, makeIdentity, resultOf, TestClient } from './gateway/test-client.js';
+import { errorOf, fillOfflineMailbox, makeIdentity, resultOf, TestClient } from './gateway/test-client.js';
 import type { BacklogLimits } from './gateway/write-backlog.js';
 import { startInMemoryServer, type InMemoryServer } from './in-memory-server.js';
 
@@ -75,16 +74,7 @@ describe('in-memory server', () => {
     const identity = makeIdentity();
     await sender.register(s, makeIdentity());
     const { deviceId } = await first.register(r, identity);
-    resultOf(await sender.request(FrameType.CONTACT_REQUEST, { toUsername: r, text: 'hi' }), 'ok');
-    first.ack([(await first.nextDelivery()).seq]);
-    resultOf(await first.request(FrameType.CONTACT_RESPOND, { username: s, action: ContactAction.ACCEPT }), 'ok');
-    sender.ack([(await sender.nextDelivery()).seq]);
-    const groupId = new Uint8Array(randomBytes(32));
-    resultOf(await sender.request(FrameType.CREATE_GROUP, { groupId, epoch: 1n, members: [{ username: r, deviceId }], welcome: randomBytes(64) }), 'ok');
-    first.ack([(await first.nextDelivery()).seq]);
-    await first.close();
-    const payload = randomBytes(60 * 1024);
-    for (let i = 0; i < 40; i += 1) resultOf(await sender.request(FrameType.SEND, { groupId, messageId: randomBytes(16), payload }), 'send');
+    await fillOfflineMailbox(sender, s, { client: first, username: r, deviceId }, 40);
 
     const fullBefore = (await server.metrics.backlogFull.get()).values.reduce((sum, v) => sum + v.value, 0);
     const reader = await connect();

@@ -5,10 +5,11 @@
 // a real WebSocket (`connect`) or an in-memory link to an in-process server
 // (`connectOver`, with `@sotto/server/in-memory`'s transport); it is not part of
 // the server's runtime.
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { WebSocket } from 'ws';
 import {
   authTranscript,
+  ContactAction,
   create,
   decodeFrame,
   encodeFrame,
@@ -362,4 +363,28 @@ function toWsUrl(url: string): string {
   if (parsed.protocol === 'https:') parsed.protocol = 'wss:';
   if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = WS_PATH;
   return parsed.toString();
+}
+
+/**
+ * Makes `reader` an accepted contact of `sender` (registered as `senderName`) and a member of a
+ * new group with it, closes the reader's connection, and has the sender store `count` messages
+ * of 60 KiB for it: a full mailbox waiting for the reader's next login.
+ */
+export async function fillOfflineMailbox(
+  sender: TestClient,
+  senderName: string,
+  reader: { readonly client: TestClient; readonly username: string; readonly deviceId: string },
+  count: number,
+): Promise<void> {
+  resultOf(await sender.request(FrameType.CONTACT_REQUEST, { toUsername: reader.username, text: 'hi' }), 'ok');
+  reader.client.ack([(await reader.client.nextDelivery()).seq]);
+  resultOf(await reader.client.request(FrameType.CONTACT_RESPOND, { username: senderName, action: ContactAction.ACCEPT }), 'ok');
+  sender.ack([(await sender.nextDelivery()).seq]);
+  const groupId = new Uint8Array(randomBytes(32));
+  const members = [{ username: reader.username, deviceId: reader.deviceId }];
+  resultOf(await sender.request(FrameType.CREATE_GROUP, { groupId, epoch: 1n, members, welcome: randomBytes(64) }), 'ok');
+  reader.client.ack([(await reader.client.nextDelivery()).seq]);
+  await reader.client.close();
+  const payload = randomBytes(60 * 1024);
+  for (let i = 0; i < count; i += 1) resultOf(await sender.request(FrameType.SEND, { groupId, messageId: randomBytes(16), payload }), 'send');
 }
