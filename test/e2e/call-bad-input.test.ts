@@ -17,7 +17,7 @@ import {
   type SottoClient,
 } from '@sotto/core';
 import { openNodeClient, registerNodeClient } from '@sotto/client-node';
-import { WeriftCallMedia } from '@sotto/client-node/calls';
+import { genuineOffer, spiedMedia } from '../support/call-spies.js';
 import { scratchDir } from '../support/paths.js';
 import { ServerProcess } from '../support/server-process.js';
 import { internalsOf } from '../support/engine-internals.js';
@@ -30,24 +30,6 @@ let bob: SottoClient;
 const mediaCalls: string[] = [];
 const refusals: CallInputRefused[] = [];
 
-/** The real factory, counting calls: the consent rules are about whether these happen. */
-function spiedMedia(): CallMediaFactory {
-  const real = new WeriftCallMedia();
-  return {
-    createSession(options, handlers) {
-      mediaCalls.push('createSession');
-      const session = real.createSession(options, handlers);
-      return {
-        openMicrophone: () => (mediaCalls.push('openMicrophone'), session.openMicrophone()),
-        createOffer: () => (mediaCalls.push('createOffer'), session.createOffer()),
-        createAnswer: () => (mediaCalls.push('createAnswer'), session.createAnswer()),
-        setRemoteDescription: (kind, sdp) => (mediaCalls.push(`setRemoteDescription:${kind}`), session.setRemoteDescription(kind, sdp)),
-        addIceCandidate: (c) => (mediaCalls.push('addIceCandidate'), session.addIceCandidate(c)),
-        close: () => session.close(),
-      };
-    },
-  };
-}
 
 async function client(name: string, calls?: { media: CallMediaFactory; allowLoopback: boolean }): Promise<SottoClient> {
   const options = { profileDir: join(dir.path, name), logLevel: 'silent' as const, reconnect: true, ...(calls ? { calls } : {}) };
@@ -123,7 +105,7 @@ async function endBobsCall(): Promise<void> {
 before(async () => {
   server = await ServerProcess.start(join(dir.path, 'server'), ['--rings-per-minute', '100']);
   mallory = await client('mallory');
-  bob = await client('bob', { media: spiedMedia(), allowLoopback: true });
+  bob = await client('bob', { media: spiedMedia(mediaCalls), allowLoopback: true });
   await mallory.requestContact('bob', 'hi');
   await until(async () => (await bob.listContacts()).some((c) => c.username === 'mallory'));
   await bob.respondToContact('mallory', 'accept');
@@ -131,11 +113,7 @@ before(async () => {
   await until(async () => (await mallory.findDirect('bob')) !== undefined);
   bob.calls.events.didRefuseInput.event((r) => refusals.push(r));
   // A genuine werift offer, as the base for the mutated ones below.
-  const probe = new WeriftCallMedia().createSession({ iceServers: [], relayOnly: false, allowLoopback: true }, {
-    onLocalCandidate() {}, onConnected() {}, onFailed() {}, onFirstRemoteAudio() {},
-  });
-  validOffer = await probe.createOffer();
-  await probe.close();
+  validOffer = await genuineOffer();
 });
 
 after(async () => {

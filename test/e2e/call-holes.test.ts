@@ -22,11 +22,10 @@ import {
   type CallInputRefused, type CallMediaFactory, type CallSignal, type SottoClient, type StoredConversation,
 } from '@sotto/core';
 import { openNodeClient, registerNodeClient } from '@sotto/client-node';
-import { WeriftCallMedia } from '@sotto/client-node/calls';
 import { scratchDir } from '../support/paths.js';
 import { ServerProcess } from '../support/server-process.js';
 import { internalsOf } from '../support/engine-internals.js';
-import { eavesdrop, signalsReaching, spiedMedia, type DecryptedCallSignal } from '../support/call-spies.js';
+import { eavesdrop, genuineOffer, signalsReaching, spiedMedia, type DecryptedCallSignal } from '../support/call-spies.js';
 
 const dir = scratchDir('call-holes');
 let server: ServerProcess;
@@ -192,11 +191,7 @@ before(async () => {
   bobHeard = signalsReaching(bob);
   bob.calls.events.didRefuseInput.event((r) => refusals.push(r));
   // A genuine werift offer, for the attacker's hand-made signalling.
-  const probe = new WeriftCallMedia().createSession({ iceServers: [], relayOnly: false, allowLoopback: true }, {
-    onLocalCandidate() {}, onConnected() {}, onFailed() {}, onFirstRemoteAudio() {},
-  });
-  validOffer = await probe.createOffer();
-  await probe.close();
+  validOffer = await genuineOffer();
 });
 
 after(async () => {

@@ -77,3 +77,15 @@ export function eavesdrop(client: SottoClient): DecryptedCallSignal[] {
   };
   return seen;
 }
+
+/** A genuine werift offer, the base for hand-made (or mutated) hostile signalling. */
+export async function genuineOffer(): Promise<string> {
+  const probe = new WeriftCallMedia().createSession({ iceServers: [], relayOnly: false, allowLoopback: true }, {
+    onLocalCandidate() {}, onConnected() {}, onFailed() {}, onFirstRemoteAudio() {},
+  });
+  try {
+    return await probe.createOffer();
+  } finally {
+    await probe.close();
+  }
+}
