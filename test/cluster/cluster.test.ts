@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Member, messagesOf } from '../support/cli.js';
+import { Member, messagesOf, onJsonLines } from '../support/cli.js';
 import { scratchDir } from '../support/paths.js';
 import { ServerProcess } from '../support/server-process.js';
 import { NatsProcess, NginxProcess, TestDatabase, requireServices, restartPostgres } from '../support/services.js';
@@ -155,22 +155,15 @@ describe('cluster: 3 nodes + PostgreSQL + NATS + nginx', services, () => {
   async function streamThroughFault(tag: string, total: number, faultAfter: number, fault: () => Promise<void>): Promise<void> {
     const sender = alice.spawn(['send', 'bob', '--stdin', '--window', '16']);
     const acked = new Set<string>();
-    let buffer = '';
     let stderr = '';
     let faulted = false;
     sender.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     const faultDone = new Promise<void>((resolve, reject) => {
-      sender.stdout!.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString();
-        let newline;
-        while ((newline = buffer.indexOf('\n')) >= 0) {
-          const record = JSON.parse(buffer.slice(0, newline)) as { type: string; text?: string };
-          buffer = buffer.slice(newline + 1);
-          if (record.type === 'ack' && record.text) acked.add(record.text);
-          if (acked.size >= faultAfter && !faulted) {
-            faulted = true;
-            fault().then(resolve, reject);
-          }
+      onJsonLines(sender.stdout!, (record) => {
+        if (record.type === 'ack' && record.text) acked.add(record.text);
+        if (acked.size >= faultAfter && !faulted) {
+          faulted = true;
+          fault().then(resolve, reject);
         }
       });
     });

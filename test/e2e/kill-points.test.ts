@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Member, messagesOf } from '../support/cli.js';
+import { Member, messagesOf, onJsonLines } from '../support/cli.js';
 import { scratchDir } from '../support/paths.js';
 import { ServerProcess } from '../support/server-process.js';
 import { requirePostgres, TestDatabase } from '../support/services.js';
@@ -47,28 +47,21 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       const acked = new Set<string>();
       const ackedAtKill: number[] = [];
       let stderr = '';
-      let buffer = '';
       let restarting: Promise<void> = Promise.resolve();
       sender.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
       const exited = new Promise<number>((resolve) => sender.on('exit', (code) => resolve(code ?? -1)));
-      sender.stdout!.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString();
-        let newline;
-        while ((newline = buffer.indexOf('\n')) >= 0) {
-          const record = JSON.parse(buffer.slice(0, newline)) as { type: string; text?: string };
-          buffer = buffer.slice(newline + 1);
-          if (record.type !== 'ack' || !record.text) continue;
-          acked.add(record.text);
-          const next = KILL_POINTS[ackedAtKill.length];
-          if (next !== undefined && acked.size >= next) {
-            ackedAtKill.push(acked.size);
-            // Killed from inside the stream's own callback: the sender still has messages in flight.
-            restarting = restarting.then(async () => {
-              await server.kill9();
-              await new Promise((r) => setTimeout(r, 300));
-              await server.spawn();
-            });
-          }
+      onJsonLines(sender.stdout!, (record) => {
+        if (record.type !== 'ack' || !record.text) return;
+        acked.add(record.text);
+        const next = KILL_POINTS[ackedAtKill.length];
+        if (next !== undefined && acked.size >= next) {
+          ackedAtKill.push(acked.size);
+          // Killed from inside the stream's own callback: the sender still has messages in flight.
+          restarting = restarting.then(async () => {
+            await server.kill9();
+            await new Promise((r) => setTimeout(r, 300));
+            await server.spawn();
+          });
         }
       });
       sender.stdin!.end(Array.from({ length: TOTAL }, (_, i) => `stream ${i}`).join('\n') + '\n');

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { CLI } from './paths.js';
 
 export interface CliResult {
@@ -70,4 +71,18 @@ export function messagesOf(records: Record<string, unknown>[]): { sender: string
   return records
     .filter((r) => r.type === 'message')
     .map((r) => ({ sender: String(r.sender), body: String(r.body), conversation: String(r.conversation), messageId: String(r.messageId) }));
+}
+
+/** Calls `onRecord` with each JSON line `stream` writes (a spawned CLI's --json stdout), as it arrives. */
+export function onJsonLines(stream: Readable, onRecord: (record: { type: string; text?: string }) => void): void {
+  let buffer = '';
+  stream.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    let newline;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      onRecord(JSON.parse(line) as { type: string; text?: string });
+    }
+  });
 }
