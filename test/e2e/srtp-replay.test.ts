@@ -13,7 +13,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RtcpPacketConverter, RtpPacket } from 'werift';
-import type { CallMediaHandlers, CallMediaOptions, CallMediaSession, Logger } from '@sotto/core';
+import type { CallMediaHandlers, CallMediaOptions, CallMediaSession, LogFields, Logger } from '@sotto/core';
 import { WeriftCallMedia } from '@sotto/client-node/calls';
 import { loopbackCandidateVia, UdpRelay, type Side } from '../support/udp-relay.js';
 
@@ -131,8 +131,8 @@ test('genuine SRTP and SRTCP packets re-sent from the peer\'s address are parsed
   };
   sessions.a = new WeriftCallMedia().createSession(LOOPBACK, handlersFor('a'));
   // The victim's own account of what it refused, from its closing log line.
-  const victimLog: { message: string; fields: Record<string, unknown> }[] = [];
-  const record = (message: string, fields: Record<string, unknown> = {}) => void victimLog.push({ message, fields });
+  const victimLog: { message: string; fields: LogFields }[] = [];
+  const record = (fields: LogFields, message: string) => void victimLog.push({ message, fields });
   const logger: Logger = { debug: record, info: record, warn: record, error: record };
   sessions.b = new WeriftCallMedia({ logger }).createSession(LOOPBACK, handlersFor('b'));
   cleanup.push(() => Promise.all([sessions.a!.close(), sessions.b!.close()]).then(() => undefined));

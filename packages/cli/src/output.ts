@@ -3,7 +3,7 @@
  * How the CLI speaks: human lines by default, one JSON object per line with
  * --json, and errors as one clear line on stderr with a non-zero exit code.
  */
-import { ClientError, RemoteError } from '@sotto/core';
+import { ClientError, RemoteError, type ClientErrorCode } from '@sotto/core';
 import { ProtocolError, errorCodeName } from '@sotto/protocol';
 
 export interface Output {
@@ -37,10 +37,21 @@ export function exitCodeFor(error: unknown): number {
   return 1;
 }
 
-/** One line: what went wrong, and its stable code. */
+/**
+ * What to do next, in the CLI's own words: the engine words its errors for no surface in
+ * particular, so advice that names a command is added here, where the command line is known.
+ */
+const CLIENT_HINTS: Partial<Record<ClientErrorCode, string>> = {
+  NOT_REGISTERED: 'Run "sotto register" first.',
+};
+
+/** One line: what went wrong (with the CLI's advice, if it has any), and its stable code. */
 export function describeError(error: unknown): { code: string; message: string } {
   if (error instanceof RemoteError) return { code: error.wireName, message: error.message };
-  if (error instanceof ClientError) return { code: error.code, message: error.message };
+  if (error instanceof ClientError) {
+    const hint = CLIENT_HINTS[error.code];
+    return { code: error.code, message: hint ? `${error.message} ${hint}` : error.message };
+  }
   if (error instanceof ProtocolError) return { code: errorCodeName(error.code), message: error.message };
   if (error && typeof error === 'object' && 'code' in error && (error as { code: unknown }).code === 'ECONNREFUSED') {
     return { code: 'UNREACHABLE', message: 'Cannot reach the server: is it running, and is the URL right?' };

@@ -3,7 +3,7 @@
  * Clock, randomness and a structured stderr logger for Node.
  */
 import { randomBytes } from 'node:crypto';
-import type { Clock, Logger, Random } from '@sotto/core';
+import type { Clock, LogFields, Logger, Random } from '@sotto/core';
 
 export const nodeClock: Clock = {
   now: () => Date.now(),
@@ -18,9 +18,9 @@ export const nodeRandom: Random = {
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
-/** JSON lines on stderr, scoped; callers pass no content, keys or names. */
+/** JSON lines on stderr, scoped, taking pino's (fields, message); callers pass no content, keys or names. */
 export function createStderrLogger(scope: string, level: LogLevel = 'warn'): Logger {
-  const log = (at: Exclude<LogLevel, 'silent'>) => (message: string, fields?: Record<string, unknown>) => {
+  const log = (at: Exclude<LogLevel, 'silent'>) => (fields: LogFields, message: string) => {
     if (ORDER[at] < ORDER[level]) return;
     process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: at, scope, message, ...fields }) + '\n');
   };

@@ -88,7 +88,7 @@ export class Advisories {
   }
 
   private refuse(reason: RefusedAdvisory['reason']): void {
-    this.ctx.logger.warn('advisory refused', { reason });
+    this.ctx.logger.warn({ reason }, 'advisory refused');
     this.refused.fire({ reason });
   }
 }

@@ -86,7 +86,7 @@ export class AnomalyReporter {
       } catch (error) {
         // Kept for the next connection (a refusal of the report itself is dropped: resending cannot help).
         if (error instanceof ClientError && !(error instanceof RemoteError)) for (const [key, line] of batch) this.merge(key, line);
-        this.logger.info('anomaly report not sent', { error: error instanceof Error ? error.name : 'unknown' });
+        this.logger.info({ error: error instanceof Error ? error.name : 'unknown' }, 'anomaly report not sent');
         return;
       }
     }

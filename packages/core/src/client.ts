@@ -189,7 +189,8 @@ export class SottoClient {
   /** Opens the client for the identity in `deps.store`. */
   static async open(deps: ClientDeps): Promise<SottoClient> {
     const identity = await deps.store.getIdentity();
-    if (!identity) throw new ClientError('NOT_REGISTERED', 'This profile has no account yet. Run "sotto register" first.');
+    // Worded for no surface in particular: each one adds its own way to register (the CLI's command, the web's form).
+    if (!identity) throw new ClientError('NOT_REGISTERED', 'This device has no account yet.');
     const impl = await suiteFor(deps);
     const self: { client?: SottoClient } = {};
     const mls = new MlsContext(impl, (device, key) => self.client!.checkDeviceKey(device.username, device.deviceId, key));
@@ -444,7 +445,7 @@ export class SottoClient {
     this.queue.run(() => this.lockdown.adopt(hello.lockdown)).catch(() => undefined);
     this.anomalies.resume();
     const board = this.advisories.receiveBoard(hello.advisoryKey, hello.advisories).catch((error: unknown) =>
-      this.deps.logger.warn('advisories not processed', { error: error instanceof Error ? error.name : 'unknown' }));
+      this.deps.logger.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'advisories not processed'));
     this.background.add(board);
     void board.finally(() => this.background.delete(board));
     this.conversations.settleAllPending().catch(() => undefined);
@@ -456,7 +457,7 @@ export class SottoClient {
 
   private topUpKeyPackages(remaining: number): void {
     const work = replenishKeyPackages(this.ctx, remaining).catch((error: unknown) =>
-      this.deps.logger.warn('key package upload failed', { error: error instanceof Error ? error.name : 'unknown' }),
+      this.deps.logger.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'key package upload failed'),
     );
     this.background.add(work);
     void work.finally(() => this.background.delete(work));
@@ -483,10 +484,10 @@ export class SottoClient {
       case NoticeKind.REPLACED:
       case NoticeKind.SHUTTING_DOWN:
       case NoticeKind.UNSPECIFIED:
-        this.deps.logger.info('server notice', { kind: notice.kind });
+        this.deps.logger.info({ kind: notice.kind }, 'server notice');
         return;
       default:
-        this.deps.logger.info('unknown server notice', { kind: notice.kind });
+        this.deps.logger.info({ kind: notice.kind }, 'unknown server notice');
     }
   }
 

@@ -70,7 +70,7 @@ export class Inbox {
 
   enqueue(delivery: Delivery): void {
     this.ctx.queue.run(() => this.process(delivery)).catch((error: unknown) => {
-      this.ctx.logger.error('inbox entry failed; it stays unacknowledged', { error: error instanceof Error ? error.name : 'unknown' });
+      this.ctx.logger.error({ error: error instanceof Error ? error.name : 'unknown' }, 'inbox entry failed; it stays unacknowledged');
     });
   }
 
@@ -305,7 +305,7 @@ export class Inbox {
     if (!this.flushQueued) {
       this.flushQueued = true;
       this.ctx.queue.run(() => this.flushReceipts()).catch((error: unknown) =>
-        this.ctx.logger.warn('delivery receipts failed', { error: error instanceof Error ? error.name : 'unknown' }),
+        this.ctx.logger.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'delivery receipts failed'),
       );
     }
   }
@@ -326,7 +326,7 @@ export class Inbox {
         });
         // Not awaited inside the queue: sending takes the queue itself for encryption.
         this.conversations.send(conversation, content).catch((error: unknown) =>
-          this.ctx.logger.warn('delivery receipt not sent', { error: error instanceof Error ? error.name : 'unknown', code: error instanceof ClientError ? error.code : undefined }),
+          this.ctx.logger.warn({ error: error instanceof Error ? error.name : 'unknown', code: error instanceof ClientError ? error.code : undefined }, 'delivery receipt not sent'),
         );
       }
     }
@@ -351,7 +351,7 @@ export class Inbox {
 
   /** `anomaly`: what to report about the sender; absent for drops that are no one's fault (a group we left). */
   private drop(delivery: Delivery, reason: string, batch: ClientWriteBatch = {}, anomaly?: AnomalyKind): Outcome {
-    this.ctx.logger.warn('dropped delivery', { kind: delivery.kind, reason });
+    this.ctx.logger.warn({ kind: delivery.kind, reason }, 'dropped delivery');
     if (anomaly !== undefined) this.ctx.anomalies.record({ user: delivery.senderUsername, device: delivery.senderDeviceId }, anomaly);
     const event = { reason, kind: delivery.kind, sender: delivery.senderUsername };
     return { batch, after: () => this.ctx.events.didDrop.fire(event) };

@@ -6,7 +6,7 @@ import { ClientEvents } from './context.js';
 import { ClientError, RemoteError } from './errors.js';
 import { MemoryClientStore } from './memory-store.js';
 import { OutboxSender, SEND_ATTEMPTS, SEND_GIVE_UP_MS, type SendDelay } from './outbox-sender.js';
-import type { Clock, OutboxEntry } from './ports.js';
+import type { Clock, LogFields, OutboxEntry } from './ports.js';
 import type { Session } from './session.js';
 
 /** A clock whose time moves only when the test fires the next timer. */
@@ -54,8 +54,8 @@ function setup(answers: Answer[]) {
   const clock = new ManualClock();
   const store = new MemoryClientStore();
   const events = new ClientEvents();
-  const warnings: { message: string; fields: Record<string, unknown> | undefined }[] = [];
-  const logger = { debug() {}, info() {}, warn: (message: string, fields?: Record<string, unknown>) => void warnings.push({ message, fields }), error() {} };
+  const warnings: { message: string; fields: LogFields }[] = [];
+  const logger = { debug() {}, info() {}, warn: (fields: LogFields, message: string) => void warnings.push({ message, fields }), error() {} };
   const sent: string[] = [];
   const session = {
     currentState: 'ready',
@@ -103,7 +103,7 @@ test('the server cannot store: each retry is announced and logged, then the send
   assert.ok(delays.every((d) => d.reason === 'server-failed' && d.maxAttempts === SEND_ATTEMPTS && d.waiting === 1));
   assert.equal(clock.nowMs, 7750, 'gave up 7.75 s after the first refusal');
   assert.equal(warnings.length, SEND_ATTEMPTS, 'one warn-level line per failed attempt');
-  assert.ok(warnings.every((w) => w.fields?.reason === 'server-failed' && !JSON.stringify(w).includes(message.id)), 'counts and reasons only');
+  assert.ok(warnings.every((w) => w.fields.reason === 'server-failed' && !JSON.stringify(w).includes(message.id)), 'counts and reasons only');
   assert.deepEqual(await waiting(), [message.id], 'kept in the outbox for the next connection');
   assert.equal(clock.pendingTimers, 0, 'no retry left running');
   await outbox.settled();

@@ -20,7 +20,7 @@ import { create, ErrorCode, FrameType, SendSchema } from '@sotto/protocol';
 import { fromHex } from './bytes.js';
 import type { EngineContext } from './context.js';
 import { ClientError, MessageKeptError, RemoteError } from './errors.js';
-import { Emitter } from './events.js';
+import { Emitter, subscribeSide, type Subscribable } from './events.js';
 import type { OutboxEntry } from './ports.js';
 
 /** Attempts at most while the server cannot store (the first send included). */
@@ -62,7 +62,9 @@ interface ScheduledRetry {
 
 export class OutboxSender {
   /** Fires when a send was not stored: before each retry, and once more on giving up. */
-  readonly didDelaySend = new Emitter<SendDelay>();
+  private readonly delayed = new Emitter<SendDelay>();
+  /** Fires when a send is delayed because the server cannot store (with the retry plan). */
+  readonly didDelaySend: Subscribable<SendDelay> = subscribeSide(this.delayed);
   private readonly pendingAcks = new Map<string, PendingAck>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private resending: Promise<void> | undefined;
@@ -180,15 +182,15 @@ export class OutboxSender {
     const waiting = this.pendingAcks.size;
     if (failedAttempts < SEND_ATTEMPTS && now - this.outage.since < SEND_GIVE_UP_MS) {
       const retryInMs = this.scheduleRetry();
-      this.ctx.logger.warn('the server did not store a message; retrying', { reason, failedAttempts, maxAttempts: SEND_ATTEMPTS, retryInMs, waiting });
-      this.didDelaySend.fire({ reason, failedAttempts, maxAttempts: SEND_ATTEMPTS, retryInMs, waiting });
+      this.ctx.logger.warn({ reason, failedAttempts, maxAttempts: SEND_ATTEMPTS, retryInMs, waiting }, 'the server did not store a message; retrying');
+      this.delayed.fire({ reason, failedAttempts, maxAttempts: SEND_ATTEMPTS, retryInMs, waiting });
       return;
     }
-    this.ctx.logger.warn('the server did not store a message; gave up until the next send or connection', { reason, failedAttempts, waiting });
+    this.ctx.logger.warn({ reason, failedAttempts, waiting }, 'the server did not store a message; gave up until the next send or connection');
     this.outage = undefined;
     this.retryDelayMs = RETRY_MIN_MS;
     this.stalled = true;
-    this.didDelaySend.fire({ reason, failedAttempts, maxAttempts: SEND_ATTEMPTS, retryInMs: undefined, waiting });
+    this.delayed.fire({ reason, failedAttempts, maxAttempts: SEND_ATTEMPTS, retryInMs: undefined, waiting });
     const why = reason === 'no-answer' ? 'The server did not answer in time' : 'The server cannot store messages right now';
     this.rejectAll(new MessageKeptError('SERVER_UNAVAILABLE', `${why} (${failedAttempts} attempts). The message is kept and sent on the next connection.`));
   }

@@ -63,12 +63,19 @@ export interface Hkdf {
   expand(hash: HkdfHash, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array;
 }
 
-/** Structured, scoped logging. Callers never pass content, keys or names. */
+/** What a log line carries besides its message: kinds, reasons, counts; never content, keys or names. */
+export type LogFields = Readonly<Record<string, unknown>>;
+
+/**
+ * Structured, scoped logging, in pino's argument order (fields first, `{}` when there are none), so
+ * the server's logger or a child of it can be handed to the engine as is: one logger shape across
+ * packages. Only the fields-first form is part of the port, so every implementation stays small.
+ */
 export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
+  debug(fields: LogFields, message: string): void;
+  info(fields: LogFields, message: string): void;
+  warn(fields: LogFields, message: string): void;
+  error(fields: LogFields, message: string): void;
 }
 
 // ---- storage ----

@@ -170,7 +170,7 @@ export class Session {
       frame = decodeFrame(data);
     } catch (error) {
       // A server frame we cannot read is dropped, never half-processed.
-      this.options.logger.warn('dropped undecodable frame', { code: error instanceof ProtocolError ? error.code : 'unknown' });
+      this.options.logger.warn({ code: error instanceof ProtocolError ? error.code : 'unknown' }, 'dropped undecodable frame');
       return;
     }
     switch (frame.type) {
@@ -203,7 +203,7 @@ export class Session {
         this.options.onNotice(frame.body);
         return;
       default:
-        this.options.logger.warn('dropped unexpected frame type', { type: frame.type });
+        this.options.logger.warn({ type: frame.type }, 'dropped unexpected frame type');
     }
   }
 
@@ -224,10 +224,10 @@ export class Session {
     const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempts);
     const delay = ceiling / 2 + jitterFraction(this.options.random) * (ceiling / 2);
     this.attempts += 1;
-    this.options.logger.info('reconnecting', { attempt: this.attempts, delayMs: Math.round(delay) });
+    this.options.logger.info({ attempt: this.attempts, delayMs: Math.round(delay) }, 'reconnecting');
     this.reconnectTimer = this.options.clock.setTimeout(() => {
       this.open().catch((error: unknown) => {
-        this.options.logger.warn('reconnect failed', { error: error instanceof Error ? error.name : 'unknown' });
+        this.options.logger.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'reconnect failed');
         this.socket?.close();
         this.socket = undefined;
         if (this.state !== 'closed' && !this.fatal) this.scheduleReconnect();

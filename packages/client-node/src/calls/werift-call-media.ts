@@ -106,7 +106,7 @@ class WeriftCallMediaSession implements CallMediaSession {
     const pcm = this.config.play ? await readWav(this.config.play) : null;
     if (this.closing || this.source) return;
     this.source = new AudioSource(pcm, this.codec, {
-      onError: (error) => this.log?.warn('call media: audio source stopped', { error: error instanceof Error ? error.message : 'unknown' }),
+      onError: (error) => this.log?.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'call media: audio source stopped'),
     });
     this.startSending();
   }
@@ -158,20 +158,20 @@ class WeriftCallMediaSession implements CallMediaSession {
     try {
       await this.pc.close();
     } catch (error) {
-      this.log?.warn('call media: closing the peer connection failed', { error: error instanceof Error ? error.message : 'unknown' });
+      this.log?.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'call media: closing the peer connection failed');
     }
     this.track.stop();
     this.codec.close();
     const replays = this.replayGuard.counts;
     const refused = replays.srtpReplayed + replays.srtpTooOld + replays.srtcpReplayed + replays.srtcpTooOld + replays.ssrcRefused;
     // Replays in a call mean someone on the path re-sent the peer's packets: worth a warning.
-    this.log?.[refused > 0 ? 'warn' : 'info']('call media: closed', {
+    this.log?.[refused > 0 ? 'warn' : 'info']({
       framesSent: this.source?.framesSent ?? 0,
       packetsDecoded: this.recorder?.packetsDecoded ?? 0,
       decodeErrors: this.recorder?.decodeErrors ?? 0,
       packetsDropped: this.recorder?.packetsDropped ?? 0,
       ...replays,
-    });
+    }, 'call media: closed');
     if (this.recorder && this.config.record) await this.recorder.finish(this.config.record);
   }
 
@@ -216,7 +216,7 @@ class WeriftCallMediaSession implements CallMediaSession {
 
   private onConnectionState(state: string): void {
     if (this.silenced) return;
-    this.log?.debug('call media: connection state', { state, elapsedMs: Math.round(performance.now() - this.createdAt) });
+    this.log?.debug({ state, elapsedMs: Math.round(performance.now() - this.createdAt) }, 'call media: connection state');
     switch (state) {
       case 'connected':
         if (this.connected) return;
@@ -242,7 +242,7 @@ class WeriftCallMediaSession implements CallMediaSession {
     if (this.silenced) return;
     this.silenced = true;
     this.source?.stop();
-    this.log?.warn('call media: failed', { reason });
+    this.log?.warn({ reason }, 'call media: failed');
     this.callHandler('onFailed', () => this.handlers.onFailed(reason));
   }
 
@@ -264,7 +264,7 @@ class WeriftCallMediaSession implements CallMediaSession {
     // Sent through the sender directly rather than track.writeRtp: werift's track subscription
     // would leave a failed send as an unhandled rejection, which ends a Node process.
     sender.sendRtp(new RtpPacket(header, Buffer.from(opus.buffer, opus.byteOffset, opus.byteLength))).catch((error: unknown) => {
-      this.log?.debug('call media: RTP send failed', { error: error instanceof Error ? error.message : 'unknown' });
+      this.log?.debug({ error: error instanceof Error ? error.name : 'unknown' }, 'call media: RTP send failed');
     });
   }
 
@@ -274,7 +274,7 @@ class WeriftCallMediaSession implements CallMediaSession {
     if (rtp.header.payloadType !== this.opusPayloadType()) return;
     if (!this.heardPeer) {
       this.heardPeer = true;
-      this.log?.debug('call media: first remote audio', { elapsedMs: Math.round(performance.now() - this.createdAt) });
+      this.log?.debug({ elapsedMs: Math.round(performance.now() - this.createdAt) }, 'call media: first remote audio');
       this.callHandler('onFirstRemoteAudio', () => this.handlers.onFirstRemoteAudio());
     }
     this.recorder?.push(rtp.payload);
@@ -285,7 +285,7 @@ class WeriftCallMediaSession implements CallMediaSession {
     try {
       call();
     } catch (error) {
-      this.log?.error('call media: handler threw', { handler: name, error: error instanceof Error ? error.name : 'unknown' });
+      this.log?.error({ handler: name, error: error instanceof Error ? error.name : 'unknown' }, 'call media: handler threw');
     }
   }
 }

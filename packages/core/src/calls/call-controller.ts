@@ -184,7 +184,7 @@ export class Calls {
    */
   receive(signal: CallSignal, origin: SignalOrigin, conversation: StoredConversation): void {
     this.queue.run(() => this.onSignal(signal, origin, conversation)).catch((error: unknown) => {
-      this.ctx.logger.warn('call signal failed', { error: error instanceof Error ? error.name : 'unknown' });
+      this.ctx.logger.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'call signal failed');
     });
   }
 
@@ -289,7 +289,7 @@ export class Calls {
       if (!isLive(this.state)) return;
       await this.step({ type: 'membersChanged', conversation: await this.currentView(groupId), now: this.ctx.clock.now() });
     }).catch((error: unknown) => {
-      this.ctx.logger.warn('call membership check failed', { error: error instanceof Error ? error.name : 'unknown' });
+      this.ctx.logger.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'call membership check failed');
     });
   }
 
@@ -300,7 +300,7 @@ export class Calls {
 
   /** `anomaly`: reported to the server against the sender (kind and count only). */
   private refuse(code: string, message: string, anomaly?: { from: AnomalySource; kind: AnomalyKind }): void {
-    this.ctx.logger.info('call input refused', { code });
+    this.ctx.logger.info({ code }, 'call input refused');
     if (anomaly) this.ctx.anomalies.record(anomaly.from, anomaly.kind);
     this.emitters.didRefuseInput.fire({ code, message });
   }
@@ -364,7 +364,7 @@ export class Calls {
           await this.media?.setRemoteDescription(kind, effect.sdp);
         } catch (error) {
           this.refuse('SDP_REJECTED_BY_RTC', `The media stack refused the peer's ${kind}.`);
-          this.ctx.logger.warn('setRemoteDescription failed', { error: error instanceof Error ? error.name : 'unknown' });
+          this.ctx.logger.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'setRemoteDescription failed');
           await this.step({ type: 'mediaFailed', now: this.ctx.clock.now() });
         }
         return;
@@ -445,7 +445,7 @@ export class Calls {
       // The ring's failure is the caller's answer (place() reports it); the rest are best effort:
       // the peer's own timers end a call whose signals were lost.
       if (signal.type === 'ring') throw error;
-      this.ctx.logger.warn('call signal not sent', { type: signal.type, error: error instanceof Error ? error.name : 'unknown' });
+      this.ctx.logger.warn({ type: signal.type, error: error instanceof Error ? error.name : 'unknown' }, 'call signal not sent');
       // Refused because the conversation changed under the call: the machine ends it.
       if (error instanceof ClientError && error.code === 'NO_CONVERSATION') {
         await this.step({ type: 'membersChanged', conversation: await this.currentView(conversationId), now: this.ctx.clock.now() });

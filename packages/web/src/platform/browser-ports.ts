@@ -2,7 +2,7 @@
  * @module platform/browser-ports
  * Clock, randomness and a scoped console logger for the browser.
  */
-import type { Clock, Logger, Random } from '@sotto/core';
+import type { Clock, LogFields, Logger, Random } from '@sotto/core';
 
 export const browserClock: Clock = {
   now: () => Date.now(),
@@ -26,11 +26,11 @@ export const browserRandom: Random = {
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
-/** Structured lines on the console; the engine passes no content, keys or names. */
+/** Structured lines on the console, taking pino's (fields, message); the engine passes no content, keys or names. */
 export function createConsoleLogger(scope: string, level: LogLevel = 'warn'): Logger {
-  const log = (at: Exclude<LogLevel, 'silent'>) => (message: string, fields?: Record<string, unknown>) => {
+  const log = (at: Exclude<LogLevel, 'silent'>) => (fields: LogFields, message: string) => {
     if (ORDER[at] < ORDER[level]) return;
-    console[at](`[${scope}] ${message}`, fields ?? {});
+    console[at](`[${scope}] ${message}`, fields);
   };
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
