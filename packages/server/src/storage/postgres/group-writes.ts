@@ -8,7 +8,7 @@
  */
 import { ErrorCode } from '@sotto/protocol';
 import { ServerError, type NewCommit, type NewGroup } from '../store.js';
-import type { MailItem, StoredMail } from '../types.js';
+import type { GroupRecord, MailItem, StoredMail } from '../types.js';
 import { planCommit, planCreationRetry, planGroupCreation, planGroupSend, planLeave, requireGroupSender } from '../group-rules.js';
 import { address, claimMessageId, deviceRow, mailTo, memberRows, storeMail, type DeviceRow } from './queries.js';
 import type { Sql } from './transaction.js';
@@ -22,6 +22,22 @@ interface GroupRow {
 async function lockGroup(sql: Sql, groupId: Uint8Array, lock: 'FOR SHARE' | 'FOR UPDATE'): Promise<GroupRow | undefined> {
   const result = await sql.query<GroupRow>(`SELECT epoch, creator_pk, created_at FROM groups WHERE group_id = $1 ${lock}`, [groupId]);
   return result.rows[0];
+}
+
+/** A group's epoch and members in device order, or undefined for an unknown id. */
+export async function getGroup(sql: Sql, groupId: Uint8Array): Promise<GroupRecord | undefined> {
+  const { rows } = await sql.query<{ epoch: string; username: string | null; device_id: string | null }>(
+    `SELECT g.epoch, a.username, d.device_id
+     FROM groups g
+     LEFT JOIN group_members m ON m.group_id = g.group_id
+     LEFT JOIN devices d ON d.pk = m.device_pk
+     LEFT JOIN accounts a ON a.id = d.account_id
+     WHERE g.group_id = $1 ORDER BY d.pk`,
+    [groupId],
+  );
+  if (rows.length === 0) return undefined;
+  const members = rows.flatMap((r) => (r.username !== null && r.device_id !== null ? [{ username: r.username, deviceId: r.device_id }] : []));
+  return { groupId, epoch: BigInt(rows[0]!.epoch), members };
 }
 
 async function deviceRowsOf(sql: Sql, devices: NewGroup['members']): Promise<(DeviceRow | undefined)[]> {

@@ -3,10 +3,11 @@
  * The PostgreSQL backend, for several server nodes sharing one database.
  * Each contract method is one READ COMMITTED transaction made safe across
  * nodes by explicit row locks: the group row for membership and epochs, the
- * device row for mailbox seqs, SKIP LOCKED for key package claims. Settings
- * and mailboxes are written here; the other domains' statements live beside
- * it, one module each (account-queries.ts, contact-queries.ts,
- * key-package-queries.ts, group-writes.ts, lockdown-queries.ts,
+ * device row for mailbox seqs, SKIP LOCKED for key package claims. The store
+ * holds the pool and decides which methods run in a transaction; each domain's
+ * statements live beside it, one module each (account-queries.ts,
+ * settings-queries.ts, contact-queries.ts, key-package-queries.ts,
+ * group-writes.ts, mailbox-queries.ts, lockdown-queries.ts,
  * defence-queries.ts), the shared rate limiter in postgres-rate-limiter.ts.
  */
 import type pg from 'pg';
@@ -39,18 +40,11 @@ import * as defences from './defence-queries.js';
 import * as lockdown from './lockdown-queries.js';
 import * as groups from './group-writes.js';
 import * as keyPackages from './key-package-queries.js';
+import * as mailboxes from './mailbox-queries.js';
+import * as settings from './settings-queries.js';
 import { PostgresRateLimiter } from './postgres-rate-limiter.js';
 import { migratePostgres, requireSchemaName } from './migrations/migration.js';
-import {
-  deviceRow,
-  deviceRows,
-  devicePkOf,
-  mailTo,
-  requireAccountId,
-  toDevice,
-  toMailboxEntry,
-  type MailRow,
-} from './queries.js';
+import { deviceRow, deviceRows, toDevice } from './queries.js';
 import { autocommit, inTransaction, type Sql } from './transaction.js';
 
 export interface PostgresStoreOptions {
@@ -129,10 +123,6 @@ export class PostgresStore implements Store {
     return inTransaction(this.pool, body);
   }
 
-  private async rows<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<R[]> {
-    return (await this.autocommit.query<R>(text, values)).rows;
-  }
-
   // ---- reads: each one statement, atomic on its own ----
 
   async getDevice(device: DeviceAddress): Promise<DeviceRecord | undefined> {
@@ -180,8 +170,8 @@ export class PostgresStore implements Store {
     return contacts.hasReached(this.autocommit, sender, member);
   }
 
-  async getSetting(key: string): Promise<string | undefined> {
-    return (await this.rows<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]))[0]?.value;
+  getSetting(key: string): Promise<string | undefined> {
+    return settings.getSetting(this.autocommit, key);
   }
 
   async getContact(owner: string, peer: string): Promise<ContactRecord | undefined> {
@@ -196,36 +186,16 @@ export class PostgresStore implements Store {
     return keyPackages.countKeyPackages(this.autocommit, device);
   }
 
-  async getGroup(groupId: Uint8Array): Promise<GroupRecord | undefined> {
-    const rows = await this.rows<{ epoch: string; username: string | null; device_id: string | null }>(
-      `SELECT g.epoch, a.username, d.device_id
-       FROM groups g
-       LEFT JOIN group_members m ON m.group_id = g.group_id
-       LEFT JOIN devices d ON d.pk = m.device_pk
-       LEFT JOIN accounts a ON a.id = d.account_id
-       WHERE g.group_id = $1 ORDER BY d.pk`,
-      [groupId],
-    );
-    if (rows.length === 0) return undefined;
-    const members = rows.flatMap((r) => (r.username !== null && r.device_id !== null ? [{ username: r.username, deviceId: r.device_id }] : []));
-    return { groupId, epoch: BigInt(rows[0]!.epoch), members };
+  getGroup(groupId: Uint8Array): Promise<GroupRecord | undefined> {
+    return groups.getGroup(this.autocommit, groupId);
   }
 
-  async readMailbox(device: DeviceAddress, afterSeq: bigint, limit: number): Promise<MailboxEntry[]> {
-    const rows = await this.rows<MailRow>(
-      `SELECT seq, kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at
-       FROM mailbox WHERE device_pk = ${devicePkOf(1)} AND seq > $3 ORDER BY seq LIMIT $4`,
-      [device.username, device.deviceId, afterSeq, limit],
-    );
-    return rows.map(toMailboxEntry);
+  readMailbox(device: DeviceAddress, afterSeq: bigint, limit: number): Promise<MailboxEntry[]> {
+    return mailboxes.readMailbox(this.autocommit, device, afterSeq, limit);
   }
 
-  async countMailbox(device: DeviceAddress): Promise<number> {
-    const rows = await this.rows<{ n: number }>(`SELECT count(*)::int AS n FROM mailbox WHERE device_pk = ${devicePkOf(1)}`, [
-      device.username,
-      device.deviceId,
-    ]);
-    return rows[0]?.n ?? 0;
+  countMailbox(device: DeviceAddress): Promise<number> {
+    return mailboxes.countMailbox(this.autocommit, device);
   }
 
   // ---- writes ----
@@ -235,9 +205,7 @@ export class PostgresStore implements Store {
   }
 
   setSetting(key: string, value: string): Promise<void> {
-    return this.tx(async (sql) => {
-      await sql.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
-    });
+    return this.tx((sql) => settings.setSetting(sql, key, value));
   }
 
   createInvite(code: string, now: number, expiresAt: number): Promise<void> {
@@ -277,10 +245,7 @@ export class PostgresStore implements Store {
   }
 
   putSystemMail(to: string, item: MailItem, now: number): Promise<StoredMail> {
-    return this.tx(async (sql) => {
-      await requireAccountId(sql, to);
-      return mailTo(sql, await deviceRows(sql, to), item, now);
-    });
+    return this.tx((sql) => mailboxes.putSystemMail(sql, to, item, now));
   }
 
   recordAnomalies(records: readonly AnomalyRecord[]): Promise<void> {
@@ -308,25 +273,12 @@ export class PostgresStore implements Store {
   }
 
   async ackMailbox(device: DeviceAddress, seqs: readonly bigint[]): Promise<number> {
+    // Nothing to delete: no transaction, no round trip.
     if (seqs.length === 0) return 0;
-    return this.tx(async (sql) => {
-      const result = await sql.query(`DELETE FROM mailbox WHERE device_pk = ${devicePkOf(1)} AND seq = ANY($3::bigint[])`, [
-        device.username,
-        device.deviceId,
-        [...seqs],
-      ]);
-      return result.rowCount ?? 0;
-    });
+    return this.tx((sql) => mailboxes.ackMailbox(sql, device, seqs));
   }
 
   expire(before: number, now = before): Promise<{ mailbox: number }> {
-    return this.tx(async (sql) => {
-      const mailbox = (await sql.query('DELETE FROM mailbox WHERE stored_at < $1', [before])).rowCount ?? 0;
-      await sql.query('DELETE FROM sent_ids WHERE stored_at < $1', [before]);
-      await sql.query('DELETE FROM invites WHERE expires_at < $1 AND used_by IS NULL', [before]);
-      await defences.expireAnomalies(sql, before);
-      await lockdown.expireContactLinks(sql, now);
-      return { mailbox };
-    });
+    return this.tx((sql) => mailboxes.expire(sql, before, now));
   }
 }

@@ -5,11 +5,13 @@
  * turn share a transaction and its fsync, each in its own savepoint, and none
  * resolves before that transaction committed with the configured fsync policy,
  * so the caller still acknowledges only what is durable.
- * Settings and mailboxes are written here (their reads share the store's
- * memory); the other domains' statements live beside it, one module each:
- * account-queries.ts, contact-queries.ts, key-package-queries.ts,
- * group-writes.ts, lockdown-queries.ts, defence-queries.ts, over the row steps
- * they share in rows.ts.
+ * The store holds the connection, the group commit and the memory beside the
+ * tables (routing cache, mailbox tails, settings), and forgets that memory when
+ * another process commits; each domain's statements live beside it, one module
+ * each: account-queries.ts, settings-queries.ts, contact-queries.ts,
+ * key-package-queries.ts, group-writes.ts, mailbox-queries.ts,
+ * lockdown-queries.ts, defence-queries.ts, over the row steps they share in
+ * rows.ts.
  */
 import type Database from 'better-sqlite3';
 import { ContactAction } from '@sotto/protocol';
@@ -56,7 +58,9 @@ import * as lockdown from './lockdown-queries.js';
 import * as contacts from './contact-queries.js';
 import * as groups from './group-writes.js';
 import * as keyPackages from './key-package-queries.js';
-import { bytes, SqliteRows } from './rows.js';
+import * as mailboxes from './mailbox-queries.js';
+import * as settings from './settings-queries.js';
+import { SqliteRows } from './rows.js';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
@@ -65,23 +69,8 @@ export interface SqliteStoreOptions {
   readonly synchronous?: 'FULL' | 'NORMAL';
 }
 
-interface MailRow {
-  seq: number;
-  kind: number;
-  sender_username: string;
-  sender_device_id: string;
-  group_id: Buffer;
-  message_id: Buffer;
-  payload: Buffer;
-  epoch: number;
-  stored_at: number;
-}
-
 /** How often another process's commits are looked for (see noticeOtherWriters). */
 const OTHER_WRITERS_CHECK_MS = 1;
-/** Setting keys remembered at most. */
-const MAX_CACHED_SETTINGS = 64;
-
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -94,7 +83,7 @@ export class SqliteStore implements Store {
   private readonly tails = new MailboxTails();
   private readonly staged = new StagedMail(this.tails, () => this.forgetCaches());
   /** Settings by key (undefined: no such setting); operators change them from another process. */
-  private readonly settings = new Map<string, string | undefined>();
+  private readonly settings: settings.SettingsMemory = new Map();
   /** SQLite's count of other connections' commits when the memory above was last known to be true. */
   private dataVersion = 0;
   private dataVersionCheckedAt = Number.NEGATIVE_INFINITY;
@@ -179,12 +168,7 @@ export class SqliteStore implements Store {
 
   async getSetting(key: string): Promise<string | undefined> {
     this.noticeOtherWriters();
-    if (this.settings.has(key)) return this.settings.get(key);
-    const row = this.sql.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
-    // Few keys exist (the services' constants); the bound guards against a caller that makes them up.
-    if (this.settings.size >= MAX_CACHED_SETTINGS) this.settings.clear();
-    this.settings.set(key, row?.value);
-    return row?.value;
+    return settings.getSetting(this.sql, this.settings, key);
   }
 
   async getContact(owner: string, peer: string): Promise<ContactRecord | undefined> {
@@ -207,30 +191,13 @@ export class SqliteStore implements Store {
     const pk = this.rows.devicePk(device);
     if (pk === undefined) return [];
     this.noticeOtherWriters();
-    const remembered = this.tails.read(pk, afterSeq, limit);
-    if (remembered) return remembered;
-    // A bare `LIMIT ?` makes SQLite re-prepare the statement at every step (it plans with the bound
-    // value); an expression does not.
-    const rows = this.sql
-      .prepare('SELECT * FROM mailbox WHERE device_pk = ? AND seq > ? ORDER BY seq LIMIT CAST(? AS INTEGER)')
-      .all(pk, Number(afterSeq), limit) as MailRow[];
-    if (rows.length < limit) this.tails.caughtUp(pk, rows.length > 0 ? BigInt(rows[rows.length - 1]!.seq) : afterSeq);
-    return rows.map((row) => ({
-      seq: BigInt(row.seq),
-      kind: row.kind,
-      sender: { username: row.sender_username, deviceId: row.sender_device_id },
-      groupId: bytes(row.group_id),
-      messageId: bytes(row.message_id),
-      payload: bytes(row.payload),
-      epoch: BigInt(row.epoch),
-      storedAt: row.stored_at,
-    }));
+    return mailboxes.readMailbox(this.sql, this.tails, pk, afterSeq, limit);
   }
 
   async countMailbox(device: DeviceAddress): Promise<number> {
     const pk = this.rows.deviceRow(device)?.pk;
     if (pk === undefined) return 0;
-    return (this.sql.prepare('SELECT count(*) AS n FROM mailbox WHERE device_pk = ?').get(pk) as { n: number }).n;
+    return mailboxes.countMailbox(this.sql, pk);
   }
 
   private readDataVersion(): number {
@@ -268,11 +235,7 @@ export class SqliteStore implements Store {
   }
 
   setSetting(key: string, value: string): Promise<void> {
-    return this.run(() => {
-      this.sql.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
-      // Dropped when written, after any read queued before it; read again after the commit.
-      this.settings.delete(key);
-    });
+    return this.run(() => settings.setSetting(this.sql, this.settings, key, value));
   }
 
   createInvite(code: string, now: number, expiresAt: number): Promise<void> {
@@ -312,10 +275,7 @@ export class SqliteStore implements Store {
   }
 
   putSystemMail(to: string, item: MailItem, now: number): Promise<StoredMail> {
-    return this.run(() => {
-      this.rows.requireAccountId(to);
-      return this.rows.mailToDevices(this.rows.deviceRows(to), item, now);
-    });
+    return this.run(() => mailboxes.putSystemMail(this.rows, to, item, now));
   }
 
   recordAnomalies(records: readonly AnomalyRecord[]): Promise<void> {
@@ -343,27 +303,10 @@ export class SqliteStore implements Store {
   }
 
   ackMailbox(device: DeviceAddress, seqs: readonly bigint[]): Promise<number> {
-    return this.run(() => {
-      const pk = this.rows.devicePk(device);
-      if (pk === undefined) return 0;
-      const remove = this.sql.prepare('DELETE FROM mailbox WHERE device_pk = ? AND seq = ?');
-      let deleted = 0;
-      for (const seq of seqs) deleted += remove.run(pk, Number(seq)).changes;
-      this.staged.deleted(pk, seqs);
-      return deleted;
-    });
+    return this.run(() => mailboxes.ackMailbox(this.rows, this.staged, device, seqs));
   }
 
   expire(before: number, now = before): Promise<{ mailbox: number }> {
-    return this.run(() => {
-      // Entries leave the table here that the tails would still hand out.
-      this.tails.clear();
-      const mailbox = this.sql.prepare('DELETE FROM mailbox WHERE stored_at < ?').run(before).changes;
-      this.sql.prepare('DELETE FROM sent_ids WHERE stored_at < ?').run(before);
-      this.sql.prepare('DELETE FROM invites WHERE expires_at < ? AND used_by IS NULL').run(before);
-      defences.expireAnomalies(this.sql, before);
-      lockdown.expireContactLinks(this.sql, now);
-      return { mailbox };
-    });
+    return this.run(() => mailboxes.expire(this.sql, this.tails, before, now));
   }
 }
