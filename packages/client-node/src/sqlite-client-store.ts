@@ -22,12 +22,10 @@ import type {
   ClientSettings,
 } from '@sotto/core';
 import { isStatusAdvance, parseClientSettings } from '@sotto/core';
-import { clientMigration0001 } from './migrations/0001-initial.js';
-import { clientMigration0002 } from './migrations/0002-pending-changes.js';
-import { clientMigration0003 } from './migrations/0003-calls.js';
-import { clientMigration0004 } from './migrations/0004-contact-links.js';
+import { migrateClientDb, refuseNewerProfile } from './migrate.js';
 
-const MIGRATIONS = [clientMigration0001, clientMigration0002, clientMigration0003, clientMigration0004];
+// The runner moved to migrate.ts; its names stay importable from here, as from the package.
+export { migrateClientDb, ProfileRefusedError } from './migrate.js';
 
 interface ContactRow {
   username: string;
@@ -42,22 +40,6 @@ function toContact(row: ContactRow): StoredContact {
 }
 
 const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-
-/** Applies the client's numbered migrations; returns the versions applied. */
-export function migrateClientDb(db: Database.Database): number[] {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)');
-  const have = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
-  const applied: number[] = [];
-  for (const m of MIGRATIONS) {
-    if (have.has(m.version)) continue;
-    db.transaction(() => {
-      db.exec(m.up);
-      db.prepare('INSERT INTO schema_migrations (version, name) VALUES (?, ?)').run(m.version, m.name);
-    })();
-    applied.push(m.version);
-  }
-  return applied;
-}
 
 /** Read with safeIntegers: an epoch is a uint64, and a JS number would round it past 2^53. */
 interface ConversationRow {
@@ -90,9 +72,16 @@ export class SqliteClientStore implements ClientStore {
 
   constructor(path: string) {
     this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    migrateClientDb(this.db);
+    try {
+      // Before WAL mode is set: a newer sotto's profile is refused with nothing written to it.
+      refuseNewerProfile(this.db);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      migrateClientDb(this.db);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
     if (path !== ':memory:') {
       // Keys and MLS secrets live here and in the WAL: owner-only, every time.
       for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);

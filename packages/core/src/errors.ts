@@ -26,7 +26,9 @@ export type ClientErrorCode =
   /** A relay-only call needs a TURN server, and the server has none configured. */
   | 'NO_TURN'
   /** The server could not store a message (storage full or down, or no answer) within the retry bound; it stays in the outbox. */
-  | 'SERVER_UNAVAILABLE';
+  | 'SERVER_UNAVAILABLE'
+  /** This device's local store was written by a newer version: it is left untouched until the app is updated. */
+  | 'PROFILE_TOO_NEW';
 
 export class ClientError extends Error {
   override readonly name: string = 'ClientError';

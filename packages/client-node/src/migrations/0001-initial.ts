@@ -3,7 +3,9 @@
  * The client's first schema: identity, key packages, conversations (MLS
  * state), messages, contacts, outbox, pinned device keys, cursor.
  */
-export const clientMigration0001 = {
+import type { ClientMigration } from '../migration-types.js';
+
+export const clientMigration0001: ClientMigration = {
   version: 1,
   name: 'initial',
   up: `

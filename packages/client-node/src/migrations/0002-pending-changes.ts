@@ -2,7 +2,9 @@
  * @module migrations/0002-pending-changes
  * A conversation's change awaiting the server's answer (crash-safe commits).
  */
-export const clientMigration0002 = {
+import type { ClientMigration } from '../migration-types.js';
+
+export const clientMigration0002: ClientMigration = {
   version: 2,
   name: 'pending-changes',
   up: `

@@ -2,7 +2,9 @@
  * @module migrations/0003-calls
  * The call log (identifiers and timings only) and member settings such as relay-only calls.
  */
-export const clientMigration0003 = {
+import type { ClientMigration } from '../migration-types.js';
+
+export const clientMigration0003: ClientMigration = {
   version: 3,
   name: 'calls',
   up: `

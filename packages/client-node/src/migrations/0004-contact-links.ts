@@ -3,7 +3,9 @@
  * Contacts remember whether their request came through this member's contact link: in lockdown
  * mode only those are shown in full.
  */
-export const clientMigration0004 = {
+import type { ClientMigration } from '../migration-types.js';
+
+export const clientMigration0004: ClientMigration = {
   version: 4,
   name: 'contact-links',
   up: `ALTER TABLE contacts ADD COLUMN via_link INTEGER NOT NULL DEFAULT 0;`,
