@@ -5,16 +5,13 @@
 // send -> delivery at the recipient (durable: stored before pushed) and the
 // send -> acknowledgement time at the sender.
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync, sign, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket from 'ws';
-import {
-  authTranscript, ContactAction, create, decodeFrame, encodeFrame, FrameType, HelloSchema, PROTOCOL_VERSION, SOFTWARE_VERSION,
-  SendSchema, CreateGroupSchema, DeviceRefSchema, ContactRequestSchema, ContactRespondSchema, AckSchema,
-} from '@sotto/protocol';
+import { ContactAction, FrameType } from '@sotto/protocol';
+import { identityOf, WireClient } from '@sotto/server/wire-client';
 import { percentile } from './lib.mjs';
 
 const CLI = new URL('../packages/cli/dist/bin.js', import.meta.url).pathname;
@@ -40,48 +37,11 @@ async function startServer(dataDir, port, cpu, extra = []) {
   return child;
 }
 
-class RawClient {
-  constructor(url) {
-    this.url = url;
-    this.nextId = 1;
-    this.pending = new Map();
-    this.onDelivery = () => {};
-  }
-
-  async connect(username, key, deviceId) {
-    this.ws = new WebSocket(this.url);
-    this.ws.binaryType = 'nodebuffer';
-    const challenge = await new Promise((resolve, reject) => {
-      this.ws.once('error', reject);
-      this.ws.on('message', (data) => {
-        const frame = decodeFrame(new Uint8Array(data));
-        if (frame.type === FrameType.CHALLENGE) resolve(frame.body);
-        else if (frame.type === FrameType.RESPONSE) {
-          this.pending.get(frame.id)?.(frame.body.result);
-          this.pending.delete(frame.id);
-        }
-        else if (frame.type === FrameType.DELIVERY) this.onDelivery(frame.body);
-      });
-    });
-    const publicKey = Buffer.from(key.publicKey.export({ format: 'jwk' }).x, 'base64url');
-    const signature = sign(null, authTranscript(challenge.nonce, username, deviceId ?? ''), key.privateKey);
-    const auth = deviceId ? { case: 'login', value: { username, deviceId } } : { case: 'register', value: { username, identityKey: publicKey, inviteCode: '' } };
-    const result = await this.request(FrameType.HELLO, create(HelloSchema, { protocolVersion: PROTOCOL_VERSION, clientVersion: SOFTWARE_VERSION, auth, signature }));
-    if (result.case !== 'hello') throw new Error(`hello failed: ${JSON.stringify(result.value)}`);
-    return result.value.deviceId;
-  }
-
-  request(type, body) {
-    const id = this.nextId++;
-    return new Promise((resolve) => {
-      this.pending.set(id, resolve);
-      this.ws.send(encodeFrame(type, id, body));
-    });
-  }
-
-  close() {
-    this.ws.close();
-  }
+/** Connects a wire client to `url` and registers `username`; a load generator waits as long as it takes. */
+async function registered(url, username, key) {
+  const client = await WireClient.connect(url, { timeoutMs: Infinity });
+  const ok = await client.register(username, identityOf(key));
+  return { client, deviceId: ok.deviceId };
 }
 
 /**
@@ -101,34 +61,31 @@ export async function benchRelay({ rates = [500, 1000, 2000], seconds = 3, serve
   try {
     const keyA = generateKeyPairSync('ed25519');
     const keyB = generateKeyPairSync('ed25519');
-    const a = new RawClient(url);
-    const b = new RawClient(urlB);
     const suffix = randomBytes(3).toString('hex');
     const nameA = `bench_a_${suffix}`;
     const nameB = `bench_b_${suffix}`;
-    const deviceA = await a.connect(nameA, keyA);
-    const deviceB = await b.connect(nameB, keyB);
-    await a.request(FrameType.CONTACT_REQUEST, create(ContactRequestSchema, { toUsername: nameB, text: 'bench' }));
-    await b.request(FrameType.CONTACT_RESPOND, create(ContactRespondSchema, { username: nameA, action: ContactAction.ACCEPT }));
+    const { client: a } = await registered(url, nameA, keyA);
+    const { client: b, deviceId: deviceB } = await registered(urlB, nameB, keyB);
+    await a.request(FrameType.CONTACT_REQUEST, { toUsername: nameB, text: 'bench' });
+    await b.request(FrameType.CONTACT_RESPOND, { username: nameA, action: ContactAction.ACCEPT });
     const groupId = randomBytes(32);
-    const created = await a.request(FrameType.CREATE_GROUP, create(CreateGroupSchema, {
-      groupId, epoch: 1n, members: [create(DeviceRefSchema, { username: nameB, deviceId: deviceB })], welcome: randomBytes(100),
-    }));
+    const created = (await a.request(FrameType.CREATE_GROUP, {
+      groupId, epoch: 1n, members: [{ username: nameB, deviceId: deviceB }], welcome: randomBytes(100),
+    })).result;
     if (created.case !== 'ok') throw new Error(`create group failed: ${JSON.stringify(created.value)}`);
-    void deviceA;
     const sentAt = new Map();
     const hop = [];
     let ackBatch = [];
-    b.onDelivery = (delivery) => {
+    b.onDelivery((delivery) => {
       const key = Buffer.from(delivery.messageId).toString('hex');
       const t0 = sentAt.get(key);
       if (t0 !== undefined) hop.push(performance.now() - t0);
       ackBatch.push(delivery.seq);
       if (ackBatch.length >= 50) {
-        b.ws.send(encodeFrame(FrameType.ACK, 0, create(AckSchema, { seqs: ackBatch })));
+        b.ack(ackBatch);
         ackBatch = [];
       }
-    };
+    });
     const results = [];
     for (const rate of [200, ...rates]) {
       hop.length = 0;
@@ -144,7 +101,7 @@ export async function benchRelay({ rates = [500, 1000, 2000], seconds = 3, serve
         const messageId = randomBytes(16);
         sentAt.set(messageId.toString('hex'), due);
         const t0 = due;
-        acks.push(a.request(FrameType.SEND, create(SendSchema, { groupId, messageId, payload: randomBytes(200) })).then((r) => {
+        acks.push(a.request(FrameType.SEND, { groupId, messageId, payload: randomBytes(200) }).then(({ result: r }) => {
           if (r.case !== 'send') throw new Error(`send failed: ${JSON.stringify(r.value)}`);
           ackLatency.push(performance.now() - t0);
         }));
@@ -167,8 +124,8 @@ export async function benchRelay({ rates = [500, 1000, 2000], seconds = 3, serve
         ackP99: percentile(sortedAck, 99),
       });
     }
-    a.close();
-    b.close();
+    await a.close();
+    await b.close();
     return results;
   } finally {
     for (const server of servers) {

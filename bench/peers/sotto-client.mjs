@@ -1,16 +1,11 @@
 // A Sotto protocol client for load generation, with the same shape as XmppClient and MqttClient so
-// the workloads are written once. It speaks the real wire protocol (@sotto/protocol frames over
-// WebSocket, Ed25519 challenge-hello) but sends opaque 200-byte payloads in place of MLS ciphertext:
+// the workloads are written once. It speaks the real wire protocol through the wire client the
+// tests use (@sotto/server/wire-client: frames over WebSocket, Ed25519 challenge-hello) but sends opaque 200-byte payloads in place of MLS ciphertext:
 // the server never parses MLS, so this measures the server's cost and not the client's MLS (that
 // is bench/mls.mjs). A "chat" is a 1:1 group of two devices, a "room" a group of many.
-import { sign } from 'node:crypto';
-import WebSocket from 'ws';
-import {
-  AckSchema, authTranscript, ContactAction, ContactRequestSchema, ContactRespondSchema, create, CreateGroupSchema,
-  decodeFrame, DeliveryKind, DeviceRefSchema, encodeFrame, FrameType, HelloSchema, LIMITS, PROTOCOL_VERSION, SendSchema,
-  SOFTWARE_VERSION,
-} from '@sotto/protocol';
+import { ContactAction, DeliveryKind, FrameType, LIMITS } from '@sotto/protocol';
 import { newMessageId } from '@sotto/core';
+import { identityOf, WireClient } from '@sotto/server/wire-client';
 import { payloadFor, seqAt } from './common.mjs';
 
 const ACK_BATCH = 200;
@@ -20,14 +15,15 @@ const randomBytes = (n) => crypto.getRandomValues(new Uint8Array(n));
 // Message ids as the reference client makes them (time-ordered, core/message-id.ts).
 const ids = { clock: { now: Date.now }, random: { bytes: randomBytes } };
 
+/** The result of a response; a load generator reads `case` and `value` only. */
+const resultOf = (response) => response.result;
+
 export class SottoClient {
   /** @param {{ wsUrl: string, accounts: Map<string, { key: import('node:crypto').KeyPairKeyObjectResult, deviceId: string }> }} server */
   constructor(server) {
     this.server = server;
-    this.nextId = 1;
-    this.pending = new Map();
-    this.inFlight = 0;
-    this.drainWaiters = [];
+    /** @type {WireClient | undefined} */
+    this.wire = undefined;
     this.acks = [];
     this.ackScheduled = false;
     /** Chats this device sends into, by the other member's name: group id. */
@@ -49,8 +45,8 @@ export class SottoClient {
     this.user = user;
     this.username = username;
     await this.open();
-    const publicKey = Buffer.from(key.publicKey.export({ format: 'jwk' }).x, 'base64url');
-    return this.hello(key, { case: 'register', value: { username, identityKey: publicKey, inviteCode: '' } });
+    const ok = await this.wire.register(username, identityOf(key));
+    return ok.deviceId;
   }
 
   /** Logs in as `user`'s registered device: upgrade, challenge, signed hello. Online from then on. */
@@ -60,42 +56,14 @@ export class SottoClient {
     this.user = user;
     this.username = account.username;
     await this.open();
-    await this.hello(account.key, { case: 'login', value: { username: account.username, deviceId: account.deviceId } });
+    await this.wire.login(account.username, account.deviceId, identityOf(account.key));
     return this;
   }
 
   async open() {
-    this.ws = new WebSocket(this.server.wsUrl, { perMessageDeflate: false });
-    this.ws.binaryType = 'nodebuffer';
-    this.challenge = new Promise((resolve, reject) => {
-      this.resolveChallenge = resolve;
-      this.ws.once('error', reject);
-      this.ws.once('close', () => reject(new Error(`${this.user}: connection closed during login`)));
-    });
-    this.ws.on('message', (data) => this.received(data));
-    return this.challenge;
-  }
-
-  async hello(key, auth) {
-    const challenge = await this.challenge;
-    const deviceId = auth.case === 'login' ? auth.value.deviceId : '';
-    const signature = sign(null, authTranscript(challenge.nonce, this.username, deviceId), key.privateKey);
-    const result = await this.request(FrameType.HELLO, create(HelloSchema, { protocolVersion: PROTOCOL_VERSION, clientVersion: SOFTWARE_VERSION, auth, signature }));
-    if (result.case !== 'hello') throw new Error(`${this.user}: hello refused: ${result.value?.message ?? result.case}`);
-    this.ws.removeAllListeners('close');
-    this.ws.removeAllListeners('error');
-    this.ws.on('error', () => {});
-    return result.value.deviceId;
-  }
-
-  received(data) {
-    const frame = decodeFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    if (frame.type === FrameType.DELIVERY) this.delivered(frame.body);
-    else if (frame.type === FrameType.RESPONSE) {
-      const settle = this.pending.get(frame.id);
-      this.pending.delete(frame.id);
-      settle?.(frame.body.result);
-    } else if (frame.type === FrameType.CHALLENGE) this.resolveChallenge(frame.body);
+    // A load generator waits as long as the server takes: no per-request timer.
+    this.wire = await WireClient.connect(this.server.wsUrl, { timeoutMs: Infinity });
+    this.wire.onDelivery((delivery) => this.delivered(delivery));
   }
 
   delivered(delivery) {
@@ -111,45 +79,35 @@ export class SottoClient {
       else this.onChat(seq);
     } else if (delivery.kind === DeliveryKind.CONTACT_REQUEST) {
       // Members in a benchmark accept every contact request at once.
-      this.answers.set(delivery.senderUsername, this.request(FrameType.CONTACT_RESPOND, create(ContactRespondSchema, { username: delivery.senderUsername, action: ContactAction.ACCEPT })));
+      this.answers.set(delivery.senderUsername, this.request(FrameType.CONTACT_RESPOND, { username: delivery.senderUsername, action: ContactAction.ACCEPT }));
     }
   }
 
   flushAcks() {
     this.ackScheduled = false;
-    if (this.acks.length === 0 || this.ws.readyState !== WebSocket.OPEN) return;
-    for (let i = 0; i < this.acks.length; i += LIMITS.maxAckSeqs) {
-      this.ws.send(encodeFrame(FrameType.ACK, 0, create(AckSchema, { seqs: this.acks.slice(i, i + LIMITS.maxAckSeqs) })));
-    }
+    if (this.acks.length === 0 || this.wire.socket.readyState !== 1) return;
+    for (let i = 0; i < this.acks.length; i += LIMITS.maxAckSeqs) this.wire.ack(this.acks.slice(i, i + LIMITS.maxAckSeqs));
     this.acks = [];
   }
 
-  request(type, body) {
-    const id = this.nextId++;
-    this.inFlight++;
-    return new Promise((resolve) => {
-      this.pending.set(id, (result) => {
-        this.inFlight--;
-        if (this.inFlight === 0) for (const waiter of this.drainWaiters.splice(0)) waiter();
-        resolve(result);
-      });
-      this.ws.send(encodeFrame(type, id, body));
-    });
+  /** Sends a request without waiting for earlier ones; resolves with its result. */
+  async request(type, init) {
+    return resultOf(await this.wire.request(type, init));
   }
 
   /** Asks the account `username` to be a contact; resolves when the server stored the request. */
   async requestContact(username) {
-    const result = await this.request(FrameType.CONTACT_REQUEST, create(ContactRequestSchema, { toUsername: username, text: CONTACT_TEXT }));
+    const result = await this.request(FrameType.CONTACT_REQUEST, { toUsername: username, text: CONTACT_TEXT });
     if (result.case === 'error') throw new Error(`${this.user}: contact request refused: ${result.value.message}`);
   }
 
   /** Creates a group with `members` (clients of accepted contacts); returns its id. */
   async createGroup(members) {
     const groupId = randomBytes(LIMITS.groupIdBytes);
-    const result = await this.request(FrameType.CREATE_GROUP, create(CreateGroupSchema, {
+    const result = await this.request(FrameType.CREATE_GROUP, {
       groupId, epoch: 1n, welcome: randomBytes(100),
-      members: members.map((m) => create(DeviceRefSchema, { username: m.username, deviceId: m.deviceId })),
-    }));
+      members: members.map((m) => ({ username: m.username, deviceId: m.deviceId })),
+    });
     if (result.case !== 'ok') throw new Error(`${this.user}: group refused: ${result.value?.message ?? result.case}`);
     return groupId;
   }
@@ -180,7 +138,7 @@ export class SottoClient {
 
   send(groupId, seq, onAck) {
     const payload = Buffer.from(payloadFor(seq));
-    this.request(FrameType.SEND, create(SendSchema, { groupId, messageId: newMessageId(ids.clock, ids.random), payload })).then((result) => {
+    this.request(FrameType.SEND, { groupId, messageId: newMessageId(ids.clock, ids.random), payload }).then((result) => {
       if (result.case !== 'send') throw new Error(`${this.user}: send refused: ${result.value?.message ?? result.case}`);
       onAck?.();
     });
@@ -188,7 +146,7 @@ export class SottoClient {
 
   /** Resolves when every request this client made has been answered (the MQTT/XMPP ping barrier). */
   idle() {
-    return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.drainWaiters.push(resolve));
+    return this.wire.idle();
   }
 
   ping() {
@@ -198,13 +156,10 @@ export class SottoClient {
   async close() {
     this.flushAcks();
     await this.idle();
-    await new Promise((resolve) => {
-      this.ws.once('close', resolve);
-      this.ws.close();
-    });
+    await this.wire.close();
   }
 
   terminate() {
-    this.ws.terminate();
+    this.wire.terminate();
   }
 }

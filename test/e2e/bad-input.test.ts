@@ -8,23 +8,23 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ContactAction, ErrorCode, FrameType, MAX_FRAME_BYTES } from '@sotto/protocol';
-import { TestClient, errorOf, makeIdentity, rawFrame, resultOf } from '@sotto/server/test-client';
+import { WireClient, errorOf, makeIdentity, rawFrame, resultOf } from '@sotto/server/wire-client';
 import { scratchDir } from '../support/paths.js';
 import { ServerProcess } from '../support/server-process.js';
 
 const dir = scratchDir('bad-input');
 let server: ServerProcess;
-let alice: TestClient;
-let bob: TestClient;
-let mallory: TestClient;
+let alice: WireClient;
+let bob: WireClient;
+let mallory: WireClient;
 const groupId = randomBytes(32);
 let sent = 0;
 
 before(async () => {
   server = await ServerProcess.start(join(dir.path, 'server'));
-  alice = await TestClient.connect(server.url);
-  bob = await TestClient.connect(server.url);
-  mallory = await TestClient.connect(server.url);
+  alice = await WireClient.connect(server.url);
+  bob = await WireClient.connect(server.url);
+  mallory = await WireClient.connect(server.url);
   await alice.register('alice', makeIdentity());
   await bob.register('bob', makeIdentity());
   await mallory.register('mallory', makeIdentity());
@@ -78,7 +78,7 @@ test('unknown frame type: UNKNOWN_FRAME_TYPE', async () => {
 });
 
 test('request before auth, and a wrong signature at connect', async () => {
-  const stranger = await TestClient.connect(server.url);
+  const stranger = await WireClient.connect(server.url);
   errorOf(await stranger.request(FrameType.LIST_CONTACTS, {}), ErrorCode.NOT_AUTHENTICATED);
   const hello = stranger.loginHello('alice', alice.device!.deviceId, makeIdentity());
   errorOf(await stranger.hello(hello), ErrorCode.BAD_SIGNATURE);

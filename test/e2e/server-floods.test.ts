@@ -18,7 +18,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { FrameType, ErrorCode } from '@sotto/protocol';
-import { errorOf, makeIdentity, TestClient } from '@sotto/server/test-client';
+import { errorOf, makeIdentity, WireClient } from '@sotto/server/wire-client';
 import { Flooder, HonestPair, MemoryWatch, percentile, residentBytes, SlowRequest } from '../support/floods.js';
 import { scratchDir } from '../support/paths.js';
 import { ServerProcess } from '../support/server-process.js';
@@ -65,7 +65,7 @@ describe('hole 7: flooding tiny frames', () => {
     assert.ok(p99 < 1_000, `honest p99 ${p99.toFixed(1)} ms under the flood: ${diagnosis}`);
     assert.deepEqual(closes.map((c) => c?.code), flooders.map(() => FLOODING), diagnosis);
     // The server is still whole: a newcomer registers.
-    const newcomer = await TestClient.connect(server.url);
+    const newcomer = await WireClient.connect(server.url);
     await newcomer.register(`late${Date.now() % 100_000}`, makeIdentity());
     await newcomer.close();
   });
@@ -150,7 +150,7 @@ describe('holes 8, 9 and 12: HTTP edge', () => {
       // Plain HTTP from the hoarding address is refused as well; others are served.
       assert.equal((await fetch(`${server.url}/healthz`, { headers: hoarder })).status, 503);
       assert.equal((await fetch(`${server.url}/healthz`, { headers: { 'x-forwarded-for': '198.51.100.8' } })).status, 200);
-      const member = await TestClient.connect(server.url, { headers: { 'x-forwarded-for': '198.51.100.8' } });
+      const member = await WireClient.connect(server.url, { headers: { 'x-forwarded-for': '198.51.100.8' } });
       await member.register(`member${Date.now() % 100_000}`, makeIdentity());
       await member.close();
     } finally {
@@ -199,7 +199,7 @@ describe('holes 8, 9 and 12: HTTP edge', () => {
       assert.equal(outcome.status, expected, JSON.stringify(headers));
     }
     // A refused page learns nothing else, and the CLI's way (no Origin) keeps working for a session.
-    const client = await TestClient.connect(server.url);
+    const client = await WireClient.connect(server.url);
     errorOf(await client.request(FrameType.LIST_CONTACTS, {}), ErrorCode.NOT_AUTHENTICATED);
     await client.close();
   });

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { ContactAction, create, encodeFrame, FrameType, ListContactsSchema, NoticeKind } from '@sotto/protocol';
-import { makeIdentity, resultOf, TestClient, type Closed } from '@sotto/server/test-client';
+import { makeIdentity, resultOf, WireClient, type Closed } from '@sotto/server/wire-client';
 
 /** The resident set of process `pid` in bytes (VmRSS in /proc/<pid>/status). */
 export function residentBytes(pid: number): number {
@@ -74,7 +74,7 @@ export class Flooder {
   private readonly perBurst: number;
 
   private constructor(
-    private readonly client: TestClient,
+    private readonly client: WireClient,
     private readonly raw: Socket,
   ) {
     const frame = encodeFrame(FrameType.LIST_CONTACTS, 1, create(ListContactsSchema, {}));
@@ -84,7 +84,7 @@ export class Flooder {
 
   /** Connects; registers a fresh account first when `register` is set. */
   static async connect(url: string, options: { register?: boolean; headers?: Record<string, string> } = {}): Promise<Flooder> {
-    const client = await TestClient.connect(url, options.headers ? { headers: options.headers } : {});
+    const client = await WireClient.connect(url, options.headers ? { headers: options.headers } : {});
     if (options.register) await client.register(`flood${randomBytes(4).toString('hex')}`, makeIdentity());
     // ws keeps the socket it speaks over here; the flood goes straight to it, past ws's sender.
     const raw = (client.socket as unknown as { _socket: Socket })._socket;
@@ -134,15 +134,15 @@ export class Flooder {
 /** Two members in one conversation: one sends, the other receives and acks, one message at a time. */
 export class HonestPair {
   private constructor(
-    private readonly alice: TestClient,
-    private readonly bob: TestClient,
+    private readonly alice: WireClient,
+    private readonly bob: WireClient,
     private readonly groupId: Uint8Array,
   ) {}
 
   static async connect(url: string, headers?: Record<string, string>): Promise<HonestPair> {
     const options = headers ? { headers } : {};
-    const alice = await TestClient.connect(url, options);
-    const bob = await TestClient.connect(url, options);
+    const alice = await WireClient.connect(url, options);
+    const bob = await WireClient.connect(url, options);
     const names = [`alice${randomBytes(3).toString('hex')}`, `bob${randomBytes(3).toString('hex')}`] as const;
     await alice.register(names[0], makeIdentity());
     await bob.register(names[1], makeIdentity());

@@ -1,12 +1,12 @@
 /** @module in-memory-server.test */
-// The protocol session over in-memory links, driven by the same TestClient as the ws tests: the
+// The protocol session over in-memory links, driven by the same WireClient as the ws tests: the
 // behaviours that depend on the socket (close codes, takeover, backpressure to a stalled reader)
 // hold without a network.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ContactAction, ErrorCode, FrameType, NoticeKind } from '@sotto/protocol';
 import { CloseCode } from './gateway/close-codes.js';
-import { errorOf, fillOfflineMailbox, makeIdentity, resultOf, TestClient } from './gateway/test-client.js';
+import { errorOf, fillOfflineMailbox, makeIdentity, resultOf, WireClient } from './gateway/wire-client.js';
 import type { BacklogLimits } from './gateway/write-backlog.js';
 import { startInMemoryServer, type InMemoryServer } from './in-memory-server.js';
 
@@ -15,7 +15,7 @@ const BACKLOG: BacklogLimits = { maxBytes: 256 * 1024, resumeBytes: 64 * 1024, m
 
 describe('in-memory server', () => {
   let server: InMemoryServer;
-  const clients: TestClient[] = [];
+  const clients: WireClient[] = [];
   let names = 0;
   const name = (prefix: string) => `${prefix}${(names += 1)}`;
 
@@ -28,14 +28,14 @@ describe('in-memory server', () => {
     assert.equal(server.connections, 0, 'every connection closed');
   });
 
-  async function connect(): Promise<TestClient> {
-    const client = await TestClient.connectOver(server.transport, server.url);
+  async function connect(): Promise<WireClient> {
+    const client = await WireClient.connectOver(server.transport, server.url);
     clients.push(client);
     return client;
   }
 
   test('a client anywhere else is refused, as an unknown host would be', async () => {
-    await assert.rejects(TestClient.connectOver(server.transport, 'http://elsewhere.example'), /No in-memory server/);
+    await assert.rejects(WireClient.connectOver(server.transport, 'http://elsewhere.example'), /No in-memory server/);
   });
 
   test('register, contact request and answer, over in-memory links', async () => {

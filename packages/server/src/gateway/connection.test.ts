@@ -23,7 +23,7 @@ import { startServer, type RunningServer } from '../server.js';
 import { SETTING_MIN_CLIENT_VERSION } from '../services/accounts.js';
 import { CloseCode } from './close-codes.js';
 import { ACK_FLUSH_MS } from './mailbox-pump.js';
-import { errorOf, makeIdentity, rawFrame, resultOf, TestClient, type TestIdentity } from './test-client.js';
+import { errorOf, makeIdentity, rawFrame, resultOf, WireClient, type WireIdentity } from './wire-client.js';
 
 let counter = 0;
 function username(prefix = 'user'): string {
@@ -35,8 +35,8 @@ const bytes = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 interface Member {
-  client: TestClient;
-  identity: TestIdentity;
+  client: WireClient;
+  identity: WireIdentity;
   username: string;
   deviceId: string;
 }
@@ -44,7 +44,7 @@ interface Member {
 describe('gateway connection', () => {
   let dir: string;
   let server: RunningServer;
-  const clients: TestClient[] = [];
+  const clients: WireClient[] = [];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sotto-gateway-'));
@@ -56,8 +56,8 @@ describe('gateway connection', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function connect(): Promise<TestClient> {
-    const client = await TestClient.connect(server.url);
+  async function connect(): Promise<WireClient> {
+    const client = await WireClient.connect(server.url);
     clients.push(client);
     return client;
   }
@@ -72,7 +72,7 @@ describe('gateway connection', () => {
   }
 
   /** A fresh connection of an existing device, after its initial drain notice. */
-  async function reconnect(m: Member): Promise<{ client: TestClient; drained: number }> {
+  async function reconnect(m: Member): Promise<{ client: WireClient; drained: number }> {
     const client = await connect();
     await client.login(m.username, m.deviceId, m.identity);
     const notice = await client.nextNotice(NoticeKind.MAILBOX_DRAINED);

@@ -11,14 +11,14 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AnomalyKind, checkThreatNotice, ContactAction, DeliveryKind, ErrorCode, FrameType, NoticeKind } from '@sotto/protocol';
 import { startServer, type RunningServer } from '../server.js';
-import { errorOf, makeIdentity, resultOf, TestClient, type TestIdentity } from './test-client.js';
+import { errorOf, makeIdentity, resultOf, WireClient, type WireIdentity } from './wire-client.js';
 
 let counter = 0;
 const username = (prefix = 'user'): string => `${prefix}${(counter += 1)}_${randomBytes(3).toString('hex')}`;
 
 interface Member {
-  client: TestClient;
-  identity: TestIdentity;
+  client: WireClient;
+  identity: WireIdentity;
   username: string;
   deviceId: string;
 }
@@ -26,7 +26,7 @@ interface Member {
 describe('defences over the wire', () => {
   let dir: string;
   let server: RunningServer;
-  const clients: TestClient[] = [];
+  const clients: WireClient[] = [];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sotto-defences-'));
@@ -38,8 +38,8 @@ describe('defences over the wire', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function connect(forwardedFor?: string): Promise<TestClient> {
-    const client = await TestClient.connect(server.url, forwardedFor ? { headers: { 'x-forwarded-for': forwardedFor } } : {});
+  async function connect(forwardedFor?: string): Promise<WireClient> {
+    const client = await WireClient.connect(server.url, forwardedFor ? { headers: { 'x-forwarded-for': forwardedFor } } : {});
     clients.push(client);
     return client;
   }

@@ -13,7 +13,7 @@ import { create, ErrorCode, FrameType, ListContactsSchema, NoticeKind } from '@s
 import { startServer, type RunningServer } from '../server.js';
 import { CloseCode } from './close-codes.js';
 import { DEFAULT_FLOOD_LIMITS } from './flood-guard.js';
-import { errorOf, fillOfflineMailbox, makeIdentity, resultOf, TestClient } from './test-client.js';
+import { errorOf, fillOfflineMailbox, makeIdentity, resultOf, WireClient } from './wire-client.js';
 import type { BacklogLimits } from './write-backlog.js';
 
 const name = (prefix: string): string => `${prefix}${randomBytes(4).toString('hex')}`;
@@ -25,7 +25,7 @@ const BACKLOG: BacklogLimits = { maxBytes: 256 * 1024, resumeBytes: 64 * 1024, m
 describe('floods', () => {
   let dir: string;
   let server: RunningServer;
-  const clients: TestClient[] = [];
+  const clients: WireClient[] = [];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sotto-floods-'));
@@ -37,8 +37,8 @@ describe('floods', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function connect(): Promise<TestClient> {
-    const client = await TestClient.connect(server.url, { timeoutMs: 10_000 });
+  async function connect(): Promise<WireClient> {
+    const client = await WireClient.connect(server.url, { timeoutMs: 10_000 });
     clients.push(client);
     return client;
   }
@@ -54,7 +54,7 @@ describe('floods', () => {
    * up to 200 entries at a time: far more than the kernel's socket buffers (~10 MiB on loopback)
    * and the backlog hold.
    */
-  async function readerWithWaitingMail(count: number): Promise<{ sender: TestClient; reader: TestClient }> {
+  async function readerWithWaitingMail(count: number): Promise<{ sender: WireClient; reader: WireClient }> {
     const sender = await connect();
     const first = await connect();
     const [s, r] = [name('sender'), name('reader')];

@@ -12,7 +12,7 @@ import { create, ErrorCode, FrameType, ListContactsSchema, NoticeKind } from '@s
 import { openAdmin } from '../admin.js';
 import { startServer, type RunningServer } from '../server.js';
 import { CloseCode } from './close-codes.js';
-import { errorOf, makeIdentity, resultOf, TestClient } from './test-client.js';
+import { errorOf, makeIdentity, resultOf, WireClient } from './wire-client.js';
 
 const name = (): string => `u${randomBytes(4).toString('hex')}`;
 
@@ -71,13 +71,13 @@ describe('http gateway', () => {
 
   test('closing the server sends SHUTTING_DOWN, closes sockets with 1001 and stops listening', async () => {
     let url = '';
-    let client: TestClient | undefined;
+    let client: WireClient | undefined;
     await withServer({}, async (server) => {
       url = server.url;
-      client = await TestClient.connect(server.url);
+      client = await WireClient.connect(server.url);
       await client.register(name(), makeIdentity());
       await client.nextNotice(NoticeKind.MAILBOX_DRAINED);
-      const unauthenticated = await TestClient.connect(server.url);
+      const unauthenticated = await WireClient.connect(server.url);
       const closing = server.close();
       assert.equal((await client.nextNotice(NoticeKind.SHUTTING_DOWN)).kind, NoticeKind.SHUTTING_DOWN);
       assert.equal((await client.closed).code, CloseCode.GOING_AWAY);
@@ -89,7 +89,7 @@ describe('http gateway', () => {
 
   test('over its frame rate a client gets one RATE_LIMITED a second, the rest unanswered, and can go on once the bucket refills', async () => {
     await withServer({ rateLimit: { perSecond: 20, burst: 3 } }, async (server) => {
-      const client = await TestClient.connect(server.url);
+      const client = await WireClient.connect(server.url);
       const ids = Array.from({ length: 6 }, () => {
         const id = client.allocateId();
         client.sendFrame(FrameType.LIST_CONTACTS, id, create(ListContactsSchema, {}));
@@ -148,9 +148,9 @@ describe('http gateway', () => {
 
   test('a connection without a hello in time is closed', async () => {
     await withServer({ helloTimeoutMs: 50 }, async (server) => {
-      const idle = await TestClient.connect(server.url);
+      const idle = await WireClient.connect(server.url);
       assert.equal((await idle.closed).code, CloseCode.HELLO_TIMEOUT);
-      const prompt = await TestClient.connect(server.url);
+      const prompt = await WireClient.connect(server.url);
       await prompt.register(name(), makeIdentity());
       await new Promise((resolve) => setTimeout(resolve, 100));
       resultOf(await prompt.request(FrameType.LIST_CONTACTS, {}), 'listContacts');
@@ -162,14 +162,14 @@ describe('http gateway', () => {
     await withServer(
       {},
       async (server) => {
-        const client = await TestClient.connect(server.url);
+        const client = await WireClient.connect(server.url);
         assert.equal(client.challenge.inviteRequired, true);
         errorOf(await client.hello(client.registerHello(name(), makeIdentity())), ErrorCode.INVITE_REQUIRED);
         const admin = await openAdmin(server.config.dataDir);
         try {
           const inviteCode = await admin.createInvite(1);
           await client.register(name(), makeIdentity(), { inviteCode });
-          const other = await TestClient.connect(server.url);
+          const other = await WireClient.connect(server.url);
           errorOf(await other.hello(other.registerHello(name(), makeIdentity(), { inviteCode })), ErrorCode.INVITE_REQUIRED);
           assert.equal((await admin.listUsers()).length, 1);
           await other.close();
@@ -191,7 +191,7 @@ describe('http gateway', () => {
         await admin.setMinVersion('0.0.9');
         assert.equal(await admin.getMinVersion(), '0.0.9');
         await assert.rejects(admin.setMinVersion('soon'), /MAJOR\.MINOR\.PATCH/);
-        const client = await TestClient.connect(server.url);
+        const client = await WireClient.connect(server.url);
         assert.equal(client.challenge.inviteRequired, true);
         assert.equal(client.challenge.minClientVersion, '0.0.9');
         await client.close();

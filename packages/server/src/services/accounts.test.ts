@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { authTranscript, ErrorCode } from '@sotto/protocol';
 import { ServerError } from '../errors.js';
-import { makeIdentity } from '../gateway/test-client.js';
+import { makeIdentity } from '../gateway/wire-client.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { AccountsService } from './accounts.js';
 import { verifyEd25519 } from './signature.js';

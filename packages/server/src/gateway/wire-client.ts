@@ -1,11 +1,14 @@
-/** @module gateway/test-client */
-// A tiny protocol client for tests (gateway tests here, scenario tests under
-// test/): connect and read the challenge, say hello, make requests matched by
-// id, and collect deliveries and notices. It speaks the real wire format over
-// a real WebSocket (`connect`) or an in-memory link to an in-process server
-// (`connectOver`, with `@sotto/server/in-memory`'s transport); it is not part of
-// the server's runtime.
-import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+/** @module gateway/wire-client */
+// The one raw protocol client that tests and benchmarks share (the engine's own
+// client is core/session.ts). It connects and reads the challenge, says hello,
+// makes requests matched by id, and collects deliveries and notices. It speaks
+// the real wire format over a real WebSocket (`connect`) or an in-memory link to
+// an in-process server (`connectOver`, with `@sotto/server/in-memory`'s
+// transport). Tests wait on what arrives (`nextDelivery`, `nextNotice`); a load
+// generator pipelines requests (`request` does not wait for earlier ones), takes
+// deliveries through `onDelivery` and waits for `idle`. It is not part of the
+// server's runtime.
+import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { WebSocket } from 'ws';
 import {
   authTranscript,
@@ -34,15 +37,19 @@ import type { ClientEnd, ClientEndHandlers } from './in-memory-socket.js';
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 
-/** A device identity key pair made with node:crypto. */
-export interface TestIdentity {
+/** A device identity key pair made with node:crypto: what signs the hello. */
+export interface WireIdentity {
   /** Raw 32-byte Ed25519 public key. */
   readonly publicKey: Uint8Array;
   sign(data: Uint8Array): Uint8Array;
 }
 
-export function makeIdentity(): TestIdentity {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+export function makeIdentity(): WireIdentity {
+  return identityOf(generateKeyPairSync('ed25519'));
+}
+
+/** An Ed25519 key pair made elsewhere (a benchmark keeps its own) as a device identity. */
+export function identityOf({ publicKey, privateKey }: { publicKey: KeyObject; privateKey: KeyObject }): WireIdentity {
   const x = publicKey.export({ format: 'jwk' }).x;
   if (!x) throw new Error('Ed25519 JWK without x');
   return {
@@ -97,6 +104,47 @@ export interface HelloOptions {
   readonly protocolVersion?: number;
 }
 
+/** A timer for `ms`, or none when `ms` is not finite (a load generator waits as long as it takes). */
+function waitLimit(ms: number, onTimeout: () => void): ReturnType<typeof setTimeout> | undefined {
+  return Number.isFinite(ms) ? setTimeout(onTimeout, ms) : undefined;
+}
+
+/**
+ * RESPONSE frames by request id. A waiter is found by id, not by a scan, so a client with
+ * thousands of requests in flight (a benchmark's pipeline) stays O(1) a frame; a response nobody
+ * waits for yet (or with id 0, for a frame whose id the server could not read) is kept.
+ */
+class Responses {
+  private readonly arrived = new Map<number, Response>();
+  private readonly waiting = new Map<number, (response: Response) => void>();
+
+  push(id: number, response: Response): void {
+    const resolve = this.waiting.get(id);
+    if (resolve) {
+      this.waiting.delete(id);
+      resolve(response);
+    } else this.arrived.set(id, response);
+  }
+
+  take(id: number, timeoutMs: number): Promise<Response> {
+    const response = this.arrived.get(id);
+    if (response) {
+      this.arrived.delete(id);
+      return Promise.resolve(response);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = waitLimit(timeoutMs, () => {
+        this.waiting.delete(id);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for the response to request ${id}`));
+      });
+      this.waiting.set(id, (answer) => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
+    });
+  }
+}
+
 /** Items pushed by the server, taken in arrival order by waiters. */
 class Inbox<T> {
   private readonly items: T[] = [];
@@ -112,6 +160,10 @@ class Inbox<T> {
     const index = this.items.findIndex(match);
     if (index >= 0) return Promise.resolve(this.items.splice(index, 1)[0]!);
     return new Promise((resolve, reject) => {
+      const timer = waitLimit(timeoutMs, () => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      });
       const waiter = {
         match,
         resolve: (item: T) => {
@@ -119,10 +171,6 @@ class Inbox<T> {
           resolve(item);
         },
       };
-      const timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
       this.waiters.push(waiter);
     });
   }
@@ -137,7 +185,7 @@ class Inbox<T> {
  * What the client needs of its socket. A ws WebSocket is one as it is (so tests can reach under
  * it); an in-memory client end is wrapped into one.
  */
-export interface TestSocket {
+export interface WireSocket {
   readonly readyState: number;
   send(data: Uint8Array | string): void;
   close(code: number): void;
@@ -151,7 +199,7 @@ export interface LinkTransport {
   open(url: string, handlers: ClientEndHandlers): Promise<ClientEnd>;
 }
 
-export class TestClient {
+export class WireClient {
   /** The server's first frame. */
   challenge!: Challenge;
   /** Set by a successful register or login. */
@@ -161,24 +209,31 @@ export class TestClient {
   readonly closed: Promise<Closed>;
 
   private nextId = 1;
-  private readonly responses = new Inbox<{ id: number; response: Response }>();
+  private readonly responses = new Responses();
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private deliveryListener: ((delivery: Delivery) => void) | undefined;
   private readonly deliveryInbox = new Inbox<Delivery>();
   private readonly noticeInbox = new Inbox<Notice>();
   private readonly challengeInbox = new Inbox<Challenge>();
 
   private constructor(
-    readonly socket: TestSocket,
+    readonly socket: WireSocket,
     readonly timeoutMs: number,
     closed: Promise<Closed>,
   ) {
     this.closed = closed;
   }
 
-  /** Connects to `url` (an http:// server url or a ws:// endpoint) and waits for the challenge. */
-  static async connect(url: string, options: { timeoutMs?: number; headers?: Record<string, string> } = {}): Promise<TestClient> {
+  /**
+   * Connects to `url` (an http:// server url or a ws:// endpoint) and waits for the challenge.
+   * `timeoutMs` bounds every wait of this client; `Infinity` waits as long as it takes.
+   */
+  static async connect(url: string, options: { timeoutMs?: number; headers?: Record<string, string> } = {}): Promise<WireClient> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const socket = new WebSocket(toWsUrl(url), options.headers ? { headers: options.headers } : {});
-    const client = new TestClient(
+    // The server offers no compression; not asking for it keeps the upgrade what clients send.
+    const socket = new WebSocket(toWsUrl(url), { perMessageDeflate: false, ...(options.headers ? { headers: options.headers } : {}) });
+    const client = new WireClient(
       socket,
       timeoutMs,
       new Promise((resolve) => {
@@ -202,10 +257,10 @@ export class TestClient {
   }
 
   /** Connects to the in-process server at `url` over `transport` and waits for the challenge. */
-  static async connectOver(transport: LinkTransport, url: string, options: { timeoutMs?: number } = {}): Promise<TestClient> {
+  static async connectOver(transport: LinkTransport, url: string, options: { timeoutMs?: number } = {}): Promise<WireClient> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     // Frames cross on a later turn than `open`, so the client exists before the first arrives.
-    const link: { client?: TestClient; resolveClosed?: (closed: Closed) => void; state: number } = { state: WebSocket.OPEN };
+    const link: { client?: WireClient; resolveClosed?: (closed: Closed) => void; state: number } = { state: WebSocket.OPEN };
     const closed = new Promise<Closed>((resolve) => (link.resolveClosed = resolve));
     const end = await transport.open(toWsUrl(url), {
       onMessage: (data) => link.client!.onFrame(data),
@@ -214,7 +269,7 @@ export class TestClient {
         link.resolveClosed!({ code, reason });
       },
     });
-    const socket: TestSocket = {
+    const socket: WireSocket = {
       get readyState() {
         return link.state;
       },
@@ -226,7 +281,7 @@ export class TestClient {
       pause: () => end.pause(),
       resume: () => end.resume(),
     };
-    const client = (link.client = new TestClient(socket, timeoutMs, closed));
+    const client = (link.client = new WireClient(socket, timeoutMs, closed));
     client.challenge = await client.challengeInbox.take(() => true, timeoutMs, 'the challenge');
     return client;
   }
@@ -234,7 +289,7 @@ export class TestClient {
   // ---- hello ----
 
   /** A register hello signed by `identity` over this connection's challenge. */
-  registerHello(username: string, identity: TestIdentity, options: HelloOptions = {}): FrameInit<FrameType.HELLO> {
+  registerHello(username: string, identity: WireIdentity, options: HelloOptions = {}): FrameInit<FrameType.HELLO> {
     return {
       protocolVersion: options.protocolVersion ?? PROTOCOL_VERSION,
       clientVersion: options.clientVersion ?? SOFTWARE_VERSION,
@@ -244,7 +299,7 @@ export class TestClient {
   }
 
   /** A login hello for an existing device, signed by `identity`. */
-  loginHello(username: string, deviceId: string, identity: TestIdentity, options: HelloOptions = {}): FrameInit<FrameType.HELLO> {
+  loginHello(username: string, deviceId: string, identity: WireIdentity, options: HelloOptions = {}): FrameInit<FrameType.HELLO> {
     return {
       protocolVersion: options.protocolVersion ?? PROTOCOL_VERSION,
       clientVersion: options.clientVersion ?? SOFTWARE_VERSION,
@@ -258,14 +313,14 @@ export class TestClient {
   }
 
   /** Registers a new account; throws unless the server says hello. */
-  async register(username: string, identity: TestIdentity, options: HelloOptions = {}): Promise<HelloOk> {
+  async register(username: string, identity: WireIdentity, options: HelloOptions = {}): Promise<HelloOk> {
     const ok = resultOf(await this.hello(this.registerHello(username, identity, options)), 'hello');
     this.device = { username: ok.username, deviceId: ok.deviceId };
     return ok;
   }
 
   /** Logs an existing device in; throws unless the server says hello. */
-  async login(username: string, deviceId: string, identity: TestIdentity, options: HelloOptions = {}): Promise<HelloOk> {
+  async login(username: string, deviceId: string, identity: WireIdentity, options: HelloOptions = {}): Promise<HelloOk> {
     const ok = resultOf(await this.hello(this.loginHello(username, deviceId, identity, options)), 'hello');
     this.device = { username: ok.username, deviceId: ok.deviceId };
     return ok;
@@ -273,17 +328,31 @@ export class TestClient {
 
   // ---- requests ----
 
-  /** Sends a request and waits for the RESPONSE with its id. */
+  /**
+   * Sends a request and resolves with the RESPONSE of its id. It does not wait for earlier
+   * requests: a caller may keep many in flight, as a pipelining client does.
+   */
   request<T extends KnownFrameType>(type: T, init: FrameInit<T>): Promise<Response> {
     const id = this.nextId++;
+    this.inFlight += 1;
+    const answered = this.response(id).finally(() => this.settled());
     this.sendFrame(type, id, create(FRAME_SCHEMAS[type], init as never) as FrameBody<T>);
-    return this.response(id);
+    return answered;
   }
 
   /** Waits for the RESPONSE with `id` (0 for errors about frames whose id could not be read). */
-  async response(id: number): Promise<Response> {
-    const { response } = await this.responses.take((r) => r.id === id, this.timeoutMs, `the response to request ${id}`);
-    return response;
+  response(id: number): Promise<Response> {
+    return this.responses.take(id, this.timeoutMs);
+  }
+
+  /** Resolves once every request made with `request` has its response. */
+  idle(): Promise<void> {
+    return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private settled(): void {
+    this.inFlight -= 1;
+    if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   /** A fresh request id, for frames built with `rawFrame`. */
@@ -309,6 +378,14 @@ export class TestClient {
 
   // ---- pushed frames ----
 
+  /**
+   * Hands every delivery from now on to `listener` instead of keeping it for `nextDelivery`
+   * (a load generator's path: nothing accumulates).
+   */
+  onDelivery(listener: (delivery: Delivery) => void): void {
+    this.deliveryListener = listener;
+  }
+
   nextDelivery(timeoutMs = this.timeoutMs): Promise<Delivery> {
     return this.deliveryInbox.take(() => true, timeoutMs, 'a delivery');
   }
@@ -329,6 +406,12 @@ export class TestClient {
     return this.noticeInbox.take((n) => kind === undefined || n.kind === kind, timeoutMs, `a notice${kind === undefined ? '' : ` of kind ${kind}`}`);
   }
 
+  /** Drops the connection without a closing handshake, as a crashed or vanished client would. */
+  terminate(): void {
+    if (this.socket instanceof WebSocket) this.socket.terminate();
+    else this.socket.close(1006);
+  }
+
   /** Closes (normal closure) and waits for the close to complete. */
   async close(): Promise<Closed> {
     if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close(1000);
@@ -343,10 +426,11 @@ export class TestClient {
         return;
       case FrameType.RESPONSE:
         this.answered.push(frame.id);
-        this.responses.push({ id: frame.id, response: frame.body });
+        this.responses.push(frame.id, frame.body);
         return;
       case FrameType.DELIVERY:
-        this.deliveryInbox.push(frame.body);
+        if (this.deliveryListener) this.deliveryListener(frame.body);
+        else this.deliveryInbox.push(frame.body);
         return;
       case FrameType.NOTICE:
         this.noticeInbox.push(frame.body);
@@ -371,9 +455,9 @@ function toWsUrl(url: string): string {
  * of 60 KiB for it: a full mailbox waiting for the reader's next login.
  */
 export async function fillOfflineMailbox(
-  sender: TestClient,
+  sender: WireClient,
   senderName: string,
-  reader: { readonly client: TestClient; readonly username: string; readonly deviceId: string },
+  reader: { readonly client: WireClient; readonly username: string; readonly deviceId: string },
   count: number,
 ): Promise<void> {
   resultOf(await sender.request(FrameType.CONTACT_REQUEST, { toUsername: reader.username, text: 'hi' }), 'ok');
