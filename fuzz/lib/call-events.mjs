@@ -61,6 +61,8 @@ const EVENT_MAKERS = [
   (input, now) => ({ type: 'localDecline', now }),
   (input, now) => ({ type: 'localHangup', now }),
   (input, now) => ({ type: 'timeout', callId: input.pick(CALL_IDS), now }),
+  // The connect timer: consent was given but media never came (or a stale timer of another call).
+  (input, now) => ({ type: 'connectTimeout', callId: input.pick(CALL_IDS), now }),
   (input, now) => ({ type: 'tick', now }),
   (input, now) => ({ type: 'mediaConnected', now }),
   (input, now) => ({ type: 'mediaFailed', now }),
