@@ -60,6 +60,16 @@ test('1:1 messages flow both ways, each shown once, with delivery receipts', asy
   assert.equal(mine?.status, 'delivered', 'bob\'s receipt reached alice');
 });
 
+test('reading with `messages` sends a read receipt: the sender sees its message read', async () => {
+  await alice.ok(['send', 'bob', 'read me']);
+  await bob.ok(['sync']);
+  const read = await bob.ok(['messages', 'alice']);
+  assert.ok(read.some((r) => r.body === 'read me'));
+  await alice.ok(['sync']);
+  const history = await alice.ok(['messages', 'bob']);
+  assert.equal(history.find((r) => r.body === 'read me')?.status, 'read', "bob's reading reached alice as a read receipt");
+});
+
 test('listen prints messages as they arrive, until interrupted', async () => {
   const listener = bob.spawn(['listen']);
   let out = '';
@@ -111,6 +121,9 @@ test('a group of three: create, add, remove; the removed member reads nothing af
   assert.deepEqual(messagesOf(carolAfter), [], 'carol cannot read messages after her removal');
   const carolGroups = await carol.ok(['group', 'list']);
   assert.equal(carolGroups.find((g) => g.name === 'trio')?.active, false);
+  // What she read while a member stays hers to read again.
+  const history = messagesOf(await carol.ok(['messages', 'trio']));
+  assert.deepEqual(history.map((m) => m.body), ['welcome carol', 'hi all']);
 });
 
 test('leaving a group: the others commit the removal and keep talking', async () => {

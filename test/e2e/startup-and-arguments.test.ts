@@ -367,7 +367,7 @@ describe('hole 12: arguments', () => {
     try {
       const port = (taken.address() as AddressInfo).port;
       const run = await sotto(['serve', '--port', String(port), '--data', join(dir.path, 'taken'), '--log-level', 'silent']);
-      assertRefused(run, 1, 'BAD_CONFIG', `127.0.0.1:${port}`, /the port is in use/);
+      assertRefused(run, 1, 'BAD_CONFIG', `127.0.0.1:${port}`, /the port is in use .*Choose another port with --port \(or SOTTO_PORT\)/);
     } finally {
       taken.close();
     }

@@ -71,6 +71,12 @@ test('contacts: a request is REQUESTED for the asker and PENDING with its text f
   assert.ok(await cyd.openDirect('dee'));
 });
 
+test('contacts: asking an accepted contact again is refused with a clear error, not reported as sent', async () => {
+  await assert.rejects(ada().requestContact('bob', 'again?'), (error: unknown) =>
+    error instanceof ClientError && error.code === 'INVALID_INPUT' && /bob is already your contact/.test(error.message));
+  assert.equal(await contactState(ada(), 'bob'), ContactState.ACCEPTED);
+});
+
 test('contacts: a declined request is DECLINED for the decliner, the asker is not told, and no 1:1 can be opened', async () => {
   const eve = await newMember('eve');
   const fay = await newMember('fay');

@@ -16,7 +16,20 @@ const MIN_ID_PREFIX = 8;
  */
 export async function resolveGroup(client: SottoClient, name: string, text?: string): Promise<string> {
   if (text !== undefined) checkMessageText(text);
-  return (await findGroup(client, name)).groupId;
+  return (await findGroup(client, name, { includeLeft: false })).groupId;
+}
+
+/**
+ * The id of a group to read: an active one, or else one this device was in and has left or was
+ * removed from (its history stays on the device, and reading it must not need the group).
+ */
+export async function resolveGroupToRead(client: SottoClient, name: string): Promise<string> {
+  try {
+    return (await findGroup(client, name, { includeLeft: false })).groupId;
+  } catch (error) {
+    if (!(error instanceof ClientError && error.code === 'UNKNOWN_GROUP')) throw error;
+    return (await findGroup(client, name, { includeLeft: true })).groupId;
+  }
 }
 
 /**
@@ -29,8 +42,8 @@ export async function resolveDirect(client: SottoClient, username: string, text?
 }
 
 /** Groups by name or id prefix; ambiguous names are refused with the candidates' ids. */
-async function findGroup(client: SottoClient, name: string): Promise<StoredConversation> {
-  const groups = (await client.listConversations()).filter((c) => c.kind === 'group' && c.active);
+async function findGroup(client: SottoClient, name: string, options: { includeLeft: boolean }): Promise<StoredConversation> {
+  const groups = (await client.listConversations()).filter((c) => c.kind === 'group' && (c.active || options.includeLeft));
   const byId = name.length >= MIN_ID_PREFIX ? groups.filter((c) => c.groupId.startsWith(name)) : [];
   const match = byId.length > 0 ? byId : groups.filter((c) => c.name === name);
   if (match.length === 0) throw new ClientError('UNKNOWN_GROUP', `No group named "${name}".`);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeClientDeps } from '@sotto/client-node';
+import { nodeClientDeps, WsTransport } from '@sotto/client-node';
 import { ClientError, SottoClient } from '@sotto/core';
 import { describeError, exitCodeFor } from './output.js';
 
@@ -31,4 +31,30 @@ test('an empty profile is reported with the command that fixes it', async () => 
 
 test('codes without advice keep the engine text as it is', () => {
   assert.deepEqual(describeError(new ClientError('INVALID_INPUT', 'That is you.')), { code: 'INVALID_INPUT', message: 'That is you.' });
+});
+
+test("an unknown host and https:// to a plain server are told in the member's words, not the resolver's or OpenSSL's", async () => {
+  const { createServer } = await import('node:http');
+  // The errors the CLI's own transport meets, as it meets them.
+  const failure = (url: string) =>
+    new WsTransport().open(url, { onMessage: () => undefined, onClose: () => undefined }).then(
+      (socket) => {
+        socket.close();
+        return new Error('opened');
+      },
+      (error: unknown) => error,
+    );
+  const unknownHost = await failure('ws://no-such-host.invalid:8080/v1/ws');
+  assert.deepEqual(describeError(unknownHost), { code: 'UNREACHABLE', message: 'No server named no-such-host.invalid was found: check the address in --server.' });
+  const plain = createServer((_, res) => res.end('plain'));
+  await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (plain.address() as { port: number }).port;
+    const tlsToPlain = await failure(`wss://127.0.0.1:${port}/v1/ws`);
+    const described = describeError(tlsToPlain);
+    assert.equal(described.code, 'UNREACHABLE', `got ${JSON.stringify(described)}`);
+    assert.match(described.message, /does not speak TLS: use http:\/\//);
+  } finally {
+    plain.close();
+  }
 });

@@ -53,8 +53,17 @@ export function describeError(error: unknown): { code: string; message: string }
     return { code: error.code, message: hint ? `${error.message} ${hint}` : error.message };
   }
   if (error instanceof ProtocolError) return { code: errorCodeName(error.code), message: error.message };
-  if (error && typeof error === 'object' && 'code' in error && (error as { code: unknown }).code === 'ECONNREFUSED') {
+  const systemCode = error && typeof error === 'object' && 'code' in error ? (error as { code: unknown }).code : undefined;
+  if (systemCode === 'ECONNREFUSED') {
     return { code: 'UNREACHABLE', message: 'Cannot reach the server: is it running, and is the URL right?' };
+  }
+  // The resolver's and OpenSSL's own words mean nothing to a member: say what to check.
+  if (systemCode === 'ENOTFOUND' || systemCode === 'EAI_AGAIN') {
+    const host = error && typeof error === 'object' && 'hostname' in error ? String((error as { hostname: unknown }).hostname) : 'that name';
+    return { code: 'UNREACHABLE', message: `No server named ${host} was found: check the address in --server.` };
+  }
+  if (systemCode === 'EPROTO' || (typeof systemCode === 'string' && systemCode.startsWith('ERR_SSL_'))) {
+    return { code: 'UNREACHABLE', message: 'The server at that address does not speak TLS: use http:// (or put a TLS proxy in front of it).' };
   }
   if (error instanceof Error && error.name === 'ServerError' && 'code' in error) {
     return { code: errorCodeName((error as unknown as { code: number }).code), message: error.message };

@@ -306,6 +306,11 @@ export class SottoClient {
 
   listContacts(): Promise<StoredContact[]> {
     return this.deps.store.listContacts();
+    // The server answers a request to an accepted contact like any other (it tells a requester
+    // nothing); said here instead of printing "sent" for a request that goes nowhere.
+    if ((await this.refreshContacts()).some((c) => c.username === username && c.state === ContactState.ACCEPTED)) {
+      throw new ClientError('INVALID_INPUT', `${username} is already your contact.`);
+    }
   }
 
   // ---- messages and groups (conversations by id; names are for the surfaces to resolve) ----

@@ -230,7 +230,11 @@ function listenRefusal(error: unknown, config: ServerConfig): unknown {
     EACCES: 'permission denied (ports below 1024 need privileges)',
     ENOTFOUND: 'the host name does not resolve',
   };
-  return new ConfigError(`Cannot listen on ${config.host}:${config.port}: ${causes[code] ?? 'the system refused'} (${code}).`);
+  // Say which setting to change: the operator typed a flag (or set SOTTO_PORT / SOTTO_HOST), not "config.port".
+  const remedy = code === 'EADDRINUSE' || code === 'EACCES'
+    ? ' Choose another port with --port (or SOTTO_PORT), or stop the other process.'
+    : ' Choose another address with --host (or SOTTO_HOST).';
+  return new ConfigError(`Cannot listen on ${config.host}:${config.port}: ${causes[code] ?? 'the system refused'} (${code}).${remedy}`);
 }
 
 /** The configured limits: the defaults with the ring limit from `ringsPerMinute`, or none at all. */

@@ -10,7 +10,7 @@ import { createOutput, type Output } from '../output.js';
 import { serverUrl } from '../option-values.js';
 import { profileDir, withClient, type GlobalOptions } from '../profile.js';
 import { attachPrinter, attachSendNotices } from '../printer.js';
-import { resolveDirect, resolveGroup } from '../conversation-names.js';
+import { resolveDirect, resolveGroup, resolveGroupToRead } from '../conversation-names.js';
 import { formatMessage, messageRecord } from '../message-format.js';
 import { attachCallPrinter, callEndRecord, describeEnd } from '../call-printer.js';
 import { addMediaOptions, callsConfig, parseSeconds, type CallMediaFlags } from './calls.js';
@@ -208,8 +208,12 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
     .action(async (name: string, opts: { limit: string }) => {
       const messages = await withClient(globals(), async (c) => {
         const direct = await c.listDirectMessages(name, Number(opts.limit));
-        if (direct.length > 0) return direct;
-        return c.listMessages(await resolveGroup(c, name), Number(opts.limit));
+        const shown = direct.length > 0 ? direct : await c.listMessages(await resolveGroupToRead(c, name), Number(opts.limit));
+        // Printing them is the member reading them: the senders get a read receipt, as in the web app
+        // (not into a group this device has left: it can send nothing there).
+        const active = new Set((await c.listConversations()).filter((conv) => conv.active).map((conv) => conv.groupId));
+        for (const groupId of new Set(shown.map((m) => m.groupId))) if (active.has(groupId)) await c.markRead(groupId);
+        return shown;
       });
       for (const m of messages) out().print(formatMessage(name, m), messageRecord(name, m));
     });

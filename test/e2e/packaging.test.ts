@@ -1,0 +1,69 @@
+/**
+ * Scenario: what `npm install && npm start` promises on a fresh machine. After an install there is
+ * a `sotto` command (npm links workspace bins before `prepare` builds dist/, so the bin must be a
+ * file in the repository); and `npm start` is a server that stops when npm is told to stop (a
+ * SIGTERM to npm must not leave the server running as an orphan holding the port).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { REPO_ROOT, scratchDir } from '../support/paths.js';
+import { freePort } from '../support/server-process.js';
+
+test("the cli package's bin is a file in the repository, and runs the built CLI", () => {
+  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'packages/cli/package.json'), 'utf8')) as { bin: Record<string, string> };
+  const bin = join(REPO_ROOT, 'packages/cli', manifest.bin['sotto']!);
+  assert.ok(!manifest.bin['sotto']!.startsWith('dist/'), 'a bin inside dist/ does not exist when npm links it');
+  const tracked = spawnSync('git', ['ls-files', '--error-unmatch', bin], { cwd: REPO_ROOT });
+  assert.equal(tracked.status, 0, `${manifest.bin['sotto']} is committed`);
+  const run = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout.trim(), /^\d+\.\d+\.\d+$/);
+  // After `npm install`/`npm ci` in this tree, npm linked it as node_modules/.bin/sotto.
+  const linked = join(REPO_ROOT, 'node_modules/.bin/sotto');
+  if (existsSync(linked)) assert.equal(realpathSync(linked), realpathSync(bin));
+  else assert.ok(!process.env['CI'], 'npm ci made no node_modules/.bin/sotto');
+});
+
+test('a SIGTERM to `npm start` stops the server: nothing is left listening on its port', async () => {
+  const dir = scratchDir('npm-start');
+  const port = await freePort();
+  const npm = spawn('npm', ['start', '--silent', '--', '--port', String(port), '--data', join(dir.path, 'data')], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, npm_config_update_notifier: 'false' },
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      npm.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('listening')) resolve();
+      });
+      npm.once('exit', (code) => reject(new Error(`npm start exited (${code}) before listening: ${out}`)));
+    });
+    assert.equal(await accepts(port), true, 'the server listens');
+    npm.kill('SIGTERM');
+    await new Promise((resolve) => npm.once('exit', resolve));
+    const deadline = Date.now() + 10_000;
+    while ((await accepts(port)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(await accepts(port), false, 'no orphaned server is left on the port');
+  } finally {
+    npm.kill('SIGKILL');
+    dir.remove();
+  }
+});
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
