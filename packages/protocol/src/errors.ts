@@ -5,6 +5,7 @@
  * errors to these codes at exactly one boundary.
  */
 import { ErrorCode } from './gen/sotto/v1/wire_pb.js';
+import { LIMITS } from './limits.js';
 
 const HUMAN_MESSAGES: Readonly<Record<ErrorCode, string>> = {
   [ErrorCode.UNSPECIFIED]: 'Unspecified error.',
@@ -33,6 +34,9 @@ const HUMAN_MESSAGES: Readonly<Record<ErrorCode, string>> = {
   [ErrorCode.UNKNOWN_DEVICE]: 'No such device.',
   [ErrorCode.RESTRICTED]: 'This account is restricted pending review by the operator; sending is paused.',
   [ErrorCode.LINK_REQUIRED]: 'That member accepts contact requests only through a contact link they shared.',
+  [ErrorCode.DEVICE_LIMIT]: `This account already has ${LIMITS.maxDevicesPerAccount} devices (listed or being linked); remove one first.`,
+  [ErrorCode.LINK_INVALID]: 'That device link code is unknown, expired or already used; make a new one on the linked device.',
+  [ErrorCode.STALE_DEVICE_LIST]: 'The device list changed in the meantime; fetch the newest version and try again.',
 };
 
 /** The stable, human-readable text for a code. */

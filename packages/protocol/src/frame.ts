@@ -13,6 +13,10 @@ import {
   ContactRequestSchema,
   ContactRespondSchema,
   CreateContactLinkSchema,
+  CreateDeviceLinkSchema,
+  GetDeviceListSchema,
+  PublishDeviceListSchema,
+  SendLinkBundleSchema,
   CreateGroupSchema,
   DeliverySchema,
   ErrorCode,
@@ -57,6 +61,10 @@ export const FRAME_SCHEMAS = {
   [FrameType.SET_LOCKDOWN]: SetLockdownSchema,
   [FrameType.CREATE_CONTACT_LINK]: CreateContactLinkSchema,
   [FrameType.ACK]: AckSchema,
+  [FrameType.CREATE_DEVICE_LINK]: CreateDeviceLinkSchema,
+  [FrameType.PUBLISH_DEVICE_LIST]: PublishDeviceListSchema,
+  [FrameType.GET_DEVICE_LIST]: GetDeviceListSchema,
+  [FrameType.SEND_LINK_BUNDLE]: SendLinkBundleSchema,
 } as const satisfies Record<Exclude<FrameType, FrameType.UNSPECIFIED>, DescMessage>;
 
 export type KnownFrameType = keyof typeof FRAME_SCHEMAS;
@@ -84,6 +92,10 @@ export const REQUEST_FRAME_TYPES: ReadonlySet<FrameType> = new Set([
   FrameType.REPORT_ANOMALIES,
   FrameType.SET_LOCKDOWN,
   FrameType.CREATE_CONTACT_LINK,
+  FrameType.CREATE_DEVICE_LINK,
+  FrameType.PUBLISH_DEVICE_LIST,
+  FrameType.GET_DEVICE_LIST,
+  FrameType.SEND_LINK_BUNDLE,
 ]);
 
 export function isKnownFrameType(type: number): type is KnownFrameType {

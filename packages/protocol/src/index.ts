@@ -14,3 +14,4 @@ export { create, toBinary, fromBinary } from '@bufbuild/protobuf';
 export type { MessageInitShape } from '@bufbuild/protobuf';
 export * from './advisory.js';
 export * from './threat-notice.js';
+export * from './device-list.js';

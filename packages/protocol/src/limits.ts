@@ -33,6 +33,10 @@ export const FRAME_BODY_LIMITS: Readonly<Partial<Record<FrameType, number>>> = {
   [FrameType.SET_LOCKDOWN]: 16,
   [FrameType.CREATE_CONTACT_LINK]: 16,
   [FrameType.ACK]: 16 * KIB,
+  [FrameType.CREATE_DEVICE_LINK]: 16,
+  [FrameType.PUBLISH_DEVICE_LIST]: 2 * KIB,
+  [FrameType.GET_DEVICE_LIST]: 256,
+  [FrameType.SEND_LINK_BUNDLE]: 128 * KIB,
 };
 
 /** Largest frame of any type: the transport refuses anything bigger outright. */
@@ -68,6 +72,18 @@ export const LIMITS = {
   contactLinkTokenBytes: 16,
   contactLinkMaxTtlHours: 720,
   contactLinkDefaultTtlHours: 168,
+  /** Devices an account may have, listed and being linked: a phone and four more, as WhatsApp allows. */
+  maxDevicesPerAccount: 5,
+  deviceLinkIdBytes: 16,
+  deviceLinkSecretBytes: 16,
+  /** How long a device link code can be used: a few minutes, once. */
+  deviceLinkTtlMs: 5 * 60_000,
+  /** An encoded DeviceList: five devices with their keys fit in well under half of it. */
+  deviceListMaxBytes: 1 * KIB,
+  /** Versions GET_DEVICE_LIST returns after a known one; a device further behind trusts afresh, with a warning. */
+  deviceListChainMax: 64,
+  linkRequestSealedMaxBytes: 256,
+  linkBundleSealedMaxBytes: 120 * KIB,
 } as const;
 
 const USERNAME = /^[a-z0-9_][a-z0-9_.-]*$/;
