@@ -24,6 +24,8 @@ export type BusEvent =
   | { readonly kind: 'mail' }
   /** Connection `connectionId` is now the device's connection; any other must close. */
   | { readonly kind: 'replaced'; readonly connectionId: string }
+  /** The device was removed from its account (its signed device list left it out): every connection of it must close. */
+  | { readonly kind: 'removed' }
   | { readonly kind: 'notice'; readonly notice: BusNotice };
 
 export type BusHandler = (event: BusEvent) => void;
@@ -45,7 +47,7 @@ export interface BusReconnected {
 export interface Bus {
   /**
    * Hands the event to the transport. Events published in call order reach a
-   * subscriber in that order. A `replaced` event is confirmed: the promise
+   * subscriber in that order. A `replaced` or `removed` event is confirmed: the promise
    * resolves only once the transport has routed it to every node subscribed
    * to the device, so "one connection per device" holds across nodes.
    * Rejects with `BusClosedError` after `close()`, and with

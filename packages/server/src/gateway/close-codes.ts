@@ -18,4 +18,6 @@ export const CloseCode = {
    * requests before hello), or answers left unread while the server's queue for the client was full.
    */
   FLOODING: 4004,
+  /** The device was removed from its account by another of its devices; its login is refused from now on. */
+  DEVICE_REMOVED: 4005,
 } as const;

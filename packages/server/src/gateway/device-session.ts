@@ -124,6 +124,10 @@ export class DeviceSession implements PumpSink {
       case 'replaced':
         if (event.connectionId !== this.owner.id) this.replaced();
         return;
+      case 'removed':
+        void this.pump.stop();
+        this.owner.close(CloseCode.DEVICE_REMOVED, 'device removed from its account');
+        return;
       case 'notice':
         this.out.sendNotice(event.notice.kind, event.notice.count, event.notice.message, event.notice.lockdown);
         return;

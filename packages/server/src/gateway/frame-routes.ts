@@ -38,6 +38,10 @@ export function routeFrame(frame: Frame, routes: FrameRoutes): Promise<void> {
     case FrameType.REPORT_ANOMALIES:
     case FrameType.SET_LOCKDOWN:
     case FrameType.CREATE_CONTACT_LINK:
+    case FrameType.CREATE_DEVICE_LINK:
+    case FrameType.PUBLISH_DEVICE_LIST:
+    case FrameType.GET_DEVICE_LIST:
+    case FrameType.SEND_LINK_BUNDLE:
       return routes.request(frame);
     default:
       throw missingCase(frame);

@@ -1,8 +1,8 @@
 /**
  * @module gateway/hello
  * A connection's awaiting-hello state and the hello exchange: the challenge a new connection is
- * sent, the checks a HELLO passes (protocol version, client version, then register or login
- * against the challenge's nonce), what a failed one costs (three and the connection is closed; an
+ * sent, the checks a HELLO passes (protocol version, client version, then register, login or a
+ * device link against the challenge's nonce), what a failed one costs (three and the connection is closed; an
  * old client is closed at once), and the hello answer that tells the device where it stands.
  */
 import { randomBytes } from 'node:crypto';
@@ -60,23 +60,29 @@ async function authenticate(
       return accounts.register({ ...auth.value, nonce, signature: hello.signature, ...limitingAddress });
     case 'login':
       return accounts.login({ ...auth.value, nonce, signature: hello.signature });
+    case 'link':
+      return services.devices.link({ ...auth.value, nonce, signature: hello.signature, ...limitingAddress });
     case undefined:
-      throw new ServerError(ErrorCode.INVALID_ARGUMENT, 'A hello needs either login or register.');
+      throw new ServerError(ErrorCode.INVALID_ARGUMENT, 'A hello needs login, register or link.');
     default:
       throw missingCase(auth);
   }
 }
 
-/** What an authenticated device is told: its key packages, the advisories, its lockdown and restriction. */
+/**
+ * What an authenticated device is told: its key packages, the advisories, its lockdown and
+ * restriction, and where it stands in its account's signed device list.
+ */
 export async function helloOkFor(
   services: Services,
   device: DeviceRecord,
   keyPackages: { readonly remaining: number; readonly low: boolean },
 ): Promise<HelloOk> {
-  const [board, lockdown, restricted] = await Promise.all([
+  const [board, lockdown, restricted, devices] = await Promise.all([
     services.advisories.current(),
     services.lockdown.get(device.username),
     services.restrictions.isRestricted(device.username),
+    services.devices.state(device),
   ]);
   return create(HelloOkSchema, {
     username: device.username,
@@ -87,6 +93,8 @@ export async function helloOkFor(
     advisories: [...board.advisories],
     lockdown: create(LockdownStateSchema, { enabled: lockdown.enabled, refused: lockdown.refused }),
     restricted,
+    linking: devices.linking,
+    deviceListVersion: devices.version,
   });
 }
 
@@ -153,7 +161,8 @@ export class HelloHandshake {
       if (this.failedHellos < MAX_FAILED_HELLOS) throw error;
       this.out.sendError(id, error);
       // A digest of the targeted name lets an operator see repeated attempts on one account without naming it.
-      this.owner.log.info({ target: hello.auth.value ? shortId(hello.auth.value.username) : undefined }, 'too many failed hellos; closing');
+      const target = hello.auth.case === 'login' || hello.auth.case === 'register' ? shortId(hello.auth.value.username) : undefined;
+      this.owner.log.info({ target }, 'too many failed hellos; closing');
       this.owner.close(CloseCode.AUTH_FAILED, 'too many failed hellos');
       return undefined;
     }

@@ -11,6 +11,8 @@ import {
   create,
   LockdownStateSchema,
   DeviceInfoSchema,
+  DeviceLinkCreatedSchema,
+  DeviceListChainSchema,
   EmptySchema,
   FrameType,
   GetDevicesOkSchema,
@@ -43,7 +45,11 @@ export type RequestFrame = Extract<
       | FrameType.GET_TURN_CREDENTIALS
       | FrameType.REPORT_ANOMALIES
       | FrameType.SET_LOCKDOWN
-      | FrameType.CREATE_CONTACT_LINK;
+      | FrameType.CREATE_CONTACT_LINK
+      | FrameType.CREATE_DEVICE_LINK
+      | FrameType.PUBLISH_DEVICE_LIST
+      | FrameType.GET_DEVICE_LIST
+      | FrameType.SEND_LINK_BUNDLE;
   }
 >;
 
@@ -78,7 +84,7 @@ export async function handleRequest(services: Services, caller: Caller, frame: R
       return { case: 'uploadKeyPackages', value: create(UploadKeyPackagesOkSchema, { remaining }) };
     }
     case FrameType.CLAIM_KEY_PACKAGES: {
-      const claimed = await services.keyPackages.claim(caller, frame.body.username);
+      const claimed = await services.keyPackages.claim(caller, frame.body.username, frame.body.deviceIds);
       const packages = claimed.map((c) =>
         create(ClaimedKeyPackageSchema, {
           deviceId: c.device.deviceId,
@@ -142,6 +148,20 @@ export async function handleRequest(services: Services, caller: Caller, frame: R
       const link = await services.lockdown.createLink(device, frame.body.ttlHours);
       return { case: 'contactLink', value: create(ContactLinkSchema, { token: link.token, expiresAt: BigInt(link.expiresAt) }) };
     }
+    case FrameType.CREATE_DEVICE_LINK: {
+      const link = await services.devices.createLink(caller);
+      return { case: 'deviceLink', value: create(DeviceLinkCreatedSchema, { linkId: link.linkId, expiresAt: BigInt(link.expiresAt) }) };
+    }
+    case FrameType.PUBLISH_DEVICE_LIST:
+      await services.devices.publish(caller, frame.body.list);
+      return ok();
+    case FrameType.GET_DEVICE_LIST: {
+      const lists = await services.devices.lists(caller, frame.body.username, frame.body.afterVersion);
+      return { case: 'deviceLists', value: create(DeviceListChainSchema, { lists }) };
+    }
+    case FrameType.SEND_LINK_BUNDLE:
+      await services.devices.sendBundle(caller, frame.body.linkId, frame.body.sealed);
+      return ok();
     default:
       throw missingCase(frame);
   }

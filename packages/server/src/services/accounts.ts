@@ -149,11 +149,12 @@ export class AccountsService {
     return this.store.listAccounts();
   }
 
-  /** The devices (and public identity keys) of an account; UNKNOWN_ACCOUNT if there is none. */
+  /** The listed devices (and public identity keys) of an account; UNKNOWN_ACCOUNT if there is none. */
   async getDevices(username: string): Promise<DeviceRecord[]> {
     requireUsername(username);
-    const devices = await this.store.listDevices(username);
-    if (devices.length === 0) throw new ServerError(ErrorCode.UNKNOWN_ACCOUNT);
+    // Devices still being linked are no one's to write to yet: only a published signed list makes them members.
+    const devices = await this.store.listedDevices(username);
+    if (devices.length === 0 && !(await this.store.getAccount(username))) throw new ServerError(ErrorCode.UNKNOWN_ACCOUNT);
     return devices;
   }
 }

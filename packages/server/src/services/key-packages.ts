@@ -10,7 +10,7 @@ import type { RatePolicy } from '../rate-limits/rate-policy.js';
 import { rateSubject, type Caller } from './caller.js';
 import type { MailNotifier } from './mail-notifier.js';
 import type { Restrictions } from './restrictions.js';
-import { invalid, requireUsername } from './validate.js';
+import { invalid, requireDeviceId, requireUsername } from './validate.js';
 
 export interface KeyPackageUpload {
   readonly keyPackages: readonly Uint8Array[];
@@ -49,22 +49,28 @@ export class KeyPackagesService {
   }
 
   /**
-   * One package per device of `username`. Allowed for the claimer's own
-   * account (its other devices) and for accounts that accepted the claimer.
+   * One package per listed device of `username` (only those in `deviceIds`, when it names any).
+   * Allowed for the claimer's own account (its other devices, never the claimer: a device adds
+   * its siblings to conversations) and for accounts that accepted the claimer. Devices being
+   * linked are never claimable: a device joins conversations once a signed list names it.
    */
-  async claim(caller: Caller, username: string): Promise<ClaimedPackage[]> {
+  async claim(caller: Caller, username: string, deviceIds: readonly string[] = []): Promise<ClaimedPackage[]> {
     const claimer = caller.device;
     requireUsername(username);
+    if (deviceIds.length > LIMITS.maxDevicesPerAccount) throw invalid(`A claim names at most ${LIMITS.maxDevicesPerAccount} devices.`);
+    deviceIds.forEach((id, i) => requireDeviceId(id, `device_ids[${i}]`));
+    const own = username === claimer.username;
     await this.restrictions.check(claimer.username);
     // Each claim uses up one of another member's one-time packages: draining them is an attack.
     await this.rates.take('claim', rateSubject(caller), username);
-    if (username !== claimer.username) {
+    if (!own) {
       // The target's view of the claimer: a block on their side refuses it too.
       const contact = await this.store.getContact(username, claimer.username);
       if (contact?.state !== ContactState.ACCEPTED) throw new ServerError(ErrorCode.NOT_A_CONTACT);
     }
-    const claimed = await this.store.claimKeyPackages(username);
-    if (claimed.length === 0) throw new ServerError(ErrorCode.NO_KEY_PACKAGE);
+    const claimed = await this.store.claimKeyPackages(username, { deviceIds, ...(own ? { except: claimer.deviceId } : {}) });
+    // An account with no other device is an answer for its own devices, not a failure.
+    if (claimed.length === 0 && !own) throw new ServerError(ErrorCode.NO_KEY_PACKAGE);
     await Promise.all(
       claimed
         .filter((c) => c.remaining < LIMITS.keyPackagesLowWatermark)

@@ -12,6 +12,7 @@ import { AnomalyService } from './anomalies.js';
 import { ContactsService } from './contacts.js';
 import type { CorrelationThresholds } from './correlation.js';
 import { DeliveryService } from './delivery.js';
+import { DevicesService } from './devices.js';
 import { IncidentDesk } from './incidents.js';
 import { KeyPackagesService } from './key-packages.js';
 import { LockdownService } from './lockdown.js';
@@ -24,6 +25,7 @@ export interface Services {
   readonly keyPackages: KeyPackagesService;
   readonly contacts: ContactsService;
   readonly delivery: DeliveryService;
+  readonly devices: DevicesService;
   readonly turn: TurnService;
   readonly advisories: AdvisoryService;
   readonly lockdown: LockdownService;
@@ -71,6 +73,7 @@ export function createServices(options: ServicesOptions): Services {
     keyPackages: new KeyPackagesService(store, notifier, rates, restrictions),
     contacts: new ContactsService({ store, notifier, now, rates, restrictions, lockdown, anomalies }),
     delivery: new DeliveryService(store, notifier, now, rates, restrictions),
+    devices: new DevicesService({ store, notifier, bus, now, rates, log }),
     turn: new TurnService(options.turn ?? { urls: [], ttlSeconds: 3600 }, now),
     advisories: new AdvisoryService(store),
     lockdown,

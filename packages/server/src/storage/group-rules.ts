@@ -131,13 +131,16 @@ export type CommitPlan<R extends KeyedDevice> =
 /**
  * A commit: a retry is answered as a duplicate before anything else (its epoch has moved on);
  * then the sender must be a member, the epoch current (compare-and-set: one commit per epoch),
- * and every removed and added device known.
+ * and every added device known (a removed one that is gone is skipped).
  */
 export function planCommit<R extends KeyedDevice>(commit: NewCommit, facts: CommitFacts<R>): CommitPlan<R> {
   if (facts.storedBefore !== undefined) return { duplicate: true, storedAt: facts.storedBefore, epoch: facts.currentEpoch };
   requireMember(facts.members, facts.senderPk);
   if (facts.currentEpoch !== commit.epoch) throw new StaleEpochError(facts.currentEpoch);
-  const remove = uniqueByKey(known(facts.removed));
+  // A removed device that no longer exists is already out of the routing: its account's signed
+  // device list dropped it (publishDeviceList deletes the device and its member rows), and the
+  // members' clients then commit its removal from the group, which must still go through.
+  const remove = uniqueByKey(facts.removed.filter((row): row is R => row !== undefined));
   const add = known(facts.added);
   const nextEpoch = commit.epoch + 1n;
   return {

@@ -2,7 +2,7 @@
  * @module storage/store
  * The storage contract, composed of one interface per domain (storage/domains/):
  * accounts and devices, settings, contacts, key packages, groups and routing,
- * mailboxes, defences and audit. Every method is one atomic transaction, so the
+ * mailboxes, defences and audit, linked devices and their signed lists. Every method is one atomic transaction, so the
  * same contract maps onto SQLite and PostgreSQL; invariants that must hold under
  * concurrency (one commit per epoch, one claim per key package, idempotent
  * sends, durable-before-ack) live here, checked per domain by storage/contracts/.
@@ -12,6 +12,7 @@ import type { RateLimiter } from '../rate-limits/rate-limiter.js';
 import type { AccountReader, AccountWriter } from './domains/accounts.js';
 import type { ContactReader, ContactWriter } from './domains/contacts.js';
 import type { DefenceReader, DefenceWriter } from './domains/defences.js';
+import type { DeviceReader, DeviceWriter } from './domains/devices.js';
 import type { GroupReader, GroupWriter } from './domains/groups.js';
 import type { KeyPackageReader, KeyPackageWriter } from './domains/key-packages.js';
 import type { MailboxReader, MailboxWriter } from './domains/mailboxes.js';
@@ -23,16 +24,17 @@ export type { DatabaseProblem } from '../errors.js';
 export type { AccountStore, NewAccount } from './domains/accounts.js';
 export type { ContactRequestOptions, ContactStore } from './domains/contacts.js';
 export type { AnomalyFilter, DefenceStore } from './domains/defences.js';
+export type { DeviceStore, LinkMail, NewDeviceList, NewLinkedDevice, StoredDeviceList, UsedDeviceLink } from './domains/devices.js';
 export type { GroupStore, NewCommit, NewGroup } from './domains/groups.js';
-export type { KeyPackageStore } from './domains/key-packages.js';
+export type { ClaimScope, KeyPackageStore } from './domains/key-packages.js';
 export type { MailboxStore } from './domains/mailboxes.js';
 export type { SettingsStore } from './domains/settings.js';
 
 export interface StoreReader
-  extends AccountReader, SettingsReader, ContactReader, KeyPackageReader, GroupReader, MailboxReader, DefenceReader {}
+  extends AccountReader, SettingsReader, ContactReader, KeyPackageReader, GroupReader, MailboxReader, DefenceReader, DeviceReader {}
 
 export interface StoreWriter
-  extends AccountWriter, SettingsWriter, ContactWriter, KeyPackageWriter, GroupWriter, MailboxWriter, DefenceWriter {}
+  extends AccountWriter, SettingsWriter, ContactWriter, KeyPackageWriter, GroupWriter, MailboxWriter, DefenceWriter, DeviceWriter {}
 
 export interface Store extends StoreReader, StoreWriter {
   readonly kind: string;

@@ -17,6 +17,7 @@ describe('bus event codec', () => {
     const events: BusEvent[] = [
       { kind: 'mail' },
       { kind: 'replaced', connectionId: 'c-1' },
+      { kind: 'removed' },
       { kind: 'notice', notice: { kind: NoticeKind.KEY_PACKAGES_LOW, count: 7, message: 'Upload more key packages.' } },
     ];
     for (const event of events) assert.deepEqual(decodeEnvelope(encodeEnvelope('node-1', event)), { ok: true, envelope: { node: 'node-1', event } });

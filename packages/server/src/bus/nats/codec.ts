@@ -60,6 +60,8 @@ function checkEvent(value: unknown): BusEvent | string {
   switch (value.kind) {
     case 'mail':
       return hasExactly(value, ['kind']) ? { kind: 'mail' } : 'unexpected fields in mail';
+    case 'removed':
+      return hasExactly(value, ['kind']) ? { kind: 'removed' } : 'unexpected fields in removed';
     case 'replaced': {
       if (!hasExactly(value, ['kind', 'connectionId'])) return 'unexpected fields in replaced';
       const id = value.connectionId;

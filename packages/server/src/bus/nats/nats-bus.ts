@@ -119,8 +119,9 @@ export class NatsBus implements Bus {
       case 'notice':
         // Advisory (key packages low): the next claim sends another, and the next hello reports the count.
         return;
+      case 'removed':
       case 'replaced':
-        // "One connection per device" needs the older connection, wherever it is, to hear of this before the caller goes on.
+        // "One connection per device" (and "no connection of a removed device") needs the older connection, wherever it is, to hear of this before the caller goes on.
         await this.flush();
         return;
       default:

@@ -7,6 +7,7 @@
 import { runAccountsContract } from './accounts.contract.js';
 import { runContactsContract } from './contacts.contract.js';
 import { runDefencesContract } from './defences.contract.js';
+import { runDevicesContract } from './devices.contract.js';
 import { runGroupsContract } from './groups.contract.js';
 import type { MakeStore } from './harness.js';
 import { runKeyPackagesContract } from './key-packages.contract.js';
@@ -23,4 +24,5 @@ export function runStorageContract(name: string, makeStore: MakeStore): void {
   runGroupsContract(name, makeStore);
   runMailboxesContract(name, makeStore);
   runDefencesContract(name, makeStore);
+  runDevicesContract(name, makeStore);
 }

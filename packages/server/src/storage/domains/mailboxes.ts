@@ -18,7 +18,8 @@ export interface MailboxWriter {
   ackMailbox(device: DeviceAddress, seqs: readonly bigint[]): Promise<number>;
   /**
    * Deletes mailbox entries and idempotency keys stored before `before`, anomaly records before
-   * `before` too, and contact links that expired before `now` (default: `before`).
+   * `before` too, and contact links that expired before `now` (default: `before`); and device
+   * links expired an hour before `now`, with the unlisted devices they made (storage/device-rules.ts).
    */
   expire(before: number, now?: number): Promise<{ mailbox: number }>;
 }

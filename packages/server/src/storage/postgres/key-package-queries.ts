@@ -4,8 +4,11 @@
  * that take a different row each under concurrency (SKIP LOCKED), the
  * last-resort package reused when the one-time ones run out.
  */
+import type { ClaimScope } from '../domains/key-packages.js';
 import type { ClaimedPackage, DeviceAddress } from '../types.js';
-import { bytes, devicePkOf, deviceRows, requireAccountId, requireDevice, toDevice } from './queries.js';
+import { claimable } from '../device-rules.js';
+import { listedRows } from './device-queries.js';
+import { bytes, devicePkOf, requireAccountId, requireDevice, toDevice } from './queries.js';
 import type { Sql } from './transaction.js';
 
 export async function countKeyPackages(sql: Sql, device: DeviceAddress): Promise<number> {
@@ -35,10 +38,10 @@ export async function addKeyPackages(sql: Sql, device: DeviceAddress, packages: 
   return remainingKeyPackages(sql, pk);
 }
 
-export async function claimKeyPackages(sql: Sql, username: string): Promise<ClaimedPackage[]> {
+export async function claimKeyPackages(sql: Sql, username: string, scope: ClaimScope = {}): Promise<ClaimedPackage[]> {
   await requireAccountId(sql, username);
   const claimed: ClaimedPackage[] = [];
-  for (const row of await deviceRows(sql, username)) {
+  for (const row of claimable(await listedRows(sql, username), scope)) {
     // SKIP LOCKED: concurrent claimers each take a different row instead of queueing on the same one,
     // and a row being deleted by another claimer is never handed out again.
     const taken = await sql.query<{ data: Buffer }>(

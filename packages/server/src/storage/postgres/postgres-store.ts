@@ -8,11 +8,26 @@
  * statements live beside it, one module each (account-queries.ts,
  * settings-queries.ts, contact-queries.ts, key-package-queries.ts,
  * group-writes.ts, mailbox-queries.ts, lockdown-queries.ts,
- * defence-queries.ts), the shared rate limiter in postgres-rate-limiter.ts.
+ * defence-queries.ts, device-queries.ts), the shared rate limiter in
+ * postgres-rate-limiter.ts.
  */
 import type pg from 'pg';
 import { ContactAction } from '@sotto/protocol';
-import { DatabaseRefusedError, type AnomalyFilter, type ContactRequestOptions, type NewAccount, type NewCommit, type NewGroup, type Store } from '../store.js';
+import {
+  DatabaseRefusedError,
+  type AnomalyFilter,
+  type ClaimScope,
+  type ContactRequestOptions,
+  type LinkMail,
+  type NewAccount,
+  type NewCommit,
+  type NewDeviceList,
+  type NewGroup,
+  type NewLinkedDevice,
+  type Store,
+  type StoredDeviceList,
+  type UsedDeviceLink,
+} from '../store.js';
 import { settleContactRequest } from '../contact-rules.js';
 import type { RateLimiter } from '../../rate-limits/rate-limiter.js';
 import type {
@@ -37,6 +52,7 @@ import { createPool, parsePostgresUrl, PostgresUnavailableError, reasonOf } from
 import * as accounts from './account-queries.js';
 import * as contacts from './contact-queries.js';
 import * as defences from './defence-queries.js';
+import * as devices from './device-queries.js';
 import * as lockdown from './lockdown-queries.js';
 import * as groups from './group-writes.js';
 import * as keyPackages from './key-package-queries.js';
@@ -216,8 +232,8 @@ export class PostgresStore implements Store {
     return this.tx((sql) => keyPackages.addKeyPackages(sql, device, packages, lastResort));
   }
 
-  claimKeyPackages(username: string): Promise<ClaimedPackage[]> {
-    return this.tx((sql) => keyPackages.claimKeyPackages(sql, username));
+  claimKeyPackages(username: string, scope?: ClaimScope): Promise<ClaimedPackage[]> {
+    return this.tx((sql) => keyPackages.claimKeyPackages(sql, username, scope));
   }
 
   async putContactRequest(from: DeviceAddress, to: string, text: string, now: number, options: ContactRequestOptions = {}): Promise<StoredMail> {
@@ -279,6 +295,46 @@ export class PostgresStore implements Store {
   }
 
   expire(before: number, now = before): Promise<{ mailbox: number }> {
-    return this.tx((sql) => mailboxes.expire(sql, before, now));
+    return this.tx(async (sql) => {
+      const swept = await mailboxes.expire(sql, before, now);
+      await devices.expireDeviceLinks(sql, now);
+      return swept;
+    });
+  }
+
+  async isDeviceListed(device: DeviceAddress): Promise<boolean> {
+    return devices.isDeviceListed(this.autocommit, device);
+  }
+
+  async listedDevices(username: string): Promise<DeviceRecord[]> {
+    return devices.listedDevices(this.autocommit, username);
+  }
+
+  async newestDeviceListVersion(username: string): Promise<bigint> {
+    return devices.newestDeviceListVersion(this.autocommit, username);
+  }
+
+  async deviceLists(username: string, afterVersion: bigint, max: number): Promise<StoredDeviceList[]> {
+    return devices.deviceLists(this.autocommit, username, afterVersion, max);
+  }
+
+  async linkedDevice(linkId: Uint8Array): Promise<{ creator: DeviceAddress; device: DeviceAddress } | undefined> {
+    return devices.linkedDevice(this.autocommit, linkId);
+  }
+
+  createDeviceLink(creator: DeviceAddress, linkId: Uint8Array, expiresAt: number, now: number): Promise<void> {
+    return this.tx((sql) => devices.createDeviceLink(sql, creator, linkId, expiresAt, now));
+  }
+
+  useDeviceLink(linkId: Uint8Array, device: NewLinkedDevice, request: LinkMail, now: number): Promise<UsedDeviceLink> {
+    return this.tx((sql) => devices.useDeviceLink(sql, linkId, device, request, now));
+  }
+
+  publishDeviceList(list: NewDeviceList): Promise<DeviceAddress[]> {
+    return this.tx((sql) => devices.publishDeviceList(sql, list));
+  }
+
+  deliverLinkBundle(creator: DeviceAddress, linkId: Uint8Array, bundle: LinkMail, now: number): Promise<StoredMail> {
+    return this.tx((sql) => devices.deliverLinkBundle(sql, creator, linkId, bundle, now));
   }
 }

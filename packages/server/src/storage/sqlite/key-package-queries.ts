@@ -4,7 +4,10 @@
  * commit: uploads, claims of one package per device (one-time ones first, the
  * last-resort one reused when they run out), counts.
  */
+import type { ClaimScope } from '../domains/key-packages.js';
 import type { ClaimedPackage, DeviceAddress } from '../types.js';
+import { claimable } from '../device-rules.js';
+import { listedRows } from './device-queries.js';
 import { bytes, type SqliteRows } from './rows.js';
 
 function remaining(rows: SqliteRows, pk: number): number {
@@ -27,10 +30,10 @@ export function addKeyPackages(rows: SqliteRows, device: DeviceAddress, packages
   return remaining(rows, pk);
 }
 
-export function claimKeyPackages(rows: SqliteRows, username: string): ClaimedPackage[] {
+export function claimKeyPackages(rows: SqliteRows, username: string, scope: ClaimScope = {}): ClaimedPackage[] {
   rows.requireAccountId(username);
   const claimed: ClaimedPackage[] = [];
-  for (const row of rows.deviceRows(username)) {
+  for (const row of claimable(listedRows(rows, username), scope)) {
     const keyPackage = rows.sql
       .prepare('SELECT id, data, last_resort FROM key_packages WHERE device_pk = ? ORDER BY last_resort, id LIMIT 1')
       .get(row.pk) as { id: number; data: Buffer; last_resort: number } | undefined;

@@ -10,8 +10,8 @@
  * another process commits; each domain's statements live beside it, one module
  * each: account-queries.ts, settings-queries.ts, contact-queries.ts,
  * key-package-queries.ts, group-writes.ts, mailbox-queries.ts,
- * lockdown-queries.ts, defence-queries.ts, over the row steps they share in
- * rows.ts.
+ * lockdown-queries.ts, defence-queries.ts, device-queries.ts, over the row
+ * steps they share in rows.ts.
  */
 import type Database from 'better-sqlite3';
 import { ContactAction } from '@sotto/protocol';
@@ -19,7 +19,13 @@ import {
   ServerError,
   StorageUnavailableError,
   type AnomalyFilter,
+  type ClaimScope,
   type ContactRequestOptions,
+  type LinkMail,
+  type NewDeviceList,
+  type NewLinkedDevice,
+  type StoredDeviceList,
+  type UsedDeviceLink,
   type NewAccount,
   type NewCommit,
   type NewGroup,
@@ -54,6 +60,7 @@ import { openSqliteDatabase } from './open-database.js';
 import { cachedStatements, type Statements } from './statements.js';
 import * as accounts from './account-queries.js';
 import * as defences from './defence-queries.js';
+import * as devices from './device-queries.js';
 import * as lockdown from './lockdown-queries.js';
 import * as contacts from './contact-queries.js';
 import * as groups from './group-writes.js';
@@ -88,6 +95,8 @@ export class SqliteStore implements Store {
   private dataVersion = 0;
   private dataVersionCheckedAt = Number.NEGATIVE_INFINITY;
   private limiter: MemoryRateLimiter | undefined;
+  /** What deleting a device must also clear (device-queries.ts). */
+  private readonly deviceMemory: devices.DeviceMemory = { staged: this.staged, forget: () => this.forgetCaches() };
 
   constructor(options: SqliteStoreOptions) {
     // Refusals (another program's file, a newer Sotto's, a directory, no permission, ...) carry the path and the cause.
@@ -128,6 +137,26 @@ export class SqliteStore implements Store {
 
   async listDevices(username: string): Promise<DeviceRecord[]> {
     return this.rows.deviceRows(username).map((row) => this.rows.toDevice(row));
+  }
+
+  async isDeviceListed(device: DeviceAddress): Promise<boolean> {
+    return devices.isDeviceListed(this.rows, device);
+  }
+
+  async listedDevices(username: string): Promise<DeviceRecord[]> {
+    return devices.listedDevices(this.rows, username);
+  }
+
+  async newestDeviceListVersion(username: string): Promise<bigint> {
+    return devices.newestDeviceListVersion(this.rows, username);
+  }
+
+  async deviceLists(username: string, afterVersion: bigint, max: number): Promise<StoredDeviceList[]> {
+    return devices.deviceLists(this.rows, username, afterVersion, max);
+  }
+
+  async linkedDevice(linkId: Uint8Array): Promise<{ creator: DeviceAddress; device: DeviceAddress } | undefined> {
+    return devices.linkedDevice(this.rows, linkId);
   }
 
   async listAccounts(): Promise<AccountRecord[]> {
@@ -246,8 +275,8 @@ export class SqliteStore implements Store {
     return this.run(() => keyPackages.addKeyPackages(this.rows, device, packages, lastResort));
   }
 
-  claimKeyPackages(username: string): Promise<ClaimedPackage[]> {
-    return this.run(() => keyPackages.claimKeyPackages(this.rows, username));
+  claimKeyPackages(username: string, scope?: ClaimScope): Promise<ClaimedPackage[]> {
+    return this.run(() => keyPackages.claimKeyPackages(this.rows, username, scope));
   }
 
   putContactRequest(from: DeviceAddress, to: string, text: string, now: number, options: ContactRequestOptions = {}): Promise<StoredMail> {
@@ -307,6 +336,26 @@ export class SqliteStore implements Store {
   }
 
   expire(before: number, now = before): Promise<{ mailbox: number }> {
-    return this.run(() => mailboxes.expire(this.sql, this.tails, before, now));
+    return this.run(() => {
+      const swept = mailboxes.expire(this.sql, this.tails, before, now);
+      devices.expireDeviceLinks(this.rows, this.deviceMemory, now);
+      return swept;
+    });
+  }
+
+  createDeviceLink(creator: DeviceAddress, linkId: Uint8Array, expiresAt: number, now: number): Promise<void> {
+    return this.run(() => devices.createDeviceLink(this.rows, creator, linkId, expiresAt, now));
+  }
+
+  useDeviceLink(linkId: Uint8Array, device: NewLinkedDevice, request: LinkMail, now: number): Promise<UsedDeviceLink> {
+    return this.run(() => devices.useDeviceLink(this.rows, linkId, device, request, now));
+  }
+
+  publishDeviceList(list: NewDeviceList): Promise<DeviceAddress[]> {
+    return this.run(() => devices.publishDeviceList(this.rows, this.deviceMemory, list));
+  }
+
+  deliverLinkBundle(creator: DeviceAddress, linkId: Uint8Array, bundle: LinkMail, now: number): Promise<StoredMail> {
+    return this.run(() => devices.deliverLinkBundle(this.rows, creator, linkId, bundle, now));
   }
 }

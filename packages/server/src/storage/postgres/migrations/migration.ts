@@ -15,8 +15,9 @@ import type { SqlMigration } from '../../migration-types.js';
 import { migration0001 } from './0001-initial.js';
 import { migration0002 } from './0002-group-creator.js';
 import { migration0003 } from './0003-defences.js';
+import { migration0004 } from './0004-linked-devices.js';
 
-export const POSTGRES_MIGRATIONS: readonly SqlMigration[] = [migration0001, migration0002, migration0003];
+export const POSTGRES_MIGRATIONS: readonly SqlMigration[] = [migration0001, migration0002, migration0003, migration0004];
 
 /** First key of the two-key advisory lock: "Sotto migrations". The second is the schema's hash. */
 const MIGRATION_LOCK_CLASS = 0x5077;
