@@ -10,6 +10,7 @@ import { registerCallCommands } from './commands/calls.js';
 import { registerServe } from './commands/serve.js';
 import { registerAdvisories } from './commands/advisories.js';
 import { registerDefenceCommands } from './commands/defences.js';
+import { registerDeviceCommands } from './commands/devices.js';
 import { createOutput } from './output.js';
 import { reportError } from './output.js';
 import type { GlobalOptions } from './profile.js';
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<void> {
   registerMemberCommands(program, globals);
   registerCallCommands(program, globals);
   registerDefenceCommands(program, globals);
+  registerDeviceCommands(program, globals);
   registerAdvisories(program, globals, () => createOutput(globals().json ?? false));
   try {
     await program.parseAsync(argv);

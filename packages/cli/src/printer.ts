@@ -4,7 +4,7 @@
  * new conversations, and what was dropped (as a count-worthy line, never content);
  * and, on stderr, sends the server has not stored yet.
  */
-import { contactStateName, THREAT_ADVICE, type SendDelay, type SottoClient, type ThreatNoticeRecord, type VerifiedAdvisory } from '@sotto/core';
+import { contactStateName, THREAT_ADVICE, type DeviceListChange, type SendDelay, type SottoClient, type ThreatNoticeRecord, type VerifiedAdvisory } from '@sotto/core';
 import { SOFTWARE_VERSION } from '@sotto/protocol';
 import type { Output } from './output.js';
 import { formatMessage, messageRecord } from './message-format.js';
@@ -49,6 +49,10 @@ export function attachPrinter(client: SottoClient, out: Output, options: { conne
   );
   client.events.didDrop.event((d) =>
     later(() => out.print(`dropped a delivery from ${d.sender}: ${d.reason}`, { type: 'dropped', sender: d.sender, reason: d.reason })),
+  );
+  client.events.didChangeDevices.event((c) => later(() => printDeviceChange(out, client.identity.username, c)));
+  client.events.didWarnDevices.event((w) =>
+    later(() => out.print(`device warning (${w.username}): ${w.reason}`, { type: 'device-warning', username: w.username, reason: w.reason })),
   );
   client.advisories.didReceive.event((a) => later(() => printAdvisory(out, a)));
   client.advisories.didRefuse.event((r) =>
@@ -97,4 +101,16 @@ export function describeSendDelay(delay: SendDelay): string {
   }
   const seconds = delay.retryInMs < 1000 ? (delay.retryInMs / 1000).toFixed(2).replace(/0$/, '') : String(Math.round(delay.retryInMs / 1000));
   return `${what}; retrying in ${seconds} s (attempt ${delay.failedAttempts + 1} of ${delay.maxAttempts})…`;
+}
+
+/** "alice linked a new device" (or removed one): what a contact sees in the chat. First sight says nothing. */
+function printDeviceChange(out: Output, me: string, change: DeviceListChange): void {
+  if (change.firstSight) return;
+  const who = change.username === me ? 'your account' : change.username;
+  for (const deviceId of change.added) {
+    out.print(`${who} linked a new device (${deviceId})`, { type: 'device-linked', username: change.username, deviceId, version: Number(change.version) });
+  }
+  for (const deviceId of change.removed) {
+    out.print(`${who} removed a device (${deviceId})`, { type: 'device-removed', username: change.username, deviceId, version: Number(change.version) });
+  }
 }

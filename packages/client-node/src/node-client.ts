@@ -43,6 +43,14 @@ export function registerNodeClient(options: NodeClientOptions, serverUrl: string
   return SottoClient.register(nodeClientDeps(options), serverUrl, username, inviteCode);
 }
 
+/**
+ * Makes an empty profile a new device of an existing account, with the code another of its devices
+ * shows (`sotto devices add`). Resolves, connected, once that device has listed this one.
+ */
+export function linkNodeClient(options: NodeClientOptions, serverUrl: string, code: string, timeoutMs?: number): Promise<SottoClient> {
+  return SottoClient.joinWithLink(nodeClientDeps(options), serverUrl, code, timeoutMs);
+}
+
 /** Opens an existing profile (not yet connected). */
 export function openNodeClient(options: NodeClientOptions): Promise<SottoClient> {
   return SottoClient.open(nodeClientDeps(options));

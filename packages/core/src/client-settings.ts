@@ -16,7 +16,39 @@ export function parseClientSettings(stored: Readonly<Record<string, unknown>>): 
     lockdownRefused: typeof refused === 'number' && Number.isInteger(refused) && refused >= 0 ? refused : DEFAULT_CLIENT_SETTINGS.lockdownRefused,
     threatNotices: Array.isArray(notices) ? notices.filter(isThreatNoticeRecord).slice(-MAX_THREAT_NOTICES) : [],
     ...(typeof advisoryKey === 'string' ? { advisoryKey } : {}),
+    ...optional('deviceLists', stringRecord(stored['deviceLists'])),
+    ...optional('linking', linkingOf(stored['linking'])),
+    ...optional('linkedConversations', linkedConversationsOf(stored['linkedConversations'])),
   };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringRecord(value: unknown): Record<string, string> | undefined {
+  if (!isRecord(value)) return undefined;
+  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}
+
+function linkingOf(value: unknown): ClientSettings['linking'] {
+  if (!isRecord(value) || typeof value['linkId'] !== 'string' || typeof value['secret'] !== 'string') return undefined;
+  return { linkId: value['linkId'], secret: value['secret'] };
+}
+
+function linkedConversationsOf(value: unknown): ClientSettings['linkedConversations'] {
+  if (!isRecord(value)) return undefined;
+  const out: Record<string, { kind: 'direct' | 'group'; name: string }> = {};
+  for (const [groupId, entry] of Object.entries(value)) {
+    if (isRecord(entry) && (entry['kind'] === 'direct' || entry['kind'] === 'group') && typeof entry['name'] === 'string') {
+      out[groupId] = { kind: entry['kind'], name: entry['name'] };
+    }
+  }
+  return out;
 }
 
 function isThreatNoticeRecord(value: unknown): value is ThreatNoticeRecord {

@@ -48,7 +48,14 @@ import { Calls, type CallsConfig } from './calls/call-controller.js';
 import { safetyNumber } from './safety-number.js';
 import { SerialQueue } from './serial-queue.js';
 import { Session, type SessionState } from './session.js';
+import { helloOnce } from './hello-once.js';
 import { newMessageId } from './message-id.js';
+import { DeviceLists } from './devices/device-lists.js';
+import { DeviceLinking } from './devices/linking.js';
+import { DeviceDeliveries } from './devices/device-deliveries.js';
+import { Devices } from './devices/devices.js';
+import { parseLinkCode } from './devices/link-code.js';
+import { sealForLink } from './devices/link-seal.js';
 
 export interface ClientDeps {
   readonly store: ClientStore;
@@ -109,6 +116,10 @@ export class SottoClient {
   readonly threats: ThreatNotices;
   /** What this device dropped, reported to the server (never content). */
   readonly anomalies: AnomalyReporter;
+  /** This account's devices: list, link a new one, remove one. */
+  readonly devices: Devices;
+  private readonly deviceLists: DeviceLists;
+  private readonly linking: DeviceLinking;
   private drained = false;
   private readonly background = new Set<Promise<unknown>>();
   private drainWaiters: (() => void)[] = [];
@@ -138,9 +149,15 @@ export class SottoClient {
     };
     this.lockdown = new Lockdown(deps.store, this.session, identity.serverUrl, identity.username);
     this.threats = new ThreatNotices(deps.store);
-    this.conversations = new Conversations(this.ctx);
+    this.deviceLists = new DeviceLists(this.ctx, async (data) => (await suiteFor(deps)).signature.sign(identity.signKey, data));
+    this.conversations = new Conversations(this.ctx, this.deviceLists);
+    const linking = (this.linking = new DeviceLinking(this.ctx, this.deviceLists, this.conversations));
+    this.devices = new Devices(this.ctx, this.deviceLists, linking, this.conversations);
     this.calls = new Calls(this.ctx, this.conversations, deps.calls ?? {});
-    this.inbox = new Inbox(this.ctx, this.conversations, this.calls, this.threats);
+    const deviceDeliveries = new DeviceDeliveries(this.ctx, this.deviceLists, linking, (work) => this.inBackground(work), () => this.emitters.didLinkThisDevice.fire(),
+      // Called inside the engine queue: the contacts are stored directly, not through the queue.
+      async () => this.deps.store.apply({ contacts: await this.fetchContacts() }));
+    this.inbox = new Inbox(this.ctx, this.conversations, this.calls, this.threats, deviceDeliveries);
     this.advisories = new Advisories(this.ctx, deps.clientVersion ?? SOFTWARE_VERSION, async (key, data, signature) =>
       (await suiteFor(deps)).signature.verify(key, data, signature));
   }
@@ -155,35 +172,45 @@ export class SottoClient {
     }
     const impl = await suiteFor(deps);
     const key = await impl.signature.keygen();
-    const pending: StoredIdentity = { serverUrl, username, deviceId: '', publicKey: key.publicKey, signKey: key.signKey, createdAt: deps.clock.now() };
-    const probe = new Session({
-      serverUrl,
-      transport: deps.transport,
-      clock: deps.clock,
-      random: deps.random,
-      logger: deps.logger,
-      reconnect: false,
-      hello: async (challenge) =>
-        create(HelloSchema, {
-          protocolVersion: PROTOCOL_VERSION,
-          clientVersion: deps.clientVersion ?? SOFTWARE_VERSION,
-          auth: { case: 'register', value: { username, identityKey: key.publicKey, inviteCode } },
-          signature: await impl.signature.sign(key.signKey, authTranscript(challenge.nonce, username, '')),
-        }),
-      onDelivery: () => undefined,
-      onNotice: () => undefined,
-      onStateChange: () => undefined,
-      onReady: () => undefined,
-    });
-    let hello: HelloOk;
-    try {
-      hello = await probe.open();
-    } finally {
-      probe.close();
-    }
-    const identity: StoredIdentity = { ...pending, deviceId: hello.deviceId };
+    const hello = await helloOnce(deps, serverUrl, { case: 'register', value: { username, identityKey: key.publicKey, inviteCode } }, (challenge) =>
+      impl.signature.sign(key.signKey, authTranscript(challenge.nonce, username, '')));
+    const identity: StoredIdentity = { serverUrl, username, deviceId: hello.deviceId, publicKey: key.publicKey, signKey: key.signKey, createdAt: deps.clock.now() };
     await deps.store.apply({ identity });
+    // The account's device list (version 1, naming this device) is signed at its first connection.
     return SottoClient.open(deps);
+  }
+
+  /**
+   * Makes this profile a new device of an existing account, with the one-time code another device
+   * of it shows (`devices.link()`). Resolves once that device has listed this one and sent its
+   * bundle; the conversations' invitations follow as ordinary deliveries.
+   */
+  static async joinWithLink(deps: ClientDeps, serverUrl: string, codeText: string, timeoutMs = 120_000): Promise<SottoClient> {
+    if (await deps.store.getIdentity()) throw new ClientError('ALREADY_REGISTERED', 'This profile already belongs to an account.');
+    const code = parseLinkCode(codeText);
+    const impl = await suiteFor(deps);
+    const key = await impl.signature.keygen();
+    const sealed = sealForLink(code, 'request', key.publicKey);
+    const hello = await helloOnce(deps, serverUrl, { case: 'link', value: { linkId: code.linkId, identityKey: key.publicKey, sealed } }, (challenge) =>
+      impl.signature.sign(key.signKey, authTranscript(challenge.nonce, '', toHex(code.linkId))));
+    const identity: StoredIdentity = { serverUrl, username: hello.username, deviceId: hello.deviceId, publicKey: key.publicKey, signKey: key.signKey, createdAt: deps.clock.now() };
+    await deps.store.apply({ identity, settings: { linking: DeviceLinking.linkingSettings(code) } });
+    const client = await SottoClient.open(deps);
+    const linked = new Promise<void>((resolve, reject) => {
+      const timer = deps.clock.setTimeout(() => reject(new ClientError('TIMEOUT', 'The other device did not finish linking in time. Make a new code there and try again.')), timeoutMs);
+      client.emitters.didLinkThisDevice.event(() => {
+        deps.clock.clearTimeout(timer);
+        resolve();
+      });
+    });
+    await client.connect();
+    try {
+      await linked;
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+    return client;
   }
 
   /** Opens the client for the identity in `deps.store`. */
@@ -235,6 +262,7 @@ export class SottoClient {
     await this.calls.shutdown();
     // What this device dropped is worth telling the server before going: a CLI run lasts seconds.
     await this.anomalies.flush().catch(() => undefined);
+    this.linking.closeAll();
     this.session.close();
     await this.queue.idle();
   }
@@ -278,6 +306,11 @@ export class SottoClient {
     }
     const link = options.link !== undefined ? parseContactLink(options.link) : undefined;
     if (link && link.username !== username) throw new ClientError('INVALID_INPUT', `That contact link is ${link.username}'s, not ${username}'s.`);
+    // The server answers a request to an accepted contact like any other (it tells a requester
+    // nothing); said here instead of printing "sent" for a request that goes nowhere.
+    if ((await this.refreshContacts()).some((c) => c.username === username && c.state === ContactState.ACCEPTED)) {
+      throw new ClientError('INVALID_INPUT', `${username} is already your contact.`);
+    }
     await this.session.request(FrameType.CONTACT_REQUEST, create(ContactRequestSchema, { toUsername: username, text, ...(link ? { linkToken: link.token } : {}) }));
     await this.refreshContacts();
   }
@@ -289,6 +322,13 @@ export class SottoClient {
 
   /** The server's view of this member's contacts, mirrored into the local store. */
   async refreshContacts(): Promise<StoredContact[]> {
+    const contacts = await this.fetchContacts();
+    await this.queue.run(() => this.deps.store.apply({ contacts }));
+    return contacts;
+  }
+
+  /** The server's contact list as this device stores it (not stored yet: the caller does, on or off the queue). */
+  private async fetchContacts(): Promise<StoredContact[]> {
     const result = await this.session.request(FrameType.LIST_CONTACTS, create(ListContactsSchema));
     if (result.case !== 'listContacts') throw new ClientError('REMOTE', 'Unexpected answer to list contacts.');
     const lockdown = (await this.deps.store.getSettings()).lockdown;
@@ -300,17 +340,11 @@ export class SottoClient {
       updatedAt: Number(c.updatedAt),
       ...(c.viaLink ? { viaLink: true } : {}),
     }));
-    await this.queue.run(() => this.deps.store.apply({ contacts }));
     return contacts;
   }
 
   listContacts(): Promise<StoredContact[]> {
     return this.deps.store.listContacts();
-    // The server answers a request to an accepted contact like any other (it tells a requester
-    // nothing); said here instead of printing "sent" for a request that goes nowhere.
-    if ((await this.refreshContacts()).some((c) => c.username === username && c.state === ContactState.ACCEPTED)) {
-      throw new ClientError('INVALID_INPUT', `${username} is already your contact.`);
-    }
   }
 
   // ---- messages and groups (conversations by id; names are for the surfaces to resolve) ----
@@ -423,9 +457,13 @@ export class SottoClient {
       await this.fetchAndPin(username);
       pins = await this.deps.store.listPins(username);
     }
+    // Both sides' current devices, from the signed lists where there are any: a device linked
+    // later changes the number, and the chat says so (didChangeDevices).
+    const own = await this.deviceLists.known(this.identity.username);
+    const theirs = await this.deviceLists.known(username);
     return safetyNumber(
-      { username: this.identity.username, devices: [{ deviceId: this.identity.deviceId, identityKey: this.identity.publicKey }] },
-      { username, devices: pins },
+      { username: this.identity.username, devices: own?.list.devices ?? [{ deviceId: this.identity.deviceId, identityKey: this.identity.publicKey }] },
+      { username, devices: theirs?.list.devices ?? pins },
     );
   }
 
@@ -448,6 +486,13 @@ export class SottoClient {
   private onReady(hello: HelloOk): void {
     // On the engine queue, so a sync() after connecting sees the account's lockdown state.
     this.queue.run(() => this.lockdown.adopt(hello.lockdown)).catch(() => undefined);
+    // Every account has a signed device list: a device of an account from before lists signs
+    // version 1; a device behind the server's version catches up (checking each step). A device
+    // still being linked waits for its bundle instead.
+    if (!hello.linking) {
+      this.inBackground(() => this.deviceLists.ensureOwn(hello.deviceListVersion).catch((error: unknown) =>
+        this.deps.logger.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'device list not brought up to date')));
+    }
     this.anomalies.resume();
     const board = this.advisories.receiveBoard(hello.advisoryKey, hello.advisories).catch((error: unknown) =>
       this.deps.logger.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'advisories not processed'));
@@ -458,6 +503,13 @@ export class SottoClient {
     if (hello.keyPackagesLow || hello.keyPackagesRemaining < LIMITS.keyPackagesLowWatermark) {
       this.topUpKeyPackages(hello.keyPackagesRemaining);
     }
+  }
+
+  /** Work the engine owns but nobody awaits: `idle()` waits for it. */
+  private inBackground(work: () => Promise<unknown>): void {
+    const running = work().catch((error: unknown) => this.deps.logger.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'background work failed'));
+    this.background.add(running);
+    void running.finally(() => this.background.delete(running));
   }
 
   private topUpKeyPackages(remaining: number): void {
@@ -504,6 +556,9 @@ export class SottoClient {
   /** MLS credential check: the key must be the device's pinned identity key (pinned on first sight). */
   private async checkDeviceKey(username: string, deviceId: string, key: Uint8Array): Promise<boolean> {
     if (username === this.identity.username && deviceId === this.identity.deviceId) return equalBytes(key, this.identity.publicKey);
+    // An account with a signed device list: only its listed devices, with their listed keys.
+    const list = await this.deviceLists.current(username).catch(() => undefined);
+    if (list) return list.list.devices.some((d) => d.deviceId === deviceId && equalBytes(d.identityKey, key));
     let pin = (await this.deps.store.listPins(username)).find((p) => p.deviceId === deviceId);
     if (!pin) {
       await this.fetchAndPin(username);

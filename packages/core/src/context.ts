@@ -9,6 +9,7 @@ import type { MlsContext } from './mls/group.js';
 import type { Clock, ClientStore, Logger, MessageStatus, Random, StoredIdentity, StoredMessage } from './ports.js';
 import type { AnomalyReporter } from './anomaly-reporter.js';
 import type { SerialQueue } from './serial-queue.js';
+import type { DeviceListChange, DeviceListWarning } from './devices/device-lists.js';
 import type { Session } from './session.js';
 
 export interface ContactEvent {
@@ -37,6 +38,12 @@ export class ClientEvents {
   readonly didDrop = new Emitter<DroppedEvent>();
   readonly didChangeConnection = new Emitter<string>();
   readonly didDrainMailbox = new Emitter<number>();
+  /** A trusted device list changed: a contact (or this account) linked or removed a device. */
+  readonly didChangeDevices = new Emitter<DeviceListChange>();
+  /** Something about devices the member must hear: a list refused, a device the server tried to add, a key change. */
+  readonly didWarnDevices = new Emitter<DeviceListWarning>();
+  /** This device, being linked, got its bundle: it is a device of the account now. */
+  readonly didLinkThisDevice = new Emitter<void>();
 }
 
 /** What `client.events` gives callers: each event's subscribe side, never `fire`. */

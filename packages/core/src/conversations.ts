@@ -9,6 +9,7 @@ import {
   ContactState,
   DeviceRefSchema,
   encodeAppContent,
+  AnomalyKind,
   ErrorCode,
   FrameType,
   AppContentSchema,
@@ -30,6 +31,7 @@ import type { ClientWriteBatch, OutboxEntry, StoredConversation, StoredMessage }
 import { newMessageId } from './message-id.js';
 import { OutboxSender } from './outbox-sender.js';
 import { DecodedStates } from './mls/state-cache.js';
+import type { DeviceLists } from './devices/device-lists.js';
 
 interface ClaimedDevice {
   readonly username: string;
@@ -56,7 +58,10 @@ export class Conversations {
   /** Decoded group states kept between messages: a send does not decode its group's state again. */
   private readonly states: DecodedStates;
 
-  constructor(private readonly ctx: EngineContext) {
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly deviceLists: DeviceLists,
+  ) {
     this.outbox = new OutboxSender(ctx);
     this.states = new DecodedStates((encoded) => ctx.mls.decodeState(encoded));
   }
@@ -104,14 +109,14 @@ export class Conversations {
     const existing = await this.findDirect(peer);
     if (existing) return existing;
     await this.requireContact(peer);
-    const claimed = await this.claim(peer);
+    const claimed = [...(await this.claim(peer)), ...(await this.claimSiblings())];
     return this.createConversation(this.ctx.random.bytes(32), 'direct', peer, claimed);
   }
 
   async createGroup(name: string, usernames: string[]): Promise<StoredConversation> {
     const others = [...new Set(usernames)].filter((u) => u !== this.ctx.identity.username);
     for (const username of others) await this.requireContact(username);
-    const claimed = (await Promise.all(others.map((u) => this.claim(u)))).flat();
+    const claimed = [...(await Promise.all(others.map((u) => this.claim(u)))).flat(), ...(await this.claimSiblings())];
     const conversation = await this.createConversation(this.ctx.random.bytes(32), 'group', name, claimed);
     await this.sendMeta(conversation);
     return conversation;
@@ -126,6 +131,40 @@ export class Conversations {
       removed: [],
     }));
     await this.sendMeta(conversation);
+  }
+
+  /**
+   * Adds devices of this member's own account (a device just linked) to `conversation`, if they
+   * are not in it yet. Returns false when there was nothing to add.
+   */
+  async addOwnDevices(conversation: StoredConversation, deviceIds: readonly string[]): Promise<boolean> {
+    const present = new Set(membersOf(this.state(conversation)).filter((m) => m.username === this.ctx.identity.username).map((m) => m.deviceId));
+    const missing = deviceIds.filter((id) => !present.has(id));
+    if (missing.length === 0) return false;
+    const claimed = await this.claim(this.ctx.identity.username, missing);
+    // A device just linked may not have uploaded key packages yet: say so, so the linker waits and retries.
+    if (claimed.length < missing.length) throw new ClientError('REMOTE', 'The new device has no key package on the server yet.');
+    let added = false;
+    await this.commitChange(conversation, async (state) => {
+      const now = new Set(membersOf(state).map((m) => `${m.username}:${m.deviceId}`));
+      const adding = claimed.filter((c) => !now.has(`${c.username}:${c.deviceId}`));
+      if (adding.length === 0) return undefined;
+      added = true;
+      return { ...(await this.ctx.mls.commit(state, { add: adding.map((c) => c.keyPackage) })), added: adding, removed: [] };
+    });
+    return added;
+  }
+
+  /** Removes devices of `username` (no longer in their account's list) from `conversation`. */
+  async removeDevices(conversation: StoredConversation, username: string, deviceIds: readonly string[]): Promise<boolean> {
+    let removed = false;
+    await this.commitChange(conversation, async (state) => {
+      const leaving = membersOf(state).filter((m) => m.username === username && deviceIds.includes(m.deviceId));
+      if (leaving.length === 0) return undefined;
+      removed = true;
+      return { ...(await this.ctx.mls.commit(state, { removeLeaves: leaving.map((m) => m.leafIndex) })), added: [], removed: leaving };
+    });
+    return removed;
   }
 
   async removeMembers(conversation: StoredConversation, usernames: string[]): Promise<void> {
@@ -304,13 +343,32 @@ export class Conversations {
     }
   }
 
-  /** Claims one key package per device of `username`, pinning each device's identity key. */
-  private async claim(username: string): Promise<ClaimedDevice[]> {
-    const result = await this.ctx.session.request(FrameType.CLAIM_KEY_PACKAGES, create(ClaimKeyPackagesSchema, { username }));
+  /** This account's other devices, each with a claimed key package; none if they have none to claim. */
+  private async claimSiblings(): Promise<ClaimedDevice[]> {
+    const own = await this.deviceLists.current(this.ctx.identity.username);
+    if (!own || own.list.devices.every((d) => d.deviceId === this.ctx.identity.deviceId)) return [];
+    // A sibling without key packages left is added later (by the device that linked it, or at its next change).
+    return this.claim(this.ctx.identity.username).catch(() => []);
+  }
+
+  /**
+   * Claims one key package per device of `username` (or of the devices named), pinning each
+   * device's identity key. When the account has a signed device list, a package for a device
+   * not in it is refused: that is a device the server added, and it is never let in.
+   */
+  private async claim(username: string, deviceIds: readonly string[] = []): Promise<ClaimedDevice[]> {
+    const result = await this.ctx.session.request(FrameType.CLAIM_KEY_PACKAGES, create(ClaimKeyPackagesSchema, { username, deviceIds: [...deviceIds] }));
     if (result.case !== 'claimKeyPackages') throw new ClientError('REMOTE', 'Unexpected answer to a claim.');
     const pins = await this.ctx.store.listPins(username);
+    const list = await this.deviceLists.current(username);
     const claimed: ClaimedDevice[] = [];
     for (const item of result.value.packages) {
+      if (username === this.ctx.identity.username && item.deviceId === this.ctx.identity.deviceId) continue;
+      if (list && !list.list.devices.some((d) => d.deviceId === item.deviceId && equalBytes(d.identityKey, item.identityKey))) {
+        this.ctx.events.didWarnDevices.fire({ username, reason: `The server offered a device of ${username} that is not in their signed device list; it was not added.` });
+        this.ctx.anomalies.record({ user: username, device: item.deviceId }, AnomalyKind.MALFORMED);
+        continue;
+      }
       const pinned = pins.find((p) => p.deviceId === item.deviceId);
       if (pinned && !equalBytes(pinned.identityKey, item.identityKey)) {
         throw new ClientError('CRYPTO', `${username}'s identity key changed. Verify the safety number before continuing.`);
@@ -319,7 +377,7 @@ export class Conversations {
       if (!pinned) await this.ctx.store.apply({ pins: [{ username, deviceId: item.deviceId, identityKey: item.identityKey }] });
       claimed.push({ username, deviceId: item.deviceId, keyPackage });
     }
-    if (claimed.length === 0) throw new ClientError('REMOTE', `${username} has no device to talk to.`);
+    if (claimed.length === 0 && username !== this.ctx.identity.username) throw new ClientError('REMOTE', `${username} has no device to talk to.`);
     return claimed;
   }
 

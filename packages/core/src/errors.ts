@@ -28,7 +28,9 @@ export type ClientErrorCode =
   /** The server could not store a message (storage full or down, or no answer) within the retry bound; it stays in the outbox. */
   | 'SERVER_UNAVAILABLE'
   /** This device's local store was written by a newer version: it is left untouched until the app is updated. */
-  | 'PROFILE_TOO_NEW';
+  | 'PROFILE_TOO_NEW'
+  /** Another device of the account removed this one: it can no longer connect. */
+  | 'DEVICE_REMOVED';
 
 export class ClientError extends Error {
   override readonly name: string = 'ClientError';

@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AnomalyKind, ContactState, create, DeliveryKind, DeliverySchema, encodeThreatNotice, ThreatNoticeSchema, type Delivery } from '@sotto/protocol';
+import {
+  AnomalyKind, ContactState, create, DeliveryKind, DeliverySchema, DeviceListSchema, deviceListTranscript, encodeDeviceList, encodeThreatNotice, ListedDeviceSchema,
+  SignedDeviceListSchema, ThreatNoticeSchema, toBinary, type Delivery,
+} from '@sotto/protocol';
+import { toBase64Url } from './bytes.js';
 import { AnomalyReporter } from './anomaly-reporter.js';
 import { ThreatNotices } from './threat-notices.js';
 import { ClientEvents, type EngineContext } from './context.js';
@@ -12,6 +16,9 @@ import { MlsContext } from './mls/group.js';
 import { loadCiphersuite } from './mls/suite.js';
 import { SerialQueue } from './serial-queue.js';
 import type { Session } from './session.js';
+import { DeviceLists } from './devices/device-lists.js';
+import { DeviceLinking } from './devices/linking.js';
+import { DeviceDeliveries } from './devices/device-deliveries.js';
 
 /** An inbox wired to an in-memory store, a spying MLS context and a session that records acks. */
 async function setup() {
@@ -46,12 +53,17 @@ async function setup() {
     store, mls, identity, session, queue, events, clock, logger, anomalies,
     random: { bytes: (n) => crypto.getRandomValues(new Uint8Array(n)) },
   };
-  const conversations = new Conversations(ctx);
+  const lists = new DeviceLists(ctx, (data) => impl.signature.sign(key.signKey, data));
+  const conversations = new Conversations(ctx, lists);
   const calls = new Calls(ctx, conversations);
-  const inbox = new Inbox(ctx, conversations, calls, new ThreatNotices(store));
+  const linking = new DeviceLinking(ctx, lists, conversations);
+  const devices = new DeviceDeliveries(ctx, lists, linking, (work) => void work(), () => undefined, async () => undefined);
+  const inbox = new Inbox(ctx, conversations, calls, new ThreatNotices(store), devices);
+  const warnings: string[] = [];
+  events.didWarnDevices.event((w) => warnings.push(w.reason));
   const dropped: string[] = [];
   events.didDrop.event((d) => dropped.push(d.reason));
-  return { store, inbox, queue, parsed, acked, dropped, events, calls, reported };
+  return { store, inbox, queue, parsed, acked, dropped, events, calls, reported, warnings, identity, impl, key };
 }
 
 function delivery(seq: bigint, kind: DeliveryKind, sender: string, payload: Uint8Array): Delivery {
@@ -174,4 +186,40 @@ test('a threat notice from the server is kept once per incident; a forged or mal
   assert.equal(kept.length, 1);
   assert.deepEqual({ ...kept[0], receivedAt: 0 }, { incidentId: 'inc-00aa11bb22', openedAt: 5, kinds: ['undecryptable'], senders: 4, operatorContact: 'ops@example.org', receivedAt: 0, dismissed: false });
   assert.equal(dropped.length, 2);
+});
+
+test('a Welcome the server says is from this account, but from a device not in its signed list, is not parsed', async () => {
+  const { inbox, queue, parsed, acked, dropped, warnings, store, identity, impl, key } = await setup();
+  // Bob's own signed list: version 1, naming only this device.
+  const list = encodeDeviceList(create(DeviceListSchema, {
+    username: 'bob', version: 1n, devices: [create(ListedDeviceSchema, { deviceId: identity.deviceId, identityKey: identity.publicKey })],
+  }));
+  const signed = create(SignedDeviceListSchema, { list, signerDeviceId: identity.deviceId, signature: await impl.signature.sign(key.signKey, deviceListTranscript(list)) });
+  await store.apply({ settings: { deviceLists: { bob: toBase64Url(toBinary(SignedDeviceListSchema, signed)) } } });
+  inbox.enqueue(delivery(1n, DeliveryKind.MLS_WELCOME, 'bob', new Uint8Array(3000).fill(0x41)));
+  await queue.idle();
+  assert.deepEqual(parsed, [], 'no MLS parser saw the bytes');
+  assert.deepEqual(acked, [1n]);
+  assert.match(dropped.join('\n'), /unlisted device of this account/);
+  assert.match(warnings.join('\n'), /not in its device list/);
+  assert.equal((await store.listConversations()).length, 0);
+});
+
+test('device deliveries with bad input are dropped with a reason, and nothing else changes', async () => {
+  const { inbox, queue, acked, dropped, store } = await setup();
+  inbox.enqueue(delivery(1n, DeliveryKind.DEVICE_LIST, 'alice', new Uint8Array(5000)));
+  inbox.enqueue(delivery(2n, DeliveryKind.DEVICE_LIST, 'alice', Uint8Array.of(0xff, 0xff)));
+  inbox.enqueue(delivery(3n, DeliveryKind.DEVICE_LINK_REQUEST, 'bob', Uint8Array.of(0x0a, 0x10, ...new Uint8Array(16))));
+  inbox.enqueue(delivery(4n, DeliveryKind.DEVICE_LINK_REQUEST, 'mallory', new Uint8Array(8)));
+  inbox.enqueue(delivery(5n, DeliveryKind.DEVICE_LINK_BUNDLE, 'bob', new Uint8Array(64)));
+  await queue.idle();
+  assert.deepEqual(acked, [1n, 2n, 3n, 4n, 5n]);
+  assert.deepEqual(dropped, [
+    'The signed device list is too large.',
+    'The signed device list does not decode.',
+    'device link request for no link this device opened',
+    'device link request for another account',
+    'link bundle while not linking',
+  ]);
+  assert.equal((await store.getSettings()).deviceLists, undefined);
 });

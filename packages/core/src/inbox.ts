@@ -33,6 +33,7 @@ import type { Calls } from './calls/call-controller.js';
 import { callSignalFromWire } from './calls/call-signal-codec.js';
 import type { ThreatNotices } from './threat-notices.js';
 import { newMessageId } from './message-id.js';
+import type { DeviceDeliveries } from './devices/device-deliveries.js';
 
 interface Outcome {
   readonly batch: ClientWriteBatch;
@@ -56,6 +57,7 @@ export class Inbox {
     private readonly conversations: Conversations,
     private readonly calls: Calls,
     private readonly threats: ThreatNotices,
+    private readonly devices: DeviceDeliveries,
   ) {}
 
   /** A new connection redelivers everything unacknowledged: start processing again. */
@@ -118,8 +120,19 @@ export class Inbox {
         return { batch: { contacts: [contact] }, after: () => this.ctx.events.didChangeContact.fire(contact) };
       }
       case DeliveryKind.MLS_WELCOME:
-        if (!(await this.isTrusted(sender))) return this.drop(delivery, 'welcome from a member who is not an accepted contact', {}, AnomalyKind.CONSENT_VIOLATION);
+        if (!(await this.isTrustedAfterAsking(sender))) return this.drop(delivery, 'welcome from a member who is not an accepted contact', {}, AnomalyKind.CONSENT_VIOLATION);
+        // A Welcome from this account itself is opened only from a device in its signed list:
+        // the server naming the member's own account as the sender is not enough.
+        if (sender === this.ctx.identity.username && !(await this.devices.ownWelcomeAllowed(delivery.senderDeviceId))) {
+          return this.drop(delivery, 'welcome from an unlisted device of this account', {}, AnomalyKind.CONSENT_VIOLATION);
+        }
         return this.onWelcome(delivery);
+      case DeliveryKind.DEVICE_LINK_REQUEST:
+      case DeliveryKind.DEVICE_LINK_BUNDLE:
+      case DeliveryKind.DEVICE_LIST: {
+        const outcome = await this.devices.handle(delivery);
+        return 'drop' in outcome ? this.drop(delivery, outcome.drop, {}, outcome.anomaly) : outcome;
+      }
       case DeliveryKind.MLS_COMMIT:
       case DeliveryKind.MLS_MESSAGE:
       case DeliveryKind.MLS_RING:
@@ -177,16 +190,21 @@ export class Inbox {
     const keyPackagesRemove = used && !used.lastResort ? [usedRef] : [];
     if (existing?.active) return { batch: { keyPackagesRemove } };
     const me = this.ctx.identity.username;
-    const sender = delivery.senderUsername;
+    const usernames = membersOf(state).map((m) => m.username);
+    // From another device of this account, the peer is whoever else is in it; what the
+    // conversation is (1:1 or a named group) came in the linking device's bundle, if it did.
+    const others = [...new Set(usernames)].filter((u) => u !== me);
+    const sender = delivery.senderUsername === me && others.length === 1 ? others[0]! : delivery.senderUsername;
+    const linked = delivery.senderUsername === me ? (await this.ctx.store.getSettings()).linkedConversations?.[groupId] : undefined;
     // A two-account group starts out as the direct conversation with its creator; a
     // GroupMeta from the creator (sent right after creating a named group) makes it a group.
-    const direct = isDirectBetween(membersOf(state).map((m) => m.username), me, sender);
+    const direct = linked ? linked.kind === 'direct' : isDirectBetween(usernames, me, sender);
     // Added back to a group this device was once in: it stays what it was (a named group of
     // two is not a direct chat, and must not become one: call signals are heard only in those).
     const conversation: StoredConversation = {
       groupId,
       kind: existing?.kind ?? (direct ? 'direct' : 'group'),
-      name: existing?.name ?? (direct ? sender : `group-${groupId.slice(0, 8)}`),
+      name: existing?.name ?? linked?.name ?? (direct ? sender : `group-${groupId.slice(0, 8)}`),
       state: this.ctx.mls.encodeState(state),
       epoch: epochOf(state),
       createdAt: this.ctx.clock.now(),
@@ -246,6 +264,8 @@ export class Inbox {
       case 'text': {
         const messageId = toHex(content.messageId);
         if (await this.ctx.store.getMessage(messageId)) return { batch: { conversations: [updated] } };
+        // Sent by another device of this account: it shows as sent here too, and gets no receipt.
+        const own = delivery.senderUsername === this.ctx.identity.username;
         const message: StoredMessage = {
           messageId,
           groupId,
@@ -254,18 +274,23 @@ export class Inbox {
           body: body.value.body,
           sentAt: Number(content.sentAt),
           receivedAt: this.ctx.clock.now(),
-          outgoing: false,
-          status: 'delivered',
+          outgoing: own,
+          status: own ? 'sent' : 'delivered',
         };
-        this.queueReceipt(groupId, content.messageId);
+        if (!own) this.queueReceipt(groupId, content.messageId);
         return { batch: { conversations: [updated], messages: [message] }, after: () => this.ctx.events.didReceiveMessage.fire(message) };
       }
       case 'receipt': {
         const status: MessageStatus = body.value.kind === ReceiptKind.READ ? 'read' : 'delivered';
         const statuses: { messageId: string; status: MessageStatus }[] = [];
+        // Another device of this account read these: they are read here too (unread clears everywhere).
+        const fromSibling = delivery.senderUsername === this.ctx.identity.username;
         for (const id of body.value.messageIds) {
           const own = await this.ctx.store.getMessage(toHex(id));
-          if (own?.outgoing && own.groupId === groupId && isStatusAdvance(own.status, status)) statuses.push({ messageId: own.messageId, status });
+          if (!own || own.groupId !== groupId) continue;
+          if (fromSibling ? !own.outgoing && status === 'read' && own.status !== 'read' : own.outgoing && isStatusAdvance(own.status, status)) {
+            statuses.push({ messageId: own.messageId, status });
+          }
         }
         return {
           batch: { conversations: [updated], statuses },
@@ -335,6 +360,13 @@ export class Inbox {
   private async isTrusted(username: string): Promise<boolean> {
     if (username === this.ctx.identity.username) return true;
     return (await this.ctx.store.getContact(username))?.state === ContactState.ACCEPTED;
+  }
+
+  /** `isTrusted`, asking the server for the account's contacts once if this device does not know `username` as one. */
+  private async isTrustedAfterAsking(username: string): Promise<boolean> {
+    if (await this.isTrusted(username)) return true;
+    await this.devices.contactsMayHaveChanged();
+    return this.isTrusted(username);
   }
 
   private async isBlocked(username: string): Promise<boolean> {

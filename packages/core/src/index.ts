@@ -24,3 +24,7 @@ export { parseClientSettings } from './client-settings.js';
 export { AnomalyReporter, type AnomalySource } from './anomaly-reporter.js';
 export { Lockdown, parseContactLink, formatContactLink, type ContactLink, type ContactRequestsView, type LockdownView } from './lockdown.js';
 export { ThreatNotices, THREAT_ADVICE, anomalyKindName } from './threat-notices.js';
+export { Devices, type DeviceView } from './devices/devices.js';
+export type { DeviceListChange, DeviceListWarning } from './devices/device-lists.js';
+export type { OpenLink, LinkedDevice, LinkOptions } from './devices/linking.js';
+export { formatLinkCode, parseLinkCode, LINK_FRAGMENT, type LinkCode } from './devices/link-code.js';

@@ -190,6 +190,15 @@ export interface ClientSettings {
   readonly lockdownRefused: number;
   /** The server's threat notifications, newest last (at most MAX_THREAT_NOTICES). */
   readonly threatNotices: readonly ThreatNoticeRecord[];
+  /**
+   * The signed device lists this device trusts, by account (this member's own and each contact's):
+   * base64url of the SignedDeviceList bytes, checked before they were stored (devices/device-lists.ts).
+   */
+  readonly deviceLists?: Readonly<Record<string, string>>;
+  /** While this device waits for the linking device's bundle: the link's code (base64url of id and secret). */
+  readonly linking?: { readonly linkId: string; readonly secret: string };
+  /** What the linking device said each of the account's conversations is, until its Welcome arrives. */
+  readonly linkedConversations?: Readonly<Record<string, { readonly kind: 'direct' | 'group'; readonly name: string }>>;
 }
 
 /** A threat notification as kept: the server's fields, checked, and when it arrived. */

@@ -56,6 +56,8 @@ interface Pending {
   timer: unknown;
 }
 
+/** WebSocket close code: this device was removed from its account (the server's CloseCode.DEVICE_REMOVED). */
+const DEVICE_REMOVED_CLOSE = 4005;
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 15_000;
 
@@ -115,7 +117,14 @@ export class Session {
     this.socket = socket;
     const challengeFrame = await this.withTimeout(challenge, 'The server sent no challenge.');
     const hello = await this.options.hello(challengeFrame);
-    const response = await this.rawRequest(FrameType.HELLO, hello);
+    const response = await this.rawRequest(FrameType.HELLO, hello).catch((error: unknown) => {
+      // The server no longer knows this device (another device of the account removed it): every
+      // reconnect would be refused the same way, so the session stops, keeping that reason.
+      if (error instanceof RemoteError && error.wireCode === ErrorCode.UNKNOWN_DEVICE) {
+        this.fatal ??= new ClientError('DEVICE_REMOVED', 'This device is no longer a device of its account (it was removed on another device).');
+      }
+      throw error;
+    });
     if (response.result.case !== 'hello') throw new ClientError('REMOTE', 'Unexpected answer to hello.');
     this.attempts = 0;
     this.setState('ready');
@@ -210,6 +219,8 @@ export class Session {
   private onClose(socket: TransportSocket, code: number, _reason: string): void {
     if (socket !== this.socket) return;
     this.socket = undefined;
+    // The server's close code for a device its account removed: reconnecting could only be refused.
+    if (code === DEVICE_REMOVED_CLOSE) this.fatal ??= new ClientError('DEVICE_REMOVED', 'This device was removed from its account by another of its devices.');
     this.failPending(this.fatal ?? new ClientError('NOT_CONNECTED', `Connection lost (${code}).`));
     if (this.state === 'closed') return;
     if (this.fatal || this.options.reconnect === false || this.state === 'connecting') {

@@ -143,7 +143,13 @@ export class Calls {
       return after.kind === 'outgoing-ringing' && after.callId === callId;
     });
     // The machine places a call only through a conversation of exactly the two devices.
-    if (!placed) throw new ClientError('NO_CONVERSATION', `Your conversation with ${peer} holds someone else too: no call was placed.`);
+    if (!placed) {
+      const accounts = new Set(conversation.others.map((m) => m.user));
+      const why = accounts.size === 1 || (accounts.size === 2 && accounts.has(this.ctx.identity.username))
+        ? `calls to or from an account with linked devices are not supported yet (${conversation.others.length + 1} devices in your conversation with ${peer})`
+        : `your conversation with ${peer} holds someone else too`;
+      throw new ClientError('NO_CONVERSATION', `${why.charAt(0).toUpperCase()}${why.slice(1)}: no call was placed.`);
+    }
     return { kind: 'ringing', callId };
   }
 
