@@ -9,7 +9,7 @@ import { RemoteError } from '@sotto/core';
 import { ErrorCode } from '@sotto/protocol';
 import { EngineContext } from './hooks.js';
 import { errorText } from './error-text.js';
-import { openHere, registerHere, storedUsername, type Engine } from './engine.js';
+import { linkHere, openHere, registerHere, storedUsername, type Engine } from './engine.js';
 import { Welcome } from '../screens/Welcome.js';
 import { Home } from '../screens/Home.js';
 import { UpdateRequired } from '../screens/UpdateRequired.js';
@@ -28,6 +28,14 @@ function isUpdateRequired(error: unknown): error is RemoteError {
   return error instanceof RemoteError && ((error.wireCode === ErrorCode.UPDATE_REQUIRED || error.wireCode === ErrorCode.UNSUPPORTED_PROTOCOL));
 }
 
+/** At sign-in, an unknown device is this browser, removed from its account by another of its devices. */
+function signInErrorText(error: unknown): string {
+  if (error instanceof RemoteError && error.wireCode === ErrorCode.UNKNOWN_DEVICE) {
+    return 'this browser is no longer a device of the account (another of its devices removed it).';
+  }
+  return errorText(error);
+}
+
 export function App() {
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
 
@@ -39,7 +47,7 @@ export function App() {
       await engine.client.close().catch(() => undefined);
       // The server's own sentence names the version it needs.
       if (isUpdateRequired(error)) setPhase({ kind: 'update-required', message: error.message });
-      else setPhase({ kind: 'unreachable', username, message: errorText(error) });
+      else setPhase({ kind: 'unreachable', username, message: signInErrorText(error) });
     }
   }, []);
 
@@ -76,6 +84,16 @@ export function App() {
     await connect(engine, username);
   };
 
+  // Linking connects by itself: the engine waits, connected, for the other device's bundle.
+  const link = async (code: string) => {
+    const engine = await linkHere(code);
+    // A new device knows none of the account's contacts yet; without them its chats are read-only.
+    await engine.client.refreshContacts().catch(() => undefined);
+    // The code is used up; a reload should not offer it again.
+    if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+    setPhase({ kind: 'ready', engine });
+  };
+
   switch (phase.kind) {
     case 'loading':
       return (
@@ -85,7 +103,7 @@ export function App() {
         </div>
       );
     case 'welcome':
-      return <Welcome onRegister={register} />;
+      return <Welcome onRegister={register} onLink={link} />;
     case 'update-required':
       return <UpdateRequired message={phase.message} />;
     case 'elsewhere':

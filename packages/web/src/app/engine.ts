@@ -51,6 +51,22 @@ export async function registerHere(username: string, inviteCode: string): Promis
   return { client, media };
 }
 
+/**
+ * Makes this browser a new device of an existing account, with the one-time code another of its
+ * devices shows. Resolves connected, once that device has listed this one (minutes at most).
+ */
+export async function linkHere(code: string): Promise<Engine> {
+  const media = new BrowserCallMedia();
+  const clientDeps = await deps(media);
+  try {
+    return { client: await SottoClient.joinWithLink(clientDeps, serverUrlForPage(location), code), media };
+  } catch (error) {
+    // The next attempt opens the profile again; this handle would only keep it busy.
+    await clientDeps.store.close();
+    throw error;
+  }
+}
+
 export async function openHere(): Promise<Engine> {
   const media = new BrowserCallMedia();
   return { client: await SottoClient.open(await deps(media)), media };

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClientError, RemoteError } from '@sotto/core';
 import { ErrorCode } from '@sotto/protocol';
-import { errorText } from './error-text.js';
+import { errorText, linkErrorText } from './error-text.js';
 
 test('engine errors are worded for the browser, not the command line', () => {
   const text = errorText(new ClientError('NOT_REGISTERED', 'This profile has no account yet. Run "sotto register" first.'));
@@ -26,4 +26,13 @@ test('an unexpected exception shows no raw text', () => {
   assert.doesNotMatch(text, /undefined|state/);
   assert.match(text, /^Something went wrong\./);
   assert.equal(errorText('a string'), text);
+});
+
+test('linking errors: a used or expired code, too many devices, and a timeout each say what to do', () => {
+  assert.match(errorText(new RemoteError(ErrorCode.LINK_INVALID)), /expired or already used/);
+  assert.match(errorText(new RemoteError(ErrorCode.DEVICE_LIMIT)), /Remove one/);
+  assert.match(errorText(new RemoteError(ErrorCode.STALE_DEVICE_LIST)), /Try again/);
+  assert.match(linkErrorText(new ClientError('TIMEOUT', 'x'), 'new-device'), /did not finish linking in time/);
+  assert.match(linkErrorText(new ClientError('TIMEOUT', 'x'), 'linking-device'), /code expired/);
+  assert.match(linkErrorText(new RemoteError(ErrorCode.LINK_INVALID), 'new-device'), /expired or already used/);
 });

@@ -27,6 +27,7 @@ const CLIENT_TEXT: Record<ClientErrorCode, string | ((error: ClientError) => str
   CALL_IN_PROGRESS: 'You are already in a call.',
   NO_CALL: 'That call has already ended.',
   NO_MEDIA: 'This browser cannot carry calls.',
+  DEVICE_REMOVED: 'This browser was removed from your account on another of your devices. Link it again to use it.',
   PROFILE_TOO_NEW: 'This browser holds data from a newer version of Sotto. Reload to get the newer app; nothing was changed.',
   SERVER_UNAVAILABLE: 'The server cannot store messages right now. Your message is kept on this device and goes out when the server can take it.',
   NO_TURN: 'Relay-only calls need a relay (TURN) server, and this server has none. Turn relay-only calls (or lockdown mode) off in Settings, or ask the people who run your server.',
@@ -46,8 +47,24 @@ const REMOTE_TEXT: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.RESTRICTED]: 'Your account is paused while the people who run this server review it. You can still read messages.',
   [ErrorCode.LINK_REQUIRED]: 'That person accepts contact requests only through a contact link they shared with you.',
   [ErrorCode.BLOCKED]: 'That person does not accept requests from you.',
+  [ErrorCode.LINK_INVALID]: 'That link code is unknown, expired or already used. Make a new one on your other device and try again.',
+  [ErrorCode.DEVICE_LIMIT]: 'Your account already has as many devices as it can have. Remove one in Settings → Devices on another device first.',
+  [ErrorCode.STALE_DEVICE_LIST]: 'Another of your devices changed the device list at the same moment. Try again.',
   [ErrorCode.INTERNAL]: `The server could not do that just now; nothing was changed. ${TRY_AGAIN}`,
 };
+
+/**
+ * The sentence for a failed link, on either device: there, a timeout is the code running out
+ * (or the other device giving up), not a server that did not answer.
+ */
+export function linkErrorText(error: unknown, side: 'new-device' | 'linking-device'): string {
+  if (error instanceof ClientError && error.code === 'TIMEOUT') {
+    return side === 'new-device'
+      ? 'Your other device did not finish linking in time. Make a new code there and try again.'
+      : 'The code expired before a new device used it. Make a new one.';
+  }
+  return errorText(error);
+}
 
 /** The sentence to show for `error`. Never the raw text of an unexpected exception. */
 export function errorText(error: unknown): string {

@@ -28,7 +28,7 @@ export function useRevision(): number {
     const off = [
       e.didReceiveMessage.event(bump), e.didChangeContact.event(bump), e.didChangeStatus.event(bump),
       e.didJoinConversation.event(bump), e.didChangeMembers.event(bump), e.didDrainMailbox.event(bump), e.didChangeConnection.event(bump),
-      c.didLogCall.event(bump), client.lockdown.didChange.event(bump), client.threats.didReceive.event(bump),
+      c.didLogCall.event(bump), client.lockdown.didChange.event(bump), client.threats.didReceive.event(bump), e.didChangeDevices.event(bump),
     ];
     return () => off.forEach((f) => f());
   }, [client]);

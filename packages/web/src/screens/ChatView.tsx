@@ -13,6 +13,8 @@ import { formatTime, STATUS_LABEL, STATUS_MARK } from '../app/format.js';
 import { errorText } from '../app/error-text.js';
 import type { ChatRef, Navigate } from '../app/view.js';
 import { PhoneIcon } from '../components/icons.js';
+import { useContactDeviceNotices } from '../components/DeviceNotices.js';
+import type { DeviceNotice } from '../app/device-notices.js';
 
 interface ChatData {
   readonly messages: StoredMessage[];
@@ -29,6 +31,7 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
   const [callError, setCallError] = useState<string | undefined>();
   const list = useRef<HTMLOListElement>(null);
   const title = chat.kind === 'direct' ? chat.peer : chat.name;
+  const deviceNotices = useContactDeviceNotices(chat.kind === 'direct' ? chat.peer : undefined);
 
   const data = useLoaded<ChatData>(async () => {
     if (chat.kind === 'direct') {
@@ -57,7 +60,7 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
 
   useEffect(() => {
     if (list.current) list.current.scrollTop = list.current.scrollHeight;
-  }, [data?.messages.length]);
+  }, [data?.messages.length, deviceNotices.length]);
 
   const send = async (event?: FormEvent) => {
     event?.preventDefault();
@@ -114,16 +117,20 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
       </header>
       {callError && <p className="error pad" role="alert">{callError}</p>}
       <ol ref={list} className="messages" aria-label="Messages" aria-live="polite">
-        {data?.messages.map((m) => (
-          <li key={m.messageId} className={m.outgoing ? 'message out' : 'message in'} data-status={m.status}>
-            {chat.kind === 'group' && !m.outgoing && <span className="sender">{m.sender}</span>}
-            <span className="body">{m.body}</span>
-            <span className="meta">
-              <time dateTime={new Date(m.outgoing ? m.sentAt : m.receivedAt).toISOString()}>{formatTime(m.outgoing ? m.sentAt : m.receivedAt)}</time>
-              {m.outgoing && <span className={`status ${m.status}`} aria-label={STATUS_LABEL[m.status]} title={STATUS_LABEL[m.status]}>{STATUS_MARK[m.status]}</span>}
-            </span>
-          </li>
-        ))}
+        {timeline(data?.messages ?? [], deviceNotices).map((item) =>
+          'text' in item ? (
+            <li key={`notice-${item.id}`} className="chat-notice">{item.text}</li>
+          ) : (
+            <li key={item.messageId} className={item.outgoing ? 'message out' : 'message in'} data-status={item.status}>
+              {chat.kind === 'group' && !item.outgoing && <span className="sender">{item.sender}</span>}
+              <span className="body">{item.body}</span>
+              <span className="meta">
+                <time dateTime={new Date(timeOf(item)).toISOString()}>{formatTime(timeOf(item))}</time>
+                {item.outgoing && <span className={`status ${item.status}`} aria-label={STATUS_LABEL[item.status]} title={STATUS_LABEL[item.status]}>{STATUS_MARK[item.status]}</span>}
+              </span>
+            </li>
+          ),
+        )}
       </ol>
       {data && data.messages.length === 0 && <p className="muted pad center">No messages yet. Messages are end-to-end encrypted.</p>}
       {data && !data.isContact && <p className="muted pad">You can write once {title} accepts your contact request.</p>}
@@ -138,4 +145,22 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
       {error && <p className="error pad" role="alert">{error}</p>}
     </section>
   );
+}
+
+function timeOf(m: StoredMessage): number {
+  return m.outgoing ? m.sentAt : m.receivedAt;
+}
+
+/**
+ * Messages in the engine's order, with each device notice before the first message that came
+ * after it (a notice is as old as the moment this device learned of it).
+ */
+function timeline(messages: readonly StoredMessage[], notices: readonly DeviceNotice[]): (StoredMessage | DeviceNotice)[] {
+  const pending = [...notices];
+  const items: (StoredMessage | DeviceNotice)[] = [];
+  for (const message of messages) {
+    while (pending.length > 0 && pending[0]!.at <= timeOf(message)) items.push(pending.shift()!);
+    items.push(message);
+  }
+  return [...items, ...pending];
 }

@@ -11,6 +11,7 @@ import { ConnectionBanner } from '../components/ConnectionBanner.js';
 import { AdvisoryBanner } from '../components/AdvisoryBanner.js';
 import { ThreatBanner } from '../components/ThreatBanner.js';
 import { CallOverlay } from '../components/CallOverlay.js';
+import { DeviceBanner, DeviceNoticesProvider } from '../components/DeviceNotices.js';
 import { ChatList } from './ChatList.js';
 import { ChatView } from './ChatView.js';
 import { Contacts } from './Contacts.js';
@@ -46,35 +47,38 @@ export function Home() {
   const tab = tabOf(view);
 
   return (
-    <div className={`home ${view.kind === 'chats' ? 'show-list' : 'show-main'}`}>
-      <div className="banners">
-        <ConnectionBanner />
-        <AdvisoryBanner />
-        <ThreatBanner onOpenSettings={() => setView({ kind: 'settings' })} />
+    <DeviceNoticesProvider>
+      <div className={`home ${view.kind === 'chats' ? 'show-list' : 'show-main'}`}>
+        <div className="banners">
+          <ConnectionBanner />
+          <AdvisoryBanner />
+          <ThreatBanner onOpenSettings={() => setView({ kind: 'settings' })} />
+          <DeviceBanner />
+        </div>
+        <header className="topbar">
+          <span className="brand"><span className="logo small" aria-hidden="true">S</span> Sotto</span>
+          <span className="me" aria-label={`Signed in as ${client.identity.username}`}>{client.identity.username}</span>
+        </header>
+        <nav className="tabs" aria-label="Sections">
+          {TABS.map((t) => (
+            <button
+              key={t.kind} type="button" className={tab === t.kind ? 'tab active' : 'tab'} aria-current={tab === t.kind ? 'page' : undefined}
+              onClick={() => setView({ kind: t.kind })}
+            >
+              {t.label}
+              {t.kind === 'contacts' && pendingRequests > 0 && <span className="badge" aria-label={`${pendingRequests} contact requests`}>{pendingRequests}</span>}
+            </button>
+          ))}
+        </nav>
+        <aside className="list-pane" aria-label="Chats">
+          <ChatList selected={view.kind === 'chat' ? view.chat : undefined} navigate={setView} />
+        </aside>
+        <main className="main-pane">
+          <MainPane view={view} navigate={setView} />
+        </main>
+        <CallOverlay />
       </div>
-      <header className="topbar">
-        <span className="brand"><span className="logo small" aria-hidden="true">S</span> Sotto</span>
-        <span className="me" aria-label={`Signed in as ${client.identity.username}`}>{client.identity.username}</span>
-      </header>
-      <nav className="tabs" aria-label="Sections">
-        {TABS.map((t) => (
-          <button
-            key={t.kind} type="button" className={tab === t.kind ? 'tab active' : 'tab'} aria-current={tab === t.kind ? 'page' : undefined}
-            onClick={() => setView({ kind: t.kind })}
-          >
-            {t.label}
-            {t.kind === 'contacts' && pendingRequests > 0 && <span className="badge" aria-label={`${pendingRequests} contact requests`}>{pendingRequests}</span>}
-          </button>
-        ))}
-      </nav>
-      <aside className="list-pane" aria-label="Chats">
-        <ChatList selected={view.kind === 'chat' ? view.chat : undefined} navigate={setView} />
-      </aside>
-      <main className="main-pane">
-        <MainPane view={view} navigate={setView} />
-      </main>
-      <CallOverlay />
-    </div>
+    </DeviceNoticesProvider>
   );
 }
 

@@ -1,9 +1,10 @@
-/** @module screens/Settings: lockdown mode and contact links, relay-only calls, this device, and the app's version. */
+/** @module screens/Settings: lockdown mode and contact links, relay-only calls, the account's devices, this device, and the app's version. */
 import { useEffect, useState } from 'react';
 import type { ContactLink } from '@sotto/core';
 import { SOFTWARE_VERSION } from '@sotto/protocol';
 import { useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import { PaneHeader } from '../components/PaneHeader.js';
+import { DevicesCard } from './Devices.js';
 
 export function Settings() {
   const { client } = useEngine();
@@ -35,6 +36,7 @@ export function Settings() {
         </p>
         {error && <p className="error" role="alert">{error}</p>}
       </div>
+      <DevicesCard />
       <div className="card">
         <h3>This device</h3>
         <dl className="facts">
