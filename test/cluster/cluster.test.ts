@@ -99,6 +99,43 @@ describe('cluster: 3 nodes + PostgreSQL + NATS + nginx', services, () => {
     assert.deepEqual(pushed, Array.from({ length: 6 }, (_, i) => `push ${i}`));
   });
 
+  test("one account's devices on different nodes: linked across nodes, both read the group, a message from one shows as sent on the other", async () => {
+    // carol (registered through nginx) opens a link; her laptop joins straight at node 2.
+    const laptop = new Member('carol-laptop', dir.path);
+    const adding = carol.spawn(['devices', 'add']);
+    adding.stdin?.end();
+    const records: { type: string; code?: string; deviceId?: string }[] = [];
+    onJsonLines(adding.stdout!, (r) => records.push(r));
+    const deadline = Date.now() + 30_000;
+    while (!records.some((r) => r.type === 'device-link')) {
+      if (Date.now() > deadline || adding.exitCode !== null) throw new Error(`devices add printed no code: ${JSON.stringify(records)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const code = records.find((r) => r.type === 'device-link')!.code!;
+    const [joined] = await laptop.ok(['devices', 'join', code, '--server', nodes[2]!.url]);
+    assert.equal(joined?.username, 'carol');
+    const addExit = await new Promise<number | null>((resolve) => (adding.exitCode !== null ? resolve(adding.exitCode) : adding.once('exit', resolve)));
+    assert.equal(addExit, 0);
+    assert.equal(records.find((r) => r.type === 'device-linked')?.deviceId, joined?.deviceId);
+    await laptop.ok(['sync']);
+    await alice.ok(['group', 'send', 'team', 'to all of carol']);
+    assert.deepEqual(messagesOf(await laptop.ok(['sync'])).map((m) => m.body), ['to all of carol']);
+    assert.deepEqual(messagesOf(await carol.ok(['sync'])).map((m) => m.body), ['to all of carol']);
+    await laptop.ok(['group', 'send', 'team', 'from the laptop on node 2']);
+    assert.deepEqual(messagesOf(await bob.ok(['sync'])).map((m) => m.body), ['to all of carol', 'from the laptop on node 2']);
+    const atPhone = (await carol.ok(['sync'])).filter((r) => r.type === 'message');
+    assert.deepEqual(atPhone.map((r) => [r.body, r.outgoing]), [['from the laptop on node 2', true]]);
+    const listed = await carol.ok(['devices', 'list']);
+    assert.equal(listed.length, 2);
+    // Removed through nginx (whichever node): the laptop on node 2 is refused from then on.
+    await carol.ok(['devices', 'remove', String(joined?.deviceId)]);
+    const refused = await laptop.run(['sync']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /UNKNOWN_DEVICE|DEVICE_REMOVED/);
+    await alice.ok(['sync']);
+    await bob.ok(['sync']);
+  });
+
   test('a node that loses NATS tells its members, who reconnect through nginx to the other nodes', async () => {
     const listeners = [alice, bob, carol].map((m) => {
       const child = m.spawn(['listen']);
