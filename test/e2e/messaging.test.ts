@@ -99,10 +99,13 @@ test('listen prints messages as they arrive, until interrupted', async () => {
 
 test('a group of three: create, add, remove; the removed member reads nothing after', async () => {
   await alice.ok(['group', 'create', 'trio', 'bob']);
-  await bob.ok(['sync']);
+  // A new two-person group is a group with its name, not a 1:1 named after its creator.
+  const bobJoined = (await bob.ok(['sync'])).filter((r) => r.type === 'joined');
+  assert.deepEqual(bobJoined.map((r) => r.name), ['trio']);
   await alice.ok(['group', 'add', 'trio', 'carol']);
   const joined = await carol.ok(['sync']);
-  assert.ok(joined.some((r) => r.type === 'joined'), 'carol joined the group');
+  // Added to an existing group, carol hears its name, not a placeholder like group-1a2b3c4d.
+  assert.deepEqual(joined.filter((r) => r.type === 'joined').map((r) => r.name), ['trio'], 'carol joined the group by its name');
   await alice.ok(['group', 'send', 'trio', 'welcome carol']);
   await bob.ok(['sync']);
   await bob.ok(['group', 'send', 'trio', 'hi all']);

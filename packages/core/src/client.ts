@@ -157,7 +157,7 @@ export class SottoClient {
     const deviceDeliveries = new DeviceDeliveries(this.ctx, this.deviceLists, linking, (work) => this.inBackground(work), () => this.emitters.didLinkThisDevice.fire(),
       // Called inside the engine queue: the contacts are stored directly, not through the queue.
       async () => this.deps.store.apply({ contacts: await this.fetchContacts() }));
-    this.inbox = new Inbox(this.ctx, this.conversations, this.calls, this.threats, deviceDeliveries);
+    this.inbox = new Inbox(this.ctx, this.conversations, this.calls, this.threats, deviceDeliveries, () => this.drained);
     this.advisories = new Advisories(this.ctx, deps.clientVersion ?? SOFTWARE_VERSION, async (key, data, signature) =>
       (await suiteFor(deps)).signature.verify(key, data, signature));
   }
@@ -526,6 +526,7 @@ export class SottoClient {
         // Every entry queued at connect time is in the inbox queue by now (frames arrive in order).
         this.queue.run(async () => {
           this.drained = true;
+          this.inbox.announcePendingJoins();
           const waiters = this.drainWaiters;
           this.drainWaiters = [];
           waiters.forEach((w) => w());

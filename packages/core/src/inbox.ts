@@ -35,6 +35,9 @@ import type { ThreatNotices } from './threat-notices.js';
 import { newMessageId } from './message-id.js';
 import type { DeviceDeliveries } from './devices/device-deliveries.js';
 
+/** How long a live join waits for its conversation's GroupMeta before it is announced as it is. */
+const JOIN_ANNOUNCE_GRACE_MS = 1500;
+
 interface Outcome {
   readonly batch: ClientWriteBatch;
   /** Runs after the batch is stored: events, follow-up work. */
@@ -51,6 +54,13 @@ export class Inbox {
   private halted = false;
   private flushQueued = false;
   private processed = 0;
+  /**
+   * Conversations joined but not announced yet: a Welcome cannot say what the conversation is,
+   * the GroupMeta right behind it does (a two-person group is not a 1:1; a group has a name,
+   * not `group-1a2b3c4d`). The join is announced with the meta's name, or with the provisional
+   * one when a message comes first, the mailbox drains, or (live) a moment passes.
+   */
+  private readonly unannounced = new Map<string, string>();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -58,6 +68,8 @@ export class Inbox {
     private readonly calls: Calls,
     private readonly threats: ThreatNotices,
     private readonly devices: DeviceDeliveries,
+    /** Whether the mailbox waiting at connect time has been processed (live deliveries after it). */
+    private readonly drained: () => boolean = () => false,
   ) {}
 
   /** A new connection redelivers everything unacknowledged: start processing again. */
@@ -212,8 +224,27 @@ export class Inbox {
     };
     return {
       batch: { conversations: [conversation], keyPackagesRemove },
-      after: () => this.ctx.events.didJoinConversation.fire({ groupId, name: conversation.name }),
+      after: () => (linked || existing ? this.ctx.events.didJoinConversation.fire({ groupId, name: conversation.name }) : this.deferJoin(groupId, conversation.name)),
     };
+  }
+
+  private deferJoin(groupId: string, name: string): void {
+    this.unannounced.set(groupId, name);
+    // Live: the creator's GroupMeta follows within moments; announce anyway if it does not.
+    if (this.drained()) this.ctx.clock.setTimeout(() => this.announceJoin(groupId), JOIN_ANNOUNCE_GRACE_MS);
+  }
+
+  /** Announces a deferred join, with `name` if the conversation's meta just gave one. */
+  private announceJoin(groupId: string, name?: string): void {
+    const provisional = this.unannounced.get(groupId);
+    if (provisional === undefined) return;
+    this.unannounced.delete(groupId);
+    this.ctx.events.didJoinConversation.fire({ groupId, name: name ?? provisional });
+  }
+
+  /** The mailbox waiting at connect time is processed: every join still deferred is announced. */
+  announcePendingJoins(): void {
+    for (const groupId of [...this.unannounced.keys()]) this.announceJoin(groupId);
   }
 
   private async onGroupMessage(delivery: Delivery): Promise<Outcome> {
@@ -278,7 +309,13 @@ export class Inbox {
           status: own ? 'sent' : 'delivered',
         };
         if (!own) this.queueReceipt(groupId, content.messageId);
-        return { batch: { conversations: [updated], messages: [message] }, after: () => this.ctx.events.didReceiveMessage.fire(message) };
+        return {
+          batch: { conversations: [updated], messages: [message] },
+          after: () => {
+            this.announceJoin(groupId);
+            this.ctx.events.didReceiveMessage.fire(message);
+          },
+        };
       }
       case 'receipt': {
         const status: MessageStatus = body.value.kind === ReceiptKind.READ ? 'read' : 'delivered';
@@ -298,7 +335,7 @@ export class Inbox {
         };
       }
       case 'groupMeta':
-        return { batch: { conversations: [{ ...updated, kind: 'group', name: body.value.name }] } };
+        return { batch: { conversations: [{ ...updated, kind: 'group', name: body.value.name }] }, after: () => this.announceJoin(groupId, body.value.name) };
       case 'call': {
         // Calls are 1:1: signalling is heard only in the direct conversation with its sender.
         const direct = updated.kind === 'direct' && isDirectBetween(membersOf(incoming.state).map((m) => m.username), this.ctx.identity.username, delivery.senderUsername);
