@@ -219,3 +219,23 @@ test('a lying server that offers a device the account never listed gets it nowhe
   await dee.sendText(chat, 'only ada reads this');
   await until('ada to read it', async () => (await bodies(member('ada'), chat)).includes('only ada reads this'));
 });
+
+test('at most five devices: a sixth link is refused, and open links count until they are used or expire', async () => {
+  const fay = await registerMember(world.server, 'fay');
+  extra.push(fay);
+  // Four open links and the device itself make five: the server refuses a fifth link.
+  const open = [];
+  for (let i = 0; i < 4; i++) {
+    const link = await fay.devices.link();
+    link.linked.catch(() => undefined);
+    open.push(link);
+  }
+  await assert.rejects(fay.devices.link(), (error: unknown) => code(error, 'DEVICE_LIMIT'));
+  // Using them: five devices, and then even this device's own check refuses before asking.
+  for (const link of open) {
+    const [device] = await Promise.all([SottoClient.joinWithLink(inMemoryClientDeps(world.server), world.server.url, link.code), link.linked]);
+    extra.push(device);
+  }
+  assert.equal((await fay.devices.list()).length, 5);
+  await assert.rejects(fay.devices.link(), (error: unknown) => code(error, 'INVALID_INPUT') || code(error, 'DEVICE_LIMIT'));
+});
