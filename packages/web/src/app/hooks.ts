@@ -17,12 +17,24 @@ export function useEngine(): Engine {
   return engine;
 }
 
-/** A number that changes whenever the engine reports anything (messages, contacts, calls...). */
+/**
+ * Changes this page made itself that the engine stores without an event (answering a contact
+ * request refreshes the contact list quietly): screens announce them so every other screen
+ * showing the same data (the Contacts tab's badge) reloads too, not only the one that acted.
+ */
+const localChanges = new EventTarget();
+
+export function announceLocalChange(): void {
+  localChanges.dispatchEvent(new Event('change'));
+}
+
+/** A number that changes whenever the engine reports anything (messages, contacts, calls...) or a screen announces a change. */
 export function useRevision(): number {
   const { client } = useEngine();
   const [revision, setRevision] = useState(0);
   useEffect(() => {
     const bump = () => setRevision((r) => r + 1);
+    localChanges.addEventListener('change', bump);
     const e = client.events;
     const c = client.calls.events;
     const off = [
@@ -30,7 +42,10 @@ export function useRevision(): number {
       e.didJoinConversation.event(bump), e.didChangeMembers.event(bump), e.didDrainMailbox.event(bump), e.didChangeConnection.event(bump),
       c.didLogCall.event(bump), client.lockdown.didChange.event(bump), client.threats.didReceive.event(bump), e.didChangeDevices.event(bump),
     ];
-    return () => off.forEach((f) => f());
+    return () => {
+      localChanges.removeEventListener('change', bump);
+      off.forEach((f) => f());
+    };
   }, [client]);
   return revision;
 }

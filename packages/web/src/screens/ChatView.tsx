@@ -100,7 +100,7 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
       <header className="pane-header">
         <button type="button" className="back" onClick={() => navigate({ kind: 'chats' })} aria-label="Back to chats">‹</button>
         <div className="pane-title">
-          <h2>{title}</h2>
+          <h2 title={title}>{title}</h2>
           <span className="muted">{chat.kind === 'group' ? (data?.memberCount ? `${data.memberCount} members` : 'You are no longer in this group') : 'End-to-end encrypted'}</span>
         </div>
         <div className="pane-actions">

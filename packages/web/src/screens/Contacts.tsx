@@ -6,7 +6,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { ContactState, LIMITS } from '@sotto/protocol';
 import type { StoredContact } from '@sotto/core';
-import { useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
+import { announceLocalChange, useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import type { Navigate } from '../app/view.js';
 import { PaneHeader } from '../components/PaneHeader.js';
 
@@ -25,7 +25,8 @@ export function Contacts({ navigate }: { navigate: Navigate }) {
   const respond = (username: string, response: 'accept' | 'decline' | 'block') =>
     run(async () => {
       await client.respondToContact(username, response);
-      setRefreshed((n) => n + 1);
+      // The engine fires no event for its own answer: the badge and the chat list must hear of it.
+      announceLocalChange();
     });
 
   const byState = (state: ContactState) => contacts.filter((c) => c.state === state);

@@ -3,7 +3,7 @@
  * The messenger's frame: the navigation, the chat list and the main pane side by side on a
  * wide screen; one at a time on a phone. Calls show over everything.
  */
-import { useState } from 'react';
+import { useLayoutEffect, useRef, useState } from 'react';
 import { ContactState } from '@sotto/protocol';
 import { useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import type { View } from '../app/view.js';
@@ -45,6 +45,12 @@ export function Home() {
   const [view, setView] = useState<View>(() => (location.hash.startsWith('#add=') ? { kind: 'contacts' } : { kind: 'chats' }));
   const pendingRequests = useLoaded(async () => (await client.listContacts()).filter((c) => c.state === ContactState.PENDING).length, [revision]) ?? 0;
   const tab = tabOf(view);
+  // One pane shows every screen in turn, so it would keep the last screen's scroll position:
+  // each screen starts at its top instead (before it is painted, so it never flashes mid-page).
+  const mainPane = useRef<HTMLElement>(null);
+  useLayoutEffect(() => {
+    if (mainPane.current) mainPane.current.scrollTop = 0;
+  }, [view]);
 
   return (
     <DeviceNoticesProvider>
@@ -73,7 +79,7 @@ export function Home() {
         <aside className="list-pane" aria-label="Chats">
           <ChatList selected={view.kind === 'chat' ? view.chat : undefined} navigate={setView} />
         </aside>
-        <main className="main-pane">
+        <main className="main-pane" ref={mainPane}>
           <MainPane view={view} navigate={setView} />
         </main>
         <CallOverlay />
