@@ -157,7 +157,7 @@ try {
     '',
     '| | median (ms) | worst (ms) |',
     '|---|---|---|',
-    `| linked, as the existing device reports it (`link.linked`: code used, list signed and published, bundle sealed, one commit into each conversation) | ${fmt(median(links.map((l) => l.listedMs)))} | ${fmt(Math.max(...links.map((l) => l.listedMs)))} |`,
+    `| linked, as the existing device reports it (\`link.linked\`: code used, list signed and published, bundle sealed, one commit into each conversation) | ${fmt(median(links.map((l) => l.listedMs)))} | ${fmt(Math.max(...links.map((l) => l.listedMs)))} |`,
     `| the new device in all ${CONVERSATIONS} conversations (its Welcomes processed) | ${fmt(median(links.map((l) => l.totalMs)))} | ${fmt(Math.max(...links.map((l) => l.totalMs)))} |`,
     '',
     `**A message to a member with 1 device and with 5** (${MESSAGES} messages a run, one after another, in a 1:1 conversation):`,
