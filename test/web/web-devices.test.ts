@@ -56,9 +56,11 @@ after(async () => {
   dir.remove();
 });
 
-/** Saves a screenshot of the feature under docs/screenshots too (the scenario's own go to test-output). */
+/** Takes a screenshot of the feature (test-output); with SOTTO_UPDATE_DOCS_SCREENSHOTS=1 also under docs/screenshots. */
 async function keep(member: BrowserMember, name: string): Promise<void> {
   await member.screenshot(name);
+  // Only when asked (SOTTO_UPDATE_DOCS_SCREENSHOTS=1): a test run must not rewrite tracked files.
+  if (process.env['SOTTO_UPDATE_DOCS_SCREENSHOTS'] !== '1') return;
   const docs = join(REPO_ROOT, 'docs', 'screenshots');
   mkdirSync(docs, { recursive: true });
   copyFileSync(join(SCREENSHOTS, `${name}.png`), join(docs, `${name}.png`));
