@@ -135,3 +135,21 @@ test('a ring from a non-contact places no call: the callee gets only a call requ
   assert.deepEqual(mediaOf('dee'), []);
   assert.deepEqual(mediaOf('bob'), []);
 });
+
+test('in lockdown on a server without TURN, accepting refuses with NO_TURN and ends the call, so the caller is not left ringing', async () => {
+  await reset('cyd', 'bob');
+  await member('bob').lockdown.set(true);
+  try {
+    await member('cyd').calls.place('bob');
+    await untilCall('bob', 'incoming-ringing');
+    await assert.rejects(member('bob').calls.accept(), (error: unknown) =>
+      error instanceof ClientError && error.code === 'NO_TURN' && /Relay-only calls need a TURN server/.test(error.message));
+    const bobEnd = await untilCall('bob', 'ended');
+    const cydEnd = await untilCall('cyd', 'ended');
+    assert.equal(bobEnd.kind === 'ended' && bobEnd.reason, 'declined-local');
+    assert.equal(cydEnd.kind === 'ended' && cydEnd.reason, 'declined-remote', 'the caller stops ringing');
+    assert.deepEqual(mediaOf('bob'), [], 'no media was touched');
+  } finally {
+    await member('bob').lockdown.set(false);
+  }
+});

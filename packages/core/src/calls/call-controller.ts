@@ -157,7 +157,17 @@ export class Calls {
   async accept(options: CallOptions = {}): Promise<void> {
     if (this.state.kind !== 'incoming-ringing') throw new ClientError('NO_CALL', 'No call is ringing.');
     this.requireMedia();
-    await this.prepareIce(options);
+    try {
+      await this.prepareIce(options);
+    } catch (error) {
+      // The call cannot be carried (lockdown or relay-only without a TURN server): end it now, as a
+      // decline, rather than leave the caller ringing while the member sees an error.
+      if (error instanceof ClientError && error.code === 'NO_TURN') {
+        await this.dispatch({ type: 'localDecline', now: this.ctx.clock.now() });
+        throw new ClientError('NO_TURN', `${error.message} The call was declined, so the caller is not left ringing.`);
+      }
+      throw error;
+    }
     await this.dispatch({ type: 'localAccept', now: this.ctx.clock.now() });
   }
 
