@@ -10,12 +10,12 @@
 //   node bench/devices.mjs [--conversations 50] [--runs 3] [--messages 200]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { linkNodeClient, registerNodeClient } from '@sotto/client-node';
 import { ContactState } from '@sotto/protocol';
 import { fmt, machine, median, percentile, writeSection } from './lib.mjs';
+import { freePort } from './peers/common.mjs';
 
 const CLI = new URL('../packages/cli/dist/bin.js', import.meta.url).pathname;
 const arg = (name, fallback) => {
@@ -29,16 +29,6 @@ const MESSAGES = arg('--messages', 200);
 const dir = mkdtempSync(join(tmpdir(), 'sotto-bench-devices-'));
 let profiles = 0;
 const profile = () => ({ profileDir: join(dir, `p${profiles++}`), logLevel: 'silent', reconnect: false });
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startServer() {
   const port = await freePort();

@@ -7,24 +7,14 @@
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContactAction, FrameType } from '@sotto/protocol';
 import { identityOf, WireClient } from '@sotto/server/wire-client';
 import { percentile } from './lib.mjs';
+import { freePort } from './peers/common.mjs';
 
 const CLI = new URL('../packages/cli/dist/bin.js', import.meta.url).pathname;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startServer(dataDir, port, cpu, extra = []) {
   // Like the peers' benchmark configs: no rate limit in the way of the measurement.

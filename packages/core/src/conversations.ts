@@ -135,15 +135,18 @@ export class Conversations {
 
   /**
    * Adds devices of this member's own account (a device just linked) to `conversation`, if they
-   * are not in it yet. Returns false when there was nothing to add.
+   * are not in it yet. `no-key-package`: one of them has uploaded none yet (it does right after its
+   * hello), so the caller may wait and try again.
    */
-  async addOwnDevices(conversation: StoredConversation, deviceIds: readonly string[]): Promise<boolean> {
+  async addOwnDevices(conversation: StoredConversation, deviceIds: readonly string[]): Promise<'added' | 'present' | 'no-key-package'> {
     const present = new Set(membersOf(this.state(conversation)).filter((m) => m.username === this.ctx.identity.username).map((m) => m.deviceId));
     const missing = deviceIds.filter((id) => !present.has(id));
-    if (missing.length === 0) return false;
-    const claimed = await this.claim(this.ctx.identity.username, missing);
-    // A device just linked may not have uploaded key packages yet: say so, so the linker waits and retries.
-    if (claimed.length < missing.length) throw new ClientError('REMOTE', 'The new device has no key package on the server yet.');
+    if (missing.length === 0) return 'present';
+    const claimed = await this.claim(this.ctx.identity.username, missing).catch((error: unknown) => {
+      if (error instanceof RemoteError && error.wireCode === ErrorCode.NO_KEY_PACKAGE) return [];
+      throw error;
+    });
+    if (claimed.length < missing.length) return 'no-key-package';
     let added = false;
     await this.commitChange(conversation, async (state) => {
       const now = new Set(membersOf(state).map((m) => `${m.username}:${m.deviceId}`));
@@ -152,7 +155,7 @@ export class Conversations {
       added = true;
       return { ...(await this.ctx.mls.commit(state, { add: adding.map((c) => c.keyPackage) })), added: adding, removed: [] };
     });
-    return added;
+    return added ? 'added' : 'present';
   }
 
   /** Removes devices of `username` (no longer in their account's list) from `conversation`. */

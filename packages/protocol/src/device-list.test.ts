@@ -66,6 +66,8 @@ test('a version that does not follow the trusted one is stale: wrong number or w
   assert.throws(() => checkSuccessor(v1, signed(3n, [A, B], v1.hash, A), fake), refusedWith(ErrorCode.STALE_DEVICE_LIST, /the next one is 2/));
   assert.throws(() => checkSuccessor(v1, signed(2n, [A, B], new Uint8Array(32), A), fake), refusedWith(ErrorCode.STALE_DEVICE_LIST, /previous hash/));
   assert.throws(() => checkSuccessor(v1, signed(2n, [A, B], v1.hash, A, 'mallory'), fake), refusedWith(ErrorCode.INVALID_ARGUMENT, /another account/));
+  // Unchanged: it would only cost every contact a delivery and the server a stored row.
+  assert.throws(() => checkSuccessor(v1, signed(2n, [A], v1.hash, A), fake), refusedWith(ErrorCode.INVALID_ARGUMENT, /same devices/));
 });
 
 test('a chain is checked step by step, and a removed device can no longer sign', () => {

@@ -128,6 +128,9 @@ export function checkSuccessor(previous: CheckedDeviceList, nextSigned: SignedDe
   if (!sameBytes(next.list.previousHash, previous.hash)) {
     throw new ProtocolError(ErrorCode.STALE_DEVICE_LIST, 'The device list does not follow the stored version (its previous hash differs).');
   }
+  // A version that changes nothing would only cost every contact a delivery and the server a row:
+  // each version must add or remove a device (or change a key).
+  if (sameDevices(previous.list, next.list)) refuse('The device list names the same devices as the version before it.');
   const signer = previous.list.devices.find((d) => d.deviceId === nextSigned.signerDeviceId);
   if (!signer) refuse('The device list is signed by a device that was not listed before it.');
   if (!crypto.verify(signer.identityKey, deviceListTranscript(nextSigned.list), nextSigned.signature)) {
@@ -144,6 +147,10 @@ export function checkChain(known: CheckedDeviceList, run: readonly SignedDeviceL
   let current = known;
   for (const signed of run) current = checkSuccessor(current, signed, crypto);
   return current;
+}
+
+function sameDevices(a: DeviceList, b: DeviceList): boolean {
+  return a.devices.length === b.devices.length && a.devices.every((d, i) => d.deviceId === b.devices[i]!.deviceId && sameBytes(d.identityKey, b.devices[i]!.identityKey));
 }
 
 /** What changed between two versions: device ids added and removed. */

@@ -87,11 +87,22 @@ export class DeviceLists {
     this.ctx.events.didWarnDevices.fire(warning);
   }
 
+  /**
+   * The trusted lists read so far, by account. This class is the only writer of the stored lists,
+   * so the copy stays true; it keeps MLS credential checks (one per member in a commit or Welcome)
+   * from reading and decoding the settings each time.
+   */
+  private readonly trusted = new Map<string, CheckedDeviceList>();
+
   /** The list trusted for `username`, if this device has one. */
   async known(username: string): Promise<CheckedDeviceList | undefined> {
+    const cached = this.trusted.get(username);
+    if (cached) return cached;
     const stored = (await this.ctx.store.getSettings()).deviceLists?.[username];
     const bytes = stored === undefined ? undefined : fromBase64Url(stored);
-    return bytes && fromStored(bytes);
+    const list = bytes && fromStored(bytes);
+    if (list) this.trusted.set(username, list);
+    return list;
   }
 
   /** The list of `username`, fetched from the server (and trusted on first use) if none is known. */
@@ -212,6 +223,7 @@ export class DeviceLists {
       settings: { deviceLists: { ...settings.deviceLists, [username]: toBase64Url(toBinary(SignedDeviceListSchema, next.signed)) } },
       pins: fresh.map((d) => ({ username, deviceId: d.deviceId, identityKey: d.identityKey })),
     });
+    this.trusted.set(username, next);
     const changes = before ? deviceListChanges(before.list, next.list) : { added: next.list.devices.map((d) => d.deviceId), removed: [] };
     if (changes.added.length > 0 || changes.removed.length > 0) {
       this.onChange({ username, version: next.list.version, ...changes, firstSight: before === undefined });

@@ -27,7 +27,7 @@ export class Devices {
   /** This account's devices, from its signed list (brought up to date with the server's newer versions, if they check out). */
   async list(): Promise<DeviceView[]> {
     const me = this.ctx.identity;
-    const list = (await this.lists.refresh(me.username)) ?? (await this.lists.known(me.username));
+    const list = await this.lists.refresh(me.username);
     const devices = list?.list.devices ?? [{ deviceId: me.deviceId }];
     return devices.map((d) => ({ deviceId: d.deviceId, thisDevice: d.deviceId === me.deviceId }));
   }
@@ -51,7 +51,7 @@ export class Devices {
     if (deviceId === me.deviceId) {
       throw new ClientError('INVALID_INPUT', 'A device cannot remove itself: remove it from another device of the account.');
     }
-    const own = (await this.lists.refresh(me.username)) ?? (await this.lists.known(me.username));
+    const own = await this.lists.refresh(me.username);
     if (!own?.list.devices.some((d) => d.deviceId === deviceId)) {
       throw new ClientError('INVALID_INPUT', `No device ${deviceId} in this account's device list (at most ${LIMITS.maxDevicesPerAccount}).`);
     }

@@ -187,13 +187,10 @@ export class DeviceLinking {
     for (;;) {
       const conversation = await this.ctx.store.getConversation(groupId);
       if (!conversation?.active) return false;
-      try {
-        return await this.conversations.addOwnDevices(conversation, [deviceId]);
-      } catch (error) {
-        const noPackage = error instanceof ClientError && /no device to talk to|NO_KEY_PACKAGE|key package/i.test(error.message);
-        if (!noPackage || this.ctx.clock.now() > deadline) throw error;
-        await new Promise((resolve) => this.ctx.clock.setTimeout(() => resolve(undefined), 250));
-      }
+      const result = await this.conversations.addOwnDevices(conversation, [deviceId]);
+      if (result !== 'no-key-package') return result === 'added';
+      if (this.ctx.clock.now() > deadline) throw new ClientError('TIMEOUT', 'The new device uploaded no key package in time; it was not added to every conversation.');
+      await new Promise((resolve) => this.ctx.clock.setTimeout(() => resolve(undefined), 250));
     }
   }
 
