@@ -10,7 +10,9 @@ import { ByteReader } from './byte-reader.mjs';
 export const T0 = 1_000_000;
 /** Sorted: glare keeps the smaller id, so the order of these matters. */
 const CALL_IDS = ['c-high', 'c-low', 'c-mid', 'c-new', 'c-x1', 'c-x2'];
-const SENDERS = [['alice', 'alice-phone'], ['alice', 'alice-laptop'], ['carol', 'carol-phone'], ['mallory', 'mallory-1']];
+const SENDERS = [['alice', 'alice-phone'], ['alice', 'alice-laptop'], ['carol', 'carol-phone'], ['mallory', 'mallory-1'], ['me', 'me-laptop']];
+/** This device; `me-laptop` above is another device of its account (linked devices). */
+const SELF = { user: 'me', device: 'me-phone' };
 /** Clock moves: none, a little, just under and at the ring timeout, past the ring age, backwards. */
 const CLOCK_STEPS = [0, 1, 1_000, 44_999, 45_000, 60_001, -1_000];
 /** How old a ring is when it arrives: fresh, at and past the 60 s limit, from the future (within and past the skew). */
@@ -21,14 +23,18 @@ const MAX_EVENTS = 64;
 /**
  * Every device talks to this one through a conversation of its own, `g-<device>` (so a signal
  * from anyone but the call's peer never names the call's conversation), which may have gained a
- * third member or lost this device; `g2-<device>` is a second 1:1 with the same device.
+ * third member or lost this device; `g2-<device>` is a second 1:1 with the same device. This
+ * account's laptop speaks in alice's phone's conversation, which then holds it too.
  */
 function conversationOf(fromUser, fromDevice, flags) {
+  if (fromUser === SELF.user) {
+    return { groupId: 'g-alice-phone', self: SELF, others: [{ user: 'alice', device: 'alice-phone' }, { user: fromUser, device: fromDevice }] };
+  }
   switch (flags >> 6) {
-    case 1: return { groupId: `g2-${fromDevice}`, others: [{ user: fromUser, device: fromDevice }] };
-    case 2: return { groupId: `g-${fromDevice}`, others: [{ user: fromUser, device: fromDevice }, { user: 'eve', device: 'eve-1' }] };
-    case 3: return { groupId: `g-${fromDevice}`, others: [] };
-    default: return { groupId: `g-${fromDevice}`, others: [{ user: fromUser, device: fromDevice }] };
+    case 1: return { groupId: `g2-${fromDevice}`, self: SELF, others: [{ user: fromUser, device: fromDevice }] };
+    case 2: return { groupId: `g-${fromDevice}`, self: SELF, others: [{ user: fromUser, device: fromDevice }, { user: 'eve', device: 'eve-1' }] };
+    case 3: return { groupId: `g-${fromDevice}`, self: SELF, others: [] };
+    default: return { groupId: `g-${fromDevice}`, self: SELF, others: [{ user: fromUser, device: fromDevice }] };
   }
 }
 
@@ -39,8 +45,10 @@ function remote(input, now, makeSignal) {
   const signal = makeSignal(input.pick(CALL_IDS), flags);
   // Bit 2 chooses another conversation than the usual 1:1 (which one, bits 6-7), so most stay 1:1.
   const conversation = conversationOf(fromUser, fromDevice, (flags & 0x04) === 0 ? 0 : flags);
+  // Bit 3 aims it at another device of this account (the laptop); bits 0-1 of a sibling's name the phone.
+  const toDevice = (flags & 0x08) !== 0 ? 'me-laptop' : fromUser === SELF.user ? 'alice-phone' : (flags & 0x03) === 1 ? SELF.device : null;
   return {
-    type: 'remote', signal, fromUser, fromDevice, conversation, now, senderIsContact: (flags & 0x10) === 0, senderBlocked: (flags & 0x20) !== 0,
+    type: 'remote', signal, fromUser, fromDevice, toDevice, conversation, now, senderIsContact: (flags & 0x10) === 0, senderBlocked: (flags & 0x20) !== 0,
   };
 }
 
@@ -55,7 +63,7 @@ const EVENT_MAKERS = [
   (input, now) => remote(input, now, (callId, flags) => ({ type: 'hangup', callId, reason: HANGUP_REASONS[flags % HANGUP_REASONS.length] })),
   (input, now) => {
     const [peer, peerDevice] = input.pick(SENDERS);
-    return { type: 'placeCall', callId: input.pick(CALL_IDS), peer, peerDevice, conversation: conversationOf(peer, peerDevice, 0), now };
+    return { type: 'placeCall', callId: input.pick(CALL_IDS), peer, conversation: conversationOf(peer, peerDevice, 0), now };
   },
   (input, now) => ({ type: 'localAccept', now }),
   (input, now) => ({ type: 'localDecline', now }),

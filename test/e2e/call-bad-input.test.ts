@@ -46,7 +46,7 @@ async function client(name: string, calls?: { media: CallMediaFactory; allowLoop
 /** Sends a hand-made signal from mallory to bob through their direct conversation. */
 async function craft(signal: CallSignal, ring = signal.type === 'ring'): Promise<void> {
   const conversation = await internalsOf(mallory).ensureDirect('bob');
-  await internalsOf(mallory).sendSignal(conversation, callSignalContent(signal, crypto.getRandomValues(new Uint8Array(16)), Date.now()), ring);
+  await internalsOf(mallory).sendSignal(conversation, callSignalContent(signal, null, crypto.getRandomValues(new Uint8Array(16)), Date.now()), ring);
 }
 
 function nextRefusal(code: string, timeoutMs = 10_000): Promise<CallInputRefused> {

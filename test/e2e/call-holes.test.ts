@@ -89,7 +89,7 @@ const ring = (callId: string, sentAt = Date.now()): CallSignal => ({ type: 'ring
 /** Sends a hand-made call signal from `from` through `conversation` (its 1:1 with bob by default). */
 async function craft(from: SottoClient, signal: CallSignal, conversation?: StoredConversation): Promise<void> {
   const through = conversation ?? (await internalsOf(from).ensureDirect('bob'));
-  const content = callSignalContent(signal, crypto.getRandomValues(new Uint8Array(16)), Date.now());
+  const content = callSignalContent(signal, null, crypto.getRandomValues(new Uint8Array(16)), Date.now());
   await internalsOf(from).sendSignal(through, content, signal.type === 'ring');
 }
 

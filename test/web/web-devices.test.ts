@@ -6,8 +6,10 @@
  * browser reaches Bob once, Bob's chat says "alice linked a new device", and Settings → Devices
  * in Alice's browser lists both devices. The other way round, Bob's browser shows a code (QR and
  * text) and a CLI profile types it. Removing Alice's browser from her CLI takes it out of the
- * conversation. Bad input: a used code and a mistyped one are each a clear error on the welcome
- * screen, after which registering still works.
+ * conversation. Bob's call to Alice rings her browser and her CLI; accepting in the browser ends
+ * the CLI's ring as answered elsewhere, and the browser touched no RTC before its own accept. Bad
+ * input: a used code and a mistyped one are each a clear error on the welcome screen, after which
+ * registering still works.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -130,6 +132,45 @@ test("a contact's message reaches both devices; what the browser sends shows as 
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal(await atBob.count(), 1, 'exactly once at bob');
   await keep(aliceWeb, 'devices-chat-phone');
+});
+
+test("bob calls alice: her browser and her CLI profile both ring; accepting in the browser stops the CLI's ring, and neither touched RTC before its own accept", { skip }, async (t) => {
+  assert.ok(aliceWeb, 'linked in the test before');
+  // Alice's CLI profile listens (calls ring there, answered by no flag).
+  const listen = alice.spawn(['listen']);
+  listen.stdin?.end();
+  const records: { type: string; state?: string; reason?: string }[] = [];
+  let stderr = '';
+  listen.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  onJsonLines(listen.stdout!, (r) => records.push(r as { type: string }));
+  try {
+    // No need to wait for the CLI to connect: a ring waits in its mailbox (and is fresh for a minute).
+    await openDirectChat(bob, 'alice');
+    await openChatFromList(aliceWeb, /Chat with bob/);
+    await bob.page.getByRole('button', { name: 'Call alice' }).click();
+    await aliceWeb.page.getByRole('dialog').getByText('is calling you').waitFor({ timeout: 30_000 });
+    await eventually(async () => (records.some((r) => r.type === 'call' && r.state === 'ringing') ? true : undefined), `the ring at the CLI: ${stderr}`, 30_000);
+    // Both devices ring, and the browser has done nothing RTC before its member accepts.
+    assert.deepEqual(await aliceWeb.rtc(), { peerConnections: 0, getUserMedia: 0, remoteDescriptions: 0, remoteCandidates: 0 });
+    await keep(aliceWeb, 'devices-call-rings-on-both-phone');
+    await aliceWeb.page.getByRole('button', { name: 'Accept' }).click();
+    await eventually(async () => ((await bob.page.getByTestId('call-status').textContent())?.match(/^\d+:\d\d$/) ? true : undefined), 'the call active at bob', 30_000);
+    // The CLI stopped ringing: answered on another device.
+    const end = await eventually(async () => records.find((r) => r.type === 'call' && r.state === 'ended'), `the CLI's ring to end: ${stderr}`, 30_000);
+    assert.equal(end.reason, 'answered-elsewhere');
+    assert.equal((await aliceWeb.rtc()).peerConnections, 1, 'the browser that accepted carries the call');
+    const stats = await eventually(async () => {
+      const a = await aliceWeb!.audioStats();
+      return a.packetsReceived > 20 ? a : undefined;
+    }, 'audio reaching the browser that accepted', 30_000);
+    t.diagnostic(`alice's browser received ${stats.packetsReceived} audio packets; the CLI's ring ended ${end.reason}`);
+    await keep(aliceWeb, 'devices-call-answered-phone');
+    await bob.page.getByRole('button', { name: 'Hang up' }).click();
+    await aliceWeb.page.getByText('They hung up').waitFor({ timeout: 20_000 });
+  } finally {
+    listen.kill('SIGTERM');
+    await exited(listen);
+  }
 });
 
 test('Settings → Devices lists both devices, this one marked; a desktop links a CLI profile with its QR code and text code', { skip }, async () => {

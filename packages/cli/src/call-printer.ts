@@ -62,6 +62,9 @@ export function describeEnd(state: CallState): string {
     'missed-request': 'missed call request',
     'stale-ring': 'the ring arrived too late',
     'members-changed': 'the conversation gained or lost a member',
+    'answered-elsewhere': 'answered on another device',
+    'declined-elsewhere': 'declined on another device',
+    'busy-elsewhere': 'busy on another device',
   };
   return `call ended: ${why[state.reason]}${duration}`;
 }

@@ -206,6 +206,8 @@ export class SottoClient {
     await client.connect();
     try {
       await linked;
+      // The account's contacts, so this device knows from the start who may ring and write.
+      await client.refreshContacts();
     } catch (error) {
       await client.close();
       throw error;

@@ -30,7 +30,7 @@ import { settlePending } from './pending-changes.js';
 import { isStatusAdvance } from './message-status.js';
 import type { ClientWriteBatch, MessageStatus, StoredCallLogEntry, StoredConversation, StoredMessage } from './ports.js';
 import type { Calls } from './calls/call-controller.js';
-import { callSignalFromWire } from './calls/call-signal-codec.js';
+import { callSignalFromWire, callSignalRecipient } from './calls/call-signal-codec.js';
 import type { ThreatNotices } from './threat-notices.js';
 import { newMessageId } from './message-id.js';
 import type { DeviceDeliveries } from './devices/device-deliveries.js';
@@ -337,12 +337,22 @@ export class Inbox {
       case 'groupMeta':
         return { batch: { conversations: [{ ...updated, kind: 'group', name: body.value.name }] }, after: () => this.announceJoin(groupId, body.value.name) };
       case 'call': {
-        // Calls are 1:1: signalling is heard only in the direct conversation with its sender.
-        const direct = updated.kind === 'direct' && isDirectBetween(membersOf(incoming.state).map((m) => m.username), this.ctx.identity.username, delivery.senderUsername);
+        // Calls are 1:1: signalling is heard only in the direct conversation with its sender, or,
+        // from another device of this account, the direct conversation it is calling in.
+        const peer = delivery.senderUsername === this.ctx.identity.username ? updated.name : delivery.senderUsername;
+        const direct = updated.kind === 'direct' && isDirectBetween(membersOf(incoming.state).map((m) => m.username), this.ctx.identity.username, peer);
         const signal = callSignalFromWire(body.value);
         if (!direct) return this.drop(delivery, 'call signal outside a direct conversation', { conversations: [updated] }, AnomalyKind.CONSENT_VIOLATION);
         if (!signal) return this.drop(delivery, 'call signal breaks its rules', { conversations: [updated] }, AnomalyKind.MALFORMED);
-        const origin = { user: delivery.senderUsername, device: delivery.senderDeviceId, deliveredAsRing: delivery.kind === DeliveryKind.MLS_RING };
+        // A ring from someone this device does not know as a contact may come from a contact
+        // another device of this account accepted: ask the server once, as for a Welcome.
+        if (signal.type === 'ring') await this.isTrustedAfterAsking(delivery.senderUsername);
+        const origin = {
+          user: delivery.senderUsername,
+          device: delivery.senderDeviceId,
+          toDevice: callSignalRecipient(body.value),
+          deliveredAsRing: delivery.kind === DeliveryKind.MLS_RING,
+        };
         return { batch: { conversations: [updated] }, after: () => this.calls.receive(signal, origin, updated) };
       }
       case undefined:

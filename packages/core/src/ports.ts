@@ -166,7 +166,7 @@ export interface StoredCallLogEntry {
   readonly callId: string;
   readonly peer: string;
   readonly direction: 'outgoing' | 'incoming';
-  readonly outcome: 'answered' | 'missed' | 'declined' | 'missed-request' | 'busy' | 'failed';
+  readonly outcome: 'answered' | 'answered-elsewhere' | 'missed' | 'declined' | 'missed-request' | 'busy' | 'failed';
   readonly durationMs: number;
   /** When the call ended (or the request arrived), ms since epoch. */
   readonly endedAt: number;

@@ -35,3 +35,12 @@ test('bad call ids, media, empty kinds and oversized SDP or candidates are refus
   refused(call({ case: 'answer', value: { sdp: '' } }), /session description/);
   refused(call({ case: 'ice', value: { candidate: 'c'.repeat(CALL_CANDIDATE_MAX_CHARS + 1) } }), /candidate/);
 });
+
+test('a call signal names its one recipient device as a device id, or none', () => {
+  const to = (toDevice: string) =>
+    toBinary(AppContentSchema, create(AppContentSchema, { messageId: id, body: { case: 'call', value: { callId, toDevice, kind: { case: 'accept', value: {} } } } }));
+  const decoded = decodeAppContent(to('0a1b2c'));
+  assert.equal(decoded.body.case === 'call' && decoded.body.value.toDevice, '0a1b2c');
+  assert.equal(decodeAppContent(to('')).body.case, 'call');
+  for (const bad of ['../x', 'AB12', 'a'.repeat(65), 'dev ice']) refused(to(bad), /names no valid device/);
+});

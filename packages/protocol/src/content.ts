@@ -67,6 +67,8 @@ const CALL_ID = /^[0-9a-f]{32}$/;
 export const CALL_SDP_MAX_CHARS = 16 * 1024;
 export const CALL_CANDIDATE_MAX_CHARS = 1024;
 
+/** Device ids as the server issues them (lower-case hex), as in device lists. */
+const DEVICE_ID = /^[0-9a-f]{1,64}$/;
 function checkCallSignal(signal: CallSignal): void {
   const bad = (message: string) => new ProtocolError(ErrorCode.INVALID_ARGUMENT, message);
   if (!CALL_ID.test(signal.callId)) throw bad('Call id must be 32 lower-case hex characters.');
@@ -74,6 +76,7 @@ function checkCallSignal(signal: CallSignal): void {
   switch (kind.case) {
     case 'ring':
       if (kind.value.media !== CallMedia.AUDIO) throw bad('A ring must be for an audio call.');
+  if (signal.toDevice !== '' && !DEVICE_ID.test(signal.toDevice)) throw bad('A call signal names no valid device.');
       return;
     case 'offer':
     case 'answer':

@@ -50,6 +50,8 @@ export type PlaceCallResult =
 export interface SignalOrigin {
   readonly user: string;
   readonly device: string;
+  /** The one device the signal names as its recipient (null: every device of this account). */
+  readonly toDevice: string | null;
   /** The server admitted it as a ring (rate-limited), i.e. it was delivered as MLS_RING. */
   readonly deliveredAsRing: boolean;
 }
@@ -126,13 +128,12 @@ export class Calls {
     this.requireMedia();
     await this.prepareIce(options);
     const conversation = this.viewOf(await this.conversations.ensureDirect(peer));
-    const peerDevice = conversation.others.find((m) => m.user === peer)?.device;
-    if (peerDevice === undefined) throw new ClientError('NO_CONVERSATION', `${peer} has no device in your conversation.`);
+    if (!conversation.others.some((m) => m.user === peer)) throw new ClientError('NO_CONVERSATION', `${peer} has no device in your conversation.`);
     const callId = toHex(this.ctx.random.bytes(16));
     const placed = await this.queue.run(async () => {
       if (isLive(this.state)) throw new ClientError('CALL_IN_PROGRESS', 'A call is already ringing or in progress.');
       try {
-        await this.step({ type: 'placeCall', callId, peer, peerDevice, conversation, now: this.ctx.clock.now() });
+        await this.step({ type: 'placeCall', callId, peer, conversation, now: this.ctx.clock.now() });
       } catch (error) {
         // The ring never left (rate limit, connection): nothing rang anywhere, so forget the call.
         this.clearTimers();
@@ -142,14 +143,8 @@ export class Calls {
       const after: CallState = this.machine.call;
       return after.kind === 'outgoing-ringing' && after.callId === callId;
     });
-    // The machine places a call only through a conversation of exactly the two devices.
-    if (!placed) {
-      const accounts = new Set(conversation.others.map((m) => m.user));
-      const why = accounts.size === 1 || (accounts.size === 2 && accounts.has(this.ctx.identity.username))
-        ? `calls to or from an account with linked devices are not supported yet (${conversation.others.length + 1} devices in your conversation with ${peer})`
-        : `your conversation with ${peer} holds someone else too`;
-      throw new ClientError('NO_CONVERSATION', `${why.charAt(0).toUpperCase()}${why.slice(1)}: no call was placed.`);
-    }
+    // The machine places a call only through a conversation of this account's devices and the peer's.
+    if (!placed) throw new ClientError('NO_CONVERSATION', `Your conversation with ${peer} holds someone else too: no call was placed.`);
     return { kind: 'ringing', callId };
   }
 
@@ -218,10 +213,10 @@ export class Calls {
     const state = this.state;
     const view = this.viewOf(conversation);
     let admitted: CallSignal | 'refused' | 'fatal' = signal;
-    // SDP and candidates are parsed only for this exact call, peer device and conversation; the
-    // machine refuses the rest unread.
+    // SDP and candidates are parsed only for this exact call, peer device, conversation and
+    // recipient (this device); the machine refuses or ignores the rest unread.
     if (isLive(state) && signal.callId === state.callId && origin.user === state.peer && origin.device === state.peerDevice
-      && view.groupId === state.conversationId) {
+      && view.groupId === state.conversationId && (origin.toDevice === null || origin.toDevice === this.ctx.identity.deviceId)) {
       admitted = this.admitMedia(signal, state);
       if (admitted === 'refused') return;
       if (admitted === 'fatal') {
@@ -234,6 +229,7 @@ export class Calls {
       signal: admitted,
       fromUser: origin.user,
       fromDevice: origin.device,
+      toDevice: origin.toDevice,
       conversation: view,
       now: this.ctx.clock.now(),
       senderIsContact: contact?.state === ContactState.ACCEPTED,
@@ -289,14 +285,15 @@ export class Calls {
     return candidatePolicy({ allowLoopback: this.config.allowLoopback === true, allowPrivate: !this.relayOnly, localHosts: this.localHosts });
   }
 
-  /** The conversation as the call machine sees it: its id and every member device but this one. */
+  /** The conversation as the call machine sees it: its id, this device, and every member device but this one. */
   private viewOf(conversation: StoredConversation): ConversationView {
-    if (!conversation.active) return { groupId: conversation.groupId, others: [] };
-    const self = this.ctx.identity;
+    const identity = this.ctx.identity;
+    const self = { user: identity.username, device: identity.deviceId };
+    if (!conversation.active) return { groupId: conversation.groupId, self, others: [] };
     const others = membersOf(this.ctx.mls.decodeState(conversation.state))
-      .filter((m) => m.username !== self.username || m.deviceId !== self.deviceId)
+      .filter((m) => m.username !== identity.username || m.deviceId !== identity.deviceId)
       .map((m) => ({ user: m.username, device: m.deviceId }));
-    return { groupId: conversation.groupId, others };
+    return { groupId: conversation.groupId, self, others };
   }
 
   /** A commit was applied to `groupId` (or this device left it): the machine hears who is in it now. */
@@ -311,7 +308,8 @@ export class Calls {
 
   private async currentView(groupId: string): Promise<ConversationView> {
     const conversation = await this.ctx.store.getConversation(groupId);
-    return conversation ? this.viewOf(conversation) : { groupId, others: [] };
+    const self = { user: this.ctx.identity.username, device: this.ctx.identity.deviceId };
+    return conversation ? this.viewOf(conversation) : { groupId, self, others: [] };
   }
 
   /** `anomaly`: reported to the server against the sender (kind and count only). */
@@ -322,7 +320,7 @@ export class Calls {
   }
 
   private peerAnomaly(state: CallState, kind: AnomalyKind): { from: AnomalySource; kind: AnomalyKind } | undefined {
-    return isLive(state) ? { from: { user: state.peer, device: state.peerDevice }, kind } : undefined;
+    return isLive(state) && state.peerDevice !== null ? { from: { user: state.peer, device: state.peerDevice }, kind } : undefined;
   }
 
   // ---- the machine and its effects ------------------------------------------------------
@@ -444,18 +442,19 @@ export class Calls {
 
   /**
    * Sends into the conversation the machine named, and only if, as it is encrypted, its members
-   * are exactly this device and the recipient's: a member added a moment ago reads nothing.
+   * are devices of this account and the recipient's alone, the recipient device among them:
+   * anyone else added a moment ago reads nothing.
    */
   private async sendSignal(effect: Extract<CallEffect, { type: 'sendSignal' }>): Promise<void> {
     const { signal, toUser, toDevice, conversationId } = effect;
     const self = this.ctx.identity;
-    const onlyUsTwo = (members: readonly Member[]) => members.length === 2
+    const onlyUsTwo = (members: readonly Member[]) => members.every((m) => m.username === self.username || m.username === toUser)
       && members.some((m) => m.username === self.username && m.deviceId === self.deviceId)
-      && members.some((m) => m.username === toUser && m.deviceId === toDevice);
+      && members.some((m) => m.username === toUser && (toDevice === null || m.deviceId === toDevice));
     try {
       const conversation = await this.ctx.store.getConversation(conversationId);
       if (!conversation?.active) throw new ClientError('NO_CONVERSATION', "The call's conversation is gone; nothing was sent.");
-      const content = callSignalContent(signal, newMessageId(this.ctx.clock, this.ctx.random), this.ctx.clock.now());
+      const content = callSignalContent(signal, toDevice, newMessageId(this.ctx.clock, this.ctx.random), this.ctx.clock.now());
       await this.conversations.sendSignal(conversation, content, signal.type === 'ring', onlyUsTwo);
     } catch (error) {
       // The ring's failure is the caller's answer (place() reports it); the rest are best effort:

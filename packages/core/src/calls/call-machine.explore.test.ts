@@ -17,6 +17,8 @@ import { checkCallRules, NO_CALL_GHOST, type CallRulesGhost } from '../testing/c
 import type { CallEffect, CallEvent, CallMachineState, CallSignal, ConversationView } from './index.js';
 
 const T0 = 1_000_000;
+/** This device: the callee of alice's rings, the caller of calls to bob. */
+const ME = { user: 'me', device: 'me-phone' } as const;
 const CUR = 'c-mid';
 /** The issue asks for at least 6; merging makes 8 cheap. */
 const DEPTH = 8;
@@ -25,19 +27,29 @@ const RAW_DEPTH = 4;
 
 type Remote = Extract<CallEvent, { type: 'remote' }>;
 /** Every device talks to this one through a conversation of its own, `g-<device>`: a 1:1. */
-const pair = (user: string, device: string): ConversationView => ({ groupId: `g-${device}`, others: [{ user, device }] });
+const pair = (user: string, device: string): ConversationView => ({ groupId: `g-${device}`, self: ME, others: [{ user, device }] });
 function from(user: string, device: string, signal: CallSignal, over: Partial<Remote> = {}): Remote {
   return {
-    type: 'remote', signal, fromUser: user, fromDevice: device, conversation: pair(user, device), now: T0,
+    type: 'remote', signal, fromUser: user, fromDevice: device, toDevice: null, conversation: pair(user, device), now: T0,
     senderIsContact: true, senderBlocked: false, ...over,
   };
 }
 const alice = (signal: CallSignal, over: Partial<Remote> = {}) => from('alice', 'alice-phone', signal, over);
 const ring = (callId: string, sentAt = T0): CallSignal => ({ type: 'ring', callId, media: 'audio', sentAt });
 /** Alice's conversation after she added carol to it (the Group FaceTime shape). */
-const ALICE_AND_CAROL: ConversationView = { groupId: 'g-alice-phone', others: [{ user: 'alice', device: 'alice-phone' }, { user: 'carol', device: 'carol-phone' }] };
+const ALICE_AND_CAROL: ConversationView = { groupId: 'g-alice-phone', self: ME, others: [{ user: 'alice', device: 'alice-phone' }, { user: 'carol', device: 'carol-phone' }] };
 /** A second 1:1 conversation between alice and this device. */
-const ALICE_AGAIN: ConversationView = { groupId: 'g-alice-2', others: [{ user: 'alice', device: 'alice-phone' }] };
+const ALICE_AGAIN: ConversationView = { groupId: 'g-alice-2', self: ME, others: [{ user: 'alice', device: 'alice-phone' }] };
+
+/** Alice's conversation once this account linked a laptop: the laptop may answer alice's ring too. */
+const ALICE_AND_MY_LAPTOP: ConversationView = {
+  groupId: 'g-alice-phone', self: ME, others: [{ user: 'alice', device: 'alice-phone' }, { user: 'me', device: 'me-laptop' }],
+};
+/** Alice's conversation once she linked a laptop: either of her devices may answer this device's ring. */
+const ALICE_TWO_DEVICES: ConversationView = {
+  groupId: 'g-alice-phone', self: ME, others: [{ user: 'alice', device: 'alice-phone' }, { user: 'alice', device: 'alice-laptop' }],
+};
+const myLaptop = (signal: CallSignal) => from('me', 'me-laptop', signal, { toDevice: 'alice-phone', conversation: ALICE_AND_MY_LAPTOP });
 
 /**
  * A ring from alice with an id no event has named before: its id is the step it comes at, so a
@@ -81,15 +93,22 @@ const ALPHABET: readonly Letter[] = [
   { type: 'mediaFailed', now: T0 + 3_000 },
   { type: 'localDescription', sdp: 'v=0 local', now: T0 },
   { type: 'localCandidate', candidate: 'cand-local', now: T0 },
-  { type: 'placeCall', callId: 'c-new', peer: 'bob', peerDevice: 'bob-phone', conversation: pair('bob', 'bob-phone'), now: T0 },
+  { type: 'placeCall', callId: 'c-new', peer: 'bob', conversation: pair('bob', 'bob-phone'), now: T0 },
   // membership: carol added to alice's conversation; a commit that keeps the two; another conversation changing
   { type: 'membersChanged', conversation: ALICE_AND_CAROL, now: T0 + 500 },
   { type: 'membersChanged', conversation: pair('alice', 'alice-phone'), now: T0 + 500 },
-  { type: 'membersChanged', conversation: { groupId: 'g-carol-phone', others: [{ user: 'carol', device: 'carol-phone' }, { user: 'mallory', device: 'mallory-1' }] }, now: T0 },
+  { type: 'membersChanged', conversation: { groupId: 'g-carol-phone', self: ME, others: [{ user: 'carol', device: 'carol-phone' }, { user: 'mallory', device: 'mallory-1' }] }, now: T0 },
   // the current call's signals through another conversation, and from the changed one
   alice({ type: 'accept', callId: CUR }, { conversation: ALICE_AGAIN }),
   alice({ type: 'offer', callId: CUR, sdp: 'v=0 elsewhere' }, { conversation: ALICE_AGAIN }),
   alice({ type: 'ice', callId: CUR, candidate: 'cand-shared' }, { conversation: ALICE_AND_CAROL }),
+  // linked devices: this account's laptop answering alice's ring, alice's offer to it, the laptop
+  // joining the conversation, and alice's laptop accepting this device's call
+  myLaptop({ type: 'accept', callId: CUR }),
+  myLaptop({ type: 'decline', callId: CUR }),
+  alice({ type: 'offer', callId: CUR, sdp: 'v=0 for the laptop' }, { toDevice: 'me-laptop', conversation: ALICE_AND_MY_LAPTOP }),
+  { type: 'membersChanged', conversation: ALICE_AND_MY_LAPTOP, now: T0 + 500 },
+  from('alice', 'alice-laptop', { type: 'accept', callId: CUR }, { conversation: ALICE_TWO_DEVICES }),
   // rings: in a shared conversation, from the future, and with a fresh id each time (a flood)
   alice(ring('c-shared'), { conversation: ALICE_AND_CAROL }),
   alice(ring('c-future', T0 + RING_MAX_SKEW_MS + 1)),
@@ -224,7 +243,7 @@ function exploreRaw(start: Node, depth: number): number {
 const expected = (n: number) => Array.from({ length: DEPTH }, (_, i) => n ** (i + 1)).reduce((a, b) => a + b, 0);
 
 function callerStart(): Node {
-  const place: CallEvent = { type: 'placeCall', callId: CUR, peer: 'alice', peerDevice: 'alice-phone', conversation: pair('alice', 'alice-phone'), now: T0 };
+  const place: CallEvent = { type: 'placeCall', callId: CUR, peer: 'alice', conversation: pair('alice', 'alice-phone'), now: T0 };
   const first = transition(initialCallMachineState, place);
   const ghost = check(initialCallMachineState, NO_GHOST, place, first.state, first.effects, () => 'placeCall');
   return { state: first.state, ghost, paths: 1, example: [] };

@@ -5,24 +5,26 @@ import { transition, initialCallMachineState, RING_BURST, RING_REFILL_MS, RTC_EF
 import type { CallEffect, CallEvent, CallMachineState, CallSignal, CallState, ConversationView } from './index.js';
 
 const T0 = 1_000_000;
+/** This device: the callee of alice's rings, the caller of calls to bob. */
+const ME = { user: 'me', device: 'me-phone' } as const;
 const ALICE = 'alice';
 const ALICE_PHONE = 'alice-phone';
 const BOB = 'bob';
 const BOB_PHONE = 'bob-phone';
 
 /** A 1:1 conversation between this device and `user`'s `device`. */
-const pair = (user: string, device: string): ConversationView => ({ groupId: `g-${device}`, others: [{ user, device }] });
+const pair = (user: string, device: string): ConversationView => ({ groupId: `g-${device}`, self: ME, others: [{ user, device }] });
 
 function remote(signal: CallSignal, over: Partial<Extract<CallEvent, { type: 'remote' }>> = {}): CallEvent {
   const fromUser = over.fromUser ?? ALICE;
   const fromDevice = over.fromDevice ?? ALICE_PHONE;
   return {
-    type: 'remote', signal, fromUser, fromDevice, conversation: pair(fromUser, fromDevice), now: T0, senderIsContact: true, senderBlocked: false, ...over,
+    type: 'remote', signal, fromUser, fromDevice, toDevice: null, conversation: pair(fromUser, fromDevice), now: T0, senderIsContact: true, senderBlocked: false, ...over,
   };
 }
 const ring = (callId = 'c1', sentAt = T0): CallSignal => ({ type: 'ring', callId, media: 'audio', sentAt });
 const place = (callId: string, peer: string, peerDevice: string, now = T0): CallEvent =>
-  ({ type: 'placeCall', callId, peer, peerDevice, conversation: pair(peer, peerDevice), now });
+  ({ type: 'placeCall', callId, peer, conversation: pair(peer, peerDevice), now });
 
 /** Runs events in order, returning the final call, the whole machine state and every effect emitted on the way. */
 function run(start: CallMachineState, ...events: CallEvent[]): { state: CallState; machine: CallMachineState; effects: CallEffect[] } {
@@ -53,7 +55,7 @@ test('caller: placeCall sends only the ring and starts the ring timer', () => {
   const { state, effects } = run(idle, place('c1', BOB, BOB_PHONE));
   assert.equal(state.kind, 'outgoing-ringing');
   assert.deepEqual(types(effects), ['sendSignal', 'startRingTimer']);
-  assert.deepEqual(effects[0], { type: 'sendSignal', signal: ring('c1'), toUser: BOB, toDevice: BOB_PHONE, conversationId: 'g-bob-phone' });
+  assert.deepEqual(effects[0], { type: 'sendSignal', signal: ring('c1'), toUser: BOB, toDevice: null, conversationId: 'g-bob-phone' });
   assert.deepEqual(effects[1], { type: 'startRingTimer', callId: 'c1', ms: 45_000 });
 });
 
@@ -315,7 +317,7 @@ test('glare: the smaller call id wins on both sides; the loser still needs a loc
   const atBob = run(bobSide, remote(ring('a-1')));
   assert.equal(atBob.state.kind, 'incoming-ringing');
   assert.equal(atBob.state.kind === 'incoming-ringing' && atBob.state.callId, 'a-1');
-  assert.deepEqual(atBob.effects[1], { type: 'sendSignal', signal: { type: 'hangup', callId: 'b-1', reason: 'glare' }, toUser: ALICE, toDevice: ALICE_PHONE, conversationId: 'g-alice-phone' });
+  assert.deepEqual(atBob.effects[1], { type: 'sendSignal', signal: { type: 'hangup', callId: 'b-1', reason: 'glare' }, toUser: ALICE, toDevice: null, conversationId: 'g-alice-phone' });
   assert.deepEqual(rtc(atBob.effects), []);
   // The loser's hangup for its own call id is ignored by the winner, which keeps ringing.
   // Bob's lost call is no call of Alice's: its hangup is refused as unknown, and changes nothing.
@@ -335,15 +337,17 @@ test('the machine is total: every state answers every event without throwing', (
 // ---- issue 15: the call holes ----------------------------------------------------------------
 
 /** Alice's conversation with this device after she added carol to it. */
-const ALICE_AND_CAROL: ConversationView = { groupId: 'g-alice-phone', others: [{ user: ALICE, device: ALICE_PHONE }, { user: 'carol', device: 'carol-phone' }] };
-const BOB_AND_CAROL: ConversationView = { groupId: 'g-bob-phone', others: [{ user: BOB, device: BOB_PHONE }, { user: 'carol', device: 'carol-phone' }] };
+const ALICE_AND_CAROL: ConversationView = { groupId: 'g-alice-phone', self: ME, others: [{ user: ALICE, device: ALICE_PHONE }, { user: 'carol', device: 'carol-phone' }] };
+const BOB_AND_CAROL: ConversationView = { groupId: 'g-bob-phone', self: ME, others: [{ user: BOB, device: BOB_PHONE }, { user: 'carol', device: 'carol-phone' }] };
 /** A second 1:1 conversation between alice and this device. */
-const ALICE_AGAIN: ConversationView = { groupId: 'g-alice-2', others: [{ user: ALICE, device: ALICE_PHONE }] };
+const ALICE_AGAIN: ConversationView = { groupId: 'g-alice-2', self: ME, others: [{ user: ALICE, device: ALICE_PHONE }] };
 const membersChanged = (conversation: ConversationView, now = T0 + 500): CallEvent => ({ type: 'membersChanged', conversation, now });
 
-test('hole 1: a call is placed only through a conversation of exactly the two devices', () => {
-  for (const conversation of [BOB_AND_CAROL, { groupId: 'g-bob-phone', others: [] }, { groupId: 'g-bob-phone', others: [{ user: BOB, device: 'bob-laptop' }] }]) {
-    const refused = run(idle, { type: 'placeCall', callId: 'c1', peer: BOB, peerDevice: BOB_PHONE, conversation, now: T0 });
+test('hole 1: a call is placed only through a conversation of the two accounts, with a device of the peer', () => {
+  const withMyLaptop = { groupId: 'g-bob-phone', self: ME, others: [{ user: BOB, device: BOB_PHONE }, { user: 'me', device: 'me-laptop' }, { user: 'carol', device: 'carol-1' }] };
+  const onlyMine = { groupId: 'g-bob-phone', self: ME, others: [{ user: 'me', device: 'me-laptop' }] };
+  for (const conversation of [BOB_AND_CAROL, { groupId: 'g-bob-phone', self: ME, others: [] }, withMyLaptop, onlyMine]) {
+    const refused = run(idle, { type: 'placeCall', callId: 'c1', peer: BOB, conversation, now: T0 });
     assert.deepEqual(refused.effects, []);
     assert.equal(refused.machine, idle);
   }
@@ -378,15 +382,15 @@ test('hole 1: a member added to the call\'s conversation ends the call at once, 
 });
 
 test('hole 1: leaving the conversation, or the peer\'s device changing, ends the call too', () => {
-  assert.equal(run(ringing(), membersChanged({ groupId: 'g-alice-phone', others: [] })).state.kind, 'ended');
-  const replaced = membersChanged({ groupId: 'g-alice-phone', others: [{ user: ALICE, device: 'alice-new-phone' }] });
+  assert.equal(run(ringing(), membersChanged({ groupId: 'g-alice-phone', self: ME, others: [] })).state.kind, 'ended');
+  const replaced = membersChanged({ groupId: 'g-alice-phone', self: ME, others: [{ user: ALICE, device: 'alice-new-phone' }] });
   assert.equal(run(accepted(), replaced).state.kind, 'ended');
 });
 
 test('hole 1: a commit that keeps exactly the two, or a change of another conversation, changes nothing', () => {
   const cases: [CallMachineState, ConversationView][] = [[ringing(), pair(ALICE, ALICE_PHONE)], [accepted(), pair(ALICE, ALICE_PHONE)], [calling(), pair(BOB, BOB_PHONE)]];
   for (const [start, own] of cases) {
-    const others = { groupId: 'g-carol-phone', others: [{ user: 'carol', device: 'carol-phone' }, { user: 'dan', device: 'dan-1' }] };
+    const others = { groupId: 'g-carol-phone', self: ME, others: [{ user: 'carol', device: 'carol-phone' }, { user: 'dan', device: 'dan-1' }] };
     for (const conversation of [own, ALICE_AGAIN, others]) {
       const after = run(start, membersChanged(conversation));
       assert.deepEqual(after.effects, []);
@@ -401,7 +405,7 @@ test('hole 1: signals for the live call from another conversation are refused un
   assert.equal(offered.state.kind, 'callee-connecting');
   assert.deepEqual(offered.effects, [{ type: 'reportAnomaly', kind: 'wrong-conversation', fromUser: ALICE, fromDevice: ALICE_PHONE }]);
   // The caller: an accept through another conversation does not connect.
-  const otherBob: ConversationView = { groupId: 'g-bob-2', others: [{ user: BOB, device: BOB_PHONE }] };
+  const otherBob: ConversationView = { groupId: 'g-bob-2', self: ME, others: [{ user: BOB, device: BOB_PHONE }] };
   const acceptElsewhere = run(calling(), remote({ type: 'accept', callId: 'c1' }, { fromUser: BOB, fromDevice: BOB_PHONE, conversation: otherBob }));
   assert.equal(acceptElsewhere.state.kind, 'outgoing-ringing');
   assert.deepEqual(rtc(acceptElsewhere.effects), []);
@@ -474,4 +478,107 @@ test('hole 6: a ring dated beyond the allowed clock skew does not ring; it is lo
   assert.equal(run(idle, remote(ring('c1', T0 + 120_000))).state.kind, 'incoming-ringing', 'within the skew it rings');
   // A date that is not a number is no date at all.
   assert.equal(run(idle, remote(ring('c1', Number.NaN))).state.kind, 'idle');
+});
+
+// ---- issue 17: linked devices, a ring on every device -----------------------------------------
+
+const ME_LAPTOP = 'me-laptop';
+const BOB_LAPTOP = 'bob-laptop';
+/** The 1:1 conversation with bob once both accounts linked a laptop. */
+const WITH_BOB: ConversationView = {
+  groupId: 'g-bob', self: ME, others: [{ user: BOB, device: BOB_PHONE }, { user: BOB, device: BOB_LAPTOP }, { user: 'me', device: ME_LAPTOP }],
+};
+/** The 1:1 conversation with alice once both accounts linked a laptop. */
+const WITH_ALICE: ConversationView = {
+  groupId: 'g-alice', self: ME, others: [{ user: ALICE, device: ALICE_PHONE }, { user: ALICE, device: 'alice-laptop' }, { user: 'me', device: ME_LAPTOP }],
+};
+const callingBob = () => run(idle, { type: 'placeCall', callId: 'c1', peer: BOB, conversation: WITH_BOB, now: T0 }).machine;
+const fromBob = (device: string, signal: CallSignal, toDevice: string | null = ME.device) =>
+  remote(signal, { fromUser: BOB, fromDevice: device, toDevice, conversation: WITH_BOB });
+const ringingHere = () => run(idle, remote(ring(), { conversation: WITH_ALICE })).machine;
+const fromAlice = (signal: CallSignal, toDevice: string | null = ME.device) => remote(signal, { toDevice, conversation: WITH_ALICE });
+const fromMyLaptop = (signal: CallSignal) => remote(signal, { fromUser: 'me', fromDevice: ME_LAPTOP, toDevice: ALICE_PHONE, conversation: WITH_ALICE });
+
+test('linked devices: the ring is for every device of the callee; the first to accept gets the call', () => {
+  const placed = run(idle, { type: 'placeCall', callId: 'c1', peer: BOB, conversation: WITH_BOB, now: T0 });
+  assert.equal(placed.state.kind, 'outgoing-ringing');
+  assert.deepEqual(placed.effects[0], { type: 'sendSignal', signal: ring('c1'), toUser: BOB, toDevice: null, conversationId: 'g-bob' });
+  const accepted = run(placed.machine, fromBob(BOB_LAPTOP, { type: 'accept', callId: 'c1' }), { type: 'localDescription', sdp: 'v=0 offer', now: T0 + 5 });
+  assert.equal(accepted.state.kind === 'caller-connecting' && accepted.state.peerDevice, BOB_LAPTOP);
+  const offer = accepted.effects.find((e) => e.type === 'sendSignal');
+  assert.deepEqual(offer, { type: 'sendSignal', signal: { type: 'offer', callId: 'c1', sdp: 'v=0 offer' }, toUser: BOB, toDevice: BOB_LAPTOP, conversationId: 'g-bob' });
+  // The phone accepted a moment later: not the call's device any more, so nothing happens (it
+  // learns from the offer to the laptop), and nothing it sends is heard.
+  for (const late of [{ type: 'accept', callId: 'c1' }, { type: 'answer', callId: 'c1', sdp: 'v=0' }, { type: 'hangup', callId: 'c1', reason: 'normal' }] as const) {
+    const after = run(accepted.machine, fromBob(BOB_PHONE, late));
+    assert.deepEqual(after.effects, [], late.type);
+    assert.equal(after.machine, accepted.machine, late.type);
+  }
+});
+
+test('linked devices: a decline or busy from any device of the callee ends the ring', () => {
+  assert.equal(run(callingBob(), fromBob(BOB_PHONE, { type: 'decline', callId: 'c1' })).state.kind === 'ended' ? 'declined' : 'live', 'declined');
+  const busy = run(callingBob(), fromBob(BOB_LAPTOP, { type: 'busy', callId: 'c1' })).state;
+  assert.equal(busy.kind === 'ended' && busy.outcome, 'busy');
+});
+
+test('linked devices: a sibling\'s accept, decline or busy stops this device ringing, silently', () => {
+  const cases = [['accept', 'answered-elsewhere', 'answered-elsewhere'], ['decline', 'declined-elsewhere', 'declined'], ['busy', 'busy-elsewhere', 'busy']] as const;
+  for (const [type, reason, outcome] of cases) {
+    const { state, effects } = run(ringingHere(), fromMyLaptop({ type, callId: 'c1' }));
+    assert.equal(state.kind === 'ended' && state.reason, reason, type);
+    assert.equal(state.kind === 'ended' && state.outcome, outcome, type);
+    assert.deepEqual(types(effects), ['stopRinging', 'cancelRingTimer', 'logCall'], type);
+    assert.deepEqual(rtc(effects), []);
+  }
+  // A sibling's answer for another call, or its other signals, change nothing and are not refused.
+  for (const event of [fromMyLaptop({ type: 'accept', callId: 'c9' }), fromMyLaptop({ type: 'offer', callId: 'c1', sdp: 'v=0' }), fromMyLaptop({ type: 'hangup', callId: 'c1', reason: 'normal' })]) {
+    const after = run(ringingHere(), event);
+    assert.deepEqual(after.effects, []);
+    assert.equal(after.state.kind, 'incoming-ringing');
+  }
+});
+
+test('linked devices: the caller\'s offer to a sibling ends this device\'s ring or wait, unread', () => {
+  const offerToLaptop = fromAlice({ type: 'offer', callId: 'c1', sdp: 'v=0 for the laptop' }, ME_LAPTOP);
+  const whileRinging = run(ringingHere(), offerToLaptop);
+  assert.equal(whileRinging.state.kind === 'ended' && whileRinging.state.outcome, 'answered-elsewhere');
+  assert.deepEqual(rtc(whileRinging.effects), []);
+  // Both devices accepted at once: the caller chose the laptop, so this one stops waiting.
+  const bothAccepted = run(ringingHere(), { type: 'localAccept', now: T0 + 1000 }).machine;
+  const lost = run(bothAccepted, offerToLaptop);
+  assert.equal(lost.state.kind === 'ended' && lost.state.reason, 'answered-elsewhere');
+  assert.deepEqual(types(lost.effects), ['cancelConnectTimer', 'logCall']);
+  assert.deepEqual(sent(lost.effects), []);
+  // The offer addressed to this device is the one it answers.
+  const won = run(bothAccepted, fromAlice({ type: 'offer', callId: 'c1', sdp: 'v=0 for me' }));
+  assert.deepEqual(types(won.effects), ['createPeerConnection', 'getMicrophone', 'setRemoteDescription', 'createAnswer']);
+});
+
+test('linked devices: the caller\'s other device hears nothing of the call and refuses nothing', () => {
+  // This device is the caller's sibling: my laptop rings alice, and alice's phone answers it.
+  const myLaptopRings = remote(ring('c1'), { fromUser: 'me', fromDevice: ME_LAPTOP, conversation: WITH_ALICE });
+  assert.deepEqual(run(idle, myLaptopRings).effects, []);
+  for (const signal of [{ type: 'accept', callId: 'c1' }, { type: 'answer', callId: 'c1', sdp: 'v=0' }, { type: 'ice', callId: 'c1', candidate: 'c' }] as const) {
+    const toLaptop = remote(signal, { toDevice: ME_LAPTOP, conversation: WITH_ALICE });
+    assert.deepEqual(run(idle, toLaptop), { state: idle.call, machine: idle, effects: [] }, signal.type);
+    assert.deepEqual(run(callingBob(), toLaptop).effects, [], signal.type);
+  }
+});
+
+test('linked devices: either account linking or removing another device mid-call goes on; a third account or the bound device leaving ends it', () => {
+  const inCall = run(callingBob(), fromBob(BOB_PHONE, { type: 'accept', callId: 'c1' }), { type: 'mediaConnected', now: T0 + 10 }).machine;
+  assert.equal(inCall.call.kind, 'active');
+  const withoutLaptops = { ...WITH_BOB, others: [{ user: BOB, device: BOB_PHONE }] };
+  const withNewTablet = { ...WITH_BOB, others: [...WITH_BOB.others, { user: BOB, device: 'bob-tablet' }] };
+  for (const conversation of [withoutLaptops, withNewTablet]) assert.equal(run(inCall, membersChanged(conversation)).machine, inCall);
+  const withCarol = { ...WITH_BOB, others: [...WITH_BOB.others, { user: 'carol', device: 'carol-1' }] };
+  const phoneGone = { ...WITH_BOB, others: [{ user: BOB, device: BOB_LAPTOP }, { user: 'me', device: ME_LAPTOP }] };
+  for (const conversation of [withCarol, phoneGone]) {
+    const ended = run(inCall, membersChanged(conversation));
+    assert.equal(ended.state.kind === 'ended' && ended.state.reason, 'members-changed');
+    assert.deepEqual(sent(ended.effects), []);
+  }
+  // While ringing out, bob removing his laptop changes nothing: his phone may still answer.
+  assert.equal(run(callingBob(), membersChanged(withoutLaptops)).machine.call.kind, 'outgoing-ringing');
 });

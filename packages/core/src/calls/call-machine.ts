@@ -1,14 +1,19 @@
 /**
- * @module calls/call-machine: the pure 1:1 call state machine, `transition(state, event)`.
+ * @module calls/call-machine: the pure 1:1 call state machine of one device, `transition(state, event)`.
  * One table per state; each ends in `missingCase`, so a new event or signal breaks the build
  * until every state decides what it means. Nothing here performs I/O: effects are data.
+ *
+ * Linked devices: a ring reaches every device of the callee; the first to accept is the one the
+ * caller binds the call to, and every signal after that names it (`toDevice`). The callee's
+ * other devices stop ringing when they see their sibling's accept, decline or busy, or the
+ * caller's offer to the sibling; the caller's other devices hear nothing of the call.
  */
 import { missingCase } from '@sotto/protocol';
 import type { CallAnomalyKind, CallEffect, CallEvent, CallSignal, ConversationView, RemoteSignalEvent } from './call-types.js';
 import { CONNECT_TIMEOUT_MS, MAX_PENDING_CANDIDATES, RING_TIMEOUT_MS } from './call-types.js';
 import type { CallMachineState, CallMedia, CallState, LiveCallState, MediaCallState } from './call-state.js';
 import { isLive, NO_MEDIA } from './call-state.js';
-import { isPairWith } from './call-conversation.js';
+import { holdsCall, isBetweenAccounts } from './call-conversation.js';
 import { endCall, endForMembership } from './call-ending.js';
 import { remember, rememberedCall } from './call-memory.js';
 import { onRing } from './call-ring.js';
@@ -20,18 +25,19 @@ type PlaceCall = Extract<CallEvent, { type: 'placeCall' }>;
 
 export function transition(machine: CallMachineState, event: CallEvent): TransitionResult {
   const call = machine.call;
-  // Any news that the call's conversation holds anyone but the two parties ends the call before
-  // anything else is considered: from then on, whatever the call sent would reach them too.
+  // Any news that the call's conversation holds anyone but the two accounts' devices (or lost the
+  // peer's device) ends the call before anything else is considered: from then on, whatever the
+  // call sent would reach them too.
   const news = isLive(call) ? membershipNews(call, event) : undefined;
-  if (isLive(call) && news?.groupId === call.conversationId && !isPairWith(news, call.peer, call.peerDevice)) {
+  if (isLive(call) && news?.groupId === call.conversationId && !holdsCall(news, call.peer, call.peerDevice)) {
     return remembering(machine, endForMembership(call, event.now));
   }
   if (event.type === 'remote' && event.signal.type === 'ring') return onRing(machine, event, event.signal);
   if (event.type === 'placeCall' && !isLive(call)) {
     // A call id is never reused (the peer treats a known id as a replay), and a call is placed
-    // only through a conversation of exactly this device and the peer's.
+    // only through a conversation of this account's devices and the peer's.
     if (rememberedCall(machine.memory, event.callId) !== undefined || (call.kind === 'ended' && call.callId === event.callId)) return nothing(machine);
-    if (!isPairWith(event.conversation, event.peer, event.peerDevice)) return nothing(machine);
+    if (!isBetweenAccounts(event.conversation, event.peer)) return nothing(machine);
     return remembering(machine, startOutgoing(event));
   }
   return remembering(machine, callTransition(call, event));
@@ -54,8 +60,16 @@ function membershipNews(call: LiveCallState, event: CallEvent): ConversationView
   }
 }
 
+/** From the call's peer (its bound device, or any of its devices while the call rings out), for this call and this device. */
 function addressedToCall(call: LiveCallState, event: RemoteSignalEvent): boolean {
-  return event.fromUser === call.peer && event.fromDevice === call.peerDevice && event.signal.callId === call.callId;
+  return event.fromUser === call.peer
+    && (call.peerDevice === null || event.fromDevice === call.peerDevice)
+    && event.signal.callId === call.callId
+    && isForThisDevice(event);
+}
+
+function isForThisDevice(event: RemoteSignalEvent): boolean {
+  return event.toDevice === null || event.toDevice === event.conversation.self.device;
 }
 
 function nothing(machine: CallMachineState): TransitionResult {
@@ -91,8 +105,9 @@ function callTransition(state: CallState, event: CallEvent): CallStep {
 type LocalEvent = Exclude<CallEvent, RemoteSignalEvent>;
 
 function startOutgoing(event: PlaceCall): CallStep {
+  // No device of the peer is bound yet: the ring is for all of them, and the first to accept gets the call.
   const party = {
-    callId: event.callId, peer: event.peer, peerDevice: event.peerDevice, conversationId: event.conversation.groupId, role: 'caller', media: 'audio',
+    callId: event.callId, peer: event.peer, peerDevice: null, conversationId: event.conversation.groupId, role: 'caller', media: 'audio',
   } as const;
   return {
     state: { ...party, kind: 'outgoing-ringing', placedAt: event.now, ringStartedAt: event.now },
@@ -108,6 +123,10 @@ function startOutgoing(event: PlaceCall): CallStep {
 function onRemote(state: CallState, event: RemoteSignalEvent): CallStep {
   const signal = event.signal;
   if (signal.type === 'ring') return unchanged(state);
+  // Another device of this account, or a signal meant for one: never refused or reported, since
+  // such signals are routine with linked devices; they only tell a ringing callee to stop.
+  if (event.fromUser === event.conversation.self.user) return fromSibling(state, event, signal);
+  if (!isForThisDevice(event)) return forAnotherDevice(state, event);
   // A signal naming no call of ours (none, or another id) is refused by its id alone: its SDP
   // or candidate is never read, and the member's screen can say why nothing happened.
   if (state.kind === 'idle' || signal.callId !== state.callId) return { state, effects: [{ type: 'refuseSignal', reason: 'unknown-call' }] };
@@ -127,6 +146,37 @@ function onRemote(state: CallState, event: RemoteSignalEvent): CallStep {
       return connectedSignal(state, event, signal);
     default: throw missingCase(state);
   }
+}
+
+/**
+ * A sibling device (same account) answered the call ringing here: it accepted (it may get the
+ * call), declined (the call is declined for the account) or was busy (the account is on a call).
+ * This device stops ringing and sends nothing. Anything else a sibling sends is its own business.
+ */
+function fromSibling(state: CallState, event: RemoteSignalEvent, signal: NonRingSignal): CallStep {
+  if (state.kind !== 'incoming-ringing' || signal.callId !== state.callId) return unchanged(state);
+  switch (signal.type) {
+    case 'accept': return endCall(state, { reason: 'answered-elsewhere', outcome: 'answered-elsewhere', now: event.now });
+    case 'decline': return endCall(state, { reason: 'declined-elsewhere', outcome: 'declined', now: event.now });
+    case 'busy': return endCall(state, { reason: 'busy-elsewhere', outcome: 'busy', now: event.now });
+    case 'offer':
+    case 'answer':
+    case 'ice':
+    case 'hangup':
+      return unchanged(state);
+    default: throw missingCase(signal);
+  }
+}
+
+/**
+ * The caller's signal for this call names another device of this account: the caller bound the
+ * call to that device (it accepted first), so this one, ringing or waiting after its own
+ * accept, ends without a word. Signals for other calls or from anyone else change nothing.
+ */
+function forAnotherDevice(state: CallState, event: RemoteSignalEvent): CallStep {
+  const waiting = state.kind === 'incoming-ringing' || state.kind === 'callee-connecting';
+  if (!waiting || event.signal.callId !== state.callId || event.fromUser !== state.peer || event.fromDevice !== state.peerDevice) return unchanged(state);
+  return endCall(state, { reason: 'answered-elsewhere', outcome: 'answered-elsewhere', now: event.now });
 }
 
 function anomaly(state: CallState, event: RemoteSignalEvent, kind: CallAnomalyKind): CallStep {
@@ -168,9 +218,11 @@ function outgoingRinging(state: State<'outgoing-ringing'>, event: LocalEvent): C
 function outgoingRingingSignal(state: State<'outgoing-ringing'>, event: RemoteSignalEvent, signal: NonRingSignal): CallStep {
   switch (signal.type) {
     case 'accept':
-      // The callee consented: only now does the caller build RTC and make the offer.
+      // The callee consented on one of its devices, which the call is now bound to (another
+      // device's later accept is not addressed to the call any more): only now does the caller
+      // build RTC and make the offer.
       return {
-        state: { ...state, ...NO_MEDIA, kind: 'caller-connecting', hasPeerConnection: true, hasMicrophone: true, acceptedAt: event.now },
+        state: { ...state, ...NO_MEDIA, kind: 'caller-connecting', peerDevice: event.fromDevice, hasPeerConnection: true, hasMicrophone: true, acceptedAt: event.now },
         effects: [
           { type: 'cancelRingTimer' }, { type: 'createPeerConnection' }, { type: 'getMicrophone' }, { type: 'createOffer' },
           { type: 'startConnectTimer', callId: state.callId, ms: CONNECT_TIMEOUT_MS },

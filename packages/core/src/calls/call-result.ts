@@ -20,8 +20,9 @@ export function unchanged(state: CallState): CallStep {
 }
 
 /**
- * Signals always go to the one device the call is with, never to every device of the peer, and
- * only into the conversation they belong to.
+ * Signals go only into the conversation they belong to, and name the one device of the peer
+ * the call is with; only while an outgoing call still rings (no device bound) do they name
+ * none, for every device of the peer.
  */
 export function sendTo(party: Pick<CallParty, 'peer' | 'peerDevice' | 'conversationId'>, signal: CallSignal): CallEffect {
   return { type: 'sendSignal', signal, toUser: party.peer, toDevice: party.peerDevice, conversationId: party.conversationId };

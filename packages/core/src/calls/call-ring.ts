@@ -6,7 +6,7 @@
 import type { CallEffect, CallSignal, RemoteSignalEvent } from './call-types.js';
 import { RING_MAX_AGE_MS, RING_MAX_SKEW_MS, RING_TIMEOUT_MS } from './call-types.js';
 import type { CallMachineState, CallState } from './call-state.js';
-import { isPairWith } from './call-conversation.js';
+import { isBetweenAccounts } from './call-conversation.js';
 import { admitRing, remember, rememberedCall, type CallMemory } from './call-memory.js';
 import { sendTo, type TransitionResult } from './call-result.js';
 
@@ -15,12 +15,16 @@ type RingSignal = Extract<CallSignal, { type: 'ring' }>;
 export function onRing(machine: CallMachineState, event: RemoteSignalEvent, ring: RingSignal): TransitionResult {
   const { call: state, memory } = machine;
   const nothing: TransitionResult = { state: machine, effects: [] };
+  // Another device of this account placing a call rings its peer, not us; a ring is for every
+  // device of the callee, so one that names some other device is not ours either.
+  if (event.fromUser === event.conversation.self.user) return nothing;
+  if (event.toDevice !== null && event.toDevice !== event.conversation.self.device) return nothing;
   // The current call's ring again, or any recent call's (declined, missed, answered busy...):
   // inert, not even busy, so a contact replaying an old ring with a fresh date learns nothing.
   if ((state.kind !== 'idle' && ring.callId === state.callId) || rememberedCall(memory, ring.callId) !== undefined) return nothing;
-  // A ring is heard only in a conversation of exactly its sender's device and this one: anything
-  // this device answered would otherwise reach every other member too.
-  if (!isPairWith(event.conversation, event.fromUser, event.fromDevice)) return nothing;
+  // A ring is heard only in a conversation of its sender's account and this one: anything this
+  // device answered would otherwise reach someone else too.
+  if (!isBetweenAccounts(event.conversation, event.fromUser)) return nothing;
 
   const logIncoming = (outcome: 'missed' | 'missed-request'): TransitionResult => ({
     state: machine,

@@ -25,12 +25,18 @@ function hangupFromWire(reason: CallHangupReason): HangupReason {
   }
 }
 
-export function callSignalContent(signal: CallSignal, messageId: Uint8Array, now: number): AppContent {
+/** `toDevice`: the one device the signal is for, or null for every device of the recipient's account. */
+export function callSignalContent(signal: CallSignal, toDevice: string | null, messageId: Uint8Array, now: number): AppContent {
   return create(AppContentSchema, {
     messageId,
     sentAt: BigInt(now),
-    body: { case: 'call', value: create(CallSignalSchema, { callId: signal.callId, kind: wireKind(signal) }) },
+    body: { case: 'call', value: create(CallSignalSchema, { callId: signal.callId, kind: wireKind(signal), toDevice: toDevice ?? '' }) },
   });
+}
+
+/** The device a wire signal names as its recipient; null when it names none (it is for every device). */
+export function callSignalRecipient(wire: WireCallSignal): string | null {
+  return wire.toDevice === '' ? null : wire.toDevice;
 }
 
 function wireKind(signal: CallSignal): MessageInitShape<typeof CallSignalSchema>['kind'] {

@@ -12,8 +12,12 @@ import { EMPTY_CALL_MEMORY, type CallMemory } from './call-memory.js';
 export interface CallParty {
   readonly callId: CallId;
   readonly peer: string;
-  readonly peerDevice: string;
-  /** The MLS group the call was placed or rung in; its members must stay this device and `peerDevice`. */
+  /**
+   * The peer's device the call is with. Null only while an outgoing call rings: every device of
+   * the peer rings, and the first one to accept becomes the call's device.
+   */
+  readonly peerDevice: string | null;
+  /** The MLS group the call was placed or rung in; its members must stay devices of the two accounts. */
   readonly conversationId: string;
   readonly role: Role;
   readonly media: MediaKind;
@@ -31,8 +35,15 @@ export interface CallMedia {
   readonly pendingCandidates: readonly string[];
 }
 
+/** A call whose peer device is known: every state but an outgoing ring. */
+export interface BoundParty {
+  readonly peerDevice: string;
+}
+
 export type EndReason =
   | 'hangup-local' | 'hangup-remote' | 'declined-local' | 'declined-remote' | 'busy'
+  /** Another device of this account accepted, declined or was busy: this one stops ringing. */
+  | 'answered-elsewhere' | 'declined-elsewhere' | 'busy-elsewhere'
   | 'timeout' | 'failed' | 'missed' | 'missed-request' | 'stale-ring'
   /** The call's conversation gained or lost a member: the call ends on both sides, nothing more is sent. */
   | 'members-changed';
@@ -42,12 +53,15 @@ export type CallState =
   /** Caller: ring sent, waiting for the callee's accept. No RTC exists yet on either side. */
   | (CallParty & { readonly kind: 'outgoing-ringing'; readonly role: 'caller'; readonly placedAt: number; readonly ringStartedAt: number })
   /** Callee: a contact's ring is shown. Nothing but busy/decline/hangup may leave this device. */
-  | (CallParty & { readonly kind: 'incoming-ringing'; readonly role: 'callee'; readonly ringStartedAt: number })
-  /** Caller: accept received; peer connection and offer under way. */
-  | (CallParty & CallMedia & { readonly kind: 'caller-connecting'; readonly role: 'caller'; readonly acceptedAt: number })
-  /** Callee: the member accepted; RTC starts only when the caller's offer arrives. */
-  | (CallParty & CallMedia & { readonly kind: 'callee-connecting'; readonly role: 'callee'; readonly acceptedAt: number })
-  | (CallParty & CallMedia & { readonly kind: 'active'; readonly acceptedAt: number; readonly connectedAt: number })
+  | (CallParty & BoundParty & { readonly kind: 'incoming-ringing'; readonly role: 'callee'; readonly ringStartedAt: number })
+  /** Caller: accept received from one device of the peer; peer connection and offer under way. */
+  | (CallParty & BoundParty & CallMedia & { readonly kind: 'caller-connecting'; readonly role: 'caller'; readonly acceptedAt: number })
+  /**
+   * Callee: the member accepted; RTC starts only when the caller's offer to this device arrives
+   * (an offer to another device of this account means that one answered first).
+   */
+  | (CallParty & BoundParty & CallMedia & { readonly kind: 'callee-connecting'; readonly role: 'callee'; readonly acceptedAt: number })
+  | (CallParty & BoundParty & CallMedia & { readonly kind: 'active'; readonly acceptedAt: number; readonly connectedAt: number })
   /** Terminal until a new call starts; remembers the call id so a replayed ring for it is inert. */
   | (CallParty & { readonly kind: 'ended'; readonly reason: EndReason; readonly outcome: CallOutcome; readonly endedAt: number; readonly durationMs?: number });
 

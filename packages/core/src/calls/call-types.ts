@@ -1,4 +1,9 @@
-/** @module calls/call-types: the vocabulary of a 1:1 call — signals, local events and effects. */
+/**
+ * @module calls/call-types: the vocabulary of a 1:1 call — signals, local events and effects.
+ * A 1:1 call is between two accounts, each with one or more linked devices: the ring reaches
+ * every device of the callee, and the call then runs between the caller's device and the one
+ * callee device that accepted first.
+ */
 
 export type CallId = string;
 export type MediaKind = 'audio';
@@ -30,12 +35,14 @@ export interface CallDevice {
 }
 
 /**
- * A conversation as the shell read it from its MLS group state at that moment: its id and every
- * member device except this one (none when this device is no longer in it). A call is bound to
- * one conversation whose `others` are exactly the peer's one device.
+ * A conversation as the shell read it from its MLS group state at that moment: its id, this
+ * device, and every member device except this one (none when this device is no longer in it).
+ * A call is bound to one conversation whose members are devices of exactly two accounts: this
+ * one and the peer's (MLS credentials are valid only for devices on each account's signed list).
  */
 export interface ConversationView {
   readonly groupId: string;
+  readonly self: CallDevice;
   readonly others: readonly CallDevice[];
 }
 
@@ -45,6 +52,8 @@ export interface RemoteSignalEvent {
   readonly signal: CallSignal;
   readonly fromUser: string;
   readonly fromDevice: string;
+  /** The one device the signal names as its recipient; null when it is for every device (a ring, an early hangup). */
+  readonly toDevice: string | null;
   /** The conversation it arrived in, with its members after the message was processed. */
   readonly conversation: ConversationView;
   readonly now: number;
@@ -57,8 +66,8 @@ export interface RemoteSignalEvent {
  * owns no clock and no timer, so it can be explored exhaustively.
  */
 export type CallEvent =
-  /** The member calls `peer` through `conversation`, which must hold exactly `peerDevice` besides us. */
-  | { readonly type: 'placeCall'; readonly callId: CallId; readonly peer: string; readonly peerDevice: string; readonly conversation: ConversationView; readonly now: number }
+  /** The member calls `peer` through `conversation`, which must hold devices of this account and `peer`'s only. */
+  | { readonly type: 'placeCall'; readonly callId: CallId; readonly peer: string; readonly conversation: ConversationView; readonly now: number }
   | { readonly type: 'localAccept'; readonly now: number }
   | { readonly type: 'localDecline'; readonly now: number }
   | { readonly type: 'localHangup'; readonly now: number }
@@ -82,7 +91,8 @@ export type CallEvent =
   | RemoteSignalEvent;
 
 export type CallDirection = 'outgoing' | 'incoming';
-export type CallOutcome = 'answered' | 'missed' | 'declined' | 'missed-request' | 'busy' | 'failed';
+/** 'answered-elsewhere': another device of this account took the call (or was already busy with one). */
+export type CallOutcome = 'answered' | 'answered-elsewhere' | 'missed' | 'declined' | 'missed-request' | 'busy' | 'failed';
 
 /** A call-log line: identifiers and timings only, never content. */
 export interface CallLogEntry {
@@ -108,8 +118,11 @@ export type CallRefusalReason = 'unknown-call';
 
 /** Instructions for the thin shell; the machine itself performs nothing. */
 export type CallEffect =
-  /** Sent only into `conversationId`, and only while its members are exactly this device and `toDevice`. */
-  | { readonly type: 'sendSignal'; readonly signal: CallSignal; readonly toUser: string; readonly toDevice: string; readonly conversationId: string }
+  /**
+   * Sent only into `conversationId`, and only while its members are devices of this account and
+   * `toUser`'s; `toDevice` names the one device it is for (null: every device of `toUser`).
+   */
+  | { readonly type: 'sendSignal'; readonly signal: CallSignal; readonly toUser: string; readonly toDevice: string | null; readonly conversationId: string }
   | { readonly type: 'createPeerConnection' }
   | { readonly type: 'getMicrophone' }
   | { readonly type: 'setRemoteDescription'; readonly sdp: string }

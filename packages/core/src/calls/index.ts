@@ -11,7 +11,7 @@ export type { CallParty, CallMedia, EndReason, CallState, CallStateKind, LiveCal
 export { initialCallState, initialCallMachineState, isLive } from './call-state.js';
 export type { CallMemory, RememberedCall, RingAllowance, RingAdmission } from './call-memory.js';
 export { EMPTY_CALL_MEMORY, admitRing, remember, rememberedCall } from './call-memory.js';
-export { isPairWith } from './call-conversation.js';
+export { holdsCall, isBetweenAccounts } from './call-conversation.js';
 export type { TransitionResult } from './call-result.js';
 export { transition } from './call-machine.js';
 export type {

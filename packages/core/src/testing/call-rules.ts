@@ -12,6 +12,10 @@
  *
  * The generators give every sending device a conversation of its own (`g-<device>`), which may
  * gain a member; so a signal from anyone but the call's peer never names the call's conversation.
+ *
+ * Linked devices: a conversation may hold several devices of this account and of the peer's; the
+ * rules hold the call to the two accounts, to the peer device it is bound to once one accepted,
+ * and let a sibling's answer (or the caller's signal to a sibling) end a ringing callee quietly.
  */
 import { isConnecting, isLive } from '../calls/call-state.js';
 import type { CallState } from '../calls/call-state.js';
@@ -30,7 +34,7 @@ export interface GhostRingTally {
 }
 
 export interface CallRulesGhost {
-  /** Calls this device placed, as "callId|peer|device": the checker's own record, not the machine's. */
+  /** Calls this device placed, as "callId|peer": the checker's own record, not the machine's. */
   readonly placed: readonly string[];
   readonly localAccepted: readonly string[];
   readonly remoteAccepted: readonly string[];
@@ -40,7 +44,7 @@ export interface CallRulesGhost {
   readonly silent: string | null;
   /** Each call's conversation, as "callId|groupId", fixed when it rang or was placed. */
   readonly bound: readonly string[];
-  /** The members of each conversation as last heard, as "groupId=user:device,...". */
+  /** The members of each conversation as last heard, as "groupId=*self:device,user:device,...". */
   readonly views: readonly string[];
   /** Call ids that rang here, were placed from here, or were answered busy: none may ring again. */
   readonly used: readonly string[];
@@ -63,10 +67,35 @@ const currentCall = (s: CallState) => (s.kind === 'idle' ? null : s.callId);
 const viewKeys = new WeakMap<ConversationView, string>();
 function viewKey(view: ConversationView): string {
   let key = viewKeys.get(view);
-  if (key === undefined) viewKeys.set(view, (key = `${view.groupId}=${view.others.map((o) => `${o.user}:${o.device}`).sort().join(',')}`));
+  if (key === undefined) {
+    const members = [`*${view.self.user}:${view.self.device}`, ...view.others.map((o) => `${o.user}:${o.device}`).sort()];
+    viewKeys.set(view, (key = `${view.groupId}=${members.join(',')}`));
+  }
   return key;
 }
-const pairKey = (groupId: string, user: string, device: string) => `${groupId}=${user}:${device}`;
+
+/**
+ * True when the conversation (a view key) holds, besides this device, only devices of this
+ * account and `peer`'s, at least one of the peer's, and `device` among them when one is named.
+ */
+function betweenAccounts(key: string | undefined, peer: string, device: string | null): boolean {
+  if (key === undefined) return false;
+  const [selfEntry = '', ...others] = key.slice(key.indexOf('=') + 1).split(',').filter((m) => m !== '');
+  const self = selfEntry.slice(1, selfEntry.indexOf(':'));
+  const users = others.map((m) => m.slice(0, m.indexOf(':')));
+  if (peer === self || !users.includes(peer) || !users.every((u) => u === peer || u === self)) return false;
+  return device === null || others.includes(`${peer}:${device}`);
+}
+
+const selfOf = (event: Extract<CallEvent, { type: 'remote' }>) => event.conversation.self;
+/** For this device: named to it, or to no device in particular. */
+const forThisDevice = (event: Extract<CallEvent, { type: 'remote' }>) => event.toDevice === null || event.toDevice === selfOf(event).device;
+/** Addressed to the live call: from its peer (its bound device once bound), for this device, with its id. */
+function addressedTo(pre: CallState, event: CallEvent): boolean {
+  return event.type === 'remote' && isLive(pre) && event.fromUser === pre.peer
+    && (pre.peerDevice === null || event.fromDevice === pre.peerDevice) && event.signal.callId === pre.callId && forThisDevice(event);
+}
+const ELSEWHERE: readonly string[] = ['answered-elsewhere', 'declined-elsewhere', 'busy-elsewhere'];
 function withView(views: readonly string[], view: ConversationView): readonly string[] {
   const key = viewKey(view);
   return views.includes(key) ? views : [...views.filter((v) => !v.startsWith(`${view.groupId}=`)), key].sort();
@@ -83,8 +112,7 @@ function boundOf(ghost: CallRulesGhost, callId: string): string | undefined {
 /** Events that tell the call who is in a conversation (a signal the call must ignore does not). */
 function membershipNews(pre: CallState, event: CallEvent): ConversationView | null {
   if (event.type === 'membersChanged' || event.type === 'placeCall') return event.conversation;
-  if (event.type === 'remote' && event.signal.type !== 'ring' && isLive(pre)
-    && event.fromUser === pre.peer && event.fromDevice === pre.peerDevice && event.signal.callId === pre.callId) return event.conversation;
+  if (event.type === 'remote' && event.signal.type !== 'ring' && addressedTo(pre, event)) return event.conversation;
   return null;
 }
 
@@ -118,9 +146,10 @@ export function checkCallRules(
   let ghost = ghostIn;
   // The member accepts what the screen shows ringing; the caller's consent is the peer's accept.
   if (event.type === 'localAccept' && ghost.ringing !== null) ghost = { ...ghost, localAccepted: add(ghost.localAccepted, ghost.ringing) };
-  if (event.type === 'placeCall') ghost = { ...ghost, placed: add(ghost.placed, `${event.callId}|${event.peer}|${event.peerDevice}`) };
-  if (event.type === 'remote' && event.signal.type === 'accept'
-    && ghost.placed.includes(`${event.signal.callId}|${event.fromUser}|${event.fromDevice}`)) {
+  if (event.type === 'placeCall') ghost = { ...ghost, placed: add(ghost.placed, `${event.callId}|${event.peer}`) };
+  // Any device of the peer may accept for the peer; an accept meant for another device of ours is not ours.
+  if (event.type === 'remote' && event.signal.type === 'accept' && forThisDevice(event)
+    && ghost.placed.includes(`${event.signal.callId}|${event.fromUser}`)) {
     ghost = { ...ghost, remoteAccepted: add(ghost.remoteAccepted, event.signal.callId) };
   }
   // A connect timeout is the running timer firing: it runs no more, whatever the machine does.
@@ -167,18 +196,24 @@ export function checkCallRules(
         ghost = { ...ghost, used: add(ghost.used, s.callId), bound: add(ghost.bound, `${s.callId}|${event.conversation.groupId}`) };
       }
       if (s.type === 'busy') {
-        // (e) busy answers a ring, in the conversation it came from, which holds only the two.
+        // (e) busy answers a ring, to its device, in the conversation it came from, which holds only the two accounts.
         if (ring?.signal.callId !== s.callId || ring.conversation.groupId !== effect.conversationId) fail('(e) busy sent for no ring or elsewhere');
-        if (viewKey(ring.conversation) !== pairKey(effect.conversationId, effect.toUser, effect.toDevice)) fail('(e) busy sent into a conversation with others in it');
+        if (effect.toDevice !== ring.fromDevice || !betweenAccounts(viewKey(ring.conversation), effect.toUser, effect.toDevice)) fail('(e) busy sent into a conversation with others in it');
         ghost = { ...ghost, used: add(ghost.used, s.callId) };
         answeredRing = true;
       } else {
         // (e) everything else goes only into the call's own conversation, and only while it holds
-        // exactly this device and the recipient's.
+        // devices of the two accounts alone, the recipient device among them.
         if (boundOf(ghost, s.callId) !== effect.conversationId) fail(`(e) ${s.type} for ${s.callId} sent outside its call's conversation`);
-        if (viewOf(ghost.views, effect.conversationId) !== pairKey(effect.conversationId, effect.toUser, effect.toDevice)) {
-          fail(`(e) ${s.type} sent into a conversation that does not hold exactly the two parties`);
+        if (!betweenAccounts(viewOf(ghost.views, effect.conversationId), effect.toUser, effect.toDevice)) {
+          fail(`(e) ${s.type} sent into a conversation that does not hold the two accounts alone`);
         }
+        // (o) only the ring and the caller's hangup while it rings out are for every device of the
+        // peer; everything else names the one device the call is with.
+        const broadcast = s.type === 'ring' || (s.type === 'hangup' && pre.kind === 'outgoing-ringing');
+        if (effect.toDevice === null && !broadcast) fail(`(o) ${s.type} sent to every device of the peer`);
+        if (effect.toDevice !== null && isLive(pre) && pre.peerDevice !== null && s.type !== 'ring' && effect.toDevice !== pre.peerDevice
+          && !(isLive(post) && post.peerDevice === effect.toDevice)) fail(`(o) ${s.type} sent to a device the call is not with`);
         if (s.type === 'hangup' && s.reason === 'glare') answeredRing = true;
       }
     }
@@ -227,13 +262,13 @@ export function checkCallRules(
   // (h) a ring whose call id was used before (declined, missed, answered busy...) gets nothing:
   // no ring, no busy, no state change.
   if (ringWasUsed && (post !== pre || effects.length > 0)) fail('(h) a ring for a used call id did something');
-  // (i) a ring in a conversation that holds anyone besides its sender's device and this one
-  // neither rings nor answers.
-  if (ring && viewKey(ring.conversation) !== pairKey(ring.conversation.groupId, ring.fromUser, ring.fromDevice)
+  // (i) a ring in a conversation that holds anyone besides the two accounts' devices, or from
+  // another device of this account, neither rings nor answers.
+  if (ring && (!betweenAccounts(viewKey(ring.conversation), ring.fromUser, ring.fromDevice))
     && effects.some((e) => e.type === 'sendSignal' || e.type === 'showIncomingRing')) fail('(i) a ring from a shared conversation was answered');
   // (l) a signal for the call from another conversation changes nothing and is only reported.
-  if (event.type === 'remote' && event.signal.type !== 'ring' && isLive(pre) && event.fromUser === pre.peer
-    && event.fromDevice === pre.peerDevice && event.signal.callId === pre.callId && event.conversation.groupId !== boundOf(ghost, pre.callId)) {
+  if (event.type === 'remote' && event.signal.type !== 'ring' && addressedTo(pre, event) && isLive(pre)
+    && event.conversation.groupId !== boundOf(ghost, pre.callId)) {
     if (post !== pre || effects.some((e) => e.type !== 'reportAnomaly')) fail('(l) a signal from another conversation was acted on');
   }
   // (j) a contact's rings are answered (rung, busy, glare) at most MAX_ANSWERED_RINGS_PER_WINDOW
@@ -254,23 +289,34 @@ export function checkCallRules(
     }
   }
   // (f) a call never outlives a change of its conversation: while it is live, the conversation
-  // holds exactly this device and the peer's.
+  // holds devices of the two accounts alone, with the peer's device the call is bound to.
   if (isLive(post)) {
     const groupId = boundOf(ghost, post.callId);
     if (groupId === undefined) fail(`(f) call ${post.callId} is bound to no conversation`);
-    if (viewOf(ghost.views, groupId) !== pairKey(groupId, post.peer, post.peerDevice)) fail(`(f) call ${post.callId} outlived a change of its conversation`);
+    if (!betweenAccounts(viewOf(ghost.views, groupId), post.peer, post.peerDevice)) fail(`(f) call ${post.callId} outlived a change of its conversation`);
   }
-  // Signals not for the current call (other peer, device or id) do nothing but, for another id, their refusal.
-  if (event.type === 'remote' && event.signal.type !== 'ring' && isLive(pre)
-    && (event.fromUser !== pre.peer || event.fromDevice !== pre.peerDevice || event.signal.callId !== pre.callId)) {
-    if (post !== pre || effects.some((e) => e.type !== 'refuseSignal')) fail('misaddressed signal acted on');
+  // Signals not addressed to the current call (another peer, device, recipient or id) do nothing
+  // but, for another id, their refusal; or, for a callee still waiting, end it quietly because
+  // another device of this account took the call (its sibling's answer, or the caller's signal
+  // to that sibling): no signal sent, no RTC touched.
+  const sibling = event.type === 'remote' && event.fromUser === selfOf(event).user;
+  const foreign = event.type === 'remote' && (sibling || !forThisDevice(event));
+  if (event.type === 'remote' && event.signal.type !== 'ring' && isLive(pre) && !addressedTo(pre, event)) {
+    const elsewhere = post.kind === 'ended' && ELSEWHERE.includes(post.reason) && post.callId === pre.callId && foreign
+      && (pre.kind === 'incoming-ringing' || pre.kind === 'callee-connecting') && event.signal.callId === pre.callId;
+    if (elsewhere) {
+      if (effects.some((e) => e.type === 'sendSignal' || RTC_EFFECTS.has(e.type))) fail('(p) a call answered elsewhere sent or touched RTC');
+    } else if (post !== pre || effects.some((e) => e.type !== 'refuseSignal')) fail('misaddressed signal acted on');
   }
   // (n) a signal that names no call of ours (none, or another id) is refused by its id alone, and
-  // changes nothing; a signal for the current or just-ended call is never refused as unknown.
+  // changes nothing; a signal for the current or just-ended call is never refused as unknown; a
+  // signal from another device of this account, or meant for one, is never refused (routine).
   if (event.type === 'remote' && event.signal.type !== 'ring') {
     const known = pre.kind !== 'idle' && event.signal.callId === pre.callId;
     const refusals = effects.filter((e) => e.type === 'refuseSignal');
-    if (!known && (post !== pre || effects.length !== 1 || refusals.length !== 1)) fail(`(n) a signal for unknown call ${event.signal.callId} was not refused, or did more`);
+    if (foreign && refusals.length > 0) fail('(n) a signal for another device of this account was refused as unknown');
+    if (!known && !foreign && (post !== pre || effects.length !== 1 || refusals.length !== 1)) fail(`(n) a signal for unknown call ${event.signal.callId} was not refused, or did more`);
+    if (!known && foreign && (post !== pre || effects.length > 0)) fail(`(n) a signal for another device's call did something`);
     if (known && refusals.length > 0) fail(`(n) a signal for call ${event.signal.callId} refused as unknown`);
   }
   // (m) consent given but no media within the bound ends the call: a connecting call always has

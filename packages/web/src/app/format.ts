@@ -31,6 +31,7 @@ export function describeCall(entry: StoredCallLogEntry): string {
   const incoming = entry.direction === 'incoming';
   switch (entry.outcome) {
     case 'answered': return `${incoming ? 'Incoming' : 'Outgoing'} call, ${formatDuration(entry.durationMs / 1000)}`;
+    case 'answered-elsewhere': return 'Answered on another device';
     case 'missed': return incoming ? 'Missed call' : 'No answer';
     case 'declined': return incoming ? 'Declined' : 'Declined by them';
     case 'missed-request': return incoming ? 'Missed call request (not a contact)' : 'Call request sent';

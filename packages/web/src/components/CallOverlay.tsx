@@ -24,6 +24,10 @@ const END_TEXT: Record<EndReason, string> = {
   'stale-ring': 'Missed call',
   // Someone joined or left the chat during the call: a call is only ever between its two people.
   'members-changed': 'Call ended: the chat’s members changed',
+  // Another of the member's own linked devices took the call, declined it, or was on a call.
+  'answered-elsewhere': 'Answered on another device',
+  'declined-elsewhere': 'Declined on another device',
+  'busy-elsewhere': 'On a call on another device',
 };
 
 /** How long the "call ended" card stays. */
