@@ -5,13 +5,14 @@
  * again, independently), and re-encodable.
  */
 import {
-  APP_CONTENT_MAX_BYTES, CALL_CANDIDATE_MAX_CHARS, CALL_SDP_MAX_CHARS, CallMedia, ErrorCode, LIMITS, ProtocolError,
+  APP_CONTENT_MAX_BYTES, AttachmentKind, CALL_CANDIDATE_MAX_CHARS, CALL_SDP_MAX_CHARS, CallMedia, ErrorCode, LIMITS, ProtocolError,
   decodeAppContent, encodeAppContent,
 } from '@sotto/protocol';
 import { plainTextOracle } from '../lib/text-oracle.mjs';
 
 const DECODE_ERRORS = new Set([ErrorCode.FRAME_TOO_LARGE, ErrorCode.FRAME_MALFORMED, ErrorCode.INVALID_ARGUMENT]);
 const CALL_ID = /^[0-9a-f]{32}$/;
+const DEVICE_ID = /^[0-9a-f]{1,64}$/;
 
 function expect(condition, rule) {
   if (!condition) throw new Error(`decodeAppContent accepted content that breaks: ${rule}`);
@@ -19,6 +20,7 @@ function expect(condition, rule) {
 
 function checkCall(signal) {
   expect(CALL_ID.test(signal.callId), 'call id is 32 lower-case hex characters');
+  expect(signal.toDevice === '' || DEVICE_ID.test(signal.toDevice), 'a call signal names no device, or a device id');
   const kind = signal.kind;
   switch (kind.case) {
     case 'ring': expect(kind.value.media === CallMedia.AUDIO, 'a ring is for audio'); break;
@@ -31,6 +33,21 @@ function checkCall(signal) {
     case 'accept': case 'decline': case 'busy': case 'hangup': break;
     default: expect(false, `call signal has a known kind (got ${String(kind.case)})`);
   }
+}
+
+/** The structural rules of a file's descriptor, written again from PROTOCOL.md §10 and §13. */
+function checkAttachment(a) {
+  expect(a.blobId.byteLength === 16 && a.key.byteLength === 32 && a.digest.byteLength === 32, 'blob id 16, key 32, digest 32 bytes');
+  expect(a.size >= 1n && a.size <= 4n * 1024n ** 3n, 'a file holds 1 byte to 4 GiB');
+  expect(/^[a-z]+\/[a-z0-9][a-z0-9.+-]*$/.test(a.mediaType) && a.mediaType.length <= 100, 'a media type is type/subtype');
+  expect(new TextEncoder().encode(a.fileName).byteLength <= 255 && plainTextOracle(a.fileName, 255), 'a file name is plain text of at most 255 bytes');
+  expect(plainTextOracle(a.caption, 1024), 'a caption is plain text of at most 1,024 characters');
+  const image = a.kind === AttachmentKind.IMAGE;
+  const voice = a.kind === AttachmentKind.VOICE_NOTE;
+  expect(image || voice || a.kind === AttachmentKind.FILE, 'a known kind');
+  expect(a.thumbnail.byteLength <= (image ? 12 * 1024 : 0), 'only an image has a preview, of at most 12 KiB');
+  expect(a.width <= (image ? 16384 : 0) && a.height <= (image ? 16384 : 0), 'only an image has dimensions, at most 16,384');
+  expect(a.durationMs <= (voice ? 15 * 60_000 : 0) && a.waveform.byteLength <= (voice ? 64 : 0), 'only a voice note has a duration and waveform');
 }
 
 /** @param {Buffer} data */
@@ -56,6 +73,7 @@ export function fuzz(data) {
       expect(body.value.name.length > 0 && plainTextOracle(body.value.name, 64), 'group name is 1-64 characters of plain text');
       break;
     case 'call': checkCall(body.value); break;
+    case 'attachment': checkAttachment(body.value); break;
     default: expect(false, `content has a known body (got ${String(body.case)})`);
   }
   // What a client accepted it can send back (quote, forward, resend) without a surprise refusal.

@@ -24,6 +24,16 @@ export function wholeNumber(text: string, name: string, range?: WholeNumberRange
   return value;
 }
 
+const MIB = 1024 * 1024;
+
+/**
+ * `text` as a whole number of mebibytes (1 MB here is 1,048,576 bytes), in bytes; the range is in
+ * mebibytes, as the user typed them.
+ */
+export function mebibytes(text: string, name: string, range: WholeNumberRange): number {
+  return wholeNumber(text, name, range) * MIB;
+}
+
 /** The schemes a client can reach a server by; ws(s) name the same server as http(s). */
 const SERVER_SCHEMES: Readonly<Record<string, string>> = { 'http:': 'http:', 'https:': 'https:', 'ws:': 'http:', 'wss:': 'https:' };
 

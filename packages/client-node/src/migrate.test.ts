@@ -27,10 +27,14 @@ async function withProfileDir(body: (dir: string) => void | Promise<void>): Prom
   }
 }
 
+/** Every migration's version, and the next free ones: the tests hold whatever migrations come later. */
+const ALL = CLIENT_MIGRATIONS.map((m) => m.version);
+const NEXT = Math.max(...ALL) + 1;
+
 test('a fresh profile gets every migration, each recorded with its name and time', () => {
   const db = new Database(':memory:');
   const before = Date.now();
-  assert.deepEqual(migrateClientDb(db), [1, 2, 3, 4]);
+  assert.deepEqual(migrateClientDb(db), ALL);
   const rows = recorded(db);
   assert.deepEqual(
     rows.map((row) => [row.version, row.name]),
@@ -64,20 +68,15 @@ test('a profile from before applied_at was recorded is upgraded in place, and ag
     // Their time was never written down: 0 says so.
     assert.deepEqual(
       recorded(db).map((row) => [row.version, row.applied_at]),
-      [
-        [1, 0],
-        [2, 0],
-        [3, 0],
-        [4, 0],
-      ],
+      ALL.map((version) => [version, 0]),
     );
     assert.equal((db.prepare("SELECT text FROM contacts WHERE username = 'bob'").get() as { text: string }).text, 'hi', 'data kept');
     assert.deepEqual(migrateClientDb(db), [], 'opening again changes nothing');
     assert.deepEqual(columnsOf(db, 'schema_migrations').sort(), ['applied_at', 'name', 'version']);
     // A migration added later is recorded with its time beside the old rows.
-    const next: ClientMigration = { version: 5, name: 'later', up: 'CREATE TABLE later (x INTEGER);' };
-    assert.deepEqual(migrateClientDb(db, [...CLIENT_MIGRATIONS, next]), [5]);
-    assert.ok(recorded(db)[4]!.applied_at > 0);
+    const next: ClientMigration = { version: NEXT, name: 'later', up: 'CREATE TABLE later (x INTEGER);' };
+    assert.deepEqual(migrateClientDb(db, [...CLIENT_MIGRATIONS, next]), [NEXT]);
+    assert.ok(recorded(db)[ALL.length]!.applied_at > 0);
     db.close();
   }));
 
@@ -85,7 +84,7 @@ test('a profile written by a newer sotto is refused and left untouched', () =>
   withProfileDir((dir) => {
     const path = join(dir, 'client.db');
     const newer = new Database(path);
-    migrateClientDb(newer, [...CLIENT_MIGRATIONS, { version: 7, name: 'from-the-future', up: 'CREATE TABLE future (x INTEGER);' }]);
+    migrateClientDb(newer, [...CLIENT_MIGRATIONS, { version: NEXT + 2, name: 'from-the-future', up: 'CREATE TABLE future (x INTEGER);' }]);
     newer.close();
     const bytes = readFileSync(path);
 
@@ -94,33 +93,33 @@ test('a profile written by a newer sotto is refused and left untouched', () =>
       (error: unknown) =>
         error instanceof ProfileRefusedError &&
         error.code === 'PROFILE_TOO_NEW' &&
-        error.newestVersion === 7 &&
-        error.message === 'This profile was written by a newer sotto (migration 7); update sotto. Nothing was changed.',
+        error.newestVersion === NEXT + 2 &&
+        error.message === `This profile was written by a newer sotto (migration ${NEXT + 2}); update sotto. Nothing was changed.`,
     );
     assert.deepEqual(readFileSync(path), bytes, 'not a byte changed');
     const db = new Database(path, { readonly: true });
     assert.throws(() => migrateClientDb(db), ProfileRefusedError, 'the runner refuses it on its own too');
     assert.deepEqual(
       recorded(db).map((row) => row.version),
-      [1, 2, 3, 4, 7],
+      [...ALL, NEXT + 2],
     );
     db.close();
   }));
 
 test('a failing migration is rolled back whole; the ones before it stay applied', () => {
   const db = new Database(':memory:');
-  const broken: ClientMigration = { version: 5, name: 'broken', up: 'CREATE TABLE half (x INTEGER); INSERT INTO nowhere VALUES (1);' };
-  const after: ClientMigration = { version: 6, name: 'after', up: 'CREATE TABLE after_broken (x INTEGER);' };
+  const broken: ClientMigration = { version: NEXT, name: 'broken', up: 'CREATE TABLE half (x INTEGER); INSERT INTO nowhere VALUES (1);' };
+  const after: ClientMigration = { version: NEXT + 1, name: 'after', up: 'CREATE TABLE after_broken (x INTEGER);' };
   assert.throws(() => migrateClientDb(db, [...CLIENT_MIGRATIONS, broken, after]), /no such table: nowhere/);
   assert.deepEqual(
     recorded(db).map((row) => row.version),
-    [1, 2, 3, 4],
+    ALL,
   );
   const tables = tablesOf(db);
   assert.ok(!tables.includes('half'), 'the failed migration left nothing');
   assert.ok(!tables.includes('after_broken'), 'nothing after it ran');
   assert.ok(tables.includes('contacts'));
   // Fixed, it applies on the next run.
-  assert.deepEqual(migrateClientDb(db, [...CLIENT_MIGRATIONS, { ...broken, up: 'CREATE TABLE half (x INTEGER);' }, after]), [5, 6]);
+  assert.deepEqual(migrateClientDb(db, [...CLIENT_MIGRATIONS, { ...broken, up: 'CREATE TABLE half (x INTEGER);' }, after]), [NEXT, NEXT + 1]);
   db.close();
 });

@@ -25,7 +25,7 @@ async function withProfileDir(body: (dir: string) => Promise<void>): Promise<voi
 
 test('client migrations apply once and create every table and column', () => {
   const db = new Database(':memory:');
-  assert.deepEqual(migrateClientDb(db), [1, 2, 3, 4]);
+  assert.deepEqual(migrateClientDb(db), [1, 2, 3, 4, 5]);
   assert.deepEqual(migrateClientDb(db), []);
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
   for (const t of ['identity', 'key_packages', 'conversations', 'messages', 'contacts', 'outbox', 'pins', 'cursor', 'call_log', 'settings']) assert.ok(tables.includes(t), t);
@@ -34,6 +34,8 @@ test('client migrations apply once and create every table and column', () => {
   for (const c of ['pending_kind', 'pending_state', 'pending_request']) assert.ok(columns.includes(c), c);
   // 0004: contacts remember a request through the contact link.
   assert.ok((db.prepare('PRAGMA table_info(contacts)').all() as { name: string }[]).some((c) => c.name === 'via_link'));
+  // 0005: a message keeps its file's descriptor.
+  assert.ok((db.prepare('PRAGMA table_info(messages)').all() as { name: string }[]).some((c) => c.name === 'attachment'));
 });
 
 test('the profile database is private to its owner and batches are atomic', () =>

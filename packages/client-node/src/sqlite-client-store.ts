@@ -65,6 +65,7 @@ interface MessageRow {
   received_at: number;
   outgoing: number;
   status: MessageStatus;
+  attachment: Uint8Array | null;
 }
 
 export class SqliteClientStore implements ClientStore {
@@ -226,9 +227,9 @@ export class SqliteClientStore implements ClientStore {
     }
     for (const m of batch.messages ?? []) {
       db.prepare(
-        `INSERT OR IGNORE INTO messages (message_id, group_id, sender, sender_device, body, sent_at, received_at, outgoing, status, position)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM messages))`,
-      ).run(m.messageId, m.groupId, m.sender, m.senderDevice, m.body, m.sentAt, m.receivedAt, m.outgoing ? 1 : 0, m.status);
+        `INSERT OR IGNORE INTO messages (message_id, group_id, sender, sender_device, body, sent_at, received_at, outgoing, status, attachment, position)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM messages))`,
+      ).run(m.messageId, m.groupId, m.sender, m.senderDevice, m.body, m.sentAt, m.receivedAt, m.outgoing ? 1 : 0, m.status, m.attachment ?? null);
     }
     for (const s of batch.statuses ?? []) {
       // Statuses only move forward (isStatusAdvance).
@@ -288,5 +289,6 @@ function toMessage(row: MessageRow): StoredMessage {
     receivedAt: row.received_at,
     outgoing: row.outgoing === 1,
     status: row.status,
+    ...(row.attachment ? { attachment: new Uint8Array(row.attachment) } : {}),
   };
 }

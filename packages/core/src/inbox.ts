@@ -19,6 +19,9 @@ import {
   AppContentSchema,
   ReceiptKind,
   AnomalyKind,
+  AttachmentSchema,
+  toBinary,
+  type AppContent,
   type Delivery,
 } from '@sotto/protocol';
 import { equalBytes, toHex, utf8 } from './bytes.js';
@@ -292,31 +295,12 @@ export class Inbox {
     if (!equalBytes(content.messageId, delivery.messageId)) return this.drop(delivery, 'message id does not match its envelope', { conversations: [updated] }, AnomalyKind.MALFORMED);
     const body = content.body;
     switch (body.case) {
-      case 'text': {
-        const messageId = toHex(content.messageId);
-        if (await this.ctx.store.getMessage(messageId)) return { batch: { conversations: [updated] } };
-        // Sent by another device of this account: it shows as sent here too, and gets no receipt.
-        const own = delivery.senderUsername === this.ctx.identity.username;
-        const message: StoredMessage = {
-          messageId,
-          groupId,
-          sender: delivery.senderUsername,
-          senderDevice: delivery.senderDeviceId,
-          body: body.value.body,
-          sentAt: Number(content.sentAt),
-          receivedAt: this.ctx.clock.now(),
-          outgoing: own,
-          status: own ? 'sent' : 'delivered',
-        };
-        if (!own) this.queueReceipt(groupId, content.messageId);
-        return {
-          batch: { conversations: [updated], messages: [message] },
-          after: () => {
-            this.announceJoin(groupId);
-            this.ctx.events.didReceiveMessage.fire(message);
-          },
-        };
-      }
+      case 'text':
+        return this.storeMessage(delivery, content, groupId, updated, body.value.body);
+      // A file: only its descriptor is kept (the key, digest, size and claimed type inside MLS);
+      // nothing is fetched or decoded until the member asks (`client.attachments.save`).
+      case 'attachment':
+        return this.storeMessage(delivery, content, groupId, updated, body.value.caption, toBinary(AttachmentSchema, body.value));
       case 'receipt': {
         const status: MessageStatus = body.value.kind === ReceiptKind.READ ? 'read' : 'delivered';
         const statuses: { messageId: string; status: MessageStatus }[] = [];
@@ -360,6 +344,34 @@ export class Inbox {
       default:
         throw missingCase(body);
     }
+  }
+
+  /** A message to show (a text, or a file with its caption), stored once, with a delivery receipt for its sender. */
+  private async storeMessage(delivery: Delivery, content: AppContent, groupId: string, updated: StoredConversation, text: string, attachment?: Uint8Array): Promise<Outcome> {
+    const messageId = toHex(content.messageId);
+    if (await this.ctx.store.getMessage(messageId)) return { batch: { conversations: [updated] } };
+    // Sent by another device of this account: it shows as sent here too, and gets no receipt.
+    const own = delivery.senderUsername === this.ctx.identity.username;
+    const message: StoredMessage = {
+      messageId,
+      groupId,
+      sender: delivery.senderUsername,
+      senderDevice: delivery.senderDeviceId,
+      body: text,
+      sentAt: Number(content.sentAt),
+      receivedAt: this.ctx.clock.now(),
+      outgoing: own,
+      status: own ? 'sent' : 'delivered',
+      ...(attachment ? { attachment } : {}),
+    };
+    if (!own) this.queueReceipt(groupId, content.messageId);
+    return {
+      batch: { conversations: [updated], messages: [message] },
+      after: () => {
+        this.announceJoin(groupId);
+        this.ctx.events.didReceiveMessage.fire(message);
+      },
+    };
   }
 
   private missedRequest(peer: string, delivery: Delivery): StoredCallLogEntry {

@@ -136,6 +136,28 @@ export interface StoredMessage {
   readonly receivedAt: number;
   readonly outgoing: boolean;
   readonly status: MessageStatus;
+  /**
+   * The file this message carries: its `Attachment` descriptor (protobuf) as sent or received,
+   * with the key that opens it. `body` is then its caption. Decoded with `attachmentOf`.
+   */
+  readonly attachment?: Uint8Array;
+}
+
+/** One HTTP answer as the engine reads it: the status, a header, the body as a stream or as text. */
+export interface HttpAnswer {
+  readonly status: number;
+  header(name: string): string | null;
+  /** The body, read once: as chunks, or whole as text (for error answers, which are small). */
+  readonly body: AsyncIterable<Uint8Array>;
+  text(): Promise<string>;
+}
+
+/**
+ * The platform's HTTP client, for the server's file routes only (PROTOCOL.md §11): Node and the
+ * browser both hand in `fetch`. A request body is at most one upload chunk, so it is bytes.
+ */
+export interface HttpPort {
+  request(method: 'HEAD' | 'PATCH' | 'GET', url: string, headers: Readonly<Record<string, string>>, body?: Uint8Array): Promise<HttpAnswer>;
 }
 
 export interface StoredContact {

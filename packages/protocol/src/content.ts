@@ -7,6 +7,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { AppContentSchema, CallMedia, ErrorCode, type AppContent, type CallSignal } from './gen/sotto/v1/wire_pb.js';
 import { ProtocolError } from './errors.js';
 import { isPlainText, LIMITS } from './limits.js';
+import { checkAttachment } from './attachment.js';
 
 /** Largest encoded AppContent, checked before decoding. */
 export const APP_CONTENT_MAX_BYTES = 20 * 1024;
@@ -53,6 +54,9 @@ export function decodeAppContent(bytes: Uint8Array): AppContent {
     case 'call':
       checkCallSignal(body.value);
       break;
+    case 'attachment':
+      checkAttachment(body.value);
+      break;
     case undefined:
       throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, 'Content has no body.');
     default:
@@ -63,20 +67,20 @@ export function decodeAppContent(bytes: Uint8Array): AppContent {
 
 /** Call ids are 16 random bytes in lower-case hex. */
 const CALL_ID = /^[0-9a-f]{32}$/;
+/** Device ids as the server issues them (lower-case hex), as in device lists. */
+const DEVICE_ID = /^[0-9a-f]{1,64}$/;
 /** Bounds checked here are structural; SDP and candidates get their full validation in core. */
 export const CALL_SDP_MAX_CHARS = 16 * 1024;
 export const CALL_CANDIDATE_MAX_CHARS = 1024;
 
-/** Device ids as the server issues them (lower-case hex), as in device lists. */
-const DEVICE_ID = /^[0-9a-f]{1,64}$/;
 function checkCallSignal(signal: CallSignal): void {
   const bad = (message: string) => new ProtocolError(ErrorCode.INVALID_ARGUMENT, message);
   if (!CALL_ID.test(signal.callId)) throw bad('Call id must be 32 lower-case hex characters.');
+  if (signal.toDevice !== '' && !DEVICE_ID.test(signal.toDevice)) throw bad('A call signal names no valid device.');
   const kind = signal.kind;
   switch (kind.case) {
     case 'ring':
       if (kind.value.media !== CallMedia.AUDIO) throw bad('A ring must be for an audio call.');
-  if (signal.toDevice !== '' && !DEVICE_ID.test(signal.toDevice)) throw bad('A call signal names no valid device.');
       return;
     case 'offer':
     case 'answer':

@@ -37,6 +37,8 @@ const HUMAN_MESSAGES: Readonly<Record<ErrorCode, string>> = {
   [ErrorCode.DEVICE_LIMIT]: `This account already has ${LIMITS.maxDevicesPerAccount} devices (listed or being linked); remove one first.`,
   [ErrorCode.LINK_INVALID]: 'That device link code is unknown, expired or already used; make a new one on the linked device.',
   [ErrorCode.STALE_DEVICE_LIST]: 'The device list changed in the meantime; fetch the newest version and try again.',
+  [ErrorCode.FILE_TOO_LARGE]: 'That file is larger than this server accepts for one file.',
+  [ErrorCode.QUOTA_EXCEEDED]: "This account's stored files would go over the server's quota; wait for older files to expire.",
 };
 
 /** The stable, human-readable text for a code. */

@@ -17,6 +17,7 @@ import {
   GetDeviceListSchema,
   PublishDeviceListSchema,
   SendLinkBundleSchema,
+  CreateUploadSchema,
   CreateGroupSchema,
   DeliverySchema,
   ErrorCode,
@@ -65,6 +66,7 @@ export const FRAME_SCHEMAS = {
   [FrameType.PUBLISH_DEVICE_LIST]: PublishDeviceListSchema,
   [FrameType.GET_DEVICE_LIST]: GetDeviceListSchema,
   [FrameType.SEND_LINK_BUNDLE]: SendLinkBundleSchema,
+  [FrameType.CREATE_UPLOAD]: CreateUploadSchema,
 } as const satisfies Record<Exclude<FrameType, FrameType.UNSPECIFIED>, DescMessage>;
 
 export type KnownFrameType = keyof typeof FRAME_SCHEMAS;
@@ -96,6 +98,7 @@ export const REQUEST_FRAME_TYPES: ReadonlySet<FrameType> = new Set([
   FrameType.PUBLISH_DEVICE_LIST,
   FrameType.GET_DEVICE_LIST,
   FrameType.SEND_LINK_BUNDLE,
+  FrameType.CREATE_UPLOAD,
 ]);
 
 export function isKnownFrameType(type: number): type is KnownFrameType {

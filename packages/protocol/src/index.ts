@@ -15,3 +15,4 @@ export type { MessageInitShape } from '@bufbuild/protobuf';
 export * from './advisory.js';
 export * from './threat-notice.js';
 export * from './device-list.js';
+export * from './attachment.js';

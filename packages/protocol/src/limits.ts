@@ -37,6 +37,7 @@ export const FRAME_BODY_LIMITS: Readonly<Partial<Record<FrameType, number>>> = {
   [FrameType.PUBLISH_DEVICE_LIST]: 2 * KIB,
   [FrameType.GET_DEVICE_LIST]: 256,
   [FrameType.SEND_LINK_BUNDLE]: 128 * KIB,
+  [FrameType.CREATE_UPLOAD]: 16,
 };
 
 /** Largest frame of any type: the transport refuses anything bigger outright. */
@@ -84,6 +85,18 @@ export const LIMITS = {
   deviceListChainMax: 64,
   linkRequestSealedMaxBytes: 256,
   linkBundleSealedMaxBytes: 120 * KIB,
+  blobIdBytes: 16,
+  attachmentKeyBytes: 32,
+  attachmentDigestBytes: 32,
+  attachmentFileNameMaxBytes: 255,
+  attachmentCaptionMaxChars: 1024,
+  /** A preview small enough to sit inside the MLS message, re-encoded by the sender. */
+  attachmentThumbnailMaxBytes: 12 * KIB,
+  attachmentMaxPixelsPerSide: 16_384,
+  voiceNoteMaxMs: 15 * 60_000,
+  voiceNoteWaveformMaxSamples: 64,
+  /** The media type string, e.g. `image/jpeg`. */
+  mediaTypeMaxLength: 100,
 } as const;
 
 const USERNAME = /^[a-z0-9_][a-z0-9_.-]*$/;

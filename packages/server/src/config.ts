@@ -65,10 +65,16 @@ export interface ServerConfig {
   readonly maxConnectionsPerAddress: number;
   /** Connections the server holds at once; absent: just under the process's open-file limit. */
   readonly maxConnections?: number;
+  /** The most one file's ciphertext may be, in bytes (1 MiB to 4 GiB). */
+  readonly maxFileBytes: number;
+  /** The most one account may store and reserve in files at once, in bytes. */
+  readonly fileQuotaBytes: number;
 }
 
 /** What callers must give; everything else has a default. */
 export type ServerConfigInput = Partial<ServerConfig> & Pick<ServerConfig, 'dataDir'>;
+
+const MIB = 1024 * 1024;
 
 export const DEFAULT_CONFIG: Omit<ServerConfig, 'dataDir'> = {
   host: '127.0.0.1',
@@ -85,6 +91,8 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'dataDir'> = {
   turnUrls: [],
   turnTtlSeconds: 3600,
   maxConnectionsPerAddress: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  maxFileBytes: 100 * MIB,
+  fileQuotaBytes: 1024 * MIB,
 };
 
 /** How a caller spells each setting (a flag, an environment variable); messages use the config key otherwise. */
@@ -100,6 +108,8 @@ export const WHOLE_NUMBER_RANGES = {
   ringsPerMinute: { min: 1, max: 1_000_000, unit: '' },
   freshAccountHours: { min: 0, max: 87_600, unit: 'of hours ' },
   turnTtlSeconds: { min: 60, max: 86_400, unit: 'of seconds ' },
+  maxFileBytes: { min: MIB, max: 4096 * MIB, unit: 'of bytes ' },
+  fileQuotaBytes: { min: MIB, max: 1024 * 1024 * MIB, unit: 'of bytes ' },
 } as const;
 
 /**

@@ -3,6 +3,8 @@
 // Capabilities (store, bus, logger, clock) can be injected; whatever the
 // server creates itself it also closes, and nothing injected is closed.
 import { join } from 'node:path';
+import type { BlobBytes } from './blobs/blob-bytes.js';
+import { FsBlobBytes } from './blobs/fs-blob-bytes.js';
 import type { Bus } from './bus/bus.js';
 import { LocalBus } from './bus/local/local-bus.js';
 import { createNatsBus } from './bus/nats/create-nats-bus.js';
@@ -46,6 +48,13 @@ export interface ServerDeps {
   readonly floodLimits?: FloodLimits;
   /** How often to look for newly published advisories (default 5 s). */
   readonly advisoryPollMs?: number;
+  /**
+   * Where files' bytes live. startServer defaults it to the store's own for PostgreSQL (every
+   * node serves every file) and to `${dataDir}/blobs` otherwise; the in-memory server has none.
+   */
+  readonly blobBytes?: BlobBytes;
+  /** How long a request may take to arrive (default gateway's REQUEST_TIMEOUT_MS). */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface RunningServer {
@@ -60,6 +69,9 @@ export interface RunningServer {
   /** Notifies and closes every connection, stops listening, and closes what the server created. */
   close(): Promise<void>;
 }
+
+/** The directory under `dataDir` holding files' bytes on a single node (blobs/fs-blob-bytes.ts). */
+export const BLOBS_DIRECTORY = 'blobs';
 
 export async function startServer(input: ServerConfigInput, deps: ServerDeps = {}): Promise<RunningServer> {
   const config = resolveConfig(input);
@@ -86,7 +98,8 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
     owned.unshift(bus);
   }
 
-  const core = createServerCore(config, store, bus, log, deps, now);
+  const blobBytes = deps.blobBytes ?? (store instanceof PostgresStore ? store.blobBytes() : new FsBlobBytes(join(config.dataDir, BLOBS_DIRECTORY)));
+  const core = createServerCore(config, store, bus, log, { ...deps, blobBytes }, now);
   const { services, registry, metrics, expiry } = core;
   const closeOwned = async (): Promise<void> => {
     await core.stop();
@@ -105,6 +118,7 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
       trustProxy: config.trustProxy,
       maxConnectionsPerAddress: config.maxConnectionsPerAddress,
       ...(config.maxConnections !== undefined ? { maxConnections: config.maxConnections } : {}),
+      ...(deps.requestTimeoutMs !== undefined ? { requestTimeoutMs: deps.requestTimeoutMs } : {}),
     });
   } catch (error) {
     await closeOwned();
@@ -176,9 +190,11 @@ export function createServerCore(config: ServerConfig, store: Store, bus: Bus, l
     ...(config.operatorContact ? { operatorContact: config.operatorContact } : {}),
     thresholds: { ...DEFAULT_THRESHOLDS, freshAccountMs: config.freshAccountHours * 3_600_000 },
     turn: { urls: config.turnUrls, ttlSeconds: config.turnTtlSeconds, ...(config.turnSecret === undefined ? {} : { secret: config.turnSecret }) },
+    blobLimits: { maxFileBytes: config.maxFileBytes, quotaBytes: config.fileQuotaBytes, retentionDays: config.retentionDays },
+    ...(deps.blobBytes ? { blobBytes: deps.blobBytes } : {}),
   });
   const registry = new ConnectionRegistry<Connection>(bus);
-  const expiry = new ExpiryTimer(store, { retentionDays: config.retentionDays, now, log: createLogger('expiry', { parent: log }) });
+  const expiry = new ExpiryTimer(store, { retentionDays: config.retentionDays, now, log: createLogger('expiry', { parent: log }), blobs: services.blobs });
   const context: ConnectionContext = {
     services,
     store,

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ClientError } from '@sotto/core';
 import { ConfigError, resolveConfig, type ServerConfig, type SettingNames } from '@sotto/server/config';
-import { environment, wholeNumber } from '../option-values.js';
+import { environment, mebibytes, wholeNumber } from '../option-values.js';
 
 export interface ServeOptions {
   host: string;
@@ -33,6 +33,10 @@ export interface ServeOptions {
   turnTtl: string;
   maxConnectionsPerAddress: string;
   web?: string | boolean;
+  /** Absent: the server's default (100 MiB). */
+  maxFileMb?: string;
+  /** Absent: the server's default (1024 MiB). */
+  fileQuotaMb?: string;
 }
 
 /** Each setting's flag (commander's attribute name, as typed) and the environment variable that can give its default. */
@@ -55,7 +59,13 @@ const FLAGS = {
   turnTtlSeconds: { option: 'turnTtl', flag: '--turn-ttl' },
   webRoot: { option: 'web', flag: '--web' },
   maxConnectionsPerAddress: { option: 'maxConnectionsPerAddress', flag: '--max-connections-per-address' },
+  maxFileBytes: { option: 'maxFileMb', flag: '--max-file-mb' },
+  fileQuotaBytes: { option: 'fileQuotaMb', flag: '--file-quota-mb' },
 } as const satisfies { [K in keyof ServerConfig]?: { option: string; flag: string; env?: string } };
+
+/** The file limits in mebibytes, as the flags take them (the server's own ranges, in bytes, are the same). */
+const MAX_FILE_MB = { min: 1, max: 4096 } as const;
+const FILE_QUOTA_MB = { min: 1, max: 1024 * 1024 } as const;
 
 /** Frames per second a connection may send: not a ServerConfig setting, so its range lives here. */
 const RATE_LIMIT = { option: 'rateLimit', flag: '--rate-limit', range: { min: 1, max: 10_000_000 } } as const;
@@ -101,6 +111,8 @@ export function serveSettings(opts: ServeOptions, command: Command, webRoot: { w
     turnUrls: opts.turnUrl ?? [],
     turnTtlSeconds: number('turnTtlSeconds', opts.turnTtl),
     maxConnectionsPerAddress,
+    ...(opts.maxFileMb !== undefined ? { maxFileBytes: mebibytes(opts.maxFileMb, names.maxFileBytes!, MAX_FILE_MB) } : {}),
+    ...(opts.fileQuotaMb !== undefined ? { fileQuotaBytes: mebibytes(opts.fileQuotaMb, names.fileQuotaBytes!, FILE_QUOTA_MB) } : {}),
     ...turnSecret(opts.turnSecretFile),
     ...webRoot,
   };

@@ -144,6 +144,15 @@ export function defineClientStoreContract(name: string, { test, assert }: Contra
     assert.deepEqual(ids(await store.listMessages('g1', 10)), ['m1', 'm2'], 'a replay does not move a message to the end');
   });
 
+  check("a message keeps its file's descriptor, byte for byte; one without a file has none", async (store) => {
+    const descriptor = Uint8Array.from({ length: 300 }, (_, i) => (i * 7) % 256);
+    await store.apply({ messages: [sampleMessage('m1', 'g1', { body: 'a caption', attachment: descriptor }), sampleMessage('m2', 'g1')] });
+    const [withFile, without] = await store.listMessages('g1', 10);
+    assert.deepEqual(withFile?.attachment, descriptor);
+    assert.deepEqual(await store.getMessage('m1'), sampleMessage('m1', 'g1', { body: 'a caption', attachment: descriptor }));
+    assert.equal(without?.attachment, undefined);
+  });
+
   check('listMessages returns the last `limit` messages of one group, in insertion order', async (store) => {
     const g1 = ['a', 'b', 'c', 'd'].map((id, i) => sampleMessage(id, 'g1', { receivedAt: 1_000 + i }));
     await store.apply({ messages: [g1[0]!, sampleMessage('x', 'g2'), g1[1]!] });

@@ -42,6 +42,7 @@ export function routeFrame(frame: Frame, routes: FrameRoutes): Promise<void> {
     case FrameType.PUBLISH_DEVICE_LIST:
     case FrameType.GET_DEVICE_LIST:
     case FrameType.SEND_LINK_BUNDLE:
+    case FrameType.CREATE_UPLOAD:
       return routes.request(frame);
     default:
       throw missingCase(frame);

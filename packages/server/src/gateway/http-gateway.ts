@@ -2,7 +2,8 @@
 // The network edge: Fastify for plain HTTP (health, metrics, the web app) and
 // a `ws` server for the one WebSocket endpoint, `/v1/ws`. Oversized messages
 // are cut off by `ws` itself (close 1009) before they are buffered whole.
-// At the door: a request must arrive in full within REQUEST_TIMEOUT_MS; the
+// At the door: a request must arrive in full within REQUEST_TIMEOUT_MS (but for
+// a file upload's streaming body, which only must not stall: blob-routes.ts); the
 // sockets open at once are capped in total (under the open-file limit) and
 // per client address; an upgrade from another site's page is refused.
 import type { AddressInfo, Socket } from 'node:net';
@@ -18,6 +19,7 @@ import { Connection, type ConnectionContext } from './connection.js';
 import { WsServerSocket } from './ws-socket.js';
 import { ConnectionCaps, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, totalCapFor } from './connection-caps.js';
 import { answerHttpErrors, BODY_LIMIT_BYTES, errorBody, httpError, type HttpErrorAnswer } from './http-errors.js';
+import { blobRoutes, isStreamingUpload } from './blob-routes.js';
 import { openFileLimit } from './open-file-limit.js';
 import { askedHost, isOwnOrigin } from './origin-check.js';
 import { serveWebApp } from './web-app.js';
@@ -73,6 +75,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // (`ws` clears it on the sockets it takes over).
     connectionTimeout: requestTimeout,
     http: { headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, requestTimeout) },
+    clientErrorHandler: answerClientError,
   });
   let closing = false;
   const door = guardTheDoor(options);
@@ -89,6 +92,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   if (options.webRoot !== undefined) await serveWebApp(app, options.webRoot);
   answerHttpErrors(app, log, metrics);
+  await app.register(blobRoutes, {
+    blobs: context.services.blobs,
+    log,
+    metrics,
+    fromOwnOrigin: (request) => isOwnOrigin(request.headers.origin, askedHost(request.headers.host, request.headers['x-forwarded-host'], door.isFromTrustedProxy(request))),
+  });
   // Before the body is read: a client over its share gets nothing of the server's but this answer.
   app.addHook('onRequest', async (request, reply) => {
     if (door.admitForwarded(request.raw)) return;
@@ -152,6 +161,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 }
 
+/**
+ * Node's answer to a request that broke the rules before any route saw it (Fastify's default,
+ * in our error shape), except one: a file upload whose body is still streaming in is not cut
+ * off by the whole-request timeout, since 100 MB takes longer than that on most links. It is
+ * still ended by the socket's idle timeout if it stalls.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && isStreamingUpload(socket as Socket)) return;
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const answer = httpError(error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST');
+  if (socket.writable) {
+    const body = JSON.stringify(errorBody(answer));
+    socket.write(
+      `HTTP/1.1 ${answer.status} ${STATUS_TEXT[answer.status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
 function pathOf(request: IncomingMessage): string {
   try {
     return new URL(request.url ?? '/', 'http://localhost').pathname;
@@ -169,7 +198,14 @@ function refuse(socket: Duplex, answer: HttpErrorAnswer): void {
   );
 }
 
-const STATUS_TEXT: Readonly<Record<number, string>> = { 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' };
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+  503: 'Service Unavailable',
+};
 
 /** The address key a socket is counted under, once known (a direct peer at once; a proxied client at its first request). */
 const countedAs = new WeakMap<Socket, string>();

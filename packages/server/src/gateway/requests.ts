@@ -21,6 +21,7 @@ import {
   SendOkSchema,
   TurnCredentialsSchema,
   UploadKeyPackagesOkSchema,
+  UploadTicketSchema,
   type Frame,
   type Response,
 } from '@sotto/protocol';
@@ -49,7 +50,8 @@ export type RequestFrame = Extract<
       | FrameType.CREATE_DEVICE_LINK
       | FrameType.PUBLISH_DEVICE_LIST
       | FrameType.GET_DEVICE_LIST
-      | FrameType.SEND_LINK_BUNDLE;
+      | FrameType.SEND_LINK_BUNDLE
+      | FrameType.CREATE_UPLOAD;
   }
 >;
 
@@ -162,6 +164,13 @@ export async function handleRequest(services: Services, caller: Caller, frame: R
     case FrameType.SEND_LINK_BUNDLE:
       await services.devices.sendBundle(caller, frame.body.linkId, frame.body.sealed);
       return ok();
+    case FrameType.CREATE_UPLOAD: {
+      const ticket = await services.blobs.createUpload(caller, frame.body.size);
+      return {
+        case: 'upload',
+        value: create(UploadTicketSchema, { blobId: ticket.blobId, token: ticket.token, expiresAt: BigInt(ticket.expiresAt), maxSize: BigInt(ticket.maxSize) }),
+      };
+    }
     default:
       throw missingCase(frame);
   }

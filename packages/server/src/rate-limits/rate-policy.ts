@@ -9,7 +9,7 @@ import type { Clock } from '../clock.js';
 import { ServerError } from '../errors.js';
 import type { RateCheck, RateLimiter, RateRule } from './rate-limiter.js';
 
-export type RateAction = 'register' | 'contactRequest' | 'claim' | 'ring' | 'message' | 'report';
+export type RateAction = 'register' | 'contactRequest' | 'claim' | 'ring' | 'message' | 'report' | 'upload';
 export type RateScope = 'account' | 'device' | 'address';
 
 /** The rules of one action, by scope; a scope without a rule is not limited. */
@@ -46,6 +46,11 @@ export const DEFAULT_RATE_RULES: RatePolicyRules = {
   },
   // Anomaly reports are written durably; a device sends one every few seconds at most.
   report: { device: { limit: 60, periodMs: MINUTE, burst: 30 } },
+  // Each upload reserves quota and a blob row for a day: an album's worth at once, not a flood.
+  upload: {
+    account: { limit: 300, periodMs: HOUR, burst: 100 },
+    address: { limit: 1_000, periodMs: HOUR, burst: 300 },
+  },
 };
 
 /** Words for a refusal: "Too many contact requests". */
@@ -56,6 +61,7 @@ const ACTION_WORDS: Record<RateAction, string> = {
   ring: 'calls',
   message: 'messages',
   report: 'anomaly reports',
+  upload: 'file uploads',
 };
 
 /** Who is acting; a scope is checked only when its subject is known. */
@@ -115,7 +121,7 @@ function deviceKey(subject: RateSubject): string | undefined {
 }
 
 /** A policy that limits nothing: for benchmarks and for operators who limit in front of Sotto. */
-export const NO_RATE_RULES: RatePolicyRules = { register: {}, contactRequest: {}, claim: {}, ring: {}, message: {}, report: {} };
+export const NO_RATE_RULES: RatePolicyRules = { register: {}, contactRequest: {}, claim: {}, ring: {}, message: {}, report: {}, upload: {} };
 
 /** Overrides merged onto the defaults, action by action and scope by scope. */
 export function mergeRateRules(overrides: Partial<Record<RateAction, ActionRules>> | undefined, base: RatePolicyRules = DEFAULT_RATE_RULES): RatePolicyRules {

@@ -2,6 +2,8 @@
 // Deletes mailbox entries nobody fetched within the retention period, so an
 // abandoned device does not keep ciphertext on the server forever; anomaly
 // records age out with them, and rate-limit state of idle keys is forgotten.
+// Files go by the same clock: uploads never completed once their token ends,
+// complete ones once the retention period has passed (services/blobs.ts).
 import type { Clock } from '../clock.js';
 import { errorSummary, type Logger } from '../logger.js';
 import type { Store } from '../storage/store.js';
@@ -14,6 +16,8 @@ export interface ExpiryOptions {
   readonly now: Clock;
   readonly log: Logger;
   readonly intervalMs?: number;
+  /** The file sweep, run after the mailbox one; absent: no files expire. */
+  readonly blobs?: { sweep(): Promise<number> };
 }
 
 export class ExpiryTimer {
@@ -39,6 +43,7 @@ export class ExpiryTimer {
     const before = now - this.options.retentionDays * DAY_MS;
     const { mailbox } = await this.store.expire(before, now);
     await this.store.rateLimiter().prune(now);
+    await this.options.blobs?.sweep();
     if (mailbox > 0) this.options.log.info({ expired: mailbox }, 'expired undelivered mailbox entries');
     return mailbox;
   }

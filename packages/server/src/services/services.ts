@@ -5,9 +5,11 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
 import { DEFAULT_RATE_RULES, RatePolicy, type RatePolicyRules } from '../rate-limits/rate-policy.js';
+import type { BlobBytes } from '../blobs/blob-bytes.js';
 import type { Store } from '../storage/store.js';
 import { AccountsService } from './accounts.js';
 import { AdvisoryService } from './advisories.js';
+import { BlobsService, type BlobLimits } from './blobs.js';
 import { AnomalyService } from './anomalies.js';
 import { ContactsService } from './contacts.js';
 import type { CorrelationThresholds } from './correlation.js';
@@ -33,6 +35,7 @@ export interface Services {
   readonly incidents: IncidentDesk;
   readonly restrictions: Restrictions;
   readonly rates: RatePolicy;
+  readonly blobs: BlobsService;
 }
 
 export interface ServicesOptions {
@@ -48,7 +51,14 @@ export interface ServicesOptions {
   /** How members reach the operator, put in threat notifications. */
   readonly operatorContact?: string;
   readonly thresholds?: CorrelationThresholds;
+  /** The size cap, quota and retention of files (default DEFAULT_BLOB_LIMITS). */
+  readonly blobLimits?: BlobLimits;
+  /** Where files' bytes live; absent: bookkeeping only (the in-memory server has no HTTP to upload over). */
+  readonly blobBytes?: BlobBytes;
 }
+
+/** The file limits when none are given: config.ts's defaults. */
+export const DEFAULT_BLOB_LIMITS: BlobLimits = { maxFileBytes: 100 * 1024 * 1024, quotaBytes: 1024 * 1024 * 1024, retentionDays: 30 };
 
 export function createServices(options: ServicesOptions): Services {
   const { store, bus, now, log, metrics } = options;
@@ -81,5 +91,13 @@ export function createServices(options: ServicesOptions): Services {
     incidents,
     restrictions,
     rates,
+    blobs: new BlobsService({
+      store,
+      now,
+      rates,
+      log,
+      ...(options.blobLimits ?? DEFAULT_BLOB_LIMITS),
+      ...(options.blobBytes ? { bytes: options.blobBytes } : {}),
+    }),
   };
 }

@@ -2,7 +2,8 @@
  * @module storage/store
  * The storage contract, composed of one interface per domain (storage/domains/):
  * accounts and devices, settings, contacts, key packages, groups and routing,
- * mailboxes, defences and audit, linked devices and their signed lists. Every method is one atomic transaction, so the
+ * mailboxes, defences and audit, linked devices and their signed lists, and
+ * the bookkeeping of encrypted files (blobs). Every method is one atomic transaction, so the
  * same contract maps onto SQLite and PostgreSQL; invariants that must hold under
  * concurrency (one commit per epoch, one claim per key package, idempotent
  * sends, durable-before-ack) live here, checked per domain by storage/contracts/.
@@ -10,6 +11,7 @@
  */
 import type { RateLimiter } from '../rate-limits/rate-limiter.js';
 import type { AccountReader, AccountWriter } from './domains/accounts.js';
+import type { BlobReader, BlobWriter } from './domains/blobs.js';
 import type { ContactReader, ContactWriter } from './domains/contacts.js';
 import type { DefenceReader, DefenceWriter } from './domains/defences.js';
 import type { DeviceReader, DeviceWriter } from './domains/devices.js';
@@ -22,6 +24,7 @@ export { ConfigError, DatabaseRefusedError, ServerError, StaleEpochError, Storag
 export type { DatabaseProblem } from '../errors.js';
 // Re-exported so callers keep naming the contract's inputs from one place.
 export type { AccountStore, NewAccount } from './domains/accounts.js';
+export type { BlobRecord, BlobStore, NewUpload } from './domains/blobs.js';
 export type { ContactRequestOptions, ContactStore } from './domains/contacts.js';
 export type { AnomalyFilter, DefenceStore } from './domains/defences.js';
 export type { DeviceStore, LinkMail, NewDeviceList, NewLinkedDevice, StoredDeviceList, UsedDeviceLink } from './domains/devices.js';
@@ -31,10 +34,10 @@ export type { MailboxStore } from './domains/mailboxes.js';
 export type { SettingsStore } from './domains/settings.js';
 
 export interface StoreReader
-  extends AccountReader, SettingsReader, ContactReader, KeyPackageReader, GroupReader, MailboxReader, DefenceReader, DeviceReader {}
+  extends AccountReader, SettingsReader, ContactReader, KeyPackageReader, GroupReader, MailboxReader, DefenceReader, DeviceReader, BlobReader {}
 
 export interface StoreWriter
-  extends AccountWriter, SettingsWriter, ContactWriter, KeyPackageWriter, GroupWriter, MailboxWriter, DefenceWriter, DeviceWriter {}
+  extends AccountWriter, SettingsWriter, ContactWriter, KeyPackageWriter, GroupWriter, MailboxWriter, DefenceWriter, DeviceWriter, BlobWriter {}
 
 export interface Store extends StoreReader, StoreWriter {
   readonly kind: string;

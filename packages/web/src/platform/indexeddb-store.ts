@@ -93,11 +93,12 @@ function toConversation(r: ConversationRecord): StoredConversation {
   return { groupId: r.groupId, kind: r.kind, name: r.name, state: plainBytes(r.state), epoch: BigInt(r.epoch), createdAt: r.createdAt, active: r.active, pending };
 }
 
-const messageRecord = (m: StoredMessage): StoredMessage => ({
+const messageFields = (m: StoredMessage): StoredMessage => ({
   messageId: m.messageId, groupId: m.groupId, sender: m.sender, senderDevice: m.senderDevice, body: m.body,
   sentAt: m.sentAt, receivedAt: m.receivedAt, outgoing: m.outgoing, status: m.status,
 });
-const toMessage = (r: Positioned<StoredMessage>): StoredMessage => messageRecord(r);
+const messageRecord = (m: StoredMessage): StoredMessage => ({ ...messageFields(m), ...(m.attachment ? { attachment: copyBytes(m.attachment) } : {}) });
+const toMessage = (r: Positioned<StoredMessage>): StoredMessage => ({ ...messageFields(r), ...(r.attachment ? { attachment: plainBytes(r.attachment) } : {}) });
 
 const outboxRecord = (o: OutboxEntry): OutboxEntry => ({ messageId: o.messageId, groupId: o.groupId, payload: copyBytes(o.payload), createdAt: o.createdAt });
 const toOutboxEntry = (r: Positioned<OutboxEntry>): OutboxEntry => ({ messageId: r.messageId, groupId: r.groupId, payload: plainBytes(r.payload), createdAt: r.createdAt });

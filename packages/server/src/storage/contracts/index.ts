@@ -5,6 +5,7 @@
  * `makeStore` must open a new, empty store each time: every test gets its own.
  */
 import { runAccountsContract } from './accounts.contract.js';
+import { runBlobsContract } from './blobs.contract.js';
 import { runContactsContract } from './contacts.contract.js';
 import { runDefencesContract } from './defences.contract.js';
 import { runDevicesContract } from './devices.contract.js';
@@ -25,4 +26,5 @@ export function runStorageContract(name: string, makeStore: MakeStore): void {
   runMailboxesContract(name, makeStore);
   runDefencesContract(name, makeStore);
   runDevicesContract(name, makeStore);
+  runBlobsContract(name, makeStore);
 }

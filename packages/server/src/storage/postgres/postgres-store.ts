@@ -8,14 +8,15 @@
  * statements live beside it, one module each (account-queries.ts,
  * settings-queries.ts, contact-queries.ts, key-package-queries.ts,
  * group-writes.ts, mailbox-queries.ts, lockdown-queries.ts,
- * defence-queries.ts, device-queries.ts), the shared rate limiter in
- * postgres-rate-limiter.ts.
+ * defence-queries.ts, device-queries.ts, blob-queries.ts), the shared rate
+ * limiter in postgres-rate-limiter.ts, the blobs' bytes in blobs/postgres-blob-bytes.ts.
  */
 import type pg from 'pg';
 import { ContactAction } from '@sotto/protocol';
 import {
   DatabaseRefusedError,
   type AnomalyFilter,
+  type BlobRecord,
   type ClaimScope,
   type ContactRequestOptions,
   type LinkMail,
@@ -24,6 +25,7 @@ import {
   type NewDeviceList,
   type NewGroup,
   type NewLinkedDevice,
+  type NewUpload,
   type Store,
   type StoredDeviceList,
   type UsedDeviceLink,
@@ -50,6 +52,7 @@ import type {
 } from '../types.js';
 import { createPool, parsePostgresUrl, PostgresUnavailableError, reasonOf } from './connection.js';
 import * as accounts from './account-queries.js';
+import * as blobs from './blob-queries.js';
 import * as contacts from './contact-queries.js';
 import * as defences from './defence-queries.js';
 import * as devices from './device-queries.js';
@@ -59,6 +62,7 @@ import * as keyPackages from './key-package-queries.js';
 import * as mailboxes from './mailbox-queries.js';
 import * as settings from './settings-queries.js';
 import { PostgresRateLimiter } from './postgres-rate-limiter.js';
+import { PostgresBlobBytes } from '../../blobs/postgres-blob-bytes.js';
 import { migratePostgres, requireSchemaName } from './migrations/migration.js';
 import { deviceRow, deviceRows, toDevice } from './queries.js';
 import { autocommit, inTransaction, type Sql } from './transaction.js';
@@ -133,6 +137,11 @@ export class PostgresStore implements Store {
   rateLimiter(): RateLimiter {
     this.limiter ??= new PostgresRateLimiter(this.pool);
     return this.limiter;
+  }
+
+  /** The blobs' bytes, in this database, so every node serves every blob. Closed with the store. */
+  blobBytes(): PostgresBlobBytes {
+    return new PostgresBlobBytes(this.pool);
   }
 
   private tx<T>(body: (sql: Sql) => Promise<T>): Promise<T> {
@@ -336,5 +345,33 @@ export class PostgresStore implements Store {
 
   deliverLinkBundle(creator: DeviceAddress, linkId: Uint8Array, bundle: LinkMail, now: number): Promise<StoredMail> {
     return this.tx((sql) => devices.deliverLinkBundle(sql, creator, linkId, bundle, now));
+  }
+
+  getBlob(blobId: Uint8Array): Promise<BlobRecord | undefined> {
+    return blobs.getBlob(this.autocommit, blobId);
+  }
+
+  blobUsage(username: string, now: number): Promise<number> {
+    return blobs.blobUsage(this.autocommit, username, now);
+  }
+
+  expiredBlobs(now: number, completedBefore: number, max: number): Promise<Uint8Array[]> {
+    return blobs.expiredBlobs(this.autocommit, now, completedBefore, max);
+  }
+
+  createUpload(upload: NewUpload): Promise<void> {
+    return this.tx((sql) => blobs.createUpload(sql, upload));
+  }
+
+  advanceBlob(blobId: Uint8Array, from: number, to: number, now: number): Promise<BlobRecord | undefined> {
+    return blobs.advanceBlob(this.autocommit, blobId, from, to, now);
+  }
+
+  deleteBlobs(blobIds: readonly Uint8Array[]): Promise<number> {
+    return blobs.deleteBlobs(this.autocommit, blobIds);
+  }
+
+  blobTokenKey(candidate: Uint8Array): Promise<Uint8Array> {
+    return blobs.blobTokenKey(this.autocommit, candidate);
   }
 }

@@ -10,7 +10,7 @@
  * another process commits; each domain's statements live beside it, one module
  * each: account-queries.ts, settings-queries.ts, contact-queries.ts,
  * key-package-queries.ts, group-writes.ts, mailbox-queries.ts,
- * lockdown-queries.ts, defence-queries.ts, device-queries.ts, over the row
+ * lockdown-queries.ts, defence-queries.ts, device-queries.ts, blob-queries.ts, over the row
  * steps they share in rows.ts.
  */
 import type Database from 'better-sqlite3';
@@ -19,6 +19,7 @@ import {
   ServerError,
   StorageUnavailableError,
   type AnomalyFilter,
+  type BlobRecord,
   type ClaimScope,
   type ContactRequestOptions,
   type LinkMail,
@@ -29,6 +30,7 @@ import {
   type NewAccount,
   type NewCommit,
   type NewGroup,
+  type NewUpload,
   type Store,
 } from '../store.js';
 import { settleContactRequest } from '../contact-rules.js';
@@ -59,6 +61,7 @@ import { StagedMail } from './staged-mail.js';
 import { openSqliteDatabase } from './open-database.js';
 import { cachedStatements, type Statements } from './statements.js';
 import * as accounts from './account-queries.js';
+import * as blobs from './blob-queries.js';
 import * as defences from './defence-queries.js';
 import * as devices from './device-queries.js';
 import * as lockdown from './lockdown-queries.js';
@@ -357,5 +360,37 @@ export class SqliteStore implements Store {
 
   deliverLinkBundle(creator: DeviceAddress, linkId: Uint8Array, bundle: LinkMail, now: number): Promise<StoredMail> {
     return this.run(() => devices.deliverLinkBundle(this.rows, creator, linkId, bundle, now));
+  }
+
+  async getBlob(blobId: Uint8Array): Promise<BlobRecord | undefined> {
+    return blobs.getBlob(this.rows, blobId);
+  }
+
+  async blobUsage(username: string, now: number): Promise<number> {
+    return blobs.blobUsage(this.rows, username, now);
+  }
+
+  async expiredBlobs(now: number, completedBefore: number, max: number): Promise<Uint8Array[]> {
+    return blobs.expiredBlobs(this.rows, now, completedBefore, max);
+  }
+
+  createUpload(upload: NewUpload): Promise<void> {
+    return this.run(() => blobs.createUpload(this.rows, upload));
+  }
+
+  advanceBlob(blobId: Uint8Array, from: number, to: number, now: number): Promise<BlobRecord | undefined> {
+    return this.run(() => blobs.advanceBlob(this.rows, blobId, from, to, now));
+  }
+
+  deleteBlobs(blobIds: readonly Uint8Array[]): Promise<number> {
+    return this.run(() => blobs.deleteBlobs(this.rows, blobIds));
+  }
+
+  blobTokenKey(candidate: Uint8Array): Promise<Uint8Array> {
+    return this.run(() => {
+      const key = blobs.blobTokenKey(this.rows, candidate);
+      this.settings.clear();
+      return key;
+    });
   }
 }

@@ -16,8 +16,9 @@ import { migration0001 } from './0001-initial.js';
 import { migration0002 } from './0002-group-creator.js';
 import { migration0003 } from './0003-defences.js';
 import { migration0004 } from './0004-linked-devices.js';
+import { migration0005 } from './0005-blobs.js';
 
-export const POSTGRES_MIGRATIONS: readonly SqlMigration[] = [migration0001, migration0002, migration0003, migration0004];
+export const POSTGRES_MIGRATIONS: readonly SqlMigration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];
 
 /** First key of the two-key advisory lock: "Sotto migrations". The second is the schema's hash. */
 const MIGRATION_LOCK_CLASS = 0x5077;

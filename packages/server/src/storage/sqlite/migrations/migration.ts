@@ -12,8 +12,9 @@ import { migration0001 } from './0001-initial.js';
 import { migration0002 } from './0002-group-creator.js';
 import { migration0003 } from './0003-defences.js';
 import { migration0004 } from './0004-linked-devices.js';
+import { migration0005 } from './0005-blobs.js';
 
-export const SQLITE_MIGRATIONS: readonly SqlMigration[] = [migration0001, migration0002, migration0003, migration0004];
+export const SQLITE_MIGRATIONS: readonly SqlMigration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];
 
 /** What the database holds, read without writing anything. */
 export function sqliteContents(db: Database.Database): DatabaseContents {
