@@ -38,7 +38,8 @@ const PURE_GLOBALS = [
  */
 const PURE_ALLOWED = {
   protocol: ['@bufbuild/protobuf'],
-  core: ['@sotto/protocol', '@bufbuild/protobuf', 'ts-mls', '@noble/*', '@hpke/*'],
+  // file-type only by its browser-safe entry: its bare name resolves in Node to an entry that imports node:fs.
+  core: ['@sotto/protocol', '@bufbuild/protobuf', 'ts-mls', '@noble/*', '@hpke/*', 'file-type/core'],
 };
 /** Pure packages' tests may also use the test runner, assertions and property testing. */
 const PURE_TEST_ALLOWED = ['node:test', 'node:assert', 'node:assert/strict', 'fast-check'];

@@ -11,7 +11,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  AckSchema, AdvisorySchema, AnomalyKind, AppContentSchema, CallHangupReason, CallMedia, ChallengeSchema, ClaimKeyPackagesSchema, CommitSchema,
+  AckSchema, AdvisorySchema, AnomalyKind, AppContentSchema, AttachmentKind, CallHangupReason, CallMedia, ChallengeSchema, ClaimKeyPackagesSchema, CommitSchema,
   ContactAction, ContactRequestSchema, ContactRespondSchema, CreateGroupSchema, DeliveryKind, DeliverySchema, ErrorCode,
   FRAME_HEADER_BYTES, FRAME_SCHEMAS, FrameType, GetDevicesSchema, HelloSchema, LeaveGroupSchema, NoticeKind, NoticeSchema,
   PROTOCOL_VERSION, ReceiptKind, ResponseSchema, SendSchema, ThreatNoticeSchema, UploadKeyPackagesSchema, create, encodeAppContent, encodeFrame,
@@ -176,6 +176,64 @@ function serverNoticeSeeds() {
   };
 }
 
+/** Attachment descriptors as AppContent: one of each kind, and edges the receiver must refuse or lower. */
+function attachmentDescriptorSeeds() {
+  const attachment = (init) => ({
+    case: 'attachment',
+    value: { blobId: bytes(16, 1), key: bytes(32, 2), digest: bytes(32, 3), size: 48213n, kind: AttachmentKind.FILE, mediaType: 'application/pdf', fileName: 'filing.pdf', ...init },
+  });
+  const seeds = {
+    'seed-file-pdf': content(attachment({ caption: 'The signed filing' })),
+    'seed-image-jpeg': content(attachment({ kind: AttachmentKind.IMAGE, mediaType: 'image/jpeg', fileName: 'IMG_0001.jpg', width: 4032, height: 3024, thumbnail: bytes(600, 0xd8) })),
+    'seed-voice-note': content(attachment({ kind: AttachmentKind.VOICE_NOTE, mediaType: 'audio/ogg', fileName: 'voice.ogg', durationMs: 4200, waveform: bytes(64, 90) })),
+    'seed-unknown-type': content(attachment({ mediaType: 'application/octet-stream', fileName: 'invoice.pdf.exe' })),
+    // Accepted by the protocol, lowered by the receiver: a "photo" whose stated type is a PDF, a name with a path and a Windows device.
+    'seed-edge-image-as-pdf': content(attachment({ kind: AttachmentKind.IMAGE, mediaType: 'application/pdf', fileName: 'photo.jpg' })),
+    'seed-edge-path-name': content(attachment({ fileName: '../../CON.pdf' })),
+  };
+  const encoded = Object.fromEntries(Object.entries(seeds).map(([name, c]) => [name, encodeAppContent(c)]));
+  // Refused ones, encoded without the validation: a bidi override in the name, a short key, an image bomb's dimensions.
+  encoded['seed-edge-bidi-name'] = toBinary(AppContentSchema, content(attachment({ fileName: 'invoice\u202Efdp.exe' })));
+  encoded['seed-edge-short-key'] = toBinary(AppContentSchema, content(attachment({ key: bytes(16, 2) })));
+  encoded['seed-edge-huge-image'] = toBinary(AppContentSchema, content(attachment({ kind: AttachmentKind.IMAGE, mediaType: 'image/png', width: 50_000, height: 50_000 })));
+  return encoded;
+}
+
+/**
+ * The sniff layout (targets/sniff.fuzz.mjs): sniffed type, file-type's report, claimed type, kind,
+ * name length in UTF-16 units, the name, then the file's head. Type numbers index its TYPES
+ * (0 jpeg, 1 png, 2 webp, 3 pdf, 4 ogg, 5 wav, 6 octet-stream, 7 gif ...), report numbers its
+ * DETECTED (0 none, 1 jpeg, 2 png, 3 webp, 4 pdf, 5 ogg opus, 6 wav, 7 ogg, 8 exe, 9 gif), kinds
+ * its KINDS (0 unspecified, 1 file, 2 image, 3 voice note).
+ */
+function sniffSeeds() {
+  const be16 = (n) => [(n >> 8) & 0xff, n & 0xff];
+  const be32 = (n) => [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+  const le16 = (n) => [n & 0xff, (n >> 8) & 0xff];
+  const le32 = (n) => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
+  const png = (w, h) => concat([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], be32(13), ascii('IHDR'), be32(w), be32(h), [8, 2, 0, 0, 0]);
+  const jpeg = (w, h) => concat([0xff, 0xd8, 0xff, 0xe0], be16(16), ascii('JFIF'), [0, 1, 1, 0, 0, 1, 0, 1, 0, 0],
+    [0xff, 0xc0], be16(17), [8], be16(h), be16(w), [3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1], [0xff, 0xda], be16(12), [3, 1, 0, 2, 0x11, 3, 0x11, 0, 0x3f, 0]);
+  const webp = (w, h) => concat(ascii('RIFF'), le32(22), ascii('WEBPVP8X'), le32(10), [0, 0, 0, 0], le32(w - 1).slice(0, 3), le32(h - 1).slice(0, 3));
+  const ogg = concat(ascii('OggS'), [0, 2], bytes(8, 0), le32(0x1234), bytes(8, 0), [1, 19], ascii('OpusHead'), [1, 1], le16(312), le32(48000), [0, 0, 0]);
+  const wav = concat(ascii('RIFF'), le32(40), ascii('WAVEfmt '), le32(16), le16(1), le16(1), le32(8000), le32(16000), le16(2), le16(16), ascii('data'), le32(4), bytes(4, 0));
+  const pdf = ascii('%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n');
+  const seed = (sniffed, detected, claimed, kind, name, head) => concat([sniffed, detected, claimed, kind, name.length], utf16(name), head);
+  return {
+    'seed-jpeg-photo': seed(0, 1, 0, 2, 'photo.jpg', jpeg(4032, 3024)),
+    'seed-png-image': seed(1, 2, 1, 2, 'screen.png', png(800, 600)),
+    'seed-webp-image': seed(2, 3, 2, 2, 'sticker.webp', webp(512, 512)),
+    'seed-voice-note': seed(4, 5, 4, 3, 'voice.ogg', ogg),
+    'seed-pdf-file': seed(3, 4, 3, 1, 'filing.pdf', pdf),
+    'seed-wav-file': seed(5, 6, 5, 1, 'memo.wav', wav),
+    'seed-pdf-as-jpeg': seed(3, 4, 0, 2, 'photo.jpg', pdf),
+    'seed-polyglot': seed(0, 1, 0, 2, 'p.jpg', concat(jpeg(10, 10), ascii('%PDF-1.4'))),
+    'seed-image-bomb': seed(1, 2, 1, 2, 'bomb.png', png(50_000, 50_000)),
+    'seed-exe-double-extension': seed(6, 8, 6, 1, 'invoice.pdf\u202E.exe', concat(ascii('MZ'), bytes(62, 0))),
+    'seed-reserved-name': seed(6, 0, 6, 1, '../aux.txt', ascii('hello')),
+  };
+}
+
 function writeCorpus(target, seeds) {
   const dir = join(CORPUS, target);
   mkdirSync(dir, { recursive: true });
@@ -190,3 +248,5 @@ writeCorpus('app-content', appContentSeeds());
 writeCorpus('contact-request', contactRequestSeeds());
 writeCorpus('call-machine', callMachineSeeds());
 writeCorpus('server-notices', serverNoticeSeeds());
+writeCorpus('attachment-descriptor', attachmentDescriptorSeeds());
+writeCorpus('sniff', sniffSeeds());

@@ -9,6 +9,7 @@
  */
 const PROTOCOL = ['packages/protocol/dist/', '@bufbuild/protobuf/dist/'];
 const CALLS = ['packages/core/dist/calls/'];
+const ATTACHMENTS = ['packages/core/dist/attachments/'];
 
 export const TARGETS = [
   { name: 'frame', instrument: PROTOCOL },
@@ -19,4 +20,6 @@ export const TARGETS = [
   { name: 'candidate', instrument: CALLS },
   { name: 'call-machine', instrument: CALLS },
   { name: 'server-notices', instrument: PROTOCOL },
+  { name: 'attachment-descriptor', instrument: [...PROTOCOL, ...ATTACHMENTS], maxLen: 24 * 1024 }, // APP_CONTENT_MAX_BYTES is 20 KiB
+  { name: 'sniff', instrument: ATTACHMENTS },
 ];
