@@ -11,6 +11,7 @@ import { registerServe } from './commands/serve.js';
 import { registerAdvisories } from './commands/advisories.js';
 import { registerDefenceCommands } from './commands/defences.js';
 import { registerDeviceCommands } from './commands/devices.js';
+import { registerFileCommands } from './commands/files.js';
 import { createOutput } from './output.js';
 import { reportError } from './output.js';
 import type { GlobalOptions } from './profile.js';
@@ -35,6 +36,7 @@ export async function main(argv: string[]): Promise<void> {
   registerCallCommands(program, globals);
   registerDefenceCommands(program, globals);
   registerDeviceCommands(program, globals);
+  registerFileCommands(program, globals);
   registerAdvisories(program, globals, () => createOutput(globals().json ?? false));
   try {
     await program.parseAsync(argv);

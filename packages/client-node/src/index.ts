@@ -9,3 +9,4 @@ export * from './node-ports.js';
 export * from './node-ed25519.js';
 export * from './node-hkdf.js';
 export { SottoClient } from '@sotto/core';
+export * from './file-ports.js';

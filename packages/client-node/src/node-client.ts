@@ -5,7 +5,7 @@
  */
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SottoClient, loadCiphersuite, type CallsConfig, type ClientDeps } from '@sotto/core';
+import { SottoClient, fetchHttpPort, loadCiphersuite, type CallsConfig, type ClientDeps, type FetchLike } from '@sotto/core';
 import { nodeEd25519 } from './node-ed25519.js';
 import { nodeHkdf } from './node-hkdf.js';
 import { createStderrLogger, nodeClock, nodeRandom, type LogLevel } from './node-ports.js';
@@ -35,6 +35,8 @@ export function nodeClientDeps(options: NodeClientOptions): ClientDeps {
     ...(options.clientVersion ? { clientVersion: options.clientVersion } : {}),
     reconnect: options.reconnect ?? true,
     ...(options.calls ? { calls: options.calls } : {}),
+    // Node's own fetch (undici) moves files; it streams answers, so a large file is never held whole.
+    http: fetchHttpPort(fetch as unknown as FetchLike),
   };
 }
 

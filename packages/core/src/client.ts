@@ -32,13 +32,14 @@ import { equalBytes, fromHex, toHex } from './bytes.js';
 import { ClientEvents, type EngineContext, type PublicClientEvents } from './context.js';
 import { subscribeSides } from './events.js';
 import { Conversations, onlyThePair } from './conversations.js';
+import { Attachments } from './attachments/attachments.js';
 import { ClientError } from './errors.js';
 import { Inbox } from './inbox.js';
 import { replenishKeyPackages } from './key-packages.js';
 import { MlsContext } from './mls/group.js';
 import { loadCiphersuite } from './mls/suite.js';
 import type {
-  ClientSettings, Clock, ClientStore, Ed25519Signer, Hkdf, Logger, Random, StoredCallLogEntry, StoredContact, StoredConversation, StoredIdentity, StoredMessage, Transport,
+  ClientSettings, Clock, ClientStore, Ed25519Signer, Hkdf, HttpPort, Logger, Random, StoredCallLogEntry, StoredContact, StoredConversation, StoredIdentity, StoredMessage, Transport,
 } from './ports.js';
 import { Advisories } from './advisories.js';
 import { AnomalyReporter } from './anomaly-reporter.js';
@@ -73,6 +74,8 @@ export interface ClientDeps {
   readonly reconnect?: boolean;
   /** The RTC stack and call policy; without media, calls ring and are logged but cannot be carried. */
   readonly calls?: CallsConfig;
+  /** The platform's HTTP client, for files (`attachments`); without it, files can be neither sent nor saved. */
+  readonly http?: HttpPort;
 }
 
 export interface SyncResult {
@@ -108,6 +111,8 @@ export class SottoClient {
   private readonly conversations: Conversations;
   /** 1:1 voice calls: place, accept, decline, hang up, and their events (a facade: its own small API). */
   readonly calls: Calls;
+  /** Files: send one, save a received one (end to end encrypted; fetched only when asked). */
+  readonly attachments: Attachments;
   /** The operator's security advisories, verified against the pinned operator key. */
   readonly advisories: Advisories;
   /** Lockdown mode and contact links. */
@@ -154,6 +159,7 @@ export class SottoClient {
     const linking = (this.linking = new DeviceLinking(this.ctx, this.deviceLists, this.conversations));
     this.devices = new Devices(this.ctx, this.deviceLists, linking, this.conversations);
     this.calls = new Calls(this.ctx, this.conversations, deps.calls ?? {});
+    this.attachments = new Attachments(this.ctx, this.conversations, deps.http, onlyThePair(identity.username));
     const deviceDeliveries = new DeviceDeliveries(this.ctx, this.deviceLists, linking, (work) => this.inBackground(work), () => this.emitters.didLinkThisDevice.fire(),
       // Called inside the engine queue: the contacts are stored directly, not through the queue.
       async () => this.deps.store.apply({ contacts: await this.fetchContacts() }));

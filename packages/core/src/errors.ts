@@ -30,7 +30,13 @@ export type ClientErrorCode =
   /** This device's local store was written by a newer version: it is left untouched until the app is updated. */
   | 'PROFILE_TOO_NEW'
   /** Another device of the account removed this one: it can no longer connect. */
-  | 'DEVICE_REMOVED';
+  | 'DEVICE_REMOVED'
+  /** A file could not be uploaded to the server (after resuming as far as it could). */
+  | 'UPLOAD_FAILED'
+  /** A file is not on the server: unknown, not finished uploading, or expired. */
+  | 'FILE_UNAVAILABLE'
+  /** A file's bytes are not what its sender sent (its digest or its encryption does not check): nothing of it was kept. */
+  | 'FILE_TAMPERED';
 
 export class ClientError extends Error {
   override readonly name: string = 'ClientError';

@@ -28,3 +28,9 @@ export { Devices, type DeviceView } from './devices/devices.js';
 export type { DeviceListChange, DeviceListWarning } from './devices/device-lists.js';
 export type { OpenLink, LinkedDevice, LinkOptions } from './devices/linking.js';
 export { formatLinkCode, parseLinkCode, LINK_FRAGMENT, type LinkCode } from './devices/link-code.js';
+export * from './attachments/index.js';
+export {
+  Attachments, attachmentOf, describeAttachment, type FileSink, type FileSource, type SavedFile, type SendFileOptions, type SentFile,
+} from './attachments/attachments.js';
+export { UPLOAD_CHUNK_BYTES, httpBase } from './attachments/blob-http.js';
+export { fetchHttpPort, type FetchLike, type FetchResponseLike } from './attachments/fetch-http.js';

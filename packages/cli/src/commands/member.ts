@@ -14,6 +14,7 @@ import { resolveDirect, resolveGroup, resolveGroupToRead } from '../conversation
 import { formatMessage, messageRecord } from '../message-format.js';
 import { attachCallPrinter, callEndRecord, describeEnd } from '../call-printer.js';
 import { addMediaOptions, callsConfig, parseSeconds, type CallMediaFlags } from './calls.js';
+import { sendFile } from './files.js';
 
 export function registerMemberCommands(program: Command, globals: () => GlobalOptions): void {
   const out = (): Output => createOutput(globals().json ?? false);
@@ -83,10 +84,16 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
     .command('send')
     .description('send an end-to-end encrypted message to a contact')
     .argument('<username>')
-    .argument('[text...]', 'the message')
+    .argument('[text...]', 'the message (with --file: its caption)')
+    .option('--file <path>', 'send this file (a photo, a PDF, any file), end-to-end encrypted')
     .option('--stdin', 'send each line of standard input as a message, printing each acknowledgement')
     .option('--window <n>', 'with --stdin: messages in flight at once', '16')
-    .action(async (username: string, words: string[], opts: { stdin?: boolean; window: string }) => {
+    .action(async (username: string, words: string[], opts: { stdin?: boolean; window: string; file?: string }) => {
+      if (opts.file !== undefined) {
+        const caption = words.join(' ');
+        await withClient(globals(), async (c) => sendFile(c, await resolveDirect(c, username, caption || undefined), opts.file!, caption, out(), { to: username }));
+        return;
+      }
       if (opts.stdin) {
         await withClient(globals(), (c) => streamLines(c, username, Number(opts.window), out()), { reconnect: true });
         return;
@@ -134,9 +141,15 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
   group
     .command('send')
     .argument('<name>')
-    .argument('<text...>')
-    .action(async (name: string, words: string[]) => {
+    .argument('[text...]', 'the message (with --file: its caption)')
+    .option('--file <path>', 'send this file to the group, end-to-end encrypted')
+    .action(async (name: string, words: string[], opts: { file?: string }) => {
       const text = words.join(' ');
+      if (opts.file !== undefined) {
+        await withClient(globals(), async (c) => sendFile(c, await resolveGroup(c, name, text || undefined), opts.file!, text, out(), { group: name }));
+        return;
+      }
+      if (!text) throw new ClientError('INVALID_INPUT', 'Nothing to send.');
       const sent = await withClient(globals(), async (c) => c.sendText(await resolveGroup(c, name, text), text));
       out().print(`sent ${sent.messageId}`, { type: 'sent', messageId: sent.messageId, group: name });
     });

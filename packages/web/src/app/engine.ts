@@ -3,7 +3,7 @@
  * Builds the engine (`SottoClient`) for this browser: IndexedDB for the profile, the page's
  * own server for the connection, RTCPeerConnection for calls. One profile per origin.
  */
-import { SottoClient, type ClientDeps } from '@sotto/core';
+import { SottoClient, fetchHttpPort, type ClientDeps, type FetchLike } from '@sotto/core';
 import { BrowserCallMedia } from '../platform/browser-call-media.js';
 import { browserClock, browserRandom, createConsoleLogger, type LogLevel } from '../platform/browser-ports.js';
 import { BrowserTransport, serverUrlForPage } from '../platform/browser-transport.js';
@@ -32,6 +32,8 @@ async function deps(media: BrowserCallMedia): Promise<ClientDeps> {
     logger: createConsoleLogger('sotto', logLevel()),
     reconnect: true,
     calls: { media },
+    // The page's fetch moves files (same origin, answers read as streams).
+    http: fetchHttpPort(((url, init) => fetch(url, init as RequestInit)) as FetchLike),
   };
 }
 

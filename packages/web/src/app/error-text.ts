@@ -31,6 +31,10 @@ const CLIENT_TEXT: Record<ClientErrorCode, string | ((error: ClientError) => str
   PROFILE_TOO_NEW: 'This browser holds data from a newer version of Sotto. Reload to get the newer app; nothing was changed.',
   SERVER_UNAVAILABLE: 'The server cannot store messages right now. Your message is kept on this device and goes out when the server can take it.',
   NO_TURN: 'Relay-only calls need a relay (TURN) server, and this server has none. Turn relay-only calls (or lockdown mode) off in Settings, or ask the people who run your server.',
+  // The engine's file errors already say what happened, in plain words.
+  UPLOAD_FAILED: (error) => error.message,
+  FILE_UNAVAILABLE: (error) => error.message,
+  FILE_TAMPERED: (error) => error.message,
 };
 
 /** The server's answers a member can meet, in the app's words; anything else gets the generic line. */

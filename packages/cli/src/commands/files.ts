@@ -1,0 +1,63 @@
+/**
+ * @module commands/files
+ * Files from the CLI: `sotto send <user> --file <path> [caption...]` and `sotto group send <group>
+ * --file <path> [caption...]` (through `sendFile`), and `sotto save <message-id> [dir]`, which
+ * fetches, checks and decrypts a received file into a directory, only when asked.
+ */
+import type { Command } from 'commander';
+import { ClientError, type SottoClient, type StoredMessage } from '@sotto/core';
+import { createOutput, type Output } from '../output.js';
+import { withClient, type GlobalOptions } from '../profile.js';
+import { formatSize } from '../message-format.js';
+
+/** Encrypts and uploads `path`, then sends it to `conversationId` with `caption`; prints the result. */
+export async function sendFile(client: SottoClient, conversationId: string, path: string, caption: string, out: Output, to: Record<string, string>): Promise<void> {
+  const { fileSource } = await import('@sotto/client-node');
+  let source;
+  try {
+    source = await fileSource(path);
+  } catch {
+    throw new ClientError('INVALID_INPUT', `${path} is not a file this CLI can read.`);
+  }
+  const sent = await client.attachments.send(conversationId, source, caption ? { caption } : {});
+  for (const warning of sent.nameWarnings) out.print(`note: ${warning}`, { type: 'file-warning', message: warning });
+  out.print(`sent ${sent.message.messageId} (${formatSize(source.size)})`, { type: 'sent', messageId: sent.message.messageId, bytes: source.size, ...to });
+}
+
+/** The message whose id is `id`, or the one message whose id starts with it (at least 8 hex digits). */
+async function findMessage(client: SottoClient, id: string): Promise<StoredMessage> {
+  const wanted = id.toLowerCase();
+  if (!/^[0-9a-f]{8,32}$/.test(wanted)) throw new ClientError('INVALID_INPUT', 'A message id is 8 to 32 hexadecimal digits (as `sotto sync` prints it).');
+  const matches: StoredMessage[] = [];
+  for (const conversation of await client.listConversations()) {
+    for (const message of await client.listMessages(conversation.groupId, 1000)) if (message.messageId.startsWith(wanted)) matches.push(message);
+  }
+  if (matches.length === 0) throw new ClientError('INVALID_INPUT', `No message here has the id ${id}.`);
+  if (matches.length > 1) throw new ClientError('INVALID_INPUT', `${matches.length} messages start with ${id}; give more of the id.`);
+  return matches[0]!;
+}
+
+export function registerFileCommands(program: Command, globals: () => GlobalOptions): void {
+  const out = (): Output => createOutput(globals().json ?? false);
+  program
+    .command('save')
+    .description("fetch, check and decrypt a received file into a directory (nothing is fetched until you ask)")
+    .argument('<message-id>', 'the message carrying the file (as sync prints it; a unique prefix will do)')
+    .argument('[dir]', 'where to save it', '.')
+    .action(async (id: string, dir: string) => {
+      const { directorySink } = await import('@sotto/client-node');
+      const output = out();
+      const result = await withClient(globals(), async (client) => {
+        const message = await findMessage(client, id);
+        const sink = directorySink(dir);
+        const saved = await client.attachments.save(message.messageId, sink);
+        return { saved, path: sink.savedPath ?? dir };
+      });
+      const { saved, path } = result;
+      for (const warning of saved.nameWarnings) output.print(`note: ${warning}`, { type: 'file-warning', message: warning });
+      if (saved.classification.reason) output.print(`note: ${saved.classification.reason}`, { type: 'file-warning', message: saved.classification.reason });
+      output.print(`saved ${path} (${formatSize(saved.size)}, ${saved.classification.mediaType})`, {
+        type: 'saved', path, bytes: saved.size, mediaType: saved.classification.mediaType, display: saved.classification.display,
+      });
+    });
+}
