@@ -20,3 +20,4 @@ export { readWavPcm } from './wav.js';
 export {
   buildAttachment, describeReceived, kindForMediaType, type AttachmentFacts, type BuiltAttachment, type ReceivedAttachment,
 } from './descriptor.js';
+export { OPUS_GRANULE_RATE, oggCrc, oggOpusFile, type OggOpusOptions } from './ogg-opus.js';
