@@ -92,6 +92,29 @@ test('group send --file: each member saves the photo, shown as a photo', async (
   }
 });
 
+test('send --voice: a WAV goes as an Ogg Opus voice note with its duration and waveform, and saves as one', async () => {
+  const { sineWave, writeWav } = await import('@sotto/client-node/calls');
+  const wav = join(dir.path, 'memo.wav');
+  await writeWav(wav, sineWave(440, 3.2, 48_000));
+  const sent = await alice.ok(['send', 'bob', '--voice', wav]);
+  assert.ok(Number(sent.find((r) => r.type === 'sent')?.durationMs) >= 3100);
+  const message = fileMessages(await bob.ok(['sync'])).find((m) => m.attachment?.fileName === 'memo.ogg');
+  assert.equal(message?.attachment?.display, 'voice-note', JSON.stringify(message));
+  assert.equal(message?.attachment?.mediaType, 'audio/ogg');
+  const target = join(dir.path, 'bob-voice');
+  mkdirSync(target);
+  const saved = (await bob.ok(['save', message!.messageId, target])).find((r) => r.type === 'saved');
+  assert.equal(saved?.display, 'voice-note');
+  const bytes = readFileSync(join(target, 'memo.ogg'));
+  assert.equal(bytes.subarray(0, 4).toString('latin1'), 'OggS');
+  assert.equal(bytes.subarray(28, 36).toString('latin1'), 'OpusHead');
+  const notWav = join(dir.path, 'not.wav');
+  writeFileSync(notWav, 'RIFF but not really');
+  const refused = await alice.run(['send', 'bob', '--voice', notWav]);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /not a readable WAV file/);
+});
+
 test('bad input: a file that is not there, an id that names nothing, a text that carries no file', async () => {
   const missing = await alice.run(['send', 'bob', '--file', join(dir.path, 'nope.pdf')]);
   assert.notEqual(missing.code, 0);

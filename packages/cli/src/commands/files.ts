@@ -1,7 +1,8 @@
 /**
  * @module commands/files
  * Files from the CLI: `sotto send <user> --file <path> [caption...]` and `sotto group send <group>
- * --file <path> [caption...]` (through `sendFile`), and `sotto save <message-id> [dir]`, which
+ * --file <path> [caption...]` (through `sendFile`), `--voice <file.wav>` for a voice note (through
+ * `sendVoiceNote`), and `sotto save <message-id> [dir]`, which
  * fetches, checks and decrypts a received file into a directory, only when asked.
  */
 import type { Command } from 'commander';
@@ -22,6 +23,16 @@ export async function sendFile(client: SottoClient, conversationId: string, path
   const sent = await client.attachments.send(conversationId, source, caption ? { caption } : {});
   for (const warning of sent.nameWarnings) out.print(`note: ${warning}`, { type: 'file-warning', message: warning });
   out.print(`sent ${sent.message.messageId} (${formatSize(source.size)})`, { type: 'sent', messageId: sent.message.messageId, bytes: source.size, ...to });
+}
+
+/** Encodes the WAV at `path` as an Ogg Opus voice note (with its duration and waveform) and sends it. */
+export async function sendVoiceNote(client: SottoClient, conversationId: string, path: string, caption: string, out: Output, to: Record<string, string>): Promise<void> {
+  const { voiceNoteFromWav } = await import('@sotto/client-node/calls');
+  const note = await voiceNoteFromWav(path);
+  const sent = await client.attachments.send(conversationId, note.file, { ...note.options, ...(caption ? { caption } : {}) });
+  out.print(`sent voice note ${sent.message.messageId} (${(Number(note.options.durationMs) / 1000).toFixed(1)} s, ${formatSize(note.file.size)})`, {
+    type: 'sent', messageId: sent.message.messageId, bytes: note.file.size, durationMs: note.options.durationMs, ...to,
+  });
 }
 
 /** The message whose id is `id`, or the one message whose id starts with it (at least 8 hex digits). */

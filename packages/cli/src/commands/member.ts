@@ -14,7 +14,7 @@ import { resolveDirect, resolveGroup, resolveGroupToRead } from '../conversation
 import { formatMessage, messageRecord } from '../message-format.js';
 import { attachCallPrinter, callEndRecord, describeEnd } from '../call-printer.js';
 import { addMediaOptions, callsConfig, parseSeconds, type CallMediaFlags } from './calls.js';
-import { sendFile } from './files.js';
+import { sendFile, sendVoiceNote } from './files.js';
 
 export function registerMemberCommands(program: Command, globals: () => GlobalOptions): void {
   const out = (): Output => createOutput(globals().json ?? false);
@@ -86,9 +86,15 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
     .argument('<username>')
     .argument('[text...]', 'the message (with --file: its caption)')
     .option('--file <path>', 'send this file (a photo, a PDF, any file), end-to-end encrypted')
+    .option('--voice <file.wav>', 'send this recording as a voice note (encoded to Opus here)')
     .option('--stdin', 'send each line of standard input as a message, printing each acknowledgement')
     .option('--window <n>', 'with --stdin: messages in flight at once', '16')
-    .action(async (username: string, words: string[], opts: { stdin?: boolean; window: string; file?: string }) => {
+    .action(async (username: string, words: string[], opts: { stdin?: boolean; window: string; file?: string; voice?: string }) => {
+      if (opts.voice !== undefined) {
+        const caption = words.join(' ');
+        await withClient(globals(), async (c) => sendVoiceNote(c, await resolveDirect(c, username, caption || undefined), opts.voice!, caption, out(), { to: username }));
+        return;
+      }
       if (opts.file !== undefined) {
         const caption = words.join(' ');
         await withClient(globals(), async (c) => sendFile(c, await resolveDirect(c, username, caption || undefined), opts.file!, caption, out(), { to: username }));
@@ -143,8 +149,13 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
     .argument('<name>')
     .argument('[text...]', 'the message (with --file: its caption)')
     .option('--file <path>', 'send this file to the group, end-to-end encrypted')
-    .action(async (name: string, words: string[], opts: { file?: string }) => {
+    .option('--voice <file.wav>', 'send this recording to the group as a voice note')
+    .action(async (name: string, words: string[], opts: { file?: string; voice?: string }) => {
       const text = words.join(' ');
+      if (opts.voice !== undefined) {
+        await withClient(globals(), async (c) => sendVoiceNote(c, await resolveGroup(c, name, text || undefined), opts.voice!, text, out(), { group: name }));
+        return;
+      }
       if (opts.file !== undefined) {
         await withClient(globals(), async (c) => sendFile(c, await resolveGroup(c, name, text || undefined), opts.file!, text, out(), { group: name }));
         return;

@@ -5,3 +5,4 @@ export { AudioSource, FRAME_MS, type AudioSourceOptions } from './audio-source.j
 export { AudioRecorder, DEFAULT_MAX_RECORD_SECONDS, type AudioRecorderOptions } from './audio-recorder.js';
 export { readWav, writeWav, CALL_SAMPLE_RATE, MAX_WAV_BYTES, MAX_WAV_SECONDS } from './wav.js';
 export { goertzel, sineWave } from './goertzel.js';
+export { voiceNoteFromWav, type VoiceNote } from './voice-note.js';
