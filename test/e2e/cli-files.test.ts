@@ -74,22 +74,35 @@ test('send --file to a contact: sync describes the file without its key, and sav
   assert.deepEqual(readdirSync(target).sort(), ['Filing 2026 (2).pdf', 'Filing 2026.pdf']);
 });
 
-test('group send --file: each member saves the photo, shown as a photo', async () => {
+test('group send --file: a photo is re-encoded by the sender (its metadata gone), each member saves it as a photo', async () => {
   await alice.ok(['group', 'create', 'team', 'bob', 'carol']);
   await bob.ok(['sync']);
   await carol.ok(['sync']);
-  const png = pngFile(32, 32, 'CLI-PNG-MARKER');
+  const png = pngFile(640, 480, 'CLI-PNG-METADATA-MARKER');
   const path = join(dir.path, 'whiteboard.png');
   writeFileSync(path, png);
-  await alice.ok(['group', 'send', 'team', '--file', path]);
+  const sent = await alice.ok(['group', 'send', 'team', '--file', path]);
+  assert.ok(sent.some((r) => r.type === 'file-note' && r.reencoded === true), 'the member is told');
   for (const member of [bob, carol]) {
-    const message = fileMessages(await member.ok(['sync'])).find((m) => m.attachment?.fileName === 'whiteboard.png');
-    assert.equal(message?.attachment?.display, 'image');
+    const message = fileMessages(await member.ok(['sync'])).find((m) => m.attachment?.fileName === 'whiteboard.jpg');
+    assert.equal(message?.attachment?.display, 'image', JSON.stringify(message));
+    assert.equal(message?.attachment?.mediaType, 'image/jpeg');
     const target = join(dir.path, `${member.name}-photos`);
     mkdirSync(target);
     await member.ok(['save', message!.messageId, target]);
-    assert.equal(sha(readFileSync(join(target, 'whiteboard.png'))), sha(png));
+    const saved = readFileSync(join(target, 'whiteboard.jpg'));
+    assert.deepEqual([...saved.subarray(0, 3)], [0xff, 0xd8, 0xff], 'a JPEG');
+    assert.ok(!saved.includes('CLI-PNG-METADATA-MARKER'), 'the metadata did not travel');
+    assert.ok(!saved.includes('Exif'), 'no EXIF block');
   }
+  // --as-file: the original bytes, as a plain file.
+  await alice.ok(['group', 'send', 'team', '--file', path, '--as-file', 'original']);
+  const original = fileMessages(await bob.ok(['sync'])).find((m) => m.body === 'original');
+  assert.equal(original?.attachment?.display, 'file');
+  const target = join(dir.path, 'bob-original');
+  mkdirSync(target);
+  await bob.ok(['save', original!.messageId, target]);
+  assert.equal(sha(readFileSync(join(target, 'whiteboard.png'))), sha(png));
 });
 
 test('send --voice: a WAV goes as an Ogg Opus voice note with its duration and waveform, and saves as one', async () => {

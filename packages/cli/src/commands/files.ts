@@ -1,28 +1,36 @@
 /**
  * @module commands/files
- * Files from the CLI: `sotto send <user> --file <path> [caption...]` and `sotto group send <group>
- * --file <path> [caption...]` (through `sendFile`), `--voice <file.wav>` for a voice note (through
+ * Files from the CLI: `sotto send <user> --file <path> [--as-file] [caption...]` and `sotto group
+ * send <group> --file <path> [caption...]` (through `sendFile`; photos are re-encoded first), `--voice <file.wav>` for a voice note (through
  * `sendVoiceNote`), and `sotto save <message-id> [dir]`, which
  * fetches, checks and decrypts a received file into a directory, only when asked.
  */
 import type { Command } from 'commander';
-import { ClientError, type SottoClient, type StoredMessage } from '@sotto/core';
+import { ClientError, type FileSource, type SottoClient, type StoredMessage } from '@sotto/core';
 import { createOutput, type Output } from '../output.js';
 import { withClient, type GlobalOptions } from '../profile.js';
 import { formatSize } from '../message-format.js';
 
-/** Encrypts and uploads `path`, then sends it to `conversationId` with `caption`; prints the result. */
-export async function sendFile(client: SottoClient, conversationId: string, path: string, caption: string, out: Output, to: Record<string, string>): Promise<void> {
+/**
+ * Encrypts and uploads `path`, then sends it to `conversationId` with `caption`; prints the result.
+ * A photo is re-encoded first (metadata gone) and sent with a preview, unless `asFile` keeps the
+ * original bytes as a plain file.
+ */
+export async function sendFile(client: SottoClient, conversationId: string, path: string, caption: string, out: Output, to: Record<string, string>, asFile = false): Promise<void> {
   const { fileSource } = await import('@sotto/client-node');
-  let source;
+  let source: FileSource;
   try {
     source = await fileSource(path);
   } catch {
     throw new ClientError('INVALID_INPUT', `${path} is not a file this CLI can read.`);
   }
-  const sent = await client.attachments.send(conversationId, source, caption ? { caption } : {});
+  const photo = asFile ? undefined : await (await import('@sotto/client-node/photo')).preparePhoto(path);
+  if (photo) out.print('note: the photo was re-encoded before sending: location and camera details are removed (--as-file sends the original as a file)', { type: 'file-note', reencoded: true });
+  const options = { ...(caption ? { caption } : {}), ...(photo?.options ?? {}), ...(asFile ? { asFile: true } : {}) };
+  const file = photo?.file ?? source;
+  const sent = await client.attachments.send(conversationId, file, options);
   for (const warning of sent.nameWarnings) out.print(`note: ${warning}`, { type: 'file-warning', message: warning });
-  out.print(`sent ${sent.message.messageId} (${formatSize(source.size)})`, { type: 'sent', messageId: sent.message.messageId, bytes: source.size, ...to });
+  out.print(`sent ${sent.message.messageId} (${formatSize(file.size)})`, { type: 'sent', messageId: sent.message.messageId, bytes: file.size, ...to });
 }
 
 /** Encodes the WAV at `path` as an Ogg Opus voice note (with its duration and waveform) and sends it. */

@@ -87,9 +87,10 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
     .argument('[text...]', 'the message (with --file: its caption)')
     .option('--file <path>', 'send this file (a photo, a PDF, any file), end-to-end encrypted')
     .option('--voice <file.wav>', 'send this recording as a voice note (encoded to Opus here)')
+    .option('--as-file', 'with --file: send a photo as it is, as a plain file (not re-encoded, metadata included)')
     .option('--stdin', 'send each line of standard input as a message, printing each acknowledgement')
     .option('--window <n>', 'with --stdin: messages in flight at once', '16')
-    .action(async (username: string, words: string[], opts: { stdin?: boolean; window: string; file?: string; voice?: string }) => {
+    .action(async (username: string, words: string[], opts: { stdin?: boolean; window: string; file?: string; voice?: string; asFile?: boolean }) => {
       if (opts.voice !== undefined) {
         const caption = words.join(' ');
         await withClient(globals(), async (c) => sendVoiceNote(c, await resolveDirect(c, username, caption || undefined), opts.voice!, caption, out(), { to: username }));
@@ -97,7 +98,7 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
       }
       if (opts.file !== undefined) {
         const caption = words.join(' ');
-        await withClient(globals(), async (c) => sendFile(c, await resolveDirect(c, username, caption || undefined), opts.file!, caption, out(), { to: username }));
+        await withClient(globals(), async (c) => sendFile(c, await resolveDirect(c, username, caption || undefined), opts.file!, caption, out(), { to: username }, opts.asFile === true));
         return;
       }
       if (opts.stdin) {
@@ -150,14 +151,15 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
     .argument('[text...]', 'the message (with --file: its caption)')
     .option('--file <path>', 'send this file to the group, end-to-end encrypted')
     .option('--voice <file.wav>', 'send this recording to the group as a voice note')
-    .action(async (name: string, words: string[], opts: { file?: string; voice?: string }) => {
+    .option('--as-file', 'with --file: send a photo as it is, as a plain file (not re-encoded, metadata included)')
+    .action(async (name: string, words: string[], opts: { file?: string; voice?: string; asFile?: boolean }) => {
       const text = words.join(' ');
       if (opts.voice !== undefined) {
         await withClient(globals(), async (c) => sendVoiceNote(c, await resolveGroup(c, name, text || undefined), opts.voice!, text, out(), { group: name }));
         return;
       }
       if (opts.file !== undefined) {
-        await withClient(globals(), async (c) => sendFile(c, await resolveGroup(c, name, text || undefined), opts.file!, text, out(), { group: name }));
+        await withClient(globals(), async (c) => sendFile(c, await resolveGroup(c, name, text || undefined), opts.file!, text, out(), { group: name }, opts.asFile === true));
         return;
       }
       if (!text) throw new ClientError('INVALID_INPUT', 'Nothing to send.');
