@@ -7,7 +7,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { attachmentOf } from '@sotto/core';
+import { openNodeClient } from '@sotto/client-node';
 import { Member, messagesOf, onJsonLines } from '../support/cli.js';
 import { scratchDir } from '../support/paths.js';
 import { ServerProcess } from '../support/server-process.js';
@@ -134,6 +138,30 @@ describe('cluster: 3 nodes + PostgreSQL + NATS + nginx', services, () => {
     assert.match(refused.stderr, /UNKNOWN_DEVICE|DEVICE_REMOVED/);
     await alice.ok(['sync']);
     await bob.ok(['sync']);
+  });
+
+  test('a file goes through nginx in PATCHes that may land on any node, and every node serves the same bytes', async () => {
+    const plain = randomBytes(9 * 1024 * 1024 + 5); // three PATCHes, spread by nginx over the nodes
+    const path = join(dir.path, 'minutes.bin');
+    writeFileSync(path, plain);
+    await alice.ok(['send', 'bob', '--file', path, 'across nodes']);
+    const message = (await bob.ok(['sync'])).find((r) => r.type === 'message' && r.body === 'across nodes') as { messageId: string } | undefined;
+    assert.ok(message, 'bob has the file message');
+    const target = join(dir.path, 'bob-files');
+    mkdirSync(target);
+    await bob.ok(['save', message.messageId, target]);
+    assert.ok(readFileSync(join(target, 'minutes.bin')).equals(plain), 'the same bytes, through nginx');
+    // The ciphertext itself, from each node directly: the same bytes everywhere.
+    const client = await openNodeClient({ profileDir: bob.profile, logLevel: 'silent', reconnect: false });
+    try {
+      const stored = await client.listMessages((await client.listConversations()).find((c) => c.kind === 'direct' && c.name === 'alice')!.groupId);
+      const attachment = attachmentOf(stored.find((m) => m.body === 'across nodes')!)!;
+      const id = Buffer.from(attachment.blobId).toString('hex');
+      const copies = await Promise.all(nodes.map(async (n) => Buffer.from(await (await fetch(`${n.url}/v1/blobs/${id}`)).arrayBuffer())));
+      for (const copy of copies) assert.ok(copy.equals(copies[0]!) && copy.byteLength > plain.byteLength, 'each node serves the whole ciphertext');
+    } finally {
+      await client.close();
+    }
   });
 
   test('a node that loses NATS tells its members, who reconnect through nginx to the other nodes', async () => {
