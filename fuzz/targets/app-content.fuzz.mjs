@@ -64,7 +64,19 @@ export function fuzz(data) {
   expect(content.messageId.byteLength === LIMITS.messageIdBytes, 'message id is 16 bytes');
   const body = content.body;
   switch (body.case) {
-    case 'text': expect(plainTextOracle(body.value.body, LIMITS.textMaxChars), 'text is plain, at most 4,000 characters'); break;
+    case 'text':
+      expect(plainTextOracle(body.value.body, LIMITS.textMaxChars), 'text is plain, at most 4,000 characters');
+      expect(body.value.replyTo.byteLength === 0 || body.value.replyTo.byteLength === 16, 'a reply names no message or a 16-byte id');
+      break;
+    case 'reaction':
+      expect(body.value.messageId.byteLength === 16, 'a reaction names a 16-byte id');
+      expect(body.value.emoji === '' || ([...body.value.emoji].length <= 8 && !/[\p{L}\p{N}\s]/u.test(body.value.emoji.replace(/[0-9#*]/g, '')) && plainTextOracle(body.value.emoji, 8)), 'a reaction is one emoji or empty');
+      break;
+    case 'edit':
+      expect(body.value.messageId.byteLength === 16, 'an edit names a 16-byte id');
+      expect(plainTextOracle(body.value.body, LIMITS.textMaxChars) && body.value.body.trim() !== '', 'an edit is 1-4,000 characters of plain text');
+      break;
+    case 'retract': expect(body.value.messageId.byteLength === 16, 'a deletion names a 16-byte id'); break;
     case 'receipt':
       expect(body.value.messageIds.length <= 1000, 'a receipt names at most 1,000 ids');
       expect(body.value.messageIds.every((id) => id.byteLength === LIMITS.messageIdBytes), 'receipt ids are 16 bytes');

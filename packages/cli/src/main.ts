@@ -12,6 +12,7 @@ import { registerAdvisories } from './commands/advisories.js';
 import { registerDefenceCommands } from './commands/defences.js';
 import { registerDeviceCommands } from './commands/devices.js';
 import { registerFileCommands } from './commands/files.js';
+import { registerMessageActionCommands } from './commands/message-actions.js';
 import { createOutput } from './output.js';
 import { reportError } from './output.js';
 import type { GlobalOptions } from './profile.js';
@@ -37,6 +38,7 @@ export async function main(argv: string[]): Promise<void> {
   registerDefenceCommands(program, globals);
   registerDeviceCommands(program, globals);
   registerFileCommands(program, globals);
+  registerMessageActionCommands(program, globals);
   registerAdvisories(program, globals, () => createOutput(globals().json ?? false));
   try {
     await program.parseAsync(argv);

@@ -42,11 +42,20 @@ export function fileRecord(m: StoredMessage): Record<string, unknown> | undefine
 
 export function formatMessage(conversation: string, m: StoredMessage): string {
   const who = m.outgoing ? 'you' : m.sender;
+  if (m.deletedAt !== undefined) return `[${conversation}] ${who}: (this message was deleted)`;
   const file = fileRecord(m);
+  const marks = [
+    m.forwarded ? '(forwarded) ' : '',
+    m.replyTo !== undefined ? `(reply to ${m.replyTo.slice(0, 12)}) ` : '',
+  ].join('');
+  const after = [
+    m.editedAt !== undefined ? ' (edited)' : '',
+    m.reactions && m.reactions.length > 0 ? ` [${m.reactions.map((r) => `${r.emoji} ${r.user}`).join(', ')}]` : '',
+  ].join('');
   const what = file
     ? `[${file.display === 'image' ? 'photo' : file.display === 'voice-note' ? 'voice note' : 'file'} "${String(file.fileName)}", ${String(file.typeLabel)}, ${formatSize(Number(file.size))}; sotto save ${m.messageId.slice(0, 12)}]${m.body ? ` ${m.body}` : ''}`
     : m.body;
-  return `[${conversation}] ${who}: ${what}${m.outgoing ? ` (${m.status})` : ''}`;
+  return `[${conversation}] ${who}: ${marks}${what}${after}${m.outgoing ? ` (${m.status})` : ''}`;
 }
 
 export function messageRecord(conversation: string, m: StoredMessage): Record<string, unknown> {

@@ -28,6 +28,15 @@ export function attachPrinter(client: SottoClient, out: Output, options: { conne
       out.print(formatMessage(name, m), messageRecord(name, m));
     }),
   );
+  // An edit, a deletion for everyone or a reaction: the message as it is now.
+  client.events.didChangeMessage.event(({ messageId, groupId }) =>
+    later(async () => {
+      const m = (await client.listMessages(groupId, 1000)).find((x) => x.messageId === messageId);
+      if (!m) return;
+      const name = await nameOf(groupId);
+      out.print(`changed: ${formatMessage(name, m)}`, { ...messageRecord(name, m), type: 'message-changed' });
+    }),
+  );
   client.events.didChangeContact.event((c) =>
     later(() => {
       const state = contactStateName(c.state);

@@ -10,6 +10,7 @@ import { chmodSync, existsSync } from 'node:fs';
 import type {
   ClientStore,
   ClientWriteBatch,
+  MessageReaction,
   MessageStatus,
   OutboxEntry,
   PinnedDevice,
@@ -21,7 +22,7 @@ import type {
   StoredCallLogEntry,
   ClientSettings,
 } from '@sotto/core';
-import { isStatusAdvance, parseClientSettings } from '@sotto/core';
+import { applyMessageChange, isStatusAdvance, parseClientSettings } from '@sotto/core';
 import { migrateClientDb, refuseNewerProfile } from './migrate.js';
 
 // The runner moved to migrate.ts; its names stay importable from here, as from the package.
@@ -66,6 +67,11 @@ interface MessageRow {
   outgoing: number;
   status: MessageStatus;
   attachment: Uint8Array | null;
+  reply_to: string | null;
+  forwarded: number;
+  edited_at: number | null;
+  deleted_at: number | null;
+  reactions: string | null;
 }
 
 export class SqliteClientStore implements ClientStore {
@@ -227,14 +233,24 @@ export class SqliteClientStore implements ClientStore {
     }
     for (const m of batch.messages ?? []) {
       db.prepare(
-        `INSERT OR IGNORE INTO messages (message_id, group_id, sender, sender_device, body, sent_at, received_at, outgoing, status, attachment, position)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM messages))`,
-      ).run(m.messageId, m.groupId, m.sender, m.senderDevice, m.body, m.sentAt, m.receivedAt, m.outgoing ? 1 : 0, m.status, m.attachment ?? null);
+        `INSERT OR IGNORE INTO messages (message_id, group_id, sender, sender_device, body, sent_at, received_at, outgoing, status, attachment,
+           reply_to, forwarded, edited_at, deleted_at, reactions, position)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM messages))`,
+      ).run(m.messageId, m.groupId, m.sender, m.senderDevice, m.body, m.sentAt, m.receivedAt, m.outgoing ? 1 : 0, m.status, m.attachment ?? null,
+        m.replyTo ?? null, m.forwarded ? 1 : 0, m.editedAt ?? null, m.deletedAt ?? null, m.reactions ? JSON.stringify(m.reactions) : null);
     }
     for (const s of batch.statuses ?? []) {
       // Statuses only move forward (isStatusAdvance).
       const row = db.prepare('SELECT status FROM messages WHERE message_id = ?').get(s.messageId) as { status: MessageStatus } | undefined;
       if (row && isStatusAdvance(row.status, s.status)) db.prepare('UPDATE messages SET status = ? WHERE message_id = ?').run(s.status, s.messageId);
+    }
+    // The same rule as every store (core's applyMessageChange): read, change, write back.
+    for (const change of batch.messageChanges ?? []) {
+      const row = db.prepare('SELECT * FROM messages WHERE message_id = ?').get(change.messageId) as MessageRow | undefined;
+      if (!row) continue;
+      const m = applyMessageChange(toMessage(row), change);
+      db.prepare('UPDATE messages SET body = ?, attachment = ?, reply_to = ?, edited_at = ?, deleted_at = ?, reactions = ? WHERE message_id = ?')
+        .run(m.body, m.attachment ?? null, m.replyTo ?? null, m.editedAt ?? null, m.deletedAt ?? null, m.reactions ? JSON.stringify(m.reactions) : null, m.messageId);
     }
     for (const c of batch.contacts ?? []) {
       db.prepare(
@@ -290,5 +306,10 @@ function toMessage(row: MessageRow): StoredMessage {
     outgoing: row.outgoing === 1,
     status: row.status,
     ...(row.attachment ? { attachment: new Uint8Array(row.attachment) } : {}),
+    ...(row.reply_to !== null ? { replyTo: row.reply_to } : {}),
+    ...(row.forwarded === 1 ? { forwarded: true } : {}),
+    ...(row.edited_at !== null ? { editedAt: row.edited_at } : {}),
+    ...(row.deleted_at !== null ? { deletedAt: row.deleted_at } : {}),
+    ...(row.reactions !== null ? { reactions: JSON.parse(row.reactions) as MessageReaction[] } : {}),
   };
 }

@@ -33,6 +33,7 @@ import { ClientEvents, type EngineContext, type PublicClientEvents } from './con
 import { subscribeSides } from './events.js';
 import { Conversations, onlyThePair } from './conversations.js';
 import { Attachments } from './attachments/attachments.js';
+import { MessageActions } from './message-actions.js';
 import { ClientError } from './errors.js';
 import { Inbox } from './inbox.js';
 import { replenishKeyPackages } from './key-packages.js';
@@ -113,6 +114,8 @@ export class SottoClient {
   readonly calls: Calls;
   /** Files: send one, save a received one (end to end encrypted; fetched only when asked). */
   readonly attachments: Attachments;
+  /** What a member does to a message: reply, react, edit, delete for everyone, forward. */
+  readonly messages: MessageActions;
   /** The operator's security advisories, verified against the pinned operator key. */
   readonly advisories: Advisories;
   /** Lockdown mode and contact links. */
@@ -160,6 +163,7 @@ export class SottoClient {
     this.devices = new Devices(this.ctx, this.deviceLists, linking, this.conversations);
     this.calls = new Calls(this.ctx, this.conversations, deps.calls ?? {});
     this.attachments = new Attachments(this.ctx, this.conversations, deps.http, onlyThePair(identity.username));
+    this.messages = new MessageActions(this.ctx, this.conversations, onlyThePair(identity.username), checkMessageText);
     const deviceDeliveries = new DeviceDeliveries(this.ctx, this.deviceLists, linking, (work) => this.inBackground(work), () => this.emitters.didLinkThisDevice.fire(),
       // Called inside the engine queue: the contacts are stored directly, not through the queue.
       async () => this.deps.store.apply({ contacts: await this.fetchContacts() }));

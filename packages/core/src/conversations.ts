@@ -27,7 +27,7 @@ import type { EngineContext } from './context.js';
 import { ClientError, RemoteError } from './errors.js';
 import { epochOf, membersOf, type Member } from './mls/group.js';
 import { settlePending, submitChange } from './pending-changes.js';
-import type { ClientWriteBatch, OutboxEntry, StoredConversation, StoredMessage } from './ports.js';
+import type { ClientWriteBatch, MessageChange, OutboxEntry, StoredConversation, StoredMessage } from './ports.js';
 import { newMessageId } from './message-id.js';
 import { OutboxSender } from './outbox-sender.js';
 import { DecodedStates } from './mls/state-cache.js';
@@ -228,10 +228,11 @@ export class Conversations {
    * its promise, so calls made one after another (without awaiting) are sent in call order.
    * `audience`, when given, must approve the members it is encrypted for (see `onlyThePair`).
    */
-  async sendText(groupId: string, text: string, audience?: Audience): Promise<StoredMessage> {
+  async sendText(groupId: string, text: string, audience?: Audience, extra: { replyTo?: string; forwarded?: boolean } = {}): Promise<StoredMessage> {
     const messageId = newMessageId(this.ctx.clock, this.ctx.random);
     const now = this.ctx.clock.now();
-    const content = create(AppContentSchema, { messageId, sentAt: BigInt(now), body: { case: 'text', value: { body: text } } });
+    const value = { body: text, ...(extra.replyTo ? { replyTo: fromHex(extra.replyTo) } : {}), ...(extra.forwarded ? { forwarded: true } : {}) };
+    const content = create(AppContentSchema, { messageId, sentAt: BigInt(now), body: { case: 'text', value } });
     const record: StoredMessage = {
       messageId: toHex(messageId),
       groupId,
@@ -242,16 +243,19 @@ export class Conversations {
       receivedAt: now,
       outgoing: true,
       status: 'pending',
+      ...(extra.replyTo ? { replyTo: extra.replyTo } : {}),
+      ...(extra.forwarded ? { forwarded: true } : {}),
     };
     await this.send({ groupId }, content, record, audience);
     return { ...record, status: 'sent' };
   }
 
   /** Encrypts `content` in order, records it (and `record`) with the outbox entry, then sends it. */
-  async send(conversation: Pick<StoredConversation, 'groupId'>, content: AppContent, record?: StoredMessage, audience?: Audience): Promise<void> {
+  async send(conversation: Pick<StoredConversation, 'groupId'>, content: AppContent, record?: StoredMessage, audience?: Audience, changes?: MessageChange[]): Promise<void> {
     const entry = await this.encrypt(conversation, content, (current, payload) => {
       const outbox: OutboxEntry = { messageId: toHex(content.messageId), groupId: current.groupId, payload, createdAt: this.ctx.clock.now() };
-      return { entry: outbox, batch: { outboxAdd: [outbox], ...(record ? { messages: [record] } : {}) } };
+      // An action on a message (edit, deletion, reaction) changes this device's copy in the same write.
+      return { entry: outbox, batch: { outboxAdd: [outbox], ...(record ? { messages: [record] } : {}), ...(changes ? { messageChanges: changes } : {}) } };
     }, audience);
     // Stored and safe from here on, even offline: let screens show it as pending right away.
     if (record) this.ctx.events.didChangeStatus.fire({ messageId: record.messageId, status: 'pending' });

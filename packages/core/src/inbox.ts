@@ -31,6 +31,7 @@ import { ClientError } from './errors.js';
 import { epochOf, membersOf } from './mls/group.js';
 import { settlePending } from './pending-changes.js';
 import { isStatusAdvance } from './message-status.js';
+import { judgeEdit, judgeReaction, judgeRetract, type ActionVerdict } from './message-rules.js';
 import type { ClientWriteBatch, MessageStatus, StoredCallLogEntry, StoredConversation, StoredMessage } from './ports.js';
 import type { Calls } from './calls/call-controller.js';
 import { callSignalFromWire, callSignalRecipient } from './calls/call-signal-codec.js';
@@ -296,11 +297,22 @@ export class Inbox {
     const body = content.body;
     switch (body.case) {
       case 'text':
-        return this.storeMessage(delivery, content, groupId, updated, body.value.body);
+        return this.storeMessage(delivery, content, groupId, updated, body.value.body, undefined, {
+          ...(body.value.replyTo.byteLength > 0 ? { replyTo: toHex(body.value.replyTo) } : {}),
+          ...(body.value.forwarded ? { forwarded: true } : {}),
+        });
+      // Actions on a message of this conversation: judged by the same rules the acting device used.
+      case 'reaction':
+        return this.actOn(delivery, groupId, updated, body.value.messageId, (target) => judgeReaction(target, delivery.senderUsername, body.value.emoji, Number(content.sentAt)));
+      case 'edit':
+        return this.actOn(delivery, groupId, updated, body.value.messageId, (target) => judgeEdit(target, delivery.senderUsername, body.value.body, Number(content.sentAt)));
+      case 'retract':
+        return this.actOn(delivery, groupId, updated, body.value.messageId, (target) => judgeRetract(target, delivery.senderUsername, Number(content.sentAt)));
       // A file: only its descriptor is kept (the key, digest, size and claimed type inside MLS);
       // nothing is fetched or decoded until the member asks (`client.attachments.save`).
       case 'attachment':
-        return this.storeMessage(delivery, content, groupId, updated, body.value.caption, toBinary(AttachmentSchema, body.value));
+        return this.storeMessage(delivery, content, groupId, updated, body.value.caption, toBinary(AttachmentSchema, body.value),
+          body.value.forwarded ? { forwarded: true } : {});
       case 'receipt': {
         const status: MessageStatus = body.value.kind === ReceiptKind.READ ? 'read' : 'delivered';
         const statuses: { messageId: string; status: MessageStatus }[] = [];
@@ -346,8 +358,25 @@ export class Inbox {
     }
   }
 
+  /**
+   * An action (reaction, edit, deletion) on a message of this conversation: applied when `judge`
+   * allows it; dropped with its reason otherwise (a target this device does not have, in another
+   * conversation, or not the sender's to change). It is not a message: no receipt, nothing shown.
+   */
+  private async actOn(delivery: Delivery, groupId: string, updated: StoredConversation, targetId: Uint8Array, judge: (target: StoredMessage) => ActionVerdict): Promise<Outcome> {
+    const target = await this.ctx.store.getMessage(toHex(targetId));
+    if (!target || target.groupId !== groupId) return this.drop(delivery, 'action on a message this device does not have in that conversation', { conversations: [updated] });
+    const verdict = judge(target);
+    if (!verdict.ok) return this.drop(delivery, `action refused: ${verdict.reason}`, { conversations: [updated] });
+    return {
+      batch: { conversations: [updated], messageChanges: [verdict.change] },
+      after: () => this.ctx.events.didChangeMessage.fire({ messageId: target.messageId, groupId }),
+    };
+  }
+
   /** A message to show (a text, or a file with its caption), stored once, with a delivery receipt for its sender. */
-  private async storeMessage(delivery: Delivery, content: AppContent, groupId: string, updated: StoredConversation, text: string, attachment?: Uint8Array): Promise<Outcome> {
+  private async storeMessage(delivery: Delivery, content: AppContent, groupId: string, updated: StoredConversation, text: string, attachment?: Uint8Array,
+    extra: Pick<StoredMessage, 'replyTo' | 'forwarded'> = {}): Promise<Outcome> {
     const messageId = toHex(content.messageId);
     if (await this.ctx.store.getMessage(messageId)) return { batch: { conversations: [updated] } };
     // Sent by another device of this account: it shows as sent here too, and gets no receipt.
@@ -363,6 +392,7 @@ export class Inbox {
       outgoing: own,
       status: own ? 'sent' : 'delivered',
       ...(attachment ? { attachment } : {}),
+      ...extra,
     };
     if (!own) this.queueReceipt(groupId, content.messageId);
     return {

@@ -34,3 +34,6 @@ export {
 } from './attachments/attachments.js';
 export { UPLOAD_CHUNK_BYTES, httpBase } from './attachments/blob-http.js';
 export { fetchHttpPort, type FetchLike, type FetchResponseLike } from './attachments/fetch-http.js';
+export { applyMessageChange } from './message-change.js';
+export { MessageActions } from './message-actions.js';
+export { judgeEdit, judgeReaction, judgeRetract, type ActionVerdict } from './message-rules.js';

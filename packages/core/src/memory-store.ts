@@ -19,6 +19,7 @@ import type {
   StoredCallLogEntry,
 } from './ports.js';
 import { DEFAULT_CLIENT_SETTINGS } from './ports.js';
+import { applyMessageChange } from './message-change.js';
 import { isStatusAdvance } from './message-status.js';
 
 /**
@@ -34,7 +35,7 @@ const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0
 /** The last `limit` items; `slice(-0)` would return them all. */
 const lastOf = <T>(items: T[], limit: number): T[] => (limit > 0 ? items.slice(-limit) : []);
 
-const RECORD_LISTS = ['conversations', 'messages', 'statuses', 'contacts', 'outboxAdd', 'keyPackagesAdd', 'pins', 'callLog'] as const;
+const RECORD_LISTS = ['conversations', 'messages', 'statuses', 'messageChanges', 'contacts', 'outboxAdd', 'keyPackagesAdd', 'pins', 'callLog'] as const;
 const ID_LISTS = ['outboxRemove', 'keyPackagesRemove'] as const;
 
 /**
@@ -98,6 +99,10 @@ export class MemoryClientStore implements ClientStore {
     for (const s of batch.statuses ?? []) {
       const m = this.messages.get(s.messageId);
       if (m && isStatusAdvance(m.status, s.status)) this.messages.set(s.messageId, { ...m, status: s.status });
+    }
+    for (const change of batch.messageChanges ?? []) {
+      const m = this.messages.get(change.messageId);
+      if (m) this.messages.set(change.messageId, applyMessageChange(m, change));
     }
     for (const c of batch.contacts ?? []) this.contacts.set(c.username, c);
     for (const o of batch.outboxAdd ?? []) if (!this.outbox.has(o.messageId)) this.outbox.set(o.messageId, o);

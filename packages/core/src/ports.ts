@@ -141,6 +141,36 @@ export interface StoredMessage {
    * with the key that opens it. `body` is then its caption. Decoded with `attachmentOf`.
    */
   readonly attachment?: Uint8Array;
+  /** The message this one answers (hex id, in the same conversation). */
+  readonly replyTo?: string;
+  /** Its sender forwarded it from another conversation. */
+  readonly forwarded?: boolean;
+  /** When its sender last edited it (sender's clock, ms). */
+  readonly editedAt?: number;
+  /** Deleted for everyone (sender's clock, ms): `body` is empty and the file's descriptor gone. */
+  readonly deletedAt?: number;
+  /** One per account, the newest it sent. */
+  readonly reactions?: readonly MessageReaction[];
+}
+
+export interface MessageReaction {
+  readonly user: string;
+  readonly emoji: string;
+  /** The reacting device's clock (ms): a newer reaction of the same account replaces an older one. */
+  readonly sentAt: number;
+}
+
+/**
+ * A change to a stored message after it was stored: an edit, a deletion for everyone, or its
+ * reactions (the whole new list). Fields left out are left as they are.
+ */
+export interface MessageChange {
+  readonly messageId: string;
+  readonly body?: string;
+  readonly editedAt?: number;
+  /** Deletes for everyone: the body is emptied and the attachment dropped, whatever else is said. */
+  readonly deletedAt?: number;
+  readonly reactions?: readonly MessageReaction[];
 }
 
 /** One HTTP answer as the engine reads it: the status, a header, the body as a stream or as text. */
@@ -245,6 +275,8 @@ export interface ClientWriteBatch {
   conversations?: StoredConversation[];
   messages?: StoredMessage[];
   statuses?: { messageId: string; status: MessageStatus }[];
+  /** Applied after `messages` and `statuses`; a change to an unknown message changes nothing. */
+  messageChanges?: MessageChange[];
   contacts?: StoredContact[];
   outboxAdd?: OutboxEntry[];
   outboxRemove?: string[];

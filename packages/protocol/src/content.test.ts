@@ -44,3 +44,18 @@ test('a call signal names its one recipient device as a device id, or none', () 
   assert.equal(decodeAppContent(to('')).body.case, 'call');
   for (const bad of ['../x', 'AB12', 'a'.repeat(65), 'dev ice']) refused(to(bad), /names no valid device/);
 });
+
+test('message actions: replies, reactions, edits and deletions name a 16-byte message; reactions are one emoji; edits are text', () => {
+  const content = (body: unknown) => toBinary(AppContentSchema, create(AppContentSchema, { messageId: id, body: body as never }));
+  const target = new Uint8Array(16).fill(7);
+  assert.equal(decodeAppContent(content({ case: 'text', value: { body: 'yes', replyTo: target } })).body.case, 'text');
+  refused(content({ case: 'text', value: { body: 'yes', replyTo: new Uint8Array(3) } }), /reply names a 16-byte/);
+  for (const emoji of ['👍', '❤️', '👨‍👩‍👧', '🇺🇦', '👍🏽', '']) assert.equal(decodeAppContent(content({ case: 'reaction', value: { messageId: target, emoji } })).body.case, 'reaction', emoji);
+  for (const emoji of ['lol', 'a👍', '1', '👍👍👍👍👍👍👍👍👍', '\u202e👍']) refused(content({ case: 'reaction', value: { messageId: target, emoji } }), /one emoji/);
+  refused(content({ case: 'reaction', value: { messageId: new Uint8Array(0), emoji: '👍' } }), /reaction names a 16-byte/);
+  assert.equal(decodeAppContent(content({ case: 'edit', value: { messageId: target, body: 'fixed' } })).body.case, 'edit');
+  refused(content({ case: 'edit', value: { messageId: target, body: '   ' } }), /edited text/);
+  refused(content({ case: 'edit', value: { messageId: target, body: 'x'.repeat(4001) } }), /edited text/);
+  assert.equal(decodeAppContent(content({ case: 'retract', value: { messageId: target } })).body.case, 'retract');
+  refused(content({ case: 'retract', value: { messageId: new Uint8Array(17) } }), /deletion names a 16-byte/);
+});

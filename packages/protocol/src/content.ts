@@ -40,6 +40,24 @@ export function decodeAppContent(bytes: Uint8Array): AppContent {
       if (!isPlainText(body.value.body, LIMITS.textMaxChars)) {
         throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, `Text must be plain text of at most ${LIMITS.textMaxChars} characters.`);
       }
+      if (body.value.replyTo.byteLength !== 0 && body.value.replyTo.byteLength !== LIMITS.messageIdBytes) {
+        throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, 'A reply names a 16-byte message id.');
+      }
+      break;
+    case 'reaction':
+      checkTarget(body.value.messageId, 'A reaction');
+      if (body.value.emoji !== '' && !isReactionEmoji(body.value.emoji)) {
+        throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, `A reaction is one emoji (at most ${LIMITS.reactionMaxCodePoints} code points), or empty to take it back.`);
+      }
+      break;
+    case 'edit':
+      checkTarget(body.value.messageId, 'An edit');
+      if (!isPlainText(body.value.body, LIMITS.textMaxChars) || body.value.body.trim() === '') {
+        throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, `An edited text must be plain text of 1 to ${LIMITS.textMaxChars} characters.`);
+      }
+      break;
+    case 'retract':
+      checkTarget(body.value.messageId, 'A deletion');
       break;
     case 'receipt':
       if (body.value.messageIds.length > 1000 || body.value.messageIds.some((id) => id.byteLength !== LIMITS.messageIdBytes)) {
@@ -63,6 +81,19 @@ export function decodeAppContent(bytes: Uint8Array): AppContent {
       throw missingCase(body);
   }
   return content;
+}
+
+function checkTarget(messageId: Uint8Array, what: string): void {
+  if (messageId.byteLength !== LIMITS.messageIdBytes) throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, `${what} names a 16-byte message id.`);
+}
+
+/** Pictographs, flags and keycaps, with their joiners, selectors and modifiers: at least one pictograph or flag. */
+const EMOJI_PARTS = /^(?:\p{Extended_Pictographic}|\p{Emoji_Component}|\u200d|\ufe0f|\u20e3)+$/u;
+const EMOJI_CORE = /\p{Extended_Pictographic}|\p{Regional_Indicator}/u;
+
+/** One emoji as a reaction: emoji characters only, at most `LIMITS.reactionMaxCodePoints` code points. */
+export function isReactionEmoji(text: string): boolean {
+  return [...text].length <= LIMITS.reactionMaxCodePoints && EMOJI_PARTS.test(text) && EMOJI_CORE.test(text);
 }
 
 /** Call ids are 16 random bytes in lower-case hex. */

@@ -97,6 +97,12 @@ export const LIMITS = {
   voiceNoteWaveformMaxSamples: 64,
   /** The media type string, e.g. `image/jpeg`. */
   mediaTypeMaxLength: 100,
+  /** A reaction is one emoji: a family or a flag with its joiners fits in 8 code points. */
+  reactionMaxCodePoints: 8,
+  /** How long after sending a text its sender may still edit it. */
+  editWindowMs: 15 * 60_000,
+  /** How long after sending a message its sender may still delete it for everyone. */
+  retractWindowMs: 2 * 24 * 3_600_000,
 } as const;
 
 const USERNAME = /^[a-z0-9_][a-z0-9_.-]*$/;

@@ -6,10 +6,11 @@
  * fetches, checks and decrypts a received file into a directory, only when asked.
  */
 import type { Command } from 'commander';
-import { ClientError, type FileSource, type SottoClient, type StoredMessage } from '@sotto/core';
+import { ClientError, type FileSource, type SottoClient } from '@sotto/core';
 import { createOutput, type Output } from '../output.js';
 import { withClient, type GlobalOptions } from '../profile.js';
 import { formatSize } from '../message-format.js';
+import { findMessage } from '../message-ids.js';
 
 /**
  * Encrypts and uploads `path`, then sends it to `conversationId` with `caption`; prints the result.
@@ -41,19 +42,6 @@ export async function sendVoiceNote(client: SottoClient, conversationId: string,
   out.print(`sent voice note ${sent.message.messageId} (${(Number(note.options.durationMs) / 1000).toFixed(1)} s, ${formatSize(note.file.size)})`, {
     type: 'sent', messageId: sent.message.messageId, bytes: note.file.size, durationMs: note.options.durationMs, ...to,
   });
-}
-
-/** The message whose id is `id`, or the one message whose id starts with it (at least 8 hex digits). */
-async function findMessage(client: SottoClient, id: string): Promise<StoredMessage> {
-  const wanted = id.toLowerCase();
-  if (!/^[0-9a-f]{8,32}$/.test(wanted)) throw new ClientError('INVALID_INPUT', 'A message id is 8 to 32 hexadecimal digits (as `sotto sync` prints it).');
-  const matches: StoredMessage[] = [];
-  for (const conversation of await client.listConversations()) {
-    for (const message of await client.listMessages(conversation.groupId, 1000)) if (message.messageId.startsWith(wanted)) matches.push(message);
-  }
-  if (matches.length === 0) throw new ClientError('INVALID_INPUT', `No message here has the id ${id}.`);
-  if (matches.length > 1) throw new ClientError('INVALID_INPUT', `${matches.length} messages start with ${id}; give more of the id.`);
-  return matches[0]!;
 }
 
 export function registerFileCommands(program: Command, globals: () => GlobalOptions): void {

@@ -15,6 +15,7 @@ import { formatMessage, messageRecord } from '../message-format.js';
 import { attachCallPrinter, callEndRecord, describeEnd } from '../call-printer.js';
 import { addMediaOptions, callsConfig, parseSeconds, type CallMediaFlags } from './calls.js';
 import { sendFile, sendVoiceNote } from './files.js';
+import { findMessage } from '../message-ids.js';
 
 export function registerMemberCommands(program: Command, globals: () => GlobalOptions): void {
   const out = (): Output => createOutput(globals().json ?? false);
@@ -88,9 +89,10 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
     .option('--file <path>', 'send this file (a photo, a PDF, any file), end-to-end encrypted')
     .option('--voice <file.wav>', 'send this recording as a voice note (encoded to Opus here)')
     .option('--as-file', 'with --file: send a photo as it is, as a plain file (not re-encoded, metadata included)')
+    .option('--reply <message-id>', 'answer this message (as sync prints its id)')
     .option('--stdin', 'send each line of standard input as a message, printing each acknowledgement')
     .option('--window <n>', 'with --stdin: messages in flight at once', '16')
-    .action(async (username: string, words: string[], opts: { stdin?: boolean; window: string; file?: string; voice?: string; asFile?: boolean }) => {
+    .action(async (username: string, words: string[], opts: { stdin?: boolean; window: string; file?: string; voice?: string; asFile?: boolean; reply?: string }) => {
       if (opts.voice !== undefined) {
         const caption = words.join(' ');
         await withClient(globals(), async (c) => sendVoiceNote(c, await resolveDirect(c, username, caption || undefined), opts.voice!, caption, out(), { to: username }));
@@ -107,6 +109,16 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
       }
       const text = words.join(' ');
       if (!text) throw new ClientError('INVALID_INPUT', 'Nothing to send.');
+      if (opts.reply !== undefined) {
+        const reply = await withClient(globals(), async (c) => {
+          const target = await findMessage(c, opts.reply!);
+          const direct = await resolveDirect(c, username, text);
+          if (target.groupId !== direct) throw new ClientError('INVALID_INPUT', `That message is not in your chat with ${username}.`);
+          return c.messages.reply(direct, target.messageId, text);
+        });
+        out().print(`sent ${reply.messageId}`, { type: 'sent', messageId: reply.messageId, to: username, replyTo: reply.replyTo });
+        return;
+      }
       // If the server cannot store it, this fails with SERVER_UNAVAILABLE after the outbox's retry
       // bound (about 8 s), the message kept for the next sync or send; withClient prints the retries.
       const sent = await withClient(globals(), async (c) => c.sendText(await resolveDirect(c, username, text), text));

@@ -153,6 +153,26 @@ export function defineClientStoreContract(name: string, { test, assert }: Contra
     assert.equal(without?.attachment, undefined);
   });
 
+  check('a message changes after the fact: edited, reacted to, deleted for everyone (its file gone), and stays deleted', async (store) => {
+    const descriptor = new Uint8Array([1, 2, 3]);
+    await store.apply({ messages: [sampleMessage('m1', 'g1', { body: 'first', replyTo: 'ab'.repeat(16), forwarded: true }), sampleMessage('m2', 'g1', { attachment: descriptor }), sampleMessage('m3', 'g1')] });
+    assert.deepEqual(await store.getMessage('m1'), sampleMessage('m1', 'g1', { body: 'first', replyTo: 'ab'.repeat(16), forwarded: true }));
+    const reactions = [{ user: 'bob', emoji: '👍', sentAt: 5 }, { user: 'carol', emoji: '❤️', sentAt: 6 }];
+    await store.apply({ messageChanges: [{ messageId: 'm1', body: 'first, fixed', editedAt: 9 }, { messageId: 'm2', reactions }, { messageId: 'unknown', body: 'x' }] });
+    const [m1, m2] = await store.listMessages('g1', 10);
+    assert.deepEqual(m1, sampleMessage('m1', 'g1', { body: 'first, fixed', editedAt: 9, replyTo: 'ab'.repeat(16), forwarded: true }));
+    assert.deepEqual(m2?.reactions, reactions);
+    await store.apply({ messageChanges: [{ messageId: 'm2', reactions: [] }] });
+    assert.equal((await store.getMessage('m2'))?.reactions, undefined, 'an empty list is no reactions');
+    await store.apply({ messageChanges: [{ messageId: 'm2', reactions }, { messageId: 'm2', deletedAt: 11 }] });
+    const deleted = await store.getMessage('m2');
+    assert.deepEqual({ body: deleted?.body, attachment: deleted?.attachment, reactions: deleted?.reactions, deletedAt: deleted?.deletedAt }, { body: '', attachment: undefined, reactions: undefined, deletedAt: 11 });
+    await store.apply({ messageChanges: [{ messageId: 'm2', body: 'back again', editedAt: 12, reactions }] });
+    assert.equal((await store.getMessage('m2'))?.body, '', 'a deleted message stays deleted');
+    assert.equal(await store.getMessage('unknown'), undefined);
+    assert.deepEqual((await store.listMessages('g1', 10)).map((m) => m.messageId), ['m1', 'm2', 'm3'], 'changes keep the order');
+  });
+
   check('listMessages returns the last `limit` messages of one group, in insertion order', async (store) => {
     const g1 = ['a', 'b', 'c', 'd'].map((id, i) => sampleMessage(id, 'g1', { receivedAt: 1_000 + i }));
     await store.apply({ messages: [g1[0]!, sampleMessage('x', 'g2'), g1[1]!] });

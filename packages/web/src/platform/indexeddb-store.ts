@@ -22,7 +22,7 @@ import type {
   StoredKeyPackage,
   StoredMessage,
 } from '@sotto/core';
-import { isStatusAdvance, parseClientSettings } from '@sotto/core';
+import { applyMessageChange, isStatusAdvance, parseClientSettings } from '@sotto/core';
 
 type StoreName = 'singletons' | 'conversations' | 'messages' | 'contacts' | 'outbox' | 'keyPackages' | 'pins' | 'callLog';
 
@@ -59,6 +59,7 @@ const STORE_OF: Record<keyof ClientWriteBatch, StoreName> = {
   conversations: 'conversations',
   messages: 'messages',
   statuses: 'messages',
+  messageChanges: 'messages',
   contacts: 'contacts',
   outboxAdd: 'outbox',
   outboxRemove: 'outbox',
@@ -96,6 +97,11 @@ function toConversation(r: ConversationRecord): StoredConversation {
 const messageFields = (m: StoredMessage): StoredMessage => ({
   messageId: m.messageId, groupId: m.groupId, sender: m.sender, senderDevice: m.senderDevice, body: m.body,
   sentAt: m.sentAt, receivedAt: m.receivedAt, outgoing: m.outgoing, status: m.status,
+  ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
+  ...(m.forwarded === true ? { forwarded: true } : {}),
+  ...(m.editedAt !== undefined ? { editedAt: m.editedAt } : {}),
+  ...(m.deletedAt !== undefined ? { deletedAt: m.deletedAt } : {}),
+  ...(m.reactions !== undefined ? { reactions: m.reactions.map((r) => ({ user: r.user, emoji: r.emoji, sentAt: r.sentAt })) } : {}),
 });
 const messageRecord = (m: StoredMessage): StoredMessage => ({ ...messageFields(m), ...(m.attachment ? { attachment: copyBytes(m.attachment) } : {}) });
 const toMessage = (r: Positioned<StoredMessage>): StoredMessage => ({ ...messageFields(r), ...(r.attachment ? { attachment: plainBytes(r.attachment) } : {}) });
@@ -218,6 +224,13 @@ function writeSteps(batch: ClientWriteBatch): WriteStep[] {
     const store = tx.objectStore('messages');
     return readThen(store.index('byMessageId').get(s.messageId) as IDBRequest<Positioned<StoredMessage> | undefined>, (stored) => {
       if (stored && isStatusAdvance(stored.status, s.status)) store.put({ ...stored, status: s.status });
+    });
+  });
+  each(batch.messageChanges, (change, tx) => {
+    const store = tx.objectStore('messages');
+    return readThen(store.index('byMessageId').get(change.messageId) as IDBRequest<Positioned<StoredMessage> | undefined>, (stored) => {
+      // The same rule as every store (core's applyMessageChange); the record keeps its position.
+      if (stored) store.put({ ...messageRecord(applyMessageChange(toMessage(stored), change)), position: stored.position });
     });
   });
   each(batch.contacts, (c, tx) =>

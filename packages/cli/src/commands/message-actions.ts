@@ -1,0 +1,75 @@
+/**
+ * @module commands/message-actions
+ * What a member does to a message from the CLI, by the id `sync` prints: `react`, `edit`,
+ * `delete` (for everyone), `forward`; replies are `send --reply <id>` (member.ts).
+ */
+import type { Command } from 'commander';
+import { ClientError } from '@sotto/core';
+import { createOutput, type Output } from '../output.js';
+import { withClient, type GlobalOptions } from '../profile.js';
+import { findMessage } from '../message-ids.js';
+import { resolveDirect, resolveGroup } from '../conversation-names.js';
+
+export function registerMessageActionCommands(program: Command, globals: () => GlobalOptions): void {
+  const out = (): Output => createOutput(globals().json ?? false);
+
+  program
+    .command('react')
+    .description('react to a message with one emoji (--remove takes your reaction back)')
+    .argument('<message-id>')
+    .argument('[emoji]')
+    .option('--remove', 'take your reaction back')
+    .action(async (id: string, emoji: string | undefined, opts: { remove?: boolean }) => {
+      if (!opts.remove && !emoji) throw new ClientError('INVALID_INPUT', 'Give an emoji, or --remove.');
+      const message = await withClient(globals(), async (c) => {
+        const target = await findMessage(c, id);
+        await c.messages.react(target.groupId, target.messageId, opts.remove ? '' : emoji!);
+        return target;
+      });
+      out().print(opts.remove ? `reaction removed from ${message.messageId}` : `reacted ${emoji} to ${message.messageId}`, { type: 'reacted', messageId: message.messageId, emoji: opts.remove ? '' : emoji });
+    });
+
+  program
+    .command('edit')
+    .description('change the text of one of your messages (within 15 minutes of sending it)')
+    .argument('<message-id>')
+    .argument('<text...>')
+    .action(async (id: string, words: string[]) => {
+      const text = words.join(' ');
+      const message = await withClient(globals(), async (c) => {
+        const target = await findMessage(c, id);
+        await c.messages.edit(target.groupId, target.messageId, text);
+        return target;
+      });
+      out().print(`edited ${message.messageId}`, { type: 'edited', messageId: message.messageId });
+    });
+
+  program
+    .command('delete')
+    .description('delete one of your messages for everyone (within 2 days of sending it)')
+    .argument('<message-id>')
+    .action(async (id: string) => {
+      const message = await withClient(globals(), async (c) => {
+        const target = await findMessage(c, id);
+        await c.messages.deleteForEveryone(target.groupId, target.messageId);
+        return target;
+      });
+      out().print(`deleted ${message.messageId} for everyone`, { type: 'deleted', messageId: message.messageId });
+    });
+
+  program
+    .command('forward')
+    .description('send a copy of a message to a contact (or with --group, to a group), marked as forwarded')
+    .argument('<message-id>')
+    .argument('[username]')
+    .option('--group <name>', 'forward to this group instead')
+    .action(async (id: string, username: string | undefined, opts: { group?: string }) => {
+      if ((username === undefined) === (opts.group === undefined)) throw new ClientError('INVALID_INPUT', 'Name a contact or --group <name>, one of them.');
+      const sent = await withClient(globals(), async (c) => {
+        const source = await findMessage(c, id);
+        const to = opts.group !== undefined ? await resolveGroup(c, opts.group) : await resolveDirect(c, username!);
+        return c.messages.forward(source.messageId, to);
+      });
+      out().print(`forwarded as ${sent.messageId}`, { type: 'sent', messageId: sent.messageId, forwarded: true });
+    });
+}

@@ -1,0 +1,86 @@
+/**
+ * Scenario: message actions from the real `sotto` CLI against a real server (issue 19). Bob
+ * replies to Alice, reacts to her message and changes his reaction; Alice edits her message and
+ * deletes another for everyone; Bob forwards a message into a group. `sync --json` on the other
+ * side shows each, and `messages` prints them as people read them. Bad input gets clear errors.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { Member, runCli } from '../support/cli.js';
+import { scratchDir } from '../support/paths.js';
+import { ServerProcess } from '../support/server-process.js';
+
+const dir = scratchDir('cli-actions');
+let server: ServerProcess;
+const alice = new Member('alice', dir.path);
+const bob = new Member('bob', dir.path);
+const carol = new Member('carol', dir.path);
+
+interface Record_ { type: string; messageId?: string; body?: string; replyTo?: string; editedAt?: number; deletedAt?: number; forwarded?: boolean; reactions?: { user: string; emoji: string }[] }
+const records = async (m: Member, args: string[]) => (await m.ok(args)) as unknown as Record_[];
+const idOf = (rs: Record_[]) => rs.find((r) => r.type === 'sent')!.messageId!;
+
+before(async () => {
+  server = await ServerProcess.start(join(dir.path, 'server'));
+  for (const m of [alice, bob, carol]) await m.ok(['register', m.name, '--server', server.url]);
+  for (const [from, to] of [[alice, bob], [alice, carol], [bob, carol]] as const) {
+    await from.ok(['contacts', 'request', to.name, 'hi']);
+    await to.ok(['contacts', 'accept', from.name]);
+  }
+  await alice.ok(['sync']);
+  await bob.ok(['sync']);
+});
+after(async () => {
+  await server?.stop();
+  dir.remove();
+});
+
+test('reply, react, edit, delete for everyone, forward: each reaches the other side', async () => {
+  const question = idOf(await records(alice, ['send', 'bob', 'dinner', 'at', 'eight?']));
+  const doomed = idOf(await records(alice, ['send', 'bob', 'wrong', 'chat,', 'sorry']));
+  await bob.ok(['sync']);
+  const answer = idOf(await records(bob, ['send', 'alice', '--reply', question.slice(0, 10), 'yes!']));
+  await bob.ok(['react', question, '👍']);
+  await bob.ok(['react', question, '❤️']);
+  // Every command processes what is waiting first; sync prints it.
+  const atAlice = await records(alice, ['sync']);
+  assert.equal(atAlice.find((r) => r.type === 'message' && r.messageId === answer)?.replyTo, question);
+  const reacted = atAlice.filter((r) => r.type === 'message-changed' && r.messageId === question).at(-1);
+  assert.deepEqual(reacted?.reactions?.map((r) => `${r.user}:${r.emoji}`), ['bob:❤️']);
+  await alice.ok(['edit', question, 'dinner', 'at', 'nine?']);
+  await alice.ok(['delete', doomed]);
+  const atBob = await records(bob, ['sync']);
+  const edited = atBob.filter((r) => r.type === 'message-changed' && r.messageId === question).at(-1);
+  assert.equal(edited?.body, 'dinner at nine?');
+  assert.ok(edited?.editedAt);
+  const deleted = atBob.filter((r) => r.type === 'message-changed' && r.messageId === doomed).at(-1);
+  assert.equal(deleted?.body, '');
+  assert.ok(deleted?.deletedAt);
+  // As people read it (without --json).
+  const shown = await runCli(['--profile', bob.profile, 'messages', 'alice']);
+  assert.match(shown.stdout, /dinner at nine\? \(edited\) \[❤️ bob\]/);
+  assert.match(shown.stdout, /\(this message was deleted\)/);
+  assert.ok(!shown.stdout.includes('wrong chat'), 'the deleted text is gone');
+
+  await bob.ok(['group', 'create', 'plans', 'carol']);
+  await carol.ok(['sync']);
+  await bob.ok(['forward', question, '--group', 'plans']);
+  const atCarol = await records(carol, ['sync']);
+  const forwarded = atCarol.find((r) => r.type === 'message' && r.body === 'dinner at nine?');
+  assert.equal(forwarded?.forwarded, true);
+});
+
+test('bad input: another member\'s message, a word as a reaction, an unknown id, forwarding nowhere', async () => {
+  const theirs = idOf(await records(alice, ['send', 'bob', 'mine']));
+  await bob.ok(['sync']);
+  const edit = await bob.run(['edit', theirs, 'not yours']);
+  assert.notEqual(edit.code, 0);
+  assert.match(edit.stderr, /Only its sender can edit a message/);
+  const word = await bob.run(['react', theirs, 'lol']);
+  assert.match(word.stderr, /one emoji/);
+  const unknown = await bob.run(['delete', 'abcdef0123456789']);
+  assert.match(unknown.stderr, /No message here has the id/);
+  const nowhere = await bob.run(['forward', theirs]);
+  assert.match(nowhere.stderr, /Name a contact or --group/);
+});
