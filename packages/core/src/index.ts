@@ -37,3 +37,4 @@ export { fetchHttpPort, type FetchLike, type FetchResponseLike } from './attachm
 export { applyMessageChange } from './message-change.js';
 export { MessageActions } from './message-actions.js';
 export { judgeEdit, judgeReaction, judgeRetract, type ActionVerdict } from './message-rules.js';
+export * from './sframe/index.js';
