@@ -77,6 +77,7 @@ export function fuzz(data) {
       expect(plainTextOracle(body.value.body, LIMITS.textMaxChars) && body.value.body.trim() !== '', 'an edit is 1-4,000 characters of plain text');
       break;
     case 'retract': expect(body.value.messageId.byteLength === 16, 'a deletion names a 16-byte id'); break;
+    case 'settingsSync': break;
     case 'receipt':
       expect(body.value.messageIds.length <= 1000, 'a receipt names at most 1,000 ids');
       expect(body.value.messageIds.every((id) => id.byteLength === LIMITS.messageIdBytes), 'receipt ids are 16 bytes');

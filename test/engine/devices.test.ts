@@ -10,6 +10,9 @@ import { ClientError, RemoteError, SottoClient, type DeviceListChange } from '@s
 import { startInMemoryServer } from '@sotto/server/in-memory';
 import { inMemoryClientDeps, registerMember, startInMemoryWorld, until, type InMemoryWorld } from '../support/in-memory-members.js';
 import { makeContacts, untilJoined } from '../support/member-steps.js';
+import { internalsOf } from '../support/engine-internals.js';
+import { randomBytes } from 'node:crypto';
+import { AppContentSchema, create } from '@sotto/protocol';
 
 const NAMES = ['ada', 'bob', 'cyd'] as const;
 let world: InMemoryWorld;
@@ -128,9 +131,28 @@ test('a malformed code is refused before anything is sent', async () => {
   assert.equal(await deps.store.getIdentity(), undefined);
 });
 
+test('settings follow the devices: a change on either device is made on the other; only the account\'s own devices can send one', async () => {
+  const relayOnly = async (client: SottoClient) => (await client.getSettings()).relayOnlyCalls;
+  await ada2.updateSettings({ relayOnlyCalls: true });
+  await until("the phone to take the laptop's setting", async () => (await relayOnly(member('ada'))) === true);
+  await member('ada').updateSettings({ relayOnlyCalls: false });
+  await until("the laptop to take the phone's setting", async () => (await relayOnly(ada2)) === false);
+  // The conversation that carries them is no chat.
+  for (const client of [member('ada'), ada2]) assert.ok((await client.listConversations()).every((c) => c.kind !== 'self'));
+  // A contact cannot set them: bob's SettingsSync in his 1:1 with ada is dropped.
+  const drops: string[] = [];
+  const subscription = member('ada').events.didDrop.event((d) => drops.push(d.reason));
+  const content = create(AppContentSchema, { messageId: randomBytes(16), sentAt: BigInt(Date.now()), body: { case: 'settingsSync', value: { relayOnlyCalls: true } } });
+  await (internalsOf(member('bob')) as unknown as { send(c: { groupId: string }, content: unknown): Promise<void> }).send({ groupId: direct }, content);
+  await until('the drop at ada', async () => drops.includes("settings from outside the account's own devices"));
+  subscription();
+  assert.equal(await relayOnly(member('ada')), false);
+});
+
 test('removing a device takes it out of every conversation; it reads nothing after, and cannot log in', async () => {
   const removed = await member('ada').devices.remove(ada2Id);
-  assert.equal(removed, 3);
+  // The direct chat, the two groups, and the conversation of ada's own devices.
+  assert.equal(removed, 4);
   await until('bob to hear of the removal', async () => bobHeard.some((c) => c.username === 'ada' && c.removed.includes(ada2Id)));
   await member('bob').sendText(direct, 'after the removal');
   await until("ada's phone to read it", async () => (await bodies(member('ada'), direct)).includes('after the removal'));
@@ -238,4 +260,12 @@ test('at most five devices: a sixth link is refused, and open links count until 
   }
   assert.equal((await fay.devices.list()).length, 5);
   await assert.rejects(fay.devices.link(), (error: unknown) => code(error, 'INVALID_INPUT') || code(error, 'DEVICE_LIMIT'));
+});
+
+test('a contact sees the link and the removal as notices stored in the chat, never unread', async () => {
+  const bob = member('bob');
+  const notices = (await bob.listMessages(direct, 500)).filter((m) => m.notice === 'devices');
+  assert.deepEqual(notices.map((m) => m.body), ['ada linked a new device', 'ada removed a device']);
+  // Stored as read, so they never count as unread and are never named in a read receipt.
+  assert.ok(notices.every((m) => m.sender === 'ada' && m.status === 'read' && !m.outgoing));
 });

@@ -42,6 +42,7 @@ export function fileRecord(m: StoredMessage): Record<string, unknown> | undefine
 
 export function formatMessage(conversation: string, m: StoredMessage): string {
   const who = m.outgoing ? 'you' : m.sender;
+  if (m.notice !== undefined) return `[${conversation}] -- ${m.body} --`;
   if (m.deletedAt !== undefined) return `[${conversation}] ${who}: (this message was deleted)`;
   const file = fileRecord(m);
   const marks = [
@@ -59,6 +60,8 @@ export function formatMessage(conversation: string, m: StoredMessage): string {
 }
 
 export function messageRecord(conversation: string, m: StoredMessage): Record<string, unknown> {
+  // A notice the device wrote into the chat is no message: scripts see it under its own type.
+  if (m.notice !== undefined) return { type: 'notice', conversation, notice: m.notice, text: m.body, username: m.sender, at: m.receivedAt };
   const { attachment, ...rest } = m;
   return { type: 'message', conversation, ...rest, ...(attachment ? { attachment: fileRecord(m) } : {}) };
 }

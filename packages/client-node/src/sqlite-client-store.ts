@@ -72,6 +72,7 @@ interface MessageRow {
   edited_at: number | null;
   deleted_at: number | null;
   reactions: string | null;
+  notice: string | null;
 }
 
 export class SqliteClientStore implements ClientStore {
@@ -234,10 +235,10 @@ export class SqliteClientStore implements ClientStore {
     for (const m of batch.messages ?? []) {
       db.prepare(
         `INSERT OR IGNORE INTO messages (message_id, group_id, sender, sender_device, body, sent_at, received_at, outgoing, status, attachment,
-           reply_to, forwarded, edited_at, deleted_at, reactions, position)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM messages))`,
+           reply_to, forwarded, edited_at, deleted_at, reactions, notice, position)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM messages))`,
       ).run(m.messageId, m.groupId, m.sender, m.senderDevice, m.body, m.sentAt, m.receivedAt, m.outgoing ? 1 : 0, m.status, m.attachment ?? null,
-        m.replyTo ?? null, m.forwarded ? 1 : 0, m.editedAt ?? null, m.deletedAt ?? null, m.reactions ? JSON.stringify(m.reactions) : null);
+        m.replyTo ?? null, m.forwarded ? 1 : 0, m.editedAt ?? null, m.deletedAt ?? null, m.reactions ? JSON.stringify(m.reactions) : null, m.notice ?? null);
     }
     for (const s of batch.statuses ?? []) {
       // Statuses only move forward (isStatusAdvance).
@@ -311,5 +312,6 @@ function toMessage(row: MessageRow): StoredMessage {
     ...(row.edited_at !== null ? { editedAt: row.edited_at } : {}),
     ...(row.deleted_at !== null ? { deletedAt: row.deleted_at } : {}),
     ...(row.reactions !== null ? { reactions: JSON.parse(row.reactions) as MessageReaction[] } : {}),
+    ...(row.notice === 'devices' ? { notice: 'devices' as const } : {}),
   };
 }

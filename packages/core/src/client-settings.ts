@@ -42,9 +42,9 @@ function linkingOf(value: unknown): ClientSettings['linking'] {
 
 function linkedConversationsOf(value: unknown): ClientSettings['linkedConversations'] {
   if (!isRecord(value)) return undefined;
-  const out: Record<string, { kind: 'direct' | 'group'; name: string }> = {};
+  const out: Record<string, { kind: 'direct' | 'group' | 'self'; name: string }> = {};
   for (const [groupId, entry] of Object.entries(value)) {
-    if (isRecord(entry) && (entry['kind'] === 'direct' || entry['kind'] === 'group') && typeof entry['name'] === 'string') {
+    if (isRecord(entry) && (entry['kind'] === 'direct' || entry['kind'] === 'group' || entry['kind'] === 'self') && typeof entry['name'] === 'string') {
       out[groupId] = { kind: entry['kind'], name: entry['name'] };
     }
   }

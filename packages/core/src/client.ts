@@ -34,6 +34,7 @@ import { subscribeSides } from './events.js';
 import { Conversations, onlyThePair } from './conversations.js';
 import { Attachments } from './attachments/attachments.js';
 import { MessageActions } from './message-actions.js';
+import { SettingsSync, touchesSyncedSettings } from './devices/settings-sync.js';
 import { ClientError } from './errors.js';
 import { Inbox } from './inbox.js';
 import { replenishKeyPackages } from './key-packages.js';
@@ -116,6 +117,7 @@ export class SottoClient {
   readonly attachments: Attachments;
   /** What a member does to a message: reply, react, edit, delete for everyone, forward. */
   readonly messages: MessageActions;
+  private readonly settingsSync: SettingsSync;
   /** The operator's security advisories, verified against the pinned operator key. */
   readonly advisories: Advisories;
   /** Lockdown mode and contact links. */
@@ -159,7 +161,10 @@ export class SottoClient {
     this.threats = new ThreatNotices(deps.store);
     this.deviceLists = new DeviceLists(this.ctx, async (data) => (await suiteFor(deps)).signature.sign(identity.signKey, data));
     this.conversations = new Conversations(this.ctx, this.deviceLists);
-    const linking = (this.linking = new DeviceLinking(this.ctx, this.deviceLists, this.conversations));
+    const settingsSync = (this.settingsSync = new SettingsSync(this.ctx, this.conversations));
+    // Once a new device is in every conversation, it gets the member's settings (and, with the
+    // account's second device, the own-devices conversation is made).
+    const linking = (this.linking = new DeviceLinking(this.ctx, this.deviceLists, this.conversations, () => settingsSync.push()));
     this.devices = new Devices(this.ctx, this.deviceLists, linking, this.conversations);
     this.calls = new Calls(this.ctx, this.conversations, deps.calls ?? {});
     this.attachments = new Attachments(this.ctx, this.conversations, deps.http, onlyThePair(identity.username));
@@ -288,8 +293,11 @@ export class SottoClient {
     return this.deps.store.getSettings();
   }
 
+  /** Stores `settings`; the member's choices among them go to the account's other devices too. */
   async updateSettings(settings: Partial<ClientSettings>): Promise<void> {
     await this.deps.store.apply({ settings });
+    this.emitters.didChangeSettings.fire();
+    if (touchesSyncedSettings(settings)) await this.settingsSync.push();
   }
 
   get connectionState(): SessionState {
@@ -411,8 +419,9 @@ export class SottoClient {
     return this.conversations.outbox.didDelaySend;
   }
 
-  listConversations(): Promise<StoredConversation[]> {
-    return this.deps.store.listConversations();
+  /** The member's chats: 1:1 and groups (the own-devices conversation is no chat). */
+  async listConversations(): Promise<StoredConversation[]> {
+    return (await this.deps.store.listConversations()).filter((c) => c.kind !== 'self');
   }
 
   listMessages(groupId: string, limit = 100): Promise<StoredMessage[]> {

@@ -27,7 +27,7 @@ import type { EngineContext } from './context.js';
 import { ClientError, RemoteError } from './errors.js';
 import { epochOf, membersOf, type Member } from './mls/group.js';
 import { settlePending, submitChange } from './pending-changes.js';
-import type { ClientWriteBatch, MessageChange, OutboxEntry, StoredConversation, StoredMessage } from './ports.js';
+import type { ClientWriteBatch, ConversationKind, MessageChange, OutboxEntry, StoredConversation, StoredMessage } from './ports.js';
 import { newMessageId } from './message-id.js';
 import { OutboxSender } from './outbox-sender.js';
 import { DecodedStates } from './mls/state-cache.js';
@@ -111,6 +111,18 @@ export class Conversations {
     await this.requireContact(peer);
     const claimed = [...(await this.claim(peer)), ...(await this.claimSiblings())];
     return this.createConversation(this.ctx.random.bytes(32), 'direct', peer, claimed);
+  }
+
+  /**
+   * The conversation of this account's own devices (where settings are kept in step), created
+   * with every other listed device if there is none yet; undefined while this is the only device.
+   */
+  async ensureSelf(): Promise<StoredConversation | undefined> {
+    const existing = (await this.ctx.store.listConversations()).find((c) => c.kind === 'self' && c.active);
+    if (existing) return existing;
+    const siblings = await this.claimSiblings();
+    if (siblings.length === 0) return undefined;
+    return this.createConversation(this.ctx.random.bytes(32), 'self', '', siblings);
   }
 
   async createGroup(name: string, usernames: string[]): Promise<StoredConversation> {
@@ -388,7 +400,7 @@ export class Conversations {
     return claimed;
   }
 
-  private async createConversation(groupId: Uint8Array, kind: 'direct' | 'group', name: string, claimed: ClaimedDevice[]): Promise<StoredConversation> {
+  private async createConversation(groupId: Uint8Array, kind: ConversationKind, name: string, claimed: ClaimedDevice[]): Promise<StoredConversation> {
     return this.ctx.queue.run(async () => {
       const self = { username: this.ctx.identity.username, deviceId: this.ctx.identity.deviceId };
       const key = { publicKey: this.ctx.identity.publicKey, signKey: this.ctx.identity.signKey };

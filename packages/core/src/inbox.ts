@@ -215,17 +215,22 @@ export class Inbox {
     // A two-account group starts out as the direct conversation with its creator; a
     // GroupMeta from the creator (sent right after creating a named group) makes it a group.
     const direct = linked ? linked.kind === 'direct' : isDirectBetween(usernames, me, sender);
+    // The account's own devices and nobody else, made by one of them: where settings are kept in
+    // step (a group whose other members all left stays a group: the bundle says what it is).
+    const own = linked ? linked.kind === 'self' : delivery.senderUsername === me && others.length === 0;
     // Added back to a group this device was once in: it stays what it was (a named group of
     // two is not a direct chat, and must not become one: call signals are heard only in those).
     const conversation: StoredConversation = {
       groupId,
-      kind: existing?.kind ?? (direct ? 'direct' : 'group'),
-      name: existing?.name ?? linked?.name ?? (direct ? sender : `group-${groupId.slice(0, 8)}`),
+      kind: existing?.kind ?? (own ? 'self' : direct ? 'direct' : 'group'),
+      name: existing?.name ?? linked?.name ?? (own ? '' : direct ? sender : `group-${groupId.slice(0, 8)}`),
       state: this.ctx.mls.encodeState(state),
       epoch: epochOf(state),
       createdAt: this.ctx.clock.now(),
       active: true,
     };
+    // The own-devices conversation is no chat: nothing to announce.
+    if (conversation.kind === 'self') return { batch: { conversations: [conversation], keyPackagesRemove } };
     return {
       batch: { conversations: [conversation], keyPackagesRemove },
       after: () => (linked || existing ? this.ctx.events.didJoinConversation.fire({ groupId, name: conversation.name }) : this.deferJoin(groupId, conversation.name)),
@@ -306,6 +311,14 @@ export class Inbox {
         return this.actOn(delivery, groupId, updated, body.value.messageId, (target) => judgeReaction(target, delivery.senderUsername, body.value.emoji, Number(content.sentAt)));
       case 'edit':
         return this.actOn(delivery, groupId, updated, body.value.messageId, (target) => judgeEdit(target, delivery.senderUsername, body.value.body, Number(content.sentAt)));
+      case 'settingsSync': {
+        // Settings come only from another device of this account, through its own-devices conversation.
+        if (updated.kind !== 'self' || delivery.senderUsername !== this.ctx.identity.username) {
+          return this.drop(delivery, 'settings from outside the account\'s own devices', { conversations: [updated] }, AnomalyKind.CONSENT_VIOLATION);
+        }
+        const settings = { relayOnlyCalls: body.value.relayOnlyCalls };
+        return { batch: { conversations: [updated], settings }, after: () => this.ctx.events.didChangeSettings.fire() };
+      }
       case 'retract':
         return this.actOn(delivery, groupId, updated, body.value.messageId, (target) => judgeRetract(target, delivery.senderUsername, Number(content.sentAt)));
       // A file: only its descriptor is kept (the key, digest, size and claimed type inside MLS);

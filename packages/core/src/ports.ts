@@ -100,7 +100,8 @@ export interface StoredKeyPackage {
   readonly lastResort: boolean;
 }
 
-export type ConversationKind = 'direct' | 'group';
+/** 'self': the account's own devices only, where settings are kept in step; never shown as a chat. */
+export type ConversationKind = 'direct' | 'group' | 'self';
 
 /** A change submitted to the server whose answer this device has not stored yet. */
 export interface PendingChange {
@@ -151,6 +152,11 @@ export interface StoredMessage {
   readonly deletedAt?: number;
   /** One per account, the newest it sent. */
   readonly reactions?: readonly MessageReaction[];
+  /**
+   * Not a message but a notice this device wrote into the chat ("bob linked a new device"): shown
+   * apart, never unread, never answered with a receipt. `body` holds its words.
+   */
+  readonly notice?: 'devices';
 }
 
 export interface MessageReaction {
@@ -250,7 +256,7 @@ export interface ClientSettings {
   /** While this device waits for the linking device's bundle: the link's code (base64url of id and secret). */
   readonly linking?: { readonly linkId: string; readonly secret: string };
   /** What the linking device said each of the account's conversations is, until its Welcome arrives. */
-  readonly linkedConversations?: Readonly<Record<string, { readonly kind: 'direct' | 'group'; readonly name: string }>>;
+  readonly linkedConversations?: Readonly<Record<string, { readonly kind: ConversationKind; readonly name: string }>>;
 }
 
 /** A threat notification as kept: the server's fields, checked, and when it arrived. */

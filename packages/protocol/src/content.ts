@@ -59,6 +59,8 @@ export function decodeAppContent(bytes: Uint8Array): AppContent {
     case 'retract':
       checkTarget(body.value.messageId, 'A deletion');
       break;
+    case 'settingsSync':
+      break;
     case 'receipt':
       if (body.value.messageIds.length > 1000 || body.value.messageIds.some((id) => id.byteLength !== LIMITS.messageIdBytes)) {
         throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, 'Receipt must name at most 1,000 16-byte message ids.');

@@ -52,7 +52,7 @@ export class DeviceDeliveries {
         const checked = await this.linking.checkBundle(delivery);
         if ('refused' in checked) return { drop: checked.refused, anomaly: AnomalyKind.MALFORMED };
         const linkedConversations = Object.fromEntries(
-          checked.accepted.conversations.slice(0, 1000).map((c) => [toHex(c.groupId), { kind: c.direct ? ('direct' as const) : ('group' as const), name: c.name.slice(0, 64) }]),
+          checked.accepted.conversations.slice(0, 1000).map((c) => [toHex(c.groupId), { kind: c.ownDevices ? ('self' as const) : c.direct ? ('direct' as const) : ('group' as const), name: c.name.slice(0, 64) }]),
         );
         const messages = historyMessages(checked.accepted.history, new Set(Object.keys(linkedConversations)), this.ctx.clock.now());
         return { batch: { settings: { linking: { linkId: '', secret: '' }, linkedConversations }, messages }, after: this.onLinked };

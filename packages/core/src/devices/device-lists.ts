@@ -37,6 +37,7 @@ import {
   type SignedDeviceList,
 } from '@sotto/protocol';
 import { equalBytes, fromBase64Url, toBase64Url } from '../bytes.js';
+import { deviceNotices } from './device-notices.js';
 import type { EngineContext } from '../context.js';
 import { ClientError, RemoteError } from '../errors.js';
 
@@ -219,14 +220,17 @@ export class DeviceLists {
       }
     }
     const fresh = next.list.devices.filter((d) => !pins.some((p) => p.deviceId === d.deviceId));
+    const changes = before ? deviceListChanges(before.list, next.list) : { added: next.list.devices.map((d) => d.deviceId), removed: [] };
+    const change: DeviceListChange = { username, version: next.list.version, ...changes, firstSight: before === undefined };
+    // A contact's change is written into the chat with them, in the same write that trusts it.
+    const notices = username === this.ctx.identity.username ? [] : deviceNotices(change, await this.ctx.store.listConversations(), this.ctx.clock.now());
     await this.ctx.store.apply({
       settings: { deviceLists: { ...settings.deviceLists, [username]: toBase64Url(toBinary(SignedDeviceListSchema, next.signed)) } },
       pins: fresh.map((d) => ({ username, deviceId: d.deviceId, identityKey: d.identityKey })),
+      messages: notices,
     });
     this.trusted.set(username, next);
-    const changes = before ? deviceListChanges(before.list, next.list) : { added: next.list.devices.map((d) => d.deviceId), removed: [] };
-    if (changes.added.length > 0 || changes.removed.length > 0) {
-      this.onChange({ username, version: next.list.version, ...changes, firstSight: before === undefined });
-    }
+    if (changes.added.length > 0 || changes.removed.length > 0) this.onChange(change);
+    for (const notice of notices) this.ctx.events.didReceiveMessage.fire(notice);
   }
 }

@@ -83,6 +83,8 @@ export class DeviceLinking {
     private readonly ctx: EngineContext,
     private readonly lists: DeviceLists,
     private readonly conversations: Conversations,
+    /** Runs once a new device is in every conversation: the member's settings follow it there. */
+    private readonly afterLinked: () => Promise<void> = async () => undefined,
   ) {}
 
   // ---- on the existing device ----
@@ -152,7 +154,7 @@ export class DeviceLinking {
     const bundle = create(LinkBundleSchema, {
       username: me,
       list: listed.signed,
-      conversations: conversations.map((c) => ({ groupId: fromHex(c.groupId), direct: c.kind === 'direct', name: c.name })),
+      conversations: conversations.map((c) => ({ groupId: fromHex(c.groupId), direct: c.kind === 'direct', ownDevices: c.kind === 'self', name: c.name })),
       history: link.history ? await this.recentHistory(conversations.map((c) => c.groupId)) : [],
     });
     const sealed = sealForLink(link.code, 'bundle', toBinary(LinkBundleSchema, bundle));
@@ -161,6 +163,8 @@ export class DeviceLinking {
     for (const conversation of active) {
       if (await this.addWithPatience(conversation.groupId, request.deviceId)) added += 1;
     }
+    // Best effort: a device that misses them now gets them with the next change of a setting.
+    await this.afterLinked().catch((error: unknown) => this.ctx.logger.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'settings not passed on to the new device'));
     return { deviceId: request.deviceId, conversations: added };
   }
 

@@ -155,7 +155,8 @@ export function defineClientStoreContract(name: string, { test, assert }: Contra
 
   check('a message changes after the fact: edited, reacted to, deleted for everyone (its file gone), and stays deleted', async (store) => {
     const descriptor = new Uint8Array([1, 2, 3]);
-    await store.apply({ messages: [sampleMessage('m1', 'g1', { body: 'first', replyTo: 'ab'.repeat(16), forwarded: true }), sampleMessage('m2', 'g1', { attachment: descriptor }), sampleMessage('m3', 'g1')] });
+    await store.apply({ messages: [sampleMessage('m1', 'g1', { body: 'first', replyTo: 'ab'.repeat(16), forwarded: true }), sampleMessage('m2', 'g1', { attachment: descriptor }), sampleMessage('m3', 'g1', { notice: 'devices' })] });
+    assert.equal((await store.getMessage('m3'))?.notice, 'devices', 'a notice stays a notice');
     assert.deepEqual(await store.getMessage('m1'), sampleMessage('m1', 'g1', { body: 'first', replyTo: 'ab'.repeat(16), forwarded: true }));
     const reactions = [{ user: 'bob', emoji: '👍', sentAt: 5 }, { user: 'carol', emoji: '❤️', sentAt: 6 }];
     await store.apply({ messageChanges: [{ messageId: 'm1', body: 'first, fixed', editedAt: 9 }, { messageId: 'm2', reactions }, { messageId: 'unknown', body: 'x' }] });

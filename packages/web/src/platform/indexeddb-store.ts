@@ -102,6 +102,7 @@ const messageFields = (m: StoredMessage): StoredMessage => ({
   ...(m.editedAt !== undefined ? { editedAt: m.editedAt } : {}),
   ...(m.deletedAt !== undefined ? { deletedAt: m.deletedAt } : {}),
   ...(m.reactions !== undefined ? { reactions: m.reactions.map((r) => ({ user: r.user, emoji: r.emoji, sentAt: r.sentAt })) } : {}),
+  ...(m.notice !== undefined ? { notice: m.notice } : {}),
 });
 const messageRecord = (m: StoredMessage): StoredMessage => ({ ...messageFields(m), ...(m.attachment ? { attachment: copyBytes(m.attachment) } : {}) });
 const toMessage = (r: Positioned<StoredMessage>): StoredMessage => ({ ...messageFields(r), ...(r.attachment ? { attachment: plainBytes(r.attachment) } : {}) });
