@@ -36,3 +36,11 @@ test('linking errors: a used or expired code, too many devices, and a timeout ea
   assert.match(linkErrorText(new ClientError('TIMEOUT', 'x'), 'linking-device'), /code expired/);
   assert.match(linkErrorText(new RemoteError(ErrorCode.LINK_INVALID), 'new-device'), /expired or already used/);
 });
+
+test('file errors: a tampered or missing file, and the server\'s cap and quota, in the app\'s words', () => {
+  assert.match(errorText(new ClientError('FILE_TAMPERED', 'x')), /not what its sender sent.*Nothing of it was kept or opened/);
+  assert.match(errorText(new ClientError('FILE_UNAVAILABLE', 'x')), /no longer on the server/);
+  assert.equal(errorText(new ClientError('UPLOAD_FAILED', 'The upload stopped; nothing was sent.')), 'The upload stopped; nothing was sent.');
+  assert.match(errorText(new RemoteError(ErrorCode.FILE_TOO_LARGE)), /larger than this server accepts/);
+  assert.match(errorText(new RemoteError(ErrorCode.QUOTA_EXCEEDED)), /used all the file storage/);
+});

@@ -31,10 +31,10 @@ const CLIENT_TEXT: Record<ClientErrorCode, string | ((error: ClientError) => str
   PROFILE_TOO_NEW: 'This browser holds data from a newer version of Sotto. Reload to get the newer app; nothing was changed.',
   SERVER_UNAVAILABLE: 'The server cannot store messages right now. Your message is kept on this device and goes out when the server can take it.',
   NO_TURN: 'Relay-only calls need a relay (TURN) server, and this server has none. Turn relay-only calls (or lockdown mode) off in Settings, or ask the people who run your server.',
-  // The engine's file errors already say what happened, in plain words.
+  // The engine's upload error already says what happened, in plain words.
   UPLOAD_FAILED: (error) => error.message,
-  FILE_UNAVAILABLE: (error) => error.message,
-  FILE_TAMPERED: (error) => error.message,
+  FILE_UNAVAILABLE: 'This file is no longer on the server (files expire after a while), so it cannot be opened. Ask the sender to send it again.',
+  FILE_TAMPERED: 'This file is not what its sender sent: it was changed or cut short on the way. Nothing of it was kept or opened.',
 };
 
 /** The server's answers a member can meet, in the app's words; anything else gets the generic line. */
@@ -54,6 +54,8 @@ const REMOTE_TEXT: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.LINK_INVALID]: 'That link code is unknown, expired or already used. Make a new one on your other device and try again.',
   [ErrorCode.DEVICE_LIMIT]: 'Your account already has as many devices as it can have. Remove one in Settings → Devices on another device first.',
   [ErrorCode.STALE_DEVICE_LIST]: 'Another of your devices changed the device list at the same moment. Try again.',
+  [ErrorCode.FILE_TOO_LARGE]: 'That file is larger than this server accepts. Send a smaller one, or share it another way.',
+  [ErrorCode.QUOTA_EXCEEDED]: 'You have used all the file storage this server gives you. Older files free their room when they expire.',
   [ErrorCode.INTERNAL]: `The server could not do that just now; nothing was changed. ${TRY_AGAIN}`,
 };
 

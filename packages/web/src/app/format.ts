@@ -44,3 +44,11 @@ export function describeCall(entry: StoredCallLogEntry): string {
 export function safetyNumberBlocks(digits: string): string[] {
   return digits.match(/.{1,5}/g) ?? [];
 }
+
+/** 980 bytes, 12 KB, 3.4 MB (decimal, as file managers show them). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} byte${bytes === 1 ? '' : 's'}`;
+  if (bytes < 1_000_000) return `${Math.round(bytes / 1000)} KB`;
+  if (bytes < 1_000_000_000) return `${(bytes / 1_000_000).toFixed(1)} MB`;
+  return `${(bytes / 1_000_000_000).toFixed(1)} GB`;
+}

@@ -1,4 +1,5 @@
 /** @module screens/ChatList: every chat with its last message and unread count. */
+import { describeAttachment, type StoredMessage } from '@sotto/core';
 import { useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import { loadChatSummaries } from '../app/chat-summaries.js';
 import { formatTime } from '../app/format.js';
@@ -24,7 +25,7 @@ export function ChatList({ selected, navigate }: { selected: ChatRef | undefined
       <ul aria-label="Conversations">
         {rows?.map((row) => {
           const key = row.chat.kind === 'direct' ? `d:${row.chat.peer}` : `g:${row.chat.groupId}`;
-          const preview = row.last ? `${row.last.outgoing ? 'You: ' : row.chat.kind === 'group' ? `${row.last.sender}: ` : ''}${row.last.body}` : row.active ? 'No messages yet' : 'You are no longer in this group';
+          const preview = row.last ? `${row.last.outgoing ? 'You: ' : row.chat.kind === 'group' ? `${row.last.sender}: ` : ''}${previewText(row.last)}` : row.active ? 'No messages yet' : 'You are no longer in this group';
           return (
             <li key={key}>
               <button
@@ -48,4 +49,17 @@ export function ChatList({ selected, navigate }: { selected: ChatRef | undefined
       </ul>
     </div>
   );
+}
+
+/** A text's words; a file's kind and caption (the descriptor's claim: nothing is fetched for a preview). */
+function previewText(message: StoredMessage): string {
+  if (!message.attachment) return message.body;
+  let kind = 'File';
+  try {
+    const display = describeAttachment(message)?.display;
+    kind = display === 'image' ? 'Photo' : display === 'voice-note' ? 'Voice note' : 'File';
+  } catch {
+    // a malformed descriptor is still "a file" in the list
+  }
+  return message.body ? `${kind}: ${message.body}` : kind;
 }

@@ -1,19 +1,22 @@
 /**
  * @module screens/ChatView
- * One chat: its messages with delivery state, and the composer. Opening a chat marks what it
- * shows as read, which tells the senders (their ✓✓ turns to "read").
+ * One chat: its messages (texts and files) with delivery state, and the composer. Opening a chat
+ * marks what it shows as read, which tells the senders (their ✓✓ turns to "read"). A file dropped
+ * onto the chat or pasted into it goes to the composer's preview, never straight out.
  */
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import { ContactState, LIMITS } from '@sotto/protocol';
-import { MessageKeptError, type StoredMessage } from '@sotto/core';
-import { useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
+import { useEffect, useRef, useState, type ClipboardEvent, type DragEvent } from 'react';
+import { ContactState } from '@sotto/protocol';
+import type { StoredMessage } from '@sotto/core';
+import { useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import { groupIdsOf } from '../app/chat-summaries.js';
-import { sendToChat } from '../app/chat-actions.js';
+import { pickFile, type PickedFile } from '../app/send-file.js';
 import { formatTime, STATUS_LABEL, STATUS_MARK } from '../app/format.js';
 import { errorText } from '../app/error-text.js';
 import type { ChatRef, Navigate } from '../app/view.js';
 import { PhoneIcon } from '../components/icons.js';
 import { useContactDeviceNotices } from '../components/DeviceNotices.js';
+import { AttachmentView } from '../components/AttachmentView.js';
+import { Composer } from '../components/Composer.js';
 import type { DeviceNotice } from '../app/device-notices.js';
 
 interface ChatData {
@@ -21,23 +24,28 @@ interface ChatData {
   readonly active: boolean;
   readonly isContact: boolean;
   readonly memberCount: number | undefined;
+  /** Accepted contacts: only their files may auto-download. */
+  readonly contacts: ReadonlySet<string>;
 }
 
 export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate }) {
   const { client } = useEngine();
   const revision = useRevision();
-  const [draft, setDraft] = useState('');
-  const [run, error] = useAction();
+  const [picked, setPicked] = useState<PickedFile | undefined>();
+  const [dragging, setDragging] = useState(false);
   const [callError, setCallError] = useState<string | undefined>();
   const list = useRef<HTMLOListElement>(null);
   const title = chat.kind === 'direct' ? chat.peer : chat.name;
   const deviceNotices = useContactDeviceNotices(chat.kind === 'direct' ? chat.peer : undefined);
 
   const data = useLoaded<ChatData>(async () => {
+    const contactList = await client.listContacts();
+    const contacts = new Set(contactList.filter((c) => c.state === ContactState.ACCEPTED).map((c) => c.username));
     if (chat.kind === 'direct') {
       const conversations = (await client.listConversations()).filter((c) => c.kind === 'direct' && c.name === chat.peer);
-      const contact = (await client.listContacts()).find((c) => c.username === chat.peer);
+      const contact = contactList.find((c) => c.username === chat.peer);
       return {
+        contacts,
         messages: await client.listDirectMessages(chat.peer, 200),
         active: true,
         isContact: contact?.state === ContactState.ACCEPTED,
@@ -46,12 +54,16 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
     }
     const conversation = (await client.listConversations()).find((c) => c.groupId === chat.groupId);
     return {
+      contacts,
       messages: await client.listMessages(chat.groupId, 200),
       active: conversation?.active ?? false,
       isContact: true,
       memberCount: conversation?.active ? (await client.members(chat.groupId)).length : undefined,
     };
   }, [revision, chat]);
+  const canWrite = data?.active === true && data.isContact;
+  // A file picked in one chat never goes to the next one opened.
+  useEffect(() => setPicked(undefined), [chat]);
 
   useEffect(() => {
     if (document.visibilityState !== 'visible') return;
@@ -62,29 +74,29 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
     if (list.current) list.current.scrollTop = list.current.scrollHeight;
   }, [data?.messages.length, deviceNotices.length]);
 
-  const send = async (event?: FormEvent) => {
-    event?.preventDefault();
-    const text = draft.trim();
-    if (!text) return;
-    // Cleared at once: the engine stores the message before it goes out (and keeps it through a
-    // connection loss), so the bubble appears as "sending" while we wait for the server.
-    setDraft('');
-    let kept = false;
-    const ok = await run(() =>
-      sendToChat(client, chat, text).catch((error: unknown) => {
-        kept = error instanceof MessageKeptError;
-        throw error;
-      }),
-    );
-    // A message the engine kept in its outbox goes out by itself: offering it again would send a copy.
-    if (!ok && !kept) setDraft((current) => current || text);
+  const offer = (file: File | undefined) => {
+    if (!file) return setPicked(undefined);
+    void pickFile(file).then(setPicked, () => setPicked(undefined));
   };
 
-  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
-    if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
-      event.preventDefault();
-      void send();
-    }
+  const hasFiles = (event: DragEvent) => event.dataTransfer.types.includes('Files');
+  const onDragOver = (event: DragEvent) => {
+    if (!hasFiles(event) || !canWrite) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'copy';
+    setDragging(true);
+  };
+  const onDrop = (event: DragEvent) => {
+    setDragging(false);
+    if (!hasFiles(event) || !canWrite) return;
+    event.preventDefault();
+    offer(event.dataTransfer.files[0]);
+  };
+  const onPaste = (event: ClipboardEvent) => {
+    const file = event.clipboardData.files[0];
+    if (!file || !canWrite) return;
+    event.preventDefault();
+    offer(file);
   };
 
   const call = () => {
@@ -93,10 +105,9 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
     client.calls.place(chat.peer).catch((e: unknown) => setCallError(errorText(e)));
   };
 
-  const canWrite = data?.active === true && data.isContact;
-
   return (
-    <section className="chat" aria-label={`Chat with ${title}`}>
+    <section className={dragging ? 'chat dragging' : 'chat'} aria-label={`Chat with ${title}`}
+      onDragOver={onDragOver} onDragLeave={() => setDragging(false)} onDrop={onDrop} onPaste={onPaste}>
       <header className="pane-header">
         <button type="button" className="back" onClick={() => navigate({ kind: 'chats' })} aria-label="Back to chats">‹</button>
         <div className="pane-title">
@@ -123,7 +134,8 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
           ) : (
             <li key={item.messageId} className={item.outgoing ? 'message out' : 'message in'} data-status={item.status}>
               {chat.kind === 'group' && !item.outgoing && <span className="sender">{item.sender}</span>}
-              <span className="body">{item.body}</span>
+              {item.attachment && <AttachmentView message={item} fromContact={data?.contacts.has(item.sender) ?? false} />}
+              {(item.body || !item.attachment) && <span className="body">{item.body}</span>}
               <span className="meta">
                 <time dateTime={new Date(timeOf(item)).toISOString()}>{formatTime(timeOf(item))}</time>
                 {item.outgoing && <span className={`status ${item.status}`} aria-label={STATUS_LABEL[item.status]} title={STATUS_LABEL[item.status]}>{STATUS_MARK[item.status]}</span>}
@@ -134,15 +146,7 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
       </ol>
       {data && data.messages.length === 0 && <p className="muted pad center">No messages yet. Messages are end-to-end encrypted.</p>}
       {data && !data.isContact && <p className="muted pad">You can write once {title} accepts your contact request.</p>}
-      <form className="composer" onSubmit={(e) => void send(e)}>
-        <label htmlFor="composer" className="visually-hidden">Message</label>
-        <textarea
-          id="composer" rows={1} value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onKeyDown}
-          maxLength={LIMITS.textMaxChars} placeholder={canWrite ? 'Message' : 'You cannot write here'} disabled={!canWrite}
-        />
-        <button type="submit" className="primary" disabled={!canWrite || draft.trim().length === 0}>Send</button>
-      </form>
-      {error && <p className="error pad" role="alert">{error}</p>}
+      <Composer chat={chat} canWrite={canWrite} picked={picked} onPick={offer} />
     </section>
   );
 }

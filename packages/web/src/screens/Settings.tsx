@@ -1,10 +1,11 @@
-/** @module screens/Settings: lockdown mode and contact links, relay-only calls, the account's devices, this device, and the app's version. */
+/** @module screens/Settings: lockdown mode and contact links, relay-only calls, automatic downloads, the account's devices, this device, and the app's version. */
 import { useEffect, useState } from 'react';
 import type { ContactLink } from '@sotto/core';
 import { SOFTWARE_VERSION } from '@sotto/protocol';
 import { useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import { PaneHeader } from '../components/PaneHeader.js';
 import { DevicesCard } from './Devices.js';
+import { AUTO_DOWNLOAD_CHOICES, autoDownloadLimit, setAutoDownloadLimit } from '../app/file-settings.js';
 
 export function Settings() {
   const { client } = useEngine();
@@ -36,6 +37,7 @@ export function Settings() {
         </p>
         {error && <p className="error" role="alert">{error}</p>}
       </div>
+      <FilesCard />
       <DevicesCard />
       <div className="card">
         <h3>This device</h3>
@@ -101,6 +103,27 @@ function LockdownCard() {
         </div>
       )}
       {error && <p className="error" role="alert">{error}</p>}
+    </div>
+  );
+}
+
+/** "Download files automatically": off by default; a contact's files up to the size chosen are fetched and checked, never opened. */
+function FilesCard() {
+  const [limit, setLimit] = useState(autoDownloadLimit);
+  const choose = (bytes: number) => {
+    setAutoDownloadLimit(bytes);
+    setLimit(bytes);
+  };
+  return (
+    <div className="card form">
+      <label htmlFor="auto-download">Download files automatically</label>
+      <select id="auto-download" value={limit} onChange={(e) => choose(Number(e.target.value))} aria-describedby="auto-download-help">
+        {AUTO_DOWNLOAD_CHOICES.map((c) => <option key={c.bytes} value={c.bytes}>{c.label}</option>)}
+      </select>
+      <p id="auto-download-help" className="help">
+        Files from your contacts, up to this size, are fetched and checked as they arrive, so they open at once. Nothing is
+        opened, shown or played until you tap it, and nothing downloads from people who are not your contacts.
+      </p>
     </div>
   );
 }
