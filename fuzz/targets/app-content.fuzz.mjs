@@ -67,6 +67,7 @@ export function fuzz(data) {
     case 'text':
       expect(plainTextOracle(body.value.body, LIMITS.textMaxChars), 'text is plain, at most 4,000 characters');
       expect(body.value.replyTo.byteLength === 0 || body.value.replyTo.byteLength === 16, 'a reply names no message or a 16-byte id');
+      expect(body.value.expireSeconds === 0 || (body.value.expireSeconds >= 60 && body.value.expireSeconds <= 7_776_000), 'a text\'s timer is off or a minute to 90 days');
       break;
     case 'reaction':
       expect(body.value.messageId.byteLength === 16, 'a reaction names a 16-byte id');
@@ -78,6 +79,7 @@ export function fuzz(data) {
       break;
     case 'retract': expect(body.value.messageId.byteLength === 16, 'a deletion names a 16-byte id'); break;
     case 'settingsSync': break;
+    case 'timer': expect(body.value.seconds === 0 || (body.value.seconds >= 60 && body.value.seconds <= 7_776_000), 'a timer is off or a minute to 90 days'); break;
     case 'receipt':
       expect(body.value.messageIds.length <= 1000, 'a receipt names at most 1,000 ids');
       expect(body.value.messageIds.every((id) => id.byteLength === LIMITS.messageIdBytes), 'receipt ids are 16 bytes');

@@ -84,3 +84,20 @@ test('bad input: another member\'s message, a word as a reaction, an unknown id,
   const nowhere = await bob.run(['forward', theirs]);
   assert.match(nowhere.stderr, /Name a contact or --group/);
 });
+
+test('timer: set, shown to the other side as a notice, messages carry their expiry, turned off again', async () => {
+  const set = await alice.ok(['timer', 'bob', '1d']);
+  assert.equal(set.find((r) => r.type === 'timer')?.seconds, 86_400);
+  const atBob = await bob.ok(['sync']);
+  assert.ok(atBob.some((r) => r.type === 'notice' && r.text === 'alice set disappearing messages to 1 day'), JSON.stringify(atBob));
+  assert.equal((await bob.ok(['timer', 'alice'])).find((r) => r.type === 'timer')?.seconds, 86_400);
+  await alice.ok(['send', 'bob', 'for a day']);
+  const message = (await records(bob, ['sync'])).find((r) => r.type === 'message' && r.body === 'for a day') as { expiresAt?: number } | undefined;
+  assert.ok(message?.expiresAt && message.expiresAt > Date.now() + 86_000_000);
+  await bob.ok(['timer', 'alice', 'off']);
+  assert.equal((await alice.ok(['timer', 'bob'])).find((r) => r.type === 'timer')?.seconds, 0);
+  const bad = await alice.run(['timer', 'bob', '30s']);
+  assert.match(bad.stderr, /A timer is off, or a number and m, h, d or w/);
+  const tooLong = await alice.run(['timer', 'bob', '91d']);
+  assert.match(tooLong.stderr, /a minute to 90 days/);
+});

@@ -51,6 +51,7 @@ export function formatMessage(conversation: string, m: StoredMessage): string {
   ].join('');
   const after = [
     m.editedAt !== undefined ? ' (edited)' : '',
+    m.expiresAt !== undefined ? ` (disappears ${new Date(m.expiresAt).toISOString().slice(0, 16).replace('T', ' ')} UTC)` : '',
     m.reactions && m.reactions.length > 0 ? ` [${m.reactions.map((r) => `${r.emoji} ${r.user}`).join(', ')}]` : '',
   ].join('');
   const what = file

@@ -16,10 +16,11 @@ import { clientMigration0004 } from './migrations/0004-contact-links.js';
 import { clientMigration0005 } from './migrations/0005-attachments.js';
 import { clientMigration0006 } from './migrations/0006-message-actions.js';
 import { clientMigration0007 } from './migrations/0007-notices.js';
+import { clientMigration0008 } from './migrations/0008-disappearing.js';
 
 export type { ClientMigration } from './migration-types.js';
 
-export const CLIENT_MIGRATIONS: readonly ClientMigration[] = [clientMigration0001, clientMigration0002, clientMigration0003, clientMigration0004, clientMigration0005, clientMigration0006, clientMigration0007];
+export const CLIENT_MIGRATIONS: readonly ClientMigration[] = [clientMigration0001, clientMigration0002, clientMigration0003, clientMigration0004, clientMigration0005, clientMigration0006, clientMigration0007, clientMigration0008];
 
 /**
  * The profile records a migration this sotto does not know: it was written by a newer version, and

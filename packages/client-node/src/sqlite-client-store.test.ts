@@ -25,7 +25,7 @@ async function withProfileDir(body: (dir: string) => Promise<void>): Promise<voi
 
 test('client migrations apply once and create every table and column', () => {
   const db = new Database(':memory:');
-  assert.deepEqual(migrateClientDb(db), [1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(migrateClientDb(db), [1, 2, 3, 4, 5, 6, 7, 8]);
   assert.deepEqual(migrateClientDb(db), []);
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
   for (const t of ['identity', 'key_packages', 'conversations', 'messages', 'contacts', 'outbox', 'pins', 'cursor', 'call_log', 'settings']) assert.ok(tables.includes(t), t);

@@ -73,6 +73,7 @@ interface MessageRow {
   deleted_at: number | null;
   reactions: string | null;
   notice: string | null;
+  expires_at: number | null;
 }
 
 export class SqliteClientStore implements ClientStore {
@@ -133,6 +134,16 @@ export class SqliteClientStore implements ClientStore {
     return rows.map(toMessage);
   }
 
+  async listExpiredMessages(time: number, limit: number): Promise<string[]> {
+    const rows = this.db.prepare('SELECT message_id FROM messages WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?').all(time, limit) as { message_id: string }[];
+    return rows.map((r) => r.message_id);
+  }
+
+  async nextExpiry(): Promise<number | undefined> {
+    const row = this.db.prepare('SELECT min(expires_at) AS next FROM messages WHERE expires_at IS NOT NULL').get() as { next: number | null };
+    return row.next ?? undefined;
+  }
+
   async getContact(username: string): Promise<StoredContact | undefined> {
     const row = this.db.prepare('SELECT * FROM contacts WHERE username = ?').get(username) as ContactRow | undefined;
     return row && toContact(row);
@@ -149,8 +160,9 @@ export class SqliteClientStore implements ClientStore {
       group_id: string;
       payload: Buffer;
       created_at: number;
+      expires_at: number | null;
     }[];
-    return rows.map((r) => ({ messageId: r.message_id, groupId: r.group_id, payload: bytes(r.payload), createdAt: r.created_at }));
+    return rows.map((r) => ({ messageId: r.message_id, groupId: r.group_id, payload: bytes(r.payload), createdAt: r.created_at, ...(r.expires_at !== null ? { expiresAt: r.expires_at } : {}) }));
   }
 
   async getKeyPackage(ref: string): Promise<StoredKeyPackage | undefined> {
@@ -235,10 +247,10 @@ export class SqliteClientStore implements ClientStore {
     for (const m of batch.messages ?? []) {
       db.prepare(
         `INSERT OR IGNORE INTO messages (message_id, group_id, sender, sender_device, body, sent_at, received_at, outgoing, status, attachment,
-           reply_to, forwarded, edited_at, deleted_at, reactions, notice, position)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM messages))`,
+           reply_to, forwarded, edited_at, deleted_at, reactions, notice, expires_at, position)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM messages))`,
       ).run(m.messageId, m.groupId, m.sender, m.senderDevice, m.body, m.sentAt, m.receivedAt, m.outgoing ? 1 : 0, m.status, m.attachment ?? null,
-        m.replyTo ?? null, m.forwarded ? 1 : 0, m.editedAt ?? null, m.deletedAt ?? null, m.reactions ? JSON.stringify(m.reactions) : null, m.notice ?? null);
+        m.replyTo ?? null, m.forwarded ? 1 : 0, m.editedAt ?? null, m.deletedAt ?? null, m.reactions ? JSON.stringify(m.reactions) : null, m.notice ?? null, m.expiresAt ?? null);
     }
     for (const s of batch.statuses ?? []) {
       // Statuses only move forward (isStatusAdvance).
@@ -253,6 +265,7 @@ export class SqliteClientStore implements ClientStore {
       db.prepare('UPDATE messages SET body = ?, attachment = ?, reply_to = ?, edited_at = ?, deleted_at = ?, reactions = ? WHERE message_id = ?')
         .run(m.body, m.attachment ?? null, m.replyTo ?? null, m.editedAt ?? null, m.deletedAt ?? null, m.reactions ? JSON.stringify(m.reactions) : null, m.messageId);
     }
+    for (const id of batch.messagesDelete ?? []) db.prepare('DELETE FROM messages WHERE message_id = ?').run(id);
     for (const c of batch.contacts ?? []) {
       db.prepare(
         `INSERT INTO contacts (username, state, text, updated_at, via_link) VALUES (?, ?, ?, ?, ?)
@@ -260,7 +273,7 @@ export class SqliteClientStore implements ClientStore {
       ).run(c.username, c.state, c.text, c.updatedAt, c.viaLink === true ? 1 : 0);
     }
     for (const o of batch.outboxAdd ?? []) {
-      db.prepare('INSERT OR IGNORE INTO outbox (message_id, group_id, payload, created_at) VALUES (?, ?, ?, ?)').run(o.messageId, o.groupId, o.payload, o.createdAt);
+      db.prepare('INSERT OR IGNORE INTO outbox (message_id, group_id, payload, created_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(o.messageId, o.groupId, o.payload, o.createdAt, o.expiresAt ?? null);
     }
     for (const id of batch.outboxRemove ?? []) db.prepare('DELETE FROM outbox WHERE message_id = ?').run(id);
     for (const p of batch.pins ?? []) {
@@ -312,6 +325,7 @@ function toMessage(row: MessageRow): StoredMessage {
     ...(row.edited_at !== null ? { editedAt: row.edited_at } : {}),
     ...(row.deleted_at !== null ? { deletedAt: row.deleted_at } : {}),
     ...(row.reactions !== null ? { reactions: JSON.parse(row.reactions) as MessageReaction[] } : {}),
-    ...(row.notice === 'devices' ? { notice: 'devices' as const } : {}),
+    ...(row.notice === 'devices' || row.notice === 'timer' ? { notice: row.notice } : {}),
+    ...(row.expires_at !== null ? { expiresAt: row.expires_at } : {}),
   };
 }

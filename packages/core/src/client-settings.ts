@@ -19,7 +19,13 @@ export function parseClientSettings(stored: Readonly<Record<string, unknown>>): 
     ...optional('deviceLists', stringRecord(stored['deviceLists'])),
     ...optional('linking', linkingOf(stored['linking'])),
     ...optional('linkedConversations', linkedConversationsOf(stored['linkedConversations'])),
+    ...optional('conversationTimers', timersOf(stored['conversationTimers'])),
   };
+}
+
+function timersOf(value: unknown): Record<string, number> | undefined {
+  if (!isRecord(value)) return undefined;
+  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isInteger(entry[1]) && entry[1] > 0));
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -35,6 +35,7 @@ import { Conversations, onlyThePair } from './conversations.js';
 import { Attachments } from './attachments/attachments.js';
 import { MessageActions } from './message-actions.js';
 import { SettingsSync, touchesSyncedSettings } from './devices/settings-sync.js';
+import { DisappearingSweep, isAllowedTimer, timerNotice, timerOf } from './disappearing.js';
 import { ClientError } from './errors.js';
 import { Inbox } from './inbox.js';
 import { replenishKeyPackages } from './key-packages.js';
@@ -118,6 +119,7 @@ export class SottoClient {
   /** What a member does to a message: reply, react, edit, delete for everyone, forward. */
   readonly messages: MessageActions;
   private readonly settingsSync: SettingsSync;
+  private readonly sweep: DisappearingSweep;
   /** The operator's security advisories, verified against the pinned operator key. */
   readonly advisories: Advisories;
   /** Lockdown mode and contact links. */
@@ -168,6 +170,7 @@ export class SottoClient {
     this.devices = new Devices(this.ctx, this.deviceLists, linking, this.conversations);
     this.calls = new Calls(this.ctx, this.conversations, deps.calls ?? {});
     this.attachments = new Attachments(this.ctx, this.conversations, deps.http, onlyThePair(identity.username));
+    this.sweep = new DisappearingSweep(this.ctx);
     this.messages = new MessageActions(this.ctx, this.conversations, onlyThePair(identity.username), checkMessageText);
     const deviceDeliveries = new DeviceDeliveries(this.ctx, this.deviceLists, linking, (work) => this.inBackground(work), () => this.emitters.didLinkThisDevice.fire(),
       // Called inside the engine queue: the contacts are stored directly, not through the queue.
@@ -244,6 +247,7 @@ export class SottoClient {
 
   /** Connects and authenticates; deliveries start flowing right after. */
   async connect(): Promise<void> {
+    this.sweep.start();
     await this.session.open();
   }
 
@@ -275,6 +279,7 @@ export class SottoClient {
   }
 
   async close(): Promise<void> {
+    this.sweep.close();
     // Hang up first, while the connection can still carry the hangup.
     await this.calls.shutdown();
     // What this device dropped is worth telling the server before going: a CLI run lasts seconds.
@@ -424,8 +429,39 @@ export class SottoClient {
     return (await this.deps.store.listConversations()).filter((c) => c.kind !== 'self');
   }
 
-  listMessages(groupId: string, limit = 100): Promise<StoredMessage[]> {
-    return this.deps.store.listMessages(groupId, limit);
+  /** The conversation's messages, oldest first; a disappearing message past its time is never shown, swept or not. */
+  async listMessages(groupId: string, limit = 100): Promise<StoredMessage[]> {
+    return notExpired(await this.deps.store.listMessages(groupId, limit), this.deps.clock.now());
+  }
+
+  /**
+   * Sets the conversation's disappearing timer (0: off; else a minute to 90 days), for every
+   * member: messages sent from now on disappear that long after they arrive, on every device.
+   */
+  async setDisappearing(conversationId: string, seconds: number): Promise<void> {
+    if (!isAllowedTimer(seconds)) throw new ClientError('INVALID_INPUT', 'Disappearing messages are off, or set to a minute to 90 days.');
+    const conversation = await this.deps.store.getConversation(conversationId);
+    if (!conversation?.active || conversation.kind === 'self') throw new ClientError('NO_CONVERSATION', 'No such chat here.');
+    const messageId = newMessageId(this.deps.clock, this.deps.random);
+    const now = this.deps.clock.now();
+    const content = create(AppContentSchema, { messageId, sentAt: BigInt(now), body: { case: 'timer', value: { seconds } } });
+    const notice: StoredMessage = {
+      messageId: toHex(messageId), groupId: conversationId, sender: this.identity.username, senderDevice: this.identity.deviceId,
+      body: timerNotice(this.identity.username, this.identity.username, seconds), sentAt: now, receivedAt: now, outgoing: true, status: 'read', notice: 'timer',
+    };
+    await this.conversations.send({ groupId: conversationId }, content, notice, onlyThePair(this.identity.username));
+    await this.queue.run(async () => {
+      const timers = { ...(await this.deps.store.getSettings()).conversationTimers };
+      if (seconds === 0) delete timers[conversationId];
+      else timers[conversationId] = seconds;
+      await this.deps.store.apply({ settings: { conversationTimers: timers } });
+    });
+    this.emitters.didChangeSettings.fire();
+  }
+
+  /** The conversation's disappearing timer in seconds (0: off). */
+  disappearingTimer(conversationId: string): Promise<number> {
+    return timerOf(this.deps.store, conversationId);
   }
 
   /**
@@ -434,7 +470,7 @@ export class SottoClient {
    */
   async listDirectMessages(peer: string, limit = 100): Promise<StoredMessage[]> {
     const direct = (await this.deps.store.listConversations()).filter((c) => c.kind === 'direct' && c.name === peer);
-    const all = (await Promise.all(direct.map((c) => this.deps.store.listMessages(c.groupId, limit)))).flat();
+    const all = notExpired((await Promise.all(direct.map((c) => this.deps.store.listMessages(c.groupId, limit)))).flat(), this.deps.clock.now());
     return all.sort((a, b) => (a.outgoing ? a.sentAt : a.receivedAt) - (b.outgoing ? b.sentAt : b.receivedAt)).slice(-limit);
   }
 
@@ -610,3 +646,7 @@ export function contactStateName(state: ContactState): string {
 }
 
 export { toHex };
+
+function notExpired(messages: StoredMessage[], now: number): StoredMessage[] {
+  return messages.filter((m) => m.expiresAt === undefined || m.expiresAt > now);
+}

@@ -32,6 +32,8 @@ export class ClientEvents {
   readonly didReceiveMessage = new Emitter<StoredMessage>();
   readonly didChangeContact = new Emitter<ContactEvent>();
   readonly didChangeStatus = new Emitter<{ messageId: string; status: MessageStatus }>();
+  /** Disappearing messages of this conversation were deleted from this device (read it again). */
+  readonly didExpireMessages = new Emitter<{ groupId: string }>();
   /** Settings changed here or on another device of this account (read them again). */
   readonly didChangeSettings = new Emitter<void>();
   /** A stored message changed: edited, deleted for everyone, or reacted to (read it again from the store). */

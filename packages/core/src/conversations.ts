@@ -23,6 +23,7 @@ import {
 } from '@sotto/protocol';
 import type { ClientState, KeyPackage } from 'ts-mls';
 import { equalBytes, fromHex, toHex } from './bytes.js';
+import { expiryFor, timerOf } from './disappearing.js';
 import type { EngineContext } from './context.js';
 import { ClientError, RemoteError } from './errors.js';
 import { epochOf, membersOf, type Member } from './mls/group.js';
@@ -243,7 +244,11 @@ export class Conversations {
   async sendText(groupId: string, text: string, audience?: Audience, extra: { replyTo?: string; forwarded?: boolean } = {}): Promise<StoredMessage> {
     const messageId = newMessageId(this.ctx.clock, this.ctx.random);
     const now = this.ctx.clock.now();
-    const value = { body: text, ...(extra.replyTo ? { replyTo: fromHex(extra.replyTo) } : {}), ...(extra.forwarded ? { forwarded: true } : {}) };
+    const seconds = await timerOf(this.ctx.store, groupId);
+    const expiresAt = expiryFor(seconds, now);
+    const value = {
+      body: text, ...(extra.replyTo ? { replyTo: fromHex(extra.replyTo) } : {}), ...(extra.forwarded ? { forwarded: true } : {}), expireSeconds: seconds,
+    };
     const content = create(AppContentSchema, { messageId, sentAt: BigInt(now), body: { case: 'text', value } });
     const record: StoredMessage = {
       messageId: toHex(messageId),
@@ -257,6 +262,7 @@ export class Conversations {
       status: 'pending',
       ...(extra.replyTo ? { replyTo: extra.replyTo } : {}),
       ...(extra.forwarded ? { forwarded: true } : {}),
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
     };
     await this.send({ groupId }, content, record, audience);
     return { ...record, status: 'sent' };
@@ -265,7 +271,11 @@ export class Conversations {
   /** Encrypts `content` in order, records it (and `record`) with the outbox entry, then sends it. */
   async send(conversation: Pick<StoredConversation, 'groupId'>, content: AppContent, record?: StoredMessage, audience?: Audience, changes?: MessageChange[]): Promise<void> {
     const entry = await this.encrypt(conversation, content, (current, payload) => {
-      const outbox: OutboxEntry = { messageId: toHex(content.messageId), groupId: current.groupId, payload, createdAt: this.ctx.clock.now() };
+      // A disappearing message's undelivered copies disappear from the server at the same time.
+      const outbox: OutboxEntry = {
+        messageId: toHex(content.messageId), groupId: current.groupId, payload, createdAt: this.ctx.clock.now(),
+        ...(record?.expiresAt !== undefined ? { expiresAt: record.expiresAt } : {}),
+      };
       // An action on a message (edit, deletion, reaction) changes this device's copy in the same write.
       return { entry: outbox, batch: { outboxAdd: [outbox], ...(record ? { messages: [record] } : {}), ...(changes ? { messageChanges: changes } : {}) } };
     }, audience);

@@ -31,6 +31,7 @@ import { ClientError } from './errors.js';
 import { epochOf, membersOf } from './mls/group.js';
 import { settlePending } from './pending-changes.js';
 import { isStatusAdvance } from './message-status.js';
+import { expiryFor, timerNotice } from './disappearing.js';
 import { judgeEdit, judgeReaction, judgeRetract, type ActionVerdict } from './message-rules.js';
 import type { ClientWriteBatch, MessageStatus, StoredCallLogEntry, StoredConversation, StoredMessage } from './ports.js';
 import type { Calls } from './calls/call-controller.js';
@@ -305,7 +306,27 @@ export class Inbox {
         return this.storeMessage(delivery, content, groupId, updated, body.value.body, undefined, {
           ...(body.value.replyTo.byteLength > 0 ? { replyTo: toHex(body.value.replyTo) } : {}),
           ...(body.value.forwarded ? { forwarded: true } : {}),
+          ...expiring(body.value.expireSeconds, this.ctx.clock.now()),
         });
+      case 'timer': {
+        // Any member sets the conversation's timer; the chat keeps a notice of it.
+        if (updated.kind === 'self') return this.drop(delivery, 'a disappearing timer in the own-devices conversation', { conversations: [updated] });
+        const settings = await this.ctx.store.getSettings();
+        const timers = { ...settings.conversationTimers };
+        if (body.value.seconds === 0) delete timers[groupId];
+        else timers[groupId] = body.value.seconds;
+        const now = this.ctx.clock.now();
+        const notice: StoredMessage = {
+          messageId: toHex(content.messageId), groupId, sender: delivery.senderUsername, senderDevice: delivery.senderDeviceId,
+          body: timerNotice(delivery.senderUsername, this.ctx.identity.username, body.value.seconds),
+          sentAt: Number(content.sentAt), receivedAt: now, outgoing: delivery.senderUsername === this.ctx.identity.username, status: 'read', notice: 'timer',
+        };
+        if (await this.ctx.store.getMessage(notice.messageId)) return { batch: { conversations: [updated] } };
+        return {
+          batch: { conversations: [updated], settings: { conversationTimers: timers }, messages: [notice] },
+          after: () => this.ctx.events.didReceiveMessage.fire(notice),
+        };
+      }
       // Actions on a message of this conversation: judged by the same rules the acting device used.
       case 'reaction':
         return this.actOn(delivery, groupId, updated, body.value.messageId, (target) => judgeReaction(target, delivery.senderUsername, body.value.emoji, Number(content.sentAt)));
@@ -324,8 +345,10 @@ export class Inbox {
       // A file: only its descriptor is kept (the key, digest, size and claimed type inside MLS);
       // nothing is fetched or decoded until the member asks (`client.attachments.save`).
       case 'attachment':
-        return this.storeMessage(delivery, content, groupId, updated, body.value.caption, toBinary(AttachmentSchema, body.value),
-          body.value.forwarded ? { forwarded: true } : {});
+        return this.storeMessage(delivery, content, groupId, updated, body.value.caption, toBinary(AttachmentSchema, body.value), {
+          ...(body.value.forwarded ? { forwarded: true } : {}),
+          ...expiring(body.value.expireSeconds, this.ctx.clock.now()),
+        });
       case 'receipt': {
         const status: MessageStatus = body.value.kind === ReceiptKind.READ ? 'read' : 'delivered';
         const statuses: { messageId: string; status: MessageStatus }[] = [];
@@ -389,7 +412,7 @@ export class Inbox {
 
   /** A message to show (a text, or a file with its caption), stored once, with a delivery receipt for its sender. */
   private async storeMessage(delivery: Delivery, content: AppContent, groupId: string, updated: StoredConversation, text: string, attachment?: Uint8Array,
-    extra: Pick<StoredMessage, 'replyTo' | 'forwarded'> = {}): Promise<Outcome> {
+    extra: Pick<StoredMessage, 'replyTo' | 'forwarded' | 'expiresAt'> = {}): Promise<Outcome> {
     const messageId = toHex(content.messageId);
     if (await this.ctx.store.getMessage(messageId)) return { batch: { conversations: [updated] } };
     // Sent by another device of this account: it shows as sent here too, and gets no receipt.
@@ -490,4 +513,10 @@ export class Inbox {
     const event = { reason, kind: delivery.kind, sender: delivery.senderUsername };
     return { batch, after: () => this.ctx.events.didDrop.fire(event) };
   }
+}
+
+/** A received message's expiry on this device: its timer counted from its arrival here. */
+function expiring(seconds: number, now: number): Pick<StoredMessage, 'expiresAt'> {
+  const expiresAt = expiryFor(seconds, now);
+  return expiresAt === undefined ? {} : { expiresAt };
 }

@@ -38,3 +38,4 @@ export { applyMessageChange } from './message-change.js';
 export { MessageActions } from './message-actions.js';
 export { judgeEdit, judgeReaction, judgeRetract, type ActionVerdict } from './message-rules.js';
 export * from './sframe/index.js';
+export { describeTimer, isAllowedTimer, timerNotice } from './disappearing.js';

@@ -36,7 +36,7 @@ const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0
 const lastOf = <T>(items: T[], limit: number): T[] => (limit > 0 ? items.slice(-limit) : []);
 
 const RECORD_LISTS = ['conversations', 'messages', 'statuses', 'messageChanges', 'contacts', 'outboxAdd', 'keyPackagesAdd', 'pins', 'callLog'] as const;
-const ID_LISTS = ['outboxRemove', 'keyPackagesRemove'] as const;
+const ID_LISTS = ['outboxRemove', 'keyPackagesRemove', 'messagesDelete'] as const;
 
 /**
  * Copies the batch and checks its shape. Everything in `apply` that can throw
@@ -74,6 +74,13 @@ export class MemoryClientStore implements ClientStore {
   async listConversations() { return own([...this.conversations.values()].sort((a, b) => a.createdAt - b.createdAt)); }
   async getMessage(messageId: string) { return own(this.messages.get(messageId)); }
   async listMessages(groupId: string, limit: number) { return own(lastOf([...this.messages.values()].filter((m) => m.groupId === groupId), limit)); }
+  async listExpiredMessages(time: number, limit: number) {
+    return [...this.messages.values()].filter((m) => m.expiresAt !== undefined && m.expiresAt <= time).sort((a, b) => a.expiresAt! - b.expiresAt!).slice(0, limit).map((m) => m.messageId);
+  }
+  async nextExpiry() {
+    const times = [...this.messages.values()].flatMap((m) => (m.expiresAt === undefined ? [] : [m.expiresAt]));
+    return times.length === 0 ? undefined : Math.min(...times);
+  }
   async getContact(username: string) { return own(this.contacts.get(username)); }
   async listContacts() { return own([...this.contacts.values()].sort((a, b) => byCodeUnit(a.username, b.username))); }
   async listOutbox() { return own([...this.outbox.values()]); }
@@ -104,6 +111,7 @@ export class MemoryClientStore implements ClientStore {
       const m = this.messages.get(change.messageId);
       if (m) this.messages.set(change.messageId, applyMessageChange(m, change));
     }
+    for (const id of batch.messagesDelete ?? []) this.messages.delete(id);
     for (const c of batch.contacts ?? []) this.contacts.set(c.username, c);
     for (const o of batch.outboxAdd ?? []) if (!this.outbox.has(o.messageId)) this.outbox.set(o.messageId, o);
     for (const id of batch.outboxRemove ?? []) this.outbox.delete(id);

@@ -11,6 +11,7 @@ import type { EngineContext } from './context.js';
 import type { Conversations } from './conversations.js';
 import { ClientError } from './errors.js';
 import { newMessageId } from './message-id.js';
+import { expiryFor, timerOf } from './disappearing.js';
 import { judgeEdit, judgeReaction, judgeRetract, type ActionVerdict } from './message-rules.js';
 import type { StoredMessage } from './ports.js';
 
@@ -65,14 +66,16 @@ export class MessageActions {
       this.checkText(source.body);
       return this.conversations.sendText(toConversationId, source.body, this.audience, { forwarded: true });
     }
-    const attachment = { ...fromBinary(AttachmentSchema, source.attachment), forwarded: true };
     const id = newMessageId(this.ctx.clock, this.ctx.random);
     const now = this.ctx.clock.now();
+    const seconds = await timerOf(this.ctx.store, toConversationId);
+    const expiresAt = expiryFor(seconds, now);
+    const attachment = { ...fromBinary(AttachmentSchema, source.attachment), forwarded: true, expireSeconds: seconds };
     const content = create(AppContentSchema, { messageId: id, sentAt: BigInt(now), body: { case: 'attachment', value: attachment } });
     const record: StoredMessage = {
       messageId: toHex(id), groupId: toConversationId, sender: this.ctx.identity.username, senderDevice: this.ctx.identity.deviceId,
       body: attachment.caption, sentAt: now, receivedAt: now, outgoing: true, status: 'pending', forwarded: true,
-      attachment: toBinary(AttachmentSchema, create(AttachmentSchema, attachment)),
+      attachment: toBinary(AttachmentSchema, create(AttachmentSchema, attachment)), ...(expiresAt !== undefined ? { expiresAt } : {}),
     };
     await this.conversations.send({ groupId: toConversationId }, content, record, this.audience);
     return { ...record, status: 'sent' };

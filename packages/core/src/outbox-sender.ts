@@ -135,11 +135,18 @@ export class OutboxSender {
   }
 
   private async transmit(entry: OutboxEntry): Promise<Outcome> {
+    // A disappearing message whose time ran out while it waited here is gone: it is not sent.
+    if (entry.expiresAt !== undefined && entry.expiresAt <= this.ctx.clock.now()) {
+      await this.ctx.store.apply({ outboxRemove: [entry.messageId] });
+      this.settle(entry.messageId);
+      return 'stored';
+    }
     try {
       await this.ctx.session.request(FrameType.SEND, create(SendSchema, {
         groupId: fromHex(entry.groupId),
         messageId: fromHex(entry.messageId),
         payload: entry.payload,
+        ...(entry.expiresAt !== undefined ? { expiresAt: BigInt(entry.expiresAt) } : {}),
       }));
     } catch (error) {
       return this.failed(entry, error);

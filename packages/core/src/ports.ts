@@ -156,7 +156,9 @@ export interface StoredMessage {
    * Not a message but a notice this device wrote into the chat ("bob linked a new device"): shown
    * apart, never unread, never answered with a receipt. `body` holds its words.
    */
-  readonly notice?: 'devices';
+  readonly notice?: 'devices' | 'timer';
+  /** Disappearing messages: when this device deletes it (this device's clock, ms). */
+  readonly expiresAt?: number;
 }
 
 export interface MessageReaction {
@@ -211,6 +213,8 @@ export interface OutboxEntry {
   readonly groupId: string;
   readonly payload: Uint8Array;
   readonly createdAt: number;
+  /** Disappearing messages: the server forgets undelivered copies at this time (`Send.expires_at`). */
+  readonly expiresAt?: number;
 }
 
 export interface PinnedDevice {
@@ -255,6 +259,8 @@ export interface ClientSettings {
   readonly deviceLists?: Readonly<Record<string, string>>;
   /** While this device waits for the linking device's bundle: the link's code (base64url of id and secret). */
   readonly linking?: { readonly linkId: string; readonly secret: string };
+  /** Disappearing messages: each conversation's timer in seconds, as a member last set it (absent: off). */
+  readonly conversationTimers?: Readonly<Record<string, number>>;
   /** What the linking device said each of the account's conversations is, until its Welcome arrives. */
   readonly linkedConversations?: Readonly<Record<string, { readonly kind: ConversationKind; readonly name: string }>>;
 }
@@ -283,6 +289,8 @@ export interface ClientWriteBatch {
   statuses?: { messageId: string; status: MessageStatus }[];
   /** Applied after `messages` and `statuses`; a change to an unknown message changes nothing. */
   messageChanges?: MessageChange[];
+  /** Messages deleted from this device (disappearing messages), applied last. */
+  messagesDelete?: string[];
   contacts?: StoredContact[];
   outboxAdd?: OutboxEntry[];
   outboxRemove?: string[];
@@ -302,6 +310,10 @@ export interface ClientStore {
   listConversations(): Promise<StoredConversation[]>;
   getMessage(messageId: string): Promise<StoredMessage | undefined>;
   listMessages(groupId: string, limit: number): Promise<StoredMessage[]>;
+  /** Ids of messages whose `expiresAt` is at or before `time`, at most `limit` of them. */
+  listExpiredMessages(time: number, limit: number): Promise<string[]>;
+  /** The earliest `expiresAt` of any stored message, if one has one. */
+  nextExpiry(): Promise<number | undefined>;
   getContact(username: string): Promise<StoredContact | undefined>;
   listContacts(): Promise<StoredContact[]>;
   listOutbox(): Promise<OutboxEntry[]>;

@@ -43,6 +43,7 @@ export function decodeAppContent(bytes: Uint8Array): AppContent {
       if (body.value.replyTo.byteLength !== 0 && body.value.replyTo.byteLength !== LIMITS.messageIdBytes) {
         throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, 'A reply names a 16-byte message id.');
       }
+      checkExpiry(body.value.expireSeconds);
       break;
     case 'reaction':
       checkTarget(body.value.messageId, 'A reaction');
@@ -76,6 +77,10 @@ export function decodeAppContent(bytes: Uint8Array): AppContent {
       break;
     case 'attachment':
       checkAttachment(body.value);
+      checkExpiry(body.value.expireSeconds);
+      break;
+    case 'timer':
+      checkExpiry(body.value.seconds);
       break;
     case undefined:
       throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, 'Content has no body.');
@@ -83,6 +88,17 @@ export function decodeAppContent(bytes: Uint8Array): AppContent {
       throw missingCase(body);
   }
   return content;
+}
+
+/** A disappearing timer: off, or a minute to 90 days. */
+export function isDisappearingTimer(seconds: number): boolean {
+  return seconds === 0 || (seconds >= LIMITS.disappearingMinSeconds && seconds <= LIMITS.disappearingMaxSeconds);
+}
+
+function checkExpiry(seconds: number): void {
+  if (!isDisappearingTimer(seconds)) {
+    throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, 'A disappearing timer is off, or a minute to 90 days.');
+  }
 }
 
 function checkTarget(messageId: Uint8Array, what: string): void {

@@ -103,6 +103,9 @@ export const LIMITS = {
   editWindowMs: 15 * 60_000,
   /** How long after sending a message its sender may still delete it for everyone. */
   retractWindowMs: 2 * 24 * 3_600_000,
+  /** Disappearing messages: the shortest and longest timer (a minute, 90 days). */
+  disappearingMinSeconds: 60,
+  disappearingMaxSeconds: 90 * 24 * 3600,
 } as const;
 
 const USERNAME = /^[a-z0-9_][a-z0-9_.-]*$/;

@@ -1,17 +1,43 @@
 /**
  * @module commands/message-actions
  * What a member does to a message from the CLI, by the id `sync` prints: `react`, `edit`,
- * `delete` (for everyone), `forward`; replies are `send --reply <id>` (member.ts).
+ * `delete` (for everyone), `forward`; replies are `send --reply <id>` (member.ts). And `timer`:
+ * a conversation's disappearing messages.
  */
 import type { Command } from 'commander';
-import { ClientError } from '@sotto/core';
+import { ClientError, describeTimer } from '@sotto/core';
 import { createOutput, type Output } from '../output.js';
 import { withClient, type GlobalOptions } from '../profile.js';
 import { findMessage } from '../message-ids.js';
 import { resolveDirect, resolveGroup } from '../conversation-names.js';
 
+/** `off`, or a number and a unit: `5m`, `1h`, `1d`, `1w` (a minute to 90 days). */
+export function parseTimer(value: string): number {
+  if (value === 'off' || value === '0') return 0;
+  const match = /^(\d{1,6})([mhdw])$/.exec(value);
+  const unit = { m: 60, h: 3600, d: 86_400, w: 604_800 } as const;
+  if (!match) throw new ClientError('INVALID_INPUT', 'A timer is off, or a number and m, h, d or w (for example 1h, 1d, 1w).');
+  return Number(match[1]) * unit[match[2] as keyof typeof unit];
+}
+
 export function registerMessageActionCommands(program: Command, globals: () => GlobalOptions): void {
   const out = (): Output => createOutput(globals().json ?? false);
+
+  program
+    .command('timer')
+    .description('show or set disappearing messages for a chat: off, or 1m to 90d (for every member and device)')
+    .argument('<name>', "a contact's username, or --group")
+    .argument('[value]', 'off, or a number and m, h, d or w, e.g. 1d')
+    .option('--group', 'the name is a group')
+    .action(async (name: string, value: string | undefined, opts: { group?: boolean }) => {
+      const seconds = value === undefined ? undefined : parseTimer(value);
+      const now = await withClient(globals(), async (c) => {
+        const conversation = opts.group ? await resolveGroup(c, name) : await resolveDirect(c, name);
+        if (seconds !== undefined) await c.setDisappearing(conversation, seconds);
+        return c.disappearingTimer(conversation);
+      });
+      out().print(now === 0 ? `disappearing messages are off in ${name}` : `messages in ${name} disappear ${describeTimer(now)} after they arrive`, { type: 'timer', conversation: name, seconds: now });
+    });
 
   program
     .command('react')

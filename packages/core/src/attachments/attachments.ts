@@ -18,6 +18,7 @@ import type { EngineContext } from '../context.js';
 import type { Conversations } from '../conversations.js';
 import { ClientError } from '../errors.js';
 import { newMessageId } from '../message-id.js';
+import { expiryFor, timerOf } from '../disappearing.js';
 import type { HttpPort, StoredMessage } from '../ports.js';
 import { BLOB_KEY_BYTES, CiphertextDigest, ciphertextSize, decryptStream, digestAlong, encryptStream } from './blob-cipher.js';
 import { downloadBlob, uploadBlob } from './blob-http.js';
@@ -112,11 +113,14 @@ export class Attachments {
     });
     const messageId = newMessageId(this.ctx.clock, this.ctx.random);
     const now = this.ctx.clock.now();
-    const content = create(AppContentSchema, { messageId, sentAt: BigInt(now), body: { case: 'attachment', value: built.attachment } });
+    const seconds = await timerOf(this.ctx.store, conversationId);
+    const expiresAt = expiryFor(seconds, now);
+    const attachment = { ...built.attachment, expireSeconds: seconds };
+    const content = create(AppContentSchema, { messageId, sentAt: BigInt(now), body: { case: 'attachment', value: attachment } });
     const record: StoredMessage = {
       messageId: toHex(messageId), groupId: conversationId, sender: this.ctx.identity.username, senderDevice: this.ctx.identity.deviceId,
       body: built.attachment.caption, sentAt: now, receivedAt: now, outgoing: true, status: 'pending',
-      attachment: toBinary(AttachmentSchema, built.attachment),
+      attachment: toBinary(AttachmentSchema, attachment), ...(expiresAt !== undefined ? { expiresAt } : {}),
     };
     await this.conversations.send({ groupId: conversationId }, content, record, this.audience);
     this.ctx.logger.info({ bytes: file.size }, 'file sent');

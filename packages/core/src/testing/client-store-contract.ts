@@ -174,6 +174,23 @@ export function defineClientStoreContract(name: string, { test, assert }: Contra
     assert.deepEqual((await store.listMessages('g1', 10)).map((m) => m.messageId), ['m1', 'm2', 'm3'], 'changes keep the order');
   });
 
+  check('disappearing messages: found by their expiry, soonest first, and deleted; an outbox entry keeps its expiry', async (store) => {
+    assert.equal(await store.nextExpiry(), undefined);
+    await store.apply({
+      messages: [sampleMessage('late', 'g1', { expiresAt: 300 }), sampleMessage('kept', 'g1'), sampleMessage('soon', 'g2', { expiresAt: 100 }), sampleMessage('mid', 'g1', { expiresAt: 200 })],
+      outboxAdd: [{ messageId: 'o1', groupId: 'g1', payload: new Uint8Array([1]), createdAt: 5, expiresAt: 900 }],
+    });
+    assert.equal(await store.nextExpiry(), 100);
+    assert.deepEqual(await store.listExpiredMessages(200, 10), ['soon', 'mid']);
+    assert.deepEqual(await store.listExpiredMessages(1000, 1), ['soon'], 'at most `limit`');
+    assert.equal((await store.getMessage('late'))?.expiresAt, 300);
+    assert.equal((await store.listOutbox())[0]?.expiresAt, 900);
+    await store.apply({ messagesDelete: ['soon', 'mid', 'unknown'] });
+    assert.deepEqual((await store.listMessages('g1', 10)).map((m) => m.messageId), ['late', 'kept']);
+    assert.deepEqual(await store.listMessages('g2', 10), []);
+    assert.equal(await store.nextExpiry(), 300);
+  });
+
   check('listMessages returns the last `limit` messages of one group, in insertion order', async (store) => {
     const g1 = ['a', 'b', 'c', 'd'].map((id, i) => sampleMessage(id, 'g1', { receivedAt: 1_000 + i }));
     await store.apply({ messages: [g1[0]!, sampleMessage('x', 'g2'), g1[1]!] });

@@ -50,6 +50,10 @@ const MIGRATIONS: ((db: IDBDatabase, tx: IDBTransaction) => void)[] = [
     db.createObjectStore('pins', { keyPath: ['username', 'deviceId'] }).createIndex('byUsername', 'username');
     db.createObjectStore('callLog', { keyPath: 'position', autoIncrement: true }).createIndex('byCallAndDirection', ['callId', 'direction'], { unique: true });
   },
+  // Disappearing messages: found by when they expire (records without `expiresAt` are not in the index).
+  function disappearing(_db, tx) {
+    tx.objectStore('messages').createIndex('byExpiresAt', 'expiresAt');
+  },
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -60,6 +64,7 @@ const STORE_OF: Record<keyof ClientWriteBatch, StoreName> = {
   messages: 'messages',
   statuses: 'messages',
   messageChanges: 'messages',
+  messagesDelete: 'messages',
   contacts: 'contacts',
   outboxAdd: 'outbox',
   outboxRemove: 'outbox',
@@ -103,12 +108,17 @@ const messageFields = (m: StoredMessage): StoredMessage => ({
   ...(m.deletedAt !== undefined ? { deletedAt: m.deletedAt } : {}),
   ...(m.reactions !== undefined ? { reactions: m.reactions.map((r) => ({ user: r.user, emoji: r.emoji, sentAt: r.sentAt })) } : {}),
   ...(m.notice !== undefined ? { notice: m.notice } : {}),
+  ...(m.expiresAt !== undefined ? { expiresAt: m.expiresAt } : {}),
 });
 const messageRecord = (m: StoredMessage): StoredMessage => ({ ...messageFields(m), ...(m.attachment ? { attachment: copyBytes(m.attachment) } : {}) });
 const toMessage = (r: Positioned<StoredMessage>): StoredMessage => ({ ...messageFields(r), ...(r.attachment ? { attachment: plainBytes(r.attachment) } : {}) });
 
-const outboxRecord = (o: OutboxEntry): OutboxEntry => ({ messageId: o.messageId, groupId: o.groupId, payload: copyBytes(o.payload), createdAt: o.createdAt });
-const toOutboxEntry = (r: Positioned<OutboxEntry>): OutboxEntry => ({ messageId: r.messageId, groupId: r.groupId, payload: plainBytes(r.payload), createdAt: r.createdAt });
+const outboxRecord = (o: OutboxEntry): OutboxEntry => ({
+  messageId: o.messageId, groupId: o.groupId, payload: copyBytes(o.payload), createdAt: o.createdAt, ...(o.expiresAt !== undefined ? { expiresAt: o.expiresAt } : {}),
+});
+const toOutboxEntry = (r: Positioned<OutboxEntry>): OutboxEntry => ({
+  messageId: r.messageId, groupId: r.groupId, payload: plainBytes(r.payload), createdAt: r.createdAt, ...(r.expiresAt !== undefined ? { expiresAt: r.expiresAt } : {}),
+});
 
 const keyPackageRecord = (k: StoredKeyPackage): StoredKeyPackage => ({
   ref: k.ref, publicPackage: copyBytes(k.publicPackage), initPrivateKey: copyBytes(k.initPrivateKey),
@@ -243,6 +253,12 @@ function writeSteps(batch: ClientWriteBatch): WriteStep[] {
       if (key !== undefined) store.delete(key);
     });
   });
+  each(batch.messagesDelete, (messageId, tx) => {
+    const store = tx.objectStore('messages');
+    return readThen(store.index('byMessageId').getKey(messageId), (key) => {
+      if (key !== undefined) store.delete(key);
+    });
+  });
   each(batch.pins, (p, tx) => {
     const store = tx.objectStore('pins');
     return readThen(store.getKey([p.username, p.deviceId]), (key) => {
@@ -327,6 +343,33 @@ export class IndexedDbClientStore implements ClientStore {
   async listMessages(groupId: string, limit: number): Promise<StoredMessage[]> {
     const index = this.db.transaction('messages', 'readonly').objectStore('messages').index('byGroup');
     return (await lastValues<Positioned<StoredMessage>>(index, groupId, limit)).map(toMessage);
+  }
+
+  async listExpiredMessages(time: number, limit: number): Promise<string[]> {
+    if (limit <= 0) return [];
+    // The index is in expiry order: walk it from the soonest until past `time` (no key range, so
+    // the same code runs wherever the IndexedDB factory comes from).
+    const index = this.db.transaction('messages', 'readonly').objectStore('messages').index('byExpiresAt');
+    return new Promise((resolve, reject) => {
+      const found: string[] = [];
+      const request = index.openCursor();
+      request.onerror = () => reject(request.error);
+      request.onsuccess = () => {
+        const cursor = request.result;
+        const record = cursor?.value as StoredMessage | undefined;
+        if (cursor && record && record.expiresAt !== undefined && record.expiresAt <= time && found.length < limit) {
+          found.push(record.messageId);
+          cursor.continue();
+        } else {
+          resolve(found);
+        }
+      };
+    });
+  }
+
+  async nextExpiry(): Promise<number | undefined> {
+    const first = await this.read('messages', (s) => s.index('byExpiresAt').openCursor() as IDBRequest<IDBCursorWithValue | null>);
+    return (first?.value as StoredMessage | undefined)?.expiresAt;
   }
 
   async getContact(username: string): Promise<StoredContact | undefined> {
