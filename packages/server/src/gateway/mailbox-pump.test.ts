@@ -1,11 +1,11 @@
-/** @module gateway/mailbox-pump.test In-flight bound, coalesced passes and the drained notice, on a real in-memory store. */
+/** @module gateway/mailbox-pump.test In-flight bound, coalesced passes, the drained notice and expired entries, on a real in-memory store. */
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { DeliveryKind } from '@sotto/protocol';
 import { createLogger } from '../logger.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
-import type { DeviceAddress, MailboxEntry } from '../storage/types.js';
+import { mailExpired, type DeviceAddress, type MailboxEntry } from '../storage/types.js';
 import { ACK_FLUSH_MS, MailboxPump, MAX_IN_FLIGHT, type PumpSink } from './mailbox-pump.js';
 
 const log = createLogger('test', { level: 'silent' });
@@ -60,7 +60,7 @@ describe('mailbox pump', () => {
   test('keeps at most MAX_IN_FLIGHT un-acked, resumes on ack, and reports the initial drain once', async () => {
     await send(MAX_IN_FLIGHT + 499); // plus the welcome: MAX_IN_FLIGHT + 500 entries
     const out = sink();
-    const pump = new MailboxPump(store, b, out, () => log);
+    const pump = new MailboxPump(store, b, out, () => log, () => false);
     pump.trigger();
     await pump.idle();
     assert.equal(out.seqs.length, MAX_IN_FLIGHT);
@@ -89,7 +89,7 @@ describe('mailbox pump', () => {
     await send(20);
     const total = await store.countMailbox(b);
     const out = sink();
-    const pump = new MailboxPump(store, b, out, () => log);
+    const pump = new MailboxPump(store, b, out, () => log, () => false);
     pump.trigger();
     await pump.idle();
     const delivered = out.seqs.slice();
@@ -108,7 +108,7 @@ describe('mailbox pump', () => {
   test('triggers during a pass coalesce into one more pass, never a concurrent one', async () => {
     await send(450);
     const out = sink();
-    const pump = new MailboxPump(store, b, out, () => log);
+    const pump = new MailboxPump(store, b, out, () => log, () => false);
     for (let i = 0; i < 5; i++) pump.trigger();
     await send(10);
     pump.trigger();
@@ -121,7 +121,7 @@ describe('mailbox pump', () => {
   test('an entry that cannot be sent is skipped, not retried forever', async () => {
     await send(3);
     const out = sink({ failOn: (entry) => entry.kind === DeliveryKind.MLS_MESSAGE && entry.payload[0] === 1 });
-    const pump = new MailboxPump(store, b, out, () => log);
+    const pump = new MailboxPump(store, b, out, () => log, () => false);
     pump.trigger();
     await pump.idle();
     assert.equal(out.seqs.length, 3, 'welcome and two of three messages');
@@ -141,7 +141,7 @@ describe('mailbox pump', () => {
       if (out.seqs.length === 4) full = true;
       return sent;
     };
-    const pump = new MailboxPump(store, b, out, () => log);
+    const pump = new MailboxPump(store, b, out, () => log, () => false);
     pump.trigger();
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(out.seqs.length, 4, 'nothing more while full');
@@ -156,10 +156,48 @@ describe('mailbox pump', () => {
   test('a stopped pump sends nothing more', async () => {
     await send(5);
     const out = sink();
-    const pump = new MailboxPump(store, b, out, () => log);
+    const pump = new MailboxPump(store, b, out, () => log, () => false);
     await pump.stop();
     pump.trigger();
     await pump.idle();
     assert.equal(out.seqs.length, 0);
+  });
+
+  test('entries past their expiry are never delivered and are deleted before the drained notice; a later connection skips what expired since', async () => {
+    const expiries = [100, undefined, 100, 300, undefined];
+    for (const [i, expiresAt] of expiries.entries()) {
+      const item = { kind: DeliveryKind.MLS_MESSAGE, sender: a, groupId, messageId: new Uint8Array(randomBytes(16)), payload: new Uint8Array([i]), epoch: 0n };
+      await store.sendToGroup(expiresAt === undefined ? item : { ...item, expiresAt }, 2);
+    }
+    let now = 200;
+    const expired = (entry: MailboxEntry): boolean => mailExpired(entry, now);
+    const out = sink();
+    let storedAtDrain: Promise<number> | undefined;
+    out.drained = (count) => {
+      out.drainedCounts.push(count);
+      storedAtDrain = store.countMailbox(b);
+    };
+    const pump = new MailboxPump(store, b, out, () => log, expired);
+    pump.trigger();
+    await pump.idle();
+    const payloads = async (seqs: readonly bigint[]): Promise<number[]> => {
+      const entries = await store.readMailbox(b, 0n, 100);
+      return seqs.map((seq) => entries.find((e) => e.seq === seq)?.payload[0] ?? -1);
+    };
+    assert.deepEqual(await payloads(out.seqs.slice(1)), [1, 3, 4], 'the welcome, then only the entries not expired');
+    assert.deepEqual(out.drainedCounts, [4]);
+    assert.equal(await storedAtDrain, 4, 'the two expired entries were deleted before the drained notice');
+    await pump.stop();
+
+    // Nothing was acked; at 300 the entry with expiry 300 has expired too and the next connection skips it.
+    now = 300;
+    const again = sink();
+    const next = new MailboxPump(store, b, again, () => log, expired);
+    next.trigger();
+    await next.idle();
+    await next.stop();
+    assert.equal(again.seqs.length, 3, 'the welcome and the two entries without expiry');
+    assert.deepEqual(again.drainedCounts, [3]);
+    assert.equal(await store.countMailbox(b), 3);
   });
 });

@@ -10,6 +10,10 @@
 // few entries at a time, and one durable delete per ack frame made the commits (an fsync each on
 // SQLite) most of a drain's cost. An ack lost in a crash only means the entry is delivered again,
 // which the client's inbox drops by its sequence number; so acks need not be durable at once.
+//
+// A disappearing message past its expiry is never delivered (docs/PROTOCOL.md 7.2): the pump
+// passes over it and deletes it as if it were acked, and writes that deletion before it goes on,
+// so by the time a device hears its mailbox is drained the expired entries are gone from the store.
 import type { Logger } from '../logger.js';
 import { errorSummary } from '../logger.js';
 import type { Store } from '../storage/store.js';
@@ -58,6 +62,8 @@ export class MailboxPump {
     private readonly sink: PumpSink,
     /** Made on first use: most pumps never log. */
     private readonly log: () => Logger,
+    /** True once an entry may no longer be delivered (DeliveryService.expired). */
+    private readonly expired: (entry: MailboxEntry) => boolean,
   ) {}
 
   get unacked(): number {
@@ -150,12 +156,20 @@ export class MailboxPump {
       const limit = Math.min(PUMP_BATCH, room);
       const entries = await this.store.readMailbox(this.device, this.cursor, limit);
       let lastSend: Promise<void> | undefined;
+      let skippedExpired = false;
       for (const entry of entries) {
         if (this.stopped) return;
         const room = this.sink.whenWritable();
         if (room) {
           await room;
           if (this.stopped) return;
+        }
+        // Asked after any wait for the socket: an entry may expire while it waits.
+        if (this.expired(entry)) {
+          this.cursor = entry.seq;
+          this.pendingAcks.push(entry.seq);
+          skippedExpired = true;
+          continue;
         }
         // Advance first: an entry that cannot be encoded is skipped (and logged), not retried forever.
         this.cursor = entry.seq;
@@ -170,6 +184,7 @@ export class MailboxPump {
       }
       // Wait for the socket to take the batch before reading the next: backpressure, not a growing buffer.
       await lastSend;
+      if (skippedExpired) await this.flushAcks();
       if (entries.length < limit) {
         this.reportDrained();
         return;

@@ -8,12 +8,12 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { ServerError } from '../errors.js';
 import type { Store } from '../storage/store.js';
-import { deviceKey, type DeviceAddress } from '../storage/types.js';
+import { deviceKey, mailExpired, type DeviceAddress, type MailItem } from '../storage/types.js';
 import type { RatePolicy } from '../rate-limits/rate-policy.js';
 import { rateSubject, type Caller } from './caller.js';
 import type { MailNotifier } from './mail-notifier.js';
 import type { Restrictions } from './restrictions.js';
-import { invalid, requireBytes, requireDeviceRef, requireEpoch, requirePayload } from './validate.js';
+import { invalid, requireBytes, requireDeviceRef, requireEpoch, requireExpiry, requirePayload } from './validate.js';
 
 export interface CreateGroupRequest {
   readonly groupId: Uint8Array;
@@ -38,6 +38,12 @@ export interface SendRequest {
   readonly payload: Uint8Array;
   /** A call ring: rate-limited per sender and delivered as MLS_RING. */
   readonly ring?: boolean;
+  /**
+   * Disappearing messages: ms since epoch from which no copy may be delivered; 0 or absent: none.
+   * Rings honour it too: a ring is content of its conversation like any other, and one that
+   * disappears cannot ring a device that connects long after the call.
+   */
+  readonly expiresAt?: bigint;
 }
 
 export interface LeaveRequest {
@@ -165,6 +171,7 @@ export class DeliveryService {
     requireBytes(request.groupId, LIMITS.groupIdBytes, 'group_id');
     requireBytes(request.messageId, LIMITS.messageIdBytes, 'message_id');
     requirePayload(request.payload, 'payload');
+    const expiresAt = requireExpiry(request.expiresAt ?? 0n, this.now());
     await this.restrictions.check(sender.username);
     if (request.ring === true) await this.admitRing(caller, request.groupId);
     else await this.rates.take('message', rateSubject(caller));
@@ -176,6 +183,7 @@ export class DeliveryService {
         messageId: request.messageId,
         payload: request.payload,
         epoch: 0n,
+        ...(expiresAt > 0 ? { expiresAt } : {}),
       },
       this.now(),
     );
@@ -199,6 +207,14 @@ export class DeliveryService {
     if (accounts.size !== 2) throw invalid('A ring goes only to a 1:1 conversation (two accounts).');
     const callee = [...accounts].find((a) => a !== sender.username) ?? '';
     await this.rates.take('ring', rateSubject(caller), callee);
+  }
+
+  /**
+   * The delivery rule of disappearing messages (docs/PROTOCOL.md 7.2): from its `expiresAt` on,
+   * an entry is never delivered, whoever asks and however long it waited in the mailbox.
+   */
+  expired(entry: MailItem): boolean {
+    return mailExpired(entry, this.now());
   }
 
   /** Stops routing the group to `sender` and tells the others (MEMBER_LEFT carrying the self-remove proposal). */

@@ -47,6 +47,26 @@ export function requirePayload(value: Uint8Array, field: string, options: { opti
   }
 }
 
+/** How far a clock may be ahead of the server's before a disappearing message's expiry is refused. */
+export const EXPIRY_SKEW_MS = 60_000;
+/** The latest expiry a SEND may ask for: the longest disappearing timer, plus the skew. */
+export const MAX_EXPIRY_AHEAD_MS = LIMITS.disappearingMaxSeconds * 1000 + EXPIRY_SKEW_MS;
+
+/**
+ * A disappearing message's `expires_at` (ms since epoch; 0: none), checked against `now`: a time
+ * already past would be stored only to be deleted, and one beyond the longest timer is no timer a
+ * client sets. Returns it as a number, 0 for none.
+ */
+export function requireExpiry(expiresAt: bigint, now: number, field = 'expires_at'): number {
+  if (expiresAt === 0n) return 0;
+  if (expiresAt < 0n) throw invalid(`${field} must be 0 (no expiry) or a time in ms since the epoch, not negative.`);
+  if (expiresAt <= BigInt(now)) throw invalid(`${field} is not in the future: the message would expire before it is stored.`);
+  if (expiresAt > BigInt(now + MAX_EXPIRY_AHEAD_MS)) {
+    throw invalid(`${field} is more than ${LIMITS.disappearingMaxSeconds / 86_400} days ahead (the longest disappearing timer).`);
+  }
+  return Number(expiresAt);
+}
+
 /** Epochs are u64 on the wire; storage keeps them as exact integers, so they stay below 2^53. */
 export function requireEpoch(epoch: bigint, field = 'epoch'): void {
   if (epoch < 0n || epoch > BigInt(Number.MAX_SAFE_INTEGER)) throw invalid(`${field} is out of range.`);

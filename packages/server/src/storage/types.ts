@@ -53,11 +53,20 @@ export interface MailItem {
   readonly messageId: Uint8Array;
   readonly payload: Uint8Array;
   readonly epoch: bigint;
+  /** Disappearing messages: ms since epoch from which the entry is never delivered; absent or 0: none. */
+  readonly expiresAt?: number;
 }
 
 export interface MailboxEntry extends MailItem {
   readonly seq: bigint;
   readonly storedAt: number;
+  /** As MailItem's, always present once stored: 0 when the entry does not expire. */
+  readonly expiresAt: number;
+}
+
+/** The delivery rule for disappearing messages: from `expiresAt` on, no copy may be delivered. */
+export function mailExpired(item: MailItem, now: number): boolean {
+  return item.expiresAt !== undefined && item.expiresAt > 0 && item.expiresAt <= now;
 }
 
 export interface ClaimedPackage {

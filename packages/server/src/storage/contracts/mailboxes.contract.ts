@@ -1,13 +1,14 @@
 /**
  * @module storage/contracts/mailboxes.contract
- * The mailboxes contract: readers following seq, acknowledgement and expiry, system mail. Every
- * backend runs it (through storage/contracts/index.ts), each test on a fresh store.
+ * The mailboxes contract: readers following seq, acknowledgement and expiry, system mail, and
+ * disappearing messages (entries that carry an expiry: read with it, swept by it). Every backend
+ * runs it (through storage/contracts/index.ts), each test on a fresh store.
  */
 import { beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DeliveryKind, ErrorCode } from '@sotto/protocol';
 import type { Store } from '../store.js';
-import { SERVER_REPORTER, type MailItem } from '../types.js';
+import { mailExpired, SERVER_REPORTER, type DeviceAddress, type MailboxEntry, type MailItem } from '../types.js';
 import { freshStorePerTest, type MakeStore, uniqueName, randomBytes, assertCode } from './harness.js';
 
 export function runMailboxesContract(name: string, makeStore: MakeStore): void {
@@ -93,6 +94,82 @@ export function runMailboxesContract(name: string, makeStore: MakeStore): void {
       const expired = await store.expire(2_001);
       assert.ok(expired.mailbox >= 1);
       assert.equal(await store.countMailbox(b), 0);
+    });
+
+    /** What the gateway's pump would deliver to `device` at `now`: the mailbox less what has expired. */
+    const deliverable = async (device: DeviceAddress, now: number, afterSeq = 0n): Promise<MailboxEntry[]> =>
+      (await store.readMailbox(device, afterSeq, 1_000)).filter((entry) => !mailExpired(entry, now));
+    const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
+    test('an entry with an expiry is read with it, deliverable before it and not from it on, and swept then', async () => {
+      const a = await account();
+      const b = await account();
+      const groupId = randomBytes(32);
+      await store.createGroup({ groupId, epoch: 1n, creator: a, members: [b], welcome: mail(a, groupId), now: 1_000 });
+      await drain(b);
+      const item: MailItem = { ...mail(a, groupId), expiresAt: 5_000 };
+      await store.sendToGroup(item, 2_000);
+      const [entry] = await store.readMailbox(b, 0n, 10);
+      assert.equal(entry?.expiresAt, 5_000);
+      assert.deepEqual((await deliverable(b, 4_999)).map((e) => hex(e.messageId)), [hex(item.messageId)], 'delivered before its expiry');
+      assert.equal(await store.expireMail(4_999, 100), 0, 'not swept before its expiry');
+      assert.deepEqual(await deliverable(b, 5_000), [], 'not delivered from its expiry on');
+      assert.equal(await store.expireMail(5_000, 100), 1);
+      assert.equal(await store.countMailbox(b), 0, 'no row of it is left');
+      assert.equal(await store.expireMail(5_000, 100), 0, 'sweeping again deletes nothing');
+    });
+
+    test('entries without an expiry read as 0 and are never swept by it', async () => {
+      const a = await account();
+      const b = await account();
+      const groupId = randomBytes(32);
+      await store.createGroup({ groupId, epoch: 1n, creator: a, members: [b], welcome: mail(a, groupId), now: 1_000 });
+      await store.sendToGroup(mail(a, groupId), 2_000);
+      await store.sendToGroup({ ...mail(a, groupId), expiresAt: 0 }, 2_000);
+      const threat: MailItem = { kind: DeliveryKind.THREAT_NOTICE, sender: SERVER_REPORTER, groupId: new Uint8Array(), messageId: randomBytes(16), payload: randomBytes(8), epoch: 0n };
+      await store.putSystemMail(b.username, threat, 2_000);
+      const far = Number.MAX_SAFE_INTEGER;
+      assert.deepEqual((await store.readMailbox(b, 0n, 10)).map((e) => e.expiresAt), [0, 0, 0, 0]);
+      assert.equal(await store.expireMail(far, 100), 0);
+      assert.equal((await deliverable(b, far)).length, 4, 'welcome, two messages and the notice');
+    });
+
+    test('a mixed batch: each entry keeps its own expiry for every recipient, the sweep takes only the expired and keeps its bound', async () => {
+      const a = await account();
+      const b = await account();
+      const c = await account();
+      const groupId = randomBytes(32);
+      await store.createGroup({ groupId, epoch: 1n, creator: a, members: [b, c], welcome: mail(a, groupId), now: 1_000 });
+      const [welcome] = await store.readMailbox(b, 0n, 10);
+      // The reader is caught up before the batch, so a backend that keeps recent entries in memory serves the next reads from there.
+      assert.deepEqual(await store.readMailbox(b, welcome!.seq, 10), []);
+      const expiries = [3_000, 0, 6_000, undefined, 3_000];
+      const items: MailItem[] = expiries.map((expiresAt) => ({ ...mail(a, groupId), ...(expiresAt === undefined ? {} : { expiresAt }) }));
+      // Sent at once: a backend that batches writes puts them in one batch.
+      await Promise.all(items.map((item) => store.sendToGroup(item, 2_000)));
+      const ids = (entries: readonly MailboxEntry[]): string[] => entries.map((e) => hex(e.messageId));
+      const expiriesOf = (entries: readonly MailboxEntry[]): (number | undefined)[] => {
+        const byId = new Map(entries.map((e) => [hex(e.messageId), e.expiresAt]));
+        return items.map((item) => byId.get(hex(item.messageId)));
+      };
+      // b reads on from its cursor (from memory, where a backend keeps one); c from the start (the table).
+      const before = await store.readMailbox(b, welcome!.seq, 10);
+      assert.deepEqual(expiriesOf(before), [3_000, 0, 6_000, 0, 3_000], 'each its own expiry');
+      assert.deepEqual(expiriesOf((await store.readMailbox(c, 0n, 10)).slice(1)), [3_000, 0, 6_000, 0, 3_000]);
+      assert.equal(await store.expireMail(3_000, 100), 4, 'two entries for each of two devices');
+      assert.deepEqual(ids(await store.readMailbox(b, welcome!.seq, 10)), ids(before.filter((e) => e.expiresAt !== 3_000)), 'the rest, in seq order');
+      assert.deepEqual(ids((await store.readMailbox(c, 0n, 10)).slice(1)), ids(before.filter((e) => e.expiresAt !== 3_000)));
+      assert.equal(await store.expireMail(6_000, 1), 1, 'at most `limit` per call');
+      assert.equal(await store.expireMail(6_000, 1), 1);
+      assert.equal(await store.expireMail(6_000, 1), 0);
+      for (const device of [b, c]) {
+        assert.deepEqual(
+          (await store.readMailbox(device, 0n, 10)).slice(1).map((e) => e.expiresAt),
+          [0, 0],
+          'only the entries without expiry are left',
+        );
+      }
+      assert.deepEqual((await deliverable(b, Number.MAX_SAFE_INTEGER, welcome!.seq)).length, 2);
     });
 
     test('putSystemMail reaches every device of the account', async () => {

@@ -17,6 +17,12 @@ export interface MailboxWriter {
   /** Deletes acknowledged entries; returns how many were deleted. */
   ackMailbox(device: DeviceAddress, seqs: readonly bigint[]): Promise<number>;
   /**
+   * Deletes up to `limit` mailbox entries whose `expiresAt` is at or before `now` (disappearing
+   * messages); entries without expiry are never touched. Returns how many were deleted: `limit`
+   * means more may be left. Idempotency keys stay until the retention sweep.
+   */
+  expireMail(now: number, limit: number): Promise<number>;
+  /**
    * Deletes mailbox entries and idempotency keys stored before `before`, anomaly records before
    * `before` too, and contact links that expired before `now` (default: `before`); and device
    * links expired an hour before `now`, with the unlisted devices they made (storage/device-rules.ts).

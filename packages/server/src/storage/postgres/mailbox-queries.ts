@@ -12,7 +12,7 @@ import type { Sql } from './transaction.js';
 
 export async function readMailbox(sql: Sql, device: DeviceAddress, afterSeq: bigint, limit: number): Promise<MailboxEntry[]> {
   const result = await sql.query<MailRow>(
-    `SELECT seq, kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at
+    `SELECT seq, kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at, expires_at
      FROM mailbox WHERE device_pk = ${devicePkOf(1)} AND seq > $3 ORDER BY seq LIMIT $4`,
     [device.username, device.deviceId, afterSeq, limit],
   );
@@ -38,6 +38,20 @@ export async function ackMailbox(sql: Sql, device: DeviceAddress, seqs: readonly
     device.deviceId,
     [...seqs],
   ]);
+  return result.rowCount ?? 0;
+}
+
+/**
+ * The frequent sweep of disappearing messages: up to `limit` entries whose time came by `now`.
+ * SKIP LOCKED: every node of a cluster runs this sweep, and two runs at once take different rows
+ * instead of the second waiting for the first.
+ */
+export async function expireMail(sql: Sql, now: number, limit: number): Promise<number> {
+  const result = await sql.query(
+    `DELETE FROM mailbox WHERE (device_pk, seq) IN
+       (SELECT device_pk, seq FROM mailbox WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+    [now, limit],
+  );
   return result.rowCount ?? 0;
 }
 

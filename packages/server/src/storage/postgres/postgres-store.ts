@@ -303,6 +303,10 @@ export class PostgresStore implements Store {
     return this.tx((sql) => mailboxes.ackMailbox(sql, device, seqs));
   }
 
+  expireMail(now: number, limit: number): Promise<number> {
+    return mailboxes.expireMail(this.autocommit, now, limit);
+  }
+
   expire(before: number, now = before): Promise<{ mailbox: number }> {
     return this.tx(async (sql) => {
       const swept = await mailboxes.expire(sql, before, now);

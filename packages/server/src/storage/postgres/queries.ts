@@ -27,6 +27,7 @@ export interface MailRow {
   payload: Buffer;
   epoch: string;
   stored_at: string;
+  expires_at: string | null;
 }
 
 export const bytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
@@ -47,6 +48,7 @@ export function toMailboxEntry(row: MailRow): MailboxEntry {
     payload: bytes(row.payload),
     epoch: BigInt(row.epoch),
     storedAt: Number(row.stored_at),
+    expiresAt: row.expires_at === null ? 0 : Number(row.expires_at),
   };
 }
 
@@ -153,8 +155,8 @@ export async function storeMail(sql: Sql, deliveries: readonly Delivery[], now: 
     });
     // One statement per item: the payload travels once, not once per recipient.
     await sql.query(
-      `INSERT INTO mailbox (device_pk, seq, kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at)
-       SELECT v.pk, v.seq, $3, $4, $5, $6, $7, $8, $9, $10 FROM unnest($1::bigint[], $2::bigint[]) AS v(pk, seq)`,
+      `INSERT INTO mailbox (device_pk, seq, kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at, expires_at)
+       SELECT v.pk, v.seq, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM unnest($1::bigint[], $2::bigint[]) AS v(pk, seq)`,
       [
         devices.map((row) => row.pk),
         seqs,
@@ -166,6 +168,7 @@ export async function storeMail(sql: Sql, deliveries: readonly Delivery[], now: 
         item.payload,
         item.epoch,
         now,
+        item.expiresAt || null,
       ],
     );
     recipients.push(...devices.map(address));

@@ -11,4 +11,5 @@ export const entryAt = (seq: number): MailboxEntry => ({
   payload: new Uint8Array(8),
   epoch: 0n,
   storedAt: seq,
+  expiresAt: 0,
 });

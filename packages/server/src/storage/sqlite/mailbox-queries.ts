@@ -24,6 +24,7 @@ interface MailRow {
   payload: Buffer;
   epoch: number;
   stored_at: number;
+  expires_at: number | null;
 }
 
 const toMailboxEntry = (row: MailRow): MailboxEntry => ({
@@ -35,6 +36,7 @@ const toMailboxEntry = (row: MailRow): MailboxEntry => ({
   payload: bytes(row.payload),
   epoch: BigInt(row.epoch),
   storedAt: row.stored_at,
+  expiresAt: row.expires_at ?? 0,
 });
 
 /** Entries of the device `pk` after `afterSeq`: from its tail when it holds them, else from the table. */
@@ -67,6 +69,29 @@ export function ackMailbox(rows: SqliteRows, staged: StagedMail, device: DeviceA
   for (const seq of seqs) deleted += remove.run(pk, Number(seq)).changes;
   staged.deleted(pk, seqs);
   return deleted;
+}
+
+/**
+ * The frequent sweep of disappearing messages: up to `limit` entries whose time came by `now`.
+ * Their deletion is staged like an ack's, so the tails drop exactly these entries on commit and
+ * keep serving the rest (clearing them all, as the retention sweep does, every minute would send
+ * every online device's next read to the table).
+ */
+export function expireMail(rows: SqliteRows, staged: StagedMail, now: number, limit: number): number {
+  const gone = rows.sql
+    .prepare(
+      `DELETE FROM mailbox WHERE seq IN (SELECT seq FROM mailbox WHERE expires_at <= ? LIMIT CAST(? AS INTEGER))
+       RETURNING device_pk, seq`,
+    )
+    .all(now, limit) as { device_pk: number; seq: number }[];
+  const byDevice = new Map<number, bigint[]>();
+  for (const row of gone) {
+    const seqs = byDevice.get(row.device_pk) ?? [];
+    seqs.push(BigInt(row.seq));
+    byDevice.set(row.device_pk, seqs);
+  }
+  for (const [pk, seqs] of byDevice) staged.deleted(pk, seqs);
+  return gone.length;
 }
 
 /**

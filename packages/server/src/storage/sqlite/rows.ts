@@ -75,10 +75,10 @@ export class SqliteRows {
   insertMail(devicePk: number, item: MailItem, now: number): void {
     const { lastInsertRowid } = this.sql
       .prepare(
-        `INSERT INTO mailbox (device_pk, kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO mailbox (device_pk, kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(devicePk, item.kind, item.sender.username, item.sender.deviceId, item.groupId, item.messageId, item.payload, Number(item.epoch), now);
+      .run(devicePk, item.kind, item.sender.username, item.sender.deviceId, item.groupId, item.messageId, item.payload, Number(item.epoch), now, item.expiresAt || null);
     // A literal, not `{ ...item, seq, storedAt }`: V8 (Node 20) builds a spread followed by more
     // properties on a slow path, ~3.5 us against ~15 ns, once per recipient device.
     const entry: MailboxEntry = {
@@ -90,6 +90,7 @@ export class SqliteRows {
       payload: item.payload,
       epoch: item.epoch,
       storedAt: now,
+      expiresAt: item.expiresAt ?? 0,
     };
     this.staged.added(devicePk, entry);
   }

@@ -338,6 +338,10 @@ export class SqliteStore implements Store {
     return this.run(() => mailboxes.ackMailbox(this.rows, this.staged, device, seqs));
   }
 
+  expireMail(now: number, limit: number): Promise<number> {
+    return this.run(() => mailboxes.expireMail(this.rows, this.staged, now, limit));
+  }
+
   expire(before: number, now = before): Promise<{ mailbox: number }> {
     return this.run(() => {
       const swept = mailboxes.expire(this.sql, this.tails, before, now);

@@ -17,8 +17,9 @@ import { migration0002 } from './0002-group-creator.js';
 import { migration0003 } from './0003-defences.js';
 import { migration0004 } from './0004-linked-devices.js';
 import { migration0005 } from './0005-blobs.js';
+import { migration0006 } from './0006-expiring-mail.js';
 
-export const POSTGRES_MIGRATIONS: readonly SqlMigration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];
+export const POSTGRES_MIGRATIONS: readonly SqlMigration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006];
 
 /** First key of the two-key advisory lock: "Sotto migrations". The second is the schema's hash. */
 const MIGRATION_LOCK_CLASS = 0x5077;

@@ -13,8 +13,9 @@ import { migration0002 } from './0002-group-creator.js';
 import { migration0003 } from './0003-defences.js';
 import { migration0004 } from './0004-linked-devices.js';
 import { migration0005 } from './0005-blobs.js';
+import { migration0006 } from './0006-expiring-mail.js';
 
-export const SQLITE_MIGRATIONS: readonly SqlMigration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];
+export const SQLITE_MIGRATIONS: readonly SqlMigration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006];
 
 /** What the database holds, read without writing anything. */
 export function sqliteContents(db: Database.Database): DatabaseContents {
