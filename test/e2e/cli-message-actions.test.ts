@@ -101,3 +101,20 @@ test('timer: set, shown to the other side as a notice, messages carry their expi
   const tooLong = await alice.run(['timer', 'bob', '91d']);
   assert.match(tooLong.stderr, /a minute to 90 days/);
 });
+
+test('profile: a display name and an avatar reach contacts; the avatar can be taken away', async () => {
+  const { pngFile } = await import('../support/sample-files.js');
+  const { writeFileSync } = await import('node:fs');
+  const image = join(dir.path, 'me.png');
+  writeFileSync(image, pngFile(300, 200, 'avatar-marker'));
+  const set = (await alice.ok(['profile', '--name', 'Alice Liddell', '--avatar', image])).find((r) => r.type === 'profile') as { displayName?: string; avatarBytes?: number } | undefined;
+  assert.equal(set?.displayName, 'Alice Liddell');
+  assert.ok(set?.avatarBytes && set.avatarBytes <= 12 * 1024);
+  await bob.ok(['sync']);
+  const listed = await bob.ok(['contacts', 'list']);
+  assert.equal(listed.find((r) => r.username === 'alice')?.displayName, 'Alice Liddell');
+  const shown = (await alice.ok(['profile', '--no-avatar'])).find((r) => r.type === 'profile') as { avatarBytes?: number } | undefined;
+  assert.equal(shown?.avatarBytes, 0);
+  const bad = await alice.run(['profile', '--avatar', join(dir.path, 'server')]);
+  assert.notEqual(bad.code, 0);
+});

@@ -71,3 +71,23 @@ export async function preparePhoto(path: string): Promise<PreparedPhoto | undefi
     options: { width: encoded.info.width, height: encoded.info.height, thumbnail },
   };
 }
+
+/** An avatar from an image file: cropped square, 256 pixels, re-encoded (metadata gone) to at most 12 KiB. */
+export async function avatarFromFile(path: string): Promise<Uint8Array> {
+  const original = await readFile(path);
+  const head = new Uint8Array(original.subarray(0, SNIFF_HEAD_BYTES));
+  if (!(await isPhoto(head))) throw new ClientError('INVALID_INPUT', `${basename(path)} is not a JPEG, PNG or WebP image.`);
+  const { mediaType } = await sniffMediaType(head);
+  const size = checkImageDimensions(head, mediaType);
+  if (!size.ok) throw new ClientError('INVALID_INPUT', `${basename(path)} cannot be used: ${size.reason}`);
+  try {
+    const image = sharp(original, { limitInputPixels: IMAGE_MAX_PIXELS, failOn: 'error' }).rotate();
+    for (const [side, quality] of [[256, 80], [256, 60], [192, 55], [128, 50]] as const) {
+      const bytes = await image.clone().resize(side, side, { fit: 'cover' }).jpeg({ quality, mozjpeg: true }).toBuffer();
+      if (bytes.byteLength <= LIMITS.avatarMaxBytes) return new Uint8Array(bytes);
+    }
+  } catch {
+    throw new ClientError('INVALID_INPUT', `${basename(path)} could not be read as an image.`);
+  }
+  throw new ClientError('INVALID_INPUT', `No small enough avatar could be made from ${basename(path)}.`);
+}

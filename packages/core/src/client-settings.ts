@@ -4,7 +4,7 @@
  * anything missing or odd falls back to the default, so an old or damaged store never breaks
  * the engine. One function for every backend (SQLite, IndexedDB, memory).
  */
-import { DEFAULT_CLIENT_SETTINGS, MAX_THREAT_NOTICES, type ClientSettings, type ThreatNoticeRecord } from './ports.js';
+import { DEFAULT_CLIENT_SETTINGS, MAX_THREAT_NOTICES, type ClientSettings, type StoredProfile, type ThreatNoticeRecord } from './ports.js';
 
 export function parseClientSettings(stored: Readonly<Record<string, unknown>>): ClientSettings {
   const advisoryKey = stored['advisoryKey'];
@@ -20,7 +20,22 @@ export function parseClientSettings(stored: Readonly<Record<string, unknown>>): 
     ...optional('linking', linkingOf(stored['linking'])),
     ...optional('linkedConversations', linkedConversationsOf(stored['linkedConversations'])),
     ...optional('conversationTimers', timersOf(stored['conversationTimers'])),
+    ...optional('profile', profileOf(stored['profile'])),
+    ...optional('profiles', profilesOf(stored['profiles'])),
   };
+}
+
+function profileOf(value: unknown): StoredProfile | undefined {
+  if (!isRecord(value) || typeof value['displayName'] !== 'string' || typeof value['updatedAt'] !== 'number') return undefined;
+  return { displayName: value['displayName'], updatedAt: value['updatedAt'], ...(typeof value['avatar'] === 'string' ? { avatar: value['avatar'] } : {}) };
+}
+
+function profilesOf(value: unknown): Record<string, StoredProfile> | undefined {
+  if (!isRecord(value)) return undefined;
+  return Object.fromEntries(Object.entries(value).flatMap(([user, entry]) => {
+    const profile = profileOf(entry);
+    return profile ? [[user, profile]] : [];
+  }));
 }
 
 function timersOf(value: unknown): Record<string, number> | undefined {

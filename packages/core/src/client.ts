@@ -36,6 +36,7 @@ import { Attachments } from './attachments/attachments.js';
 import { MessageActions } from './message-actions.js';
 import { SettingsSync, touchesSyncedSettings } from './devices/settings-sync.js';
 import { DisappearingSweep, isAllowedTimer, timerNotice, timerOf } from './disappearing.js';
+import { Profiles } from './profiles.js';
 import { ClientError } from './errors.js';
 import { Inbox } from './inbox.js';
 import { replenishKeyPackages } from './key-packages.js';
@@ -120,6 +121,8 @@ export class SottoClient {
   readonly messages: MessageActions;
   private readonly settingsSync: SettingsSync;
   private readonly sweep: DisappearingSweep;
+  /** This account's display name and avatar, and contacts' (shared end to end with contacts only). */
+  readonly profile: Profiles;
   /** The operator's security advisories, verified against the pinned operator key. */
   readonly advisories: Advisories;
   /** Lockdown mode and contact links. */
@@ -171,11 +174,12 @@ export class SottoClient {
     this.calls = new Calls(this.ctx, this.conversations, deps.calls ?? {});
     this.attachments = new Attachments(this.ctx, this.conversations, deps.http, onlyThePair(identity.username));
     this.sweep = new DisappearingSweep(this.ctx);
+    this.profile = new Profiles(this.ctx, this.conversations, onlyThePair(identity.username));
     this.messages = new MessageActions(this.ctx, this.conversations, onlyThePair(identity.username), checkMessageText);
     const deviceDeliveries = new DeviceDeliveries(this.ctx, this.deviceLists, linking, (work) => this.inBackground(work), () => this.emitters.didLinkThisDevice.fire(),
       // Called inside the engine queue: the contacts are stored directly, not through the queue.
       async () => this.deps.store.apply({ contacts: await this.fetchContacts() }));
-    this.inbox = new Inbox(this.ctx, this.conversations, this.calls, this.threats, deviceDeliveries, () => this.drained);
+    this.inbox = new Inbox(this.ctx, this.conversations, this.calls, this.threats, deviceDeliveries, this.profile, () => this.drained);
     this.advisories = new Advisories(this.ctx, deps.clientVersion ?? SOFTWARE_VERSION, async (key, data, signature) =>
       (await suiteFor(deps)).signature.verify(key, data, signature));
   }
@@ -379,7 +383,11 @@ export class SottoClient {
    * of them) if there is none yet. Only an accepted contact can be talked to.
    */
   async openDirect(username: string): Promise<string> {
-    return (await this.conversations.ensureDirect(username)).groupId;
+    const existed = await this.conversations.findDirect(username);
+    const conversation = existed ?? (await this.conversations.ensureDirect(username));
+    // A 1:1 just made here: the new contact gets this account's profile (joiners do on their Welcome).
+    if (!existed) await this.profile.shareWith(conversation.groupId).catch(() => undefined);
+    return conversation.groupId;
   }
 
   /** The id of the direct conversation with `username` if there is one; never creates one. */

@@ -34,6 +34,8 @@ export class ClientEvents {
   readonly didChangeStatus = new Emitter<{ messageId: string; status: MessageStatus }>();
   /** Disappearing messages of this conversation were deleted from this device (read it again). */
   readonly didExpireMessages = new Emitter<{ groupId: string }>();
+  /** An account's profile changed (this account's, or a contact's): read it again. */
+  readonly didChangeProfile = new Emitter<{ username: string }>();
   /** Settings changed here or on another device of this account (read them again). */
   readonly didChangeSettings = new Emitter<void>();
   /** A stored message changed: edited, deleted for everyone, or reacted to (read it again from the store). */

@@ -9,6 +9,7 @@ import { AnomalyReporter } from './anomaly-reporter.js';
 import { ThreatNotices } from './threat-notices.js';
 import { ClientEvents, type EngineContext } from './context.js';
 import { Conversations } from './conversations.js';
+import { Profiles } from './profiles.js';
 import { Inbox } from './inbox.js';
 import { Calls } from './calls/call-controller.js';
 import { MemoryClientStore } from './memory-store.js';
@@ -58,7 +59,7 @@ async function setup() {
   const calls = new Calls(ctx, conversations);
   const linking = new DeviceLinking(ctx, lists, conversations);
   const devices = new DeviceDeliveries(ctx, lists, linking, (work) => void work(), () => undefined, async () => undefined);
-  const inbox = new Inbox(ctx, conversations, calls, new ThreatNotices(store), devices);
+  const inbox = new Inbox(ctx, conversations, calls, new ThreatNotices(store), devices, new Profiles(ctx, conversations, undefined));
   const warnings: string[] = [];
   events.didWarnDevices.event((w) => warnings.push(w.reason));
   const dropped: string[] = [];

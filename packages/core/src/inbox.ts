@@ -39,6 +39,7 @@ import { callSignalFromWire, callSignalRecipient } from './calls/call-signal-cod
 import type { ThreatNotices } from './threat-notices.js';
 import { newMessageId } from './message-id.js';
 import type { DeviceDeliveries } from './devices/device-deliveries.js';
+import type { Profiles } from './profiles.js';
 
 /** How long a live join waits for its conversation's GroupMeta before it is announced as it is. */
 const JOIN_ANNOUNCE_GRACE_MS = 1500;
@@ -73,6 +74,7 @@ export class Inbox {
     private readonly calls: Calls,
     private readonly threats: ThreatNotices,
     private readonly devices: DeviceDeliveries,
+    private readonly profiles: Profiles,
     /** Whether the mailbox waiting at connect time has been processed (live deliveries after it). */
     private readonly drained: () => boolean = () => false,
   ) {}
@@ -308,6 +310,11 @@ export class Inbox {
           ...(body.value.forwarded ? { forwarded: true } : {}),
           ...expiring(body.value.expireSeconds, this.ctx.clock.now()),
         });
+      case 'profile': {
+        const verdict = await this.profiles.receive(delivery.senderUsername, updated.kind, Number(content.sentAt), body.value);
+        if ('drop' in verdict) return this.drop(delivery, verdict.drop, { conversations: [updated] });
+        return { batch: { conversations: [updated], settings: verdict.settings }, after: () => this.ctx.events.didChangeProfile.fire({ username: delivery.senderUsername }) };
+      }
       case 'timer': {
         // Any member sets the conversation's timer; the chat keeps a notice of it.
         if (updated.kind === 'self') return this.drop(delivery, 'a disappearing timer in the own-devices conversation', { conversations: [updated] });

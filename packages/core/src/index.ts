@@ -39,3 +39,4 @@ export { MessageActions } from './message-actions.js';
 export { judgeEdit, judgeReaction, judgeRetract, type ActionVerdict } from './message-rules.js';
 export * from './sframe/index.js';
 export { describeTimer, isAllowedTimer, timerNotice } from './disappearing.js';
+export { Profiles, avatarProblem, type ProfileView } from './profiles.js';

@@ -259,10 +259,21 @@ export interface ClientSettings {
   readonly deviceLists?: Readonly<Record<string, string>>;
   /** While this device waits for the linking device's bundle: the link's code (base64url of id and secret). */
   readonly linking?: { readonly linkId: string; readonly secret: string };
+  /** This account's profile (shared with contacts and the account's other devices). */
+  readonly profile?: StoredProfile;
+  /** Contacts' profiles as they last shared them, by username. */
+  readonly profiles?: Readonly<Record<string, StoredProfile>>;
   /** Disappearing messages: each conversation's timer in seconds, as a member last set it (absent: off). */
   readonly conversationTimers?: Readonly<Record<string, number>>;
   /** What the linking device said each of the account's conversations is, until its Welcome arrives. */
   readonly linkedConversations?: Readonly<Record<string, { readonly kind: ConversationKind; readonly name: string }>>;
+}
+
+/** A profile as kept: the display name, the avatar (base64url of its bytes), the sender's time. */
+export interface StoredProfile {
+  readonly displayName: string;
+  readonly avatar?: string;
+  readonly updatedAt: number;
 }
 
 /** A threat notification as kept: the server's fields, checked, and when it arrived. */

@@ -82,6 +82,14 @@ export function decodeAppContent(bytes: Uint8Array): AppContent {
     case 'timer':
       checkExpiry(body.value.seconds);
       break;
+    case 'profile':
+      if (!isPlainText(body.value.displayName, LIMITS.displayNameMaxChars)) {
+        throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, `A display name is plain text of at most ${LIMITS.displayNameMaxChars} characters.`);
+      }
+      if (body.value.avatar.byteLength > LIMITS.avatarMaxBytes) {
+        throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, `An avatar is at most ${LIMITS.avatarMaxBytes} bytes.`);
+      }
+      break;
     case undefined:
       throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, 'Content has no body.');
     default:

@@ -106,6 +106,9 @@ export const LIMITS = {
   /** Disappearing messages: the shortest and longest timer (a minute, 90 days). */
   disappearingMinSeconds: 60,
   disappearingMaxSeconds: 90 * 24 * 3600,
+  displayNameMaxChars: 64,
+  avatarMaxBytes: 12 * KIB,
+  avatarMaxPixelsPerSide: 512,
 } as const;
 
 const USERNAME = /^[a-z0-9_][a-z0-9_.-]*$/;

@@ -69,14 +69,21 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
     .command('list')
     .description('list contacts and pending requests')
     .action(async () => {
-      const { list, requests } = await withClient(globals(), async (c) => ({ list: await c.refreshContacts(), requests: await c.lockdown.contactRequests() }));
+      const { list, requests, names } = await withClient(globals(), async (c) => {
+        const contacts = await c.refreshContacts();
+        const names = new Map(await Promise.all(contacts.map(async (k) => [k.username, (await c.profile.of(k.username)).displayName] as const)));
+        return { list: contacts, requests: await c.lockdown.contactRequests(), names };
+      });
       const shown = new Set(requests.shown.map((r) => r.username));
       for (const contact of list) {
         const state = contactStateName(contact.state);
         // Lockdown mode: pending requests from non-contacts are a count, below.
         if (state === 'pending' && !shown.has(contact.username)) continue;
         const via = contact.viaLink ? '\tvia your link' : '';
-        out().print(`${contact.username}\t${state}${contact.text ? `\t"${contact.text}"` : ''}${via}`, { username: contact.username, state, text: contact.text, ...(contact.viaLink ? { viaLink: true } : {}) });
+        const name = names.get(contact.username) ?? '';
+        out().print(`${contact.username}${name ? ` (${name})` : ''}\t${state}${contact.text ? `\t"${contact.text}"` : ''}${via}`, {
+          username: contact.username, state, text: contact.text, ...(contact.viaLink ? { viaLink: true } : {}), ...(name ? { displayName: name } : {}),
+        });
       }
       if (requests.hidden > 0) out().print(`${requests.hidden} request(s) from non-contacts held back by lockdown mode`, { type: 'held-back', count: requests.hidden });
     });

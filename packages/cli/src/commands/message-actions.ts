@@ -24,6 +24,25 @@ export function registerMessageActionCommands(program: Command, globals: () => G
   const out = (): Output => createOutput(globals().json ?? false);
 
   program
+    .command('profile')
+    .description('show or set your display name and avatar, shared end to end with your contacts only')
+    .option('--name <text>', 'your display name (at most 64 characters; "" for none)')
+    .option('--avatar <image>', 'an image file: cropped, made small and re-encoded here (its metadata does not travel)')
+    .option('--no-avatar', 'remove your avatar')
+    .action(async (opts: { name?: string; avatar?: string | false }) => {
+      const avatar = typeof opts.avatar === 'string' ? await (await import('@sotto/client-node/photo')).avatarFromFile(opts.avatar) : opts.avatar === false ? null : undefined;
+      const mine = await withClient(globals(), async (c) => {
+        if (opts.name !== undefined || avatar !== undefined) {
+          await c.profile.set({ ...(opts.name !== undefined ? { displayName: opts.name } : {}), ...(avatar !== undefined ? { avatar } : {}) });
+        }
+        return c.profile.mine();
+      });
+      out().print(`${mine.displayName || '(no display name)'}${mine.avatar ? ` with an avatar (${mine.avatar.byteLength} bytes)` : ', no avatar'}`, {
+        type: 'profile', displayName: mine.displayName, avatarBytes: mine.avatar?.byteLength ?? 0,
+      });
+    });
+
+  program
     .command('timer')
     .description('show or set disappearing messages for a chat: off, or 1m to 90d (for every member and device)')
     .argument('<name>', "a contact's username, or --group")

@@ -1,0 +1,81 @@
+/**
+ * Profiles (issue 19), engine to engine over the in-memory server: a display name and an avatar
+ * reach contacts (in their 1:1 conversations) and the account's other device, and nobody else:
+ * a group member who is not a contact gets nothing. A contact made later gets the profile with
+ * the new conversation. A bad avatar or name is refused when set and dropped when received; a
+ * profile sent into a group is dropped.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { AppContentSchema, create } from '@sotto/protocol';
+import { ClientError, SottoClient } from '@sotto/core';
+import { inMemoryClientDeps, startInMemoryWorld, until, type InMemoryWorld } from '../support/in-memory-members.js';
+import { makeContacts, untilJoined } from '../support/member-steps.js';
+import { internalsOf } from '../support/engine-internals.js';
+import { pngFile } from '../support/sample-files.js';
+
+const NAMES = ['ada', 'bob', 'cyd', 'dee'] as const;
+let world: InMemoryWorld;
+let ada2: SottoClient;
+let direct = '';
+let group = '';
+const member = (name: (typeof NAMES)[number]) => world.members[NAMES.indexOf(name)]!;
+const avatar = pngFile(48, 48, 'avatar');
+
+before(async () => {
+  world = await startInMemoryWorld(NAMES);
+  await makeContacts(member('ada'), member('bob'));
+  await makeContacts(member('bob'), member('cyd'));
+  direct = await member('ada').openDirect('bob');
+  await untilJoined(member('bob'), direct);
+  // cyd is in a group with ada through bob, but is not ada's contact.
+  group = (await member('bob').createGroup('walks', ['ada', 'cyd'])).groupId;
+  await untilJoined(member('ada'), group);
+  await untilJoined(member('cyd'), group);
+  const link = await member('ada').devices.link();
+  [ada2] = await Promise.all([SottoClient.joinWithLink(inMemoryClientDeps(world.server), world.server.url, link.code), link.linked]);
+});
+after(async () => {
+  await ada2?.close();
+  await world?.close();
+});
+
+test("a name and an avatar reach ada's contact and her other device, and no one else", async () => {
+  await member('ada').profile.set({ displayName: 'Ada Lovelace', avatar });
+  await until('bob to have ada\'s profile', async () => (await member('bob').profile.of('ada')).displayName === 'Ada Lovelace');
+  assert.deepEqual((await member('bob').profile.of('ada')).avatar, new Uint8Array(avatar));
+  await until('ada\'s laptop to have her profile', async () => (await ada2.profile.mine()).displayName === 'Ada Lovelace');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.deepEqual(await member('cyd').profile.of('ada'), { displayName: '' }, 'a group member who is not a contact learns nothing');
+  // A change from the laptop reaches the phone and bob; taking the avatar away too.
+  await ada2.profile.set({ displayName: 'Ada', avatar: null });
+  await until('bob to see the new name', async () => (await member('bob').profile.of('ada')).displayName === 'Ada');
+  assert.equal((await member('bob').profile.of('ada')).avatar, undefined);
+  await until('the phone to take it', async () => (await member('ada').profile.mine()).displayName === 'Ada');
+});
+
+test('a contact made later gets the profile with the new 1:1 conversation', async () => {
+  await makeContacts(member('ada'), member('dee'));
+  await member('dee').openDirect('ada');
+  await until("dee to have ada's profile", async () => (await member('dee').profile.of('ada')).displayName === 'Ada');
+});
+
+test('bad names and avatars are refused when set; a bad or misplaced profile is dropped when received', async () => {
+  const invalid = (error: unknown) => error instanceof ClientError && error.code === 'INVALID_INPUT';
+  await assert.rejects(member('bob').profile.set({ displayName: 'x'.repeat(65) }), invalid);
+  await assert.rejects(member('bob').profile.set({ displayName: 'bob\u202e' }), invalid);
+  await assert.rejects(member('bob').profile.set({ avatar: new TextEncoder().encode('%PDF-1.7 not an image') }), invalid);
+  await assert.rejects(member('bob').profile.set({ avatar: pngFile(600, 10, 'too wide') }), invalid);
+  const drops: string[] = [];
+  const off = member('ada').events.didDrop.event((d) => drops.push(d.reason));
+  const send = (groupId: string, value: unknown) => (internalsOf(member('bob')) as unknown as { send(c: { groupId: string }, content: unknown): Promise<void> })
+    .send({ groupId }, create(AppContentSchema, { messageId: randomBytes(16), sentAt: BigInt(Date.now()), body: { case: 'profile', value: value as never } }));
+  await send(group, { displayName: 'Bob in the group', avatar: new Uint8Array(0) });
+  await send(direct, { displayName: 'Bob', avatar: new TextEncoder().encode('GIF89a not allowed') });
+  const expected = ['a profile outside a 1:1 conversation', 'a profile whose avatar was refused: An avatar is a JPEG, PNG or WebP image.'];
+  await until('both dropped at ada', async () => expected.every((reason) => drops.includes(reason)));
+  off();
+  assert.deepEqual(drops.filter((d) => d.startsWith('a profile')).sort(), expected);
+  assert.equal((await member('ada').profile.of('bob')).displayName, '');
+});
