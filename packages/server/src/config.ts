@@ -56,6 +56,13 @@ export interface ServerConfig {
   readonly turnSecret?: string;
   /** Lifetime of the TURN credentials the server hands out. */
   readonly turnTtlSeconds: number;
+  /**
+   * ws:// (or wss://) URL of the SFU's WebSocket API (Janus, VideoRoom plugin) for group calls;
+   * absent: no SFU, so group calls are refused and 1:1 calls work as before.
+   */
+  readonly sfuUrl?: string;
+  /** Secret shared with the SFU (Janus `api_secret`, `token_auth_secret`, VideoRoom `admin_key`); required with sfuUrl. */
+  readonly sfuSecret?: string;
   /** A directory holding the built web app (index.html), served at `/`; absent: no web app. */
   readonly webRoot?: string;
   /**
@@ -155,6 +162,17 @@ export function resolveConfig(input: ServerConfigInput, names: SettingNames = {}
   if (config.turnUrls.length > 0 && (typeof config.turnSecret !== 'string' || config.turnSecret.length < 16)) {
     // The secret is never echoed.
     throw new ConfigError(`${name('turnSecret')} is required with ${name('turnUrls')}: the secret shared with the TURN server, at least 16 characters.`);
+  }
+  // The URL is never echoed: a mistyped one may hold the secret.
+  if (config.sfuUrl !== undefined && (typeof config.sfuUrl !== 'string' || !/^wss?:\/\/[^\s/?#]+(\/[^\s]*)?$/.test(config.sfuUrl))) {
+    throw new ConfigError(`${name('sfuUrl')} must be the ws:// or wss:// URL of the SFU's WebSocket API (Janus), e.g. ws://127.0.0.1:8188; leave it out for no group calls.`);
+  }
+  if (config.sfuUrl !== undefined && (typeof config.sfuSecret !== 'string' || config.sfuSecret.length < 16)) {
+    // The secret is never echoed.
+    throw new ConfigError(`${name('sfuSecret')} is required with ${name('sfuUrl')}: the secret shared with the SFU (Janus api_secret), at least 16 characters.`);
+  }
+  if (config.sfuSecret !== undefined && config.sfuUrl === undefined) {
+    throw new ConfigError(`${name('sfuSecret')} was given without ${name('sfuUrl')}: say where the SFU is, or leave out its secret.`);
   }
   if (config.webRoot !== undefined && (typeof config.webRoot !== 'string' || config.webRoot.length === 0)) {
     throw new ConfigError(`${name('webRoot')} must be the directory of the built web app; leave it out to serve no web app.`);

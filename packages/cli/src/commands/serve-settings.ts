@@ -31,6 +31,8 @@ export interface ServeOptions {
   turnUrl?: string[];
   turnSecretFile?: string;
   turnTtl: string;
+  sfu?: string;
+  sfuSecretFile?: string;
   maxConnectionsPerAddress: string;
   web?: string | boolean;
   /** Absent: the server's default (100 MiB). */
@@ -57,6 +59,7 @@ const FLAGS = {
   freshAccountHours: { option: 'freshAccountHours', flag: '--fresh-account-hours' },
   turnUrls: { option: 'turnUrl', flag: '--turn-url', env: 'SOTTO_TURN_URL' },
   turnTtlSeconds: { option: 'turnTtl', flag: '--turn-ttl' },
+  sfuUrl: { option: 'sfu', flag: '--sfu', env: 'SOTTO_SFU' },
   webRoot: { option: 'web', flag: '--web' },
   maxConnectionsPerAddress: { option: 'maxConnectionsPerAddress', flag: '--max-connections-per-address' },
   maxFileBytes: { option: 'maxFileMb', flag: '--max-file-mb' },
@@ -81,12 +84,13 @@ export function settingNames(command: Command): SettingNames {
   for (const [key, spec] of Object.entries(FLAGS)) names[key] = nameOf(command, spec);
   // The secret comes from a file or the environment; a message about it points at both.
   names.turnSecret = '--turn-secret-file (or SOTTO_TURN_SECRET)';
+  names.sfuSecret = '--sfu-secret-file (or SOTTO_SFU_SECRET)';
   return names as SettingNames;
 }
 
 /**
  * The settings `sotto serve` was given, checked: a ClientError (INVALID_INPUT) for a bad
- * value, a ConfigError (BAD_CONFIG) when the TURN secret file cannot be read.
+ * value, a ConfigError (BAD_CONFIG) when the TURN or SFU secret file cannot be read.
  */
 export function serveSettings(opts: ServeOptions, command: Command, webRoot: { webRoot?: string }): { config: ServerConfig; framesPerSecond: number } {
   const names = settingNames(command);
@@ -113,7 +117,9 @@ export function serveSettings(opts: ServeOptions, command: Command, webRoot: { w
     maxConnectionsPerAddress,
     ...(opts.maxFileMb !== undefined ? { maxFileBytes: mebibytes(opts.maxFileMb, names.maxFileBytes!, MAX_FILE_MB) } : {}),
     ...(opts.fileQuotaMb !== undefined ? { fileQuotaBytes: mebibytes(opts.fileQuotaMb, names.fileQuotaBytes!, FILE_QUOTA_MB) } : {}),
-    ...turnSecret(opts.turnSecretFile),
+    ...(opts.sfu !== undefined ? { sfuUrl: opts.sfu } : {}),
+    ...secretFrom(opts.turnSecretFile, '--turn-secret-file', 'SOTTO_TURN_SECRET', 'turnSecret'),
+    ...secretFrom(opts.sfuSecretFile, '--sfu-secret-file', 'SOTTO_SFU_SECRET', 'sfuSecret'),
     ...webRoot,
   };
   try {
@@ -125,11 +131,11 @@ export function serveSettings(opts: ServeOptions, command: Command, webRoot: { w
   }
 }
 
-/** The TURN secret comes from a file or the environment, never the command line (ps shows it). */
-function turnSecret(file: string | undefined): { turnSecret?: string } {
+/** A secret (TURN's, the SFU's) comes from a file or the environment, never the command line (ps shows it). */
+function secretFrom<K extends 'turnSecret' | 'sfuSecret'>(file: string | undefined, flag: string, variable: string, key: K): { [P in K]?: string } {
   if (file === undefined) {
-    const secret = environment('SOTTO_TURN_SECRET');
-    return secret ? { turnSecret: secret } : {};
+    const secret = environment(variable);
+    return (secret ? { [key]: secret } : {}) as { [P in K]?: string };
   }
   let text: string;
   try {
@@ -137,8 +143,8 @@ function turnSecret(file: string | undefined): { turnSecret?: string } {
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     const why = code === 'ENOENT' ? 'there is no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? error);
-    throw new ConfigError(`Cannot read --turn-secret-file ${file}: ${why}.`);
+    throw new ConfigError(`Cannot read ${flag} ${file}: ${why}.`);
   }
   const secret = text.trim();
-  return secret ? { turnSecret: secret } : {};
+  return (secret ? { [key]: secret } : {}) as { [P in K]?: string };
 }

@@ -53,6 +53,8 @@ export function registerServe(program: Command): void {
     .option('--turn-url <url...>', 'TURN server URL(s) handed to clients for calls, e.g. turn:turn.example.org:3478', environment('SOTTO_TURN_URL')?.split(','))
     .option('--turn-secret-file <file>', 'file holding the secret shared with the TURN server (coturn static-auth-secret); or set SOTTO_TURN_SECRET')
     .option('--turn-ttl <seconds>', 'lifetime of the TURN credentials handed out', '3600')
+    .option('--sfu <url>', 'ws:// URL of the Janus SFU (VideoRoom) for group calls; without it group calls are refused', environment('SOTTO_SFU'))
+    .option('--sfu-secret-file <file>', "file holding the secret shared with Janus (its api_secret, token_auth_secret and VideoRoom admin_key); or set SOTTO_SFU_SECRET")
     .option('--max-connections-per-address <n>', 'connections one client address may hold (behind --trust-proxy, the forwarded address); raise it for many members behind one NAT', '256')
     .option('--web <dir>', 'directory of the built web app to serve at / (default: the bundled one)')
     .option('--no-web', 'serve no web app (API, health and metrics only)')

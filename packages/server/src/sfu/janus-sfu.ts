@@ -1,0 +1,376 @@
+/**
+ * @module sfu/janus-sfu
+ * `SfuControl` over Janus's VideoRoom plugin, through janode: one long-lived session and
+ * handle, reconnected with backoff when lost, every request bounded by a timeout and every
+ * Janus error turned into an `SfuError`. Rooms are private, require end-to-end encrypted
+ * media, Opus (+ VP8/H.264) only, and admit only holders of a signed token for that room that
+ * is also on the room's allow list, so one admission can be withdrawn on its own (a revoke
+ * also removes feeds under ids no admission was given). After a reconnect, the rooms this
+ * controller made are re-created with their unexpired admissions (a restarted Janus forgets
+ * them). Logs carry room ids and problems, never tokens or secrets.
+ */
+import { createHmac, randomInt } from 'node:crypto';
+import janode, { type JanodeConnection, type JanodeSession } from 'janode';
+import videoroomPlugin, { type VideoRoomHandle } from 'janode/plugins/videoroom';
+import { systemClock, type Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import { describeJanusError } from './janus-errors.js';
+import { signJanusApiToken, signJanusRoomToken } from './janus-token.js';
+import { MAX_SFU_PARTICIPANTS, SfuError, type SfuAdmission, type SfuControl, type SfuHealth, type SfuParticipant, type SfuRoomId, type SfuRoomOptions } from './sfu-control.js';
+
+export interface JanusSfuOptions {
+  /** ws:// URL of Janus's WebSocket API (not the admin API). */
+  readonly url: string;
+  /** Janus's `api_secret`, `token_auth_secret` and VideoRoom `admin_key` (one value). */
+  readonly secret: string;
+  readonly logger: Logger;
+  /** Lifetime of an admission's token; default 120 s. */
+  readonly tokenTtlSeconds?: number;
+  /** The longest one request to Janus may take; default 5 s. */
+  readonly requestTimeoutMs?: number;
+  /** Backoff between reconnect attempts; default 250 ms doubling to 5 s. */
+  readonly reconnectDelayMs?: { readonly first: number; readonly max: number };
+  readonly clock?: Clock;
+}
+
+interface Link {
+  readonly connection: JanodeConnection;
+  readonly session: JanodeSession;
+  readonly handle: VideoRoomHandle;
+}
+
+interface Admission {
+  readonly token: string;
+  readonly joinToken: string;
+  readonly feedId: number;
+  readonly expiresAt: number;
+}
+
+interface RoomRecord {
+  readonly options: SfuRoomOptions;
+  readonly admissions: Map<SfuParticipant, Admission[]>;
+}
+
+/** What Janus says it enforces for a room. */
+export interface JanusRoomSettings {
+  readonly maxPublishers: number;
+  readonly requireE2ee: boolean;
+  readonly pinRequired: boolean;
+  readonly audioCodecs: string;
+  readonly videoCodecs: string;
+  readonly bitrate: number;
+}
+
+const KEEPALIVE_SECONDS = 15;
+
+export class JanusSfu implements SfuControl {
+  private link: Link | undefined;
+  private connecting: Promise<Link> | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private nextDelayMs: number;
+  private closed = false;
+  private reconnects = 0;
+  private everConnected = false;
+  private problem = 'not connected yet';
+  private readonly rooms = new Map<SfuRoomId, RoomRecord>();
+  private readonly clock: Clock;
+  private readonly ttlSeconds: number;
+  private readonly timeoutMs: number;
+  private readonly delays: { readonly first: number; readonly max: number };
+
+  constructor(private readonly options: JanusSfuOptions) {
+    if (!/^wss?:\/\/[^\s]+$/.test(options.url)) throw new SfuError('bad-input', 'The SFU URL must be a ws:// or wss:// URL of Janus\'s WebSocket API.');
+    if (options.secret.length < 16) throw new SfuError('bad-input', 'The SFU secret must be at least 16 characters.');
+    this.clock = options.clock ?? systemClock;
+    this.ttlSeconds = options.tokenTtlSeconds ?? 120;
+    this.timeoutMs = options.requestTimeoutMs ?? 5_000;
+    this.delays = options.reconnectDelayMs ?? { first: 250, max: 5_000 };
+    this.nextDelayMs = this.delays.first;
+    // janode logs to stdout at info by default; the server's own log lines say what matters.
+    janode.Logger.setLevel('none');
+  }
+
+  /** Connects now, so a wrong URL or secret shows at start-up; the controller keeps retrying after a failure. */
+  async start(): Promise<void> {
+    await this.currentLink();
+  }
+
+  async createRoom(options: SfuRoomOptions): Promise<{ roomId: SfuRoomId }> {
+    checkRoomOptions(options);
+    const roomId = randomInt(1, 2 ** 48);
+    const record: RoomRecord = { options: { ...options }, admissions: new Map() };
+    await this.createAtJanus(await this.currentLink(), roomId, record);
+    this.rooms.set(roomId, record);
+    this.options.logger.info({ room: roomId, publishers: options.maxParticipants, audioOnly: options.audioOnly === true }, 'sfu room created');
+    return { roomId };
+  }
+
+  async destroyRoom(roomId: SfuRoomId): Promise<void> {
+    checkRoomId(roomId);
+    const link = await this.currentLink();
+    // Forgotten first: a room Janus no longer has must not come back at the next reconnect.
+    this.rooms.delete(roomId);
+    await this.request(link, { request: 'destroy', room: roomId, secret: this.roomSecret(roomId) }, `destroying room ${roomId}`);
+    this.options.logger.info({ room: roomId }, 'sfu room destroyed');
+  }
+
+  async admit(roomId: SfuRoomId, participant: SfuParticipant): Promise<SfuAdmission> {
+    checkRoomId(roomId);
+    checkParticipant(participant);
+    const link = await this.currentLink();
+    const expiresAtSeconds = Math.floor(this.clock() / 1000) + this.ttlSeconds;
+    const admission: Admission = {
+      token: signJanusApiToken(this.options.secret, expiresAtSeconds),
+      joinToken: signJanusRoomToken(this.options.secret, roomId, expiresAtSeconds),
+      feedId: randomInt(1, 2 ** 48),
+      expiresAt: expiresAtSeconds * 1000,
+    };
+    await this.request(link, { request: 'allowed', room: roomId, secret: this.roomSecret(roomId), action: 'add', allowed: [admission.joinToken] }, `admitting to room ${roomId}`);
+    const record = this.rooms.get(roomId);
+    if (record) {
+      const kept = (record.admissions.get(participant) ?? []).filter((a) => a.expiresAt > this.clock());
+      record.admissions.set(participant, [...kept, admission]);
+    }
+    return { ...admission };
+  }
+
+  async revoke(roomId: SfuRoomId, participant: SfuParticipant): Promise<void> {
+    checkRoomId(roomId);
+    checkParticipant(participant);
+    const link = await this.currentLink();
+    const admissions = this.rooms.get(roomId)?.admissions.get(participant) ?? [];
+    const secret = this.roomSecret(roomId);
+    if (admissions.length > 0) {
+      await this.request(link, { request: 'allowed', room: roomId, secret, action: 'remove', allowed: admissions.map((a) => a.joinToken) }, `revoking in room ${roomId}`);
+    } else {
+      // Nothing to withdraw, but an unknown room is still an error the caller should see.
+      await this.roomMustExist(link, roomId);
+    }
+    const record = this.rooms.get(roomId);
+    record?.admissions.delete(participant);
+    // The revoked feeds go, and so does any feed under an id no remaining admission was given:
+    // a member who joined under a made-up id cannot stay by it. Without our record of the room
+    // (made by another node, or before a restart) only the revoked feeds are known.
+    const doomed = new Set(admissions.map((a) => a.feedId));
+    if (record) {
+      const kept = new Set([...record.admissions.values()].flat().map((a) => a.feedId));
+      const listed = await this.request(link, { request: 'listparticipants', room: roomId }, `listing room ${roomId}`);
+      for (const { id } of (listed.participants as { id: number }[] | undefined) ?? []) if (!kept.has(id)) doomed.add(id);
+    }
+    for (const feedId of doomed) {
+      try {
+        await this.request(link, { request: 'kick', room: roomId, secret, id: feedId }, `removing a participant from room ${roomId}`);
+      } catch (error) {
+        // 428: that feed never joined (or already left): nothing to remove.
+        if (!(error instanceof SfuError && error.janusCode === 428)) throw error;
+      }
+    }
+  }
+
+  /** The room as Janus holds it (for tests and diagnostics): the settings it enforces. */
+  async describeRoom(roomId: SfuRoomId): Promise<JanusRoomSettings> {
+    checkRoomId(roomId);
+    const answer = await this.request(await this.currentLink(), { request: 'list', admin_key: this.options.secret }, 'listing rooms');
+    const room = (answer.list as Record<string, unknown>[] | undefined)?.find((r) => r.room === roomId);
+    if (!room) throw new SfuError('unknown-room', `There is no room ${roomId} at the SFU (never created, destroyed, or lost).`);
+    return {
+      maxPublishers: Number(room.max_publishers),
+      requireE2ee: room.require_e2ee === true,
+      pinRequired: room.pin_required === true,
+      audioCodecs: String(room.audiocodec),
+      videoCodecs: String(room.videocodec),
+      bitrate: Number(room.bitrate),
+    };
+  }
+
+  async health(): Promise<SfuHealth> {
+    const summary = (up: boolean, detail: string): SfuHealth => ({ up, detail, reconnects: this.reconnects });
+    if (this.closed) return summary(false, 'the SFU controller is closed');
+    try {
+      const link = await this.currentLink();
+      await this.request(link, { request: 'exists', room: 1 }, 'checking the SFU');
+      return summary(true, `connected to Janus at ${new URL(this.options.url).host}, ${this.rooms.size} room(s)`);
+    } catch (error) {
+      return summary(false, error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    const link = this.link ?? (await this.connecting?.catch(() => undefined));
+    this.link = undefined;
+    if (link) await withTimeout(link.connection.close(), this.timeoutMs, 'closing the SFU connection').catch(() => undefined);
+  }
+
+  /** The working link, or a new one; while Janus is away, an `unavailable` error at once. */
+  private async currentLink(): Promise<Link> {
+    if (this.closed) throw new SfuError('unavailable', 'The SFU controller is closed.');
+    if (this.link) return this.link;
+    // While a reconnect waits out its backoff, callers fail fast instead of each dialling Janus.
+    if (this.reconnectTimer && !this.connecting) throw new SfuError('unavailable', `The SFU is unavailable (${this.problem}); nothing was changed.`);
+    this.connecting ??= this.connect().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async connect(): Promise<Link> {
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    let connection: JanodeConnection | undefined;
+    try {
+      connection = await withTimeout(janode.connect({ address: [{ url: this.options.url, apisecret: this.options.secret }], retry_time_secs: 1, max_retries: 0 }), this.timeoutMs, 'connecting to the SFU');
+      const session = await withTimeout(connection.create(KEEPALIVE_SECONDS), this.timeoutMs, 'opening an SFU session');
+      const handle = await withTimeout(session.attach(videoroomPlugin), this.timeoutMs, 'attaching to the VideoRoom plugin');
+      const link: Link = { connection, session, handle };
+      const lost = (why: string) => () => this.lose(link, why);
+      connection.once(janode.EVENT.CONNECTION_ERROR, lost('the connection to Janus broke'));
+      connection.once(janode.EVENT.CONNECTION_CLOSED, lost('the connection to Janus closed'));
+      session.once(janode.EVENT.SESSION_DESTROYED, lost('Janus ended the session'));
+      handle.once(janode.EVENT.HANDLE_DETACHED, lost('Janus detached the VideoRoom handle'));
+      await this.restoreRooms(link);
+      if (this.closed) {
+        await connection.close().catch(() => undefined);
+        throw new SfuError('unavailable', 'The SFU controller is closed.');
+      }
+      this.link = link;
+      this.nextDelayMs = this.delays.first;
+      if (this.everConnected) this.reconnects++;
+      this.everConnected = true;
+      this.problem = '';
+      this.options.logger.info({ rooms: this.rooms.size, reconnects: this.reconnects }, 'sfu connected');
+      return link;
+    } catch (error) {
+      await connection?.close().catch(() => undefined);
+      const failure = asSfuError(error, 'connecting to the SFU');
+      // One line per new problem, not one per retry.
+      if (failure.message !== this.problem) this.options.logger.warn({ problem: failure.problem, error: failure.message }, 'sfu unreachable');
+      this.problem = failure.message;
+      this.scheduleReconnect();
+      throw failure;
+    }
+  }
+
+  private lose(link: Link, why: string): void {
+    if (this.link !== link) return;
+    this.link = undefined;
+    this.problem = `${why}; reconnecting`;
+    this.options.logger.warn({ problem: why }, 'sfu lost');
+    link.connection.close().catch(() => undefined);
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.reconnectTimer) return;
+    const delay = this.nextDelayMs;
+    this.nextDelayMs = Math.min(this.delays.max, this.nextDelayMs * 2);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (!this.link && !this.connecting) this.currentLink().catch(() => undefined);
+    }, delay);
+    this.reconnectTimer.unref();
+  }
+
+  /** After a reconnect: the rooms Janus forgot (it restarted) come back with their unexpired admissions. */
+  private async restoreRooms(link: Link): Promise<void> {
+    for (const [roomId, record] of this.rooms) {
+      const exists = await this.request(link, { request: 'exists', room: roomId }, `checking room ${roomId}`);
+      if (exists.exists === true) continue;
+      await this.createAtJanus(link, roomId, record);
+      const live = [...record.admissions.values()].flat().filter((a) => a.expiresAt > this.clock());
+      if (live.length > 0) await this.request(link, { request: 'allowed', room: roomId, secret: this.roomSecret(roomId), action: 'add', allowed: live.map((a) => a.joinToken) }, `restoring room ${roomId}`);
+      this.options.logger.info({ room: roomId, admissions: live.length }, 'sfu room re-created');
+    }
+  }
+
+  private async createAtJanus(link: Link, roomId: SfuRoomId, record: RoomRecord): Promise<void> {
+    await this.request(
+      link,
+      {
+        request: 'create',
+        admin_key: this.options.secret,
+        room: roomId,
+        permanent: false,
+        is_private: true,
+        secret: this.roomSecret(roomId),
+        publishers: record.options.maxParticipants,
+        // Janus must not touch payloads: they are SFrame ciphertext.
+        require_e2ee: true,
+        // Only holders of a signed token naming this room, and on its allow list, may join.
+        signed_tokens: true,
+        allowed: [],
+        audiocodec: 'opus',
+        videocodec: 'vp8,h264',
+        // The VideoRoom has no audio-only switch: audio-only rooms cap the bitrate so video is useless
+        // there, and the server's SDP checks (to come, issue 20) are to refuse video in them.
+        bitrate: record.options.audioOnly ? 64_000 : 1_024_000,
+        bitrate_cap: true,
+        audiolevel_event: true,
+        notify_joining: true,
+        // A subscriber must show its publisher's private id: strangers cannot subscribe anonymously.
+        require_pvtid: true,
+        record: false,
+      },
+      `creating room ${roomId}`,
+    );
+  }
+
+  private async roomMustExist(link: Link, roomId: SfuRoomId): Promise<void> {
+    const answer = await this.request(link, { request: 'exists', room: roomId }, `checking room ${roomId}`);
+    if (answer.exists !== true) throw new SfuError('unknown-room', `There is no room ${roomId} at the SFU (never created, destroyed, or lost).`);
+  }
+
+  /** One VideoRoom request, bounded; its `plugindata.data`, or an `SfuError`. */
+  private async request(link: Link, body: Record<string, unknown>, what: string): Promise<Record<string, unknown>> {
+    let answer: unknown;
+    try {
+      answer = await withTimeout(link.handle.message(body), this.timeoutMs, what);
+    } catch (error) {
+      throw asSfuError(error, what);
+    }
+    const data = (answer as { plugindata?: { data?: Record<string, unknown> } }).plugindata?.data;
+    if (!data) throw new SfuError('failed', `Janus gave no VideoRoom answer when ${what}.`);
+    return data;
+  }
+
+  /** Per-room secret, derived so that any node holding the shared secret can manage any room. */
+  private roomSecret(roomId: SfuRoomId): string {
+    return createHmac('sha256', this.options.secret).update(`sotto-sfu-room:${roomId}`).digest('base64url');
+  }
+}
+
+function asSfuError(error: unknown, what: string): SfuError {
+  if (error instanceof SfuError) return error;
+  return describeJanusError(error, what);
+}
+
+function checkRoomOptions(options: SfuRoomOptions): void {
+  const n = options.maxParticipants;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_SFU_PARTICIPANTS) {
+    throw new SfuError('bad-input', `maxParticipants must be a whole number from 1 to ${MAX_SFU_PARTICIPANTS}, not ${String(n)}.`);
+  }
+  if (options.audioOnly !== undefined && typeof options.audioOnly !== 'boolean') throw new SfuError('bad-input', 'audioOnly must be true or false.');
+}
+
+function checkRoomId(roomId: SfuRoomId): void {
+  if (!Number.isSafeInteger(roomId) || roomId < 1) throw new SfuError('bad-input', `An SFU room id is a positive whole number, not ${String(roomId)}.`);
+}
+
+function checkParticipant(participant: SfuParticipant): void {
+  if (typeof participant !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(participant)) {
+    throw new SfuError('bad-input', 'A participant reference is 1 to 64 letters, digits, - or _.');
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  // A late rejection of the losing promise must not become an unhandled rejection.
+  promise.catch(() => undefined);
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SfuError('unavailable', `The SFU did not answer within ${ms} ms when ${what}.`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

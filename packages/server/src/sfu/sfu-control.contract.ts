@@ -1,0 +1,209 @@
+/**
+ * @module sfu/sfu-control.contract
+ * The contract every `SfuControl` runs (`runSfuControlContract`): rooms, admissions that open
+ * exactly one room for exactly their holder until they expire or are revoked, clear errors for
+ * bad input, and recovery after the SFU dies. What a participant may do is checked at the SFU
+ * itself, through the harness's participant, never by asking the controller.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Clock } from '../clock.js';
+import { SfuError, type SfuAdmission, type SfuControl, type SfuProblem, type SfuRoomId } from './sfu-control.js';
+
+/** What the SFU said to a participant's join. */
+export interface JoinOutcome {
+  readonly joined: boolean;
+  /** The SFU's words when it refused. */
+  readonly why: string;
+}
+
+export interface SfuHarness {
+  readonly control: SfuControl;
+  /** Joins `roomId` as a participant, presenting `admission` as the SFU expects (a fresh connection each time). */
+  tryJoin(admission: Pick<SfuAdmission, 'token' | 'joinToken' | 'feedId'>, roomId: SfuRoomId): Promise<JoinOutcome>;
+  /** Another controller over the same SFU, reading time from `clock` (to mint already-expired admissions). */
+  controlWithClock(clock: Clock): SfuControl;
+  /** The SFU dies at once (SIGKILL), forgetting its rooms. */
+  killSfu(): Promise<void>;
+  /** The SFU starts again on the same address and configuration. */
+  startSfu(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/** How long recovery may take before the test fails: bounded by the controller's backoff cap. */
+const RECOVERY_DEADLINE_MS = 20_000;
+
+export function runSfuControlContract(name: string, setup: () => Promise<SfuHarness>, options: { skip?: string } = {}): void {
+  describe(`SfuControl contract: ${name}`, { skip: options.skip }, () => {
+    let h: SfuHarness;
+    before(async () => {
+      h = await setup();
+    });
+    after(async () => {
+      await h?.dispose();
+    });
+
+    test('a new controller reports the SFU up', async () => {
+      const health = await h.control.health();
+      assert.equal(health.up, true, health.detail);
+    });
+
+    test('an admitted participant joins its room', async () => {
+      const { roomId } = await h.control.createRoom({ maxParticipants: 4 });
+      const admission = await h.control.admit(roomId, 'alice');
+      assert.ok(admission.expiresAt > Date.now(), 'the admission expires in the future');
+      assert.ok(admission.expiresAt <= Date.now() + 10 * 60_000, 'the admission is short-lived');
+      const outcome = await h.tryJoin(admission, roomId);
+      assert.equal(outcome.joined, true, outcome.why);
+    });
+
+    test('rooms get distinct ids', async () => {
+      const a = await h.control.createRoom({ maxParticipants: 2 });
+      const b = await h.control.createRoom({ maxParticipants: 2, audioOnly: true });
+      assert.notEqual(a.roomId, b.roomId);
+    });
+
+    test('an admission to one room does not open another', async () => {
+      const a = await h.control.createRoom({ maxParticipants: 4 });
+      const b = await h.control.createRoom({ maxParticipants: 4 });
+      const admission = await h.control.admit(a.roomId, 'alice');
+      const outcome = await h.tryJoin(admission, b.roomId);
+      assert.equal(outcome.joined, false);
+      assert.match(outcome.why, /unauthori[sz]ed/i);
+    });
+
+    test("one participant's admission used with another's feed credentials is still bound to its room", async () => {
+      const a = await h.control.createRoom({ maxParticipants: 4 });
+      const b = await h.control.createRoom({ maxParticipants: 4 });
+      const forA = await h.control.admit(a.roomId, 'alice');
+      const forB = await h.control.admit(b.roomId, 'bob');
+      // Alice's join token with Bob's API token: still only room A.
+      const outcome = await h.tryJoin({ token: forB.token, joinToken: forA.joinToken, feedId: forA.feedId }, b.roomId);
+      assert.equal(outcome.joined, false);
+    });
+
+    test('a stranger with made-up tokens is refused', async () => {
+      const { roomId } = await h.control.createRoom({ maxParticipants: 4 });
+      const real = await h.control.admit(roomId, 'alice');
+      const forged = real.joinToken.replace(/:.*$/, ':AAAAAAAAAAAAAAAAAAAAAAAAAAA=');
+      assert.equal((await h.tryJoin({ ...real, joinToken: forged }, roomId)).joined, false);
+      assert.equal((await h.tryJoin({ ...real, token: 'not-a-token' }, roomId)).joined, false);
+    });
+
+    test('an expired admission is refused', async () => {
+      const { roomId } = await h.control.createRoom({ maxParticipants: 4 });
+      const past = h.controlWithClock(() => Date.now() - 60 * 60_000);
+      try {
+        const stale = await past.admit(roomId, 'alice');
+        assert.ok(stale.expiresAt < Date.now());
+        const outcome = await h.tryJoin(stale, roomId);
+        assert.equal(outcome.joined, false);
+        assert.match(outcome.why, /unauthori[sz]ed/i);
+      } finally {
+        await past.close();
+      }
+    });
+
+    test('a revoked admission is refused, and other admissions still work', async () => {
+      const { roomId } = await h.control.createRoom({ maxParticipants: 4 });
+      const alice = await h.control.admit(roomId, 'alice');
+      const bob = await h.control.admit(roomId, 'bob');
+      await h.control.revoke(roomId, 'alice');
+      const outcome = await h.tryJoin(alice, roomId);
+      assert.equal(outcome.joined, false);
+      assert.match(outcome.why, /unauthori[sz]ed/i);
+      assert.equal((await h.tryJoin(bob, roomId)).joined, true);
+    });
+
+    test('revoking a participant who joined removes it, and it cannot come back', async () => {
+      const { roomId } = await h.control.createRoom({ maxParticipants: 4 });
+      const alice = await h.control.admit(roomId, 'alice');
+      assert.equal((await h.tryJoin(alice, roomId)).joined, true);
+      await h.control.revoke(roomId, 'alice');
+      assert.equal((await h.tryJoin(alice, roomId)).joined, false);
+    });
+
+    test('a destroyed room admits no one and cannot be destroyed twice', async () => {
+      const { roomId } = await h.control.createRoom({ maxParticipants: 4 });
+      const alice = await h.control.admit(roomId, 'alice');
+      await h.control.destroyRoom(roomId);
+      assert.equal((await h.tryJoin(alice, roomId)).joined, false);
+      await rejectsWith(h.control.admit(roomId, 'bob'), 'unknown-room', /no room|no such room/);
+      await rejectsWith(h.control.destroyRoom(roomId), 'unknown-room', /no such room/);
+    });
+
+    test('an unknown room is a clear error for every operation', async () => {
+      const unknown = 4_242_424_242;
+      await rejectsWith(h.control.admit(unknown, 'alice'), 'unknown-room', /no such room/);
+      await rejectsWith(h.control.revoke(unknown, 'alice'), 'unknown-room', /no room/);
+      await rejectsWith(h.control.destroyRoom(unknown), 'unknown-room', /no such room/);
+    });
+
+    test('bad room options are refused before the SFU is asked', async () => {
+      for (const maxParticipants of [0, -1, 1.5, 33, Number.NaN]) {
+        await rejectsWith(h.control.createRoom({ maxParticipants }), 'bad-input', /maxParticipants must be a whole number from 1 to 32/);
+      }
+      await rejectsWith(h.control.createRoom({ maxParticipants: 2, audioOnly: 'yes' as unknown as boolean }), 'bad-input', /audioOnly must be true or false/);
+    });
+
+    test('bad room ids and participant references are refused', async () => {
+      const { roomId } = await h.control.createRoom({ maxParticipants: 2 });
+      for (const bad of [0, -5, 1.5, Number.NaN, 2 ** 60]) {
+        await rejectsWith(h.control.admit(bad, 'alice'), 'bad-input', /room id is a positive whole number/);
+        await rejectsWith(h.control.destroyRoom(bad), 'bad-input', /room id is a positive whole number/);
+      }
+      for (const bad of ['', 'has space', 'x'.repeat(65), 'semi;colon']) {
+        await rejectsWith(h.control.admit(roomId, bad), 'bad-input', /participant reference/);
+        await rejectsWith(h.control.revoke(roomId, bad), 'bad-input', /participant reference/);
+      }
+    });
+
+    test('when the SFU dies, health says so and every operation is a clear unavailable error', async () => {
+      await h.killSfu();
+      try {
+        const health = await h.control.health();
+        assert.equal(health.up, false);
+        assert.match(health.detail, /SFU/);
+        await rejectsWith(h.control.createRoom({ maxParticipants: 2 }), 'unavailable', /SFU/);
+      } finally {
+        await h.startSfu();
+      }
+    });
+
+    test('after the SFU restarts, the controller reconnects and its rooms and admissions work again', async () => {
+      const { roomId } = await h.control.createRoom({ maxParticipants: 4 });
+      const before = await h.control.admit(roomId, 'alice');
+      const reconnectsBefore = (await h.control.health()).reconnects;
+      await h.killSfu();
+      await h.startSfu();
+      const health = await untilUp(h.control);
+      assert.ok(health.reconnects > reconnectsBefore, `reconnects went from ${reconnectsBefore} to ${health.reconnects}`);
+      assert.equal((await h.tryJoin(before, roomId)).joined, true, 'an admission made before the restart still opens its room');
+      const fresh = await h.control.admit(roomId, 'bob');
+      assert.equal((await h.tryJoin(fresh, roomId)).joined, true);
+      const other = await h.control.createRoom({ maxParticipants: 2 });
+      assert.ok(other.roomId > 0);
+    });
+  });
+}
+
+/** Asks health until it says up; the controller's own backoff does the waiting between attempts. */
+async function untilUp(control: SfuControl): Promise<{ up: boolean; detail: string; reconnects: number }> {
+  const deadline = Date.now() + RECOVERY_DEADLINE_MS;
+  let last = await control.health();
+  while (!last.up) {
+    if (Date.now() > deadline) assert.fail(`the controller did not recover within ${RECOVERY_DEADLINE_MS} ms: ${last.detail}`);
+    await new Promise((r) => setTimeout(r, 100));
+    last = await control.health();
+  }
+  return last;
+}
+
+async function rejectsWith(promise: Promise<unknown>, problem: SfuProblem, message: RegExp): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof SfuError, `expected an SfuError, got ${String(error)}`);
+    assert.equal(error.problem, problem, error.message);
+    assert.match(error.message, message);
+    return true;
+  });
+}
