@@ -118,3 +118,17 @@ test('profile: a display name and an avatar reach contacts; the avatar can be ta
   const bad = await alice.run(['profile', '--avatar', join(dir.path, 'server')]);
   assert.notEqual(bad.code, 0);
 });
+
+test('verify --mark records the comparison; a group rename and a new member are notices at the other side', async () => {
+  await bob.ok(['sync']);
+  const marked = (await alice.ok(['verify', 'bob', '--mark'])).at(-1) as { verification?: string };
+  assert.equal(marked.verification, 'verified');
+  await alice.ok(['group', 'create', 'book club', 'bob']);
+  await bob.ok(['sync']);
+  await alice.ok(['group', 'rename', 'book club', 'reading', 'club']);
+  const atBob = await bob.ok(['sync']);
+  assert.ok(atBob.some((r) => r.type === 'notice' && r.text === 'alice renamed the group to “reading club”'), JSON.stringify(atBob));
+  await alice.ok(['group', 'add', 'reading club', 'carol']);
+  const later = await bob.ok(['sync']);
+  assert.ok(later.some((r) => r.type === 'notice' && r.text === 'carol was added'), JSON.stringify(later));
+});

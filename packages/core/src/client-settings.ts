@@ -21,6 +21,7 @@ export function parseClientSettings(stored: Readonly<Record<string, unknown>>): 
     ...optional('linkedConversations', linkedConversationsOf(stored['linkedConversations'])),
     ...optional('conversationTimers', timersOf(stored['conversationTimers'])),
     ...optional('profile', profileOf(stored['profile'])),
+    ...optional('verified', stringRecord(stored['verified'])),
     ...optional('profiles', profilesOf(stored['profiles'])),
   };
 }

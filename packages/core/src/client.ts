@@ -37,6 +37,7 @@ import { MessageActions } from './message-actions.js';
 import { SettingsSync, touchesSyncedSettings } from './devices/settings-sync.js';
 import { DisappearingSweep, isAllowedTimer, timerNotice, timerOf } from './disappearing.js';
 import { Profiles } from './profiles.js';
+import { membershipNotices, renameNotice } from './group-notices.js';
 import { ClientError } from './errors.js';
 import { Inbox } from './inbox.js';
 import { replenishKeyPackages } from './key-packages.js';
@@ -416,11 +417,38 @@ export class SottoClient {
   }
 
   async addMembers(groupId: string, members: string[]): Promise<void> {
+    const before = await this.conversations.members(groupId);
     await this.conversations.addMembers(await this.conversations.require(groupId, 'group'), members);
+    await this.noteMembership(groupId, before);
   }
 
   async removeMembers(groupId: string, members: string[]): Promise<void> {
+    const before = await this.conversations.members(groupId);
     await this.conversations.removeMembers(await this.conversations.require(groupId, 'group'), members);
+    await this.noteMembership(groupId, before);
+  }
+
+  /** Renames a group for every member (1-64 characters of plain text); the chat keeps a notice. */
+  async renameGroup(groupId: string, name: string): Promise<void> {
+    if (!isPlainText(name, 64) || name.trim() === '') throw new ClientError('INVALID_INPUT', 'A group name is 1 to 64 characters of plain text.');
+    const conversation = await this.conversations.require(groupId, 'group');
+    if (conversation.name === name) return;
+    const renamed = { ...conversation, name };
+    await this.queue.run(() => this.deps.store.apply({ conversations: [renamed] }));
+    const notice = renameNotice(groupId, toHex(this.deps.random.bytes(16)), this.identity.username, this.identity.username, name, this.deps.clock.now());
+    await this.conversations.sendMeta(renamed);
+    await this.queue.run(() => this.deps.store.apply({ messages: [notice] }));
+    this.emitters.didReceiveMessage.fire(notice);
+  }
+
+  /** Notices of this device's own membership change of a group (others see theirs from the commit). */
+  private async noteMembership(groupId: string, before: readonly string[]): Promise<void> {
+    const conversation = await this.deps.store.getConversation(groupId);
+    if (!conversation) return;
+    const notices = membershipNotices(groupId, before, await this.conversations.members(groupId), conversation.epoch, this.identity.username, this.deps.clock.now());
+    if (notices.length === 0) return;
+    await this.queue.run(() => this.deps.store.apply({ messages: notices }));
+    for (const n of notices) this.emitters.didReceiveMessage.fire(n);
   }
 
   async leave(groupId: string): Promise<void> {
@@ -516,6 +544,31 @@ export class SottoClient {
   // ---- verification ----
 
   /** The 60-digit safety number for this member and `username`, from pinned keys (fetched once if none). */
+  /**
+   * Marks a contact as verified, once the member compared the safety number with them (in person,
+   * or by the QR code): the number compared is kept, so a later change shows as such.
+   */
+  async markVerified(username: string, verified = true): Promise<void> {
+    const digits = verified ? await this.safetyNumber(username) : undefined;
+    await this.queue.run(async () => {
+      const all = { ...(await this.deps.store.getSettings()).verified };
+      if (digits) all[username] = digits;
+      else delete all[username];
+      await this.deps.store.apply({ settings: { verified: all } });
+    });
+    this.emitters.didChangeSettings.fire();
+  }
+
+  /**
+   * 'verified': the member compared this number; 'changed': they compared one, and it has changed
+   * since (a device linked or removed, or a key changed): compare again; 'unverified': never compared.
+   */
+  async verification(username: string): Promise<'verified' | 'changed' | 'unverified'> {
+    const compared = (await this.deps.store.getSettings()).verified?.[username];
+    if (compared === undefined) return 'unverified';
+    return compared === (await this.safetyNumber(username)) ? 'verified' : 'changed';
+  }
+
   async safetyNumber(username: string): Promise<string> {
     let pins = await this.deps.store.listPins(username);
     if (pins.length === 0) {

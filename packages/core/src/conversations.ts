@@ -353,7 +353,8 @@ export class Conversations {
     return this.outbox.settled();
   }
 
-  private async sendMeta(conversation: StoredConversation): Promise<void> {
+  /** Tells every member the group's name (after creating it, adding members, or renaming it). */
+  async sendMeta(conversation: StoredConversation): Promise<void> {
     const content = create(AppContentSchema, {
       messageId: newMessageId(this.ctx.clock, this.ctx.random),
       sentAt: BigInt(this.ctx.clock.now()),

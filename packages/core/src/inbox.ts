@@ -32,6 +32,7 @@ import { epochOf, membersOf } from './mls/group.js';
 import { settlePending } from './pending-changes.js';
 import { isStatusAdvance } from './message-status.js';
 import { expiryFor, timerNotice } from './disappearing.js';
+import { membershipNotices, renameNotice } from './group-notices.js';
 import { judgeEdit, judgeReaction, judgeRetract, type ActionVerdict } from './message-rules.js';
 import type { ClientWriteBatch, MessageStatus, StoredCallLogEntry, StoredConversation, StoredMessage } from './ports.js';
 import type { Calls } from './calls/call-controller.js';
@@ -278,10 +279,16 @@ export class Inbox {
     };
     if (incoming.kind === 'handshake') {
       const needsCommit = incoming.contentType === 'proposal' && Object.keys(incoming.state.unappliedProposals).length > 0;
+      // A group chat says who joined and who is no longer in it (accounts, not devices).
+      const notices = incoming.contentType === 'commit' && conversation.kind === 'group'
+        ? membershipNotices(groupId, membersOf(this.ctx.mls.decodeState(conversation.state)).map((m) => m.username), membersOf(incoming.state).map((m) => m.username),
+          epochOf(incoming.state), this.ctx.identity.username, this.ctx.clock.now())
+        : [];
       return {
-        batch: { conversations: [updated] },
+        batch: { conversations: [updated], ...(notices.length > 0 ? { messages: notices } : {}) },
         after: () => {
           if (incoming.contentType === 'commit') this.ctx.events.didChangeMembers.fire({ groupId });
+          for (const n of notices) this.ctx.events.didReceiveMessage.fire(n);
           if (needsCommit) this.conversations.commitPending(groupId).catch(() => undefined);
         },
       };
@@ -373,8 +380,20 @@ export class Inbox {
           after: () => statuses.forEach((s) => this.ctx.events.didChangeStatus.fire(s)),
         };
       }
-      case 'groupMeta':
-        return { batch: { conversations: [{ ...updated, kind: 'group', name: body.value.name }] }, after: () => this.announceJoin(groupId, body.value.name) };
+      case 'groupMeta': {
+        // A new name for a group whose name was already known is a rename: the chat says so.
+        const provisional = conversation.name === `group-${groupId.slice(0, 8)}`;
+        const renamed = conversation.kind === 'group' && !this.unannounced.has(groupId) && !provisional && conversation.name !== body.value.name
+          ? [renameNotice(groupId, toHex(content.messageId), delivery.senderUsername, this.ctx.identity.username, body.value.name, this.ctx.clock.now())]
+          : [];
+        return {
+          batch: { conversations: [{ ...updated, kind: 'group', name: body.value.name }], ...(renamed.length > 0 ? { messages: renamed } : {}) },
+          after: () => {
+            this.announceJoin(groupId, body.value.name);
+            for (const n of renamed) this.ctx.events.didReceiveMessage.fire(n);
+          },
+        };
+      }
       case 'call': {
         // Calls are 1:1: signalling is heard only in the direct conversation with its sender, or,
         // from another device of this account, the direct conversation it is calling in.

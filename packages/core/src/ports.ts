@@ -156,7 +156,7 @@ export interface StoredMessage {
    * Not a message but a notice this device wrote into the chat ("bob linked a new device"): shown
    * apart, never unread, never answered with a receipt. `body` holds its words.
    */
-  readonly notice?: 'devices' | 'timer';
+  readonly notice?: 'devices' | 'timer' | 'group';
   /** Disappearing messages: when this device deletes it (this device's clock, ms). */
   readonly expiresAt?: number;
 }
@@ -261,6 +261,8 @@ export interface ClientSettings {
   readonly linking?: { readonly linkId: string; readonly secret: string };
   /** This account's profile (shared with contacts and the account's other devices). */
   readonly profile?: StoredProfile;
+  /** Contacts the member verified: the safety number they compared, by username. */
+  readonly verified?: Readonly<Record<string, string>>;
   /** Contacts' profiles as they last shared them, by username. */
   readonly profiles?: Readonly<Record<string, StoredProfile>>;
   /** Disappearing messages: each conversation's timer in seconds, as a member last set it (absent: off). */

@@ -158,6 +158,16 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
       out().print(`removed ${members.join(', ')} from ${name}`, { type: 'group-removed', name, members });
     });
   group
+    .command('rename')
+    .argument('<name>')
+    .argument('<new-name...>')
+    .description('rename a group for every member')
+    .action(async (name: string, words: string[]) => {
+      const renamed = words.join(' ');
+      await withClient(globals(), async (c) => c.renameGroup(await resolveGroup(c, name), renamed));
+      out().print(`renamed ${name} to ${renamed}`, { type: 'group-renamed', name, to: renamed });
+    });
+  group
     .command('leave')
     .argument('<name>')
     .action(async (name: string) => {
@@ -265,14 +275,19 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
 
   program
     .command('verify')
-    .description("show the safety number to compare with a contact's")
+    .description("show the safety number to compare with a contact's; --mark once you compared it, --unmark to forget")
     .argument('<username>')
-    .action(async (username: string) => {
-      const number = await withClient(globals(), (c) => c.safetyNumber(username));
-      out().print(
-        `Safety number with ${username}:\n${formatSafetyNumber(number)}\nCompare it with ${username} in person or on a call; if it differs, someone is in between.`,
-        { username, safetyNumber: number },
-      );
+    .option('--mark', 'mark this contact verified (you compared the number)')
+    .option('--unmark', 'forget that you verified this contact')
+    .action(async (username: string, opts: { mark?: boolean; unmark?: boolean }) => {
+      const { number, status } = await withClient(globals(), async (c) => {
+        if (opts.mark || opts.unmark) await c.markVerified(username, opts.mark === true);
+        return { number: await c.safetyNumber(username), status: await c.verification(username) };
+      });
+      const said = status === 'verified' ? 'You verified this number.' : status === 'changed'
+        ? 'This number CHANGED since you verified it: compare it again before trusting this chat.'
+        : `Compare it with ${username} in person or on a call; if it differs, someone is in between.`;
+      out().print(`Safety number with ${username}:\n${formatSafetyNumber(number)}\n${said}`, { username, safetyNumber: number, verification: status });
     });
 }
 

@@ -220,10 +220,15 @@ export class DeviceLists {
       }
     }
     const fresh = next.list.devices.filter((d) => !pins.some((p) => p.deviceId === d.deviceId));
-    const changes = before ? deviceListChanges(before.list, next.list) : { added: next.list.devices.map((d) => d.deviceId), removed: [] };
-    const change: DeviceListChange = { username, version: next.list.version, ...changes, firstSight: before === undefined };
+    // The first list of an account whose devices this device already knew (pinned from earlier
+    // conversations) is news where it differs from them: a device the member never saw.
+    const pinnedIds = pins.map((p) => p.deviceId);
+    const changes = before
+      ? deviceListChanges(before.list, next.list)
+      : { added: next.list.devices.map((d) => d.deviceId).filter((id) => pins.length === 0 || !pinnedIds.includes(id)), removed: [] };
+    const change: DeviceListChange = { username, version: next.list.version, ...changes, firstSight: before === undefined && pins.length === 0 };
     // A contact's change is written into the chat with them, in the same write that trusts it.
-    const notices = username === this.ctx.identity.username ? [] : deviceNotices(change, await this.ctx.store.listConversations(), this.ctx.clock.now());
+    const notices = username === this.ctx.identity.username ? [] : deviceNotices(change, await this.ctx.store.listConversations(), this.ctx.clock.now(), settings.verified?.[username] !== undefined);
     await this.ctx.store.apply({
       settings: { deviceLists: { ...settings.deviceLists, [username]: toBase64Url(toBinary(SignedDeviceListSchema, next.signed)) } },
       pins: fresh.map((d) => ({ username, deviceId: d.deviceId, identityKey: d.identityKey })),

@@ -19,8 +19,11 @@ export function deviceNoticeText(change: Pick<DeviceListChange, 'username' | 'ad
   return `${username} ${[linked, gone].filter(Boolean).join(' and ')}`;
 }
 
-/** The notices for `change` in each active 1:1 chat with its account (none at first sight). */
-export function deviceNotices(change: DeviceListChange, conversations: readonly StoredConversation[], now: number): StoredMessage[] {
+/**
+ * The notices for `change` in each active 1:1 chat with its account (none at first sight). For a
+ * contact the member verified, the notice says the safety number changed and asks to compare again.
+ */
+export function deviceNotices(change: DeviceListChange, conversations: readonly StoredConversation[], now: number, verified = false): StoredMessage[] {
   if (change.firstSight || (change.added.length === 0 && change.removed.length === 0)) return [];
   return conversations
     .filter((c) => c.active && c.kind === 'direct' && c.name === change.username)
@@ -29,7 +32,7 @@ export function deviceNotices(change: DeviceListChange, conversations: readonly 
       groupId: c.groupId,
       sender: change.username,
       senderDevice: '',
-      body: deviceNoticeText(change),
+      body: verified ? `${deviceNoticeText(change)}. Your safety number with them changed: compare it again.` : deviceNoticeText(change),
       sentAt: now,
       receivedAt: now,
       outgoing: false,
