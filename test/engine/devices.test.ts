@@ -149,6 +149,27 @@ test('settings follow the devices: a change on either device is made on the othe
   assert.equal(await relayOnly(member('ada')), false);
 });
 
+test('read receipts off (set on one device, followed by the other): the contact is not told, and does not tell; unread still clears on both devices', async () => {
+  await ada2.updateSettings({ readReceipts: false });
+  await until('the phone to follow', async () => (await member('ada').getSettings()).readReceipts === false);
+  const incoming = await member('bob').sendText(direct, 'did you read this?');
+  await until('both of ada\'s devices to have it', async () => (await bodies(member('ada'), direct)).includes('did you read this?') && (await bodies(ada2, direct)).includes('did you read this?'));
+  await member('ada').markRead(direct);
+  await until('the laptop to clear it too', async () => (await ada2.unreadCount(direct)) === 0);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const atBob = (await member('bob').listMessages(direct, 500)).find((m) => m.messageId === incoming.messageId);
+  assert.equal(atBob?.status, 'delivered', 'bob is not told ada read it');
+  // And bob's READ of ada's message shows as delivered only at ada.
+  const outgoing = await member('ada').sendText(direct, 'yes');
+  await until('bob to have it', async () => (await bodies(member('bob'), direct)).includes('yes'));
+  await member('bob').markRead(direct);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const mine = (await member('ada').listMessages(direct, 500)).find((m) => m.messageId === outgoing.messageId);
+  assert.equal(mine?.status, 'delivered');
+  await member('ada').updateSettings({ readReceipts: true });
+  await until('the laptop to follow back', async () => (await ada2.getSettings()).readReceipts !== false);
+});
+
 test('removing a device takes it out of every conversation; it reads nothing after, and cannot log in', async () => {
   const removed = await member('ada').devices.remove(ada2Id);
   // The direct chat, the two groups, and the conversation of ada's own devices.

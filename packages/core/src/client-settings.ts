@@ -12,6 +12,7 @@ export function parseClientSettings(stored: Readonly<Record<string, unknown>>): 
   const notices = stored['threatNotices'];
   return {
     relayOnlyCalls: stored['relayOnlyCalls'] === true,
+    ...(stored['readReceipts'] === false ? { readReceipts: false } : {}),
     lockdown: stored['lockdown'] === true,
     lockdownRefused: typeof refused === 'number' && Number.isInteger(refused) && refused >= 0 ? refused : DEFAULT_CLIENT_SETTINGS.lockdownRefused,
     threatNotices: Array.isArray(notices) ? notices.filter(isThreatNoticeRecord).slice(-MAX_THREAT_NOTICES) : [],

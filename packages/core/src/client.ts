@@ -537,13 +537,16 @@ export class SottoClient {
       sentAt: BigInt(this.deps.clock.now()),
       body: { case: 'receipt', value: { kind: ReceiptKind.READ, messageIds: unread.map((m) => fromHex(m.messageId)) } },
     });
-    await this.conversations.send(conversation, content);
+    // Read receipts off: the contacts are not told; this account's other devices still are, so
+    // unread clears on every device.
+    const receiptsOn = (await this.deps.store.getSettings()).readReceipts !== false;
+    const target = receiptsOn ? conversation : await this.conversations.ensureSelf();
+    if (target) await this.conversations.send(target, content);
     return unread.length;
   }
 
   // ---- verification ----
 
-  /** The 60-digit safety number for this member and `username`, from pinned keys (fetched once if none). */
   /**
    * Marks a contact as verified, once the member compared the safety number with them (in person,
    * or by the QR code): the number compared is kept, so a later change shows as such.
@@ -569,6 +572,7 @@ export class SottoClient {
     return compared === (await this.safetyNumber(username)) ? 'verified' : 'changed';
   }
 
+  /** The 60-digit safety number for this member and `username`, from pinned keys (fetched once if none). */
   async safetyNumber(username: string): Promise<string> {
     let pins = await this.deps.store.listPins(username);
     if (pins.length === 0) {

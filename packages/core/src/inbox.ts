@@ -351,7 +351,7 @@ export class Inbox {
         if (updated.kind !== 'self' || delivery.senderUsername !== this.ctx.identity.username) {
           return this.drop(delivery, 'settings from outside the account\'s own devices', { conversations: [updated] }, AnomalyKind.CONSENT_VIOLATION);
         }
-        const settings = { relayOnlyCalls: body.value.relayOnlyCalls };
+        const settings = { relayOnlyCalls: body.value.relayOnlyCalls, readReceipts: !body.value.noReadReceipts };
         return { batch: { conversations: [updated], settings }, after: () => this.ctx.events.didChangeSettings.fire() };
       }
       case 'retract':
@@ -364,13 +364,18 @@ export class Inbox {
           ...expiring(body.value.expireSeconds, this.ctx.clock.now()),
         });
       case 'receipt': {
-        const status: MessageStatus = body.value.kind === ReceiptKind.READ ? 'read' : 'delivered';
-        const statuses: { messageId: string; status: MessageStatus }[] = [];
         // Another device of this account read these: they are read here too (unread clears everywhere).
         const fromSibling = delivery.senderUsername === this.ctx.identity.username;
+        // With read receipts off, a contact's READ shows as delivered only: neither side sees the other's.
+        const receiptsOn = (await this.ctx.store.getSettings()).readReceipts !== false;
+        const status: MessageStatus = body.value.kind === ReceiptKind.READ && (fromSibling || receiptsOn) ? 'read' : 'delivered';
+        const statuses: { messageId: string; status: MessageStatus }[] = [];
         for (const id of body.value.messageIds) {
           const own = await this.ctx.store.getMessage(toHex(id));
-          if (!own || own.groupId !== groupId) continue;
+          // A sibling with read receipts off tells only this account's devices, through their own
+          // conversation, what it read in any chat; otherwise a receipt names its own chat's messages.
+          const anyChat = fromSibling && updated.kind === 'self';
+          if (!own || (!anyChat && own.groupId !== groupId)) continue;
           if (fromSibling ? !own.outgoing && status === 'read' && own.status !== 'read' : own.outgoing && isStatusAdvance(own.status, status)) {
             statuses.push({ messageId: own.messageId, status });
           }

@@ -239,6 +239,11 @@ export interface ClientSettings {
   /** Calls go through the TURN relay only, so peers never learn this device's IP. */
   readonly relayOnlyCalls: boolean;
   /**
+   * Read receipts (on unless false). Off: contacts are not told what the member read, and the
+   * member is not shown what contacts read either, as members of other messengers expect.
+   */
+  readonly readReceipts?: boolean;
+  /**
    * The operator's advisory key (hex Ed25519 public key), pinned on first sight: advisories signed
    * with any other key are refused, so a server that changes it cannot forge one.
    */

@@ -79,15 +79,23 @@ export function registerCallCommands(program: Command, globals: () => GlobalOpti
     .command('settings')
     .description("show or change this profile's settings")
     .option('--relay-only-calls <on|off>', 'make every call relay-only (your IP stays hidden from peers)')
-    .action(async (opts: { relayOnlyCalls?: string }) => {
+    .option('--read-receipts <on|off>', 'tell contacts what you read (off: you do not see what they read either)')
+    .action(async (opts: { relayOnlyCalls?: string; readReceipts?: string }) => {
+      const onOff = (value: string, flag: string) => {
+        if (value !== 'on' && value !== 'off') throw new ClientError('INVALID_INPUT', `${flag} is on or off.`);
+        return value === 'on';
+      };
       const settings = await withClient(globals(), async (c) => {
-        if (opts.relayOnlyCalls !== undefined) {
-          if (opts.relayOnlyCalls !== 'on' && opts.relayOnlyCalls !== 'off') throw new ClientError('INVALID_INPUT', '--relay-only-calls is on or off.');
-          await c.updateSettings({ relayOnlyCalls: opts.relayOnlyCalls === 'on' });
-        }
+        const change = {
+          ...(opts.relayOnlyCalls !== undefined ? { relayOnlyCalls: onOff(opts.relayOnlyCalls, '--relay-only-calls') } : {}),
+          ...(opts.readReceipts !== undefined ? { readReceipts: onOff(opts.readReceipts, '--read-receipts') } : {}),
+        };
+        // Changed settings follow the account's other devices.
+        if (Object.keys(change).length > 0) await c.updateSettings(change);
         return c.getSettings();
       });
-      out().print(`relay-only calls: ${settings.relayOnlyCalls ? 'on' : 'off'}`, { type: 'settings', ...settings });
+      const shown = { relayOnlyCalls: settings.relayOnlyCalls, readReceipts: settings.readReceipts !== false, lockdown: settings.lockdown };
+      out().print(`relay-only calls: ${shown.relayOnlyCalls ? 'on' : 'off'}\nread receipts: ${shown.readReceipts ? 'on' : 'off'}`, { type: 'settings', ...shown });
     });
 }
 

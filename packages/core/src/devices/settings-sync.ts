@@ -14,7 +14,7 @@ import { newMessageId } from '../message-id.js';
 import type { ClientSettings } from '../ports.js';
 
 /** The settings that travel between the account's devices. */
-export const SYNCED_SETTINGS = ['relayOnlyCalls'] as const satisfies readonly (keyof ClientSettings)[];
+export const SYNCED_SETTINGS = ['relayOnlyCalls', 'readReceipts'] as const satisfies readonly (keyof ClientSettings)[];
 
 export function touchesSyncedSettings(change: Partial<ClientSettings>): boolean {
   return SYNCED_SETTINGS.some((key) => key in change);
@@ -38,7 +38,7 @@ export class SettingsSync {
     const content = create(AppContentSchema, {
       messageId: newMessageId(this.ctx.clock, this.ctx.random),
       sentAt: BigInt(now),
-      body: { case: 'settingsSync', value: { relayOnlyCalls: settings.relayOnlyCalls } },
+      body: { case: 'settingsSync', value: { relayOnlyCalls: settings.relayOnlyCalls, noReadReceipts: settings.readReceipts === false } },
     });
     try {
       await this.conversations.send(own, content);
