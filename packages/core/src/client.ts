@@ -37,6 +37,7 @@ import { MessageActions } from './message-actions.js';
 import { SettingsSync, touchesSyncedSettings } from './devices/settings-sync.js';
 import { DisappearingSweep, isAllowedTimer, timerNotice, timerOf } from './disappearing.js';
 import { Profiles } from './profiles.js';
+import { Push } from './push.js';
 import { membershipNotices, renameNotice } from './group-notices.js';
 import { ClientError } from './errors.js';
 import { Inbox } from './inbox.js';
@@ -124,6 +125,8 @@ export class SottoClient {
   private readonly sweep: DisappearingSweep;
   /** This account's display name and avatar, and contacts' (shared end to end with contacts only). */
   readonly profile: Profiles;
+  /** Web Push: the server's VAPID key and this device's subscription (pushes carry nothing). */
+  readonly push: Push;
   /** The operator's security advisories, verified against the pinned operator key. */
   readonly advisories: Advisories;
   /** Lockdown mode and contact links. */
@@ -176,6 +179,7 @@ export class SottoClient {
     this.attachments = new Attachments(this.ctx, this.conversations, deps.http, onlyThePair(identity.username));
     this.sweep = new DisappearingSweep(this.ctx);
     this.profile = new Profiles(this.ctx, this.conversations, onlyThePair(identity.username));
+    this.push = new Push(this.session);
     this.messages = new MessageActions(this.ctx, this.conversations, onlyThePair(identity.username), checkMessageText);
     const deviceDeliveries = new DeviceDeliveries(this.ctx, this.deviceLists, linking, (work) => this.inBackground(work), () => this.emitters.didLinkThisDevice.fire(),
       // Called inside the engine queue: the contacts are stored directly, not through the queue.
@@ -606,6 +610,7 @@ export class SottoClient {
   }
 
   private onReady(hello: HelloOk): void {
+    this.push.adopt(hello);
     // On the engine queue, so a sync() after connecting sees the account's lockdown state.
     this.queue.run(() => this.lockdown.adopt(hello.lockdown)).catch(() => undefined);
     // Every account has a signed device list: a device of an account from before lists signs

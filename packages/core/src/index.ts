@@ -40,3 +40,4 @@ export { judgeEdit, judgeReaction, judgeRetract, type ActionVerdict } from './me
 export * from './sframe/index.js';
 export { describeTimer, isAllowedTimer, timerNotice } from './disappearing.js';
 export { Profiles, avatarProblem, type ProfileView } from './profiles.js';
+export { Push, type PushSubscriptionParts, type PushRequester } from './push.js';

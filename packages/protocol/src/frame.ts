@@ -16,6 +16,7 @@ import {
   CreateDeviceLinkSchema,
   GetDeviceListSchema,
   PublishDeviceListSchema,
+  PushSubscriptionSchema,
   SendLinkBundleSchema,
   CreateUploadSchema,
   CreateGroupSchema,
@@ -67,6 +68,7 @@ export const FRAME_SCHEMAS = {
   [FrameType.GET_DEVICE_LIST]: GetDeviceListSchema,
   [FrameType.SEND_LINK_BUNDLE]: SendLinkBundleSchema,
   [FrameType.CREATE_UPLOAD]: CreateUploadSchema,
+  [FrameType.SET_PUSH_SUBSCRIPTION]: PushSubscriptionSchema,
 } as const satisfies Record<Exclude<FrameType, FrameType.UNSPECIFIED>, DescMessage>;
 
 export type KnownFrameType = keyof typeof FRAME_SCHEMAS;
@@ -99,6 +101,7 @@ export const REQUEST_FRAME_TYPES: ReadonlySet<FrameType> = new Set([
   FrameType.GET_DEVICE_LIST,
   FrameType.SEND_LINK_BUNDLE,
   FrameType.CREATE_UPLOAD,
+  FrameType.SET_PUSH_SUBSCRIPTION,
 ]);
 
 export function isKnownFrameType(type: number): type is KnownFrameType {

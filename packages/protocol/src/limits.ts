@@ -38,6 +38,8 @@ export const FRAME_BODY_LIMITS: Readonly<Partial<Record<FrameType, number>>> = {
   [FrameType.GET_DEVICE_LIST]: 256,
   [FrameType.SEND_LINK_BUNDLE]: 128 * KIB,
   [FrameType.CREATE_UPLOAD]: 16,
+  // An endpoint of at most 1,024 characters (up to 4 KiB of UTF-8), a 65-byte key and a 16-byte secret.
+  [FrameType.SET_PUSH_SUBSCRIPTION]: 4 * KIB + 128,
 };
 
 /** Largest frame of any type: the transport refuses anything bigger outright. */
@@ -109,6 +111,12 @@ export const LIMITS = {
   displayNameMaxChars: 64,
   avatarMaxBytes: 12 * KIB,
   avatarMaxPixelsPerSide: 512,
+  /** A Web Push endpoint URL (PushSubscription.endpoint): the vendors' are a few hundred characters. */
+  pushEndpointMaxChars: 1024,
+  /** PushSubscription.p256dh: an uncompressed P-256 point, 0x04 then X and Y. */
+  pushP256dhBytes: 65,
+  /** PushSubscription.auth: the RFC 8291 authentication secret. */
+  pushAuthBytes: 16,
 } as const;
 
 const USERNAME = /^[a-z0-9_][a-z0-9_.-]*$/;

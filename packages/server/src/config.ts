@@ -6,6 +6,7 @@ import { ConfigError } from './errors.js';
 export { ConfigError };
 import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from './gateway/connection-caps.js';
 import { isPostgresUrl } from './storage/postgres/postgres-url.js';
+import { DEFAULT_PUSH_HOSTS, isHostPattern } from './push/endpoint-rules.js';
 
 /** The SQLite database file inside the data directory. */
 export const DATABASE_FILE = 'sotto.db';
@@ -76,6 +77,18 @@ export interface ServerConfig {
   readonly maxFileBytes: number;
   /** The most one account may store and reserve in files at once, in bytes. */
   readonly fileQuotaBytes: number;
+  /**
+   * Web Push for devices that are not connected (an installed web app that is closed). On by
+   * default, but it needs a VAPID subject (pushSubject, or an operatorContact that is an email
+   * address or a mailto:/https: URL); without one the server runs with push off and says so.
+   */
+  readonly push: boolean;
+  /** The VAPID `sub` (RFC 8292): a mailto: or https: URL where push services can reach the operator. */
+  readonly pushSubject?: string;
+  /** Hosts pushes may go to: names, or `*.`-prefixed wildcards (push/endpoint-rules.ts). */
+  readonly pushEndpoints: readonly string[];
+  /** Accept push endpoints on 127.0.0.1/localhost too (http: or https:): for tests with a local receiver only. */
+  readonly pushAllowLoopback: boolean;
 }
 
 /** What callers must give; everything else has a default. */
@@ -100,6 +113,9 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'dataDir'> = {
   maxConnectionsPerAddress: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   maxFileBytes: 100 * MIB,
   fileQuotaBytes: 1024 * MIB,
+  push: true,
+  pushEndpoints: DEFAULT_PUSH_HOSTS,
+  pushAllowLoopback: false,
 };
 
 /** How a caller spells each setting (a flag, an environment variable); messages use the config key otherwise. */
@@ -183,7 +199,39 @@ export function resolveConfig(input: ServerConfigInput, names: SettingNames = {}
   if (config.maxConnections !== undefined && (!Number.isInteger(config.maxConnections) || config.maxConnections < 1)) {
     throw new ConfigError(`${name('maxConnections')} must be a positive integer, not ${shown(config.maxConnections)}; leave it out to stay under the open-file limit.`);
   }
+  if (typeof config.push !== 'boolean') throw new ConfigError(`${name('push')} must be true or false.`);
+  if (typeof config.pushAllowLoopback !== 'boolean') throw new ConfigError(`${name('pushAllowLoopback')} must be true or false.`);
+  if (config.pushSubject !== undefined && (typeof config.pushSubject !== 'string' || !isPushSubject(config.pushSubject))) {
+    throw new ConfigError(`${name('pushSubject')} must be a mailto: or https: URL where push services can reach the operator, e.g. mailto:admin@example.org, not ${shown(config.pushSubject)}.`);
+  }
+  if (!Array.isArray(config.pushEndpoints) || config.pushEndpoints.length === 0 || !config.pushEndpoints.every((h) => typeof h === 'string' && isHostPattern(h))) {
+    throw new ConfigError(`${name('pushEndpoints')} must be host names of push services, lower case, comma-separated, each optionally starting with "*." (e.g. fcm.googleapis.com,*.push.services.mozilla.com).`);
+  }
   return config;
+}
+
+/** A VAPID subject web-push and the push services accept: a mailto: address or an https: URL. */
+export function isPushSubject(value: string): boolean {
+  if (!/^(mailto:[^\s@]+@[^\s@]+|https:\/\/[^\s]+)$/.test(value)) return false;
+  try {
+    new URL(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The VAPID subject push uses: pushSubject, else the operator contact when it is (or names) one:
+ * an email address becomes mailto:. Undefined: push cannot run (the push services want a way to
+ * reach the sender of pushes, and web-push refuses to sign without one).
+ */
+export function pushSubjectOf(config: Pick<ServerConfig, 'pushSubject' | 'operatorContact'>): string | undefined {
+  if (config.pushSubject !== undefined) return config.pushSubject;
+  const contact = config.operatorContact.trim();
+  if (isPushSubject(contact)) return contact;
+  if (/^[^\s@:/]+@[^\s@/]+\.[^\s@/]+$/.test(contact) && isPushSubject(`mailto:${contact}`)) return `mailto:${contact}`;
+  return undefined;
 }
 
 /**

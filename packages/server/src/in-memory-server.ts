@@ -39,11 +39,13 @@ export interface InMemoryServer {
   readonly metrics: ServerMetrics;
   /** Connections open now. */
   readonly connections: number;
+  /** Resolves once every Web Push started so far has been answered or given up on. */
+  pushesSettled(): Promise<void>;
   /** Tells every connection the server is going away, waits for them, and closes store and bus. */
   close(): Promise<void>;
 }
 
-export interface InMemoryServerOptions extends Pick<ServerDeps, 'rateLimit' | 'helloTimeoutMs' | 'backlogLimits' | 'floodLimits'> {
+export interface InMemoryServerOptions extends Pick<ServerDeps, 'rateLimit' | 'helloTimeoutMs' | 'backlogLimits' | 'floodLimits' | 'pushSender'> {
   /** Settings as `sotto serve` takes them (dataDir is not needed). */
   readonly config?: Partial<ServerConfigInput>;
   /** Defaults to a logger that writes nothing. */
@@ -85,6 +87,9 @@ export function startInMemoryServer(options: InMemoryServerOptions = {}): InMemo
     metrics: core.metrics,
     get connections() {
       return core.registry.size;
+    },
+    pushesSettled() {
+      return core.services.push.whenIdle();
     },
     close() {
       closing ??= (async () => {

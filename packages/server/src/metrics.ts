@@ -27,6 +27,8 @@ export interface ServerMetrics {
   readonly connectionsRefused: Counter<'reason'>;
   /** HTTP requests answered 4xx for a client's mistake, by code (`INVALID_JSON`, `BODY_TOO_LARGE`...). */
   readonly httpClientErrors: Counter<'code'>;
+  /** Web Push messages attempted, by result: sent, gone (404/410: subscription deleted), refused (other answers), failed (no answer). */
+  readonly pushes: Counter<'result'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): ServerMetrics {
@@ -103,6 +105,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Serve
       name: 'sotto_http_client_errors_total',
       help: 'HTTP requests answered 4xx for a client mistake, by code.',
       labelNames: ['code'],
+      registers: [registry],
+    }),
+    pushes: new Counter({
+      name: 'sotto_push_total',
+      help: 'Web Push messages sent to the browser vendors\' push services, by result: sent, gone (the subscription was deleted), refused (another answer), failed (no answer).',
+      labelNames: ['result'],
       registers: [registry],
     }),
   };

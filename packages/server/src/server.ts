@@ -10,7 +10,7 @@ import { LocalBus } from './bus/local/local-bus.js';
 import { createNatsBus } from './bus/nats/create-nats-bus.js';
 import { guardBusOutage } from './bus/nats/outage-guard.js';
 import { systemClock, type Clock } from './clock.js';
-import { DATABASE_FILE, resolveConfig, type ServerConfig, type ServerConfigInput } from './config.js';
+import { DATABASE_FILE, pushSubjectOf, resolveConfig, type ServerConfig, type ServerConfigInput } from './config.js';
 import { ConfigError } from './errors.js';
 import { ConnectionRegistry } from './gateway/connection-registry.js';
 import type { Connection, ConnectionContext } from './gateway/connection.js';
@@ -21,6 +21,8 @@ import type { RateLimit } from './token-bucket.js';
 import { createLogger, errorSummary, type Logger } from './logger.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { AdvisoryPusher } from './services/advisories.js';
+import type { PushSender } from './push/push-sender.js';
+import type { PushSettings } from './push/push-service.js';
 import { ExpiryTimer } from './services/expiry.js';
 import { createServices, type Services } from './services/services.js';
 import { DEFAULT_THRESHOLDS } from './services/correlation.js';
@@ -55,6 +57,8 @@ export interface ServerDeps {
   readonly blobBytes?: BlobBytes;
   /** How long a request may take to arrive (default gateway's REQUEST_TIMEOUT_MS). */
   readonly requestTimeoutMs?: number;
+  /** How Web Push messages are carried (default web-push over fetch). */
+  readonly pushSender?: PushSender;
 }
 
 export interface RunningServer {
@@ -139,7 +143,7 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
   const stopGuard = watchBus(bus, registry, createLogger('cluster', { parent: log }));
 
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  log.info({ port: gateway.port, store: store.kind }, 'listening');
+  log.info({ port: gateway.port, store: store.kind, push: services.push.enabled }, 'listening');
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${gateway.port}`,
@@ -179,6 +183,7 @@ export interface ServerCore {
  */
 export function createServerCore(config: ServerConfig, store: Store, bus: Bus, log: Logger, deps: ServerDeps = {}, now: Clock = systemClock): ServerCore {
   const metrics = createMetrics();
+  const push = pushSettings(config, log);
   const services = createServices({
     store,
     bus,
@@ -192,6 +197,8 @@ export function createServerCore(config: ServerConfig, store: Store, bus: Bus, l
     turn: { urls: config.turnUrls, ttlSeconds: config.turnTtlSeconds, ...(config.turnSecret === undefined ? {} : { secret: config.turnSecret }) },
     blobLimits: { maxFileBytes: config.maxFileBytes, quotaBytes: config.fileQuotaBytes, retentionDays: config.retentionDays },
     ...(deps.blobBytes ? { blobBytes: deps.blobBytes } : {}),
+    ...(push ? { push } : {}),
+    ...(deps.pushSender ? { pushSender: deps.pushSender } : {}),
   });
   const registry = new ConnectionRegistry<Connection>(bus);
   const expiry = new ExpiryTimer(store, { retentionDays: config.retentionDays, now, log: createLogger('expiry', { parent: log }), blobs: services.blobs });
@@ -216,8 +223,27 @@ export function createServerCore(config: ServerConfig, store: Store, bus: Bus, l
     async stop() {
       await expiry.stop();
       await services.anomalies.stop();
+      await services.push.stop();
     },
   };
+}
+
+/**
+ * Web Push is on by default, but only with a VAPID subject: the push services (Apple's refuses
+ * pushes without one) use it to reach whoever sends pushes, and an operator who gave no way to be
+ * reached gets push off, said once in the log, rather than pushes that the services may drop.
+ */
+function pushSettings(config: ServerConfig, log: Logger): PushSettings | undefined {
+  if (!config.push) {
+    log.info('Web Push is off (--no-push)');
+    return undefined;
+  }
+  const subject = pushSubjectOf(config);
+  if (subject === undefined) {
+    log.info('Web Push is off: it needs --push-subject mailto:you@example.org, or an --operator-contact that is an email address or a mailto:/https: URL');
+    return undefined;
+  }
+  return { subject, endpoints: { hosts: config.pushEndpoints, allowLoopback: config.pushAllowLoopback } };
 }
 
 /**

@@ -39,6 +39,12 @@ export interface ServeOptions {
   maxFileMb?: string;
   /** Absent: the server's default (1024 MiB). */
   fileQuotaMb?: string;
+  /** False with --no-push; absent counts as true. */
+  push?: boolean;
+  pushSubject?: string;
+  /** Comma-separated hosts; absent: the server's default list of the browser vendors' push services. */
+  pushEndpoints?: string;
+  pushAllowLoopback?: boolean;
 }
 
 /** Each setting's flag (commander's attribute name, as typed) and the environment variable that can give its default. */
@@ -64,6 +70,10 @@ const FLAGS = {
   maxConnectionsPerAddress: { option: 'maxConnectionsPerAddress', flag: '--max-connections-per-address' },
   maxFileBytes: { option: 'maxFileMb', flag: '--max-file-mb' },
   fileQuotaBytes: { option: 'fileQuotaMb', flag: '--file-quota-mb' },
+  push: { option: 'push', flag: '--no-push' },
+  pushSubject: { option: 'pushSubject', flag: '--push-subject', env: 'SOTTO_PUSH_SUBJECT' },
+  pushEndpoints: { option: 'pushEndpoints', flag: '--push-endpoints', env: 'SOTTO_PUSH_ENDPOINTS' },
+  pushAllowLoopback: { option: 'pushAllowLoopback', flag: '--push-allow-loopback' },
 } as const satisfies { [K in keyof ServerConfig]?: { option: string; flag: string; env?: string } };
 
 /** The file limits in mebibytes, as the flags take them (the server's own ranges, in bytes, are the same). */
@@ -118,6 +128,10 @@ export function serveSettings(opts: ServeOptions, command: Command, webRoot: { w
     ...(opts.maxFileMb !== undefined ? { maxFileBytes: mebibytes(opts.maxFileMb, names.maxFileBytes!, MAX_FILE_MB) } : {}),
     ...(opts.fileQuotaMb !== undefined ? { fileQuotaBytes: mebibytes(opts.fileQuotaMb, names.fileQuotaBytes!, FILE_QUOTA_MB) } : {}),
     ...(opts.sfu !== undefined ? { sfuUrl: opts.sfu } : {}),
+    push: opts.push ?? true,
+    pushAllowLoopback: opts.pushAllowLoopback ?? false,
+    ...(opts.pushSubject !== undefined ? { pushSubject: opts.pushSubject } : {}),
+    ...(opts.pushEndpoints !== undefined ? { pushEndpoints: opts.pushEndpoints.split(',').map((host) => host.trim().toLowerCase()) } : {}),
     ...secretFrom(opts.turnSecretFile, '--turn-secret-file', 'SOTTO_TURN_SECRET', 'turnSecret'),
     ...secretFrom(opts.sfuSecretFile, '--sfu-secret-file', 'SOTTO_SFU_SECRET', 'sfuSecret'),
     ...webRoot,

@@ -58,6 +58,10 @@ export function registerServe(program: Command): void {
     .option('--max-connections-per-address <n>', 'connections one client address may hold (behind --trust-proxy, the forwarded address); raise it for many members behind one NAT', '256')
     .option('--web <dir>', 'directory of the built web app to serve at / (default: the bundled one)')
     .option('--no-web', 'serve no web app (API, health and metrics only)')
+    .option('--push-subject <url>', 'mailto: or https: URL push services can reach you at (VAPID subject; default: --operator-contact when it is an email address)', environment('SOTTO_PUSH_SUBJECT'))
+    .option('--push-endpoints <hosts>', 'push service hosts pushes may go to, comma-separated, *. for any host under one (default: FCM, Mozilla, Windows, Apple)', environment('SOTTO_PUSH_ENDPOINTS'))
+    .option('--push-allow-loopback', 'also accept push endpoints on 127.0.0.1/localhost, http: included (tests with a local receiver only)', false)
+    .option('--no-push', 'send no Web Push notifications (the web app then learns of new messages only while open)')
     .action(async (opts: ServeOptions, command: Command) => {
       const { config, framesPerSecond } = serveSettings(opts, command, webRoot(opts.web));
       // Loaded now, not at CLI start-up: only `serve` needs the server's dependencies.

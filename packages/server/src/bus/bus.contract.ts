@@ -93,6 +93,19 @@ export function runBusContract(name: string, makeBus: () => Promise<Bus>, option
       assert.deepEqual(atSibling.events, [marker(done)]);
     });
 
+    test('a device is held while it has a subscriber, and not after the last one left', async () => {
+      const a = device();
+      assert.equal(await bus.isHeld(a), false, 'nobody subscribed yet');
+      const first = bus.subscribe(a, () => {});
+      const second = bus.subscribe(a, () => {});
+      assert.equal(await bus.isHeld(a), true);
+      first();
+      assert.equal(await bus.isHeld(a), true, 'one subscriber is left');
+      second();
+      assert.equal(await bus.isHeld(a), false, 'the last subscriber left');
+      assert.equal(await bus.isHeld({ username: a.username, deviceId: `${a.deviceId}x` }), false, 'a sibling device is not held');
+    });
+
     test('every subscriber of a device gets the event', async () => {
       const a = device();
       const recorders = [new Recorder(), new Recorder(), new Recorder()];

@@ -59,6 +59,13 @@ export interface Bus {
    * After `close()` it returns an inert unsubscribe and never calls `handler`.
    */
   subscribe(device: DeviceAddress, handler: BusHandler): Unsubscribe;
+  /**
+   * Whether some node (this one included) has a subscriber for `device` now: a connected device's
+   * session subscribes for as long as it is connected, so this is "is the device connected anywhere".
+   * Web Push asks it before waking a device that is not (services/push). False when it cannot be
+   * told (transport down, no answer in time): an extra wake-up is harmless, a missing one is not.
+   */
+  isHeld(device: DeviceAddress): Promise<boolean>;
   /** False while the transport is down, and after `close()`. */
   readonly connected: boolean;
   /**

@@ -43,6 +43,7 @@ export function routeFrame(frame: Frame, routes: FrameRoutes): Promise<void> {
     case FrameType.GET_DEVICE_LIST:
     case FrameType.SEND_LINK_BUNDLE:
     case FrameType.CREATE_UPLOAD:
+    case FrameType.SET_PUSH_SUBSCRIPTION:
       return routes.request(frame);
     default:
       throw missingCase(frame);

@@ -71,18 +71,20 @@ async function authenticate(
 
 /**
  * What an authenticated device is told: its key packages, the advisories, its lockdown and
- * restriction, and where it stands in its account's signed device list.
+ * restriction, where it stands in its account's signed device list, and the key to subscribe to
+ * Web Push with (empty when push is off).
  */
 export async function helloOkFor(
   services: Services,
   device: DeviceRecord,
   keyPackages: { readonly remaining: number; readonly low: boolean },
 ): Promise<HelloOk> {
-  const [board, lockdown, restricted, devices] = await Promise.all([
+  const [board, lockdown, restricted, devices, vapidPublicKey] = await Promise.all([
     services.advisories.current(),
     services.lockdown.get(device.username),
     services.restrictions.isRestricted(device.username),
     services.devices.state(device),
+    services.push.publicKey(),
   ]);
   return create(HelloOkSchema, {
     username: device.username,
@@ -95,6 +97,7 @@ export async function helloOkFor(
     restricted,
     linking: devices.linking,
     deviceListVersion: devices.version,
+    ...(vapidPublicKey ? { vapidPublicKey } : {}),
   });
 }
 

@@ -51,7 +51,8 @@ export type RequestFrame = Extract<
       | FrameType.PUBLISH_DEVICE_LIST
       | FrameType.GET_DEVICE_LIST
       | FrameType.SEND_LINK_BUNDLE
-      | FrameType.CREATE_UPLOAD;
+      | FrameType.CREATE_UPLOAD
+      | FrameType.SET_PUSH_SUBSCRIPTION;
   }
 >;
 
@@ -171,6 +172,9 @@ export async function handleRequest(services: Services, caller: Caller, frame: R
         value: create(UploadTicketSchema, { blobId: ticket.blobId, token: ticket.token, expiresAt: BigInt(ticket.expiresAt), maxSize: BigInt(ticket.maxSize) }),
       };
     }
+    case FrameType.SET_PUSH_SUBSCRIPTION:
+      await services.push.subscribe(device, { endpoint: frame.body.endpoint, p256dh: frame.body.p256dh, auth: frame.body.auth });
+      return ok();
     default:
       throw missingCase(frame);
   }

@@ -175,9 +175,10 @@ export class DeliveryService {
     await this.restrictions.check(sender.username);
     if (request.ring === true) await this.admitRing(caller, request.groupId);
     else await this.rates.take('message', rateSubject(caller));
+    const kind = request.ring === true ? DeliveryKind.MLS_RING : DeliveryKind.MLS_MESSAGE;
     const stored = this.store.sendToGroup(
       {
-        kind: request.ring === true ? DeliveryKind.MLS_RING : DeliveryKind.MLS_MESSAGE,
+        kind,
         sender,
         groupId: request.groupId,
         messageId: request.messageId,
@@ -190,7 +191,7 @@ export class DeliveryService {
     // Only a store that applies writes in call order lets the next send start before this one is durable.
     if (this.store.writesInCallOrder) markQueued();
     const mail = await stored;
-    await this.notifier.stored(mail);
+    await this.notifier.stored(mail, kind);
     return { storedAt: mail.storedAt, recipients: mail.recipients.length };
   }
 

@@ -1,7 +1,9 @@
 /** @module services/mail-notifier */
 // After a durable write, tells each recipient device to look in its mailbox.
 // A failed publish does not fail the request: the message is already stored
-// and the device drains it on its next connection.
+// and the device drains it on its next connection. Devices connected nowhere
+// are woken by Web Push instead, when they subscribed (push/push-service.ts).
+import type { DeliveryKind } from '@sotto/protocol';
 import type { Bus, BusEvent, BusNotice } from '../bus/bus.js';
 import { deviceKey } from '../bus/bus.js';
 import { errorSummary, type Logger } from '../logger.js';
@@ -11,17 +13,25 @@ import type { DeviceAddress, StoredMail } from '../storage/types.js';
 /** Events are plain data and never changed by a subscriber, so one serves every notification. */
 const MAIL: BusEvent = { kind: 'mail' };
 
+/** Who wakes devices that are not connected (PushService); told after every store, never awaited. */
+export interface OfflineWaker {
+  mailStored(recipients: readonly DeviceAddress[], kind: DeliveryKind | undefined): void;
+}
+
 export class MailNotifier {
   constructor(
     private readonly bus: Bus,
     private readonly log: Logger,
     private readonly metrics?: ServerMetrics,
+    private readonly waker?: OfflineWaker,
   ) {}
 
-  async stored(mail: StoredMail): Promise<void> {
+  /** `kind`, when the caller knows it, lets a ring wake a device with high urgency. */
+  async stored(mail: StoredMail, kind?: DeliveryKind): Promise<void> {
     const { recipients } = mail;
     if (recipients.length === 0) return;
     this.metrics?.messagesStored.inc(recipients.length);
+    this.waker?.mailStored(recipients, kind);
     // Most mail has one recipient device (a 1:1 chat): no de-duplication to do.
     if (recipients.length === 1) return this.publish(recipients[0]!, MAIL);
     const unique = new Map(recipients.map((device) => [deviceKey(device), device]));

@@ -6,6 +6,8 @@ import type { Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
 import { DEFAULT_RATE_RULES, RatePolicy, type RatePolicyRules } from '../rate-limits/rate-policy.js';
 import type { BlobBytes } from '../blobs/blob-bytes.js';
+import { PushService, type PushSettings } from '../push/push-service.js';
+import type { PushSender } from '../push/push-sender.js';
 import type { Store } from '../storage/store.js';
 import { AccountsService } from './accounts.js';
 import { AdvisoryService } from './advisories.js';
@@ -36,6 +38,7 @@ export interface Services {
   readonly restrictions: Restrictions;
   readonly rates: RatePolicy;
   readonly blobs: BlobsService;
+  readonly push: PushService;
 }
 
 export interface ServicesOptions {
@@ -55,6 +58,10 @@ export interface ServicesOptions {
   readonly blobLimits?: BlobLimits;
   /** Where files' bytes live; absent: bookkeeping only (the in-memory server has no HTTP to upload over). */
   readonly blobBytes?: BlobBytes;
+  /** Web Push for devices that are not connected; absent: off (push/push-service.ts). */
+  readonly push?: PushSettings;
+  /** How pushes are carried (default web-push over fetch); tests may give their own. */
+  readonly pushSender?: PushSender;
 }
 
 /** The file limits when none are given: config.ts's defaults. */
@@ -62,7 +69,16 @@ export const DEFAULT_BLOB_LIMITS: BlobLimits = { maxFileBytes: 100 * 1024 * 1024
 
 export function createServices(options: ServicesOptions): Services {
   const { store, bus, now, log, metrics } = options;
-  const notifier = new MailNotifier(bus, log, metrics);
+  const push = new PushService({
+    store,
+    bus,
+    now,
+    log,
+    ...(metrics ? { metrics } : {}),
+    ...(options.push ? { settings: options.push } : {}),
+    ...(options.pushSender ? { sender: options.pushSender } : {}),
+  });
+  const notifier = new MailNotifier(bus, log, metrics, push);
   const restrictions = new Restrictions(store, now);
   const incidents = new IncidentDesk(store, restrictions, {
     now,
@@ -99,5 +115,6 @@ export function createServices(options: ServicesOptions): Services {
       ...(options.blobLimits ?? DEFAULT_BLOB_LIMITS),
       ...(options.blobBytes ? { bytes: options.blobBytes } : {}),
     }),
+    push,
   };
 }

@@ -3,7 +3,7 @@
  * The storage contract, composed of one interface per domain (storage/domains/):
  * accounts and devices, settings, contacts, key packages, groups and routing,
  * mailboxes, defences and audit, linked devices and their signed lists, and
- * the bookkeeping of encrypted files (blobs). Every method is one atomic transaction, so the
+ * the bookkeeping of encrypted files (blobs), and Web Push subscriptions. Every method is one atomic transaction, so the
  * same contract maps onto SQLite and PostgreSQL; invariants that must hold under
  * concurrency (one commit per epoch, one claim per key package, idempotent
  * sends, durable-before-ack) live here, checked per domain by storage/contracts/.
@@ -18,6 +18,7 @@ import type { DeviceReader, DeviceWriter } from './domains/devices.js';
 import type { GroupReader, GroupWriter } from './domains/groups.js';
 import type { KeyPackageReader, KeyPackageWriter } from './domains/key-packages.js';
 import type { MailboxReader, MailboxWriter } from './domains/mailboxes.js';
+import type { PushReader, PushWriter } from './domains/push.js';
 import type { SettingsReader, SettingsWriter } from './domains/settings.js';
 // Re-exported so backends one folder down name the contract's errors without reaching two levels up.
 export { ConfigError, DatabaseRefusedError, ServerError, StaleEpochError, StorageUnavailableError } from '../errors.js';
@@ -31,13 +32,14 @@ export type { DeviceStore, LinkMail, NewDeviceList, NewLinkedDevice, StoredDevic
 export type { GroupStore, NewCommit, NewGroup } from './domains/groups.js';
 export type { ClaimScope, KeyPackageStore } from './domains/key-packages.js';
 export type { MailboxStore } from './domains/mailboxes.js';
+export type { PushPacing, PushStore, PushSubscriptionRecord, VapidKeyPair } from './domains/push.js';
 export type { SettingsStore } from './domains/settings.js';
 
 export interface StoreReader
-  extends AccountReader, SettingsReader, ContactReader, KeyPackageReader, GroupReader, MailboxReader, DefenceReader, DeviceReader, BlobReader {}
+  extends AccountReader, SettingsReader, ContactReader, KeyPackageReader, GroupReader, MailboxReader, DefenceReader, DeviceReader, BlobReader, PushReader {}
 
 export interface StoreWriter
-  extends AccountWriter, SettingsWriter, ContactWriter, KeyPackageWriter, GroupWriter, MailboxWriter, DefenceWriter, DeviceWriter, BlobWriter {}
+  extends AccountWriter, SettingsWriter, ContactWriter, KeyPackageWriter, GroupWriter, MailboxWriter, DefenceWriter, DeviceWriter, BlobWriter, PushWriter {}
 
 export interface Store extends StoreReader, StoreWriter {
   readonly kind: string;

@@ -44,6 +44,10 @@ export class LocalBus implements Bus {
     }
   }
 
+  async isHeld(device: DeviceAddress): Promise<boolean> {
+    return !this.closed && (this.handlers.get(deviceKey(device))?.size ?? 0) > 0;
+  }
+
   subscribe(device: DeviceAddress, handler: BusHandler): Unsubscribe {
     if (this.closed) return () => {};
     const key = deviceKey(device);

@@ -65,6 +65,17 @@ describe('NatsBus: two nodes', skip ? { skip } : {}, () => {
     assert.deepEqual(atB.events, [{ kind: 'mail' }]);
   });
 
+  test('a device held on node B is held as node A sees it, until B lets it go', async () => {
+    const d = device();
+    assert.equal(await a.isHeld(d), false);
+    const stop = b.subscribe(d, () => {});
+    await b.flush(); // the subscription is known to the server
+    assert.equal(await a.isHeld(d), true);
+    stop();
+    await b.flush();
+    assert.equal(await a.isHeld(d), false);
+  });
+
   test('a takeover on node B has reached node A once publish resolves', async () => {
     // The old connection lives on A, the new one on B; B subscribes before claiming, as the gateway does.
     const d = device();

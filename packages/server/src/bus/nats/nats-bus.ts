@@ -42,6 +42,9 @@ export interface NatsBusSettings {
   readonly drainTimeoutMs: number;
 }
 
+/** The body of an isHeld request and its answer: nothing is needed but the subject. */
+const PRESENCE_PROBE = new Uint8Array(0);
+
 interface DeviceSubscription {
   readonly sub: Subscription;
   readonly handlers: Set<BusHandler>;
@@ -126,6 +129,21 @@ export class NatsBus implements Bus {
         return;
       default:
         throw missingCase(event);
+    }
+  }
+
+  /**
+   * A request on the device's subject: a node holding the device answers it (dispatch), and with
+   * none NATS answers "no responders" at once, so the usual cost is one round-trip.
+   */
+  async isHeld(device: DeviceAddress): Promise<boolean> {
+    if (!this.connected) return false;
+    try {
+      await this.nc.request(deviceSubject(this.settings.cluster, device), PRESENCE_PROBE, { timeout: this.settings.confirmTimeoutMs });
+      return true;
+    } catch {
+      // "No responders" (nobody holds it), a timeout or a dropped link: the caller treats all as "not held".
+      return false;
     }
   }
 
@@ -218,6 +236,11 @@ export class NatsBus implements Bus {
     if (this.closing) return;
     if (error) {
       this.log.error({ err: errorSummary(error) }, 'a device subscription failed');
+      return;
+    }
+    // Only isHeld asks for an answer; events are published without a reply subject.
+    if (msg.reply) {
+      if (handlers.size > 0) msg.respond(PRESENCE_PROBE);
       return;
     }
     const decoded = decodeEnvelope(msg.data);

@@ -13,6 +13,7 @@ import { runGroupsContract } from './groups.contract.js';
 import type { MakeStore } from './harness.js';
 import { runKeyPackagesContract } from './key-packages.contract.js';
 import { runMailboxesContract } from './mailboxes.contract.js';
+import { runPushContract } from './push.contract.js';
 import { runSettingsContract } from './settings.contract.js';
 
 export type { MakeStore } from './harness.js';
@@ -27,4 +28,5 @@ export function runStorageContract(name: string, makeStore: MakeStore): void {
   runDefencesContract(name, makeStore);
   runDevicesContract(name, makeStore);
   runBlobsContract(name, makeStore);
+  runPushContract(name, makeStore);
 }

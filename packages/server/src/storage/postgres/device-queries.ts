@@ -143,7 +143,7 @@ export async function publishDeviceList(sql: Sql, list: NewDeviceList): Promise<
   return plan.remove.map(address);
 }
 
-/** Deletes devices and every row that names them: key packages, mail, group members, sent ids, links. */
+/** Deletes devices and every row that names them: key packages, mail, group members, sent ids, links, push subscriptions. */
 export async function deleteDevices(sql: Sql, pks: readonly string[]): Promise<void> {
   if (pks.length === 0) return;
   const all = [pks];
@@ -155,6 +155,7 @@ export async function deleteDevices(sql: Sql, pks: readonly string[]): Promise<v
   await sql.query('UPDATE groups SET creator_pk = NULL WHERE creator_pk = ANY($1::bigint[])', all);
   await sql.query('DELETE FROM sent_ids WHERE sender_pk = ANY($1::bigint[])', all);
   await sql.query('DELETE FROM device_links WHERE creator_pk = ANY($1::bigint[]) OR linked_pk = ANY($1::bigint[])', all);
+  await sql.query('DELETE FROM push_subscriptions WHERE device_pk = ANY($1::bigint[])', all);
   await sql.query('DELETE FROM devices WHERE pk = ANY($1::bigint[])', all);
 }
 

@@ -8,7 +8,7 @@
  * statements live beside it, one module each (account-queries.ts,
  * settings-queries.ts, contact-queries.ts, key-package-queries.ts,
  * group-writes.ts, mailbox-queries.ts, lockdown-queries.ts,
- * defence-queries.ts, device-queries.ts, blob-queries.ts), the shared rate
+ * defence-queries.ts, device-queries.ts, blob-queries.ts, push-queries.ts), the shared rate
  * limiter in postgres-rate-limiter.ts, the blobs' bytes in blobs/postgres-blob-bytes.ts.
  */
 import type pg from 'pg';
@@ -26,8 +26,11 @@ import {
   type NewGroup,
   type NewLinkedDevice,
   type NewUpload,
+  type PushPacing,
+  type PushSubscriptionRecord,
   type Store,
   type StoredDeviceList,
+  type VapidKeyPair,
   type UsedDeviceLink,
 } from '../store.js';
 import { settleContactRequest } from '../contact-rules.js';
@@ -60,6 +63,7 @@ import * as lockdown from './lockdown-queries.js';
 import * as groups from './group-writes.js';
 import * as keyPackages from './key-package-queries.js';
 import * as mailboxes from './mailbox-queries.js';
+import * as push from './push-queries.js';
 import * as settings from './settings-queries.js';
 import { PostgresRateLimiter } from './postgres-rate-limiter.js';
 import { PostgresBlobBytes } from '../../blobs/postgres-blob-bytes.js';
@@ -377,5 +381,25 @@ export class PostgresStore implements Store {
 
   blobTokenKey(candidate: Uint8Array): Promise<Uint8Array> {
     return blobs.blobTokenKey(this.autocommit, candidate);
+  }
+
+  getPushSubscription(device: DeviceAddress): Promise<PushSubscriptionRecord | undefined> {
+    return push.getPushSubscription(this.autocommit, device);
+  }
+
+  setPushSubscription(device: DeviceAddress, subscription: PushSubscriptionRecord, now: number): Promise<void> {
+    return this.tx((sql) => push.setPushSubscription(sql, device, subscription, now));
+  }
+
+  deletePushSubscription(device: DeviceAddress, endpoint?: string): Promise<boolean> {
+    return push.deletePushSubscription(this.autocommit, device, endpoint);
+  }
+
+  claimPush(device: DeviceAddress, now: number, pacing: PushPacing): Promise<PushSubscriptionRecord | undefined> {
+    return this.tx((sql) => push.claimPush(sql, device, now, pacing));
+  }
+
+  vapidKeyPair(candidate: VapidKeyPair): Promise<VapidKeyPair> {
+    return push.vapidKeyPair(this.autocommit, candidate);
   }
 }

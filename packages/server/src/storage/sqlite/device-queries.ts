@@ -147,6 +147,7 @@ export function deleteDevices(rows: SqliteRows, memory: DeviceMemory, pks: reado
     rows.sql.prepare('UPDATE groups SET creator_pk = NULL WHERE creator_pk = ?').run(pk);
     rows.sql.prepare('DELETE FROM sent_ids WHERE sender_pk = ?').run(pk);
     rows.sql.prepare('DELETE FROM device_links WHERE creator_pk = ? OR linked_pk = ?').run(pk, pk);
+    rows.sql.prepare('DELETE FROM push_subscriptions WHERE device_pk = ?').run(pk);
     rows.sql.prepare('DELETE FROM devices WHERE pk = ?').run(pk);
   }
   memory.forget();

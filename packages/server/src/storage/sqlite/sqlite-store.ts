@@ -10,7 +10,7 @@
  * another process commits; each domain's statements live beside it, one module
  * each: account-queries.ts, settings-queries.ts, contact-queries.ts,
  * key-package-queries.ts, group-writes.ts, mailbox-queries.ts,
- * lockdown-queries.ts, defence-queries.ts, device-queries.ts, blob-queries.ts, over the row
+ * lockdown-queries.ts, defence-queries.ts, device-queries.ts, blob-queries.ts, push-queries.ts, over the row
  * steps they share in rows.ts.
  */
 import type Database from 'better-sqlite3';
@@ -31,7 +31,10 @@ import {
   type NewCommit,
   type NewGroup,
   type NewUpload,
+  type PushPacing,
+  type PushSubscriptionRecord,
   type Store,
+  type VapidKeyPair,
 } from '../store.js';
 import { settleContactRequest } from '../contact-rules.js';
 import { MemoryRateLimiter } from '../../rate-limits/memory-rate-limiter.js';
@@ -69,6 +72,7 @@ import * as contacts from './contact-queries.js';
 import * as groups from './group-writes.js';
 import * as keyPackages from './key-package-queries.js';
 import * as mailboxes from './mailbox-queries.js';
+import * as push from './push-queries.js';
 import * as settings from './settings-queries.js';
 import { SqliteRows } from './rows.js';
 
@@ -395,6 +399,30 @@ export class SqliteStore implements Store {
       const key = blobs.blobTokenKey(this.rows, candidate);
       this.settings.clear();
       return key;
+    });
+  }
+
+  async getPushSubscription(device: DeviceAddress): Promise<PushSubscriptionRecord | undefined> {
+    return push.getPushSubscription(this.rows, device);
+  }
+
+  setPushSubscription(device: DeviceAddress, subscription: PushSubscriptionRecord, now: number): Promise<void> {
+    return this.run(() => push.setPushSubscription(this.rows, device, subscription, now));
+  }
+
+  deletePushSubscription(device: DeviceAddress, endpoint?: string): Promise<boolean> {
+    return this.run(() => push.deletePushSubscription(this.rows, device, endpoint));
+  }
+
+  claimPush(device: DeviceAddress, now: number, pacing: PushPacing): Promise<PushSubscriptionRecord | undefined> {
+    return this.run(() => push.claimPush(this.rows, device, now, pacing));
+  }
+
+  vapidKeyPair(candidate: VapidKeyPair): Promise<VapidKeyPair> {
+    return this.run(() => {
+      const keys = push.vapidKeyPair(this.rows, candidate);
+      this.settings.clear();
+      return keys;
     });
   }
 }
