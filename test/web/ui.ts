@@ -2,7 +2,10 @@
  * @module test/web/ui
  * What a member does in the web app, as a person would: by labels and button names.
  */
-import type { BrowserMember } from '../support/browser.js';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { SCREENSHOTS, type BrowserMember } from '../support/browser.js';
+import { REPO_ROOT } from '../support/paths.js';
 
 export async function registerInBrowser(member: BrowserMember): Promise<void> {
   const page = member.page;
@@ -176,4 +179,33 @@ export function decodeCounters(member: BrowserMember): Promise<DecodeCounters> {
     const { media: _media, ...counts } = (window as unknown as { __decode: DecodeCounters & { media: unknown } }).__decode;
     return JSON.parse(JSON.stringify(counts)) as DecodeCounters;
   });
+}
+
+/** The bubble of the message whose text starts with `text` (found by its menu button's name, so a reply quoting it is not mistaken for it). */
+export function bubbleOf(member: BrowserMember, text: string) {
+  const page = member.page;
+  return page.locator('li.message', { has: page.getByRole('button', { name: `Message actions: ${text.slice(0, 40)}`, exact: true }) });
+}
+
+/** Opens a message's menu as a person would: pointing at the bubble, then its menu button. */
+export async function openMessageMenu(member: BrowserMember, text: string): Promise<void> {
+  const bubble = bubbleOf(member, text);
+  await bubble.hover();
+  await bubble.getByRole('button', { name: /^Message actions/ }).click();
+  await member.page.getByRole('menu', { name: 'Message actions' }).waitFor();
+}
+
+/** Chooses `item` ("Reply", "Edit", "React with 👍"...) from a message's menu. */
+export async function messageAction(member: BrowserMember, text: string, item: string): Promise<void> {
+  await openMessageMenu(member, text);
+  await member.page.getByRole('menu', { name: 'Message actions' }).getByRole('menuitem', { name: item, exact: true }).click();
+}
+
+/** Takes a screenshot (test-output); with SOTTO_UPDATE_DOCS_SCREENSHOTS=1 also under docs/screenshots (a test run must not rewrite tracked files otherwise). */
+export async function keepScreenshot(member: BrowserMember, name: string): Promise<void> {
+  await member.screenshot(name);
+  if (process.env['SOTTO_UPDATE_DOCS_SCREENSHOTS'] !== '1') return;
+  const docs = join(REPO_ROOT, 'docs', 'screenshots');
+  mkdirSync(docs, { recursive: true });
+  copyFileSync(join(SCREENSHOTS, `${name}.png`), join(docs, `${name}.png`));
 }

@@ -41,6 +41,9 @@ export function useRevision(): number {
       e.didReceiveMessage.event(bump), e.didChangeContact.event(bump), e.didChangeStatus.event(bump),
       e.didJoinConversation.event(bump), e.didChangeMembers.event(bump), e.didDrainMailbox.event(bump), e.didChangeConnection.event(bump),
       c.didLogCall.event(bump), client.lockdown.didChange.event(bump), client.threats.didReceive.event(bump), e.didChangeDevices.event(bump),
+      // An edit, a deletion or a reaction changes a message in place; the sweep takes disappearing
+      // ones away; a timer change is a setting.
+      e.didChangeMessage.event(bump), e.didExpireMessages.event(bump), e.didChangeSettings.event(bump),
     ];
     return () => {
       localChanges.removeEventListener('change', bump);
@@ -84,6 +87,18 @@ export function useElapsedSeconds(since: number | undefined): number {
     return () => clearInterval(timer);
   }, [since]);
   return since === undefined ? 0 : Math.max(0, Math.floor((now - since) / 1000));
+}
+
+/** The clock, ticking every `everyMs` while `active` (a disappearing message's time left). */
+export function useNow(everyMs: number, active: boolean): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    if (!active) return;
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs, active]);
+  return now;
 }
 
 /** Runs an action, keeping its error message for the screen to show; returns whether it worked. */

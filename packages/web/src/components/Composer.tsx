@@ -3,16 +3,20 @@
  * The bottom of a chat: text, a file (attach button, or one dropped or pasted onto the chat: a
  * preview row with its name, size and a caption before it goes), and a voice note (recorded only
  * after the member presses the microphone button). Photos are re-encoded before sending, and the
- * preview says so; "Send as file (original)" keeps a photo's bytes as they are.
+ * preview says so; "Send as file (original)" keeps a photo's bytes as they are. A reply shows
+ * the quoted message above the text, an edit puts the message's text in the box (each with a
+ * Cancel); the box grows with its text, and past the 4,000-character limit it says by how much
+ * and Send waits.
  */
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { LIMITS } from '@sotto/protocol';
-import { MessageKeptError } from '@sotto/core';
+import { MessageKeptError, type StoredMessage } from '@sotto/core';
 import { useAction, useEngine } from '../app/hooks.js';
 import { sendToChat } from '../app/chat-actions.js';
 import { sendPickedFile, sendVoiceNote, type PickedFile } from '../app/send-file.js';
 import { errorText } from '../app/error-text.js';
 import { formatBytes, formatDuration } from '../app/format.js';
+import { quoteOf } from '../app/message-view.js';
 import type { ChatRef } from '../app/view.js';
 import { ImageRefused } from '../media/image-sandbox.js';
 import { VoiceRecorder, voiceNotesSupported } from '../media/voice-recorder.js';
@@ -29,12 +33,30 @@ interface Sending {
 }
 let sendIds = 0;
 
+/** What the text box is for besides a new message: answering one, or changing one of the member's own. */
+export type ComposeMode = { readonly kind: 'reply' | 'edit'; readonly message: StoredMessage };
+
+/** From this many characters on, the box shows the count (the limit is near). */
+const SHOW_COUNT_FROM = LIMITS.textMaxChars - 500;
+
 /** Whether this browser can record voice notes: asked once per page. */
 let voiceSupport: Promise<boolean> | undefined;
 
-export function Composer({ chat, canWrite, picked, onPick }: { chat: ChatRef; canWrite: boolean; picked: PickedFile | undefined; onPick: (file: File | undefined) => void }) {
+export function Composer({ chat, canWrite, picked, onPick, mode, onEndMode }: {
+  chat: ChatRef;
+  canWrite: boolean;
+  picked: PickedFile | undefined;
+  onPick: (file: File | undefined) => void;
+  mode: ComposeMode | undefined;
+  onEndMode: () => void;
+}) {
   const { client } = useEngine();
   const [draft, setDraft] = useState('');
+  const textarea = useRef<HTMLTextAreaElement>(null);
+  /** The new message the member was writing when they started an edit: back in the box after it. */
+  const draftBeforeEdit = useRef<string | undefined>(undefined);
+  const length = [...draft.trim()].length;
+  const tooLong = length > LIMITS.textMaxChars;
   const [run, error] = useAction();
   const [caption, setCaption] = useState('');
   const [asFile, setAsFile] = useState(false);
@@ -67,16 +89,43 @@ export function Composer({ chat, canWrite, picked, onPick }: { chat: ChatRef; ca
   recording.current = recorder;
   useEffect(() => () => void recording.current?.cancel(), []);
 
+  useEffect(() => {
+    if (mode?.kind === 'edit') {
+      draftBeforeEdit.current ??= draft;
+      setDraft(mode.message.body);
+    } else if (draftBeforeEdit.current !== undefined) {
+      setDraft(draftBeforeEdit.current);
+      draftBeforeEdit.current = undefined;
+    }
+    if (mode) textarea.current?.focus();
+  }, [mode]);
+
+  // The box grows with its text up to its CSS max-height, then scrolls.
+  useLayoutEffect(() => {
+    const box = textarea.current;
+    if (!box) return;
+    box.style.height = 'auto';
+    box.style.height = `${box.scrollHeight + box.offsetHeight - box.clientHeight}px`;
+  }, [draft]);
+
   const send = async (event?: FormEvent) => {
     event?.preventDefault();
     const text = draft.trim();
-    if (!text) return;
+    if (!text || tooLong) return;
+    if (mode?.kind === 'edit') {
+      const { message } = mode;
+      if (text === message.body) return onEndMode();
+      if (await run(() => client.messages.edit(message.groupId, message.messageId, text))) onEndMode();
+      return;
+    }
+    const replyTo = mode?.kind === 'reply' ? mode.message : undefined;
+    if (replyTo) onEndMode();
     // Cleared at once: the engine stores the message before it goes out (and keeps it through a
     // connection loss), so the bubble appears as "sending" while we wait for the server.
     setDraft('');
     let kept = false;
     const ok = await run(() =>
-      sendToChat(client, chat, text).catch((e: unknown) => {
+      (replyTo ? client.messages.reply(replyTo.groupId, replyTo.messageId, text) : sendToChat(client, chat, text)).catch((e: unknown) => {
         kept = e instanceof MessageKeptError;
         throw e;
       }),
@@ -89,6 +138,9 @@ export function Composer({ chat, canWrite, picked, onPick }: { chat: ChatRef; ca
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
       void send();
+    } else if (event.key === 'Escape' && mode) {
+      event.preventDefault();
+      onEndMode();
     }
   };
 
@@ -180,19 +232,38 @@ export function Composer({ chat, canWrite, picked, onPick }: { chat: ChatRef; ca
           <button type="button" className="primary" onClick={() => void stopRecording(true)}>Stop and send</button>
         </div>
       ) : (
+        <>
+        {mode && (
+          <div className={`compose-mode ${mode.kind}`} role="group" aria-label={mode.kind === 'reply' ? 'Replying' : 'Editing a message'}>
+            <div className="compose-mode-text">
+              <span className="quote-sender">{mode.kind === 'reply' ? `Replying to ${quoteOf(mode.message).sender === 'You' ? 'yourself' : quoteOf(mode.message).sender}` : 'Editing message'}</span>
+              <span className="quote-text">{quoteOf(mode.message).text}</span>
+            </div>
+            <button type="button" className="secondary" onClick={onEndMode} aria-label={mode.kind === 'reply' ? 'Cancel reply' : 'Cancel edit'}>Cancel</button>
+          </div>
+        )}
         <form className="composer" onSubmit={(e) => void send(e)}>
           <input ref={input} type="file" hidden onChange={(e) => { onPick(e.target.files?.[0]); e.target.value = ''; }} />
           <button type="button" className="icon-button" onClick={() => input.current?.click()} disabled={!canWrite} aria-label="Attach a file" title="Attach a file"><PaperclipIcon /></button>
           <label htmlFor="composer" className="visually-hidden">Message</label>
           <textarea
-            id="composer" rows={1} value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onKeyDown}
-            maxLength={LIMITS.textMaxChars} placeholder={canWrite ? 'Message' : 'You cannot write here'} disabled={!canWrite}
+            id="composer" ref={textarea} rows={1} value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onKeyDown}
+            placeholder={canWrite ? 'Message' : 'You cannot write here'} disabled={!canWrite}
+            aria-invalid={tooLong} aria-describedby={length >= SHOW_COUNT_FROM ? 'composer-count' : undefined}
           />
           {voice && (
             <button type="button" className="icon-button" onClick={() => void startRecording()} disabled={!canWrite} aria-label="Record a voice note" title="Record a voice note"><MicIcon /></button>
           )}
-          <button type="submit" className="primary" disabled={!canWrite || draft.trim().length === 0}>Send</button>
+          <button type="submit" className="primary" disabled={!canWrite || length === 0 || tooLong}>{mode?.kind === 'edit' ? 'Save' : 'Send'}</button>
         </form>
+        {length >= SHOW_COUNT_FROM && (
+          <p id="composer-count" className={tooLong ? 'composer-count error' : 'composer-count help'} aria-live="polite">
+            {tooLong
+              ? `Too long to send: ${(length - LIMITS.textMaxChars).toLocaleString('en')} over the ${LIMITS.textMaxChars.toLocaleString('en')}-character limit (${length.toLocaleString('en')} / ${LIMITS.textMaxChars.toLocaleString('en')}).`
+              : `${length.toLocaleString('en')} / ${LIMITS.textMaxChars.toLocaleString('en')} characters`}
+          </p>
+        )}
+        </>
       )}
       {voice === false && canWrite && <p className="help pad">Voice notes need a browser that can record Opus audio (WebCodecs); this one cannot.</p>}
       {error && <p className="error pad" role="alert">{error}</p>}

@@ -1,8 +1,9 @@
 /**
  * @module components/DeviceNotices
- * Keeps what the engine said about device lists while the app is open (they are events, not
- * stored), and shows them: this account's own changes and every refused list as a banner that
- * stays until dismissed; a contact's linked or removed devices in that contact's chat.
+ * Keeps what the engine said about this account's own devices and every refused list while the
+ * app is open (they are events, not stored), and shows them as a banner that stays until
+ * dismissed. A contact's linked or removed devices are not kept here: the engine writes those
+ * into the contact's chat as stored notices, shown once there.
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useEngine } from '../app/hooks.js';
@@ -28,7 +29,7 @@ export function DeviceNoticesProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     const me = client.identity.username;
     const add = (items: readonly NewNotice[]) => {
-      const fresh = items.filter((n) => !seen.current.has(n.key));
+      const fresh = items.filter((n) => !seen.current.has(n.key) && bannerWorthy(n));
       if (fresh.length === 0) return;
       fresh.forEach((n) => seen.current.add(n.key));
       const stamped = fresh.map((n) => ({ ...n, id: nextId.current++, at: Date.now() }));
@@ -47,15 +48,14 @@ export function DeviceNoticesProvider({ children }: { children: ReactNode }) {
   return <DeviceNoticesContext.Provider value={value}>{children}</DeviceNoticesContext.Provider>;
 }
 
-/** What a contact's devices did, for their chat: linked, removed (warnings go to the banner). */
-export function useContactDeviceNotices(username: string | undefined): readonly DeviceNotice[] {
-  const { notices } = useContext(DeviceNoticesContext);
-  return username === undefined ? [] : notices.filter((n) => n.username === username && n.about === 'contact' && n.tone === 'info');
+/** The banner's notices: this account's own changes, and warnings about anyone's. */
+function bannerWorthy(notice: Pick<DeviceNotice, 'about' | 'tone'>): boolean {
+  return notice.about === 'own' || notice.tone === 'warning';
 }
 
 export function DeviceBanner() {
   const { notices, dismiss } = useContext(DeviceNoticesContext);
-  const shown = notices.filter((n) => n.about === 'own' || n.tone === 'warning');
+  const shown = notices.filter(bannerWorthy);
   if (shown.length === 0) return null;
   return (
     <div className="banner devices" role="region" aria-label="Device notices">

@@ -47,3 +47,12 @@ export function PauseIcon() {
     </svg>
   );
 }
+
+export function TimerIcon({ className }: { className?: string } = {}) {
+  return (
+    <svg className={className} viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round">
+      <circle cx="12" cy="13" r="8" />
+      <path d="M12 9v4l2.5 2.5M9 2h6" />
+    </svg>
+  );
+}

@@ -25,7 +25,8 @@ export function ChatList({ selected, navigate }: { selected: ChatRef | undefined
       <ul aria-label="Conversations">
         {rows?.map((row) => {
           const key = row.chat.kind === 'direct' ? `d:${row.chat.peer}` : `g:${row.chat.groupId}`;
-          const preview = row.last ? `${row.last.outgoing ? 'You: ' : row.chat.kind === 'group' ? `${row.last.sender}: ` : ''}${previewText(row.last)}` : row.active ? 'No messages yet' : 'You are no longer in this group';
+          const who = !row.last || row.last.notice !== undefined ? '' : row.last.outgoing ? 'You: ' : row.chat.kind === 'group' ? `${row.last.sender}: ` : '';
+          const preview = row.last ? `${who}${previewText(row.last)}` : row.active ? 'No messages yet' : 'You are no longer in this group';
           return (
             <li key={key}>
               <button
@@ -53,6 +54,7 @@ export function ChatList({ selected, navigate }: { selected: ChatRef | undefined
 
 /** A text's words; a file's kind and caption (the descriptor's claim: nothing is fetched for a preview). */
 function previewText(message: StoredMessage): string {
+  if (message.deletedAt !== undefined) return 'This message was deleted';
   if (!message.attachment) return message.body;
   let kind = 'File';
   try {

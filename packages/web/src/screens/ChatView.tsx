@@ -1,23 +1,29 @@
 /**
  * @module screens/ChatView
- * One chat: its messages (texts and files) with delivery state, and the composer. Opening a chat
- * marks what it shows as read, which tells the senders (their ✓✓ turns to "read"). A file dropped
- * onto the chat or pasted into it goes to the composer's preview, never straight out.
+ * One chat: its messages (texts and files) with delivery state, the notices the engine wrote
+ * into it (devices, disappearing messages), a date line per day and an "unread" line where the
+ * unread ones began, and the composer. Each message has its menu (reply, react, edit, delete
+ * for everyone, forward, copy). Opening a chat marks what it shows as read, which tells the
+ * senders (their ✓✓ turns to "read"). A file dropped onto the chat or pasted into it goes to the
+ * composer's preview, never straight out. The header sets disappearing messages.
  */
 import { useEffect, useRef, useState, type ClipboardEvent, type DragEvent } from 'react';
 import { ContactState } from '@sotto/protocol';
 import type { StoredMessage } from '@sotto/core';
-import { useEngine, useLoaded, useRevision } from '../app/hooks.js';
+import { useAction, useEngine, useLoaded, useNow, useRevision } from '../app/hooks.js';
 import { groupIdsOf } from '../app/chat-summaries.js';
 import { pickFile, type PickedFile } from '../app/send-file.js';
-import { formatTime, STATUS_LABEL, STATUS_MARK } from '../app/format.js';
 import { errorText } from '../app/error-text.js';
+import { buildTimeline, unreadMarkOf, type UnreadMark } from '../app/timeline.js';
+import { offersFor } from '../app/message-view.js';
 import type { ChatRef, Navigate } from '../app/view.js';
-import { PhoneIcon } from '../components/icons.js';
-import { useContactDeviceNotices } from '../components/DeviceNotices.js';
-import { AttachmentView } from '../components/AttachmentView.js';
-import { Composer } from '../components/Composer.js';
-import type { DeviceNotice } from '../app/device-notices.js';
+import { PhoneIcon, TimerIcon } from '../components/icons.js';
+import { Composer, type ComposeMode } from '../components/Composer.js';
+import { MessageBubble } from '../components/MessageBubble.js';
+import type { MenuChoices } from '../components/MessageMenu.js';
+import { Dialog } from '../components/Dialog.js';
+import { ForwardDialog } from '../components/ForwardDialog.js';
+import { DisappearingDialog, timerLabel } from '../components/DisappearingDialog.js';
 
 interface ChatData {
   readonly messages: StoredMessage[];
@@ -26,17 +32,45 @@ interface ChatData {
   readonly memberCount: number | undefined;
   /** Accepted contacts: only their files may auto-download. */
   readonly contacts: ReadonlySet<string>;
+  /** The conversation's disappearing timer, in seconds (0: off). */
+  readonly timer: number;
+}
+
+/** How often a disappearing message's time left is redrawn. */
+const TIMER_TICK_MS = 15_000;
+/** How long a message reached through a quote stays highlighted. */
+const HIGHLIGHT_MS = 2_500;
+
+/** The one conversation the header's timer belongs to: a group, or the direct conversation the engine keeps with the peer. */
+async function timerConversation(client: ReturnType<typeof useEngine>['client'], chat: ChatRef, create: boolean): Promise<string | undefined> {
+  if (chat.kind === 'group') return chat.groupId;
+  return create ? client.openDirect(chat.peer) : client.findDirect(chat.peer);
+}
+
+function chatKey(chat: ChatRef): string {
+  return chat.kind === 'direct' ? `d:${chat.peer}` : `g:${chat.groupId}`;
 }
 
 export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate }) {
   const { client } = useEngine();
+  const me = client.identity.username;
   const revision = useRevision();
   const [picked, setPicked] = useState<PickedFile | undefined>();
   const [dragging, setDragging] = useState(false);
   const [callError, setCallError] = useState<string | undefined>();
+  const [menuFor, setMenuFor] = useState<string | undefined>();
+  const [mode, setMode] = useState<ComposeMode | undefined>();
+  const [forwarding, setForwarding] = useState<StoredMessage | undefined>();
+  const [deleting, setDeleting] = useState<StoredMessage | undefined>();
+  const [timerOpen, setTimerOpen] = useState(false);
+  const [highlight, setHighlight] = useState<string | undefined>();
+  const [status, setStatus] = useState<string | undefined>();
+  const [act, actionError, , clearActionError] = useAction();
+  /** Where the unread messages began when this chat was opened (kept while it stays open). */
+  const [unread, setUnread] = useState<{ key: string; mark: UnreadMark | undefined } | undefined>();
   const list = useRef<HTMLOListElement>(null);
   const title = chat.kind === 'direct' ? chat.peer : chat.name;
-  const deviceNotices = useContactDeviceNotices(chat.kind === 'direct' ? chat.peer : undefined);
+  const key = chatKey(chat);
 
   const data = useLoaded<ChatData>(async () => {
     const contactList = await client.listContacts();
@@ -50,6 +84,7 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
         active: true,
         isContact: contact?.state === ContactState.ACCEPTED,
         memberCount: conversations.length > 0 ? 2 : undefined,
+        timer: conversations.length > 0 ? await client.disappearingTimer((await client.findDirect(chat.peer)) ?? conversations[0]!.groupId) : 0,
       };
     }
     const conversation = (await client.listConversations()).find((c) => c.groupId === chat.groupId);
@@ -59,20 +94,87 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
       active: conversation?.active ?? false,
       isContact: true,
       memberCount: conversation?.active ? (await client.members(chat.groupId)).length : undefined,
+      timer: await client.disappearingTimer(chat.groupId),
     };
   }, [revision, chat]);
   const canWrite = data?.active === true && data.isContact;
-  // A file picked in one chat never goes to the next one opened.
-  useEffect(() => setPicked(undefined), [chat]);
-
+  const messages = data?.messages ?? [];
+  const hasTimers = messages.some((m) => m.expiresAt !== undefined);
+  // Redrawn every so often while a disappearing message is shown; its time left is counted from the render.
+  useNow(TIMER_TICK_MS, hasTimers);
+  const now = Date.now();
+  // A file picked, a reply or edit begun, a menu open in one chat never carry to the next one opened.
   useEffect(() => {
-    if (document.visibilityState !== 'visible') return;
+    setPicked(undefined);
+    setMode(undefined);
+    setMenuFor(undefined);
+    setStatus(undefined);
+    clearActionError();
+  }, [key]);
+
+  // Opening the chat: note where the unread messages begin (for the "unread" line), then mark them read.
+  const unreadKnown = unread?.key === key;
+  useEffect(() => {
+    if (!data || unreadKnown) return;
+    setUnread({ key, mark: unreadMarkOf(data.messages) });
+  }, [data, key, unreadKnown]);
+  useEffect(() => {
+    if (!unreadKnown || document.visibilityState !== 'visible') return;
     void groupIdsOf(client, chat).then((ids) => Promise.all(ids.map((id) => client.markRead(id)))).catch(() => undefined);
-  }, [client, chat, revision]);
+  }, [client, chat, revision, unreadKnown]);
+
+  // New messages scroll to the bottom; on opening, the unread line is brought into view instead.
+  const scrolledFor = useRef<string | undefined>(undefined);
+  useEffect(() => {
+    const box = list.current;
+    if (!box || !unreadKnown) return;
+    const divider = scrolledFor.current !== key ? box.querySelector<HTMLElement>('.unread-divider') : null;
+    scrolledFor.current = key;
+    if (divider) divider.scrollIntoView({ block: 'start' });
+    else box.scrollTop = box.scrollHeight;
+  }, [messages.length, unreadKnown, key]);
 
   useEffect(() => {
-    if (list.current) list.current.scrollTop = list.current.scrollHeight;
-  }, [data?.messages.length, deviceNotices.length]);
+    if (!highlight) return;
+    const timer = setTimeout(() => setHighlight(undefined), HIGHLIGHT_MS);
+    return () => clearTimeout(timer);
+  }, [highlight]);
+
+  const goToMessage = (messageId: string) => {
+    const target = document.getElementById(`message-${messageId}`);
+    if (!target || !messages.some((m) => m.messageId === messageId && m.deletedAt === undefined)) {
+      setStatus('The original message is no longer here.');
+      return;
+    }
+    setStatus(undefined);
+    target.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    target.focus({ preventScroll: true });
+    setHighlight(messageId);
+  };
+
+  const choicesFor = (message: StoredMessage): MenuChoices => ({
+    reply: () => setMode({ kind: 'reply', message }),
+    edit: () => setMode({ kind: 'edit', message }),
+    react: (emoji) => void act(() => client.messages.react(message.groupId, message.messageId, emoji)),
+    deleteForEveryone: () => setDeleting(message),
+    forward: () => setForwarding(message),
+    copy: () => {
+      navigator.clipboard.writeText(message.body).then(() => setStatus('Copied.'), () => setStatus('The text could not be copied: this browser did not allow it.'));
+    },
+  });
+
+  const confirmDelete = async () => {
+    const message = deleting;
+    if (!message) return;
+    setDeleting(undefined);
+    if (mode?.message.messageId === message.messageId) setMode(undefined);
+    await act(() => client.messages.deleteForEveryone(message.groupId, message.messageId));
+  };
+
+  const setTimer = async (seconds: number) => {
+    const conversation = await timerConversation(client, chat, true);
+    if (conversation) await client.setDisappearing(conversation, seconds);
+  };
 
   const offer = (file: File | undefined) => {
     if (!file) return setPicked(undefined);
@@ -112,9 +214,16 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
         <button type="button" className="back" onClick={() => navigate({ kind: 'chats' })} aria-label="Back to chats">‹</button>
         <div className="pane-title">
           <h2 title={title}>{title}</h2>
-          <span className="muted">{chat.kind === 'group' ? (data?.memberCount ? `${data.memberCount} members` : 'You are no longer in this group') : 'End-to-end encrypted'}</span>
+          <span className="muted">
+            {chat.kind === 'group' ? (data?.memberCount ? `${data.memberCount} members` : 'You are no longer in this group') : 'End-to-end encrypted'}
+            {data && data.timer > 0 && <span className="header-timer"><span className="sep" aria-hidden="true"> · </span><TimerIcon className="inline-icon" />{timerLabel(data.timer)}</span>}
+          </span>
         </div>
         <div className="pane-actions">
+          {canWrite && (
+            <button type="button" className={data.timer > 0 ? 'icon-button timer-on' : 'icon-button'} onClick={() => setTimerOpen(true)}
+              aria-label={`Disappearing messages: ${timerLabel(data.timer)}`} title="Disappearing messages"><TimerIcon /></button>
+          )}
           {chat.kind === 'direct' && data?.isContact && (
             <>
               <button type="button" className="icon-button" onClick={call} aria-label={`Call ${chat.peer}`} title="Voice call"><PhoneIcon /></button>
@@ -127,44 +236,47 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
         </div>
       </header>
       {callError && <p className="error pad" role="alert">{callError}</p>}
-      <ol ref={list} className="messages" aria-label="Messages" aria-live="polite">
-        {timeline(data?.messages ?? [], deviceNotices).map((item) =>
-          'text' in item ? (
-            <li key={`notice-${item.id}`} className="chat-notice">{item.text}</li>
-          ) : (
-            <li key={item.messageId} className={item.outgoing ? 'message out' : 'message in'} data-status={item.status}>
-              {chat.kind === 'group' && !item.outgoing && <span className="sender">{item.sender}</span>}
-              {item.attachment && <AttachmentView message={item} fromContact={data?.contacts.has(item.sender) ?? false} />}
-              {(item.body || !item.attachment) && <span className="body">{item.body}</span>}
-              <span className="meta">
-                <time dateTime={new Date(timeOf(item)).toISOString()}>{formatTime(timeOf(item))}</time>
-                {item.outgoing && <span className={`status ${item.status}`} aria-label={STATUS_LABEL[item.status]} title={STATUS_LABEL[item.status]}>{STATUS_MARK[item.status]}</span>}
-              </span>
-            </li>
-          ),
-        )}
+      {status && <p className="status-line pad" role="status">{status}</p>}
+      {actionError && <p className="error pad" role="alert">{actionError}</p>}
+      <ol ref={list} className="messages" aria-label="Messages">
+        {buildTimeline(messages, now, unreadKnown ? unread.mark : undefined).map((item) => {
+          switch (item.kind) {
+            case 'day':
+              return <li key={item.key} className="day-separator"><span>{item.label}</span></li>;
+            case 'unread':
+              return <li key={item.key} className="unread-divider"><span>{item.count === 1 ? '1 unread message' : `${item.count} unread messages`}</span></li>;
+            case 'notice':
+              return <li key={item.key} className={`chat-notice ${item.message.notice}`}>{item.message.notice === 'timer' && <TimerIcon className="inline-icon" />}{item.message.body}</li>;
+            case 'message': {
+              const message = item.message;
+              const original = message.replyTo !== undefined ? messages.find((m) => m.messageId === message.replyTo) : undefined;
+              return (
+                <MessageBubble key={item.key} message={message} me={me} group={chat.kind === 'group'} now={now}
+                  offers={offersFor(message, me, now, canWrite)} original={original}
+                  fromContact={data?.contacts.has(message.sender) ?? false} highlighted={highlight === message.messageId}
+                  menuOpen={menuFor === message.messageId} onMenu={(open) => setMenuFor(open ? message.messageId : undefined)}
+                  choices={choicesFor(message)} onQuote={goToMessage} />
+              );
+            }
+          }
+        })}
       </ol>
       {data && data.messages.length === 0 && <p className="muted pad center">No messages yet. Messages are end-to-end encrypted.</p>}
       {data && !data.isContact && <p className="muted pad">You can write once {title} accepts your contact request.</p>}
-      <Composer chat={chat} canWrite={canWrite} picked={picked} onPick={offer} />
+      <Composer chat={chat} canWrite={canWrite} picked={picked} onPick={offer} mode={mode} onEndMode={() => setMode(undefined)} />
+      {deleting && (
+        <Dialog title="Delete for everyone?" onClose={() => setDeleting(undefined)}>
+          <p>This message will be deleted on every device in this chat{deleting.body ? ':' : '.'}</p>
+          {deleting.body && <blockquote className="confirm-quote">{deleting.body.length > 200 ? `${deleting.body.slice(0, 199)}…` : deleting.body}</blockquote>}
+          <div className="row end">
+            <button type="button" className="secondary" onClick={() => setDeleting(undefined)}>Cancel</button>
+            <button type="button" className="danger" onClick={() => void confirmDelete()}>Delete for everyone</button>
+          </div>
+        </Dialog>
+      )}
+      {forwarding && <ForwardDialog message={forwarding} onClose={() => setForwarding(undefined)} onDone={(to) => { setForwarding(undefined); setStatus(`Forwarded to ${to}.`); }} />}
+      {timerOpen && data && <DisappearingDialog current={data.timer} apply={setTimer} onClose={() => setTimerOpen(false)} />}
     </section>
   );
 }
 
-function timeOf(m: StoredMessage): number {
-  return m.outgoing ? m.sentAt : m.receivedAt;
-}
-
-/**
- * Messages in the engine's order, with each device notice before the first message that came
- * after it (a notice is as old as the moment this device learned of it).
- */
-function timeline(messages: readonly StoredMessage[], notices: readonly DeviceNotice[]): (StoredMessage | DeviceNotice)[] {
-  const pending = [...notices];
-  const items: (StoredMessage | DeviceNotice)[] = [];
-  for (const message of messages) {
-    while (pending.length > 0 && pending[0]!.at <= timeOf(message)) items.push(pending.shift()!);
-    items.push(message);
-  }
-  return [...items, ...pending];
-}
