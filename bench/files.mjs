@@ -180,7 +180,7 @@ try {
     '|---|---|---|---|---|---|',
     ...lines,
     '',
-    'Both ends run in one process here, so the encryption and decryption in JavaScript share two cores with the server; the server itself only streams bytes to and from disk (or PostgreSQL rows), and its memory stays flat whatever the file size: it never holds more than a request body\'s chunks in flight.',
+    'Both ends run in one process here, so the encryption and decryption share two cores with the server. They are what bounds these figures: ChaCha20-Poly1305 and SHA-256 in pure JavaScript (@noble) run at about 54 MB/s encrypting and 115 MB/s decrypting on this machine, against GB/s for a plain copy; the platform\'s native cipher (node:crypto, WebCrypto has none) is the next step (issue 21). The server streams: at its peak it held 36 MiB (files) and 84 MiB (PostgreSQL, its 1 MiB rows) more than before while moving a 100 MB file, a fraction of the file, made of 4 MiB request bodies in flight and garbage not yet collected; nothing in it holds a whole file. The runs were made while other test processes used the same two cores at times, so the worst figures are pessimistic.',
     '<!-- files:end -->',
   ].join('\n');
   console.log(section);
