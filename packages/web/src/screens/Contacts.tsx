@@ -1,7 +1,8 @@
 /**
  * @module screens/Contacts
  * Contact requests are how strangers reach a member: plain text, fixed size, nothing else
- * (rule 1). Incoming ones can be accepted, declined (silently) or blocked.
+ * (rule 1). Incoming ones can be accepted, declined (silently) or blocked. Accepted contacts show
+ * the display name and avatar they shared, and whether the member verified them.
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import { ContactState, LIMITS } from '@sotto/protocol';
@@ -9,6 +10,8 @@ import type { StoredContact } from '@sotto/core';
 import { announceLocalChange, useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import type { Navigate } from '../app/view.js';
 import { PaneHeader } from '../components/PaneHeader.js';
+import { Avatar } from '../components/Avatar.js';
+import { useProfiles, useVerification } from '../app/profiles.js';
 
 export function Contacts({ navigate }: { navigate: Navigate }) {
   const { client } = useEngine();
@@ -36,6 +39,9 @@ export function Contacts({ navigate }: { navigate: Navigate }) {
   const outgoing = byState(ContactState.REQUESTED);
   const accepted = byState(ContactState.ACCEPTED);
   const blocked = byState(ContactState.BLOCKED);
+  const acceptedNames = accepted.map((c) => c.username);
+  const profiles = useProfiles(acceptedNames);
+  const verification = useVerification(acceptedNames);
 
   return (
     <section className="page" aria-labelledby="contacts-title">
@@ -72,8 +78,8 @@ export function Contacts({ navigate }: { navigate: Navigate }) {
         <ul className="plain-list" aria-label="Contacts">
           {accepted.map((c) => (
             <li key={c.username} className="contact-row">
-              <span className="avatar" aria-hidden="true">{c.username.slice(0, 1).toUpperCase()}</span>
-              <span className="grow">{c.username}</span>
+              <Avatar username={c.username} displayName={profiles.get(c.username)?.displayName} avatar={profiles.get(c.username)?.avatar} />
+              <ContactNames username={c.username} displayName={profiles.get(c.username)?.displayName ?? ''} verification={verification.get(c.username)} />
               <button type="button" className="secondary" onClick={() => navigate({ kind: 'chat', chat: { kind: 'direct', peer: c.username } })} aria-label={`Message ${c.username}`}>Message</button>
               <button type="button" className="secondary" onClick={() => navigate({ kind: 'verify', peer: c.username })} aria-label={`Verify ${c.username}`}>Verify</button>
               <button type="button" className="danger subtle" onClick={() => void respond(c.username, 'block')} aria-label={`Block ${c.username}`}>Block</button>
@@ -99,6 +105,25 @@ export function Contacts({ navigate }: { navigate: Navigate }) {
         </>
       )}
     </section>
+  );
+}
+
+/** A contact's display name (when they shared one) over their username, with a badge once verified. */
+function ContactNames({ username, displayName, verification }: { username: string; displayName: string; verification: 'verified' | 'changed' | 'unverified' | undefined }) {
+  const badge = verification === 'verified'
+    ? <span className="verified-badge" title="You compared your safety number with them">Verified ✓</span>
+    : verification === 'changed'
+      ? <span className="verified-badge changed" title="Your safety number changed since you verified it">Safety number changed</span>
+      : null;
+  return (
+    <span className="grow contact-names">
+      {displayName ? (
+        <>
+          <span className="display-name">{displayName}{badge}</span>
+          <span className="username">{username}</span>
+        </>
+      ) : <span className="display-name">{username}{badge}</span>}
+    </span>
   );
 }
 

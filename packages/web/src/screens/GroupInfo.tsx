@@ -1,9 +1,12 @@
-/** @module screens/GroupInfo: members of a group; add contacts, remove members, leave. */
-import { useState } from 'react';
+/** @module screens/GroupInfo: a group's name and members; rename it, add contacts, remove members, leave. */
+import { useState, type FormEvent } from 'react';
 import { ContactState } from '@sotto/protocol';
 import { useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import type { Navigate } from '../app/view.js';
 import { PaneHeader } from '../components/PaneHeader.js';
+import { Avatar } from '../components/Avatar.js';
+import { useProfiles } from '../app/profiles.js';
+import '../components/profiles.css';
 
 export function GroupInfo({ groupId, name, navigate }: { groupId: string; name: string; navigate: Navigate }) {
   const { client } = useEngine();
@@ -14,10 +17,15 @@ export function GroupInfo({ groupId, name, navigate }: { groupId: string; name: 
     const conversation = (await client.listConversations()).find((c) => c.groupId === groupId);
     const members = conversation?.active ? await client.members(groupId) : [];
     const contacts = (await client.listContacts()).filter((c) => c.state === ContactState.ACCEPTED && !members.includes(c.username));
-    return { active: conversation?.active ?? false, members, candidates: contacts.map((c) => c.username) };
+    return { active: conversation?.active ?? false, name: conversation?.name ?? name, members, candidates: contacts.map((c) => c.username) };
   }, [revision, changed, groupId]);
   const [run, error, busy] = useAction();
   const [toAdd, setToAdd] = useState('');
+  // Profiles are known only for the member's contacts (and the member): others show their username.
+  const profiles = useProfiles(data?.members ?? []);
+
+  // The stored name: a rename here or by another member shows at once.
+  const current = data?.name ?? name;
 
   const act = async (action: () => Promise<unknown>) => {
     if (await run(action)) setChanged((n) => n + 1);
@@ -25,16 +33,17 @@ export function GroupInfo({ groupId, name, navigate }: { groupId: string; name: 
 
   return (
     <section className="page" aria-labelledby="group-title">
-      <PaneHeader titleId="group-title" back={{ label: 'Back to the group chat', onClick: () => navigate({ kind: 'chat', chat: { kind: 'group', groupId, name } }) }}>{name}</PaneHeader>
+      <PaneHeader titleId="group-title" back={{ label: 'Back to the group chat', onClick: () => navigate({ kind: 'chat', chat: { kind: 'group', groupId, name: current } }) }}>{current}</PaneHeader>
       {data && !data.active && <p className="muted">You are no longer in this group.</p>}
       {data?.active && (
         <>
+          <RenameForm groupId={groupId} name={current} onRenamed={() => setChanged((n) => n + 1)} />
           <h3>Members</h3>
           <ul className="plain-list" aria-label="Members">
             {data.members.map((m) => (
               <li key={m} className="contact-row">
-                <span className="avatar" aria-hidden="true">{m.slice(0, 1).toUpperCase()}</span>
-                <span className="grow">{m === me ? `${m} (you)` : m}</span>
+                <Avatar username={m} displayName={profiles.get(m)?.displayName} avatar={profiles.get(m)?.avatar} />
+                <span className="grow">{memberLabel(m, profiles.get(m)?.displayName, m === me)}</span>
                 {m !== me && (
                   <button type="button" className="danger subtle" disabled={busy} onClick={() => void act(() => client.removeMembers(groupId, [m]))} aria-label={`Remove ${m}`}>Remove</button>
                 )}
@@ -54,5 +63,41 @@ export function GroupInfo({ groupId, name, navigate }: { groupId: string; name: 
         </>
       )}
     </section>
+  );
+}
+
+/** "Bob Builder (bob)", or the username alone when they shared no name; "(you)" for the member. */
+function memberLabel(username: string, displayName: string | undefined, isMe: boolean): string {
+  const name = displayName ? `${displayName} (${username})` : username;
+  return isMe ? `${name} (you)` : name;
+}
+
+/** Renames the group for every member (each member's chat gets a notice). */
+function RenameForm({ groupId, name, onRenamed }: { groupId: string; name: string; onRenamed: () => void }) {
+  const { client } = useEngine();
+  const [draft, setDraft] = useState(name);
+  const [done, setDone] = useState(false);
+  const [run, error, busy] = useAction();
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setDone(false);
+    if (await run(() => client.renameGroup(groupId, draft.trim()))) {
+      setDone(true);
+      onRenamed();
+    }
+  };
+
+  return (
+    <form className="card form" aria-label="Rename the group" onSubmit={(e) => void submit(e)}>
+      <label htmlFor="group-name">Group name</label>
+      <div className="rename-form">
+        <input id="group-name" value={draft} maxLength={64} onChange={(e) => { setDraft(e.target.value); setDone(false); }} aria-describedby="group-name-help" />
+        <button type="submit" className="primary" disabled={busy || draft.trim() === name}>Rename</button>
+      </div>
+      <p id="group-name-help" className="help">1 to 64 characters. Every member sees the new name, and a notice in the chat.</p>
+      {error && <p className="error" role="alert">{error}</p>}
+      {done && !error && <p className="ok" role="status">Renamed for every member.</p>}
+    </form>
   );
 }

@@ -1,42 +1,21 @@
-/** @module screens/Settings: lockdown mode and contact links, relay-only calls, automatic downloads, the account's devices, this device, and the app's version. */
+/** @module screens/Settings: the member's profile, lockdown mode and contact links, privacy (read receipts, relay-only calls), automatic downloads, the account's devices, this device, and the app's version. */
 import { useEffect, useState } from 'react';
 import type { ContactLink } from '@sotto/core';
 import { SOFTWARE_VERSION } from '@sotto/protocol';
 import { useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import { PaneHeader } from '../components/PaneHeader.js';
 import { DevicesCard } from './Devices.js';
+import { ProfileCard } from './ProfileCard.js';
 import { AUTO_DOWNLOAD_CHOICES, autoDownloadLimit, setAutoDownloadLimit } from '../app/file-settings.js';
 
 export function Settings() {
   const { client } = useEngine();
-  const settings = useLoaded(() => client.getSettings(), [client]);
-  /** The switch follows a click at once; the stored value follows a moment later. */
-  const [relayOnly, setRelayOnlyShown] = useState<boolean | undefined>();
-  const [run, error] = useAction();
-  const shown = relayOnly ?? settings?.relayOnlyCalls;
-
-  const setRelayOnly = (relayOnlyCalls: boolean) => {
-    setRelayOnlyShown(relayOnlyCalls);
-    void run(() => client.updateSettings({ relayOnlyCalls })).then((ok) => {
-      if (!ok) setRelayOnlyShown(!relayOnlyCalls);
-    });
-  };
-
   return (
     <section className="page" aria-labelledby="settings-title">
       <PaneHeader titleId="settings-title">Settings</PaneHeader>
+      <ProfileCard />
       <LockdownCard />
-      <div className="card form">
-        <label className="switch">
-          <input type="checkbox" role="switch" checked={shown ?? false} disabled={shown === undefined} onChange={(e) => setRelayOnly(e.target.checked)} aria-describedby="relay-help" />
-          Relay-only calls
-        </label>
-        <p id="relay-help" className="help">
-          Calls go through your server’s relay, so the people you call never learn your IP address (and so your
-          location). Calls may sound slightly later.
-        </p>
-        {error && <p className="error" role="alert">{error}</p>}
-      </div>
+      <PrivacyCard />
       <FilesCard />
       <DevicesCard />
       <div className="card">
@@ -49,6 +28,55 @@ export function Settings() {
         <p className="help">Your keys live only in this browser. Clearing this site’s data deletes them, and with them this device’s access to your account.</p>
       </div>
     </section>
+  );
+}
+
+/** Privacy: read receipts and relay-only calls. Each switch follows a click at once; the stored value follows a moment later. */
+function PrivacyCard() {
+  const { client } = useEngine();
+  const revision = useRevision();
+  const settings = useLoaded(() => client.getSettings(), [client, revision]);
+  const [shown, setShown] = useState<{ relayOnlyCalls?: boolean; readReceipts?: boolean }>({});
+  const [run, error] = useAction();
+  // A shown value the store has caught up with is dropped: from then on the store is the truth (another device may change it too).
+  useEffect(() => {
+    if (!settings) return;
+    setShown((s) => ({
+      ...(s.relayOnlyCalls !== undefined && s.relayOnlyCalls !== settings.relayOnlyCalls ? { relayOnlyCalls: s.relayOnlyCalls } : {}),
+      ...(s.readReceipts !== undefined && s.readReceipts !== (settings.readReceipts !== false) ? { readReceipts: s.readReceipts } : {}),
+    }));
+  }, [settings]);
+  const relayOnly = shown.relayOnlyCalls ?? settings?.relayOnlyCalls;
+  const readReceipts = shown.readReceipts ?? (settings ? settings.readReceipts !== false : undefined);
+
+  const change = (setting: 'relayOnlyCalls' | 'readReceipts', value: boolean) => {
+    setShown((s) => ({ ...s, [setting]: value }));
+    void run(() => client.updateSettings({ [setting]: value })).then((ok) => {
+      if (!ok) setShown(({ [setting]: _failed, ...rest }) => rest);
+    });
+  };
+
+  return (
+    <div className="card form privacy-card" role="group" aria-labelledby="privacy-title">
+      <h3 id="privacy-title">Privacy</h3>
+      <label className="switch">
+        <input type="checkbox" role="switch" checked={readReceipts ?? false} disabled={readReceipts === undefined} onChange={(e) => change('readReceipts', e.target.checked)} aria-describedby="receipts-help" />
+        Read receipts
+      </label>
+      <p id="receipts-help" className="help">
+        When on, your contacts see when you have read their messages, and you see when they have read yours. When
+        off, neither is shown. This applies on all your devices.
+      </p>
+      <label className="switch">
+        <input type="checkbox" role="switch" checked={relayOnly ?? false} disabled={relayOnly === undefined} onChange={(e) => change('relayOnlyCalls', e.target.checked)} aria-describedby="relay-help" />
+        Relay-only calls
+      </label>
+      <p id="relay-help" className="help">
+        Calls go through your server’s relay, so the people you call never learn your IP address (and so your
+        location). Calls may sound slightly later.
+      </p>
+      {error && <p className="error" role="alert">{error}</p>}
+    </div>
   );
 }
 
