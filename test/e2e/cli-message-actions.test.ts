@@ -132,3 +132,19 @@ test('verify --mark records the comparison; a group rename and a new member are 
   const later = await bob.ok(['sync']);
   assert.ok(later.some((r) => r.type === 'notice' && r.text === 'carol was added'), JSON.stringify(later));
 });
+
+test('chat --mute/--archive/--pin and search on the device', async () => {
+  const muted = (await alice.ok(['chat', 'bob', '--mute', '8h', '--pin'])).find((r) => r.type === 'chat') as { muted?: boolean; pinned?: boolean; mutedUntil?: number } | undefined;
+  assert.equal(muted?.muted, true);
+  assert.equal(muted?.pinned, true);
+  assert.ok(muted?.mutedUntil && muted.mutedUntil > Date.now() + 7 * 3_600_000);
+  const off = (await alice.ok(['chat', 'bob', '--mute', 'off', '--unpin', '--archive'])).find((r) => r.type === 'chat') as { muted?: boolean; archived?: boolean; pinned?: boolean } | undefined;
+  assert.deepEqual([off?.muted, off?.archived, off?.pinned], [false, true, false]);
+  await bob.ok(['send', 'alice', 'the lighthouse is open']);
+  const found = await alice.ok(['search', 'LIGHTHOUSE']);
+  assert.deepEqual(found.filter((r) => r.type === 'message').map((r) => r.body), ['the lighthouse is open']);
+  const none = await alice.ok(['search', 'no such words']);
+  assert.equal(none.find((r) => r.type === 'search')?.count, 0);
+  const bad = await alice.run(['chat', 'bob', '--mute', 'soon']);
+  assert.match(bad.stderr, /m, h, d or w/);
+});

@@ -170,6 +170,22 @@ test('read receipts off (set on one device, followed by the other): the contact 
   await until('the laptop to follow back', async () => (await ada2.getSettings()).readReceipts !== false);
 });
 
+test('mute, archive and pin follow the devices; a mute ends at its time', async () => {
+  const hour = Date.now() + 3_600_000;
+  await ada2.setChatFlags(direct, { mutedUntil: hour, pinned: true });
+  await ada2.setChatFlags(group, { archived: true, mutedUntil: -1 });
+  await until('the phone to follow', async () => (await member('ada').chatFlags(group)).archived);
+  assert.deepEqual(await member('ada').chatFlags(direct), { muted: true, mutedUntil: hour, archived: false, pinned: true });
+  assert.deepEqual(await member('ada').chatFlags(group), { muted: true, mutedUntil: -1, archived: true, pinned: false });
+  await member('ada').setChatFlags(group, { archived: false, mutedUntil: null });
+  await until('the laptop to follow back', async () => !(await ada2.chatFlags(group)).archived);
+  assert.equal((await ada2.chatFlags(group)).muted, false);
+  // A mute whose time has passed is no mute.
+  await member('ada').setChatFlags(direct, { mutedUntil: Date.now() - 1 });
+  assert.equal((await member('ada').chatFlags(direct)).muted, false);
+  await assert.rejects(member('ada').setChatFlags(direct, { mutedUntil: 1.5 }), (error: unknown) => error instanceof ClientError && error.code === 'INVALID_INPUT');
+});
+
 test('removing a device takes it out of every conversation; it reads nothing after, and cannot log in', async () => {
   const removed = await member('ada').devices.remove(ada2Id);
   // The direct chat, the two groups, and the conversation of ada's own devices.

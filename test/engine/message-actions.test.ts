@@ -139,3 +139,13 @@ test('hostile actions are dropped with their reason and change nothing', async (
   assert.equal(copy.editedAt, undefined);
   assert.equal(copy.deletedAt, undefined);
 });
+
+test('search finds messages by their text, newest first, on this device; deleted ones are not found', async () => {
+  const first = await sent(member('bob'), direct, 'the Harbour walk is on Sunday');
+  await sent(member('ada'), group, 'harbour or the hills?');
+  const found = await member('ada').searchMessages('HARBOUR');
+  assert.deepEqual(found.slice(0, 2).map((m) => m.body), ['harbour or the hills?', 'the Harbour walk is on Sunday']);
+  await member('bob').messages.deleteForEveryone(direct, first.messageId);
+  await until('the deletion at ada', async () => (await member('ada').searchMessages('sunday')).length === 0);
+  assert.deepEqual(await member('ada').searchMessages('   '), []);
+});

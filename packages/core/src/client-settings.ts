@@ -4,7 +4,7 @@
  * anything missing or odd falls back to the default, so an old or damaged store never breaks
  * the engine. One function for every backend (SQLite, IndexedDB, memory).
  */
-import { DEFAULT_CLIENT_SETTINGS, MAX_THREAT_NOTICES, type ClientSettings, type StoredProfile, type ThreatNoticeRecord } from './ports.js';
+import { DEFAULT_CLIENT_SETTINGS, MAX_THREAT_NOTICES, type ChatFlags, type ClientSettings, type StoredProfile, type ThreatNoticeRecord } from './ports.js';
 
 export function parseClientSettings(stored: Readonly<Record<string, unknown>>): ClientSettings {
   const advisoryKey = stored['advisoryKey'];
@@ -23,8 +23,22 @@ export function parseClientSettings(stored: Readonly<Record<string, unknown>>): 
     ...optional('conversationTimers', timersOf(stored['conversationTimers'])),
     ...optional('profile', profileOf(stored['profile'])),
     ...optional('verified', stringRecord(stored['verified'])),
+    ...optional('chats', chatsOf(stored['chats'])),
     ...optional('profiles', profilesOf(stored['profiles'])),
   };
+}
+
+function chatsOf(value: unknown): Record<string, ChatFlags> | undefined {
+  if (!isRecord(value)) return undefined;
+  return Object.fromEntries(Object.entries(value).flatMap(([groupId, entry]) => {
+    if (!isRecord(entry)) return [];
+    const flags: ChatFlags = {
+      ...(typeof entry['mutedUntil'] === 'number' && (entry['mutedUntil'] === -1 || entry['mutedUntil'] > 0) ? { mutedUntil: entry['mutedUntil'] } : {}),
+      ...(entry['archived'] === true ? { archived: true } : {}),
+      ...(entry['pinned'] === true ? { pinned: true } : {}),
+    };
+    return [[groupId, flags]];
+  }));
 }
 
 function profileOf(value: unknown): StoredProfile | undefined {

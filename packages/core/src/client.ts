@@ -45,7 +45,7 @@ import { replenishKeyPackages } from './key-packages.js';
 import { MlsContext } from './mls/group.js';
 import { loadCiphersuite } from './mls/suite.js';
 import type {
-  ClientSettings, Clock, ClientStore, Ed25519Signer, Hkdf, HttpPort, Logger, Random, StoredCallLogEntry, StoredContact, StoredConversation, StoredIdentity, StoredMessage, Transport,
+  ChatFlags, ClientSettings, Clock, ClientStore, Ed25519Signer, Hkdf, HttpPort, Logger, Random, StoredCallLogEntry, StoredContact, StoredConversation, StoredIdentity, StoredMessage, Transport,
 } from './ports.js';
 import { Advisories } from './advisories.js';
 import { AnomalyReporter } from './anomaly-reporter.js';
@@ -497,6 +497,51 @@ export class SottoClient {
       await this.deps.store.apply({ settings: { conversationTimers: timers } });
     });
     this.emitters.didChangeSettings.fire();
+  }
+
+  /**
+   * How the member keeps a chat: muted until a time (`-1` for ever, `null` to unmute), archived,
+   * pinned. Kept on every device of the account.
+   */
+  async setChatFlags(conversationId: string, change: { mutedUntil?: number | null; archived?: boolean; pinned?: boolean }): Promise<void> {
+    if (change.mutedUntil !== undefined && change.mutedUntil !== null && change.mutedUntil !== -1 && !(Number.isSafeInteger(change.mutedUntil) && change.mutedUntil > 0)) {
+      throw new ClientError('INVALID_INPUT', 'A chat is muted until a time, or for ever.');
+    }
+    const conversation = await this.deps.store.getConversation(conversationId);
+    if (!conversation || conversation.kind === 'self') throw new ClientError('NO_CONVERSATION', 'No such chat here.');
+    const chats = { ...(await this.deps.store.getSettings()).chats };
+    const before = chats[conversationId] ?? {};
+    const mutedUntil = change.mutedUntil === undefined ? before.mutedUntil : change.mutedUntil ?? undefined;
+    const archived = change.archived ?? before.archived;
+    const pinned = change.pinned ?? before.pinned;
+    const next: ChatFlags = { ...(mutedUntil !== undefined ? { mutedUntil } : {}), ...(archived ? { archived } : {}), ...(pinned ? { pinned } : {}) };
+    if (Object.keys(next).length === 0) delete chats[conversationId];
+    else chats[conversationId] = next;
+    await this.updateSettings({ chats });
+  }
+
+  /** How the member keeps a chat (muted is already false once its time passed). */
+  async chatFlags(conversationId: string): Promise<{ muted: boolean; mutedUntil?: number; archived: boolean; pinned: boolean }> {
+    const flags = (await this.deps.store.getSettings()).chats?.[conversationId] ?? {};
+    const muted = flags.mutedUntil === -1 || (flags.mutedUntil !== undefined && flags.mutedUntil > this.deps.clock.now());
+    return { muted, ...(muted && flags.mutedUntil !== undefined ? { mutedUntil: flags.mutedUntil } : {}), archived: flags.archived === true, pinned: flags.pinned === true };
+  }
+
+  /**
+   * Messages whose text holds `query` (any case), newest first, in every chat: searched here, on
+   * this device, never on the server. Deleted, expired messages and notices are not searched.
+   */
+  async searchMessages(query: string, limit = 50): Promise<StoredMessage[]> {
+    const needle = query.trim().toLocaleLowerCase();
+    if (needle.length === 0) return [];
+    const now = this.deps.clock.now();
+    const found: StoredMessage[] = [];
+    for (const conversation of await this.listConversations()) {
+      for (const m of notExpired(await this.deps.store.listMessages(conversation.groupId, 5000), now)) {
+        if (m.notice === undefined && m.deletedAt === undefined && m.body.toLocaleLowerCase().includes(needle)) found.push(m);
+      }
+    }
+    return found.sort((a, b) => b.sentAt - a.sentAt).slice(0, limit);
   }
 
   /** The conversation's disappearing timer in seconds (0: off). */

@@ -351,7 +351,10 @@ export class Inbox {
         if (updated.kind !== 'self' || delivery.senderUsername !== this.ctx.identity.username) {
           return this.drop(delivery, 'settings from outside the account\'s own devices', { conversations: [updated] }, AnomalyKind.CONSENT_VIOLATION);
         }
-        const settings = { relayOnlyCalls: body.value.relayOnlyCalls, readReceipts: !body.value.noReadReceipts };
+        const chats = Object.fromEntries(body.value.chats.map((c) => [toHex(c.groupId), {
+          ...(c.mutedUntil !== 0n ? { mutedUntil: Number(c.mutedUntil) } : {}), ...(c.archived ? { archived: true } : {}), ...(c.pinned ? { pinned: true } : {}),
+        }]));
+        const settings = { relayOnlyCalls: body.value.relayOnlyCalls, readReceipts: !body.value.noReadReceipts, chats };
         return { batch: { conversations: [updated], settings }, after: () => this.ctx.events.didChangeSettings.fire() };
       }
       case 'retract':

@@ -266,6 +266,8 @@ export interface ClientSettings {
   readonly linking?: { readonly linkId: string; readonly secret: string };
   /** This account's profile (shared with contacts and the account's other devices). */
   readonly profile?: StoredProfile;
+  /** How the member keeps each chat (by conversation id): muted (until a time, or -1 for ever), archived, pinned. */
+  readonly chats?: Readonly<Record<string, ChatFlags>>;
   /** Contacts the member verified: the safety number they compared, by username. */
   readonly verified?: Readonly<Record<string, string>>;
   /** Contacts' profiles as they last shared them, by username. */
@@ -274,6 +276,14 @@ export interface ClientSettings {
   readonly conversationTimers?: Readonly<Record<string, number>>;
   /** What the linking device said each of the account's conversations is, until its Welcome arrives. */
   readonly linkedConversations?: Readonly<Record<string, { readonly kind: ConversationKind; readonly name: string }>>;
+}
+
+/** How the member keeps one chat; absent fields are off. */
+export interface ChatFlags {
+  /** Muted until this time (ms), or -1 until turned back on. */
+  readonly mutedUntil?: number;
+  readonly archived?: boolean;
+  readonly pinned?: boolean;
 }
 
 /** A profile as kept: the display name, the avatar (base64url of its bytes), the sender's time. */

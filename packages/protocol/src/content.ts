@@ -61,6 +61,9 @@ export function decodeAppContent(bytes: Uint8Array): AppContent {
       checkTarget(body.value.messageId, 'A deletion');
       break;
     case 'settingsSync':
+      if (body.value.chats.length > 1000 || body.value.chats.some((c) => c.groupId.byteLength !== LIMITS.groupIdBytes || c.mutedUntil < -1n)) {
+        throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, 'Chat settings name at most 1,000 chats by their 32-byte ids.');
+      }
       break;
     case 'receipt':
       if (body.value.messageIds.length > 1000 || body.value.messageIds.some((id) => id.byteLength !== LIMITS.messageIdBytes)) {

@@ -9,6 +9,7 @@ import { ClientError, describeTimer } from '@sotto/core';
 import { createOutput, type Output } from '../output.js';
 import { withClient, type GlobalOptions } from '../profile.js';
 import { findMessage } from '../message-ids.js';
+import { formatMessage, messageRecord } from '../message-format.js';
 import { resolveDirect, resolveGroup } from '../conversation-names.js';
 
 /** `off`, or a number and a unit: `5m`, `1h`, `1d`, `1w` (a minute to 90 days). */
@@ -40,6 +41,48 @@ export function registerMessageActionCommands(program: Command, globals: () => G
       out().print(`${mine.displayName || '(no display name)'}${mine.avatar ? ` with an avatar (${mine.avatar.byteLength} bytes)` : ', no avatar'}`, {
         type: 'profile', displayName: mine.displayName, avatarBytes: mine.avatar?.byteLength ?? 0,
       });
+    });
+
+  program
+    .command('chat')
+    .description('show or change how you keep a chat: mute (for a while or always), archive, pin; on every device of your account')
+    .argument('<name>', "a contact's username, or a group with --group")
+    .option('--group', 'the name is a group')
+    .option('--mute <for>', 'mute it: a number and m, h, d or w (e.g. 8h), always, or off')
+    .option('--archive', 'archive it')
+    .option('--unarchive', 'take it out of the archive')
+    .option('--pin', 'pin it to the top')
+    .option('--unpin', 'unpin it')
+    .action(async (name: string, opts: { group?: boolean; mute?: string; archive?: boolean; unarchive?: boolean; pin?: boolean; unpin?: boolean }) => {
+      const mutedUntil = opts.mute === undefined ? undefined : opts.mute === 'off' ? null : opts.mute === 'always' ? -1 : Date.now() + parseTimer(opts.mute) * 1000;
+      if (opts.mute !== undefined && mutedUntil === 0) throw new ClientError('INVALID_INPUT', 'Mute for a number and m, h, d or w, always, or off.');
+      const flags = await withClient(globals(), async (c) => {
+        const conversation = opts.group ? await resolveGroup(c, name) : await resolveDirect(c, name);
+        const change = {
+          ...(mutedUntil !== undefined ? { mutedUntil } : {}),
+          ...(opts.archive || opts.unarchive ? { archived: opts.archive === true } : {}),
+          ...(opts.pin || opts.unpin ? { pinned: opts.pin === true } : {}),
+        };
+        if (Object.keys(change).length > 0) await c.setChatFlags(conversation, change);
+        return c.chatFlags(conversation);
+      });
+      const muted = !flags.muted ? 'not muted' : flags.mutedUntil === -1 ? 'muted' : `muted until ${new Date(flags.mutedUntil!).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+      out().print(`${name}: ${muted}${flags.archived ? ', archived' : ''}${flags.pinned ? ', pinned' : ''}`, { type: 'chat', name, ...flags });
+    });
+
+  program
+    .command('search')
+    .description('search your messages on this device (never on the server)')
+    .argument('<text...>')
+    .option('--limit <n>', 'at most this many, newest first', '20')
+    .action(async (words: string[], opts: { limit: string }) => {
+      const query = words.join(' ');
+      const found = await withClient(globals(), async (c) => {
+        const names = new Map((await c.listConversations()).map((conv) => [conv.groupId, conv.name]));
+        return (await c.searchMessages(query, Number(opts.limit) || 20)).map((m) => ({ m, name: names.get(m.groupId) ?? m.groupId.slice(0, 8) }));
+      });
+      for (const { m, name } of found) out().print(formatMessage(name, m), messageRecord(name, m));
+      if (found.length === 0) out().print(`nothing found for "${query}"`, { type: 'search', query, count: 0 });
     });
 
   program

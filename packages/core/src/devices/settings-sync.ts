@@ -11,10 +11,11 @@ import type { EngineContext } from '../context.js';
 import type { Conversations } from '../conversations.js';
 import { MessageKeptError } from '../errors.js';
 import { newMessageId } from '../message-id.js';
+import { fromHex } from '../bytes.js';
 import type { ClientSettings } from '../ports.js';
 
 /** The settings that travel between the account's devices. */
-export const SYNCED_SETTINGS = ['relayOnlyCalls', 'readReceipts'] as const satisfies readonly (keyof ClientSettings)[];
+export const SYNCED_SETTINGS = ['relayOnlyCalls', 'readReceipts', 'chats'] as const satisfies readonly (keyof ClientSettings)[];
 
 export function touchesSyncedSettings(change: Partial<ClientSettings>): boolean {
   return SYNCED_SETTINGS.some((key) => key in change);
@@ -38,7 +39,16 @@ export class SettingsSync {
     const content = create(AppContentSchema, {
       messageId: newMessageId(this.ctx.clock, this.ctx.random),
       sentAt: BigInt(now),
-      body: { case: 'settingsSync', value: { relayOnlyCalls: settings.relayOnlyCalls, noReadReceipts: settings.readReceipts === false } },
+      body: {
+        case: 'settingsSync',
+        value: {
+          relayOnlyCalls: settings.relayOnlyCalls,
+          noReadReceipts: settings.readReceipts === false,
+          chats: Object.entries(settings.chats ?? {}).slice(0, 1000).map(([groupId, flags]) => ({
+            groupId: fromHex(groupId), mutedUntil: BigInt(flags.mutedUntil ?? 0), archived: flags.archived === true, pinned: flags.pinned === true,
+          })),
+        },
+      },
     });
     try {
       await this.conversations.send(own, content);
