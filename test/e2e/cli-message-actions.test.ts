@@ -148,3 +148,21 @@ test('chat --mute/--archive/--pin and search on the device', async () => {
   const bad = await alice.run(['chat', 'bob', '--mute', 'soon']);
   assert.match(bad.stderr, /m, h, d or w/);
 });
+
+test('contacts cancel takes a pending request back from both sides; block then unblock lets a new request through', async () => {
+  const dave = new Member('dave', dir.path);
+  await dave.ok(['register', 'dave', '--server', server.url]);
+  await alice.ok(['contacts', 'request', 'dave', 'wrong', 'dave']);
+  assert.equal((await dave.ok(['contacts', 'list'])).find((r) => r.username === 'alice')?.state, 'pending');
+  await alice.ok(['contacts', 'cancel', 'dave']);
+  await dave.ok(['sync']);
+  assert.notEqual((await dave.ok(['contacts', 'list'])).find((r) => r.username === 'alice')?.state, 'pending', 'gone from dave\'s requests');
+  const twice = await alice.run(['contacts', 'cancel', 'dave']);
+  assert.match(twice.stderr, /no request of yours/);
+  await dave.ok(['contacts', 'block', 'alice']);
+  await dave.ok(['contacts', 'unblock', 'alice']);
+  await alice.ok(['contacts', 'request', 'dave', 'it', 'is', 'really', 'me']);
+  assert.equal((await dave.ok(['contacts', 'list'])).find((r) => r.username === 'alice')?.state, 'pending');
+  const notBlocked = await dave.run(['contacts', 'unblock', 'alice']);
+  assert.match(notBlocked.stderr, /not blocked/);
+});

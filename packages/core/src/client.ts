@@ -97,12 +97,15 @@ function suiteFor(deps: ClientDeps) {
 /** How far back unread counting and read receipts look: the receipt's id list stays small. */
 const UNREAD_WINDOW = 500;
 
-export type ContactResponse = 'accept' | 'decline' | 'block';
+/** Answers to a request, and 'unblock' (a blocked member), 'cancel' (your own pending request). */
+export type ContactResponse = 'accept' | 'decline' | 'block' | 'unblock' | 'cancel';
 
 const ACTIONS: Record<ContactResponse, ContactAction> = {
   accept: ContactAction.ACCEPT,
   decline: ContactAction.DECLINE,
   block: ContactAction.BLOCK,
+  unblock: ContactAction.UNBLOCK,
+  cancel: ContactAction.CANCEL,
 };
 
 export class SottoClient {

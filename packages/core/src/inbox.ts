@@ -158,7 +158,13 @@ export class Inbox {
       case DeliveryKind.MLS_RING:
       case DeliveryKind.MEMBER_LEFT:
         return this.onGroupMessage(delivery);
-      case DeliveryKind.CONTACT_DECLINED:
+      case DeliveryKind.CONTACT_DECLINED: {
+        // The requester took their request back: it leaves this member's list (a pending one only).
+        const known = await this.ctx.store.getContact(delivery.senderUsername);
+        if (known?.state !== ContactState.PENDING) return { batch: {} };
+        const contact = { username: delivery.senderUsername, state: ContactState.DECLINED, text: '', updatedAt: this.ctx.clock.now() };
+        return { batch: { contacts: [contact] }, after: () => this.ctx.events.didChangeContact.fire(contact) };
+      }
       case DeliveryKind.UNSPECIFIED:
         return this.drop(delivery, 'unknown delivery kind');
       default:

@@ -51,10 +51,12 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
       await withClient(globals(), (c) => c.requestContact(username, words.join(' '), opts.link !== undefined ? { link: opts.link } : {}));
       out().print(`contact request sent to ${username}`, { type: 'contact-request-sent', username });
     });
-  for (const action of ['accept', 'decline', 'block'] as const) {
+  const describe = { accept: "accept a member's contact request", decline: "decline a member's contact request (they are not told)", block: 'block a member: their requests and messages go nowhere (they are not told)', unblock: 'unblock a member: a new request of theirs reaches you again', cancel: 'take back your own pending request to a member' } as const;
+  const said = { accept: 'accepted', decline: 'declined', block: 'blocked', unblock: 'unblocked', cancel: 'took back your request to' } as const;
+  for (const action of ['accept', 'decline', 'block', 'unblock', 'cancel'] as const) {
     contacts
       .command(action)
-      .description(`${action} a member's contact request`)
+      .description(describe[action])
       .argument('<username>')
       .action(async (username: string) => {
         await withClient(globals(), async (c) => {
@@ -62,7 +64,7 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
           // Accepting sets up the encrypted conversation right away, so the first message needs no extra round trip.
           if (action === 'accept') await c.openDirect(username).catch(() => undefined);
         });
-        out().print(`${action}ed ${username}`.replace('eed', 'ed'), { type: `contact-${action}`, username });
+        out().print(`${said[action]} ${username}`, { type: `contact-${action}`, username });
       });
   }
   contacts

@@ -74,9 +74,11 @@ export class ContactsService {
       case ContactAction.ACCEPT:
       case ContactAction.DECLINE:
       case ContactAction.BLOCK:
+      case ContactAction.UNBLOCK:
+      case ContactAction.CANCEL:
         break;
       case ContactAction.UNSPECIFIED:
-        throw invalid('action must be ACCEPT, DECLINE or BLOCK.');
+        throw invalid('action must be ACCEPT, DECLINE, BLOCK, UNBLOCK or CANCEL.');
       default:
         // Enum values this server does not know arrive as plain numbers.
         throw invalid(`Unknown contact action ${String(action)}.`);

@@ -124,8 +124,11 @@ export function planContactRequest(from: DeviceAddress, text: string, call: bool
   };
 }
 
-/** `owner` answers the other member's request; `current` is owner's view of them. */
-export function planContactResponse(owner: DeviceAddress, action: ContactAction, current: ContactState | undefined): ContactPlan {
+/**
+ * `owner` answers the other member's request (or takes back their own); `current` is owner's view
+ * of them, `theirs` their view of owner.
+ */
+export function planContactResponse(owner: DeviceAddress, action: ContactAction, current: ContactState | undefined, theirs?: ContactState): ContactPlan {
   const noPending = () => new ServerError(ErrorCode.INVALID_ARGUMENT, 'There is no pending contact request from that member.');
   switch (action) {
     case ContactAction.ACCEPT:
@@ -145,6 +148,24 @@ export function planContactResponse(owner: DeviceAddress, action: ContactAction,
       return { writes: [{ side: 'mine', state: ContactState.DECLINED, text: '' }], duplicate: false };
     case ContactAction.BLOCK:
       return { writes: [{ side: 'mine', state: ContactState.BLOCKED, text: '' }], duplicate: false };
+    case ContactAction.UNBLOCK:
+      // Back to neither: the blocked member is not told, and a new request of theirs reaches the member again.
+      if (current !== ContactState.BLOCKED) throw new ServerError(ErrorCode.INVALID_ARGUMENT, 'That member is not blocked.');
+      return { writes: [{ side: 'mine', state: ContactState.DECLINED, text: '' }], duplicate: false };
+    case ContactAction.CANCEL:
+      // The member takes back their own pending request: it goes from the other side too, and
+      // their devices are told so that it leaves their list. A new request may follow later.
+      if (current !== ContactState.REQUESTED) throw new ServerError(ErrorCode.INVALID_ARGUMENT, 'There is no request of yours to that member to take back.');
+      // A request the other member never saw (they had blocked the owner) is only forgotten here.
+      if (theirs !== ContactState.PENDING) return { writes: [{ side: 'mine', state: ContactState.DECLINED, text: '' }], duplicate: false };
+      return {
+        writes: [
+          { side: 'mine', state: ContactState.DECLINED, text: '' },
+          { side: 'theirs', state: ContactState.DECLINED, text: '' },
+        ],
+        mail: contactMail(DeliveryKind.CONTACT_DECLINED, owner, new Uint8Array()),
+        duplicate: false,
+      };
     default:
       throw new ServerError(ErrorCode.INVALID_ARGUMENT, 'Unknown contact action.');
   }

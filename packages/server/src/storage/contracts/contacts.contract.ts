@@ -60,6 +60,39 @@ export function runContactsContract(name: string, makeStore: MakeStore): void {
       await assertCode(store.respondToContact(b, a.username, ContactAction.ACCEPT, Date.now()), ErrorCode.INVALID_ARGUMENT);
     });
 
+    test('unblock: neither blocked nor a contact, and a new request reaches the member again; unblocking nobody is refused', async () => {
+      const a = await account();
+      const b = await account();
+      await store.respondToContact(b, a.username, ContactAction.BLOCK, Date.now());
+      const unblocked = await store.respondToContact(b, a.username, ContactAction.UNBLOCK, Date.now());
+      assert.deepEqual(unblocked.recipients, [], 'the unblocked member is not told');
+      assert.equal((await store.getContact(b.username, a.username))?.state, ContactState.DECLINED);
+      const again = await store.putContactRequest(a, b.username, 'hello again', Date.now());
+      assert.deepEqual(again.recipients, [b]);
+      assert.equal((await store.getContact(b.username, a.username))?.state, ContactState.PENDING);
+      await assertCode(store.respondToContact(b, a.username, ContactAction.UNBLOCK, Date.now()), ErrorCode.INVALID_ARGUMENT);
+    });
+
+    test('cancel: a pending request is taken back on both sides and its addressee told; one a blocker never saw is only forgotten', async () => {
+      const a = await account();
+      const b = await account();
+      await store.putContactRequest(a, b.username, 'oops', Date.now());
+      const cancelled = await store.respondToContact(a, b.username, ContactAction.CANCEL, Date.now());
+      assert.deepEqual(cancelled.recipients, [b]);
+      assert.equal((await store.getContact(b.username, a.username))?.state, ContactState.DECLINED);
+      assert.equal((await store.getContact(a.username, b.username))?.state, ContactState.DECLINED);
+      const told = (await store.readMailbox(b, 0n, 10)).map((m) => m.kind);
+      assert.deepEqual(told, [DeliveryKind.CONTACT_REQUEST, DeliveryKind.CONTACT_DECLINED]);
+      await assertCode(store.respondToContact(a, b.username, ContactAction.CANCEL, Date.now()), ErrorCode.INVALID_ARGUMENT);
+      // c blocked a: a's request was swallowed; taking it back tells c nothing and leaves the block.
+      const c = await account();
+      await store.respondToContact(c, a.username, ContactAction.BLOCK, Date.now());
+      await store.putContactRequest(a, c.username, 'hi', Date.now());
+      const quiet = await store.respondToContact(a, c.username, ContactAction.CANCEL, Date.now());
+      assert.deepEqual(quiet.recipients, []);
+      assert.equal((await store.getContact(c.username, a.username))?.state, ContactState.BLOCKED);
+    });
+
     test('accepting with no pending request is refused', async () => {
       const a = await account();
       const b = await account();

@@ -130,7 +130,7 @@ export async function respondToContact(sql: Sql, owner: DeviceAddress, peer: str
   const ownerId = await requireAccountId(sql, owner.username);
   const peerId = await requireAccountId(sql, peer);
   await lockAccountPair(sql, ownerId, peerId);
-  const plan = planContactResponse(owner, action, await contactState(sql, ownerId, peerId));
+  const plan = planContactResponse(owner, action, await contactState(sql, ownerId, peerId), await contactState(sql, peerId, ownerId));
   await writeContacts(sql, plan.writes, ownerId, peerId, now);
   if (!plan.mail) return { storedAt: now, duplicate: plan.duplicate, recipients: [] };
   return mailTo(sql, await deviceRows(sql, peer), plan.mail, now);

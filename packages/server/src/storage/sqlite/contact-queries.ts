@@ -137,7 +137,7 @@ export function putContactRequest(
 export function respondToContact(rows: SqliteRows, owner: DeviceAddress, peer: string, action: ContactAction, now: number): StoredMail {
   const ownerId = rows.requireAccountId(owner.username);
   const peerId = rows.requireAccountId(peer);
-  const plan = planContactResponse(owner, action, contactRow(rows.sql, ownerId, peerId)?.state);
+  const plan = planContactResponse(owner, action, contactRow(rows.sql, ownerId, peerId)?.state, contactRow(rows.sql, peerId, ownerId)?.state);
   writeContacts(rows.sql, plan.writes, ownerId, peerId, now);
   if (!plan.mail) return { storedAt: now, duplicate: plan.duplicate, recipients: [] };
   return rows.mailToDevices(rows.deviceRows(peer), plan.mail, now);
