@@ -4,9 +4,7 @@
  * image worker: the PNG's tEXt marker is gone from what the CLI saves, a JPEG whose SHA-256 equals
  * what Bob's own browser saves), a PDF (bytes equal) and a recorded voice note (Ogg Opus, a voice
  * note at the CLI), in a 1:1 and in a group; "send as file (original)" keeps the bytes. Alice sends a
- * photo and a PDF from the CLI, and a voice note (Bob's recording, sent back through her profile's
- * engine opened in this process): Bob's
- * chat shows a thumbnail, a file row and a play button before anything is fetched, and the page,
+ * photo, a PDF and a voice note (`send --voice`: a WAV encoded to Ogg Opus by the CLI): Bob's chat shows a thumbnail, a file row and a play button before anything is fetched, and the page,
  * instrumented before the app loads, decoded nothing (no createImageBitmap, no <img> or media
  * source, no object URL, no frame) until Bob taps; Save gives the same bytes (hashed from
  * Playwright's download). Hostile files: a PDF named .jpg, an image bomb, a truncated image, a blob
@@ -239,10 +237,11 @@ test('CLI -> browser: a photo, a PDF and a voice note show before any download, 
   const sentPhoto = (await alice.ok(['send', 'bob', '--file', join(dir.path, 'harbour.png'), 'from the harbour'])).find((r) => r.type === 'sent')!;
   const cliPhoto = await cliSave(String(sentPhoto.messageId));
   await alice.ok(['send', 'bob', '--file', join(dir.path, 'contract.pdf'), 'the contract']);
-  const ogg = readFileSync(join(dir.path, 'browser-voice-note.ogg'));
-  await asAliceSdk((client, direct) => client.attachments.send(direct, memorySource('voice-note.ogg', ogg), {
-    caption: 'listen', durationMs: 7_000, waveform: Uint8Array.from({ length: 48 }, (_, i) => 40 + ((i * 37) % 200)),
-  }));
+  // A voice note from the CLI: a WAV encoded to Ogg Opus there (`send --voice`), 7 s of tone.
+  const { sineWave, writeWav } = await import('@sotto/client-node/calls');
+  const wav = join(dir.path, 'listen.wav');
+  await writeWav(wav, sineWave(440, 7, 48_000));
+  await alice.ok(['send', 'bob', '--voice', wav, 'listen']);
 
   // Shown before anything is fetched: the thumbnail (drawn by the worker), a file row, a play button.
   const photoTile = bubble('from the harbour').getByRole('button', { name: 'Open photo harbour.jpg' });
