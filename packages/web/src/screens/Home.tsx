@@ -1,12 +1,16 @@
 /**
  * @module screens/Home
  * The messenger's frame: the navigation, the chat list and the main pane side by side on a
- * wide screen; one at a time on a phone. Calls show over everything.
+ * wide screen; one at a time on a phone. Calls show over everything. The open screen lives in
+ * the browser's history (app/navigation), so Back, Forward and a reload keep their place.
  */
-import { useLayoutEffect, useRef, useState } from 'react';
+import { useLayoutEffect, useRef } from 'react';
 import { ContactState } from '@sotto/protocol';
 import { useEngine, useLoaded, useRevision } from '../app/hooks.js';
-import type { View } from '../app/view.js';
+import type { ChatRef, Navigate, View } from '../app/view.js';
+import { useNavigation } from '../app/navigation.js';
+import { useWideLayout } from '../app/wide-layout.js';
+import '../app/wide-layout.css';
 import { ConnectionBanner } from '../components/ConnectionBanner.js';
 import { AdvisoryBanner } from '../components/AdvisoryBanner.js';
 import { ThreatBanner } from '../components/ThreatBanner.js';
@@ -42,7 +46,8 @@ export function Home() {
   const { client } = useEngine();
   const revision = useRevision();
   // A contact link opened in the browser lands on Contacts, its form filled in.
-  const [view, setView] = useState<View>(() => (location.hash.startsWith('#add=') ? { kind: 'contacts' } : { kind: 'chats' }));
+  const { view, navigate, notice, linkArrival } = useNavigation(client);
+  const wide = useWideLayout();
   const pendingRequests = useLoaded(async () => (await client.listContacts()).filter((c) => c.state === ContactState.PENDING).length, [revision]) ?? 0;
   const tab = tabOf(view);
   // One pane shows every screen in turn, so it would keep the last screen's scroll position:
@@ -58,7 +63,7 @@ export function Home() {
         <div className="banners">
           <ConnectionBanner />
           <AdvisoryBanner />
-          <ThreatBanner onOpenSettings={() => setView({ kind: 'settings' })} />
+          <ThreatBanner onOpenSettings={() => navigate({ kind: 'settings' })} />
           <DeviceBanner />
         </div>
         <header className="topbar">
@@ -69,7 +74,7 @@ export function Home() {
           {TABS.map((t) => (
             <button
               key={t.kind} type="button" className={tab === t.kind ? 'tab active' : 'tab'} aria-current={tab === t.kind ? 'page' : undefined}
-              onClick={() => setView({ kind: t.kind })}
+              onClick={() => navigate({ kind: t.kind })}
             >
               {t.label}
               {t.kind === 'contacts' && pendingRequests > 0 && <span className="badge" aria-label={`${pendingRequests} contact requests`}>{pendingRequests}</span>}
@@ -77,10 +82,11 @@ export function Home() {
           ))}
         </nav>
         <aside className="list-pane" aria-label="Chats">
-          <ChatList selected={view.kind === 'chat' ? view.chat : undefined} navigate={setView} />
+          {notice && <p className="route-notice" role="status">{notice}</p>}
+          <ChatList selected={selectedChat(view)} navigate={navigate} />
         </aside>
         <main className="main-pane" ref={mainPane}>
-          <MainPane view={view} navigate={setView} />
+          <MainPane key={linkArrival} view={view} navigate={navigate} wide={wide} />
         </main>
         <CallOverlay />
       </div>
@@ -88,7 +94,29 @@ export function Home() {
   );
 }
 
-function MainPane({ view, navigate }: { view: View; navigate: (view: View) => void }) {
+/** The chat the list highlights: the open one, or the group whose info is open. */
+function selectedChat(view: View) {
+  if (view.kind === 'chat') return view.chat;
+  if (view.kind === 'group-info') return { kind: 'group' as const, groupId: view.groupId, name: view.name };
+  return undefined;
+}
+
+/** A chat, with its group's info beside it when asked; the same tree either way, so opening the info keeps the chat as it was. */
+function ChatFrame({ chat, navigate, info = false }: { chat: ChatRef; navigate: Navigate; info?: boolean }) {
+  return (
+    <div className={info ? 'chat-frame with-info' : 'chat-frame'}>
+      <ChatView key={chat.kind === 'direct' ? `d:${chat.peer}` : `g:${chat.groupId}`} chat={chat} navigate={navigate} />
+      {info && chat.kind === 'group' && (
+        <aside className="info-pane" aria-label="Group info">
+          <button type="button" className="secondary close-info" onClick={() => navigate({ kind: 'chat', chat })}>Close group info</button>
+          <GroupInfo groupId={chat.groupId} name={chat.name} navigate={navigate} />
+        </aside>
+      )}
+    </div>
+  );
+}
+
+function MainPane({ view, navigate, wide }: { view: View; navigate: Navigate; wide: boolean }) {
   switch (view.kind) {
     case 'chats':
       return (
@@ -96,8 +124,11 @@ function MainPane({ view, navigate }: { view: View; navigate: (view: View) => vo
           <p>Choose a chat, or add a contact to start one.</p>
         </div>
       );
-    case 'chat': return <ChatView key={view.chat.kind === 'direct' ? view.chat.peer : view.chat.groupId} chat={view.chat} navigate={navigate} />;
-    case 'group-info': return <GroupInfo groupId={view.groupId} name={view.name} navigate={navigate} />;
+    case 'chat': return <ChatFrame chat={view.chat} navigate={navigate} />;
+    case 'group-info':
+      // From 1,400 px the group's chat stays open beside its info (a third pane) instead of being replaced.
+      if (wide) return <ChatFrame chat={{ kind: 'group', groupId: view.groupId, name: view.name }} navigate={navigate} info />;
+      return <GroupInfo groupId={view.groupId} name={view.name} navigate={navigate} />;
     case 'verify': return <Verify peer={view.peer} navigate={navigate} />;
     case 'new-group': return <NewGroup navigate={navigate} />;
     case 'contacts': return <Contacts navigate={navigate} />;
