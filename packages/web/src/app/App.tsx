@@ -15,6 +15,7 @@ import { Home } from '../screens/Home.js';
 import { UpdateRequired } from '../screens/UpdateRequired.js';
 import { Unreachable } from '../screens/Unreachable.js';
 import { OpenElsewhere } from '../screens/OpenElsewhere.js';
+import { Notifier } from '../components/Notifier.js';
 
 type Phase =
   | { readonly kind: 'loading'; readonly username?: string }
@@ -113,6 +114,7 @@ export function App() {
     case 'ready':
       return (
         <EngineContext.Provider value={phase.engine}>
+          <Notifier />
           <Home />
         </EngineContext.Provider>
       );

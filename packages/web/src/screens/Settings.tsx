@@ -1,4 +1,4 @@
-/** @module screens/Settings: the member's profile, lockdown mode and contact links, privacy (read receipts, relay-only calls), automatic downloads, the account's devices, this device, and the app's version. */
+/** @module screens/Settings: the member's profile, lockdown mode and contact links, privacy (read receipts, relay-only calls), notifications, automatic downloads, the account's devices, this device, and the app's version. */
 import { useEffect, useState } from 'react';
 import type { ContactLink } from '@sotto/core';
 import { SOFTWARE_VERSION } from '@sotto/protocol';
@@ -6,6 +6,7 @@ import { useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import { PaneHeader } from '../components/PaneHeader.js';
 import { DevicesCard } from './Devices.js';
 import { ProfileCard } from './ProfileCard.js';
+import { NotificationsCard } from '../components/NotificationsCard.js';
 import { AUTO_DOWNLOAD_CHOICES, autoDownloadLimit, setAutoDownloadLimit } from '../app/file-settings.js';
 
 export function Settings() {
@@ -16,6 +17,7 @@ export function Settings() {
       <ProfileCard />
       <LockdownCard />
       <PrivacyCard />
+      <NotificationsCard />
       <FilesCard />
       <DevicesCard />
       <div className="card">
