@@ -11,7 +11,7 @@
  * an hour) is claimed atomically in the store, so two nodes storing mail for one device at once
  * still send one push.
  */
-import { DeliveryKind, ErrorCode } from '@sotto/protocol';
+import { ContactState, DeliveryKind, ErrorCode } from '@sotto/protocol';
 import webPush from 'web-push';
 import type { Bus } from '../bus/bus.js';
 import type { Clock } from '../clock.js';
@@ -29,6 +29,17 @@ export const PUSH_PAYLOAD = '{"v":1}';
 export const PUSH_TTL_SECONDS = 86_400;
 /** One topic for all: an undelivered push is replaced by the next at the push service, not queued beside it. */
 export const PUSH_TOPIC = 'sotto-mail';
+/**
+ * Mail of these kinds never wakes a device: a stranger's request (contact or call) waits, silent,
+ * until the member opens the app (rule 1: a stranger reaches only the request itself), and a
+ * decline or a withdrawn request is not worth waking anyone for.
+ */
+const SILENT_KINDS: ReadonlySet<DeliveryKind> = new Set([
+  DeliveryKind.CONTACT_REQUEST,
+  DeliveryKind.LINKED_CONTACT_REQUEST,
+  DeliveryKind.CALL_REQUEST,
+  DeliveryKind.CONTACT_DECLINED,
+]);
 /** One push per device per 30 s; at most 30 an hour however much mail arrives. */
 export const PUSH_PACING: PushPacing = { minGapMs: 30_000, budget: 30, windowMs: 3_600_000 };
 
@@ -86,13 +97,15 @@ export class PushService {
 
   /**
    * Mail of `kind` was stored for `recipients` (MailNotifier.stored): wakes each one that is not
-   * connected. Returns at once; the pushes go on in the background (whenIdle waits for them).
+   * connected, unless the kind is silent or the recipient has blocked `from`. Returns at once; the
+   * pushes go on in the background (whenIdle waits for them).
    */
-  mailStored(recipients: readonly DeviceAddress[], kind: DeliveryKind | undefined): void {
+  mailStored(recipients: readonly DeviceAddress[], kind: DeliveryKind | undefined, from?: string): void {
     if (!this.enabled || this.stopped || recipients.length === 0) return;
+    if (kind !== undefined && SILENT_KINDS.has(kind)) return;
     const urgency: PushUrgency = kind === DeliveryKind.MLS_RING ? 'high' : 'normal';
     const unique = recipients.length === 1 ? recipients : [...new Map(recipients.map((d) => [deviceKey(d), d])).values()];
-    for (const device of unique) this.track(this.wake(device, urgency));
+    for (const device of unique) this.track(this.wake(device, urgency, from));
   }
 
   /** Resolves once every push started so far has finished, answered or given up on (tests, shutdown). */
@@ -111,10 +124,12 @@ export class PushService {
     void work.finally(() => this.pending.delete(work));
   }
 
-  private async wake(device: DeviceAddress, urgency: PushUrgency): Promise<void> {
+  private async wake(device: DeviceAddress, urgency: PushUrgency, from: string | undefined): Promise<void> {
     const { store, bus, log, metrics } = this.options;
     const settings = this.options.settings!;
     try {
+      // A blocked sender's mail (in a group the two still share) is kept, but never wakes the member.
+      if (from !== undefined && from !== device.username && (await store.getContact(device.username, from))?.state === ContactState.BLOCKED) return;
       // Connected somewhere: the bus's mail event reaches it, and a push would only duplicate it.
       if (await bus.isHeld(device)) return;
       const subscription = await store.claimPush(device, this.options.now(), settings.pacing ?? PUSH_PACING);

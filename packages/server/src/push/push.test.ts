@@ -169,6 +169,46 @@ describe('Web Push over the in-memory server, to a local receiver', () => {
     assert.equal(check(pushes[0]!, sub, bob.hello), '{"v":1}');
   });
 
+  test("a stranger's contact or call request wakes nobody; the contact's acceptance does", async () => {
+    const bob = await member('asked');
+    const sub = receiver.subscription(bob.username);
+    await subscribe(bob, sub);
+    const bobAgain = { ...bob, client: await connect() };
+    await goOffline(bob);
+    const stranger = await member('stranger');
+    resultOf(await stranger.client.request(FrameType.CONTACT_REQUEST, { toUsername: bob.username, text: 'hello' }), 'ok');
+    const caller = await member('cold');
+    resultOf(await caller.client.request(FrameType.CONTACT_REQUEST, { toUsername: bob.username, text: '', call: true }), 'ok');
+    await server.pushesSettled();
+    assert.equal(receiver.to(sub).length, 0, 'no push for requests');
+    // Both requests are in the mailbox all the same: the member sees them when they open the app.
+    await bobAgain.client.login(bob.username, bob.deviceId, bob.identity);
+    await take(bobAgain, DeliveryKind.CONTACT_REQUEST);
+    await take(bobAgain, DeliveryKind.CALL_REQUEST);
+    // The stranger (offline, subscribed) is woken when the member accepts: they asked for this answer.
+    const strangerSub = receiver.subscription(stranger.username);
+    await subscribe(stranger, strangerSub);
+    await goOffline(stranger);
+    resultOf(await bobAgain.client.request(FrameType.CONTACT_RESPOND, { username: stranger.username, action: ContactAction.ACCEPT }), 'ok');
+    await server.pushesSettled();
+    assert.equal(receiver.to(strangerSub).length, 1);
+  });
+
+  test('a blocked sender never wakes the member who blocked them; their mail is still kept', async () => {
+    const mallory = await member('blocked');
+    const bob = await member('blocker');
+    const groupId = await pair(mallory, bob);
+    resultOf(await bob.client.request(FrameType.CONTACT_RESPOND, { username: mallory.username, action: ContactAction.BLOCK }), 'ok');
+    const sub = receiver.subscription(bob.username);
+    await subscribe(bob, sub);
+    await goOffline(bob);
+    await send(mallory, groupId);
+    await send(mallory, groupId, true);
+    assert.equal(receiver.to(sub).length, 0, 'no push for a blocked sender, message or ring');
+    const mail = await server.store.readMailbox(bob, 0n, 10);
+    assert.equal(mail.length, 2, 'the mail itself is kept; the client decides what to show');
+  });
+
   test('a connected device gets no push: the mail reaches it over its connection', async () => {
     const alice = await member('sender');
     const carol = await member('online');

@@ -2,7 +2,7 @@
 // Contact requests: the only thing a stranger can send a member, a short
 // plain text with fixed fields. Everything else waits for acceptance. A member
 // in lockdown mode is reached only through a contact link they shared.
-import { AnomalyKind, ContactAction, ErrorCode, isPlainText, LIMITS } from '@sotto/protocol';
+import { AnomalyKind, ContactAction, DeliveryKind, ErrorCode, isPlainText, LIMITS } from '@sotto/protocol';
 import type { Clock } from '../clock.js';
 import { ServerError } from '../errors.js';
 import type { RatePolicy } from '../rate-limits/rate-policy.js';
@@ -64,7 +64,8 @@ export class ContactsService {
     }
     // A stranger's call attempt is the server's own evidence for the fresh-account-burst rule.
     if (call && !mail.duplicate) this.deps.anomalies.observe(from, AnomalyKind.UNSOLICITED_CALL, to);
-    await this.deps.notifier.stored(mail);
+    // The kind keeps a stranger's request from waking the member's device with a push (rule 1).
+    await this.deps.notifier.stored(mail, call ? DeliveryKind.CALL_REQUEST : DeliveryKind.CONTACT_REQUEST, from.username);
   }
 
   async respond(owner: DeviceAddress, peer: string, action: ContactAction): Promise<void> {
@@ -84,7 +85,9 @@ export class ContactsService {
         throw invalid(`Unknown contact action ${String(action)}.`);
     }
     const mail = await this.deps.store.respondToContact(owner, peer, action, this.deps.now());
-    await this.deps.notifier.stored(mail);
+    // Only an acceptance is worth a push; a decline, a block or a withdrawn request wakes nobody.
+    const kind = action === ContactAction.ACCEPT ? DeliveryKind.CONTACT_ACCEPTED : DeliveryKind.CONTACT_DECLINED;
+    await this.deps.notifier.stored(mail, kind, owner.username);
   }
 
   list(owner: DeviceAddress): Promise<ContactRecord[]> {

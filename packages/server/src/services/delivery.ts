@@ -191,7 +191,7 @@ export class DeliveryService {
     // Only a store that applies writes in call order lets the next send start before this one is durable.
     if (this.store.writesInCallOrder) markQueued();
     const mail = await stored;
-    await this.notifier.stored(mail, kind);
+    await this.notifier.stored(mail, kind, sender.username);
     return { storedAt: mail.storedAt, recipients: mail.recipients.length };
   }
 

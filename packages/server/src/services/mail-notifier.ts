@@ -15,7 +15,8 @@ const MAIL: BusEvent = { kind: 'mail' };
 
 /** Who wakes devices that are not connected (PushService); told after every store, never awaited. */
 export interface OfflineWaker {
-  mailStored(recipients: readonly DeviceAddress[], kind: DeliveryKind | undefined): void;
+  /** `from`: the sending account, when there is one (a member never gets a push for a blocked sender's mail). */
+  mailStored(recipients: readonly DeviceAddress[], kind: DeliveryKind | undefined, from?: string): void;
 }
 
 export class MailNotifier {
@@ -26,12 +27,15 @@ export class MailNotifier {
     private readonly waker?: OfflineWaker,
   ) {}
 
-  /** `kind`, when the caller knows it, lets a ring wake a device with high urgency. */
-  async stored(mail: StoredMail, kind?: DeliveryKind): Promise<void> {
+  /**
+   * `kind`, when the caller knows it, lets a ring wake a device with high urgency and keeps a
+   * stranger's request from waking anyone; `from` keeps a blocked sender's mail from waking anyone.
+   */
+  async stored(mail: StoredMail, kind?: DeliveryKind, from?: string): Promise<void> {
     const { recipients } = mail;
     if (recipients.length === 0) return;
     this.metrics?.messagesStored.inc(recipients.length);
-    this.waker?.mailStored(recipients, kind);
+    this.waker?.mailStored(recipients, kind, from);
     // Most mail has one recipient device (a 1:1 chat): no de-duplication to do.
     if (recipients.length === 1) return this.publish(recipients[0]!, MAIL);
     const unique = new Map(recipients.map((device) => [deviceKey(device), device]));
