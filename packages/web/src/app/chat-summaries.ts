@@ -1,9 +1,11 @@
 /**
  * @module app/chat-summaries
  * The chat list's rows: one per direct peer (whatever MLS groups carry it) and one per group,
- * with the last message and the unread count, newest activity first.
+ * with the last message, the unread count and how the member keeps it (muted, pinned, archived);
+ * pinned first, then newest activity first.
  */
 import type { SottoClient, StoredMessage } from '@sotto/core';
+import { isMuted } from './notifications.js';
 import type { ChatRef } from './view.js';
 
 export interface ChatSummary {
@@ -13,6 +15,23 @@ export interface ChatSummary {
   readonly unread: number;
   readonly active: boolean;
   readonly lastActivity: number;
+  readonly muted: boolean;
+  readonly pinned: boolean;
+  readonly archived: boolean;
+}
+
+type Flags = Pick<ChatSummary, 'muted' | 'pinned' | 'archived'>;
+type ChatFlagsById = NonNullable<Awaited<ReturnType<SottoClient['getSettings']>>['chats']>;
+
+/** A chat's flags: those of any of its MLS groups (a direct chat's are kept on the one openDirect names). */
+function flagsOf(chats: ChatFlagsById, groupIds: readonly string[], now: number): Flags {
+  const all = groupIds.map((id) => chats[id] ?? {});
+  return { muted: all.some((f) => isMuted(f.mutedUntil, now)), pinned: all.some((f) => f.pinned === true), archived: all.some((f) => f.archived === true) };
+}
+
+/** Pinned chats first, then the newest activity. */
+export function orderChats<T extends Pick<ChatSummary, 'pinned' | 'lastActivity'>>(rows: T[]): T[] {
+  return rows.sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.lastActivity - a.lastActivity);
 }
 
 function at(message: StoredMessage): number {
@@ -21,6 +40,9 @@ function at(message: StoredMessage): number {
 
 export async function loadChatSummaries(client: SottoClient): Promise<ChatSummary[]> {
   const conversations = await client.listConversations();
+  // One read of the settings for every row: the list reloads at every engine event.
+  const chats = (await client.getSettings()).chats ?? {};
+  const now = Date.now();
   const direct = new Map<string, { groupIds: string[]; createdAt: number; active: boolean }>();
   const rows: ChatSummary[] = [];
   for (const c of conversations) {
@@ -39,15 +61,19 @@ export async function loadChatSummaries(client: SottoClient): Promise<ChatSummar
       unread: await client.unreadCount(c.groupId),
       active: c.active,
       lastActivity: last ? at(last) : c.createdAt,
+      ...flagsOf(chats, [c.groupId], now),
     });
   }
   for (const [peer, entry] of direct) {
     const last = (await client.listDirectMessages(peer, 1)).at(-1);
     let unread = 0;
     for (const groupId of entry.groupIds) unread += await client.unreadCount(groupId);
-    rows.push({ chat: { kind: 'direct', peer }, title: peer, last, unread, active: entry.active, lastActivity: last ? at(last) : entry.createdAt });
+    rows.push({
+      chat: { kind: 'direct', peer }, title: peer, last, unread, active: entry.active, lastActivity: last ? at(last) : entry.createdAt,
+      ...flagsOf(chats, entry.groupIds, now),
+    });
   }
-  return rows.sort((a, b) => b.lastActivity - a.lastActivity);
+  return orderChats(rows);
 }
 
 /** The MLS groups behind a chat: several for a direct chat while both sides' first groups converge. */

@@ -56,3 +56,30 @@ export function TimerIcon({ className }: { className?: string } = {}) {
     </svg>
   );
 }
+
+export function MoreIcon() {
+  return (
+    <svg viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="currentColor">
+      <circle cx="12" cy="5" r="2" />
+      <circle cx="12" cy="12" r="2" />
+      <circle cx="12" cy="19" r="2" />
+    </svg>
+  );
+}
+
+export function MutedIcon({ className }: { className?: string } = {}) {
+  return (
+    <svg className={className} viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+      <path d="M11 5 6 9H2v6h4l5 4z" />
+      <path d="m23 9-6 6M17 9l6 6" />
+    </svg>
+  );
+}
+
+export function PinIcon({ className }: { className?: string } = {}) {
+  return (
+    <svg className={className} viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+      <path d="M12 17v5M9 3h6l-1 6 3 4H7l3-4z" />
+    </svg>
+  );
+}

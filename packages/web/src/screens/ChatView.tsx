@@ -17,12 +17,13 @@ import { errorText } from '../app/error-text.js';
 import { buildTimeline, unreadMarkOf, type UnreadMark } from '../app/timeline.js';
 import { offersFor } from '../app/message-view.js';
 import type { ChatRef, Navigate } from '../app/view.js';
-import { PhoneIcon, TimerIcon } from '../components/icons.js';
+import { MoreIcon, PhoneIcon, TimerIcon } from '../components/icons.js';
 import { Composer, type ComposeMode } from '../components/Composer.js';
 import { MessageBubble } from '../components/MessageBubble.js';
 import type { MenuChoices } from '../components/MessageMenu.js';
 import { Dialog } from '../components/Dialog.js';
 import { ForwardDialog } from '../components/ForwardDialog.js';
+import { ChatOptionsDialog } from '../components/ChatOptionsDialog.js';
 import { DisappearingDialog, timerLabel } from '../components/DisappearingDialog.js';
 
 interface ChatData {
@@ -63,6 +64,7 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
   const [forwarding, setForwarding] = useState<StoredMessage | undefined>();
   const [deleting, setDeleting] = useState<StoredMessage | undefined>();
   const [timerOpen, setTimerOpen] = useState(false);
+  const [optionsFor, setOptionsFor] = useState<string | undefined>();
   const [highlight, setHighlight] = useState<string | undefined>();
   const [status, setStatus] = useState<string | undefined>();
   const [act, actionError, , clearActionError] = useAction();
@@ -233,6 +235,10 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
           {chat.kind === 'group' && (
             <button type="button" className="secondary" onClick={() => navigate({ kind: 'group-info', groupId: chat.groupId, name: chat.name })}>Group info</button>
           )}
+          {data?.memberCount !== undefined || chat.kind === 'group' ? (
+            <button type="button" className="icon-button" aria-label="Chat options" title="Mute, pin or archive"
+              onClick={() => void timerConversation(client, chat, false).then(setOptionsFor)}><MoreIcon /></button>
+          ) : null}
         </div>
       </header>
       {callError && <p className="error pad" role="alert">{callError}</p>}
@@ -275,6 +281,7 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
         </Dialog>
       )}
       {forwarding && <ForwardDialog message={forwarding} onClose={() => setForwarding(undefined)} onDone={(to) => { setForwarding(undefined); setStatus(`Forwarded to ${to}.`); }} />}
+      {optionsFor && <ChatOptionsDialog conversation={optionsFor} onClose={() => setOptionsFor(undefined)} />}
       {timerOpen && data && <DisappearingDialog current={data.timer} apply={setTimer} onClose={() => setTimerOpen(false)} />}
     </section>
   );
