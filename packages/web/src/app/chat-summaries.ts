@@ -29,6 +29,33 @@ function flagsOf(chats: ChatFlagsById, groupIds: readonly string[], now: number)
   return { muted: all.some((f) => isMuted(f.mutedUntil, now)), pinned: all.some((f) => f.pinned === true), archived: all.some((f) => f.archived === true) };
 }
 
+/**
+ * The MLS groups whose chat is muted. A direct chat is muted as a whole: its flags sit on one of
+ * its groups (openDirect's), and a message arriving on another group of the same peer (while the
+ * two sides' first groups converge) is just as muted.
+ */
+export function mutedGroupIdsOf(
+  conversations: readonly { readonly groupId: string; readonly kind: string; readonly name: string }[],
+  chats: ChatFlagsById,
+  now: number,
+): Set<string> {
+  const muted = new Set<string>();
+  const byPeer = new Map<string, string[]>();
+  for (const c of conversations) {
+    if (c.kind === 'direct') byPeer.set(c.name, [...(byPeer.get(c.name) ?? []), c.groupId]);
+    else if (isMuted(chats[c.groupId]?.mutedUntil, now)) muted.add(c.groupId);
+  }
+  for (const groupIds of byPeer.values()) {
+    if (groupIds.some((id) => isMuted(chats[id]?.mutedUntil, now))) for (const id of groupIds) muted.add(id);
+  }
+  return muted;
+}
+
+export async function mutedGroupIds(client: SottoClient): Promise<Set<string>> {
+  const [conversations, settings] = await Promise.all([client.listConversations(), client.getSettings()]);
+  return mutedGroupIdsOf(conversations, settings.chats ?? {}, Date.now());
+}
+
 /** Pinned chats first, then the newest activity. */
 export function orderChats<T extends Pick<ChatSummary, 'pinned' | 'lastActivity'>>(rows: T[]): T[] {
   return rows.sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.lastActivity - a.lastActivity);

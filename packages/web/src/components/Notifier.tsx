@@ -8,15 +8,15 @@
 import { useEffect, useRef } from 'react';
 import type { SottoClient } from '@sotto/core';
 import { useEngine, useRevision } from '../app/hooks.js';
-import { callNotificationTitle, isMuted, messageNotificationTitle, nameToShow, notificationsOn, tabTitle } from '../app/notifications.js';
+import { mutedGroupIds } from '../app/chat-summaries.js';
+import { callNotificationTitle, messageNotificationTitle, nameToShow, notificationsOn, tabTitle } from '../app/notifications.js';
 import { Ringtone } from '../app/ringtone.js';
 
 async function unreadTotal(client: SottoClient): Promise<number> {
   let total = 0;
-  const now = Date.now();
-  const chats = (await client.getSettings()).chats ?? {};
+  const muted = await mutedGroupIds(client);
   for (const conversation of await client.listConversations()) {
-    if (isMuted(chats[conversation.groupId]?.mutedUntil, now)) continue;
+    if (muted.has(conversation.groupId)) continue;
     total += await client.unreadCount(conversation.groupId);
   }
   return total;
@@ -54,8 +54,7 @@ export function Notifier() {
   useEffect(() => client.events.didReceiveMessage.event((message) => {
     if (message.outgoing || message.notice !== undefined || document.visibilityState !== 'hidden') return;
     void (async () => {
-      const chats = (await client.getSettings()).chats ?? {};
-      if (isMuted(chats[message.groupId]?.mutedUntil, Date.now())) return;
+      if ((await mutedGroupIds(client)).has(message.groupId)) return;
       notifyWhileHidden(messageNotificationTitle(await displayName(client, message.sender)), `sotto-message-${message.sender}`);
     })().catch(() => undefined);
   }), [client]);
