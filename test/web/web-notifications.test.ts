@@ -268,6 +268,15 @@ test('a call rings with a WebAudio ringtone and a notification, touches no RTC o
   await eventually(async () => ((await recorded()).audio.closed > ringing.audio.closed ? true : undefined), 'the ringtone to stop');
   assert.deepEqual(await bob.rtc(), { peerConnections: 0, getUserMedia: 0, remoteDescriptions: 0, remoteCandidates: 0 }, 'nothing of RTC after Decline');
   await call;
+  // The declined call is a line in the chat with Alice, in its place among the messages.
+  await bob.page.getByRole('button', { name: /alice/i }).first().click();
+  const line = bob.page.getByRole('list', { name: 'Messages' }).locator('li.call-entry');
+  await line.first().waitFor({ timeout: 30_000 });
+  assert.equal(await line.count(), 1);
+  assert.equal(await line.getAttribute('data-outcome'), 'declined');
+  assert.match((await line.textContent()) ?? '', /^Declined · /);
+  assert.equal(await bob.page.getByRole('list', { name: 'Messages' }).locator('li').last().getAttribute('data-outcome'), 'declined', 'the newest line');
+  await bob.screenshot('chat-call-line');
 });
 
 test('a push makes the service worker show only "New message" (one, replaced by the next) when no window of the app is open', { skip }, async (t) => {

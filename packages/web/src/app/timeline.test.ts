@@ -37,3 +37,12 @@ test('own messages and notices are never unread; nothing unread means no line', 
   assert.equal(unreadMarkOf(messages), undefined);
   assert.equal(buildTimeline(messages, NOW).filter((i) => i.kind === 'unread').length, 0);
 });
+
+test('calls with the contact take their place among the messages by when they ended, with their own day lines', () => {
+  const call = (id: string, endedAt: number) => ({ callId: id, peer: 'alice', direction: 'incoming' as const, outcome: 'missed' as const, durationMs: 0, endedAt });
+  const messages = [message('a', NOW - 5000), message('b', NOW - 1000)];
+  const calls = [call('late', NOW - 500), call('yesterday', NOW - DAY), call('between', NOW - 3000), call('tie', NOW - 1000)];
+  const lines = buildTimeline(messages, NOW, undefined, calls).map((i) => (i.kind === 'day' ? i.label : i.kind === 'call' ? `call ${i.call.callId}` : `${i.kind} ${i.key}`));
+  assert.deepEqual(lines, ['Yesterday', 'call yesterday', 'Today', 'message a', 'call between', 'message b', 'call tie', 'call late']);
+  assert.deepEqual(buildTimeline([], NOW, undefined, [call('only', NOW - 10)]).map((i) => i.kind), ['day', 'call']);
+});

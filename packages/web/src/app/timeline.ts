@@ -2,16 +2,18 @@
  * @module app/timeline
  * What a chat's message list shows between its messages: a date line where a new day starts
  * ("Today", "Yesterday", then the weekday within a week, then the date), notices the engine
- * wrote into the chat, and the "N unread messages" line where the unread ones began when the
- * member opened the chat.
+ * wrote into the chat, the calls with the contact (from the call log, in their place by time, as
+ * WhatsApp and Signal show them), and the "N unread messages" line where the unread ones began
+ * when the member opened the chat.
  */
-import type { StoredMessage } from '@sotto/core';
+import type { StoredCallLogEntry, StoredMessage } from '@sotto/core';
 
 export type TimelineItem =
   | { readonly kind: 'day'; readonly key: string; readonly label: string }
   | { readonly kind: 'unread'; readonly key: string; readonly count: number }
   | { readonly kind: 'notice'; readonly key: string; readonly message: StoredMessage }
-  | { readonly kind: 'message'; readonly key: string; readonly message: StoredMessage };
+  | { readonly kind: 'message'; readonly key: string; readonly message: StoredMessage }
+  | { readonly kind: 'call'; readonly key: string; readonly call: StoredCallLogEntry };
 
 /** Where the unread messages started when the chat was opened. */
 export interface UnreadMark {
@@ -46,17 +48,34 @@ export function dayLabel(ms: number, now: number): string {
   return date.toLocaleDateString([], { day: 'numeric', month: 'long', ...(sameYear ? {} : { year: 'numeric' }) });
 }
 
-export function buildTimeline(messages: readonly StoredMessage[], now: number, unread?: UnreadMark): TimelineItem[] {
+/**
+ * The chat's lines in time order: `calls` (the contact's, oldest first, as the call log keeps them)
+ * go between the messages by when each call ended; at equal times the message comes first.
+ */
+export function buildTimeline(messages: readonly StoredMessage[], now: number, unread?: UnreadMark, calls: readonly StoredCallLogEntry[] = []): TimelineItem[] {
   const items: TimelineItem[] = [];
   let day: number | undefined;
-  for (const message of messages) {
-    const start = startOfDay(timeOf(message));
-    if (start !== day) {
-      day = start;
-      items.push({ kind: 'day', key: `day-${start}`, label: dayLabel(start, now) });
+  const dayLine = (at: number) => {
+    const start = startOfDay(at);
+    if (start === day) return;
+    day = start;
+    items.push({ kind: 'day', key: `day-${start}`, label: dayLabel(start, now) });
+  };
+  const sortedCalls = [...calls].sort((a, b) => a.endedAt - b.endedAt);
+  let next = 0;
+  const callsUntil = (at: number) => {
+    for (; next < sortedCalls.length && sortedCalls[next]!.endedAt < at; next += 1) {
+      const call = sortedCalls[next]!;
+      dayLine(call.endedAt);
+      items.push({ kind: 'call', key: `call-${call.callId}-${call.direction}`, call });
     }
+  };
+  for (const message of messages) {
+    callsUntil(timeOf(message));
+    dayLine(timeOf(message));
     if (unread && message.messageId === unread.firstId) items.push({ kind: 'unread', key: 'unread', count: unread.count });
     items.push({ kind: message.notice !== undefined ? 'notice' : 'message', key: message.messageId, message });
   }
+  callsUntil(Number.POSITIVE_INFINITY);
   return items;
 }

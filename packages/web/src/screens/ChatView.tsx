@@ -9,12 +9,13 @@
  */
 import { useEffect, useRef, useState, type ClipboardEvent, type DragEvent } from 'react';
 import { ContactState } from '@sotto/protocol';
-import type { StoredMessage } from '@sotto/core';
+import type { StoredCallLogEntry, StoredMessage } from '@sotto/core';
 import { useAction, useEngine, useLoaded, useNow, useRevision } from '../app/hooks.js';
 import { groupIdsOf } from '../app/chat-summaries.js';
 import { pickFile, type PickedFile } from '../app/send-file.js';
 import { errorText } from '../app/error-text.js';
 import { buildTimeline, unreadMarkOf, type UnreadMark } from '../app/timeline.js';
+import { describeCall, formatTime } from '../app/format.js';
 import { offersFor } from '../app/message-view.js';
 import type { ChatRef, Navigate } from '../app/view.js';
 import { MoreIcon, PhoneIcon, TimerIcon } from '../components/icons.js';
@@ -35,10 +36,14 @@ interface ChatData {
   readonly contacts: ReadonlySet<string>;
   /** The conversation's disappearing timer, in seconds (0: off). */
   readonly timer: number;
+  /** The direct chat's calls with the contact, from the call log (none for a group). */
+  readonly calls: readonly StoredCallLogEntry[];
 }
 
 /** How often a disappearing message's time left is redrawn. */
 const TIMER_TICK_MS = 15_000;
+/** How far back the call log is read for a chat's call lines (the log keeps every call). */
+const CALLS_SHOWN = 500;
 /** How long a message reached through a quote stays highlighted. */
 const HIGHLIGHT_MS = 2_500;
 
@@ -87,6 +92,7 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
         isContact: contact?.state === ContactState.ACCEPTED,
         memberCount: conversations.length > 0 ? 2 : undefined,
         timer: conversations.length > 0 ? await client.disappearingTimer((await client.findDirect(chat.peer)) ?? conversations[0]!.groupId) : 0,
+        calls: (await client.listCallLog(CALLS_SHOWN)).filter((e) => e.peer === chat.peer),
       };
     }
     const conversation = (await client.listConversations()).find((c) => c.groupId === chat.groupId);
@@ -97,6 +103,7 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
       isContact: true,
       memberCount: conversation?.active ? (await client.members(chat.groupId)).length : undefined,
       timer: await client.disappearingTimer(chat.groupId),
+      calls: [],
     };
   }, [revision, chat]);
   const canWrite = data?.active === true && data.isContact;
@@ -245,8 +252,14 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
       {status && <p className="status-line pad" role="status">{status}</p>}
       {actionError && <p className="error pad" role="alert">{actionError}</p>}
       <ol ref={list} className="messages" aria-label="Messages">
-        {buildTimeline(messages, now, unreadKnown ? unread.mark : undefined).map((item) => {
+        {buildTimeline(messages, now, unreadKnown ? unread.mark : undefined, data?.calls).map((item) => {
           switch (item.kind) {
+            case 'call':
+              return (
+                <li key={item.key} className={`chat-notice call-entry call-${item.call.outcome}`} data-outcome={item.call.outcome}>
+                  <PhoneIcon className="inline-icon" />{describeCall(item.call)} · {formatTime(item.call.endedAt)}
+                </li>
+              );
             case 'day':
               return <li key={item.key} className="day-separator"><span>{item.label}</span></li>;
             case 'unread':
