@@ -1,16 +1,18 @@
 /**
  * @module screens/Contacts
  * Contact requests are how strangers reach a member: plain text, fixed size, nothing else
- * (rule 1). Incoming ones can be accepted, declined (silently) or blocked. Accepted contacts show
- * the display name and avatar they shared, and whether the member verified them.
+ * (rule 1). Incoming ones can be accepted, declined (silently) or blocked (after a confirm).
+ * Accepted contacts show the display name and avatar they shared, and whether the member verified
+ * them. A request the member sent can be taken back; a blocked member can be unblocked.
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import { ContactState, LIMITS } from '@sotto/protocol';
-import type { StoredContact } from '@sotto/core';
+import type { ContactResponse, StoredContact } from '@sotto/core';
 import { announceLocalChange, useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import type { Navigate } from '../app/view.js';
 import { PaneHeader } from '../components/PaneHeader.js';
 import { Avatar } from '../components/Avatar.js';
+import { Dialog } from '../components/Dialog.js';
 import { useProfiles, useVerification } from '../app/profiles.js';
 
 export function Contacts({ navigate }: { navigate: Navigate }) {
@@ -25,12 +27,19 @@ export function Contacts({ navigate }: { navigate: Navigate }) {
     client.refreshContacts().then(() => setRefreshed((n) => n + 1)).catch(() => undefined);
   }, [client, revision]);
 
-  const respond = (username: string, response: 'accept' | 'decline' | 'block') =>
+  const respond = (username: string, response: ContactResponse) =>
     run(async () => {
       await client.respondToContact(username, response);
       // The engine fires no event for its own answer: the badge and the chat list must hear of it.
       announceLocalChange();
     });
+  /** Blocking asks first: it is easy to tap by mistake and the other member is never told. */
+  const [blocking, setBlocking] = useState<string | undefined>();
+  const confirmBlock = () => {
+    const username = blocking;
+    setBlocking(undefined);
+    if (username) void respond(username, 'block');
+  };
 
   const byState = (state: ContactState) => contacts.filter((c) => c.state === state);
   // In lockdown mode only requests through the member's link are shown; the rest are a count.
@@ -66,7 +75,7 @@ export function Contacts({ navigate }: { navigate: Navigate }) {
               <div className="row">
                 <button type="button" className="primary" onClick={() => void respond(c.username, 'accept')} aria-label={`Accept ${c.username}`}>Accept</button>
                 <button type="button" className="secondary" onClick={() => void respond(c.username, 'decline')} aria-label={`Decline ${c.username}`}>Decline</button>
-                <button type="button" className="danger" onClick={() => void respond(c.username, 'block')} aria-label={`Block ${c.username}`}>Block</button>
+                <button type="button" className="danger" onClick={() => setBlocking(c.username)} aria-label={`Block ${c.username}`}>Block</button>
               </div>
             </li>
           ))}
@@ -82,7 +91,7 @@ export function Contacts({ navigate }: { navigate: Navigate }) {
               <ContactNames username={c.username} displayName={profiles.get(c.username)?.displayName ?? ''} verification={verification.get(c.username)} />
               <button type="button" className="secondary" onClick={() => navigate({ kind: 'chat', chat: { kind: 'direct', peer: c.username } })} aria-label={`Message ${c.username}`}>Message</button>
               <button type="button" className="secondary" onClick={() => navigate({ kind: 'verify', peer: c.username })} aria-label={`Verify ${c.username}`}>Verify</button>
-              <button type="button" className="danger subtle" onClick={() => void respond(c.username, 'block')} aria-label={`Block ${c.username}`}>Block</button>
+              <button type="button" className="danger subtle" onClick={() => setBlocking(c.username)} aria-label={`Block ${c.username}`}>Block</button>
             </li>
           ))}
         </ul>
@@ -92,7 +101,12 @@ export function Contacts({ navigate }: { navigate: Navigate }) {
         <>
           <h3>Waiting for an answer</h3>
           <ul className="plain-list" aria-label="Outgoing contact requests">
-            {outgoing.map((c) => <li key={c.username} className="contact-row"><span className="grow">{c.username}</span><span className="muted">requested</span></li>)}
+            {outgoing.map((c) => (
+              <li key={c.username} className="contact-row">
+                <span className="grow">{c.username} <span className="muted">requested</span></span>
+                <button type="button" className="secondary" onClick={() => void respond(c.username, 'cancel')} aria-label={`Cancel request to ${c.username}`}>Cancel request</button>
+              </li>
+            ))}
           </ul>
         </>
       )}
@@ -100,9 +114,23 @@ export function Contacts({ navigate }: { navigate: Navigate }) {
         <>
           <h3>Blocked</h3>
           <ul className="plain-list" aria-label="Blocked">
-            {blocked.map((c) => <li key={c.username} className="contact-row"><span className="grow">{c.username}</span><span className="muted">blocked</span></li>)}
+            {blocked.map((c) => (
+              <li key={c.username} className="contact-row">
+                <span className="grow">{c.username} <span className="muted">blocked</span></span>
+                <button type="button" className="secondary" onClick={() => void respond(c.username, 'unblock')} aria-label={`Unblock ${c.username}`}>Unblock</button>
+              </li>
+            ))}
           </ul>
         </>
+      )}
+      {blocking && (
+        <Dialog title={`Block ${blocking}?`} onClose={() => setBlocking(undefined)}>
+          <p>{blocking} will not be told. Their requests, messages and calls will no longer reach you. You can unblock them here later.</p>
+          <div className="row end">
+            <button type="button" className="secondary" onClick={() => setBlocking(undefined)}>Cancel</button>
+            <button type="button" className="danger" onClick={confirmBlock}>Block</button>
+          </div>
+        </Dialog>
       )}
     </section>
   );
