@@ -209,3 +209,11 @@ export async function keepScreenshot(member: BrowserMember, name: string): Promi
   mkdirSync(docs, { recursive: true });
   copyFileSync(join(SCREENSHOTS, `${name}.png`), join(docs, `${name}.png`));
 }
+
+/** CLI members who each ask `member` (in the browser) to be a contact, accepted there, and synced: the usual start of a chat scenario. */
+export async function befriendFromCli(member: BrowserMember, cliMembers: readonly { name: string; member: { ok(args: string[]): Promise<unknown> } }[], serverUrl: string): Promise<void> {
+  for (const c of cliMembers) await c.member.ok(['register', c.name, '--server', serverUrl]);
+  for (const c of cliMembers) await c.member.ok(['contacts', 'request', member.name, `${c.name[0]!.toUpperCase()}${c.name.slice(1)} here`]);
+  for (const c of cliMembers) await acceptContact(member, c.name);
+  for (const c of cliMembers) await c.member.ok(['sync']);
+}

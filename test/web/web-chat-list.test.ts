@@ -15,7 +15,7 @@ import { BrowserMember, browserSkipReason, eventually, launchBrowser } from '../
 import { Member } from '../support/cli.js';
 import { scratchDir } from '../support/paths.js';
 import { ServerProcess } from '../support/server-process.js';
-import { acceptContact, keepScreenshot, openTab, registerInBrowser } from './ui.js';
+import { befriendFromCli, keepScreenshot, openTab, registerInBrowser } from './ui.js';
 
 const skip = browserSkipReason();
 const dir = scratchDir('web-chat-list');
@@ -32,16 +32,9 @@ before(async () => {
   if (skip) return;
   server = await ServerProcess.start(join(dir.path, 'server'));
   browser = await launchBrowser();
-  await alice.ok(['register', 'alice', '--server', server.url]);
-  await carol.ok(['register', 'carol', '--server', server.url]);
   bob = await BrowserMember.open(browser, 'bob', server.url, DESKTOP);
   await registerInBrowser(bob);
-  await alice.ok(['contacts', 'request', 'bob', 'Alice here']);
-  await carol.ok(['contacts', 'request', 'bob', 'Carol here']);
-  await acceptContact(bob, 'alice');
-  await acceptContact(bob, 'carol');
-  await alice.ok(['sync']);
-  await carol.ok(['sync']);
+  await befriendFromCli(bob, [{ name: 'alice', member: alice }, { name: 'carol', member: carol }], server.url);
   await alice.ok(['send', 'bob', 'Where is the lantern?']);
   await carol.ok(['send', 'bob', 'Tea later?']);
   await openTab(bob, 'Chats');

@@ -7,24 +7,10 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { ClientError } from '@sotto/core';
 import { ConfigError } from '@sotto/server/config';
+import { BASE_SERVE_OPTIONS } from './serve-options.fixture.js';
 import { serveSettings, type ServeOptions } from './serve-settings.js';
 
-const BASE: ServeOptions = {
-  host: '127.0.0.1',
-  port: '8080',
-  data: '/tmp/sotto-settings-test',
-  inviteOnly: false,
-  retentionDays: '30',
-  logLevel: 'info',
-  sync: 'FULL',
-  rateLimit: '200',
-  ringsPerMinute: '6',
-  rateLimits: true,
-  trustProxy: false,
-  freshAccountHours: '48',
-  turnTtl: '3600',
-  maxConnectionsPerAddress: '256',
-};
+const BASE: ServeOptions = BASE_SERVE_OPTIONS;
 
 const settings = (extra: Partial<ServeOptions>) => serveSettings({ ...BASE, ...extra }, new Command(), {}).config;
 const usage = (extra: Partial<ServeOptions>, message: string) =>
