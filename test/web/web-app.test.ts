@@ -148,6 +148,9 @@ test('a call: nothing RTC before Accept, audio packets both ways after, mute, ha
   assert.equal((await bob.rtc()).peerConnections, 1);
   await bob.page.getByRole('button', { name: 'Mute' }).click();
   await bob.page.getByRole('button', { name: 'Unmute' }).waitFor();
+  // The packet counters are out of sight until asked for.
+  assert.equal(await bob.page.getByTestId('call-stats').count(), 0);
+  await bob.page.getByText('Call details').click();
   await bob.page.getByTestId('call-stats').waitFor();
   await bob.screenshot('11-in-call-phone');
   await alice.screenshot('12-in-call-desktop');

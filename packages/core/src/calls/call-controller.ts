@@ -176,6 +176,15 @@ export class Calls {
     await this.dispatch({ type: 'localHangup', now: this.ctx.clock.now() });
   }
 
+  /**
+   * Whether the member's server offers a relay (TURN). Without one, relay-only calls and lockdown
+   * mode leave no way for a call to connect, which the settings screens say when either is on.
+   */
+  async relayAvailable(): Promise<boolean> {
+    const result = await this.ctx.session.request(FrameType.GET_TURN_CREDENTIALS, create(GetTurnCredentialsSchema, {}));
+    return result.case === 'turnCredentials' && result.value.urls.length > 0;
+  }
+
   /** Resolves once every event queued so far has been handled. */
   idle(): Promise<void> {
     return this.queue.idle();

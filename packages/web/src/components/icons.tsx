@@ -83,3 +83,22 @@ export function PinIcon({ className }: { className?: string } = {}) {
     </svg>
   );
 }
+
+/** The call log's arrow: into the phone (incoming) or out of it (outgoing). */
+export function CallArrowIcon({ direction, className }: { direction: 'incoming' | 'outgoing'; className?: string }) {
+  return (
+    <svg className={className} viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" strokeWidth="2.2" strokeLinecap="round" strokeLinejoin="round">
+      {direction === 'incoming' ? <path d="M18 6L7 17M7 9v8h8" /> : <path d="M6 18L17 7M9 7h8v8" />}
+    </svg>
+  );
+}
+
+/** A missed or declined call: the handset crossed out. */
+export function PhoneMissedIcon({ className }: { className?: string } = {}) {
+  return (
+    <svg className={className} viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" strokeWidth="2.2" strokeLinecap="round" strokeLinejoin="round">
+      <path d="M3 15.5c5-4.7 13-4.7 18 0l-2.4 2.4-3.1-1.8v-2.4a11 11 0 0 0-7 0v2.4l-3.1 1.8z" />
+      <path d="M9 3l3 3 3-3" />
+    </svg>
+  );
+}

@@ -10,7 +10,7 @@
 import { useEffect, useRef, useState, type ClipboardEvent, type DragEvent } from 'react';
 import { ContactState } from '@sotto/protocol';
 import type { StoredCallLogEntry, StoredMessage } from '@sotto/core';
-import { useAction, useEngine, useLoaded, useNow, useRevision } from '../app/hooks.js';
+import { useAction, useCallState, useEngine, useLoaded, useNow, useRevision } from '../app/hooks.js';
 import { groupIdsOf } from '../app/chat-summaries.js';
 import { pickFile, type PickedFile } from '../app/send-file.js';
 import { errorText } from '../app/error-text.js';
@@ -64,6 +64,8 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
   const [picked, setPicked] = useState<PickedFile | undefined>();
   const [dragging, setDragging] = useState(false);
   const [callError, setCallError] = useState<string | undefined>();
+  const callState = useCallState();
+  const inCall = callState.kind !== 'idle' && callState.kind !== 'ended';
   const [menuFor, setMenuFor] = useState<string | undefined>();
   const [mode, setMode] = useState<ComposeMode | undefined>();
   const [forwarding, setForwarding] = useState<StoredMessage | undefined>();
@@ -235,7 +237,7 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
           )}
           {chat.kind === 'direct' && data?.isContact && (
             <>
-              <button type="button" className="icon-button" onClick={call} aria-label={`Call ${chat.peer}`} title="Voice call"><PhoneIcon /></button>
+              <button type="button" className="icon-button" onClick={call} aria-label={`Call ${chat.peer}`} title={inCall ? 'On a call' : 'Voice call'} disabled={inCall}><PhoneIcon /></button>
               <button type="button" className="secondary" onClick={() => navigate({ kind: 'verify', peer: chat.peer })}>Verify</button>
             </>
           )}
@@ -248,7 +250,12 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
           ) : null}
         </div>
       </header>
-      {callError && <p className="error pad" role="alert">{callError}</p>}
+      {callError && (
+        <div className="error pad dismissable" role="alert">
+          <p>{callError}</p>
+          <button type="button" className="secondary" onClick={() => setCallError(undefined)}>Dismiss</button>
+        </div>
+      )}
       {status && <p className="status-line pad" role="status">{status}</p>}
       {actionError && <p className="error pad" role="alert">{actionError}</p>}
       <ol ref={list} className="messages" aria-label="Messages">

@@ -14,7 +14,7 @@ import '../app/wide-layout.css';
 import { ConnectionBanner } from '../components/ConnectionBanner.js';
 import { AdvisoryBanner } from '../components/AdvisoryBanner.js';
 import { ThreatBanner } from '../components/ThreatBanner.js';
-import { CallOverlay } from '../components/CallOverlay.js';
+import { CallBar } from '../components/CallBar.js';
 import { DeviceBanner, DeviceNoticesProvider } from '../components/DeviceNotices.js';
 import { ChatList } from './ChatList.js';
 import { ChatView } from './ChatView.js';
@@ -61,6 +61,7 @@ export function Home() {
     <DeviceNoticesProvider>
       <div className={`home ${view.kind === 'chats' ? 'show-list' : 'show-main'}`}>
         <div className="banners">
+          <CallBar onOpenChat={(peer) => navigate({ kind: 'chat', chat: { kind: 'direct', peer } })} />
           <ConnectionBanner />
           <AdvisoryBanner />
           <ThreatBanner onOpenSettings={() => navigate({ kind: 'settings' })} />
@@ -88,7 +89,6 @@ export function Home() {
         <main className="main-pane" ref={mainPane}>
           <MainPane key={linkArrival} view={view} navigate={navigate} wide={wide} />
         </main>
-        <CallOverlay />
       </div>
     </DeviceNoticesProvider>
   );

@@ -77,8 +77,26 @@ function PrivacyCard() {
         Calls go through your server’s relay, so the people you call never learn your IP address (and so your
         location). Calls may sound slightly later.
       </p>
+      {relayOnly && <NoRelayWarning />}
       {error && <p className="error" role="alert">{error}</p>}
     </div>
+  );
+}
+
+/**
+ * Relay-only calls and lockdown mode send every call through the server's relay: on a server
+ * without one, no call can connect, which the member should learn when turning them on, not
+ * when a call fails.
+ */
+function NoRelayWarning() {
+  const { client } = useEngine();
+  const available = useLoaded(() => client.calls.relayAvailable().catch(() => undefined), [client]);
+  if (available !== false) return null;
+  return (
+    <p className="warning-line" role="alert">
+      Your server has no relay (TURN), so calls cannot connect while this is on. Ask the people who run your
+      server to add one, or turn this off to make calls.
+    </p>
   );
 }
 
@@ -121,6 +139,7 @@ function LockdownCard() {
         For when you may be targeted. Only people you give a contact link can ask to contact you; every call goes
         through your server’s relay; requests from anyone else are shown only as a number.
       </p>
+      {enabled && <NoRelayWarning />}
       {enabled && state?.enabled && <p className="muted" role="status">{state.refused} request{state.refused === 1 ? '' : 's'} without your link refused so far.</p>}
       <button type="button" className="secondary" onClick={makeLink} disabled={busy}>Create a contact link</button>
       {link && (

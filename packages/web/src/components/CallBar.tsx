@@ -1,0 +1,163 @@
+/**
+ * @module components/CallBar
+ * The call, in a bar above the panes instead of a screen over them, so the member can go on
+ * chatting (or look something up) while a call rings or runs: an incoming ring (accept or
+ * decline), the outgoing ring, and the call itself (timer, mute, hang up, and the packet
+ * counters behind "Call details"). Until the member presses Accept, the engine has created no
+ * peer connection and opened no microphone; the bar only shows who is calling.
+ *
+ * Focus stays with the call's controls from one state to the next (Accept gives way to Hang up,
+ * not to the page's body), and goes back where it was once the call is over. A ring never takes
+ * focus from a text field: a member typing Enter must not answer a call by accident.
+ */
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import type { CallState } from '@sotto/core';
+import { useCallState, useElapsedSeconds, useEngine } from '../app/hooks.js';
+import { formatDuration } from '../app/format.js';
+import { errorText } from '../app/error-text.js';
+import { useProfiles } from '../app/profiles.js';
+import { Avatar } from './Avatar.js';
+import { CallEndedToast } from './CallEndedToast.js';
+import type { CallStats } from '../platform/browser-call-media.js';
+
+type LiveCall = Exclude<CallState, { kind: 'idle' | 'ended' }>;
+
+export function CallBar({ onOpenChat }: { onOpenChat: (peer: string) => void }) {
+  const { client } = useEngine();
+  const state = useCallState();
+  const bar = useRef<HTMLElement>(null);
+  const primary = useRef<HTMLButtonElement>(null);
+  /** Where focus was when the call began, to return it there afterwards. */
+  const returnFocus = useRef<HTMLElement | null>(null);
+  /** Why the member's own Accept could not go ahead (e.g. lockdown on a server without a relay). */
+  const [problem, setProblem] = useState<string | undefined>();
+  const live = state.kind !== 'idle' && state.kind !== 'ended';
+
+  const wasLive = useRef(false);
+  useLayoutEffect(() => {
+    const focused = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    const lost = focused === null || focused === document.body;
+    const starting = live && !wasLive.current;
+    wasLive.current = live;
+    if (!live) {
+      // The bar is gone: if it had focus (now lost to the body), give it back. The screen it was
+      // on may have been left and opened again (a new element): then the open chat's composer.
+      if (lost) (returnFocus.current?.isConnected ? returnFocus.current : document.querySelector<HTMLElement>('.main-pane textarea'))?.focus();
+      returnFocus.current = null;
+      return;
+    }
+    if (starting) {
+      returnFocus.current = lost ? null : focused;
+      if (lost || !isTextEntry(focused)) primary.current?.focus();
+    } else if (lost) {
+      // The control that had focus went with the state (Accept after accepting): the next one takes it.
+      primary.current?.focus();
+    }
+  }, [state.kind, live]);
+
+  useEffect(() => {
+    if (state.kind === 'incoming-ringing') setProblem(undefined);
+  }, [state.kind]);
+
+  if (!live) return <CallEndedToast state={state} problem={problem} />;
+
+  const accept = () => void client.calls.accept().catch((e: unknown) => setProblem(errorText(e)));
+  const decline = () => void client.calls.decline().catch(() => undefined);
+  const hangup = () => void client.calls.hangup().catch(() => undefined);
+  const ringing = state.kind === 'incoming-ringing';
+
+  return (
+    <section ref={bar} className={ringing ? 'call-bar ringing' : 'call-bar'} role={ringing ? 'dialog' : 'region'}
+      aria-label={ringing ? `Call from ${state.peer}` : `Call with ${state.peer}`} aria-describedby="call-bar-status">
+      <CallPeer state={state} onOpenChat={onOpenChat} />
+      <div className="call-bar-controls">
+        {ringing ? (
+          <>
+            <button ref={primary} type="button" className="call-accept" onClick={accept}>Accept</button>
+            <button type="button" className="call-decline" onClick={decline}>Decline</button>
+          </>
+        ) : (
+          <>
+            {state.kind !== 'outgoing-ringing' && <MuteButton />}
+            <button ref={primary} type="button" className="call-decline" onClick={hangup}>Hang up</button>
+          </>
+        )}
+      </div>
+      {state.kind === 'active' && <CallDetails />}
+    </section>
+  );
+}
+
+function CallPeer({ state, onOpenChat }: { state: LiveCall; onOpenChat: (peer: string) => void }) {
+  const profile = useProfiles([state.peer]).get(state.peer);
+  const name = profile?.displayName || state.peer;
+  return (
+    <div className="call-bar-peer">
+      <Avatar username={state.peer} displayName={profile?.displayName} avatar={profile?.avatar} size={36} />
+      <div className="call-bar-text">
+        {/* The name opens the chat with them: the call goes on while the member reads or writes. */}
+        <button type="button" className="link-button call-peer" onClick={() => onOpenChat(state.peer)}
+          aria-label={`${name}, open the chat`}>{name}</button>
+        <CallStatus state={state} />
+      </div>
+    </div>
+  );
+}
+
+function CallStatus({ state }: { state: LiveCall }) {
+  const seconds = useElapsedSeconds(state.kind === 'active' ? state.connectedAt : undefined);
+  const text = state.kind === 'incoming-ringing' ? 'is calling you'
+    : state.kind === 'outgoing-ringing' ? 'Ringing…'
+    : state.kind === 'active' ? formatDuration(seconds)
+    : 'Connecting…';
+  return <span id="call-bar-status" className="call-status" role="timer" aria-live="off" data-testid="call-status">{text}</span>;
+}
+
+function MuteButton() {
+  const { media } = useEngine();
+  const [muted, setMuted] = useState(false);
+  const toggle = () => {
+    media.setMuted(!muted);
+    setMuted(!muted);
+  };
+  return (
+    <button type="button" className={muted ? 'call-mute on' : 'call-mute'} aria-pressed={muted} onClick={toggle}>
+      {muted ? 'Unmute' : 'Mute'}
+    </button>
+  );
+}
+
+/** The packet counters, for the curious and for bug reports: out of sight until asked for. */
+function CallDetails() {
+  const [open, setOpen] = useState(false);
+  return (
+    <details className="call-details" onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>Call details</summary>
+      {open && <CallStatsLine />}
+    </details>
+  );
+}
+
+function CallStatsLine() {
+  const { media } = useEngine();
+  const [stats, setStats] = useState<CallStats | undefined>();
+  useEffect(() => {
+    const read = () => void media.stats().then(setStats).catch(() => undefined);
+    read();
+    const timer = setInterval(read, 1000);
+    return () => clearInterval(timer);
+  }, [media]);
+  if (!stats) return null;
+  return (
+    <p className="call-stats" data-testid="call-stats" data-received={stats.packetsReceived} data-sent={stats.packetsSent}>
+      {stats.codec ?? 'audio'} · sent {stats.packetsSent} · received {stats.packetsReceived} packets
+      {stats.roundTripMs !== undefined ? ` · ${stats.roundTripMs} ms round trip` : ''}
+    </p>
+  );
+}
+
+function isTextEntry(element: Element): boolean {
+  if (element instanceof HTMLTextAreaElement) return true;
+  if (element instanceof HTMLInputElement) return !['button', 'checkbox', 'radio', 'submit', 'reset', 'range', 'color', 'file'].includes(element.type);
+  return element instanceof HTMLElement && element.isContentEditable;
+}
