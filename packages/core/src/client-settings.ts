@@ -13,6 +13,7 @@ export function parseClientSettings(stored: Readonly<Record<string, unknown>>): 
   return {
     relayOnlyCalls: stored['relayOnlyCalls'] === true,
     ...(stored['readReceipts'] === false ? { readReceipts: false } : {}),
+    ...(stored['typingIndicators'] === false ? { typingIndicators: false } : {}),
     lockdown: stored['lockdown'] === true,
     lockdownRefused: typeof refused === 'number' && Number.isInteger(refused) && refused >= 0 ? refused : DEFAULT_CLIENT_SETTINGS.lockdownRefused,
     threatNotices: Array.isArray(notices) ? notices.filter(isThreatNoticeRecord).slice(-MAX_THREAT_NOTICES) : [],

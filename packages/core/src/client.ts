@@ -52,6 +52,7 @@ import { AnomalyReporter } from './anomaly-reporter.js';
 import { Lockdown, parseContactLink } from './lockdown.js';
 import { ThreatNotices } from './threat-notices.js';
 import { Calls, type CallsConfig } from './calls/call-controller.js';
+import { TypingIndicators } from './typing.js';
 import { safetyNumber } from './safety-number.js';
 import { SerialQueue } from './serial-queue.js';
 import { Session, type SessionState } from './session.js';
@@ -124,6 +125,8 @@ export class SottoClient {
   readonly attachments: Attachments;
   /** What a member does to a message: reply, react, edit, delete for everyone, forward. */
   readonly messages: MessageActions;
+  /** Typing indicators: tell a chat the member is typing, and who is typing there. */
+  readonly typing: TypingIndicators;
   private readonly settingsSync: SettingsSync;
   private readonly sweep: DisappearingSweep;
   /** This account's display name and avatar, and contacts' (shared end to end with contacts only). */
@@ -187,7 +190,8 @@ export class SottoClient {
     const deviceDeliveries = new DeviceDeliveries(this.ctx, this.deviceLists, linking, (work) => this.inBackground(work), () => this.emitters.didLinkThisDevice.fire(),
       // Called inside the engine queue: the contacts are stored directly, not through the queue.
       async () => this.deps.store.apply({ contacts: await this.fetchContacts() }));
-    this.inbox = new Inbox(this.ctx, this.conversations, this.calls, this.threats, deviceDeliveries, this.profile, () => this.drained);
+    this.typing = new TypingIndicators(this.ctx, this.conversations);
+    this.inbox = new Inbox(this.ctx, this.conversations, this.calls, this.threats, deviceDeliveries, this.profile, this.typing, () => this.drained);
     this.advisories = new Advisories(this.ctx, deps.clientVersion ?? SOFTWARE_VERSION, async (key, data, signature) =>
       (await suiteFor(deps)).signature.verify(key, data, signature));
   }

@@ -50,6 +50,8 @@ export class ClientEvents {
   readonly didChangeDevices = new Emitter<DeviceListChange>();
   /** Something about devices the member must hear: a list refused, a device the server tried to add, a key change. */
   readonly didWarnDevices = new Emitter<DeviceListWarning>();
+  /** Who is typing in a conversation changed (read `client.typing.in(groupId)` again). */
+  readonly didChangeTyping = new Emitter<{ groupId: string }>();
   /** This device, being linked, got its bundle: it is a device of the account now. */
   readonly didLinkThisDevice = new Emitter<void>();
 }

@@ -27,6 +27,7 @@ import { expiryFor, timerOf } from './disappearing.js';
 import type { EngineContext } from './context.js';
 import { ClientError, RemoteError } from './errors.js';
 import { epochOf, membersOf, type Member } from './mls/group.js';
+import { Emitter, subscribeSide } from './events.js';
 import { settlePending, submitChange } from './pending-changes.js';
 import type { ClientWriteBatch, ConversationKind, MessageChange, OutboxEntry, StoredConversation, StoredMessage } from './ports.js';
 import { newMessageId } from './message-id.js';
@@ -53,11 +54,19 @@ export function onlyThePair(me: string): Audience {
   return (members, conversation) => conversation.kind !== 'direct' || isDirectBetween(members.map((m) => m.username), me, conversation.name);
 }
 
+/** Quiet content (typing indicators) a device sends between two of its stored messages in a conversation. */
+export const MAX_QUIET_BETWEEN_STORED = 100;
+
 export class Conversations {
   /** Sends the outbox and retries it within a bound; `didDelaySend` says when the server cannot store. */
   readonly outbox: OutboxSender;
   /** Decoded group states kept between messages: a send does not decode its group's state again. */
   private readonly states: DecodedStates;
+  /** Quiet content sent since this device's last stored message, by conversation (see sendQuiet). */
+  private readonly quietSinceStored = new Map<string, number>();
+  private readonly sendingStored = new Emitter<string>();
+  /** This device is sending a stored message (anything but quiet content) in a conversation: its id. */
+  readonly willSendStored = subscribeSide(this.sendingStored);
 
   constructor(
     private readonly ctx: EngineContext,
@@ -270,6 +279,9 @@ export class Conversations {
 
   /** Encrypts `content` in order, records it (and `record`) with the outbox entry, then sends it. */
   async send(conversation: Pick<StoredConversation, 'groupId'>, content: AppContent, record?: StoredMessage, audience?: Audience, changes?: MessageChange[]): Promise<void> {
+    // Every device gets this one: the generations skipped by quiet content before it are bounded again.
+    this.quietSinceStored.delete(conversation.groupId);
+    this.sendingStored.fire(conversation.groupId);
     const entry = await this.encrypt(conversation, content, (current, payload) => {
       // A disappearing message's undelivered copies disappear from the server at the same time.
       const outbox: OutboxEntry = {
@@ -332,6 +344,25 @@ export class Conversations {
       payload,
       ring,
     }));
+  }
+
+  /**
+   * Sends content not worth keeping (a typing indicator): encrypted in order like any content,
+   * but not kept in the outbox, marked quiet (no push wakes anyone for it), and forgotten by the
+   * server at `expiresAt`. A device offline until then never gets it, so its MLS ratchet skips
+   * that generation of this device's: at most MAX_QUIET_BETWEEN_STORED go out between two stored
+   * messages of this device in a conversation (in this run of the app), far inside the 5,000 steps
+   * a receiver ratchets forward. Returns false, sending nothing, once that many went out.
+   */
+  async sendQuiet(groupId: string, content: AppContent, expiresAt: number): Promise<boolean> {
+    const sent = this.quietSinceStored.get(groupId) ?? 0;
+    if (sent >= MAX_QUIET_BETWEEN_STORED) return false;
+    this.quietSinceStored.set(groupId, sent + 1);
+    const payload = await this.encrypt({ groupId }, content, (_current, message) => ({ entry: message, batch: {} }));
+    await this.ctx.session.request(FrameType.SEND, create(SendSchema, {
+      groupId: fromHex(groupId), messageId: content.messageId, payload, quiet: true, expiresAt: BigInt(expiresAt),
+    }));
+    return true;
   }
 
   /** Resends the outbox, oldest first (after a reconnect); see OutboxSender. */

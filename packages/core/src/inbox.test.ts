@@ -10,6 +10,7 @@ import { ThreatNotices } from './threat-notices.js';
 import { ClientEvents, type EngineContext } from './context.js';
 import { Conversations } from './conversations.js';
 import { Profiles } from './profiles.js';
+import { TypingIndicators } from './typing.js';
 import { Inbox } from './inbox.js';
 import { Calls } from './calls/call-controller.js';
 import { MemoryClientStore } from './memory-store.js';
@@ -59,7 +60,7 @@ async function setup() {
   const calls = new Calls(ctx, conversations);
   const linking = new DeviceLinking(ctx, lists, conversations);
   const devices = new DeviceDeliveries(ctx, lists, linking, (work) => void work(), () => undefined, async () => undefined);
-  const inbox = new Inbox(ctx, conversations, calls, new ThreatNotices(store), devices, new Profiles(ctx, conversations, undefined));
+  const inbox = new Inbox(ctx, conversations, calls, new ThreatNotices(store), devices, new Profiles(ctx, conversations, undefined), new TypingIndicators(ctx, conversations));
   const warnings: string[] = [];
   events.didWarnDevices.event((w) => warnings.push(w.reason));
   const dropped: string[] = [];

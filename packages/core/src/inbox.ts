@@ -40,6 +40,7 @@ import { callSignalFromWire, callSignalRecipient } from './calls/call-signal-cod
 import type { ThreatNotices } from './threat-notices.js';
 import { newMessageId } from './message-id.js';
 import type { DeviceDeliveries } from './devices/device-deliveries.js';
+import type { TypingIndicators } from './typing.js';
 import type { Profiles } from './profiles.js';
 
 /** How long a live join waits for its conversation's GroupMeta before it is announced as it is. */
@@ -76,6 +77,7 @@ export class Inbox {
     private readonly threats: ThreatNotices,
     private readonly devices: DeviceDeliveries,
     private readonly profiles: Profiles,
+    private readonly typing: TypingIndicators,
     /** Whether the mailbox waiting at connect time has been processed (live deliveries after it). */
     private readonly drained: () => boolean = () => false,
   ) {}
@@ -360,8 +362,18 @@ export class Inbox {
         const chats = Object.fromEntries(body.value.chats.map((c) => [toHex(c.groupId), {
           ...(c.mutedUntil !== 0n ? { mutedUntil: Number(c.mutedUntil) } : {}), ...(c.archived ? { archived: true } : {}), ...(c.pinned ? { pinned: true } : {}),
         }]));
-        const settings = { relayOnlyCalls: body.value.relayOnlyCalls, readReceipts: !body.value.noReadReceipts, chats };
+        const settings = { relayOnlyCalls: body.value.relayOnlyCalls, readReceipts: !body.value.noReadReceipts, typingIndicators: !body.value.noTypingIndicators, chats };
         return { batch: { conversations: [updated], settings }, after: () => this.ctx.events.didChangeSettings.fire() };
+      }
+      case 'typing': {
+        // Shown only from another account, in a chat, while this member's own indicators are on
+        // (off on one side means neither sees the other's). Never stored, never receipted.
+        if (updated.kind === 'self') return this.drop(delivery, 'a typing indicator in the own-devices conversation', { conversations: [updated] });
+        const shown = delivery.senderUsername !== this.ctx.identity.username && (await this.ctx.store.getSettings()).typingIndicators !== false;
+        return {
+          batch: { conversations: [updated] },
+          ...(shown ? { after: () => this.typing.received(groupId, delivery.senderUsername, body.value.stopped, Number(content.sentAt)) } : {}),
+        };
       }
       case 'retract':
         return this.actOn(delivery, groupId, updated, body.value.messageId, (target) => judgeRetract(target, delivery.senderUsername, Number(content.sentAt)));
@@ -475,6 +487,8 @@ export class Inbox {
       batch: { conversations: [updated], messages: [message] },
       after: () => {
         this.announceJoin(groupId);
+        // Their message is what they were typing: no longer "typing…".
+        this.typing.clear(groupId, delivery.senderUsername);
         this.ctx.events.didReceiveMessage.fire(message);
       },
     };

@@ -41,3 +41,5 @@ export * from './sframe/index.js';
 export { describeTimer, isAllowedTimer, timerNotice } from './disappearing.js';
 export { Profiles, avatarProblem, type ProfileView } from './profiles.js';
 export { Push, type PushSubscriptionParts, type PushRequester } from './push.js';
+export { TypingIndicators, TYPING_REFRESH_MS, TYPING_SHOWN_MS, TYPING_EXPIRES_MS } from './typing.js';
+export { MAX_QUIET_BETWEEN_STORED } from './conversations.js';

@@ -244,6 +244,11 @@ export interface ClientSettings {
    */
   readonly readReceipts?: boolean;
   /**
+   * Typing indicators (on unless false). Off: contacts are not told when the member types, and
+   * the member is not shown when contacts type either.
+   */
+  readonly typingIndicators?: boolean;
+  /**
    * The operator's advisory key (hex Ed25519 public key), pinned on first sight: advisories signed
    * with any other key are refused, so a server that changes it cannot forge one.
    */

@@ -59,3 +59,13 @@ test('message actions: replies, reactions, edits and deletions name a 16-byte me
   assert.equal(decodeAppContent(content({ case: 'retract', value: { messageId: target } })).body.case, 'retract');
   refused(content({ case: 'retract', value: { messageId: new Uint8Array(17) } }), /deletion names a 16-byte/);
 });
+
+test('a typing indicator is one bool: it decodes, started or stopped, within the content limit', () => {
+  const content = (stopped: boolean) => toBinary(AppContentSchema, create(AppContentSchema, { messageId: id, body: { case: 'typing', value: { stopped } } }));
+  const started = decodeAppContent(content(false));
+  assert.equal(started.body.case, 'typing');
+  assert.equal(started.body.case === 'typing' && started.body.value.stopped, false);
+  const stopped = decodeAppContent(content(true));
+  assert.equal(stopped.body.case === 'typing' && stopped.body.value.stopped, true);
+  assert.ok(content(true).byteLength < 32, 'a few bytes');
+});

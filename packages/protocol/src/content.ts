@@ -93,6 +93,9 @@ export function decodeAppContent(bytes: Uint8Array): AppContent {
         throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, `An avatar is at most ${LIMITS.avatarMaxBytes} bytes.`);
       }
       break;
+    case 'typing':
+      // One bool: nothing to bound beyond the content's own size limit.
+      break;
     case undefined:
       throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, 'Content has no body.');
     default:

@@ -80,7 +80,8 @@ export function registerCallCommands(program: Command, globals: () => GlobalOpti
     .description("show or change this profile's settings")
     .option('--relay-only-calls <on|off>', 'make every call relay-only (your IP stays hidden from peers)')
     .option('--read-receipts <on|off>', 'tell contacts what you read (off: you do not see what they read either)')
-    .action(async (opts: { relayOnlyCalls?: string; readReceipts?: string }) => {
+    .option('--typing <on|off>', 'tell chats when you are typing (off: you do not see others typing either)')
+    .action(async (opts: { relayOnlyCalls?: string; readReceipts?: string; typing?: string }) => {
       const onOff = (value: string, flag: string) => {
         if (value !== 'on' && value !== 'off') throw new ClientError('INVALID_INPUT', `${flag} is on or off.`);
         return value === 'on';
@@ -89,13 +90,15 @@ export function registerCallCommands(program: Command, globals: () => GlobalOpti
         const change = {
           ...(opts.relayOnlyCalls !== undefined ? { relayOnlyCalls: onOff(opts.relayOnlyCalls, '--relay-only-calls') } : {}),
           ...(opts.readReceipts !== undefined ? { readReceipts: onOff(opts.readReceipts, '--read-receipts') } : {}),
+          ...(opts.typing !== undefined ? { typingIndicators: onOff(opts.typing, '--typing') } : {}),
         };
         // Changed settings follow the account's other devices.
         if (Object.keys(change).length > 0) await c.updateSettings(change);
         return c.getSettings();
       });
-      const shown = { relayOnlyCalls: settings.relayOnlyCalls, readReceipts: settings.readReceipts !== false, lockdown: settings.lockdown };
-      out().print(`relay-only calls: ${shown.relayOnlyCalls ? 'on' : 'off'}\nread receipts: ${shown.readReceipts ? 'on' : 'off'}`, { type: 'settings', ...shown });
+      const shown = { relayOnlyCalls: settings.relayOnlyCalls, readReceipts: settings.readReceipts !== false, typingIndicators: settings.typingIndicators !== false, lockdown: settings.lockdown };
+      const onOrOff = (value: boolean) => (value ? 'on' : 'off');
+      out().print(`relay-only calls: ${onOrOff(shown.relayOnlyCalls)}\nread receipts: ${onOrOff(shown.readReceipts)}\ntyping indicators: ${onOrOff(shown.typingIndicators)}`, { type: 'settings', ...shown });
     });
 }
 

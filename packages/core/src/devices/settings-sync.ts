@@ -15,7 +15,7 @@ import { fromHex } from '../bytes.js';
 import type { ClientSettings } from '../ports.js';
 
 /** The settings that travel between the account's devices. */
-export const SYNCED_SETTINGS = ['relayOnlyCalls', 'readReceipts', 'chats'] as const satisfies readonly (keyof ClientSettings)[];
+export const SYNCED_SETTINGS = ['relayOnlyCalls', 'readReceipts', 'typingIndicators', 'chats'] as const satisfies readonly (keyof ClientSettings)[];
 
 export function touchesSyncedSettings(change: Partial<ClientSettings>): boolean {
   return SYNCED_SETTINGS.some((key) => key in change);
@@ -44,6 +44,7 @@ export class SettingsSync {
         value: {
           relayOnlyCalls: settings.relayOnlyCalls,
           noReadReceipts: settings.readReceipts === false,
+          noTypingIndicators: settings.typingIndicators === false,
           chats: Object.entries(settings.chats ?? {}).slice(0, 1000).map(([groupId, flags]) => ({
             groupId: fromHex(groupId), mutedUntil: BigInt(flags.mutedUntil ?? 0), archived: flags.archived === true, pinned: flags.pinned === true,
           })),

@@ -169,6 +169,21 @@ describe('Web Push over the in-memory server, to a local receiver', () => {
     assert.equal(check(pushes[0]!, sub, bob.hello), '{"v":1}');
   });
 
+  test('quiet mail (a typing indicator) is stored and delivered but wakes nobody; the next message does', async () => {
+    const alice = await member('typist');
+    const bob = await member('reader');
+    const groupId = await pair(alice, bob);
+    const sub = receiver.subscription(bob.username);
+    await subscribe(bob, sub);
+    await goOffline(bob);
+    const quiet = resultOf(await alice.client.request(FrameType.SEND, { groupId, messageId: bytes(16), payload: bytes(50), quiet: true, expiresAt: BigInt(clock + 15_000) }), 'send');
+    assert.equal(quiet.recipients, 1, 'stored for the offline device like any message');
+    await server.pushesSettled();
+    assert.equal(receiver.to(sub).length, 0, 'no push for quiet mail');
+    await send(alice, groupId);
+    assert.equal(receiver.to(sub).length, 1, 'the next real message wakes it');
+  });
+
   test("a stranger's contact or call request wakes nobody; the contact's acceptance does", async () => {
     const bob = await member('asked');
     const sub = receiver.subscription(bob.username);

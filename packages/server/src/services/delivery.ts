@@ -44,6 +44,8 @@ export interface SendRequest {
    * disappears cannot ring a device that connects long after the call.
    */
   readonly expiresAt?: bigint;
+  /** Not worth waking a device for (a typing indicator): stored and delivered, but no push. */
+  readonly quiet?: boolean;
 }
 
 export interface LeaveRequest {
@@ -191,7 +193,7 @@ export class DeliveryService {
     // Only a store that applies writes in call order lets the next send start before this one is durable.
     if (this.store.writesInCallOrder) markQueued();
     const mail = await stored;
-    await this.notifier.stored(mail, kind, sender.username);
+    await this.notifier.stored(mail, kind, sender.username, request.quiet === true);
     return { storedAt: mail.storedAt, recipients: mail.recipients.length };
   }
 

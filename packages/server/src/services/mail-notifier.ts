@@ -29,13 +29,14 @@ export class MailNotifier {
 
   /**
    * `kind`, when the caller knows it, lets a ring wake a device with high urgency and keeps a
-   * stranger's request from waking anyone; `from` keeps a blocked sender's mail from waking anyone.
+   * stranger's request from waking anyone; `from` keeps a blocked sender's mail from waking anyone;
+   * `quiet` mail (a typing indicator) wakes no one: it is stale before anyone could look.
    */
-  async stored(mail: StoredMail, kind?: DeliveryKind, from?: string): Promise<void> {
+  async stored(mail: StoredMail, kind?: DeliveryKind, from?: string, quiet = false): Promise<void> {
     const { recipients } = mail;
     if (recipients.length === 0) return;
     this.metrics?.messagesStored.inc(recipients.length);
-    this.waker?.mailStored(recipients, kind, from);
+    if (!quiet) this.waker?.mailStored(recipients, kind, from);
     // Most mail has one recipient device (a 1:1 chat): no de-duplication to do.
     if (recipients.length === 1) return this.publish(recipients[0]!, MAIL);
     const unique = new Map(recipients.map((device) => [deviceKey(device), device]));

@@ -12,6 +12,7 @@ import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type Keyb
 import { LIMITS } from '@sotto/protocol';
 import { MessageKeptError, type StoredMessage } from '@sotto/core';
 import { useAction, useEngine } from '../app/hooks.js';
+import { useTypingSender } from '../app/typing.js';
 import { sendToChat } from '../app/chat-actions.js';
 import { sendPickedFile, sendVoiceNote, type PickedFile } from '../app/send-file.js';
 import { errorText } from '../app/error-text.js';
@@ -52,6 +53,7 @@ export function Composer({ chat, canWrite, picked, onPick, mode, onEndMode }: {
 }) {
   const { client } = useEngine();
   const [draft, setDraft] = useState('');
+  const typed = useTypingSender(chat, canWrite);
   const textarea = useRef<HTMLTextAreaElement>(null);
   /** The new message the member was writing when they started an edit: back in the box after it. */
   const draftBeforeEdit = useRef<string | undefined>(undefined);
@@ -247,7 +249,11 @@ export function Composer({ chat, canWrite, picked, onPick, mode, onEndMode }: {
           <button type="button" className="icon-button" onClick={() => input.current?.click()} disabled={!canWrite} aria-label="Attach a file" title="Attach a file"><PaperclipIcon /></button>
           <label htmlFor="composer" className="visually-hidden">Message</label>
           <textarea
-            id="composer" ref={textarea} rows={1} value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onKeyDown}
+            id="composer" ref={textarea} rows={1} value={draft} onChange={(e) => {
+              setDraft(e.target.value);
+              // Editing a sent message is not typing a new one.
+              if (mode?.kind !== 'edit') typed(e.target.value);
+            }} onKeyDown={onKeyDown}
             placeholder={canWrite ? 'Message' : 'You cannot write here'} disabled={!canWrite}
             aria-invalid={tooLong} aria-describedby={length >= SHOW_COUNT_FROM ? 'composer-count' : undefined}
           />

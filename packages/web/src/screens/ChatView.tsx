@@ -14,6 +14,7 @@ import { useAction, useCallState, useEngine, useLoaded, useNow, useRevision } fr
 import { groupIdsOf } from '../app/chat-summaries.js';
 import { pickFile, type PickedFile } from '../app/send-file.js';
 import { errorText } from '../app/error-text.js';
+import { typingLabel, useTypingIn } from '../app/typing.js';
 import { buildTimeline, unreadMarkOf, type UnreadMark } from '../app/timeline.js';
 import { describeCall, formatTime } from '../app/format.js';
 import { offersFor } from '../app/message-view.js';
@@ -80,6 +81,7 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
   const list = useRef<HTMLOListElement>(null);
   const title = chat.kind === 'direct' ? chat.peer : chat.name;
   const key = chatKey(chat);
+  const typingText = typingLabel(useTypingIn(chat), chat.kind === 'group');
 
   const data = useLoaded<ChatData>(async () => {
     const contactList = await client.listContacts();
@@ -225,8 +227,8 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
         <button type="button" className="back" onClick={() => navigate({ kind: 'chats' })} aria-label="Back to chats">‹</button>
         <div className="pane-title">
           <h2 title={title}>{title}</h2>
-          <span className="muted">
-            {chat.kind === 'group' ? (data?.memberCount ? `${data.memberCount} members` : 'You are no longer in this group') : 'End-to-end encrypted'}
+          <span className={typingText ? 'muted typing-line' : 'muted'} data-testid="chat-subtitle">
+            {typingText ?? (chat.kind === 'group' ? (data?.memberCount ? `${data.memberCount} members` : 'You are no longer in this group') : 'End-to-end encrypted')}
             {data && data.timer > 0 && <span className="header-timer"><span className="sep" aria-hidden="true"> · </span><TimerIcon className="inline-icon" />{timerLabel(data.timer)}</span>}
           </span>
         </div>

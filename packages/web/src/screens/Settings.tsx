@@ -38,7 +38,7 @@ function PrivacyCard() {
   const { client } = useEngine();
   const revision = useRevision();
   const settings = useLoaded(() => client.getSettings(), [client, revision]);
-  const [shown, setShown] = useState<{ relayOnlyCalls?: boolean; readReceipts?: boolean }>({});
+  const [shown, setShown] = useState<{ relayOnlyCalls?: boolean; readReceipts?: boolean; typingIndicators?: boolean }>({});
   const [run, error] = useAction();
   // A shown value the store has caught up with is dropped: from then on the store is the truth (another device may change it too).
   useEffect(() => {
@@ -46,12 +46,14 @@ function PrivacyCard() {
     setShown((s) => ({
       ...(s.relayOnlyCalls !== undefined && s.relayOnlyCalls !== settings.relayOnlyCalls ? { relayOnlyCalls: s.relayOnlyCalls } : {}),
       ...(s.readReceipts !== undefined && s.readReceipts !== (settings.readReceipts !== false) ? { readReceipts: s.readReceipts } : {}),
+      ...(s.typingIndicators !== undefined && s.typingIndicators !== (settings.typingIndicators !== false) ? { typingIndicators: s.typingIndicators } : {}),
     }));
   }, [settings]);
   const relayOnly = shown.relayOnlyCalls ?? settings?.relayOnlyCalls;
   const readReceipts = shown.readReceipts ?? (settings ? settings.readReceipts !== false : undefined);
+  const typingIndicators = shown.typingIndicators ?? (settings ? settings.typingIndicators !== false : undefined);
 
-  const change = (setting: 'relayOnlyCalls' | 'readReceipts', value: boolean) => {
+  const change = (setting: 'relayOnlyCalls' | 'readReceipts' | 'typingIndicators', value: boolean) => {
     setShown((s) => ({ ...s, [setting]: value }));
     void run(() => client.updateSettings({ [setting]: value })).then((ok) => {
       if (!ok) setShown(({ [setting]: _failed, ...rest }) => rest);
@@ -68,6 +70,14 @@ function PrivacyCard() {
       <p id="receipts-help" className="help">
         When on, your contacts see when you have read their messages, and you see when they have read yours. When
         off, neither is shown. This applies on all your devices.
+      </p>
+      <label className="switch">
+        <input type="checkbox" role="switch" checked={typingIndicators ?? false} disabled={typingIndicators === undefined} onChange={(e) => change('typingIndicators', e.target.checked)} aria-describedby="typing-help" />
+        Typing indicators
+      </label>
+      <p id="typing-help" className="help">
+        When on, the people in a chat see when you are typing, and you see when they are. When off, neither is
+        shown. This applies on all your devices.
       </p>
       <label className="switch">
         <input type="checkbox" role="switch" checked={relayOnly ?? false} disabled={relayOnly === undefined} onChange={(e) => change('relayOnlyCalls', e.target.checked)} aria-describedby="relay-help" />
