@@ -52,8 +52,8 @@ export interface AudioStats {
 
 /** Installed before any of the app's scripts: wraps the RTC entry points to count their use. */
 function instrument(): void {
-  const w = window as unknown as { __rtc: { peerConnections: number; getUserMedia: number; remoteDescriptions: number; remoteCandidates: number; instances: RTCPeerConnection[] } };
-  w.__rtc = { peerConnections: 0, getUserMedia: 0, remoteDescriptions: 0, remoteCandidates: 0, instances: [] };
+  const w = window as unknown as { __rtc: { peerConnections: number; getUserMedia: number; cameraRequests: number; remoteDescriptions: number; remoteCandidates: number; instances: RTCPeerConnection[] } };
+  w.__rtc = { peerConnections: 0, getUserMedia: 0, cameraRequests: 0, remoteDescriptions: 0, remoteCandidates: 0, instances: [] };
   const Native = window.RTCPeerConnection;
   if (!Native) return;
   const counted = function (this: unknown, ...args: ConstructorParameters<typeof RTCPeerConnection>) {
@@ -80,6 +80,7 @@ function instrument(): void {
   const getUserMedia = devices.getUserMedia.bind(devices);
   devices.getUserMedia = (constraints) => {
     w.__rtc.getUserMedia += 1;
+    if (constraints?.video) w.__rtc.cameraRequests += 1;
     return getUserMedia(constraints);
   };
 }
@@ -92,7 +93,7 @@ export class BrowserMember {
   ) {}
 
   static async open(browser: Browser, name: string, baseUrl: string, viewport = { width: 1100, height: 760 }): Promise<BrowserMember> {
-    const context = await browser.newContext({ viewport, permissions: ['microphone'] });
+    const context = await browser.newContext({ viewport, permissions: ['microphone', 'camera'] });
     await context.addInitScript(instrument);
     const page = await context.newPage();
     page.on('pageerror', (error) => console.error(`[${name}] page error: ${error.message}`));
@@ -104,6 +105,32 @@ export class BrowserMember {
     return this.page.evaluate(() => {
       const { peerConnections, getUserMedia, remoteDescriptions, remoteCandidates } = (window as unknown as { __rtc: RtcCounters }).__rtc;
       return { peerConnections, getUserMedia, remoteDescriptions, remoteCandidates };
+    });
+  }
+
+  /** How many times the page asked for a camera (getUserMedia with video). */
+  cameraRequests(): Promise<number> {
+    return this.page.evaluate(() => (window as unknown as { __rtc: { cameraRequests: number } }).__rtc.cameraRequests);
+  }
+
+  /** Video frames the newest peer connection decoded and sent, from getStats(). */
+  videoStats(): Promise<{ framesDecoded: number; framesSent: number; codec: string | undefined }> {
+    return this.page.evaluate(async () => {
+      const pcs = (window as unknown as { __rtc: { instances: RTCPeerConnection[] } }).__rtc.instances;
+      const pc = pcs[pcs.length - 1];
+      const out = { framesDecoded: 0, framesSent: 0, codec: undefined as string | undefined };
+      if (!pc) return out;
+      const report = await pc.getStats();
+      report.forEach((s: Record<string, unknown>) => {
+        if (s['kind'] !== 'video') return;
+        if (s['type'] === 'inbound-rtp') {
+          out.framesDecoded += Number(s['framesDecoded'] ?? 0);
+          const codec = report.get(String(s['codecId'])) as Record<string, unknown> | undefined;
+          if (typeof codec?.['mimeType'] === 'string') out.codec = codec['mimeType'];
+        }
+        if (s['type'] === 'outbound-rtp') out.framesSent += Number(s['framesSent'] ?? 0);
+      });
+      return out;
     });
   }
 

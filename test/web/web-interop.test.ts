@@ -97,6 +97,27 @@ test('the browser calls the CLI: audio flows both ways', { skip }, async (t) => 
   t.diagnostic(await assertHeardTone(recording, 440, 660));
 });
 
+test('the browser video-calls the CLI: the CLI answers with voice only and says so; audio flows both ways', { skip }, async (t) => {
+  const recording = join(dir.path, 'carol-heard-video.wav');
+  const listener = new Listener(carol, [LOOPBACK, '--accept-calls', '--play', tone660, '--record', recording]);
+  try {
+    await listener.ready();
+    await openDirectChat(dave, 'carol');
+    await dave.page.getByRole('button', { name: 'Video call with carol' }).click();
+    await listener.waitFor((r) => r.type === 'call' && r.state === 'voice-only', 'the CLI saying it answers with voice only');
+    await eventually(async () => ((await dave.audioStats()).packetsReceived > 100 ? true : undefined), 'audio from the CLI', 30_000);
+    const heard = await dominantFrequency(dave);
+    assert.ok(Math.abs(heard - 660) < 15, `the browser heard ${heard.toFixed(1)} Hz`);
+    await dave.page.getByText('carol has no video on').waitFor();
+    assert.equal((await dave.videoStats()).framesDecoded, 0, 'no video from the CLI');
+    await dave.page.getByRole('button', { name: 'Hang up' }).click();
+    await listener.waitFor((r) => r.type === 'call' && r.state === 'ended', 'the end of the call');
+  } finally {
+    await listener.stop();
+  }
+  t.diagnostic(await assertHeardTone(recording, 440, 660));
+});
+
 test('the CLI calls the browser: audio flows both ways', { skip }, async (t) => {
   const recording = join(dir.path, 'carol-heard-2.wav');
   const call = carol.run(['call', 'dave', LOOPBACK, '--play', tone660, '--record', recording, '--seconds', '5'], { timeoutMs: 90_000 });

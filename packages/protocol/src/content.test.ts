@@ -19,6 +19,8 @@ function refused(bytes: Uint8Array, pattern: RegExp): void {
 test('well-formed call signals decode', () => {
   const ring = decodeAppContent(call({ case: 'ring', value: { media: CallMedia.AUDIO, sentAt: 5n } }));
   assert.equal(ring.body.case, 'call');
+  const video = decodeAppContent(call({ case: 'ring', value: { media: CallMedia.VIDEO, sentAt: 5n } }));
+  assert.equal(video.body.case === 'call' && video.body.value.kind.case === 'ring' && video.body.value.kind.value.media, CallMedia.VIDEO);
   decodeAppContent(call({ case: 'offer', value: { sdp: 'v=0' } }));
   decodeAppContent(call({ case: 'ice', value: { candidate: 'candidate:1 1 udp 1 192.0.2.1 9 typ host' } }));
   decodeAppContent(call({ case: 'hangup', value: {} }));
@@ -29,7 +31,8 @@ test('bad call ids, media, empty kinds and oversized SDP or candidates are refus
     toBinary(AppContentSchema, create(AppContentSchema, { messageId: id, body: { case: 'call', value: { callId: callIdValue, kind: { case: 'accept', value: {} } } } }));
   refused(bad('not-hex'), /Call id/);
   refused(bad('AB'.repeat(16)), /Call id/);
-  refused(call({ case: 'ring', value: { media: CallMedia.UNSPECIFIED, sentAt: 1n } }), /audio/);
+  refused(call({ case: 'ring', value: { media: CallMedia.UNSPECIFIED, sentAt: 1n } }), /audio or a video/);
+  refused(call({ case: 'ring', value: { media: 3 as CallMedia, sentAt: 1n } }), /audio or a video/);
   refused(call({ case: undefined }), /no kind/);
   refused(call({ case: 'offer', value: { sdp: 'x'.repeat(CALL_SDP_MAX_CHARS + 1) } }), /session description/);
   refused(call({ case: 'answer', value: { sdp: '' } }), /session description/);

@@ -143,7 +143,7 @@ function checkCallSignal(signal: CallSignal): void {
   const kind = signal.kind;
   switch (kind.case) {
     case 'ring':
-      if (kind.value.media !== CallMedia.AUDIO) throw bad('A ring must be for an audio call.');
+      if (kind.value.media !== CallMedia.AUDIO && kind.value.media !== CallMedia.VIDEO) throw bad('A ring must be for an audio or a video call.');
       return;
     case 'offer':
     case 'answer':

@@ -239,7 +239,10 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
       attachSendNotices(client, output);
       attachCallPrinter(client, output, { hangUpAfterSeconds: seconds });
       client.calls.events.didRing.event(({ callId, peer }) => {
-        output.print(`incoming call from ${peer}`, { type: 'call', state: 'ringing', callId, peer });
+        const video = client.calls.current.kind === 'incoming-ringing' && client.calls.current.media === 'video';
+        output.print(`incoming ${video ? 'video ' : ''}call from ${peer}`, { type: 'call', state: 'ringing', callId, peer, media: video ? 'video' : 'audio' });
+        // The CLI has no camera and shows no video: a video call is answered with voice, and the peer sees "no video".
+        if (video && opts.acceptCalls) output.print('answering with voice only: the command line has no video', { type: 'call', state: 'voice-only', callId });
         const answer = opts.acceptCalls
           ? client.calls.accept(opts.relayOnly === undefined ? {} : { relayOnly: opts.relayOnly })
           : opts.declineCalls ? client.calls.decline() : undefined;

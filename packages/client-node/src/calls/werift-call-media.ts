@@ -82,7 +82,12 @@ class WeriftCallMediaSession implements CallMediaSession {
     this.recorder = config.record ? new AudioRecorder(this.codec) : null;
     // Creating the RTCPeerConnection opens nothing: werift binds its UDP sockets when gathering.
     this.pc = new RTCPeerConnection({
-      codecs: { audio: [new RTCRtpCodecParameters({ mimeType: OPUS_MIME, clockRate: 48_000, channels: 2 })], video: [] },
+      // A video call's offer has a video section werift must match to answer at all; it is answered
+      // rejected (port 0, inactive), so no video is sent or received: the CLI's calls are voice.
+      codecs: {
+        audio: [new RTCRtpCodecParameters({ mimeType: OPUS_MIME, clockRate: 48_000, channels: 2 })],
+        video: options.video === true ? [new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90_000 })] : [],
+      },
       iceServers: options.iceServers.map((server) => ({
         urls: [...server.urls],
         ...(server.username !== undefined ? { username: server.username } : {}),
@@ -136,6 +141,7 @@ class WeriftCallMediaSession implements CallMediaSession {
     // werift would create a recvonly one and this side would never send.
     if (kind === 'offer') this.ensureTransceiver();
     await this.pc.setRemoteDescription({ type: kind, sdp });
+    if (kind === 'offer') for (const t of this.pc.getTransceivers()) if (t.kind === 'video') t.setDirection('inactive');
     // DTLS needs ICE first, so no SRTP session exists yet; werift may have made a transport.
     this.guardTransports();
   }

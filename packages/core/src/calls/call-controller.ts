@@ -39,6 +39,11 @@ export interface CallsConfig {
 export interface CallOptions {
   /** Relay-only for this call; defaults to the member's setting. */
   readonly relayOnly?: boolean;
+  /**
+   * Placing: a video call (the camera opens once the callee accepts). Accepting a video call:
+   * false answers with voice only (the camera stays closed; the peer's video is still shown).
+   */
+  readonly video?: boolean;
 }
 
 export type PlaceCallResult =
@@ -84,6 +89,8 @@ export class Calls {
   private media: CallMediaSession | undefined;
   private iceServers: IceServer[] = [];
   private relayOnly = false;
+  /** This device sends video in the current call: a video call, and the member did not choose voice only. */
+  private sendVideo = false;
   private remoteCandidates = 0;
   /** This call's own host candidates: a peer's private candidate must share a network with one. */
   private localHosts: IpAddress[] = [];
@@ -133,7 +140,8 @@ export class Calls {
     const placed = await this.queue.run(async () => {
       if (isLive(this.state)) throw new ClientError('CALL_IN_PROGRESS', 'A call is already ringing or in progress.');
       try {
-        await this.step({ type: 'placeCall', callId, peer, conversation, now: this.ctx.clock.now() });
+        this.sendVideo = options.video === true;
+        await this.step({ type: 'placeCall', callId, peer, conversation, now: this.ctx.clock.now(), media: options.video === true ? 'video' : 'audio' });
       } catch (error) {
         // The ring never left (rate limit, connection): nothing rang anywhere, so forget the call.
         this.clearTimers();
@@ -163,6 +171,7 @@ export class Calls {
       }
       throw error;
     }
+    this.sendVideo = this.state.media === 'video' && options.video !== false;
     await this.dispatch({ type: 'localAccept', now: this.ctx.clock.now() });
   }
 
@@ -260,7 +269,7 @@ export class Calls {
         // Only the description the machine expects is parsed; a second one is renegotiation, refused by the machine.
         const expected = state.kind === 'callee-connecting' ? 'offer' : state.kind === 'caller-connecting' ? 'answer' : undefined;
         if (signal.type !== expected) return signal;
-        const result = validateSdp(signal.sdp, signal.type, { candidatePolicy: this.candidatePolicy() });
+        const result = validateSdp(signal.sdp, signal.type, { candidatePolicy: this.candidatePolicy(), video: isLive(state) && state.media === 'video' });
         if (!result.ok) {
           this.refuse(`SDP_${result.code}`, `The peer's ${signal.type} was refused: ${result.message}.`, this.peerAnomaly(state, AnomalyKind.REFUSED_MEDIA));
           return 'fatal';
@@ -372,7 +381,13 @@ export class Calls {
       case 'createPeerConnection':
         return this.createSession();
       case 'getMicrophone':
-        return this.media?.openMicrophone();
+        // Consent was given (the machine asks for the microphone only then): the camera too, on a video call the member took with video.
+        await this.media?.openMicrophone();
+        if (this.sendVideo && isLive(this.state) && this.state.media === 'video') {
+          // A camera refused (permission, or in use elsewhere) leaves a voice call with the peer's video, not a failed call.
+          await this.media?.openCamera?.().catch((error: unknown) => this.ctx.logger.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'camera not opened; the call goes on without it'));
+        }
+        return;
       case 'createOffer':
       case 'createAnswer': {
         const media = this.media;
@@ -481,7 +496,7 @@ export class Calls {
     const factory = this.config.media;
     if (!factory || this.media) return;
     const session: CallMediaSession = factory.createSession(
-      { iceServers: this.iceServers, relayOnly: this.relayOnly, allowLoopback: this.config.allowLoopback === true },
+      { iceServers: this.iceServers, relayOnly: this.relayOnly, allowLoopback: this.config.allowLoopback === true, video: isLive(this.state) && this.state.media === 'video' },
       {
         onLocalCandidate: (candidate) => {
           if (this.media !== session) return;

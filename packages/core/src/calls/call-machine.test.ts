@@ -59,6 +59,17 @@ test('caller: placeCall sends only the ring and starts the ring timer', () => {
   assert.deepEqual(effects[1], { type: 'startRingTimer', callId: 'c1', ms: 45_000 });
 });
 
+test('a video call: the ring says video, and both sides\' states keep it; nothing but the ring goes out', () => {
+  const placed = run(idle, { ...place('c1', BOB, BOB_PHONE), media: 'video' } as CallEvent);
+  assert.equal(placed.state.kind === 'outgoing-ringing' && placed.state.media, 'video');
+  assert.deepEqual(types(placed.effects), ['sendSignal', 'startRingTimer']);
+  const videoRing: CallSignal = { type: 'ring', callId: 'c1', media: 'video', sentAt: T0 };
+  assert.deepEqual(placed.effects[0], { type: 'sendSignal', signal: videoRing, toUser: BOB, toDevice: null, conversationId: 'g-bob-phone' });
+  const incoming = run(initialCallMachineState, remote(videoRing));
+  assert.equal(incoming.state.kind === 'incoming-ringing' && incoming.state.media, 'video');
+  assert.deepEqual(rtc(incoming.effects), [], 'a video ring touches no RTC and no camera either');
+});
+
 test('caller: the offer is made only after accept arrives, and sent when the SDP is ready', () => {
   const afterAccept = run(calling(), bobSays({ type: 'accept', callId: 'c1' }));
   assert.equal(afterAccept.state.kind, 'caller-connecting');

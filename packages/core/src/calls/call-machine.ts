@@ -107,13 +107,13 @@ type LocalEvent = Exclude<CallEvent, RemoteSignalEvent>;
 function startOutgoing(event: PlaceCall): CallStep {
   // No device of the peer is bound yet: the ring is for all of them, and the first to accept gets the call.
   const party = {
-    callId: event.callId, peer: event.peer, peerDevice: null, conversationId: event.conversation.groupId, role: 'caller', media: 'audio',
+    callId: event.callId, peer: event.peer, peerDevice: null, conversationId: event.conversation.groupId, role: 'caller', media: event.media ?? 'audio',
   } as const;
   return {
     state: { ...party, kind: 'outgoing-ringing', placedAt: event.now, ringStartedAt: event.now },
     // Only the ring: no peer connection, no microphone, no SDP until the callee accepts.
     effects: [
-      sendTo(party, { type: 'ring', callId: event.callId, media: 'audio', sentAt: event.now }),
+      sendTo(party, { type: 'ring', callId: event.callId, media: party.media, sentAt: event.now }),
       { type: 'startRingTimer', callId: event.callId, ms: RING_TIMEOUT_MS },
     ],
   };

@@ -21,6 +21,12 @@ export interface CallMediaOptions {
   readonly relayOnly: boolean;
   /** Also gather loopback host candidates: only for tests that run both ends on one machine. */
   readonly allowLoopback: boolean;
+  /**
+   * A video call: negotiate a video section (VP8) beside the audio one, and show the peer's
+   * video. Sending it needs `openCamera` too. An implementation without video (the CLI) answers
+   * the video section as rejected, and its member's call is voice only.
+   */
+  readonly video?: boolean;
 }
 
 export interface CallMediaHandlers {
@@ -38,6 +44,8 @@ export interface CallMediaHandlers {
 export interface CallMediaSession {
   /** Opens the audio source (the microphone, or a file for bots). */
   openMicrophone(): Promise<void>;
+  /** Opens the camera and sends it on the video section (video calls; absent where there is no video). */
+  openCamera?(): Promise<void>;
   /** Our offer; the SDP carries no candidates (they trickle through `onLocalCandidate`). */
   createOffer(): Promise<string>;
   /** Our answer to the remote offer set before; no candidates, as for the offer. */

@@ -41,7 +41,7 @@ export function callSignalRecipient(wire: WireCallSignal): string | null {
 
 function wireKind(signal: CallSignal): MessageInitShape<typeof CallSignalSchema>['kind'] {
   switch (signal.type) {
-    case 'ring': return { case: 'ring', value: { media: CallMedia.AUDIO, sentAt: BigInt(signal.sentAt) } };
+    case 'ring': return { case: 'ring', value: { media: signal.media === 'video' ? CallMedia.VIDEO : CallMedia.AUDIO, sentAt: BigInt(signal.sentAt) } };
     case 'accept': return { case: 'accept', value: {} };
     case 'decline': return { case: 'decline', value: {} };
     case 'busy': return { case: 'busy', value: {} };
@@ -58,7 +58,7 @@ export function callSignalFromWire(wire: WireCallSignal): CallSignal | undefined
   const callId = wire.callId;
   const kind = wire.kind;
   switch (kind.case) {
-    case 'ring': return { type: 'ring', callId, media: 'audio', sentAt: Number(kind.value.sentAt) };
+    case 'ring': return { type: 'ring', callId, media: kind.value.media === CallMedia.VIDEO ? 'video' : 'audio', sentAt: Number(kind.value.sentAt) };
     case 'accept': return { type: 'accept', callId };
     case 'decline': return { type: 'decline', callId };
     case 'busy': return { type: 'busy', callId };

@@ -6,7 +6,8 @@
  */
 
 export type CallId = string;
-export type MediaKind = 'audio';
+/** A voice call, or a video call (audio and video; the callee may answer with voice only). */
+export type MediaKind = 'audio' | 'video';
 export type Role = 'caller' | 'callee';
 
 /** Why a hangup was sent; 'glare' marks the losing call of two simultaneous rings. */
@@ -67,7 +68,7 @@ export interface RemoteSignalEvent {
  */
 export type CallEvent =
   /** The member calls `peer` through `conversation`, which must hold devices of this account and `peer`'s only. */
-  | { readonly type: 'placeCall'; readonly callId: CallId; readonly peer: string; readonly conversation: ConversationView; readonly now: number }
+  | { readonly type: 'placeCall'; readonly callId: CallId; readonly peer: string; readonly conversation: ConversationView; readonly now: number; readonly media?: MediaKind }
   | { readonly type: 'localAccept'; readonly now: number }
   | { readonly type: 'localDecline'; readonly now: number }
   | { readonly type: 'localHangup'; readonly now: number }

@@ -24,7 +24,7 @@ export {
 export type { IpAddress, AddressClass } from './ip-address.js';
 export { parseIp, parseIpv4, parseIpv6, classifyIp } from './ip-address.js';
 export type { SdpKind, DtlsSetup, SdpErrorCode, SdpCodec, ValidatedSdp, SdpValidationResult, SdpValidationOptions } from './sdp-validator.js';
-export { validateSdp, SDP_ERROR_CODES, MAX_SDP_LENGTH, MAX_SDP_LINES, MAX_SDP_LINE_LENGTH, MAX_EXTMAPS } from './sdp-validator.js';
+export { validateSdp, SDP_ERROR_CODES, MAX_SDP_LENGTH, MAX_SDP_LINES, MAX_SDP_LINE_LENGTH, MAX_EXTMAPS, ALLOWED_EXTMAP_URIS } from './sdp-validator.js';
 export type { IceServer, CallMediaOptions, CallMediaHandlers, CallMediaSession, CallMediaFactory } from './call-media.js';
 export { Calls } from './call-controller.js';
 export type { CallsConfig, CallOptions, PlaceCallResult, SignalOrigin } from './call-controller.js';

@@ -80,6 +80,182 @@ const WERIFT_OFFER = [
 
 const WERIFT_ANSWER = WERIFT_OFFER.replace('a=setup:actpass', 'a=setup:passive');
 
+/**
+ * A video call, from Chromium with setCodecPreferences (Opus and telephone-event; VP8 and rtx)
+ * and the header extensions the app sends (others left out), and the CLI's werift answering it
+ * with voice only (the video section rejected: port 0, inactive). Recorded with
+ * a probe (two peer connections in Chromium 156, then werift 0.24.4 answering) on this machine.
+ */
+const CHROME_VIDEO_OFFER = [
+  'v=0',
+  'o=- 4208195469395553617 2 IN IP4 127.0.0.1',
+  's=-',
+  't=0 0',
+  'a=group:BUNDLE 0 1',
+  'a=extmap-allow-mixed',
+  'a=msid-semantic: WMS',
+  'm=audio 9 UDP/TLS/RTP/SAVPF 111 110 126',
+  'c=IN IP4 0.0.0.0',
+  'a=rtcp:9 IN IP4 0.0.0.0',
+  'a=ice-ufrag:MveR',
+  'a=ice-pwd:EEVcRwN5LIyUUxZg6O+OLOgL',
+  'a=ice-options:trickle',
+  'a=fingerprint:sha-256 25:53:94:C2:14:74:EE:DE:E3:85:23:60:3B:5E:8B:28:B5:7D:C9:35:AA:5D:5E:60:59:16:F6:57:59:25:7F:87',
+  'a=setup:actpass',
+  'a=mid:0',
+  'a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level',
+  'a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time',
+  'a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
+  'a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid',
+  'a=sendrecv',
+  'a=msid:- d82b298a-92ba-471b-8218-fbfe838903a2',
+  'a=rtcp-mux',
+  'a=rtcp-rsize',
+  'a=rtpmap:111 opus/48000/2',
+  'a=rtcp-fb:111 transport-cc',
+  'a=fmtp:111 minptime=10;useinbandfec=1',
+  'a=rtpmap:110 telephone-event/48000',
+  'a=rtpmap:126 telephone-event/8000',
+  'a=ssrc:423751503 cname:lPMHJccX97mOAqfB',
+  'a=ssrc:423751503 msid:- d82b298a-92ba-471b-8218-fbfe838903a2',
+  'm=video 9 UDP/TLS/RTP/SAVPF 96 97',
+  'c=IN IP4 0.0.0.0',
+  'a=rtcp:9 IN IP4 0.0.0.0',
+  'a=ice-ufrag:MveR',
+  'a=ice-pwd:EEVcRwN5LIyUUxZg6O+OLOgL',
+  'a=ice-options:trickle',
+  'a=fingerprint:sha-256 25:53:94:C2:14:74:EE:DE:E3:85:23:60:3B:5E:8B:28:B5:7D:C9:35:AA:5D:5E:60:59:16:F6:57:59:25:7F:87',
+  'a=setup:actpass',
+  'a=mid:1',
+  'a=extmap:14 urn:ietf:params:rtp-hdrext:toffset',
+  'a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time',
+  'a=extmap:13 urn:3gpp:video-orientation',
+  'a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
+  'a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid',
+  'a=sendrecv',
+  'a=msid:- 63de94de-9144-4efe-89c2-7a710cb85dd1',
+  'a=rtcp-mux',
+  'a=rtcp-rsize',
+  'a=rtpmap:96 VP8/90000',
+  'a=rtcp-fb:96 goog-remb',
+  'a=rtcp-fb:96 transport-cc',
+  'a=rtcp-fb:96 ccm fir',
+  'a=rtcp-fb:96 nack',
+  'a=rtcp-fb:96 nack pli',
+  'a=rtpmap:97 rtx/90000',
+  'a=fmtp:97 apt=96',
+  'a=ssrc-group:FID 3050339308 2879432619',
+  'a=ssrc:3050339308 cname:lPMHJccX97mOAqfB',
+  'a=ssrc:3050339308 msid:- 63de94de-9144-4efe-89c2-7a710cb85dd1',
+  'a=ssrc:2879432619 cname:lPMHJccX97mOAqfB',
+  'a=ssrc:2879432619 msid:- 63de94de-9144-4efe-89c2-7a710cb85dd1',
+].join('\r\n') + '\r\n';
+
+const CHROME_VIDEO_ANSWER = [
+  'v=0',
+  'o=- 3076811261160276840 2 IN IP4 127.0.0.1',
+  's=-',
+  't=0 0',
+  'a=group:BUNDLE 0 1',
+  'a=extmap-allow-mixed',
+  'a=msid-semantic: WMS',
+  'm=audio 9 UDP/TLS/RTP/SAVPF 111 110 126',
+  'c=IN IP4 0.0.0.0',
+  'a=rtcp:9 IN IP4 0.0.0.0',
+  'a=ice-ufrag:ZIkV',
+  'a=ice-pwd:Ow8+ZIY9yfKP2rhfw+71kUiG',
+  'a=ice-options:trickle',
+  'a=fingerprint:sha-256 EA:0B:E1:A8:B1:D9:1A:C9:AF:49:C6:E4:4D:00:64:7B:A7:04:1F:DE:3D:F0:38:06:CF:59:40:F4:70:AF:16:07',
+  'a=setup:active',
+  'a=mid:0',
+  'a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level',
+  'a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time',
+  'a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
+  'a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid',
+  'a=sendrecv',
+  'a=msid:- 57d461a4-35a6-45a7-bd7e-6df68538bbec',
+  'a=rtcp-mux',
+  'a=rtcp-rsize',
+  'a=rtpmap:111 opus/48000/2',
+  'a=rtcp-fb:111 transport-cc',
+  'a=fmtp:111 minptime=10;useinbandfec=1',
+  'a=rtpmap:110 telephone-event/48000',
+  'a=rtpmap:126 telephone-event/8000',
+  'a=ssrc:121380941 cname:FCFx5tuTrw7ykcdp',
+  'm=video 9 UDP/TLS/RTP/SAVPF 96 97',
+  'c=IN IP4 0.0.0.0',
+  'a=rtcp:9 IN IP4 0.0.0.0',
+  'a=ice-ufrag:ZIkV',
+  'a=ice-pwd:Ow8+ZIY9yfKP2rhfw+71kUiG',
+  'a=ice-options:trickle',
+  'a=fingerprint:sha-256 EA:0B:E1:A8:B1:D9:1A:C9:AF:49:C6:E4:4D:00:64:7B:A7:04:1F:DE:3D:F0:38:06:CF:59:40:F4:70:AF:16:07',
+  'a=setup:active',
+  'a=mid:1',
+  'a=extmap:14 urn:ietf:params:rtp-hdrext:toffset',
+  'a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time',
+  'a=extmap:13 urn:3gpp:video-orientation',
+  'a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
+  'a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid',
+  'a=sendrecv',
+  'a=msid:- 979b1a2a-5dc8-462e-a664-b948d082baef',
+  'a=rtcp-mux',
+  'a=rtcp-rsize',
+  'a=rtpmap:96 VP8/90000',
+  'a=rtcp-fb:96 goog-remb',
+  'a=rtcp-fb:96 transport-cc',
+  'a=rtcp-fb:96 ccm fir',
+  'a=rtcp-fb:96 nack',
+  'a=rtcp-fb:96 nack pli',
+  'a=rtpmap:97 rtx/90000',
+  'a=fmtp:97 apt=96',
+  'a=ssrc-group:FID 1192446176 708289480',
+  'a=ssrc:1192446176 cname:FCFx5tuTrw7ykcdp',
+  'a=ssrc:708289480 cname:FCFx5tuTrw7ykcdp',
+].join('\r\n') + '\r\n';
+
+const WERIFT_VOICE_ONLY_ANSWER = [
+  'v=0',
+  'o=- 17716712 0 IN IP4 0.0.0.0',
+  's=-',
+  't=0 0',
+  'a=group:BUNDLE 0 1',
+  'a=extmap-allow-mixed',
+  'a=msid-semantic:WMS *',
+  'm=audio 9 UDP/TLS/RTP/SAVPF 111',
+  'c=IN IP4 0.0.0.0',
+  'a=ice-ufrag:ea69',
+  'a=ice-pwd:b66b0168055bb588f54366',
+  'a=ice-options:trickle',
+  'a=fingerprint:sha-256 DB:04:0B:7C:0A:11:D6:B5:18:3D:84:EC:5A:27:45:FB:EE:08:D6:87:31:41:44:0A:A1:FF:4D:32:4E:5A:5D:49',
+  'a=setup:active',
+  'a=sendrecv',
+  'a=mid:0',
+  'a=rtcp:9 IN IP4 0.0.0.0',
+  'a=rtcp-mux',
+  'a=ssrc:148395025 cname:3a3026c9-63d0-4fe3-99b3-01b50953d8e7',
+  'a=rtpmap:111 opus/48000/2',
+  'a=rtcp-fb:111 transport-cc',
+  'a=fmtp:111 minptime=10;useinbandfec=1',
+  'm=video 0 UDP/TLS/RTP/SAVPF 96',
+  'c=IN IP4 0.0.0.0',
+  'a=ice-ufrag:ea69',
+  'a=ice-pwd:b66b0168055bb588f54366',
+  'a=ice-options:trickle',
+  'a=fingerprint:sha-256 DB:04:0B:7C:0A:11:D6:B5:18:3D:84:EC:5A:27:45:FB:EE:08:D6:87:31:41:44:0A:A1:FF:4D:32:4E:5A:5D:49',
+  'a=setup:active',
+  'a=inactive',
+  'a=mid:1',
+  'a=rtcp:9 IN IP4 0.0.0.0',
+  'a=rtcp-mux',
+  'a=ssrc:2021287060 cname:3a3026c9-63d0-4fe3-99b3-01b50953d8e7',
+  'a=rtpmap:96 VP8/90000',
+  'a=rtcp-fb:96 goog-remb',
+  'a=rtcp-fb:96 transport-cc',
+  'a=rtcp-fb:96 ccm fir',
+  'a=rtcp-fb:96 nack',
+  'a=rtcp-fb:96 nack pli',
+].join('\r\n') + '\r\n';
+
 function accepted(sdp: string, kind: SdpKind, options?: SdpValidationOptions): ValidatedSdp {
   const r = validateSdp(sdp, kind, options);
   assert.ok(r.ok, r.ok ? '' : `${r.code}: ${r.message}`);
@@ -304,6 +480,48 @@ test('BAD_CANDIDATE: malformed inline candidates, too many, or outside the media
   rejected(WERIFT_OFFER.replace('t=0 0', 't=0 0\na=candidate:9 1 udp 1 203.0.113.9 5000 typ host'), 'offer', 'BAD_CANDIDATE');
 });
 
+test('video calls: a Chrome offer and answer with VP8 and rtx, and the CLI\'s voice-only answer, are accepted', () => {
+  const video = { video: true };
+  const offer = accepted(CHROME_VIDEO_OFFER, 'offer', video);
+  assert.deepEqual(offer.codecs.map((c) => c.name), ['opus', 'telephone-event', 'telephone-event']);
+  assert.deepEqual(offer.videoCodecs.map((c) => c.name), ['vp8', 'rtx']);
+  assert.deepEqual(accepted(CHROME_VIDEO_ANSWER, 'answer', video).videoCodecs.map((c) => c.name), ['vp8', 'rtx']);
+  const voiceOnly = accepted(WERIFT_VOICE_ONLY_ANSWER, 'answer', video);
+  assert.deepEqual(voiceOnly.videoCodecs, [], 'a rejected video section carries no codec');
+  // The same offer in a voice call: its video section is refused.
+  rejected(CHROME_VIDEO_OFFER, 'offer', 'NOT_AUDIO');
+});
+
+test('video calls: only VP8 and rtx, one video section after the audio one, one transport, bounded attributes', () => {
+  const video = { video: true };
+  const edit = (change: (lines: string[]) => string[]) => change(CHROME_VIDEO_OFFER.split('\r\n').slice(0, -1)).join('\r\n') + '\r\n';
+  // Other video codecs: H.264, VP9, AV1, red, ulpfec are not allowed.
+  for (const codec of ['H264/90000', 'VP9/90000', 'AV1/90000', 'red/90000', 'ulpfec/90000']) {
+    assert.match(rejected(CHROME_VIDEO_OFFER.replace('a=rtpmap:96 VP8/90000', `a=rtpmap:96 ${codec}`), 'offer', 'UNEXPECTED_CODEC', video), /VP8 only/);
+  }
+  rejected(CHROME_VIDEO_OFFER.replace('m=video 9 UDP/TLS/RTP/SAVPF 96 97', 'm=video 9 UDP/TLS/RTP/SAVPF 96 97 98'), 'offer', 'UNEXPECTED_CODEC', video);
+  rejected(CHROME_VIDEO_OFFER.replace('a=rtpmap:96 VP8/90000', 'a=rtpmap:96 rtx/90000'), 'offer', 'UNEXPECTED_CODEC', video);
+  // Opus in the video section, VP8 in the audio one.
+  rejected(CHROME_VIDEO_OFFER.replace('a=rtpmap:96 VP8/90000', 'a=rtpmap:96 opus/48000/2'), 'offer', 'UNEXPECTED_CODEC', video);
+  rejected(CHROME_VIDEO_OFFER.replace('a=rtpmap:111 opus/48000/2', 'a=rtpmap:111 VP8/90000'), 'offer', 'UNEXPECTED_CODEC', video);
+  // Video first, two video sections, a data channel.
+  const sections = CHROME_VIDEO_OFFER.split('m=');
+  rejected(['', sections[2], sections[1]].join('m=').replace(/^m=/, sections[0] + 'm='), 'offer', 'NOT_AUDIO', video);
+  rejected(CHROME_VIDEO_OFFER + 'm=' + sections[2], 'offer', 'TOO_MANY_MEDIA', video);
+  rejected(CHROME_VIDEO_OFFER + 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n', 'offer', 'NOT_AUDIO', video);
+  // One DTLS-SRTP transport: the sections must agree on fingerprint, setup and ICE credentials.
+  const [, fp] = /a=fingerprint:sha-256 (\S+)/.exec(CHROME_VIDEO_OFFER) ?? [];
+  rejected(edit((l) => { const i = l.lastIndexOf(`a=fingerprint:sha-256 ${fp}`); l[i] = `a=fingerprint:sha-256 ${FP}`; return l; }), 'offer', 'BAD_FINGERPRINT', video);
+  rejected(edit((l) => { const i = l.lastIndexOf('a=setup:actpass'); l[i] = 'a=setup:active'; return l; }), 'offer', 'BAD_SETUP', video);
+  rejected(edit((l) => { const i = l.findLastIndex((x) => x.startsWith('a=ice-ufrag:')); l[i] = 'a=ice-ufrag:zzzz'; return l; }), 'offer', 'BAD_ICE_CREDENTIALS', video);
+  // Header extensions beyond the allowed few, and ssrc-group outside video or twice.
+  rejected(CHROME_VIDEO_OFFER.replace('a=extmap:13 urn:3gpp:video-orientation', 'a=extmap:13 http://www.webrtc.org/experiments/rtp-hdrext/video-timing'), 'offer', 'UNKNOWN_ATTRIBUTE', video);
+  rejected(CHROME_VIDEO_OFFER.replace('a=ssrc-group:FID', 'a=ssrc-group:FID 1 2\r\na=ssrc-group:FID'), 'offer', 'MALFORMED_LINE', video);
+  rejected(CHROME_VIDEO_OFFER.replace('a=ssrc-group:FID 3050339308', 'a=ssrc-group:SIM 3050339308'), 'offer', 'MALFORMED_LINE', video);
+  // A rejected (port 0) section is only for video; an audio port 0 is malformed.
+  rejected(CHROME_VIDEO_OFFER.replace('m=audio 9 ', 'm=audio 0 '), 'offer', 'MALFORMED_LINE', video);
+});
+
 test('every error code is exercised by a test above', () => {
   // Keeps SDP_ERROR_CODES and this file in step: a new code needs a new test (tests run in order).
   assert.equal(SDP_ERROR_CODES.length, 15);
@@ -314,8 +532,8 @@ test('every error code is exercised by a test above', () => {
 
 let acceptedMutants = 0;
 
-function checkInvariants(input: string, kind: SdpKind): boolean {
-  const r = validateSdp(input, kind);
+function checkInvariants(input: string, kind: SdpKind, options: SdpValidationOptions = {}): boolean {
+  const r = validateSdp(input, kind, options);
   if (!r.ok) {
     assert.ok(SDP_ERROR_CODES.includes(r.code), `unknown code ${r.code}`);
     assert.ok(r.message.length > 0 && r.message.length < 200);
@@ -328,8 +546,14 @@ function checkInvariants(input: string, kind: SdpKind): boolean {
   const lines = out.split('\r\n').slice(0, -1);
   assert.ok(lines.length <= MAX_SDP_LINES);
   const media = lines.filter((l) => l.startsWith('m='));
-  assert.equal(media.length, 1, 'exactly one media section');
-  assert.ok(media[0]?.startsWith('m=audio '), 'only audio');
+  if (options.video) {
+    assert.ok(media.length === 1 || media.length === 2, 'one or two media sections');
+    assert.ok(media[0]?.startsWith('m=audio ') && (media.length === 1 || media[1]?.startsWith('m=video ')), 'audio, then video');
+    assert.ok(r.sdp.videoCodecs.every((c) => c.name === 'vp8' || c.name === 'rtx'), 'VP8 and rtx only');
+  } else {
+    assert.equal(media.length, 1, 'exactly one media section');
+    assert.ok(media[0]?.startsWith('m=audio '), 'only audio');
+  }
   assert.ok(lines.every((l) => l.length <= MAX_SDP_LINE_LENGTH));
   assert.ok(r.sdp.candidates.length <= 20);
   acceptedMutants++;
@@ -386,6 +610,16 @@ test('property: random mutations of valid SDPs never throw and never break the b
   }), { numRuns: 600 });
   // Some mutations (a duplicated a=rtcp-mux, a deleted a=ssrc...) stay valid: the accept path is exercised too.
   assert.ok(acceptedMutants > 0, 'no mutant was accepted');
+});
+
+test('property: random mutations of a video call\'s SDPs never throw and never break the bounds', () => {
+  const videoFixtures = [CHROME_VIDEO_OFFER, CHROME_VIDEO_ANSWER, CHROME_VIDEO_OFFER, WERIFT_VOICE_ONLY_ANSWER];
+  const before = acceptedMutants;
+  fc.assert(fc.property(fc.nat(3), fc.array(mutation, { minLength: 1, maxLength: 4 }), (i, ms) => {
+    const input = ms.reduce(apply, videoFixtures[i] ?? CHROME_VIDEO_OFFER);
+    return checkInvariants(input, kindOf(i), { video: true });
+  }), { numRuns: 600 });
+  assert.ok(acceptedMutants > before, 'no video mutant was accepted');
 });
 
 test('property: a non-audio media section or an oversized SDP is never accepted', () => {

@@ -52,7 +52,7 @@ const MAX_PAYLOAD_TYPES = 8;
 /** A codec the call may use, keyed by payload type. */
 export interface SdpCodec {
   readonly payloadType: number;
-  readonly name: 'opus' | 'telephone-event';
+  readonly name: 'opus' | 'telephone-event' | 'vp8' | 'rtx';
   readonly clockRate: number;
 }
 
@@ -65,6 +65,8 @@ export interface ValidatedSdp {
   readonly iceUfrag: string;
   readonly icePwd: string;
   readonly codecs: readonly SdpCodec[];
+  /** The video section's codecs (VP8, and rtx for it); empty when there is none or it was rejected (port 0). */
+  readonly videoCodecs: readonly SdpCodec[];
   /** Inline candidates accepted by the policy. */
   readonly candidates: readonly ParsedCandidate[];
   /** Inline candidates dropped by the policy, with why (no addresses: logs stay content-free). */
@@ -80,6 +82,11 @@ export type SdpValidationResult =
 export interface SdpValidationOptions {
   /** Policy for inline `a=candidate` lines; defaults to DEFAULT_CANDIDATE_POLICY. */
   readonly candidatePolicy?: CandidatePolicy;
+  /**
+   * A video call: a second section, `m=video`, after the audio one, is allowed, with VP8 (and
+   * rtx for it) only. Without it (a voice call) a video section is refused, as before.
+   */
+  readonly video?: boolean;
 }
 
 type Failure = Extract<SdpValidationResult, { ok: false }>;
@@ -140,12 +147,25 @@ const EXTMAP_URIS: ReadonlySet<string> = new Set([
   'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time',
   'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
 ]);
+/**
+ * A video section's header extensions: the audio ones that apply, and the picture's rotation
+ * (phones turn). The app's own SDP offers no others (`ALLOWED_EXTMAP_URIS`).
+ */
+const VIDEO_EXTMAP_URIS: ReadonlySet<string> = new Set([
+  'urn:ietf:params:rtp-hdrext:sdes:mid',
+  'urn:ietf:params:rtp-hdrext:toffset',
+  'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time',
+  'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
+  'urn:3gpp:video-orientation',
+]);
+/** Every header extension either section may carry: what a sender keeps in the SDP it sends. */
+export const ALLOWED_EXTMAP_URIS: ReadonlySet<string> = new Set([...EXTMAP_URIS, ...VIDEO_EXTMAP_URIS]);
 const DIRECTIONS: ReadonlySet<string> = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
 /** Attributes that are flags: a value is malformed. */
 const FLAGS: ReadonlySet<string> = new Set([...DIRECTIONS, 'rtcp-mux', 'rtcp-rsize', 'extmap-allow-mixed', 'end-of-candidates']);
 const ATTRIBUTES: ReadonlySet<string> = new Set([
   ...FLAGS, 'rtpmap', 'fmtp', 'rtcp-fb', 'fingerprint', 'setup', 'ice-ufrag', 'ice-pwd', 'ice-options', 'mid', 'rtcp',
-  'group', 'msid-semantic', 'msid', 'ssrc', 'candidate', 'ptime', 'maxptime', 'extmap',
+  'group', 'msid-semantic', 'msid', 'ssrc', 'ssrc-group', 'candidate', 'ptime', 'maxptime', 'extmap',
 ]);
 
 const isInt = (s: string, min: number, max: number, maxDigits = 10): boolean =>
@@ -161,14 +181,39 @@ const tokens = (s: string, min: number, max: number): string[] | null => {
  */
 export function validateSdp(sdp: string, kind: SdpKind, options: SdpValidationOptions = {}): SdpValidationResult {
   try {
-    return validate(sdp, kind, options.candidatePolicy ?? DEFAULT_CANDIDATE_POLICY);
+    return validate(sdp, kind, options.candidatePolicy ?? DEFAULT_CANDIDATE_POLICY, options.video === true);
   } catch {
     // Defence in depth: no path is expected to throw, but a bug must not become a crash.
     return fail('MALFORMED_LINE', 'SDP could not be validated');
   }
 }
 
-function validate(sdp: string, kind: SdpKind, policy: CandidatePolicy): SdpValidationResult {
+/** What one media section (m= line and its attributes) declared. */
+interface Section {
+  readonly media: 'audio' | 'video';
+  /** Port 0: the answerer rejected this section (a voice-only answer to a video call). */
+  readonly rejected: boolean;
+  readonly payloadTypes: number[];
+  readonly codecs: Map<number, SdpCodec>;
+  readonly fmtps: Set<number>;
+  readonly extmapIds: Set<number>;
+  mid: boolean;
+  direction: boolean;
+  extmaps: number;
+  ssrcs: number;
+  rtcpFbs: number;
+  ssrcGroups: number;
+}
+
+/** DTLS and ICE parameters: once per section (browsers repeat them in each), equal in all of them. */
+interface Transport {
+  fingerprint: string | null;
+  setup: DtlsSetup | null;
+  iceUfrag: string | null;
+  icePwd: string | null;
+}
+
+function validate(sdp: string, kind: SdpKind, policy: CandidatePolicy, video: boolean): SdpValidationResult {
   if (typeof sdp !== 'string') return fail('MALFORMED_LINE', 'SDP is not a string');
   if (kind !== 'offer' && kind !== 'answer') return fail('MALFORMED_LINE', 'kind must be offer or answer');
   if (sdp.length > MAX_SDP_LENGTH) return fail('TOO_LARGE', `SDP longer than ${MAX_SDP_LENGTH} characters`);
@@ -180,18 +225,11 @@ function validate(sdp: string, kind: SdpKind, policy: CandidatePolicy): SdpValid
   if (lines.length === 0) return fail('MALFORMED_LINE', 'SDP is empty');
 
   const out: string[] = [];
-  let mediaCount = 0;
+  const sections: Section[] = [];
   let sawO = false, sawS = false, sawT = false;
-  let fingerprint: string | null = null;
-  let setup: DtlsSetup | null = null;
-  let iceUfrag: string | null = null;
-  let icePwd: string | null = null;
-  let mid = false, direction = false;
-  let extmaps = 0, ssrcs = 0, rtcpFbs = 0, bandwidths = 0, candidateLines = 0;
-  let payloadTypes: number[] = [];
-  const codecs = new Map<number, SdpCodec>();
-  const fmtps = new Set<number>();
-  const extmapIds = new Set<number>();
+  /** The session level's transport parameters, then each section's (checked equal at the end). */
+  const transports: Transport[] = [{ fingerprint: null, setup: null, iceUfrag: null, icePwd: null }];
+  let bandwidths = 0, candidateLines = 0, sessionExtmaps = 0;
   const candidates: ParsedCandidate[] = [];
   const dropped: CandidateErrorCode[] = [];
 
@@ -207,13 +245,14 @@ function validate(sdp: string, kind: SdpKind, policy: CandidatePolicy): SdpValid
       out.push(line);
       continue;
     }
-    const inMedia = mediaCount > 0;
+    const section = sections[sections.length - 1];
+    const transport = transports[transports.length - 1]!;
     switch (type) {
       case 'v':
         return fail('MALFORMED_LINE', `${where}: repeated v= line`);
       case 'o': {
         const f = value.split(' ');
-        if (inMedia || sawO || f.length !== 6 || !TOKEN.test(f[0] ?? '') || !/^[0-9]{1,20}$/.test(f[1] ?? '')
+        if (section || sawO || f.length !== 6 || !TOKEN.test(f[0] ?? '') || !/^[0-9]{1,20}$/.test(f[1] ?? '')
           || !/^[0-9]{1,20}$/.test(f[2] ?? '') || f[3] !== 'IN' || (f[4] !== 'IP4' && f[4] !== 'IP6') || !TOKEN.test(f[5] ?? '')) {
           return fail('MALFORMED_LINE', `${where}: bad or misplaced o= line`);
         }
@@ -221,11 +260,11 @@ function validate(sdp: string, kind: SdpKind, policy: CandidatePolicy): SdpValid
         break;
       }
       case 's':
-        if (inMedia || sawS || value.length === 0) return fail('MALFORMED_LINE', `${where}: bad or misplaced s= line`);
+        if (section || sawS || value.length === 0) return fail('MALFORMED_LINE', `${where}: bad or misplaced s= line`);
         sawS = true;
         break;
       case 't':
-        if (inMedia || sawT || !/^[0-9]{1,20} [0-9]{1,20}$/.test(value)) return fail('MALFORMED_LINE', `${where}: bad or misplaced t= line`);
+        if (section || sawT || !/^[0-9]{1,20} [0-9]{1,20}$/.test(value)) return fail('MALFORMED_LINE', `${where}: bad or misplaced t= line`);
         sawT = true;
         break;
       case 'c': {
@@ -243,18 +282,33 @@ function validate(sdp: string, kind: SdpKind, policy: CandidatePolicy): SdpValid
       case 'm': {
         if (!sawO || !sawS || !sawT) return fail('MALFORMED_LINE', `${where}: m= before the o=, s= and t= lines`);
         const f = value.split(' ');
-        if (f[0] !== 'audio') return fail('NOT_AUDIO', `${where}: only an audio section is allowed, got '${(f[0] ?? '').slice(0, 16)}'`);
-        if (++mediaCount > 1) return fail('TOO_MANY_MEDIA', `${where}: more than one media section`);
+        const media = f[0];
+        // A voice call has one section, audio; a video call may add one video section after it.
+        if (media === 'audio') {
+          if (sections.length > 0) return fail('TOO_MANY_MEDIA', `${where}: more than one audio section`);
+        } else if (media === 'video' && video) {
+          if (sections.length === 0) return fail('NOT_AUDIO', `${where}: the audio section comes first`);
+          if (sections.length > 1) return fail('TOO_MANY_MEDIA', `${where}: more than one video section`);
+        } else {
+          return fail('NOT_AUDIO', `${where}: ${video ? 'an audio section, then a video one, are' : 'only an audio section is'} allowed, got '${(media ?? '').slice(0, 16)}'`);
+        }
         if (f.length < 4) return fail('MALFORMED_LINE', `${where}: m= line needs port, transport and formats`);
-        if (!isInt(f[1] ?? '', 1, 65535, 5)) return fail('MALFORMED_LINE', `${where}: media port must be 1-65535`);
+        const rejected = f[1] === '0' && media === 'video';
+        if (!rejected && !isInt(f[1] ?? '', 1, 65535, 5)) return fail('MALFORMED_LINE', `${where}: media port must be 1-65535`);
         if (f[2] !== 'UDP/TLS/RTP/SAVPF') return fail('BAD_TRANSPORT', `${where}: transport must be UDP/TLS/RTP/SAVPF (DTLS-SRTP)`);
         const pts = f.slice(3);
         if (pts.length > MAX_PAYLOAD_TYPES) return fail('UNEXPECTED_CODEC', `${where}: more than ${MAX_PAYLOAD_TYPES} payload types`);
+        const payloadTypes: number[] = [];
         for (const pt of pts) {
           if (!isInt(pt, 0, 127, 3)) return fail('MALFORMED_LINE', `${where}: payload type must be 0-127`);
           if (payloadTypes.includes(Number(pt))) return fail('MALFORMED_LINE', `${where}: repeated payload type ${pt}`);
-          payloadTypes = [...payloadTypes, Number(pt)];
+          payloadTypes.push(Number(pt));
         }
+        sections.push({
+          media: media === 'video' ? 'video' : 'audio', rejected, payloadTypes, codecs: new Map(), fmtps: new Set(), extmapIds: new Set(),
+          mid: false, direction: false, extmaps: 0, ssrcs: 0, rtcpFbs: 0, ssrcGroups: 0,
+        });
+        transports.push({ fingerprint: null, setup: null, iceUfrag: null, icePwd: null });
         break;
       }
       case 'a': {
@@ -266,8 +320,8 @@ function validate(sdp: string, kind: SdpKind, policy: CandidatePolicy): SdpValid
         if (FLAGS.has(name)) {
           if (arg !== undefined) return fail('MALFORMED_LINE', `${where}: a=${name} takes no value`);
           if (DIRECTIONS.has(name)) {
-            if (direction) return fail('MALFORMED_LINE', `${where}: more than one direction attribute`);
-            direction = true;
+            if (!section || section.direction) return fail('MALFORMED_LINE', `${where}: a direction attribute must appear once per media section`);
+            section.direction = true;
           }
           break;
         }
@@ -276,81 +330,84 @@ function validate(sdp: string, kind: SdpKind, policy: CandidatePolicy): SdpValid
         if (r) return r;
         switch (name) {
           case 'fingerprint': {
-            if (fingerprint !== null) return fail('BAD_FINGERPRINT', `${where}: more than one fingerprint`);
+            if (transport.fingerprint !== null) return fail('BAD_FINGERPRINT', `${where}: more than one fingerprint`);
             const [alg, fp, ...extra] = arg.split(' ');
             if (alg?.toLowerCase() !== 'sha-256') return fail('BAD_FINGERPRINT', `${where}: fingerprint must be sha-256`);
             if (extra.length > 0 || !FINGERPRINT.test(fp ?? '')) return fail('BAD_FINGERPRINT', `${where}: fingerprint must be 32 colon-separated hex bytes`);
-            fingerprint = (fp ?? '').toUpperCase();
+            transport.fingerprint = (fp ?? '').toUpperCase();
             break;
           }
           case 'setup':
-            if (setup !== null) return fail('BAD_SETUP', `${where}: more than one a=setup`);
+            if (transport.setup !== null) return fail('BAD_SETUP', `${where}: more than one a=setup`);
             if (arg !== 'actpass' && arg !== 'active' && arg !== 'passive') return fail('BAD_SETUP', `${where}: a=setup must be actpass, active or passive`);
             if (kind === 'answer' && arg === 'actpass') return fail('BAD_SETUP', `${where}: an answer must choose active or passive`);
-            setup = arg;
+            transport.setup = arg;
             break;
           case 'ice-ufrag':
-            if (iceUfrag !== null || arg.length < 4 || arg.length > 256 || !ICE_CHARS.test(arg)) {
+            if (transport.iceUfrag !== null || arg.length < 4 || arg.length > 256 || !ICE_CHARS.test(arg)) {
               return fail('BAD_ICE_CREDENTIALS', `${where}: ice-ufrag must appear once, 4-256 ice-chars`);
             }
-            iceUfrag = arg;
+            transport.iceUfrag = arg;
             break;
           case 'ice-pwd':
-            if (icePwd !== null || arg.length < 22 || arg.length > 256 || !ICE_CHARS.test(arg)) {
+            if (transport.icePwd !== null || arg.length < 22 || arg.length > 256 || !ICE_CHARS.test(arg)) {
               return fail('BAD_ICE_CREDENTIALS', `${where}: ice-pwd must appear once, 22-256 ice-chars`);
             }
-            icePwd = arg;
+            transport.icePwd = arg;
             break;
           case 'mid':
-            if (!inMedia || mid) return fail('MALFORMED_LINE', `${where}: a=mid must appear once, in the media section`);
-            mid = true;
+            if (!section || section.mid) return fail('MALFORMED_LINE', `${where}: a=mid must appear once, in each media section`);
+            section.mid = true;
             break;
           case 'rtpmap': {
             const rm = /^([0-9]{1,3}) ([A-Za-z0-9-]{1,32})\/([0-9]{1,6})(?:\/([0-9]{1,2}))?$/.exec(arg);
-            if (!inMedia || !rm) return fail('MALFORMED_LINE', `${where}: malformed a=rtpmap`);
+            if (!section || !rm) return fail('MALFORMED_LINE', `${where}: malformed a=rtpmap`);
             const pt = Number(rm[1]);
-            if (!payloadTypes.includes(pt)) return fail('MALFORMED_LINE', `${where}: a=rtpmap for payload type ${pt} not on the m= line`);
-            if (codecs.has(pt)) return fail('MALFORMED_LINE', `${where}: repeated a=rtpmap for payload type ${pt}`);
-            const codec = (rm[2] ?? '').toLowerCase();
-            const rate = rm[3] ?? '';
-            const channels = rm[4];
-            if (codec === 'opus' && rate === '48000' && channels === '2') {
-              codecs.set(pt, { payloadType: pt, name: 'opus', clockRate: 48000 });
-            } else if (codec === 'telephone-event' && (rate === '8000' || rate === '48000') && (channels === undefined || channels === '1')) {
-              codecs.set(pt, { payloadType: pt, name: 'telephone-event', clockRate: Number(rate) });
-            } else {
-              return fail('UNEXPECTED_CODEC', `${where}: codec ${codec.slice(0, 32)}/${rate}${channels ? '/' + channels : ''} is not allowed (Opus only)`);
+            if (!section.payloadTypes.includes(pt)) return fail('MALFORMED_LINE', `${where}: a=rtpmap for payload type ${pt} not on the m= line`);
+            if (section.codecs.has(pt)) return fail('MALFORMED_LINE', `${where}: repeated a=rtpmap for payload type ${pt}`);
+            const codec = allowedCodec(section.media, (rm[2] ?? '').toLowerCase(), rm[3] ?? '', rm[4], pt);
+            if (!codec) {
+              return fail('UNEXPECTED_CODEC', `${where}: codec ${(rm[2] ?? '').toLowerCase().slice(0, 32)}/${rm[3] ?? ''}${rm[4] ? '/' + rm[4] : ''} is not allowed (${section.media === 'audio' ? 'Opus' : 'VP8'} only)`);
             }
+            section.codecs.set(pt, codec);
             break;
           }
           case 'fmtp': {
             const fm = /^([0-9]{1,3}) ([\x21-\x7e]{1,256})$/.exec(arg);
-            if (!inMedia || !fm) return fail('MALFORMED_LINE', `${where}: malformed a=fmtp`);
+            if (!section || !fm) return fail('MALFORMED_LINE', `${where}: malformed a=fmtp`);
             const pt = Number(fm[1]);
-            if (!payloadTypes.includes(pt) || fmtps.has(pt)) return fail('MALFORMED_LINE', `${where}: a=fmtp for an unlisted or repeated payload type`);
-            fmtps.add(pt);
+            if (!section.payloadTypes.includes(pt) || section.fmtps.has(pt)) return fail('MALFORMED_LINE', `${where}: a=fmtp for an unlisted or repeated payload type`);
+            section.fmtps.add(pt);
             break;
           }
           case 'rtcp-fb': {
             const [pt, ...rest] = arg.split(' ');
-            if (!inMedia || ++rtcpFbs > MAX_RTCP_FB || (pt !== '*' && !payloadTypes.includes(Number(pt))) || !/^(\*|[0-9]{1,3})$/.test(pt ?? '') || !tokens(rest.join(' '), 1, 2)) {
+            if (!section || ++section.rtcpFbs > MAX_RTCP_FB || (pt !== '*' && !section.payloadTypes.includes(Number(pt))) || !/^(\*|[0-9]{1,3})$/.test(pt ?? '') || !tokens(rest.join(' '), 1, 2)) {
               return fail('MALFORMED_LINE', `${where}: bad or too many a=rtcp-fb`);
             }
             break;
           }
           case 'extmap': {
-            if (++extmaps > MAX_EXTMAPS) return fail('MALFORMED_LINE', `${where}: more than ${MAX_EXTMAPS} a=extmap`);
+            const count = section ? ++section.extmaps : ++sessionExtmaps;
+            if (count > MAX_EXTMAPS) return fail('MALFORMED_LINE', `${where}: more than ${MAX_EXTMAPS} a=extmap`);
             const em = /^([0-9]{1,3})(?:\/(sendrecv|sendonly|recvonly|inactive))? ([\x21-\x7e]{1,128})$/.exec(arg);
-            if (!em || !isInt(em[1] ?? '', 1, 14, 2) || extmapIds.has(Number(em[1]))) return fail('MALFORMED_LINE', `${where}: malformed a=extmap`);
-            if (!EXTMAP_URIS.has(em[3] ?? '')) return fail('UNKNOWN_ATTRIBUTE', `${where}: header extension not allowed`);
-            extmapIds.add(Number(em[1]));
+            const ids = section?.extmapIds ?? new Set<number>();
+            if (!em || !isInt(em[1] ?? '', 1, 14, 2) || ids.has(Number(em[1]))) return fail('MALFORMED_LINE', `${where}: malformed a=extmap`);
+            const allowed = section?.media === 'video' ? VIDEO_EXTMAP_URIS : EXTMAP_URIS;
+            if (!allowed.has(em[3] ?? '')) return fail('UNKNOWN_ATTRIBUTE', `${where}: header extension not allowed`);
+            ids.add(Number(em[1]));
             break;
           }
           case 'ssrc':
-            if (++ssrcs > MAX_SSRC_LINES) return fail('MALFORMED_LINE', `${where}: more than ${MAX_SSRC_LINES} a=ssrc`);
+            if (!section || ++section.ssrcs > MAX_SSRC_LINES) return fail('MALFORMED_LINE', `${where}: more than ${MAX_SSRC_LINES} a=ssrc`);
+            break;
+          case 'ssrc-group':
+            // rtx pairs a video stream with its retransmissions: one "FID <ssrc> <ssrc>" per section.
+            if (section?.media !== 'video') return fail('UNKNOWN_ATTRIBUTE', `${where}: a=ssrc-group is allowed only in a video section`);
+            if (++section.ssrcGroups > 1) return fail('MALFORMED_LINE', `${where}: more than one a=ssrc-group`);
             break;
           case 'candidate': {
-            if (!inMedia) return fail('BAD_CANDIDATE', `${where}: candidate outside the media section`);
+            if (!section) return fail('BAD_CANDIDATE', `${where}: candidate outside the media section`);
             if (candidateLines >= policy.maxCandidates) return fail('BAD_CANDIDATE', `${where}: more than ${policy.maxCandidates} candidates`);
             const parsed = parseCandidate(`candidate:${arg}`);
             if (!parsed.ok && parsed.code === 'MALFORMED') return fail('BAD_CANDIDATE', `${where}: ${parsed.message}`);
@@ -373,23 +430,63 @@ function validate(sdp: string, kind: SdpKind, policy: CandidatePolicy): SdpValid
   }
 
   if (!sawO || !sawS || !sawT) return fail('MALFORMED_LINE', 'SDP lacks an o=, s= or t= line');
-  if (mediaCount === 0) return fail('NOT_AUDIO', 'SDP has no audio section');
-  for (const pt of payloadTypes) {
-    if (!codecs.has(pt)) return fail('UNEXPECTED_CODEC', `payload type ${pt} has no allowed a=rtpmap (Opus only)`);
+  const audio = sections[0];
+  if (!audio) return fail('NOT_AUDIO', 'SDP has no audio section');
+  for (const section of sections) {
+    if (section.rejected) continue;
+    const only = section.media === 'audio' ? 'Opus only' : 'VP8 only';
+    for (const pt of section.payloadTypes) {
+      if (!section.codecs.has(pt)) return fail('UNEXPECTED_CODEC', `payload type ${pt} has no allowed a=rtpmap (${only})`);
+    }
   }
-  const codecList = [...codecs.values()];
+  const codecList = [...audio.codecs.values()];
   if (!codecList.some((c) => c.name === 'opus')) return fail('UNEXPECTED_CODEC', 'no Opus codec');
+  const videoSection = sections[1];
+  const videoCodecs = videoSection && !videoSection.rejected ? [...videoSection.codecs.values()] : [];
+  if (videoSection && !videoSection.rejected && !videoCodecs.some((c) => c.name === 'vp8')) return fail('UNEXPECTED_CODEC', 'no VP8 codec in the video section');
+
+  // Every section shares one DTLS-SRTP transport (BUNDLE): each parameter must be the same wherever it is given.
+  const given = <K extends keyof Transport>(key: K): Transport[K][] => transports.map((t) => t[key]).filter((v) => v !== null);
+  const agree = <K extends keyof Transport>(key: K): Transport[K] | null | 'differ' => {
+    const values = given(key);
+    if (values.length === 0) return null;
+    return values.every((v) => v === values[0]) ? values[0]! : 'differ';
+  };
+  const fingerprint = agree('fingerprint');
+  if (fingerprint === 'differ') return fail('BAD_FINGERPRINT', 'the media sections give different fingerprints');
   if (fingerprint === null) return fail('MISSING_FINGERPRINT', 'no a=fingerprint: DTLS-SRTP needs one');
+  const setup = agree('setup');
+  if (setup === 'differ') return fail('BAD_SETUP', 'the media sections give different a=setup');
   if (setup === null) return fail('BAD_SETUP', 'no a=setup');
+  const iceUfrag = agree('iceUfrag');
+  const icePwd = agree('icePwd');
+  if (iceUfrag === 'differ' || icePwd === 'differ') return fail('BAD_ICE_CREDENTIALS', 'the media sections give different ICE credentials');
   if (iceUfrag === null || icePwd === null) return fail('BAD_ICE_CREDENTIALS', 'missing a=ice-ufrag or a=ice-pwd');
 
   return {
     ok: true,
     sdp: {
-      kind, fingerprint, setup, iceUfrag, icePwd, codecs: codecList, candidates, droppedCandidates: dropped,
+      kind, fingerprint, setup, iceUfrag, icePwd, codecs: codecList, videoCodecs, candidates, droppedCandidates: dropped,
       sdp: out.join('\r\n') + '\r\n',
     },
   };
+}
+
+/**
+ * The codecs a call may carry. Audio: Opus (and telephone-event). Video: VP8, which every
+ * WebRTC browser must implement (RFC 7742), and rtx (RFC 4588) to resend lost VP8 packets; one
+ * video decoder reachable by the peer, not four.
+ */
+function allowedCodec(media: 'audio' | 'video', codec: string, rate: string, channels: string | undefined, pt: number): SdpCodec | undefined {
+  if (media === 'audio') {
+    if (codec === 'opus' && rate === '48000' && channels === '2') return { payloadType: pt, name: 'opus', clockRate: 48000 };
+    if (codec === 'telephone-event' && (rate === '8000' || rate === '48000') && (channels === undefined || channels === '1')) {
+      return { payloadType: pt, name: 'telephone-event', clockRate: Number(rate) };
+    }
+    return undefined;
+  }
+  if ((codec === 'vp8' || codec === 'rtx') && rate === '90000' && channels === undefined) return { payloadType: pt, name: codec, clockRate: 90000 };
+  return undefined;
 }
 
 /** Bounded shape checks for attributes whose content we do not otherwise use. */
@@ -399,7 +496,8 @@ function checkAttribute(name: string, arg: string, _kind: SdpKind, where: string
     case 'ice-options': return tokens(arg, 1, 4) ? null : bad();
     case 'mid': return /^[A-Za-z0-9_-]{1,32}$/.test(arg) ? null : bad();
     case 'rtcp': return /^[0-9]{1,5}(?: IN IP[46] [0-9A-Fa-f.:]{1,45})?$/.test(arg) && isInt(arg.split(' ')[0] ?? '', 1, 65535, 5) ? null : bad();
-    case 'group': return /^BUNDLE(?: [A-Za-z0-9_-]{1,32}){0,1}$/.test(arg) ? null : bad();
+    case 'group': return /^BUNDLE(?: [A-Za-z0-9_-]{1,32}){0,2}$/.test(arg) ? null : bad();
+    case 'ssrc-group': return /^FID [0-9]{1,10} [0-9]{1,10}$/.test(arg) ? null : bad();
     // Chrome writes "a=msid-semantic: WMS" (note the space), werift "a=msid-semantic:WMS *".
     case 'msid-semantic': return /^ ?WMS(?: [\x21-\x7e]{1,64}){0,4}$/.test(arg) ? null : bad();
     case 'msid': return tokens(arg, 1, 2) ? null : bad();

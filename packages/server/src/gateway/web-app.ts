@@ -33,7 +33,8 @@ const SECURITY_HEADERS: Record<string, string> = {
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
   'cross-origin-opener-policy': 'same-origin',
-  'permissions-policy': 'microphone=(self), camera=(), geolocation=(), payment=()',
+  // The app itself may ask for the microphone and (video calls) the camera; nothing it embeds may, and nobody may ask for the rest.
+  'permissions-policy': 'microphone=(self), camera=(self), geolocation=(), payment=()',
 };
 
 export class WebRootError extends Error {

@@ -18,6 +18,7 @@ import { errorText } from '../app/error-text.js';
 import { useProfiles } from '../app/profiles.js';
 import { Avatar } from './Avatar.js';
 import { CallEndedToast } from './CallEndedToast.js';
+import { CallVideo, CameraButtons } from './CallVideo.js';
 import type { CallStats } from '../platform/browser-call-media.js';
 
 type LiveCall = Exclude<CallState, { kind: 'idle' | 'ended' }>;
@@ -61,29 +62,34 @@ export function CallBar({ onOpenChat }: { onOpenChat: (peer: string) => void }) 
 
   if (!live) return <CallEndedToast state={state} problem={problem} />;
 
-  const accept = () => void client.calls.accept().catch((e: unknown) => setProblem(errorText(e)));
+  const accept = (video: boolean) => void client.calls.accept({ video }).catch((e: unknown) => setProblem(errorText(e)));
   const decline = () => void client.calls.decline().catch(() => undefined);
   const hangup = () => void client.calls.hangup().catch(() => undefined);
   const ringing = state.kind === 'incoming-ringing';
+  const videoCall = state.media === 'video';
 
   return (
     <section ref={bar} className={ringing ? 'call-bar ringing' : 'call-bar'} role={ringing ? 'dialog' : 'region'}
-      aria-label={ringing ? `Call from ${state.peer}` : `Call with ${state.peer}`} aria-describedby="call-bar-status">
+      aria-label={`${videoCall ? 'Video call' : 'Call'} ${ringing ? 'from' : 'with'} ${state.peer}`} aria-describedby="call-bar-status">
       <CallPeer state={state} onOpenChat={onOpenChat} />
       <div className="call-bar-controls">
         {ringing ? (
           <>
-            <button ref={primary} type="button" className="call-accept" onClick={accept}>Accept</button>
+            <button ref={primary} type="button" className="call-accept" onClick={() => accept(videoCall)}>Accept</button>
+            {/* A video call can be taken with the camera closed: the member's choice, made before anything opens. */}
+            {videoCall && <button type="button" className="call-mute" onClick={() => accept(false)}>Voice only</button>}
             <button type="button" className="call-decline" onClick={decline}>Decline</button>
           </>
         ) : (
           <>
             {state.kind !== 'outgoing-ringing' && <MuteButton />}
+            {videoCall && (state.kind === 'active' || state.kind === 'caller-connecting' || state.kind === 'callee-connecting') && <CameraButtons />}
             <button ref={primary} type="button" className="call-decline" onClick={hangup}>Hang up</button>
           </>
         )}
       </div>
       {state.kind === 'active' && <CallDetails />}
+      {videoCall && state.kind === 'active' && <CallVideo peer={state.peer} />}
     </section>
   );
 }
@@ -106,8 +112,9 @@ function CallPeer({ state, onOpenChat }: { state: LiveCall; onOpenChat: (peer: s
 
 function CallStatus({ state }: { state: LiveCall }) {
   const seconds = useElapsedSeconds(state.kind === 'active' ? state.connectedAt : undefined);
-  const text = state.kind === 'incoming-ringing' ? 'is calling you'
-    : state.kind === 'outgoing-ringing' ? 'Ringing…'
+  const video = state.media === 'video';
+  const text = state.kind === 'incoming-ringing' ? (video ? 'is video calling you' : 'is calling you')
+    : state.kind === 'outgoing-ringing' ? (video ? 'Video call, ringing…' : 'Ringing…')
     : state.kind === 'active' ? formatDuration(seconds)
     : 'Connecting…';
   return <span id="call-bar-status" className="call-status" role="timer" aria-live="off" data-testid="call-status">{text}</span>;

@@ -102,3 +102,11 @@ export function PhoneMissedIcon({ className }: { className?: string } = {}) {
     </svg>
   );
 }
+
+export function VideoIcon({ className }: { className?: string } = {}) {
+  return (
+    <svg className={className} viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="currentColor">
+      <path d="M4 6h10a2 2 0 0 1 2 2v1.8l4.3-2.6a.5.5 0 0 1 .7.4v8.8a.5.5 0 0 1-.7.4L16 14.2V16a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2z" />
+    </svg>
+  );
+}

@@ -8,7 +8,7 @@
  * member accepted, and nothing here touches RTCPeerConnection or the microphone before that.
  * The factory itself only keeps options.
  */
-import type { CallMediaFactory, CallMediaHandlers, CallMediaOptions, CallMediaSession } from '@sotto/core';
+import { ALLOWED_EXTMAP_URIS, type CallMediaFactory, type CallMediaHandlers, type CallMediaOptions, type CallMediaSession } from '@sotto/core';
 
 /** What the in-call screen shows, read from getStats(): counts only, never addresses. */
 export interface CallStats {
@@ -21,6 +21,18 @@ export interface CallStats {
 
 /** Codecs we offer, in order: the SDP validator on the other side allows nothing else. */
 const ALLOWED_CODECS = new Set(['audio/opus', 'audio/telephone-event']);
+/** Video: VP8 and its retransmissions (rtx) only, as the peer's validator allows. */
+const ALLOWED_VIDEO_CODECS = new Set(['video/vp8', 'video/rtx']);
+/** The camera as a call asks for it: enough for a phone-sized picture, light on the uplink. */
+const CAMERA: MediaTrackConstraints = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 24 } };
+
+/** What the call screen draws: this device's camera and the peer's video, while there are any. */
+export interface CallVideo {
+  readonly local: MediaStream | undefined;
+  readonly remote: MediaStream | undefined;
+  /** More than one camera (a phone's front and back): the screen offers to switch. */
+  readonly cameras: number;
+}
 /** How often to look for the first remote packet (getStats has no event for it). */
 const FIRST_AUDIO_POLL_MS = 50;
 
@@ -32,7 +44,8 @@ export class BrowserCallMedia implements CallMediaFactory {
   createSession(options: CallMediaOptions, handlers: CallMediaHandlers): CallMediaSession {
     const session = new BrowserCallMediaSession(options, handlers, this.playback(), () => {
       if (this.active === session) this.active = undefined;
-    });
+      this.videoChanged();
+    }, () => this.videoChanged());
     this.active = session;
     return session;
   }
@@ -46,6 +59,32 @@ export class BrowserCallMedia implements CallMediaFactory {
   stats(): Promise<CallStats | undefined> {
     return this.active ? this.active.stats() : Promise.resolve(undefined);
   }
+
+  /** The current call's video (none before the member accepted: nothing exists then). */
+  video(): CallVideo {
+    return this.active?.video() ?? { local: undefined, remote: undefined, cameras: 0 };
+  }
+
+  /** Told whenever the call's video changes (a camera opened or closed, the peer's video arrived). */
+  onVideoChange(listener: () => void): () => void {
+    this.videoListeners.add(listener);
+    return () => this.videoListeners.delete(listener);
+  }
+
+  /** Turns the camera off (its light goes out) or on again, in a video call that is under way. */
+  setCameraOn(on: boolean): Promise<void> {
+    return this.active?.setCameraOn(on) ?? Promise.resolve();
+  }
+
+  /** The next camera (front, back), where there is more than one. */
+  switchCamera(): Promise<void> {
+    return this.active?.switchCamera() ?? Promise.resolve();
+  }
+
+  private readonly videoListeners = new Set<() => void>();
+  private readonly videoChanged = (): void => {
+    for (const listener of [...this.videoListeners]) listener();
+  };
 }
 
 /**
@@ -56,26 +95,43 @@ export class BrowserCallMedia implements CallMediaFactory {
  */
 export function outgoingSdp(sdp: string): string {
   const lines = sdp.split(/\r?\n/).filter((line) =>
-    line !== '' && !line.startsWith('a=candidate:') && line !== 'a=end-of-candidates' && !line.startsWith('a=rtcp-xr:'));
+    line !== '' && !line.startsWith('a=candidate:') && line !== 'a=end-of-candidates' && !line.startsWith('a=rtcp-xr:') && !unwantedExtension(line));
   return lines.join('\r\n') + '\r\n';
+}
+
+/**
+ * A header extension the peer's validator does not allow (the browser offers a dozen for video:
+ * timing, colour space, frame descriptors...): left out of what we send, so it is never negotiated.
+ */
+function unwantedExtension(line: string): boolean {
+  if (!line.startsWith('a=extmap:')) return false;
+  const uri = line.split(' ')[1];
+  return uri === undefined || !ALLOWED_EXTMAP_URIS.has(uri);
 }
 
 class BrowserCallMediaSession implements CallMediaSession {
   private readonly pc: RTCPeerConnection;
   private microphone: MediaStream | undefined;
+  private camera: MediaStream | undefined;
+  private remoteVideo: MediaStream | undefined;
+  private cameras = 0;
+  private cameraIndex = 0;
   private muted = false;
   private connected = false;
   private silenced = false;
   private heardPeer = false;
   private pollTimer: ReturnType<typeof setInterval> | undefined;
   private closing: Promise<void> | undefined;
+  private readonly videoCall: boolean;
 
   constructor(
     options: CallMediaOptions,
     private readonly handlers: CallMediaHandlers,
     private readonly audio: HTMLAudioElement,
     private readonly onClosed: () => void,
+    private readonly onVideo: () => void,
   ) {
+    this.videoCall = options.video === true;
     this.pc = new RTCPeerConnection({
       iceServers: options.iceServers.map((server) => ({
         urls: [...server.urls],
@@ -94,6 +150,21 @@ class BrowserCallMediaSession implements CallMediaSession {
     };
     this.pc.onconnectionstatechange = () => this.onConnectionState(this.pc.connectionState);
     this.pc.ontrack = (event) => {
+      if (event.track.kind === 'video') {
+        if (!this.videoCall) return;
+        // Shown only while frames come: a peer with the camera off (or voice only) is "no video", not a black box.
+        const track = event.track;
+        const stream = new MediaStream([track]);
+        const show = (on: boolean) => {
+          if (this.silenced) return;
+          this.remoteVideo = on ? stream : undefined;
+          this.onVideo();
+        };
+        track.onunmute = () => show(true);
+        track.onmute = () => show(false);
+        if (!track.muted) show(true);
+        return;
+      }
       if (event.track.kind !== 'audio') return;
       this.audio.srcObject = event.streams[0] ?? new MediaStream([event.track]);
       this.audio.play().catch(() => undefined); // autoplay may wait for a gesture; the call still flows
@@ -114,11 +185,19 @@ class BrowserCallMediaSession implements CallMediaSession {
     await this.attachMicrophone();
   }
 
+  async openCamera(): Promise<void> {
+    this.assertOpen();
+    if (!this.videoCall || this.camera) return;
+    await this.startCamera(undefined);
+  }
+
   async createOffer(): Promise<string> {
     this.assertOpen();
     const transceiver = this.pc.getTransceivers()[0] ?? this.pc.addTransceiver('audio', { direction: 'sendrecv' });
     restrictCodecs(transceiver);
+    if (this.videoCall && !this.pc.getTransceivers()[1]) restrictVideoCodecs(this.pc.addTransceiver('video', { direction: 'sendrecv' }));
     await this.attachMicrophone();
+    await this.attachCamera();
     const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer); // gathering starts here: candidates reach onicecandidate
     return this.localSdp(offer.sdp);
@@ -142,8 +221,64 @@ class BrowserCallMediaSession implements CallMediaSession {
         transceiver.direction = 'sendrecv';
         restrictCodecs(transceiver);
       }
+      const video = this.pc.getTransceivers()[1];
+      if (video && this.videoCall) {
+        video.direction = 'sendrecv';
+        restrictVideoCodecs(video);
+      }
       await this.attachMicrophone();
+      await this.attachCamera();
     }
+  }
+
+  video(): CallVideo {
+    return { local: this.camera, remote: this.remoteVideo, cameras: this.cameras };
+  }
+
+  async setCameraOn(on: boolean): Promise<void> {
+    if (!this.videoCall || this.closing) return;
+    if (!on) {
+      this.stopCamera();
+      await this.pc.getTransceivers()[1]?.sender.replaceTrack(null);
+      this.onVideo();
+      return;
+    }
+    if (!this.camera) await this.startCamera(undefined);
+  }
+
+  async switchCamera(): Promise<void> {
+    if (!this.videoCall || this.closing || !this.camera) return;
+    const inputs = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput');
+    if (inputs.length < 2) return;
+    this.cameraIndex = (this.cameraIndex + 1) % inputs.length;
+    this.stopCamera();
+    await this.startCamera(inputs[this.cameraIndex]?.deviceId);
+  }
+
+  private async startCamera(deviceId: string | undefined): Promise<void> {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: false, video: deviceId ? { ...CAMERA, deviceId: { exact: deviceId } } : CAMERA });
+    if (this.closing) {
+      stream.getTracks().forEach((t) => t.stop());
+      return;
+    }
+    this.camera = stream;
+    // Counted once the member let the camera open: before that, listing devices tells nothing.
+    this.cameras = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput').length;
+    await this.attachCamera();
+    this.onVideo();
+  }
+
+  private stopCamera(): void {
+    this.camera?.getTracks().forEach((t) => t.stop());
+    this.camera = undefined;
+  }
+
+  /** Puts the camera on the video transceiver once both exist. */
+  private async attachCamera(): Promise<void> {
+    const track = this.camera?.getVideoTracks()[0];
+    const transceiver = this.pc.getTransceivers()[1];
+    if (!track || !transceiver || transceiver.sender.track === track) return;
+    await transceiver.sender.replaceTrack(track);
   }
 
   async addIceCandidate(candidate: string): Promise<void> {
@@ -184,6 +319,8 @@ class BrowserCallMediaSession implements CallMediaSession {
     this.silenced = true;
     if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
     this.microphone?.getTracks().forEach((t) => t.stop());
+    this.stopCamera();
+    this.remoteVideo = undefined;
     this.pc.close();
     this.audio.pause();
     this.audio.srcObject = null;
@@ -239,6 +376,13 @@ class BrowserCallMediaSession implements CallMediaSession {
       console.error('call media: handler threw', error instanceof Error ? error.name : 'unknown');
     }
   }
+}
+
+/** Offers and answers VP8 (with rtx) only on the video section, which is all the peer's validator accepts. */
+function restrictVideoCodecs(transceiver: RTCRtpTransceiver): void {
+  const capabilities = RTCRtpReceiver.getCapabilities('video');
+  if (!capabilities || typeof transceiver.setCodecPreferences !== 'function') return;
+  transceiver.setCodecPreferences(capabilities.codecs.filter((c) => ALLOWED_VIDEO_CODECS.has(c.mimeType.toLowerCase())));
 }
 
 /** Offers and answers Opus (and DTMF) only, which is all the peer's SDP validator accepts. */

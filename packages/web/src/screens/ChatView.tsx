@@ -19,7 +19,7 @@ import { buildTimeline, unreadMarkOf, type UnreadMark } from '../app/timeline.js
 import { describeCall, formatTime } from '../app/format.js';
 import { offersFor } from '../app/message-view.js';
 import type { ChatRef, Navigate } from '../app/view.js';
-import { MoreIcon, PhoneIcon, TimerIcon } from '../components/icons.js';
+import { MoreIcon, PhoneIcon, TimerIcon, VideoIcon } from '../components/icons.js';
 import { Composer, type ComposeMode } from '../components/Composer.js';
 import { MessageBubble } from '../components/MessageBubble.js';
 import type { MenuChoices } from '../components/MessageMenu.js';
@@ -214,10 +214,10 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
     offer(file);
   };
 
-  const call = () => {
+  const call = (video: boolean) => {
     if (chat.kind !== 'direct') return;
     setCallError(undefined);
-    client.calls.place(chat.peer).catch((e: unknown) => setCallError(errorText(e)));
+    client.calls.place(chat.peer, { video }).catch((e: unknown) => setCallError(errorText(e)));
   };
 
   return (
@@ -239,7 +239,8 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
           )}
           {chat.kind === 'direct' && data?.isContact && (
             <>
-              <button type="button" className="icon-button" onClick={call} aria-label={`Call ${chat.peer}`} title={inCall ? 'On a call' : 'Voice call'} disabled={inCall}><PhoneIcon /></button>
+              <button type="button" className="icon-button" onClick={() => call(true)} aria-label={`Video call with ${chat.peer}`} title={inCall ? 'On a call' : 'Video call'} disabled={inCall}><VideoIcon /></button>
+              <button type="button" className="icon-button" onClick={() => call(false)} aria-label={`Call ${chat.peer}`} title={inCall ? 'On a call' : 'Voice call'} disabled={inCall}><PhoneIcon /></button>
               <button type="button" className="secondary" onClick={() => navigate({ kind: 'verify', peer: chat.peer })}>Verify</button>
             </>
           )}

@@ -1,0 +1,66 @@
+/**
+ * @module components/CallVideo
+ * A video call's pictures, under the call bar: the peer's video, and this device's camera small
+ * in its corner (mirrored, as in a mirror), with the camera's own controls (off and on, switch
+ * between a phone's cameras). None of it exists before the member accepted: the streams come
+ * from the call's media session, which is made only then.
+ */
+import { useEffect, useRef, useState } from 'react';
+import { useEngine } from '../app/hooks.js';
+import type { CallVideo as CallVideoStreams } from '../platform/browser-call-media.js';
+
+function useCallVideo(): CallVideoStreams {
+  const { media } = useEngine();
+  const [video, setVideo] = useState<CallVideoStreams>(() => media.video());
+  useEffect(() => {
+    setVideo(media.video());
+    return media.onVideoChange(() => setVideo(media.video()));
+  }, [media]);
+  return video;
+}
+
+export function CallVideo({ peer }: { peer: string }) {
+  const video = useCallVideo();
+  return (
+    <div className="call-video" role="group" aria-label={`Video with ${peer}`}>
+      {video.remote ? <Stream stream={video.remote} className="remote-video" label={`${peer}'s video`} /> : <p className="no-video">{peer} has no video on</p>}
+      {video.local && <Stream stream={video.local} className="local-video" label="Your camera" />}
+    </div>
+  );
+}
+
+/** Camera off/on and switch camera, beside Mute in the call bar. */
+export function CameraButtons() {
+  const { media } = useEngine();
+  const video = useCallVideo();
+  const [busy, setBusy] = useState(false);
+  const on = video.local !== undefined;
+  const run = (work: () => Promise<void>) => {
+    setBusy(true);
+    void work().catch(() => undefined).finally(() => setBusy(false));
+  };
+  return (
+    <>
+      <button type="button" className={on ? 'call-mute' : 'call-mute on'} aria-pressed={!on} disabled={busy}
+        onClick={() => run(() => media.setCameraOn(!on))}>{on ? 'Camera off' : 'Camera on'}</button>
+      {on && video.cameras > 1 && (
+        <button type="button" className="call-mute" disabled={busy} onClick={() => run(() => media.switchCamera())}>Switch camera</button>
+      )}
+    </>
+  );
+}
+
+function Stream({ stream, className, label }: { stream: MediaStream; className: string; label: string }) {
+  const element = useRef<HTMLVideoElement>(null);
+  useEffect(() => {
+    const target = element.current;
+    if (!target) return;
+    target.srcObject = stream;
+    target.play().catch(() => undefined);
+    return () => {
+      target.srcObject = null;
+    };
+  }, [stream]);
+  // Muted: the peer's sound plays through the call's own audio element, not this one.
+  return <video ref={element} className={className} aria-label={label} autoPlay playsInline muted />;
+}
