@@ -38,7 +38,7 @@ import { SettingsSync, touchesSyncedSettings } from './devices/settings-sync.js'
 import { DisappearingSweep, isAllowedTimer, timerNotice, timerOf } from './disappearing.js';
 import { Profiles } from './profiles.js';
 import { Push } from './push.js';
-import { membershipNotices, renameNotice } from './group-notices.js';
+import { adminNotices, membershipNotices, renameNotice } from './group-notices.js';
 import { ClientError } from './errors.js';
 import { Inbox } from './inbox.js';
 import { replenishKeyPackages } from './key-packages.js';
@@ -433,6 +433,26 @@ export class SottoClient {
     const before = await this.conversations.members(groupId);
     await this.conversations.removeMembers(await this.conversations.require(groupId, 'group'), members);
     await this.noteMembership(groupId, before);
+  }
+
+  /** The group's admins (accounts), or an empty list for a conversation without admins (1:1 chats). */
+  async groupAdmins(groupId: string): Promise<string[]> {
+    const conversation = await this.deps.store.getConversation(groupId);
+    if (!conversation) throw new ClientError('NO_CONVERSATION', 'No such conversation.');
+    return this.conversations.admins(conversation) ?? [];
+  }
+
+  /** Makes `member` an admin of the group too (admins only: NOT_GROUP_ADMIN otherwise); the chat keeps a notice. */
+  async makeGroupAdmin(groupId: string, member: string): Promise<void> {
+    const conversation = await this.conversations.require(groupId, 'group');
+    const before = this.conversations.admins(conversation);
+    await this.conversations.makeAdmin(conversation, member);
+    const after = await this.deps.store.getConversation(groupId);
+    if (!after) return;
+    const notices = adminNotices(groupId, before, this.conversations.admins(after), this.identity.username, after.epoch, this.identity.username, this.deps.clock.now());
+    if (notices.length === 0) return;
+    await this.queue.run(() => this.deps.store.apply({ messages: notices }));
+    for (const n of notices) this.emitters.didReceiveMessage.fire(n);
   }
 
   /** Renames a group for every member (1-64 characters of plain text); the chat keeps a notice. */

@@ -306,7 +306,12 @@ function commitView(state: ClientState, committerLeaf: number | undefined, propo
   const changes: AdminChange[] = [];
   const removedLeaves = new Set<number>();
   const added: string[] = [];
-  for (const { proposal, senderLeafIndex } of proposals) {
+  for (const { proposal, senderLeafIndex: stored } of proposals) {
+    // ts-mls 1.6.4 stores a pending proposal's sender with an optional encoder that takes leaf 0
+    // for "none", so after a state is saved and loaded, a proposal of leaf 0 (the group's creator)
+    // has no sender. Sotto never processes external proposals (only private messages, which are
+    // always a member's), so a missing sender here is always leaf 0.
+    const senderLeafIndex = stored ?? 0;
     switch (proposal.proposalType) {
       case 'add': {
         const account = deviceOfCredential(proposal.add.keyPackage.leafNode.credential)?.username ?? '';
