@@ -7,10 +7,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCommit, encodeMlsMessage, type CiphersuiteImpl, type ClientState, type Proposal } from 'ts-mls';
-import { ClientError, RemoteError, SottoClient, type StoredConversation } from '@sotto/core';
-import { CommitSchema, create, ErrorCode, FrameType, type MessageInitShape } from '@sotto/protocol';
-import { inMemoryClientDeps, startInMemoryWorld, until, type InMemoryWorld } from '../support/in-memory-members.js';
+import { createCommit, defaultCapabilities, defaultLifetime, encodeMlsMessage, generateKeyPackageWithKey, type CiphersuiteImpl, type ClientState, type Proposal } from 'ts-mls';
+import { ClientError, MemoryClientStore, RemoteError, SottoClient, type StoredConversation } from '@sotto/core';
+import { CommitSchema, create, ErrorCode, FrameType, UploadKeyPackagesSchema, type MessageInitShape } from '@sotto/protocol';
+import { inMemoryClientDeps, registerMember, startInMemoryWorld, until, type InMemoryWorld } from '../support/in-memory-members.js';
 import { makeContacts, untilJoined } from '../support/member-steps.js';
 import { internalsOf } from '../support/engine-internals.js';
 
@@ -25,6 +25,7 @@ const texts = async (client: SottoClient, groupId: string) => (await client.list
 /** What a hostile client reaches past the public API: its MLS states, its session, its store. */
 interface Hostile {
   readonly mls: { readonly impl: CiphersuiteImpl; decodeState(bytes: Uint8Array): ClientState };
+  readonly identity: { readonly username: string; readonly deviceId: string; readonly publicKey: Uint8Array; readonly signKey: Uint8Array };
   readonly session: { request(type: FrameType, body: unknown): Promise<unknown> };
   readonly store: { getConversation(groupId: string): Promise<StoredConversation | undefined> };
 }
@@ -141,4 +142,35 @@ test('a commit the server let through but the rule refuses is dropped by every m
   await member('ada').sendText(group, 'still here');
   await until('dan to read the admin after it', async () => (await texts(member('dan'), group)).includes('still here'));
   assert.deepEqual(await member('dan').members(group), ['ada', 'cyd', 'dan']);
+});
+
+test('a profile from before admins replaces its key packages once, so none of its old ones blocks an add', async () => {
+  const store = new MemoryClientStore();
+  const eve = await registerMember(world.server, 'eve', { store });
+  await makeContacts(member('ada'), eve);
+  // eve's packages on the server as a client from before made them: without the admins extension.
+  const ctx = hostile(eve);
+  const credential = { credentialType: 'basic' as const, identity: new TextEncoder().encode(`eve:${ctx.identity.deviceId}`) };
+  const key = { publicKey: ctx.identity.publicKey, signKey: ctx.identity.signKey };
+  const before = defaultCapabilities();
+  before.extensions = [...before.extensions, 0x000a];
+  const old = async (lastResort: boolean) => {
+    const made = await generateKeyPackageWithKey(credential, before, defaultLifetime, lastResort ? [{ extensionType: 0x000a, extensionData: new Uint8Array() }] : [], key, ctx.mls.impl);
+    return encodeMlsMessage({ version: 'mls10', wireformat: 'mls_key_package', keyPackage: made.publicPackage });
+  };
+  await ctx.session.request(FrameType.UPLOAD_KEY_PACKAGES, create(UploadKeyPackagesSchema, { keyPackages: [await old(false), await old(false)], lastResort: await old(true), replace: true }));
+  await store.apply({ settings: { keyPackageVersion: 1 } });
+  await assert.rejects(member('ada').createGroup('too early', ['eve']), /extension/i, 'an old package cannot join a group with admins');
+
+  await eve.close();
+  const back = await SottoClient.open(inMemoryClientDeps(world.server, { store }));
+  extra.push(back);
+  await back.connect();
+  await back.idle();
+  assert.equal((await store.getSettings()).keyPackageVersion, 2);
+  // One old one-time package was left and the old last-resort one: both gone, so every add works.
+  for (const name of ['walk', 'run', 'swim']) {
+    const group = await member('ada').createGroup(name, ['eve']);
+    await untilJoined(back, group.groupId);
+  }
 });

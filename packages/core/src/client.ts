@@ -41,7 +41,7 @@ import { Push } from './push.js';
 import { adminNotices, membershipNotices, renameNotice } from './group-notices.js';
 import { ClientError } from './errors.js';
 import { Inbox } from './inbox.js';
-import { replenishKeyPackages } from './key-packages.js';
+import { refreshKeyPackages, replenishKeyPackages } from './key-packages.js';
 import { MlsContext } from './mls/group.js';
 import { loadCiphersuite } from './mls/suite.js';
 import type {
@@ -695,9 +695,11 @@ export class SottoClient {
     void board.finally(() => this.background.delete(board));
     this.conversations.settleAllPending().catch(() => undefined);
     this.conversations.resendOutbox().catch(() => undefined);
-    if (hello.keyPackagesLow || hello.keyPackagesRemaining < LIMITS.keyPackagesLowWatermark) {
-      this.topUpKeyPackages(hello.keyPackagesRemaining);
-    }
+    // A profile from before group admins replaces its key packages once (key-packages.ts), then tops up.
+    this.inBackground(async () => {
+      const remaining = await refreshKeyPackages(this.ctx, hello.keyPackagesRemaining);
+      if (hello.keyPackagesLow || remaining < LIMITS.keyPackagesLowWatermark) await replenishKeyPackages(this.ctx, remaining);
+    });
   }
 
   /** Work the engine owns but nobody awaits: `idle()` waits for it. */
