@@ -260,7 +260,11 @@ export class Conversations {
         return { ...(await this.ctx.mls.commit(state, { admins })), added: [], removed: [] };
       }, 1);
     } catch (error) {
-      if (!(error instanceof RemoteError && error.wireCode === ErrorCode.STALE_EPOCH)) throw error;
+      // STALE_EPOCH: another member's commit came first. NOT_GROUP_ADMIN: the server's routing
+      // already lacks an admin whose departure MLS has not seen committed yet; the commit of it
+      // brings this back here.
+      const later = error instanceof RemoteError && (error.wireCode === ErrorCode.STALE_EPOCH || error.wireCode === ErrorCode.NOT_GROUP_ADMIN);
+      if (!later) throw error;
       return;
     }
     if (!before) return;
