@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCommit, type ClientState, type Proposal } from 'ts-mls';
+import { createCommit, createProposal, encodeMlsMessage, type ClientState, type Proposal } from 'ts-mls';
 import { encodeGroupAdmins, GROUP_ADMINS_EXTENSION } from '@sotto/protocol';
 import { ClientError } from './errors.js';
 import { adminsToSettle, judgeCommit, type CommitView } from './group-admins.js';
@@ -81,7 +81,7 @@ test('with real MLS states: a non-admin cannot commit a change locally, and ever
   const ownAtCarol = await mls.process(first.carol, own.commit);
   assert.ok(ownAtAlice.kind === 'handshake' && ownAtAlice.rejected === undefined);
   assert.equal(membersOf(ownAtAlice.state).length, 5);
-  const states = { alice: ownAtAlice.state, bob: own.state, carol: ownAtCarol.state, dan: first.dan };
+  const states = { alice: ownAtAlice.state, bob: own.state, carol: ownAtCarol.state, dan: (await mls.process(first.dan, own.commit)).state };
 
   // Locally: refused before anything is built.
   await assert.rejects(mls.commit(states.bob, { removeLeaves: [leafOf(states.bob, 'carol')] }), (e: unknown) => e instanceof ClientError && e.code === 'NOT_GROUP_ADMIN');
@@ -92,7 +92,6 @@ test('with real MLS states: a non-admin cannot commit a change locally, and ever
     extraProposals: [{ proposalType: 'remove', remove: { removed: leafOf(states.bob, 'carol') } } as Proposal],
     ratchetTreeExtension: true,
   });
-  const { encodeMlsMessage } = await import('ts-mls');
   const atAlice = await mls.process(states.alice, encodeMlsMessage(crafted.commit));
   assert.equal(atAlice.kind, 'handshake');
   assert.match(atAlice.kind === 'handshake' ? (atAlice.rejected ?? '') : '', /not an admin removed someone else/);
@@ -105,6 +104,13 @@ test('with real MLS states: a non-admin cannot commit a change locally, and ever
   const seized = await mls.process(states.carol, encodeMlsMessage(seize.commit));
   assert.ok(seized.kind === 'handshake' && seized.rejected !== undefined);
   assert.deepEqual(adminsOf(seized.state), ['alice']);
+
+  // A proposal on its own to remove someone else is not even kept: no committer could be made to commit it.
+  const proposed = await createProposal(states.bob, false, { proposalType: 'remove', remove: { removed: leafOf(states.bob, 'dan') } } as Proposal, impl);
+  const kept = await mls.process(states.dan, encodeMlsMessage(proposed.message));
+  assert.deepEqual(Object.keys(kept.state.unappliedProposals), []);
+  const leaving = await mls.process(states.dan, await mls.selfRemoveProposal(states.bob));
+  assert.equal(Object.keys(leaving.state.unappliedProposals).length, 1, 'a member leaving is kept');
 
   // The admin's next message still reads at carol, whose state never moved.
   const hello = await mls.encrypt(atAlice.state, utf8('still here'));
