@@ -93,6 +93,9 @@ test('two members commit at once: one wins the epoch, the other retries, and eve
   const [ada, bob, cyd, dee] = NAMES.map(member) as [SottoClient, SottoClient, SottoClient, SottoClient];
   const group = await ada.createGroup('race', ['bob']);
   await untilJoined(bob, group.groupId);
+  // Only admins add members: ada (the creator) makes bob one too, so both may.
+  await ada.makeGroupAdmin(group.groupId, 'bob');
+  await until('bob to be an admin', async () => (await bob.groupAdmins(group.groupId)).includes('bob'));
   const start = await epochOf(ada, group.groupId);
   assert.equal(await epochOf(bob, group.groupId), start);
 

@@ -38,10 +38,10 @@ import { SettingsSync, touchesSyncedSettings } from './devices/settings-sync.js'
 import { DisappearingSweep, isAllowedTimer, timerNotice, timerOf } from './disappearing.js';
 import { Profiles } from './profiles.js';
 import { Push } from './push.js';
-import { membershipNotices, renameNotice } from './group-notices.js';
+import { adminNotices, membershipNotices, renameNotice } from './group-notices.js';
 import { ClientError } from './errors.js';
 import { Inbox } from './inbox.js';
-import { replenishKeyPackages } from './key-packages.js';
+import { refreshKeyPackages, replenishKeyPackages } from './key-packages.js';
 import { MlsContext } from './mls/group.js';
 import { loadCiphersuite } from './mls/suite.js';
 import type {
@@ -439,6 +439,26 @@ export class SottoClient {
     await this.noteMembership(groupId, before);
   }
 
+  /** The group's admins (accounts), or an empty list for a conversation without admins (1:1 chats). */
+  async groupAdmins(groupId: string): Promise<string[]> {
+    const conversation = await this.deps.store.getConversation(groupId);
+    if (!conversation) throw new ClientError('NO_CONVERSATION', 'No such conversation.');
+    return this.conversations.admins(conversation) ?? [];
+  }
+
+  /** Makes `member` an admin of the group too (admins only: NOT_GROUP_ADMIN otherwise); the chat keeps a notice. */
+  async makeGroupAdmin(groupId: string, member: string): Promise<void> {
+    const conversation = await this.conversations.require(groupId, 'group');
+    const before = this.conversations.admins(conversation);
+    await this.conversations.makeAdmin(conversation, member);
+    const after = await this.deps.store.getConversation(groupId);
+    if (!after) return;
+    const notices = adminNotices(groupId, before, this.conversations.admins(after), this.identity.username, after.epoch, this.identity.username, this.deps.clock.now());
+    if (notices.length === 0) return;
+    await this.queue.run(() => this.deps.store.apply({ messages: notices }));
+    for (const n of notices) this.emitters.didReceiveMessage.fire(n);
+  }
+
   /** Renames a group for every member (1-64 characters of plain text); the chat keeps a notice. */
   async renameGroup(groupId: string, name: string): Promise<void> {
     if (!isPlainText(name, 64) || name.trim() === '') throw new ClientError('INVALID_INPUT', 'A group name is 1 to 64 characters of plain text.');
@@ -679,9 +699,11 @@ export class SottoClient {
     void board.finally(() => this.background.delete(board));
     this.conversations.settleAllPending().catch(() => undefined);
     this.conversations.resendOutbox().catch(() => undefined);
-    if (hello.keyPackagesLow || hello.keyPackagesRemaining < LIMITS.keyPackagesLowWatermark) {
-      this.topUpKeyPackages(hello.keyPackagesRemaining);
-    }
+    // A profile from before group admins replaces its key packages once (key-packages.ts), then tops up.
+    this.inBackground(async () => {
+      const remaining = await refreshKeyPackages(this.ctx, hello.keyPackagesRemaining);
+      if (hello.keyPackagesLow || remaining < LIMITS.keyPackagesLowWatermark) await replenishKeyPackages(this.ctx, remaining);
+    });
   }
 
   /** Work the engine owns but nobody awaits: `idle()` waits for it. */

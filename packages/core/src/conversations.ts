@@ -18,6 +18,7 @@ import {
   CreateGroupSchema,
   LeaveGroupSchema,
   SendSchema,
+  describeErrorCode,
   toBinary,
   type AppContent,
 } from '@sotto/protocol';
@@ -26,8 +27,10 @@ import { equalBytes, fromHex, toHex } from './bytes.js';
 import { expiryFor, timerOf } from './disappearing.js';
 import type { EngineContext } from './context.js';
 import { ClientError, RemoteError } from './errors.js';
-import { epochOf, membersOf, type Member } from './mls/group.js';
+import { adminsOf, epochOf, membersOf, type Member } from './mls/group.js';
 import { Emitter, subscribeSide } from './events.js';
+import { adminsToSettle } from './group-admins.js';
+import { adminNotices } from './group-notices.js';
 import { settlePending, submitChange } from './pending-changes.js';
 import type { ClientWriteBatch, ConversationKind, MessageChange, OutboxEntry, StoredConversation, StoredMessage } from './ports.js';
 import { newMessageId } from './message-id.js';
@@ -42,6 +45,17 @@ interface ClaimedDevice {
 }
 
 const COMMIT_ATTEMPTS = 5;
+
+/** A commit built on the current state, with what the Commit frame declares about it. */
+interface BuiltCommit {
+  readonly state: ClientState;
+  readonly commit: Uint8Array;
+  readonly welcome: Uint8Array | undefined;
+  readonly added: readonly { username: string; deviceId: string }[];
+  readonly removed: readonly { username: string; deviceId: string }[];
+  /** The admins it sets, when it changes them. */
+  readonly admins?: readonly string[] | undefined;
+}
 
 /** Approves the members a message is about to be encrypted for (checked inside the queue). */
 export type Audience = (members: readonly Member[], conversation: StoredConversation) => boolean;
@@ -144,7 +158,23 @@ export class Conversations {
     return conversation;
   }
 
+  /** The group's admins (accounts in it now), or undefined for a conversation without admins. */
+  admins(conversation: StoredConversation): string[] | undefined {
+    const state = this.state(conversation);
+    const admins = adminsOf(state);
+    if (!admins) return undefined;
+    const accounts = new Set(membersOf(state).map((m) => m.username));
+    return admins.filter((a) => accounts.has(a));
+  }
+
+  /** NOT_GROUP_ADMIN unless this account may change who is in `conversation` (checked before anything is sent or claimed). */
+  requireAdmin(conversation: StoredConversation): void {
+    const admins = this.admins(conversation);
+    if (admins && !admins.includes(this.ctx.identity.username)) throw new ClientError('NOT_GROUP_ADMIN', describeErrorCode(ErrorCode.NOT_GROUP_ADMIN));
+  }
+
   async addMembers(conversation: StoredConversation, usernames: string[]): Promise<void> {
+    this.requireAdmin(conversation);
     for (const username of usernames) await this.requireContact(username);
     const claimed = (await Promise.all(usernames.map((u) => this.claim(u)))).flat();
     await this.commitChange(conversation, async (state) => ({
@@ -193,6 +223,7 @@ export class Conversations {
   }
 
   async removeMembers(conversation: StoredConversation, usernames: string[]): Promise<void> {
+    this.requireAdmin(conversation);
     await this.commitChange(conversation, async (state) => {
       const leaving = membersOf(state).filter((m) => usernames.includes(m.username));
       if (leaving.length === 0) throw new ClientError('INVALID_INPUT', 'None of them is in the group.');
@@ -202,6 +233,58 @@ export class Conversations {
         removed: leaving,
       };
     });
+    await this.settleAdmins(conversation);
+  }
+
+  /** Makes `account` (a member) an admin too: a commit of the new list alone. Admins only. */
+  async makeAdmin(conversation: StoredConversation, account: string): Promise<void> {
+    this.requireAdmin(conversation);
+    if (!membersOf(this.state(conversation)).some((m) => m.username === account)) throw new ClientError('INVALID_INPUT', `${account} is not in the group.`);
+    // A change of admins is a commit of its own: pending proposals (a member leaving) go first.
+    await this.commitPending(conversation.groupId);
+    await this.commitChange(conversation, async (state) => {
+      const admins = adminsOf(state) ?? [];
+      if (admins.includes(account)) return undefined;
+      if (Object.keys(state.unappliedProposals).length > 0) throw new ClientError('INVALID_INPUT', 'The group is changing; try again.');
+      return { ...(await this.ctx.mls.commit(state, { admins: [...admins, account] })), added: [], removed: [] };
+    });
+  }
+
+  /**
+   * Once admins are no longer in the group (they left, and their removal was committed), commits
+   * the list without them, or with this member alone when no admin is left: a commit of its own,
+   * as the rule wants (group-admins.ts). Nothing when the list needs no change. Losing the epoch
+   * to another member's commit is fine: theirs settles it or this is tried again after it.
+   */
+  async settleAdmins(conversation: Pick<StoredConversation, 'groupId'>): Promise<void> {
+    const current = await this.ctx.store.getConversation(conversation.groupId);
+    if (!current?.active || current.kind !== 'group') return;
+    let before: string[] | undefined;
+    try {
+      await this.commitChange(current, async (state) => {
+        if (Object.keys(state.unappliedProposals).length > 0) return undefined;
+        const admins = adminsToSettle(adminsOf(state), new Set(membersOf(state).map((m) => m.username)), this.ctx.identity.username);
+        if (!admins) return undefined;
+        before = adminsOf(state);
+        return { ...(await this.ctx.mls.commit(state, { admins })), added: [], removed: [] };
+      }, 1);
+    } catch (error) {
+      // STALE_EPOCH: another member's commit came first. NOT_GROUP_ADMIN: the server's routing
+      // already lacks an admin whose departure MLS has not seen committed yet; the commit of it
+      // brings this back here.
+      const later = error instanceof RemoteError && (error.wireCode === ErrorCode.STALE_EPOCH || error.wireCode === ErrorCode.NOT_GROUP_ADMIN);
+      if (!later) throw error;
+      return;
+    }
+    if (!before) return;
+    // "You are now an admin": the others see it from the commit.
+    const after = await this.ctx.store.getConversation(current.groupId);
+    if (!after) return;
+    const me = this.ctx.identity.username;
+    const notices = adminNotices(current.groupId, before, adminsOf(this.state(after)), me, after.epoch, me, this.ctx.clock.now());
+    if (notices.length === 0) return;
+    await this.ctx.queue.run(() => this.ctx.store.apply({ messages: notices }));
+    for (const n of notices) this.ctx.events.didReceiveMessage.fire(n);
   }
 
   async leave(conversation: StoredConversation): Promise<void> {
@@ -240,7 +323,10 @@ export class Conversations {
       }, 1);
     } catch (error) {
       if (!(error instanceof RemoteError && error.wireCode === ErrorCode.STALE_EPOCH)) throw error;
+      return;
     }
+    // An admin among those who left: the list is settled in a commit of its own.
+    await this.settleAdmins(conversation);
   }
 
   // ---- sending ----
@@ -446,12 +532,15 @@ export class Conversations {
     return this.ctx.queue.run(async () => {
       const self = { username: this.ctx.identity.username, deviceId: this.ctx.identity.deviceId };
       const key = { publicKey: this.ctx.identity.publicKey, signKey: this.ctx.identity.signKey };
-      const { state, welcome } = await this.ctx.mls.createGroup(groupId, self, key, claimed.map((c) => c.keyPackage));
+      // A named group's creator is its first admin; 1:1 chats and the own-devices conversation have none.
+      const admins = kind === 'group' ? [self.username] : [];
+      const { state, welcome } = await this.ctx.mls.createGroup(groupId, self, key, claimed.map((c) => c.keyPackage), admins.length > 0 ? admins : undefined);
       const request = create(CreateGroupSchema, {
         groupId,
         epoch: epochOf(state),
         members: claimed.map((c) => create(DeviceRefSchema, { username: c.username, deviceId: c.deviceId })),
         welcome: welcome ?? new Uint8Array(),
+        admins,
       });
       const encoded = this.ctx.mls.encodeState(state);
       const draft: StoredConversation = {
@@ -474,7 +563,7 @@ export class Conversations {
    */
   private async commitChange(
     conversation: StoredConversation,
-    build: (state: ClientState) => Promise<{ state: ClientState; commit: Uint8Array; welcome: Uint8Array | undefined; added: readonly { username: string; deviceId: string }[]; removed: readonly { username: string; deviceId: string }[] } | undefined>,
+    build: (state: ClientState) => Promise<BuiltCommit | undefined>,
     attempts = COMMIT_ATTEMPTS,
   ): Promise<void> {
     let changed = false;
@@ -510,7 +599,7 @@ export class Conversations {
   private async submitCommit(
     conversation: StoredConversation,
     epoch: bigint,
-    built: { state: ClientState; commit: Uint8Array; welcome: Uint8Array | undefined; added: readonly { username: string; deviceId: string }[]; removed: readonly { username: string; deviceId: string }[] },
+    built: BuiltCommit,
   ): Promise<void> {
     const ref = (d: { username: string; deviceId: string }) => create(DeviceRefSchema, { username: d.username, deviceId: d.deviceId });
     const request = create(CommitSchema, {
@@ -521,6 +610,7 @@ export class Conversations {
       removed: built.removed.map(ref),
       welcome: built.welcome ?? new Uint8Array(),
       messageId: newMessageId(this.ctx.clock, this.ctx.random),
+      admins: [...(built.admins ?? [])],
     });
     await submitChange(this.ctx, conversation, { kind: 'commit', state: this.ctx.mls.encodeState(built.state), request: toBinary(CommitSchema, request) });
   }

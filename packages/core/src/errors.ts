@@ -36,7 +36,9 @@ export type ClientErrorCode =
   /** A file is not on the server: unknown, not finished uploading, or expired. */
   | 'FILE_UNAVAILABLE'
   /** A file's bytes are not what its sender sent (its digest or its encryption does not check): nothing of it was kept. */
-  | 'FILE_TAMPERED';
+  | 'FILE_TAMPERED'
+  /** Only the group's admins may add or remove other members, or name admins (NOT_GROUP_ADMIN on the wire). */
+  | 'NOT_GROUP_ADMIN';
 
 export class ClientError extends Error {
   override readonly name: string = 'ClientError';

@@ -38,3 +38,18 @@ export function membershipNotices(groupId: string, before: readonly string[], af
 export function renameNotice(groupId: string, messageId: string, by: string, me: string, name: string, now: number): StoredMessage {
   return notice(groupId, messageId, by, `${by === me ? 'You' : by} renamed the group to “${name}”`, now, by === me);
 }
+
+/**
+ * "alice made bob an admin" (or "You made…", "…made you an admin"), one per account that became
+ * an admin between two lists at `epoch`; "bob is now an admin" when the last admin left and the
+ * member who committed it took over.
+ */
+export function adminNotices(groupId: string, before: readonly string[] | undefined, after: readonly string[] | undefined, by: string, epoch: bigint, me: string, now: number): StoredMessage[] {
+  const had = new Set(before ?? []);
+  const made = (after ?? []).filter((a) => !had.has(a)).sort();
+  const name = (user: string) => (user === me ? 'You' : user);
+  return made.map((u) => {
+    const body = u === by ? `${name(u)} ${u === me ? 'are' : 'is'} now an admin` : `${name(by)} made ${u === me ? 'you' : u} an admin`;
+    return notice(groupId, noticeId(groupId, epoch, 'admin', u), by, body, now, by === me);
+  });
+}

@@ -28,11 +28,12 @@ import { equalBytes, toHex, utf8 } from './bytes.js';
 import type { EngineContext } from './context.js';
 import { isDirectBetween, type Conversations } from './conversations.js';
 import { ClientError } from './errors.js';
-import { epochOf, membersOf } from './mls/group.js';
+import { adminsOf, epochOf, membersOf } from './mls/group.js';
+import type { ClientState } from 'ts-mls';
 import { settlePending } from './pending-changes.js';
 import { isStatusAdvance } from './message-status.js';
 import { expiryFor, timerNotice } from './disappearing.js';
-import { membershipNotices, renameNotice } from './group-notices.js';
+import { adminNotices, membershipNotices, renameNotice } from './group-notices.js';
 import { judgeEdit, judgeReaction, judgeRetract, type ActionVerdict } from './message-rules.js';
 import type { ClientWriteBatch, MessageStatus, StoredCallLogEntry, StoredConversation, StoredMessage } from './ports.js';
 import type { Calls } from './calls/call-controller.js';
@@ -274,10 +275,16 @@ export class Inbox {
     // A change of ours still awaiting the server's word decides which epoch we are in.
     const conversation = stored && (await settlePending(this.ctx, stored));
     if (!conversation?.active) return this.drop(delivery, 'message for a conversation this device is not in');
-    const incoming = await this.ctx.mls.process(this.ctx.mls.decodeState(conversation.state), delivery.payload);
+    const before = this.ctx.mls.decodeState(conversation.state);
+    const incoming = await this.ctx.mls.process(before, delivery.payload);
     if (incoming.sender.username !== delivery.senderUsername || incoming.sender.deviceId !== delivery.senderDeviceId) {
       // The server's word and MLS disagree on who sent it: trust neither, show nothing.
       return this.drop(delivery, 'sender does not match the MLS sender', {}, AnomalyKind.MALFORMED);
+    }
+    // A commit the group's admin rule refuses: nothing of it is applied, the group stays in its
+    // epoch and the next messages read as before (the server refuses such commits too).
+    if (incoming.kind === 'handshake' && incoming.rejected !== undefined) {
+      return this.drop(delivery, `commit refused: ${incoming.rejected}`, {}, AnomalyKind.MALFORMED);
     }
     const updated: StoredConversation = {
       ...conversation,
@@ -288,16 +295,24 @@ export class Inbox {
     if (incoming.kind === 'handshake') {
       const needsCommit = incoming.contentType === 'proposal' && Object.keys(incoming.state.unappliedProposals).length > 0;
       // A group chat says who joined and who is no longer in it (accounts, not devices).
-      const notices = incoming.contentType === 'commit' && conversation.kind === 'group'
-        ? membershipNotices(groupId, membersOf(this.ctx.mls.decodeState(conversation.state)).map((m) => m.username), membersOf(incoming.state).map((m) => m.username),
-          epochOf(incoming.state), this.ctx.identity.username, this.ctx.clock.now())
+      const group = incoming.contentType === 'commit' && conversation.kind === 'group';
+      const now = this.ctx.clock.now();
+      const me = this.ctx.identity.username;
+      const notices = group
+        ? [
+          ...membershipNotices(groupId, membersOf(before).map((m) => m.username), membersOf(incoming.state).map((m) => m.username), epochOf(incoming.state), me, now),
+          ...adminNotices(groupId, adminsOf(before), adminsOf(incoming.state), delivery.senderUsername, epochOf(incoming.state), me, now),
+        ]
         : [];
+      // The last admin left and this commit removed them: a member names itself (first one wins).
+      const adminless = group && !incoming.removedSelf && lacksAdmin(incoming.state);
       return {
         batch: { conversations: [updated], ...(notices.length > 0 ? { messages: notices } : {}) },
         after: () => {
           if (incoming.contentType === 'commit') this.ctx.events.didChangeMembers.fire({ groupId });
           for (const n of notices) this.ctx.events.didReceiveMessage.fire(n);
           if (needsCommit) this.conversations.commitPending(groupId).catch(() => undefined);
+          if (adminless) this.conversations.settleAdmins({ groupId }).catch(() => undefined);
         },
       };
     }
@@ -567,6 +582,14 @@ export class Inbox {
     const event = { reason, kind: delivery.kind, sender: delivery.senderUsername };
     return { batch, after: () => this.ctx.events.didDrop.fire(event) };
   }
+}
+
+/** A group with admins none of whom is in it any more. */
+function lacksAdmin(state: ClientState): boolean {
+  const admins = adminsOf(state);
+  if (!admins) return false;
+  const accounts = new Set(membersOf(state).map((m) => m.username));
+  return !admins.some((a) => accounts.has(a));
 }
 
 /** A received message's expiry on this device: its timer counted from its arrival here. */

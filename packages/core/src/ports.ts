@@ -279,6 +279,11 @@ export interface ClientSettings {
   readonly profiles?: Readonly<Record<string, StoredProfile>>;
   /** Disappearing messages: each conversation's timer in seconds, as a member last set it (absent: off). */
   readonly conversationTimers?: Readonly<Record<string, number>>;
+  /**
+   * What this device's key packages on the server advertise (KEY_PACKAGE_VERSION, key-packages.ts);
+   * absent: from before group admins. Below the current version they are all replaced once.
+   */
+  readonly keyPackageVersion?: number;
   /** What the linking device said each of the account's conversations is, until its Welcome arrives. */
   readonly linkedConversations?: Readonly<Record<string, { readonly kind: ConversationKind; readonly name: string }>>;
 }

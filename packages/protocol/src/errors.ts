@@ -39,6 +39,7 @@ const HUMAN_MESSAGES: Readonly<Record<ErrorCode, string>> = {
   [ErrorCode.STALE_DEVICE_LIST]: 'The device list changed in the meantime; fetch the newest version and try again.',
   [ErrorCode.FILE_TOO_LARGE]: 'That file is larger than this server accepts for one file.',
   [ErrorCode.QUOTA_EXCEEDED]: "This account's stored files would go over the server's quota; wait for older files to expire.",
+  [ErrorCode.NOT_GROUP_ADMIN]: 'Only the group\'s admins can add or remove members, or make someone an admin.',
 };
 
 /** The stable, human-readable text for a code. */

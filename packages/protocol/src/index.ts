@@ -16,3 +16,4 @@ export * from './advisory.js';
 export * from './threat-notice.js';
 export * from './device-list.js';
 export * from './attachment.js';
+export * from './group-admins.js';

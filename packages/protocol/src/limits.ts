@@ -64,6 +64,8 @@ export const LIMITS = {
   /** One-time key packages a device may keep on the server: bounds what one account can store. */
   keyPackagesMaxStored: 200,
   maxGroupMembers: 1000,
+  /** A named group's admins (GroupAdmins.accounts): at most this many accounts. */
+  groupAdminsMax: 32,
   maxAckSeqs: 1000,
   clientVersionMaxLength: 32,
   advisoryTitleMaxChars: 120,

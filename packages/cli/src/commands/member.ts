@@ -160,6 +160,27 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
       out().print(`removed ${members.join(', ')} from ${name}`, { type: 'group-removed', name, members });
     });
   group
+    .command('admin')
+    .argument('<name>')
+    .argument('<member>')
+    .description("make a member an admin too (only admins add and remove members)")
+    .action(async (name: string, member: string) => {
+      await withClient(globals(), async (c) => c.makeGroupAdmin(await resolveGroup(c, name), member));
+      out().print(`${member} is now an admin of ${name}`, { type: 'group-admin', name, member });
+    });
+  group
+    .command('info')
+    .argument('<name>')
+    .description('the members of a group, its admins marked')
+    .action(async (name: string) => {
+      const { groupId, members, admins } = await withClient(globals(), async (c) => {
+        const id = await resolveGroup(c, name);
+        return { groupId: id, members: await c.members(id), admins: await c.groupAdmins(id) };
+      });
+      const lines = members.map((member) => `  ${member}${admins.includes(member) ? '\tadmin' : ''}`);
+      out().print([`${name}\t${groupId.slice(0, 16)}`, ...lines].join('\n'), { type: 'group-info', name, groupId, members, admins });
+    });
+  group
     .command('rename')
     .argument('<name>')
     .argument('<new-name...>')

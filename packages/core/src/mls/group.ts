@@ -31,13 +31,18 @@ import {
   type MLSMessage,
   type PrivateKeyPackage,
   type Proposal,
+  type Extension,
+  type IncomingMessageCallback,
+  type ProposalWithSender,
 } from 'ts-mls';
+import { decodeGroupAdmins, describeErrorCode, encodeGroupAdmins, ErrorCode, GROUP_ADMINS_EXTENSION } from '@sotto/protocol';
 import { defaultClientConfig } from 'ts-mls/clientConfig.js';
 import { decryptSenderData } from 'ts-mls/privateMessage.js';
 import { makeKeyPackageRef } from 'ts-mls/keyPackage.js';
 import { ClientError } from '../errors.js';
 import { toHex } from '../bytes.js';
 import { credentialFor, deviceOfCredential, type DeviceName } from './credentials.js';
+import { judgeCommit, type AdminChange, type CommitView } from '../group-admins.js';
 
 /** Draft MLS extensions' last_resort key package extension (RFC 9420 has none). */
 export const LAST_RESORT_EXTENSION = 0x000a;
@@ -87,7 +92,9 @@ export class MlsContext {
 
   async generateKeyPackage(self: DeviceName, key: SigningKey, lastResort = false): Promise<GeneratedKeyPackage> {
     const capabilities = defaultCapabilities();
-    capabilities.extensions = [...capabilities.extensions, LAST_RESORT_EXTENSION];
+    // GROUP_ADMINS_EXTENSION: a key package can only be added to a group whose context carries
+    // an extension the package lists (RFC 9420 §12.1.1), and named groups carry the admins.
+    capabilities.extensions = [...capabilities.extensions, LAST_RESORT_EXTENSION, GROUP_ADMINS_EXTENSION];
     const extensions = lastResort ? [{ extensionType: LAST_RESORT_EXTENSION, extensionData: new Uint8Array() }] : [];
     const generated = await generateKeyPackageWithKey(credentialFor(self), capabilities, defaultLifetime, extensions, key, this.impl);
     const ref = toHex(await makeKeyPackageRef(generated.publicPackage, this.impl.hash));
@@ -112,10 +119,11 @@ export class MlsContext {
 
   // ---- groups ----
 
-  /** Creates a group and adds `members` in its first commit. */
-  async createGroup(groupId: Uint8Array, self: DeviceName, key: SigningKey, members: KeyPackage[]): Promise<{ state: ClientState; welcome: Uint8Array | undefined }> {
+  /** Creates a group and adds `members` in its first commit; `admins`: a named group's first admins (its creator). */
+  async createGroup(groupId: Uint8Array, self: DeviceName, key: SigningKey, members: KeyPackage[], admins?: readonly string[]): Promise<{ state: ClientState; welcome: Uint8Array | undefined }> {
     const own = await this.generateKeyPackage(self, key);
-    let state = await createGroup(groupId, own.publicPackage, own.privatePackage, [], this.impl, this.config);
+    const extensions = admins ? [adminsExtension(admins)] : [];
+    let state = await createGroup(groupId, own.publicPackage, own.privatePackage, extensions, this.impl, this.config);
     if (members.length === 0) return { state, welcome: undefined };
     const result = await createCommit(
       { state, cipherSuite: this.impl },
@@ -126,17 +134,36 @@ export class MlsContext {
     return { state, welcome };
   }
 
-  /** Commits adds, removes and any pending proposals. */
-  async commit(state: ClientState, change: { add?: KeyPackage[]; removeLeaves?: number[] }): Promise<{ state: ClientState; commit: Uint8Array; welcome: Uint8Array | undefined }> {
+  /**
+   * Commits adds, removes and any pending proposals, or (alone) a new list of admins. Refused
+   * with NOT_GROUP_ADMIN, before anything is built, when the members would reject it (see
+   * group-admins.ts). `admins` in the result: the list it sets, if it sets one.
+   */
+  async commit(
+    state: ClientState,
+    change: { add?: KeyPackage[]; removeLeaves?: number[]; admins?: readonly string[] },
+  ): Promise<{ state: ClientState; commit: Uint8Array; welcome: Uint8Array | undefined; admins: string[] | undefined }> {
     const proposals: Proposal[] = [
       ...(change.add ?? []).map((keyPackage) => ({ proposalType: 'add', add: { keyPackage } }) as Proposal),
       ...(change.removeLeaves ?? []).map((removed) => ({ proposalType: 'remove', remove: { removed } }) as Proposal),
     ];
+    const pending = Object.values(state.unappliedProposals);
+    const admins = change.admins ? [...new Set(change.admins)].sort() : undefined;
+    if (admins) {
+      // ts-mls 1.6.4 cannot make a commit with an update path and a new group context that its
+      // receivers can read (see group-admins.ts): a new list goes in a commit of its own.
+      if (proposals.length > 0 || pending.length > 0) throw new ClientError('INVALID_INPUT', 'A change of admins is committed on its own.');
+      proposals.push(adminsProposal(state, admins));
+    }
+    const own = state.privatePath.leafIndex;
+    const verdict = judgeCommit(commitView(state, own, [...pending, ...proposals.map((proposal) => ({ proposal, senderLeafIndex: own }))]));
+    if (!verdict.accept) throw new ClientError('NOT_GROUP_ADMIN', describeErrorCode(ErrorCode.NOT_GROUP_ADMIN));
     const result = await createCommit({ state, cipherSuite: this.impl }, { extraProposals: proposals, ratchetTreeExtension: true });
     return {
       state: result.newState,
       commit: encodeMlsMessage(result.commit),
       welcome: result.welcome ? encodeMlsMessage({ version: 'mls10', wireformat: 'mls_welcome', welcome: result.welcome }) : undefined,
+      admins,
     };
   }
 
@@ -181,7 +208,19 @@ export class MlsContext {
     if (!sameBytes(pm.groupId, state.groupContext.groupId)) throw new ClientError('CRYPTO', 'Message is for another group.');
     if (pm.epoch > state.groupContext.epoch) throw new ClientError('CRYPTO', `Message from future epoch ${pm.epoch}.`);
     const sender = await this.peekSender(state, pm);
-    const result = await processPrivateMessage(state, pm, emptyPskIndex, this.impl);
+    // The admin rule, judged on the group as it was before the commit (ts-mls calls this after
+    // checking the signature and resolving the proposals, before changing anything).
+    let rejected: string | undefined;
+    const judge: IncomingMessageCallback = (incoming) => {
+      // In a group with admins, a proposal on its own is only ever a member leaving (or an
+      // update): any other would wait for a committer that might not be allowed to commit it.
+      if (incoming.kind === 'proposal') return standaloneProposalAllowed(state, incoming.proposal) ? 'accept' : 'reject';
+      const verdict = judgeCommit(commitView(state, incoming.senderLeafIndex, incoming.proposals));
+      if (verdict.accept) return 'accept';
+      rejected = verdict.reason;
+      return 'reject';
+    };
+    const result = await processPrivateMessage(state, pm, emptyPskIndex, this.impl, judge);
     if (result.kind === 'applicationMessage') {
       return { kind: 'application', state: result.newState, plaintext: result.message, sender };
     }
@@ -191,6 +230,7 @@ export class MlsContext {
       sender,
       contentType: pm.contentType,
       removedSelf: result.newState.groupActiveState.kind === 'removedFromGroup',
+      ...(rejected !== undefined ? { rejected } : {}),
     };
   }
 
@@ -226,7 +266,82 @@ export class MlsContext {
 
 export type Incoming =
   | { kind: 'application'; state: ClientState; plaintext: Uint8Array; sender: Member }
-  | { kind: 'handshake'; state: ClientState; sender: Member; contentType: string; removedSelf: boolean };
+  /** `rejected`: a commit the admin rule refused (why); `state` is then the state before it, unchanged. */
+  | { kind: 'handshake'; state: ClientState; sender: Member; contentType: string; removedSelf: boolean; rejected?: string };
+
+/** A named group's admins (account names, sorted), or undefined for a group without admins. */
+export function adminsOf(state: ClientState): string[] | undefined {
+  const found = state.groupContext.extensions.find((e) => e.extensionType === GROUP_ADMINS_EXTENSION);
+  if (!found) return undefined;
+  try {
+    return decodeGroupAdmins(found.extensionData);
+  } catch {
+    // Only a creator that broke the rules writes a bad list: such a group has no admins.
+    return undefined;
+  }
+}
+
+function standaloneProposalAllowed(state: ClientState, { proposal, senderLeafIndex }: ProposalWithSender): boolean {
+  if (adminsOf(state) === undefined) return true;
+  if (proposal.proposalType === 'update') return true;
+  return proposal.proposalType === 'remove' && proposal.remove.removed === senderLeafIndex;
+}
+
+function adminsExtension(admins: readonly string[]): Extension {
+  return { extensionType: GROUP_ADMINS_EXTENSION, extensionData: encodeGroupAdmins(admins) };
+}
+
+/** A proposal replacing the admins, keeping any other group context extension as it is. */
+function adminsProposal(state: ClientState, admins: readonly string[]): Proposal {
+  const others = state.groupContext.extensions.filter((e) => e.extensionType !== GROUP_ADMINS_EXTENSION);
+  return { proposalType: 'group_context_extensions', groupContextExtensions: { extensions: [...others, adminsExtension(admins)] } } as Proposal;
+}
+
+/** What a commit of `proposals` by `committerLeaf` does, as group-admins.ts judges it. */
+function commitView(state: ClientState, committerLeaf: number | undefined, proposals: readonly ProposalWithSender[]): CommitView {
+  const accountAt = (leaf: number | undefined): string => {
+    const node = leaf === undefined ? undefined : state.ratchetTree[leaf * 2];
+    return node?.nodeType === 'leaf' ? (deviceOfCredential(node.leaf.credential)?.username ?? '') : '';
+  };
+  const changes: AdminChange[] = [];
+  const removedLeaves = new Set<number>();
+  const added: string[] = [];
+  for (const { proposal, senderLeafIndex: stored } of proposals) {
+    // ts-mls 1.6.4 stores a pending proposal's sender with an optional encoder that takes leaf 0
+    // for "none", so after a state is saved and loaded, a proposal of leaf 0 (the group's creator)
+    // has no sender. Sotto never processes external proposals (only private messages, which are
+    // always a member's), so a missing sender here is always leaf 0.
+    const senderLeafIndex = stored ?? 0;
+    switch (proposal.proposalType) {
+      case 'add': {
+        const account = deviceOfCredential(proposal.add.keyPackage.leafNode.credential)?.username ?? '';
+        added.push(account);
+        changes.push({ kind: 'add', account });
+        break;
+      }
+      case 'remove':
+        removedLeaves.add(proposal.remove.removed);
+        changes.push({ kind: 'remove', account: accountAt(proposal.remove.removed), selfRemoval: senderLeafIndex === proposal.remove.removed });
+        break;
+      case 'group_context_extensions': {
+        const found = proposal.groupContextExtensions.extensions.find((e) => e.extensionType === GROUP_ADMINS_EXTENSION);
+        let admins: string[] | undefined;
+        try {
+          admins = found ? decodeGroupAdmins(found.extensionData) : undefined;
+        } catch {
+          admins = undefined;
+        }
+        changes.push({ kind: 'admins', admins });
+        break;
+      }
+      default:
+        // Updates, PSKs and the like change nobody's membership nor the admins.
+        break;
+    }
+  }
+  const accountsAfter = [...membersOf(state).filter((m) => !removedLeaves.has(m.leafIndex)).map((m) => m.username), ...added];
+  return { admins: adminsOf(state), committer: accountAt(committerLeaf), accountsAfter, changes };
+}
 
 /** Members of the group, by leaf. */
 export function membersOf(state: ClientState): Member[] {

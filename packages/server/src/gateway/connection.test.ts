@@ -318,6 +318,30 @@ describe('gateway connection', () => {
     errorOf(response, ErrorCode.NOT_A_CONTACT);
   });
 
+  test('in a group with admins, a commit removing another member from a non-admin is NOT_GROUP_ADMIN, and nothing is delivered', async () => {
+    const a = await member();
+    const b = await member();
+    const c = await member();
+    await befriend(a, b);
+    await befriend(a, c);
+    const groupId = bytes(32);
+    const members = [b, c].map((o) => ({ username: o.username, deviceId: o.deviceId }));
+    // Only the creator can be a new group's admin.
+    errorOf(await a.client.request(FrameType.CREATE_GROUP, { groupId, epoch: 1n, members, welcome: bytes(100), admins: [b.username] }), ErrorCode.NOT_GROUP_ADMIN);
+    resultOf(await a.client.request(FrameType.CREATE_GROUP, { groupId, epoch: 1n, members, welcome: bytes(100), admins: [a.username] }), 'ok');
+    await b.client.nextDelivery();
+    await c.client.nextDelivery();
+    const removeC = { groupId, epoch: 1n, commit: bytes(50), removed: [{ username: c.username, deviceId: c.deviceId }], messageId: bytes(16) };
+    const refused = errorOf(await b.client.request(FrameType.COMMIT, removeC), ErrorCode.NOT_GROUP_ADMIN);
+    assert.match(refused.message, /Only the group's admins/);
+    errorOf(await b.client.request(FrameType.COMMIT, { groupId, epoch: 1n, commit: bytes(50), messageId: bytes(16), admins: [b.username] }), ErrorCode.NOT_GROUP_ADMIN);
+    assert.equal(c.client.pendingDeliveries().length, 0);
+    // The admin's own commit of the same change goes through, at the same epoch.
+    const epoch = resultOf(await a.client.request(FrameType.COMMIT, { ...removeC, messageId: bytes(16) }), 'commit');
+    assert.equal(epoch.epoch, 2n);
+    assert.equal((await c.client.nextDelivery()).kind, DeliveryKind.MLS_COMMIT);
+  });
+
   test('one commit per epoch: the second for the same epoch is STALE_EPOCH', async () => {
     const a = await member();
     const b = await member();

@@ -3,7 +3,7 @@
 // store), application messages and leaving. The server routes opaque MLS
 // bytes; its only judgement is who may be put in front of whom: a device is
 // added to a group (and sent a Welcome) only by an accepted contact.
-import { ContactState, DeliveryKind, ErrorCode, LIMITS } from '@sotto/protocol';
+import { checkGroupAdmins, ContactState, DeliveryKind, ErrorCode, LIMITS, ProtocolError } from '@sotto/protocol';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { ServerError } from '../errors.js';
@@ -20,6 +20,8 @@ export interface CreateGroupRequest {
   readonly epoch: bigint;
   readonly members: readonly DeviceAddress[];
   readonly welcome: Uint8Array;
+  /** A named group's admins: its creator's account; empty for a group without admins. */
+  readonly admins?: readonly string[];
 }
 
 export interface CommitRequest {
@@ -30,6 +32,8 @@ export interface CommitRequest {
   readonly removed: readonly DeviceAddress[];
   readonly welcome: Uint8Array;
   readonly messageId: Uint8Array;
+  /** The admins after this commit, when it changes them; empty: unchanged. */
+  readonly admins?: readonly string[];
 }
 
 export interface SendRequest {
@@ -68,6 +72,16 @@ export interface PendingSend {
 
 const NO_ID = new Uint8Array();
 
+/** A request's admins, checked (1-32 valid, distinct account names) and sorted; empty when it names none. */
+function adminList(admins: readonly string[] | undefined): string[] {
+  if (admins === undefined || admins.length === 0) return [];
+  try {
+    return checkGroupAdmins(admins);
+  } catch (error) {
+    throw invalid(error instanceof ProtocolError ? error.message : 'admins is invalid.');
+  }
+}
+
 export class DeliveryService {
   constructor(
     private readonly store: Store,
@@ -94,6 +108,7 @@ export class DeliveryService {
       epoch: request.epoch,
       creator: sender,
       members,
+      admins: adminList(request.admins),
       welcome: {
         kind: DeliveryKind.MLS_WELCOME,
         sender,
@@ -142,6 +157,7 @@ export class DeliveryService {
       commit: { ...item, kind: DeliveryKind.MLS_COMMIT, payload: request.commit },
       ...(added.length > 0 ? { welcome: { ...item, kind: DeliveryKind.MLS_WELCOME, payload: request.welcome } } : {}),
       now: this.now(),
+      admins: adminList(request.admins),
     });
     await this.notifier.stored(result);
     return result.epoch;

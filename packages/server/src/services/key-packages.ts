@@ -16,6 +16,8 @@ export interface KeyPackageUpload {
   readonly keyPackages: readonly Uint8Array[];
   /** Empty means "keep the current last-resort package". */
   readonly lastResort: Uint8Array;
+  /** Drop the device's one-time packages still stored before storing these. */
+  readonly replace?: boolean;
 }
 
 export interface KeyPackageStatus {
@@ -37,7 +39,7 @@ export class KeyPackagesService {
     }
     upload.keyPackages.forEach((keyPackage, i) => checkPackage(keyPackage, `key_packages[${i}]`));
     if (upload.lastResort.byteLength > 0) checkPackage(upload.lastResort, 'last_resort');
-    const stored = await this.store.countKeyPackages(device);
+    const stored = upload.replace === true ? 0 : await this.store.countKeyPackages(device);
     if (stored + upload.keyPackages.length > LIMITS.keyPackagesMaxStored) {
       throw invalid(`A device keeps at most ${LIMITS.keyPackagesMaxStored} key packages on the server; it has ${stored}.`);
     }
@@ -45,6 +47,7 @@ export class KeyPackagesService {
       device,
       upload.keyPackages,
       upload.lastResort.byteLength > 0 ? upload.lastResort : undefined,
+      upload.replace === true,
     );
   }
 

@@ -9,9 +9,9 @@ import type { DeviceAddress, MailItem } from './types.js';
 
 interface Row {
   readonly pk: number;
-  readonly name: string;
+  readonly username: string;
 }
-const [a, b, c, d] = [1, 2, 3, 4].map((pk): Row => ({ pk, name: `r${pk}` })) as [Row, Row, Row, Row];
+const [a, b, c, d] = [1, 2, 3, 4].map((pk): Row => ({ pk, username: 'abcd'[pk - 1]! })) as [Row, Row, Row, Row];
 const address = (name: string): DeviceAddress => ({ username: name, deviceId: 'd' });
 const item = (kind: DeliveryKind): MailItem => ({ kind, sender: address('a'), groupId: new Uint8Array([7]), messageId: new Uint8Array([kind]), payload: new Uint8Array(), epoch: 0n });
 const code = (expected: ErrorCode) => (error: unknown) => error instanceof ServerError && error.code === expected;
@@ -33,6 +33,7 @@ const facts = (over: Partial<CommitFacts<Row>> = {}): CommitFacts<Row> => ({
   members: [a, b, c],
   removed: [c],
   added: [d],
+  admins: undefined,
   ...over,
 });
 
@@ -69,6 +70,41 @@ describe('group rules', () => {
     assert.throws(() => planCommit(commit, facts({ added: [undefined] })), code(ErrorCode.UNKNOWN_DEVICE));
   });
 
+  test('admins: only an admin adds or removes other accounts; a device already gone may be removed by anyone', () => {
+    const admin = { admins: ['a'] };
+    assert.ok(!planCommit(commit, facts(admin)).duplicate);
+    const byB: NewCommit = { ...commit, sender: address('b') };
+    const asB = (over: Partial<CommitFacts<Row>>) => facts({ ...admin, senderPk: b.pk, ...over });
+    assert.throws(() => planCommit(byB, asB({})), code(ErrorCode.NOT_GROUP_ADMIN));
+    assert.throws(() => planCommit({ ...byB, added: [], welcome: undefined }, asB({ added: [] })), code(ErrorCode.NOT_GROUP_ADMIN), 'removing c');
+    assert.throws(() => planCommit({ ...byB, removed: [] }, asB({ removed: [] })), code(ErrorCode.NOT_GROUP_ADMIN), 'adding d');
+    // c left (LEAVE_GROUP took it out of the routing): anyone commits its removal.
+    const left = planCommit({ ...byB, added: [], welcome: undefined }, asB({ members: [a, b], added: [] }));
+    assert.ok(!left.duplicate && left.remove.length === 1);
+    // b's own devices: fine. No admins: no rule.
+    const b2 = { pk: 5, username: 'b' };
+    assert.ok(!planCommit({ ...byB, removed: [] }, asB({ removed: [], added: [b2] })).duplicate);
+    assert.ok(!planCommit(byB, facts({ senderPk: b.pk })).duplicate);
+  });
+
+  test('admins: only an admin changes the list, to members; once the admins left, the committer alone; nothing stored otherwise', () => {
+    const only = { ...commit, added: [], removed: [], welcome: undefined };
+    const none = { removed: [], added: [] };
+    const set = planCommit({ ...only, admins: ['c', 'a'] }, facts({ ...none, admins: ['a'] }));
+    assert.deepEqual(!set.duplicate && set.admins, ['a', 'c']);
+    const plain = planCommit(only, facts({ ...none, admins: ['a'] }));
+    assert.equal(plain.duplicate ? 'duplicate' : plain.admins, undefined, 'a commit that names no admins leaves them');
+    assert.throws(() => planCommit({ ...only, admins: ['zed'] }, facts({ ...none, admins: ['a'] })), code(ErrorCode.INVALID_ARGUMENT));
+    const byB = { ...only, sender: address('b') };
+    assert.throws(() => planCommit({ ...byB, admins: ['b'] }, facts({ ...none, senderPk: b.pk, admins: ['a'] })), code(ErrorCode.NOT_GROUP_ADMIN));
+    // a (the only admin) left: b names itself, and only itself.
+    const gone = { ...none, senderPk: b.pk, admins: ['a'], members: [b, c] };
+    assert.deepEqual((planCommit({ ...byB, admins: ['b'] }, facts(gone)) as { admins?: unknown }).admins, ['b']);
+    assert.throws(() => planCommit({ ...byB, admins: ['c'] }, facts(gone)), code(ErrorCode.NOT_GROUP_ADMIN));
+    // A group without admins gains none.
+    assert.throws(() => planCommit({ ...only, admins: ['a'] }, facts({ ...none })), code(ErrorCode.NOT_GROUP_ADMIN));
+  });
+
   test('sends and leaves go to every other member, and only a member may make them', () => {
     assert.deepEqual(planGroupSend([a, b, c], b.pk), [a, c]);
     assert.deepEqual(planLeave([a, b, c], c.pk), [a, b]);
@@ -85,6 +121,13 @@ describe('group rules', () => {
     assert.deepEqual(plan.welcome.devices, [b, c]);
     assert.throws(() => planGroupCreation(group, undefined, [b]), code(ErrorCode.UNKNOWN_DEVICE));
     assert.throws(() => planGroupCreation(group, a, [b, undefined]), code(ErrorCode.UNKNOWN_DEVICE));
+  });
+
+  test('a new group\'s admins: none, or its creator alone', () => {
+    assert.equal(planGroupCreation(group, a, [b]).admins, undefined);
+    assert.deepEqual(planGroupCreation({ ...group, admins: ['a'] }, a, [b]).admins, ['a']);
+    assert.throws(() => planGroupCreation({ ...group, admins: ['b'] }, a, [b]), code(ErrorCode.NOT_GROUP_ADMIN));
+    assert.throws(() => planGroupCreation({ ...group, admins: ['a', 'b'] }, a, [b]), code(ErrorCode.NOT_GROUP_ADMIN));
   });
 
   test("a creation retry matches the stored group exactly, or it is GROUP_EXISTS", () => {

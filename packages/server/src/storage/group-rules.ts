@@ -7,14 +7,15 @@
  * write and which devices get which mail. The checks run in one fixed order, so
  * both backends answer the same error for the same request.
  */
-import { ErrorCode } from '@sotto/protocol';
+import { ErrorCode, sameAdmins, successorAdmins } from '@sotto/protocol';
 import { ServerError, StaleEpochError } from '../errors.js';
 import type { NewCommit, NewGroup } from './domains/groups.js';
 import type { MailItem } from './types.js';
 
-/** A device row as a backend holds it: only its key matters here (SQLite: a number, PostgreSQL: a string). */
+/** A device row as a backend holds it: its key (SQLite: a number, PostgreSQL: a string) and its account. */
 export interface KeyedDevice {
   readonly pk: unknown;
+  readonly username: string;
 }
 
 /** Mail for some devices. */
@@ -62,16 +63,22 @@ export interface CreationPlan<R extends KeyedDevice> {
   readonly members: readonly R[];
   /** The welcome, for every member but the creator. */
   readonly welcome: GroupDelivery<R>;
+  /** The admins to store; undefined: a group without admins. */
+  readonly admins: readonly string[] | undefined;
 }
 
 /** A new group: every device named must exist; the creator is a member but gets no welcome. */
 export function planGroupCreation<R extends KeyedDevice>(group: NewGroup, creator: R | undefined, members: readonly (R | undefined)[]): CreationPlan<R> {
   if (creator === undefined) throw new ServerError(ErrorCode.UNKNOWN_DEVICE);
   const memberRows = known(members);
+  // The creator is a named group's first admin, and its only one.
+  const admins = group.admins !== undefined && group.admins.length > 0 ? [...group.admins] : undefined;
+  if (admins && (admins.length !== 1 || admins[0] !== group.creator.username)) throw new ServerError(ErrorCode.NOT_GROUP_ADMIN);
   return {
     creator,
     members: uniqueByKey([creator, ...memberRows]),
     welcome: { devices: uniqueByKey(memberRows).filter(isNot(creator.pk)), item: group.welcome },
+    admins,
   };
 }
 
@@ -114,6 +121,8 @@ export interface CommitFacts<R extends KeyedDevice> {
   /** The rows of `commit.removed` and `commit.added`, in order; undefined for an unknown device. */
   readonly removed: readonly (R | undefined)[];
   readonly added: readonly (R | undefined)[];
+  /** The group's admins as the server mirrors them; undefined: a group without admins. */
+  readonly admins: readonly string[] | undefined;
 }
 
 export type CommitPlan<R extends KeyedDevice> =
@@ -124,6 +133,8 @@ export type CommitPlan<R extends KeyedDevice> =
       readonly nextEpoch: bigint;
       readonly remove: readonly R[];
       readonly add: readonly R[];
+      /** The admins to store, when the commit changes them. */
+      readonly admins: readonly string[] | undefined;
       /** The commit first, then the welcome; the recipients are answered in this order. */
       readonly deliveries: readonly GroupDelivery<R>[];
     };
@@ -142,18 +153,55 @@ export function planCommit<R extends KeyedDevice>(commit: NewCommit, facts: Comm
   // members' clients then commit its removal from the group, which must still go through.
   const remove = uniqueByKey(facts.removed.filter((row): row is R => row !== undefined));
   const add = known(facts.added);
+  const admins = commit.admins !== undefined && commit.admins.length > 0 ? [...commit.admins].sort() : undefined;
+  checkAdminRule(facts.admins, commit.sender.username, facts.members, remove, add, admins);
   const nextEpoch = commit.epoch + 1n;
   return {
     duplicate: false,
     nextEpoch,
     remove,
     add,
+    admins,
     deliveries: [
       // Everyone who was a member (removed ones too, so they learn it) except the committer.
       { devices: facts.members.filter(isNot(facts.senderPk)), item: { ...commit.commit, epoch: commit.epoch } },
       ...(commit.welcome ? [{ devices: add, item: { ...commit.welcome, epoch: nextEpoch } }] : []),
     ],
   };
+}
+
+/**
+ * The admin rule on what a commit declares: the same rule every member judges inside MLS
+ * (core/src/group-admins.ts), so a commit they would all refuse never wins an epoch here. In a
+ * group with admins, only an admin adds or removes devices of other accounts; a device no longer
+ * in the group's routing (it sent LEAVE_GROUP, or its account's signed list dropped it) may be
+ * removed by anyone. Only an admin changes the list, except to the one list anyone may set once
+ * admins left (`successorAdmins`). A group without admins cannot gain any. NOT_GROUP_ADMIN.
+ */
+export function checkAdminRule<R extends KeyedDevice>(
+  admins: readonly string[] | undefined,
+  sender: string,
+  members: readonly R[],
+  remove: readonly R[],
+  add: readonly R[],
+  newAdmins: readonly string[] | undefined,
+): void {
+  const refuse = () => new ServerError(ErrorCode.NOT_GROUP_ADMIN);
+  if (admins === undefined) {
+    if (newAdmins !== undefined) throw refuse();
+    return;
+  }
+  const isAdmin = admins.includes(sender);
+  const memberPks = new Set(members.map((m) => m.pk));
+  if (!isAdmin) {
+    if (add.some((row) => row.username !== sender)) throw refuse();
+    if (remove.some((row) => row.username !== sender && memberPks.has(row.pk))) throw refuse();
+  }
+  if (newAdmins === undefined) return;
+  const removed = new Set(remove.map((row) => row.pk));
+  const accountsAfter = new Set([...members.filter((m) => !removed.has(m.pk)), ...add].map((row) => row.username));
+  if (!newAdmins.some((a) => accountsAfter.has(a))) throw new ServerError(ErrorCode.INVALID_ARGUMENT, 'A group\'s admins must include a member.');
+  if (!isAdmin && !sameAdmins(newAdmins, successorAdmins(admins, accountsAfter, sender))) throw refuse();
 }
 
 /**
@@ -169,4 +217,17 @@ export function planGroupSend<R extends KeyedDevice>(members: readonly R[], send
 export function planLeave<R extends KeyedDevice>(members: readonly R[], senderPk: R['pk']): readonly R[] {
   requireMember(members, senderPk);
   return members.filter(isNot(senderPk));
+}
+
+/** The admins column as both backends store it (a JSON array, sorted; NULL: none). */
+export function writeAdmins(admins: readonly string[] | undefined): string | null {
+  return admins && admins.length > 0 ? JSON.stringify([...admins].sort()) : null;
+}
+
+/** The admins column read back; undefined for a group without admins. */
+export function readAdmins(column: string | null): string[] | undefined {
+  if (column === null) return undefined;
+  const parsed: unknown = JSON.parse(column);
+  if (!Array.isArray(parsed) || !parsed.every((a): a is string => typeof a === 'string')) throw new ServerError(ErrorCode.INTERNAL, 'A stored admin list is corrupt.');
+  return parsed;
 }

@@ -43,6 +43,8 @@ export interface GroupRecord {
   readonly groupId: Uint8Array;
   readonly epoch: bigint;
   readonly members: readonly DeviceAddress[];
+  /** The server's mirror of a named group's admins (accounts, sorted); empty: a group without admins. */
+  readonly admins: readonly string[];
 }
 
 /** What a mailbox entry carries besides its recipient and sequence number. */

@@ -35,6 +35,7 @@ const CLIENT_TEXT: Record<ClientErrorCode, string | ((error: ClientError) => str
   UPLOAD_FAILED: (error) => error.message,
   FILE_UNAVAILABLE: 'This file is no longer on the server (files expire after a while), so it cannot be opened. Ask the sender to send it again.',
   FILE_TAMPERED: 'This file is not what its sender sent: it was changed or cut short on the way. Nothing of it was kept or opened.',
+  NOT_GROUP_ADMIN: 'Only admins can add or remove members, or make someone an admin.',
 };
 
 /** The server's answers a member can meet, in the app's words; anything else gets the generic line. */
@@ -48,6 +49,7 @@ const REMOTE_TEXT: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.NO_KEY_PACKAGE]: 'That person’s devices cannot take new chats right now. Try again later.',
   [ErrorCode.UNKNOWN_GROUP]: 'That group no longer exists on the server.',
   [ErrorCode.NOT_A_MEMBER]: 'You are no longer a member of that group.',
+  [ErrorCode.NOT_GROUP_ADMIN]: 'Only admins can add or remove members, or make someone an admin.',
   [ErrorCode.RESTRICTED]: 'Your account is paused while the people who run this server review it. You can still read messages.',
   [ErrorCode.LINK_REQUIRED]: 'That person accepts contact requests only through a contact link they shared with you.',
   [ErrorCode.BLOCKED]: 'That person does not accept requests from you.',

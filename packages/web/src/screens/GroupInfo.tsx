@@ -1,4 +1,4 @@
-/** @module screens/GroupInfo: a group's name and members; rename it, add contacts, remove members, leave. */
+/** @module screens/GroupInfo: a group's name, members and admins; rename it, leave; admins add, remove and make admins. */
 import { useState, type FormEvent } from 'react';
 import { ContactState } from '@sotto/protocol';
 import { useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
@@ -16,8 +16,9 @@ export function GroupInfo({ groupId, name, navigate }: { groupId: string; name: 
   const data = useLoaded(async () => {
     const conversation = (await client.listConversations()).find((c) => c.groupId === groupId);
     const members = conversation?.active ? await client.members(groupId) : [];
+    const admins = conversation?.active ? await client.groupAdmins(groupId) : [];
     const contacts = (await client.listContacts()).filter((c) => c.state === ContactState.ACCEPTED && !members.includes(c.username));
-    return { active: conversation?.active ?? false, name: conversation?.name ?? name, members, candidates: contacts.map((c) => c.username) };
+    return { active: conversation?.active ?? false, name: conversation?.name ?? name, members, admins, candidates: contacts.map((c) => c.username) };
   }, [revision, changed, groupId]);
   const [run, error, busy] = useAction();
   const [toAdd, setToAdd] = useState('');
@@ -26,6 +27,10 @@ export function GroupInfo({ groupId, name, navigate }: { groupId: string; name: 
 
   // The stored name: a rename here or by another member shows at once.
   const current = data?.name ?? name;
+
+  // Only admins add and remove members (a group made before admins existed has none: anyone may).
+  const hasAdmins = (data?.admins.length ?? 0) > 0;
+  const mayManage = !hasAdmins || (data?.admins.includes(me) ?? false);
 
   const act = async (action: () => Promise<unknown>) => {
     if (await run(action)) setChanged((n) => n + 1);
@@ -43,21 +48,31 @@ export function GroupInfo({ groupId, name, navigate }: { groupId: string; name: 
             {data.members.map((m) => (
               <li key={m} className="contact-row">
                 <Avatar username={m} displayName={profiles.get(m)?.displayName} avatar={profiles.get(m)?.avatar} />
-                <span className="grow">{memberLabel(m, profiles.get(m)?.displayName, m === me)}</span>
-                {m !== me && (
+                <span className="grow">
+                  {memberLabel(m, profiles.get(m)?.displayName, m === me)}
+                  {data.admins.includes(m) && <span className="tag">Admin</span>}
+                </span>
+                {hasAdmins && mayManage && !data.admins.includes(m) && (
+                  <button type="button" className="subtle" disabled={busy} onClick={() => void act(() => client.makeGroupAdmin(groupId, m))} aria-label={`Make ${m} an admin`}>Make admin</button>
+                )}
+                {mayManage && m !== me && (
                   <button type="button" className="danger subtle" disabled={busy} onClick={() => void act(() => client.removeMembers(groupId, [m]))} aria-label={`Remove ${m}`}>Remove</button>
                 )}
               </li>
             ))}
           </ul>
-          <form className="row" onSubmit={(e) => { e.preventDefault(); if (toAdd) void act(() => client.addMembers(groupId, [toAdd])).then(() => setToAdd('')); }}>
-            <label htmlFor="add-member" className="visually-hidden">Contact to add</label>
-            <select id="add-member" value={toAdd} onChange={(e) => setToAdd(e.target.value)}>
-              <option value="">Add a contact…</option>
-              {data.candidates.map((c) => <option key={c} value={c}>{c}</option>)}
-            </select>
-            <button type="submit" className="primary" disabled={busy || !toAdd}>Add</button>
-          </form>
+          {mayManage ? (
+            <form className="row" aria-label="Add a member" onSubmit={(e) => { e.preventDefault(); if (toAdd) void act(() => client.addMembers(groupId, [toAdd])).then(() => setToAdd('')); }}>
+              <label htmlFor="add-member" className="visually-hidden">Contact to add</label>
+              <select id="add-member" value={toAdd} onChange={(e) => setToAdd(e.target.value)}>
+                <option value="">Add a contact…</option>
+                {data.candidates.map((c) => <option key={c} value={c}>{c}</option>)}
+              </select>
+              <button type="submit" className="primary" disabled={busy || !toAdd}>Add</button>
+            </form>
+          ) : (
+            <p className="muted" role="note">Only admins can add or remove members</p>
+          )}
           {error && <p className="error" role="alert">{error}</p>}
           <button type="button" className="danger" disabled={busy} onClick={() => void act(() => client.leave(groupId)).then(() => navigate({ kind: 'chats' }))}>Leave group</button>
         </>

@@ -194,6 +194,49 @@ export function runGroupsContract(name: string, makeStore: MakeStore): void {
       assert.equal((await store.readMailbox(d, 0n, 10)).length, 2);
     });
 
+    test('group admins: the mirror is kept; a non-admin\'s change of others is refused storing nothing; the last admin leaving passes it on', async () => {
+      const a = await account();
+      const b = await account();
+      const c = await account();
+      const groupId = randomBytes(32);
+      await store.createGroup({ groupId, epoch: 1n, creator: a, members: [b, c], welcome: mail(a, groupId), now: Date.now(), admins: [a.username] });
+      assert.deepEqual((await store.getGroup(groupId))?.admins, [a.username]);
+      await Promise.all([drain(a), drain(b), drain(c)]);
+      const commit = (sender: DeviceAddress, epoch: bigint, over: { removed?: DeviceAddress[]; admins?: string[] } = {}) =>
+        store.applyCommit({ groupId, epoch, sender, added: [], removed: over.removed ?? [], commit: mail(sender, groupId, DeliveryKind.MLS_COMMIT), now: Date.now(), ...(over.admins ? { admins: over.admins } : {}) });
+      await assertCode(commit(b, 1n, { removed: [c] }), ErrorCode.NOT_GROUP_ADMIN);
+      await assertCode(commit(b, 1n, { admins: [b.username] }), ErrorCode.NOT_GROUP_ADMIN);
+      const group = await store.getGroup(groupId);
+      assert.equal(group?.epoch, 1n, 'nothing stored');
+      assert.equal(group?.members.length, 3);
+      assert.equal(await store.countMailbox(c), 0);
+      // An update (nothing declared) from anyone; the admin names b.
+      assert.equal((await commit(c, 1n)).epoch, 2n);
+      await commit(a, 2n, { admins: [b.username, a.username].sort() });
+      assert.deepEqual((await store.getGroup(groupId))?.admins, [a.username, b.username].sort());
+      // Both admins leave; c commits their removal, then names itself: the only list it may set.
+      await store.leaveGroup(mail(a, groupId, DeliveryKind.MEMBER_LEFT), Date.now());
+      await store.leaveGroup(mail(b, groupId, DeliveryKind.MEMBER_LEFT), Date.now());
+      await commit(c, 3n, { removed: [a, b] });
+      await assertCode(commit(c, 4n, { admins: [a.username] }), ErrorCode.INVALID_ARGUMENT);
+      await commit(c, 4n, { admins: [c.username] });
+      assert.deepEqual((await store.getGroup(groupId))?.admins, [c.username]);
+    });
+
+    test('a group without admins has no rule and gains none', async () => {
+      const a = await account();
+      const b = await account();
+      const groupId = randomBytes(32);
+      await store.createGroup({ groupId, epoch: 1n, creator: a, members: [b], welcome: mail(a, groupId), now: Date.now() });
+      assert.deepEqual((await store.getGroup(groupId))?.admins, []);
+      await assertCode(
+        store.applyCommit({ groupId, epoch: 1n, sender: b, added: [], removed: [], commit: mail(b, groupId, DeliveryKind.MLS_COMMIT), now: Date.now(), admins: [b.username] }),
+        ErrorCode.NOT_GROUP_ADMIN,
+      );
+      const removed = await store.applyCommit({ groupId, epoch: 1n, sender: b, added: [], removed: [a], commit: mail(b, groupId, DeliveryKind.MLS_COMMIT), now: Date.now() });
+      assert.equal(removed.epoch, 2n);
+    });
+
     test('leaving removes the device from routing and tells the others', async () => {
       const a = await account();
       const b = await account();

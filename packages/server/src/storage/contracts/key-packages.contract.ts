@@ -37,6 +37,23 @@ export function runKeyPackagesContract(name: string, makeStore: MakeStore): void
       assert.equal(await store.countKeyPackages(a), 0);
     });
 
+    test('an upload that replaces drops the one-time packages left, keeps others\' and hands out only the new ones', async () => {
+      const a = await account();
+      const b = await account();
+      const hex = (x: Uint8Array) => Buffer.from(x).toString('hex');
+      const old = [randomBytes(32), randomBytes(32), randomBytes(32)];
+      await store.addKeyPackages(a, old, randomBytes(32));
+      await store.addKeyPackages(b, [randomBytes(32)], undefined);
+      const fresh = [randomBytes(32), randomBytes(32)];
+      const last = randomBytes(32);
+      assert.equal(await store.addKeyPackages(a, fresh, last, true), 2);
+      assert.equal(await store.countKeyPackages(b), 1, 'another device keeps its packages');
+      const handed = [];
+      for (let i = 0; i < 3; i++) handed.push((await store.claimKeyPackages(a.username))[0]!);
+      assert.deepEqual(new Set(handed.slice(0, 2).map((c) => hex(c.keyPackage))), new Set(fresh.map(hex)));
+      assert.deepEqual([handed[2]!.lastResort, hex(handed[2]!.keyPackage)], [true, hex(last)]);
+    });
+
     test('concurrent claims never hand out the same key package twice', async () => {
       const a = await account();
       const packages = Array.from({ length: 20 }, () => randomBytes(32));

@@ -13,6 +13,8 @@ export interface NewGroup {
   readonly members: readonly DeviceAddress[];
   readonly welcome: MailItem;
   readonly now: number;
+  /** A named group's first admins (its creator's account); absent or empty: a group without admins. */
+  readonly admins?: readonly string[];
 }
 
 export interface NewCommit {
@@ -26,6 +28,8 @@ export interface NewCommit {
   /** Sent to `added`. */
   readonly welcome?: MailItem;
   readonly now: number;
+  /** The group's admins after this commit, when it changes them; absent or empty: unchanged. */
+  readonly admins?: readonly string[];
 }
 
 export interface GroupReader {
@@ -42,7 +46,10 @@ export interface GroupWriter {
    * retry. Anyone else, or a group that has moved on, gets GROUP_EXISTS.
    */
   createGroup(group: NewGroup): Promise<StoredMail>;
-  /** Compare-and-set on the epoch: throws StaleEpochError unless `epoch` is current. */
+  /**
+   * Compare-and-set on the epoch: throws StaleEpochError unless `epoch` is current, and
+   * NOT_GROUP_ADMIN (storing nothing) when the group's admin rule refuses it (group-rules.ts).
+   */
   applyCommit(commit: NewCommit): Promise<StoredMail & { epoch: bigint }>;
   /** Stores `item` for every member device except the sender; idempotent per (sender, messageId). */
   sendToGroup(item: MailItem, now: number): Promise<StoredMail>;

@@ -18,7 +18,8 @@ export interface KeyPackageReader {
 }
 
 export interface KeyPackageWriter {
-  addKeyPackages(device: DeviceAddress, packages: readonly Uint8Array[], lastResort: Uint8Array | undefined): Promise<number>;
+  /** Stores one-time packages (and replaces the last-resort one); `replace`: drops the device's one-time packages first. */
+  addKeyPackages(device: DeviceAddress, packages: readonly Uint8Array[], lastResort: Uint8Array | undefined, replace?: boolean): Promise<number>;
   /** Takes one package per listed device of `username` in `scope`, one-time ones first, atomically. */
   claimKeyPackages(username: string, scope?: ClaimScope): Promise<ClaimedPackage[]>;
 }

@@ -9,7 +9,7 @@
 import { ErrorCode } from '@sotto/protocol';
 import { ServerError, type NewCommit, type NewGroup } from '../store.js';
 import type { GroupRecord, MailItem, StoredMail } from '../types.js';
-import { planCommit, planCreationRetry, planGroupCreation, planGroupSend, planLeave, requireGroupSender } from '../group-rules.js';
+import { planCommit, planCreationRetry, planGroupCreation, planGroupSend, planLeave, readAdmins, requireGroupSender, writeAdmins } from '../group-rules.js';
 import { address, claimMessageId, deviceRow, mailTo, memberRows, storeMail, type DeviceRow } from './queries.js';
 import type { Sql } from './transaction.js';
 
@@ -17,17 +17,18 @@ interface GroupRow {
   epoch: string;
   creator_pk: string | null;
   created_at: string;
+  admins: string | null;
 }
 
 async function lockGroup(sql: Sql, groupId: Uint8Array, lock: 'FOR SHARE' | 'FOR UPDATE'): Promise<GroupRow | undefined> {
-  const result = await sql.query<GroupRow>(`SELECT epoch, creator_pk, created_at FROM groups WHERE group_id = $1 ${lock}`, [groupId]);
+  const result = await sql.query<GroupRow>(`SELECT epoch, creator_pk, created_at, admins FROM groups WHERE group_id = $1 ${lock}`, [groupId]);
   return result.rows[0];
 }
 
 /** A group's epoch and members in device order, or undefined for an unknown id. */
 export async function getGroup(sql: Sql, groupId: Uint8Array): Promise<GroupRecord | undefined> {
-  const { rows } = await sql.query<{ epoch: string; username: string | null; device_id: string | null }>(
-    `SELECT g.epoch, a.username, d.device_id
+  const { rows } = await sql.query<{ epoch: string; admins: string | null; username: string | null; device_id: string | null }>(
+    `SELECT g.epoch, g.admins, a.username, d.device_id
      FROM groups g
      LEFT JOIN group_members m ON m.group_id = g.group_id
      LEFT JOIN devices d ON d.pk = m.device_pk
@@ -37,7 +38,7 @@ export async function getGroup(sql: Sql, groupId: Uint8Array): Promise<GroupReco
   );
   if (rows.length === 0) return undefined;
   const members = rows.flatMap((r) => (r.username !== null && r.device_id !== null ? [{ username: r.username, deviceId: r.device_id }] : []));
-  return { groupId, epoch: BigInt(rows[0]!.epoch), members };
+  return { groupId, epoch: BigInt(rows[0]!.epoch), members, admins: readAdmins(rows[0]!.admins) ?? [] };
 }
 
 async function deviceRowsOf(sql: Sql, devices: NewGroup['members']): Promise<(DeviceRow | undefined)[]> {
@@ -52,8 +53,8 @@ export async function createGroup(sql: Sql, group: NewGroup): Promise<StoredMail
   const plan = planGroupCreation(group, await deviceRow(sql, group.creator), await deviceRowsOf(sql, group.members));
   // Waits for a concurrent creation of the same id; if that one committed, this is its retry or a clash.
   const inserted = await sql.query(
-    'INSERT INTO groups (group_id, epoch, created_at, creator_pk) VALUES ($1, $2, $3, $4) ON CONFLICT (group_id) DO NOTHING',
-    [group.groupId, group.epoch, group.now, plan.creator.pk],
+    'INSERT INTO groups (group_id, epoch, created_at, creator_pk, admins) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (group_id) DO NOTHING',
+    [group.groupId, group.epoch, group.now, plan.creator.pk, writeAdmins(plan.admins)],
   );
   if (inserted.rowCount !== 1) {
     const raced = await lockGroup(sql, group.groupId, 'FOR SHARE');
@@ -89,9 +90,11 @@ export async function applyCommit(sql: Sql, commit: NewCommit): Promise<StoredMa
     members: await memberRows(sql, commit.groupId),
     removed: await deviceRowsOf(sql, commit.removed),
     added: await deviceRowsOf(sql, commit.added),
+    admins: readAdmins(group!.admins),
   });
   if (plan.duplicate) return { storedAt: plan.storedAt, duplicate: true, recipients: [], epoch: plan.epoch };
   await sql.query('UPDATE groups SET epoch = $1 WHERE group_id = $2', [plan.nextEpoch, commit.groupId]);
+  if (plan.admins) await sql.query('UPDATE groups SET admins = $1 WHERE group_id = $2', [writeAdmins(plan.admins), commit.groupId]);
   await sql.query('DELETE FROM group_members WHERE group_id = $1 AND device_pk = ANY($2::bigint[])', [commit.groupId, plan.remove.map((row) => row.pk)]);
   await sql.query('INSERT INTO group_members (group_id, device_pk) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING', [
     commit.groupId,

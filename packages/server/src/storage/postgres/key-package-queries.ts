@@ -24,10 +24,11 @@ async function remainingKeyPackages(sql: Sql, pk: string): Promise<number> {
   return result.rows[0]?.n ?? 0;
 }
 
-export async function addKeyPackages(sql: Sql, device: DeviceAddress, packages: readonly Uint8Array[], lastResort: Uint8Array | undefined): Promise<number> {
+export async function addKeyPackages(sql: Sql, device: DeviceAddress, packages: readonly Uint8Array[], lastResort: Uint8Array | undefined, replace = false): Promise<number> {
   const { pk } = await requireDevice(sql, device);
   // Serializes uploads per device, so two concurrent last-resort replacements leave exactly one.
   await sql.query('SELECT pk FROM devices WHERE pk = $1 FOR NO KEY UPDATE', [pk]);
+  if (replace) await sql.query('DELETE FROM key_packages WHERE device_pk = $1 AND NOT last_resort', [pk]);
   if (packages.length > 0) {
     await sql.query('INSERT INTO key_packages (device_pk, data, last_resort) SELECT $1, unnest($2::bytea[]), FALSE', [pk, [...packages]]);
   }

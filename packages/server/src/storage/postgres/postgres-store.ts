@@ -241,8 +241,8 @@ export class PostgresStore implements Store {
     return this.tx((sql) => accounts.createInvite(sql, code, now, expiresAt));
   }
 
-  addKeyPackages(device: DeviceAddress, packages: readonly Uint8Array[], lastResort: Uint8Array | undefined): Promise<number> {
-    return this.tx((sql) => keyPackages.addKeyPackages(sql, device, packages, lastResort));
+  addKeyPackages(device: DeviceAddress, packages: readonly Uint8Array[], lastResort: Uint8Array | undefined, replace = false): Promise<number> {
+    return this.tx((sql) => keyPackages.addKeyPackages(sql, device, packages, lastResort, replace));
   }
 
   claimKeyPackages(username: string, scope?: ClaimScope): Promise<ClaimedPackage[]> {

@@ -6,13 +6,13 @@
  */
 import type { NewCommit, NewGroup } from '../store.js';
 import type { GroupRecord, MailItem, StoredMail } from '../types.js';
-import { planCommit, planCreationRetry, planGroupCreation, planGroupSend, planLeave, requireGroupSender } from '../group-rules.js';
+import { planCommit, planCreationRetry, planGroupCreation, planGroupSend, planLeave, readAdmins, requireGroupSender, writeAdmins } from '../group-rules.js';
 import { deviceAddress, type SqliteRows } from './rows.js';
 
 export function getGroup(rows: SqliteRows, groupId: Uint8Array): GroupRecord | undefined {
-  const row = rows.sql.prepare('SELECT epoch FROM groups WHERE group_id = ?').get(groupId) as { epoch: number } | undefined;
+  const row = rows.sql.prepare('SELECT epoch, admins FROM groups WHERE group_id = ?').get(groupId) as { epoch: number; admins: string | null } | undefined;
   if (!row) return undefined;
-  return { groupId, epoch: BigInt(row.epoch), members: rows.memberRows(groupId).map(deviceAddress) };
+  return { groupId, epoch: BigInt(row.epoch), members: rows.memberRows(groupId).map(deviceAddress), admins: readAdmins(row.admins) ?? [] };
 }
 
 export function createGroup(rows: SqliteRows, group: NewGroup): StoredMail {
@@ -32,15 +32,15 @@ export function createGroup(rows: SqliteRows, group: NewGroup): StoredMail {
   const plan = planGroupCreation(group, rows.deviceRow(group.creator), group.members.map((m) => rows.deviceRow(m)));
   rows.routing.dropGroup(group.groupId);
   rows.sql
-    .prepare('INSERT INTO groups (group_id, epoch, created_at, creator_pk) VALUES (?, ?, ?, ?)')
-    .run(group.groupId, Number(group.epoch), group.now, plan.creator.pk);
+    .prepare('INSERT INTO groups (group_id, epoch, created_at, creator_pk, admins) VALUES (?, ?, ?, ?, ?)')
+    .run(group.groupId, Number(group.epoch), group.now, plan.creator.pk, writeAdmins(plan.admins));
   const addMember = rows.sql.prepare('INSERT OR IGNORE INTO group_members (group_id, device_pk) VALUES (?, ?)');
   for (const row of plan.members) addMember.run(group.groupId, row.pk);
   return rows.mailToDevices(plan.welcome.devices, plan.welcome.item, group.now);
 }
 
 export function applyCommit(rows: SqliteRows, commit: NewCommit): StoredMail & { epoch: bigint } {
-  const group = rows.sql.prepare('SELECT epoch FROM groups WHERE group_id = ?').get(commit.groupId) as { epoch: number } | undefined;
+  const group = rows.sql.prepare('SELECT epoch, admins FROM groups WHERE group_id = ?').get(commit.groupId) as { epoch: number; admins: string | null } | undefined;
   const senderPk = requireGroupSender(group !== undefined, rows.devicePk(commit.sender));
   const plan = planCommit(commit, {
     currentEpoch: BigInt(group!.epoch),
@@ -49,10 +49,12 @@ export function applyCommit(rows: SqliteRows, commit: NewCommit): StoredMail & {
     members: rows.memberRows(commit.groupId),
     removed: commit.removed.map((d) => rows.cachedDevice(d)),
     added: commit.added.map((d) => rows.deviceRow(d)),
+    admins: readAdmins(group!.admins),
   });
   if (plan.duplicate) return { storedAt: plan.storedAt, duplicate: true, recipients: [], epoch: plan.epoch };
   rows.routing.dropGroup(commit.groupId);
   rows.sql.prepare('UPDATE groups SET epoch = ? WHERE group_id = ?').run(Number(plan.nextEpoch), commit.groupId);
+  if (plan.admins) rows.sql.prepare('UPDATE groups SET admins = ? WHERE group_id = ?').run(writeAdmins(plan.admins), commit.groupId);
   const remove = rows.sql.prepare('DELETE FROM group_members WHERE group_id = ? AND device_pk = ?');
   for (const row of plan.remove) remove.run(commit.groupId, row.pk);
   const add = rows.sql.prepare('INSERT OR IGNORE INTO group_members (group_id, device_pk) VALUES (?, ?)');

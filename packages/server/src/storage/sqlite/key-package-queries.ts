@@ -19,8 +19,9 @@ export function countKeyPackages(rows: SqliteRows, device: DeviceAddress): numbe
   return pk === undefined ? 0 : remaining(rows, pk);
 }
 
-export function addKeyPackages(rows: SqliteRows, device: DeviceAddress, packages: readonly Uint8Array[], lastResort: Uint8Array | undefined): number {
+export function addKeyPackages(rows: SqliteRows, device: DeviceAddress, packages: readonly Uint8Array[], lastResort: Uint8Array | undefined, replace = false): number {
   const pk = rows.requireDevicePk(device);
+  if (replace) rows.sql.prepare('DELETE FROM key_packages WHERE device_pk = ? AND last_resort = 0').run(pk);
   const insert = rows.sql.prepare('INSERT INTO key_packages (device_pk, data, last_resort) VALUES (?, ?, ?)');
   for (const keyPackage of packages) insert.run(pk, keyPackage, 0);
   if (lastResort) {

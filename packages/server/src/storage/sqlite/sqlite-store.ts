@@ -278,8 +278,8 @@ export class SqliteStore implements Store {
     return this.run(() => accounts.createInvite(this.sql, code, now, expiresAt));
   }
 
-  addKeyPackages(device: DeviceAddress, packages: readonly Uint8Array[], lastResort: Uint8Array | undefined): Promise<number> {
-    return this.run(() => keyPackages.addKeyPackages(this.rows, device, packages, lastResort));
+  addKeyPackages(device: DeviceAddress, packages: readonly Uint8Array[], lastResort: Uint8Array | undefined, replace = false): Promise<number> {
+    return this.run(() => keyPackages.addKeyPackages(this.rows, device, packages, lastResort, replace));
   }
 
   claimKeyPackages(username: string, scope?: ClaimScope): Promise<ClaimedPackage[]> {

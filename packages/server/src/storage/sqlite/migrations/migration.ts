@@ -15,8 +15,9 @@ import { migration0004 } from './0004-linked-devices.js';
 import { migration0005 } from './0005-blobs.js';
 import { migration0006 } from './0006-expiring-mail.js';
 import { migration0007 } from './0007-push-subscriptions.js';
+import { migration0008 } from './0008-group-admins.js';
 
-export const SQLITE_MIGRATIONS: readonly SqlMigration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007];
+export const SQLITE_MIGRATIONS: readonly SqlMigration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008];
 
 /** What the database holds, read without writing anything. */
 export function sqliteContents(db: Database.Database): DatabaseContents {
