@@ -4,7 +4,8 @@
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SCREENSHOTS, type BrowserMember } from '../support/browser.js';
+import type { Browser } from 'playwright-core';
+import { BrowserMember, SCREENSHOTS } from '../support/browser.js';
 import { REPO_ROOT } from '../support/paths.js';
 
 export async function registerInBrowser(member: BrowserMember): Promise<void> {
@@ -216,4 +217,15 @@ export async function befriendFromCli(member: BrowserMember, cliMembers: readonl
   for (const c of cliMembers) await c.member.ok(['contacts', 'request', member.name, `${c.name[0]!.toUpperCase()}${c.name.slice(1)} here`]);
   for (const c of cliMembers) await acceptContact(member, c.name);
   for (const c of cliMembers) await c.member.ok(['sync']);
+}
+
+/** Alice in a desktop-sized browser and Bob in a phone-sized one, registered and contacts: the start of the two-browser scenarios. */
+export async function openDesktopAndPhoneContacts(browser: Browser, serverUrl: string): Promise<{ alice: BrowserMember; bob: BrowserMember }> {
+  const alice = await BrowserMember.open(browser, 'alice', serverUrl, { width: 1100, height: 760 });
+  const bob = await BrowserMember.open(browser, 'bob', serverUrl, { width: 390, height: 780 });
+  await registerInBrowser(alice);
+  await registerInBrowser(bob);
+  await requestContact(alice, 'bob', 'Alice here');
+  await acceptContact(bob, 'alice');
+  return { alice, bob };
 }

@@ -15,7 +15,7 @@ import { BrowserMember, browserSkipReason, eventually, launchBrowser } from '../
 import { scratchDir } from '../support/paths.js';
 import { ServerProcess } from '../support/server-process.js';
 import { audit, check } from './axe.js';
-import { acceptContact, keepScreenshot, openDirectChat, openTab, registerInBrowser, requestContact, sendMessage } from './ui.js';
+import { keepScreenshot, openDesktopAndPhoneContacts, openDirectChat, openTab, sendMessage } from './ui.js';
 
 const skip = browserSkipReason();
 const dir = scratchDir('web-call-bar');
@@ -28,12 +28,7 @@ before(async () => {
   if (skip) return;
   server = await ServerProcess.start(join(dir.path, 'server'));
   browser = await launchBrowser();
-  alice = await BrowserMember.open(browser, 'alice', server.url, { width: 1100, height: 760 });
-  bob = await BrowserMember.open(browser, 'bob', server.url, { width: 390, height: 780 });
-  await registerInBrowser(alice);
-  await registerInBrowser(bob);
-  await requestContact(alice, 'bob', 'Alice here');
-  await acceptContact(bob, 'alice');
+  ({ alice, bob } = await openDesktopAndPhoneContacts(browser, server.url));
 });
 
 after(async () => {

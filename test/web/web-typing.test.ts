@@ -13,7 +13,7 @@ import { BrowserMember, browserSkipReason, eventually, launchBrowser } from '../
 import { Member } from '../support/cli.js';
 import { scratchDir } from '../support/paths.js';
 import { ServerProcess } from '../support/server-process.js';
-import { acceptContact, keepScreenshot, openChatFromList, openDirectChat, openTab, registerInBrowser, requestContact, sendMessage } from './ui.js';
+import { keepScreenshot, openChatFromList, openDesktopAndPhoneContacts, openDirectChat, openTab, sendMessage } from './ui.js';
 
 const skip = browserSkipReason();
 const dir = scratchDir('web-typing');
@@ -27,12 +27,7 @@ before(async () => {
   if (skip) return;
   server = await ServerProcess.start(join(dir.path, 'server'));
   browser = await launchBrowser();
-  alice = await BrowserMember.open(browser, 'alice', server.url, { width: 1100, height: 760 });
-  bob = await BrowserMember.open(browser, 'bob', server.url, { width: 390, height: 780 });
-  await registerInBrowser(alice);
-  await registerInBrowser(bob);
-  await requestContact(alice, 'bob', 'Alice here');
-  await acceptContact(bob, 'alice');
+  ({ alice, bob } = await openDesktopAndPhoneContacts(browser, server.url));
   await openDirectChat(alice, 'bob');
   await sendMessage(alice, 'hello bob');
   await openDirectChat(bob, 'alice');
@@ -95,6 +90,14 @@ test('typing indicators off (bob, in Settings): neither sees the other typing; t
   await openTab(bob, 'Settings');
   await bob.page.getByRole('switch', { name: 'Typing indicators' }).uncheck();
   await keepScreenshot(bob, 'typing-indicator-setting-phone');
+  // Stored, not only shown: the screen opened again reads it back from the device's store.
+  await eventually(async () => {
+    await openTab(bob, 'Chats');
+    await openTab(bob, 'Settings');
+    const typing = bob.page.getByRole('switch', { name: 'Typing indicators' });
+    await typing.and(bob.page.locator(':enabled')).waitFor();
+    return (await typing.isChecked()) ? undefined : true;
+  }, 'the setting stored');
   await openDirectChat(bob, 'alice');
   await openChatFromList(alice, /Chat with bob/);
   const atBob = await recordSubtitles(bob);

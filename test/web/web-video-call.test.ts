@@ -14,7 +14,7 @@ import type { Browser } from 'playwright-core';
 import { BrowserMember, browserSkipReason, eventually, launchBrowser } from '../support/browser.js';
 import { scratchDir } from '../support/paths.js';
 import { ServerProcess } from '../support/server-process.js';
-import { acceptContact, keepScreenshot, openDirectChat, registerInBrowser, requestContact } from './ui.js';
+import { keepScreenshot, openDesktopAndPhoneContacts, openDirectChat } from './ui.js';
 
 const skip = browserSkipReason();
 const dir = scratchDir('web-video-call');
@@ -27,12 +27,7 @@ before(async () => {
   if (skip) return;
   server = await ServerProcess.start(join(dir.path, 'server'));
   browser = await launchBrowser();
-  alice = await BrowserMember.open(browser, 'alice', server.url, { width: 1100, height: 760 });
-  bob = await BrowserMember.open(browser, 'bob', server.url, { width: 390, height: 780 });
-  await registerInBrowser(alice);
-  await registerInBrowser(bob);
-  await requestContact(alice, 'bob', 'Alice here');
-  await acceptContact(bob, 'alice');
+  ({ alice, bob } = await openDesktopAndPhoneContacts(browser, server.url));
   await openDirectChat(alice, 'bob');
   await openDirectChat(bob, 'alice');
 });

@@ -21,9 +21,15 @@ function useCallVideo(): CallVideoStreams {
 
 export function CallVideo({ peer }: { peer: string }) {
   const video = useCallVideo();
+  // A track is not a picture: a peer with no camera still has an (empty) video track, and the
+  // browser may unmute it for padding alone. Shown once a frame with a size arrived.
+  const [pictured, setPictured] = useState(false);
+  useEffect(() => setPictured(false), [video.remote]);
+  const showing = video.remote !== undefined && pictured;
   return (
     <div className="call-video" role="group" aria-label={`Video with ${peer}`}>
-      {video.remote ? <Stream stream={video.remote} className="remote-video" label={`${peer}'s video`} /> : <p className="no-video">{peer} has no video on</p>}
+      {video.remote && <Stream stream={video.remote} className={showing ? 'remote-video' : 'remote-video waiting'} label={`${peer}'s video`} onPicture={setPictured} />}
+      {!showing && <p className="no-video">{peer} has no video on</p>}
       {video.local && <Stream stream={video.local} className="local-video" label="Your camera" />}
     </div>
   );
@@ -50,14 +56,19 @@ export function CameraButtons() {
   );
 }
 
-function Stream({ stream, className, label }: { stream: MediaStream; className: string; label: string }) {
+function Stream({ stream, className, label, onPicture }: { stream: MediaStream; className: string; label: string; onPicture?: (pictured: boolean) => void }) {
   const element = useRef<HTMLVideoElement>(null);
   useEffect(() => {
     const target = element.current;
     if (!target) return;
     target.srcObject = stream;
     target.play().catch(() => undefined);
+    const sized = () => onPicture?.(target.videoWidth > 0);
+    target.addEventListener('resize', sized);
+    target.addEventListener('loadeddata', sized);
     return () => {
+      target.removeEventListener('resize', sized);
+      target.removeEventListener('loadeddata', sized);
       target.srcObject = null;
     };
   }, [stream]);
