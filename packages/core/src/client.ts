@@ -37,6 +37,7 @@ import { MessageActions } from './message-actions.js';
 import { SettingsSync, touchesSyncedSettings } from './devices/settings-sync.js';
 import { DisappearingSweep, isAllowedTimer, timerNotice, timerOf } from './disappearing.js';
 import { Profiles } from './profiles.js';
+import { ContactNotices } from './contact-notices.js';
 import { Push } from './push.js';
 import { membershipNotices, renameNotice } from './group-notices.js';
 import { ClientError } from './errors.js';
@@ -126,6 +127,8 @@ export class SottoClient {
   readonly messages: MessageActions;
   private readonly settingsSync: SettingsSync;
   private readonly sweep: DisappearingSweep;
+  /** "bob accepted your request", placed in the 1:1 with bob once it is here. */
+  private readonly contactNotices: ContactNotices;
   /** This account's display name and avatar, and contacts' (shared end to end with contacts only). */
   readonly profile: Profiles;
   /** Web Push: the server's VAPID key and this device's subscription (pushes carry nothing). */
@@ -182,6 +185,7 @@ export class SottoClient {
     this.attachments = new Attachments(this.ctx, this.conversations, deps.http, onlyThePair(identity.username));
     this.sweep = new DisappearingSweep(this.ctx);
     this.profile = new Profiles(this.ctx, this.conversations, onlyThePair(identity.username));
+    this.contactNotices = new ContactNotices(this.ctx);
     this.push = new Push(this.session);
     this.messages = new MessageActions(this.ctx, this.conversations, onlyThePair(identity.username), checkMessageText);
     const deviceDeliveries = new DeviceDeliveries(this.ctx, this.deviceLists, linking, (work) => this.inBackground(work), () => this.emitters.didLinkThisDevice.fire(),
@@ -393,8 +397,12 @@ export class SottoClient {
   async openDirect(username: string): Promise<string> {
     const existed = await this.conversations.findDirect(username);
     const conversation = existed ?? (await this.conversations.ensureDirect(username));
-    // A 1:1 just made here: the new contact gets this account's profile (joiners do on their Welcome).
-    if (!existed) await this.profile.shareWith(conversation.groupId).catch(() => undefined);
+    if (!existed) {
+      // A 1:1 just made here: the new contact gets this account's profile (joiners do on their
+      // Welcome), and an acceptance waiting for this chat becomes its notice.
+      await this.profile.shareWith(conversation.groupId).catch(() => undefined);
+      await this.contactNotices.placeIn(conversation.groupId);
+    }
     return conversation.groupId;
   }
 

@@ -1,0 +1,93 @@
+/**
+ * "bob accepted your request" (issue 19), engine to engine over the in-memory server: when a
+ * member's contact request is accepted, the requester's 1:1 chat with the new contact keeps a
+ * stored notice saying so: once, never unread, still there after a restart, on the requester's
+ * side only. It lands in whichever 1:1 comes first: the one the accepter makes, or the one the
+ * requester opens before that one arrives.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ContactState } from '@sotto/protocol';
+import { SottoClient, type StoredMessage } from '@sotto/core';
+import { inMemoryClientDeps, registerMember, until } from '../support/in-memory-members.js';
+import { untilJoined } from '../support/member-steps.js';
+import { startInMemoryServer, type InMemoryServer } from '@sotto/server/in-memory';
+
+let server: InMemoryServer;
+const clients: SottoClient[] = [];
+const contactNotices = async (client: SottoClient, peer: string): Promise<StoredMessage[]> =>
+  (await client.listDirectMessages(peer, 500)).filter((m) => m.notice !== undefined && m.body.includes('accepted'));
+
+before(() => {
+  server = startInMemoryServer();
+});
+after(async () => {
+  for (const client of clients) await client.close();
+  await server?.close();
+});
+
+async function member(name: string, deps = inMemoryClientDeps(server)): Promise<SottoClient> {
+  const client = await registerMember(server, name, deps);
+  clients.push(client);
+  return client;
+}
+
+/** `from` asks `to`; `to` sees the request and accepts it. */
+async function askAndAccept(from: SottoClient, to: SottoClient): Promise<void> {
+  await from.requestContact(to.identity.username, 'hello');
+  await until('the request to arrive', async () => (await to.refreshContacts()).some((c) => c.username === from.identity.username && c.state === ContactState.PENDING));
+  await to.respondToContact(from.identity.username, 'accept');
+}
+
+test("the requester's chat with the new contact says 'bob accepted your request', once, and still after a restart", async () => {
+  const deps = inMemoryClientDeps(server);
+  const ann = await member('ann', deps);
+  const bob = await member('bob');
+  const heard: StoredMessage[] = [];
+  ann.events.didReceiveMessage.event((m) => {
+    if (m.notice !== undefined) heard.push(m);
+  });
+  await askAndAccept(ann, bob);
+  // The accepter sets the conversation up (as `sotto contacts accept` does).
+  const direct = await bob.openDirect('ann');
+  await untilJoined(ann, direct);
+  await until("ann's notice", async () => (await contactNotices(ann, 'bob')).length > 0);
+  const [notice] = await contactNotices(ann, 'bob');
+  assert.equal(notice!.body, 'bob accepted your request');
+  assert.equal(notice!.notice, 'contact');
+  assert.equal(notice!.groupId, direct, 'in the 1:1 with bob');
+  assert.ok(notice!.status === 'read' && !notice!.outgoing && notice!.sender === 'bob');
+  assert.equal(await ann.unreadCount(direct), 0, 'a notice is never unread');
+  assert.deepEqual(heard.map((m) => m.body), ['bob accepted your request'], 'told once, as it was stored (the CLI prints it)');
+  // The chat goes on: still one notice, and it comes before the first message.
+  await bob.sendText(direct, 'welcome');
+  await until('the message', async () => (await ann.listDirectMessages('bob', 500)).some((m) => m.body === 'welcome'));
+  assert.deepEqual((await ann.listDirectMessages('bob', 500)).map((m) => m.body), ['bob accepted your request', 'welcome']);
+  assert.deepEqual(await contactNotices(bob, 'ann'), [], 'the accepter is told nothing of the kind');
+  // A restart: the notice was stored, and is not written again.
+  await ann.close();
+  clients.splice(clients.indexOf(ann), 1);
+  const reopened = await SottoClient.open(deps);
+  clients.push(reopened);
+  await reopened.connect();
+  await reopened.sync();
+  await reopened.idle();
+  assert.deepEqual((await contactNotices(reopened, 'bob')).map((m) => m.messageId), [notice!.messageId]);
+});
+
+test('a requester who opens the chat before the accepter does finds the notice in the chat it made', async () => {
+  const cyd = await member('cyd');
+  const dee = await member('dee');
+  await askAndAccept(cyd, dee);
+  await until('cyd to hear of the acceptance', async () => (await cyd.listContacts()).some((c) => c.username === 'dee' && c.state === ContactState.ACCEPTED));
+  await cyd.idle();
+  const direct = await cyd.openDirect('dee');
+  await until("cyd's notice", async () => (await contactNotices(cyd, 'dee')).length > 0);
+  const notices = await contactNotices(cyd, 'dee');
+  assert.deepEqual(notices.map((m) => [m.body, m.groupId]), [['dee accepted your request', direct]]);
+  await untilJoined(dee, direct);
+  await cyd.sendText(direct, 'hi');
+  await until('dee to read it', async () => (await dee.listDirectMessages('cyd', 500)).some((m) => m.body === 'hi'));
+  assert.equal((await contactNotices(cyd, 'dee')).length, 1);
+  assert.deepEqual(await contactNotices(dee, 'cyd'), []);
+});
