@@ -150,7 +150,7 @@ test('both start the 1:1 conversation at once: both messages arrive and later on
   await erin.ok(['sync']);
   await dave.ok(['sync']);
   // Each side may have received the other's first message while its own send was still connected.
-  const bodies = async (m: Member, peer: string) => new Set((await m.ok(['messages', peer])).map((r) => String(r.body)));
+  const bodies = async (m: Member, peer: string) => new Set(messagesOf(await m.ok(['messages', peer])).map((r) => r.body));
   assert.deepEqual(await bodies(dave, 'erin'), new Set(['first from dave', 'first from erin']));
   assert.deepEqual(await bodies(erin, 'dave'), new Set(['first from dave', 'first from erin']));
   await dave.ok(['send', 'erin', 'second from dave']);

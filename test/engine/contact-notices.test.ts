@@ -2,12 +2,12 @@
  * "bob accepted your request" (issue 19), engine to engine over the in-memory server: when a
  * member's contact request is accepted, the requester's 1:1 chat with the new contact keeps a
  * stored notice saying so: once, never unread, still there after a restart, on the requester's
- * side only. It lands in whichever 1:1 comes first: the one the accepter makes, or the one the
- * requester opens before that one arrives.
+ * side only. It lands in whichever 1:1 comes first: the one accepting sets up, or, when the
+ * accepter's device set none up (an older client; or it failed), the one the requester opens.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ContactState } from '@sotto/protocol';
+import { ContactAction, ContactRespondSchema, ContactState, create, FrameType } from '@sotto/protocol';
 import { SottoClient, type StoredMessage } from '@sotto/core';
 import { inMemoryClientDeps, registerMember, until } from '../support/in-memory-members.js';
 import { untilJoined } from '../support/member-steps.js';
@@ -48,8 +48,9 @@ test("the requester's chat with the new contact says 'bob accepted your request'
     if (m.notice !== undefined) heard.push(m);
   });
   await askAndAccept(ann, bob);
-  // The accepter sets the conversation up (as `sotto contacts accept` does).
-  const direct = await bob.openDirect('ann');
+  // Accepting set the conversation up on bob's device; ann joins it.
+  const direct = await bob.findDirect('ann');
+  assert.ok(direct, "accepting set up bob's 1:1 with ann");
   await untilJoined(ann, direct);
   await until("ann's notice", async () => (await contactNotices(ann, 'bob')).length > 0);
   const [notice] = await contactNotices(ann, 'bob');
@@ -75,12 +76,22 @@ test("the requester's chat with the new contact says 'bob accepted your request'
   assert.deepEqual((await contactNotices(reopened, 'bob')).map((m) => m.messageId), [notice!.messageId]);
 });
 
-test('a requester who opens the chat before the accepter does finds the notice in the chat it made', async () => {
+/** Accepts as a client that sets up no chat would (an older one): the CONTACT_RESPOND frame alone. */
+async function acceptWithoutChat(client: SottoClient, username: string): Promise<void> {
+  const session = (client as unknown as { session: { request(type: FrameType, body: unknown): Promise<unknown> } }).session;
+  await session.request(FrameType.CONTACT_RESPOND, create(ContactRespondSchema, { username, action: ContactAction.ACCEPT }));
+}
+
+test('when the accepter set up no chat, the requester finds the notice in the chat it opens', async () => {
   const cyd = await member('cyd');
   const dee = await member('dee');
-  await askAndAccept(cyd, dee);
+  await cyd.requestContact('dee', 'hello');
+  await until('the request to arrive', async () => (await dee.refreshContacts()).some((c) => c.username === 'cyd' && c.state === ContactState.PENDING));
+  await acceptWithoutChat(dee, 'cyd');
   await until('cyd to hear of the acceptance', async () => (await cyd.listContacts()).some((c) => c.username === 'dee' && c.state === ContactState.ACCEPTED));
   await cyd.idle();
+  assert.equal(await cyd.findDirect('dee'), undefined, 'no chat yet');
+  assert.deepEqual(await contactNotices(cyd, 'dee'), [], 'the notice waits for one');
   const direct = await cyd.openDirect('dee');
   await until("cyd's notice", async () => (await contactNotices(cyd, 'dee')).length > 0);
   const notices = await contactNotices(cyd, 'dee');

@@ -359,6 +359,16 @@ export class SottoClient {
   async respondToContact(username: string, response: ContactResponse): Promise<void> {
     await this.session.request(FrameType.CONTACT_RESPOND, create(ContactRespondSchema, { username, action: ACTIONS[response] }));
     await this.refreshContacts();
+    if (response === 'accept') await this.welcomeContact(username);
+  }
+
+  /**
+   * A contact this device just accepted: their 1:1 is set up now, by the one device that answered,
+   * so both profiles cross at once (this one on creation, theirs on their Welcome) and the first
+   * message needs no extra round trip. If it cannot be made now, the first openDirect makes it.
+   */
+  private async welcomeContact(username: string): Promise<void> {
+    await this.openDirect(username).catch((error: unknown) => this.deps.logger.warn({ code: error instanceof ClientError ? error.code : 'UNKNOWN' }, 'could not set up the conversation with a new contact'));
   }
 
   /** The server's view of this member's contacts, mirrored into the local store. */

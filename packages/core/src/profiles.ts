@@ -52,7 +52,7 @@ export class Profiles {
     private readonly audience: Audience,
   ) {
     // A new 1:1 conversation (a new contact) gets this account's profile, if it has one.
-    ctx.events.didJoinConversation.event(({ groupId }) => void this.shareWith(groupId).catch(() => undefined));
+    ctx.events.didJoinConversation.event(({ groupId }) => void this.shareOnJoin(groupId).catch(() => undefined));
   }
 
   /** This account's own profile. */
@@ -93,6 +93,17 @@ export class Profiles {
     const profile = (await this.ctx.store.getSettings()).profile;
     if (!profile || !conversation?.active || conversation.kind !== 'direct') return;
     await this.send(groupId, profile, profile.updatedAt);
+  }
+
+  /**
+   * A 1:1 joined through a Welcome: the profile goes in, unless an earlier 1:1 with the same
+   * contact (both sides set one up at once) already carried it: one went, none goes again.
+   */
+  private async shareOnJoin(groupId: string): Promise<void> {
+    const conversations = await this.ctx.store.listConversations();
+    const joined = conversations.find((c) => c.groupId === groupId);
+    if (!joined || conversations.some((c) => c.groupId !== groupId && c.active && c.kind === 'direct' && c.name === joined.name)) return;
+    await this.shareWith(groupId);
   }
 
   /**
