@@ -37,6 +37,10 @@ test('members register, ask for contact and accept', async () => {
   const atBob = await bob.ok(['sync']);
   assert.deepEqual(atBob.find((r) => r.type === 'contact'), { type: 'contact', username: 'alice', state: 'pending', text: 'hi bob, it is alice' });
   await bob.ok(['contacts', 'accept', 'alice']);
+  // Accepting set up the 1:1: alice joins it, and her chat with bob says so, once.
+  const notices = (await alice.ok(['sync'])).filter((r) => r.type === 'notice');
+  assert.deepEqual(notices.map((r) => [r.conversation, r.notice, r.text]), [['bob', 'contact', 'bob accepted your request']]);
+  assert.deepEqual((await alice.ok(['sync'])).filter((r) => r.type === 'notice'), [], 'printed once');
   const list = await alice.ok(['contacts', 'list']);
   assert.deepEqual(list, [{ username: 'bob', state: 'accepted', text: '' }].map((c) => ({ ...c, text: list[0]?.text })));
   await alice.ok(['contacts', 'request', 'carol', 'carol, alice here']);

@@ -7,10 +7,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ContactAction, ContactRespondSchema, ContactState, create, FrameType } from '@sotto/protocol';
+import { ContactState } from '@sotto/protocol';
 import { SottoClient, type StoredMessage } from '@sotto/core';
 import { inMemoryClientDeps, registerMember, until } from '../support/in-memory-members.js';
 import { untilJoined } from '../support/member-steps.js';
+import { acceptWithoutChat } from '../support/engine-internals.js';
 import { startInMemoryServer, type InMemoryServer } from '@sotto/server/in-memory';
 
 let server: InMemoryServer;
@@ -75,12 +76,6 @@ test("the requester's chat with the new contact says 'bob accepted your request'
   await reopened.idle();
   assert.deepEqual((await contactNotices(reopened, 'bob')).map((m) => m.messageId), [notice!.messageId]);
 });
-
-/** Accepts as a client that sets up no chat would (an older one): the CONTACT_RESPOND frame alone. */
-async function acceptWithoutChat(client: SottoClient, username: string): Promise<void> {
-  const session = (client as unknown as { session: { request(type: FrameType, body: unknown): Promise<unknown> } }).session;
-  await session.request(FrameType.CONTACT_RESPOND, create(ContactRespondSchema, { username, action: ContactAction.ACCEPT }));
-}
 
 test('when the accepter set up no chat, the requester finds the notice in the chat it opens', async () => {
   const cyd = await member('cyd');

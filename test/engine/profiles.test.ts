@@ -10,11 +10,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { AppContentSchema, create } from '@sotto/protocol';
+import { AppContentSchema, ContactState, create } from '@sotto/protocol';
 import { ClientError, SottoClient } from '@sotto/core';
 import { inMemoryClientDeps, registerMember, startInMemoryWorld, until, type InMemoryWorld } from '../support/in-memory-members.js';
 import { makeContacts, untilJoined } from '../support/member-steps.js';
-import { internalsOf } from '../support/engine-internals.js';
+import { acceptWithoutChat, internalsOf } from '../support/engine-internals.js';
 import { pngFile } from '../support/sample-files.js';
 
 const NAMES = ['ada', 'bob', 'cyd', 'dee'] as const;
@@ -121,4 +121,26 @@ test('new contacts have each other\'s profile before either writes, each sent on
   await Promise.all([eve.idle(), fay.idle()]);
   assert.deepEqual({ eve: sent.eve(), fay: sent.fay() }, { eve: 1, fay: 1 }, 'one profile each way');
   assert.deepEqual(await gus.profile.of('eve'), { displayName: '' }, 'a member who never answered learns nothing');
+});
+
+test('both open their 1:1 at the same moment: two conversations, and still one profile each way', async () => {
+  const [hal, ivy] = [await registerMember(world.server, 'hal'), await registerMember(world.server, 'ivy')];
+  extra.push(hal, ivy);
+  await hal.profile.set({ displayName: 'Hal' });
+  await ivy.profile.set({ displayName: 'Ivy' });
+  const sent = { hal: countProfileSends(hal), ivy: countProfileSends(ivy) };
+  await hal.requestContact('ivy', 'hello ivy');
+  await until('the request to arrive', async () => (await ivy.refreshContacts()).some((c) => c.username === 'hal' && c.state === ContactState.PENDING));
+  await acceptWithoutChat(ivy, 'hal');
+  await until('hal to hear of it', async () => (await hal.refreshContacts()).some((c) => c.username === 'ivy' && c.state === ContactState.ACCEPTED));
+  const joined = { hal: [] as string[], ivy: [] as string[] };
+  hal.events.didJoinConversation.event(({ groupId }) => joined.hal.push(groupId));
+  ivy.events.didJoinConversation.event(({ groupId }) => joined.ivy.push(groupId));
+  const [atHal, atIvy] = await Promise.all([hal.openDirect('ivy'), ivy.openDirect('hal')]);
+  assert.notEqual(atHal, atIvy, 'two 1:1s, one made on each side');
+  // Each joins the other's, and announces the join (which is when a joiner shares its profile).
+  await until('both joins announced', async () => joined.hal.includes(atIvy) && joined.ivy.includes(atHal));
+  await until('both profiles across', async () => (await hal.profile.of('ivy')).displayName === 'Ivy' && (await ivy.profile.of('hal')).displayName === 'Hal');
+  await Promise.all([hal.idle(), ivy.idle()]);
+  assert.deepEqual({ hal: sent.hal(), ivy: sent.ivy() }, { hal: 1, ivy: 1 }, 'the second 1:1 carried no profile again');
 });
