@@ -59,10 +59,18 @@ test("a name and an avatar reach ada's contact and her other device, and no one 
   await until('the phone to take it', async () => (await member('ada').profile.mine()).displayName === 'Ada');
 });
 
-test('a contact made later gets the profile with the new 1:1 conversation', async () => {
+test('a contact made later gets the profile with the new 1:1 conversation, from one of her two devices', async () => {
+  const sent = { phone: countProfileSends(member('ada')), laptop: countProfileSends(ada2) };
+  const joined = { phone: [] as string[], laptop: [] as string[] };
+  const stops = [member('ada').events.didJoinConversation.event(({ groupId }) => joined.phone.push(groupId)), ada2.events.didJoinConversation.event(({ groupId }) => joined.laptop.push(groupId))];
   await makeContacts(member('ada'), member('dee'));
-  await member('dee').openDirect('ada');
+  const direct = await member('dee').openDirect('ada');
   await until("dee to have ada's profile", async () => (await member('dee').profile.of('ada')).displayName === 'Ada');
+  // Both of ada's devices joined dee's 1:1; only one of them speaks for her account.
+  await until('both devices to announce the join', async () => joined.phone.includes(direct) && joined.laptop.includes(direct));
+  await Promise.all([member('ada').idle(), ada2.idle()]);
+  for (const stop of stops) stop();
+  assert.equal(sent.phone() + sent.laptop(), 1, `one profile from ada's account (${JSON.stringify({ phone: sent.phone(), laptop: sent.laptop() })})`);
 });
 
 test('bad names and avatars are refused when set; a bad or misplaced profile is dropped when received', async () => {

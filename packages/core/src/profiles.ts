@@ -15,6 +15,7 @@ import { newMessageId } from './message-id.js';
 import { checkImageDimensions } from './attachments/image-dimensions.js';
 import { matchesSignature } from './attachments/sniff.js';
 import type { StoredProfile } from './ports.js';
+import { membersOf } from './mls/group.js';
 
 export interface ProfileView {
   readonly displayName: string;
@@ -96,13 +97,22 @@ export class Profiles {
   }
 
   /**
-   * A 1:1 joined through a Welcome: the profile goes in, unless an earlier 1:1 with the same
-   * contact (both sides set one up at once) already carried it: one went, none goes again.
+   * A 1:1 joined through a Welcome: the profile goes in once for the account. Not again when it
+   * already went: an earlier 1:1 with the same contact (both sides set one up at once) carried it;
+   * the profile was set after the join (`set` sent it to every 1:1, this one included); or another
+   * device of this account speaks for it, the one with the lowest leaf in the group (the creator,
+   * leaf 0, when it is this account's: it shared on creation).
    */
   private async shareOnJoin(groupId: string): Promise<void> {
     const conversations = await this.ctx.store.listConversations();
     const joined = conversations.find((c) => c.groupId === groupId);
-    if (!joined || conversations.some((c) => c.groupId !== groupId && c.active && c.kind === 'direct' && c.name === joined.name)) return;
+    if (!joined?.active || joined.kind !== 'direct') return;
+    if (conversations.some((c) => c.groupId !== groupId && c.active && c.kind === 'direct' && c.name === joined.name)) return;
+    const profile = (await this.ctx.store.getSettings()).profile;
+    if (!profile || profile.updatedAt >= joined.createdAt) return;
+    const { username, deviceId } = this.ctx.identity;
+    const speaker = membersOf(this.conversations.state(joined)).filter((m) => m.username === username).sort((a, b) => a.leafIndex - b.leafIndex)[0];
+    if (speaker && speaker.deviceId !== deviceId) return;
     await this.shareWith(groupId);
   }
 
