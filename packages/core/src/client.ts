@@ -411,7 +411,7 @@ export class SottoClient {
       // A 1:1 just made here: the new contact gets this account's profile (joiners do on their
       // Welcome), and an acceptance waiting for this chat becomes its notice.
       await this.profile.shareWith(conversation.groupId).catch(() => undefined);
-      await this.contactNotices.placeIn(conversation.groupId);
+      await this.contactNotices.placeIn(conversation.groupId).catch(() => this.deps.logger.warn({ error: 'store' }, 'could not write the acceptance notice'));
     }
     return conversation.groupId;
   }
