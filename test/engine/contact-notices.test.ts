@@ -97,3 +97,20 @@ test('when the accepter set up no chat, the requester finds the notice in the ch
   assert.equal((await contactNotices(cyd, 'dee')).length, 1);
   assert.deepEqual(await contactNotices(dee, 'cyd'), []);
 });
+
+test("a requester who writes the moment the acceptance arrives uses the accepter's 1:1: one conversation, not two", async () => {
+  const eli = await member('eli');
+  const fox = await member('fox');
+  await eli.requestContact('fox', 'hello');
+  await until('the request to arrive', async () => (await fox.refreshContacts()).some((c) => c.username === 'eli' && c.state === ContactState.PENDING));
+  const accepted = fox.respondToContact('eli', 'accept');
+  // eli writes as soon as her device has heard of the acceptance, while fox's device is still setting the chat up.
+  await until('eli to hear of the acceptance', async () => (await eli.listContacts()).some((c) => c.username === 'fox' && c.state === ContactState.ACCEPTED), 10_000);
+  const direct = await eli.openDirect('fox');
+  await accepted;
+  assert.equal(direct, await fox.findDirect('eli'), "eli's message goes to the chat fox set up");
+  await eli.sendText(direct, 'quick hello');
+  await until('fox to read it', async () => (await fox.listDirectMessages('eli', 50)).some((m) => m.body === 'quick hello'));
+  assert.equal((await eli.listConversations()).filter((c) => c.kind === 'direct' && c.name === 'fox').length, 1, 'one 1:1 at eli');
+  assert.equal((await fox.listConversations()).filter((c) => c.kind === 'direct' && c.name === 'eli').length, 1, 'one 1:1 at fox');
+});

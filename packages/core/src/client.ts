@@ -37,7 +37,7 @@ import { MessageActions } from './message-actions.js';
 import { SettingsSync, touchesSyncedSettings } from './devices/settings-sync.js';
 import { DisappearingSweep, isAllowedTimer, timerNotice, timerOf } from './disappearing.js';
 import { Profiles } from './profiles.js';
-import { ContactNotices } from './contact-notices.js';
+import { accepterChat, ContactNotices } from './contact-notices.js';
 import { Push } from './push.js';
 import { membershipNotices, renameNotice } from './group-notices.js';
 import { ClientError } from './errors.js';
@@ -405,7 +405,8 @@ export class SottoClient {
    * of them) if there is none yet. Only an accepted contact can be talked to.
    */
   async openDirect(username: string): Promise<string> {
-    const existed = await this.conversations.findDirect(username);
+    // Just accepted by them: their device is setting the 1:1 up; wait a moment for it rather than start a second.
+    const existed = (await this.conversations.findDirect(username)) ?? (await accepterChat(this.ctx, this.conversations, username));
     const conversation = existed ?? (await this.conversations.ensureDirect(username));
     if (!existed) {
       // A 1:1 just made here: the new contact gets this account's profile (joiners do on their

@@ -12,7 +12,13 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex } from './bytes.js';
 import type { EngineContext } from './context.js';
 import type { Conversations } from './conversations.js';
-import type { ClientWriteBatch, StoredMessage } from './ports.js';
+import type { ClientWriteBatch, StoredConversation, StoredMessage } from './ports.js';
+
+/** An acceptance this recent may still have its 1:1 on the way from the accepter's device. */
+const RECENT_ACCEPTANCE_MS = 30_000;
+/** How long a requester waits for that 1:1 before making one of its own. */
+const ACCEPTERS_CHAT_WAIT_MS = 3_000;
+const POLL_MS = 50;
 
 const utf8 = new TextEncoder();
 
@@ -45,6 +51,24 @@ export async function recordAcceptance(ctx: EngineContext, conversations: Conver
   }
   const waiting = (await ctx.store.getSettings()).acceptedRequests;
   return { batch: { settings: { acceptedRequests: { ...waiting, [peer]: now } } } };
+}
+
+/**
+ * The 1:1 with `peer` that their device is setting up, when they accepted this account's request
+ * moments ago and its Welcome has not been processed yet: waited for (at most a few seconds) so a
+ * requester who writes at once does not start a second 1:1 beside it. Undefined when there is no
+ * such recent acceptance, or nothing came.
+ */
+export async function accepterChat(ctx: EngineContext, conversations: Conversations, peer: string): Promise<StoredConversation | undefined> {
+  const acceptedAt = (await ctx.store.getSettings()).acceptedRequests?.[peer];
+  if (acceptedAt === undefined || ctx.clock.now() - acceptedAt > RECENT_ACCEPTANCE_MS) return undefined;
+  const deadline = ctx.clock.now() + ACCEPTERS_CHAT_WAIT_MS;
+  while (ctx.clock.now() < deadline) {
+    await new Promise<void>((resolve) => ctx.clock.setTimeout(resolve, POLL_MS));
+    const found = await conversations.findDirect(peer);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 export class ContactNotices {
