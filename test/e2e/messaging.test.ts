@@ -37,6 +37,10 @@ test('members register, ask for contact and accept', async () => {
   const atBob = await bob.ok(['sync']);
   assert.deepEqual(atBob.find((r) => r.type === 'contact'), { type: 'contact', username: 'alice', state: 'pending', text: 'hi bob, it is alice' });
   await bob.ok(['contacts', 'accept', 'alice']);
+  // Accepting set up the 1:1: alice joins it, and her chat with bob says so, once.
+  const notices = (await alice.ok(['sync'])).filter((r) => r.type === 'notice');
+  assert.deepEqual(notices.map((r) => [r.conversation, r.notice, r.text]), [['bob', 'contact', 'bob accepted your request']]);
+  assert.deepEqual((await alice.ok(['sync'])).filter((r) => r.type === 'notice'), [], 'printed once');
   const list = await alice.ok(['contacts', 'list']);
   assert.deepEqual(list, [{ username: 'bob', state: 'accepted', text: '' }].map((c) => ({ ...c, text: list[0]?.text })));
   await alice.ok(['contacts', 'request', 'carol', 'carol, alice here']);
@@ -150,7 +154,7 @@ test('both start the 1:1 conversation at once: both messages arrive and later on
   await erin.ok(['sync']);
   await dave.ok(['sync']);
   // Each side may have received the other's first message while its own send was still connected.
-  const bodies = async (m: Member, peer: string) => new Set((await m.ok(['messages', peer])).map((r) => String(r.body)));
+  const bodies = async (m: Member, peer: string) => new Set(messagesOf(await m.ok(['messages', peer])).map((r) => r.body));
   assert.deepEqual(await bodies(dave, 'erin'), new Set(['first from dave', 'first from erin']));
   assert.deepEqual(await bodies(erin, 'dave'), new Set(['first from dave', 'first from erin']));
   await dave.ok(['send', 'erin', 'second from dave']);

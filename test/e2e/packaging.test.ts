@@ -2,7 +2,8 @@
  * Scenario: what `npm install && npm start` promises on a fresh machine. After an install there is
  * a `sotto` command (npm links workspace bins before `prepare` builds dist/, so the bin must be a
  * file in the repository); and `npm start` is a server that stops when npm is told to stop (a
- * SIGTERM to npm must not leave the server running as an orphan holding the port).
+ * SIGTERM to npm must not leave the server running as an orphan holding the port). And the Node.js
+ * version the README promises is one every installed package says it runs on.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import semver from 'semver';
 import { REPO_ROOT, scratchDir } from '../support/paths.js';
 import { freePort } from '../support/server-process.js';
 
@@ -55,6 +57,34 @@ test('a SIGTERM to `npm start` stops the server: nothing is left listening on it
     npm.kill('SIGKILL');
     dir.remove();
   }
+});
+
+test('every package `npm ci` installs declares engines that admit the Node.js version the README promises', () => {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const promise = /Requirements: Node\.js (\d+(?:\.\d+){0,2}) or newer/.exec(readme);
+  assert.ok(promise, 'the README states its Node.js requirement as "Node.js X or newer"');
+  const promised = semver.coerce(promise[1])!.version;
+  const root = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { engines: { node: string } };
+  assert.equal(semver.minVersion(root.engines.node)?.version, promised, 'package.json engines.node starts where the README does');
+  // Every entry of the lockfile, dev ones included: `npm install` builds (buf, protoc-gen-es, tsc,
+  // vite) and `npm test` lints and tests, so each of them runs on the promised Node. An installed
+  // package's own manifest is what npm checks; a platform package not installed here, its lock entry.
+  const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version?: string; link?: boolean; engines?: { node?: string } | string[] }>;
+  };
+  const refused: string[] = [];
+  let checked = 0;
+  for (const [path, entry] of Object.entries(lock.packages)) {
+    if (entry.link) continue;
+    const manifestPath = join(REPO_ROOT, path, 'package.json');
+    const manifest = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as typeof entry) : entry;
+    const range = Array.isArray(manifest.engines) ? undefined : manifest.engines?.node;
+    if (range === undefined) continue;
+    checked += 1;
+    if (semver.validRange(range) === null || !semver.satisfies(promised, range)) refused.push(`${path || 'package.json'}@${manifest.version ?? ''} wants node ${range}`);
+  }
+  assert.ok(checked > 50, `engines were read (${checked})`);
+  assert.deepEqual(refused, [], `Node.js ${promised} (the README's promise) is refused by`);
 });
 
 function accepts(port: number): Promise<boolean> {

@@ -64,11 +64,14 @@ test('a new device joins with the code, is put in every conversation of the acco
   ada2Id = device.identity.deviceId;
   assert.equal(device.identity.username, 'ada');
   assert.equal(linked.deviceId, ada2Id);
-  assert.equal(linked.conversations, 2);
+  // The 1:1s that accepting set up with bob and cyd, and the group.
+  assert.equal(linked.conversations, 3);
+  const withCyd = (await member('ada').findDirect('cyd'))!;
   await untilJoined(ada2, direct);
   await untilJoined(ada2, group);
+  await untilJoined(ada2, withCyd);
   const names = Object.fromEntries((await ada2.listConversations()).map((c) => [c.groupId, `${c.kind}:${c.name}`]));
-  assert.deepEqual(names, { [direct]: 'direct:bob', [group]: 'group:book club' });
+  assert.deepEqual(names, { [direct]: 'direct:bob', [withCyd]: 'direct:cyd', [group]: 'group:book club' });
   const history = (await ada2.listMessages(direct)).find((m) => m.body === 'before the link');
   assert.equal(history?.sender, 'bob', 'the earlier message came with the bundle');
   assert.equal(history?.status, 'delivered', 'unread on the phone, so unread here');
@@ -188,8 +191,8 @@ test('mute, archive and pin follow the devices; a mute ends at its time', async 
 
 test('removing a device takes it out of every conversation; it reads nothing after, and cannot log in', async () => {
   const removed = await member('ada').devices.remove(ada2Id);
-  // The direct chat, the two groups, and the conversation of ada's own devices.
-  assert.equal(removed, 4);
+  // The two direct chats, the two groups, and the conversation of ada's own devices.
+  assert.equal(removed, 5);
   await until('bob to hear of the removal', async () => bobHeard.some((c) => c.username === 'ada' && c.removed.includes(ada2Id)));
   await member('bob').sendText(direct, 'after the removal');
   await until("ada's phone to read it", async () => (await bodies(member('ada'), direct)).includes('after the removal'));
@@ -266,7 +269,8 @@ test('a lying server that offers a device the account never listed gets it nowhe
   const warnings: string[] = [];
   dee.events.didWarnDevices.event((w) => warnings.push(w.reason));
   const { makeContacts: befriend } = await import('../support/member-steps.js');
-  await befriend(dee, member('ada'));
+  // dee accepts, so dee's device sets up the 1:1 and claims ada's key packages through the lie.
+  await befriend(member('ada'), dee);
   const chat = await dee.openDirect('ada');
   assert.ok(claims.size > 0, 'the lie was told');
   const conversation = (await dee.listConversations()).find((c) => c.groupId === chat)!;

@@ -4,7 +4,7 @@
  * they do what the public, id-based API refuses (add a third member to a 1:1, send hand-made
  * call signals, open a second 1:1). Honest members' steps use the public API.
  */
-import type { AppContent } from '@sotto/protocol';
+import { ContactAction, ContactRespondSchema, create, FrameType, type AppContent } from '@sotto/protocol';
 import type { SottoClient, StoredConversation, StoredMessage } from '@sotto/core';
 
 export interface ConversationInternals {
@@ -18,4 +18,14 @@ export interface ConversationInternals {
 
 export function internalsOf(client: SottoClient): ConversationInternals {
   return (client as unknown as { conversations: ConversationInternals }).conversations;
+}
+
+/**
+ * Accepts `username`'s request as a client that sets up no chat would (an older one, or one whose
+ * set-up failed): the CONTACT_RESPOND frame alone, without `respondToContact`'s 1:1.
+ */
+export async function acceptWithoutChat(client: SottoClient, username: string): Promise<void> {
+  const session = (client as unknown as { session: { request(type: FrameType, body: unknown): Promise<unknown> } }).session;
+  await session.request(FrameType.CONTACT_RESPOND, create(ContactRespondSchema, { username, action: ContactAction.ACCEPT }));
+  await client.refreshContacts();
 }

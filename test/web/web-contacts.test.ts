@@ -3,7 +3,8 @@
  * Chromium against a real `sotto serve` and the real CLI. Bob uses a browser; Alice and Carol are
  * CLI profiles. Block asks first (Cancel leaves the request as it was); once blocked, Alice's new
  * request never reaches Bob; Unblock lets her next one through. Bob's own request to Carol is
- * taken back with "Cancel request" and is gone from Carol's side too.
+ * taken back with "Cancel request" and is gone from Carol's side too. When Dee (CLI) accepts Bob's
+ * request, Bob's chat with her says "dee accepted your request", once, and still after a reload.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,7 @@ import { BrowserMember, browserSkipReason, eventually, launchBrowser } from '../
 import { Member } from '../support/cli.js';
 import { scratchDir } from '../support/paths.js';
 import { ServerProcess } from '../support/server-process.js';
-import { keepScreenshot, openTab, registerInBrowser, requestContact } from './ui.js';
+import { keepScreenshot, openDirectChat, openTab, registerInBrowser, requestContact } from './ui.js';
 
 const skip = browserSkipReason();
 const dir = scratchDir('web-contacts');
@@ -22,6 +23,7 @@ let browser: Browser;
 let bob: BrowserMember;
 const alice = new Member('alice', dir.path);
 const carol = new Member('carol', dir.path);
+const dee = new Member('dee', dir.path);
 
 before(async () => {
   if (skip) return;
@@ -29,6 +31,7 @@ before(async () => {
   browser = await launchBrowser();
   await alice.ok(['register', 'alice', '--server', server.url]);
   await carol.ok(['register', 'carol', '--server', server.url]);
+  await dee.ok(['register', 'dee', '--server', server.url]);
   bob = await BrowserMember.open(browser, 'bob', server.url, { width: 1100, height: 760 });
   await registerInBrowser(bob);
 });
@@ -90,4 +93,22 @@ test('Cancel request takes a sent request back from both sides', { skip }, async
   await outgoing.getByRole('button', { name: 'Cancel request to carol' }).click();
   await page.getByRole('list', { name: 'Outgoing contact requests' }).waitFor({ state: 'detached' });
   await eventually(async () => ((await stateAt(carol, 'bob')) !== 'pending' ? true : undefined), "the request gone from carol's side", 30_000);
+});
+
+test("an accepted request: the chat with the new contact says 'dee accepted your request', once, and after a reload", { skip }, async () => {
+  const page = bob.page;
+  await requestContact(bob, 'dee', 'Bob asks Dee');
+  await eventually(async () => ((await stateAt(dee, 'bob')) === 'pending' ? true : undefined), 'the request at dee', 30_000);
+  await dee.ok(['contacts', 'accept', 'bob']);
+  await page.getByRole('list', { name: 'Contacts' }).getByText('dee').waitFor({ timeout: 30_000 });
+  await openDirectChat(bob, 'dee');
+  const notice = page.locator('.chat-notice', { hasText: 'dee accepted your request' });
+  await notice.waitFor({ timeout: 30_000 });
+  assert.equal(await notice.count(), 1);
+  await keepScreenshot(bob, 'contacts-accepted-notice');
+  await page.reload();
+  await page.getByLabel('Signed in as bob').waitFor({ timeout: 30_000 });
+  await openDirectChat(bob, 'dee');
+  await notice.waitFor({ timeout: 30_000 });
+  assert.equal(await notice.count(), 1, 'stored once, still there after a reload');
 });

@@ -325,7 +325,7 @@ function toMessage(row: MessageRow): StoredMessage {
     ...(row.edited_at !== null ? { editedAt: row.edited_at } : {}),
     ...(row.deleted_at !== null ? { deletedAt: row.deleted_at } : {}),
     ...(row.reactions !== null ? { reactions: JSON.parse(row.reactions) as MessageReaction[] } : {}),
-    ...(row.notice === 'devices' || row.notice === 'timer' || row.notice === 'group' ? { notice: row.notice } : {}),
+    ...(row.notice === 'devices' || row.notice === 'timer' || row.notice === 'group' || row.notice === 'contact' ? { notice: row.notice } : {}),
     ...(row.expires_at !== null ? { expiresAt: row.expires_at } : {}),
   };
 }

@@ -21,7 +21,8 @@ export function parseClientSettings(stored: Readonly<Record<string, unknown>>): 
     ...optional('deviceLists', stringRecord(stored['deviceLists'])),
     ...optional('linking', linkingOf(stored['linking'])),
     ...optional('linkedConversations', linkedConversationsOf(stored['linkedConversations'])),
-    ...optional('conversationTimers', timersOf(stored['conversationTimers'])),
+    ...optional('conversationTimers', positiveIntegers(stored['conversationTimers'])),
+    ...optional('acceptedRequests', positiveIntegers(stored['acceptedRequests'])),
     ...optional('profile', profileOf(stored['profile'])),
     ...optional('verified', stringRecord(stored['verified'])),
     ...optional('chats', chatsOf(stored['chats'])),
@@ -55,7 +56,7 @@ function profilesOf(value: unknown): Record<string, StoredProfile> | undefined {
   }));
 }
 
-function timersOf(value: unknown): Record<string, number> | undefined {
+function positiveIntegers(value: unknown): Record<string, number> | undefined {
   if (!isRecord(value)) return undefined;
   return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isInteger(entry[1]) && entry[1] > 0));
 }

@@ -37,6 +37,7 @@ import { MessageActions } from './message-actions.js';
 import { SettingsSync, touchesSyncedSettings } from './devices/settings-sync.js';
 import { DisappearingSweep, isAllowedTimer, timerNotice, timerOf } from './disappearing.js';
 import { Profiles } from './profiles.js';
+import { accepterChat, ContactNotices } from './contact-notices.js';
 import { Push } from './push.js';
 import { adminNotices, membershipNotices, renameNotice } from './group-notices.js';
 import { ClientError } from './errors.js';
@@ -129,6 +130,8 @@ export class SottoClient {
   readonly typing: TypingIndicators;
   private readonly settingsSync: SettingsSync;
   private readonly sweep: DisappearingSweep;
+  /** "bob accepted your request", placed in the 1:1 with bob once it is here. */
+  private readonly contactNotices: ContactNotices;
   /** This account's display name and avatar, and contacts' (shared end to end with contacts only). */
   readonly profile: Profiles;
   /** Web Push: the server's VAPID key and this device's subscription (pushes carry nothing). */
@@ -185,6 +188,7 @@ export class SottoClient {
     this.attachments = new Attachments(this.ctx, this.conversations, deps.http, onlyThePair(identity.username));
     this.sweep = new DisappearingSweep(this.ctx);
     this.profile = new Profiles(this.ctx, this.conversations, onlyThePair(identity.username));
+    this.contactNotices = new ContactNotices(this.ctx);
     this.push = new Push(this.session);
     this.messages = new MessageActions(this.ctx, this.conversations, onlyThePair(identity.username), checkMessageText);
     const deviceDeliveries = new DeviceDeliveries(this.ctx, this.deviceLists, linking, (work) => this.inBackground(work), () => this.emitters.didLinkThisDevice.fire(),
@@ -359,6 +363,16 @@ export class SottoClient {
   async respondToContact(username: string, response: ContactResponse): Promise<void> {
     await this.session.request(FrameType.CONTACT_RESPOND, create(ContactRespondSchema, { username, action: ACTIONS[response] }));
     await this.refreshContacts();
+    if (response === 'accept') await this.welcomeContact(username);
+  }
+
+  /**
+   * A contact this device just accepted: their 1:1 is set up now, by the one device that answered,
+   * so both profiles cross at once (this one on creation, theirs on their Welcome) and the first
+   * message needs no extra round trip. If it cannot be made now, the first openDirect makes it.
+   */
+  private async welcomeContact(username: string): Promise<void> {
+    await this.openDirect(username).catch((error: unknown) => this.deps.logger.warn({ code: error instanceof ClientError ? error.code : 'UNKNOWN' }, 'could not set up the conversation with a new contact'));
   }
 
   /** The server's view of this member's contacts, mirrored into the local store. */
@@ -395,10 +409,15 @@ export class SottoClient {
    * of them) if there is none yet. Only an accepted contact can be talked to.
    */
   async openDirect(username: string): Promise<string> {
-    const existed = await this.conversations.findDirect(username);
+    // Just accepted by them: their device is setting the 1:1 up; wait a moment for it rather than start a second.
+    const existed = (await this.conversations.findDirect(username)) ?? (await accepterChat(this.ctx, this.conversations, username));
     const conversation = existed ?? (await this.conversations.ensureDirect(username));
-    // A 1:1 just made here: the new contact gets this account's profile (joiners do on their Welcome).
-    if (!existed) await this.profile.shareWith(conversation.groupId).catch(() => undefined);
+    if (!existed) {
+      // A 1:1 just made here: the new contact gets this account's profile (joiners do on their
+      // Welcome), and an acceptance waiting for this chat becomes its notice.
+      await this.profile.shareWith(conversation.groupId).catch(() => undefined);
+      await this.contactNotices.placeIn(conversation.groupId).catch(() => this.deps.logger.warn({ error: 'store' }, 'could not write the acceptance notice'));
+    }
     return conversation.groupId;
   }
 

@@ -43,6 +43,7 @@ import { newMessageId } from './message-id.js';
 import type { DeviceDeliveries } from './devices/device-deliveries.js';
 import type { TypingIndicators } from './typing.js';
 import type { Profiles } from './profiles.js';
+import { recordAcceptance } from './contact-notices.js';
 
 /** How long a live join waits for its conversation's GroupMeta before it is announced as it is. */
 const JOIN_ANNOUNCE_GRACE_MS = 1500;
@@ -140,7 +141,15 @@ export class Inbox {
         return this.onThreatNotice(delivery);
       case DeliveryKind.CONTACT_ACCEPTED: {
         const contact = { username: sender, state: ContactState.ACCEPTED, text: '', updatedAt: this.ctx.clock.now() };
-        return { batch: { contacts: [contact] }, after: () => this.ctx.events.didChangeContact.fire(contact) };
+        // "bob accepted your request", in the 1:1 with them (or waiting for it).
+        const { batch, notice } = await recordAcceptance(this.ctx, this.conversations, sender);
+        return {
+          batch: { ...batch, contacts: [contact] },
+          after: () => {
+            this.ctx.events.didChangeContact.fire(contact);
+            if (notice) this.ctx.events.didReceiveMessage.fire(notice);
+          },
+        };
       }
       case DeliveryKind.MLS_WELCOME:
         if (!(await this.isTrustedAfterAsking(sender))) return this.drop(delivery, 'welcome from a member who is not an accepted contact', {}, AnomalyKind.CONSENT_VIOLATION);

@@ -156,7 +156,7 @@ export interface StoredMessage {
    * Not a message but a notice this device wrote into the chat ("bob linked a new device"): shown
    * apart, never unread, never answered with a receipt. `body` holds its words.
    */
-  readonly notice?: 'devices' | 'timer' | 'group';
+  readonly notice?: 'devices' | 'timer' | 'group' | 'contact';
   /** Disappearing messages: when this device deletes it (this device's clock, ms). */
   readonly expiresAt?: number;
 }
@@ -277,6 +277,11 @@ export interface ClientSettings {
   readonly verified?: Readonly<Record<string, string>>;
   /** Contacts' profiles as they last shared them, by username. */
   readonly profiles?: Readonly<Record<string, StoredProfile>>;
+  /**
+   * Contacts who accepted this account's request, with when (this device's clock, ms), while no
+   * 1:1 with them is on this device yet: the "bob accepted your request" notice waits for that chat.
+   */
+  readonly acceptedRequests?: Readonly<Record<string, number>>;
   /** Disappearing messages: each conversation's timer in seconds, as a member last set it (absent: off). */
   readonly conversationTimers?: Readonly<Record<string, number>>;
   /**

@@ -15,6 +15,7 @@ import { newMessageId } from './message-id.js';
 import { checkImageDimensions } from './attachments/image-dimensions.js';
 import { matchesSignature } from './attachments/sniff.js';
 import type { StoredProfile } from './ports.js';
+import { membersOf } from './mls/group.js';
 
 export interface ProfileView {
   readonly displayName: string;
@@ -52,7 +53,7 @@ export class Profiles {
     private readonly audience: Audience,
   ) {
     // A new 1:1 conversation (a new contact) gets this account's profile, if it has one.
-    ctx.events.didJoinConversation.event(({ groupId }) => void this.shareWith(groupId).catch(() => undefined));
+    ctx.events.didJoinConversation.event(({ groupId }) => void this.shareOnJoin(groupId).catch(() => undefined));
   }
 
   /** This account's own profile. */
@@ -93,6 +94,26 @@ export class Profiles {
     const profile = (await this.ctx.store.getSettings()).profile;
     if (!profile || !conversation?.active || conversation.kind !== 'direct') return;
     await this.send(groupId, profile, profile.updatedAt);
+  }
+
+  /**
+   * A 1:1 joined through a Welcome: the profile goes in once for the account. Not again when it
+   * already went: an earlier 1:1 with the same contact (both sides set one up at once) carried it;
+   * the profile was set after the join (`set` sent it to every 1:1, this one included); or another
+   * device of this account speaks for it, the one with the lowest leaf in the group (the creator,
+   * leaf 0, when it is this account's: it shared on creation).
+   */
+  private async shareOnJoin(groupId: string): Promise<void> {
+    const conversations = await this.ctx.store.listConversations();
+    const joined = conversations.find((c) => c.groupId === groupId);
+    if (!joined?.active || joined.kind !== 'direct') return;
+    if (conversations.some((c) => c.groupId !== groupId && c.active && c.kind === 'direct' && c.name === joined.name)) return;
+    const profile = (await this.ctx.store.getSettings()).profile;
+    if (!profile || profile.updatedAt >= joined.createdAt) return;
+    const { username, deviceId } = this.ctx.identity;
+    const speaker = membersOf(this.conversations.state(joined)).filter((m) => m.username === username).sort((a, b) => a.leafIndex - b.leafIndex)[0];
+    if (speaker && speaker.deviceId !== deviceId) return;
+    await this.shareWith(groupId);
   }
 
   /**

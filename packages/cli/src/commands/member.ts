@@ -60,9 +60,8 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
       .argument('<username>')
       .action(async (username: string) => {
         await withClient(globals(), async (c) => {
+          // Accepting also sets up the encrypted conversation (the engine does, for every surface).
           await c.respondToContact(username, action);
-          // Accepting sets up the encrypted conversation right away, so the first message needs no extra round trip.
-          if (action === 'accept') await c.openDirect(username).catch(() => undefined);
         });
         out().print(`${said[action]} ${username}`, { type: `contact-${action}`, username });
       });

@@ -155,8 +155,9 @@ export function defineClientStoreContract(name: string, { test, assert }: Contra
 
   check('a message changes after the fact: edited, reacted to, deleted for everyone (its file gone), and stays deleted', async (store) => {
     const descriptor = new Uint8Array([1, 2, 3]);
-    await store.apply({ messages: [sampleMessage('m1', 'g1', { body: 'first', replyTo: 'ab'.repeat(16), forwarded: true }), sampleMessage('m2', 'g1', { attachment: descriptor }), sampleMessage('m3', 'g1', { notice: 'devices' })] });
+    await store.apply({ messages: [sampleMessage('m1', 'g1', { body: 'first', replyTo: 'ab'.repeat(16), forwarded: true }), sampleMessage('m2', 'g1', { attachment: descriptor }), sampleMessage('m3', 'g1', { notice: 'devices' }), sampleMessage('m4', 'g2', { notice: 'contact' })] });
     assert.equal((await store.getMessage('m3'))?.notice, 'devices', 'a notice stays a notice');
+    assert.equal((await store.getMessage('m4'))?.notice, 'contact', 'an acceptance notice too');
     assert.deepEqual(await store.getMessage('m1'), sampleMessage('m1', 'g1', { body: 'first', replyTo: 'ab'.repeat(16), forwarded: true }));
     const reactions = [{ user: 'bob', emoji: '👍', sentAt: 5 }, { user: 'carol', emoji: '❤️', sentAt: 6 }];
     await store.apply({ messageChanges: [{ messageId: 'm1', body: 'first, fixed', editedAt: 9 }, { messageId: 'm2', reactions }, { messageId: 'unknown', body: 'x' }] });
@@ -300,6 +301,13 @@ export function defineClientStoreContract(name: string, { test, assert }: Contra
     assert.deepEqual(await store.getSettings(), { ...DEFAULT_CLIENT_SETTINGS, lockdown: true, lockdownRefused: 4, threatNotices: [notice] });
     await store.apply({ settings: { threatNotices: [{ ...notice, dismissed: true }] } });
     assert.deepEqual((await store.getSettings()).threatNotices, [{ ...notice, dismissed: true }]);
+  });
+
+  check('acceptances waiting for their 1:1 round-trip as settings', async (store) => {
+    await store.apply({ settings: { acceptedRequests: { bob: 1_700_000_000_000, dee: 1_700_000_000_001 } } });
+    assert.deepEqual((await store.getSettings()).acceptedRequests, { bob: 1_700_000_000_000, dee: 1_700_000_000_001 });
+    await store.apply({ settings: { acceptedRequests: {} } });
+    assert.deepEqual((await store.getSettings()).acceptedRequests, {});
   });
 
   check('within a batch, additions come before removals and messages before their statuses', async (store) => {
