@@ -23,7 +23,7 @@ function checkCall(signal) {
   expect(signal.toDevice === '' || DEVICE_ID.test(signal.toDevice), 'a call signal names no device, or a device id');
   const kind = signal.kind;
   switch (kind.case) {
-    case 'ring': expect(kind.value.media === CallMedia.AUDIO, 'a ring is for audio'); break;
+    case 'ring': expect(kind.value.media === CallMedia.AUDIO || kind.value.media === CallMedia.VIDEO, 'a ring is for audio or video'); break;
     case 'offer': case 'answer':
       expect(kind.value.sdp.length >= 1 && kind.value.sdp.length <= CALL_SDP_MAX_CHARS, 'SDP is 1-16 KiB characters');
       break;
@@ -82,6 +82,7 @@ export function fuzz(data) {
     case 'profile':
       expect(plainTextOracle(body.value.displayName, 64) && body.value.avatar.byteLength <= 12 * 1024, 'a profile: a plain name of at most 64 characters, an avatar of at most 12 KiB');
       break;
+    case 'typing': expect(typeof body.value.stopped === 'boolean', 'a typing indicator is one bool'); break;
     case 'timer': expect(body.value.seconds === 0 || (body.value.seconds >= 60 && body.value.seconds <= 7_776_000), 'a timer is off or a minute to 90 days'); break;
     case 'receipt':
       expect(body.value.messageIds.length <= 1000, 'a receipt names at most 1,000 ids');

@@ -167,10 +167,13 @@ export function runSfuControlContract(name: string, setup: () => Promise<SfuHarn
         await rejectsWith(h.control.createRoom({ maxParticipants: 2 }), 'unavailable', /SFU/);
       } finally {
         await h.startSfu();
+        // The controller may be waiting out its backoff: the next test starts from an SFU it reaches again.
+        await untilUp(h.control);
       }
     });
 
     test('after the SFU restarts, the controller reconnects and its rooms and admissions work again', async () => {
+      await untilUp(h.control);
       const { roomId } = await h.control.createRoom({ maxParticipants: 4 });
       const before = await h.control.admit(roomId, 'alice');
       const reconnectsBefore = (await h.control.health()).reconnects;
