@@ -40,6 +40,7 @@ const HUMAN_MESSAGES: Readonly<Record<ErrorCode, string>> = {
   [ErrorCode.FILE_TOO_LARGE]: 'That file is larger than this server accepts for one file.',
   [ErrorCode.QUOTA_EXCEEDED]: "This account's stored files would go over the server's quota; wait for older files to expire.",
   [ErrorCode.NOT_GROUP_ADMIN]: 'Only the group\'s admins can add or remove members, or make someone an admin.',
+  [ErrorCode.NO_SFU]: 'Group calls need the server\'s media server (SFU), and it has none or it is not answering. 1:1 calls still work.',
 };
 
 /** The stable, human-readable text for a code. */

@@ -17,6 +17,8 @@ import {
   GetDeviceListSchema,
   PublishDeviceListSchema,
   PushSubscriptionSchema,
+  JoinGroupCallSchema,
+  LeaveGroupCallSchema,
   SendLinkBundleSchema,
   CreateUploadSchema,
   CreateGroupSchema,
@@ -69,6 +71,8 @@ export const FRAME_SCHEMAS = {
   [FrameType.SEND_LINK_BUNDLE]: SendLinkBundleSchema,
   [FrameType.CREATE_UPLOAD]: CreateUploadSchema,
   [FrameType.SET_PUSH_SUBSCRIPTION]: PushSubscriptionSchema,
+  [FrameType.JOIN_GROUP_CALL]: JoinGroupCallSchema,
+  [FrameType.LEAVE_GROUP_CALL]: LeaveGroupCallSchema,
 } as const satisfies Record<Exclude<FrameType, FrameType.UNSPECIFIED>, DescMessage>;
 
 export type KnownFrameType = keyof typeof FRAME_SCHEMAS;
@@ -102,6 +106,8 @@ export const REQUEST_FRAME_TYPES: ReadonlySet<FrameType> = new Set([
   FrameType.SEND_LINK_BUNDLE,
   FrameType.CREATE_UPLOAD,
   FrameType.SET_PUSH_SUBSCRIPTION,
+  FrameType.JOIN_GROUP_CALL,
+  FrameType.LEAVE_GROUP_CALL,
 ]);
 
 export function isKnownFrameType(type: number): type is KnownFrameType {

@@ -40,6 +40,9 @@ export const FRAME_BODY_LIMITS: Readonly<Partial<Record<FrameType, number>>> = {
   [FrameType.CREATE_UPLOAD]: 16,
   // An endpoint of at most 1,024 characters (up to 4 KiB of UTF-8), a 65-byte key and a 16-byte secret.
   [FrameType.SET_PUSH_SUBSCRIPTION]: 4 * KIB + 128,
+  // A 32-byte group id.
+  [FrameType.JOIN_GROUP_CALL]: 64,
+  [FrameType.LEAVE_GROUP_CALL]: 64,
 };
 
 /** Largest frame of any type: the transport refuses anything bigger outright. */

@@ -83,7 +83,9 @@ test('an SFU is a ws:// or wss:// URL with its secret; without one there is none
   const config = resolveConfig({ dataDir: 'd', sfuUrl: 'ws://127.0.0.1:8188', sfuSecret: 's'.repeat(16) });
   assert.deepEqual([config.sfuUrl, config.sfuSecret], ['ws://127.0.0.1:8188', 's'.repeat(16)]);
   assert.equal(resolveConfig({ dataDir: 'd', sfuUrl: 'wss://sfu.example.org/janus', sfuSecret: 's'.repeat(40) }).sfuUrl, 'wss://sfu.example.org/janus');
-  const names = { sfuUrl: '--sfu', sfuSecret: '--sfu-secret-file (or SOTTO_SFU_SECRET)' };
+  const withPublic = resolveConfig({ dataDir: 'd', sfuUrl: 'ws://127.0.0.1:8188', sfuSecret: 's'.repeat(16), sfuPublicUrl: 'wss://chat.example.org/janus' });
+  assert.equal(withPublic.sfuPublicUrl, 'wss://chat.example.org/janus');
+  const names = { sfuUrl: '--sfu', sfuSecret: '--sfu-secret-file (or SOTTO_SFU_SECRET)', sfuPublicUrl: '--sfu-public-url' };
   const cases: [object, string][] = [
     [{ sfuUrl: 'http://127.0.0.1:8188', sfuSecret: 's'.repeat(16) }, "--sfu must be the ws:// or wss:// URL of the SFU's WebSocket API (Janus), e.g. ws://127.0.0.1:8188; leave it out for no group calls."],
     [{ sfuUrl: 'ws://', sfuSecret: 's'.repeat(16) }, "--sfu must be the ws:// or wss:// URL of the SFU's WebSocket API (Janus), e.g. ws://127.0.0.1:8188; leave it out for no group calls."],
@@ -91,6 +93,8 @@ test('an SFU is a ws:// or wss:// URL with its secret; without one there is none
     [{ sfuUrl: 'ws://127.0.0.1:8188' }, '--sfu-secret-file (or SOTTO_SFU_SECRET) is required with --sfu: the secret shared with the SFU (Janus api_secret), at least 16 characters.'],
     [{ sfuUrl: 'ws://127.0.0.1:8188', sfuSecret: 'short' }, '--sfu-secret-file (or SOTTO_SFU_SECRET) is required with --sfu: the secret shared with the SFU (Janus api_secret), at least 16 characters.'],
     [{ sfuSecret: 's'.repeat(16) }, '--sfu-secret-file (or SOTTO_SFU_SECRET) was given without --sfu: say where the SFU is, or leave out its secret.'],
+    [{ sfuUrl: 'ws://127.0.0.1:8188', sfuSecret: 's'.repeat(16), sfuPublicUrl: 'https://chat.example.org/janus' }, '--sfu-public-url must be the ws:// or wss:// URL members reach the SFU at (with --sfu), e.g. wss://chat.example.org/janus.'],
+    [{ sfuPublicUrl: 'wss://chat.example.org/janus' }, '--sfu-public-url must be the ws:// or wss:// URL members reach the SFU at (with --sfu), e.g. wss://chat.example.org/janus.'],
   ];
   for (const [input, message] of cases) {
     assert.throws(() => resolveConfig({ dataDir: 'd', ...input } as never, names), (error: unknown) => error instanceof ConfigError && error.message === message, message);

@@ -64,6 +64,11 @@ export interface ServerConfig {
   readonly sfuUrl?: string;
   /** Secret shared with the SFU (Janus `api_secret`, `token_auth_secret`, VideoRoom `admin_key`); required with sfuUrl. */
   readonly sfuSecret?: string;
+  /**
+   * The wss:// URL members reach the SFU's WebSocket API at (usually through the operator's TLS
+   * proxy), handed to them with each group-call ticket; absent: sfuUrl itself.
+   */
+  readonly sfuPublicUrl?: string;
   /** A directory holding the built web app (index.html), served at `/`; absent: no web app. */
   readonly webRoot?: string;
   /**
@@ -186,6 +191,9 @@ export function resolveConfig(input: ServerConfigInput, names: SettingNames = {}
   if (config.sfuUrl !== undefined && (typeof config.sfuSecret !== 'string' || config.sfuSecret.length < 16)) {
     // The secret is never echoed.
     throw new ConfigError(`${name('sfuSecret')} is required with ${name('sfuUrl')}: the secret shared with the SFU (Janus api_secret), at least 16 characters.`);
+  }
+  if (config.sfuPublicUrl !== undefined && (config.sfuUrl === undefined || typeof config.sfuPublicUrl !== 'string' || !/^wss?:\/\/[^\s/?#]+(\/[^\s]*)?$/.test(config.sfuPublicUrl))) {
+    throw new ConfigError(`${name('sfuPublicUrl')} must be the ws:// or wss:// URL members reach the SFU at (with ${name('sfuUrl')}), e.g. wss://chat.example.org/janus.`);
   }
   if (config.sfuSecret !== undefined && config.sfuUrl === undefined) {
     throw new ConfigError(`${name('sfuSecret')} was given without ${name('sfuUrl')}: say where the SFU is, or leave out its secret.`);

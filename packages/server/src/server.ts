@@ -25,6 +25,8 @@ import type { PushSender } from './push/push-sender.js';
 import type { PushSettings } from './push/push-service.js';
 import { ExpiryTimer } from './services/expiry.js';
 import { createServices, type Services } from './services/services.js';
+import { JanusSfu } from './sfu/janus-sfu.js';
+import { SfuError } from './sfu/sfu-control.js';
 import { DEFAULT_THRESHOLDS } from './services/correlation.js';
 import { DEFAULT_RATE_RULES, mergeRateRules, NO_RATE_RULES, type RatePolicyRules } from './rate-limits/rate-policy.js';
 import { PostgresStore } from './storage/postgres/postgres-store.js';
@@ -184,6 +186,7 @@ export interface ServerCore {
 export function createServerCore(config: ServerConfig, store: Store, bus: Bus, log: Logger, deps: ServerDeps = {}, now: Clock = systemClock): ServerCore {
   const metrics = createMetrics();
   const push = pushSettings(config, log);
+  const sfu = sfuControl(config, log);
   const services = createServices({
     store,
     bus,
@@ -199,6 +202,8 @@ export function createServerCore(config: ServerConfig, store: Store, bus: Bus, l
     ...(deps.blobBytes ? { blobBytes: deps.blobBytes } : {}),
     ...(push ? { push } : {}),
     ...(deps.pushSender ? { pushSender: deps.pushSender } : {}),
+    // Members reach Janus's WebSocket API (through the operator's proxy), with tokens that open one room each.
+    ...(sfu ? { sfu: { control: sfu, memberUrl: config.sfuPublicUrl ?? config.sfuUrl ?? '' } } : {}),
   });
   const registry = new ConnectionRegistry<Connection>(bus);
   const expiry = new ExpiryTimer(store, { retentionDays: config.retentionDays, now, log: createLogger('expiry', { parent: log }), blobs: services.blobs });
@@ -224,8 +229,25 @@ export function createServerCore(config: ServerConfig, store: Store, bus: Bus, l
       await expiry.stop();
       await services.anomalies.stop();
       await services.push.stop();
+      await sfu?.close();
     },
   };
+}
+
+/**
+ * The SFU for group calls, when the operator gave one (`--sfu`). It is dialled at once so a wrong
+ * address or secret shows in the log at start-up; the server starts either way, and group calls
+ * are refused with NO_SFU while the SFU cannot be reached (1:1 calls never need it).
+ */
+function sfuControl(config: ServerConfig, log: Logger): JanusSfu | undefined {
+  if (config.sfuUrl === undefined || config.sfuSecret === undefined) return undefined;
+  const sfuLog = createLogger('sfu', { parent: log });
+  const sfu = new JanusSfu({ url: config.sfuUrl, secret: config.sfuSecret, logger: sfuLog });
+  sfu.start().then(
+    () => sfuLog.info('connected to the SFU'),
+    (error: unknown) => sfuLog.warn({ problem: error instanceof SfuError ? error.problem : 'unknown' }, 'the SFU cannot be reached yet; group calls are refused until it can'),
+  );
+  return sfu;
 }
 
 /**

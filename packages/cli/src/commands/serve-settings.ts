@@ -33,6 +33,7 @@ export interface ServeOptions {
   turnTtl: string;
   sfu?: string;
   sfuSecretFile?: string;
+  sfuPublicUrl?: string;
   maxConnectionsPerAddress: string;
   web?: string | boolean;
   /** Absent: the server's default (100 MiB). */
@@ -66,6 +67,7 @@ const FLAGS = {
   turnUrls: { option: 'turnUrl', flag: '--turn-url', env: 'SOTTO_TURN_URL' },
   turnTtlSeconds: { option: 'turnTtl', flag: '--turn-ttl' },
   sfuUrl: { option: 'sfu', flag: '--sfu', env: 'SOTTO_SFU' },
+  sfuPublicUrl: { option: 'sfuPublicUrl', flag: '--sfu-public-url', env: 'SOTTO_SFU_PUBLIC_URL' },
   webRoot: { option: 'web', flag: '--web' },
   maxConnectionsPerAddress: { option: 'maxConnectionsPerAddress', flag: '--max-connections-per-address' },
   maxFileBytes: { option: 'maxFileMb', flag: '--max-file-mb' },
@@ -128,6 +130,7 @@ export function serveSettings(opts: ServeOptions, command: Command, webRoot: { w
     ...(opts.maxFileMb !== undefined ? { maxFileBytes: mebibytes(opts.maxFileMb, names.maxFileBytes!, MAX_FILE_MB) } : {}),
     ...(opts.fileQuotaMb !== undefined ? { fileQuotaBytes: mebibytes(opts.fileQuotaMb, names.fileQuotaBytes!, FILE_QUOTA_MB) } : {}),
     ...(opts.sfu !== undefined ? { sfuUrl: opts.sfu } : {}),
+    ...(opts.sfuPublicUrl !== undefined ? { sfuPublicUrl: opts.sfuPublicUrl } : {}),
     push: opts.push ?? true,
     pushAllowLoopback: opts.pushAllowLoopback ?? false,
     ...(opts.pushSubject !== undefined ? { pushSubject: opts.pushSubject } : {}),

@@ -55,6 +55,7 @@ export function registerServe(program: Command): void {
     .option('--turn-ttl <seconds>', 'lifetime of the TURN credentials handed out', '3600')
     .option('--sfu <url>', 'ws:// URL of the Janus SFU (VideoRoom) for group calls; without it group calls are refused', environment('SOTTO_SFU'))
     .option('--sfu-secret-file <file>', "file holding the secret shared with Janus (its api_secret, token_auth_secret and VideoRoom admin_key); or set SOTTO_SFU_SECRET")
+    .option('--sfu-public-url <url>', 'wss:// URL members reach Janus at (through your TLS proxy); default: the --sfu URL', environment('SOTTO_SFU_PUBLIC_URL'))
     .option('--max-connections-per-address <n>', 'connections one client address may hold (behind --trust-proxy, the forwarded address); raise it for many members behind one NAT', '256')
     .option('--web <dir>', 'directory of the built web app to serve at / (default: the bundled one)')
     .option('--no-web', 'serve no web app (API, health and metrics only)')

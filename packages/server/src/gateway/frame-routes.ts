@@ -44,6 +44,8 @@ export function routeFrame(frame: Frame, routes: FrameRoutes): Promise<void> {
     case FrameType.SEND_LINK_BUNDLE:
     case FrameType.CREATE_UPLOAD:
     case FrameType.SET_PUSH_SUBSCRIPTION:
+    case FrameType.JOIN_GROUP_CALL:
+    case FrameType.LEAVE_GROUP_CALL:
       return routes.request(frame);
     default:
       throw missingCase(frame);

@@ -21,7 +21,7 @@ import {
   SendOkSchema,
   TurnCredentialsSchema,
   UploadKeyPackagesOkSchema,
-  UploadTicketSchema,
+  UploadTicketSchema, GroupCallTicketSchema,
   type Frame,
   type Response,
 } from '@sotto/protocol';
@@ -52,7 +52,9 @@ export type RequestFrame = Extract<
       | FrameType.GET_DEVICE_LIST
       | FrameType.SEND_LINK_BUNDLE
       | FrameType.CREATE_UPLOAD
-      | FrameType.SET_PUSH_SUBSCRIPTION;
+      | FrameType.SET_PUSH_SUBSCRIPTION
+      | FrameType.JOIN_GROUP_CALL
+      | FrameType.LEAVE_GROUP_CALL;
   }
 >;
 
@@ -174,6 +176,13 @@ export async function handleRequest(services: Services, caller: Caller, frame: R
     }
     case FrameType.SET_PUSH_SUBSCRIPTION:
       await services.push.subscribe(device, { endpoint: frame.body.endpoint, p256dh: frame.body.p256dh, auth: frame.body.auth });
+      return ok();
+    case FrameType.JOIN_GROUP_CALL: {
+      await services.rates.take('message', rateSubject(caller));
+      return { case: 'groupCall', value: create(GroupCallTicketSchema, await services.groupCalls.join(device, frame.body)) };
+    }
+    case FrameType.LEAVE_GROUP_CALL:
+      await services.groupCalls.leave(device, frame.body);
       return ok();
     default:
       throw missingCase(frame);

@@ -23,6 +23,8 @@ import { LockdownService } from './lockdown.js';
 import { MailNotifier } from './mail-notifier.js';
 import { Restrictions } from './restrictions.js';
 import { TurnService, type TurnConfig } from './turn.js';
+import { GroupCallsService } from './group-calls.js';
+import type { SfuControl } from '../sfu/sfu-control.js';
 
 export interface Services {
   readonly accounts: AccountsService;
@@ -39,6 +41,7 @@ export interface Services {
   readonly rates: RatePolicy;
   readonly blobs: BlobsService;
   readonly push: PushService;
+  readonly groupCalls: GroupCallsService;
 }
 
 export interface ServicesOptions {
@@ -62,6 +65,8 @@ export interface ServicesOptions {
   readonly push?: PushSettings;
   /** How pushes are carried (default web-push over fetch); tests may give their own. */
   readonly pushSender?: PushSender;
+  /** The SFU for group calls, and the URL members reach it at; absent: group calls are refused (NO_SFU). */
+  readonly sfu?: { readonly control: SfuControl; readonly memberUrl: string };
 }
 
 /** The file limits when none are given: config.ts's defaults. */
@@ -116,5 +121,6 @@ export function createServices(options: ServicesOptions): Services {
       ...(options.blobBytes ? { bytes: options.blobBytes } : {}),
     }),
     push,
+    groupCalls: new GroupCallsService({ store, log, ...(options.sfu ? { sfu: options.sfu } : {}) }),
   };
 }

@@ -50,6 +50,7 @@ const REMOTE_TEXT: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.UNKNOWN_GROUP]: 'That group no longer exists on the server.',
   [ErrorCode.NOT_A_MEMBER]: 'You are no longer a member of that group.',
   [ErrorCode.NOT_GROUP_ADMIN]: 'Only admins can add or remove members, or make someone an admin.',
+  [ErrorCode.NO_SFU]: 'Group calls need your server’s media server, and it has none or it is not answering. 1:1 calls still work.',
   [ErrorCode.RESTRICTED]: 'Your account is paused while the people who run this server review it. You can still read messages.',
   [ErrorCode.LINK_REQUIRED]: 'That person accepts contact requests only through a contact link they shared with you.',
   [ErrorCode.BLOCKED]: 'That person does not accept requests from you.',

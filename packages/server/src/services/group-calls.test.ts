@@ -1,0 +1,127 @@
+/**
+ * @module services/group-calls.test
+ * Group calls at the SFU over the in-memory server and a real Janus (Debian's): a member's device
+ * joining gets a ticket that really opens the group's room at Janus, the group's other members get
+ * the same room, a stranger or a malformed request gets nothing, leaving withdraws the admission
+ * and the last one out ends the room; a server without an SFU refuses with NO_SFU.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { ContactAction, ErrorCode, FrameType, type GroupCallTicket } from '@sotto/protocol';
+import { startInMemoryServer, type InMemoryServer } from '../in-memory-server.js';
+import { WireClient, errorOf, makeIdentity, resultOf } from '../gateway/wire-client.js';
+import { JanusParticipant, JanusProcess, requireJanus } from '../sfu/janus-test-env.js';
+
+const skip = requireJanus();
+
+interface Member {
+  readonly client: WireClient;
+  readonly username: string;
+  readonly deviceId: string;
+}
+
+async function member(server: InMemoryServer, username: string, clients: WireClient[]): Promise<Member> {
+  const client = await WireClient.connectOver(server.transport, server.url);
+  clients.push(client);
+  const hello = await client.register(username, makeIdentity());
+  return { client, username, deviceId: hello.deviceId };
+}
+
+/** `a` asks `b`, `b` accepts: a group of theirs needs them to be contacts. */
+async function befriend(a: Member, b: Member): Promise<void> {
+  resultOf(await a.client.request(FrameType.CONTACT_REQUEST, { toUsername: b.username, text: 'hi' }), 'ok');
+  resultOf(await b.client.request(FrameType.CONTACT_RESPOND, { username: a.username, action: ContactAction.ACCEPT }), 'ok');
+}
+
+/** What Janus says when a participant presents the ticket: joined, or why not. */
+async function joinAtJanus(ticket: GroupCallTicket, room = ticket.roomId): Promise<string> {
+  const participant = await JanusParticipant.connect(ticket.sfuUrl, ticket.token);
+  try {
+    const attached = await participant.attach();
+    if (!attached.ok) return `refused: ${attached.code} ${attached.reason}`;
+    const joined = await participant.join(Number(room), Number(ticket.feedId), ticket.joinToken);
+    return joined.ok ? String(joined.data['videoroom']) : `refused: ${joined.code} ${joined.reason}`;
+  } finally {
+    participant.close();
+  }
+}
+
+describe('group calls at a real Janus', skip, () => {
+  let janus: JanusProcess;
+  let server: InMemoryServer;
+  const clients: WireClient[] = [];
+  let ada: Member;
+  let bob: Member;
+  let eve: Member;
+  const groupId = randomBytes(32);
+
+  before(async () => {
+    janus = await JanusProcess.start({ rtpPortMin: 41_400 });
+    server = startInMemoryServer({ config: { rateLimits: false, sfuUrl: janus.url, sfuSecret: janus.secret } });
+    [ada, bob, eve] = [await member(server, 'ada', clients), await member(server, 'bob', clients), await member(server, 'eve', clients)];
+    await befriend(ada, bob);
+    await befriend(eve, ada);
+    resultOf(await ada.client.request(FrameType.CREATE_GROUP, { groupId, epoch: 1n, members: [{ username: bob.username, deviceId: bob.deviceId }], welcome: randomBytes(64) }), 'ok');
+  });
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await server?.close();
+    await janus?.dispose();
+  });
+
+  test('members joining get tickets to one room that Janus opens for each of them; a stranger gets nothing', async () => {
+    const adaTicket = resultOf(await ada.client.request(FrameType.JOIN_GROUP_CALL, { groupId }), 'groupCall');
+    const bobTicket = resultOf(await bob.client.request(FrameType.JOIN_GROUP_CALL, { groupId }), 'groupCall');
+    assert.equal(adaTicket.sfuUrl, janus.url);
+    assert.equal(bobTicket.roomId, adaTicket.roomId, 'one room per group');
+    assert.notEqual(bobTicket.feedId, adaTicket.feedId);
+    assert.ok(Number(adaTicket.expiresAt) > Date.now() && Number(adaTicket.expiresAt) <= Date.now() + 10 * 60_000, 'short-lived');
+    assert.equal(await joinAtJanus(adaTicket), 'joined');
+    assert.equal(await joinAtJanus(bobTicket), 'joined');
+
+    // Eve is in no such group: refused before the SFU is asked anything.
+    errorOf(await eve.client.request(FrameType.JOIN_GROUP_CALL, { groupId }), ErrorCode.NOT_A_MEMBER);
+    // Ada's ticket opens her group's room and no other.
+    const other = randomBytes(32);
+    resultOf(await eve.client.request(FrameType.CREATE_GROUP, { groupId: other, epoch: 1n, members: [{ username: ada.username, deviceId: ada.deviceId }], welcome: randomBytes(64) }), 'ok');
+    const eveTicket = resultOf(await eve.client.request(FrameType.JOIN_GROUP_CALL, { groupId: other }), 'groupCall');
+    assert.notEqual(eveTicket.roomId, adaTicket.roomId);
+    assert.match(await joinAtJanus(adaTicket, eveTicket.roomId), /^refused/);
+    resultOf(await eve.client.request(FrameType.LEAVE_GROUP_CALL, { groupId: other }), 'ok');
+  });
+
+  test('a malformed group id is INVALID_ARGUMENT; an unknown group is UNKNOWN_GROUP', async () => {
+    errorOf(await ada.client.request(FrameType.JOIN_GROUP_CALL, { groupId: randomBytes(3) }), ErrorCode.INVALID_ARGUMENT);
+    errorOf(await ada.client.request(FrameType.JOIN_GROUP_CALL, { groupId: randomBytes(32) }), ErrorCode.UNKNOWN_GROUP);
+  });
+
+  test('leaving withdraws the admission; the last one out ends the room; joining again makes a new one', async () => {
+    const before = resultOf(await bob.client.request(FrameType.JOIN_GROUP_CALL, { groupId }), 'groupCall');
+    resultOf(await bob.client.request(FrameType.LEAVE_GROUP_CALL, { groupId }), 'ok');
+    assert.match(await joinAtJanus(before), /^refused/, 'a withdrawn admission opens nothing');
+    resultOf(await bob.client.request(FrameType.LEAVE_GROUP_CALL, { groupId }), 'ok');
+    resultOf(await ada.client.request(FrameType.LEAVE_GROUP_CALL, { groupId }), 'ok');
+    const again = resultOf(await ada.client.request(FrameType.JOIN_GROUP_CALL, { groupId }), 'groupCall');
+    assert.notEqual(again.roomId, before.roomId, 'the ended room is not reused');
+    assert.equal(await joinAtJanus(again), 'joined');
+    resultOf(await ada.client.request(FrameType.LEAVE_GROUP_CALL, { groupId }), 'ok');
+  });
+});
+
+test('without an SFU, joining a group call is NO_SFU, in words that say 1:1 calls still work', async () => {
+  const server = startInMemoryServer({ config: { rateLimits: false } });
+  const clients: WireClient[] = [];
+  try {
+    const ada = await member(server, 'ada', clients);
+    const bob = await member(server, 'bob', clients);
+    await befriend(ada, bob);
+    const groupId = randomBytes(32);
+    resultOf(await ada.client.request(FrameType.CREATE_GROUP, { groupId, epoch: 1n, members: [{ username: bob.username, deviceId: bob.deviceId }], welcome: randomBytes(64) }), 'ok');
+    const refusal = errorOf(await ada.client.request(FrameType.JOIN_GROUP_CALL, { groupId }), ErrorCode.NO_SFU);
+    assert.match(refusal.message, /1:1 calls still work/);
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await server.close();
+  }
+});
