@@ -14,6 +14,8 @@ export function parseClientSettings(stored: Readonly<Record<string, unknown>>): 
     relayOnlyCalls: stored['relayOnlyCalls'] === true,
     ...(stored['readReceipts'] === false ? { readReceipts: false } : {}),
     ...(stored['typingIndicators'] === false ? { typingIndicators: false } : {}),
+    ...(typeof stored['keyPackageVersion'] === 'number' && Number.isInteger(stored['keyPackageVersion']) && stored['keyPackageVersion'] > 0
+      ? { keyPackageVersion: stored['keyPackageVersion'] } : {}),
     lockdown: stored['lockdown'] === true,
     lockdownRefused: typeof refused === 'number' && Number.isInteger(refused) && refused >= 0 ? refused : DEFAULT_CLIENT_SETTINGS.lockdownRefused,
     threatNotices: Array.isArray(notices) ? notices.filter(isThreatNoticeRecord).slice(-MAX_THREAT_NOTICES) : [],

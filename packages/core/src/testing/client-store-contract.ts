@@ -303,6 +303,14 @@ export function defineClientStoreContract(name: string, { test, assert }: Contra
     assert.deepEqual((await store.getSettings()).threatNotices, [{ ...notice, dismissed: true }]);
   });
 
+  check('the key packages\' version and typing indicators off round-trip as settings', async (store) => {
+    // Lost on the way back, the version made every connection replace all of the device's key packages.
+    await store.apply({ settings: { keyPackageVersion: 2, typingIndicators: false } });
+    const settings = await store.getSettings();
+    assert.equal(settings.keyPackageVersion, 2);
+    assert.equal(settings.typingIndicators, false);
+  });
+
   check('acceptances waiting for their 1:1 round-trip as settings', async (store) => {
     await store.apply({ settings: { acceptedRequests: { bob: 1_700_000_000_000, dee: 1_700_000_000_001 } } });
     assert.deepEqual((await store.getSettings()).acceptedRequests, { bob: 1_700_000_000_000, dee: 1_700_000_000_001 });
