@@ -11,7 +11,7 @@
  * focus from a text field: a member typing Enter must not answer a call by accident.
  */
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
-import type { CallState } from '@sotto/core';
+import { isLive, type LiveCallState } from '@sotto/core';
 import { useCallState, useElapsedSeconds, useEngine } from '../app/hooks.js';
 import { formatDuration } from '../app/format.js';
 import { errorText } from '../app/error-text.js';
@@ -20,8 +20,6 @@ import { Avatar } from './Avatar.js';
 import { CallEndedToast } from './CallEndedToast.js';
 import { CallVideo, CameraButtons } from './CallVideo.js';
 import type { CallStats } from '../platform/browser-call-media.js';
-
-type LiveCall = Exclude<CallState, { kind: 'idle' | 'ended' }>;
 
 export function CallBar({ onOpenChat }: { onOpenChat: (peer: string) => void }) {
   const { client } = useEngine();
@@ -32,7 +30,7 @@ export function CallBar({ onOpenChat }: { onOpenChat: (peer: string) => void }) 
   const returnFocus = useRef<HTMLElement | null>(null);
   /** Why the member's own Accept could not go ahead (e.g. lockdown on a server without a relay). */
   const [problem, setProblem] = useState<string | undefined>();
-  const live = state.kind !== 'idle' && state.kind !== 'ended';
+  const live = isLive(state);
 
   const wasLive = useRef(false);
   useLayoutEffect(() => {
@@ -94,7 +92,7 @@ export function CallBar({ onOpenChat }: { onOpenChat: (peer: string) => void }) 
   );
 }
 
-function CallPeer({ state, onOpenChat }: { state: LiveCall; onOpenChat: (peer: string) => void }) {
+function CallPeer({ state, onOpenChat }: { state: LiveCallState; onOpenChat: (peer: string) => void }) {
   const profile = useProfiles([state.peer]).get(state.peer);
   const name = profile?.displayName || state.peer;
   return (
@@ -110,7 +108,7 @@ function CallPeer({ state, onOpenChat }: { state: LiveCall; onOpenChat: (peer: s
   );
 }
 
-function CallStatus({ state }: { state: LiveCall }) {
+function CallStatus({ state }: { state: LiveCallState }) {
   const seconds = useElapsedSeconds(state.kind === 'active' ? state.connectedAt : undefined);
   const video = state.media === 'video';
   const text = state.kind === 'incoming-ringing' ? (video ? 'is video calling you' : 'is calling you')

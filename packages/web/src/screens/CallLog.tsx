@@ -5,7 +5,7 @@
  * stranger back would be a contact request, which the Contacts screen is for).
  */
 import { useState } from 'react';
-import type { StoredCallLogEntry } from '@sotto/core';
+import { isLive, type StoredCallLogEntry } from '@sotto/core';
 import { useCallState, useEngine, useLoaded, useRevision } from '../app/hooks.js';
 import { describeCall, formatTime } from '../app/format.js';
 import { errorText } from '../app/error-text.js';
@@ -17,8 +17,7 @@ export function CallLog({ navigate }: { navigate: Navigate }) {
   const { client } = useEngine();
   const revision = useRevision();
   const entries = useLoaded(async () => (await client.listCallLog(100)).reverse(), [revision]);
-  const callState = useCallState();
-  const inCall = callState.kind !== 'idle' && callState.kind !== 'ended';
+  const inCall = isLive(useCallState());
   const [error, setError] = useState<string | undefined>();
 
   const callBack = (peer: string) => {

@@ -9,7 +9,7 @@
  */
 import { useEffect, useRef, useState, type ClipboardEvent, type DragEvent } from 'react';
 import { ContactState } from '@sotto/protocol';
-import type { StoredCallLogEntry, StoredMessage } from '@sotto/core';
+import { isLive, type StoredCallLogEntry, type StoredMessage } from '@sotto/core';
 import { useAction, useCallState, useEngine, useLoaded, useNow, useRevision } from '../app/hooks.js';
 import { groupIdsOf } from '../app/chat-summaries.js';
 import { pickFile, type PickedFile } from '../app/send-file.js';
@@ -66,7 +66,7 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
   const [dragging, setDragging] = useState(false);
   const [callError, setCallError] = useState<string | undefined>();
   const callState = useCallState();
-  const inCall = callState.kind !== 'idle' && callState.kind !== 'ended';
+  const inCall = isLive(callState);
   const [menuFor, setMenuFor] = useState<string | undefined>();
   const [mode, setMode] = useState<ComposeMode | undefined>();
   const [forwarding, setForwarding] = useState<StoredMessage | undefined>();
