@@ -7,7 +7,7 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import { groupIdsOf } from './chat-summaries.js';
-import { useEngine } from './hooks.js';
+import { useEngine, useLoaded, useRevision } from './hooks.js';
 import type { ChatRef } from './view.js';
 
 /** Without a keystroke for this long, the member has stopped typing. */
@@ -47,30 +47,19 @@ export function useTypingSender(chat: ChatRef, canWrite: boolean): (draft: strin
 /** Who is typing in the chat now (other accounts), in the order they started. */
 export function useTypingIn(chat: ChatRef): readonly string[] {
   const { client } = useEngine();
+  // The chat's groups, read again as the engine reports changes (a direct chat's first group may
+  // be made or joined after the chat opened); a typing indicator itself never reads the store.
+  const revision = useRevision();
+  const groups = useLoaded(() => groupIdsOf(client, chat), [client, chat, revision]);
   const [typing, setTyping] = useState<readonly string[]>([]);
   useEffect(() => {
-    let groups: readonly string[] = chat.kind === 'group' ? [chat.groupId] : [];
-    const read = () => setTyping([...new Set(groups.flatMap((g) => client.typing.in(g)))]);
-    let live = true;
-    void groupIdsOf(client, chat).then((ids) => {
-      if (!live) return;
-      groups = ids;
-      read();
+    const ids = groups ?? (chat.kind === 'group' ? [chat.groupId] : []);
+    const read = () => setTyping([...new Set(ids.flatMap((g) => client.typing.in(g)))]);
+    read();
+    return client.events.didChangeTyping.event(({ groupId }) => {
+      if (ids.includes(groupId)) read();
     });
-    const off = client.events.didChangeTyping.event(({ groupId }) => {
-      if (groups.includes(groupId)) return read();
-      // A group of this chat that was not there when it opened (a direct chat's first one)?
-      void groupIdsOf(client, chat).then((ids) => {
-        if (!live || !ids.includes(groupId)) return;
-        groups = ids;
-        read();
-      });
-    });
-    return () => {
-      live = false;
-      off();
-    };
-  }, [client, chat]);
+  }, [client, chat, groups]);
   return typing;
 }
 
