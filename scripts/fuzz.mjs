@@ -2,10 +2,11 @@
 /**
  * Runs the fuzz targets of fuzz/ with Jazzer.js, one after another, and prints what each did.
  *
- *   node scripts/fuzz.mjs [--seconds N] [--target NAME]... [--regression] [--grow-corpus] [--fresh] [--verbose]
+ *   node scripts/fuzz.mjs [--seconds N] [--jobs N] [--target NAME]... [--regression] [--grow-corpus] [--fresh] [--verbose]
  *   node scripts/fuzz.mjs --target NAME --minimize FILE [--seconds N]
  *
  * --seconds N      fuzz each target for N seconds (default 10)
+ * --jobs N         fuzz N targets at a time (default 1); each is one process on one core
  * --target NAME    only this target (repeatable); default all of fuzz/target-list.mjs
  * --regression     only replay the committed corpus, no fuzzing
  * --grow-corpus    afterwards, merge into the committed corpus (fuzz/corpus/NAME) the inputs of the
@@ -38,6 +39,7 @@ function parseOptions() {
   const { values } = parseArgs({
     options: {
       seconds: { type: 'string', default: '10' },
+      jobs: { type: 'string', default: '1' },
       target: { type: 'string', multiple: true },
       regression: { type: 'boolean', default: false },
       'grow-corpus': { type: 'boolean', default: false },
@@ -48,6 +50,8 @@ function parseOptions() {
   });
   const seconds = Number(values.seconds);
   if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`--seconds must be a positive integer, got ${values.seconds}`);
+  const jobs = Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs must be a positive integer, got ${values.jobs}`);
   const names = values.target ?? TARGETS.map((t) => t.name);
   const unknown = names.filter((n) => !TARGETS.some((t) => t.name === n));
   if (unknown.length > 0) throw new Error(`unknown target ${unknown.join(', ')}; known: ${TARGETS.map((t) => t.name).join(', ')}`);
@@ -55,7 +59,7 @@ function parseOptions() {
   if (values.minimize !== undefined && (values.target?.length !== 1 || !existsSync(values.minimize))) {
     throw new Error('--minimize needs an existing file and exactly one --target');
   }
-  return { ...values, seconds, targets: TARGETS.filter((t) => names.includes(t.name)) };
+  return { ...values, seconds, jobs, targets: TARGETS.filter((t) => names.includes(t.name)) };
 }
 
 /** The corpus directories for libFuzzer: new inputs go to the first one. */
@@ -205,12 +209,18 @@ async function main() {
   if (options.minimize !== undefined) return minimize(options.targets[0], options.minimize, options);
   console.log(`fuzz: addon ${addon.action}; ${options.regression ? 'replaying the corpus of' : `${options.seconds} s for`} `
     + `${options.targets.map((t) => t.name).join(', ')}`);
+  // Targets share nothing but the committed corpora, which only --grow-corpus writes (each its own).
   const results = [];
-  for (const target of options.targets) {
-    const result = await fuzzTarget(target, options);
-    printResult(result);
-    results.push(result);
-  }
+  const waiting = [...options.targets];
+  const worker = async () => {
+    for (let target = waiting.shift(); target; target = waiting.shift()) {
+      const result = await fuzzTarget(target, options);
+      printResult(result);
+      results.push(result);
+    }
+  };
+  await Promise.all(Array.from({ length: options.jobs }, worker));
+  results.sort((a, b) => options.targets.indexOf(a.target) - options.targets.indexOf(b.target));
   console.log('');
   printTable(results);
   return results.every((r) => r.code === 0 && r.artifacts.length === 0) ? 0 : 1;

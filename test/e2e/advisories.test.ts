@@ -5,6 +5,9 @@
  * whether their version must be updated. An advisory signed with another key is refused by the
  * server, and after the server's key changes, members who pinned the old key refuse what the new
  * one signs.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

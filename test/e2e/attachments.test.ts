@@ -6,6 +6,9 @@
  * a file over the server's cap, an account over its quota: each a clear error or a plain file,
  * nothing half-saved, and the conversation goes on. And kill -9 in the middle of an upload: what
  * the server acknowledged is still there after the restart, and the upload finishes from it.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -2,6 +2,9 @@
  * Scenario (rule 3): bad input against a real server process. Each bad frame
  * gets a clear error code; meanwhile two bystanders keep exchanging messages,
  * and nothing they were sent is lost.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

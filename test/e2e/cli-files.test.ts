@@ -4,6 +4,9 @@
  * size, how it may be shown) and never prints its key or digest; `sotto save` writes exactly the
  * bytes that were sent; asking for a message that is not there, or for a text, is a clear error;
  * and nothing is fetched before `save` (the server's log shows no download until then).
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -2,6 +2,9 @@
  * Scenario: group admins from the real `sotto` CLI against a real server (issue 19). The creator
  * is the admin; `group info` marks admins; a member who is not one gets the plain NOT_GROUP_ADMIN
  * words from `group add`; once made an admin with `group admin`, the same add works.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -3,6 +3,9 @@
  * replies to Alice, reacts to her message and changes his reaction; Alice edits her message and
  * deletes another for everyone; Bob forwards a message into a group. `sync --json` on the other
  * side shows each, and `messages` prints them as people read them. Bad input gets clear errors.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

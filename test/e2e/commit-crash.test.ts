@@ -4,6 +4,9 @@
  * a crash). A fresh client on the same profile must settle the pending
  * commit (the server's idempotency answers for the original), end up in the
  * new epoch, and keep talking to the group.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

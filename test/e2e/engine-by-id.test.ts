@@ -3,6 +3,9 @@
  * name are each reached by their own id (the web app sends by `chat.groupId`), a direct
  * conversation is found or started by `openDirect`, the public send keeps its checks, and sends
  * made without awaiting go out in call order (what `send --stdin` relies on).
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

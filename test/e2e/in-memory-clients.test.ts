@@ -4,6 +4,9 @@
  * They register, become contacts, talk 1:1 and in a group, and every message is shown exactly
  * once on every device that should have it. The base for unit tests of the engine's client,
  * conversations, session and call controller.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -3,6 +3,9 @@
  * accept, 1:1 messages both ways with delivery receipts, a group of three
  * with add and remove, and the removed member cannot read later messages.
  * Then: neither the server's database nor its logs contain a plaintext marker.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

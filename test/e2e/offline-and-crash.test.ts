@@ -2,6 +2,9 @@
  * Scenarios for rule 4, "nothing acknowledged is lost":
  * - a member offline while 500 messages are sent receives all 500, in order, once.
  * Crashes mid-stream, on SQLite and PostgreSQL, are kill-points.test.ts.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

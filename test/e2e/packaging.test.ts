@@ -4,6 +4,9 @@
  * file in the repository); and `npm start` is a server that stops when npm is told to stop (a
  * SIGTERM to npm must not leave the server running as an orphan holding the port). And the Node.js
  * version the README promises is one every installed package says it runs on.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,6 +1,9 @@
 /**
  * Scenario: refusals through the real CLI and server process, each with a
  * clear code and a non-zero exit, while the server keeps serving.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -13,6 +13,9 @@
  * than an internal key, `--data` and `--turn-secret-file` problems name the path and the cause,
  * a `--data` under /proc or behind a dangling link fails at once instead of hanging, and
  * `--server` takes only http(s) and ws(s) URLs.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

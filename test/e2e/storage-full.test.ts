@@ -12,6 +12,9 @@
  * sender gets INTERNAL. (A real full filesystem needs a mount, which CI's container cannot do,
  * and a file-size rlimit kills Node with SIGXFSZ.) Dropping the trigger is the operator
  * freeing space.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

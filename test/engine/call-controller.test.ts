@@ -3,6 +3,9 @@
  * clients, with a recording media port instead of RTC: placing, ringing, accepting, declining and
  * hanging up; consent (the callee's media port is untouched until it accepts); busy for a second
  * caller; and a ring from a non-contact arriving only as a call request.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -2,6 +2,9 @@
  * Unit tests of the engine's client facade (core/src/client.ts) against the in-memory server:
  * register then open, a second register refused, the contact flow (request, accept, decline,
  * block), sync draining the mailbox, read state, and safety numbers.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

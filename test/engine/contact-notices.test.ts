@@ -4,6 +4,9 @@
  * stored notice saying so: once, never unread, still there after a restart, on the requester's
  * side only. It lands in whichever 1:1 comes first: the one accepting sets up, or, when the
  * accepter's device set none up (an older client; or it failed), the one the requester opens.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -3,6 +3,9 @@
  * server: direct and group conversations by id, adding, removing and leaving (a removed member
  * reads nothing after), two members committing at once (the loser retries on STALE_EPOCH and both
  * changes land), and the outbox resending after a dropped link with every message shown once.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -3,6 +3,9 @@
  * both in every 1:1 and group conversation; what one device sends or reads shows on the other;
  * contacts hear of the new device; removing a device takes it out of every conversation, and it
  * reads nothing after; a code works once and only for a few minutes; bad codes are refused.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

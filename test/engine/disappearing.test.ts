@@ -3,6 +3,9 @@
  * member sets the timer and everyone sees a notice; messages sent under it disappear from every
  * device when their time is up (the clock moved forward, not waited for); turned off, new
  * messages stay; a timer outside a minute to 90 days is refused on both sides.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -4,6 +4,9 @@
  * server, and, when the server is bypassed, by every other member inside MLS, whose later
  * messages still read); leaving still works for everyone, and the last admin leaving hands it to
  * the member who committed it; a member who is not an admin still brings in a linked device.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -3,6 +3,9 @@
  * group chat keeps notices of who was added and who is no longer in it (accounts, not devices:
  * a member linking a laptop is no news), and of a new name; a contact marked verified shows as
  * changed once their safety number changes, and the chat asks to compare again.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -4,6 +4,9 @@
  * to accept takes it and the others stop ringing ("answered on another device"), their media
  * port never touched; a decline on one device declines for the account; the caller's other
  * device hears nothing of the call; each device keeps the consent rules on its own.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

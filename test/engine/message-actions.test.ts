@@ -5,6 +5,9 @@
  * devices included; forwarding marks the copy. Hostile actions (another member's edit or deletion,
  * an edit dated past the window, an action on a message of another conversation) are dropped with
  * their reason and change nothing.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -6,6 +6,9 @@
  * profile sent into a group is dropped. Two members who become contacts have each other's profile
  * before either writes a word (accepting sets up their 1:1), each sent once; a member who was only
  * asked, and never answered, gets nothing.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

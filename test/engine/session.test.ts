@@ -3,6 +3,9 @@
  * against the in-memory server: the challenge/hello handshake, responses matched to requests by
  * id, a request with no answer timing out, reconnecting after the link drops, and stopping for
  * good when the server requires a newer client.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';

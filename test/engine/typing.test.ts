@@ -5,6 +5,9 @@
  * sees the other's; an indicator from the member's own account or sent long ago is not shown; and
  * a device that was offline while 100 indicators came and went (the server forgot them) still
  * reads the next message: the skipped MLS generations are bounded and within reach.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -13,6 +13,8 @@ import { REPO_ROOT } from '../support/paths.js';
 /** scripts/fuzz.mjs's exit code when the addon cannot be built here (see fuzz/native/build.mjs). */
 const EXIT_TOOLCHAIN_MISSING = 3;
 const SECONDS_PER_TARGET = 5;
+/** Two at a time: this machine has two cores, and each target is one single-threaded process. */
+const JOBS = 2;
 
 function runNode(script: string, args: string[], timeoutMs: number) {
   return spawnSync(process.execPath, [join(REPO_ROOT, script), ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: timeoutMs });
@@ -24,7 +26,7 @@ test('the committed fuzz corpora replay through their harnesses without a failur
 });
 
 test(`every fuzz target runs ${SECONDS_PER_TARGET} s without a finding`, { timeout: 240_000 }, (t) => {
-  const r = runNode('scripts/fuzz.mjs', ['--seconds', String(SECONDS_PER_TARGET), '--fresh'], 230_000);
+  const r = runNode('scripts/fuzz.mjs', ['--seconds', String(SECONDS_PER_TARGET), '--jobs', String(JOBS), '--fresh'], 230_000);
   if (r.status === EXIT_TOOLCHAIN_MISSING) {
     const why = r.stderr.trim();
     if (process.env.CI === 'true') assert.fail(`CI=true but ${why}`);

@@ -1,6 +1,9 @@
 /**
  * The layering lint rule fails on imports against the architecture's direction
  * (docs/ARCHITECTURE.md). Checked with ESLint itself on sample files.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it times no media
+ *   and restarts no shared service.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

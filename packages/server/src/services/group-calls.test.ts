@@ -57,7 +57,7 @@ describe('group calls at a real Janus', skip, () => {
   const groupId = randomBytes(32);
 
   before(async () => {
-    janus = await JanusProcess.start({ rtpPortMin: 41_400 });
+    janus = await JanusProcess.start({ rtpPortMin: 41_600 });
     server = startInMemoryServer({ config: { rateLimits: false, sfuUrl: janus.url, sfuSecret: janus.secret } });
     [ada, bob, eve] = [await member(server, 'ada', clients), await member(server, 'bob', clients), await member(server, 'eve', clients)];
     await befriend(ada, bob);
