@@ -125,3 +125,53 @@ export async function benchRelay({ rates = [500, 1000, 2000], seconds = 3, serve
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Run on its own: `node bench/relay.mjs [--topology single-pg|cross-node] [--runs 5] [--rates 250,1000,3000] [--seconds 2]`
+ * repeats the measurement, each run on a fresh database, and prints each run and, per rate, the
+ * median and the worst run (the issue-21 method: a figure is the median and the worst of >= 5 runs).
+ */
+async function main() {
+  const { parseArgs } = await import('node:util');
+  const { values } = parseArgs({
+    options: {
+      topology: { type: 'string', default: 'single-pg' },
+      runs: { type: 'string', default: '5' },
+      rates: { type: 'string', default: '250,1000,3000' },
+      seconds: { type: 'string', default: '2' },
+    },
+  });
+  const { default: pg } = await import('pg');
+  const pgAdmin = process.env.SOTTO_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const natsUrl = process.env.SOTTO_BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
+  const rates = values.rates.split(',').map(Number);
+  const runs = [];
+  for (let i = 0; i < Number(values.runs); i++) {
+    const admin = new pg.Client({ connectionString: pgAdmin });
+    await admin.connect();
+    const dbName = `sotto_bench_${Date.now().toString(36)}`;
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    const dbUrl = new URL(pgAdmin);
+    dbUrl.pathname = `/${dbName}`;
+    try {
+      const result = await benchRelay({ rates, seconds: Number(values.seconds), topology: values.topology, postgresUrl: dbUrl.toString(), natsUrl });
+      runs.push(result);
+      console.log(`run ${i + 1}: ${result.map((r) => `${r.rate}/s -> ${Math.round(r.achievedPerSecond)}/s, hop p50 ${r.hopP50.toFixed(2)} p99 ${r.hopP99.toFixed(2)} ms`).join('; ')}`);
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      await admin.end();
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+  console.log(`\n${values.topology}, ${runs.length} runs, ${values.seconds} s per rate:`);
+  console.log('| offered (msg/s) | achieved, median (worst) | hop p50 ms, median (worst) | hop p99 ms, median (worst) | ack p99 ms, median (worst) |');
+  console.log('|---|---|---|---|---|');
+  rates.forEach((rate, k) => {
+    const col = (f) => runs.map((run) => f(run[k]));
+    const achieved = col((r) => r.achievedPerSecond);
+    const cell = (xs, worst, digits = 2) => `${median(xs).toFixed(digits)} (${worst(...xs).toFixed(digits)})`;
+    console.log(`| ${rate} | ${cell(achieved, Math.min, 0)} | ${cell(col((r) => r.hopP50), Math.max)} | ${cell(col((r) => r.hopP99), Math.max)} | ${cell(col((r) => r.ackP99), Math.max)} |`);
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -44,10 +44,10 @@ export interface StoreWriter
 export interface Store extends StoreReader, StoreWriter {
   readonly kind: string;
   /**
-   * True when writes take effect in the order their methods were called, whatever their timing
-   * (SQLite: one queue, one connection). Then a connection may start its next send before the last
-   * one is durable and its messages still reach every mailbox in order. PostgreSQL runs writes on a
-   * pool of connections, so a later call can commit first: there a send waits for the one before.
+   * True when sends take effect in the order their methods were called, whatever their timing
+   * (SQLite: one queue, one connection; PostgreSQL: one batch of sends in flight at a time). Then a
+   * connection may start its next send before the last one is durable and its messages still reach
+   * every mailbox in order. A store without it makes each send wait for the one before.
    */
   readonly writesInCallOrder: boolean;
   /**

@@ -125,6 +125,40 @@ export function runGroupsContract(name: string, makeStore: MakeStore): void {
       assert.equal(await store.countMailbox(b), 2);
     });
 
+    test('sends asked for all at once take effect in call order, each with its own outcome', async () => {
+      // The way a pipelining connection asks (Store.writesInCallOrder), mixed with what must fail alone.
+      const a = await account();
+      const b = await account();
+      const c = await account();
+      const groupId = randomBytes(32);
+      const other = randomBytes(32);
+      await store.createGroup({ groupId, epoch: 1n, creator: a, members: [b], welcome: mail(a, groupId), now: Date.now() });
+      await store.createGroup({ groupId: other, epoch: 1n, creator: c, members: [b], welcome: mail(c, other), now: Date.now() });
+      await drain(b);
+      const repeated = mail(a, groupId);
+      const asked = [
+        mail(a, groupId), repeated, mail(c, groupId), mail(c, other), repeated, mail(a, randomBytes(32)), mail(b, groupId),
+        ...Array.from({ length: 300 }, (_, i) => mail(i % 3 === 0 ? b : a, groupId)),
+      ];
+      const outcomes = await Promise.allSettled(asked.map((item, i) => store.sendToGroup(item, 1_000 + i)));
+      const refusal = (i: number) => (outcomes[i]!.status === 'rejected' ? (outcomes[i] as PromiseRejectedResult).reason.code : 'stored');
+      assert.equal(refusal(2), ErrorCode.NOT_A_MEMBER, 'c is not in the group');
+      assert.equal(refusal(5), ErrorCode.UNKNOWN_GROUP);
+      const stored = outcomes.map((o) => (o.status === 'fulfilled' ? o.value : undefined));
+      assert.deepEqual([stored[1]?.duplicate, stored[4]?.duplicate, stored[4]?.storedAt], [false, true, 1_001], 'the repeat is the first send\'s duplicate');
+      assert.equal(outcomes.filter((o) => o.status === 'rejected').length, 2, 'nothing else was refused');
+      const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+      const storedFor = (reader: DeviceAddress) =>
+        asked.flatMap((item, i) => (stored[i] && !stored[i].duplicate && item.sender.username !== reader.username ? [i] : []));
+      const expectedAtB = storedFor(b).map((i) => hex(asked[i]!.messageId));
+      const atB = await store.readMailbox(b, 0n, 1000);
+      assert.deepEqual(atB.map((e) => hex(e.messageId)), expectedAtB, 'b holds what was stored for it, in the order it was asked');
+      assert.deepEqual(atB.map((e) => e.storedAt), storedFor(b).map((i) => 1_000 + i), 'each keeps the time it was asked with');
+      const atA = await store.readMailbox(a, 0n, 1000);
+      assert.deepEqual(atA.map((e) => hex(e.messageId)), storedFor(a).filter((i) => asked[i]!.sender.username === b.username).map((i) => hex(asked[i]!.messageId)));
+      assert.equal(atA.length, 101, "a holds b's 101 sends only");
+    });
+
     test('a non-member cannot send to a group', async () => {
       const a = await account();
       const b = await account();

@@ -10,7 +10,7 @@ import { ErrorCode } from '@sotto/protocol';
 import { ServerError, type NewCommit, type NewGroup } from '../store.js';
 import type { GroupRecord, MailItem, StoredMail } from '../types.js';
 import { planCommit, planCreationRetry, planGroupCreation, planGroupSend, planLeave, readAdmins, requireGroupSender, writeAdmins } from '../group-rules.js';
-import { address, claimMessageId, deviceRow, mailTo, memberRows, storeMail, type DeviceRow } from './queries.js';
+import { address, claimMessageId, deviceRow, mailTo, memberRows, storeMail, storeMailEach, type DeviceRow } from './queries.js';
 import type { Sql } from './transaction.js';
 
 interface GroupRow {
@@ -105,14 +105,134 @@ export async function applyCommit(sql: Sql, commit: NewCommit): Promise<StoredMa
   return { storedAt: commit.now, duplicate: false, recipients, epoch: plan.nextEpoch };
 }
 
-export async function sendToGroup(sql: Sql, item: MailItem, now: number): Promise<StoredMail> {
-  // FOR SHARE: sends run side by side, but not across a commit.
-  const exists = (await lockGroup(sql, item.groupId, 'FOR SHARE')) !== undefined;
-  const senderPk = requireGroupSender(exists, exists ? (await deviceRow(sql, item.sender))?.pk : undefined);
-  const recipients = planGroupSend(await memberRows(sql, item.groupId), senderPk);
-  const previous = await claimMessageId(sql, senderPk, item.messageId, now, recipients.length);
-  if (previous !== undefined) return { storedAt: previous, duplicate: true, recipients: [] };
-  return mailTo(sql, recipients, item, now);
+export interface BatchedSend {
+  readonly item: MailItem;
+  readonly now: number;
+}
+
+/** Each send's own outcome: a refused send (an unknown group, not a member) fails alone. */
+export type SendOutcome = { readonly ok: true; readonly mail: StoredMail } | { readonly ok: false; readonly error: ServerError };
+
+/**
+ * Stores a batch of sends in the open transaction, in order, in a fixed number of statements
+ * whatever its size: the groups' locks, the senders, the members, the message ids, then
+ * storeMailEach's three. The rules are group-rules.ts's, as for one send; every refusal is known
+ * before the first write, so a refused send leaves nothing behind and the others go on.
+ */
+export async function sendBatch(sql: Sql, sends: readonly BatchedSend[]): Promise<SendOutcome[]> {
+  const groupIds = unique(sends.map((s) => s.item.groupId), hex);
+  // FOR SHARE: sends run side by side, but not across a commit. In one order, as commits lock one group each.
+  const locked = await sql.query<{ group_id: Buffer }>(
+    'SELECT group_id FROM groups WHERE group_id = ANY($1::bytea[]) ORDER BY group_id FOR SHARE',
+    [groupIds],
+  );
+  const existing = new Set(locked.rows.map((row) => hex(row.group_id)));
+  const senders = await deviceRowsByAddress(sql, sends.map((s) => s.item.sender));
+  const members = await memberRowsByGroup(sql, groupIds.filter((id) => existing.has(hex(id))));
+  const planned = sends.map((send): { ok: false; error: ServerError } | { ok: true; senderPk: string; recipients: readonly DeviceRow[] } => {
+    try {
+      const key = hex(send.item.groupId);
+      const senderPk = requireGroupSender(existing.has(key), senders.get(addressKey(send.item.sender))?.pk);
+      return { ok: true, senderPk, recipients: planGroupSend(members.get(key) ?? [], senderPk) };
+    } catch (error) {
+      if (error instanceof ServerError) return { ok: false, error };
+      throw error;
+    }
+  });
+  const previous = await claimMessageIds(sql, sends.flatMap((send, i) => {
+    const plan = planned[i]!;
+    return plan.ok ? [{ senderPk: plan.senderPk, messageId: send.item.messageId, now: send.now, recipients: plan.recipients.length }] : [];
+  }));
+  const deliveries: { index: number; devices: readonly DeviceRow[]; item: MailItem; storedAt: number }[] = [];
+  const outcomes: (SendOutcome | undefined)[] = sends.map((send, i) => {
+    const plan = planned[i]!;
+    if (!plan.ok) return plan;
+    const storedBefore = previous.shift();
+    if (storedBefore !== undefined) return { ok: true, mail: { storedAt: storedBefore, duplicate: true, recipients: [] } };
+    deliveries.push({ index: i, devices: plan.recipients, item: send.item, storedAt: send.now });
+    return undefined;
+  });
+  const recipients = await storeMailEach(sql, deliveries, 0);
+  deliveries.forEach(({ index, storedAt }, k) => {
+    outcomes[index] = { ok: true, mail: { storedAt, duplicate: false, recipients: recipients[k]! } };
+  });
+  return outcomes as SendOutcome[];
+}
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+const addressKey = (device: { username: string; deviceId: string }): string => `${device.username}\n${device.deviceId}`;
+
+function unique<T>(values: readonly T[], key: (value: T) => string): T[] {
+  const seen = new Map<string, T>();
+  for (const value of values) if (!seen.has(key(value))) seen.set(key(value), value);
+  return [...seen.values()];
+}
+
+async function deviceRowsByAddress(sql: Sql, devices: readonly MailItem['sender'][]): Promise<Map<string, DeviceRow>> {
+  const wanted = unique(devices, addressKey);
+  const { rows } = await sql.query<DeviceRow>(
+    `SELECT d.pk, a.username, d.device_id, d.identity_key, d.created_at
+     FROM unnest($1::text[], $2::text[]) AS w(username, device_id)
+     JOIN accounts a ON a.username = w.username JOIN devices d ON d.account_id = a.id AND d.device_id = w.device_id`,
+    [wanted.map((d) => d.username), wanted.map((d) => d.deviceId)],
+  );
+  return new Map(rows.map((row) => [addressKey({ username: row.username, deviceId: row.device_id }), row]));
+}
+
+/** Each group's members in device order, as memberRows gives them. */
+async function memberRowsByGroup(sql: Sql, groupIds: readonly Uint8Array[]): Promise<Map<string, DeviceRow[]>> {
+  const byGroup = new Map<string, DeviceRow[]>();
+  if (groupIds.length === 0) return byGroup;
+  const { rows } = await sql.query<DeviceRow & { group_id: Buffer }>(
+    `SELECT m.group_id, d.pk, a.username, d.device_id, d.identity_key, d.created_at
+     FROM group_members m JOIN devices d ON d.pk = m.device_pk JOIN accounts a ON a.id = d.account_id
+     WHERE m.group_id = ANY($1::bytea[]) ORDER BY d.pk`,
+    [groupIds],
+  );
+  for (const { group_id: groupId, ...row } of rows) {
+    const key = hex(groupId);
+    byGroup.set(key, [...(byGroup.get(key) ?? []), row]);
+  }
+  return byGroup;
+}
+
+/**
+ * claimMessageId for many: for each claim in order, the time it was stored before, or undefined
+ * when this claim recorded it. A repeat inside the batch is a duplicate of the first, as it would
+ * be one statement later; a concurrent claim of the same id elsewhere waits for that transaction.
+ */
+async function claimMessageIds(
+  sql: Sql,
+  claims: readonly { senderPk: string; messageId: Uint8Array; now: number; recipients: number }[],
+): Promise<(number | undefined)[]> {
+  if (claims.length === 0) return [];
+  const inserted = await sql.query<{ sender_pk: string; message_id: Buffer }>(
+    `INSERT INTO sent_ids (sender_pk, message_id, stored_at, recipients)
+     SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bigint[], $4::int[])
+     ON CONFLICT DO NOTHING RETURNING sender_pk, message_id`,
+    [claims.map((c) => c.senderPk), claims.map((c) => c.messageId), claims.map((c) => c.now), claims.map((c) => c.recipients)],
+  );
+  const claimKey = (senderPk: string, messageId: Uint8Array) => `${senderPk}:${hex(messageId)}`;
+  const fresh = new Set(inserted.rows.map((row) => claimKey(row.sender_pk, row.message_id)));
+  const lost = claims.filter((c) => !fresh.has(claimKey(c.senderPk, c.messageId)));
+  const storedAt = new Map<string, number>();
+  if (lost.length > 0) {
+    const seen = await sql.query<{ sender_pk: string; message_id: Buffer; stored_at: string }>(
+      `SELECT s.sender_pk, s.message_id, s.stored_at FROM sent_ids s
+       JOIN unnest($1::bigint[], $2::bytea[]) AS w(sender_pk, message_id) ON s.sender_pk = w.sender_pk AND s.message_id = w.message_id`,
+      [lost.map((c) => c.senderPk), lost.map((c) => c.messageId)],
+    );
+    for (const row of seen.rows) storedAt.set(claimKey(row.sender_pk, row.message_id), Number(row.stored_at));
+  }
+  // The first claim of a key this batch inserted is the fresh one; any later claim of it is a duplicate.
+  return claims.map((c) => {
+    const key = claimKey(c.senderPk, c.messageId);
+    if (fresh.delete(key)) {
+      storedAt.set(key, c.now);
+      return undefined;
+    }
+    return storedAt.get(key) ?? c.now;
+  });
 }
 
 export async function leaveGroup(sql: Sql, item: MailItem, now: number): Promise<StoredMail> {

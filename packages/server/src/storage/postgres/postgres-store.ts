@@ -7,7 +7,7 @@
  * holds the pool and decides which methods run in a transaction; each domain's
  * statements live beside it, one module each (account-queries.ts,
  * settings-queries.ts, contact-queries.ts, key-package-queries.ts,
- * group-writes.ts, mailbox-queries.ts, lockdown-queries.ts,
+ * group-writes.ts (sends batched by send-batcher.ts), mailbox-queries.ts, lockdown-queries.ts,
  * defence-queries.ts, device-queries.ts, blob-queries.ts, push-queries.ts), the shared rate
  * limiter in postgres-rate-limiter.ts, the blobs' bytes in blobs/postgres-blob-bytes.ts.
  */
@@ -66,6 +66,7 @@ import * as mailboxes from './mailbox-queries.js';
 import * as push from './push-queries.js';
 import * as settings from './settings-queries.js';
 import { PostgresRateLimiter } from './postgres-rate-limiter.js';
+import { SendBatcher } from './send-batcher.js';
 import { PostgresBlobBytes } from '../../blobs/postgres-blob-bytes.js';
 import { migratePostgres, requireSchemaName } from './migrations/migration.js';
 import { deviceRow, deviceRows, toDevice } from './queries.js';
@@ -84,11 +85,13 @@ export interface PostgresStoreOptions {
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
-  readonly writesInCallOrder = false;
+  /** Sends go through one SendBatcher: each batch commits before the next begins. */
+  readonly writesInCallOrder = true;
   private closing: Promise<void> | undefined;
   /** For methods that are one statement, reads and writes alike: a statement is a transaction of its own. */
   private readonly autocommit: Sql;
   private limiter: PostgresRateLimiter | undefined;
+  private readonly sends: SendBatcher;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -96,6 +99,7 @@ export class PostgresStore implements Store {
     readonly schema: string,
   ) {
     this.autocommit = autocommit(pool);
+    this.sends = new SendBatcher(pool);
   }
 
   /**
@@ -133,7 +137,8 @@ export class PostgresStore implements Store {
   }
 
   close(): Promise<void> {
-    this.closing ??= this.pool.end();
+    // Sends already asked for are committed (or refused) before the pool goes.
+    this.closing ??= this.sends.idle().then(() => this.pool.end());
     return this.closing;
   }
 
@@ -266,7 +271,7 @@ export class PostgresStore implements Store {
   }
 
   sendToGroup(item: MailItem, now: number): Promise<StoredMail> {
-    return this.tx((sql) => groups.sendToGroup(sql, item, now));
+    return this.sends.send(item, now);
   }
 
   leaveGroup(item: MailItem, now: number): Promise<StoredMail> {

@@ -118,23 +118,26 @@ export async function claimMessageId(sql: Sql, senderPk: string, messageId: Uint
 export interface Delivery {
   readonly devices: readonly DeviceRow[];
   readonly item: MailItem;
+  /** When it was stored; default storeMail's `now` (a batch of sends keeps each send's own time). */
+  readonly storedAt?: number;
 }
 
 /**
- * Appends each delivery's item to its devices' mailboxes; returns the
- * recipients in delivery order.
+ * Appends each delivery's item to its devices' mailboxes; returns each delivery's recipients, in
+ * delivery order.
  *
  * Seqs come from each device's own counter, bumped under the device's row
  * lock held to COMMIT: a second writer to the same device waits, so per device
  * seqs commit, and become visible, in increasing order and a reader at
  * `seq > cursor` never skips one. All of a transaction's device locks are
  * taken in this one statement, in pk order, so fan-outs over overlapping
- * devices cannot deadlock.
+ * devices cannot deadlock. Every row is written by one more statement, whatever
+ * the number of deliveries: three round trips for a batch of sends as for one.
  */
-export async function storeMail(sql: Sql, deliveries: readonly Delivery[], now: number): Promise<DeviceAddress[]> {
+export async function storeMailEach(sql: Sql, deliveries: readonly Delivery[], now: number): Promise<DeviceAddress[][]> {
   const counts = new Map<string, number>();
   for (const { devices } of deliveries) for (const row of devices) counts.set(row.pk, (counts.get(row.pk) ?? 0) + 1);
-  if (counts.size === 0) return [];
+  if (counts.size === 0) return deliveries.map(() => []);
   const pks = [...counts.keys()];
   await sql.query('SELECT pk FROM devices WHERE pk = ANY($1::bigint[]) ORDER BY pk FOR NO KEY UPDATE', [pks]);
   const bumped = await sql.query<{ pk: string; next_seq: string }>(
@@ -145,35 +148,46 @@ export async function storeMail(sql: Sql, deliveries: readonly Delivery[], now: 
   );
   // The next free seq per device: the counter's new value minus what this transaction takes, plus one.
   const next = new Map(bumped.rows.map((row) => [row.pk, BigInt(row.next_seq) - BigInt(counts.get(row.pk) ?? 0) + 1n]));
-  const recipients: DeviceAddress[] = [];
-  for (const { devices, item } of deliveries) {
-    if (devices.length === 0) continue;
-    const seqs = devices.map((row) => {
+  // Rows name their item by its 1-based place in the item arrays: each payload travels once, not once per recipient.
+  const rows = { pk: [] as string[], seq: [] as bigint[], item: [] as number[] };
+  const items = deliveries.filter((d) => d.devices.length > 0);
+  items.forEach(({ devices }, index) => {
+    for (const row of devices) {
       const seq = next.get(row.pk) ?? 0n;
       next.set(row.pk, seq + 1n);
-      return seq;
-    });
-    // One statement per item: the payload travels once, not once per recipient.
-    await sql.query(
-      `INSERT INTO mailbox (device_pk, seq, kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at, expires_at)
-       SELECT v.pk, v.seq, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM unnest($1::bigint[], $2::bigint[]) AS v(pk, seq)`,
-      [
-        devices.map((row) => row.pk),
-        seqs,
-        item.kind,
-        item.sender.username,
-        item.sender.deviceId,
-        item.groupId,
-        item.messageId,
-        item.payload,
-        item.epoch,
-        now,
-        item.expiresAt || null,
-      ],
-    );
-    recipients.push(...devices.map(address));
-  }
-  return recipients;
+      rows.pk.push(row.pk);
+      rows.seq.push(seq);
+      rows.item.push(index + 1);
+    }
+  });
+  await sql.query(
+    `INSERT INTO mailbox (device_pk, seq, kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at, expires_at)
+     SELECT r.pk, r.seq, i.kind, i.sender_username, i.sender_device_id, i.group_id, i.message_id, i.payload, i.epoch, i.stored_at, i.expires_at
+     FROM unnest($1::bigint[], $2::bigint[], $3::int[]) AS r(pk, seq, item)
+     JOIN unnest($4::int[], $5::text[], $6::text[], $7::bytea[], $8::bytea[], $9::bytea[], $10::bigint[], $11::bigint[], $12::bigint[])
+       WITH ORDINALITY AS i(kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at, expires_at, item)
+       ON i.item = r.item`,
+    [
+      rows.pk,
+      rows.seq,
+      rows.item,
+      items.map((d) => d.item.kind),
+      items.map((d) => d.item.sender.username),
+      items.map((d) => d.item.sender.deviceId),
+      items.map((d) => d.item.groupId),
+      items.map((d) => d.item.messageId),
+      items.map((d) => d.item.payload),
+      items.map((d) => d.item.epoch),
+      items.map((d) => d.storedAt ?? now),
+      items.map((d) => d.item.expiresAt || null),
+    ],
+  );
+  return deliveries.map(({ devices }) => devices.map(address));
+}
+
+/** storeMail for deliveries whose recipients are told together: every recipient, in delivery order. */
+export async function storeMail(sql: Sql, deliveries: readonly Delivery[], now: number): Promise<DeviceAddress[]> {
+  return (await storeMailEach(sql, deliveries, now)).flat();
 }
 
 /** Stores one item for `devices` (see storeMail) as a fresh, non-duplicate result. */

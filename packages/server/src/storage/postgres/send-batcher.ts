@@ -1,0 +1,67 @@
+/**
+ * @module storage/postgres/send-batcher
+ * Group commit for PostgreSQL's sends, as SQLite has one (sqlite/group-commit.ts): the sends asked
+ * for while a batch commits wait, and then go together, in the order they were asked, in the next
+ * batch: one transaction, a fixed number of statements (group-writes.ts's sendBatch) and one
+ * commit flush for all of them. One send at a time cost about nine round trips and a flush of its
+ * own, which held one connection near 290 sends/s (docs/BENCHMARKS.md).
+ *
+ * One batch is in flight at a time, so a send takes effect after every send asked for before it
+ * on this node: a connection may start its next send before the last one is durable and its
+ * messages still reach every mailbox in order (Store.writesInCallOrder). Each send keeps its own
+ * outcome; nothing resolves before the batch's COMMIT returned, so an acknowledgement still follows
+ * a durable write, and a batch that fails rejects every send in it (each is safe to retry).
+ */
+import type pg from 'pg';
+import type { MailItem, StoredMail } from '../types.js';
+import { sendBatch, type BatchedSend } from './group-writes.js';
+import { inTransaction } from './transaction.js';
+
+/** Sends per transaction at most: bounds the statements' size and how long the group locks are held. */
+export const MAX_SENDS_PER_BATCH = 256;
+
+interface PendingSend extends BatchedSend {
+  readonly resolve: (mail: StoredMail) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export class SendBatcher {
+  private queue: PendingSend[] = [];
+  private draining: Promise<void> | undefined;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  send(item: MailItem, now: number): Promise<StoredMail> {
+    return new Promise<StoredMail>((resolve, reject) => {
+      this.queue.push({ item, now, resolve, reject });
+      this.draining ??= this.drain();
+    });
+  }
+
+  /** Resolves once every send asked for so far has settled (the store waits for it on close). */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    // After the poll phase: every send read from the sockets in this turn joins the first batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.queue.length > 0) await this.commit(this.queue.splice(0, MAX_SENDS_PER_BATCH));
+    this.draining = undefined;
+  }
+
+  private async commit(batch: readonly PendingSend[]): Promise<void> {
+    let outcomes;
+    try {
+      outcomes = await inTransaction(this.pool, (sql) => sendBatch(sql, batch));
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    batch.forEach((pending, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) pending.resolve(outcome.mail);
+      else pending.reject(outcome.error);
+    });
+  }
+}
