@@ -11,7 +11,7 @@ import { ServerError, type NewCommit, type NewGroup } from '../store.js';
 import type { GroupRecord, MailItem, StoredMail } from '../types.js';
 import { planCommit, planCreationRetry, planGroupCreation, planGroupSend, planLeave, readAdmins, requireGroupSender, writeAdmins } from '../group-rules.js';
 import { address, claimMessageId, deviceRow, mailTo, memberRows, storeMail, storeMailEach, type DeviceRow } from './queries.js';
-import type { Sql } from './transaction.js';
+import { prepared, type Sql } from './transaction.js';
 
 interface GroupRow {
   epoch: string;
@@ -123,8 +123,7 @@ export async function sendBatch(sql: Sql, sends: readonly BatchedSend[]): Promis
   const groupIds = unique(sends.map((s) => s.item.groupId), hex);
   // FOR SHARE: sends run side by side, but not across a commit. In one order, as commits lock one group each.
   const locked = await sql.query<{ group_id: Buffer }>(
-    'SELECT group_id FROM groups WHERE group_id = ANY($1::bytea[]) ORDER BY group_id FOR SHARE',
-    [groupIds],
+    prepared('send_lock_groups', 'SELECT group_id FROM groups WHERE group_id = ANY($1::bytea[]) ORDER BY group_id FOR SHARE', [groupIds]),
   );
   const existing = new Set(locked.rows.map((row) => hex(row.group_id)));
   const senders = await deviceRowsByAddress(sql, sends.map((s) => s.item.sender));
@@ -170,12 +169,13 @@ function unique<T>(values: readonly T[], key: (value: T) => string): T[] {
 
 async function deviceRowsByAddress(sql: Sql, devices: readonly MailItem['sender'][]): Promise<Map<string, DeviceRow>> {
   const wanted = unique(devices, addressKey);
-  const { rows } = await sql.query<DeviceRow>(
+  const { rows } = await sql.query<DeviceRow>(prepared(
+    'send_senders',
     `SELECT d.pk, a.username, d.device_id, d.identity_key, d.created_at
      FROM unnest($1::text[], $2::text[]) AS w(username, device_id)
      JOIN accounts a ON a.username = w.username JOIN devices d ON d.account_id = a.id AND d.device_id = w.device_id`,
     [wanted.map((d) => d.username), wanted.map((d) => d.deviceId)],
-  );
+  ));
   return new Map(rows.map((row) => [addressKey({ username: row.username, deviceId: row.device_id }), row]));
 }
 
@@ -183,12 +183,13 @@ async function deviceRowsByAddress(sql: Sql, devices: readonly MailItem['sender'
 async function memberRowsByGroup(sql: Sql, groupIds: readonly Uint8Array[]): Promise<Map<string, DeviceRow[]>> {
   const byGroup = new Map<string, DeviceRow[]>();
   if (groupIds.length === 0) return byGroup;
-  const { rows } = await sql.query<DeviceRow & { group_id: Buffer }>(
+  const { rows } = await sql.query<DeviceRow & { group_id: Buffer }>(prepared(
+    'send_members',
     `SELECT m.group_id, d.pk, a.username, d.device_id, d.identity_key, d.created_at
      FROM group_members m JOIN devices d ON d.pk = m.device_pk JOIN accounts a ON a.id = d.account_id
      WHERE m.group_id = ANY($1::bytea[]) ORDER BY d.pk`,
     [groupIds],
-  );
+  ));
   for (const { group_id: groupId, ...row } of rows) {
     const key = hex(groupId);
     byGroup.set(key, [...(byGroup.get(key) ?? []), row]);
@@ -206,12 +207,13 @@ async function claimMessageIds(
   claims: readonly { senderPk: string; messageId: Uint8Array; now: number; recipients: number }[],
 ): Promise<(number | undefined)[]> {
   if (claims.length === 0) return [];
-  const inserted = await sql.query<{ sender_pk: string; message_id: Buffer }>(
+  const inserted = await sql.query<{ sender_pk: string; message_id: Buffer }>(prepared(
+    'send_claim_ids',
     `INSERT INTO sent_ids (sender_pk, message_id, stored_at, recipients)
      SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bigint[], $4::int[])
      ON CONFLICT DO NOTHING RETURNING sender_pk, message_id`,
     [claims.map((c) => c.senderPk), claims.map((c) => c.messageId), claims.map((c) => c.now), claims.map((c) => c.recipients)],
-  );
+  ));
   const claimKey = (senderPk: string, messageId: Uint8Array) => `${senderPk}:${hex(messageId)}`;
   const fresh = new Set(inserted.rows.map((row) => claimKey(row.sender_pk, row.message_id)));
   const lost = claims.filter((c) => !fresh.has(claimKey(c.senderPk, c.messageId)));

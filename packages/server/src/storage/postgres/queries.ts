@@ -7,7 +7,7 @@
 import { ErrorCode } from '@sotto/protocol';
 import { ServerError } from '../store.js';
 import type { DeviceAddress, DeviceRecord, MailboxEntry, MailItem, StoredMail } from '../types.js';
-import type { Sql } from './transaction.js';
+import { prepared, type Sql } from './transaction.js';
 
 export interface DeviceRow {
   pk: string;
@@ -139,13 +139,14 @@ export async function storeMailEach(sql: Sql, deliveries: readonly Delivery[], n
   for (const { devices } of deliveries) for (const row of devices) counts.set(row.pk, (counts.get(row.pk) ?? 0) + 1);
   if (counts.size === 0) return deliveries.map(() => []);
   const pks = [...counts.keys()];
-  await sql.query('SELECT pk FROM devices WHERE pk = ANY($1::bigint[]) ORDER BY pk FOR NO KEY UPDATE', [pks]);
-  const bumped = await sql.query<{ pk: string; next_seq: string }>(
+  await sql.query(prepared('mail_lock_devices', 'SELECT pk FROM devices WHERE pk = ANY($1::bigint[]) ORDER BY pk FOR NO KEY UPDATE', [pks]));
+  const bumped = await sql.query<{ pk: string; next_seq: string }>(prepared(
+    'mail_bump_seqs',
     `UPDATE devices d SET next_seq = d.next_seq + v.n
      FROM unnest($1::bigint[], $2::int[]) AS v(pk, n) WHERE d.pk = v.pk
      RETURNING d.pk, d.next_seq`,
     [pks, pks.map((pk) => counts.get(pk))],
-  );
+  ));
   // The next free seq per device: the counter's new value minus what this transaction takes, plus one.
   const next = new Map(bumped.rows.map((row) => [row.pk, BigInt(row.next_seq) - BigInt(counts.get(row.pk) ?? 0) + 1n]));
   // Rows name their item by its 1-based place in the item arrays: each payload travels once, not once per recipient.
@@ -160,7 +161,8 @@ export async function storeMailEach(sql: Sql, deliveries: readonly Delivery[], n
       rows.item.push(index + 1);
     }
   });
-  await sql.query(
+  await sql.query(prepared(
+    'mail_insert',
     `INSERT INTO mailbox (device_pk, seq, kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at, expires_at)
      SELECT r.pk, r.seq, i.kind, i.sender_username, i.sender_device_id, i.group_id, i.message_id, i.payload, i.epoch, i.stored_at, i.expires_at
      FROM unnest($1::bigint[], $2::bigint[], $3::int[]) AS r(pk, seq, item)
@@ -181,7 +183,7 @@ export async function storeMailEach(sql: Sql, deliveries: readonly Delivery[], n
       items.map((d) => d.storedAt ?? now),
       items.map((d) => d.item.expiresAt || null),
     ],
-  );
+  ));
   return deliveries.map(({ devices }) => devices.map(address));
 }
 

@@ -11,6 +11,16 @@ import { ServerError, StorageUnavailableError } from '../store.js';
 /** What queries run against: a pooled client inside a transaction, or the pool for single statements. */
 export interface Sql {
   query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow>(statement: pg.QueryConfig): Promise<pg.QueryResult<R>>;
+}
+
+/**
+ * A statement each connection parses and plans once (a named prepared statement), for the hot
+ * path: an unnamed one is parsed and planned at every execution, which made each of a send's
+ * statements cost 0.3-0.6 ms against a 0.13 ms round trip. `name` must always go with `text`.
+ */
+export function prepared(name: string, text: string, values: unknown[]): pg.QueryConfig {
+  return { name, text, values };
 }
 
 export const MAX_ATTEMPTS = 3;
@@ -67,9 +77,9 @@ export async function inTransaction<T>(pool: pg.Pool, body: (sql: Sql) => Promis
  */
 export function autocommit(pool: pg.Pool): Sql {
   return {
-    async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    async query<R extends pg.QueryResultRow>(statement: string | pg.QueryConfig, values?: unknown[]): Promise<pg.QueryResult<R>> {
       try {
-        return await pool.query<R>(text, values);
+        return await (typeof statement === 'string' ? pool.query<R>(statement, values) : pool.query<R>(statement));
       } catch (error) {
         throw toStoreError(error);
       }
