@@ -126,8 +126,7 @@ export async function sendBatch(sql: Sql, sends: readonly BatchedSend[]): Promis
     prepared('send_lock_groups', 'SELECT group_id FROM groups WHERE group_id = ANY($1::bytea[]) ORDER BY group_id FOR SHARE', [groupIds]),
   );
   const existing = new Set(locked.rows.map((row) => hex(row.group_id)));
-  const senders = await deviceRowsByAddress(sql, sends.map((s) => s.item.sender));
-  const members = await memberRowsByGroup(sql, groupIds.filter((id) => existing.has(hex(id))));
+  const { senders, members } = await sendersAndMembers(sql, sends.map((s) => s.item.sender), groupIds.filter((id) => existing.has(hex(id))));
   const planned = sends.map((send): { ok: false; error: ServerError } | { ok: true; senderPk: string; recipients: readonly DeviceRow[] } => {
     try {
       const key = hex(send.item.groupId);
@@ -167,34 +166,39 @@ function unique<T>(values: readonly T[], key: (value: T) => string): T[] {
   return [...seen.values()];
 }
 
-async function deviceRowsByAddress(sql: Sql, devices: readonly MailItem['sender'][]): Promise<Map<string, DeviceRow>> {
+/**
+ * The senders' device rows and each group's members in device order, in one statement (read after
+ * the groups' locks, so a commit of one of these groups is either wholly before or wholly after).
+ */
+async function sendersAndMembers(
+  sql: Sql,
+  devices: readonly MailItem['sender'][],
+  groupIds: readonly Uint8Array[],
+): Promise<{ senders: Map<string, DeviceRow>; members: Map<string, DeviceRow[]> }> {
   const wanted = unique(devices, addressKey);
-  const { rows } = await sql.query<DeviceRow>(prepared(
-    'send_senders',
-    `SELECT d.pk, a.username, d.device_id, d.identity_key, d.created_at
+  const { rows } = await sql.query<DeviceRow & { group_id: Buffer | null }>(prepared(
+    'send_senders_and_members',
+    `SELECT NULL::bytea AS group_id, d.pk, a.username, d.device_id, d.identity_key, d.created_at
      FROM unnest($1::text[], $2::text[]) AS w(username, device_id)
-     JOIN accounts a ON a.username = w.username JOIN devices d ON d.account_id = a.id AND d.device_id = w.device_id`,
-    [wanted.map((d) => d.username), wanted.map((d) => d.deviceId)],
-  ));
-  return new Map(rows.map((row) => [addressKey({ username: row.username, deviceId: row.device_id }), row]));
-}
-
-/** Each group's members in device order, as memberRows gives them. */
-async function memberRowsByGroup(sql: Sql, groupIds: readonly Uint8Array[]): Promise<Map<string, DeviceRow[]>> {
-  const byGroup = new Map<string, DeviceRow[]>();
-  if (groupIds.length === 0) return byGroup;
-  const { rows } = await sql.query<DeviceRow & { group_id: Buffer }>(prepared(
-    'send_members',
-    `SELECT m.group_id, d.pk, a.username, d.device_id, d.identity_key, d.created_at
+     JOIN accounts a ON a.username = w.username JOIN devices d ON d.account_id = a.id AND d.device_id = w.device_id
+     UNION ALL
+     SELECT m.group_id, d.pk, a.username, d.device_id, d.identity_key, d.created_at
      FROM group_members m JOIN devices d ON d.pk = m.device_pk JOIN accounts a ON a.id = d.account_id
-     WHERE m.group_id = ANY($1::bytea[]) ORDER BY d.pk`,
-    [groupIds],
+     WHERE m.group_id = ANY($3::bytea[])
+     ORDER BY pk`,
+    [wanted.map((d) => d.username), wanted.map((d) => d.deviceId), groupIds],
   ));
+  const senders = new Map<string, DeviceRow>();
+  const members = new Map<string, DeviceRow[]>();
   for (const { group_id: groupId, ...row } of rows) {
+    if (groupId === null) {
+      senders.set(addressKey({ username: row.username, deviceId: row.device_id }), row);
+      continue;
+    }
     const key = hex(groupId);
-    byGroup.set(key, [...(byGroup.get(key) ?? []), row]);
+    members.set(key, [...(members.get(key) ?? []), row]);
   }
-  return byGroup;
+  return { senders, members };
 }
 
 /**

@@ -131,8 +131,9 @@ export interface Delivery {
  * seqs commit, and become visible, in increasing order and a reader at
  * `seq > cursor` never skips one. All of a transaction's device locks are
  * taken in this one statement, in pk order, so fan-outs over overlapping
- * devices cannot deadlock. Every row is written by one more statement, whatever
- * the number of deliveries: three round trips for a batch of sends as for one.
+ * devices cannot deadlock. The counters and every row are then written by one
+ * more statement, whatever the number of deliveries: two round trips for a batch
+ * of sends as for one.
  */
 export async function storeMailEach(sql: Sql, deliveries: readonly Delivery[], now: number): Promise<DeviceAddress[][]> {
   const counts = new Map<string, number>();
@@ -140,38 +141,37 @@ export async function storeMailEach(sql: Sql, deliveries: readonly Delivery[], n
   if (counts.size === 0) return deliveries.map(() => []);
   const pks = [...counts.keys()];
   await sql.query(prepared('mail_lock_devices', 'SELECT pk FROM devices WHERE pk = ANY($1::bigint[]) ORDER BY pk FOR NO KEY UPDATE', [pks]));
-  const bumped = await sql.query<{ pk: string; next_seq: string }>(prepared(
-    'mail_bump_seqs',
-    `UPDATE devices d SET next_seq = d.next_seq + v.n
-     FROM unnest($1::bigint[], $2::int[]) AS v(pk, n) WHERE d.pk = v.pk
-     RETURNING d.pk, d.next_seq`,
-    [pks, pks.map((pk) => counts.get(pk))],
-  ));
-  // The next free seq per device: the counter's new value minus what this transaction takes, plus one.
-  const next = new Map(bumped.rows.map((row) => [row.pk, BigInt(row.next_seq) - BigInt(counts.get(row.pk) ?? 0) + 1n]));
-  // Rows name their item by its 1-based place in the item arrays: each payload travels once, not once per recipient.
-  const rows = { pk: [] as string[], seq: [] as bigint[], item: [] as number[] };
+  // Rows name their item by its 1-based place in the item arrays: each payload travels once, not once
+  // per recipient. A device's rows take the seqs after its counter's old value in row order, which is
+  // delivery order; the counter moves by as many, in the same statement.
+  const rows = { pk: [] as string[], item: [] as number[] };
   const items = deliveries.filter((d) => d.devices.length > 0);
   items.forEach(({ devices }, index) => {
     for (const row of devices) {
-      const seq = next.get(row.pk) ?? 0n;
-      next.set(row.pk, seq + 1n);
       rows.pk.push(row.pk);
-      rows.seq.push(seq);
       rows.item.push(index + 1);
     }
   });
   await sql.query(prepared(
     'mail_insert',
-    `INSERT INTO mailbox (device_pk, seq, kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at, expires_at)
-     SELECT r.pk, r.seq, i.kind, i.sender_username, i.sender_device_id, i.group_id, i.message_id, i.payload, i.epoch, i.stored_at, i.expires_at
-     FROM unnest($1::bigint[], $2::bigint[], $3::int[]) AS r(pk, seq, item)
-     JOIN unnest($4::int[], $5::text[], $6::text[], $7::bytea[], $8::bytea[], $9::bytea[], $10::bigint[], $11::bigint[], $12::bigint[])
+    `WITH bumped AS (
+       UPDATE devices d SET next_seq = d.next_seq + v.n
+       FROM unnest($1::bigint[], $2::int[]) AS v(pk, n) WHERE d.pk = v.pk
+       RETURNING d.pk, d.next_seq - v.n AS before
+     ), numbered AS (
+       SELECT r.pk, r.item, b.before + row_number() OVER (PARTITION BY r.pk ORDER BY r.ord) AS seq
+       FROM unnest($3::bigint[], $4::int[]) WITH ORDINALITY AS r(pk, item, ord) JOIN bumped b ON b.pk = r.pk
+     )
+     INSERT INTO mailbox (device_pk, seq, kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at, expires_at)
+     SELECT n.pk, n.seq, i.kind, i.sender_username, i.sender_device_id, i.group_id, i.message_id, i.payload, i.epoch, i.stored_at, i.expires_at
+     FROM numbered n
+     JOIN unnest($5::int[], $6::text[], $7::text[], $8::bytea[], $9::bytea[], $10::bytea[], $11::bigint[], $12::bigint[], $13::bigint[])
        WITH ORDINALITY AS i(kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at, expires_at, item)
-       ON i.item = r.item`,
+       ON i.item = n.item`,
     [
+      pks,
+      pks.map((pk) => counts.get(pk)),
       rows.pk,
-      rows.seq,
       rows.item,
       items.map((d) => d.item.kind),
       items.map((d) => d.item.sender.username),
