@@ -206,18 +206,18 @@ round trips and a commit flush, and a connection's next send waited for it (a po
 may commit out of order). Measured the same way on 2026-12-07 just before the change, one node, 5
 runs: at 1,000/s offered 199 (112) msg/s achieved, at 3,000/s 196 (156), hop p99 at 250/s 632 (975)
 ms, since 250/s was already beyond it. Now the sends asked for while a batch commits go together in
-the next one, a fixed number of statements for any number of sends, one batch in flight per node,
-so a connection pipelines its sends as on SQLite. A commit flush costs about 0.3 ms on this machine
-and a round trip 0.13 ms (p50 of 200): at light load a batch holds one send, so the hop is the
-server's own path plus about ten round trips.
+the next one, seven prepared statements for any number of sends, one batch in flight per node,
+so a connection pipelines its sends as on SQLite.
 
 Targets (performance.md and issue 21): one PostgreSQL node at least 2,000 sends/s from one
 connection and a knee at least half that of one SQLite node; two nodes over NATS add at most 2 ms
 at p99 at 250 msg/s. ${crossNodeCost(tables)}
 
-Not yet understood: at 250/s a batch holds one send, about ten round trips of 0.13 ms and a flush
-of 0.3 ms, yet the hop is several ms at p50 where one SQLite node's is about 1 ms (the peers
-section). The next step is a profile of this path (\`bench/profile.mjs\` drives SQLite only).
+At light load a batch holds one send: seven statements and a commit, each a round trip through the
+\`pg\` client that costs 0.3-0.8 ms here (\`node bench/pg-send.mjs\` times them: BEGIN alone about
+0.3 ms, COMMIT 0.7), about 3.8 ms per lone send in-process. That, not the flush, is most of one
+node's light-load hop; one round trip per batch (the batch as one server-side statement or
+function) is the step that could reach the 2 ms target.
 <!-- relay:end -->`;
 }
 

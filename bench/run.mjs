@@ -109,7 +109,9 @@ node bench/call-setup.mjs  # call set-up (its own section)
 node bench/login-floor.mjs [--quick]   # the connect storm against a bare ws login server and Sotto
 node bench/cost.mjs [--rate 6000]      # the server's CPU time per relayed message at a fixed rate
 node bench/web-bundle.mjs  # the web app's bundle size (its own section)
+node bench/flood.mjs [--seconds 300]   # one account and four connections flooding, beside two honest members (its own section)
 node bench/relay.mjs [--topology single-pg,cross-node] [--runs 5] [--write]   # PostgreSQL and NATS (its own section)
+node bench/pg-send.mjs [--sends 200]   # one PostgreSQL send, statement by statement
 \`\`\`
 `;
 writeBenchmarksKeepingSections(doc);
