@@ -21,7 +21,11 @@ pg.Client.prototype.query = function timedQuery(config, ...rest) {
   const started = performance.now();
   const text = (typeof config === 'string' ? config : config?.text ?? '?').replace(/\s+/g, ' ').slice(0, 70);
   const result = query.call(this, config, ...rest);
-  result?.then?.(() => statements.get(text)?.push(performance.now() - started) ?? statements.set(text, [performance.now() - started]), () => {});
+  result?.then?.(() => {
+    const times = statements.get(text) ?? [];
+    times.push(performance.now() - started);
+    statements.set(text, times);
+  }, () => {});
   return result;
 };
 

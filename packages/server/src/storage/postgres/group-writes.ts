@@ -10,7 +10,7 @@ import { ErrorCode } from '@sotto/protocol';
 import { ServerError, type NewCommit, type NewGroup } from '../store.js';
 import type { GroupRecord, MailItem, StoredMail } from '../types.js';
 import { planCommit, planCreationRetry, planGroupCreation, planGroupSend, planLeave, readAdmins, requireGroupSender, writeAdmins } from '../group-rules.js';
-import { address, claimMessageId, deviceRow, mailTo, memberRows, storeMail, storeMailEach, type DeviceRow } from './queries.js';
+import { address, claimMessageIds, deviceRow, hex, mailTo, memberRows, storeMail, storeMailEach, type DeviceRow } from './queries.js';
 import { prepared, type Sql } from './transaction.js';
 
 interface GroupRow {
@@ -86,7 +86,7 @@ export async function applyCommit(sql: Sql, commit: NewCommit): Promise<StoredMa
   const plan = planCommit(commit, {
     currentEpoch: BigInt(group!.epoch),
     senderPk,
-    storedBefore: await claimMessageId(sql, senderPk, commit.commit.messageId, commit.now, 0),
+    storedBefore: (await claimMessageIds(sql, [{ senderPk, messageId: commit.commit.messageId, now: commit.now, recipients: 0 }]))[0],
     members: await memberRows(sql, commit.groupId),
     removed: await deviceRowsOf(sql, commit.removed),
     added: await deviceRowsOf(sql, commit.added),
@@ -114,9 +114,8 @@ export interface BatchedSend {
 export type SendOutcome = { readonly ok: true; readonly mail: StoredMail } | { readonly ok: false; readonly error: ServerError };
 
 /**
- * Stores a batch of sends in the open transaction, in order, in a fixed number of statements
- * whatever its size: the groups' locks, the senders, the members, the message ids, then
- * storeMailEach's three. The rules are group-rules.ts's, as for one send; every refusal is known
+ * Stores a batch of sends in the open transaction, in order, in five statements whatever its
+ * size: the groups' locks, the senders and members, the message ids, then storeMailEach's two. The rules are group-rules.ts's, as for one send; every refusal is known
  * before the first write, so a refused send leaves nothing behind and the others go on.
  */
 export async function sendBatch(sql: Sql, sends: readonly BatchedSend[]): Promise<SendOutcome[]> {
@@ -157,7 +156,6 @@ export async function sendBatch(sql: Sql, sends: readonly BatchedSend[]): Promis
   return outcomes as SendOutcome[];
 }
 
-const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 const addressKey = (device: { username: string; deviceId: string }): string => `${device.username}\n${device.deviceId}`;
 
 function unique<T>(values: readonly T[], key: (value: T) => string): T[] {
@@ -196,50 +194,13 @@ async function sendersAndMembers(
       continue;
     }
     const key = hex(groupId);
-    members.set(key, [...(members.get(key) ?? []), row]);
+    const list = members.get(key);
+    if (list) list.push(row);
+    else members.set(key, [row]);
   }
   return { senders, members };
 }
 
-/**
- * claimMessageId for many: for each claim in order, the time it was stored before, or undefined
- * when this claim recorded it. A repeat inside the batch is a duplicate of the first, as it would
- * be one statement later; a concurrent claim of the same id elsewhere waits for that transaction.
- */
-async function claimMessageIds(
-  sql: Sql,
-  claims: readonly { senderPk: string; messageId: Uint8Array; now: number; recipients: number }[],
-): Promise<(number | undefined)[]> {
-  if (claims.length === 0) return [];
-  const inserted = await sql.query<{ sender_pk: string; message_id: Buffer }>(prepared(
-    'send_claim_ids',
-    `INSERT INTO sent_ids (sender_pk, message_id, stored_at, recipients)
-     SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bigint[], $4::int[])
-     ON CONFLICT DO NOTHING RETURNING sender_pk, message_id`,
-    [claims.map((c) => c.senderPk), claims.map((c) => c.messageId), claims.map((c) => c.now), claims.map((c) => c.recipients)],
-  ));
-  const claimKey = (senderPk: string, messageId: Uint8Array) => `${senderPk}:${hex(messageId)}`;
-  const fresh = new Set(inserted.rows.map((row) => claimKey(row.sender_pk, row.message_id)));
-  const lost = claims.filter((c) => !fresh.has(claimKey(c.senderPk, c.messageId)));
-  const storedAt = new Map<string, number>();
-  if (lost.length > 0) {
-    const seen = await sql.query<{ sender_pk: string; message_id: Buffer; stored_at: string }>(
-      `SELECT s.sender_pk, s.message_id, s.stored_at FROM sent_ids s
-       JOIN unnest($1::bigint[], $2::bytea[]) AS w(sender_pk, message_id) ON s.sender_pk = w.sender_pk AND s.message_id = w.message_id`,
-      [lost.map((c) => c.senderPk), lost.map((c) => c.messageId)],
-    );
-    for (const row of seen.rows) storedAt.set(claimKey(row.sender_pk, row.message_id), Number(row.stored_at));
-  }
-  // The first claim of a key this batch inserted is the fresh one; any later claim of it is a duplicate.
-  return claims.map((c) => {
-    const key = claimKey(c.senderPk, c.messageId);
-    if (fresh.delete(key)) {
-      storedAt.set(key, c.now);
-      return undefined;
-    }
-    return storedAt.get(key) ?? c.now;
-  });
-}
 
 export async function leaveGroup(sql: Sql, item: MailItem, now: number): Promise<StoredMail> {
   const exists = (await lockGroup(sql, item.groupId, 'FOR UPDATE')) !== undefined;

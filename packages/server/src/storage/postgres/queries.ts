@@ -30,6 +30,9 @@ export interface MailRow {
   expires_at: string | null;
 }
 
+/** A key for maps of byte strings, without copying them. */
+export const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+
 export const bytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 
 export const address = (row: DeviceRow): DeviceAddress => ({ username: row.username, deviceId: row.device_id });
@@ -101,18 +104,44 @@ export async function memberRows(sql: Sql, groupId: Uint8Array): Promise<DeviceR
 }
 
 /**
- * Returns the stored time if (sender, messageId) was stored before, else
- * records it. A concurrent insert of the same key waits for the other
- * transaction, so exactly one of two racing retries stores the message.
+ * Idempotency per (sender, message id), for many claims in one statement: for each claim in order,
+ * the time it was stored before, or undefined when this claim recorded it. A repeat inside the
+ * batch is a duplicate of the first, as it would be one statement later. A concurrent insert of the
+ * same key waits for the other transaction, so exactly one of two racing retries stores it.
  */
-export async function claimMessageId(sql: Sql, senderPk: string, messageId: Uint8Array, now: number, recipients: number): Promise<number | undefined> {
-  const inserted = await sql.query(
-    'INSERT INTO sent_ids (sender_pk, message_id, stored_at, recipients) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-    [senderPk, messageId, now, recipients],
-  );
-  if (inserted.rowCount === 1) return undefined;
-  const seen = await sql.query<{ stored_at: string }>('SELECT stored_at FROM sent_ids WHERE sender_pk = $1 AND message_id = $2', [senderPk, messageId]);
-  return Number(seen.rows[0]?.stored_at ?? now);
+export async function claimMessageIds(
+  sql: Sql,
+  claims: readonly { senderPk: string; messageId: Uint8Array; now: number; recipients: number }[],
+): Promise<(number | undefined)[]> {
+  if (claims.length === 0) return [];
+  const inserted = await sql.query<{ sender_pk: string; message_id: Buffer }>(prepared(
+    'claim_message_ids',
+    `INSERT INTO sent_ids (sender_pk, message_id, stored_at, recipients)
+     SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bigint[], $4::int[])
+     ON CONFLICT DO NOTHING RETURNING sender_pk, message_id`,
+    [claims.map((c) => c.senderPk), claims.map((c) => c.messageId), claims.map((c) => c.now), claims.map((c) => c.recipients)],
+  ));
+  const claimKey = (senderPk: string, messageId: Uint8Array) => `${senderPk}:${hex(messageId)}`;
+  const fresh = new Set(inserted.rows.map((row) => claimKey(row.sender_pk, row.message_id)));
+  const lost = claims.filter((c) => !fresh.has(claimKey(c.senderPk, c.messageId)));
+  const storedAt = new Map<string, number>();
+  if (lost.length > 0) {
+    const seen = await sql.query<{ sender_pk: string; message_id: Buffer; stored_at: string }>(
+      `SELECT s.sender_pk, s.message_id, s.stored_at FROM sent_ids s
+       JOIN unnest($1::bigint[], $2::bytea[]) AS w(sender_pk, message_id) ON s.sender_pk = w.sender_pk AND s.message_id = w.message_id`,
+      [lost.map((c) => c.senderPk), lost.map((c) => c.messageId)],
+    );
+    for (const row of seen.rows) storedAt.set(claimKey(row.sender_pk, row.message_id), Number(row.stored_at));
+  }
+  // The first claim of a key this batch inserted is the fresh one; any later claim of it is a duplicate.
+  return claims.map((c) => {
+    const key = claimKey(c.senderPk, c.messageId);
+    if (fresh.delete(key)) {
+      storedAt.set(key, c.now);
+      return undefined;
+    }
+    return storedAt.get(key) ?? c.now;
+  });
 }
 
 export interface Delivery {
