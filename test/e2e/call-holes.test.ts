@@ -7,7 +7,8 @@
  *
  * 1. A member added to a 1:1 while it rings: the call ends on both sides, the newcomer reads
  *    nothing of the callee's; an offer slipped in through a second conversation is refused.
- * 3. Candidates aimed at the callee's LAN, or at a privileged port, never reach addIceCandidate.
+ * 3. Candidates aimed at the callee's LAN, or at a privileged port, never reach addIceCandidate;
+ *    the TCP and mDNS candidates browsers gather are neither sent nor, from a peer, reported.
  * 4. A declined call id sent again with a fresh date: no ring, no busy.
  * 5. A thousand rings in a burst: a few answered, then silence, and one anomaly report.
  * 6. A ring dated an hour ahead does not ring.
@@ -308,6 +309,74 @@ test('hole 3: private-range and privileged-port candidates never reach addIceCan
   assert.equal(bobMedia.filter((c) => c === 'addIceCandidate').length, 1, `${lan}:50000 or 203.0.113.9:53 reached addIceCandidate`);
   assert.match((await nextRefusal('CANDIDATE_PRIVATE')).message, /outside this device's own networks/);
   assert.match((await nextRefusal('CANDIDATE_PRIVILEGED_PORT')).message, /port below 1024/);
+  await hangUp(bob);
+});
+
+/**
+ * Host candidates Chromium gathers beside its UDP ones: TCP (active and passive) and, for a page
+ * without media permission, a UDP one behind an mDNS name.
+ */
+const BROWSER_EXTRAS = [
+  'candidate:2704364335 1 tcp 1518280447 192.168.1.5 9 typ host tcptype active generation 0 network-id 1',
+  'candidate:1813526553 1 tcp 1518214911 192.168.1.5 50001 typ host tcptype passive generation 0 network-id 1',
+  'candidate:3052346117 1 udp 2122260223 4f3b4d1e-8c41-4b8e-9a39-0f1c2d3e4a5b.local 54321 typ host generation 0 network-id 1',
+];
+
+/** The anomaly kinds `victim` records against `user` from now on. */
+function anomaliesAgainst(victim: SottoClient, user: string): AnomalyKind[] {
+  const reports: AnomalyKind[] = [];
+  const record = victim.anomalies.record.bind(victim.anomalies);
+  victim.anomalies.record = (source, kind) => {
+    if (source.user === user) reports.push(kind);
+    record(source, kind);
+  };
+  return reports;
+}
+
+test('hole 3: the TCP and mDNS candidates a browser gathers are never sent, so an honest caller is never reported', { timeout: 60_000 }, async () => {
+  // A pair of their own: the caller's stack gathers what Chromium gathers.
+  const hal = await client('hal', spiedMedia([], BROWSER_EXTRAS));
+  const ivy = await client('ivy', spiedMedia([]));
+  await befriend(hal, ivy);
+  const heard = signalsReaching(ivy);
+  const reports = anomaliesAgainst(ivy, 'hal');
+  const placed = await hal.calls.place('ivy');
+  assert.equal(placed.kind, 'ringing');
+  await until('ivy to ring', () => ivy.calls.current.kind === 'incoming-ringing');
+  await ivy.calls.accept();
+  await until('the call to be active on both sides', () => hal.calls.current.kind === 'active' && ivy.calls.current.kind === 'active', 20_000);
+  // Whatever hal sends after its offer reaches ivy before this text does (one sender, in order).
+  const marker = new Promise<void>((resolve) => ivy.events.didReceiveMessage.event((m) => m.body === 'hole 3 sent' && resolve()));
+  await hal.calls.idle();
+  await hal.sendText(await hal.openDirect('ivy'), 'hole 3 sent');
+  await marker;
+  await ivy.calls.idle();
+  const candidates = heard.flatMap(({ signal }) => (signal.type === 'ice' ? [signal.candidate] : []));
+  assert.ok(candidates.length > 0, 'hal sent its UDP candidates');
+  assert.deepEqual(candidates.filter((c) => / tcp |\.local /.test(c)), [], 'a TCP or mDNS candidate was sent');
+  assert.deepEqual(reports, [], 'ivy reported her honest caller');
+  await hangUp(hal);
+  await hangUp(ivy);
+});
+
+test('hole 3: a peer\'s TCP and mDNS candidates are refused without a report; one aimed at the metadata service is reported', { timeout: 60_000 }, async () => {
+  await fresh();
+  const olga = await hostile('olga');
+  const reports = anomaliesAgainst(bob, 'olga');
+  const callId = newCallId();
+  await craft(olga, ring(callId));
+  await bobRings(callId);
+  await bob.calls.accept();
+  await craft(olga, { type: 'offer', callId, sdp: validOffer });
+  await until('the offer to reach werift', () => bobMedia.includes('setRemoteDescription:offer'));
+  for (const candidate of BROWSER_EXTRAS) await craft(olga, { type: 'ice', callId, candidate });
+  await craft(olga, { type: 'ice', callId, candidate: 'candidate:4 1 udp 2122260223 169.254.169.254 50000 typ host' });
+  assert.match((await nextRefusal('CANDIDATE_BAD_TRANSPORT')).message, /UDP only/);
+  assert.match((await nextRefusal('CANDIDATE_MDNS')).message, /mDNS/);
+  assert.match((await nextRefusal('CANDIDATE_METADATA')).message, /metadata/);
+  await bob.calls.idle();
+  assert.equal(bobMedia.filter((c) => c === 'addIceCandidate').length, 0, 'a refused candidate reached addIceCandidate');
+  assert.deepEqual(reports, [AnomalyKind.REFUSED_MEDIA], 'only the metadata candidate is reported');
   await hangUp(bob);
 });
 

@@ -8,17 +8,25 @@ import { decodeAppContent } from '@sotto/protocol';
 import type { CallMediaFactory, CallSignal, SottoClient } from '@sotto/core';
 import { WeriftCallMedia } from '@sotto/client-node/calls';
 
-/** The real werift factory; every call into it is appended to `log`, in order. */
-export function spiedMedia(log: string[]): CallMediaFactory {
+/**
+ * The real werift factory; every call into it is appended to `log`, in order. `alsoGathers` are
+ * candidate lines handed to the engine as gathered right after each local description, the way
+ * another stack (Chromium's TCP and mDNS host candidates) would hand them.
+ */
+export function spiedMedia(log: string[], alsoGathers: readonly string[] = []): CallMediaFactory {
   const real = new WeriftCallMedia();
   return {
     createSession(options, handlers) {
       log.push('createSession');
       const session = real.createSession(options, handlers);
+      const gathered = <T>(description: T): T => {
+        for (const line of alsoGathers) handlers.onLocalCandidate(line);
+        return description;
+      };
       return {
         openMicrophone: () => (log.push('openMicrophone'), session.openMicrophone()),
-        createOffer: () => (log.push('createOffer'), session.createOffer()),
-        createAnswer: () => (log.push('createAnswer'), session.createAnswer()),
+        createOffer: () => (log.push('createOffer'), session.createOffer().then(gathered)),
+        createAnswer: () => (log.push('createAnswer'), session.createAnswer().then(gathered)),
         setRemoteDescription: (kind, sdp) => (log.push(`setRemoteDescription:${kind}`), session.setRemoteDescription(kind, sdp)),
         addIceCandidate: (c) => (log.push('addIceCandidate'), session.addIceCandidate(c)),
         close: () => session.close(),

@@ -71,10 +71,12 @@ const ANOMALIES: Record<CallAnomalyKind, { readonly code: string; readonly kind:
 };
 
 /**
- * Candidate refusals an honest peer causes routinely (its own LAN addresses, sent to a device on
- * another network): refused, but not reported against it.
+ * Candidate refusals an honest peer causes routinely: its own LAN addresses sent to a device on
+ * another network, and what browsers gather beside UDP candidates (TCP ones, mDNS names), which
+ * this version never sends but another stack may. Refused, but not reported against the peer: a
+ * report counts towards a "your account appears to be targeted" notice.
  */
-const ROUTINE_CANDIDATE_REFUSALS: ReadonlySet<CandidateErrorCode> = new Set<CandidateErrorCode>(['PRIVATE']);
+const ROUTINE_CANDIDATE_REFUSALS: ReadonlySet<CandidateErrorCode> = new Set<CandidateErrorCode>(['PRIVATE', 'BAD_TRANSPORT', 'MDNS']);
 
 /** This device's host candidates remembered per call, for the private-address rule. */
 const MAX_LOCAL_HOSTS = 16;
@@ -501,12 +503,15 @@ export class Calls {
         onLocalCandidate: (candidate) => {
           if (this.media !== session) return;
           const parsed = parseCandidate(candidate);
+          // Only what a peer of ours admits: UDP at an IP literal. Browsers also gather TCP
+          // candidates and mDNS names, which every peer refuses, each one a refusal to explain.
+          if (!parsed.ok || parsed.candidate.ip === null) return;
           // Defence in depth for relay-only: never hand the peer anything but a relay address.
-          if (this.relayOnly && (!parsed.ok || parsed.candidate.type !== 'relay')) return;
+          if (this.relayOnly && parsed.candidate.type !== 'relay') return;
           // Noted at once, not through the queue: the peer's candidates queued behind are checked against it.
-          const ip = parsed.ok && parsed.candidate.type === 'host' ? parsed.candidate.ip : null;
+          const ip = parsed.candidate.type === 'host' ? parsed.candidate.ip : null;
           if (ip && this.localHosts.length < MAX_LOCAL_HOSTS) this.localHosts.push(ip);
-          if (parsed.ok) this.emitters.didExchangeCandidate.fire({ direction: 'sent', candidateType: parsed.candidate.type });
+          this.emitters.didExchangeCandidate.fire({ direction: 'sent', candidateType: parsed.candidate.type });
           void this.dispatch({ type: 'localCandidate', candidate, now: this.ctx.clock.now() });
         },
         onConnected: () => {
