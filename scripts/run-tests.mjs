@@ -11,7 +11,7 @@
 // and real media, and the cluster scenario restarts the shared NATS and
 // PostgreSQL; except those whose module comment carries the `@paired` tag: they
 // time no media and restart nothing shared, and mostly wait on one CLI process
-// at a time (one core), so they run two at a time, before the others.
+// or one browser at a time, so they run two at a time, before the others.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';

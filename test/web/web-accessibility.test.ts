@@ -4,6 +4,9 @@
  * messages, contacts, the call log, settings and the verify screen. A violation axe rates serious
  * or critical fails the test, with its rule, the elements and axe's help text; moderate and minor
  * ones are reported as diagnostics.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it makes no call
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import { join } from 'node:path';

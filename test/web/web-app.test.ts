@@ -5,6 +5,9 @@
  * receipts), run a group, verify each other, call (consent checked by instrumentation: no
  * RTCPeerConnection, microphone or SDP before Accept; audio packets both ways after), decline,
  * and see the "connection lost", "open in another window" and "update required" screens.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): its call asserts
+ *   that audio packets flow, not how fast, and it restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

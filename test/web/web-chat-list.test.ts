@@ -6,6 +6,9 @@
  * chat: it leaves the list for "Archived (1)" and comes back when unarchived. The search box
  * finds messages on this device, across chats, and opens the chat; hostile markup in a result
  * stays text. (That the flags follow the account to its other devices is the engine's devices test.)
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it makes no call
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -5,6 +5,9 @@
  * request never reaches Bob; Unblock lets her next one through. Bob's own request to Carol is
  * taken back with "Cancel request" and is gone from Carol's side too. When Dee (CLI) accepts Bob's
  * request, Bob's chat with her says "dee accepted your request", once, and still after a reload.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it makes no call
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -6,6 +6,9 @@
  * - a 32-character name overflows the phone chat header under the Call and Verify buttons;
  * - the scroll position carries from one section to the next.
  * Each test failed before its fix; the screenshots of the fixed states are looked at.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it makes no call
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

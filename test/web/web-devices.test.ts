@@ -10,6 +10,9 @@
  * the CLI's ring as answered elsewhere, and the browser touched no RTC before its own accept. Bad
  * input: a used code and a mistyped one are each a clear error on the welcome screen, after which
  * registering still works.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): its call asserts
+ *   that audio packets flow, not how fast, and it restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -11,6 +11,9 @@
  * swapped on the server, an unknown blob id: each a plain file or a clear message in its bubble,
  * and the chat goes on. Settings -> "Download files automatically" (off by default) fetches a
  * contact's small file into memory and decodes nothing.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it makes no call
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -4,6 +4,9 @@
  * as "Admin" and, Erin being no admin, no way to add or remove anyone, only the sentence that
  * admins can. Alice makes Erin an admin from the CLI: Erin's page gains the Add form and a
  * "Make admin" per member; Erin makes Carol an admin, and Alice's CLI prints the notice.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it makes no call
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -8,6 +8,9 @@
  * CLI show in the browser live. Bob sets disappearing messages in the chat header; the CLI sees
  * the notice and the timer, and a message under Alice's 1-minute timer shows its time left.
  * The composer grows and refuses 4,001 characters. Screenshots at desktop and phone sizes.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it makes no call
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

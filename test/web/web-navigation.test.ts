@@ -7,6 +7,9 @@
  * whose chat is gone show the list (the second says so). The contact-link (`#add=`) and
  * device-link (`#link=`) entry points still open their forms. Screenshots at phone (390 px),
  * desktop (1,100 px) and wide (1,600 px, the group's info as a third pane from 1,400 px).
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it makes no call
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -15,6 +15,9 @@
  *   subscription: the VAPID signature verifies and the payload decrypts to `{"v":1}`; the push,
  *   handed to the service worker, shows exactly "Sotto" / "New message" (one, tag sotto-new).
  * - A server with push off: the switch says notifications come only while Sotto is open.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it makes no call
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

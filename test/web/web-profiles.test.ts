@@ -10,6 +10,9 @@
  * Erin renames Alice's group (an empty name is refused in the app's words): Alice's CLI prints the
  * notice. Erin marks Alice verified; Alice links a second CLI device; Erin's Verify screen warns
  * that the safety number changed. Screenshots at desktop and phone sizes.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it makes no call
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

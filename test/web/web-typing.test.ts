@@ -4,6 +4,9 @@
  * chat header; clearing the box, or sending, ends it; in a group, Bob reads who is typing. With
  * Bob's indicators off (Settings → Privacy), neither sees the other typing. The CLI turns them off
  * and on with `sotto settings --typing`.
+ *
+ * @paired It may run beside one other @paired scenario (scripts/run-tests.mjs): it makes no call
+ *   and restarts no shared service.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
