@@ -6,7 +6,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { SottoClient } from '@sotto/client-node';
-import type { CallsConfig } from '@sotto/core';
+import type { CallsConfig, GroupCallsConfig } from '@sotto/core';
 import { createOutput } from './output.js';
 import { attachSendNotices } from './printer.js';
 
@@ -24,7 +24,7 @@ export function profileDir(options: GlobalOptions): string {
 export async function withClient<T>(
   options: GlobalOptions,
   run: (client: SottoClient) => Promise<T>,
-  opts: { reconnect?: boolean; before?: (client: SottoClient) => void; calls?: CallsConfig } = {},
+  opts: { reconnect?: boolean; before?: (client: SottoClient) => void; calls?: CallsConfig; groupCalls?: GroupCallsConfig } = {},
 ): Promise<T> {
   // Loaded when a member command runs: `serve` and `admin` never need the client's dependencies.
   const { openNodeClient } = await import('@sotto/client-node');
@@ -33,6 +33,7 @@ export async function withClient<T>(
     logLevel: options.logLevel ?? 'warn',
     reconnect: opts.reconnect ?? false,
     ...(opts.calls ? { calls: opts.calls } : {}),
+    ...(opts.groupCalls ? { groupCalls: opts.groupCalls } : {}),
   });
   // Every connection resends what the outbox holds: say on stderr if the server cannot store it.
   attachSendNotices(client, createOutput(options.json ?? false));

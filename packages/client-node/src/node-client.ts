@@ -5,7 +5,7 @@
  */
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SottoClient, fetchHttpPort, loadCiphersuite, type CallsConfig, type ClientDeps, type FetchLike } from '@sotto/core';
+import { SottoClient, fetchHttpPort, loadCiphersuite, type CallsConfig, type GroupCallsConfig, type ClientDeps, type FetchLike } from '@sotto/core';
 import { nodeEd25519 } from './node-ed25519.js';
 import { nodeHkdf } from './node-hkdf.js';
 import { createStderrLogger, nodeClock, nodeRandom, type LogLevel } from './node-ports.js';
@@ -19,6 +19,8 @@ export interface NodeClientOptions {
   readonly reconnect?: boolean;
   /** Media and policy for calls (see WeriftCallMedia); without it calls ring and are logged only. */
   readonly calls?: CallsConfig;
+  /** The media stack toward the SFU (see JanusGroupCallMedia); without it group calls cannot be joined. */
+  readonly groupCalls?: GroupCallsConfig;
 }
 
 export function nodeClientDeps(options: NodeClientOptions): ClientDeps {
@@ -35,6 +37,7 @@ export function nodeClientDeps(options: NodeClientOptions): ClientDeps {
     ...(options.clientVersion ? { clientVersion: options.clientVersion } : {}),
     reconnect: options.reconnect ?? true,
     ...(options.calls ? { calls: options.calls } : {}),
+    ...(options.groupCalls ? { groupCalls: options.groupCalls } : {}),
     // Node's own fetch (undici) moves files; it streams answers, so a large file is never held whole.
     http: fetchHttpPort(fetch as unknown as FetchLike),
   };

@@ -52,6 +52,7 @@ import { Advisories } from './advisories.js';
 import { AnomalyReporter } from './anomaly-reporter.js';
 import { Lockdown, parseContactLink } from './lockdown.js';
 import { ThreatNotices } from './threat-notices.js';
+import { GroupCalls, type GroupCallsConfig } from './group-calls/group-calls.js';
 import { Calls, type CallsConfig } from './calls/call-controller.js';
 import { TypingIndicators } from './typing.js';
 import { safetyNumber } from './safety-number.js';
@@ -82,6 +83,8 @@ export interface ClientDeps {
   readonly reconnect?: boolean;
   /** The RTC stack and call policy; without media, calls ring and are logged but cannot be carried. */
   readonly calls?: CallsConfig;
+  /** The media stack toward the SFU; without it, group calls cannot be joined. */
+  readonly groupCalls?: GroupCallsConfig;
   /** The platform's HTTP client, for files (`attachments`); without it, files can be neither sent nor saved. */
   readonly http?: HttpPort;
 }
@@ -122,6 +125,8 @@ export class SottoClient {
   private readonly conversations: Conversations;
   /** 1:1 voice calls: place, accept, decline, hang up, and their events (a facade: its own small API). */
   readonly calls: Calls;
+  /** Group calls through the server's SFU: join a group's call, leave it (one at a time). */
+  readonly groupCalls: GroupCalls;
   /** Files: send one, save a received one (end to end encrypted; fetched only when asked). */
   readonly attachments: Attachments;
   /** What a member does to a message: reply, react, edit, delete for everyone, forward. */
@@ -185,6 +190,7 @@ export class SottoClient {
     const linking = (this.linking = new DeviceLinking(this.ctx, this.deviceLists, this.conversations, () => settingsSync.push()));
     this.devices = new Devices(this.ctx, this.deviceLists, linking, this.conversations);
     this.calls = new Calls(this.ctx, this.conversations, deps.calls ?? {});
+    this.groupCalls = new GroupCalls(this.ctx, deps.groupCalls ?? {});
     this.attachments = new Attachments(this.ctx, this.conversations, deps.http, onlyThePair(identity.username));
     this.sweep = new DisappearingSweep(this.ctx);
     this.profile = new Profiles(this.ctx, this.conversations, onlyThePair(identity.username));
@@ -302,6 +308,7 @@ export class SottoClient {
     this.sweep.close();
     // Hang up first, while the connection can still carry the hangup.
     await this.calls.shutdown();
+    await this.groupCalls.shutdown();
     // What this device dropped is worth telling the server before going: a CLI run lasts seconds.
     await this.anomalies.flush().catch(() => undefined);
     this.linking.closeAll();

@@ -43,3 +43,4 @@ export { Profiles, avatarProblem, type ProfileView } from './profiles.js';
 export { Push, type PushSubscriptionParts, type PushRequester } from './push.js';
 export { TypingIndicators, TYPING_REFRESH_MS, TYPING_SHOWN_MS, TYPING_EXPIRES_MS } from './typing.js';
 export { MAX_QUIET_BETWEEN_STORED } from './conversations.js';
+export * from './group-calls/index.js';

@@ -15,6 +15,7 @@ import { formatMessage, messageRecord } from '../message-format.js';
 import { attachCallPrinter, callEndRecord, describeEnd } from '../call-printer.js';
 import { addMediaOptions, callsConfig, parseSeconds, type CallMediaFlags } from './calls.js';
 import { sendFile, sendVoiceNote } from './files.js';
+import { registerGroupCallCommand } from './group-calls.js';
 import { findMessage } from '../message-ids.js';
 
 export function registerMemberCommands(program: Command, globals: () => GlobalOptions): void {
@@ -189,6 +190,7 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
       await withClient(globals(), async (c) => c.renameGroup(await resolveGroup(c, name), renamed));
       out().print(`renamed ${name} to ${renamed}`, { type: 'group-renamed', name, to: renamed });
     });
+  registerGroupCallCommand(group, globals);
   group
     .command('leave')
     .argument('<name>')

@@ -6,3 +6,5 @@ export { AudioRecorder, DEFAULT_MAX_RECORD_SECONDS, type AudioRecorderOptions } 
 export { readWav, writeWav, CALL_SAMPLE_RATE, MAX_WAV_BYTES, MAX_WAV_SECONDS } from './wav.js';
 export { goertzel, sineWave } from './goertzel.js';
 export { voiceNoteFromWav, type VoiceNote } from './voice-note.js';
+export { JanusGroupCallMedia, type JanusGroupCallMediaOptions } from './group/janus-group-call-media.js';
+export { GroupAudioMixer } from './group/group-audio-mixer.js';

@@ -25,6 +25,7 @@ import { subscribeSides } from '../events.js';
 import { candidatePolicy, checkRemoteCandidate, parseCandidate, type CandidateErrorCode, type CandidatePolicy } from './candidate-filter.js';
 import type { IpAddress } from './ip-address.js';
 import { validateSdp } from './sdp-validator.js';
+import { fetchRelayPolicy } from './relay-policy.js';
 import { newMessageId } from '../message-id.js';
 
 export interface CallsConfig {
@@ -549,17 +550,10 @@ export class Calls {
 
   /** Fetches TURN credentials from our own server and fixes this call's relay policy. */
   private async prepareIce(options: CallOptions): Promise<void> {
-    const settings = await this.ctx.store.getSettings();
-    // Lockdown mode makes every call relay-only, whatever the call or the setting asks.
-    const relayOnly = settings.lockdown || (options.relayOnly ?? settings.relayOnlyCalls);
-    const result = await this.ctx.session.request(FrameType.GET_TURN_CREDENTIALS, create(GetTurnCredentialsSchema, {}));
-    const turn = result.case === 'turnCredentials' ? result.value : undefined;
-    const servers: IceServer[] = turn && turn.urls.length > 0 ? [{ urls: [...turn.urls], username: turn.username, credential: turn.credential }] : [];
-    if (relayOnly && servers.length === 0) {
-      throw new ClientError('NO_TURN', 'Relay-only calls need a TURN server, and this server has none configured.');
-    }
-    this.iceServers = servers;
-    this.relayOnly = relayOnly;
+    const policy = await fetchRelayPolicy(this.ctx, options.relayOnly);
+    this.iceServers = policy.iceServers;
+    this.relayOnly = policy.relayOnly;
   }
+
 
 }

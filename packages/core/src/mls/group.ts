@@ -10,6 +10,7 @@
  * module does not zero. Callers still continue from the returned state.
  */
 import {
+  mlsExporter,
   createApplicationMessage,
   createCommit,
   createGroup,
@@ -255,6 +256,15 @@ export class MlsContext {
 
   encodeState(state: ClientState): Uint8Array {
     return encodeGroupState(state);
+  }
+
+  /**
+   * The group's MLS exporter in the state's epoch (RFC 9420 section 8.5): group calls' SFrame keys
+   * come from it, so only that epoch's members can derive them.
+   */
+  exporterOf(state: ClientState): (label: string, context: Uint8Array, length: number) => Promise<Uint8Array> {
+    const secret = state.keySchedule.exporterSecret;
+    return (label, context, length) => mlsExporter(secret, label, context, length, this.impl);
   }
 
   decodeState(bytes: Uint8Array): ClientState {

@@ -1,0 +1,292 @@
+/**
+ * @module calls/group/janus-group-call-media
+ * The group call media port (`GroupCallMediaFactory`) for Node: werift peer connections to a
+ * Janus VideoRoom. This device publishes one Opus stream (a WAV file, or silence) and subscribes
+ * to every other publisher of the room, one peer connection each. Every Opus frame it sends is
+ * sealed by the engine's SFrame keyring before werift sees it, and every frame it receives is
+ * opened before a decoder sees it: Janus forwards what it cannot read.
+ *
+ * Nothing here runs before `join`, which the engine calls only on its member's own act. The
+ * SFU's descriptions pass the same bounded validator as a peer's in a 1:1 call before werift
+ * reads them, and every DTLS transport gets the SRTP replay guard, as in 1:1 calls.
+ */
+import { randomInt } from 'node:crypto';
+import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCRtpTransceiver, type RtpPacket as Rtp } from 'werift';
+import {
+  candidatePolicy, SFrameError, validateSdp,
+  type GroupCallFrames, type GroupCallMediaFactory, type GroupCallMediaHandlers, type GroupCallMediaOptions, type GroupCallMediaSession,
+  type Logger, type SdpKind,
+} from '@sotto/core';
+import { AudioSource } from '../audio-source.js';
+import { OPUS_FRAME_SAMPLES, OpusCodec } from '../opus-codec.js';
+import { SrtpReplayGuard } from '../srtp-replay-guard.js';
+import { readWav } from '../wav.js';
+import { GroupAudioMixer } from './group-audio-mixer.js';
+import { JanusError, JanusSession, type JanusHandle, type JanusJsep, type VideoRoomAnswer } from './janus-member.js';
+
+export interface JanusGroupCallMediaOptions {
+  /** A WAV file played as the microphone, looping; without it this device sends silence. */
+  readonly play?: string;
+  /** Where to write what the others said (48 kHz mono WAV, all of them mixed) when the call ends. */
+  readonly record?: string;
+  /** Content-free diagnostics only: no addresses, SDP, names or frames are ever logged. */
+  readonly logger?: Logger;
+}
+
+const OPUS_MIME = 'audio/opus';
+/** Publishers of one room this device subscribes to at most (the server's room limit is 32). */
+const MAX_SUBSCRIPTIONS = 31;
+const CONNECT_TIMEOUT_MS = 20_000;
+
+export class JanusGroupCallMedia implements GroupCallMediaFactory {
+  constructor(private readonly config: JanusGroupCallMediaOptions = {}) {}
+
+  async join(options: GroupCallMediaOptions, frames: GroupCallFrames, handlers: GroupCallMediaHandlers): Promise<GroupCallMediaSession> {
+    const session = new JanusGroupCallSession(options, frames, handlers, this.config);
+    try {
+      await session.start();
+    } catch (error) {
+      await session.close();
+      throw error;
+    }
+    return session;
+  }
+}
+
+interface Subscription {
+  readonly handle: JanusHandle;
+  readonly pc: RTCPeerConnection;
+}
+
+class JanusGroupCallSession implements GroupCallMediaSession {
+  private janus: JanusSession | undefined;
+  private publisher: JanusHandle | undefined;
+  private privateId: number | undefined;
+  private readonly pcs: RTCPeerConnection[] = [];
+  private readonly subscriptions = new Map<number, Subscription>();
+  private readonly codec = new OpusCodec();
+  private readonly mixer: GroupAudioMixer | null;
+  private readonly replayGuard = new SrtpReplayGuard();
+  private readonly heard = new Set<string>();
+  private source: AudioSource | null = null;
+  private transceiver: RTCRtpTransceiver | null = null;
+  private closing: Promise<void> | null = null;
+  private silenced = false;
+  private sequenceNumber = randomInt(0x10000);
+  private timestamp = randomInt(0x1_0000_0000);
+  private readonly ssrc = randomInt(1, 0x1_0000_0000);
+  private framesSent = 0;
+  private framesOpened = 0;
+  private framesRefused = 0;
+
+  constructor(
+    private readonly options: GroupCallMediaOptions,
+    private readonly frames: GroupCallFrames,
+    private readonly handlers: GroupCallMediaHandlers,
+    private readonly config: JanusGroupCallMediaOptions,
+  ) {
+    this.mixer = config.record ? new GroupAudioMixer() : null;
+  }
+
+  async start(): Promise<void> {
+    const { admission } = this.options;
+    const pcm = this.config.play ? await readWav(this.config.play) : null;
+    this.janus = await JanusSession.open(admission.sfuUrl, admission.token, (reason) => this.fail(reason));
+    this.publisher = await this.janus.attach((data) => this.onRoomEvent(data));
+    const joined = need(await this.publisher.request({ request: 'join', ptype: 'publisher', room: Number(admission.roomId), id: Number(admission.feedId), token: admission.joinToken }), 'join the room');
+    this.privateId = typeof joined.data.private_id === 'number' ? joined.data.private_id : undefined;
+    await this.publish(pcm);
+    this.subscribeAll(joined.data.publishers);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  // ---- publishing --------------------------------------------------------------------------
+
+  private async publish(pcm: Int16Array | null): Promise<void> {
+    const pc = this.peerConnection();
+    this.transceiver = pc.addTransceiver(new MediaStreamTrack({ kind: 'audio' }), { direction: 'sendonly' });
+    this.guard(pc);
+    await pc.setLocalDescription(await pc.createOffer());
+    const offer = pc.localDescription?.sdp;
+    if (!offer) throw new JanusError('werift produced no offer.');
+    const published = need(await this.publisher!.request({ request: 'configure', audio: true, video: false }, { type: 'offer', sdp: offer, e2ee: true }), 'publish');
+    const answer = this.checkedSdp(published.jsep, 'answer');
+    await this.publisher!.candidatesComplete();
+    const up = connected(pc);
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    this.guard(pc);
+    await up;
+    if (!pc.dtlsTransports.every((t) => this.replayGuard.protects(t))) throw new JanusError('SRTP replay protection is not in place.');
+    this.source = new AudioSource(pcm, this.codec, {
+      onError: (error) => this.config.logger?.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'group call: audio source stopped'),
+    });
+    this.source.start((opus) => this.sendFrame(opus));
+    this.handlers.onConnected();
+  }
+
+  private sendFrame(opus: Uint8Array): void {
+    const sender = this.transceiver?.sender;
+    const payloadType = this.transceiver?.codecs.find((c) => c.mimeType.toLowerCase() === OPUS_MIME)?.payloadType;
+    if (!sender || payloadType === undefined || this.silenced) return;
+    const sealed = this.frames.seal(opus);
+    const header = new RtpHeader({ payloadType, marker: false, ssrc: this.ssrc, sequenceNumber: this.sequenceNumber, timestamp: this.timestamp });
+    this.sequenceNumber = (this.sequenceNumber + 1) & 0xffff;
+    this.timestamp = (this.timestamp + OPUS_FRAME_SAMPLES) >>> 0;
+    this.framesSent++;
+    sender.sendRtp(new RtpPacket(header, Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength))).catch((error: unknown) => {
+      this.config.logger?.debug({ error: error instanceof Error ? error.name : 'unknown' }, 'group call: RTP send failed');
+    });
+  }
+
+  // ---- subscribing -------------------------------------------------------------------------
+
+  /** The room said who publishes (on joining, or as they come and go). */
+  private onRoomEvent(data: Readonly<Record<string, unknown>>): void {
+    if (this.silenced) return;
+    this.subscribeAll(data.publishers);
+    for (const key of ['leaving', 'unpublished'] as const) {
+      const feed = data[key];
+      if (typeof feed === 'number') void this.unsubscribe(feed);
+    }
+  }
+
+  private subscribeAll(publishers: unknown): void {
+    if (!Array.isArray(publishers)) return;
+    for (const publisher of publishers.slice(0, MAX_SUBSCRIPTIONS)) {
+      const feed = typeof publisher === 'object' && publisher !== null ? (publisher as { id?: unknown }).id : undefined;
+      if (typeof feed !== 'number' || feed === Number(this.options.admission.feedId) || this.subscriptions.has(feed)) continue;
+      if (this.subscriptions.size >= MAX_SUBSCRIPTIONS) return;
+      this.subscribe(feed).catch((error: unknown) => {
+        this.config.logger?.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'group call: a subscription failed');
+      });
+    }
+  }
+
+  private async subscribe(feed: number): Promise<void> {
+    const { admission } = this.options;
+    const handle = await this.janus!.attach(() => undefined);
+    const pc = this.peerConnection();
+    this.subscriptions.set(feed, { handle, pc });
+    const offered = need(await handle.request({
+      request: 'join', ptype: 'subscriber', room: Number(admission.roomId), streams: [{ feed }],
+      ...(this.privateId !== undefined ? { private_id: this.privateId } : {}), token: admission.joinToken,
+    }), 'subscribe');
+    const offer = this.checkedSdp(offered.jsep, 'offer');
+    pc.onTrack.subscribe((track) => {
+      if (track.kind === 'audio') track.onReceiveRtp.subscribe((rtp) => this.onRemoteRtp(rtp));
+    });
+    await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+    this.guard(pc);
+    await pc.setLocalDescription(await pc.createAnswer());
+    this.guard(pc);
+    const answer = pc.localDescription?.sdp;
+    if (!answer) throw new JanusError('werift produced no answer.');
+    need(await handle.request({ request: 'start' }, { type: 'answer', sdp: answer, e2ee: true }), 'start the subscription');
+    await handle.candidatesComplete();
+  }
+
+  private async unsubscribe(feed: number): Promise<void> {
+    const subscription = this.subscriptions.get(feed);
+    if (!subscription) return;
+    this.subscriptions.delete(feed);
+    await subscription.handle.detach();
+    await subscription.pc.close().catch(() => undefined);
+  }
+
+  private onRemoteRtp(rtp: Rtp): void {
+    if (this.silenced || rtp.payload.length === 0) return;
+    let opened;
+    try {
+      opened = this.frames.open(new Uint8Array(rtp.payload.buffer, rtp.payload.byteOffset, rtp.payload.byteLength));
+    } catch (error) {
+      this.framesRefused++;
+      if (error instanceof SFrameError) this.handlers.onFrameRefused(error.reason);
+      return;
+    }
+    this.framesOpened++;
+    const key = `${opened.from.user}\n${opened.from.device}`;
+    if (!this.heard.has(key)) {
+      this.heard.add(key);
+      this.handlers.onHeard(opened.from);
+    }
+    this.mixer?.push(key, opened.plaintext);
+  }
+
+  // ---- shared ------------------------------------------------------------------------------
+
+  private peerConnection(): RTCPeerConnection {
+    const { iceServers, relayOnly, allowLoopback } = this.options;
+    const pc = new RTCPeerConnection({
+      codecs: { audio: [new RTCRtpCodecParameters({ mimeType: OPUS_MIME, clockRate: 48_000, channels: 2 })], video: [] },
+      iceServers: iceServers.map((s) => ({ urls: [...s.urls], ...(s.username !== undefined ? { username: s.username } : {}), ...(s.credential !== undefined ? { credential: s.credential } : {}) })),
+      iceTransportPolicy: relayOnly ? 'relay' : 'all',
+      iceAdditionalHostAddresses: allowLoopback ? ['127.0.0.1'] : undefined,
+      iceUseIpv6: false,
+    });
+    pc.connectionStateChange.subscribe((state) => {
+      if (state === 'failed') this.fail('ICE or DTLS with the SFU failed');
+    });
+    this.pcs.push(pc);
+    return pc;
+  }
+
+  private guard(pc: RTCPeerConnection): void {
+    for (const transport of pc.dtlsTransports) this.replayGuard.install(transport);
+  }
+
+  /** The SFU's description, through the same validator as a peer's (normalised), or an error. */
+  private checkedSdp(jsep: JanusJsep | undefined, kind: SdpKind): string {
+    if (!jsep || jsep.type !== kind) throw new JanusError(`The SFU sent no ${kind}.`);
+    // The SFU is a server with a public address: a private one would aim this device's checks at
+    // its own LAN. Relay-only limits this device's candidates, not the SFU's (the relay reaches it).
+    const policy = candidatePolicy({ allowLoopback: this.options.allowLoopback, allowPrivate: false });
+    const result = validateSdp(jsep.sdp, kind, { candidatePolicy: policy });
+    if (!result.ok) throw new JanusError(`The SFU's ${kind} was refused (SDP_${result.code}): ${result.message}.`);
+    return result.sdp.sdp;
+  }
+
+  private fail(reason: string): void {
+    if (this.silenced) return;
+    this.config.logger?.warn({ reason }, 'group call: media failed');
+    void this.close();
+    this.handlers.onFailed(reason);
+  }
+
+  private async shutdown(): Promise<void> {
+    this.silenced = true;
+    this.source?.stop();
+    this.janus?.close();
+    for (const pc of this.pcs) await pc.close().catch(() => undefined);
+    this.codec.close();
+    this.config.logger?.info({
+      framesSent: this.framesSent, framesOpened: this.framesOpened, framesRefused: this.framesRefused,
+      subscriptions: this.subscriptions.size, ...this.replayGuard.counts,
+    }, 'group call: media closed');
+    if (this.mixer && this.config.record) await this.mixer.finish(this.config.record);
+    this.mixer?.close();
+  }
+}
+
+function need(answer: VideoRoomAnswer, what: string): Extract<VideoRoomAnswer, { ok: true }> {
+  if (!answer.ok) throw new JanusError(`The SFU would not let this device ${what}: ${answer.code} ${answer.reason}.`);
+  return answer;
+}
+
+function connected(pc: RTCPeerConnection): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new JanusError(`No connection to the SFU within ${CONNECT_TIMEOUT_MS / 1000} s.`)), CONNECT_TIMEOUT_MS);
+    pc.connectionStateChange.subscribe((state) => {
+      if (state === 'connected') {
+        clearTimeout(timer);
+        resolve();
+      } else if (state === 'failed' || state === 'closed') {
+        clearTimeout(timer);
+        reject(new JanusError('The connection to the SFU failed.'));
+      }
+    });
+  });
+}

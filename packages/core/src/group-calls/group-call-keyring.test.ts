@@ -1,0 +1,127 @@
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mlsExporter, type CiphersuiteImpl } from 'ts-mls';
+import { loadCiphersuite } from '../mls/suite.js';
+import { SFrameError, type SFrameErrorReason } from '../sframe/sframe-error.js';
+import { GroupCallKeyring, type GroupCallEpoch, type GroupCallMember } from './group-call-keyring.js';
+
+let impl: CiphersuiteImpl;
+before(async () => {
+  impl = await loadCiphersuite();
+});
+
+const alice: GroupCallMember = { user: 'alice', device: 'a1' };
+const bob: GroupCallMember = { user: 'bob', device: 'b1' };
+const carol: GroupCallMember = { user: 'carol', device: 'c1' };
+
+/** The group's exporter secret per epoch, as MLS would give every member of that epoch. */
+const secrets = new Map<bigint, Uint8Array>();
+function secretOf(epoch: bigint): Uint8Array {
+  let secret = secrets.get(epoch);
+  if (!secret) secrets.set(epoch, (secret = crypto.getRandomValues(new Uint8Array(64))));
+  return secret;
+}
+
+function epochAt(epoch: bigint, ownLeaf: number, members: readonly GroupCallMember[]): GroupCallEpoch {
+  return {
+    epoch,
+    ownLeaf,
+    members: new Map(members.map((m, leaf) => [leaf, m])),
+    exporter: (label, context, length) => mlsExporter(secretOf(epoch), label, context, length, impl),
+  };
+}
+
+async function keyring(epoch: bigint, ownLeaf: number, members: readonly GroupCallMember[], context = 1n): Promise<GroupCallKeyring> {
+  const ring = new GroupCallKeyring(context);
+  await ring.enterEpoch(epochAt(epoch, ownLeaf, members));
+  return ring;
+}
+
+function refused(run: () => unknown): SFrameErrorReason {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof SFrameError, `expected an SFrameError, got ${String(error)}`);
+    return error.reason;
+  }
+  assert.fail('the frame opened');
+}
+
+const frame = (text: string) => new TextEncoder().encode(text);
+const three = [alice, bob, carol];
+
+test('a frame sealed by one participant opens at another, naming its sender; the SFU sees no plaintext', async () => {
+  const [a, b] = [await keyring(5n, 0, three), await keyring(5n, 1, three)];
+  const sealed = a.seal(frame('opus frame 1'));
+  assert.ok(!Buffer.from(sealed).includes(Buffer.from('opus frame')), 'plaintext visible in the sealed frame');
+  const opened = b.open(sealed);
+  assert.deepEqual(opened.from, alice);
+  assert.equal(new TextDecoder().decode(opened.plaintext), 'opus frame 1');
+  // Each sender its own key: bob's frames open at alice too, as bob's.
+  assert.deepEqual(a.open(b.seal(frame('x'))).from, bob);
+});
+
+test('a replayed frame, a flipped bit, an unknown leaf and a frame of our own are each refused, and the call goes on', async () => {
+  const [a, b] = [await keyring(5n, 0, three), await keyring(5n, 1, three)];
+  const first = a.seal(frame('one'));
+  b.open(first);
+  assert.equal(refused(() => b.open(first)), 'REPLAY');
+  const flipped = a.seal(frame('two'));
+  flipped[flipped.length - 1]! ^= 1;
+  assert.equal(refused(() => b.open(flipped)), 'AUTH_FAILED');
+  // A stranger at leaf 7, who is no member of the epoch.
+  const stranger = await keyring(5n, 7, three);
+  assert.equal(refused(() => b.open(stranger.seal(frame('hi')))), 'UNKNOWN_KID');
+  assert.equal(refused(() => b.open(b.seal(frame('echo')))), 'UNKNOWN_KID');
+  assert.equal(refused(() => b.open(new Uint8Array([0xff]))), 'BAD_HEADER');
+  // Alice's next frame still opens: nothing above harmed her key.
+  assert.equal(new TextDecoder().decode(b.open(a.seal(frame('three'))).plaintext), 'three');
+});
+
+test('a forged frame under a sender\'s KID, arriving before any of theirs, leaves no key behind', async () => {
+  const [a, b] = [await keyring(5n, 0, three), await keyring(5n, 1, three)];
+  const genuine = a.seal(frame('genuine'));
+  const forged = genuine.slice();
+  forged[forged.length - 3]! ^= 0x40;
+  assert.equal(refused(() => b.open(forged)), 'AUTH_FAILED');
+  assert.equal(new TextDecoder().decode(b.open(genuine).plaintext), 'genuine');
+});
+
+test('across a commit, frames of the epoch before still open; two epochs on, they do not; a removed member opens nothing new', async () => {
+  const a = await keyring(5n, 0, three);
+  const b = await keyring(5n, 1, three);
+  const c = await keyring(5n, 2, three);
+  const late = a.seal(frame('sent in epoch 5'));
+  // Carol is removed: epoch 6 has alice and bob only, and carol never learns its exporter.
+  const two = [alice, bob];
+  await b.enterEpoch(epochAt(6n, 1, two));
+  assert.equal(new TextDecoder().decode(b.open(late).plaintext), 'sent in epoch 5');
+  await a.enterEpoch(epochAt(6n, 0, two));
+  const inSix = a.seal(frame('sent in epoch 6'));
+  assert.equal(new TextDecoder().decode(b.open(inSix).plaintext), 'sent in epoch 6');
+  assert.equal(refused(() => c.open(inSix)), 'UNKNOWN_KID', 'the removed member opened a frame of the epoch after');
+  const olderStill = (await keyring(5n, 0, three, 9n)).seal(frame('epoch 5 again'));
+  await b.enterEpoch(epochAt(7n, 1, two));
+  assert.equal(refused(() => b.open(olderStill)), 'UNKNOWN_KID');
+  // An older epoch handed in late changes nothing.
+  await b.enterEpoch(epochAt(5n, 1, three));
+  assert.equal(b.epoch, 7n);
+});
+
+test('two joins of one device in one epoch send under different KIDs, so neither replays the other', async () => {
+  const b = await keyring(5n, 1, three);
+  const firstJoin = await keyring(5n, 0, three, 1n);
+  const secondJoin = await keyring(5n, 0, three, 2n);
+  // Both start at CTR 0: with one KID the second would be refused as a replay (and reuse nonces).
+  assert.equal(new TextDecoder().decode(b.open(firstJoin.seal(frame('first'))).plaintext), 'first');
+  assert.equal(new TextDecoder().decode(b.open(secondJoin.seal(frame('second'))).plaintext), 'second');
+});
+
+test('a context out of range, and sealing before any epoch, are refused; close forgets every key', async () => {
+  assert.throws(() => new GroupCallKeyring(1n << 24n), /below 2\^24/);
+  assert.equal(refused(() => new GroupCallKeyring(0n).seal(frame('x'))), 'BAD_INPUT');
+  const [a, b] = [await keyring(5n, 0, three), await keyring(5n, 1, three)];
+  b.open(a.seal(frame('x')));
+  b.close();
+  assert.equal(refused(() => b.open(a.seal(frame('y')))), 'UNKNOWN_KID');
+});

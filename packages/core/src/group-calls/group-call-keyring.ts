@@ -1,0 +1,152 @@
+/**
+ * @module group-calls/group-call-keyring
+ * The SFrame keys of one device in one group call (RFC 9605 section 5.2, keys from MLS). Every
+ * epoch of the group gives one base key from the MLS exporter; each participant sends under its
+ * own KIDs (a random context of its join, its leaf index, the epoch's low bits), so no two
+ * senders, and no two joins of one device, ever share a key and nonce sequence.
+ *
+ * A receive key is derived when a frame first names its KID, and only for a leaf that holds a
+ * member in one of the two live epochs; a key whose first frame does not authenticate is
+ * forgotten at once, so forged KIDs cost a derivation each and fill nothing. A commit (someone
+ * joined or left the group) starts a new epoch: this device sends under it at once, and frames
+ * of the epoch before still open until the one after it, so frames in flight across a commit are
+ * not lost. A removed member never learns a later epoch's exporter, so hears nothing after.
+ */
+import { decodeHeader } from '../sframe/header.js';
+import { mlsEpochBaseKey, mlsKid, parseMlsKid, type MlsExporter, type MlsKidLayout } from '../sframe/key-schedule.js';
+import { SFrameContext } from '../sframe/sframe.js';
+import { SFrameError } from '../sframe/sframe-error.js';
+import { CIPHER_SUITE_IDS, cipherSuite } from '../sframe/suites.js';
+
+/** AES-128-GCM with a 16-byte tag: what the browser's WebCrypto also does, for the same frames. */
+export const GROUP_CALL_SFRAME_SUITE = cipherSuite(CIPHER_SUITE_IDS.AES_128_GCM_SHA256_128);
+
+/** 12 bits of leaf index (a group of 1,000 members has fewer than 4,096 leaves) and 4 of epoch. */
+export const GROUP_CALL_KID_LAYOUT: MlsKidLayout = { senderBits: 12, epochBits: 4 };
+
+/** Bits of a join's random KID context: two joins of one device in one epoch collide with p = 2^-24. */
+export const GROUP_CALL_CONTEXT_BITS = 24;
+
+/** The current epoch and the one before: frames sent just before a commit still open after it. */
+const LIVE_EPOCHS = 2;
+
+/** Receive keys kept at most (32 participants, two epochs, a few rejoins each); the oldest go first. */
+const MAX_RECEIVE_KEYS = 256;
+
+export interface GroupCallMember {
+  readonly user: string;
+  readonly device: string;
+}
+
+/** One epoch of the group, as the MLS layer sees it. */
+export interface GroupCallEpoch {
+  readonly epoch: bigint;
+  readonly exporter: MlsExporter;
+  /** This device's leaf in that epoch. */
+  readonly ownLeaf: number;
+  /** Who is at each leaf in that epoch: only they may send. */
+  readonly members: ReadonlyMap<number, GroupCallMember>;
+}
+
+/** A frame that opened: who sent it (an authenticated member of a live epoch) and its bytes. */
+export interface OpenedGroupCallFrame {
+  readonly from: GroupCallMember;
+  readonly plaintext: Uint8Array;
+}
+
+interface LiveEpoch {
+  readonly epoch: bigint;
+  readonly baseKey: Uint8Array;
+  readonly members: ReadonlyMap<number, GroupCallMember>;
+}
+
+export class GroupCallKeyring {
+  readonly #sframe = new SFrameContext(GROUP_CALL_SFRAME_SUITE);
+  /** Newest first. */
+  #epochs: LiveEpoch[] = [];
+  #sendKid: bigint | undefined;
+  /** Receive KIDs in the order they were added, with the sender each stands for. */
+  readonly #receivers = new Map<bigint, { readonly epoch: bigint; readonly from: GroupCallMember }>();
+
+  /** `context` is this join's random KID context, below 2^GROUP_CALL_CONTEXT_BITS. */
+  constructor(private readonly context: bigint) {
+    if (typeof context !== 'bigint' || context < 0n || context >= 1n << BigInt(GROUP_CALL_CONTEXT_BITS)) {
+      throw new SFrameError('BAD_INPUT', `a group call's KID context must be below 2^${GROUP_CALL_CONTEXT_BITS}.`);
+    }
+  }
+
+  /** The epoch frames are sent under now, if any. */
+  get epoch(): bigint | undefined {
+    return this.#epochs[0]?.epoch;
+  }
+
+  /** Moves sending to a newer epoch of the group; an epoch not newer than the current one is ignored. */
+  async enterEpoch(next: GroupCallEpoch): Promise<void> {
+    const newest = this.#epochs[0];
+    if (newest && next.epoch <= newest.epoch) return;
+    const baseKey = await mlsEpochBaseKey(next.exporter, GROUP_CALL_SFRAME_SUITE);
+    // Checked again: another enterEpoch may have run while the exporter was awaited.
+    if (this.#epochs[0] && next.epoch <= this.#epochs[0].epoch) return;
+    this.#epochs = [{ epoch: next.epoch, baseKey, members: next.members }, ...this.#epochs].slice(0, LIVE_EPOCHS);
+    const live = new Set(this.#epochs.map((e) => e.epoch));
+    for (const [kid, receiver] of this.#receivers) {
+      if (!live.has(receiver.epoch)) this.#forget(kid);
+    }
+    if (this.#sendKid !== undefined) this.#sframe.removeKey(this.#sendKid);
+    this.#sendKid = mlsKid(GROUP_CALL_KID_LAYOUT, { context: this.context, senderIndex: next.ownLeaf, epoch: next.epoch });
+    this.#sframe.addSendKey(this.#sendKid, baseKey);
+  }
+
+  /** One frame of this device's, sealed under the current epoch's send key. */
+  seal(frame: Uint8Array): Uint8Array {
+    if (this.#sendKid === undefined) throw new SFrameError('BAD_INPUT', 'the group call has no key yet.');
+    return this.#sframe.encrypt(this.#sendKid, frame);
+  }
+
+  /**
+   * Opens one frame from another participant; throws an SFrameError (UNKNOWN_KID, REPLAY,
+   * AUTH_FAILED, BAD_HEADER...) for anything that cannot be trusted.
+   */
+  open(ciphertext: Uint8Array): OpenedGroupCallFrame {
+    const { kid } = decodeHeader(ciphertext);
+    const known = this.#receivers.get(kid);
+    if (known) return { from: known.from, plaintext: this.#sframe.decrypt(ciphertext) };
+    const derived = this.#deriveReceiveKey(kid);
+    try {
+      const plaintext = this.#sframe.decrypt(ciphertext);
+      this.#receivers.set(kid, derived);
+      while (this.#receivers.size > MAX_RECEIVE_KEYS) this.#forget(this.#receivers.keys().next().value as bigint);
+      return { from: derived.from, plaintext };
+    } catch (error) {
+      // A KID whose first frame did not authenticate keeps no key.
+      this.#sframe.removeKey(kid);
+      throw error;
+    }
+  }
+
+  /** Forgets every key (the call is over for this device). */
+  close(): void {
+    for (const kid of [...this.#receivers.keys()]) this.#forget(kid);
+    if (this.#sendKid !== undefined) this.#sframe.removeKey(this.#sendKid);
+    this.#sendKid = undefined;
+    for (const epoch of this.#epochs) epoch.baseKey.fill(0);
+    this.#epochs = [];
+  }
+
+  #deriveReceiveKey(kid: bigint): { readonly epoch: bigint; readonly from: GroupCallMember } {
+    if (kid === this.#sendKid) throw new SFrameError('UNKNOWN_KID', 'a frame under this device\'s own KID came back.');
+    const parts = parseMlsKid(GROUP_CALL_KID_LAYOUT, kid);
+    const mask = (1n << BigInt(GROUP_CALL_KID_LAYOUT.epochBits)) - 1n;
+    const epoch = this.#epochs.find((e) => (e.epoch & mask) === parts.epoch);
+    if (!epoch) throw new SFrameError('UNKNOWN_KID', `KID 0x${kid.toString(16)} names no live epoch of the group.`);
+    const from = epoch.members.get(parts.senderIndex);
+    if (!from) throw new SFrameError('UNKNOWN_KID', `KID 0x${kid.toString(16)} names a leaf with no member in epoch ${epoch.epoch}.`);
+    this.#sframe.addReceiveKey(kid, epoch.baseKey);
+    return { epoch: epoch.epoch, from };
+  }
+
+  #forget(kid: bigint): void {
+    this.#sframe.removeKey(kid);
+    this.#receivers.delete(kid);
+  }
+}

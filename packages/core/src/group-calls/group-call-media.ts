@@ -1,0 +1,63 @@
+/**
+ * @module group-calls/group-call-media
+ * The port through which group calls drive a real media stack toward the SFU (werift and Janus's
+ * member API in Node; the browser's RTCPeerConnection with encoded transforms on the web). The
+ * engine decides when (only on its member's own join) and with which keys; an implementation
+ * moves frames.
+ *
+ * Contract: nothing of the call exists before `join` (no socket to the SFU, no ICE, no
+ * microphone); every frame sent is `frames.seal(frame)`, and every frame received goes through
+ * `frames.open` before a decoder sees it, a frame that does not open being dropped and counted.
+ */
+import type { IceServer } from '../calls/call-media.js';
+import type { SFrameErrorReason } from '../sframe/sframe-error.js';
+import type { GroupCallMember, OpenedGroupCallFrame } from './group-call-keyring.js';
+
+/** Where and how this device enters its group's room at the SFU (the server's GroupCallTicket). */
+export interface GroupCallAdmission {
+  /** The SFU's WebSocket API for members. */
+  readonly sfuUrl: string;
+  readonly roomId: bigint;
+  /** Presented with every request to the SFU. */
+  readonly token: string;
+  /** Presented when joining the room. */
+  readonly joinToken: string;
+  /** The publisher id this device joins with. */
+  readonly feedId: bigint;
+}
+
+export interface GroupCallMediaOptions {
+  readonly admission: GroupCallAdmission;
+  readonly iceServers: readonly IceServer[];
+  /** Media only through the TURN relay: the SFU never learns this device's address. */
+  readonly relayOnly: boolean;
+  /** Also gather loopback host candidates: only for tests with the SFU on the same machine. */
+  readonly allowLoopback: boolean;
+}
+
+/** The call's end-to-end encryption, as the media stack sees it: sealing and opening frames. */
+export interface GroupCallFrames {
+  seal(frame: Uint8Array): Uint8Array;
+  /** Throws an SFrameError for a frame that cannot be trusted. */
+  open(frame: Uint8Array): OpenedGroupCallFrame;
+}
+
+export interface GroupCallMediaHandlers {
+  /** This device publishes to the room: its frames reach the SFU. */
+  onConnected(): void;
+  /** The SFU or the connection to it failed for good. */
+  onFailed(reason: string): void;
+  /** The first frame from a participant opened (they are heard from now on). */
+  onHeard(from: GroupCallMember): void;
+  /** A received frame did not open (replayed, forged, a stale key...): dropped, the call goes on. */
+  onFrameRefused(reason: SFrameErrorReason): void;
+}
+
+export interface GroupCallMediaSession {
+  /** Leaves the room, stops the source, closes sockets; idempotent. */
+  close(): Promise<void>;
+}
+
+export interface GroupCallMediaFactory {
+  join(options: GroupCallMediaOptions, frames: GroupCallFrames, handlers: GroupCallMediaHandlers): Promise<GroupCallMediaSession>;
+}

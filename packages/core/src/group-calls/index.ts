@@ -1,0 +1,10 @@
+/** @module group-calls: joining a group's call through the SFU, with SFrame keys from the group's MLS exporter. */
+export {
+  GroupCallKeyring, GROUP_CALL_SFRAME_SUITE, GROUP_CALL_KID_LAYOUT, GROUP_CALL_CONTEXT_BITS,
+  type GroupCallEpoch, type GroupCallMember, type OpenedGroupCallFrame,
+} from './group-call-keyring.js';
+export type { GroupCallAdmission, GroupCallMediaOptions, GroupCallFrames, GroupCallMediaHandlers, GroupCallMediaSession, GroupCallMediaFactory } from './group-call-media.js';
+export {
+  GroupCalls, GroupCallEvents,
+  type GroupCallsConfig, type JoinGroupCallOptions, type GroupCallEndReason, type GroupCallState, type RefusedFrameCounts,
+} from './group-calls.js';

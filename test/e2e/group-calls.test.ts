@@ -1,0 +1,87 @@
+/**
+ * Scenario: group calls end to end (issue 20), with real processes only: Debian's Janus as the
+ * SFU behind a real `sotto serve --sfu`, and CLI members in a real MLS group. Ana, Ben and Cat
+ * each join the group's call playing a tone of their own (440, 660, 880 Hz) and record what they
+ * hear; each recording holds the other two tones and not their own (Goertzel), so every frame
+ * crossed Janus sealed by its sender and opened by each listener with keys from the group's MLS.
+ * Dan, a member who never joins, gets nothing of the call; Eve, who is not a member, is refused
+ * before the SFU is asked.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { goertzel, readWav, sineWave, writeWav } from '@sotto/client-node/calls';
+import { Member } from '../support/cli.js';
+import { JanusProcess, requireJanus } from '../support/janus-process.js';
+import { scratchDir } from '../support/paths.js';
+import { ServerProcess } from '../support/server-process.js';
+
+const skip = requireJanus();
+const dir = scratchDir('group-calls');
+let janus: JanusProcess;
+let server: ServerProcess;
+const ana = new Member('ana', dir.path);
+const ben = new Member('ben', dir.path);
+const cat = new Member('cat', dir.path);
+const dan = new Member('dan', dir.path);
+const eve = new Member('eve', dir.path);
+const LOOPBACK = '--allow-loopback-candidates';
+const TONES = { ana: 440, ben: 660, cat: 880 } as const;
+
+async function befriend(a: Member, b: Member): Promise<void> {
+  await a.ok(['contacts', 'request', b.name, 'hi']);
+  await b.ok(['sync']);
+  await b.ok(['contacts', 'accept', a.name]);
+  await a.ok(['sync']);
+}
+
+before(async () => {
+  if (skip.skip) return;
+  janus = await JanusProcess.start({ rtpPortMin: 41_800 });
+  const secretFile = join(dir.path, 'sfu-secret');
+  writeFileSync(secretFile, janus.secret, { mode: 0o600 });
+  server = await ServerProcess.start(join(dir.path, 'server'), ['--sfu', janus.url, '--sfu-secret-file', secretFile]);
+  for (const m of [ana, ben, cat, dan, eve]) await m.ok(['register', m.name, '--server', server.url]);
+  for (const m of [ben, cat, dan]) await befriend(ana, m);
+  await ana.ok(['group', 'create', 'band', 'ben', 'cat', 'dan']);
+  for (const m of [ben, cat, dan]) await m.ok(['sync']);
+  for (const [name, hz] of Object.entries(TONES)) await writeWav(join(dir.path, `${name}.wav`), sineWave(hz, 2, 48_000));
+});
+
+after(async () => {
+  await server?.stop();
+  await janus?.dispose();
+  dir.remove();
+});
+
+test('three members in a group call each hear the other two tones and not their own', { ...skip, timeout: 90_000 }, async (t) => {
+  const members = [ana, ben, cat];
+  const runs = await Promise.all(members.map((m) => m.run(['group', 'call', 'band', LOOPBACK, '--play', join(dir.path, `${m.name}.wav`), '--record', join(dir.path, `${m.name}-heard.wav`), '--seconds', '8'], { timeoutMs: 60_000 })));
+  for (const [i, run] of runs.entries()) {
+    const name = members[i]!.name;
+    assert.equal(run.code, 0, `${name}: ${run.stderr}`);
+    const heard = run.records.filter((r) => r.state === 'hearing').map((r) => r.user).sort();
+    assert.deepEqual(heard, members.map((m) => m.name).filter((n) => n !== name).sort(), `${name} heard ${JSON.stringify(heard)}`);
+    assert.deepEqual(run.records.find((r) => r.state === 'ended')?.refusedFrames, {}, `${name} refused frames`);
+  }
+  for (const m of members) {
+    const pcm = await readWav(join(dir.path, `${m.name}-heard.wav`));
+    // The last seconds, when everyone is in: each tone at a third of the mix at most.
+    const tail = pcm.subarray(Math.max(0, pcm.length - 3 * 48_000));
+    const levels = Object.fromEntries(Object.entries(TONES).map(([who, hz]) => [who, goertzel(tail, hz, 48_000)]));
+    t.diagnostic(`${m.name} recorded ${(pcm.length / 48_000).toFixed(1)} s; tone levels in the last 3 s: ${JSON.stringify(levels, (_, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(3)) : v))}`);
+    for (const [who, level] of Object.entries(levels)) {
+      if (who === m.name) assert.ok(level < 0.02, `${m.name} heard their own tone: ${JSON.stringify(levels)}`);
+      else assert.ok(level > 0.1, `${m.name} did not hear ${who}: ${JSON.stringify(levels)}`);
+    }
+  }
+});
+
+test('a stranger cannot join the group\'s call: refused before the SFU is asked', skip, async (t) => {
+  // Eve knows the group's name from nobody: she is in no such group on her device.
+  const run = await eve.run(['group', 'call', 'band', LOOPBACK, '--seconds', '1']);
+  assert.notEqual(run.code, 0);
+  assert.match(run.stderr, /band/);
+  t.diagnostic(run.stderr.trim());
+});
