@@ -78,6 +78,25 @@ test('three members in a group call each hear the other two tones and not their 
   }
 });
 
+test('a participant who leaves: the others move to new keys at once and go on hearing each other', { ...skip, timeout: 90_000 }, async (t) => {
+  const call = (m: Member, seconds: number) =>
+    m.run(['group', 'call', 'band', LOOPBACK, '--play', join(dir.path, `${m.name}.wav`), '--record', join(dir.path, `${m.name}-after.wav`), '--seconds', String(seconds)], { timeoutMs: 60_000 });
+  const [anaRun, benRun, catRun] = await Promise.all([call(ana, 12), call(ben, 12), call(cat, 5)]);
+  for (const run of [anaRun, benRun, catRun]) assert.equal(run.code, 0, run.stderr);
+  for (const [name, run] of [['ana', anaRun], ['ben', benRun]] as const) {
+    const states = run.records.filter((r) => r.type === 'group-call').map((r) => (r.state === 'hearing' || r.state === 'left' ? `${String(r.state)} ${String(r.user)}` : String(r.state)));
+    t.diagnostic(`${name}: ${states.join(', ')}; refused ${JSON.stringify(run.records.find((r) => r.state === 'ended')?.refusedFrames)}`);
+    const left = states.indexOf('left cat');
+    assert.ok(left > 0, `${name} never saw cat leave: ${states.join(', ')}`);
+    assert.ok(states.indexOf('rekeyed', left) > left, `${name} did not move to new keys after cat left: ${states.join(', ')}`);
+    const pcm = await readWav(join(dir.path, `${name}-after.wav`));
+    const tail = pcm.subarray(Math.max(0, pcm.length - 3 * 48_000));
+    const other = name === 'ana' ? TONES.ben : TONES.ana;
+    assert.ok(goertzel(tail, other, 48_000) > 0.2, `${name} stopped hearing the other after the new keys`);
+    assert.ok(goertzel(tail, TONES.cat, 48_000) < 0.02, `${name} still heard cat`);
+  }
+});
+
 test('a stranger cannot join the group\'s call: refused before the SFU is asked', skip, async (t) => {
   // Eve knows the group's name from nobody: she is in no such group on her device.
   const run = await eve.run(['group', 'call', 'band', LOOPBACK, '--seconds', '1']);

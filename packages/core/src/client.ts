@@ -190,7 +190,7 @@ export class SottoClient {
     const linking = (this.linking = new DeviceLinking(this.ctx, this.deviceLists, this.conversations, () => settingsSync.push()));
     this.devices = new Devices(this.ctx, this.deviceLists, linking, this.conversations);
     this.calls = new Calls(this.ctx, this.conversations, deps.calls ?? {});
-    this.groupCalls = new GroupCalls(this.ctx, deps.groupCalls ?? {});
+    this.groupCalls = new GroupCalls(this.ctx, (groupId) => this.conversations.rekey(groupId), deps.groupCalls ?? {});
     this.attachments = new Attachments(this.ctx, this.conversations, deps.http, onlyThePair(identity.username));
     this.sweep = new DisappearingSweep(this.ctx);
     this.profile = new Profiles(this.ctx, this.conversations, onlyThePair(identity.username));

@@ -236,6 +236,15 @@ export class Conversations {
     await this.settleAdmins(conversation);
   }
 
+  /**
+   * A commit that changes no member, only keys (an update path): the group moves to a new epoch
+   * whose secrets only its members now learn. Group calls use it when a participant leaves.
+   */
+  async rekey(groupId: string): Promise<void> {
+    const conversation = await this.require(groupId);
+    await this.commitChange(conversation, async (state) => ({ ...(await this.ctx.mls.commit(state, {})), added: [], removed: [] }));
+  }
+
   /** Makes `account` (a member) an admin too: a commit of the new list alone. Admins only. */
   async makeAdmin(conversation: StoredConversation, account: string): Promise<void> {
     this.requireAdmin(conversation);

@@ -40,16 +40,22 @@ async function joinAndStay(client: SottoClient, name: string, flags: CallMediaFl
   const groupId = await resolveGroup(client, name);
   const calls = client.groupCalls;
   const ended = new Promise<GroupCallState>((resolve) => {
-    let heard = 0;
+    let heard = new Set<string>();
     let connected = false;
+    let epoch: bigint | undefined;
     calls.events.didChangeGroupCall.event((state) => {
       if (state.kind === 'joined') {
         if (state.connected && !connected) {
           connected = true;
           out.print(`in the call of ${name}`, { type: 'group-call', state: 'joined', group: name });
         }
-        for (const member of state.heard.slice(heard)) out.print(`hearing ${member.user}`, { type: 'group-call', state: 'hearing', group: name, user: member.user });
-        heard = state.heard.length;
+        const now = new Set(state.heard.map((m) => m.user));
+        for (const user of now) if (!heard.has(user)) out.print(`hearing ${user}`, { type: 'group-call', state: 'hearing', group: name, user });
+        for (const user of heard) if (!now.has(user)) out.print(`${user} left the call`, { type: 'group-call', state: 'left', group: name, user });
+        heard = now;
+        // New keys: someone joined or left the group, or left the call.
+        if (epoch !== undefined && state.epoch !== epoch) out.print(`new keys for the call (epoch ${state.epoch})`, { type: 'group-call', state: 'rekeyed', group: name, epoch: Number(state.epoch) });
+        epoch = state.epoch;
       }
       if (state.kind === 'ended') resolve(state);
     });

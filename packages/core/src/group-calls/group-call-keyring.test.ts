@@ -125,3 +125,15 @@ test('a context out of range, and sealing before any epoch, are refused; close f
   b.close();
   assert.equal(refused(() => b.open(a.seal(frame('y')))), 'UNKNOWN_KID');
 });
+
+test('a frame under the next epoch is told apart (held until this device gets there), then opens', async () => {
+  const [a, b] = [await keyring(5n, 0, three), await keyring(5n, 1, three)];
+  await a.enterEpoch(epochAt(6n, 0, three));
+  const ahead = a.seal(frame('epoch 6'));
+  assert.equal(refused(() => b.open(ahead)), 'UNKNOWN_KID');
+  assert.equal(b.isAhead(ahead), true);
+  assert.equal(b.isAhead(b.seal(frame('mine'))), false);
+  assert.equal(b.isAhead(new Uint8Array([0xff])), false);
+  await b.enterEpoch(epochAt(6n, 1, three));
+  assert.equal(new TextDecoder().decode(b.open(ahead).plaintext), 'epoch 6');
+});

@@ -124,6 +124,24 @@ export class GroupCallKeyring {
     }
   }
 
+  /**
+   * Whether a frame that did not open names the epoch after the newest one this device knows: a
+   * participant got a commit first and already sends under it. Its frames are worth holding for
+   * the moment this device processes the same commit, rather than dropping.
+   */
+  isAhead(ciphertext: Uint8Array): boolean {
+    const newest = this.#epochs[0];
+    if (!newest) return false;
+    let kid: bigint;
+    try {
+      kid = decodeHeader(ciphertext).kid;
+    } catch {
+      return false;
+    }
+    const mask = (1n << BigInt(GROUP_CALL_KID_LAYOUT.epochBits)) - 1n;
+    return parseMlsKid(GROUP_CALL_KID_LAYOUT, kid).epoch === ((newest.epoch + 1n) & mask);
+  }
+
   /** Forgets every key (the call is over for this device). */
   close(): void {
     for (const kid of [...this.#receivers.keys()]) this.#forget(kid);

@@ -40,6 +40,10 @@ export interface GroupCallFrames {
   seal(frame: Uint8Array): Uint8Array;
   /** Throws an SFrameError for a frame that cannot be trusted. */
   open(frame: Uint8Array): OpenedGroupCallFrame;
+  /** A frame that did not open is under the group's next epoch: hold it until this device gets there. */
+  isAhead(frame: Uint8Array): boolean;
+  /** The epoch this device sends under (frames held for a later one are retried once it changes). */
+  readonly epoch: bigint | undefined;
 }
 
 export interface GroupCallMediaHandlers {
@@ -49,6 +53,8 @@ export interface GroupCallMediaHandlers {
   onFailed(reason: string): void;
   /** The first frame from a participant opened (they are heard from now on). */
   onHeard(from: GroupCallMember): void;
+  /** A participant heard before left the room (their feed ended). */
+  onLeft(from: GroupCallMember): void;
   /** A received frame did not open (replayed, forged, a stale key...): dropped, the call goes on. */
   onFrameRefused(reason: SFrameErrorReason): void;
 }

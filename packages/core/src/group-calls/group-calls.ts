@@ -39,7 +39,15 @@ export type GroupCallEndReason = 'left' | 'removed' | 'failed';
 export type GroupCallState =
   | { readonly kind: 'idle' }
   | { readonly kind: 'joining'; readonly groupId: string }
-  | { readonly kind: 'joined'; readonly groupId: string; readonly connected: boolean; readonly heard: readonly GroupCallMember[] }
+  | {
+    readonly kind: 'joined';
+    readonly groupId: string;
+    readonly connected: boolean;
+    /** Who this device hears now (their frames opened), in the order first heard. */
+    readonly heard: readonly GroupCallMember[];
+    /** The group's MLS epoch whose keys this device sends under. */
+    readonly epoch: bigint;
+  }
   | { readonly kind: 'ended'; readonly groupId: string; readonly reason: GroupCallEndReason; readonly message?: string };
 
 /** Frames dropped so far in this call, by reason (never their content). */
@@ -82,6 +90,8 @@ export class GroupCalls {
 
   constructor(
     private readonly ctx: EngineContext,
+    /** Commits new keys to the group (an update path, no member changed). */
+    private readonly rekeyGroup: (groupId: string) => Promise<void>,
     private readonly config: GroupCallsConfig = {},
   ) {
     ctx.events.didChangeMembers.event(({ groupId }) => {
@@ -150,7 +160,8 @@ export class GroupCalls {
             if (this.active !== call) return;
             this.queue.run(() => this.end('failed', `The group call's media failed: ${reason}.`)).catch(() => undefined);
           },
-          onHeard: (from) => this.onMedia(call, () => call.heard.set(`${from.user}\n${from.device}`, from)),
+          onHeard: (from) => this.onMedia(call, () => call.heard.set(memberKey(from), from)),
+          onLeft: (from) => this.onLeft(call, from),
           onFrameRefused: (reason) => this.onFrameRefused(call, reason),
         },
       );
@@ -167,6 +178,24 @@ export class GroupCalls {
     this.publish(call);
   }
 
+  /**
+   * Someone left the call: the group moves to new keys, so what is said from now on is sealed
+   * under an epoch whose secret they learn only while still a member of the group (a removed
+   * member never does). One participant commits, the first of those still heard by account and
+   * device, so the others do not race it; a second commit from a different view costs an epoch.
+   */
+  private onLeft(call: ActiveCall, from: GroupCallMember): void {
+    if (this.active !== call) return;
+    call.heard.delete(memberKey(from));
+    this.publish(call);
+    const self = { user: this.ctx.identity.username, device: this.ctx.identity.deviceId };
+    const first = [self, ...call.heard.values()].map(memberKey).sort()[0];
+    if (first !== memberKey(self)) return;
+    this.rekeyGroup(call.groupId).catch((error: unknown) => {
+      this.ctx.logger.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'group call: new keys after a departure failed');
+    });
+  }
+
   private onFrameRefused(call: ActiveCall, reason: SFrameErrorReason): void {
     if (this.active !== call) return;
     const seen = call.refused[reason] ?? 0;
@@ -176,7 +205,7 @@ export class GroupCalls {
 
   private publish(call: ActiveCall): void {
     if (!call.session) return;
-    this.setState({ kind: 'joined', groupId: call.groupId, connected: call.connected, heard: [...call.heard.values()] });
+    this.setState({ kind: 'joined', groupId: call.groupId, connected: call.connected, heard: [...call.heard.values()], epoch: call.keyring.epoch ?? 0n });
   }
 
   private async onMembersChanged(groupId: string): Promise<void> {
@@ -186,6 +215,7 @@ export class GroupCalls {
     // This device left the group, or was removed: it leaves the call too.
     if (!epoch) return this.end('removed', 'This device is no longer in the group.');
     await call.keyring.enterEpoch(epoch);
+    if (this.active === call) this.publish(call);
   }
 
   private async end(reason: GroupCallEndReason, message?: string): Promise<void> {
@@ -215,6 +245,10 @@ export class GroupCalls {
     this.state = next;
     this.emitters.didChangeGroupCall.fire(next);
   }
+}
+
+function memberKey(member: GroupCallMember): string {
+  return `${member.user}\n${member.device}`;
 }
 
 /** A join's KID context: GROUP_CALL_CONTEXT_BITS random bits. */

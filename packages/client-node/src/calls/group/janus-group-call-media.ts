@@ -14,7 +14,7 @@ import { randomInt } from 'node:crypto';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCRtpTransceiver, type RtpPacket as Rtp } from 'werift';
 import {
   candidatePolicy, SFrameError, validateSdp,
-  type GroupCallFrames, type GroupCallMediaFactory, type GroupCallMediaHandlers, type GroupCallMediaOptions, type GroupCallMediaSession,
+  type GroupCallFrames, type GroupCallMember, type GroupCallMediaFactory, type GroupCallMediaHandlers, type GroupCallMediaOptions, type GroupCallMediaSession,
   type Logger, type SdpKind,
 } from '@sotto/core';
 import { AudioSource } from '../audio-source.js';
@@ -37,6 +37,12 @@ const OPUS_MIME = 'audio/opus';
 /** Publishers of one room this device subscribes to at most (the server's room limit is 32). */
 const MAX_SUBSCRIPTIONS = 31;
 const CONNECT_TIMEOUT_MS = 20_000;
+/**
+ * Frames under the group's next epoch held until this device processes the commit that starts
+ * it (another participant got it first): at most a second of everyone's audio.
+ */
+const MAX_HELD_FRAMES = 256;
+const HOLD_MS = 1_000;
 
 export class JanusGroupCallMedia implements GroupCallMediaFactory {
   constructor(private readonly config: JanusGroupCallMediaOptions = {}) {}
@@ -68,6 +74,9 @@ class JanusGroupCallSession implements GroupCallMediaSession {
   private readonly mixer: GroupAudioMixer | null;
   private readonly replayGuard = new SrtpReplayGuard();
   private readonly heard = new Set<string>();
+  /** Whose frames each subscribed feed carried (known from its first frame that opened). */
+  private readonly feedMembers = new Map<number, GroupCallMember>();
+  private held: { readonly feed: number; readonly frame: Uint8Array; readonly at: number; readonly epoch: bigint | undefined }[] = [];
   private source: AudioSource | null = null;
   private transceiver: RTCRtpTransceiver | null = null;
   private closing: Promise<void> | null = null;
@@ -177,7 +186,7 @@ class JanusGroupCallSession implements GroupCallMediaSession {
     }), 'subscribe');
     const offer = this.checkedSdp(offered.jsep, 'offer');
     pc.onTrack.subscribe((track) => {
-      if (track.kind === 'audio') track.onReceiveRtp.subscribe((rtp) => this.onRemoteRtp(rtp));
+      if (track.kind === 'audio') track.onReceiveRtp.subscribe((rtp) => this.onRemoteRtp(feed, rtp));
     });
     await pc.setRemoteDescription({ type: 'offer', sdp: offer });
     this.guard(pc);
@@ -193,27 +202,57 @@ class JanusGroupCallSession implements GroupCallMediaSession {
     const subscription = this.subscriptions.get(feed);
     if (!subscription) return;
     this.subscriptions.delete(feed);
+    const member = this.feedMembers.get(feed);
+    this.feedMembers.delete(feed);
+    if (member) {
+      this.heard.delete(memberKey(member));
+      this.handlers.onLeft(member);
+    }
     await subscription.handle.detach();
     await subscription.pc.close().catch(() => undefined);
   }
 
-  private onRemoteRtp(rtp: Rtp): void {
+  private onRemoteRtp(feed: number, rtp: Rtp): void {
     if (this.silenced || rtp.payload.length === 0) return;
+    if (this.held.length > 0) this.retryHeld();
+    // Copied: werift may reuse the packet's buffer, and a held frame outlives this callback.
+    this.openFrame(feed, Uint8Array.from(rtp.payload), true);
+  }
+
+  private openFrame(feed: number, frame: Uint8Array, mayHold: boolean): void {
     let opened;
     try {
-      opened = this.frames.open(new Uint8Array(rtp.payload.buffer, rtp.payload.byteOffset, rtp.payload.byteLength));
+      opened = this.frames.open(frame);
     } catch (error) {
+      if (mayHold && this.held.length < MAX_HELD_FRAMES && this.frames.isAhead(frame)) {
+        this.held.push({ feed, frame, at: performance.now(), epoch: this.frames.epoch });
+        return;
+      }
       this.framesRefused++;
       if (error instanceof SFrameError) this.handlers.onFrameRefused(error.reason);
       return;
     }
     this.framesOpened++;
-    const key = `${opened.from.user}\n${opened.from.device}`;
+    if (!this.feedMembers.has(feed) && this.subscriptions.has(feed)) this.feedMembers.set(feed, opened.from);
+    const key = memberKey(opened.from);
     if (!this.heard.has(key)) {
       this.heard.add(key);
       this.handlers.onHeard(opened.from);
     }
     this.mixer?.push(key, opened.plaintext);
+  }
+
+  /** Held frames open once this device moved to their epoch; past HOLD_MS they are refused. */
+  private retryHeld(): void {
+    const now = performance.now();
+    const epoch = this.frames.epoch;
+    const keep: typeof this.held = [];
+    for (const held of this.held) {
+      if (held.epoch !== epoch) this.openFrame(held.feed, held.frame, false);
+      else if (now - held.at > HOLD_MS) this.openFrame(held.feed, held.frame, false);
+      else keep.push(held);
+    }
+    this.held = keep;
   }
 
   // ---- shared ------------------------------------------------------------------------------
@@ -269,6 +308,10 @@ class JanusGroupCallSession implements GroupCallMediaSession {
     if (this.mixer && this.config.record) await this.mixer.finish(this.config.record);
     this.mixer?.close();
   }
+}
+
+function memberKey(member: GroupCallMember): string {
+  return `${member.user}\n${member.device}`;
 }
 
 function need(answer: VideoRoomAnswer, what: string): Extract<VideoRoomAnswer, { ok: true }> {
