@@ -4,14 +4,17 @@
  * each join the group's call playing a tone of their own (440, 660, 880 Hz) and record what they
  * hear; each recording holds the other two tones and not their own (Goertzel), so every frame
  * crossed Janus sealed by its sender and opened by each listener with keys from the group's MLS.
- * Dan, a member who never joins, gets nothing of the call; Eve, who is not a member, is refused
- * before the SFU is asked.
+ * When Cat leaves, the others move to new keys and go on hearing each other. What Janus hands a
+ * participant (Fay, whose client runs in-process) decodes to no tone without her keys, and to
+ * both tones with them. Eve, who is not a member, is refused before the SFU is asked.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { goertzel, readWav, sineWave, writeWav } from '@sotto/client-node/calls';
+import { openNodeClient } from '@sotto/client-node';
+import { goertzel, JanusGroupCallMedia, OpusCodec, readWav, sineWave, writeWav } from '@sotto/client-node/calls';
+import type { GroupCallMediaFactory } from '@sotto/core';
 import { Member } from '../support/cli.js';
 import { JanusProcess, requireJanus } from '../support/janus-process.js';
 import { scratchDir } from '../support/paths.js';
@@ -26,6 +29,8 @@ const ben = new Member('ben', dir.path);
 const cat = new Member('cat', dir.path);
 const dan = new Member('dan', dir.path);
 const eve = new Member('eve', dir.path);
+/** A member whose client is driven in-process, to look at the bytes Janus hands her. */
+const fay = new Member('fay', dir.path);
 const LOOPBACK = '--allow-loopback-candidates';
 const TONES = { ana: 440, ben: 660, cat: 880 } as const;
 
@@ -42,10 +47,10 @@ before(async () => {
   const secretFile = join(dir.path, 'sfu-secret');
   writeFileSync(secretFile, janus.secret, { mode: 0o600 });
   server = await ServerProcess.start(join(dir.path, 'server'), ['--sfu', janus.url, '--sfu-secret-file', secretFile]);
-  for (const m of [ana, ben, cat, dan, eve]) await m.ok(['register', m.name, '--server', server.url]);
-  for (const m of [ben, cat, dan]) await befriend(ana, m);
-  await ana.ok(['group', 'create', 'band', 'ben', 'cat', 'dan']);
-  for (const m of [ben, cat, dan]) await m.ok(['sync']);
+  for (const m of [ana, ben, cat, dan, eve, fay]) await m.ok(['register', m.name, '--server', server.url]);
+  for (const m of [ben, cat, dan, fay]) await befriend(ana, m);
+  await ana.ok(['group', 'create', 'band', 'ben', 'cat', 'dan', 'fay']);
+  for (const m of [ben, cat, dan, fay]) await m.ok(['sync']);
   for (const [name, hz] of Object.entries(TONES)) await writeWav(join(dir.path, `${name}.wav`), sineWave(hz, 2, 48_000));
 });
 
@@ -95,6 +100,56 @@ test('a participant who leaves: the others move to new keys at once and go on he
     assert.ok(goertzel(tail, other, 48_000) > 0.2, `${name} stopped hearing the other after the new keys`);
     assert.ok(goertzel(tail, TONES.cat, 48_000) < 0.02, `${name} still heard cat`);
   }
+});
+
+test('the SFU forwards ciphertext only: what Janus hands a participant decodes to no tone, while her keys open it into the others\' tones', { ...skip, timeout: 90_000 }, async (t) => {
+  // Fay's media stack is the real one; only the bytes Janus hands it are kept on their way in.
+  const fromJanus: Uint8Array[] = [];
+  const real = new JanusGroupCallMedia({ record: join(dir.path, 'fay-heard.wav') });
+  const media: GroupCallMediaFactory = {
+    join: (options, frames, handlers) => real.join(options, {
+      seal: (frame) => frames.seal(frame),
+      open: (frame) => (fromJanus.push(frame.slice()), frames.open(frame)),
+      isAhead: (frame) => frames.isAhead(frame),
+      get epoch() {
+        return frames.epoch;
+      },
+    }, handlers),
+  };
+  const client = await openNodeClient({ profileDir: fay.profile, logLevel: 'silent', reconnect: true, groupCalls: { media, allowLoopback: true } });
+  try {
+    await client.connect();
+    await client.sync();
+    const band = (await client.listConversations()).find((c) => c.name === 'band');
+    assert.ok(band, 'fay is in the band');
+    await client.groupCalls.join(band.groupId);
+    const runs = await Promise.all([ana, ben].map((m) => m.run(['group', 'call', 'band', LOOPBACK, '--play', join(dir.path, `${m.name}.wav`), '--seconds', '6'], { timeoutMs: 60_000 })));
+    for (const run of runs) assert.equal(run.code, 0, run.stderr);
+    await client.groupCalls.leave();
+    assert.deepEqual(client.groupCalls.refusedFrames, {});
+  } finally {
+    await client.close();
+  }
+  // What Janus forwarded, read as Opus the way a decoder without the keys would.
+  const codec = new OpusCodec();
+  const decoded: Int16Array[] = [];
+  let undecodable = 0;
+  for (const frame of fromJanus) {
+    try {
+      decoded.push(codec.decode(frame));
+    } catch {
+      undecodable++;
+    }
+  }
+  codec.close();
+  const asOpus = Int16Array.from(decoded.flatMap((pcm) => [...pcm]));
+  const levels = { ana: goertzel(asOpus, TONES.ana, 48_000), ben: goertzel(asOpus, TONES.ben, 48_000) };
+  const heard = await readWav(join(dir.path, 'fay-heard.wav'));
+  const opened = { ana: goertzel(heard, TONES.ana, 48_000), ben: goertzel(heard, TONES.ben, 48_000) };
+  t.diagnostic(`${fromJanus.length} frames from Janus: ${undecodable} not Opus at all, the rest decode to ${(asOpus.length / 48_000).toFixed(1)} s with tone levels ${levels.ana.toFixed(4)} (440) ${levels.ben.toFixed(4)} (660); opened with fay's keys: ${opened.ana.toFixed(3)} ${opened.ben.toFixed(3)}`);
+  assert.ok(fromJanus.length > 200, `only ${fromJanus.length} frames came from Janus`);
+  assert.ok(levels.ana < 0.02 && levels.ben < 0.02, 'a tone is audible in what Janus forwarded');
+  assert.ok(opened.ana > 0.1 && opened.ben > 0.1, 'fay did not hear the tones with her keys');
 });
 
 test('a stranger cannot join the group\'s call: refused before the SFU is asked', skip, async (t) => {
