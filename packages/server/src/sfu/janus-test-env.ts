@@ -68,6 +68,11 @@ export class JanusProcess {
     return `ws://127.0.0.1:${this.port}`;
   }
 
+  /** The running Janus's process id (benchmarks read its CPU time), if it is running. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get logFile(): string {
     return join(this.dir, 'janus.log');
   }
