@@ -83,6 +83,7 @@ export function fuzz(data) {
       expect(plainTextOracle(body.value.displayName, 64) && body.value.avatar.byteLength <= 12 * 1024, 'a profile: a plain name of at most 64 characters, an avatar of at most 12 KiB');
       break;
     case 'typing': expect(typeof body.value.stopped === 'boolean', 'a typing indicator is one bool'); break;
+    case 'groupCall': expect(body.value.event === 1 || body.value.event === 2, 'a group call notice says joined or left'); break;
     case 'timer': expect(body.value.seconds === 0 || (body.value.seconds >= 60 && body.value.seconds <= 7_776_000), 'a timer is off or a minute to 90 days'); break;
     case 'receipt':
       expect(body.value.messageIds.length <= 1000, 'a receipt names at most 1,000 ids');

@@ -4,6 +4,7 @@
  * each join the group's call playing a tone of their own (440, 660, 880 Hz) and record what they
  * hear; each recording holds the other two tones and not their own (Goertzel), so every frame
  * crossed Janus sealed by its sender and opened by each listener with keys from the group's MLS.
+ * Dan, who never joins, sees the call in progress (his chat's lines say who joined and left).
  * When Cat leaves, the others move to new keys and go on hearing each other. What Janus hands a
  * participant (Fay, whose client runs in-process) decodes to no tone without her keys, and to
  * both tones with them. Eve, who is not a member, is refused before the SFU is asked.
@@ -62,7 +63,13 @@ after(async () => {
 
 test('three members in a group call each hear the other two tones and not their own', { ...skip, timeout: 90_000 }, async (t) => {
   const members = [ana, ben, cat];
-  const runs = await Promise.all(members.map((m) => m.run(['group', 'call', 'band', LOOPBACK, '--play', join(dir.path, `${m.name}.wav`), '--record', join(dir.path, `${m.name}-heard.wav`), '--seconds', '8'], { timeoutMs: 60_000 })));
+  const calls = Promise.all(members.map((m) => m.run(['group', 'call', 'band', LOOPBACK, '--play', join(dir.path, `${m.name}.wav`), '--record', join(dir.path, `${m.name}-heard.wav`), '--seconds', '8'], { timeoutMs: 60_000 })));
+  // Dan, who does not join, sees the call in progress in his chat.
+  const inCall = async () => ((await dan.ok(['group', 'info', 'band'])).find((r) => r.type === 'group-info')?.inCall as string[]).sort();
+  let seen: string[] = [];
+  for (const deadline = Date.now() + 7_000; Date.now() < deadline && seen.length < 3;) seen = await inCall();
+  assert.deepEqual(seen, ['ana', 'ben', 'cat'], 'dan does not see the three in the call');
+  const runs = await calls;
   for (const [i, run] of runs.entries()) {
     const name = members[i]!.name;
     assert.equal(run.code, 0, `${name}: ${run.stderr}`);
@@ -70,6 +77,10 @@ test('three members in a group call each hear the other two tones and not their 
     assert.deepEqual(heard, members.map((m) => m.name).filter((n) => n !== name).sort(), `${name} heard ${JSON.stringify(heard)}`);
     assert.deepEqual(run.records.find((r) => r.state === 'ended')?.refusedFrames, {}, `${name} refused frames`);
   }
+  assert.deepEqual(await inCall(), [], 'the call still shows as in progress after everyone left');
+  const lines = (await dan.ok(['messages', 'band', '--limit', '20'])).map((r) => String(r.text)).filter((line) => line.endsWith('the call'));
+  t.diagnostic(`dan's chat: ${lines.join('; ')}`);
+  assert.deepEqual([...lines].sort(), ['ana joined the call', 'ana left the call', 'ben joined the call', 'ben left the call', 'cat joined the call', 'cat left the call']);
   for (const m of members) {
     const pcm = await readWav(join(dir.path, `${m.name}-heard.wav`));
     // The last seconds, when everyone is in: each tone at a third of the mix at most.

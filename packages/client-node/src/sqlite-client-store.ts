@@ -325,7 +325,13 @@ function toMessage(row: MessageRow): StoredMessage {
     ...(row.edited_at !== null ? { editedAt: row.edited_at } : {}),
     ...(row.deleted_at !== null ? { deletedAt: row.deleted_at } : {}),
     ...(row.reactions !== null ? { reactions: JSON.parse(row.reactions) as MessageReaction[] } : {}),
-    ...(row.notice === 'devices' || row.notice === 'timer' || row.notice === 'group' || row.notice === 'contact' ? { notice: row.notice } : {}),
+    ...(isNotice(row.notice) ? { notice: row.notice } : {}),
     ...(row.expires_at !== null ? { expiresAt: row.expires_at } : {}),
   };
+}
+
+const NOTICES: ReadonlySet<string> = new Set<NonNullable<StoredMessage['notice']>>(['devices', 'timer', 'group', 'contact', 'call-joined', 'call-left']);
+
+function isNotice(value: string | null): value is NonNullable<StoredMessage['notice']> {
+  return value !== null && NOTICES.has(value);
 }

@@ -10,6 +10,7 @@ import {
   ContactRequestSchema,
   ContactRespondSchema,
   AppContentSchema,
+  GroupCallEvent,
   ContactState,
   create,
   ReceiptKind,
@@ -53,6 +54,7 @@ import { AnomalyReporter } from './anomaly-reporter.js';
 import { Lockdown, parseContactLink } from './lockdown.js';
 import { ThreatNotices } from './threat-notices.js';
 import { GroupCalls, type GroupCallsConfig } from './group-calls/group-calls.js';
+import { groupCallNoticeText, noticeKindOf } from './group-calls/group-call-notices.js';
 import { Calls, type CallsConfig } from './calls/call-controller.js';
 import { TypingIndicators } from './typing.js';
 import { safetyNumber } from './safety-number.js';
@@ -190,7 +192,10 @@ export class SottoClient {
     const linking = (this.linking = new DeviceLinking(this.ctx, this.deviceLists, this.conversations, () => settingsSync.push()));
     this.devices = new Devices(this.ctx, this.deviceLists, linking, this.conversations);
     this.calls = new Calls(this.ctx, this.conversations, deps.calls ?? {});
-    this.groupCalls = new GroupCalls(this.ctx, (groupId) => this.conversations.rekey(groupId), deps.groupCalls ?? {});
+    this.groupCalls = new GroupCalls(this.ctx, {
+      rekey: (groupId) => this.conversations.rekey(groupId),
+      announce: (groupId, event) => this.announceGroupCall(groupId, event),
+    }, deps.groupCalls ?? {});
     this.attachments = new Attachments(this.ctx, this.conversations, deps.http, onlyThePair(identity.username));
     this.sweep = new DisappearingSweep(this.ctx);
     this.profile = new Profiles(this.ctx, this.conversations, onlyThePair(identity.username));
@@ -550,6 +555,19 @@ export class SottoClient {
       await this.deps.store.apply({ settings: { conversationTimers: timers } });
     });
     this.emitters.didChangeSettings.fire();
+  }
+
+  /** Tells the group this device joined or left its call: a line in every member's chat. */
+  private async announceGroupCall(groupId: string, event: GroupCallEvent): Promise<void> {
+    const messageId = newMessageId(this.deps.clock, this.deps.random);
+    const now = this.deps.clock.now();
+    const content = create(AppContentSchema, { messageId, sentAt: BigInt(now), body: { case: 'groupCall', value: { event } } });
+    const kind = noticeKindOf(event);
+    const notice: StoredMessage = {
+      messageId: toHex(messageId), groupId, sender: this.identity.username, senderDevice: this.identity.deviceId,
+      body: groupCallNoticeText(this.identity.username, this.identity.username, kind), sentAt: now, receivedAt: now, outgoing: true, status: 'read', notice: kind,
+    };
+    await this.conversations.send({ groupId }, content, notice);
   }
 
   /**

@@ -41,6 +41,7 @@ import { callSignalFromWire, callSignalRecipient } from './calls/call-signal-cod
 import type { ThreatNotices } from './threat-notices.js';
 import { newMessageId } from './message-id.js';
 import type { DeviceDeliveries } from './devices/device-deliveries.js';
+import { groupCallNoticeText, noticeKindOf } from './group-calls/group-call-notices.js';
 import type { TypingIndicators } from './typing.js';
 import type { Profiles } from './profiles.js';
 import { recordAcceptance } from './contact-notices.js';
@@ -398,6 +399,18 @@ export class Inbox {
           batch: { conversations: [updated] },
           ...(shown ? { after: () => this.typing.received(groupId, delivery.senderUsername, body.value.stopped, Number(content.sentAt)) } : {}),
         };
+      }
+      case 'groupCall': {
+        // A line in the group's chat; the latest of each device says who is in the call.
+        if (updated.kind !== 'group') return this.drop(delivery, 'a group call notice outside a group', { conversations: [updated] });
+        const kind = noticeKindOf(body.value.event);
+        const notice: StoredMessage = {
+          messageId: toHex(content.messageId), groupId, sender: delivery.senderUsername, senderDevice: delivery.senderDeviceId,
+          body: groupCallNoticeText(delivery.senderUsername, this.ctx.identity.username, kind),
+          sentAt: Number(content.sentAt), receivedAt: this.ctx.clock.now(), outgoing: delivery.senderUsername === this.ctx.identity.username, status: 'read', notice: kind,
+        };
+        if (await this.ctx.store.getMessage(notice.messageId)) return { batch: { conversations: [updated] } };
+        return { batch: { conversations: [updated], messages: [notice] }, after: () => this.ctx.events.didReceiveMessage.fire(notice) };
       }
       case 'retract':
         return this.actOn(delivery, groupId, updated, body.value.messageId, (target) => judgeRetract(target, delivery.senderUsername, Number(content.sentAt)));

@@ -154,9 +154,10 @@ export interface StoredMessage {
   readonly reactions?: readonly MessageReaction[];
   /**
    * Not a message but a notice this device wrote into the chat ("bob linked a new device"): shown
-   * apart, never unread, never answered with a receipt. `body` holds its words.
+   * apart, never unread, never answered with a receipt. `body` holds its words. 'call-joined' and
+   * 'call-left' are a member's device joining or leaving the group's call (GroupCallNotice).
    */
-  readonly notice?: 'devices' | 'timer' | 'group' | 'contact';
+  readonly notice?: 'devices' | 'timer' | 'group' | 'contact' | 'call-joined' | 'call-left';
   /** Disappearing messages: when this device deletes it (this device's clock, ms). */
   readonly expiresAt?: number;
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { AppContentSchema, CallMedia, ErrorCode } from './gen/sotto/v1/wire_pb.js';
+import { AppContentSchema, CallMedia, ErrorCode, GroupCallEvent } from './gen/sotto/v1/wire_pb.js';
 import { ProtocolError } from './errors.js';
 import { CALL_CANDIDATE_MAX_CHARS, CALL_SDP_MAX_CHARS, decodeAppContent } from './content.js';
 
@@ -71,4 +71,13 @@ test('a typing indicator is one bool: it decodes, started or stopped, within the
   const stopped = decodeAppContent(content(true));
   assert.equal(stopped.body.case === 'typing' && stopped.body.value.stopped, true);
   assert.ok(content(true).byteLength < 32, 'a few bytes');
+});
+
+test('a group call notice says joined or left; no event, or one this version does not know, is refused', () => {
+  const notice = (event: GroupCallEvent) => toBinary(AppContentSchema, create(AppContentSchema, { messageId: id, body: { case: 'groupCall', value: { event } } }));
+  const joined = decodeAppContent(notice(GroupCallEvent.JOINED));
+  assert.equal(joined.body.case === 'groupCall' && joined.body.value.event, GroupCallEvent.JOINED);
+  assert.equal(decodeAppContent(notice(GroupCallEvent.LEFT)).body.case, 'groupCall');
+  refused(notice(GroupCallEvent.UNSPECIFIED), /joined or left/);
+  refused(notice(7 as GroupCallEvent), /joined or left/);
 });

@@ -4,7 +4,7 @@
  * never sees it; clients decode it only after MLS authenticated the sender.
  */
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { AppContentSchema, CallMedia, ErrorCode, type AppContent, type CallSignal } from './gen/sotto/v1/wire_pb.js';
+import { AppContentSchema, CallMedia, ErrorCode, GroupCallEvent, type AppContent, type CallSignal } from './gen/sotto/v1/wire_pb.js';
 import { ProtocolError } from './errors.js';
 import { isPlainText, LIMITS } from './limits.js';
 import { checkAttachment } from './attachment.js';
@@ -95,6 +95,11 @@ export function decodeAppContent(bytes: Uint8Array): AppContent {
       break;
     case 'typing':
       // One bool: nothing to bound beyond the content's own size limit.
+      break;
+    case 'groupCall':
+      if (body.value.event !== GroupCallEvent.JOINED && body.value.event !== GroupCallEvent.LEFT) {
+        throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, 'A group call notice says joined or left.');
+      }
       break;
     case undefined:
       throw new ProtocolError(ErrorCode.INVALID_ARGUMENT, 'Content has no body.');

@@ -173,12 +173,13 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
     .argument('<name>')
     .description('the members of a group, its admins marked')
     .action(async (name: string) => {
-      const { groupId, members, admins } = await withClient(globals(), async (c) => {
+      const { groupId, members, admins, inCall } = await withClient(globals(), async (c) => {
         const id = await resolveGroup(c, name);
-        return { groupId: id, members: await c.members(id), admins: await c.groupAdmins(id) };
+        return { groupId: id, members: await c.members(id), admins: await c.groupAdmins(id), inCall: [...new Set((await c.groupCalls.inProgress(id)).map((p) => p.user))] };
       });
       const lines = members.map((member) => `  ${member}${admins.includes(member) ? '\tadmin' : ''}`);
-      out().print([`${name}\t${groupId.slice(0, 16)}`, ...lines].join('\n'), { type: 'group-info', name, groupId, members, admins });
+      const call = inCall.length > 0 ? [`call in progress: ${inCall.join(', ')} (sotto group call ${name} to join)`] : [];
+      out().print([`${name}\t${groupId.slice(0, 16)}`, ...lines, ...call].join('\n'), { type: 'group-info', name, groupId, members, admins, inCall });
     });
   group
     .command('rename')

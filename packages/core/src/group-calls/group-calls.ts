@@ -9,7 +9,7 @@
  * removed, a key update) moves the call to the new epoch's keys at once; a device removed from the
  * group leaves the call, and knows no key of the epochs after.
  */
-import { create, FrameType, JoinGroupCallSchema, LeaveGroupCallSchema } from '@sotto/protocol';
+import { create, FrameType, GroupCallEvent, JoinGroupCallSchema, LeaveGroupCallSchema } from '@sotto/protocol';
 import { fromHex } from '../bytes.js';
 import { fetchRelayPolicy } from '../calls/relay-policy.js';
 import type { EngineContext } from '../context.js';
@@ -20,6 +20,7 @@ import { SerialQueue } from '../serial-queue.js';
 import type { SFrameErrorReason } from '../sframe/sframe-error.js';
 import { GROUP_CALL_CONTEXT_BITS, GroupCallKeyring, type GroupCallEpoch, type GroupCallMember } from './group-call-keyring.js';
 import type { GroupCallMediaFactory, GroupCallMediaSession } from './group-call-media.js';
+import { GROUP_CALL_NOTICE_WINDOW, participantsFrom } from './group-call-notices.js';
 
 export interface GroupCallsConfig {
   /** The media stack toward the SFU; without one, group calls cannot be joined (NO_MEDIA). */
@@ -53,6 +54,14 @@ export type GroupCallState =
 /** Frames dropped so far in this call, by reason (never their content). */
 export type RefusedFrameCounts = Partial<Record<SFrameErrorReason, number>>;
 
+/** What a group call asks of the group's conversation. */
+export interface GroupCallGroupActions {
+  /** Commits new keys to the group (an update path, no member changed). */
+  rekey(groupId: string): Promise<void>;
+  /** Sends the group a GroupCallNotice, kept as a line in the chat on every device. */
+  announce(groupId: string, event: GroupCallEvent): Promise<void>;
+}
+
 export class GroupCallEvents {
   readonly didChangeGroupCall = new Emitter<GroupCallState>();
   /** The first frame refused for a reason in this call (later ones are only counted). */
@@ -76,6 +85,8 @@ interface ActiveCall {
   connected: boolean;
   readonly heard: Map<string, GroupCallMember>;
   readonly refused: RefusedFrameCounts;
+  /** The group was told this device joined (so it is told when it leaves). */
+  announced: boolean;
 }
 
 export class GroupCalls {
@@ -90,8 +101,7 @@ export class GroupCalls {
 
   constructor(
     private readonly ctx: EngineContext,
-    /** Commits new keys to the group (an update path, no member changed). */
-    private readonly rekeyGroup: (groupId: string) => Promise<void>,
+    private readonly group: GroupCallGroupActions,
     private readonly config: GroupCallsConfig = {},
   ) {
     ctx.events.didChangeMembers.event(({ groupId }) => {
@@ -104,6 +114,11 @@ export class GroupCalls {
 
   get current(): GroupCallState {
     return this.state;
+  }
+
+  /** Who is in the group's call now, as its chat's notices say (this device included, if it is). */
+  async inProgress(groupId: string): Promise<GroupCallMember[]> {
+    return participantsFrom(await this.ctx.store.listMessages(groupId, GROUP_CALL_NOTICE_WINDOW), this.ctx.clock.now());
   }
 
   /** Frames dropped in the current (or last) call, by reason. */
@@ -133,13 +148,15 @@ export class GroupCalls {
     const media = this.config.media;
     if (!media) throw new ClientError('NO_MEDIA', 'This client cannot carry calls (no media stack).');
     if (this.active) throw new ClientError('CALL_IN_PROGRESS', 'This device is in a group call already: leave it first.');
+    const conversation = await this.ctx.store.getConversation(groupId);
+    if (conversation?.kind !== 'group') throw new ClientError('UNKNOWN_GROUP', 'Group calls are for groups: call a contact with a 1:1 call.');
     const epoch = await this.epochOf(groupId);
     if (!epoch) throw new ClientError('UNKNOWN_GROUP', 'There is no such group on this device, or this device is no longer in it.');
     const policy = await fetchRelayPolicy(this.ctx, options.relayOnly);
     const context = randomContext(this.ctx.random.bytes(4));
     const keyring = new GroupCallKeyring(context);
     await keyring.enterEpoch(epoch);
-    const call: ActiveCall = { groupId, keyring, session: undefined, connected: false, heard: new Map(), refused: {} };
+    const call: ActiveCall = { groupId, keyring, session: undefined, connected: false, heard: new Map(), refused: {}, announced: false };
     this.active = call;
     this.setState({ kind: 'joining', groupId });
     try {
@@ -170,6 +187,11 @@ export class GroupCalls {
       await this.end('failed', error instanceof Error ? error.message : 'The group call could not be joined.');
       throw error;
     }
+    // The others' chats say so, and count this device in the call.
+    call.announced = true;
+    await this.group.announce(groupId, GroupCallEvent.JOINED).catch((error: unknown) => {
+      this.ctx.logger.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'group call: announcing the join failed');
+    });
   }
 
   private onMedia(call: ActiveCall, change: () => void): void {
@@ -191,7 +213,7 @@ export class GroupCalls {
     const self = { user: this.ctx.identity.username, device: this.ctx.identity.deviceId };
     const first = [self, ...call.heard.values()].map(memberKey).sort()[0];
     if (first !== memberKey(self)) return;
-    this.rekeyGroup(call.groupId).catch((error: unknown) => {
+    this.group.rekey(call.groupId).catch((error: unknown) => {
       this.ctx.logger.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'group call: new keys after a departure failed');
     });
   }
@@ -225,6 +247,9 @@ export class GroupCalls {
     this.last = call;
     call.keyring.close();
     await call.session?.close().catch(() => undefined);
+    if (call.announced && reason !== 'removed') {
+      await this.group.announce(call.groupId, GroupCallEvent.LEFT).catch(() => undefined);
+    }
     if (reason !== 'removed') {
       // Withdraws the admission; the last one out ends the room. Best effort: it expires anyway.
       await this.ctx.session.request(FrameType.LEAVE_GROUP_CALL, create(LeaveGroupCallSchema, { groupId: fromHex(call.groupId) })).catch(() => undefined);

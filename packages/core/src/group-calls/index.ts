@@ -6,5 +6,6 @@ export {
 export type { GroupCallAdmission, GroupCallMediaOptions, GroupCallFrames, GroupCallMediaHandlers, GroupCallMediaSession, GroupCallMediaFactory } from './group-call-media.js';
 export {
   GroupCalls, GroupCallEvents,
-  type GroupCallsConfig, type JoinGroupCallOptions, type GroupCallEndReason, type GroupCallState, type RefusedFrameCounts,
+  type GroupCallGroupActions, type GroupCallsConfig, type JoinGroupCallOptions, type GroupCallEndReason, type GroupCallState, type RefusedFrameCounts,
 } from './group-calls.js';
+export { GROUP_CALL_NOTICE_TTL_MS, groupCallNoticeText, participantsFrom, type GroupCallNoticeKind } from './group-call-notices.js';
