@@ -117,12 +117,15 @@ export async function handleRequest(services: Services, caller: Caller, frame: R
       return ok();
     case FrameType.COMMIT: {
       const epoch = await services.delivery.commit(device, frame.body);
+      // A device the group no longer routes to leaves its call too, now rather than at expiry.
+      await services.groupCalls.withdraw(frame.body.groupId, frame.body.removed.map((d) => ({ username: d.username, deviceId: d.deviceId })));
       return { case: 'commit', value: create(CommitOkSchema, { epoch }) };
     }
     case FrameType.SEND:
       return startSend(services, caller, frame).result;
     case FrameType.LEAVE_GROUP:
       await services.delivery.leave(device, frame.body);
+      await services.groupCalls.withdraw(frame.body.groupId, [device]);
       return ok();
     case FrameType.GET_DEVICES: {
       const devices = await services.accounts.getDevices(frame.body.username);

@@ -107,6 +107,19 @@ describe('group calls at a real Janus', skip, () => {
     assert.equal(await joinAtJanus(again), 'joined');
     resultOf(await ada.client.request(FrameType.LEAVE_GROUP_CALL, { groupId }), 'ok');
   });
+
+  test('a device removed from the group loses its admission to the group\'s room at once', async () => {
+    const adaTicket = resultOf(await ada.client.request(FrameType.JOIN_GROUP_CALL, { groupId }), 'groupCall');
+    const bobTicket = resultOf(await bob.client.request(FrameType.JOIN_GROUP_CALL, { groupId }), 'groupCall');
+    resultOf(await ada.client.request(FrameType.COMMIT, {
+      groupId, epoch: 1n, commit: randomBytes(64), messageId: randomBytes(16), removed: [{ username: bob.username, deviceId: bob.deviceId }],
+    }), 'commit');
+    // Bob's ticket, still unexpired, opens nothing: the server withdrew it with the commit.
+    assert.match(await joinAtJanus(bobTicket), /^refused/);
+    errorOf(await bob.client.request(FrameType.JOIN_GROUP_CALL, { groupId }), ErrorCode.NOT_A_MEMBER);
+    assert.equal(await joinAtJanus(adaTicket), 'joined', 'the others stay in');
+    resultOf(await ada.client.request(FrameType.LEAVE_GROUP_CALL, { groupId }), 'ok');
+  });
 });
 
 test('without an SFU, joining a group call is NO_SFU, in words that say 1:1 calls still work', async () => {

@@ -84,19 +84,33 @@ export class GroupCallsService {
   /** Withdraws the device's admission and takes it out of the room; the last one out ends the room. */
   async leave(device: DeviceAddress, request: { readonly groupId: Uint8Array }): Promise<void> {
     requireBytes(request.groupId, LIMITS.groupIdBytes, 'group_id');
+    if (!this.options.sfu) throw new ServerError(ErrorCode.NO_SFU, NO_SFU_CONFIGURED);
+    await this.withdraw(request.groupId, [device]);
+  }
+
+  /**
+   * The group no longer routes to these devices (removed by a commit, or they left the group):
+   * whatever admission they hold to its room is withdrawn now, not when it expires. Never throws.
+   */
+  async withdraw(groupId: Uint8Array, devices: readonly DeviceAddress[]): Promise<void> {
     const sfu = this.options.sfu;
-    if (!sfu) throw new ServerError(ErrorCode.NO_SFU, NO_SFU_CONFIGURED);
-    const key = Buffer.from(request.groupId).toString('hex');
+    if (!sfu || devices.length === 0) return;
+    const key = Buffer.from(groupId).toString('hex');
+    if (!this.rooms.has(key)) return;
+    for (const device of devices) await this.withdrawOne(key, device, sfu.control);
+  }
+
+  private async withdrawOne(key: string, device: DeviceAddress, control: SfuControl): Promise<void> {
     await this.serially(key, async () => {
       const room = this.rooms.get(key);
       const deviceKey = `${device.username}\n${device.deviceId}`;
       const participant = room?.participants.get(deviceKey);
       if (!room || participant === undefined) return; // not in the call: leaving again is harmless
       room.participants.delete(deviceKey);
-      await sfu.control.revoke(room.roomId, participant).catch((error: unknown) => this.logLost(error, 'revoke'));
+      await control.revoke(room.roomId, participant).catch((error: unknown) => this.logLost(error, 'revoke'));
       if (room.participants.size > 0) return;
       this.rooms.delete(key);
-      await sfu.control.destroyRoom(room.roomId).catch((error: unknown) => this.logLost(error, 'destroy'));
+      await control.destroyRoom(room.roomId).catch((error: unknown) => this.logLost(error, 'destroy'));
     });
   }
 
