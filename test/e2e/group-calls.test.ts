@@ -125,6 +125,8 @@ test('the SFU forwards ciphertext only: what Janus hands a participant decodes t
       get epoch() {
         return frames.epoch;
       },
+      epochKeys: () => frames.epochKeys(),
+      onEpochChange: (listener) => frames.onEpochChange(listener),
     }, handlers),
   };
   const client = await openNodeClient({ profileDir: fay.profile, logLevel: 'silent', reconnect: true, groupCalls: { media, allowLoopback: true } });

@@ -137,3 +137,19 @@ test('a frame under the next epoch is told apart (held until this device gets th
   await b.enterEpoch(epochAt(6n, 1, three));
   assert.equal(new TextDecoder().decode(b.open(ahead).plaintext), 'epoch 6');
 });
+
+test('a keyring in another realm (the browser\'s media worker) seals and opens with the epoch keys handed to it', async () => {
+  const main = await keyring(5n, 1, three);
+  const worker = new GroupCallKeyring(3n);
+  let changes = 0;
+  const stop = main.onEpochChange(() => changes++);
+  for (const keys of main.epochKeys().reverse()) worker.enterEpochKeys(keys);
+  const alice5 = await keyring(5n, 0, three);
+  assert.deepEqual(worker.open(alice5.seal(frame('to the worker'))).from, alice);
+  assert.deepEqual(alice5.open(worker.seal(frame('from the worker'))).from, bob);
+  await main.enterEpoch(epochAt(6n, 1, three));
+  assert.equal(changes, 1);
+  worker.enterEpochKeys(main.epochKeys()[0]!);
+  assert.equal(worker.epoch, 6n);
+  stop();
+});

@@ -48,6 +48,17 @@ export interface GroupCallEpoch {
   readonly members: ReadonlyMap<number, GroupCallMember>;
 }
 
+/**
+ * One epoch's key material, for a keyring in another realm (the browser's media worker seals and
+ * opens frames with a keyring of its own): the base key is as secret as the frames it opens.
+ */
+export interface GroupCallEpochKeys {
+  readonly epoch: bigint;
+  readonly baseKey: Uint8Array;
+  readonly ownLeaf: number;
+  readonly members: ReadonlyMap<number, GroupCallMember>;
+}
+
 /** A frame that opened: who sent it (an authenticated member of a live epoch) and its bytes. */
 export interface OpenedGroupCallFrame {
   readonly from: GroupCallMember;
@@ -57,6 +68,7 @@ export interface OpenedGroupCallFrame {
 interface LiveEpoch {
   readonly epoch: bigint;
   readonly baseKey: Uint8Array;
+  readonly ownLeaf: number;
   readonly members: ReadonlyMap<number, GroupCallMember>;
 }
 
@@ -67,6 +79,7 @@ export class GroupCallKeyring {
   #sendKid: bigint | undefined;
   /** Receive KIDs in the order they were added, with the sender each stands for. */
   readonly #receivers = new Map<bigint, { readonly epoch: bigint; readonly from: GroupCallMember }>();
+  readonly #listeners = new Set<() => void>();
 
   /** `context` is this join's random KID context, below 2^GROUP_CALL_CONTEXT_BITS. */
   constructor(private readonly context: bigint) {
@@ -85,9 +98,15 @@ export class GroupCallKeyring {
     const newest = this.#epochs[0];
     if (newest && next.epoch <= newest.epoch) return;
     const baseKey = await mlsEpochBaseKey(next.exporter, GROUP_CALL_SFRAME_SUITE);
-    // Checked again: another enterEpoch may have run while the exporter was awaited.
+    this.enterEpochKeys({ epoch: next.epoch, baseKey, ownLeaf: next.ownLeaf, members: next.members });
+  }
+
+  /** As enterEpoch, with the epoch's base key already derived (by another keyring's enterEpoch). */
+  enterEpochKeys(next: GroupCallEpochKeys): void {
+    // Checked here too: another enterEpoch may have run while its exporter was awaited.
     if (this.#epochs[0] && next.epoch <= this.#epochs[0].epoch) return;
-    this.#epochs = [{ epoch: next.epoch, baseKey, members: next.members }, ...this.#epochs].slice(0, LIVE_EPOCHS);
+    const baseKey = next.baseKey.slice();
+    this.#epochs = [{ epoch: next.epoch, baseKey, members: next.members, ownLeaf: next.ownLeaf }, ...this.#epochs].slice(0, LIVE_EPOCHS);
     const live = new Set(this.#epochs.map((e) => e.epoch));
     for (const [kid, receiver] of this.#receivers) {
       if (!live.has(receiver.epoch)) this.#forget(kid);
@@ -95,6 +114,18 @@ export class GroupCallKeyring {
     if (this.#sendKid !== undefined) this.#sframe.removeKey(this.#sendKid);
     this.#sendKid = mlsKid(GROUP_CALL_KID_LAYOUT, { context: this.context, senderIndex: next.ownLeaf, epoch: next.epoch });
     this.#sframe.addSendKey(this.#sendKid, baseKey);
+    for (const listener of this.#listeners) listener();
+  }
+
+  /** The live epochs' key material, newest first (copies), for a keyring in another realm. */
+  epochKeys(): GroupCallEpochKeys[] {
+    return this.#epochs.map((e) => ({ epoch: e.epoch, baseKey: e.baseKey.slice(), ownLeaf: e.ownLeaf, members: e.members }));
+  }
+
+  /** Calls `listener` after each epoch entered; returns its unsubscribe. */
+  onEpochChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** One frame of this device's, sealed under the current epoch's send key. */
@@ -149,6 +180,7 @@ export class GroupCallKeyring {
     this.#sendKid = undefined;
     for (const epoch of this.#epochs) epoch.baseKey.fill(0);
     this.#epochs = [];
+    this.#listeners.clear();
   }
 
   #deriveReceiveKey(kid: bigint): { readonly epoch: bigint; readonly from: GroupCallMember } {

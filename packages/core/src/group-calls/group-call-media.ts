@@ -11,7 +11,7 @@
  */
 import type { IceServer } from '../calls/call-media.js';
 import type { SFrameErrorReason } from '../sframe/sframe-error.js';
-import type { GroupCallMember, OpenedGroupCallFrame } from './group-call-keyring.js';
+import type { GroupCallEpochKeys, GroupCallMember, OpenedGroupCallFrame } from './group-call-keyring.js';
 
 /** Where and how this device enters its group's room at the SFU (the server's GroupCallTicket). */
 export interface GroupCallAdmission {
@@ -44,6 +44,10 @@ export interface GroupCallFrames {
   isAhead(frame: Uint8Array): boolean;
   /** The epoch this device sends under (frames held for a later one are retried once it changes). */
   readonly epoch: bigint | undefined;
+  /** The live epochs' keys, newest first, for a media stack that seals in another realm (a worker). */
+  epochKeys(): GroupCallEpochKeys[];
+  /** Called after each new epoch; returns its unsubscribe. */
+  onEpochChange(listener: () => void): () => void;
 }
 
 export interface GroupCallMediaHandlers {

@@ -1,7 +1,7 @@
 /** @module group-calls: joining a group's call through the SFU, with SFrame keys from the group's MLS exporter. */
 export {
   GroupCallKeyring, GROUP_CALL_SFRAME_SUITE, GROUP_CALL_KID_LAYOUT, GROUP_CALL_CONTEXT_BITS,
-  type GroupCallEpoch, type GroupCallMember, type OpenedGroupCallFrame,
+  type GroupCallEpoch, type GroupCallEpochKeys, type GroupCallMember, type OpenedGroupCallFrame,
 } from './group-call-keyring.js';
 export type { GroupCallAdmission, GroupCallMediaOptions, GroupCallFrames, GroupCallMediaHandlers, GroupCallMediaSession, GroupCallMediaFactory } from './group-call-media.js';
 export {
@@ -9,3 +9,4 @@ export {
   type GroupCallGroupActions, type GroupCallsConfig, type JoinGroupCallOptions, type GroupCallEndReason, type GroupCallState, type RefusedFrameCounts,
 } from './group-calls.js';
 export { GROUP_CALL_NOTICE_TTL_MS, groupCallNoticeText, participantsFrom, type GroupCallNoticeKind } from './group-call-notices.js';
+export { JanusSession, JanusHandle, JanusError, MAX_JANUS_MESSAGE_CHARS, type JanusSocket, type JanusSocketEvents, type JanusConnect, type JanusJsep, type VideoRoomAnswer } from './janus-session.js';

@@ -13,7 +13,8 @@
 import { randomInt } from 'node:crypto';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCRtpTransceiver, type RtpPacket as Rtp } from 'werift';
 import {
-  candidatePolicy, SFrameError, validateSdp,
+  candidatePolicy, JanusError, JanusSession, SFrameError, validateSdp,
+  type JanusHandle, type JanusJsep, type VideoRoomAnswer,
   type GroupCallFrames, type GroupCallMember, type GroupCallMediaFactory, type GroupCallMediaHandlers, type GroupCallMediaOptions, type GroupCallMediaSession,
   type Logger, type SdpKind,
 } from '@sotto/core';
@@ -22,7 +23,8 @@ import { OPUS_FRAME_SAMPLES, OpusCodec } from '../opus-codec.js';
 import { SrtpReplayGuard } from '../srtp-replay-guard.js';
 import { readWav } from '../wav.js';
 import { GroupAudioMixer } from './group-audio-mixer.js';
-import { JanusError, JanusSession, type JanusHandle, type JanusJsep, type VideoRoomAnswer } from './janus-member.js';
+import { nodeClock } from '../../node-ports.js';
+import { connectNodeJanus } from './node-janus-socket.js';
 
 export interface JanusGroupCallMediaOptions {
   /** A WAV file played as the microphone, looping; without it this device sends silence. */
@@ -100,7 +102,7 @@ class JanusGroupCallSession implements GroupCallMediaSession {
   async start(): Promise<void> {
     const { admission } = this.options;
     const pcm = this.config.play ? await readWav(this.config.play) : null;
-    this.janus = await JanusSession.open(admission.sfuUrl, admission.token, (reason) => this.fail(reason));
+    this.janus = await JanusSession.open(connectNodeJanus, admission.sfuUrl, admission.token, nodeClock, (reason) => this.fail(reason));
     this.publisher = await this.janus.attach((data) => this.onRoomEvent(data));
     const joined = need(await this.publisher.request({ request: 'join', ptype: 'publisher', room: Number(admission.roomId), id: Number(admission.feedId), token: admission.joinToken }), 'join the room');
     this.privateId = typeof joined.data.private_id === 'number' ? joined.data.private_id : undefined;

@@ -1,17 +1,34 @@
 /**
- * @module calls/group/janus-member
+ * @module group-calls/janus-session
  * A member's side of Janus's API over WebSocket: one session, VideoRoom handles on it, requests
  * matched to answers by transaction, and the room's own events (a publisher came, one left)
  * handed to the handle they are for. Every request carries the member's token from the Sotto
- * server's ticket (Janus token_auth): without it Janus answers nothing.
+ * server's ticket (Janus token_auth): without it Janus answers nothing. Pure: the platform hands
+ * in the socket (`ws` in Node, the browser's WebSocket) and the clock, so Node and the web app
+ * speak to the SFU with this one code.
  *
  * What Janus sends is input like any other: messages are bounded (64 KiB) and parsed defensively,
  * and a message of an unexpected shape is dropped, never trusted.
  */
-import WebSocket from 'ws';
+import type { Clock } from '../ports.js';
 
-/** Janus's messages are small JSON; an SDP is a few KiB. */
-const MAX_MESSAGE_BYTES = 64 * 1024;
+/** A WebSocket to the SFU, opened with the `janus-protocol` subprotocol. */
+export interface JanusSocket {
+  send(text: string): void;
+  close(): void;
+}
+
+export interface JanusSocketEvents {
+  onMessage(text: string): void;
+  /** The socket closed or failed; called at most once. */
+  onClose(): void;
+}
+
+/** Opens a socket to `url`; rejects when it cannot be opened. */
+export type JanusConnect = (url: string, events: JanusSocketEvents) => Promise<JanusSocket>;
+
+/** Janus's messages are small JSON; an SDP is a few KiB. Larger ones end the session. */
+export const MAX_JANUS_MESSAGE_CHARS = 64 * 1024;
 /** Janus ends a session after 60 s without a request (session_timeout): keep it alive well before. */
 const KEEPALIVE_MS = 25_000;
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -48,29 +65,29 @@ export class JanusSession {
   private transactions = 0;
   private readonly waiting = new Map<string, { resolve: (message: JsonObject) => void; acked: boolean }>();
   private readonly handles = new Map<number, JanusHandle>();
-  private keepalive: NodeJS.Timeout | undefined;
+  private keepalive: unknown;
   private closed = false;
   private sessionId = 0;
+  private socket: JanusSocket | undefined;
 
   private constructor(
-    private readonly socket: WebSocket,
     private readonly token: string,
+    private readonly clock: Clock,
     private readonly onClosed: (reason: string) => void,
-  ) {
-    socket.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary));
-    socket.on('close', () => this.fail('the SFU closed the connection'));
-    socket.on('error', () => this.fail('the connection to the SFU failed'));
-  }
+  ) {}
 
   /** Connects and creates a session; `onClosed` hears once if the SFU goes away before `close`. */
-  static async open(url: string, token: string, onClosed: (reason: string) => void): Promise<JanusSession> {
+  static async open(connect: JanusConnect, url: string, token: string, clock: Clock, onClosed: (reason: string) => void): Promise<JanusSession> {
     if (!/^wss?:\/\//.test(url)) throw new JanusError('The SFU address is not a ws:// or wss:// URL.');
-    const socket = new WebSocket(url, 'janus-protocol', { maxPayload: MAX_MESSAGE_BYTES, handshakeTimeout: REQUEST_TIMEOUT_MS });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
-      socket.once('error', () => reject(new JanusError('The SFU could not be reached.')));
-    });
-    const session = new JanusSession(socket, token, onClosed);
+    const session = new JanusSession(token, clock, onClosed);
+    try {
+      session.socket = await connect(url, {
+        onMessage: (text) => session.onMessage(text),
+        onClose: () => session.fail('the connection to the SFU closed'),
+      });
+    } catch {
+      throw new JanusError('The SFU could not be reached.');
+    }
     const created = await session.send({ janus: 'create' });
     const id = isObject(created.data) ? created.data.id : undefined;
     if (created.janus !== 'success' || typeof id !== 'number') {
@@ -78,7 +95,7 @@ export class JanusSession {
       throw new JanusError(`The SFU refused the session: ${describeError(created)}.`);
     }
     session.sessionId = id;
-    session.keepalive = setInterval(() => void session.send({ janus: 'keepalive', session_id: id }).catch(() => undefined), KEEPALIVE_MS);
+    session.scheduleKeepalive();
     return session;
   }
 
@@ -96,32 +113,37 @@ export class JanusSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.keepalive);
-    if (this.socket.readyState === WebSocket.OPEN && this.sessionId !== 0) {
-      this.socket.send(JSON.stringify({ janus: 'destroy', session_id: this.sessionId, transaction: 'bye', token: this.token }));
+    this.clock.clearTimeout(this.keepalive);
+    if (this.sessionId !== 0) {
+      try {
+        this.socket?.send(JSON.stringify({ janus: 'destroy', session_id: this.sessionId, transaction: 'bye', token: this.token }));
+      } catch {
+        // The socket is gone already: Janus ends the session by itself.
+      }
     }
-    this.socket.close();
+    this.socket?.close();
     for (const { resolve } of this.waiting.values()) resolve({ janus: 'error', error: { code: 0, reason: 'closed' } });
     this.waiting.clear();
   }
 
   /** @internal One request; resolves with Janus's answer (for a plugin request: its event, not the ack). */
   send(request: JsonObject): Promise<JsonObject> {
-    if (this.closed) return Promise.reject(new JanusError('The connection to the SFU is closed.'));
+    const socket = this.socket;
+    if (this.closed || !socket) return Promise.reject(new JanusError('The connection to the SFU is closed.'));
     const transaction = `t${++this.transactions}`;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         this.waiting.delete(transaction);
         reject(new JanusError(`The SFU did not answer (${String(request.janus)}) within ${REQUEST_TIMEOUT_MS / 1000} s.`));
       }, REQUEST_TIMEOUT_MS);
       this.waiting.set(transaction, {
         acked: request.janus === 'trickle' || request.janus === 'keepalive',
         resolve: (message) => {
-          clearTimeout(timer);
+          this.clock.clearTimeout(timer);
           resolve(message);
         },
       });
-      this.socket.send(JSON.stringify({ ...request, transaction, token: this.token }));
+      socket.send(JSON.stringify({ ...request, transaction, token: this.token }));
     });
   }
 
@@ -130,11 +152,20 @@ export class JanusSession {
     return this.sessionId;
   }
 
-  private onMessage(data: Buffer, isBinary: boolean): void {
-    if (isBinary) return;
+  private scheduleKeepalive(): void {
+    this.keepalive = this.clock.setTimeout(() => {
+      if (this.closed) return;
+      void this.send({ janus: 'keepalive', session_id: this.sessionId }).catch(() => undefined);
+      this.scheduleKeepalive();
+    }, KEEPALIVE_MS);
+  }
+
+  private onMessage(text: string): void {
+    if (this.closed) return;
+    if (text.length > MAX_JANUS_MESSAGE_CHARS) return this.fail('the SFU sent a message over 64 KiB');
     let message: unknown;
     try {
-      message = JSON.parse(data.toString('utf8'));
+      message = JSON.parse(text);
     } catch {
       return;
     }
