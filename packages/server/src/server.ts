@@ -17,6 +17,7 @@ import type { Connection, ConnectionContext } from './gateway/connection.js';
 import type { FloodLimits } from './gateway/flood-guard.js';
 import type { BacklogLimits } from './gateway/write-backlog.js';
 import { startGateway, WS_PATH, type Gateway } from './gateway/http-gateway.js';
+import { sfuOrigin } from './gateway/web-app.js';
 import type { RateLimit } from './token-bucket.js';
 import { createLogger, errorSummary, type Logger } from './logger.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
@@ -121,6 +122,8 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
       metrics,
       log: createLogger('http', { parent: log }),
       ...(config.webRoot !== undefined ? { webRoot: config.webRoot } : {}),
+      // Members' browsers reach the SFU for group calls: its origin, and no other, joins connect-src.
+      webConnectTo: [sfuOrigin(config.sfuPublicUrl ?? config.sfuUrl)].filter((origin): origin is string => origin !== undefined),
       trustProxy: config.trustProxy,
       maxConnectionsPerAddress: config.maxConnectionsPerAddress,
       ...(config.maxConnections !== undefined ? { maxConnections: config.maxConnections } : {}),

@@ -47,6 +47,8 @@ export interface GatewayOptions {
   readonly heartbeatMs?: number;
   /** A directory with the built web app, served at `/`; absent: no web app. */
   readonly webRoot?: string;
+  /** Origins the web app may connect to besides this server (the SFU's member API). */
+  readonly webConnectTo?: readonly string[];
   /** Believe X-Forwarded-For and X-Forwarded-Host from a loopback peer (a reverse proxy on this machine). */
   readonly trustProxy?: boolean;
   /** Sockets one client address may hold (default DEFAULT_MAX_CONNECTIONS_PER_ADDRESS). */
@@ -90,7 +92,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });
-  if (options.webRoot !== undefined) await serveWebApp(app, options.webRoot);
+  if (options.webRoot !== undefined) await serveWebApp(app, options.webRoot, options.webConnectTo ?? []);
   answerHttpErrors(app, log, metrics);
   await app.register(blobRoutes, {
     blobs: context.services.blobs,

@@ -10,25 +10,41 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  // React sets style attributes; no style can run code.
-  "style-src 'self' 'unsafe-inline'",
-  // QR codes are data: images made in the page.
-  "img-src 'self' data:",
-  "media-src 'self' blob:",
-  "connect-src 'self'",
-  "worker-src 'self'",
-  "manifest-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+/**
+ * The page's policy. `connectTo` adds origins the app may open connections to besides this
+ * server: the SFU's member API (group calls), and nothing else.
+ */
+export function contentSecurityPolicy(connectTo: readonly string[] = []): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    // React sets style attributes; no style can run code.
+    "style-src 'self' 'unsafe-inline'",
+    // QR codes are data: images made in the page.
+    "img-src 'self' data:",
+    "media-src 'self' blob:",
+    ["connect-src 'self'", ...connectTo].join(' '),
+    "worker-src 'self'",
+    "manifest-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
-const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy': CONTENT_SECURITY_POLICY,
+/** The ws:// or wss:// origin of an SFU URL, for connect-src; undefined for anything else. */
+export function sfuOrigin(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'ws:' || parsed.protocol === 'wss:' ? `${parsed.protocol}//${parsed.host}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const OTHER_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
@@ -42,12 +58,13 @@ export class WebRootError extends Error {
 }
 
 /** Registers the app's files; `root` must hold the built app (index.html). */
-export async function serveWebApp(app: FastifyInstance, root: string): Promise<void> {
+export async function serveWebApp(app: FastifyInstance, root: string, connectTo: readonly string[] = []): Promise<void> {
   if (!existsSync(join(root, 'index.html'))) {
     throw new WebRootError(`web app not found: ${root} has no index.html (build it with "npm run build")`);
   }
+  const headers = { 'content-security-policy': contentSecurityPolicy(connectTo), ...OTHER_HEADERS };
   app.addHook('onSend', async (_request, reply, payload) => {
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+    for (const [name, value] of Object.entries(headers)) reply.header(name, value);
     return payload;
   });
   await app.register(fastifyStatic, {
