@@ -5,6 +5,7 @@
  */
 import { SottoClient, fetchHttpPort, type ClientDeps, type FetchLike } from '@sotto/core';
 import { BrowserCallMedia } from '../platform/browser-call-media.js';
+import { BrowserGroupCallMedia } from '../platform/browser-group-call-media.js';
 import { browserClock, browserRandom, createConsoleLogger, type LogLevel } from '../platform/browser-ports.js';
 import { BrowserTransport, serverUrlForPage } from '../platform/browser-transport.js';
 import { IndexedDbClientStore } from '../platform/indexeddb-store.js';
@@ -15,6 +16,16 @@ export const PROFILE_DATABASE = 'sotto-profile';
 export interface Engine {
   readonly client: SottoClient;
   readonly media: BrowserCallMedia;
+  /** The group call's media (mute lives here); one per engine. */
+  readonly groupMedia: BrowserGroupCallMedia;
+}
+
+/**
+ * The SFU's loopback candidates are refused, as a peer's are, except where a test runs the SFU
+ * on the same machine and says so (`localStorage['sotto.allowLoopbackSfu'] = '1'`).
+ */
+function allowLoopbackForTests(): boolean {
+  return globalThis.localStorage?.getItem('sotto.allowLoopbackSfu') === '1';
 }
 
 /** `localStorage['sotto.logLevel'] = 'debug'` turns on the engine's (content-free) diagnostics. */
@@ -23,7 +34,7 @@ function logLevel(): LogLevel {
   return level === 'debug' || level === 'info' || level === 'error' || level === 'silent' ? level : 'warn';
 }
 
-async function deps(media: BrowserCallMedia): Promise<ClientDeps> {
+async function deps(media: BrowserCallMedia, groupMedia: BrowserGroupCallMedia): Promise<ClientDeps> {
   return {
     store: await IndexedDbClientStore.open(PROFILE_DATABASE),
     transport: new BrowserTransport(),
@@ -32,6 +43,7 @@ async function deps(media: BrowserCallMedia): Promise<ClientDeps> {
     logger: createConsoleLogger('sotto', logLevel()),
     reconnect: true,
     calls: { media },
+    groupCalls: { media: groupMedia, allowLoopback: allowLoopbackForTests() },
     // The page's fetch moves files (same origin, answers read as streams).
     http: fetchHttpPort(((url, init) => fetch(url, init as RequestInit)) as FetchLike),
   };
@@ -49,8 +61,9 @@ export async function storedUsername(): Promise<string | undefined> {
 
 export async function registerHere(username: string, inviteCode: string): Promise<Engine> {
   const media = new BrowserCallMedia();
-  const client = await SottoClient.register(await deps(media), serverUrlForPage(location), username, inviteCode);
-  return { client, media };
+  const groupMedia = new BrowserGroupCallMedia();
+  const client = await SottoClient.register(await deps(media, groupMedia), serverUrlForPage(location), username, inviteCode);
+  return { client, media, groupMedia };
 }
 
 /**
@@ -59,9 +72,10 @@ export async function registerHere(username: string, inviteCode: string): Promis
  */
 export async function linkHere(code: string): Promise<Engine> {
   const media = new BrowserCallMedia();
-  const clientDeps = await deps(media);
+  const groupMedia = new BrowserGroupCallMedia();
+  const clientDeps = await deps(media, groupMedia);
   try {
-    return { client: await SottoClient.joinWithLink(clientDeps, serverUrlForPage(location), code), media };
+    return { client: await SottoClient.joinWithLink(clientDeps, serverUrlForPage(location), code), media, groupMedia };
   } catch (error) {
     // The next attempt opens the profile again; this handle would only keep it busy.
     await clientDeps.store.close();
@@ -71,7 +85,8 @@ export async function linkHere(code: string): Promise<Engine> {
 
 export async function openHere(): Promise<Engine> {
   const media = new BrowserCallMedia();
-  return { client: await SottoClient.open(await deps(media)), media };
+  const groupMedia = new BrowserGroupCallMedia();
+  return { client: await SottoClient.open(await deps(media, groupMedia)), media, groupMedia };
 }
 
 /** Deletes this browser's profile: its keys are gone for good, so the account cannot be used here again. */

@@ -27,6 +27,7 @@ import { Dialog } from '../components/Dialog.js';
 import { ForwardDialog } from '../components/ForwardDialog.js';
 import { ChatOptionsDialog } from '../components/ChatOptionsDialog.js';
 import { DisappearingDialog, timerLabel } from '../components/DisappearingDialog.js';
+import { GroupCallBar, useGroupCallState } from '../components/GroupCallBar.js';
 
 interface ChatData {
   readonly messages: StoredMessage[];
@@ -67,6 +68,8 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
   const [callError, setCallError] = useState<string | undefined>();
   const callState = useCallState();
   const inCall = isLive(callState);
+  const groupCall = useGroupCallState();
+  const inGroupCall = groupCall.kind === 'joining' || groupCall.kind === 'joined';
   const [menuFor, setMenuFor] = useState<string | undefined>();
   const [mode, setMode] = useState<ComposeMode | undefined>();
   const [forwarding, setForwarding] = useState<StoredMessage | undefined>();
@@ -244,6 +247,10 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
               <button type="button" className="secondary" onClick={() => navigate({ kind: 'verify', peer: chat.peer })}>Verify</button>
             </>
           )}
+          {chat.kind === 'group' && canWrite && (
+            <button type="button" className="icon-button" aria-label="Start or join the group call" title={inGroupCall ? 'In a group call' : 'Group call'}
+              disabled={inCall || inGroupCall} onClick={() => void act(() => client.groupCalls.join(chat.groupId))}><PhoneIcon /></button>
+          )}
           {chat.kind === 'group' && (
             <button type="button" className="secondary" onClick={() => navigate({ kind: 'group-info', groupId: chat.groupId, name: chat.name })}>Group info</button>
           )}
@@ -253,6 +260,7 @@ export function ChatView({ chat, navigate }: { chat: ChatRef; navigate: Navigate
           ) : null}
         </div>
       </header>
+      {chat.kind === 'group' && <GroupCallBar groupId={chat.groupId} />}
       {callError && (
         <div className="error pad dismissable" role="alert">
           <p>{callError}</p>
