@@ -7,7 +7,8 @@
  * Dan, who never joins, sees the call in progress (his chat's lines say who joined and left).
  * When Cat leaves, the others move to new keys and go on hearing each other. What Janus hands a
  * participant (Fay, whose client runs in-process) decodes to no tone without her keys, and to
- * both tones with them. Eve, who is not a member, is refused before the SFU is asked.
+ * both tones with them. Dan's bot (`listen --join-calls`) follows Ana into a call and out of it.
+ * Eve, who is not a member, is refused before the SFU is asked.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +18,7 @@ import { openNodeClient } from '@sotto/client-node';
 import { goertzel, JanusGroupCallMedia, OpusCodec, readWav, sineWave, writeWav } from '@sotto/client-node/calls';
 import type { GroupCallMediaFactory } from '@sotto/core';
 import { Member } from '../support/cli.js';
+import { Listener } from '../support/listener.js';
 import { JanusProcess, requireJanus } from '../support/janus-process.js';
 import { scratchDir } from '../support/paths.js';
 import { ServerProcess } from '../support/server-process.js';
@@ -163,6 +165,25 @@ test('the SFU forwards ciphertext only: what Janus hands a participant decodes t
   assert.ok(fromJanus.length > 200, `only ${fromJanus.length} frames came from Janus`);
   assert.ok(levels.ana < 0.02 && levels.ben < 0.02, 'a tone is audible in what Janus forwarded');
   assert.ok(opened.ana > 0.1 && opened.ben > 0.1, 'fay did not hear the tones with her keys');
+});
+
+test('a bot that listens with --join-calls follows a member into the call, hears them, and leaves after them', { ...skip, timeout: 90_000 }, async (t) => {
+  const recording = join(dir.path, 'dan-bot.wav');
+  const bot = new Listener(dan, ['--join-calls', LOOPBACK, '--record', recording]);
+  try {
+    await bot.ready();
+    const run = await ana.run(['group', 'call', 'band', LOOPBACK, '--play', join(dir.path, 'ana.wav'), '--seconds', '8'], { timeoutMs: 60_000 });
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(run.records.some((r) => r.state === 'hearing' && r.user === 'dan'), 'ana never heard the bot');
+    await bot.waitFor((r) => r.type === 'group-call' && r.state === 'hearing' && r.user === 'ana', 'hearing ana');
+    const end = await bot.waitFor((r) => r.type === 'group-call' && r.state === 'ended', 'the bot leaving', 20_000);
+    assert.equal(end.reason, 'left');
+  } finally {
+    await bot.stop();
+  }
+  const level = goertzel(await readWav(recording), TONES.ana, 48_000);
+  t.diagnostic(`the bot's recording: 440 Hz at ${level.toFixed(3)}`);
+  assert.ok(level > 0.1, 'the bot did not hear ana');
 });
 
 test('a stranger cannot join the group\'s call: refused before the SFU is asked', skip, async (t) => {

@@ -7,12 +7,13 @@
 import type { Command } from 'commander';
 import type { GroupCallsConfig, GroupCallState, SottoClient } from '@sotto/core';
 import { resolveGroup } from '../conversation-names.js';
+import { attachGroupCallPrinter } from '../group-call-printer.js';
 import { createOutput, type Output } from '../output.js';
 import { withClient, type GlobalOptions } from '../profile.js';
 import { addMediaOptions, parseSeconds, type CallMediaFlags } from './calls.js';
 
 /** Loaded by the commands that carry group calls only: werift and Opus are not every command's. */
-async function groupCallsConfig(flags: CallMediaFlags): Promise<GroupCallsConfig> {
+export async function groupCallsConfig(flags: CallMediaFlags): Promise<GroupCallsConfig> {
   const { JanusGroupCallMedia } = await import('@sotto/client-node/calls');
   return {
     media: new JanusGroupCallMedia({ ...(flags.play ? { play: flags.play } : {}), ...(flags.record ? { record: flags.record } : {}) }),
@@ -39,38 +40,57 @@ export function registerGroupCallCommand(group: Command, globals: () => GlobalOp
 async function joinAndStay(client: SottoClient, name: string, flags: CallMediaFlags, seconds: number | undefined, out: Output): Promise<GroupCallState> {
   const groupId = await resolveGroup(client, name);
   const calls = client.groupCalls;
+  attachGroupCallPrinter(client, out, () => name);
   const ended = new Promise<GroupCallState>((resolve) => {
-    let heard = new Set<string>();
-    let connected = false;
-    let epoch: bigint | undefined;
     calls.events.didChangeGroupCall.event((state) => {
-      if (state.kind === 'joined') {
-        if (state.connected && !connected) {
-          connected = true;
-          out.print(`in the call of ${name}`, { type: 'group-call', state: 'joined', group: name });
-        }
-        const now = new Set(state.heard.map((m) => m.user));
-        for (const user of now) if (!heard.has(user)) out.print(`hearing ${user}`, { type: 'group-call', state: 'hearing', group: name, user });
-        for (const user of heard) if (!now.has(user)) out.print(`${user} left the call`, { type: 'group-call', state: 'left', group: name, user });
-        heard = now;
-        // New keys: someone joined or left the group, or left the call.
-        if (epoch !== undefined && state.epoch !== epoch) out.print(`new keys for the call (epoch ${state.epoch})`, { type: 'group-call', state: 'rekeyed', group: name, epoch: Number(state.epoch) });
-        epoch = state.epoch;
-      }
       if (state.kind === 'ended') resolve(state);
     });
   });
-  calls.events.didRefuseFrame.event(({ reason, message }) => out.notice(message, { type: 'group-call-frame-refused', reason }));
   const leave = () => void calls.leave().catch(() => undefined);
   process.once('SIGINT', leave);
   process.once('SIGTERM', leave);
-  out.print(`joining the call of ${name}…`, { type: 'group-call', state: 'joining', group: name });
   await calls.join(groupId, flags.relayOnly === undefined ? {} : { relayOnly: flags.relayOnly });
   const timer = seconds !== undefined ? setTimeout(leave, seconds * 1000) : undefined;
   const final = await ended;
   clearTimeout(timer);
-  const refused = calls.refusedFrames;
-  const why = final.kind === 'ended' ? final.reason : 'left';
-  out.print(`left the call of ${name}${final.kind === 'ended' && final.message ? `: ${final.message}` : ''}`, { type: 'group-call', state: 'ended', group: name, reason: why, refusedFrames: refused });
   return final;
+}
+
+/** How recent a member's join must be for a bot to follow it into the call. */
+const FRESH_JOIN_MS = 2 * 60_000;
+
+/**
+ * `sotto listen --join-calls`: when a member of one of this device's groups joins its call and
+ * this device is in none, it joins too; it leaves once everyone it heard has left (or after
+ * `seconds`). Bots only, by the member's explicit flag: nothing joins a call by default.
+ */
+export async function joinGroupCallsWhenStarted(client: SottoClient, out: Output, flags: CallMediaFlags, seconds: number | undefined): Promise<void> {
+  const names = new Map<string, string>();
+  const nameOf = (groupId: string) => names.get(groupId) ?? groupId.slice(0, 16);
+  attachGroupCallPrinter(client, out, nameOf);
+  const calls = client.groupCalls;
+  let leaveTimer: ReturnType<typeof setTimeout> | undefined;
+  let heardSomeone = false;
+  client.events.didReceiveMessage.event((message) => {
+    if (message.notice !== 'call-joined' || message.outgoing) return;
+    // A join from long ago (read back while catching up) is no call to join now.
+    if (Date.now() - message.sentAt > FRESH_JOIN_MS) return;
+    const state = calls.current;
+    if (state.kind === 'joining' || state.kind === 'joined') return;
+    void (async () => {
+      const inCall = await calls.inProgress(message.groupId);
+      if (!inCall.some((p) => p.user === message.sender && p.device === message.senderDevice)) return;
+      for (const conversation of await client.listConversations()) names.set(conversation.groupId, conversation.name);
+      heardSomeone = false;
+      await calls.join(message.groupId, flags.relayOnly === undefined ? {} : { relayOnly: flags.relayOnly });
+      if (seconds !== undefined) leaveTimer = setTimeout(() => void calls.leave().catch(() => undefined), seconds * 1000);
+    })().catch((error: unknown) => out.notice(`could not join the call: ${error instanceof Error ? error.message : String(error)}`, { type: 'group-call-error' }));
+  });
+  calls.events.didChangeGroupCall.event((state) => {
+    if (state.kind === 'ended') clearTimeout(leaveTimer);
+    if (state.kind !== 'joined') return;
+    if (state.heard.length > 0) heardSomeone = true;
+    // Everyone it heard has gone: a bot does not stay alone in a call.
+    else if (heardSomeone) void calls.leave().catch(() => undefined);
+  });
 }

@@ -15,7 +15,7 @@ import { formatMessage, messageRecord } from '../message-format.js';
 import { attachCallPrinter, callEndRecord, describeEnd } from '../call-printer.js';
 import { addMediaOptions, callsConfig, parseSeconds, type CallMediaFlags } from './calls.js';
 import { sendFile, sendVoiceNote } from './files.js';
-import { registerGroupCallCommand } from './group-calls.js';
+import { groupCallsConfig, joinGroupCallsWhenStarted, registerGroupCallCommand } from './group-calls.js';
 import { findMessage } from '../message-ids.js';
 
 export function registerMemberCommands(program: Command, globals: () => GlobalOptions): void {
@@ -250,14 +250,19 @@ export function registerMemberCommands(program: Command, globals: () => GlobalOp
       .description('print what arrives until interrupted; calls ring (and are logged) unless answered by a flag')
       .option('--accept-calls', "answer every contact's call automatically (an explicit opt-in, for bots)")
       .option('--decline-calls', "decline every contact's call automatically")
-      .option('--seconds <n>', 'with --accept-calls: hang up this many seconds after a call connects'),
-  ).action(async (opts: CallMediaFlags & { acceptCalls?: boolean; declineCalls?: boolean; seconds?: string }) => {
+      .option('--join-calls', "join a group's call when a member starts one, and leave when the others have (an explicit opt-in, for bots; audio only)")
+      .option('--seconds <n>', 'with --accept-calls or --join-calls: hang up (leave) this many seconds after a call connects'),
+  ).action(async (opts: CallMediaFlags & { acceptCalls?: boolean; declineCalls?: boolean; joinCalls?: boolean; seconds?: string }) => {
       const g = globals();
       if (opts.acceptCalls && opts.declineCalls) throw new ClientError('INVALID_INPUT', 'Choose --accept-calls or --decline-calls, not both.');
       const seconds = parseSeconds(opts.seconds, '--seconds');
       const { openNodeClient } = await import('@sotto/client-node');
-      const client = await openNodeClient({ profileDir: profileDir(g), logLevel: g.logLevel ?? 'warn', reconnect: true, calls: await callsConfig(opts) });
+      const client = await openNodeClient({
+        profileDir: profileDir(g), logLevel: g.logLevel ?? 'warn', reconnect: true, calls: await callsConfig(opts),
+        ...(opts.joinCalls ? { groupCalls: await groupCallsConfig(opts) } : {}),
+      });
       const output = out();
+      if (opts.joinCalls) await joinGroupCallsWhenStarted(client, output, opts, seconds);
       attachPrinter(client, output, { connection: true });
       attachSendNotices(client, output);
       attachCallPrinter(client, output, { hangUpAfterSeconds: seconds });
