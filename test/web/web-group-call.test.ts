@@ -96,7 +96,15 @@ test('a browser sees the call in progress with nothing of it open, joins with a 
     return inbound.streams === 2 && inbound.energy.every((e) => e > 0.01) ? inbound : undefined;
   }, 'audio energy on both streams', 20_000);
   t.diagnostic(`bob's streams: ${heard.energy.map((e) => e.toFixed(3)).join(', ')} (total audio energy)`);
+  await bar.getByTestId('group-call-speaking').getByText(/Speaking: (ana, cat|cat, ana)/).waitFor({ timeout: 10_000 });
   await keepScreenshot(bob, 'group-call-joined-desktop');
+  await bar.getByRole('button', { name: 'Mute' }).click();
+  assert.equal(await bar.getByRole('button', { name: 'Unmute' }).getAttribute('aria-pressed'), 'true');
+  assert.equal(await bob.page.evaluate(() => {
+    const pcs = (window as unknown as { __rtc: { instances: RTCPeerConnection[] } }).__rtc.instances;
+    return pcs.flatMap((pc) => pc.getSenders()).filter((sender) => sender.track?.kind === 'audio' && sender.track.enabled).length;
+  }), 0, 'a microphone track still sends while muted');
+  await bar.getByRole('button', { name: 'Unmute' }).click();
   // Heard for a few seconds more, then Leave.
   await new Promise((resolve) => setTimeout(resolve, 6_000));
   await bar.getByRole('button', { name: 'Leave' }).click();

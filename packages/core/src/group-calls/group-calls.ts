@@ -48,6 +48,8 @@ export type GroupCallState =
     readonly heard: readonly GroupCallMember[];
     /** The group's MLS epoch whose keys this device sends under. */
     readonly epoch: bigint;
+    /** Who is speaking now, where the media stack can tell (the web app). */
+    readonly speaking: readonly GroupCallMember[];
   }
   | { readonly kind: 'ended'; readonly groupId: string; readonly reason: GroupCallEndReason; readonly message?: string };
 
@@ -87,6 +89,7 @@ interface ActiveCall {
   readonly refused: RefusedFrameCounts;
   /** The group was told this device joined (so it is told when it leaves). */
   announced: boolean;
+  speaking: GroupCallMember[];
 }
 
 export class GroupCalls {
@@ -156,7 +159,7 @@ export class GroupCalls {
     const context = randomContext(this.ctx.random.bytes(4));
     const keyring = new GroupCallKeyring(context);
     await keyring.enterEpoch(epoch);
-    const call: ActiveCall = { groupId, keyring, session: undefined, connected: false, heard: new Map(), refused: {}, announced: false };
+    const call: ActiveCall = { groupId, keyring, session: undefined, connected: false, heard: new Map(), refused: {}, announced: false, speaking: [] };
     this.active = call;
     this.setState({ kind: 'joining', groupId });
     try {
@@ -179,6 +182,7 @@ export class GroupCalls {
           },
           onHeard: (from) => this.onMedia(call, () => call.heard.set(memberKey(from), from)),
           onLeft: (from) => this.onLeft(call, from),
+          onSpeaking: (speaking) => this.onMedia(call, () => (call.speaking = [...speaking])),
           onFrameRefused: (reason) => this.onFrameRefused(call, reason),
         },
       );
@@ -227,7 +231,7 @@ export class GroupCalls {
 
   private publish(call: ActiveCall): void {
     if (!call.session) return;
-    this.setState({ kind: 'joined', groupId: call.groupId, connected: call.connected, heard: [...call.heard.values()], epoch: call.keyring.epoch ?? 0n });
+    this.setState({ kind: 'joined', groupId: call.groupId, connected: call.connected, heard: [...call.heard.values()], epoch: call.keyring.epoch ?? 0n, speaking: call.speaking });
   }
 
   private async onMembersChanged(groupId: string): Promise<void> {

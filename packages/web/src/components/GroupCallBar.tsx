@@ -32,13 +32,17 @@ export function GroupCallBar({ groupId }: { groupId: string }) {
   if (here && (state.kind === 'joining' || state.kind === 'joined')) {
     const status = state.kind === 'joining' ? 'Joining the call…'
       : state.heard.length > 0 ? `In the call with ${names(state.heard)}` : 'In the call. Waiting for the others…';
+    const speaking = state.kind === 'joined' && state.speaking.length > 0 ? names(state.speaking) : undefined;
     const toggle = () => {
       groupMedia.setMuted(!muted);
       setMuted(!muted);
     };
     return (
       <section className="call-bar group-call" role="region" aria-label="Group call">
-        <span className="call-status" role="status" data-testid="group-call-status">{status}</span>
+        <span className="call-bar-text">
+          <span className="call-status" role="status" data-testid="group-call-status">{status}</span>
+          <span className="call-status" aria-live="off" data-testid="group-call-speaking">{speaking ? `Speaking: ${speaking}` : '\u00a0'}</span>
+        </span>
         <div className="call-bar-controls">
           <button type="button" className={muted ? 'call-mute on' : 'call-mute'} aria-pressed={muted} onClick={toggle}>{muted ? 'Unmute' : 'Mute'}</button>
           <button type="button" className="call-decline" onClick={() => void act(() => client.groupCalls.leave())}>Leave</button>

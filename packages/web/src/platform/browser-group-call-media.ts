@@ -20,6 +20,9 @@ import type { GroupCallWorkerEvent, GroupCallWorkerKeys } from './group-call-wor
 
 const MAX_SUBSCRIPTIONS = 31;
 const GATHER_TIMEOUT_MS = 5_000;
+/** How often who is speaking is read from the decoded audio, and the level (0-1) that counts as speaking. */
+const SPEAKING_POLL_MS = 400;
+const SPEAKING_LEVEL = 0.02;
 
 declare class RTCRtpScriptTransform {
   constructor(worker: Worker, options?: unknown);
@@ -85,6 +88,8 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
   private readonly feedMembers = new Map<number, GroupCallMember>();
   private readonly localHosts: IpAddress[] = [];
   private stopKeys: (() => void) | undefined;
+  private speakingTimer: ReturnType<typeof setInterval> | undefined;
+  private speaking = '';
   private closing: Promise<void> | undefined;
   private silenced = false;
 
@@ -109,6 +114,25 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     this.privateId = typeof joined.data.private_id === 'number' ? joined.data.private_id : undefined;
     await this.publish();
     this.subscribeAll(joined.data.publishers);
+    this.speakingTimer = setInterval(() => void this.pollSpeaking(), SPEAKING_POLL_MS);
+  }
+
+  /** Who is speaking: each participant's decoded audio level, as the browser measures it here. */
+  private async pollSpeaking(): Promise<void> {
+    const speaking: GroupCallMember[] = [];
+    for (const [feed, { pc }] of this.subscriptions) {
+      const member = this.feedMembers.get(feed);
+      if (!member) continue;
+      let level = 0;
+      (await pc.getStats()).forEach((s: Record<string, unknown>) => {
+        if (s['type'] === 'inbound-rtp' && s['kind'] === 'audio') level = Math.max(level, Number(s['audioLevel'] ?? 0));
+      });
+      if (level > SPEAKING_LEVEL) speaking.push(member);
+    }
+    const key = speaking.map((m) => `${m.user}\n${m.device}`).sort().join('\n');
+    if (this.silenced || key === this.speaking) return;
+    this.speaking = key;
+    this.handlers.onSpeaking?.(speaking);
   }
 
   setMuted(muted: boolean): void {
@@ -270,6 +294,7 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
 
   private async shutdown(): Promise<void> {
     this.silenced = true;
+    clearInterval(this.speakingTimer);
     this.stopKeys?.();
     this.janus?.close();
     for (const { audio } of this.subscriptions.values()) audio.srcObject = null;
