@@ -6,27 +6,18 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { goertzel, readWav, sineWave, writeWav } from '@sotto/client-node/calls';
 import { Member } from '../support/cli.js';
 import { Listener } from '../support/listener.js';
 import { scratchDir } from '../support/paths.js';
-import { freePort, ServerProcess } from '../support/server-process.js';
+import { ServerProcess } from '../support/server-process.js';
+import { Coturn, haveCoturn, requireCoturn } from '../support/coturn.js';
 
-const TURNSERVER = '/usr/bin/turnserver';
-const haveCoturn = spawnSync(TURNSERVER, ['--version']).status === 0;
-if (!haveCoturn) {
-  const why = `coturn is not installed (${TURNSERVER}): apt-get install -y coturn`;
-  if (process.env.CI === 'true') throw new Error(`CI=true but ${why}`);
-  console.warn(`\n*** SKIPPING relay-only call scenario: ${why} ***\n`);
-}
+requireCoturn('the relay-only call scenario');
 
 const dir = scratchDir('calls-relay');
-const SECRET = 'relay-test-secret-0123456789';
-let turn: ChildProcess | undefined;
-let turnLog = '';
+let turn: Coturn | undefined;
 let server: ServerProcess;
 const alice = new Member('alice', dir.path);
 const bob = new Member('bob', dir.path);
@@ -34,20 +25,8 @@ const LOOPBACK = '--allow-loopback-candidates';
 
 before(async () => {
   if (!haveCoturn) return;
-  const port = await freePort();
-  turn = spawn(TURNSERVER, [
-    '-n', '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1', `--listening-port=${port}`,
-    '--min-port=49200', '--max-port=49999', '--use-auth-secret', `--static-auth-secret=${SECRET}`,
-    '--realm=sotto.test', '--no-tls', '--no-dtls', '--no-cli', '--allow-loopback-peers',
-    '--log-file=stdout', '--simple-log', '--verbose', `--pidfile=${join(dir.path, 'turn.pid')}`,
-    `--userdb=${join(dir.path, 'turndb')}`,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  turn.stdout!.on('data', (c: Buffer) => (turnLog += c.toString()));
-  turn.stderr!.on('data', (c: Buffer) => (turnLog += c.toString()));
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const secretFile = join(dir.path, 'turn-secret');
-  writeFileSync(secretFile, SECRET, { mode: 0o600 });
-  server = await ServerProcess.start(join(dir.path, 'server'), ['--turn-url', `turn:127.0.0.1:${port}?transport=udp`, '--turn-secret-file', secretFile]);
+  turn = await Coturn.start(dir.path, 49_200);
+  server = await ServerProcess.start(join(dir.path, 'server'), turn.serverArgs);
   for (const m of [alice, bob]) await m.ok(['register', m.name, '--server', server.url]);
   await alice.ok(['contacts', 'request', 'bob', 'hi']);
   await bob.ok(['sync']);
@@ -57,7 +36,7 @@ before(async () => {
 
 after(async () => {
   await server?.stop();
-  turn?.kill('SIGTERM');
+  turn?.stop();
   dir.remove();
 });
 
@@ -88,7 +67,7 @@ test('a relay-only call carries audio, and every candidate either side sent is a
     const heardByBob = await readWav(bobRecording);
     assert.ok(goertzel(heardByAlice, 660, 48_000) > 0.5, 'alice heard 660 Hz through the relay');
     assert.ok(goertzel(heardByBob, 440, 48_000) > 0.5, 'bob heard 440 Hz through the relay');
-    assert.match(turnLog, /ALLOCATE processed, success/, 'coturn allocated relays');
+    assert.match(turn!.log, /ALLOCATE processed, success/, 'coturn allocated relays');
   } finally {
     await bobListens.stop();
   }

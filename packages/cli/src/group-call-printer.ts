@@ -37,5 +37,6 @@ export function attachGroupCallPrinter(client: SottoClient, out: Output, nameOf:
       out.print(`left the call of ${group}${state.message ? `: ${state.message}` : ''}`, { type: 'group-call', state: 'ended', group, reason: state.reason, refusedFrames: calls.refusedFrames });
     }
   });
+  calls.events.didSendCandidates.event(({ types }) => out.print(`announced ${types.length} candidate(s) to the SFU: ${[...new Set(types)].join(', ') || 'none'}`, { type: 'group-call-candidates', types }));
   calls.events.didRefuseFrame.event(({ reason, message }) => out.notice(message, { type: 'group-call-frame-refused', reason }));
 }

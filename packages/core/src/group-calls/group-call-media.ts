@@ -57,6 +57,8 @@ export interface GroupCallMediaHandlers {
   onFailed(reason: string): void;
   /** The first frame from a participant opened (they are heard from now on). */
   onHeard(from: GroupCallMember): void;
+  /** The types of the candidates this device announced to the SFU (relay only, relay-only). */
+  onSentCandidates?(types: readonly string[]): void;
   /** Who is speaking now (their decoded audio is above a speaking level); optional for a stack. */
   onSpeaking?(speaking: readonly GroupCallMember[]): void;
   /** A participant heard before left the room (their feed ended). */

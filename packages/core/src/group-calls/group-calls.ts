@@ -66,6 +66,8 @@ export interface GroupCallGroupActions {
 
 export class GroupCallEvents {
   readonly didChangeGroupCall = new Emitter<GroupCallState>();
+  /** Candidates this device announced to the SFU: their types only, never addresses. */
+  readonly didSendCandidates = new Emitter<{ readonly types: readonly string[] }>();
   /** The first frame refused for a reason in this call (later ones are only counted). */
   readonly didRefuseFrame = new Emitter<{ readonly reason: SFrameErrorReason; readonly message: string }>();
 }
@@ -182,6 +184,9 @@ export class GroupCalls {
           },
           onHeard: (from) => this.onMedia(call, () => call.heard.set(memberKey(from), from)),
           onLeft: (from) => this.onLeft(call, from),
+          onSentCandidates: (types) => {
+            if (this.active === call) this.emitters.didSendCandidates.fire({ types: [...types] });
+          },
           onSpeaking: (speaking) => this.onMedia(call, () => (call.speaking = [...speaking])),
           onFrameRefused: (reason) => this.onFrameRefused(call, reason),
         },

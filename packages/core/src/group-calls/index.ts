@@ -10,3 +10,4 @@ export {
 } from './group-calls.js';
 export { GROUP_CALL_NOTICE_TTL_MS, groupCallNoticeText, participantsFrom, type GroupCallNoticeKind } from './group-call-notices.js';
 export { JanusSession, JanusHandle, JanusError, MAX_JANUS_MESSAGE_CHARS, type JanusSocket, type JanusSocketEvents, type JanusConnect, type JanusJsep, type VideoRoomAnswer } from './janus-session.js';
+export { sfuDescription, type SfuDescription } from './sfu-description.js';

@@ -103,7 +103,7 @@ export function outgoingSdp(sdp: string): string {
  * A header extension the peer's validator does not allow (the browser offers a dozen for video:
  * timing, colour space, frame descriptors...): left out of what we send, so it is never negotiated.
  */
-export function unwantedExtension(line: string): boolean {
+function unwantedExtension(line: string): boolean {
   if (!line.startsWith('a=extmap:')) return false;
   const uri = line.split(' ')[1];
   return uri === undefined || !ALLOWED_EXTMAP_URIS.has(uri);

@@ -10,11 +10,10 @@
  * relay-only.
  */
 import {
-  candidatePolicy, JanusError, JanusSession, parseCandidate, validateSdp,
+  candidatePolicy, JanusError, JanusSession, sfuDescription, validateSdp,
   type GroupCallFrames, type GroupCallMediaFactory, type GroupCallMediaHandlers, type GroupCallMediaOptions, type GroupCallMediaSession,
   type GroupCallMember, type IpAddress, type JanusConnect, type JanusHandle, type JanusJsep, type SdpKind, type SFrameErrorReason, type VideoRoomAnswer,
 } from '@sotto/core';
-import { unwantedExtension } from './browser-call-media.js';
 import { browserClock } from './browser-ports.js';
 import type { GroupCallWorkerEvent, GroupCallWorkerKeys } from './group-call-worker.js';
 
@@ -251,8 +250,7 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
 
   /**
    * The local description once gathering is complete (Janus takes candidates in the description),
-   * without what the validators on the way do not want, and with this device's host addresses
-   * noted for the SFU's candidates.
+   * as sfuDescription leaves it, with this device's host addresses noted for the SFU's candidates.
    */
   private async gathered(pc: RTCPeerConnection): Promise<string> {
     if (pc.iceGatheringState !== 'complete') {
@@ -268,13 +266,10 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     }
     const sdp = pc.localDescription?.sdp;
     if (!sdp) throw new JanusError('The browser produced no description.');
-    const lines = sdp.split(/\r?\n/).filter((line) => line !== '' && !line.startsWith('a=rtcp-xr:') && !unwantedExtension(line) && !unwantedCandidate(line));
-    for (const line of lines) {
-      if (!line.startsWith('a=candidate:')) continue;
-      const parsed = parseCandidate(line.slice(2));
-      if (parsed.ok && parsed.candidate.type === 'host' && parsed.candidate.ip && this.localHosts.length < 16) this.localHosts.push(parsed.candidate.ip);
-    }
-    return lines.join('\r\n') + '\r\n';
+    const described = sfuDescription(sdp, this.options.relayOnly);
+    for (const ip of described.hostAddresses) if (this.localHosts.length < 16) this.localHosts.push(ip);
+    this.handlers.onSentCandidates?.(described.candidateTypes);
+    return described.sdp;
   }
 
   /** The SFU's description, through the same validator as a peer's (normalised), or an error. */
@@ -303,13 +298,6 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     this.worker.terminate();
     this.onClosed();
   }
-}
-
-/** TCP candidates and mDNS names: the SFU has no use for them, and our validators refuse them. */
-function unwantedCandidate(line: string): boolean {
-  if (!line.startsWith('a=candidate:')) return false;
-  const parsed = parseCandidate(line.slice(2));
-  return !parsed.ok || parsed.candidate.ip === null;
 }
 
 function need(answer: VideoRoomAnswer, what: string): Extract<VideoRoomAnswer, { ok: true }> {

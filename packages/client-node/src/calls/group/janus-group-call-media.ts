@@ -13,7 +13,7 @@
 import { randomInt } from 'node:crypto';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCRtpTransceiver, type RtpPacket as Rtp } from 'werift';
 import {
-  candidatePolicy, JanusError, JanusSession, SFrameError, validateSdp,
+  candidatePolicy, JanusError, JanusSession, SFrameError, sfuDescription, validateSdp,
   type JanusHandle, type JanusJsep, type VideoRoomAnswer,
   type GroupCallFrames, type GroupCallMember, type GroupCallMediaFactory, type GroupCallMediaHandlers, type GroupCallMediaOptions, type GroupCallMediaSession,
   type Logger, type SdpKind,
@@ -122,8 +122,7 @@ class JanusGroupCallSession implements GroupCallMediaSession {
     this.transceiver = pc.addTransceiver(new MediaStreamTrack({ kind: 'audio' }), { direction: 'sendonly' });
     this.guard(pc);
     await pc.setLocalDescription(await pc.createOffer());
-    const offer = pc.localDescription?.sdp;
-    if (!offer) throw new JanusError('werift produced no offer.');
+    const offer = this.outgoing(pc.localDescription?.sdp);
     const published = need(await this.publisher!.request({ request: 'configure', audio: true, video: false }, { type: 'offer', sdp: offer, e2ee: true }), 'publish');
     const answer = this.checkedSdp(published.jsep, 'answer');
     await this.publisher!.candidatesComplete();
@@ -194,8 +193,7 @@ class JanusGroupCallSession implements GroupCallMediaSession {
     this.guard(pc);
     await pc.setLocalDescription(await pc.createAnswer());
     this.guard(pc);
-    const answer = pc.localDescription?.sdp;
-    if (!answer) throw new JanusError('werift produced no answer.');
+    const answer = this.outgoing(pc.localDescription?.sdp);
     need(await handle.request({ request: 'start' }, { type: 'answer', sdp: answer, e2ee: true }), 'start the subscription');
     await handle.candidatesComplete();
   }
@@ -277,6 +275,14 @@ class JanusGroupCallSession implements GroupCallMediaSession {
 
   private guard(pc: RTCPeerConnection): void {
     for (const transport of pc.dtlsTransports) this.replayGuard.install(transport);
+  }
+
+  /** This device's description for the SFU (sfuDescription); its candidates' types are told. */
+  private outgoing(sdp: string | undefined): string {
+    if (!sdp) throw new JanusError('werift produced no description.');
+    const described = sfuDescription(sdp, this.options.relayOnly);
+    this.handlers.onSentCandidates?.(described.candidateTypes);
+    return described.sdp;
   }
 
   /** The SFU's description, through the same validator as a peer's (normalised), or an error. */
