@@ -98,6 +98,9 @@ test('a browser sees the call in progress with nothing of it open, joins with a 
   t.diagnostic(`bob's streams: ${heard.energy.map((e) => e.toFixed(3)).join(', ')} (total audio energy)`);
   await bar.getByTestId('group-call-speaking').getByText(/Speaking: (ana, cat|cat, ana)/).waitFor({ timeout: 10_000 });
   await keepScreenshot(bob, 'group-call-joined-desktop');
+  await bob.page.setViewportSize({ width: 390, height: 780 });
+  await keepScreenshot(bob, 'group-call-joined-phone');
+  await bob.page.setViewportSize({ width: 1100, height: 760 });
   await bar.getByRole('button', { name: 'Mute' }).click();
   assert.equal(await bar.getByRole('button', { name: 'Unmute' }).getAttribute('aria-pressed'), 'true');
   assert.equal(await bob.page.evaluate(() => {

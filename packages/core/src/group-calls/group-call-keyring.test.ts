@@ -153,3 +153,15 @@ test('a keyring in another realm (the browser\'s media worker) seals and opens w
   assert.equal(worker.epoch, 6n);
   stop();
 });
+
+test('a member added during a call opens nothing sent before the epoch that added them', async () => {
+  const a = await keyring(5n, 0, three);
+  const before = a.seal(frame('said before dan came'));
+  const four = [...three, { user: 'dan', device: 'd1' }];
+  await a.enterEpoch(epochAt(6n, 0, four));
+  const after = a.seal(frame('said after'));
+  // Dan's device knows epoch 6 only: the Welcome gave it no earlier exporter.
+  const dan = await keyring(6n, 3, four);
+  assert.equal(refused(() => dan.open(before)), 'UNKNOWN_KID');
+  assert.equal(new TextDecoder().decode(dan.open(after).plaintext), 'said after');
+});
