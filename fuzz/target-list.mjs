@@ -10,6 +10,7 @@
 const PROTOCOL = ['packages/protocol/dist/', '@bufbuild/protobuf/dist/'];
 const CALLS = ['packages/core/dist/calls/'];
 const ATTACHMENTS = ['packages/core/dist/attachments/'];
+const GROUP_CALLS = ['packages/core/dist/group-calls/', 'packages/core/dist/sframe/'];
 
 export const TARGETS = [
   { name: 'frame', instrument: PROTOCOL },
@@ -22,4 +23,6 @@ export const TARGETS = [
   { name: 'server-notices', instrument: PROTOCOL },
   { name: 'attachment-descriptor', instrument: [...PROTOCOL, ...ATTACHMENTS], maxLen: 24 * 1024 }, // APP_CONTENT_MAX_BYTES is 20 KiB
   { name: 'sniff', instrument: ATTACHMENTS },
+  { name: 'sframe-frame', instrument: GROUP_CALLS },
+  { name: 'janus-messages', instrument: GROUP_CALLS, maxLen: 64 * 1024 }, // MAX_JANUS_MESSAGE_CHARS
 ];
