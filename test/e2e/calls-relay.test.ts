@@ -2,10 +2,12 @@
  * Scenario: a relay-only call through coturn (Debian's package) on 127.0.0.1. The server hands
  * out TURN REST credentials from the secret it shares with coturn; both members call with
  * --relay-only. Audio must flow both ways, and every candidate either side sent must be a relay
- * candidate, so neither learned the other's address.
+ * candidate, so neither learned the other's address. A member in lockdown joins a group call
+ * through Janus with relay candidates only, and is heard.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { goertzel, readWav, sineWave, writeWav } from '@sotto/client-node/calls';
 import { Member } from '../support/cli.js';
@@ -13,8 +15,10 @@ import { Listener } from '../support/listener.js';
 import { scratchDir } from '../support/paths.js';
 import { ServerProcess } from '../support/server-process.js';
 import { Coturn, haveCoturn, requireCoturn } from '../support/coturn.js';
+import { JanusProcess, requireJanus } from '../support/janus-process.js';
 
 requireCoturn('the relay-only call scenario');
+const janusSkip = requireJanus();
 
 const dir = scratchDir('calls-relay');
 let turn: Coturn | undefined;
@@ -124,3 +128,53 @@ test('relay-only without TURN configured is refused before anything rings', { sk
     await plain.stop();
   }
 });
+
+test('a member in lockdown joins a group call through the relay only, and is heard', { skip: !haveCoturn || Boolean(janusSkip.skip), timeout: 120_000 }, async (t) => {
+  // A server of its own: Janus behind it, and a relay that sends from this machine's interface,
+  // where Janus gathers (it cannot answer a loopback source).
+  const groupDir = join(dir.path, 'group');
+  mkdirSync(groupDir, { recursive: true });
+  const janus = await JanusProcess.start({ rtpPortMin: 43_800 });
+  const relay = await Coturn.start(groupDir, 43_000, { relayOnInterface: true });
+  const secretFile = join(groupDir, 'sfu-secret');
+  writeFileSync(secretFile, janus.secret, { mode: 0o600 });
+  const groupServer = await ServerProcess.start(join(groupDir, 'server'), ['--sfu', janus.url, '--sfu-secret-file', secretFile, ...relay.serverArgs]);
+  const ana = new Member('ana', groupDir);
+  const ben = new Member('ben', groupDir);
+  try {
+    for (const m of [ana, ben]) await m.ok(['register', m.name, '--server', groupServer.url]);
+    await ana.ok(['contacts', 'request', 'ben', 'hi']);
+    await ben.ok(['sync']);
+    await ben.ok(['contacts', 'accept', 'ana']);
+    await ana.ok(['sync']);
+    await ana.ok(['group', 'create', 'band', 'ben']);
+    await ben.ok(['sync']);
+    for (const [name, hz] of Object.entries(TONES)) await writeWav(join(groupDir, `${name}.wav`), sineWave(hz, 2, 48_000));
+    await lockedDown(ben, ana, groupDir, relay, t);
+  } finally {
+    await groupServer.stop();
+    relay.stop();
+    await janus.dispose();
+  }
+});
+
+const TONES = { ana: 440, ben: 660 } as const;
+
+async function lockedDown(ben: Member, ana: Member, groupDir: string, turn: Coturn, t: { diagnostic(message: string): void }): Promise<void> {
+  await ben.ok(['lockdown', 'on']);
+  try {
+    const call = (m: Member) => m.run(['group', 'call', 'band', LOOPBACK, '--play', join(groupDir, `${m.name}.wav`), '--record', join(groupDir, `${m.name}-lockdown.wav`), '--seconds', '6'], { timeoutMs: 60_000 });
+    const [anaRun, benRun] = await Promise.all([call(ana), call(ben)]);
+    for (const run of [anaRun, benRun]) assert.equal(run.code, 0, run.stderr);
+    const announced = (records: Record<string, unknown>[]) => records.filter((r) => r.type === 'group-call-candidates').flatMap((r) => r.types as string[]);
+    t.diagnostic(`ben announced ${JSON.stringify(announced(benRun.records))}; ana ${JSON.stringify(announced(anaRun.records))}`);
+    assert.ok(announced(benRun.records).length > 0, 'ben announced no candidate');
+    assert.deepEqual([...new Set(announced(benRun.records))], ['relay'], 'ben, in lockdown, announced an address of his own');
+    assert.ok(announced(anaRun.records).includes('host'), 'ana, not in lockdown, announces her host candidates');
+    assert.ok(goertzel(await readWav(join(groupDir, 'ana-lockdown.wav')), TONES.ben, 48_000) > 0.2, 'ana did not hear ben through the relay');
+    assert.ok(goertzel(await readWav(join(groupDir, 'ben-lockdown.wav')), TONES.ana, 48_000) > 0.2, 'ben did not hear ana');
+    assert.match(turn.log, /ALLOCATE processed, success/, 'coturn allocated a relay');
+  } finally {
+    await ben.ok(['lockdown', 'off']);
+  }
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mlsExporter, type CiphersuiteImpl } from 'ts-mls';
 import { loadCiphersuite } from '../mls/suite.js';
 import { SFrameError, type SFrameErrorReason } from '../sframe/sframe-error.js';
-import { GroupCallKeyring, type GroupCallEpoch, type GroupCallMember } from './group-call-keyring.js';
+import { GroupCallKeyring, RETIRED_EPOCH_GRACE_MS, type GroupCallEpoch, type GroupCallMember } from './group-call-keyring.js';
 
 let impl: CiphersuiteImpl;
 before(async () => {
@@ -91,10 +91,12 @@ test('across a commit, frames of the epoch before still open; two epochs on, the
   const a = await keyring(5n, 0, three);
   const b = await keyring(5n, 1, three);
   const c = await keyring(5n, 2, three);
+  b.open(a.seal(frame('alice speaking in epoch 5')));
   const late = a.seal(frame('sent in epoch 5'));
   // Carol is removed: epoch 6 has alice and bob only, and carol never learns its exporter.
   const two = [alice, bob];
   await b.enterEpoch(epochAt(6n, 1, two));
+  // In flight across the commit, under a key already in use: it still opens.
   assert.equal(new TextDecoder().decode(b.open(late).plaintext), 'sent in epoch 5');
   await a.enterEpoch(epochAt(6n, 0, two));
   const inSix = a.seal(frame('sent in epoch 6'));
@@ -164,4 +166,21 @@ test('a member added during a call opens nothing sent before the epoch that adde
   const dan = await keyring(6n, 3, four);
   assert.equal(refused(() => dan.open(before)), 'UNKNOWN_KID');
   assert.equal(new TextDecoder().decode(dan.open(after).plaintext), 'said after');
+});
+
+test('a member removed by a commit can neither start anew under the old epoch nor go on under it past the grace', async () => {
+  let now = 1_000;
+  const b = new GroupCallKeyring(1n, () => now);
+  await b.enterEpoch(epochAt(5n, 1, three));
+  const carol = await keyring(5n, 2, three, 4n);
+  b.open(carol.seal(frame('carol, before the commit')));
+  await b.enterEpoch(epochAt(6n, 1, [alice, bob]));
+  // Within the grace her key in use still opens (frames in flight); a new context of hers does not.
+  now += 1_000;
+  assert.equal(new TextDecoder().decode(b.open(carol.seal(frame('in flight'))).plaintext), 'in flight');
+  const carolAgain = await keyring(5n, 2, three, 5n);
+  assert.equal(refused(() => b.open(carolAgain.seal(frame('a fresh start')))), 'UNKNOWN_KID');
+  // Past the grace, nothing of the old epoch opens, however long nobody commits again.
+  now += RETIRED_EPOCH_GRACE_MS;
+  assert.equal(refused(() => b.open(carol.seal(frame('still talking')))), 'UNKNOWN_KID');
 });

@@ -6,11 +6,12 @@
  * senders, and no two joins of one device, ever share a key and nonce sequence.
  *
  * A receive key is derived when a frame first names its KID, and only for a leaf that holds a
- * member in one of the two live epochs; a key whose first frame does not authenticate is
- * forgotten at once, so forged KIDs cost a derivation each and fill nothing. A commit (someone
- * joined or left the group) starts a new epoch: this device sends under it at once, and frames
- * of the epoch before still open until the one after it, so frames in flight across a commit are
- * not lost. A removed member never learns a later epoch's exporter, so hears nothing after.
+ * member (not this device) in the current epoch; a key whose first frame does not authenticate
+ * is forgotten at once, so forged KIDs cost a derivation each and fill nothing. A commit (someone
+ * joined or left the group) starts a new epoch: this device sends under it at once, and keys
+ * already in use under the epoch before still open frames for RETIRED_EPOCH_GRACE_MS, so frames in
+ * flight across a commit are not lost, while a member the commit removed can neither start anew
+ * under the old epoch nor go on under it. A removed member never learns a later epoch's exporter.
  */
 import { decodeHeader } from '../sframe/header.js';
 import { mlsEpochBaseKey, mlsKid, parseMlsKid, type MlsExporter, type MlsKidLayout } from '../sframe/key-schedule.js';
@@ -29,6 +30,13 @@ export const GROUP_CALL_CONTEXT_BITS = 24;
 
 /** The current epoch and the one before: frames sent just before a commit still open after it. */
 const LIVE_EPOCHS = 2;
+
+/**
+ * How long after a commit the epoch before still opens frames, and then only under keys already
+ * in use: a member the commit removed keeps that epoch's secret, and must not go on speaking
+ * (under a new context of their choosing, or as long as nobody commits again).
+ */
+export const RETIRED_EPOCH_GRACE_MS = 3_000;
 
 /** Receive keys kept at most (32 participants, two epochs, a few rejoins each); the oldest go first. */
 const MAX_RECEIVE_KEYS = 256;
@@ -70,6 +78,8 @@ interface LiveEpoch {
   readonly baseKey: Uint8Array;
   readonly ownLeaf: number;
   readonly members: ReadonlyMap<number, GroupCallMember>;
+  /** When a newer epoch replaced it (by the keyring's clock); undefined while it is the newest. */
+  retiredAt?: number;
 }
 
 export class GroupCallKeyring {
@@ -81,8 +91,14 @@ export class GroupCallKeyring {
   readonly #receivers = new Map<bigint, { readonly epoch: bigint; readonly from: GroupCallMember }>();
   readonly #listeners = new Set<() => void>();
 
-  /** `context` is this join's random KID context, below 2^GROUP_CALL_CONTEXT_BITS. */
-  constructor(private readonly context: bigint) {
+  /**
+   * `context` is this join's random KID context, below 2^GROUP_CALL_CONTEXT_BITS; `now` is the
+   * clock (ms) the grace of a retired epoch is measured by.
+   */
+  constructor(
+    private readonly context: bigint,
+    private readonly now: () => number = () => 0,
+  ) {
     if (typeof context !== 'bigint' || context < 0n || context >= 1n << BigInt(GROUP_CALL_CONTEXT_BITS)) {
       throw new SFrameError('BAD_INPUT', `a group call's KID context must be below 2^${GROUP_CALL_CONTEXT_BITS}.`);
     }
@@ -106,6 +122,8 @@ export class GroupCallKeyring {
     // Checked here too: another enterEpoch may have run while its exporter was awaited.
     if (this.#epochs[0] && next.epoch <= this.#epochs[0].epoch) return;
     const baseKey = next.baseKey.slice();
+    const now = this.now();
+    for (const epoch of this.#epochs) epoch.retiredAt ??= now;
     this.#epochs = [{ epoch: next.epoch, baseKey, members: next.members, ownLeaf: next.ownLeaf }, ...this.#epochs].slice(0, LIVE_EPOCHS);
     const live = new Set(this.#epochs.map((e) => e.epoch));
     for (const [kid, receiver] of this.#receivers) {
@@ -141,7 +159,13 @@ export class GroupCallKeyring {
   open(ciphertext: Uint8Array): OpenedGroupCallFrame {
     const { kid } = decodeHeader(ciphertext);
     const known = this.#receivers.get(kid);
-    if (known) return { from: known.from, plaintext: this.#sframe.decrypt(ciphertext) };
+    if (known) {
+      if (this.#expired(known.epoch)) {
+        this.#forget(kid);
+        throw new SFrameError('UNKNOWN_KID', `KID 0x${kid.toString(16)} belongs to an epoch the group has left.`);
+      }
+      return { from: known.from, plaintext: this.#sframe.decrypt(ciphertext) };
+    }
     const derived = this.#deriveReceiveKey(kid);
     try {
       const plaintext = this.#sframe.decrypt(ciphertext);
@@ -184,15 +208,24 @@ export class GroupCallKeyring {
   }
 
   #deriveReceiveKey(kid: bigint): { readonly epoch: bigint; readonly from: GroupCallMember } {
-    if (kid === this.#sendKid) throw new SFrameError('UNKNOWN_KID', 'a frame under this device\'s own KID came back.');
     const parts = parseMlsKid(GROUP_CALL_KID_LAYOUT, kid);
     const mask = (1n << BigInt(GROUP_CALL_KID_LAYOUT.epochBits)) - 1n;
     const epoch = this.#epochs.find((e) => (e.epoch & mask) === parts.epoch);
     if (!epoch) throw new SFrameError('UNKNOWN_KID', `KID 0x${kid.toString(16)} names no live epoch of the group.`);
+    // A retired epoch keeps only the keys already in use: no sender starts anew under it.
+    if (epoch.retiredAt !== undefined) throw new SFrameError('UNKNOWN_KID', `KID 0x${kid.toString(16)} is new in an epoch the group has left.`);
+    // This device's own frames (this join's or an earlier one's), sent back: never heard as another's.
+    if (parts.senderIndex === epoch.ownLeaf) throw new SFrameError('UNKNOWN_KID', 'a frame of this device\'s own came back.');
     const from = epoch.members.get(parts.senderIndex);
     if (!from) throw new SFrameError('UNKNOWN_KID', `KID 0x${kid.toString(16)} names a leaf with no member in epoch ${epoch.epoch}.`);
     this.#sframe.addReceiveKey(kid, epoch.baseKey);
     return { epoch: epoch.epoch, from };
+  }
+
+  /** Whether `epoch` was retired longer than the grace ago (or is gone). */
+  #expired(epoch: bigint): boolean {
+    const live = this.#epochs.find((e) => e.epoch === epoch);
+    return !live || (live.retiredAt !== undefined && this.now() - live.retiredAt > RETIRED_EPOCH_GRACE_MS);
   }
 
   #forget(kid: bigint): void {

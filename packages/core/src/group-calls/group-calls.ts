@@ -53,6 +53,9 @@ export type GroupCallState =
   }
   | { readonly kind: 'ended'; readonly groupId: string; readonly reason: GroupCallEndReason; readonly message?: string };
 
+/** The least time between two new-keys commits of one device for one call. */
+const REKEY_INTERVAL_MS = 10_000;
+
 /** Frames dropped so far in this call, by reason (never their content). */
 export type RefusedFrameCounts = Partial<Record<SFrameErrorReason, number>>;
 
@@ -92,6 +95,9 @@ interface ActiveCall {
   /** The group was told this device joined (so it is told when it leaves). */
   announced: boolean;
   speaking: GroupCallMember[];
+  /** When this device last committed new keys for the call, and whether one is waiting. */
+  lastRekeyAt: number;
+  rekeyPending: boolean;
 }
 
 export class GroupCalls {
@@ -159,9 +165,9 @@ export class GroupCalls {
     if (!epoch) throw new ClientError('UNKNOWN_GROUP', 'There is no such group on this device, or this device is no longer in it.');
     const policy = await fetchRelayPolicy(this.ctx, options.relayOnly);
     const context = randomContext(this.ctx.random.bytes(4));
-    const keyring = new GroupCallKeyring(context);
+    const keyring = new GroupCallKeyring(context, () => this.ctx.clock.now());
     await keyring.enterEpoch(epoch);
-    const call: ActiveCall = { groupId, keyring, session: undefined, connected: false, heard: new Map(), refused: {}, announced: false, speaking: [] };
+    const call: ActiveCall = { groupId, keyring, session: undefined, connected: false, heard: new Map(), refused: {}, announced: false, speaking: [], lastRekeyAt: Number.NEGATIVE_INFINITY, rekeyPending: false };
     this.active = call;
     this.setState({ kind: 'joining', groupId });
     try {
@@ -191,6 +197,9 @@ export class GroupCalls {
           onFrameRefused: (reason) => this.onFrameRefused(call, reason),
         },
       );
+      // A commit processed while joining was not this call's yet: catch up with the group now.
+      const latest = await this.epochOf(groupId);
+      if (latest) await keyring.enterEpoch(latest);
       this.publish(call);
     } catch (error) {
       await this.end('failed', error instanceof Error ? error.message : 'The group call could not be joined.');
@@ -222,9 +231,26 @@ export class GroupCalls {
     const self = { user: this.ctx.identity.username, device: this.ctx.identity.deviceId };
     const first = [self, ...call.heard.values()].map(memberKey).sort()[0];
     if (first !== memberKey(self)) return;
-    this.group.rekey(call.groupId).catch((error: unknown) => {
-      this.ctx.logger.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'group call: new keys after a departure failed');
-    });
+    this.scheduleRekey(call);
+  }
+
+  /**
+   * At most one new-keys commit per REKEY_INTERVAL_MS per call: departures close together (or an
+   * SFU that reports feeds leaving and coming back) share one commit at the end of the interval
+   * instead of a commit each to every device of the group.
+   */
+  private scheduleRekey(call: ActiveCall): void {
+    if (call.rekeyPending) return;
+    const wait = Math.max(0, call.lastRekeyAt + REKEY_INTERVAL_MS - this.ctx.clock.now());
+    call.rekeyPending = true;
+    this.ctx.clock.setTimeout(() => {
+      call.rekeyPending = false;
+      if (this.active !== call) return;
+      call.lastRekeyAt = this.ctx.clock.now();
+      this.group.rekey(call.groupId).catch((error: unknown) => {
+        this.ctx.logger.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'group call: new keys after a departure failed');
+      });
+    }, wait);
   }
 
   private onFrameRefused(call: ActiveCall, reason: SFrameErrorReason): void {

@@ -88,7 +88,13 @@ export class JanusSession {
     } catch {
       throw new JanusError('The SFU could not be reached.');
     }
-    const created = await session.send({ janus: 'create' });
+    let created: JsonObject;
+    try {
+      created = await session.send({ janus: 'create' });
+    } catch (error) {
+      session.close(); // no answer: the socket must not outlive the attempt
+      throw error;
+    }
     const id = isObject(created.data) ? created.data.id : undefined;
     if (created.janus !== 'success' || typeof id !== 'number') {
       session.close();

@@ -59,6 +59,9 @@ export class GroupCallsService {
     await this.requireMember(device, request.groupId);
     const key = Buffer.from(request.groupId).toString('hex');
     return this.serially(key, async () => {
+      // Again in turn: a commit that removed the device while this join waited is withdrawn in
+      // this same queue, before or after, never between the check and the admission.
+      await this.requireMember(device, request.groupId);
       const room = this.rooms.get(key) ?? (await this.openRoom(key, sfu.control));
       const deviceKey = `${device.username}\n${device.deviceId}`;
       // A reference that names nobody: the SFU must not learn who is in the call.
@@ -67,6 +70,11 @@ export class GroupCallsService {
       try {
         admission = await sfu.control.admit(room.roomId, participant);
       } catch (error) {
+        // A room nobody got into is not kept: the next join makes a fresh one.
+        if (room.participants.size === 0) {
+          this.rooms.delete(key);
+          await sfu.control.destroyRoom(room.roomId).catch(() => undefined);
+        }
         throw this.sfuRefusal(error);
       }
       room.participants.set(deviceKey, participant);
@@ -96,7 +104,7 @@ export class GroupCallsService {
     const sfu = this.options.sfu;
     if (!sfu || devices.length === 0) return;
     const key = Buffer.from(groupId).toString('hex');
-    if (!this.rooms.has(key)) return;
+    // Queued even when there is no room yet: a first join may be making it right now.
     for (const device of devices) await this.withdrawOne(key, device, sfu.control);
   }
 

@@ -47,6 +47,13 @@ export const connectBrowserJanus: JanusConnect = (url, events) =>
     };
   });
 
+interface Subscription {
+  /** Set once the SFU attached it; undefined while that is under way. */
+  handle: JanusHandle | undefined;
+  readonly pc: RTCPeerConnection;
+  readonly audio: HTMLAudioElement;
+}
+
 export class BrowserGroupCallMedia implements GroupCallMediaFactory {
   private active: BrowserGroupCallSession | undefined;
   private muted = false;
@@ -83,12 +90,13 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
   private privateId: number | undefined;
   private microphone: MediaStream | undefined;
   private readonly pcs: RTCPeerConnection[] = [];
-  private readonly subscriptions = new Map<number, { handle: JanusHandle; pc: RTCPeerConnection; audio: HTMLAudioElement }>();
+  private readonly subscriptions = new Map<number, Subscription>();
   private readonly feedMembers = new Map<number, GroupCallMember>();
   private readonly localHosts: IpAddress[] = [];
   private stopKeys: (() => void) | undefined;
   private speakingTimer: ReturnType<typeof setInterval> | undefined;
   private speaking = '';
+  private polling = false;
   private closing: Promise<void> | undefined;
   private silenced = false;
 
@@ -118,15 +126,23 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
 
   /** Who is speaking: each participant's decoded audio level, as the browser measures it here. */
   private async pollSpeaking(): Promise<void> {
+    if (this.polling || this.silenced) return;
+    this.polling = true;
     const speaking: GroupCallMember[] = [];
-    for (const [feed, { pc }] of this.subscriptions) {
-      const member = this.feedMembers.get(feed);
-      if (!member) continue;
-      let level = 0;
-      (await pc.getStats()).forEach((s: Record<string, unknown>) => {
-        if (s['type'] === 'inbound-rtp' && s['kind'] === 'audio') level = Math.max(level, Number(s['audioLevel'] ?? 0));
-      });
-      if (level > SPEAKING_LEVEL) speaking.push(member);
+    try {
+      for (const [feed, { pc }] of this.subscriptions) {
+        const member = this.feedMembers.get(feed);
+        if (!member || pc.connectionState === 'closed') continue;
+        let level = 0;
+        (await pc.getStats()).forEach((s: Record<string, unknown>) => {
+          if (s['type'] === 'inbound-rtp' && s['kind'] === 'audio') level = Math.max(level, Number(s['audioLevel'] ?? 0));
+        });
+        if (level > SPEAKING_LEVEL) speaking.push(member);
+      }
+    } catch {
+      return; // a connection closed while it was read: the next poll reads what is left
+    } finally {
+      this.polling = false;
     }
     const key = speaking.map((m) => `${m.user}\n${m.device}`).sort().join('\n');
     if (this.silenced || key === this.speaking) return;
@@ -179,23 +195,32 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     if (!Array.isArray(publishers)) return;
     for (const publisher of publishers.slice(0, MAX_SUBSCRIPTIONS)) {
       const feed = typeof publisher === 'object' && publisher !== null ? (publisher as { id?: unknown }).id : undefined;
-      if (typeof feed !== 'number' || feed === Number(this.options.admission.feedId) || this.subscriptions.has(feed)) continue;
-      if (this.subscriptions.size >= MAX_SUBSCRIPTIONS) return;
-      this.subscribe(feed).catch((error: unknown) => console.warn('[sotto] group call: a subscription failed', error instanceof Error ? error.name : 'unknown'));
+      if (typeof feed === 'number' && feed !== Number(this.options.admission.feedId)) this.subscribe(feed);
     }
   }
 
-  private async subscribe(feed: number): Promise<void> {
-    const { admission } = this.options;
-    const handle = await this.janus!.attach(() => undefined);
-    const pc = this.peerConnection();
+  /** One subscription per feed, counted from the moment it is asked for; one that fails is undone. */
+  private subscribe(feed: number): void {
+    if (this.silenced || this.subscriptions.has(feed) || this.subscriptions.size >= MAX_SUBSCRIPTIONS) return;
     const audio = new Audio();
     audio.autoplay = true;
-    this.subscriptions.set(feed, { handle, pc, audio });
+    const subscription: Subscription = { handle: undefined, pc: this.peerConnection(), audio };
+    this.subscriptions.set(feed, subscription);
+    this.connectSubscription(feed, subscription).catch((error: unknown) => {
+      console.warn('[sotto] group call: a subscription failed', error instanceof Error ? error.name : 'unknown');
+      void this.unsubscribe(feed);
+    });
+  }
+
+  private async connectSubscription(feed: number, subscription: Subscription): Promise<void> {
+    const { admission } = this.options;
+    const { pc, audio } = subscription;
     pc.ontrack = (event) => {
       audio.srcObject = new MediaStream([event.track]);
       void audio.play().catch(() => undefined);
     };
+    const handle = await this.janus!.attach(() => undefined);
+    subscription.handle = handle;
     const offered = need(await handle.request({
       request: 'join', ptype: 'subscriber', room: Number(admission.roomId), streams: [{ feed }],
       ...(this.privateId !== undefined ? { private_id: this.privateId } : {}), token: admission.joinToken,
@@ -219,7 +244,9 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     if (member) this.handlers.onLeft(member);
     subscription.audio.srcObject = null;
     subscription.pc.close();
-    await subscription.handle.detach();
+    const index = this.pcs.indexOf(subscription.pc);
+    if (index >= 0) this.pcs.splice(index, 1);
+    await subscription.handle?.detach();
   }
 
   private onWorker(event: GroupCallWorkerEvent): void {
@@ -229,7 +256,7 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
       this.feedMembers.set(event.feed, event.from);
       this.handlers.onHeard(event.from);
     } else {
-      this.handlers.onFrameRefused(event.reason as SFrameErrorReason);
+      for (let i = 0; i < event.count; i++) this.handlers.onFrameRefused(event.reason as SFrameErrorReason);
     }
   }
 

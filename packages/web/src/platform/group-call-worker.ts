@@ -18,7 +18,7 @@ export interface GroupCallWorkerKeys {
 /** What the worker tells the page. */
 export type GroupCallWorkerEvent =
   | { readonly type: 'heard'; readonly feed: number; readonly from: GroupCallMember }
-  | { readonly type: 'refused'; readonly reason: string };
+  | { readonly type: 'refused'; readonly reason: string; readonly count: number };
 
 interface TransformOptions {
   readonly side: 'send' | 'receive';
@@ -44,9 +44,8 @@ interface WorkerScope {
 
 const scope = self as unknown as WorkerScope;
 const context = BigInt(crypto.getRandomValues(new Uint32Array(1))[0]! >>> (32 - GROUP_CALL_CONTEXT_BITS));
-const keyring = new GroupCallKeyring(context);
+const keyring = new GroupCallKeyring(context, () => performance.now());
 const heard = new Set<string>();
-const refusedOnce = new Set<string>();
 let held: { frame: EncodedFrame; bytes: Uint8Array; at: number; epoch: bigint | undefined; controller: TransformStreamDefaultController<EncodedFrame>; feed: number }[] = [];
 
 scope.onmessage = (event) => {
@@ -59,11 +58,16 @@ function post(message: GroupCallWorkerEvent): void {
   scope.postMessage(message);
 }
 
+/** Refusals counted by reason and told to the page once a second (a flood is one message a second). */
+const refusals = new Map<string, number>();
+setInterval(() => {
+  for (const [reason, count] of refusals) post({ type: 'refused', reason, count });
+  refusals.clear();
+}, 1_000);
+
 function refused(error: unknown): void {
   const reason = error instanceof SFrameError ? error.reason : 'BAD_INPUT';
-  if (refusedOnce.has(reason)) return;
-  refusedOnce.add(reason);
-  post({ type: 'refused', reason });
+  refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
 }
 
 function open(feed: number, frame: EncodedFrame, bytes: Uint8Array, controller: TransformStreamDefaultController<EncodedFrame>, mayHold: boolean): void {

@@ -62,7 +62,8 @@ export class JanusGroupCallMedia implements GroupCallMediaFactory {
 }
 
 interface Subscription {
-  readonly handle: JanusHandle;
+  /** Set once the SFU attached it; undefined while that is under way. */
+  handle: JanusHandle | undefined;
   readonly pc: RTCPeerConnection;
 }
 
@@ -168,19 +169,29 @@ class JanusGroupCallSession implements GroupCallMediaSession {
     if (!Array.isArray(publishers)) return;
     for (const publisher of publishers.slice(0, MAX_SUBSCRIPTIONS)) {
       const feed = typeof publisher === 'object' && publisher !== null ? (publisher as { id?: unknown }).id : undefined;
-      if (typeof feed !== 'number' || feed === Number(this.options.admission.feedId) || this.subscriptions.has(feed)) continue;
-      if (this.subscriptions.size >= MAX_SUBSCRIPTIONS) return;
-      this.subscribe(feed).catch((error: unknown) => {
-        this.config.logger?.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'group call: a subscription failed');
-      });
+      if (typeof feed === 'number' && feed !== Number(this.options.admission.feedId)) this.subscribe(feed);
     }
   }
 
-  private async subscribe(feed: number): Promise<void> {
+  /**
+   * One subscription per feed, counted from the moment it is asked for (an SFU that names a feed
+   * twice, or names many at once, gets no more than MAX_SUBSCRIPTIONS); one that fails is undone.
+   */
+  private subscribe(feed: number): void {
+    if (this.silenced || this.subscriptions.has(feed) || this.subscriptions.size >= MAX_SUBSCRIPTIONS) return;
+    const subscription: Subscription = { handle: undefined, pc: this.peerConnection() };
+    this.subscriptions.set(feed, subscription);
+    this.connectSubscription(feed, subscription).catch((error: unknown) => {
+      this.config.logger?.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'group call: a subscription failed');
+      void this.unsubscribe(feed);
+    });
+  }
+
+  private async connectSubscription(feed: number, subscription: Subscription): Promise<void> {
     const { admission } = this.options;
+    const { pc } = subscription;
     const handle = await this.janus!.attach(() => undefined);
-    const pc = this.peerConnection();
-    this.subscriptions.set(feed, { handle, pc });
+    subscription.handle = handle;
     const offered = need(await handle.request({
       request: 'join', ptype: 'subscriber', room: Number(admission.roomId), streams: [{ feed }],
       ...(this.privateId !== undefined ? { private_id: this.privateId } : {}), token: admission.joinToken,
@@ -208,7 +219,9 @@ class JanusGroupCallSession implements GroupCallMediaSession {
       this.heard.delete(memberKey(member));
       this.handlers.onLeft(member);
     }
-    await subscription.handle.detach();
+    const index = this.pcs.indexOf(subscription.pc);
+    if (index >= 0) this.pcs.splice(index, 1);
+    await subscription.handle?.detach();
     await subscription.pc.close().catch(() => undefined);
   }
 
