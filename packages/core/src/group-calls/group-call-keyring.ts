@@ -46,6 +46,11 @@ export interface GroupCallMember {
   readonly device: string;
 }
 
+/** One key per device, for maps and sets of participants. */
+export function memberKey(member: GroupCallMember): string {
+  return `${member.user}\n${member.device}`;
+}
+
 /** One epoch of the group, as the MLS layer sees it. */
 export interface GroupCallEpoch {
   readonly epoch: bigint;

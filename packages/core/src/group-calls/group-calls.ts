@@ -18,7 +18,7 @@ import { Emitter, subscribeSides, type SubscribeSides } from '../events.js';
 import { epochOf, membersOf } from '../mls/group.js';
 import { SerialQueue } from '../serial-queue.js';
 import type { SFrameErrorReason } from '../sframe/sframe-error.js';
-import { GROUP_CALL_CONTEXT_BITS, GroupCallKeyring, type GroupCallEpoch, type GroupCallMember } from './group-call-keyring.js';
+import { GROUP_CALL_CONTEXT_BITS, GroupCallKeyring, memberKey, type GroupCallEpoch, type GroupCallMember } from './group-call-keyring.js';
 import type { GroupCallMediaFactory, GroupCallMediaSession } from './group-call-media.js';
 import { GROUP_CALL_NOTICE_WINDOW, participantsFrom } from './group-call-notices.js';
 
@@ -305,10 +305,6 @@ export class GroupCalls {
     this.state = next;
     this.emitters.didChangeGroupCall.fire(next);
   }
-}
-
-function memberKey(member: GroupCallMember): string {
-  return `${member.user}\n${member.device}`;
 }
 
 /** A join's KID context: GROUP_CALL_CONTEXT_BITS random bits. */

@@ -1,6 +1,6 @@
 /** @module group-calls: joining a group's call through the SFU, with SFrame keys from the group's MLS exporter. */
 export {
-  GroupCallKeyring, GROUP_CALL_SFRAME_SUITE, GROUP_CALL_KID_LAYOUT, GROUP_CALL_CONTEXT_BITS,
+  GroupCallKeyring, memberKey, GROUP_CALL_SFRAME_SUITE, GROUP_CALL_KID_LAYOUT, GROUP_CALL_CONTEXT_BITS,
   type GroupCallEpoch, type GroupCallEpochKeys, type GroupCallMember, type OpenedGroupCallFrame,
 } from './group-call-keyring.js';
 export type { GroupCallAdmission, GroupCallMediaOptions, GroupCallFrames, GroupCallMediaHandlers, GroupCallMediaSession, GroupCallMediaFactory } from './group-call-media.js';
@@ -11,3 +11,4 @@ export {
 export { GROUP_CALL_NOTICE_TTL_MS, groupCallNoticeText, participantsFrom, type GroupCallNoticeKind } from './group-call-notices.js';
 export { JanusSession, JanusHandle, JanusError, MAX_JANUS_MESSAGE_CHARS, type JanusSocket, type JanusSocketEvents, type JanusConnect, type JanusJsep, type VideoRoomAnswer } from './janus-session.js';
 export { sfuDescription, type SfuDescription } from './sfu-description.js';
+export { requireVideoRoom, checkSfuDescription, publisherFeeds, departedFeeds } from './sfu-room.js';

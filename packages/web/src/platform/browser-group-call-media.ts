@@ -10,9 +10,9 @@
  * relay-only.
  */
 import {
-  candidatePolicy, JanusError, JanusSession, sfuDescription, validateSdp,
+  candidatePolicy, checkSfuDescription, departedFeeds, JanusError, JanusSession, publisherFeeds, requireVideoRoom, sfuDescription,
   type GroupCallFrames, type GroupCallMediaFactory, type GroupCallMediaHandlers, type GroupCallMediaOptions, type GroupCallMediaSession,
-  type GroupCallMember, type IpAddress, type JanusConnect, type JanusHandle, type JanusJsep, type SdpKind, type SFrameErrorReason, type VideoRoomAnswer,
+  type GroupCallMember, type IpAddress, type JanusConnect, type JanusHandle, type JanusJsep, type SdpKind, type SFrameErrorReason,
 } from '@sotto/core';
 import { browserClock } from './browser-ports.js';
 import type { GroupCallWorkerEvent, GroupCallWorkerKeys } from './group-call-worker.js';
@@ -117,7 +117,7 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     const { admission } = this.options;
     this.janus = await JanusSession.open(connectBrowserJanus, admission.sfuUrl, admission.token, browserClock, (reason) => this.fail(reason));
     this.publisher = await this.janus.attach((data) => this.onRoomEvent(data));
-    const joined = need(await this.publisher.request({ request: 'join', ptype: 'publisher', room: Number(admission.roomId), id: Number(admission.feedId), token: admission.joinToken }), 'join the room');
+    const joined = requireVideoRoom(await this.publisher.request({ request: 'join', ptype: 'publisher', room: Number(admission.roomId), id: Number(admission.feedId), token: admission.joinToken }), 'join the room');
     this.privateId = typeof joined.data.private_id === 'number' ? joined.data.private_id : undefined;
     await this.publish();
     this.subscribeAll(joined.data.publishers);
@@ -174,7 +174,7 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     if (opus.length > 0) transceiver.setCodecPreferences(opus);
     await pc.setLocalDescription(await pc.createOffer());
     const offer = await this.gathered(pc);
-    const published = need(await this.publisher!.request({ request: 'configure', audio: true, video: false }, { type: 'offer', sdp: offer, e2ee: true }), 'publish');
+    const published = requireVideoRoom(await this.publisher!.request({ request: 'configure', audio: true, video: false }, { type: 'offer', sdp: offer, e2ee: true }), 'publish');
     const answer = this.checkedSdp(published.jsep, 'answer');
     const up = connected(pc);
     await pc.setRemoteDescription({ type: 'answer', sdp: answer });
@@ -184,19 +184,12 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
 
   private onRoomEvent(data: Readonly<Record<string, unknown>>): void {
     if (this.silenced) return;
-    this.subscribeAll(data.publishers);
-    for (const key of ['leaving', 'unpublished'] as const) {
-      const feed = data[key];
-      if (typeof feed === 'number') void this.unsubscribe(feed);
-    }
+    this.subscribeAll(data['publishers']);
+    for (const feed of departedFeeds(data)) void this.unsubscribe(feed);
   }
 
   private subscribeAll(publishers: unknown): void {
-    if (!Array.isArray(publishers)) return;
-    for (const publisher of publishers.slice(0, MAX_SUBSCRIPTIONS)) {
-      const feed = typeof publisher === 'object' && publisher !== null ? (publisher as { id?: unknown }).id : undefined;
-      if (typeof feed === 'number' && feed !== Number(this.options.admission.feedId)) this.subscribe(feed);
-    }
+    for (const feed of publisherFeeds(publishers, Number(this.options.admission.feedId), MAX_SUBSCRIPTIONS)) this.subscribe(feed);
   }
 
   /** One subscription per feed, counted from the moment it is asked for; one that fails is undone. */
@@ -221,7 +214,7 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     };
     const handle = await this.janus!.attach(() => undefined);
     subscription.handle = handle;
-    const offered = need(await handle.request({
+    const offered = requireVideoRoom(await handle.request({
       request: 'join', ptype: 'subscriber', room: Number(admission.roomId), streams: [{ feed }],
       ...(this.privateId !== undefined ? { private_id: this.privateId } : {}), token: admission.joinToken,
     }), 'subscribe');
@@ -232,7 +225,7 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     }
     await pc.setLocalDescription(await pc.createAnswer());
     const answer = await this.gathered(pc);
-    need(await handle.request({ request: 'start' }, { type: 'answer', sdp: answer, e2ee: true }), 'start the subscription');
+    requireVideoRoom(await handle.request({ request: 'start' }, { type: 'answer', sdp: answer, e2ee: true }), 'start the subscription');
   }
 
   private async unsubscribe(feed: number): Promise<void> {
@@ -299,13 +292,9 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     return described.sdp;
   }
 
-  /** The SFU's description, through the same validator as a peer's (normalised), or an error. */
+  /** The SFU's description, validated with the 1:1 candidate rule (private only in this device's networks). */
   private checkedSdp(jsep: JanusJsep | undefined, kind: SdpKind): string {
-    if (!jsep || jsep.type !== kind) throw new JanusError(`The SFU sent no ${kind}.`);
-    const policy = candidatePolicy({ allowLoopback: this.options.allowLoopback, allowPrivate: !this.options.relayOnly, localHosts: this.localHosts });
-    const result = validateSdp(jsep.sdp, kind, { candidatePolicy: policy });
-    if (!result.ok) throw new JanusError(`The SFU's ${kind} was refused (SDP_${result.code}): ${result.message}.`);
-    return result.sdp.sdp;
+    return checkSfuDescription(jsep, kind, candidatePolicy({ allowLoopback: this.options.allowLoopback, allowPrivate: !this.options.relayOnly, localHosts: this.localHosts }));
   }
 
   private fail(reason: string): void {
@@ -325,11 +314,6 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     this.worker.terminate();
     this.onClosed();
   }
-}
-
-function need(answer: VideoRoomAnswer, what: string): Extract<VideoRoomAnswer, { ok: true }> {
-  if (!answer.ok) throw new JanusError(`The SFU would not let this device ${what}: ${answer.code} ${answer.reason}.`);
-  return answer;
 }
 
 function connected(pc: RTCPeerConnection): Promise<void> {

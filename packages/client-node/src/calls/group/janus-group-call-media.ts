@@ -13,8 +13,8 @@
 import { randomInt } from 'node:crypto';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCRtpTransceiver, type RtpPacket as Rtp } from 'werift';
 import {
-  candidatePolicy, JanusError, JanusSession, SFrameError, sfuDescription, validateSdp,
-  type JanusHandle, type JanusJsep, type VideoRoomAnswer,
+  candidatePolicy, checkSfuDescription, departedFeeds, JanusError, JanusSession, memberKey, publisherFeeds, requireVideoRoom, SFrameError, sfuDescription,
+  type JanusHandle, type JanusJsep,
   type GroupCallFrames, type GroupCallMember, type GroupCallMediaFactory, type GroupCallMediaHandlers, type GroupCallMediaOptions, type GroupCallMediaSession,
   type Logger, type SdpKind,
 } from '@sotto/core';
@@ -105,7 +105,7 @@ class JanusGroupCallSession implements GroupCallMediaSession {
     const pcm = this.config.play ? await readWav(this.config.play) : null;
     this.janus = await JanusSession.open(connectNodeJanus, admission.sfuUrl, admission.token, nodeClock, (reason) => this.fail(reason));
     this.publisher = await this.janus.attach((data) => this.onRoomEvent(data));
-    const joined = need(await this.publisher.request({ request: 'join', ptype: 'publisher', room: Number(admission.roomId), id: Number(admission.feedId), token: admission.joinToken }), 'join the room');
+    const joined = requireVideoRoom(await this.publisher.request({ request: 'join', ptype: 'publisher', room: Number(admission.roomId), id: Number(admission.feedId), token: admission.joinToken }), 'join the room');
     this.privateId = typeof joined.data.private_id === 'number' ? joined.data.private_id : undefined;
     await this.publish(pcm);
     this.subscribeAll(joined.data.publishers);
@@ -124,7 +124,7 @@ class JanusGroupCallSession implements GroupCallMediaSession {
     this.guard(pc);
     await pc.setLocalDescription(await pc.createOffer());
     const offer = this.outgoing(pc.localDescription?.sdp);
-    const published = need(await this.publisher!.request({ request: 'configure', audio: true, video: false }, { type: 'offer', sdp: offer, e2ee: true }), 'publish');
+    const published = requireVideoRoom(await this.publisher!.request({ request: 'configure', audio: true, video: false }, { type: 'offer', sdp: offer, e2ee: true }), 'publish');
     const answer = this.checkedSdp(published.jsep, 'answer');
     await this.publisher!.candidatesComplete();
     const up = connected(pc);
@@ -158,19 +158,12 @@ class JanusGroupCallSession implements GroupCallMediaSession {
   /** The room said who publishes (on joining, or as they come and go). */
   private onRoomEvent(data: Readonly<Record<string, unknown>>): void {
     if (this.silenced) return;
-    this.subscribeAll(data.publishers);
-    for (const key of ['leaving', 'unpublished'] as const) {
-      const feed = data[key];
-      if (typeof feed === 'number') void this.unsubscribe(feed);
-    }
+    this.subscribeAll(data['publishers']);
+    for (const feed of departedFeeds(data)) void this.unsubscribe(feed);
   }
 
   private subscribeAll(publishers: unknown): void {
-    if (!Array.isArray(publishers)) return;
-    for (const publisher of publishers.slice(0, MAX_SUBSCRIPTIONS)) {
-      const feed = typeof publisher === 'object' && publisher !== null ? (publisher as { id?: unknown }).id : undefined;
-      if (typeof feed === 'number' && feed !== Number(this.options.admission.feedId)) this.subscribe(feed);
-    }
+    for (const feed of publisherFeeds(publishers, Number(this.options.admission.feedId), MAX_SUBSCRIPTIONS)) this.subscribe(feed);
   }
 
   /**
@@ -192,7 +185,7 @@ class JanusGroupCallSession implements GroupCallMediaSession {
     const { pc } = subscription;
     const handle = await this.janus!.attach(() => undefined);
     subscription.handle = handle;
-    const offered = need(await handle.request({
+    const offered = requireVideoRoom(await handle.request({
       request: 'join', ptype: 'subscriber', room: Number(admission.roomId), streams: [{ feed }],
       ...(this.privateId !== undefined ? { private_id: this.privateId } : {}), token: admission.joinToken,
     }), 'subscribe');
@@ -205,7 +198,7 @@ class JanusGroupCallSession implements GroupCallMediaSession {
     await pc.setLocalDescription(await pc.createAnswer());
     this.guard(pc);
     const answer = this.outgoing(pc.localDescription?.sdp);
-    need(await handle.request({ request: 'start' }, { type: 'answer', sdp: answer, e2ee: true }), 'start the subscription');
+    requireVideoRoom(await handle.request({ request: 'start' }, { type: 'answer', sdp: answer, e2ee: true }), 'start the subscription');
     await handle.candidatesComplete();
   }
 
@@ -298,15 +291,13 @@ class JanusGroupCallSession implements GroupCallMediaSession {
     return described.sdp;
   }
 
-  /** The SFU's description, through the same validator as a peer's (normalised), or an error. */
+  /**
+   * The SFU's description, validated. The SFU is a server with a public address: a private one
+   * would aim this device's checks at its own LAN. Relay-only limits this device's candidates,
+   * not the SFU's (the relay reaches it).
+   */
   private checkedSdp(jsep: JanusJsep | undefined, kind: SdpKind): string {
-    if (!jsep || jsep.type !== kind) throw new JanusError(`The SFU sent no ${kind}.`);
-    // The SFU is a server with a public address: a private one would aim this device's checks at
-    // its own LAN. Relay-only limits this device's candidates, not the SFU's (the relay reaches it).
-    const policy = candidatePolicy({ allowLoopback: this.options.allowLoopback, allowPrivate: false });
-    const result = validateSdp(jsep.sdp, kind, { candidatePolicy: policy });
-    if (!result.ok) throw new JanusError(`The SFU's ${kind} was refused (SDP_${result.code}): ${result.message}.`);
-    return result.sdp.sdp;
+    return checkSfuDescription(jsep, kind, candidatePolicy({ allowLoopback: this.options.allowLoopback, allowPrivate: false }));
   }
 
   private fail(reason: string): void {
@@ -329,15 +320,6 @@ class JanusGroupCallSession implements GroupCallMediaSession {
     if (this.mixer && this.config.record) await this.mixer.finish(this.config.record);
     this.mixer?.close();
   }
-}
-
-function memberKey(member: GroupCallMember): string {
-  return `${member.user}\n${member.device}`;
-}
-
-function need(answer: VideoRoomAnswer, what: string): Extract<VideoRoomAnswer, { ok: true }> {
-  if (!answer.ok) throw new JanusError(`The SFU would not let this device ${what}: ${answer.code} ${answer.reason}.`);
-  return answer;
 }
 
 function connected(pc: RTCPeerConnection): Promise<void> {
