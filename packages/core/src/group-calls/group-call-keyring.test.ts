@@ -184,3 +184,45 @@ test('a member removed by a commit can neither start anew under the old epoch no
   now += RETIRED_EPOCH_GRACE_MS;
   assert.equal(refused(() => b.open(carol.seal(frame('still talking')))), 'UNKNOWN_KID');
 });
+
+/** A VP8 frame as the encoder gives it: the frame tag (bit 0 clear on a key frame), a key frame's start code and size, then the picture. */
+function vp8Frame(key: boolean, picture: string): Uint8Array {
+  const head = key ? [0x50, 0x2e, 0x01, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0x68, 0x01] : [0x31, 0x12, 0x00];
+  return new Uint8Array([...head, ...frame(picture)]);
+}
+
+test('a video frame keeps its VP8 header in clear (10 bytes on a key frame, 3 on another) and seals the picture; the clear bytes are authenticated', async () => {
+  const [a, b] = [await keyring(5n, 0, three), await keyring(5n, 1, three)];
+  for (const key of [true, false]) {
+    const plain = vp8Frame(key, 'the picture itself');
+    const clear = key ? 10 : 3;
+    const sealed = a.seal(plain, 'video');
+    assert.deepEqual(sealed.subarray(0, clear), plain.subarray(0, clear), 'the packetiser and the SFU read these');
+    assert.ok(!Buffer.from(sealed).includes(Buffer.from('picture')), 'the picture is visible at the SFU');
+    assert.deepEqual(b.open(sealed, 'video').plaintext, plain);
+    // A changed clear byte (say, a forged frame size) and the frame does not open.
+    const forged = a.seal(plain, 'video');
+    forged[clear - 1]! ^= 0x01;
+    assert.equal(refused(() => b.open(forged, 'video')), 'AUTH_FAILED');
+    // The key-frame bit flipped: the receiver reads a different split, which does not authenticate either.
+    const flipped = a.seal(plain, 'video');
+    flipped[0]! ^= 0x01;
+    assert.notEqual(refused(() => b.open(flipped, 'video')), undefined);
+  }
+  // Opened as the wrong kind, a video frame is refused (its clear bytes read as an SFrame header), never handed on garbled.
+  assert.ok(['UNKNOWN_KID', 'BAD_HEADER', 'AUTH_FAILED'].includes(refused(() => b.open(a.seal(vp8Frame(false, 'x'), 'video'), 'audio'))));
+  // A "video frame" no longer than its clear bytes is no VP8 frame: nothing to seal, nothing sent in clear.
+  assert.equal(refused(() => a.seal(new Uint8Array([0x50, 0x2e, 0x01]), 'video')), 'BAD_INPUT');
+  assert.notEqual(refused(() => b.open(new Uint8Array([0x31, 0x12, 0x00]), 'video')), undefined);
+  // Audio is sealed whole, as before.
+  assert.ok(!Buffer.from(a.seal(frame('opus'), 'audio')).includes(Buffer.from('opus')));
+});
+
+test('video frames of the next epoch are recognised past their clear bytes, to be held', async () => {
+  const [a, b] = [await keyring(5n, 0, three), await keyring(5n, 1, three)];
+  await a.enterEpoch(epochAt(6n, 0, three));
+  const ahead = a.seal(vp8Frame(true, 'key frame under epoch 6'), 'video');
+  assert.equal(b.isAhead(ahead, 'video'), true);
+  await b.enterEpoch(epochAt(6n, 1, three));
+  assert.equal(new TextDecoder().decode(b.open(ahead, 'video').plaintext.subarray(10)), 'key frame under epoch 6');
+});

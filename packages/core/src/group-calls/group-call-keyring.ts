@@ -13,11 +13,13 @@
  * flight across a commit are not lost, while a member the commit removed can neither start anew
  * under the old epoch nor go on under it. A removed member never learns a later epoch's exporter.
  */
+import { concatBytes } from '../bytes.js';
 import { decodeHeader } from '../sframe/header.js';
 import { mlsEpochBaseKey, mlsKid, parseMlsKid, type MlsExporter, type MlsKidLayout } from '../sframe/key-schedule.js';
 import { SFrameContext } from '../sframe/sframe.js';
 import { SFrameError } from '../sframe/sframe-error.js';
 import { CIPHER_SUITE_IDS, cipherSuite } from '../sframe/suites.js';
+import { clearPrefixLength, type GroupCallMediaKind } from './media-frame.js';
 
 /** AES-128-GCM with a 16-byte tag: what the browser's WebCrypto also does, for the same frames. */
 export const GROUP_CALL_SFRAME_SUITE = cipherSuite(CIPHER_SUITE_IDS.AES_128_GCM_SHA256_128);
@@ -151,17 +153,29 @@ export class GroupCallKeyring {
     return () => this.#listeners.delete(listener);
   }
 
-  /** One frame of this device's, sealed under the current epoch's send key. */
-  seal(frame: Uint8Array): Uint8Array {
+  /**
+   * One frame of this device's, sealed under the current epoch's send key: a video frame's clear
+   * bytes (media-frame.ts) ahead of the SFrame ciphertext, authenticated as its metadata.
+   */
+  seal(frame: Uint8Array, kind: GroupCallMediaKind = 'audio'): Uint8Array {
     if (this.#sendKid === undefined) throw new SFrameError('BAD_INPUT', 'the group call has no key yet.');
-    return this.#sframe.encrypt(this.#sendKid, frame);
+    const clear = clearPrefixLength(kind, frame);
+    if (clear === 0) return this.#sframe.encrypt(this.#sendKid, frame);
+    if (frame.length <= clear) throw new SFrameError('BAD_INPUT', `a ${kind} frame of ${frame.length} bytes is too short to seal.`);
+    const metadata = frame.subarray(0, clear);
+    return concatBytes(metadata, this.#sframe.encrypt(this.#sendKid, frame.subarray(clear), metadata));
   }
 
   /**
    * Opens one frame from another participant; throws an SFrameError (UNKNOWN_KID, REPLAY,
-   * AUTH_FAILED, BAD_HEADER...) for anything that cannot be trusted.
+   * AUTH_FAILED, BAD_HEADER...) for anything that cannot be trusted. A video frame's clear bytes
+   * come back in front of its plaintext, once they authenticated with it.
    */
-  open(ciphertext: Uint8Array): OpenedGroupCallFrame {
+  open(frame: Uint8Array, kind: GroupCallMediaKind = 'audio'): OpenedGroupCallFrame {
+    const clear = clearPrefixLength(kind, frame);
+    const metadata = frame.subarray(0, clear);
+    const ciphertext = frame.subarray(clear);
+    const withClear = (plaintext: Uint8Array) => (clear === 0 ? plaintext : concatBytes(metadata, plaintext));
     const { kid } = decodeHeader(ciphertext);
     const known = this.#receivers.get(kid);
     if (known) {
@@ -169,11 +183,11 @@ export class GroupCallKeyring {
         this.#forget(kid);
         throw new SFrameError('UNKNOWN_KID', `KID 0x${kid.toString(16)} belongs to an epoch the group has left.`);
       }
-      return { from: known.from, plaintext: this.#sframe.decrypt(ciphertext) };
+      return { from: known.from, plaintext: withClear(this.#sframe.decrypt(ciphertext, metadata)) };
     }
     const derived = this.#deriveReceiveKey(kid);
     try {
-      const plaintext = this.#sframe.decrypt(ciphertext);
+      const plaintext = withClear(this.#sframe.decrypt(ciphertext, metadata));
       this.#receivers.set(kid, derived);
       while (this.#receivers.size > MAX_RECEIVE_KEYS) this.#forget(this.#receivers.keys().next().value as bigint);
       return { from: derived.from, plaintext };
@@ -189,12 +203,12 @@ export class GroupCallKeyring {
    * participant got a commit first and already sends under it. Its frames are worth holding for
    * the moment this device processes the same commit, rather than dropping.
    */
-  isAhead(ciphertext: Uint8Array): boolean {
+  isAhead(frame: Uint8Array, kind: GroupCallMediaKind = 'audio'): boolean {
     const newest = this.#epochs[0];
     if (!newest) return false;
     let kid: bigint;
     try {
-      kid = decodeHeader(ciphertext).kid;
+      kid = decodeHeader(frame.subarray(clearPrefixLength(kind, frame))).kid;
     } catch {
       return false;
     }

@@ -12,6 +12,7 @@
 import type { IceServer } from '../calls/call-media.js';
 import type { SFrameErrorReason } from '../sframe/sframe-error.js';
 import type { GroupCallEpochKeys, GroupCallMember, OpenedGroupCallFrame } from './group-call-keyring.js';
+import type { GroupCallMediaKind } from './media-frame.js';
 
 /** Where and how this device enters its group's room at the SFU (the server's GroupCallTicket). */
 export interface GroupCallAdmission {
@@ -37,11 +38,12 @@ export interface GroupCallMediaOptions {
 
 /** The call's end-to-end encryption, as the media stack sees it: sealing and opening frames. */
 export interface GroupCallFrames {
-  seal(frame: Uint8Array): Uint8Array;
+  /** `kind` is audio unless said: a video frame keeps its clear bytes (media-frame.ts). */
+  seal(frame: Uint8Array, kind?: GroupCallMediaKind): Uint8Array;
   /** Throws an SFrameError for a frame that cannot be trusted. */
-  open(frame: Uint8Array): OpenedGroupCallFrame;
+  open(frame: Uint8Array, kind?: GroupCallMediaKind): OpenedGroupCallFrame;
   /** A frame that did not open is under the group's next epoch: hold it until this device gets there. */
-  isAhead(frame: Uint8Array): boolean;
+  isAhead(frame: Uint8Array, kind?: GroupCallMediaKind): boolean;
   /** The epoch this device sends under (frames held for a later one are retried once it changes). */
   readonly epoch: bigint | undefined;
   /** The live epochs' keys, newest first, for a media stack that seals in another realm (a worker). */

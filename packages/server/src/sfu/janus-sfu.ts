@@ -299,7 +299,8 @@ export class JanusSfu implements SfuControl {
         signed_tokens: true,
         allowed: [],
         audiocodec: 'opus',
-        videocodec: 'vp8,h264',
+        // VP8 only: what members' validators allow, and the codec whose clear bytes SFrame framing knows (PROTOCOL 10d).
+        videocodec: 'vp8',
         // The VideoRoom has no audio-only switch: audio-only rooms cap the bitrate so video is useless
         // there, and the server's SDP checks (to come, issue 20) are to refuse video in them.
         bitrate: record.options.audioOnly ? 64_000 : 1_024_000,

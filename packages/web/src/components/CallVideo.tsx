@@ -56,7 +56,8 @@ export function CameraButtons() {
   );
 }
 
-function Stream({ stream, className, label, onPicture }: { stream: MediaStream; className: string; label: string; onPicture?: (pictured: boolean) => void }) {
+/** One video stream in a <video>, muted (the sound plays through the call's audio); `onPicture` is told once frames with a size arrive. */
+export function Stream({ stream, className, label, onPicture }: { stream: MediaStream; className: string; label: string; onPicture?: (pictured: boolean) => void }) {
   const element = useRef<HTMLVideoElement>(null);
   useEffect(() => {
     const target = element.current;

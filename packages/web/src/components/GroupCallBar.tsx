@@ -1,13 +1,14 @@
 /**
  * @module components/GroupCallBar
  * A group's call, above its chat: while others are in it, who, and Join; once joined, who this
- * device hears, Mute and Leave. Joining is the member's click, the only way anything of a call
+ * device hears, Mute, Camera and Leave, and the participants' video. Joining is the member's click, the only way anything of a call
  * reaches this device (the microphone opens then, not before). Who is in the call comes from the
  * group's own messages ("ana joined the call"), never from the server.
  */
 import { useEffect, useState } from 'react';
 import type { GroupCallMember, GroupCallState } from '@sotto/core';
 import { useAction, useEngine, useLoaded, useRevision } from '../app/hooks.js';
+import { GroupCallCameraButtons, GroupCallVideo } from './GroupCallVideo.js';
 
 export function useGroupCallState(): GroupCallState {
   const { client } = useEngine();
@@ -45,8 +46,10 @@ export function GroupCallBar({ groupId }: { groupId: string }) {
         </span>
         <div className="call-bar-controls">
           <button type="button" className={muted ? 'call-mute on' : 'call-mute'} aria-pressed={muted} onClick={toggle}>{muted ? 'Unmute' : 'Mute'}</button>
+          {state.kind === 'joined' && <GroupCallCameraButtons />}
           <button type="button" className="call-decline" onClick={() => void act(() => client.groupCalls.leave())}>Leave</button>
         </div>
+        {state.kind === 'joined' && <GroupCallVideo />}
       </section>
     );
   }

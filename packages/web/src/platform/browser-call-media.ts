@@ -9,6 +9,7 @@
  * The factory itself only keeps options.
  */
 import { ALLOWED_EXTMAP_URIS, type CallMediaFactory, type CallMediaHandlers, type CallMediaOptions, type CallMediaSession } from '@sotto/core';
+import { CallCamera, restrictVideoCodecs } from './call-camera.js';
 
 /** What the in-call screen shows, read from getStats(): counts only, never addresses. */
 export interface CallStats {
@@ -21,10 +22,6 @@ export interface CallStats {
 
 /** Codecs we offer, in order: the SDP validator on the other side allows nothing else. */
 const ALLOWED_CODECS = new Set(['audio/opus', 'audio/telephone-event']);
-/** Video: VP8 and its retransmissions (rtx) only, as the peer's validator allows. */
-const ALLOWED_VIDEO_CODECS = new Set(['video/vp8', 'video/rtx']);
-/** The camera as a call asks for it: enough for a phone-sized picture, light on the uplink. */
-const CAMERA: MediaTrackConstraints = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 24 } };
 
 /** What the call screen draws: this device's camera and the peer's video, while there are any. */
 export interface CallVideo {
@@ -112,10 +109,8 @@ function unwantedExtension(line: string): boolean {
 class BrowserCallMediaSession implements CallMediaSession {
   private readonly pc: RTCPeerConnection;
   private microphone: MediaStream | undefined;
-  private camera: MediaStream | undefined;
+  private readonly camera = new CallCamera();
   private remoteVideo: MediaStream | undefined;
-  private cameras = 0;
-  private cameraIndex = 0;
   private muted = false;
   private connected = false;
   private silenced = false;
@@ -187,8 +182,8 @@ class BrowserCallMediaSession implements CallMediaSession {
 
   async openCamera(): Promise<void> {
     this.assertOpen();
-    if (!this.videoCall || this.camera) return;
-    await this.startCamera(undefined);
+    if (!this.videoCall || this.camera.stream) return;
+    await this.startCamera();
   }
 
   async createOffer(): Promise<string> {
@@ -232,50 +227,36 @@ class BrowserCallMediaSession implements CallMediaSession {
   }
 
   video(): CallVideo {
-    return { local: this.camera, remote: this.remoteVideo, cameras: this.cameras };
+    return { local: this.camera.stream, remote: this.remoteVideo, cameras: this.camera.count };
   }
 
   async setCameraOn(on: boolean): Promise<void> {
     if (!this.videoCall || this.closing) return;
     if (!on) {
-      this.stopCamera();
+      this.camera.stop();
       await this.pc.getTransceivers()[1]?.sender.replaceTrack(null);
       this.onVideo();
       return;
     }
-    if (!this.camera) await this.startCamera(undefined);
+    if (!this.camera.stream) await this.startCamera();
   }
 
   async switchCamera(): Promise<void> {
-    if (!this.videoCall || this.closing || !this.camera) return;
-    const inputs = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput');
-    if (inputs.length < 2) return;
-    this.cameraIndex = (this.cameraIndex + 1) % inputs.length;
-    this.stopCamera();
-    await this.startCamera(inputs[this.cameraIndex]?.deviceId);
-  }
-
-  private async startCamera(deviceId: string | undefined): Promise<void> {
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: false, video: deviceId ? { ...CAMERA, deviceId: { exact: deviceId } } : CAMERA });
-    if (this.closing) {
-      stream.getTracks().forEach((t) => t.stop());
-      return;
-    }
-    this.camera = stream;
-    // Counted once the member let the camera open: before that, listing devices tells nothing.
-    this.cameras = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput').length;
+    if (!this.videoCall || this.closing) return;
+    if (!(await this.camera.switchNext(() => !this.closing))) return;
     await this.attachCamera();
     this.onVideo();
   }
 
-  private stopCamera(): void {
-    this.camera?.getTracks().forEach((t) => t.stop());
-    this.camera = undefined;
+  private async startCamera(): Promise<void> {
+    if (!(await this.camera.open(() => !this.closing))) return;
+    await this.attachCamera();
+    this.onVideo();
   }
 
   /** Puts the camera on the video transceiver once both exist. */
   private async attachCamera(): Promise<void> {
-    const track = this.camera?.getVideoTracks()[0];
+    const track = this.camera.track;
     const transceiver = this.pc.getTransceivers()[1];
     if (!track || !transceiver || transceiver.sender.track === track) return;
     await transceiver.sender.replaceTrack(track);
@@ -319,7 +300,7 @@ class BrowserCallMediaSession implements CallMediaSession {
     this.silenced = true;
     if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
     this.microphone?.getTracks().forEach((t) => t.stop());
-    this.stopCamera();
+    this.camera.stop();
     this.remoteVideo = undefined;
     this.pc.close();
     this.audio.pause();
@@ -379,12 +360,6 @@ class BrowserCallMediaSession implements CallMediaSession {
 }
 
 /** Offers and answers VP8 (with rtx) only on the video section, which is all the peer's validator accepts. */
-function restrictVideoCodecs(transceiver: RTCRtpTransceiver): void {
-  const capabilities = RTCRtpReceiver.getCapabilities('video');
-  if (!capabilities || typeof transceiver.setCodecPreferences !== 'function') return;
-  transceiver.setCodecPreferences(capabilities.codecs.filter((c) => ALLOWED_VIDEO_CODECS.has(c.mimeType.toLowerCase())));
-}
-
 /** Offers and answers Opus (and DTMF) only, which is all the peer's SDP validator accepts. */
 function restrictCodecs(transceiver: RTCRtpTransceiver): void {
   const capabilities = RTCRtpReceiver.getCapabilities('audio');

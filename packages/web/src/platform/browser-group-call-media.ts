@@ -1,27 +1,46 @@
 /**
  * @module platform/browser-group-call-media
  * The group call media port for the browser: RTCPeerConnections to the SFU (Janus's VideoRoom),
- * one to publish this device's microphone and one per other participant, every frame sealed and
- * opened in an RTCRtpScriptTransform worker (group-call-worker.ts) with keys from the group's MLS
- * exporter. The microphone opens only in `join`, which runs on the member's own click.
+ * one to publish this device's microphone (and camera) and one per other participant, every frame
+ * sealed and opened in an RTCRtpScriptTransform worker (group-call-worker.ts) with keys from the
+ * group's MLS exporter. The microphone opens only in `join`, which runs on the member's own click;
+ * the camera only on "Camera on", its own click, after that. The video section is there from the
+ * start (sending nothing until the camera opens), so turning the camera on needs no renegotiation.
  *
  * The SFU's descriptions pass the same bounded validator as a peer's in a 1:1 call, with the
  * same candidate rule: a private address only in one of this device's own networks, none at all
  * relay-only.
  */
 import {
-  candidatePolicy, checkSfuDescription, departedFeeds, JanusError, JanusSession, publisherFeeds, requireVideoRoom, sfuDescription,
+  checkSfuDescription, departedFeeds, JanusError, JanusSession, publisherFeeds, requireVideoRoom, sfuCandidatePolicy, sfuDescription,
   type GroupCallFrames, type GroupCallMediaFactory, type GroupCallMediaHandlers, type GroupCallMediaOptions, type GroupCallMediaSession,
-  type GroupCallMember, type IpAddress, type JanusConnect, type JanusHandle, type JanusJsep, type SdpKind, type SFrameErrorReason,
+  type GroupCallMediaKind, type GroupCallMember, type IpAddress, type JanusConnect, type JanusHandle, type JanusJsep, type SdpKind, type SFrameErrorReason,
 } from '@sotto/core';
 import { browserClock } from './browser-ports.js';
-import type { GroupCallWorkerEvent, GroupCallWorkerKeys } from './group-call-worker.js';
+import { CallCamera, restrictVideoCodecs } from './call-camera.js';
+import type { GroupCallTransformOptions, GroupCallWorkerEvent, GroupCallWorkerKeys } from './group-call-worker.js';
 
 const MAX_SUBSCRIPTIONS = 31;
 const GATHER_TIMEOUT_MS = 5_000;
 /** How often who is speaking is read from the decoded audio, and the level (0-1) that counts as speaking. */
 const SPEAKING_POLL_MS = 400;
 const SPEAKING_LEVEL = 0.02;
+/**
+ * A group call's camera: a tile among up to eight, at a bitrate that leaves room for the others'
+ * (the room caps each publisher at 1 Mb/s; this asks for less).
+ */
+const GROUP_CAMERA: MediaTrackConstraints = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15 } };
+const CAMERA_MAX_BITRATE = 500_000;
+
+/** What the group call's screen draws: this device's camera, and each participant's video while frames come. */
+export interface GroupCallVideo {
+  readonly local: MediaStream | undefined;
+  readonly remote: readonly { readonly feed: number; readonly member: GroupCallMember | undefined; readonly stream: MediaStream }[];
+  /** More than one camera (a phone's front and back): the screen offers to switch. */
+  readonly cameras: number;
+}
+
+const NO_VIDEO: GroupCallVideo = { local: undefined, remote: [], cameras: 0 };
 
 declare class RTCRtpScriptTransform {
   constructor(worker: Worker, options?: unknown);
@@ -52,16 +71,20 @@ interface Subscription {
   handle: JanusHandle | undefined;
   readonly pc: RTCPeerConnection;
   readonly audio: HTMLAudioElement;
+  /** The participant's video while its frames come (the camera on); undefined otherwise. */
+  video: MediaStream | undefined;
 }
 
 export class BrowserGroupCallMedia implements GroupCallMediaFactory {
   private active: BrowserGroupCallSession | undefined;
   private muted = false;
+  private readonly videoListeners = new Set<() => void>();
 
   async join(options: GroupCallMediaOptions, frames: GroupCallFrames, handlers: GroupCallMediaHandlers): Promise<GroupCallMediaSession> {
     const session = new BrowserGroupCallSession(options, frames, handlers, () => {
       if (this.active === session) this.active = undefined;
-    });
+      this.videoChanged();
+    }, () => this.videoChanged());
     this.active = session;
     this.muted = false;
     try {
@@ -81,6 +104,31 @@ export class BrowserGroupCallMedia implements GroupCallMediaFactory {
     this.muted = muted;
     this.active?.setMuted(muted);
   }
+
+  /** The call's pictures now. */
+  video(): GroupCallVideo {
+    return this.active?.video() ?? NO_VIDEO;
+  }
+
+  /** Told whenever the call's video changes (a camera opened or closed, a participant's video came or went); returns its unsubscribe. */
+  onVideoChange(listener: () => void): () => void {
+    this.videoListeners.add(listener);
+    return () => this.videoListeners.delete(listener);
+  }
+
+  /** Opens this device's camera into the call (the member's click), or closes it (its light goes out). */
+  setCameraOn(on: boolean): Promise<void> {
+    return this.active?.setCameraOn(on) ?? Promise.resolve();
+  }
+
+  /** The next camera (front, back), where there is more than one. */
+  switchCamera(): Promise<void> {
+    return this.active?.switchCamera() ?? Promise.resolve();
+  }
+
+  private videoChanged(): void {
+    for (const listener of this.videoListeners) listener();
+  }
 }
 
 class BrowserGroupCallSession implements GroupCallMediaSession {
@@ -89,6 +137,8 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
   private publisher: JanusHandle | undefined;
   private privateId: number | undefined;
   private microphone: MediaStream | undefined;
+  private readonly camera = new CallCamera(GROUP_CAMERA);
+  private cameraSender: RTCRtpSender | undefined;
   private readonly pcs: RTCPeerConnection[] = [];
   private readonly subscriptions = new Map<number, Subscription>();
   private readonly feedMembers = new Map<number, GroupCallMember>();
@@ -105,6 +155,7 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     private readonly frames: GroupCallFrames,
     private readonly handlers: GroupCallMediaHandlers,
     private readonly onClosed: () => void,
+    private readonly onVideo: () => void,
   ) {
     this.worker.onmessage = (event: MessageEvent<GroupCallWorkerEvent>) => this.onWorker(event.data);
   }
@@ -154,6 +205,30 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     for (const track of this.microphone?.getAudioTracks() ?? []) track.enabled = !muted;
   }
 
+  video(): GroupCallVideo {
+    const remote = [...this.subscriptions].flatMap(([feed, { video }]) => (video ? [{ feed, member: this.feedMembers.get(feed), stream: video }] : []));
+    return { local: this.camera.stream, remote, cameras: this.camera.count };
+  }
+
+  async setCameraOn(on: boolean): Promise<void> {
+    if (this.silenced || !this.cameraSender) return;
+    if (!on) {
+      this.camera.stop();
+      await this.cameraSender.replaceTrack(null);
+    } else if (!this.camera.stream) {
+      if (!(await this.camera.open(() => !this.silenced))) return;
+      await this.cameraSender.replaceTrack(this.camera.track ?? null);
+    }
+    this.onVideo();
+  }
+
+  async switchCamera(): Promise<void> {
+    if (this.silenced || !this.cameraSender) return;
+    if (!(await this.camera.switchNext(() => !this.silenced))) return;
+    await this.cameraSender.replaceTrack(this.camera.track ?? null);
+    this.onVideo();
+  }
+
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -169,12 +244,17 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     const track = this.microphone!.getAudioTracks()[0];
     if (!track) throw new JanusError('No microphone track.');
     const transceiver = pc.addTransceiver(track, { direction: 'sendonly' });
-    (transceiver.sender as RTCRtpSender & { transform: unknown }).transform = new RTCRtpScriptTransform(this.worker, { side: 'send' });
+    this.transform(transceiver.sender, { side: 'send', kind: 'audio' });
     const opus = RTCRtpSender.getCapabilities('audio')?.codecs.filter((c) => c.mimeType.toLowerCase() === 'audio/opus') ?? [];
     if (opus.length > 0) transceiver.setCodecPreferences(opus);
+    // The camera's section, sending nothing until "Camera on" puts a track on it.
+    const camera = pc.addTransceiver('video', { direction: 'sendonly', sendEncodings: [{ maxBitrate: CAMERA_MAX_BITRATE }] });
+    restrictVideoCodecs(camera);
+    this.transform(camera.sender, { side: 'send', kind: 'video' });
+    this.cameraSender = camera.sender;
     await pc.setLocalDescription(await pc.createOffer());
     const offer = await this.gathered(pc);
-    const published = requireVideoRoom(await this.publisher!.request({ request: 'configure', audio: true, video: false }, { type: 'offer', sdp: offer, e2ee: true }), 'publish');
+    const published = requireVideoRoom(await this.publisher!.request({ request: 'configure', audio: true, video: true }, { type: 'offer', sdp: offer, e2ee: true }), 'publish');
     const answer = this.checkedSdp(published.jsep, 'answer');
     const up = connected(pc);
     await pc.setRemoteDescription({ type: 'answer', sdp: answer });
@@ -189,7 +269,7 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
   }
 
   private subscribeAll(publishers: unknown): void {
-    for (const feed of publisherFeeds(publishers, Number(this.options.admission.feedId), MAX_SUBSCRIPTIONS)) this.subscribe(feed);
+    for (const { feed } of publisherFeeds(publishers, Number(this.options.admission.feedId), MAX_SUBSCRIPTIONS)) this.subscribe(feed);
   }
 
   /** One subscription per feed, counted from the moment it is asked for; one that fails is undone. */
@@ -197,7 +277,7 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     if (this.silenced || this.subscriptions.has(feed) || this.subscriptions.size >= MAX_SUBSCRIPTIONS) return;
     const audio = new Audio();
     audio.autoplay = true;
-    const subscription: Subscription = { handle: undefined, pc: this.peerConnection(), audio };
+    const subscription: Subscription = { handle: undefined, pc: this.peerConnection(), audio, video: undefined };
     this.subscriptions.set(feed, subscription);
     this.connectSubscription(feed, subscription).catch((error: unknown) => {
       console.warn('[sotto] group call: a subscription failed', error instanceof Error ? error.name : 'unknown');
@@ -209,7 +289,21 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     const { admission } = this.options;
     const { pc, audio } = subscription;
     pc.ontrack = (event) => {
-      audio.srcObject = new MediaStream([event.track]);
+      const track = event.track;
+      if (track.kind === 'video') {
+        // Shown only while frames come: a participant with the camera off is a name, not a black box.
+        const stream = new MediaStream([track]);
+        const show = (on: boolean) => {
+          if (this.silenced || this.subscriptions.get(feed) !== subscription) return;
+          subscription.video = on ? stream : undefined;
+          this.onVideo();
+        };
+        track.onunmute = () => show(true);
+        track.onmute = () => show(false);
+        if (!track.muted) show(true);
+        return;
+      }
+      audio.srcObject = new MediaStream([track]);
       void audio.play().catch(() => undefined);
     };
     const handle = await this.janus!.attach(() => undefined);
@@ -221,7 +315,8 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     const offer = this.checkedSdp(offered.jsep, 'offer');
     await pc.setRemoteDescription({ type: 'offer', sdp: offer });
     for (const transceiver of pc.getTransceivers()) {
-      (transceiver.receiver as RTCRtpReceiver & { transform: unknown }).transform = new RTCRtpScriptTransform(this.worker, { side: 'receive', feed });
+      const kind: GroupCallMediaKind = transceiver.receiver.track.kind === 'video' ? 'video' : 'audio';
+      this.transform(transceiver.receiver, { side: 'receive', kind, feed });
     }
     await pc.setLocalDescription(await pc.createAnswer());
     const answer = await this.gathered(pc);
@@ -236,6 +331,10 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     this.feedMembers.delete(feed);
     if (member) this.handlers.onLeft(member);
     subscription.audio.srcObject = null;
+    if (subscription.video) {
+      subscription.video = undefined;
+      this.onVideo();
+    }
     subscription.pc.close();
     const index = this.pcs.indexOf(subscription.pc);
     if (index >= 0) this.pcs.splice(index, 1);
@@ -248,9 +347,15 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
       if (!this.subscriptions.has(event.feed) || this.feedMembers.has(event.feed)) return;
       this.feedMembers.set(event.feed, event.from);
       this.handlers.onHeard(event.from);
+      if (this.subscriptions.get(event.feed)?.video) this.onVideo(); // the tile gets its name
     } else {
       for (let i = 0; i < event.count; i++) this.handlers.onFrameRefused(event.reason as SFrameErrorReason);
     }
+  }
+
+  /** Frames through the worker: sealed on the way out, opened on the way in. */
+  private transform(target: RTCRtpSender | RTCRtpReceiver, options: GroupCallTransformOptions): void {
+    (target as (RTCRtpSender | RTCRtpReceiver) & { transform: unknown }).transform = new RTCRtpScriptTransform(this.worker, options);
   }
 
   private peerConnection(): RTCPeerConnection {
@@ -292,9 +397,9 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     return described.sdp;
   }
 
-  /** The SFU's description, validated with the 1:1 candidate rule (private only in this device's networks). */
+  /** The SFU's description, validated (a VP8 section allowed after the audio one), its candidates under a 1:1 call's rule. */
   private checkedSdp(jsep: JanusJsep | undefined, kind: SdpKind): string {
-    return checkSfuDescription(jsep, kind, candidatePolicy({ allowLoopback: this.options.allowLoopback, allowPrivate: !this.options.relayOnly, localHosts: this.localHosts }));
+    return checkSfuDescription(jsep, kind, sfuCandidatePolicy(this.options, this.localHosts), true);
   }
 
   private fail(reason: string): void {
@@ -311,6 +416,7 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     for (const { audio } of this.subscriptions.values()) audio.srcObject = null;
     for (const pc of this.pcs) pc.close();
     for (const track of this.microphone?.getTracks() ?? []) track.stop();
+    this.camera.stop();
     this.worker.terminate();
     this.onClosed();
   }

@@ -1,13 +1,14 @@
 /**
  * @module platform/group-call-worker
  * The group call's frame encryption in the browser: an RTCRtpScriptTransform worker. Every Opus
- * frame the page sends is sealed here (SFrame, keys from the group's MLS exporter) before the
- * browser packetises it, and every frame received is opened here before the browser's decoder
- * sees it; a frame that does not open is dropped (frames of the group's next epoch are held for
- * a second, until the page hands over that epoch's keys). The keyring is this worker's own,
- * built from the epoch keys the page posts; its send context is chosen here, per join.
+ * and VP8 frame the page sends is sealed here (SFrame, keys from the group's MLS exporter; a VP8
+ * frame's first bytes stay in clear, authenticated, for the packetiser and the SFU: media-frame.ts)
+ * before the browser packetises it, and every frame received is opened here before the browser's
+ * decoder sees it; a frame that does not open is dropped (frames of the group's next epoch are
+ * held for a second, until the page hands over that epoch's keys). The keyring is this worker's
+ * own, built from the epoch keys the page posts; its send context is chosen here, per join.
  */
-import { GroupCallKeyring, GROUP_CALL_CONTEXT_BITS, SFrameError, type GroupCallEpochKeys, type GroupCallMember } from '@sotto/core';
+import { GroupCallKeyring, GROUP_CALL_CONTEXT_BITS, HeldFrames, SFrameError, type GroupCallEpochKeys, type GroupCallMediaKind, type GroupCallMember } from '@sotto/core';
 
 /** What the page posts: the live epochs' keys, newest first. */
 export interface GroupCallWorkerKeys {
@@ -20,8 +21,9 @@ export type GroupCallWorkerEvent =
   | { readonly type: 'heard'; readonly feed: number; readonly from: GroupCallMember }
   | { readonly type: 'refused'; readonly reason: string; readonly count: number };
 
-interface TransformOptions {
+export interface GroupCallTransformOptions {
   readonly side: 'send' | 'receive';
+  readonly kind: GroupCallMediaKind;
   readonly feed?: number;
 }
 
@@ -30,11 +32,8 @@ interface EncodedFrame {
 }
 
 interface RtcTransformEvent extends Event {
-  readonly transformer: { readonly readable: ReadableStream<EncodedFrame>; readonly writable: WritableStream<EncodedFrame>; readonly options: TransformOptions };
+  readonly transformer: { readonly readable: ReadableStream<EncodedFrame>; readonly writable: WritableStream<EncodedFrame>; readonly options: GroupCallTransformOptions };
 }
-
-const HOLD_MS = 1_000;
-const MAX_HELD = 256;
 
 interface WorkerScope {
   onmessage: ((event: MessageEvent<GroupCallWorkerKeys>) => void) | null;
@@ -46,7 +45,14 @@ const scope = self as unknown as WorkerScope;
 const context = BigInt(crypto.getRandomValues(new Uint32Array(1))[0]! >>> (32 - GROUP_CALL_CONTEXT_BITS));
 const keyring = new GroupCallKeyring(context, () => performance.now());
 const heard = new Set<string>();
-let held: { frame: EncodedFrame; bytes: Uint8Array; at: number; epoch: bigint | undefined; controller: TransformStreamDefaultController<EncodedFrame>; feed: number }[] = [];
+interface Received {
+  readonly feed: number;
+  readonly kind: GroupCallMediaKind;
+  readonly frame: EncodedFrame;
+  readonly bytes: Uint8Array;
+  readonly controller: TransformStreamDefaultController<EncodedFrame>;
+}
+const held = new HeldFrames<Received>(() => performance.now());
 
 scope.onmessage = (event) => {
   if (event.data?.type !== 'keys') return;
@@ -70,9 +76,10 @@ function refused(error: unknown): void {
   refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
 }
 
-function open(feed: number, frame: EncodedFrame, bytes: Uint8Array, controller: TransformStreamDefaultController<EncodedFrame>, mayHold: boolean): void {
+function open(received: Received, mayHold: boolean): void {
+  const { feed, kind, frame, bytes, controller } = received;
   try {
-    const opened = keyring.open(bytes);
+    const opened = keyring.open(bytes, kind);
     const key = `${feed}\n${opened.from.user}\n${opened.from.device}`;
     if (!heard.has(key)) {
       heard.add(key);
@@ -81,22 +88,9 @@ function open(feed: number, frame: EncodedFrame, bytes: Uint8Array, controller: 
     frame.data = opened.plaintext.slice().buffer;
     controller.enqueue(frame);
   } catch (error) {
-    if (mayHold && held.length < MAX_HELD && keyring.isAhead(bytes)) {
-      held.push({ frame, bytes, at: performance.now(), epoch: keyring.epoch, controller, feed });
-      return;
-    }
+    if (mayHold && keyring.isAhead(bytes, kind) && held.hold(received, keyring.epoch)) return;
     refused(error);
   }
-}
-
-function retryHeld(): void {
-  const now = performance.now();
-  const keep: typeof held = [];
-  for (const entry of held) {
-    if (entry.epoch !== keyring.epoch || now - entry.at > HOLD_MS) open(entry.feed, entry.frame, entry.bytes, entry.controller, false);
-    else keep.push(entry);
-  }
-  held = keep;
 }
 
 scope.onrtctransform = (event) => {
@@ -106,13 +100,17 @@ scope.onrtctransform = (event) => {
       const bytes = new Uint8Array(frame.data);
       if (options.side === 'send') {
         // No key yet (the page posts them before media starts): nothing unsealed leaves.
-        if (keyring.epoch === undefined) return;
-        frame.data = keyring.seal(bytes).slice().buffer;
+        if (keyring.epoch === undefined || bytes.length === 0) return;
+        try {
+          frame.data = keyring.seal(bytes, options.kind).slice().buffer;
+        } catch {
+          return; // no VP8 frame (too short to seal): dropped, never sent in clear
+        }
         controller.enqueue(frame);
         return;
       }
-      if (held.length > 0) retryHeld();
-      open(options.feed ?? -1, frame, bytes, controller, true);
+      for (const due of held.due(keyring.epoch)) open(due, false);
+      open({ feed: options.feed ?? -1, kind: options.kind, frame, bytes, controller }, true);
     },
   });
   void readable.pipeThrough(transform).pipeTo(writable);

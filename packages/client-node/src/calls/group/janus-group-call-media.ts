@@ -13,10 +13,10 @@
 import { randomInt } from 'node:crypto';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCRtpTransceiver, type RtpPacket as Rtp } from 'werift';
 import {
-  candidatePolicy, checkSfuDescription, departedFeeds, JanusError, JanusSession, memberKey, publisherFeeds, requireVideoRoom, SFrameError, sfuDescription,
+  checkSfuDescription, departedFeeds, HeldFrames, JanusError, JanusSession, memberKey, publisherFeeds, requireVideoRoom, SFrameError, sfuCandidatePolicy, sfuDescription,
   type JanusHandle, type JanusJsep,
   type GroupCallFrames, type GroupCallMember, type GroupCallMediaFactory, type GroupCallMediaHandlers, type GroupCallMediaOptions, type GroupCallMediaSession,
-  type Logger, type SdpKind,
+  type IpAddress, type Logger, type SdpKind,
 } from '@sotto/core';
 import { AudioSource } from '../audio-source.js';
 import { OPUS_FRAME_SAMPLES, OpusCodec } from '../opus-codec.js';
@@ -39,12 +39,8 @@ const OPUS_MIME = 'audio/opus';
 /** Publishers of one room this device subscribes to at most (the server's room limit is 32). */
 const MAX_SUBSCRIPTIONS = 31;
 const CONNECT_TIMEOUT_MS = 20_000;
-/**
- * Frames under the group's next epoch held until this device processes the commit that starts
- * it (another participant got it first): at most a second of everyone's audio.
- */
-const MAX_HELD_FRAMES = 256;
-const HOLD_MS = 1_000;
+/** This device's own host addresses remembered, for the SFU's private candidates to share a network with. */
+const MAX_LOCAL_HOSTS = 16;
 
 export class JanusGroupCallMedia implements GroupCallMediaFactory {
   constructor(private readonly config: JanusGroupCallMediaOptions = {}) {}
@@ -79,7 +75,9 @@ class JanusGroupCallSession implements GroupCallMediaSession {
   private readonly heard = new Set<string>();
   /** Whose frames each subscribed feed carried (known from its first frame that opened). */
   private readonly feedMembers = new Map<number, GroupCallMember>();
-  private held: { readonly feed: number; readonly frame: Uint8Array; readonly at: number; readonly epoch: bigint | undefined }[] = [];
+  private readonly localHosts: IpAddress[] = [];
+  /** Frames under the group's next epoch, until this device processes the commit that starts it. */
+  private readonly held = new HeldFrames<{ readonly feed: number; readonly frame: Uint8Array }>(() => performance.now());
   private source: AudioSource | null = null;
   private transceiver: RTCRtpTransceiver | null = null;
   private closing: Promise<void> | null = null;
@@ -163,30 +161,31 @@ class JanusGroupCallSession implements GroupCallMediaSession {
   }
 
   private subscribeAll(publishers: unknown): void {
-    for (const feed of publisherFeeds(publishers, Number(this.options.admission.feedId), MAX_SUBSCRIPTIONS)) this.subscribe(feed);
+    for (const published of publisherFeeds(publishers, Number(this.options.admission.feedId), MAX_SUBSCRIPTIONS)) this.subscribe(published.feed, published.audioMid);
   }
 
   /**
    * One subscription per feed, counted from the moment it is asked for (an SFU that names a feed
    * twice, or names many at once, gets no more than MAX_SUBSCRIPTIONS); one that fails is undone.
    */
-  private subscribe(feed: number): void {
+  private subscribe(feed: number, audioMid: string | undefined): void {
     if (this.silenced || this.subscriptions.has(feed) || this.subscriptions.size >= MAX_SUBSCRIPTIONS) return;
     const subscription: Subscription = { handle: undefined, pc: this.peerConnection() };
     this.subscriptions.set(feed, subscription);
-    this.connectSubscription(feed, subscription).catch((error: unknown) => {
+    this.connectSubscription(feed, audioMid, subscription).catch((error: unknown) => {
       this.config.logger?.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'group call: a subscription failed');
       void this.unsubscribe(feed);
     });
   }
 
-  private async connectSubscription(feed: number, subscription: Subscription): Promise<void> {
+  /** Audio only: a participant's camera is not asked for (the SFU offers its audio stream alone). */
+  private async connectSubscription(feed: number, audioMid: string | undefined, subscription: Subscription): Promise<void> {
     const { admission } = this.options;
     const { pc } = subscription;
     const handle = await this.janus!.attach(() => undefined);
     subscription.handle = handle;
     const offered = requireVideoRoom(await handle.request({
-      request: 'join', ptype: 'subscriber', room: Number(admission.roomId), streams: [{ feed }],
+      request: 'join', ptype: 'subscriber', room: Number(admission.roomId), streams: [audioMid !== undefined ? { feed, mid: audioMid } : { feed }],
       ...(this.privateId !== undefined ? { private_id: this.privateId } : {}), token: admission.joinToken,
     }), 'subscribe');
     const offer = this.checkedSdp(offered.jsep, 'offer');
@@ -220,7 +219,7 @@ class JanusGroupCallSession implements GroupCallMediaSession {
 
   private onRemoteRtp(feed: number, rtp: Rtp): void {
     if (this.silenced || rtp.payload.length === 0) return;
-    if (this.held.length > 0) this.retryHeld();
+    if (this.held.size > 0) this.retryHeld();
     // Copied: werift may reuse the packet's buffer, and a held frame outlives this callback.
     this.openFrame(feed, Uint8Array.from(rtp.payload), true);
   }
@@ -230,10 +229,7 @@ class JanusGroupCallSession implements GroupCallMediaSession {
     try {
       opened = this.frames.open(frame);
     } catch (error) {
-      if (mayHold && this.held.length < MAX_HELD_FRAMES && this.frames.isAhead(frame)) {
-        this.held.push({ feed, frame, at: performance.now(), epoch: this.frames.epoch });
-        return;
-      }
+      if (mayHold && this.frames.isAhead(frame) && this.held.hold({ feed, frame }, this.frames.epoch)) return;
       this.framesRefused++;
       if (error instanceof SFrameError) this.handlers.onFrameRefused(error.reason);
       return;
@@ -248,17 +244,9 @@ class JanusGroupCallSession implements GroupCallMediaSession {
     this.mixer?.push(key, opened.plaintext);
   }
 
-  /** Held frames open once this device moved to their epoch; past HOLD_MS they are refused. */
+  /** Held frames open once this device moved to their epoch; past the hold they are refused. */
   private retryHeld(): void {
-    const now = performance.now();
-    const epoch = this.frames.epoch;
-    const keep: typeof this.held = [];
-    for (const held of this.held) {
-      if (held.epoch !== epoch) this.openFrame(held.feed, held.frame, false);
-      else if (now - held.at > HOLD_MS) this.openFrame(held.feed, held.frame, false);
-      else keep.push(held);
-    }
-    this.held = keep;
+    for (const { feed, frame } of this.held.due(this.frames.epoch)) this.openFrame(feed, frame, false);
   }
 
   // ---- shared ------------------------------------------------------------------------------
@@ -287,17 +275,14 @@ class JanusGroupCallSession implements GroupCallMediaSession {
   private outgoing(sdp: string | undefined): string {
     if (!sdp) throw new JanusError('werift produced no description.');
     const described = sfuDescription(sdp, this.options.relayOnly);
+    for (const ip of described.hostAddresses) if (this.localHosts.length < MAX_LOCAL_HOSTS) this.localHosts.push(ip);
     this.handlers.onSentCandidates?.(described.candidateTypes);
     return described.sdp;
   }
 
-  /**
-   * The SFU's description, validated. The SFU is a server with a public address: a private one
-   * would aim this device's checks at its own LAN. Relay-only limits this device's candidates,
-   * not the SFU's (the relay reaches it).
-   */
+  /** The SFU's description, validated, its candidates under a 1:1 call's rule (sfuCandidatePolicy). */
   private checkedSdp(jsep: JanusJsep | undefined, kind: SdpKind): string {
-    return checkSfuDescription(jsep, kind, candidatePolicy({ allowLoopback: this.options.allowLoopback, allowPrivate: false }));
+    return checkSfuDescription(jsep, kind, sfuCandidatePolicy(this.options, this.localHosts));
   }
 
   private fail(reason: string): void {
