@@ -41,6 +41,8 @@ export interface InMemoryServer {
   readonly connections: number;
   /** Resolves once every Web Push started so far has been answered or given up on. */
   pushesSettled(): Promise<void>;
+  /** Runs the group calls' sweep now, as if at `now` (devices gone without leaving); returns how many went. */
+  sweepGroupCalls(now?: number): Promise<number>;
   /** Tells every connection the server is going away, waits for them, and closes store and bus. */
   close(): Promise<void>;
 }
@@ -90,6 +92,9 @@ export function startInMemoryServer(options: InMemoryServerOptions = {}): InMemo
     },
     pushesSettled() {
       return core.services.push.whenIdle();
+    },
+    sweepGroupCalls(now) {
+      return core.services.groupCalls.sweep(now);
     },
     close() {
       closing ??= (async () => {

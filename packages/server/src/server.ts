@@ -134,6 +134,7 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
     throw listenRefusal(error, config);
   }
   expiry.start();
+  services.groupCalls.start();
   const advisoryLog = createLogger('advisories', { parent: log });
   const pusher = new AdvisoryPusher(
     services.advisories,
@@ -230,6 +231,7 @@ export function createServerCore(config: ServerConfig, store: Store, bus: Bus, l
     context,
     async stop() {
       await expiry.stop();
+      await services.groupCalls.stop();
       await services.anomalies.stop();
       await services.push.stop();
       await sfu?.close();

@@ -108,6 +108,30 @@ describe('group calls at a real Janus', skip, () => {
     resultOf(await ada.client.request(FrameType.LEAVE_GROUP_CALL, { groupId }), 'ok');
   });
 
+  test('a device that went away without leaving is taken out once its admission expired, and the room ends with the call', async () => {
+    const adaTicket = resultOf(await ada.client.request(FrameType.JOIN_GROUP_CALL, { groupId }), 'groupCall');
+    const bobTicket = resultOf(await bob.client.request(FrameType.JOIN_GROUP_CALL, { groupId }), 'groupCall');
+    // Ada is in the room, and stays; Bob got his ticket and crashed (never joined, never left).
+    const adaAtJanus = await JanusParticipant.connect(adaTicket.sfuUrl, adaTicket.token);
+    assert.ok((await adaAtJanus.attach()).ok);
+    assert.ok((await adaAtJanus.join(Number(adaTicket.roomId), Number(adaTicket.feedId), adaTicket.joinToken)).ok);
+    assert.equal(await server.sweepGroupCalls(), 0, 'within its admission a device may still be on its way');
+    const later = Number(bobTicket.expiresAt) + 1;
+    assert.equal(await server.sweepGroupCalls(later), 1, 'bob, not at the SFU past his admission, is taken out; ada, there, stays');
+    assert.match(await joinAtJanus(bobTicket), /^refused/, 'his admission is withdrawn');
+    // Ada's client dies: its connection closes, Janus drops her, and the next sweep ends the room.
+    adaAtJanus.close();
+    let swept = 0;
+    for (let i = 0; i < 50 && swept === 0; i++) {
+      swept = await server.sweepGroupCalls(later);
+      if (swept === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(swept, 1);
+    const fresh = resultOf(await ada.client.request(FrameType.JOIN_GROUP_CALL, { groupId }), 'groupCall');
+    assert.notEqual(fresh.roomId, adaTicket.roomId, 'the room ended with its call; the next join makes a new one');
+    resultOf(await ada.client.request(FrameType.LEAVE_GROUP_CALL, { groupId }), 'ok');
+  });
+
   test('a device removed from the group loses its admission to the group\'s room at once', async () => {
     const adaTicket = resultOf(await ada.client.request(FrameType.JOIN_GROUP_CALL, { groupId }), 'groupCall');
     const bobTicket = resultOf(await bob.client.request(FrameType.JOIN_GROUP_CALL, { groupId }), 'groupCall');

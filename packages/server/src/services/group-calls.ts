@@ -8,6 +8,10 @@
  * is encrypted end to end (SFrame) by the devices. Without an SFU, joining is refused with NO_SFU
  * and 1:1 calls go on as before.
  *
+ * A device that goes away without leaving (it crashed, or lost its network) is taken out once its
+ * admission expired and the SFU no longer lists it (`sweep`, every 30 s), so a room ends with its
+ * call.
+ *
  * Rooms are kept by this node: a deployment of several nodes runs group calls through one node's
  * SFU today (docs/OPERATIONS.md).
  */
@@ -36,11 +40,22 @@ export interface GroupCallsOptions {
   readonly sfu?: { readonly control: SfuControl; readonly memberUrl: string };
 }
 
+interface Participant {
+  /** Its opaque reference at the SFU. */
+  readonly reference: string;
+  /** The feed id and expiry of its newest admission: once that expired, it is in the room only if the SFU lists that feed. */
+  feedId: number;
+  expiresAt: number;
+}
+
 interface Room {
   readonly roomId: SfuRoomId;
-  /** Each device in the call, by device key, with its opaque reference at the SFU. */
-  readonly participants: Map<string, string>;
+  /** Each device in the call, by device key. */
+  readonly participants: Map<string, Participant>;
 }
+
+/** How often rooms are checked for devices that went away without leaving (crashed, lost their network). */
+export const GROUP_CALL_SWEEP_MS = 30_000;
 
 const NO_SFU_CONFIGURED = 'Group calls need a media server (SFU), and this server has none. 1:1 calls still work.';
 const SFU_NOT_ANSWERING = 'The server\'s media server (SFU) is not answering. Try the call again in a moment; 1:1 calls still work.';
@@ -49,6 +64,8 @@ export class GroupCallsService {
   private readonly rooms = new Map<string, Room>();
   /** One change at a time per group: two first joins make one room, not two. */
   private readonly queues = new Map<string, Promise<unknown>>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private sweeping: Promise<number> | undefined;
 
   constructor(private readonly options: GroupCallsOptions) {}
 
@@ -65,7 +82,8 @@ export class GroupCallsService {
       const room = this.rooms.get(key) ?? (await this.openRoom(key, sfu.control));
       const deviceKey = `${device.username}\n${device.deviceId}`;
       // A reference that names nobody: the SFU must not learn who is in the call.
-      const participant = room.participants.get(deviceKey) ?? randomBytes(12).toString('hex');
+      const known = room.participants.get(deviceKey);
+      const participant = known?.reference ?? randomBytes(12).toString('hex');
       let admission: SfuAdmission;
       try {
         admission = await sfu.control.admit(room.roomId, participant);
@@ -77,7 +95,7 @@ export class GroupCallsService {
         }
         throw this.sfuRefusal(error);
       }
-      room.participants.set(deviceKey, participant);
+      room.participants.set(deviceKey, { reference: participant, feedId: admission.feedId, expiresAt: admission.expiresAt });
       return {
         sfuUrl: sfu.memberUrl,
         roomId: BigInt(room.roomId),
@@ -114,12 +132,69 @@ export class GroupCallsService {
       const deviceKey = `${device.username}\n${device.deviceId}`;
       const participant = room?.participants.get(deviceKey);
       if (!room || participant === undefined) return; // not in the call: leaving again is harmless
-      room.participants.delete(deviceKey);
-      await control.revoke(room.roomId, participant).catch((error: unknown) => this.logLost(error, 'revoke'));
-      if (room.participants.size > 0) return;
-      this.rooms.delete(key);
-      await control.destroyRoom(room.roomId).catch((error: unknown) => this.logLost(error, 'destroy'));
+      await this.takeOut(key, room, deviceKey, control);
     });
+  }
+
+  /** Takes a device out of its room at the SFU; the last one out ends the room. Within the group's queue. */
+  private async takeOut(key: string, room: Room, deviceKey: string, control: SfuControl): Promise<void> {
+    const participant = room.participants.get(deviceKey);
+    if (!participant) return;
+    room.participants.delete(deviceKey);
+    await control.revoke(room.roomId, participant.reference).catch((error: unknown) => this.logLost(error, 'revoke'));
+    if (room.participants.size > 0) return;
+    this.rooms.delete(key);
+    await control.destroyRoom(room.roomId).catch((error: unknown) => this.logLost(error, 'destroy'));
+  }
+
+  /**
+   * Devices that went away without leaving (a crash, a lost network): each whose admission
+   * expired and whose feed the SFU no longer lists is taken out, and a room left empty ends, so
+   * rooms do not outlive their calls. A room the SFU lost is forgotten. Returns how many devices
+   * went. Never throws: an SFU that does not answer is asked again next time.
+   */
+  async sweep(now = Date.now()): Promise<number> {
+    const control = this.options.sfu?.control;
+    if (!control) return 0;
+    let gone = 0;
+    for (const key of [...this.rooms.keys()]) {
+      gone += await this.serially(key, async () => {
+        const room = this.rooms.get(key);
+        if (!room) return 0;
+        let present: ReadonlySet<number>;
+        try {
+          present = await control.present(room.roomId);
+        } catch (error) {
+          if (error instanceof SfuError && error.problem === 'unknown-room') this.rooms.delete(key);
+          else this.logLost(error, 'sweep');
+          return 0;
+        }
+        const away = [...room.participants].filter(([, p]) => p.expiresAt <= now && !present.has(p.feedId)).map(([deviceKey]) => deviceKey);
+        for (const deviceKey of away) await this.takeOut(key, room, deviceKey, control);
+        return away.length;
+      }).catch(() => 0);
+    }
+    if (gone > 0) this.options.log.info({ devices: gone }, 'took devices that went away without leaving out of group calls');
+    return gone;
+  }
+
+  /** Sweeps every GROUP_CALL_SWEEP_MS until `stop`; the timer never keeps the process alive. */
+  start(intervalMs = GROUP_CALL_SWEEP_MS): void {
+    if (this.timer || !this.options.sfu) return;
+    this.timer = setInterval(() => {
+      if (this.sweeping) return;
+      this.sweeping = this.sweep().finally(() => {
+        this.sweeping = undefined;
+      });
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the sweeps and waits for one in progress. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.sweeping;
   }
 
   private async requireMember(device: DeviceAddress, groupId: Uint8Array): Promise<void> {

@@ -30,6 +30,16 @@ async function janusHarness(): Promise<SfuHarness> {
         participant.close();
       }
     },
+    async joinAndStay(admission, roomId) {
+      const participant = await JanusParticipant.connect(janus.url, admission.token);
+      const attached = await participant.attach();
+      const joined = attached.ok ? await participant.join(roomId, admission.feedId, admission.joinToken) : attached;
+      if (!joined.ok) {
+        participant.close();
+        throw new Error(`the participant could not join: ${joined.code} ${joined.reason}`);
+      }
+      return { leave: () => participant.close() };
+    },
     controlWithClock: (clock) => new JanusSfu({ url: janus.url, secret: janus.secret, logger, clock, ...FAST }),
     killSfu: () => janus.kill(),
     startSfu: () => janus.spawn(),

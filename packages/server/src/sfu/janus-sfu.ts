@@ -167,6 +167,17 @@ export class JanusSfu implements SfuControl {
     }
   }
 
+  async present(roomId: SfuRoomId): Promise<ReadonlySet<number>> {
+    const link = await this.currentLink();
+    await this.roomMustExist(link, roomId);
+    const listed = await this.request(link, { request: 'listparticipants', room: roomId }, `listing room ${roomId}`);
+    const participants = Array.isArray(listed.participants) ? (listed.participants as unknown[]) : [];
+    return new Set(participants.flatMap((p) => {
+      const id = typeof p === 'object' && p !== null ? (p as { id?: unknown }).id : undefined;
+      return typeof id === 'number' ? [id] : [];
+    }));
+  }
+
   /** The room as Janus holds it (for tests and diagnostics): the settings it enforces. */
   async describeRoom(roomId: SfuRoomId): Promise<JanusRoomSettings> {
     checkRoomId(roomId);

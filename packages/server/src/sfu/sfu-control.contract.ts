@@ -21,6 +21,8 @@ export interface SfuHarness {
   readonly control: SfuControl;
   /** Joins `roomId` as a participant, presenting `admission` as the SFU expects (a fresh connection each time). */
   tryJoin(admission: Pick<SfuAdmission, 'token' | 'joinToken' | 'feedId'>, roomId: SfuRoomId): Promise<JoinOutcome>;
+  /** Joins `roomId` and stays in it until `leave` (its connection closes, as a crashed client's does). */
+  joinAndStay(admission: Pick<SfuAdmission, 'token' | 'joinToken' | 'feedId'>, roomId: SfuRoomId): Promise<{ leave(): void }>;
   /** Another controller over the same SFU, reading time from `clock` (to mint already-expired admissions). */
   controlWithClock(clock: Clock): SfuControl;
   /** The SFU dies at once (SIGKILL), forgetting its rooms. */
@@ -123,6 +125,22 @@ export function runSfuControlContract(name: string, setup: () => Promise<SfuHarn
       assert.equal((await h.tryJoin(alice, roomId)).joined, false);
     });
 
+    test('present lists who is in a room now: a participant once joined, not once its connection is gone', async () => {
+      const { roomId } = await h.control.createRoom({ maxParticipants: 4 });
+      assert.deepEqual([...(await h.control.present(roomId))], []);
+      const alice = await h.control.admit(roomId, 'alice');
+      const bob = await h.control.admit(roomId, 'bob');
+      const stay = await h.joinAndStay(alice, roomId);
+      assert.deepEqual([...(await h.control.present(roomId))], [alice.feedId], 'admitted but not joined is not present');
+      stay.leave();
+      const deadline = Date.now() + RECOVERY_DEADLINE_MS;
+      while ((await h.control.present(roomId)).size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual([...(await h.control.present(roomId))], [], 'a participant whose connection closed is still listed');
+      assert.ok(bob.feedId !== alice.feedId);
+      await h.control.destroyRoom(roomId);
+      await rejectsWith(h.control.present(roomId), 'unknown-room', /no room|no such room/);
+    });
+
     test('a destroyed room admits no one and cannot be destroyed twice', async () => {
       const { roomId } = await h.control.createRoom({ maxParticipants: 4 });
       const alice = await h.control.admit(roomId, 'alice');
@@ -137,6 +155,7 @@ export function runSfuControlContract(name: string, setup: () => Promise<SfuHarn
       await rejectsWith(h.control.admit(unknown, 'alice'), 'unknown-room', /no such room/);
       await rejectsWith(h.control.revoke(unknown, 'alice'), 'unknown-room', /no room/);
       await rejectsWith(h.control.destroyRoom(unknown), 'unknown-room', /no such room/);
+      await rejectsWith(h.control.present(unknown), 'unknown-room', /no room|no such room/);
     });
 
     test('bad room options are refused before the SFU is asked', async () => {

@@ -49,6 +49,12 @@ export interface SfuControl {
   admit(roomId: SfuRoomId, participant: SfuParticipant): Promise<SfuAdmission>;
   /** Withdraws every admission of `participant` to `roomId` and removes it from the room if it joined. */
   revoke(roomId: SfuRoomId, participant: SfuParticipant): Promise<void>;
+  /**
+   * The feed ids of the participants in `roomId` now, as the SFU sees them (a participant whose
+   * connection died is gone once the SFU noticed: Janus ends a session 60 s after its last sign of
+   * life). A room that does not exist is an `unknown-room` error.
+   */
+  present(roomId: SfuRoomId): Promise<ReadonlySet<number>>;
   health(): Promise<SfuHealth>;
   /** Stops reconnecting and closes the session; rooms are left to the SFU's own timeouts. */
   close(): Promise<void>;
