@@ -162,8 +162,8 @@ time over a ${WINDOW_MS / 1000} s window once every participant hears every othe
 one core; join time from a participant's "joining" line to its "joined" line (the ticket, the
 Janus session, publishing and connecting; not the CLI's own start). Median (worst) of ${RUNS} runs.
 The participants (werift and Opus in Node) share the two cores with the server and Janus, so at 8
-they load the machine and every figure with it. Video group calls are not measured: the web app
-does not join group calls yet.
+they load the machine and every figure with it. Video group calls: \`bench/group-video.mjs\` (its own
+section).
 
 | participants | server CPU % | server % per participant | Janus CPU % | Janus % per participant | join, median of the call (ms) | join, slowest of the call (ms) |
 |---:|---:|---:|---:|---:|---:|---:|

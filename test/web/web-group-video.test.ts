@@ -5,7 +5,7 @@
  * own "Camera on", and then the other browser decodes its picture, every VP8 frame sealed by the
  * sender's encoded transform (its 10 or 3 header bytes in clear, authenticated) and opened by the
  * receiver's. Ana's CLI, which takes no video, subscribes to each browser's audio alone and hears
- * both. "Camera off" closes the camera (its track ends).
+ * both. "Camera off" closes the camera (its track ends), and the others' tile of it goes.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -151,7 +151,10 @@ test('two browsers turn their cameras on in a group call and see each other; the
   await bob.page.getByRole('region', { name: 'Group call' }).getByRole('button', { name: 'Camera off' }).click();
   await eventually(async () => ((await liveCameraTracks(bob)) === 0 ? true : undefined), "bob's camera closed", 5_000);
   await bob.page.getByRole('region', { name: 'Group call' }).getByRole('button', { name: 'Camera on' }).waitFor();
-  await new Promise((resolve) => setTimeout(resolve, 4_000));
+  // Dee's tile of bob goes once his frames stop opening: no frozen last picture.
+  await dee.page.getByLabel("bob's video").waitFor({ state: 'detached', timeout: 5_000 });
+  assert.equal(await dee.page.getByLabel("dee's video").count() + await dee.page.getByLabel('Your camera').count(), 1, "dee's own camera still shows");
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
   for (const member of [bob, dee]) await member.page.getByRole('region', { name: 'Group call' }).getByRole('button', { name: 'Leave' }).click();
 
   const run = await anaRun;

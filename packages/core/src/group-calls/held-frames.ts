@@ -7,8 +7,10 @@
  * and refused if it still does not open.
  */
 
-/** A second of everyone's audio, and of a few cameras' video. */
+/** A second of everyone's audio; video frames, far larger, have a bound of their own. */
 export const MAX_HELD_FRAMES = 256;
+/** A second of a few cameras' video (a key frame may be tens of kilobytes). */
+export const MAX_HELD_VIDEO_FRAMES = 64;
 export const HOLD_MS = 1_000;
 
 interface Held<T> {

@@ -11,6 +11,7 @@ export {
 export { GROUP_CALL_NOTICE_TTL_MS, groupCallNoticeText, participantsFrom, type GroupCallNoticeKind } from './group-call-notices.js';
 export { JanusSession, JanusHandle, JanusError, MAX_JANUS_MESSAGE_CHARS, type JanusSocket, type JanusSocketEvents, type JanusConnect, type JanusJsep, type VideoRoomAnswer } from './janus-session.js';
 export { clearPrefixLength, type GroupCallMediaKind } from './media-frame.js';
-export { HeldFrames, MAX_HELD_FRAMES, HOLD_MS } from './held-frames.js';
+export { FeedSenders, type FeedSender } from './feed-senders.js';
+export { HeldFrames, MAX_HELD_FRAMES, MAX_HELD_VIDEO_FRAMES, HOLD_MS } from './held-frames.js';
 export { sfuDescription, type SfuDescription } from './sfu-description.js';
 export { requireVideoRoom, checkSfuDescription, publisherFeeds, departedFeeds, sfuCandidatePolicy, type PublishedFeed } from './sfu-room.js';

@@ -1,7 +1,8 @@
 /**
  * @module components/GroupCallVideo
- * A group call's pictures, under its bar: a tile per participant whose camera is on (named once
- * their first frame opened, from the keys that opened it), and this device's own camera, mirrored.
+ * A group call's pictures, under its bar: a tile per participant whose video frames open now (the
+ * worker says so; a feed carries only the sender whose frame first opened on it, and the tile
+ * takes that sender's name), and this device's own camera, mirrored.
  * Nothing here exists before the member joined, and this device's camera opens only on its own
  * "Camera on" (GroupCallCameraButtons).
  */
@@ -24,6 +25,11 @@ export function GroupCallVideo() {
   const video = useGroupCallVideo();
   // A track is not a picture: a participant's empty video section may unmute for padding alone.
   const [pictured, setPictured] = useState<ReadonlySet<number>>(new Set());
+  // A feed whose picture went (camera off, left) waits for frames with a size again when it comes back.
+  useEffect(() => setPictured((before) => {
+    const listed = new Set(video.remote.map((r) => r.feed));
+    return [...before].every((feed) => listed.has(feed)) ? before : new Set([...before].filter((feed) => listed.has(feed)));
+  }), [video.remote]);
   const showing = video.remote.filter((r) => pictured.has(r.feed));
   if (video.remote.length === 0 && !video.local) return null;
   const tiles = showing.length + (video.local ? 1 : 0);

@@ -243,9 +243,13 @@ class BrowserCallMediaSession implements CallMediaSession {
 
   async switchCamera(): Promise<void> {
     if (!this.videoCall || this.closing) return;
-    if (!(await this.camera.switchNext(() => !this.closing))) return;
-    await this.attachCamera();
-    this.onVideo();
+    try {
+      if (!(await this.camera.switchNext(() => !this.closing))) return;
+      await this.attachCamera();
+    } finally {
+      // Also when the next camera would not open: the old one is closed, and the screen must say so.
+      this.onVideo();
+    }
   }
 
   private async startCamera(): Promise<void> {

@@ -21,6 +21,8 @@ import { CallCamera, restrictVideoCodecs } from './call-camera.js';
 import type { GroupCallTransformOptions, GroupCallWorkerEvent, GroupCallWorkerKeys } from './group-call-worker.js';
 
 const MAX_SUBSCRIPTIONS = 31;
+/** This device's own host addresses remembered, for the SFU's private candidates to share a network with. */
+const MAX_LOCAL_HOSTS = 16;
 const GATHER_TIMEOUT_MS = 5_000;
 /** How often who is speaking is read from the decoded audio, and the level (0-1) that counts as speaking. */
 const SPEAKING_POLL_MS = 400;
@@ -71,8 +73,10 @@ interface Subscription {
   handle: JanusHandle | undefined;
   readonly pc: RTCPeerConnection;
   readonly audio: HTMLAudioElement;
-  /** The participant's video while its frames come (the camera on); undefined otherwise. */
+  /** The participant's video track, once the SFU offered one. */
   video: MediaStream | undefined;
+  /** Its frames open now (the worker says): the picture is shown only then, never on packets alone. */
+  videoOn: boolean;
 }
 
 export class BrowserGroupCallMedia implements GroupCallMediaFactory {
@@ -127,7 +131,13 @@ export class BrowserGroupCallMedia implements GroupCallMediaFactory {
   }
 
   private videoChanged(): void {
-    for (const listener of this.videoListeners) listener();
+    for (const listener of this.videoListeners) {
+      try {
+        listener();
+      } catch (error) {
+        console.warn('[sotto] group call: a video listener failed', error instanceof Error ? error.name : 'unknown');
+      }
+    }
   }
 }
 
@@ -206,7 +216,7 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
   }
 
   video(): GroupCallVideo {
-    const remote = [...this.subscriptions].flatMap(([feed, { video }]) => (video ? [{ feed, member: this.feedMembers.get(feed), stream: video }] : []));
+    const remote = [...this.subscriptions].flatMap(([feed, { video, videoOn }]) => (video && videoOn ? [{ feed, member: this.feedMembers.get(feed), stream: video }] : []));
     return { local: this.camera.stream, remote, cameras: this.camera.count };
   }
 
@@ -224,9 +234,13 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
 
   async switchCamera(): Promise<void> {
     if (this.silenced || !this.cameraSender) return;
-    if (!(await this.camera.switchNext(() => !this.silenced))) return;
-    await this.cameraSender.replaceTrack(this.camera.track ?? null);
-    this.onVideo();
+    try {
+      if (!(await this.camera.switchNext(() => !this.silenced))) return;
+      await this.cameraSender.replaceTrack(this.camera.track ?? null);
+    } finally {
+      // Also when the next camera would not open: the old one is closed, and the screen must say so.
+      this.onVideo();
+    }
   }
 
   close(): Promise<void> {
@@ -277,7 +291,7 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     if (this.silenced || this.subscriptions.has(feed) || this.subscriptions.size >= MAX_SUBSCRIPTIONS) return;
     const audio = new Audio();
     audio.autoplay = true;
-    const subscription: Subscription = { handle: undefined, pc: this.peerConnection(), audio, video: undefined };
+    const subscription: Subscription = { handle: undefined, pc: this.peerConnection(), audio, video: undefined, videoOn: false };
     this.subscriptions.set(feed, subscription);
     this.connectSubscription(feed, subscription).catch((error: unknown) => {
       console.warn('[sotto] group call: a subscription failed', error instanceof Error ? error.name : 'unknown');
@@ -291,16 +305,9 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     pc.ontrack = (event) => {
       const track = event.track;
       if (track.kind === 'video') {
-        // Shown only while frames come: a participant with the camera off is a name, not a black box.
-        const stream = new MediaStream([track]);
-        const show = (on: boolean) => {
-          if (this.silenced || this.subscriptions.get(feed) !== subscription) return;
-          subscription.video = on ? stream : undefined;
-          this.onVideo();
-        };
-        track.onunmute = () => show(true);
-        track.onmute = () => show(false);
-        if (!track.muted) show(true);
+        // Shown once the worker says its frames open (a participant with the camera off is a name, not a black box).
+        subscription.video = new MediaStream([track]);
+        if (subscription.videoOn) this.onVideo();
         return;
       }
       audio.srcObject = new MediaStream([track]);
@@ -331,10 +338,7 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     this.feedMembers.delete(feed);
     if (member) this.handlers.onLeft(member);
     subscription.audio.srcObject = null;
-    if (subscription.video) {
-      subscription.video = undefined;
-      this.onVideo();
-    }
+    if (subscription.video && subscription.videoOn) this.onVideo();
     subscription.pc.close();
     const index = this.pcs.indexOf(subscription.pc);
     if (index >= 0) this.pcs.splice(index, 1);
@@ -347,7 +351,12 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
       if (!this.subscriptions.has(event.feed) || this.feedMembers.has(event.feed)) return;
       this.feedMembers.set(event.feed, event.from);
       this.handlers.onHeard(event.from);
-      if (this.subscriptions.get(event.feed)?.video) this.onVideo(); // the tile gets its name
+      if (this.subscriptions.get(event.feed)?.videoOn) this.onVideo(); // the tile gets its name
+    } else if (event.type === 'video') {
+      const subscription = this.subscriptions.get(event.feed);
+      if (!subscription || subscription.videoOn === event.on) return;
+      subscription.videoOn = event.on;
+      if (subscription.video) this.onVideo();
     } else {
       for (let i = 0; i < event.count; i++) this.handlers.onFrameRefused(event.reason as SFrameErrorReason);
     }
@@ -392,7 +401,7 @@ class BrowserGroupCallSession implements GroupCallMediaSession {
     const sdp = pc.localDescription?.sdp;
     if (!sdp) throw new JanusError('The browser produced no description.');
     const described = sfuDescription(sdp, this.options.relayOnly);
-    for (const ip of described.hostAddresses) if (this.localHosts.length < 16) this.localHosts.push(ip);
+    for (const ip of described.hostAddresses) if (this.localHosts.length < MAX_LOCAL_HOSTS) this.localHosts.push(ip);
     this.handlers.onSentCandidates?.(described.candidateTypes);
     return described.sdp;
   }

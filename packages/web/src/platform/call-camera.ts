@@ -44,11 +44,19 @@ export class CallCamera {
     this.stop();
     this.#stream = stream;
     // Counted once the member let the camera open: before that, listing devices tells nothing.
-    this.#count = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput').length;
+    const inputs = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput');
+    this.#count = inputs.length;
+    // Switching starts from the camera that opened, whichever the browser chose.
+    const opened = inputs.findIndex((d) => d.deviceId === stream.getVideoTracks()[0]?.getSettings().deviceId);
+    if (opened >= 0) this.#index = opened;
     return true;
   }
 
-  /** The next camera, where there is more than one; false when there is nothing to switch to. */
+  /**
+   * The next camera, where there is more than one; false when there is nothing to switch to. The
+   * current one closes first (a phone opens one at a time): if the next will not open, none is
+   * open, and the caller must redraw.
+   */
   async switchNext(stillWanted: () => boolean): Promise<boolean> {
     if (!this.#stream) return false;
     const inputs = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput');

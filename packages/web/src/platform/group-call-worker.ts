@@ -8,7 +8,10 @@
  * held for a second, until the page hands over that epoch's keys). The keyring is this worker's
  * own, built from the epoch keys the page posts; its send context is chosen here, per join.
  */
-import { GroupCallKeyring, GROUP_CALL_CONTEXT_BITS, HeldFrames, SFrameError, type GroupCallEpochKeys, type GroupCallMediaKind, type GroupCallMember } from '@sotto/core';
+import {
+  FeedSenders, GroupCallKeyring, GROUP_CALL_CONTEXT_BITS, HeldFrames, MAX_HELD_FRAMES, MAX_HELD_VIDEO_FRAMES, SFrameError,
+  type GroupCallEpochKeys, type GroupCallMediaKind, type GroupCallMember,
+} from '@sotto/core';
 
 /** What the page posts: the live epochs' keys, newest first. */
 export interface GroupCallWorkerKeys {
@@ -19,6 +22,8 @@ export interface GroupCallWorkerKeys {
 /** What the worker tells the page. */
 export type GroupCallWorkerEvent =
   | { readonly type: 'heard'; readonly feed: number; readonly from: GroupCallMember }
+  /** A feed's video frames open (`on`), or none opened for VIDEO_GONE_MS: its picture is shown only while they come. */
+  | { readonly type: 'video'; readonly feed: number; readonly on: boolean }
   | { readonly type: 'refused'; readonly reason: string; readonly count: number };
 
 export interface GroupCallTransformOptions {
@@ -44,7 +49,11 @@ interface WorkerScope {
 const scope = self as unknown as WorkerScope;
 const context = BigInt(crypto.getRandomValues(new Uint32Array(1))[0]! >>> (32 - GROUP_CALL_CONTEXT_BITS));
 const keyring = new GroupCallKeyring(context, () => performance.now());
-const heard = new Set<string>();
+/** Each feed carries the sender whose frame first opened on it, no one else (the SFU routes; it must not relabel). */
+const feedSenders = new FeedSenders();
+/** A feed whose video frames stopped opening this long ago is shown as no picture (camera off, frames refused). */
+const VIDEO_GONE_MS = 1_000;
+const videoOpenedAt = new Map<number, number>();
 interface Received {
   readonly feed: number;
   readonly kind: GroupCallMediaKind;
@@ -52,7 +61,8 @@ interface Received {
   readonly bytes: Uint8Array;
   readonly controller: TransformStreamDefaultController<EncodedFrame>;
 }
-const held = new HeldFrames<Received>(() => performance.now());
+/** Audio and video held apart: a burst of large video frames never pushes the voices out. */
+const held = { audio: new HeldFrames<Received>(() => performance.now(), MAX_HELD_FRAMES), video: new HeldFrames<Received>(() => performance.now(), MAX_HELD_VIDEO_FRAMES) };
 
 scope.onmessage = (event) => {
   if (event.data?.type !== 'keys') return;
@@ -71,6 +81,15 @@ setInterval(() => {
   refusals.clear();
 }, 1_000);
 
+setInterval(() => {
+  const now = performance.now();
+  for (const [feed, at] of videoOpenedAt) {
+    if (now - at <= VIDEO_GONE_MS) continue;
+    videoOpenedAt.delete(feed);
+    post({ type: 'video', feed, on: false });
+  }
+}, 250);
+
 function refused(error: unknown): void {
   const reason = error instanceof SFrameError ? error.reason : 'BAD_INPUT';
   refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
@@ -80,15 +99,20 @@ function open(received: Received, mayHold: boolean): void {
   const { feed, kind, frame, bytes, controller } = received;
   try {
     const opened = keyring.open(bytes, kind);
-    const key = `${feed}\n${opened.from.user}\n${opened.from.device}`;
-    if (!heard.has(key)) {
-      heard.add(key);
-      post({ type: 'heard', feed, from: opened.from });
+    const sender = feedSenders.admit(feed, opened.from);
+    if (sender === 'other') {
+      refused(new SFrameError('UNKNOWN_KID', 'another participant\'s frame on this feed.'));
+      return;
+    }
+    if (sender === 'first') post({ type: 'heard', feed, from: opened.from });
+    if (kind === 'video') {
+      if (!videoOpenedAt.has(feed)) post({ type: 'video', feed, on: true });
+      videoOpenedAt.set(feed, performance.now());
     }
     frame.data = opened.plaintext.slice().buffer;
     controller.enqueue(frame);
   } catch (error) {
-    if (mayHold && keyring.isAhead(bytes, kind) && held.hold(received, keyring.epoch)) return;
+    if (mayHold && keyring.isAhead(bytes, kind) && held[kind].hold(received, keyring.epoch)) return;
     refused(error);
   }
 }
@@ -109,7 +133,7 @@ scope.onrtctransform = (event) => {
         controller.enqueue(frame);
         return;
       }
-      for (const due of held.due(keyring.epoch)) open(due, false);
+      for (const due of held[options.kind].due(keyring.epoch)) open(due, false);
       open({ feed: options.feed ?? -1, kind: options.kind, frame, bytes, controller }, true);
     },
   });

@@ -13,7 +13,7 @@
 import { randomInt } from 'node:crypto';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCRtpTransceiver, type RtpPacket as Rtp } from 'werift';
 import {
-  checkSfuDescription, departedFeeds, HeldFrames, JanusError, JanusSession, memberKey, publisherFeeds, requireVideoRoom, SFrameError, sfuCandidatePolicy, sfuDescription,
+  checkSfuDescription, departedFeeds, FeedSenders, HeldFrames, JanusError, JanusSession, memberKey, publisherFeeds, requireVideoRoom, SFrameError, sfuCandidatePolicy, sfuDescription,
   type JanusHandle, type JanusJsep,
   type GroupCallFrames, type GroupCallMember, type GroupCallMediaFactory, type GroupCallMediaHandlers, type GroupCallMediaOptions, type GroupCallMediaSession,
   type IpAddress, type Logger, type SdpKind,
@@ -76,6 +76,7 @@ class JanusGroupCallSession implements GroupCallMediaSession {
   /** Whose frames each subscribed feed carried (known from its first frame that opened). */
   private readonly feedMembers = new Map<number, GroupCallMember>();
   private readonly localHosts: IpAddress[] = [];
+  private readonly feedSenders = new FeedSenders();
   /** Frames under the group's next epoch, until this device processes the commit that starts it. */
   private readonly held = new HeldFrames<{ readonly feed: number; readonly frame: Uint8Array }>(() => performance.now());
   private source: AudioSource | null = null;
@@ -207,6 +208,7 @@ class JanusGroupCallSession implements GroupCallMediaSession {
     this.subscriptions.delete(feed);
     const member = this.feedMembers.get(feed);
     this.feedMembers.delete(feed);
+    this.feedSenders.forget(feed);
     if (member) {
       this.heard.delete(memberKey(member));
       this.handlers.onLeft(member);
@@ -232,6 +234,12 @@ class JanusGroupCallSession implements GroupCallMediaSession {
       if (mayHold && this.frames.isAhead(frame) && this.held.hold({ feed, frame }, this.frames.epoch)) return;
       this.framesRefused++;
       if (error instanceof SFrameError) this.handlers.onFrameRefused(error.reason);
+      return;
+    }
+    // A feed carries the sender whose frame first opened on it: the SFU must not relabel anyone.
+    if (this.feedSenders.admit(feed, opened.from) === 'other') {
+      this.framesRefused++;
+      this.handlers.onFrameRefused('UNKNOWN_KID');
       return;
     }
     this.framesOpened++;
