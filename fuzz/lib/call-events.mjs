@@ -81,6 +81,13 @@ const EVENT_MAKERS = [
     const [user, device] = input.pick(SENDERS);
     return { type: 'membersChanged', conversation: conversationOf(user, device, input.byte() | 0x04), now };
   },
+  // A voice call's move to video: the peer's ask, accept or decline, and the member's.
+  (input, now) => remote(input, now, (callId) => ({ type: 'videoRequest', callId })),
+  (input, now) => remote(input, now, (callId) => ({ type: 'videoAccept', callId })),
+  (input, now) => remote(input, now, (callId) => ({ type: 'videoDecline', callId })),
+  (input, now) => ({ type: 'localRequestVideo', now }),
+  (input, now) => ({ type: 'localAcceptVideo', now }),
+  (input, now) => ({ type: 'localDeclineVideo', now }),
 ];
 
 /** The events encoded in `bytes`, at most MAX_EVENTS of them. */

@@ -16,7 +16,9 @@ import { contactState, makeContacts } from '../support/member-steps.js';
 import { recordingCallMedia, type RecordingCallMedia } from '../support/recording-call-media.js';
 import { startInMemoryServer, type InMemoryServer } from '@sotto/server/in-memory';
 
-const NAMES = ['ada', 'bob', 'cyd', 'dee'] as const;
+const NAMES = ['ada', 'bob', 'cyd', 'dee', 'eve', 'fay'] as const;
+/** Their media carries video (as the browser's); the others' is voice only (as the CLI's). */
+const WITH_VIDEO: readonly Name[] = ['eve', 'fay'];
 type Name = (typeof NAMES)[number];
 let server: InMemoryServer;
 const clients = new Map<Name, SottoClient>();
@@ -25,12 +27,14 @@ const media = new Map<Name, RecordingCallMedia>();
 before(async () => {
   server = startInMemoryServer();
   for (const name of NAMES) {
-    const port = recordingCallMedia();
+    const port = recordingCallMedia({ video: WITH_VIDEO.includes(name) });
     media.set(name, port);
     clients.set(name, await registerMember(server, name, { calls: { media: port } }));
   }
   await makeContacts(member('ada'), member('bob'));
   await makeContacts(member('cyd'), member('bob'));
+  await makeContacts(member('eve'), member('fay'));
+  await makeContacts(member('eve'), member('bob'));
   // dee is nobody's contact.
 });
 after(async () => {
@@ -155,4 +159,56 @@ test('in lockdown on a server without TURN, accepting refuses with NO_TURN and e
   } finally {
     await member('bob').lockdown.set(false);
   }
+});
+
+/** `caller` calls `callee` (voice) and the callee takes it: both active. */
+async function voiceCall(caller: Name, callee: Name): Promise<void> {
+  await reset(caller, callee);
+  await member(caller).calls.place(callee);
+  await untilCall(callee, 'incoming-ringing');
+  await member(callee).calls.accept();
+  await untilCall(caller, 'active');
+  await untilCall(callee, 'active');
+  mediaOf(caller).length = 0;
+  mediaOf(callee).length = 0;
+}
+
+test('a voice call moves to video by consent of both: no camera on either side until the ask is accepted, then one each', async () => {
+  await voiceCall('eve', 'fay');
+  await member('eve').calls.requestVideo();
+  await until("fay to see eve's ask", async () => { const s = state('fay'); return s.kind === 'active' && s.upgrade?.step === 'asked'; });
+  assert.deepEqual([...mediaOf('eve'), ...mediaOf('fay')], [], 'an ask opens nothing on either side');
+  await member('fay').calls.acceptVideo();
+  await until('both to be in a video call', async () => { const [e, f] = [state('eve'), state('fay')]; return e.kind === 'active' && e.media === 'video' && f.kind === 'active' && f.media === 'video'; });
+  assert.deepEqual(mediaOf('eve'), ['enableVideo', 'openCamera', 'createOffer', 'setRemoteDescription:answer'], mediaOf('eve').join(', '));
+  assert.deepEqual(mediaOf('fay'), ['enableVideo', 'openCamera', 'setRemoteDescription:offer', 'createAnswer'], mediaOf('fay').join(', '));
+  await assert.rejects(member('eve').calls.requestVideo(), (error: unknown) => error instanceof ClientError && error.code === 'INVALID_INPUT');
+  await member('eve').calls.hangup();
+});
+
+test('declined, the call stays voice and the asker is told; a device without video declines at once and says so', async () => {
+  await voiceCall('eve', 'fay');
+  const ended: string[] = [];
+  const subscription = member('eve').calls.events.didEndVideoRequest.event(({ reason }) => ended.push(reason));
+  await member('eve').calls.requestVideo();
+  await until("fay to see eve's ask", async () => { const s = state('fay'); return s.kind === 'active' && s.upgrade?.step === 'asked'; });
+  await member('fay').calls.declineVideo();
+  await until('eve to hear the decline', async () => ended.length === 1);
+  assert.deepEqual(ended, ['declined']);
+  assert.deepEqual([...mediaOf('eve'), ...mediaOf('fay')], []);
+  await member('eve').calls.hangup();
+
+  // Bob's app carries voice only (the CLI): eve's ask is declined by it at once, and bob is told why.
+  await voiceCall('eve', 'bob');
+  const refusals: string[] = [];
+  const bobRefusals = member('bob').calls.events.didRefuseInput.event(({ code }) => refusals.push(code));
+  await member('eve').calls.requestVideo();
+  await until('eve to hear the decline', async () => ended.length === 2);
+  assert.deepEqual(refusals, ['VIDEO_NOT_SUPPORTED']);
+  const bobCall = state('bob');
+  assert.equal(bobCall.kind === 'active' && bobCall.media, 'audio');
+  await assert.rejects(member('bob').calls.requestVideo(), (error: unknown) => error instanceof ClientError && error.code === 'NO_VIDEO');
+  subscription();
+  bobRefusals();
+  await member('eve').calls.hangup();
 });

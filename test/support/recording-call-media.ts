@@ -39,7 +39,8 @@ export interface RecordingCallMedia extends CallMediaFactory {
   readonly log: string[];
 }
 
-export function recordingCallMedia(): RecordingCallMedia {
+/** `video`: the port carries video too (enableVideo, openCamera), as the browser's does; without it, voice only, as the CLI's. */
+export function recordingCallMedia(options: { readonly video?: boolean } = {}): RecordingCallMedia {
   const log: string[] = [];
   return {
     log,
@@ -71,6 +72,10 @@ export function recordingCallMedia(): RecordingCallMedia {
           connectWhenBothSet();
         },
         addIceCandidate: async () => void log.push('addIceCandidate'),
+        ...(options.video ? {
+          enableVideo: async () => void log.push('enableVideo'),
+          openCamera: async () => void log.push('openCamera'),
+        } : {}),
         close: async () => {
           if (!closed) log.push('close');
           closed = true;

@@ -23,6 +23,8 @@ export type ClientErrorCode =
   | 'NO_CALL'
   /** This client was built without a media stack: it can ring and log calls, not carry them. */
   | 'NO_MEDIA'
+  /** This app carries voice only: no video in calls (the CLI). */
+  | 'NO_VIDEO'
   /** A relay-only call needs a TURN server, and the server has none configured. */
   | 'NO_TURN'
   /** The server could not store a message (storage full or down, or no answer) within the retry bound; it stays in the outbox. */

@@ -165,6 +165,9 @@ function checkCallSignal(signal: CallSignal): void {
     case 'decline':
     case 'busy':
     case 'hangup':
+    case 'videoRequest':
+    case 'videoAccept':
+    case 'videoDecline':
       return;
     case undefined:
       throw bad('Call signal has no kind.');

@@ -183,6 +183,33 @@ export class Calls {
     await this.dispatch({ type: 'localDecline', now: this.ctx.clock.now() });
   }
 
+  /**
+   * Asks the peer to turn this voice call into a video call. Nothing opens yet: this device's
+   * camera opens only once the peer accepts (their own camera only on their accept).
+   */
+  async requestVideo(): Promise<void> {
+    const state = this.state;
+    if (state.kind !== 'active') throw new ClientError('NO_CALL', 'There is no call under way to turn into video.');
+    if (!this.media?.enableVideo) throw new ClientError('NO_VIDEO', 'This app carries voice only.');
+    if (state.media === 'video') throw new ClientError('INVALID_INPUT', 'The call is already a video call.');
+    await this.dispatch({ type: 'localRequestVideo', now: this.ctx.clock.now() });
+  }
+
+  /** Accepts the peer's ask for video: this device's camera opens as the peer's offer is answered. */
+  async acceptVideo(): Promise<void> {
+    const state = this.state;
+    if (state.kind !== 'active' || state.upgrade?.step !== 'asked' || state.upgrade.by !== 'remote') throw new ClientError('NO_CALL', 'Nobody asked for video.');
+    this.sendVideo = true;
+    await this.dispatch({ type: 'localAcceptVideo', now: this.ctx.clock.now() });
+  }
+
+  /** Declines the peer's ask for video: the call stays voice, and no camera opens. */
+  async declineVideo(): Promise<void> {
+    const state = this.state;
+    if (state.kind !== 'active' || state.upgrade?.step !== 'asked' || state.upgrade.by !== 'remote') throw new ClientError('NO_CALL', 'Nobody asked for video.');
+    await this.dispatch({ type: 'localDeclineVideo', now: this.ctx.clock.now() });
+  }
+
   async hangup(): Promise<void> {
     if (!isLive(this.state)) throw new ClientError('NO_CALL', 'There is no call to hang up.');
     await this.dispatch({ type: 'localHangup', now: this.ctx.clock.now() });
@@ -245,6 +272,7 @@ export class Calls {
         return this.step({ type: 'localHangup', now: this.ctx.clock.now() });
       }
     }
+    const before = this.state;
     await this.step({
       type: 'remote',
       signal: admitted,
@@ -256,6 +284,12 @@ export class Calls {
       senderIsContact: contact?.state === ContactState.ACCEPTED,
       senderBlocked: contact?.state === ContactState.BLOCKED,
     });
+    // A stack without video (the CLI) answers an ask for video at once, and says so.
+    const after = this.state;
+    if (after !== before && after.kind === 'active' && after.upgrade?.step === 'asked' && after.upgrade.by === 'remote' && !this.media?.enableVideo) {
+      this.refuse('VIDEO_NOT_SUPPORTED', `${after.peer} asked for video; this app carries voice only, so it was declined.`);
+      await this.step({ type: 'localDeclineVideo', now: this.ctx.clock.now() });
+    }
   }
 
   /**
@@ -269,10 +303,13 @@ export class Calls {
     switch (signal.type) {
       case 'offer':
       case 'answer': {
-        // Only the description the machine expects is parsed; a second one is renegotiation, refused by the machine.
-        const expected = state.kind === 'callee-connecting' ? 'offer' : state.kind === 'caller-connecting' ? 'answer' : undefined;
+        // Only the description the machine expects is parsed; a second one is renegotiation, refused by
+        // the machine. In an active call that is the move to video both members consented to.
+        const moving = state.kind === 'active' && state.upgrade?.step === 'negotiating' ? state.upgrade : undefined;
+        const expected = state.kind === 'callee-connecting' ? 'offer' : state.kind === 'caller-connecting' ? 'answer'
+          : moving ? (moving.by === 'remote' ? 'offer' : 'answer') : undefined;
         if (signal.type !== expected) return signal;
-        const result = validateSdp(signal.sdp, signal.type, { candidatePolicy: this.candidatePolicy(), video: isLive(state) && state.media === 'video' });
+        const result = validateSdp(signal.sdp, signal.type, { candidatePolicy: this.candidatePolicy(), video: isLive(state) && (state.media === 'video' || moving !== undefined) });
         if (!result.ok) {
           this.refuse(`SDP_${result.code}`, `The peer's ${signal.type} was refused: ${result.message}.`, this.peerAnomaly(state, AnomalyKind.REFUSED_MEDIA));
           return 'fatal';
@@ -400,7 +437,9 @@ export class Calls {
         return;
       }
       case 'setRemoteDescription': {
-        const kind = this.state.kind === 'callee-connecting' ? 'offer' : 'answer';
+        const state = this.state;
+        const movingOffer = state.kind === 'active' && state.upgrade?.step === 'negotiating' && state.upgrade.by === 'remote';
+        const kind = state.kind === 'callee-connecting' || movingOffer ? 'offer' : 'answer';
         try {
           await this.media?.setRemoteDescription(kind, effect.sdp);
         } catch (error) {
@@ -454,6 +493,15 @@ export class Calls {
       case 'refuseSignal':
         // Not reported to the server: a signal for no call of ours names no peer to hold it against.
         this.refuse('UNKNOWN_CALL', 'A call signal for an unknown call was ignored.');
+        return;
+      case 'enableVideo':
+        // Both members consented (this one asked or accepted): a video section, and this device's camera.
+        this.sendVideo = true;
+        await this.media?.enableVideo?.();
+        await this.media?.openCamera?.().catch((error: unknown) => this.ctx.logger.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'camera not opened; the call goes on without it'));
+        return;
+      case 'videoRequestEnded':
+        this.emitters.didEndVideoRequest.fire({ reason: effect.reason });
         return;
       case 'reportAnomaly': {
         const anomaly = ANOMALIES[effect.kind];

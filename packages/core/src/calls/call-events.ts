@@ -2,6 +2,7 @@
 import { Emitter, type SubscribeSides } from '../events.js';
 import type { StoredCallLogEntry } from '../ports.js';
 import type { CallState } from './call-state.js';
+import type { VideoRequestEndReason } from './call-types.js';
 
 /**
  * A remote call input refused before it reached the RTC stack, with a stable code
@@ -27,6 +28,8 @@ export class CallEvents {
   readonly didRefuseInput = new Emitter<CallInputRefused>();
   /** A candidate left for the peer, or a peer's candidate passed the policy: its type only, never its address. */
   readonly didExchangeCandidate = new Emitter<{ readonly direction: 'sent' | 'received'; readonly candidateType: string }>();
+  /** This member's ask for video ended without video: the peer declined, or nobody answered in time. */
+  readonly didEndVideoRequest = new Emitter<{ readonly reason: VideoRequestEndReason }>();
 }
 
 /** What `client.calls.events` gives callers: each event's subscribe side, never `fire`. */

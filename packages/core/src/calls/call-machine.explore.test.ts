@@ -78,6 +78,10 @@ const ALPHABET: readonly Letter[] = [
   alice({ type: 'answer', callId: CUR, sdp: 'v=0 answer' }),
   alice({ type: 'ice', callId: CUR, candidate: 'cand-a' }),
   alice({ type: 'hangup', callId: CUR, reason: 'normal' }),
+  // a voice call's move to video: the peer's ask, accept and decline
+  alice({ type: 'videoRequest', callId: CUR }),
+  alice({ type: 'videoAccept', callId: CUR }),
+  alice({ type: 'videoDecline', callId: CUR }),
   // the same signals aimed wrong: another device, another call id, another sender
   from('alice', 'alice-laptop', { type: 'accept', callId: CUR }),
   alice({ type: 'offer', callId: 'c-high', sdp: 'v=0 other' }),
@@ -86,6 +90,9 @@ const ALPHABET: readonly Letter[] = [
   { type: 'localAccept', now: T0 + 1_000 },
   { type: 'localDecline', now: T0 + 1_000 },
   { type: 'localHangup', now: T0 + 9_000 },
+  { type: 'localRequestVideo', now: T0 + 5_000 },
+  { type: 'localAcceptVideo', now: T0 + 5_000 },
+  { type: 'localDeclineVideo', now: T0 + 5_000 },
   { type: 'timeout', callId: CUR, now: T0 + 45_000 },
   { type: 'connectTimeout', callId: CUR, now: T0 + 31_000 },
   { type: 'tick', now: T0 + 50_000 },

@@ -18,6 +18,7 @@ import { endCall, endForMembership } from './call-ending.js';
 import { remember, rememberedCall } from './call-memory.js';
 import { onRing } from './call-ring.js';
 import { sendTo, unchanged, type CallStep, type TransitionResult } from './call-result.js';
+import { videoUpgradeEvent, videoUpgradeSignal } from './call-video-upgrade.js';
 
 type State<K extends CallState['kind']> = Extract<CallState, { kind: K }>;
 type NonRingSignal = Exclude<CallSignal, { type: 'ring' }>;
@@ -163,6 +164,9 @@ function fromSibling(state: CallState, event: RemoteSignalEvent, signal: NonRing
     case 'answer':
     case 'ice':
     case 'hangup':
+    case 'videoRequest':
+    case 'videoAccept':
+    case 'videoDecline':
       return unchanged(state);
     default: throw missingCase(signal);
   }
@@ -204,6 +208,9 @@ function outgoingRinging(state: State<'outgoing-ringing'>, event: LocalEvent): C
     case 'placeCall':
     case 'localAccept':
     case 'localDecline':
+    case 'localRequestVideo':
+    case 'localAcceptVideo':
+    case 'localDeclineVideo':
     case 'localDescription':
     case 'localCandidate':
     case 'mediaConnected':
@@ -234,7 +241,10 @@ function outgoingRingingSignal(state: State<'outgoing-ringing'>, event: RemoteSi
     case 'offer':
     case 'answer':
     case 'ice':
-      // The callee has not accepted, so it has no business sending SDP or candidates.
+    case 'videoRequest':
+    case 'videoAccept':
+    case 'videoDecline':
+      // The callee has not accepted, so it has no business sending SDP, candidates or video asks.
       return anomaly(state, event, 'signal-before-accept');
     default: throw missingCase(signal);
   }
@@ -264,6 +274,9 @@ function incomingRinging(state: State<'incoming-ringing'>, event: LocalEvent): C
     // Nothing RTC exists while ringing, so RTC callbacks can only be stale or forged: ignore.
     case 'connectTimeout':
     case 'placeCall':
+    case 'localRequestVideo':
+    case 'localAcceptVideo':
+    case 'localDeclineVideo':
     case 'localDescription':
     case 'localCandidate':
     case 'mediaConnected':
@@ -280,6 +293,9 @@ function incomingRingingSignal(state: State<'incoming-ringing'>, event: RemoteSi
     case 'offer':
     case 'answer':
     case 'ice':
+    case 'videoRequest':
+    case 'videoAccept':
+    case 'videoDecline':
       // Threat scenarios 1-3: a premature accept, an SDP or candidates while ringing are
       // dropped unparsed; the ring goes on and no RTC is touched.
       return anomaly(state, event, 'signal-before-accept');
@@ -317,6 +333,9 @@ function applyRemoteDescription(state: MediaCallState, sdp: string, before: read
 }
 
 function connectedSignal(state: MediaCallState, event: RemoteSignalEvent, signal: NonRingSignal): CallStep {
+  // A voice call's move to video, by consent of both: its asks and its one offer and answer.
+  const upgrade = state.kind === 'active' ? videoUpgradeSignal(state, event, signal) : undefined;
+  if (upgrade) return upgrade;
   switch (signal.type) {
     case 'offer':
       // The callee's one offer arrives after its own accept; anything else is renegotiation,
@@ -331,10 +350,15 @@ function connectedSignal(state: MediaCallState, event: RemoteSignalEvent, signal
       return applyRemoteDescription(state, signal.sdp, [], []);
     case 'ice': return remoteCandidate(state, signal.candidate);
     case 'hangup': return endCall(state, { reason: 'hangup-remote', outcome: 'answered', now: event.now });
-    // Consent already given; a late accept, decline or busy changes nothing.
+    // Consent already given; a late accept, decline or busy changes nothing. Asks for video are
+    // heard once the call is active on this side (an ask that comes before is ignored, and expires
+    // for its asker).
     case 'accept':
     case 'decline':
     case 'busy':
+    case 'videoRequest':
+    case 'videoAccept':
+    case 'videoDecline':
       return unchanged(state);
     default: throw missingCase(signal);
   }
@@ -367,6 +391,9 @@ function afterConsent(state: MediaCallState, event: LocalEvent): CallStep {
     case 'placeCall':
     case 'localAccept':
     case 'localDecline':
+    case 'localRequestVideo':
+    case 'localAcceptVideo':
+    case 'localDeclineVideo':
     case 'timeout':
     case 'tick':
     case 'membersChanged':
@@ -397,5 +424,5 @@ function calleeConnecting(state: State<'callee-connecting'>, event: LocalEvent):
 }
 
 function active(state: State<'active'>, event: LocalEvent): CallStep {
-  return afterConsent(state, event);
+  return videoUpgradeEvent(state, event) ?? afterConsent(state, event);
 }

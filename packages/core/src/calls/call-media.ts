@@ -46,6 +46,11 @@ export interface CallMediaSession {
   openMicrophone(): Promise<void>;
   /** Opens the camera and sends it on the video section (video calls; absent where there is no video). */
   openCamera?(): Promise<void>;
+  /**
+   * A voice call becomes a video call (both members consented): the next offer or answer has a
+   * video section. Absent where there is no video: such a device declines every ask for video.
+   */
+  enableVideo?(): Promise<void>;
   /** Our offer; the SDP carries no candidates (they trickle through `onLocalCandidate`). */
   createOffer(): Promise<string>;
   /** Our answer to the remote offer set before; no candidates, as for the offer. */

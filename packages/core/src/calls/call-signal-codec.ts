@@ -49,6 +49,9 @@ function wireKind(signal: CallSignal): MessageInitShape<typeof CallSignalSchema>
     case 'answer': return { case: 'answer', value: { sdp: signal.sdp } };
     case 'ice': return { case: 'ice', value: { candidate: signal.candidate } };
     case 'hangup': return { case: 'hangup', value: { reason: HANGUP_TO_WIRE[signal.reason] } };
+    case 'videoRequest': return { case: 'videoRequest', value: {} };
+    case 'videoAccept': return { case: 'videoAccept', value: {} };
+    case 'videoDecline': return { case: 'videoDecline', value: {} };
     default: throw missingCase(signal);
   }
 }
@@ -66,6 +69,9 @@ export function callSignalFromWire(wire: WireCallSignal): CallSignal | undefined
     case 'answer': return { type: 'answer', callId, sdp: kind.value.sdp };
     case 'ice': return { type: 'ice', callId, candidate: kind.value.candidate };
     case 'hangup': return { type: 'hangup', callId, reason: hangupFromWire(kind.value.reason) };
+    case 'videoRequest': return { type: 'videoRequest', callId };
+    case 'videoAccept': return { type: 'videoAccept', callId };
+    case 'videoDecline': return { type: 'videoDecline', callId };
     case undefined: return undefined;
     default: throw missingCase(kind);
   }

@@ -61,9 +61,25 @@ export type CallState =
    * (an offer to another device of this account means that one answered first).
    */
   | (CallParty & BoundParty & CallMedia & { readonly kind: 'callee-connecting'; readonly role: 'callee'; readonly acceptedAt: number })
-  | (CallParty & BoundParty & CallMedia & { readonly kind: 'active'; readonly acceptedAt: number; readonly connectedAt: number })
+  | (CallParty & BoundParty & CallMedia & { readonly kind: 'active'; readonly acceptedAt: number; readonly connectedAt: number; readonly upgrade?: VideoUpgrade })
   /** Terminal until a new call starts; remembers the call id so a replayed ring for it is inert. */
   | (CallParty & { readonly kind: 'ended'; readonly reason: EndReason; readonly outcome: CallOutcome; readonly endedAt: number; readonly durationMs?: number });
+
+/**
+ * A voice call on its way to video: asked by one side (`by`), then, once the other accepted,
+ * renegotiated: the asker sends an offer with a video section, the other answers it. Each side's
+ * camera opens only with its own member's consent (asking, or accepting).
+ */
+export interface VideoUpgrade {
+  readonly step: 'asked' | 'negotiating';
+  /** Who asked: this device's member ('local') or the peer ('remote'); in glare, the caller counts as the asker. */
+  readonly by: 'local' | 'remote';
+  readonly at: number;
+  /** Negotiating, the asker: its offer has gone. */
+  readonly descriptionSent?: boolean;
+  /** Negotiating, the other side: the asker's offer arrived (a second one is renegotiation). */
+  readonly offerReceived?: boolean;
+}
 
 export type CallStateKind = CallState['kind'];
 export type LiveCallState = Exclude<CallState, { kind: 'idle' } | { kind: 'ended' }>;

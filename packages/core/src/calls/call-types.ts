@@ -25,7 +25,15 @@ export type CallSignal =
   | { readonly type: 'offer'; readonly callId: CallId; readonly sdp: string }
   | { readonly type: 'answer'; readonly callId: CallId; readonly sdp: string }
   | { readonly type: 'ice'; readonly callId: CallId; readonly candidate: string }
-  | { readonly type: 'hangup'; readonly callId: CallId; readonly reason: HangupReason };
+  | { readonly type: 'hangup'; readonly callId: CallId; readonly reason: HangupReason }
+  /**
+   * A voice call's move to video, by consent of both: one side asks, the other accepts or
+   * declines; only then does the asker renegotiate (an offer with a video section), and each
+   * camera opens only on its own member's ask or accept.
+   */
+  | { readonly type: 'videoRequest'; readonly callId: CallId }
+  | { readonly type: 'videoAccept'; readonly callId: CallId }
+  | { readonly type: 'videoDecline'; readonly callId: CallId };
 
 export type CallSignalType = CallSignal['type'];
 
@@ -87,6 +95,12 @@ export type CallEvent =
   | { readonly type: 'localCandidate'; readonly candidate: string; readonly now: number }
   | { readonly type: 'mediaConnected'; readonly now: number }
   | { readonly type: 'mediaFailed'; readonly now: number }
+  /** The member asks to turn a voice call into a video call (their camera opens once the peer accepts). */
+  | { readonly type: 'localRequestVideo'; readonly now: number }
+  /** The member accepts the peer's ask for video (their camera opens with the peer's offer). */
+  | { readonly type: 'localAcceptVideo'; readonly now: number }
+  /** The member declines the peer's ask for video: the call stays voice. */
+  | { readonly type: 'localDeclineVideo'; readonly now: number }
   /** A commit was applied to a conversation (or this device left it): its members as they are now. */
   | { readonly type: 'membersChanged'; readonly conversation: ConversationView; readonly now: number }
   | RemoteSignalEvent;
@@ -142,14 +156,27 @@ export type CallEffect =
   | { readonly type: 'logCall'; readonly entry: CallLogEntry }
   | { readonly type: 'reportAnomaly'; readonly kind: CallAnomalyKind; readonly fromUser: string; readonly fromDevice: string }
   /** A signal refused before the call saw it; the member's screen is told, nobody else. */
-  | { readonly type: 'refuseSignal'; readonly reason: CallRefusalReason };
+  | { readonly type: 'refuseSignal'; readonly reason: CallRefusalReason }
+  /**
+   * Both members consented to video: the media session gets a video section and this device's
+   * camera (this member asked for it or accepted). Never without this member's own consent.
+   */
+  | { readonly type: 'enableVideo' }
+  /** An ask for video ended without video: the peer declined, or nobody answered in time. */
+  | { readonly type: 'videoRequestEnded'; readonly reason: VideoRequestEndReason };
+
+/** Why an ask for video ended without video. */
+export type VideoRequestEndReason = 'declined' | 'expired';
 
 export type CallEffectType = CallEffect['type'];
 
 /** Effects that touch the RTC stack or the microphone: forbidden before consent. */
 export const RTC_EFFECTS: ReadonlySet<CallEffectType> = new Set<CallEffectType>([
-  'createPeerConnection', 'getMicrophone', 'setRemoteDescription', 'createOffer', 'createAnswer', 'addIceCandidate',
+  'createPeerConnection', 'getMicrophone', 'setRemoteDescription', 'createOffer', 'createAnswer', 'addIceCandidate', 'enableVideo',
 ]);
+
+/** An ask for video nobody answered ends after this long; so does a move to video that never completed. */
+export const VIDEO_REQUEST_TIMEOUT_MS = 30_000;
 
 /** An unanswered ring stops after this long (issue 3). */
 export const RING_TIMEOUT_MS = 45_000;

@@ -1,13 +1,13 @@
 /** @module calls: the pure 1:1 call state machine and its vocabulary. */
 export type {
   CallId, MediaKind, Role, HangupReason, CallSignal, CallSignalType, RemoteSignalEvent, CallEvent,
-  CallDirection, CallOutcome, CallLogEntry, CallAnomalyKind, CallEffect, CallEffectType, CallDevice, ConversationView,
+  CallDirection, CallOutcome, CallLogEntry, CallAnomalyKind, CallEffect, CallEffectType, CallDevice, ConversationView, VideoRequestEndReason,
 } from './call-types.js';
 export {
   RTC_EFFECTS, RING_TIMEOUT_MS, RING_MAX_AGE_MS, RING_MAX_SKEW_MS, MAX_PENDING_CANDIDATES, RECENT_CALLS_KEPT,
-  RING_BURST, RING_REFILL_MS, MAX_RING_ALLOWANCES,
+  RING_BURST, RING_REFILL_MS, MAX_RING_ALLOWANCES, VIDEO_REQUEST_TIMEOUT_MS,
 } from './call-types.js';
-export type { CallParty, CallMedia, EndReason, CallState, CallStateKind, LiveCallState, CallMachineState } from './call-state.js';
+export type { CallParty, CallMedia, EndReason, CallState, CallStateKind, LiveCallState, CallMachineState, VideoUpgrade } from './call-state.js';
 export { initialCallState, initialCallMachineState, isLive } from './call-state.js';
 export type { CallMemory, RememberedCall, RingAllowance, RingAdmission } from './call-memory.js';
 export { EMPTY_CALL_MEMORY, admitRing, remember, rememberedCall } from './call-memory.js';

@@ -51,10 +51,15 @@ export interface CallRulesGhost {
   readonly tallies: readonly GhostRingTally[];
   /** The call whose connect timer runs (from startConnectTimer until cancelled or fired). */
   readonly connectTimer: string | null;
+  /** Calls whose member asked for video or accepted the peer's ask (in the active call). */
+  readonly videoLocal: readonly string[];
+  /** Calls whose peer asked for video or accepted this member's ask. */
+  readonly videoRemote: readonly string[];
 }
 
 export const NO_CALL_GHOST: CallRulesGhost = {
   placed: [], localAccepted: [], remoteAccepted: [], ringing: null, silent: null, bound: [], views: [], used: [], tallies: [], connectTimer: null,
+  videoLocal: [], videoRemote: [],
 };
 
 /** The window the ring tally is checked over, and how many answered rings it may hold. */
@@ -134,6 +139,11 @@ function consented(ghost: CallRulesGhost, call: { callId: string; role: 'caller'
   return ghost.placed.some((p) => p.startsWith(`${call.callId}|`)) && ghost.remoteAccepted.includes(call.callId);
 }
 
+/** The active call's move to video, both members having consented to it. */
+function movingToVideo(ghost: CallRulesGhost, pre: CallState, callId: string): boolean {
+  return pre.kind === 'active' && pre.callId === callId && ghost.videoLocal.includes(callId) && ghost.videoRemote.includes(callId);
+}
+
 /** Checks one transition and returns the ghost after it; calls `fail` (which must throw) on a broken rule. */
 export function checkCallRules(
   pre: CallState,
@@ -151,6 +161,14 @@ export function checkCallRules(
   if (event.type === 'remote' && event.signal.type === 'accept' && forThisDevice(event)
     && ghost.placed.includes(`${event.signal.callId}|${event.fromUser}`)) {
     ghost = { ...ghost, remoteAccepted: add(ghost.remoteAccepted, event.signal.callId) };
+  }
+  // Video in a voice call: the member's own ask or accept, and the peer's, each for the active call.
+  if ((event.type === 'localRequestVideo' || event.type === 'localAcceptVideo') && pre.kind === 'active') {
+    ghost = { ...ghost, videoLocal: add(ghost.videoLocal, pre.callId) };
+  }
+  if (event.type === 'remote' && (event.signal.type === 'videoRequest' || event.signal.type === 'videoAccept') && pre.kind === 'active' && addressedTo(pre, event)
+    && event.conversation.groupId === boundOf(ghost, pre.callId)) {
+    ghost = { ...ghost, videoRemote: add(ghost.videoRemote, pre.callId) };
   }
   // A connect timeout is the running timer firing: it runs no more, whatever the machine does.
   if (event.type === 'connectTimeout' && ghost.connectTimer === event.callId) ghost = { ...ghost, connectTimer: null };
@@ -173,12 +191,19 @@ export function checkCallRules(
       switch (s.type) {
         case 'busy': case 'decline': case 'hangup': break;
         case 'ring': if (event.type !== 'placeCall' || event.callId !== s.callId) fail('(a) ring sent without placeCall'); break;
-        case 'accept': case 'answer': if (!ghost.localAccepted.includes(s.callId)) fail(`(a) ${s.type} sent before local accept`); break;
-        case 'offer': if (!ghost.remoteAccepted.includes(s.callId)) fail('(a) offer sent before the callee accepted'); break;
+        case 'accept': if (!ghost.localAccepted.includes(s.callId)) fail('(a) accept sent before local accept'); break;
+        case 'answer': if (!ghost.localAccepted.includes(s.callId) && !movingToVideo(ghost, pre, s.callId)) fail('(a) answer sent before local accept'); break;
+        case 'offer': if (!ghost.remoteAccepted.includes(s.callId) && !movingToVideo(ghost, pre, s.callId)) fail('(a) offer sent before the callee accepted'); break;
+        // (q) an ask for video, or its answer, only on the member's own act.
+        case 'videoRequest': if (event.type !== 'localRequestVideo') fail('(q) a video ask sent without the member asking'); break;
+        case 'videoAccept': if (event.type !== 'localAcceptVideo') fail('(q) a video accept sent without the member accepting'); break;
+        case 'videoDecline': if (event.type !== 'localDeclineVideo') fail('(q) a video decline sent without the member declining'); break;
         case 'ice': if (rtcOwner?.callId !== s.callId || !consented(ghost, rtcOwner)) fail('(a) ICE sent before consent'); break;
         default: fail(`unknown signal ${JSON.stringify(s)}`);
       }
     }
+    // (q) the camera joins a voice call only once both members consented, this one by its own act.
+    if (effect.type === 'enableVideo' && !(rtcOwner !== null && movingToVideo(ghost, pre, rtcOwner.callId))) fail('(q) video enabled without both members consenting');
     if (effect.type === 'showIncomingRing') {
       if (ghost.ringing !== null) fail('two calls ringing at once');
       // (g) a call id rings at most once, however it comes back.

@@ -27,6 +27,7 @@ const CLIENT_TEXT: Record<ClientErrorCode, string | ((error: ClientError) => str
   CALL_IN_PROGRESS: 'You are already in a call.',
   NO_CALL: 'That call has already ended.',
   NO_MEDIA: 'This browser cannot carry calls.',
+  NO_VIDEO: 'This browser cannot carry video in calls.',
   DEVICE_REMOVED: 'This browser was removed from your account on another of your devices. Link it again to use it.',
   PROFILE_TOO_NEW: 'This browser holds data from a newer version of Sotto. Reload to get the newer app; nothing was changed.',
   SERVER_UNAVAILABLE: 'The server cannot store messages right now. Your message is kept on this device and goes out when the server can take it.',

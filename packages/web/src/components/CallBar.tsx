@@ -82,6 +82,7 @@ export function CallBar({ onOpenChat }: { onOpenChat: (peer: string) => void }) 
           <>
             {state.kind !== 'outgoing-ringing' && <MuteButton />}
             {videoCall && (state.kind === 'active' || state.kind === 'caller-connecting' || state.kind === 'callee-connecting') && <CameraButtons />}
+            {!videoCall && state.kind === 'active' && <VideoAsk state={state} onProblem={setProblem} />}
             <button ref={primary} type="button" className="call-decline" onClick={hangup}>Hang up</button>
           </>
         )}
@@ -89,6 +90,43 @@ export function CallBar({ onOpenChat }: { onOpenChat: (peer: string) => void }) 
       {state.kind === 'active' && <CallDetails />}
       {videoCall && state.kind === 'active' && <CallVideo peer={state.peer} />}
     </section>
+  );
+}
+
+/**
+ * A voice call's move to video, by consent of both: "Turn on video" asks the peer (nothing opens
+ * yet); the peer sees the ask and turns video on, or not. Each camera opens only on its own
+ * member's ask or accept, once both said yes.
+ */
+function VideoAsk({ state, onProblem }: { state: Extract<LiveCallState, { kind: 'active' }>; onProblem: (problem: string | undefined) => void }) {
+  const { client } = useEngine();
+  const [ended, setEnded] = useState<string | undefined>();
+  useEffect(() => client.calls.events.didEndVideoRequest.event(({ reason }) => {
+    setEnded(reason === 'declined' ? `${state.peer} stays on voice` : `No answer from ${state.peer} about video`);
+  }), [client, state.peer]);
+  const act = (work: () => Promise<void>) => {
+    setEnded(undefined);
+    void work().catch((e: unknown) => onProblem(errorText(e)));
+  };
+  const upgrade = state.upgrade;
+  if (upgrade?.step === 'asked' && upgrade.by === 'remote') {
+    // A row of its own: the ask, and the two answers under it, apart from the call's own controls.
+    return (
+      <div className="video-ask" role="group" aria-label="Video request">
+        <span className="call-status" role="status">{state.peer} asks to turn on video</span>
+        <button type="button" className="call-accept" onClick={() => act(() => client.calls.acceptVideo())}>Turn on video</button>
+        <button type="button" className="call-mute" onClick={() => act(() => client.calls.declineVideo())}>Not now</button>
+      </div>
+    );
+  }
+  if (upgrade) {
+    return <span className="call-status" role="status">{upgrade.step === 'asked' ? `Asking ${state.peer} to turn on video…` : 'Turning on video…'}</span>;
+  }
+  return (
+    <>
+      {ended && <span className="call-status" role="status">{ended}</span>}
+      <button type="button" className="call-mute" onClick={() => act(() => client.calls.requestVideo())}>Turn on video</button>
+    </>
   );
 }
 

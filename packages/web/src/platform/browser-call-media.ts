@@ -117,7 +117,8 @@ class BrowserCallMediaSession implements CallMediaSession {
   private heardPeer = false;
   private pollTimer: ReturnType<typeof setInterval> | undefined;
   private closing: Promise<void> | undefined;
-  private readonly videoCall: boolean;
+  /** A video call, or a voice call both members moved to video (`enableVideo`). */
+  private videoCall: boolean;
 
   constructor(
     options: CallMediaOptions,
@@ -178,6 +179,13 @@ class BrowserCallMediaSession implements CallMediaSession {
     this.microphone = stream;
     stream.getAudioTracks().forEach((t) => (t.enabled = !this.muted));
     await this.attachMicrophone();
+  }
+
+  async enableVideo(): Promise<void> {
+    this.assertOpen();
+    // The next offer adds a video section (createOffer), or the peer's offer's is answered with one (setRemoteDescription).
+    this.videoCall = true;
+    this.onVideo();
   }
 
   async openCamera(): Promise<void> {
