@@ -88,6 +88,7 @@ const EVENT_MAKERS = [
   (input, now) => ({ type: 'localRequestVideo', now }),
   (input, now) => ({ type: 'localAcceptVideo', now }),
   (input, now) => ({ type: 'localDeclineVideo', now }),
+  (input, now) => ({ type: 'localCancelVideo', now }),
 ];
 
 /** The events encoded in `bytes`, at most MAX_EVENTS of them. */

@@ -16,6 +16,8 @@ import { membersOf, type Member } from '../mls/group.js';
 import type { StoredCallLogEntry, StoredConversation } from '../ports.js';
 import { SerialQueue } from '../serial-queue.js';
 import { transition } from './call-machine.js';
+import { expectedDescription } from './call-video-upgrade.js';
+import { VIDEO_REQUEST_TIMEOUT_MS } from './call-types.js';
 import type { CallMediaFactory, CallMediaSession, IceServer } from './call-media.js';
 import { callSignalContent } from './call-signal-codec.js';
 import { initialCallMachineState, initialCallState, isLive, type CallMachineState, type CallState } from './call-state.js';
@@ -99,6 +101,9 @@ export class Calls {
   private localHosts: IpAddress[] = [];
   private ringTimer: unknown;
   private connectTimer: unknown;
+  /** Fires the tick that ends an ask for video, or a move, at its expiry; for the one that started at `upgradeTimerFor`. */
+  private upgradeTimer: unknown;
+  private upgradeTimerFor: number | undefined;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -199,8 +204,14 @@ export class Calls {
   async acceptVideo(): Promise<void> {
     const state = this.state;
     if (state.kind !== 'active' || state.upgrade?.step !== 'asked' || state.upgrade.by !== 'remote') throw new ClientError('NO_CALL', 'Nobody asked for video.');
-    this.sendVideo = true;
     await this.dispatch({ type: 'localAcceptVideo', now: this.ctx.clock.now() });
+  }
+
+  /** Withdraws this member's ask for video while the peer has not answered it. */
+  async cancelVideo(): Promise<void> {
+    const state = this.state;
+    if (state.kind !== 'active' || state.upgrade?.step !== 'asked' || state.upgrade.by !== 'local') throw new ClientError('NO_CALL', 'There is no ask for video to withdraw.');
+    await this.dispatch({ type: 'localCancelVideo', now: this.ctx.clock.now() });
   }
 
   /** Declines the peer's ask for video: the call stays voice, and no camera opens. */
@@ -305,9 +316,8 @@ export class Calls {
       case 'answer': {
         // Only the description the machine expects is parsed; a second one is renegotiation, refused by
         // the machine. In an active call that is the move to video both members consented to.
-        const moving = state.kind === 'active' && state.upgrade?.step === 'negotiating' ? state.upgrade : undefined;
-        const expected = state.kind === 'callee-connecting' ? 'offer' : state.kind === 'caller-connecting' ? 'answer'
-          : moving ? (moving.by === 'remote' ? 'offer' : 'answer') : undefined;
+        const moving = expectedDescription(state);
+        const expected = state.kind === 'callee-connecting' ? 'offer' : state.kind === 'caller-connecting' ? 'answer' : moving;
         if (signal.type !== expected) return signal;
         const result = validateSdp(signal.sdp, signal.type, { candidatePolicy: this.candidatePolicy(), video: isLive(state) && (state.media === 'video' || moving !== undefined) });
         if (!result.ok) {
@@ -407,6 +417,7 @@ export class Calls {
   private announce(before: CallState): void {
     const next = this.machine.call;
     if (next === before) return;
+    this.watchVideoUpgrade(next);
     if (isLive(next) && (!isLive(before) || before.callId !== next.callId)) {
       this.remoteCandidates = 0;
       this.localHosts = [];
@@ -496,7 +507,6 @@ export class Calls {
         return;
       case 'enableVideo':
         // Both members consented (this one asked or accepted): a video section, and this device's camera.
-        this.sendVideo = true;
         await this.media?.enableVideo?.();
         await this.media?.openCamera?.().catch((error: unknown) => this.ctx.logger.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'camera not opened; the call goes on without it'));
         return;
@@ -586,8 +596,30 @@ export class Calls {
   private clearTimers(): void {
     this.ctx.clock.clearTimeout(this.ringTimer);
     this.ctx.clock.clearTimeout(this.connectTimer);
+    this.ctx.clock.clearTimeout(this.upgradeTimer);
     this.ringTimer = undefined;
     this.connectTimer = undefined;
+    this.upgradeTimer = undefined;
+  }
+
+  /**
+   * The machine ends an ask for video, or a move that never completed, when time passes (a
+   * `tick`): while one is under way, a tick is due when it expires. Without it, consent given
+   * once would stay good for the rest of the call.
+   */
+  private watchVideoUpgrade(call: CallState): void {
+    const upgrade = call.kind === 'active' ? call.upgrade : undefined;
+    if (upgrade?.at === this.upgradeTimerFor) return;
+    this.ctx.clock.clearTimeout(this.upgradeTimer);
+    this.upgradeTimer = undefined;
+    this.upgradeTimerFor = upgrade?.at;
+    if (!upgrade) return;
+    const due = Math.max(0, upgrade.at + VIDEO_REQUEST_TIMEOUT_MS - this.ctx.clock.now());
+    this.upgradeTimer = this.ctx.clock.setTimeout(() => {
+      this.upgradeTimer = undefined;
+      this.upgradeTimerFor = undefined;
+      void this.dispatch({ type: 'tick', now: this.ctx.clock.now() });
+    }, due);
   }
 
   // ---- set-up ---------------------------------------------------------------------------

@@ -211,6 +211,7 @@ function outgoingRinging(state: State<'outgoing-ringing'>, event: LocalEvent): C
     case 'localRequestVideo':
     case 'localAcceptVideo':
     case 'localDeclineVideo':
+    case 'localCancelVideo':
     case 'localDescription':
     case 'localCandidate':
     case 'mediaConnected':
@@ -277,6 +278,7 @@ function incomingRinging(state: State<'incoming-ringing'>, event: LocalEvent): C
     case 'localRequestVideo':
     case 'localAcceptVideo':
     case 'localDeclineVideo':
+    case 'localCancelVideo':
     case 'localDescription':
     case 'localCandidate':
     case 'mediaConnected':
@@ -394,6 +396,7 @@ function afterConsent(state: MediaCallState, event: LocalEvent): CallStep {
     case 'localRequestVideo':
     case 'localAcceptVideo':
     case 'localDeclineVideo':
+    case 'localCancelVideo':
     case 'timeout':
     case 'tick':
     case 'membersChanged':

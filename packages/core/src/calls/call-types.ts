@@ -101,6 +101,8 @@ export type CallEvent =
   | { readonly type: 'localAcceptVideo'; readonly now: number }
   /** The member declines the peer's ask for video: the call stays voice. */
   | { readonly type: 'localDeclineVideo'; readonly now: number }
+  /** The member withdraws their own ask for video, not yet answered. */
+  | { readonly type: 'localCancelVideo'; readonly now: number }
   /** A commit was applied to a conversation (or this device left it): its members as they are now. */
   | { readonly type: 'membersChanged'; readonly conversation: ConversationView; readonly now: number }
   | RemoteSignalEvent;

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { transition, initialCallMachineState, RTC_EFFECTS, VIDEO_REQUEST_TIMEOUT_MS } from './index.js';
 import type { CallEffect, CallEvent, CallMachineState, CallSignal, CallState, ConversationView } from './index.js';
+import { expectedDescription } from './call-video-upgrade.js';
 
 const T0 = 1_000_000;
 const ME = { user: 'me', device: 'me-phone' } as const;
@@ -130,4 +131,41 @@ test('asks for video before the call is active are refused (ringing) or ignored 
     alice({ type: 'ring', callId: 'c3', media: 'video', sentAt: T0 }), { type: 'localAccept', now: T0 + 1_000 },
     alice({ type: 'offer', callId: 'c3', sdp: 'v=0' }), { type: 'localDescription', sdp: 'v=0', now: T0 }, { type: 'mediaConnected', now: T0 + 1_500 });
   assert.deepEqual(run(video.machine, { type: 'localRequestVideo', now: T0 + 2_000 }).effects, []);
+});
+
+test('a move both consented to that does not complete in time ends the call as failed (its camera closes with it)', () => {
+  const at = T0 + 5_000;
+  // The peer accepts and never answers this device's offer.
+  const stuck = run(calleeActive(), { type: 'localRequestVideo', now: at }, alice({ type: 'videoAccept', callId: 'c1' }, at + 1_000), { type: 'localDescription', sdp: 'v=0 video offer', now: at + 1_100 });
+  assert.equal(stuck.state.kind === 'active' && stuck.state.upgrade?.step, 'negotiating');
+  const ended = run(stuck.machine, { type: 'tick', now: at + 1_000 + VIDEO_REQUEST_TIMEOUT_MS });
+  assert.equal(ended.state.kind === 'ended' && ended.state.reason, 'failed');
+  assert.ok(kinds(ended.effects).includes('closePeerConnection'), kinds(ended.effects).join(', '));
+  assert.deepEqual(sent(ended.effects), ['hangup']);
+});
+
+test('the asker may withdraw an unanswered ask; the peer\'s prompt goes, and a late accept opens nothing', () => {
+  const asked = run(calleeActive(), { type: 'localRequestVideo', now: T0 + 5_000 });
+  const withdrawn = run(asked.machine, { type: 'localCancelVideo', now: T0 + 6_000 });
+  assert.deepEqual(sent(withdrawn.effects), ['videoDecline']);
+  assert.equal(withdrawn.state.kind === 'active' && withdrawn.state.upgrade, undefined);
+  assert.deepEqual(run(withdrawn.machine, alice({ type: 'videoAccept', callId: 'c1' })).effects, []);
+  // On the peer's side, the withdrawal clears the prompt: accepting it then does nothing.
+  const prompted = run(callerActive(), bob({ type: 'videoRequest', callId: 'c2' }, T0 + 5_000), bob({ type: 'videoDecline', callId: 'c2' }, T0 + 6_000));
+  assert.equal(prompted.state.kind === 'active' && prompted.state.upgrade, undefined);
+  assert.deepEqual(run(prompted.machine, { type: 'localAcceptVideo', now: T0 + 6_500 }).effects, []);
+  // Only an ask of one's own can be withdrawn.
+  assert.deepEqual(run(run(callerActive(), bob({ type: 'videoRequest', callId: 'c2' })).machine, { type: 'localCancelVideo', now: T0 }).effects, []);
+});
+
+test('expectedDescription: the one description of the move this device may take, nothing else', () => {
+  assert.equal(expectedDescription(run(calleeActive()).state), undefined);
+  const asked = run(calleeActive(), { type: 'localRequestVideo', now: T0 + 5_000 });
+  assert.equal(expectedDescription(asked.state), undefined, 'asked, not accepted: no description');
+  const accepted = run(asked.machine, alice({ type: 'videoAccept', callId: 'c1' }));
+  assert.equal(expectedDescription(accepted.state), undefined, 'our offer has not gone yet: no answer expected');
+  assert.equal(expectedDescription(run(accepted.machine, { type: 'localDescription', sdp: 'v=0', now: T0 }).state), 'answer');
+  const theirs = run(callerActive(), bob({ type: 'videoRequest', callId: 'c2' }), { type: 'localAcceptVideo', now: T0 });
+  assert.equal(expectedDescription(theirs.state), 'offer');
+  assert.equal(expectedDescription(run(theirs.machine, bob({ type: 'offer', callId: 'c2', sdp: 'v=0' })).state), undefined, 'one offer only');
 });

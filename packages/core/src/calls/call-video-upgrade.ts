@@ -6,7 +6,10 @@
  * (`enableVideo`), it sends an offer, and the other, on that offer, opens its own camera and
  * answers. Any other offer or answer in an active call is still renegotiation, refused and
  * reported by the machine. An ask nobody answers, or a move that never completes, ends after
- * VIDEO_REQUEST_TIMEOUT_MS. Both asking at once (glare): the caller's side renegotiates.
+ * VIDEO_REQUEST_TIMEOUT_MS: an ask is then forgotten; a move both consented to that did not
+ * complete ends the call as failed (its camera may be open on a half-made offer, and only ending
+ * the call closes it cleanly). The asker may withdraw an unanswered ask. Both asking at once
+ * (glare): the caller's side renegotiates.
  *
  * Each function returns undefined for what is not about the move, for the machine to decide.
  */
@@ -14,6 +17,7 @@ import type { CallState, VideoUpgrade } from './call-state.js';
 import type { CallEvent, CallSignal, RemoteSignalEvent } from './call-types.js';
 import { VIDEO_REQUEST_TIMEOUT_MS } from './call-types.js';
 import { sendTo, unchanged, type CallStep } from './call-result.js';
+import { endCall } from './call-ending.js';
 
 type Active = Extract<CallState, { kind: 'active' }>;
 type LocalEvent = Exclude<CallEvent, RemoteSignalEvent>;
@@ -21,6 +25,18 @@ type LocalEvent = Exclude<CallEvent, RemoteSignalEvent>;
 function withUpgrade(state: Active, upgrade: VideoUpgrade | undefined): Active {
   const { upgrade: _before, ...rest } = state;
   return upgrade ? { ...rest, upgrade } : rest;
+}
+
+/**
+ * The one description of the move this device may take now: the asker's offer (this member
+ * accepted, it has not come yet) or the answer to this device's offer. The shell parses a peer's
+ * SDP in an active call only when this says so, and the machine applies exactly the same.
+ */
+export function expectedDescription(state: CallState): 'offer' | 'answer' | undefined {
+  if (state.kind !== 'active' || state.upgrade?.step !== 'negotiating') return undefined;
+  const upgrade = state.upgrade;
+  if (upgrade.by === 'remote') return upgrade.offerReceived ? undefined : 'offer';
+  return upgrade.descriptionSent ? 'answer' : undefined;
 }
 
 /** The member's ask, accept or decline, the clock, and this device's description during the move. */
@@ -37,8 +53,15 @@ export function videoUpgradeEvent(state: Active, event: LocalEvent): CallStep | 
     case 'localDeclineVideo':
       if (upgrade?.step !== 'asked' || upgrade.by !== 'remote') return unchanged(state);
       return { state: withUpgrade(state, undefined), effects: [sendTo(state, { type: 'videoDecline', callId: state.callId })] };
+    case 'localCancelVideo':
+      // The asker withdraws an ask not yet answered; the peer's prompt goes.
+      if (upgrade?.step !== 'asked' || upgrade.by !== 'local') return unchanged(state);
+      return { state: withUpgrade(state, undefined), effects: [sendTo(state, { type: 'videoDecline', callId: state.callId })] };
     case 'tick':
       if (!upgrade || event.now - upgrade.at < VIDEO_REQUEST_TIMEOUT_MS) return undefined;
+      if (upgrade.step === 'negotiating') {
+        return endCall(withUpgrade(state, undefined), { reason: 'failed', outcome: 'failed', now: event.now, send: { type: 'hangup', callId: state.callId, reason: 'failed' } });
+      }
       return { state: withUpgrade(state, undefined), effects: upgrade.by === 'local' ? [{ type: 'videoRequestEnded', reason: 'expired' }] : [] };
     case 'localDescription': {
       if (upgrade?.step !== 'negotiating' || upgrade.descriptionSent) return undefined;
@@ -75,10 +98,10 @@ export function videoUpgradeSignal(state: Active, event: RemoteSignalEvent, sign
       return { state: withUpgrade(state, undefined), effects: upgrade.by === 'local' ? [{ type: 'videoRequestEnded', reason: 'declined' }] : [] };
     case 'offer':
       // The one offer this device agreed to: the asker's, after this member accepted.
-      if (upgrade?.step !== 'negotiating' || upgrade.by !== 'remote' || upgrade.offerReceived) return undefined;
+      if (expectedDescription(state) !== 'offer' || !upgrade) return undefined;
       return { state: withUpgrade(state, { ...upgrade, offerReceived: true }), effects: [{ type: 'enableVideo' }, { type: 'setRemoteDescription', sdp: signal.sdp }, { type: 'createAnswer' }] };
     case 'answer':
-      if (upgrade?.step !== 'negotiating' || upgrade.by !== 'local' || !upgrade.descriptionSent) return undefined;
+      if (expectedDescription(state) !== 'answer') return undefined;
       return { state: { ...withUpgrade(state, undefined), media: 'video' }, effects: [{ type: 'setRemoteDescription', sdp: signal.sdp }] };
     default:
       return undefined;

@@ -51,15 +51,18 @@ export interface CallRulesGhost {
   readonly tallies: readonly GhostRingTally[];
   /** The call whose connect timer runs (from startConnectTimer until cancelled or fired). */
   readonly connectTimer: string | null;
-  /** Calls whose member asked for video or accepted the peer's ask (in the active call). */
-  readonly videoLocal: readonly string[];
-  /** Calls whose peer asked for video or accepted this member's ask. */
-  readonly videoRemote: readonly string[];
+  /**
+   * The move to video under way, one round at a time: the call, whether this member consented in
+   * this round (asked, accepted, or asked at the same time as the peer) and whether the peer did,
+   * and how many descriptions of the move this device sent and applied. Gone when the move ends
+   * (done, declined, withdrawn, expired), so consent never carries over to a later round.
+   */
+  readonly videoRound: { readonly callId: string; readonly local: boolean; readonly remote: boolean; readonly sent: number; readonly applied: number } | null;
 }
 
 export const NO_CALL_GHOST: CallRulesGhost = {
   placed: [], localAccepted: [], remoteAccepted: [], ringing: null, silent: null, bound: [], views: [], used: [], tallies: [], connectTimer: null,
-  videoLocal: [], videoRemote: [],
+  videoRound: null,
 };
 
 /** The window the ring tally is checked over, and how many answered rings it may hold. */
@@ -139,9 +142,9 @@ function consented(ghost: CallRulesGhost, call: { callId: string; role: 'caller'
   return ghost.placed.some((p) => p.startsWith(`${call.callId}|`)) && ghost.remoteAccepted.includes(call.callId);
 }
 
-/** The active call's move to video, both members having consented to it. */
+/** The active call's move to video, both members having consented to it in this round. */
 function movingToVideo(ghost: CallRulesGhost, pre: CallState, callId: string): boolean {
-  return pre.kind === 'active' && pre.callId === callId && ghost.videoLocal.includes(callId) && ghost.videoRemote.includes(callId);
+  return pre.kind === 'active' && pre.callId === callId && ghost.videoRound?.callId === callId && ghost.videoRound.local && ghost.videoRound.remote;
 }
 
 /** Checks one transition and returns the ghost after it; calls `fail` (which must throw) on a broken rule. */
@@ -162,13 +165,20 @@ export function checkCallRules(
     && ghost.placed.includes(`${event.signal.callId}|${event.fromUser}`)) {
     ghost = { ...ghost, remoteAccepted: add(ghost.remoteAccepted, event.signal.callId) };
   }
-  // Video in a voice call: the member's own ask or accept, and the peer's, each for the active call.
-  if ((event.type === 'localRequestVideo' || event.type === 'localAcceptVideo') && pre.kind === 'active') {
-    ghost = { ...ghost, videoLocal: add(ghost.videoLocal, pre.callId) };
-  }
-  if (event.type === 'remote' && (event.signal.type === 'videoRequest' || event.signal.type === 'videoAccept') && pre.kind === 'active' && addressedTo(pre, event)
-    && event.conversation.groupId === boundOf(ghost, pre.callId)) {
-    ghost = { ...ghost, videoRemote: add(ghost.videoRemote, pre.callId) };
+  // Video in a voice call, round by round: the member's own ask or accept, and the peer's, each
+  // counted only when the machine took it (the state shows a move under way after it).
+  // A round lasts while a move is under way: with none before this event, any consent starts afresh.
+  const round = pre.kind === 'active' && pre.upgrade && ghost.videoRound?.callId === pre.callId ? ghost.videoRound : { callId: currentCall(pre) ?? '', local: false, remote: false, sent: 0, applied: 0 };
+  const moveAfter = post.kind === 'active' ? post.upgrade : undefined;
+  if ((event.type === 'localRequestVideo' || event.type === 'localAcceptVideo') && pre.kind === 'active' && moveAfter && post !== pre) {
+    ghost = { ...ghost, videoRound: { ...round, local: true } };
+  } else if (event.type === 'remote' && (event.signal.type === 'videoRequest' || event.signal.type === 'videoAccept') && pre.kind === 'active' && addressedTo(pre, event)
+    && event.conversation.groupId === boundOf(ghost, pre.callId) && moveAfter && post !== pre) {
+    // A peer's ask while this member's own was pending (glare) is consent on both sides at once.
+    const glare = event.signal.type === 'videoRequest' && pre.upgrade?.step === 'asked' && pre.upgrade.by === 'local';
+    ghost = { ...ghost, videoRound: { ...round, remote: true, local: round.local || glare } };
+  } else if (pre.kind === 'active' && !pre.upgrade) {
+    ghost = { ...ghost, videoRound: null };
   }
   // A connect timeout is the running timer firing: it runs no more, whatever the machine does.
   if (event.type === 'connectTimeout' && ghost.connectTimer === event.callId) ghost = { ...ghost, connectTimer: null };
@@ -197,13 +207,22 @@ export function checkCallRules(
         // (q) an ask for video, or its answer, only on the member's own act.
         case 'videoRequest': if (event.type !== 'localRequestVideo') fail('(q) a video ask sent without the member asking'); break;
         case 'videoAccept': if (event.type !== 'localAcceptVideo') fail('(q) a video accept sent without the member accepting'); break;
-        case 'videoDecline': if (event.type !== 'localDeclineVideo') fail('(q) a video decline sent without the member declining'); break;
+        case 'videoDecline': if (event.type !== 'localDeclineVideo' && event.type !== 'localCancelVideo') fail('(q) a video decline sent without the member declining'); break;
         case 'ice': if (rtcOwner?.callId !== s.callId || !consented(ghost, rtcOwner)) fail('(a) ICE sent before consent'); break;
         default: fail(`unknown signal ${JSON.stringify(s)}`);
       }
     }
-    // (q) the camera joins a voice call only once both members consented, this one by its own act.
+    // (q) the camera joins a voice call only once both members consented in this round, this one by
+    // its own act; and the move takes one description each way: one sent, one applied.
     if (effect.type === 'enableVideo' && !(rtcOwner !== null && movingToVideo(ghost, pre, rtcOwner.callId))) fail('(q) video enabled without both members consenting');
+    if (pre.kind === 'active' && effect.type === 'sendSignal' && (effect.signal.type === 'offer' || effect.signal.type === 'answer')) {
+      if (!ghost.videoRound || ghost.videoRound.sent >= 1) fail(`(q) a second ${effect.signal.type} sent in an active call`);
+      ghost = { ...ghost, videoRound: { ...ghost.videoRound!, sent: ghost.videoRound!.sent + 1 } };
+    }
+    if (pre.kind === 'active' && effect.type === 'setRemoteDescription') {
+      if (!ghost.videoRound || !movingToVideo(ghost, pre, pre.callId) || ghost.videoRound.applied >= 1) fail('(q) a remote description applied in an active call outside the one move both consented to');
+      ghost = { ...ghost, videoRound: { ...ghost.videoRound!, applied: ghost.videoRound!.applied + 1 } };
+    }
     if (effect.type === 'showIncomingRing') {
       if (ghost.ringing !== null) fail('two calls ringing at once');
       // (g) a call id rings at most once, however it comes back.

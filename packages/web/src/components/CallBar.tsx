@@ -119,9 +119,15 @@ function VideoAsk({ state, onProblem }: { state: Extract<LiveCallState, { kind: 
       </div>
     );
   }
-  if (upgrade) {
-    return <span className="call-status" role="status">{upgrade.step === 'asked' ? `Asking ${state.peer} to turn on video…` : 'Turning on video…'}</span>;
+  if (upgrade?.step === 'asked') {
+    return (
+      <>
+        <span className="call-status" role="status">Asking {state.peer} to turn on video…</span>
+        <button type="button" className="call-mute" onClick={() => act(() => client.calls.cancelVideo())}>Cancel</button>
+      </>
+    );
   }
+  if (upgrade) return <span className="call-status" role="status">Turning on video…</span>;
   return (
     <>
       {ended && <span className="call-status" role="status">{ended}</span>}
