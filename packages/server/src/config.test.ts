@@ -1,7 +1,7 @@
 /** @module config.test Defaults and start-up validation of the server settings. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_CONFIG, parseDecimalDigits, resolveConfig } from './config.js';
+import { DEFAULT_CONFIG, parseDecimalDigits, resolveConfig, sfuEndpoints } from './config.js';
 import { ConfigError } from './errors.js';
 
 test('defaults fill what is not given; undefined does not hide a default', () => {
@@ -69,6 +69,16 @@ test('messages name each setting as the caller spells it, and fall back to the c
   }
 });
 
+test('several SFUs: comma-separated, each with its public URL in the same order, or its own URL', () => {
+  const two = resolveConfig({ dataDir: 'd', sfuUrl: 'ws://10.0.0.1:8188, ws://10.0.0.2:8188', sfuSecret: 's'.repeat(16), sfuPublicUrl: 'wss://a.example.org/janus,wss://b.example.org/janus' });
+  assert.deepEqual(sfuEndpoints(two), [
+    { url: 'ws://10.0.0.1:8188', publicUrl: 'wss://a.example.org/janus' },
+    { url: 'ws://10.0.0.2:8188', publicUrl: 'wss://b.example.org/janus' },
+  ]);
+  assert.deepEqual(sfuEndpoints(resolveConfig({ dataDir: 'd', sfuUrl: 'ws://127.0.0.1:8188', sfuSecret: 's'.repeat(16) })), [{ url: 'ws://127.0.0.1:8188', publicUrl: 'ws://127.0.0.1:8188' }]);
+  assert.deepEqual(sfuEndpoints(resolveConfig({ dataDir: 'd' })), []);
+});
+
 test('parseDecimalDigits reads decimal digits only, where Number() would read anything', () => {
   assert.equal(parseDecimalDigits('8080'), 8080);
   assert.equal(parseDecimalDigits('0'), 0);
@@ -87,16 +97,30 @@ test('an SFU is a ws:// or wss:// URL with its secret; without one there is none
   assert.equal(withPublic.sfuPublicUrl, 'wss://chat.example.org/janus');
   const names = { sfuUrl: '--sfu', sfuSecret: '--sfu-secret-file (or SOTTO_SFU_SECRET)', sfuPublicUrl: '--sfu-public-url' };
   const cases: [object, string][] = [
-    [{ sfuUrl: 'http://127.0.0.1:8188', sfuSecret: 's'.repeat(16) }, "--sfu must be the ws:// or wss:// URL of the SFU's WebSocket API (Janus), e.g. ws://127.0.0.1:8188; leave it out for no group calls."],
-    [{ sfuUrl: 'ws://', sfuSecret: 's'.repeat(16) }, "--sfu must be the ws:// or wss:// URL of the SFU's WebSocket API (Janus), e.g. ws://127.0.0.1:8188; leave it out for no group calls."],
-    [{ sfuUrl: 'ws://a b', sfuSecret: 's'.repeat(16) }, "--sfu must be the ws:// or wss:// URL of the SFU's WebSocket API (Janus), e.g. ws://127.0.0.1:8188; leave it out for no group calls."],
+    [{ sfuUrl: 'http://127.0.0.1:8188', sfuSecret: 's'.repeat(16) }, "--sfu must be the ws:// or wss:// URL of the SFU's WebSocket API (Janus), e.g. ws://127.0.0.1:8188, or several, comma-separated; leave it out for no group calls."],
+    [{ sfuUrl: 'ws://', sfuSecret: 's'.repeat(16) }, "--sfu must be the ws:// or wss:// URL of the SFU's WebSocket API (Janus), e.g. ws://127.0.0.1:8188, or several, comma-separated; leave it out for no group calls."],
+    [{ sfuUrl: 'ws://a b', sfuSecret: 's'.repeat(16) }, "--sfu must be the ws:// or wss:// URL of the SFU's WebSocket API (Janus), e.g. ws://127.0.0.1:8188, or several, comma-separated; leave it out for no group calls."],
     [{ sfuUrl: 'ws://127.0.0.1:8188' }, '--sfu-secret-file (or SOTTO_SFU_SECRET) is required with --sfu: the secret shared with the SFU (Janus api_secret), at least 16 characters.'],
     [{ sfuUrl: 'ws://127.0.0.1:8188', sfuSecret: 'short' }, '--sfu-secret-file (or SOTTO_SFU_SECRET) is required with --sfu: the secret shared with the SFU (Janus api_secret), at least 16 characters.'],
     [{ sfuSecret: 's'.repeat(16) }, '--sfu-secret-file (or SOTTO_SFU_SECRET) was given without --sfu: say where the SFU is, or leave out its secret.'],
     [{ sfuUrl: 'ws://127.0.0.1:8188', sfuSecret: 's'.repeat(16), sfuPublicUrl: 'https://chat.example.org/janus' }, '--sfu-public-url must be the ws:// or wss:// URL members reach the SFU at (with --sfu), e.g. wss://chat.example.org/janus.'],
     [{ sfuPublicUrl: 'wss://chat.example.org/janus' }, '--sfu-public-url must be the ws:// or wss:// URL members reach the SFU at (with --sfu), e.g. wss://chat.example.org/janus.'],
+    [{ sfuUrl: 'ws://a:1,http://b:2', sfuSecret: 's'.repeat(16) }, `--sfu must be the ws:// or wss:// URL of the SFU's WebSocket API (Janus), e.g. ws://127.0.0.1:8188, or several, comma-separated; leave it out for no group calls.`],
+    [{ sfuUrl: 'ws://a:1,', sfuSecret: 's'.repeat(16) }, `--sfu must be the ws:// or wss:// URL of the SFU's WebSocket API (Janus), e.g. ws://127.0.0.1:8188, or several, comma-separated; leave it out for no group calls.`],
+    [{ sfuUrl: Array.from({ length: 9 }, (_, i) => `ws://s${i}:8188`).join(','), sfuSecret: 's'.repeat(16) }, '--sfu names more than 8 SFUs.'],
+    [{ sfuUrl: 'ws://a:1,ws://b:2', sfuSecret: 's'.repeat(16), sfuPublicUrl: 'wss://a.example.org/janus' }, '--sfu-public-url must name one public URL for each SFU in --sfu, in the same order.'],
   ];
   for (const [input, message] of cases) {
     assert.throws(() => resolveConfig({ dataDir: 'd', ...input } as never, names), (error: unknown) => error instanceof ConfigError && error.message === message, message);
   }
+});
+
+test('several SFUs: comma-separated, each with its public URL in the same order, or its own URL', () => {
+  const two = resolveConfig({ dataDir: 'd', sfuUrl: 'ws://10.0.0.1:8188, ws://10.0.0.2:8188', sfuSecret: 's'.repeat(16), sfuPublicUrl: 'wss://a.example.org/janus,wss://b.example.org/janus' });
+  assert.deepEqual(sfuEndpoints(two), [
+    { url: 'ws://10.0.0.1:8188', publicUrl: 'wss://a.example.org/janus' },
+    { url: 'ws://10.0.0.2:8188', publicUrl: 'wss://b.example.org/janus' },
+  ]);
+  assert.deepEqual(sfuEndpoints(resolveConfig({ dataDir: 'd', sfuUrl: 'ws://127.0.0.1:8188', sfuSecret: 's'.repeat(16) })), [{ url: 'ws://127.0.0.1:8188', publicUrl: 'ws://127.0.0.1:8188' }]);
+  assert.deepEqual(sfuEndpoints(resolveConfig({ dataDir: 'd' })), []);
 });

@@ -58,15 +58,17 @@ export interface ServerConfig {
   /** Lifetime of the TURN credentials the server hands out. */
   readonly turnTtlSeconds: number;
   /**
-   * ws:// (or wss://) URL of the SFU's WebSocket API (Janus, VideoRoom plugin) for group calls;
-   * absent: no SFU, so group calls are refused and 1:1 calls work as before.
+   * ws:// (or wss://) URL of the SFU's WebSocket API (Janus, VideoRoom plugin) for group calls, or
+   * several, comma-separated (each group's room is placed on one of them); absent: no SFU, so
+   * group calls are refused and 1:1 calls work as before.
    */
   readonly sfuUrl?: string;
   /** Secret shared with the SFU (Janus `api_secret`, `token_auth_secret`, VideoRoom `admin_key`); required with sfuUrl. */
   readonly sfuSecret?: string;
   /**
    * The wss:// URL members reach the SFU's WebSocket API at (usually through the operator's TLS
-   * proxy), handed to them with each group-call ticket; absent: sfuUrl itself.
+   * proxy), handed to them with each group-call ticket; with several SFUs, one per SFU in the same
+   * order, comma-separated; absent: sfuUrl itself.
    */
   readonly sfuPublicUrl?: string;
   /** A directory holding the built web app (index.html), served at `/`; absent: no web app. */
@@ -185,15 +187,21 @@ export function resolveConfig(input: ServerConfigInput, names: SettingNames = {}
     throw new ConfigError(`${name('turnSecret')} is required with ${name('turnUrls')}: the secret shared with the TURN server, at least 16 characters.`);
   }
   // The URL is never echoed: a mistyped one may hold the secret.
-  if (config.sfuUrl !== undefined && (typeof config.sfuUrl !== 'string' || !/^wss?:\/\/[^\s/?#]+(\/[^\s]*)?$/.test(config.sfuUrl))) {
-    throw new ConfigError(`${name('sfuUrl')} must be the ws:// or wss:// URL of the SFU's WebSocket API (Janus), e.g. ws://127.0.0.1:8188; leave it out for no group calls.`);
+  if (config.sfuUrl !== undefined && (typeof config.sfuUrl !== 'string' || !listOf(config.sfuUrl).every((url) => SFU_URL.test(url)))) {
+    throw new ConfigError(`${name('sfuUrl')} must be the ws:// or wss:// URL of the SFU's WebSocket API (Janus), e.g. ws://127.0.0.1:8188, or several, comma-separated; leave it out for no group calls.`);
+  }
+  if (typeof config.sfuUrl === 'string' && listOf(config.sfuUrl).length > MAX_SFUS) {
+    throw new ConfigError(`${name('sfuUrl')} names more than ${MAX_SFUS} SFUs.`);
   }
   if (config.sfuUrl !== undefined && (typeof config.sfuSecret !== 'string' || config.sfuSecret.length < 16)) {
     // The secret is never echoed.
     throw new ConfigError(`${name('sfuSecret')} is required with ${name('sfuUrl')}: the secret shared with the SFU (Janus api_secret), at least 16 characters.`);
   }
-  if (config.sfuPublicUrl !== undefined && (config.sfuUrl === undefined || typeof config.sfuPublicUrl !== 'string' || !/^wss?:\/\/[^\s/?#]+(\/[^\s]*)?$/.test(config.sfuPublicUrl))) {
+  if (config.sfuPublicUrl !== undefined && (config.sfuUrl === undefined || typeof config.sfuPublicUrl !== 'string' || !listOf(config.sfuPublicUrl).every((url) => SFU_URL.test(url)))) {
     throw new ConfigError(`${name('sfuPublicUrl')} must be the ws:// or wss:// URL members reach the SFU at (with ${name('sfuUrl')}), e.g. wss://chat.example.org/janus.`);
+  }
+  if (typeof config.sfuPublicUrl === 'string' && typeof config.sfuUrl === 'string' && listOf(config.sfuPublicUrl).length !== listOf(config.sfuUrl).length) {
+    throw new ConfigError(`${name('sfuPublicUrl')} must name one public URL for each SFU in ${name('sfuUrl')}, in the same order.`);
   }
   if (config.sfuSecret !== undefined && config.sfuUrl === undefined) {
     throw new ConfigError(`${name('sfuSecret')} was given without ${name('sfuUrl')}: say where the SFU is, or leave out its secret.`);
@@ -259,4 +267,23 @@ function shown(value: unknown): string {
 /** Drops keys whose value is undefined so they do not hide the defaults. */
 function definedOnly<T extends object>(input: T): Partial<T> {
   return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** The SFUs a server may place group calls on at most. */
+export const MAX_SFUS = 8;
+const SFU_URL = /^wss?:\/\/[^\s/?#,]+(\/[^\s,]*)?$/;
+const listOf = (value: string): string[] => value.split(',').map((part) => part.trim());
+
+/** One SFU as the server drives it (`url`) and as members reach it (`publicUrl`). */
+export interface SfuEndpoint {
+  readonly url: string;
+  readonly publicUrl: string;
+}
+
+/** The SFUs of a validated config, in the order given (none without `sfuUrl`). */
+export function sfuEndpoints(config: Pick<ServerConfig, 'sfuUrl' | 'sfuPublicUrl'>): SfuEndpoint[] {
+  if (config.sfuUrl === undefined) return [];
+  const urls = listOf(config.sfuUrl);
+  const publicUrls = config.sfuPublicUrl === undefined ? urls : listOf(config.sfuPublicUrl);
+  return urls.map((url, i) => ({ url, publicUrl: publicUrls[i] ?? url }));
 }

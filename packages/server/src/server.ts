@@ -10,7 +10,7 @@ import { LocalBus } from './bus/local/local-bus.js';
 import { createNatsBus } from './bus/nats/create-nats-bus.js';
 import { guardBusOutage } from './bus/nats/outage-guard.js';
 import { systemClock, type Clock } from './clock.js';
-import { DATABASE_FILE, pushSubjectOf, resolveConfig, type ServerConfig, type ServerConfigInput } from './config.js';
+import { DATABASE_FILE, pushSubjectOf, resolveConfig, sfuEndpoints, type ServerConfig, type ServerConfigInput } from './config.js';
 import { ConfigError } from './errors.js';
 import { ConnectionRegistry } from './gateway/connection-registry.js';
 import type { Connection, ConnectionContext } from './gateway/connection.js';
@@ -123,7 +123,7 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
       log: createLogger('http', { parent: log }),
       ...(config.webRoot !== undefined ? { webRoot: config.webRoot } : {}),
       // Members' browsers reach the SFU for group calls: its origin, and no other, joins connect-src.
-      webConnectTo: [sfuOrigin(config.sfuPublicUrl ?? config.sfuUrl)].filter((origin): origin is string => origin !== undefined),
+      webConnectTo: sfuEndpoints(config).map((sfu) => sfuOrigin(sfu.publicUrl)).filter((origin): origin is string => origin !== undefined),
       trustProxy: config.trustProxy,
       maxConnectionsPerAddress: config.maxConnectionsPerAddress,
       ...(config.maxConnections !== undefined ? { maxConnections: config.maxConnections } : {}),
@@ -190,7 +190,7 @@ export interface ServerCore {
 export function createServerCore(config: ServerConfig, store: Store, bus: Bus, log: Logger, deps: ServerDeps = {}, now: Clock = systemClock): ServerCore {
   const metrics = createMetrics();
   const push = pushSettings(config, log);
-  const sfu = sfuControl(config, log);
+  const sfus = sfuControls(config, log);
   const services = createServices({
     store,
     bus,
@@ -207,7 +207,7 @@ export function createServerCore(config: ServerConfig, store: Store, bus: Bus, l
     ...(push ? { push } : {}),
     ...(deps.pushSender ? { pushSender: deps.pushSender } : {}),
     // Members reach Janus's WebSocket API (through the operator's proxy), with tokens that open one room each.
-    ...(sfu ? { sfu: { control: sfu, memberUrl: config.sfuPublicUrl ?? config.sfuUrl ?? '' } } : {}),
+    ...(sfus.length > 0 ? { sfus } : {}),
   });
   const registry = new ConnectionRegistry<Connection>(bus);
   const expiry = new ExpiryTimer(store, { retentionDays: config.retentionDays, now, log: createLogger('expiry', { parent: log }), blobs: services.blobs });
@@ -234,25 +234,30 @@ export function createServerCore(config: ServerConfig, store: Store, bus: Bus, l
       await services.groupCalls.stop();
       await services.anomalies.stop();
       await services.push.stop();
-      await sfu?.close();
+      await Promise.all(sfus.map((sfu) => sfu.control.close()));
     },
   };
 }
 
 /**
- * The SFU for group calls, when the operator gave one (`--sfu`). It is dialled at once so a wrong
- * address or secret shows in the log at start-up; the server starts either way, and group calls
- * are refused with NO_SFU while the SFU cannot be reached (1:1 calls never need it).
+ * The SFUs for group calls, when the operator gave any (`--sfu`, one or several). Each is dialled
+ * at once so a wrong address or secret shows in the log at start-up; the server starts either
+ * way, rooms go to the SFUs that answer, and group calls are refused with NO_SFU while none can
+ * be reached (1:1 calls never need one). Members reach each at its public URL, with tokens that
+ * open one room each.
  */
-function sfuControl(config: ServerConfig, log: Logger): JanusSfu | undefined {
-  if (config.sfuUrl === undefined || config.sfuSecret === undefined) return undefined;
-  const sfuLog = createLogger('sfu', { parent: log });
-  const sfu = new JanusSfu({ url: config.sfuUrl, secret: config.sfuSecret, logger: sfuLog });
-  sfu.start().then(
-    () => sfuLog.info('connected to the SFU'),
-    (error: unknown) => sfuLog.warn({ problem: error instanceof SfuError ? error.problem : 'unknown' }, 'the SFU cannot be reached yet; group calls are refused until it can'),
-  );
-  return sfu;
+function sfuControls(config: ServerConfig, log: Logger): { control: JanusSfu; memberUrl: string }[] {
+  const secret = config.sfuSecret;
+  if (secret === undefined) return [];
+  return sfuEndpoints(config).map((endpoint, index) => {
+    const sfuLog = createLogger('sfu', { parent: log }).child({ sfu: index });
+    const control = new JanusSfu({ url: endpoint.url, secret, logger: sfuLog });
+    control.start().then(
+      () => sfuLog.info('connected to the SFU'),
+      (error: unknown) => sfuLog.warn({ problem: error instanceof SfuError ? error.problem : 'unknown' }, 'the SFU cannot be reached yet; group calls go to the others, or are refused until one can be'),
+    );
+    return { control, memberUrl: endpoint.publicUrl };
+  });
 }
 
 /**

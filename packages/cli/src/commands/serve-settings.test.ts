@@ -40,7 +40,7 @@ test('--sfu and --sfu-secret-file give the server its SFU; left out, there is no
     const config = settings({ sfu: 'ws://127.0.0.1:8188', sfuSecretFile: file });
     assert.deepEqual([config.sfuUrl, config.sfuSecret], ['ws://127.0.0.1:8188', 'k'.repeat(32)]);
     assert.equal(settings({}).sfuUrl, undefined);
-    usage({ sfu: 'http://127.0.0.1:8188', sfuSecretFile: file }, "--sfu must be the ws:// or wss:// URL of the SFU's WebSocket API (Janus), e.g. ws://127.0.0.1:8188; leave it out for no group calls.");
+    usage({ sfu: 'http://127.0.0.1:8188', sfuSecretFile: file }, "--sfu must be the ws:// or wss:// URL of the SFU's WebSocket API (Janus), e.g. ws://127.0.0.1:8188, or several, comma-separated; leave it out for no group calls.");
     usage({ sfu: 'ws://127.0.0.1:8188' }, '--sfu-secret-file (or SOTTO_SFU_SECRET) is required with --sfu: the secret shared with the SFU (Janus api_secret), at least 16 characters.');
     usage({ sfuSecretFile: file }, '--sfu-secret-file (or SOTTO_SFU_SECRET) was given without --sfu: say where the SFU is, or leave out its secret.');
     assert.throws(() => settings({ sfu: 'ws://127.0.0.1:8188', sfuSecretFile: join(dir, 'missing') }), (error: unknown) => error instanceof ConfigError && error.message === `Cannot read --sfu-secret-file ${join(dir, 'missing')}: there is no such file.`);

@@ -146,6 +146,60 @@ describe('group calls at a real Janus', skip, () => {
   });
 });
 
+describe('group calls over two SFUs (real Janus, twice)', skip, () => {
+  let janusA: JanusProcess;
+  let janusB: JanusProcess;
+  let server: InMemoryServer;
+  const clients: WireClient[] = [];
+  let ada: Member;
+  let bob: Member;
+  const groups = [randomBytes(32), randomBytes(32), randomBytes(32)];
+
+  before(async () => {
+    janusA = await JanusProcess.start({ rtpPortMin: 43_200 });
+    janusB = await JanusProcess.start({ rtpPortMin: 43_400, secret: janusA.secret });
+    server = startInMemoryServer({ config: { rateLimits: false, sfuUrl: `${janusA.url},${janusB.url}`, sfuSecret: janusA.secret } });
+    [ada, bob] = [await member(server, 'ada', clients), await member(server, 'bob', clients)];
+    await befriend(ada, bob);
+    for (const groupId of groups) {
+      resultOf(await ada.client.request(FrameType.CREATE_GROUP, { groupId, epoch: 1n, members: [{ username: bob.username, deviceId: bob.deviceId }], welcome: randomBytes(64) }), 'ok');
+    }
+  });
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await server?.close();
+    await janusA?.dispose();
+    await janusB?.dispose();
+  });
+
+  test("each group's room goes on one SFU, the least busy; its tickets name that SFU and open the room there", async () => {
+    const first = resultOf(await ada.client.request(FrameType.JOIN_GROUP_CALL, { groupId: groups[0] }), 'groupCall');
+    const second = resultOf(await ada.client.request(FrameType.JOIN_GROUP_CALL, { groupId: groups[1] }), 'groupCall');
+    assert.deepEqual([first.sfuUrl, second.sfuUrl], [janusA.url, janusB.url], 'the second room goes to the SFU with nobody in it');
+    const bobInFirst = resultOf(await bob.client.request(FrameType.JOIN_GROUP_CALL, { groupId: groups[0] }), 'groupCall');
+    assert.deepEqual([bobInFirst.sfuUrl, bobInFirst.roomId], [first.sfuUrl, first.roomId], "one room per group, on its SFU");
+    for (const ticket of [first, second, bobInFirst]) assert.equal(await joinAtJanus(ticket), 'joined');
+    // A ticket opens nothing at the other SFU, even under the same room number.
+    assert.match(await joinAtJanus({ ...second, sfuUrl: janusA.url }), /^refused/);
+    // Leaving takes the device out at its room's SFU; the last one out ends the room there.
+    resultOf(await bob.client.request(FrameType.LEAVE_GROUP_CALL, { groupId: groups[0] }), 'ok');
+    assert.match(await joinAtJanus(bobInFirst), /^refused/);
+    for (const groupId of [groups[0], groups[1]]) resultOf(await ada.client.request(FrameType.LEAVE_GROUP_CALL, { groupId }), 'ok');
+  });
+
+  test('an SFU that does not answer is passed over: the room goes on the other, and calls go on', async () => {
+    // Keep SFU A busy, so B would be the choice; then B dies.
+    const busy = resultOf(await ada.client.request(FrameType.JOIN_GROUP_CALL, { groupId: groups[0] }), 'groupCall');
+    assert.equal(busy.sfuUrl, janusA.url);
+    await janusB.kill();
+    const placed = resultOf(await bob.client.request(FrameType.JOIN_GROUP_CALL, { groupId: groups[2] }), 'groupCall');
+    assert.equal(placed.sfuUrl, janusA.url, 'placed on the SFU that answers');
+    assert.equal(await joinAtJanus(placed), 'joined');
+    resultOf(await bob.client.request(FrameType.LEAVE_GROUP_CALL, { groupId: groups[2] }), 'ok');
+    resultOf(await ada.client.request(FrameType.LEAVE_GROUP_CALL, { groupId: groups[0] }), 'ok');
+  });
+});
+
 test('without an SFU, joining a group call is NO_SFU, in words that say 1:1 calls still work', async () => {
   const server = startInMemoryServer({ config: { rateLimits: false } });
   const clients: WireClient[] = [];

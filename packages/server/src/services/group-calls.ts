@@ -12,6 +12,9 @@
  * admission expired and the SFU no longer lists it (`sweep`, every 30 s), so a room ends with its
  * call.
  *
+ * Several SFUs: each group's room is placed on one of them, the one with the fewest devices in
+ * this node's calls that answers.
+ *
  * Rooms are kept by this node: a deployment of several nodes runs group calls through one node's
  * SFU today (docs/OPERATIONS.md).
  */
@@ -33,11 +36,17 @@ export interface GroupCallTicket {
   readonly expiresAt: bigint;
 }
 
+/** One SFU and the URL members reach it at. */
+export interface SfuEndpointControl {
+  readonly control: SfuControl;
+  readonly memberUrl: string;
+}
+
 export interface GroupCallsOptions {
   readonly store: Store;
   readonly log: Logger;
-  /** The SFU and the URL members reach it at; absent: no group calls on this server. */
-  readonly sfu?: { readonly control: SfuControl; readonly memberUrl: string };
+  /** The SFUs rooms are placed on, each group's room on one of them; none: no group calls on this server. */
+  readonly sfus: readonly SfuEndpointControl[];
 }
 
 interface Participant {
@@ -49,6 +58,8 @@ interface Participant {
 }
 
 interface Room {
+  /** The SFU the room is on. */
+  readonly sfu: SfuEndpointControl;
   readonly roomId: SfuRoomId;
   /** Each device in the call, by device key. */
   readonly participants: Map<string, Participant>;
@@ -71,15 +82,15 @@ export class GroupCallsService {
 
   async join(device: DeviceAddress, request: { readonly groupId: Uint8Array }): Promise<GroupCallTicket> {
     requireBytes(request.groupId, LIMITS.groupIdBytes, 'group_id');
-    const sfu = this.options.sfu;
-    if (!sfu) throw new ServerError(ErrorCode.NO_SFU, NO_SFU_CONFIGURED);
+    if (this.options.sfus.length === 0) throw new ServerError(ErrorCode.NO_SFU, NO_SFU_CONFIGURED);
     await this.requireMember(device, request.groupId);
     const key = Buffer.from(request.groupId).toString('hex');
     return this.serially(key, async () => {
       // Again in turn: a commit that removed the device while this join waited is withdrawn in
       // this same queue, before or after, never between the check and the admission.
       await this.requireMember(device, request.groupId);
-      const room = this.rooms.get(key) ?? (await this.openRoom(key, sfu.control));
+      const room = this.rooms.get(key) ?? (await this.openRoom(key));
+      const sfu = room.sfu;
       const deviceKey = `${device.username}\n${device.deviceId}`;
       // A reference that names nobody: the SFU must not learn who is in the call.
       const known = room.participants.get(deviceKey);
@@ -110,7 +121,7 @@ export class GroupCallsService {
   /** Withdraws the device's admission and takes it out of the room; the last one out ends the room. */
   async leave(device: DeviceAddress, request: { readonly groupId: Uint8Array }): Promise<void> {
     requireBytes(request.groupId, LIMITS.groupIdBytes, 'group_id');
-    if (!this.options.sfu) throw new ServerError(ErrorCode.NO_SFU, NO_SFU_CONFIGURED);
+    if (this.options.sfus.length === 0) throw new ServerError(ErrorCode.NO_SFU, NO_SFU_CONFIGURED);
     await this.withdraw(request.groupId, [device]);
   }
 
@@ -119,25 +130,25 @@ export class GroupCallsService {
    * whatever admission they hold to its room is withdrawn now, not when it expires. Never throws.
    */
   async withdraw(groupId: Uint8Array, devices: readonly DeviceAddress[]): Promise<void> {
-    const sfu = this.options.sfu;
-    if (!sfu || devices.length === 0) return;
+    if (this.options.sfus.length === 0 || devices.length === 0) return;
     const key = Buffer.from(groupId).toString('hex');
     // Queued even when there is no room yet: a first join may be making it right now.
-    for (const device of devices) await this.withdrawOne(key, device, sfu.control);
+    for (const device of devices) await this.withdrawOne(key, device);
   }
 
-  private async withdrawOne(key: string, device: DeviceAddress, control: SfuControl): Promise<void> {
+  private async withdrawOne(key: string, device: DeviceAddress): Promise<void> {
     await this.serially(key, async () => {
       const room = this.rooms.get(key);
       const deviceKey = `${device.username}\n${device.deviceId}`;
       const participant = room?.participants.get(deviceKey);
       if (!room || participant === undefined) return; // not in the call: leaving again is harmless
-      await this.takeOut(key, room, deviceKey, control);
+      await this.takeOut(key, room, deviceKey);
     });
   }
 
   /** Takes a device out of its room at the SFU; the last one out ends the room. Within the group's queue. */
-  private async takeOut(key: string, room: Room, deviceKey: string, control: SfuControl): Promise<void> {
+  private async takeOut(key: string, room: Room, deviceKey: string): Promise<void> {
+    const control = room.sfu.control;
     const participant = room.participants.get(deviceKey);
     if (!participant) return;
     room.participants.delete(deviceKey);
@@ -154,8 +165,6 @@ export class GroupCallsService {
    * went. Never throws: an SFU that does not answer is asked again next time.
    */
   async sweep(now = Date.now()): Promise<number> {
-    const control = this.options.sfu?.control;
-    if (!control) return 0;
     let gone = 0;
     for (const key of [...this.rooms.keys()]) {
       gone += await this.serially(key, async () => {
@@ -163,14 +172,14 @@ export class GroupCallsService {
         if (!room) return 0;
         let present: ReadonlySet<number>;
         try {
-          present = await control.present(room.roomId);
+          present = await room.sfu.control.present(room.roomId);
         } catch (error) {
           if (error instanceof SfuError && error.problem === 'unknown-room') this.rooms.delete(key);
           else this.logLost(error, 'sweep');
           return 0;
         }
         const away = [...room.participants].filter(([, p]) => p.expiresAt <= now && !present.has(p.feedId)).map(([deviceKey]) => deviceKey);
-        for (const deviceKey of away) await this.takeOut(key, room, deviceKey, control);
+        for (const deviceKey of away) await this.takeOut(key, room, deviceKey);
         return away.length;
       }).catch(() => 0);
     }
@@ -180,7 +189,7 @@ export class GroupCallsService {
 
   /** Sweeps every GROUP_CALL_SWEEP_MS until `stop`; the timer never keeps the process alive. */
   start(intervalMs = GROUP_CALL_SWEEP_MS): void {
-    if (this.timer || !this.options.sfu) return;
+    if (this.timer || this.options.sfus.length === 0) return;
     this.timer = setInterval(() => {
       if (this.sweeping) return;
       this.sweeping = this.sweep().finally(() => {
@@ -203,15 +212,28 @@ export class GroupCallsService {
     if (!group.members.some((m) => m.username === device.username && m.deviceId === device.deviceId)) throw new ServerError(ErrorCode.NOT_A_MEMBER);
   }
 
-  private async openRoom(key: string, control: SfuControl): Promise<Room> {
-    try {
-      const { roomId } = await control.createRoom({ maxParticipants: MAX_SFU_PARTICIPANTS });
-      const room: Room = { roomId, participants: new Map() };
-      this.rooms.set(key, room);
-      return room;
-    } catch (error) {
-      throw this.sfuRefusal(error);
+  /**
+   * A new room for the group, on the SFU with the fewest devices in this node's calls (the first
+   * given, on a tie); one that does not answer is passed over for the next, so a call still
+   * starts while any SFU is up.
+   */
+  private async openRoom(key: string): Promise<Room> {
+    const load = new Map<SfuEndpointControl, number>(this.options.sfus.map((sfu) => [sfu, 0]));
+    for (const room of this.rooms.values()) load.set(room.sfu, (load.get(room.sfu) ?? 0) + room.participants.size);
+    const order = [...this.options.sfus].sort((a, b) => load.get(a)! - load.get(b)!);
+    let failure: unknown;
+    for (const sfu of order) {
+      try {
+        const { roomId } = await sfu.control.createRoom({ maxParticipants: MAX_SFU_PARTICIPANTS });
+        const room: Room = { sfu, roomId, participants: new Map() };
+        this.rooms.set(key, room);
+        return room;
+      } catch (error) {
+        failure = error;
+        this.options.log.warn({ sfu: this.options.sfus.indexOf(sfu), problem: error instanceof SfuError ? error.problem : 'unknown' }, 'an SFU could not make a room; trying the next');
+      }
     }
+    throw this.sfuRefusal(failure);
   }
 
   private sfuRefusal(error: unknown): ServerError {

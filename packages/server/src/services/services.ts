@@ -66,7 +66,8 @@ export interface ServicesOptions {
   /** How pushes are carried (default web-push over fetch); tests may give their own. */
   readonly pushSender?: PushSender;
   /** The SFU for group calls, and the URL members reach it at; absent: group calls are refused (NO_SFU). */
-  readonly sfu?: { readonly control: SfuControl; readonly memberUrl: string };
+  /** The SFUs group calls go through (each group's room on one of them); none: group calls are refused. */
+  readonly sfus?: readonly { readonly control: SfuControl; readonly memberUrl: string }[];
 }
 
 /** The file limits when none are given: config.ts's defaults. */
@@ -121,6 +122,6 @@ export function createServices(options: ServicesOptions): Services {
       ...(options.blobBytes ? { bytes: options.blobBytes } : {}),
     }),
     push,
-    groupCalls: new GroupCallsService({ store, log, ...(options.sfu ? { sfu: options.sfu } : {}) }),
+    groupCalls: new GroupCallsService({ store, log, sfus: options.sfus ?? [] }),
   };
 }
