@@ -61,7 +61,7 @@ export type CallState =
    * (an offer to another device of this account means that one answered first).
    */
   | (CallParty & BoundParty & CallMedia & { readonly kind: 'callee-connecting'; readonly role: 'callee'; readonly acceptedAt: number })
-  | (CallParty & BoundParty & CallMedia & { readonly kind: 'active'; readonly acceptedAt: number; readonly connectedAt: number; readonly upgrade?: VideoUpgrade })
+  | (CallParty & BoundParty & CallMedia & { readonly kind: 'active'; readonly acceptedAt: number; readonly connectedAt: number; readonly upgrade?: VideoUpgrade; readonly quietAsksUntil?: number })
   /** Terminal until a new call starts; remembers the call id so a replayed ring for it is inert. */
   | (CallParty & { readonly kind: 'ended'; readonly reason: EndReason; readonly outcome: CallOutcome; readonly endedAt: number; readonly durationMs?: number });
 

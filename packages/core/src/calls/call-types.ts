@@ -179,6 +179,11 @@ export const RTC_EFFECTS: ReadonlySet<CallEffectType> = new Set<CallEffectType>(
 
 /** An ask for video nobody answered ends after this long; so does a move to video that never completed. */
 export const VIDEO_REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * After the member declines an ask for video, the peer's next asks are not shown for this long
+ * (they expire unanswered on the peer's side): a peer cannot fill the screen with asks.
+ */
+export const VIDEO_ASK_QUIET_MS = 60_000;
 
 /** An unanswered ring stops after this long (issue 3). */
 export const RING_TIMEOUT_MS = 45_000;

@@ -1,7 +1,7 @@
 /** @module calls/call-video-upgrade.test: a voice call's move to video, by consent of both, in the pure machine. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { transition, initialCallMachineState, RTC_EFFECTS, VIDEO_REQUEST_TIMEOUT_MS } from './index.js';
+import { transition, initialCallMachineState, RTC_EFFECTS, VIDEO_ASK_QUIET_MS, VIDEO_REQUEST_TIMEOUT_MS } from './index.js';
 import type { CallEffect, CallEvent, CallMachineState, CallSignal, CallState, ConversationView } from './index.js';
 import { expectedDescription } from './call-video-upgrade.js';
 
@@ -168,4 +168,15 @@ test('expectedDescription: the one description of the move this device may take,
   const theirs = run(callerActive(), bob({ type: 'videoRequest', callId: 'c2' }), { type: 'localAcceptVideo', now: T0 });
   assert.equal(expectedDescription(theirs.state), 'offer');
   assert.equal(expectedDescription(run(theirs.machine, bob({ type: 'offer', callId: 'c2', sdp: 'v=0' })).state), undefined, 'one offer only');
+});
+
+test('after the member declines, the peer cannot fill the screen with asks: new ones are not shown for a minute', () => {
+  const declined = run(callerActive(), bob({ type: 'videoRequest', callId: 'c2' }, T0 + 5_000), { type: 'localDeclineVideo', now: T0 + 6_000 });
+  const again = run(declined.machine, bob({ type: 'videoRequest', callId: 'c2' }, T0 + 7_000));
+  assert.equal(again.state.kind === 'active' && again.state.upgrade, undefined, 'an ask right after a decline is not shown');
+  assert.deepEqual(again.effects, []);
+  const later = run(declined.machine, bob({ type: 'videoRequest', callId: 'c2' }, T0 + 6_000 + VIDEO_ASK_QUIET_MS));
+  assert.equal(later.state.kind === 'active' && later.state.upgrade?.step, 'asked', 'a minute later, an ask is shown again');
+  // The member's own asks are never held back.
+  assert.deepEqual(sent(run(declined.machine, { type: 'localRequestVideo', now: T0 + 7_000 }).effects), ['videoRequest']);
 });

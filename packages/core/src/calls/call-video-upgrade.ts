@@ -15,7 +15,7 @@
  */
 import type { CallState, VideoUpgrade } from './call-state.js';
 import type { CallEvent, CallSignal, RemoteSignalEvent } from './call-types.js';
-import { VIDEO_REQUEST_TIMEOUT_MS } from './call-types.js';
+import { VIDEO_ASK_QUIET_MS, VIDEO_REQUEST_TIMEOUT_MS } from './call-types.js';
 import { sendTo, unchanged, type CallStep } from './call-result.js';
 import { endCall } from './call-ending.js';
 
@@ -52,7 +52,7 @@ export function videoUpgradeEvent(state: Active, event: LocalEvent): CallStep | 
       return { state: withUpgrade(state, { step: 'negotiating', by: 'remote', at: event.now }), effects: [sendTo(state, { type: 'videoAccept', callId: state.callId })] };
     case 'localDeclineVideo':
       if (upgrade?.step !== 'asked' || upgrade.by !== 'remote') return unchanged(state);
-      return { state: withUpgrade(state, undefined), effects: [sendTo(state, { type: 'videoDecline', callId: state.callId })] };
+      return { state: { ...withUpgrade(state, undefined), quietAsksUntil: event.now + VIDEO_ASK_QUIET_MS }, effects: [sendTo(state, { type: 'videoDecline', callId: state.callId })] };
     case 'localCancelVideo':
       // The asker withdraws an ask not yet answered; the peer's prompt goes.
       if (upgrade?.step !== 'asked' || upgrade.by !== 'local') return unchanged(state);
@@ -88,7 +88,8 @@ export function videoUpgradeSignal(state: Active, event: RemoteSignalEvent, sign
         if (state.role === 'caller') return { state: withUpgrade(state, { step: 'negotiating', by: 'local', at: event.now }), effects: [{ type: 'enableVideo' }, { type: 'createOffer' }] };
         return { state: withUpgrade(state, { step: 'negotiating', by: 'remote', at: event.now }), effects: [] };
       }
-      if (upgrade) return unchanged(state);
+      // A new ask soon after the member declined one is not shown: it expires on the asker's side.
+      if (upgrade || (state.quietAsksUntil !== undefined && event.now < state.quietAsksUntil)) return unchanged(state);
       return { state: withUpgrade(state, { step: 'asked', by: 'remote', at: event.now }), effects: [] };
     case 'videoAccept':
       if (upgrade?.step !== 'asked' || upgrade.by !== 'local') return unchanged(state);

@@ -5,7 +5,7 @@ export type {
 } from './call-types.js';
 export {
   RTC_EFFECTS, RING_TIMEOUT_MS, RING_MAX_AGE_MS, RING_MAX_SKEW_MS, MAX_PENDING_CANDIDATES, RECENT_CALLS_KEPT,
-  RING_BURST, RING_REFILL_MS, MAX_RING_ALLOWANCES, VIDEO_REQUEST_TIMEOUT_MS,
+  RING_BURST, RING_REFILL_MS, MAX_RING_ALLOWANCES, VIDEO_REQUEST_TIMEOUT_MS, VIDEO_ASK_QUIET_MS,
 } from './call-types.js';
 export type { CallParty, CallMedia, EndReason, CallState, CallStateKind, LiveCallState, CallMachineState, VideoUpgrade } from './call-state.js';
 export { initialCallState, initialCallMachineState, isLive } from './call-state.js';
