@@ -108,6 +108,7 @@ test('an SFU is a ws:// or wss:// URL with its secret; without one there is none
     [{ sfuUrl: 'ws://a:1,http://b:2', sfuSecret: 's'.repeat(16) }, `--sfu must be the ws:// or wss:// URL of the SFU's WebSocket API (Janus), e.g. ws://127.0.0.1:8188, or several, comma-separated; leave it out for no group calls.`],
     [{ sfuUrl: 'ws://a:1,', sfuSecret: 's'.repeat(16) }, `--sfu must be the ws:// or wss:// URL of the SFU's WebSocket API (Janus), e.g. ws://127.0.0.1:8188, or several, comma-separated; leave it out for no group calls.`],
     [{ sfuUrl: Array.from({ length: 9 }, (_, i) => `ws://s${i}:8188`).join(','), sfuSecret: 's'.repeat(16) }, '--sfu names more than 8 SFUs.'],
+    [{ sfuUrl: 'ws://a:1, ws://a:1', sfuSecret: 's'.repeat(16) }, '--sfu names the same SFU twice.'],
     [{ sfuUrl: 'ws://a:1,ws://b:2', sfuSecret: 's'.repeat(16), sfuPublicUrl: 'wss://a.example.org/janus' }, '--sfu-public-url must name one public URL for each SFU in --sfu, in the same order.'],
   ];
   for (const [input, message] of cases) {

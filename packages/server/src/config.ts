@@ -193,6 +193,9 @@ export function resolveConfig(input: ServerConfigInput, names: SettingNames = {}
   if (typeof config.sfuUrl === 'string' && listOf(config.sfuUrl).length > MAX_SFUS) {
     throw new ConfigError(`${name('sfuUrl')} names more than ${MAX_SFUS} SFUs.`);
   }
+  if (typeof config.sfuUrl === 'string' && new Set(listOf(config.sfuUrl)).size !== listOf(config.sfuUrl).length) {
+    throw new ConfigError(`${name('sfuUrl')} names the same SFU twice.`);
+  }
   if (config.sfuUrl !== undefined && (typeof config.sfuSecret !== 'string' || config.sfuSecret.length < 16)) {
     // The secret is never echoed.
     throw new ConfigError(`${name('sfuSecret')} is required with ${name('sfuUrl')}: the secret shared with the SFU (Janus api_secret), at least 16 characters.`);

@@ -115,9 +115,12 @@ describe('group calls at a real Janus', skip, () => {
     const adaAtJanus = await JanusParticipant.connect(adaTicket.sfuUrl, adaTicket.token);
     assert.ok((await adaAtJanus.attach()).ok);
     assert.ok((await adaAtJanus.join(Number(adaTicket.roomId), Number(adaTicket.feedId), adaTicket.joinToken)).ok);
+    // Ada asks again (a retried join) and goes on publishing on her first feed: she is still in.
+    resultOf(await ada.client.request(FrameType.JOIN_GROUP_CALL, { groupId }), 'groupCall');
     assert.equal(await server.sweepGroupCalls(), 0, 'within its admission a device may still be on its way');
-    const later = Number(bobTicket.expiresAt) + 1;
-    assert.equal(await server.sweepGroupCalls(later), 1, 'bob, not at the SFU past his admission, is taken out; ada, there, stays');
+    assert.equal(await server.sweepGroupCalls(Number(bobTicket.expiresAt) + 1), 0, 'nor within the grace after it');
+    const later = Date.now() + 10 * 60_000;
+    assert.equal(await server.sweepGroupCalls(later), 1, 'bob, not at the SFU past his admission, is taken out; ada, there under an earlier feed, stays');
     assert.match(await joinAtJanus(bobTicket), /^refused/, 'his admission is withdrawn');
     // Ada's client dies: its connection closes, Janus drops her, and the next sweep ends the room.
     adaAtJanus.close();
@@ -187,16 +190,24 @@ describe('group calls over two SFUs (real Janus, twice)', skip, () => {
     for (const groupId of [groups[0], groups[1]]) resultOf(await ada.client.request(FrameType.LEAVE_GROUP_CALL, { groupId }), 'ok');
   });
 
-  test('an SFU that does not answer is passed over: the room goes on the other, and calls go on', async () => {
-    // Keep SFU A busy, so B would be the choice; then B dies.
+  test('an SFU that does not answer is passed over: new rooms go on the other, and a room stuck on it is given up for a fresh one', async () => {
+    // A busy with one call, so the next room goes on B; then B dies.
     const busy = resultOf(await ada.client.request(FrameType.JOIN_GROUP_CALL, { groupId: groups[0] }), 'groupCall');
     assert.equal(busy.sfuUrl, janusA.url);
+    const onB = resultOf(await bob.client.request(FrameType.JOIN_GROUP_CALL, { groupId: groups[1] }), 'groupCall');
+    assert.equal(onB.sfuUrl, janusB.url);
     await janusB.kill();
     const placed = resultOf(await bob.client.request(FrameType.JOIN_GROUP_CALL, { groupId: groups[2] }), 'groupCall');
     assert.equal(placed.sfuUrl, janusA.url, 'placed on the SFU that answers');
     assert.equal(await joinAtJanus(placed), 'joined');
-    resultOf(await bob.client.request(FrameType.LEAVE_GROUP_CALL, { groupId: groups[2] }), 'ok');
-    resultOf(await ada.client.request(FrameType.LEAVE_GROUP_CALL, { groupId: groups[0] }), 'ok');
+    // The group whose room is on the dead SFU: refused while its admissions may still be in use...
+    errorOf(await ada.client.request(FrameType.JOIN_GROUP_CALL, { groupId: groups[1] }), ErrorCode.NO_SFU);
+    // ...and given up by the sweep once they expired: the next join gets a room on A.
+    await server.sweepGroupCalls(Date.now() + 10 * 60_000);
+    const moved = resultOf(await ada.client.request(FrameType.JOIN_GROUP_CALL, { groupId: groups[1] }), 'groupCall');
+    assert.equal(moved.sfuUrl, janusA.url);
+    assert.equal(await joinAtJanus(moved), 'joined');
+    for (const [who, groupId] of [[ada, groups[1]], [bob, groups[2]], [ada, groups[0]]] as const) resultOf(await who.client.request(FrameType.LEAVE_GROUP_CALL, { groupId }), 'ok');
   });
 });
 

@@ -10,7 +10,8 @@
  *
  * A device that goes away without leaving (it crashed, or lost its network) is taken out once its
  * admission expired and the SFU no longer lists it (`sweep`, every 30 s), so a room ends with its
- * call.
+ * call. A revocation or a room's end that the SFU did not take is retried by the sweep; a room on
+ * an SFU that stopped answering is given up, and destroyed once it answers again.
  *
  * Several SFUs: each group's room is placed on one of them, the one with the fewest devices in
  * this node's calls that answers.
@@ -50,10 +51,11 @@ export interface GroupCallsOptions {
 }
 
 interface Participant {
-  /** Its opaque reference at the SFU. */
+  /** Its opaque reference at the SFU (the same for the device while it is in the call). */
   readonly reference: string;
-  /** The feed id and expiry of its newest admission: once that expired, it is in the room only if the SFU lists that feed. */
-  feedId: number;
+  /** The feed ids its admissions gave (a device that joined again may still publish on an earlier one), newest last. */
+  readonly feedIds: number[];
+  /** When its newest admission expired: after that (and a grace), it is in the room only if the SFU lists one of its feeds. */
   expiresAt: number;
 }
 
@@ -63,16 +65,29 @@ interface Room {
   readonly roomId: SfuRoomId;
   /** Each device in the call, by device key. */
   readonly participants: Map<string, Participant>;
+  /** References taken out whose revocation the SFU did not take: retried by the sweep until it does. */
+  readonly unrevoked: Set<string>;
 }
 
 /** How often rooms are checked for devices that went away without leaving (crashed, lost their network). */
 export const GROUP_CALL_SWEEP_MS = 30_000;
+/** After an admission expired, this long for a join in flight to show at the SFU before the device counts as gone. */
+const JOIN_GRACE_MS = 30_000;
+/**
+ * A room whose SFU does not answer is given up once every admission to it expired this long ago:
+ * the group's next join opens a room on an SFU that answers, and the old room is destroyed once
+ * its SFU answers again (so nobody stays in it).
+ */
+const ORPHAN_AFTER_MS = 60_000;
+const MAX_FEEDS_KEPT = 8;
 
 const NO_SFU_CONFIGURED = 'Group calls need a media server (SFU), and this server has none. 1:1 calls still work.';
 const SFU_NOT_ANSWERING = 'The server\'s media server (SFU) is not answering. Try the call again in a moment; 1:1 calls still work.';
 
 export class GroupCallsService {
   private readonly rooms = new Map<string, Room>();
+  /** Rooms given up on an SFU that did not answer, or could not be destroyed: destroyed once it answers. */
+  private readonly orphans = new Set<Room>();
   /** One change at a time per group: two first joins make one room, not two. */
   private readonly queues = new Map<string, Promise<unknown>>();
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -100,13 +115,16 @@ export class GroupCallsService {
         admission = await sfu.control.admit(room.roomId, participant);
       } catch (error) {
         // A room nobody got into is not kept: the next join makes a fresh one.
-        if (room.participants.size === 0) {
-          this.rooms.delete(key);
-          await sfu.control.destroyRoom(room.roomId).catch(() => undefined);
-        }
+        if (room.participants.size === 0) await this.endRoom(key, room);
         throw this.sfuRefusal(error);
       }
-      room.participants.set(deviceKey, { reference: participant, feedId: admission.feedId, expiresAt: admission.expiresAt });
+      if (known) {
+        known.feedIds.push(admission.feedId);
+        if (known.feedIds.length > MAX_FEEDS_KEPT) known.feedIds.shift();
+        known.expiresAt = admission.expiresAt;
+      } else {
+        room.participants.set(deviceKey, { reference: participant, feedIds: [admission.feedId], expiresAt: admission.expiresAt });
+      }
       return {
         sfuUrl: sfu.memberUrl,
         roomId: BigInt(room.roomId),
@@ -146,16 +164,35 @@ export class GroupCallsService {
     });
   }
 
-  /** Takes a device out of its room at the SFU; the last one out ends the room. Within the group's queue. */
+  /**
+   * Takes a device out of its room at the SFU; the last one out ends the room. A revocation the
+   * SFU does not take is kept and retried by the sweep: a removed member must not stay in. Within
+   * the group's queue.
+   */
   private async takeOut(key: string, room: Room, deviceKey: string): Promise<void> {
-    const control = room.sfu.control;
     const participant = room.participants.get(deviceKey);
     if (!participant) return;
     room.participants.delete(deviceKey);
-    await control.revoke(room.roomId, participant.reference).catch((error: unknown) => this.logLost(error, 'revoke'));
-    if (room.participants.size > 0) return;
-    this.rooms.delete(key);
-    await control.destroyRoom(room.roomId).catch((error: unknown) => this.logLost(error, 'destroy'));
+    try {
+      await room.sfu.control.revoke(room.roomId, participant.reference);
+    } catch (error) {
+      if (!(error instanceof SfuError && error.problem === 'unknown-room')) room.unrevoked.add(participant.reference);
+      this.logLost(error, 'revoke');
+    }
+    if (room.participants.size === 0) await this.endRoom(key, room);
+  }
+
+  /** Ends a room at its SFU (everyone in it goes); one the SFU cannot end now is ended by a later sweep. */
+  private async endRoom(key: string, room: Room): Promise<void> {
+    if (this.rooms.get(key) === room) this.rooms.delete(key);
+    try {
+      await room.sfu.control.destroyRoom(room.roomId);
+      this.orphans.delete(room);
+    } catch (error) {
+      if (error instanceof SfuError && error.problem === 'unknown-room') this.orphans.delete(room);
+      else this.orphans.add(room);
+      this.logLost(error, 'destroy');
+    }
   }
 
   /**
@@ -170,18 +207,43 @@ export class GroupCallsService {
       gone += await this.serially(key, async () => {
         const room = this.rooms.get(key);
         if (!room) return 0;
+        const control = room.sfu.control;
+        for (const reference of [...room.unrevoked]) {
+          await control.revoke(room.roomId, reference).then(() => room.unrevoked.delete(reference), (error: unknown) => this.logLost(error, 'revoke again'));
+        }
         let present: ReadonlySet<number>;
         try {
-          present = await room.sfu.control.present(room.roomId);
+          present = await control.present(room.roomId);
         } catch (error) {
-          if (error instanceof SfuError && error.problem === 'unknown-room') this.rooms.delete(key);
-          else this.logLost(error, 'sweep');
+          if (error instanceof SfuError && error.problem === 'unknown-room') {
+            // Lost at the SFU (it restarted and could not make it again): forgotten here, and by the controller.
+            this.rooms.delete(key);
+            await control.destroyRoom(room.roomId).catch(() => undefined);
+          } else if ([...room.participants.values()].every((p) => p.expiresAt + ORPHAN_AFTER_MS <= now)) {
+            // Its SFU does not answer: the group's next join opens a room on one that does.
+            this.rooms.delete(key);
+            this.orphans.add(room);
+            this.options.log.warn({ problem: error instanceof SfuError ? error.problem : 'unknown' }, 'gave up a group call room on an SFU that does not answer');
+          } else {
+            this.logLost(error, 'sweep');
+          }
           return 0;
         }
-        const away = [...room.participants].filter(([, p]) => p.expiresAt <= now && !present.has(p.feedId)).map(([deviceKey]) => deviceKey);
+        const away = [...room.participants]
+          .filter(([, p]) => p.expiresAt + JOIN_GRACE_MS <= now && !p.feedIds.some((feed) => present.has(feed)))
+          .map(([deviceKey]) => deviceKey);
         for (const deviceKey of away) await this.takeOut(key, room, deviceKey);
         return away.length;
       }).catch(() => 0);
+    }
+    // Rooms given up, or not destroyed when they should have been: destroyed once their SFU answers.
+    for (const room of [...this.orphans]) {
+      await room.sfu.control.destroyRoom(room.roomId).then(
+        () => this.orphans.delete(room),
+        (error: unknown) => {
+          if (error instanceof SfuError && error.problem === 'unknown-room') this.orphans.delete(room);
+        },
+      );
     }
     if (gone > 0) this.options.log.info({ devices: gone }, 'took devices that went away without leaving out of group calls');
     return gone;
@@ -218,14 +280,15 @@ export class GroupCallsService {
    * starts while any SFU is up.
    */
   private async openRoom(key: string): Promise<Room> {
+    // A room counts one more than its devices: rooms still being joined weigh too.
     const load = new Map<SfuEndpointControl, number>(this.options.sfus.map((sfu) => [sfu, 0]));
-    for (const room of this.rooms.values()) load.set(room.sfu, (load.get(room.sfu) ?? 0) + room.participants.size);
+    for (const room of this.rooms.values()) load.set(room.sfu, (load.get(room.sfu) ?? 0) + room.participants.size + 1);
     const order = [...this.options.sfus].sort((a, b) => load.get(a)! - load.get(b)!);
     let failure: unknown;
     for (const sfu of order) {
       try {
         const { roomId } = await sfu.control.createRoom({ maxParticipants: MAX_SFU_PARTICIPANTS });
-        const room: Room = { sfu, roomId, participants: new Map() };
+        const room: Room = { sfu, roomId, participants: new Map(), unrevoked: new Set() };
         this.rooms.set(key, room);
         return room;
       } catch (error) {
