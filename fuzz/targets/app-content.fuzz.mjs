@@ -30,7 +30,7 @@ function checkCall(signal) {
     case 'ice':
       expect(kind.value.candidate.length >= 1 && kind.value.candidate.length <= CALL_CANDIDATE_MAX_CHARS, 'candidate is 1-1024 characters');
       break;
-    case 'accept': case 'decline': case 'busy': case 'hangup': break;
+    case 'accept': case 'decline': case 'busy': case 'hangup': case 'videoRequest': case 'videoAccept': case 'videoDecline': break;
     default: expect(false, `call signal has a known kind (got ${String(kind.case)})`);
   }
 }

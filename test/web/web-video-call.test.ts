@@ -6,7 +6,8 @@
  * validator allows), see each other's video and their own camera small in its corner. The camera
  * turns off (its track stopped) and on again. A second call, taken with "Voice only", never asks
  * for Bob's camera, while he still sees Alice. A voice call moves to video by consent of both:
- * Alice asks, and no camera opens on either side until Bob turns video on; declined, nothing opens.
+ * Alice asks and Bob declines (nothing opens); then Bob asks, and no camera opens on either side
+ * until Alice turns video on.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -119,12 +120,14 @@ test('a voice call moves to video only when both say so: no camera on either sid
   await alice.page.getByText('bob stays on voice').waitFor({ timeout: 10_000 });
   assert.deepEqual({ alice: await alice.cameraRequests(), bob: await bob.cameraRequests() }, camerasBefore, 'a declined ask opened a camera');
 
-  // Alice asks again; until Bob turns video on, no camera anywhere.
-  await alice.page.getByRole('button', { name: 'Turn on video' }).click();
-  await bob.page.getByText('alice asks to turn on video').waitFor({ timeout: 10_000 });
+  // Having declined, Bob is not asked again for a minute; he may ask himself. Until Alice turns
+  // video on, no camera anywhere.
+  await bob.page.getByRole('button', { name: 'Turn on video' }).click();
+  await alice.page.getByText('bob asks to turn on video').waitFor({ timeout: 10_000 });
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   assert.deepEqual({ alice: await alice.cameraRequests(), bob: await bob.cameraRequests() }, camerasBefore, 'a camera opened before both consented');
-  await bob.page.getByRole('button', { name: 'Turn on video' }).click();
+  await keepScreenshot(alice, 'video-ask-desktop');
+  await alice.page.getByRole('button', { name: 'Turn on video' }).click();
   await eventually(async () => {
     const [a, b] = [await alice.videoStats(), await bob.videoStats()];
     return a.framesDecoded > 10 && b.framesDecoded > 10 ? true : undefined;
