@@ -10,13 +10,13 @@
 //   node bench/group-call.mjs [--runs 3] [--sizes 2,4,8] [--write]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { JanusProcess } from '@sotto/server/janus-test-env';
 import { sineWave, writeWav } from '@sotto/client-node/calls';
-import { fmt, machine, median, writeSection } from './lib.mjs';
+import { cpuSeconds, fmt, machine, median, writeSection } from './lib.mjs';
+import { freePort } from './peers/common.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -27,26 +27,10 @@ const SIZES = arg('--sizes', '2,4,8').split(',').map(Number);
 const WRITE = process.argv.includes('--write');
 const CLI = join(process.cwd(), 'packages/cli/dist/bin.js');
 const WINDOW_MS = 10_000;
-const TICKS_PER_S = 100;
 
 const dir = mkdtempSync(join(tmpdir(), 'sotto-bench-group-'));
 
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S;
-}
 
 function cli(name, args, timeoutMs = 60_000) {
   return new Promise((resolve, reject) => {

@@ -12,12 +12,12 @@
 //   node bench/group-video.mjs [--runs 3] [--sizes 2,4] [--write]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { JanusProcess } from '@sotto/server/janus-test-env';
-import { fmt, machine, median, writeSection } from './lib.mjs';
+import { cpuSeconds, fmt, machine, median, writeSection } from './lib.mjs';
+import { freePort } from './peers/common.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -28,32 +28,12 @@ const SIZES = arg('--sizes', '2,4').split(',').map(Number);
 const WRITE = process.argv.includes('--write');
 const CLI = join(process.cwd(), 'packages/cli/dist/bin.js');
 const WINDOW_MS = 10_000;
-const TICKS_PER_S = 100;
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 
 const dir = mkdtempSync(join(tmpdir(), 'sotto-bench-video-'));
 
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
-/** CPU seconds (user + system) a process has used so far; 0 once it is gone. */
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S;
-  } catch {
-    return 0;
-  }
-}
 
 /** Chromium's processes now (browser, renderers, GPU and utility processes). */
 function chromiumPids() {

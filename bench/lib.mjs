@@ -61,3 +61,14 @@ export function writeBenchmarksKeepingSections(doc) {
   }
   writeFileSync(BENCHMARKS_MD, text);
 }
+
+/** CPU seconds (user + system) process `pid` has used so far, from /proc (100 ticks a second); 0 once it is gone. */
+export function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}

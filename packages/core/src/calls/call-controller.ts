@@ -202,23 +202,26 @@ export class Calls {
 
   /** Accepts the peer's ask for video: this device's camera opens as the peer's offer is answered. */
   async acceptVideo(): Promise<void> {
-    const state = this.state;
-    if (state.kind !== 'active' || state.upgrade?.step !== 'asked' || state.upgrade.by !== 'remote') throw new ClientError('NO_CALL', 'Nobody asked for video.');
+    this.requireAsk('remote', 'Nobody asked for video.');
     await this.dispatch({ type: 'localAcceptVideo', now: this.ctx.clock.now() });
   }
 
   /** Withdraws this member's ask for video while the peer has not answered it. */
   async cancelVideo(): Promise<void> {
-    const state = this.state;
-    if (state.kind !== 'active' || state.upgrade?.step !== 'asked' || state.upgrade.by !== 'local') throw new ClientError('NO_CALL', 'There is no ask for video to withdraw.');
+    this.requireAsk('local', 'There is no ask for video to withdraw.');
     await this.dispatch({ type: 'localCancelVideo', now: this.ctx.clock.now() });
   }
 
   /** Declines the peer's ask for video: the call stays voice, and no camera opens. */
   async declineVideo(): Promise<void> {
-    const state = this.state;
-    if (state.kind !== 'active' || state.upgrade?.step !== 'asked' || state.upgrade.by !== 'remote') throw new ClientError('NO_CALL', 'Nobody asked for video.');
+    this.requireAsk('remote', 'Nobody asked for video.');
     await this.dispatch({ type: 'localDeclineVideo', now: this.ctx.clock.now() });
+  }
+
+  /** An unanswered ask for video in the active call, made by `by`; NO_CALL with `message` otherwise. */
+  private requireAsk(by: 'local' | 'remote', message: string): void {
+    const state = this.state;
+    if (state.kind !== 'active' || state.upgrade?.step !== 'asked' || state.upgrade.by !== by) throw new ClientError('NO_CALL', message);
   }
 
   async hangup(): Promise<void> {

@@ -38,7 +38,18 @@ export function CallVideo({ peer }: { peer: string }) {
 /** Camera off/on and switch camera, beside Mute in the call bar. */
 export function CameraButtons() {
   const { media } = useEngine();
-  const video = useCallVideo();
+  return <CameraControls video={useCallVideo()} camera={media} />;
+}
+
+/**
+ * Camera off/on and, where there are several, switch camera: for a 1:1 call's camera and a group
+ * call's alike (`camera` is the call's media). Pressed means the camera is off, as Mute is pressed
+ * when the microphone is.
+ */
+export function CameraControls({ video, camera }: {
+  video: { readonly local: MediaStream | undefined; readonly cameras: number };
+  camera: { setCameraOn(on: boolean): Promise<void>; switchCamera(): Promise<void> };
+}) {
   const [busy, setBusy] = useState(false);
   const on = video.local !== undefined;
   const run = (work: () => Promise<void>) => {
@@ -48,9 +59,9 @@ export function CameraButtons() {
   return (
     <>
       <button type="button" className={on ? 'call-mute' : 'call-mute on'} aria-pressed={!on} disabled={busy}
-        onClick={() => run(() => media.setCameraOn(!on))}>{on ? 'Camera off' : 'Camera on'}</button>
+        onClick={() => run(() => camera.setCameraOn(!on))}>{on ? 'Camera off' : 'Camera on'}</button>
       {on && video.cameras > 1 && (
-        <button type="button" className="call-mute" disabled={busy} onClick={() => run(() => media.switchCamera())}>Switch camera</button>
+        <button type="button" className="call-mute" disabled={busy} onClick={() => run(() => camera.switchCamera())}>Switch camera</button>
       )}
     </>
   );

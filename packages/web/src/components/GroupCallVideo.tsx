@@ -9,7 +9,7 @@
 import { useEffect, useState } from 'react';
 import { useEngine } from '../app/hooks.js';
 import type { GroupCallVideo as GroupCallVideoStreams } from '../platform/browser-group-call-media.js';
-import { Stream } from './CallVideo.js';
+import { CameraControls, Stream } from './CallVideo.js';
 
 function useGroupCallVideo(): GroupCallVideoStreams {
   const { groupMedia } = useEngine();
@@ -64,20 +64,5 @@ export function GroupCallVideo() {
 /** Camera on/off and switch camera, beside Mute in the group call's bar. */
 export function GroupCallCameraButtons() {
   const { groupMedia } = useEngine();
-  const video = useGroupCallVideo();
-  const [busy, setBusy] = useState(false);
-  const on = video.local !== undefined;
-  const run = (work: () => Promise<void>) => {
-    setBusy(true);
-    void work().catch(() => undefined).finally(() => setBusy(false));
-  };
-  return (
-    <>
-      <button type="button" className={on ? 'call-mute' : 'call-mute on'} aria-pressed={on} disabled={busy}
-        onClick={() => run(() => groupMedia.setCameraOn(!on))}>{on ? 'Camera off' : 'Camera on'}</button>
-      {on && video.cameras > 1 && (
-        <button type="button" className="call-mute" disabled={busy} onClick={() => run(() => groupMedia.switchCamera())}>Switch camera</button>
-      )}
-    </>
-  );
+  return <CameraControls video={useGroupCallVideo()} camera={groupMedia} />;
 }
