@@ -14,18 +14,32 @@
  * an SFU that stopped answering is given up, and destroyed once it answers again.
  *
  * Several SFUs: each group's room is placed on one of them, the one with the fewest devices in
- * this node's calls that answers.
+ * calls that answers.
  *
- * Rooms are kept by this node: a deployment of several nodes runs group calls through one node's
- * SFU today (docs/OPERATIONS.md).
+ * Several nodes: each group's call is a record in the shared store (services/group-call-record.ts),
+ * changed by one node at a time (the store's lock), so every node hands out tickets to the same
+ * room, and any node withdraws any admission (the record holds its join tokens and feed ids).
+ * Every node sweeps every call; the sweeps take turns like any change.
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, LIMITS } from '@sotto/protocol';
 import { ServerError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { MAX_SFU_PARTICIPANTS, SfuError, type SfuAdmission, type SfuControl, type SfuRoomId } from '../sfu/sfu-control.js';
+import { MAX_SFU_PARTICIPANTS, SfuError, type SfuAdmission, type SfuControl } from '../sfu/sfu-control.js';
 import type { Store } from '../storage/store.js';
 import type { DeviceAddress } from '../storage/types.js';
+import {
+  decodeGroupCallRecord,
+  emptyRecord,
+  encodeGroupCallRecord,
+  expiryOf,
+  feedsOf,
+  MAX_ADMISSIONS_KEPT,
+  type CleanupEntry,
+  type GroupCallRecord,
+  type ParticipantEntry,
+  type RoomEntry,
+} from './group-call-record.js';
 import { requireBytes } from './validate.js';
 
 export interface GroupCallTicket {
@@ -46,27 +60,11 @@ export interface SfuEndpointControl {
 export interface GroupCallsOptions {
   readonly store: Store;
   readonly log: Logger;
-  /** The SFUs rooms are placed on, each group's room on one of them; none: no group calls on this server. */
+  /**
+   * The SFUs rooms are placed on, each group's room on one of them; none: no group calls on this
+   * server. Every node of a cluster lists the same SFUs under the same member URLs.
+   */
   readonly sfus: readonly SfuEndpointControl[];
-}
-
-interface Participant {
-  /** Its opaque reference at the SFU (the same for the device while it is in the call). */
-  readonly reference: string;
-  /** The feed ids its admissions gave (a device that joined again may still publish on an earlier one), newest last. */
-  readonly feedIds: number[];
-  /** When its newest admission expired: after that (and a grace), it is in the room only if the SFU lists one of its feeds. */
-  expiresAt: number;
-}
-
-interface Room {
-  /** The SFU the room is on. */
-  readonly sfu: SfuEndpointControl;
-  readonly roomId: SfuRoomId;
-  /** Each device in the call, by device key. */
-  readonly participants: Map<string, Participant>;
-  /** References taken out whose revocation the SFU did not take: retried by the sweep until it does. */
-  readonly unrevoked: Set<string>;
 }
 
 /** How often rooms are checked for devices that went away without leaving (crashed, lost their network). */
@@ -79,17 +77,15 @@ const JOIN_GRACE_MS = 30_000;
  * its SFU answers again (so nobody stays in it).
  */
 const ORPHAN_AFTER_MS = 60_000;
-const MAX_FEEDS_KEPT = 8;
 
 const NO_SFU_CONFIGURED = 'Group calls need a media server (SFU), and this server has none. 1:1 calls still work.';
+const SFU_NOT_LISTED = 'This group\'s call is on a media server (SFU) this server does not know: every node must list the same SFUs.';
 const SFU_NOT_ANSWERING = 'The server\'s media server (SFU) is not answering. Try the call again in a moment; 1:1 calls still work.';
 
+/** What a change hands back: a ticket, or the refusal to throw once the record is stored. */
+type Outcome<T> = { readonly ok: T } | { readonly refused: unknown };
+
 export class GroupCallsService {
-  private readonly rooms = new Map<string, Room>();
-  /** Rooms given up on an SFU that did not answer, or could not be destroyed: destroyed once it answers. */
-  private readonly orphans = new Set<Room>();
-  /** One change at a time per group: two first joins make one room, not two. */
-  private readonly queues = new Map<string, Promise<unknown>>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private sweeping: Promise<number> | undefined;
 
@@ -99,39 +95,37 @@ export class GroupCallsService {
     requireBytes(request.groupId, LIMITS.groupIdBytes, 'group_id');
     if (this.options.sfus.length === 0) throw new ServerError(ErrorCode.NO_SFU, NO_SFU_CONFIGURED);
     await this.requireMember(device, request.groupId);
-    const key = Buffer.from(request.groupId).toString('hex');
-    return this.serially(key, async () => {
+    return this.change<GroupCallTicket>(request.groupId, async (record) => {
       // Again in turn: a commit that removed the device while this join waited is withdrawn in
-      // this same queue, before or after, never between the check and the admission.
+      // a change of this same record, before or after, never between the check and the admission.
       await this.requireMember(device, request.groupId);
-      const room = this.rooms.get(key) ?? (await this.openRoom(key));
-      const sfu = room.sfu;
-      const deviceKey = `${device.username}\n${device.deviceId}`;
+      const room = record.room ?? (await this.openRoom(record));
+      const sfu = this.sfuAt(room.sfu);
+      if (!sfu) throw new ServerError(ErrorCode.NO_SFU, SFU_NOT_LISTED);
+      const deviceKey = keyOf(device);
       // A reference that names nobody: the SFU must not learn who is in the call.
-      const known = room.participants.get(deviceKey);
-      const participant = known?.reference ?? randomBytes(12).toString('hex');
+      const known = room.participants.find((p) => p.device === deviceKey);
+      const reference = known?.reference ?? randomBytes(12).toString('hex');
       let admission: SfuAdmission;
       try {
-        admission = await sfu.control.admit(room.roomId, participant);
+        admission = await sfu.control.admit(room.roomId, reference);
       } catch (error) {
         // A room nobody got into is not kept: the next join makes a fresh one.
-        if (room.participants.size === 0) await this.endRoom(key, room);
-        throw this.sfuRefusal(error);
+        if (room.participants.length === 0) await this.endRoom(record);
+        return { refused: this.sfuRefusal(error) };
       }
-      if (known) {
-        known.feedIds.push(admission.feedId);
-        if (known.feedIds.length > MAX_FEEDS_KEPT) known.feedIds.shift();
-        known.expiresAt = admission.expiresAt;
-      } else {
-        room.participants.set(deviceKey, { reference: participant, feedIds: [admission.feedId], expiresAt: admission.expiresAt });
-      }
+      const entry = { feedId: admission.feedId, joinToken: admission.joinToken, expiresAt: admission.expiresAt };
+      if (known) known.admissions = [...known.admissions, entry].slice(-MAX_ADMISSIONS_KEPT);
+      else room.participants.push({ device: deviceKey, reference, admissions: [entry] });
       return {
-        sfuUrl: sfu.memberUrl,
-        roomId: BigInt(room.roomId),
-        token: admission.token,
-        joinToken: admission.joinToken,
-        feedId: BigInt(admission.feedId),
-        expiresAt: BigInt(admission.expiresAt),
+        ok: {
+          sfuUrl: sfu.memberUrl,
+          roomId: BigInt(room.roomId),
+          token: admission.token,
+          joinToken: admission.joinToken,
+          feedId: BigInt(admission.feedId),
+          expiresAt: BigInt(admission.expiresAt),
+        },
       };
     });
   }
@@ -140,110 +134,45 @@ export class GroupCallsService {
   async leave(device: DeviceAddress, request: { readonly groupId: Uint8Array }): Promise<void> {
     requireBytes(request.groupId, LIMITS.groupIdBytes, 'group_id');
     if (this.options.sfus.length === 0) throw new ServerError(ErrorCode.NO_SFU, NO_SFU_CONFIGURED);
-    await this.withdraw(request.groupId, [device]);
-  }
-
-  /**
-   * The group no longer routes to these devices (removed by a commit, or they left the group):
-   * whatever admission they hold to its room is withdrawn now, not when it expires. Never throws.
-   */
-  async withdraw(groupId: Uint8Array, devices: readonly DeviceAddress[]): Promise<void> {
-    if (this.options.sfus.length === 0 || devices.length === 0) return;
-    const key = Buffer.from(groupId).toString('hex');
-    // Queued even when there is no room yet: a first join may be making it right now.
-    for (const device of devices) await this.withdrawOne(key, device);
-  }
-
-  private async withdrawOne(key: string, device: DeviceAddress): Promise<void> {
-    await this.serially(key, async () => {
-      const room = this.rooms.get(key);
-      const deviceKey = `${device.username}\n${device.deviceId}`;
-      const participant = room?.participants.get(deviceKey);
-      if (!room || participant === undefined) return; // not in the call: leaving again is harmless
-      await this.takeOut(key, room, deviceKey);
+    await this.change(request.groupId, async (record) => {
+      await this.takeOut(record, [keyOf(device)]);
+      return { ok: undefined };
     });
   }
 
   /**
-   * Takes a device out of its room at the SFU; the last one out ends the room. A revocation the
-   * SFU does not take is kept and retried by the sweep: a removed member must not stay in. Within
-   * the group's queue.
+   * The group no longer routes to these devices (removed by a commit, or they left the group):
+   * whatever admission they hold to its room is withdrawn now, not when it expires. Never throws:
+   * what fails here (the store, the SFU) is done by the sweep, which takes out non-members too.
    */
-  private async takeOut(key: string, room: Room, deviceKey: string): Promise<void> {
-    const participant = room.participants.get(deviceKey);
-    if (!participant) return;
-    room.participants.delete(deviceKey);
-    try {
-      await room.sfu.control.revoke(room.roomId, participant.reference);
-    } catch (error) {
-      if (!(error instanceof SfuError && error.problem === 'unknown-room')) room.unrevoked.add(participant.reference);
-      this.logLost(error, 'revoke');
-    }
-    if (room.participants.size === 0) await this.endRoom(key, room);
-  }
-
-  /** Ends a room at its SFU (everyone in it goes); one the SFU cannot end now is ended by a later sweep. */
-  private async endRoom(key: string, room: Room): Promise<void> {
-    if (this.rooms.get(key) === room) this.rooms.delete(key);
-    try {
-      await room.sfu.control.destroyRoom(room.roomId);
-      this.orphans.delete(room);
-    } catch (error) {
-      if (error instanceof SfuError && error.problem === 'unknown-room') this.orphans.delete(room);
-      else this.orphans.add(room);
-      this.logLost(error, 'destroy');
-    }
+  async withdraw(groupId: Uint8Array, devices: readonly DeviceAddress[]): Promise<void> {
+    if (this.options.sfus.length === 0 || devices.length === 0) return;
+    // A change even when there is no room yet: a first join may be making it right now.
+    await this.change(groupId, async (record) => {
+      await this.takeOut(record, devices.map(keyOf));
+      return { ok: undefined };
+    }).catch((error: unknown) => this.options.log.warn({ problem: error instanceof ServerError ? error.code : 'unknown' }, 'a withdrawal from a group call is left to the sweep'));
   }
 
   /**
-   * Devices that went away without leaving (a crash, a lost network): each whose admission
-   * expired and whose feed the SFU no longer lists is taken out, and a room left empty ends, so
-   * rooms do not outlive their calls. A room the SFU lost is forgotten. Returns how many devices
-   * went. Never throws: an SFU that does not answer is asked again next time.
+   * Devices that went away without leaving (a crash, a lost network) and devices no longer in
+   * the group: each whose admission expired and whose feed the SFU no longer lists, or who is
+   * not a member, is taken out, and a room left empty ends, so rooms do not outlive their calls.
+   * A room the SFU lost is forgotten; clean-ups the SFU did not take are retried. Returns how
+   * many devices went. Never throws: an SFU that does not answer is asked again next time.
    */
   async sweep(now = Date.now()): Promise<number> {
-    let gone = 0;
-    for (const key of [...this.rooms.keys()]) {
-      gone += await this.serially(key, async () => {
-        const room = this.rooms.get(key);
-        if (!room) return 0;
-        const control = room.sfu.control;
-        for (const reference of [...room.unrevoked]) {
-          await control.revoke(room.roomId, reference).then(() => room.unrevoked.delete(reference), (error: unknown) => this.logLost(error, 'revoke again'));
-        }
-        let present: ReadonlySet<number>;
-        try {
-          present = await control.present(room.roomId);
-        } catch (error) {
-          if (error instanceof SfuError && error.problem === 'unknown-room') {
-            // Lost at the SFU (it restarted and could not make it again): forgotten here, and by the controller.
-            this.rooms.delete(key);
-            await control.destroyRoom(room.roomId).catch(() => undefined);
-          } else if ([...room.participants.values()].every((p) => p.expiresAt + ORPHAN_AFTER_MS <= now)) {
-            // Its SFU does not answer: the group's next join opens a room on one that does.
-            this.rooms.delete(key);
-            this.orphans.add(room);
-            this.options.log.warn({ problem: error instanceof SfuError ? error.problem : 'unknown' }, 'gave up a group call room on an SFU that does not answer');
-          } else {
-            this.logLost(error, 'sweep');
-          }
-          return 0;
-        }
-        const away = [...room.participants]
-          .filter(([, p]) => p.expiresAt + JOIN_GRACE_MS <= now && !p.feedIds.some((feed) => present.has(feed)))
-          .map(([deviceKey]) => deviceKey);
-        for (const deviceKey of away) await this.takeOut(key, room, deviceKey);
-        return away.length;
-      }).catch(() => 0);
+    if (this.options.sfus.length === 0) return 0;
+    let entries: { groupId: Uint8Array }[];
+    try {
+      entries = await this.options.store.listGroupCalls();
+    } catch (error) {
+      this.logLost(error, 'list');
+      return 0;
     }
-    // Rooms given up, or not destroyed when they should have been: destroyed once their SFU answers.
-    for (const room of [...this.orphans]) {
-      await room.sfu.control.destroyRoom(room.roomId).then(
-        () => this.orphans.delete(room),
-        (error: unknown) => {
-          if (error instanceof SfuError && error.problem === 'unknown-room') this.orphans.delete(room);
-        },
-      );
+    let gone = 0;
+    for (const { groupId } of entries) {
+      gone += await this.change(groupId, async (record) => ({ ok: await this.sweepOne(groupId, record, now) })).catch(() => 0);
     }
     if (gone > 0) this.options.log.info({ devices: gone }, 'took devices that went away without leaving out of group calls');
     return gone;
@@ -268,6 +197,101 @@ export class GroupCallsService {
     await this.sweeping;
   }
 
+  private async sweepOne(groupId: Uint8Array, record: GroupCallRecord, now: number): Promise<number> {
+    await this.retryCleanups(record);
+    const room = record.room;
+    if (!room) return 0;
+    const sfu = this.sfuAt(room.sfu);
+    if (!sfu) return 0; // another node's configuration: that node sweeps it
+    const group = await this.options.store.getGroup(groupId);
+    const members = new Set(group?.members.map(keyOf) ?? []);
+    let present: ReadonlySet<number>;
+    try {
+      present = await sfu.control.present(room.roomId);
+    } catch (error) {
+      if (error instanceof SfuError && error.problem === 'unknown-room') {
+        // Lost at the SFU (it restarted and could not make it again): forgotten here, and by the controller.
+        record.room = undefined;
+        await sfu.control.destroyRoom(room.roomId).catch(() => undefined);
+      } else if (room.participants.every((p) => expiryOf(p) + ORPHAN_AFTER_MS <= now)) {
+        // Its SFU does not answer: the group's next join opens a room on one that does.
+        record.room = undefined;
+        record.cleanups.push({ what: 'destroy', sfu: room.sfu, roomId: room.roomId });
+        this.options.log.warn({ problem: error instanceof SfuError ? error.problem : 'unknown' }, 'gave up a group call room on an SFU that does not answer');
+      } else {
+        this.logLost(error, 'sweep');
+      }
+      return 0;
+    }
+    const away = room.participants
+      .filter((p) => !members.has(p.device) || (expiryOf(p) + JOIN_GRACE_MS <= now && !feedsOf(p).some((feed) => present.has(feed))))
+      .map((p) => p.device);
+    await this.takeOut(record, away);
+    return away.length;
+  }
+
+  /**
+   * Takes devices out of the record's room at the SFU; the last one out ends the room. A
+   * revocation the SFU does not take is kept as a clean-up for the sweep: a removed member must
+   * not stay in.
+   */
+  private async takeOut(record: GroupCallRecord, deviceKeys: readonly string[]): Promise<void> {
+    const room = record.room;
+    if (!room) return; // not in a call: leaving again is harmless
+    const sfu = this.sfuAt(room.sfu);
+    for (const deviceKey of deviceKeys) {
+      const participant = room.participants.find((p) => p.device === deviceKey);
+      if (!participant) continue;
+      room.participants = room.participants.filter((p) => p !== participant);
+      const revocation = revocationOf(room, participant);
+      try {
+        if (!sfu) throw new SfuError('unavailable', SFU_NOT_LISTED);
+        await sfu.control.revoke(room.roomId, participant.reference, { ...revocation, keepFeeds: new Set(room.participants.flatMap(feedsOf)) });
+      } catch (error) {
+        if (!(error instanceof SfuError && error.problem === 'unknown-room')) record.cleanups.push(revocation);
+        this.logLost(error, 'revoke');
+      }
+    }
+    if (room.participants.length === 0) await this.endRoom(record);
+  }
+
+  /** Ends the record's room at its SFU (everyone in it goes); one the SFU cannot end now is left to the sweep. */
+  private async endRoom(record: GroupCallRecord): Promise<void> {
+    const room = record.room;
+    if (!room) return;
+    record.room = undefined;
+    try {
+      const sfu = this.sfuAt(room.sfu);
+      if (!sfu) throw new SfuError('unavailable', SFU_NOT_LISTED);
+      await sfu.control.destroyRoom(room.roomId);
+    } catch (error) {
+      if (!(error instanceof SfuError && error.problem === 'unknown-room')) record.cleanups.push({ what: 'destroy', sfu: room.sfu, roomId: room.roomId });
+      this.logLost(error, 'destroy');
+    }
+  }
+
+  /** Clean-ups the SFU did not take before: each tried again, and dropped once done (or moot: the room is gone). */
+  private async retryCleanups(record: GroupCallRecord): Promise<void> {
+    const left: CleanupEntry[] = [];
+    for (const cleanup of record.cleanups) {
+      const sfu = this.sfuAt(cleanup.sfu);
+      if (!sfu) {
+        left.push(cleanup);
+        continue;
+      }
+      const attempt =
+        cleanup.what === 'destroy'
+          ? sfu.control.destroyRoom(cleanup.roomId)
+          : sfu.control.revoke(cleanup.roomId, cleanup.reference, { joinTokens: cleanup.joinTokens, feedIds: cleanup.feedIds });
+      await attempt.catch((error: unknown) => {
+        if (error instanceof SfuError && error.problem === 'unknown-room') return;
+        left.push(cleanup);
+        this.logLost(error, `${cleanup.what} again`);
+      });
+    }
+    record.cleanups = left;
+  }
+
   private async requireMember(device: DeviceAddress, groupId: Uint8Array): Promise<void> {
     const group = await this.options.store.getGroup(groupId);
     if (!group) throw new ServerError(ErrorCode.UNKNOWN_GROUP);
@@ -275,28 +299,69 @@ export class GroupCallsService {
   }
 
   /**
-   * A new room for the group, on the SFU with the fewest devices in this node's calls (the first
+   * A new room for the record's group, on the SFU with the fewest devices in calls (the first
    * given, on a tie); one that does not answer is passed over for the next, so a call still
    * starts while any SFU is up.
    */
-  private async openRoom(key: string): Promise<Room> {
-    // A room counts one more than its devices: rooms still being joined weigh too.
-    const load = new Map<SfuEndpointControl, number>(this.options.sfus.map((sfu) => [sfu, 0]));
-    for (const room of this.rooms.values()) load.set(room.sfu, (load.get(room.sfu) ?? 0) + room.participants.size + 1);
-    const order = [...this.options.sfus].sort((a, b) => load.get(a)! - load.get(b)!);
+  private async openRoom(record: GroupCallRecord): Promise<RoomEntry> {
+    const load = await this.loadBySfu();
+    const order = [...this.options.sfus].sort((a, b) => (load.get(a.memberUrl) ?? 0) - (load.get(b.memberUrl) ?? 0));
     let failure: unknown;
     for (const sfu of order) {
       try {
         const { roomId } = await sfu.control.createRoom({ maxParticipants: MAX_SFU_PARTICIPANTS });
-        const room: Room = { sfu, roomId, participants: new Map(), unrevoked: new Set() };
-        this.rooms.set(key, room);
-        return room;
+        record.room = { sfu: sfu.memberUrl, roomId, participants: [] };
+        return record.room;
       } catch (error) {
         failure = error;
         this.options.log.warn({ sfu: this.options.sfus.indexOf(sfu), problem: error instanceof SfuError ? error.problem : 'unknown' }, 'an SFU could not make a room; trying the next');
       }
     }
     throw this.sfuRefusal(failure);
+  }
+
+  /** Devices in calls per SFU, across every node; a room counts one more than its devices, so rooms still being joined weigh too. */
+  private async loadBySfu(): Promise<Map<string, number>> {
+    const load = new Map<string, number>();
+    const entries = await this.options.store.listGroupCalls().catch(() => []);
+    for (const { record } of entries) {
+      let room: RoomEntry | undefined;
+      try {
+        room = decodeGroupCallRecord(record).room;
+      } catch {
+        continue;
+      }
+      if (room) load.set(room.sfu, (load.get(room.sfu) ?? 0) + room.participants.length + 1);
+    }
+    return load;
+  }
+
+  /**
+   * One change of the group's record, in turn with every other on any node; a refusal the change
+   * decided on is thrown once what it did at the SFU is stored.
+   */
+  private async change<T>(groupId: Uint8Array, work: (record: GroupCallRecord) => Promise<Outcome<T>>): Promise<T> {
+    const outcome = await this.options.store.changeGroupCall(groupId, async (stored) => {
+      const record = this.read(stored);
+      const result = await work(record);
+      return { record: encodeGroupCallRecord(record), result };
+    });
+    if ('refused' in outcome) throw outcome.refused;
+    return outcome.ok;
+  }
+
+  /** A record this version cannot read is started afresh, loudly: its room is left to the SFU's own timeouts. */
+  private read(stored: string | undefined): GroupCallRecord {
+    try {
+      return decodeGroupCallRecord(stored);
+    } catch (error) {
+      this.options.log.error({ problem: error instanceof Error ? error.message : 'unknown' }, 'dropped a group call record this server cannot read');
+      return emptyRecord();
+    }
+  }
+
+  private sfuAt(memberUrl: string): SfuEndpointControl | undefined {
+    return this.options.sfus.find((sfu) => sfu.memberUrl === memberUrl);
   }
 
   private sfuRefusal(error: unknown): ServerError {
@@ -312,15 +377,18 @@ export class GroupCallsService {
     // The room or admission is gone at the SFU already (restarted, timed out): nothing left to undo.
     this.options.log.warn({ problem: error instanceof SfuError ? error.problem : 'unknown', what }, 'SFU clean-up failed');
   }
+}
 
-  private serially<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const before = this.queues.get(key) ?? Promise.resolve();
-    const run = before.then(work, work);
-    const settled = run.catch(() => undefined);
-    this.queues.set(key, settled);
-    void settled.then(() => {
-      if (this.queues.get(key) === settled) this.queues.delete(key);
-    });
-    return run;
-  }
+const keyOf = (device: DeviceAddress): string => `${device.username}\n${device.deviceId}`;
+
+/** What revoking the participant takes: its admissions' join tokens and feeds. */
+function revocationOf(room: RoomEntry, participant: ParticipantEntry): CleanupEntry & { readonly what: 'revoke' } {
+  return {
+    what: 'revoke',
+    sfu: room.sfu,
+    roomId: room.roomId,
+    reference: participant.reference,
+    joinTokens: participant.admissions.map((a) => a.joinToken),
+    feedIds: feedsOf(participant),
+  };
 }

@@ -5,9 +5,10 @@
  * Janus error turned into an `SfuError`. Rooms are private, require end-to-end encrypted
  * media, Opus (+ VP8/H.264) only, and admit only holders of a signed token for that room that
  * is also on the room's allow list, so one admission can be withdrawn on its own (a revoke
- * also removes feeds under ids no admission was given). After a reconnect, the rooms this
- * controller made are re-created with their unexpired admissions (a restarted Janus forgets
- * them). Logs carry room ids and problems, never tokens or secrets.
+ * also removes feeds under ids no admission was given). Any controller holding the shared
+ * secret manages any room, so each node of a cluster runs its own; a revocation names the
+ * admissions another node made. After a reconnect, the rooms this controller made are
+ * re-created with the unexpired admissions it made (a restarted Janus forgets them). Logs carry room ids and problems, never tokens or secrets.
  */
 import { createHmac, randomInt } from 'node:crypto';
 import janode, { type JanodeConnection, type JanodeSession } from 'janode';
@@ -16,7 +17,7 @@ import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { describeJanusError } from './janus-errors.js';
 import { signJanusApiToken, signJanusRoomToken } from './janus-token.js';
-import { MAX_SFU_PARTICIPANTS, SfuError, type SfuAdmission, type SfuControl, type SfuHealth, type SfuParticipant, type SfuRoomId, type SfuRoomOptions } from './sfu-control.js';
+import { MAX_SFU_PARTICIPANTS, SfuError, type SfuAdmission, type SfuControl, type SfuHealth, type SfuParticipant, type SfuRevocation, type SfuRoomId, type SfuRoomOptions } from './sfu-control.js';
 
 export interface JanusSfuOptions {
   /** ws:// URL of Janus's WebSocket API (not the admin API). */
@@ -134,14 +135,15 @@ export class JanusSfu implements SfuControl {
     return { ...admission };
   }
 
-  async revoke(roomId: SfuRoomId, participant: SfuParticipant): Promise<void> {
+  async revoke(roomId: SfuRoomId, participant: SfuParticipant, known?: SfuRevocation): Promise<void> {
     checkRoomId(roomId);
     checkParticipant(participant);
     const link = await this.currentLink();
-    const admissions = this.rooms.get(roomId)?.admissions.get(participant) ?? [];
+    const own = this.rooms.get(roomId)?.admissions.get(participant) ?? [];
+    const joinTokens = [...new Set([...own.map((a) => a.joinToken), ...(known?.joinTokens ?? [])])];
     const secret = this.roomSecret(roomId);
-    if (admissions.length > 0) {
-      await this.request(link, { request: 'allowed', room: roomId, secret, action: 'remove', allowed: admissions.map((a) => a.joinToken) }, `revoking in room ${roomId}`);
+    if (joinTokens.length > 0) {
+      await this.request(link, { request: 'allowed', room: roomId, secret, action: 'remove', allowed: joinTokens }, `revoking in room ${roomId}`);
     } else {
       // Nothing to withdraw, but an unknown room is still an error the caller should see.
       await this.roomMustExist(link, roomId);
@@ -149,11 +151,12 @@ export class JanusSfu implements SfuControl {
     const record = this.rooms.get(roomId);
     record?.admissions.delete(participant);
     // The revoked feeds go, and so does any feed under an id no remaining admission was given:
-    // a member who joined under a made-up id cannot stay by it. Without our record of the room
-    // (made by another node, or before a restart) only the revoked feeds are known.
-    const doomed = new Set(admissions.map((a) => a.feedId));
-    if (record) {
-      const kept = new Set([...record.admissions.values()].flat().map((a) => a.feedId));
+    // a member who joined under a made-up id cannot stay by it. Which admissions remain is what
+    // the caller says (`keepFeeds`) and what this controller made itself; knowing neither (a
+    // room made elsewhere, no word from the caller), only the revoked feeds go.
+    const doomed = new Set([...own.map((a) => a.feedId), ...(known?.feedIds ?? [])]);
+    if (record || known?.keepFeeds) {
+      const kept = new Set([...(record ? [...record.admissions.values()].flat().map((a) => a.feedId) : []), ...(known?.keepFeeds ?? [])]);
       const listed = await this.request(link, { request: 'listparticipants', room: roomId }, `listing room ${roomId}`);
       for (const { id } of (listed.participants as { id: number }[] | undefined) ?? []) if (!kept.has(id)) doomed.add(id);
     }

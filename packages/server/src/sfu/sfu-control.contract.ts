@@ -125,6 +125,23 @@ export function runSfuControlContract(name: string, setup: () => Promise<SfuHarn
       assert.equal((await h.tryJoin(alice, roomId)).joined, false);
     });
 
+    test("another controller (another node's) revokes an admission it did not make, given what was handed out", async () => {
+      const { roomId } = await h.control.createRoom({ maxParticipants: 4 });
+      const alice = await h.control.admit(roomId, 'alice');
+      const bob = await h.control.admit(roomId, 'bob');
+      const stay = await h.joinAndStay(alice, roomId);
+      const other = h.controlWithClock(() => Date.now());
+      try {
+        await other.revoke(roomId, 'alice', { joinTokens: [alice.joinToken], feedIds: [alice.feedId], keepFeeds: new Set([bob.feedId]) });
+        assert.deepEqual([...(await h.control.present(roomId))], [], 'her feed was removed from the room');
+        assert.equal((await h.tryJoin(alice, roomId)).joined, false, 'her admission no longer opens the room');
+        assert.equal((await h.tryJoin(bob, roomId)).joined, true, "the other admission still works");
+      } finally {
+        stay.leave();
+        await other.close();
+      }
+    });
+
     test('present lists who is in a room now: a participant once joined, not once its connection is gone', async () => {
       const { roomId } = await h.control.createRoom({ maxParticipants: 4 });
       assert.deepEqual([...(await h.control.present(roomId))], []);

@@ -32,6 +32,16 @@ export interface SfuAdmission {
   readonly expiresAt: number;
 }
 
+/** What the caller knows of a participant's admissions, for a revocation by a controller that did not make them all. */
+export interface SfuRevocation {
+  /** The join tokens of its admissions: taken off the room's allow list. */
+  readonly joinTokens: readonly string[];
+  /** The feed ids of its admissions: removed from the room if they joined. */
+  readonly feedIds: readonly number[];
+  /** The feed ids of every other admission to the room: any feed the SFU lists outside them goes too, so a made-up id cannot stay. */
+  readonly keepFeeds?: ReadonlySet<number>;
+}
+
 export interface SfuHealth {
   /** The controller holds a working session with the SFU. */
   readonly up: boolean;
@@ -47,8 +57,12 @@ export interface SfuControl {
   destroyRoom(roomId: SfuRoomId): Promise<void>;
   /** A credential for `participant` to join `roomId` only, valid until `expiresAt`. */
   admit(roomId: SfuRoomId, participant: SfuParticipant): Promise<SfuAdmission>;
-  /** Withdraws every admission of `participant` to `roomId` and removes it from the room if it joined. */
-  revoke(roomId: SfuRoomId, participant: SfuParticipant): Promise<void>;
+  /**
+   * Withdraws every admission of `participant` to `roomId` and removes it from the room if it
+   * joined. A controller knows the admissions it made itself; `known` hands it those another
+   * controller made (another node's, or its own before a restart).
+   */
+  revoke(roomId: SfuRoomId, participant: SfuParticipant, known?: SfuRevocation): Promise<void>;
   /**
    * The feed ids of the participants in `roomId` now, as the SFU sees them (a participant whose
    * connection died is gone once the SFU noticed: Janus ends a session 60 s after its last sign of

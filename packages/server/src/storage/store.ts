@@ -3,7 +3,7 @@
  * The storage contract, composed of one interface per domain (storage/domains/):
  * accounts and devices, settings, contacts, key packages, groups and routing,
  * mailboxes, defences and audit, linked devices and their signed lists, and
- * the bookkeeping of encrypted files (blobs), and Web Push subscriptions. Every method is one atomic transaction, so the
+ * the bookkeeping of encrypted files (blobs), Web Push subscriptions, and group calls' records. Every method is one atomic transaction, so the
  * same contract maps onto SQLite and PostgreSQL; invariants that must hold under
  * concurrency (one commit per epoch, one claim per key package, idempotent
  * sends, durable-before-ack) live here, checked per domain by storage/contracts/.
@@ -15,6 +15,7 @@ import type { BlobReader, BlobWriter } from './domains/blobs.js';
 import type { ContactReader, ContactWriter } from './domains/contacts.js';
 import type { DefenceReader, DefenceWriter } from './domains/defences.js';
 import type { DeviceReader, DeviceWriter } from './domains/devices.js';
+import type { GroupCallReader, GroupCallWriter } from './domains/group-calls.js';
 import type { GroupReader, GroupWriter } from './domains/groups.js';
 import type { KeyPackageReader, KeyPackageWriter } from './domains/key-packages.js';
 import type { MailboxReader, MailboxWriter } from './domains/mailboxes.js';
@@ -29,6 +30,7 @@ export type { BlobRecord, BlobStore, NewUpload } from './domains/blobs.js';
 export type { ContactRequestOptions, ContactStore } from './domains/contacts.js';
 export type { AnomalyFilter, DefenceStore } from './domains/defences.js';
 export type { DeviceStore, LinkMail, NewDeviceList, NewLinkedDevice, StoredDeviceList, UsedDeviceLink } from './domains/devices.js';
+export type { GroupCallChange, GroupCallRecordEntry, GroupCallStore } from './domains/group-calls.js';
 export type { GroupStore, NewCommit, NewGroup } from './domains/groups.js';
 export type { ClaimScope, KeyPackageStore } from './domains/key-packages.js';
 export type { MailboxStore } from './domains/mailboxes.js';
@@ -36,10 +38,10 @@ export type { PushPacing, PushStore, PushSubscriptionRecord, VapidKeyPair } from
 export type { SettingsStore } from './domains/settings.js';
 
 export interface StoreReader
-  extends AccountReader, SettingsReader, ContactReader, KeyPackageReader, GroupReader, MailboxReader, DefenceReader, DeviceReader, BlobReader, PushReader {}
+  extends AccountReader, SettingsReader, ContactReader, KeyPackageReader, GroupReader, MailboxReader, DefenceReader, DeviceReader, BlobReader, PushReader, GroupCallReader {}
 
 export interface StoreWriter
-  extends AccountWriter, SettingsWriter, ContactWriter, KeyPackageWriter, GroupWriter, MailboxWriter, DefenceWriter, DeviceWriter, BlobWriter, PushWriter {}
+  extends AccountWriter, SettingsWriter, ContactWriter, KeyPackageWriter, GroupWriter, MailboxWriter, DefenceWriter, DeviceWriter, BlobWriter, PushWriter, GroupCallWriter {}
 
 export interface Store extends StoreReader, StoreWriter {
   readonly kind: string;

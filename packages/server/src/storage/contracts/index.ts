@@ -9,6 +9,7 @@ import { runBlobsContract } from './blobs.contract.js';
 import { runContactsContract } from './contacts.contract.js';
 import { runDefencesContract } from './defences.contract.js';
 import { runDevicesContract } from './devices.contract.js';
+import { runGroupCallsContract } from './group-calls.contract.js';
 import { runGroupsContract } from './groups.contract.js';
 import type { MakeStore } from './harness.js';
 import { runKeyPackagesContract } from './key-packages.contract.js';
@@ -29,4 +30,5 @@ export function runStorageContract(name: string, makeStore: MakeStore): void {
   runDevicesContract(name, makeStore);
   runBlobsContract(name, makeStore);
   runPushContract(name, makeStore);
+  runGroupCallsContract(name, makeStore);
 }

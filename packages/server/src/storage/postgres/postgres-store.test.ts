@@ -130,6 +130,27 @@ await describeWithPostgres('storage contract: postgres', () => {
       assert.deepEqual(await nodes[2]!.getLockdown(member.username), { enabled: true, refused: 9 });
     });
 
+    test("a group call's record changed from every node at once: one change at a time, none lost", async () => {
+      const groupId = random(32);
+      let inside = 0;
+      let most = 0;
+      // Each change reads the count, waits a little (as a change talking to the SFU does), and writes it plus one.
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          nodes[i % nodes.length]!.changeGroupCall(groupId, async (record) => {
+            inside += 1;
+            most = Math.max(most, inside);
+            await new Promise((r) => setTimeout(r, 5));
+            inside -= 1;
+            return { record: String(Number(record ?? '0') + 1), result: null };
+          }),
+        ),
+      );
+      assert.equal(most, 1, 'two changes of one group ran at once');
+      const listed = await nodes[2]!.listGroupCalls();
+      assert.equal(listed.find((e) => Buffer.from(e.groupId).equals(groupId))?.record, '12');
+    });
+
     test('after close, calls fail as StorageUnavailableError', async () => {
       for (const node of nodes) await node.close();
       await assert.rejects(nodes[0]!.getSetting('x'), StorageUnavailableError);

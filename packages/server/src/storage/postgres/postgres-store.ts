@@ -17,6 +17,8 @@ import {
   DatabaseRefusedError,
   type AnomalyFilter,
   type BlobRecord,
+  type GroupCallChange,
+  type GroupCallRecordEntry,
   type ClaimScope,
   type ContactRequestOptions,
   type LinkMail,
@@ -60,6 +62,7 @@ import * as contacts from './contact-queries.js';
 import * as defences from './defence-queries.js';
 import * as devices from './device-queries.js';
 import * as lockdown from './lockdown-queries.js';
+import { listGroupCalls, PostgresGroupCalls } from './group-call-queries.js';
 import * as groups from './group-writes.js';
 import * as keyPackages from './key-package-queries.js';
 import * as mailboxes from './mailbox-queries.js';
@@ -92,14 +95,17 @@ export class PostgresStore implements Store {
   private readonly autocommit: Sql;
   private limiter: PostgresRateLimiter | undefined;
   private readonly sends: SendBatcher;
+  private readonly groupCalls: PostgresGroupCalls;
 
   private constructor(
     private readonly pool: pg.Pool,
     /** The schema the tables live in. */
     readonly schema: string,
+    maxConnections: number,
   ) {
     this.autocommit = autocommit(pool);
     this.sends = new SendBatcher(pool);
+    this.groupCalls = new PostgresGroupCalls(pool, schema, maxConnections);
   }
 
   /**
@@ -111,9 +117,10 @@ export class PostgresStore implements Store {
   static async connect(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const target = parsePostgresUrl(url);
     const schema = requireSchemaName(options.schema ?? target.schema ?? 'public');
+    const maxConnections = options.maxConnections ?? 10;
     const pool = createPool(target, {
       schema,
-      maxConnections: options.maxConnections ?? 10,
+      maxConnections,
       connectTimeoutMs: options.connectTimeoutMs ?? 5000,
       onIdleError: options.onIdleError ?? (() => undefined),
     });
@@ -133,7 +140,7 @@ export class PostgresStore implements Store {
       throw new PostgresUnavailableError(`cannot migrate PostgreSQL at ${target.where} (schema ${schema}): ${reasonOf(cause)}`, cause);
     }
     client.release();
-    return new PostgresStore(pool, schema);
+    return new PostgresStore(pool, schema, maxConnections);
   }
 
   close(): Promise<void> {
@@ -406,5 +413,13 @@ export class PostgresStore implements Store {
 
   vapidKeyPair(candidate: VapidKeyPair): Promise<VapidKeyPair> {
     return push.vapidKeyPair(this.autocommit, candidate);
+  }
+
+  listGroupCalls(): Promise<GroupCallRecordEntry[]> {
+    return listGroupCalls(this.autocommit);
+  }
+
+  changeGroupCall<T>(groupId: Uint8Array, change: (record: string | undefined) => Promise<GroupCallChange<T>>): Promise<T> {
+    return this.groupCalls.change(groupId, change);
   }
 }

@@ -20,6 +20,8 @@ import {
   StorageUnavailableError,
   type AnomalyFilter,
   type BlobRecord,
+  type GroupCallChange,
+  type GroupCallRecordEntry,
   type ClaimScope,
   type ContactRequestOptions,
   type LinkMail,
@@ -57,6 +59,8 @@ import type {
   MailItem,
   StoredMail,
 } from '../types.js';
+import { checkGroupCallRecord, groupCallKey } from '../group-call-rules.js';
+import { KeyedQueue } from '../keyed-queue.js';
 import { GroupCommit } from './group-commit.js';
 import { RoutingCache } from './routing-cache.js';
 import { MailboxTails } from './mailbox-tails.js';
@@ -69,6 +73,7 @@ import * as defences from './defence-queries.js';
 import * as devices from './device-queries.js';
 import * as lockdown from './lockdown-queries.js';
 import * as contacts from './contact-queries.js';
+import * as groupCalls from './group-call-queries.js';
 import * as groups from './group-writes.js';
 import * as keyPackages from './key-package-queries.js';
 import * as mailboxes from './mailbox-queries.js';
@@ -102,6 +107,8 @@ export class SqliteStore implements Store {
   private dataVersion = 0;
   private dataVersionCheckedAt = Number.NEGATIVE_INFINITY;
   private limiter: MemoryRateLimiter | undefined;
+  /** One change at a time per group call record: one node uses this store, so this queue is the lock. */
+  private readonly groupCallQueue = new KeyedQueue();
   /** What deleting a device must also clear (device-queries.ts). */
   private readonly deviceMemory: devices.DeviceMemory = { staged: this.staged, forget: () => this.forgetCaches() };
 
@@ -423,6 +430,19 @@ export class SqliteStore implements Store {
       const keys = push.vapidKeyPair(this.rows, candidate);
       this.settings.clear();
       return keys;
+    });
+  }
+
+  async listGroupCalls(): Promise<GroupCallRecordEntry[]> {
+    return groupCalls.listGroupCalls(this.rows);
+  }
+
+  changeGroupCall<T>(groupId: Uint8Array, change: (record: string | undefined) => Promise<GroupCallChange<T>>): Promise<T> {
+    return this.groupCallQueue.run(groupCallKey(groupId), async () => {
+      const { record, result } = await change(groupCalls.getGroupCall(this.rows, groupId));
+      checkGroupCallRecord(record);
+      await this.run(() => groupCalls.putGroupCall(this.rows, groupId, record, Date.now()));
+      return result;
     });
   }
 }

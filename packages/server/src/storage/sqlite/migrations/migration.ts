@@ -16,8 +16,9 @@ import { migration0005 } from './0005-blobs.js';
 import { migration0006 } from './0006-expiring-mail.js';
 import { migration0007 } from './0007-push-subscriptions.js';
 import { migration0008 } from './0008-group-admins.js';
+import { migration0009 } from './0009-group-calls.js';
 
-export const SQLITE_MIGRATIONS: readonly SqlMigration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008];
+export const SQLITE_MIGRATIONS: readonly SqlMigration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009];
 
 /** What the database holds, read without writing anything. */
 export function sqliteContents(db: Database.Database): DatabaseContents {
