@@ -21,6 +21,7 @@ import type { GroupCallMediaFactory } from '@sotto/core';
 import { Member } from '../support/cli.js';
 import { Listener } from '../support/listener.js';
 import { JanusProcess, requireJanus } from '../support/janus-process.js';
+import { JanusRelay } from '../support/janus-relay.js';
 import { scratchDir } from '../support/paths.js';
 import { ServerProcess } from '../support/server-process.js';
 
@@ -77,7 +78,10 @@ test('three members in a group call each hear the other two tones and not their 
     const name = members[i]!.name;
     assert.equal(run.code, 0, `${name}: ${run.stderr}`);
     const heard = run.records.filter((r) => r.state === 'hearing').map((r) => r.user).sort();
-    assert.deepEqual(heard, members.map((m) => m.name).filter((n) => n !== name).sort(), `${name} heard ${JSON.stringify(heard)}`);
+    // A subscription that failed under load is asked for again (the CLI says why on stderr): a
+    // name heard twice is that, and the tones below show the audio came back.
+    if (heard.length !== new Set(heard).size) t.diagnostic(`${name} heard ${JSON.stringify(heard)}; stderr: ${run.stderr}`);
+    assert.deepEqual([...new Set(heard)], members.map((m) => m.name).filter((n) => n !== name).sort(), `${name} heard ${JSON.stringify(heard)}; stderr: ${run.stderr}`);
     assert.deepEqual(run.records.find((r) => r.state === 'ended')?.refusedFrames, {}, `${name} refused frames`);
   }
   assert.deepEqual(await inCall(), [], 'the call still shows as in progress after everyone left');
@@ -116,12 +120,17 @@ test('a participant who leaves: the others move to new keys at once and go on he
   }
 });
 
-test('the SFU forwards ciphertext only: what Janus hands a participant decodes to no tone, while her keys open it into the others\' tones', { ...skip, timeout: 90_000 }, async (t) => {
+test('the SFU forwards ciphertext only: what Janus hands a participant decodes to no tone, while her keys open it into the others\' tones (her first subscription refused and asked for again)', { ...skip, timeout: 90_000 }, async (t) => {
   // Fay's media stack is the real one; only the bytes Janus hands it are kept on their way in.
+  // She reaches Janus through a relay that refuses her first subscription, as a lost answer
+  // under load would: the stack says so (the step, nothing else) and asks once more.
   const fromJanus: Uint8Array[] = [];
-  const real = new JanusGroupCallMedia({ record: join(dir.path, 'fay-heard.wav') });
+  const warnings: Record<string, unknown>[] = [];
+  const logger = { debug: () => {}, info: () => {}, error: () => {}, warn: (fields: Record<string, unknown>, message: string) => void warnings.push({ ...fields, message }) };
+  const relay = await JanusRelay.start(janus.url, 1);
+  const real = new JanusGroupCallMedia({ record: join(dir.path, 'fay-heard.wav'), logger });
   const media: GroupCallMediaFactory = {
-    join: (options, frames, handlers) => real.join(options, {
+    join: (options, frames, handlers) => real.join({ ...options, admission: { ...options.admission, sfuUrl: relay.url } }, {
       seal: (frame) => frames.seal(frame),
       open: (frame) => (fromJanus.push(frame.slice()), frames.open(frame)),
       isAhead: (frame) => frames.isAhead(frame),
@@ -145,7 +154,11 @@ test('the SFU forwards ciphertext only: what Janus hands a participant decodes t
     assert.deepEqual(client.groupCalls.refusedFrames, {});
   } finally {
     await client.close();
+    await relay.stop();
   }
+  t.diagnostic(`fay's warnings: ${JSON.stringify(warnings)}`);
+  assert.equal(relay.refused, 1);
+  assert.deepEqual(warnings.filter((w) => w.message === 'group call: a subscription failed').map((w) => [w.step, w.attempt]), [['join', 1]]);
   // What Janus forwarded, read as Opus the way a decoder without the keys would.
   const codec = new OpusCodec();
   const decoded: Int16Array[] = [];

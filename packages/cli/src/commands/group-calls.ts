@@ -15,8 +15,10 @@ import { addMediaOptions, parseSeconds, type CallMediaFlags } from './calls.js';
 /** Loaded by the commands that carry group calls only: werift and Opus are not every command's. */
 export async function groupCallsConfig(flags: CallMediaFlags): Promise<GroupCallsConfig> {
   const { JanusGroupCallMedia } = await import('@sotto/client-node/calls');
+  const { createStderrLogger } = await import('@sotto/client-node');
   return {
-    media: new JanusGroupCallMedia({ ...(flags.play ? { play: flags.play } : {}), ...(flags.record ? { record: flags.record } : {}) }),
+    // Its warnings (a subscription that failed, and at which step) go to stderr: content-free.
+    media: new JanusGroupCallMedia({ ...(flags.play ? { play: flags.play } : {}), ...(flags.record ? { record: flags.record } : {}), logger: createStderrLogger('group-call') }),
     allowLoopback: flags.allowLoopbackCandidates === true,
   };
 }

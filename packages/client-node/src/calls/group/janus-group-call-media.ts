@@ -38,6 +38,9 @@ export interface JanusGroupCallMediaOptions {
 const OPUS_MIME = 'audio/opus';
 /** Publishers of one room this device subscribes to at most (the server's room limit is 32). */
 const MAX_SUBSCRIPTIONS = 31;
+/** A subscription that failed is asked for once more, this long after. */
+const SUBSCRIBE_ATTEMPTS = 2;
+const SUBSCRIBE_RETRY_MS = 1_000;
 const CONNECT_TIMEOUT_MS = 20_000;
 /** This device's own host addresses remembered, for the SFU's private candidates to share a network with. */
 const MAX_LOCAL_HOSTS = 16;
@@ -61,6 +64,8 @@ interface Subscription {
   /** Set once the SFU attached it; undefined while that is under way. */
   handle: JanusHandle | undefined;
   readonly pc: RTCPeerConnection;
+  /** How far setting it up got: said when it fails. */
+  step: 'attach' | 'join' | 'offer' | 'answer' | 'start' | 'candidates' | 'done';
 }
 
 class JanusGroupCallSession implements GroupCallMediaSession {
@@ -167,15 +172,19 @@ class JanusGroupCallSession implements GroupCallMediaSession {
 
   /**
    * One subscription per feed, counted from the moment it is asked for (an SFU that names a feed
-   * twice, or names many at once, gets no more than MAX_SUBSCRIPTIONS); one that fails is undone.
+   * twice, or names many at once, gets no more than MAX_SUBSCRIPTIONS); one that fails is undone,
+   * said (the step it failed at, never an address or a name), and asked for once more a second
+   * later, so a participant is not left unheard for the rest of the call by one lost answer.
    */
-  private subscribe(feed: number, audioMid: string | undefined): void {
+  private subscribe(feed: number, audioMid: string | undefined, attempt = 1): void {
     if (this.silenced || this.subscriptions.has(feed) || this.subscriptions.size >= MAX_SUBSCRIPTIONS) return;
-    const subscription: Subscription = { handle: undefined, pc: this.peerConnection() };
+    const subscription: Subscription = { handle: undefined, pc: this.peerConnection(), step: 'attach' };
     this.subscriptions.set(feed, subscription);
     this.connectSubscription(feed, audioMid, subscription).catch((error: unknown) => {
-      this.config.logger?.warn({ error: error instanceof Error ? error.name : 'unknown' }, 'group call: a subscription failed');
+      this.config.logger?.warn({ step: subscription.step, attempt, error: error instanceof Error ? error.name : 'unknown' }, 'group call: a subscription failed');
+      if (this.subscriptions.get(feed) !== subscription) return; // the feed left meanwhile
       void this.unsubscribe(feed);
+      if (attempt < SUBSCRIBE_ATTEMPTS) setTimeout(() => this.subscribe(feed, audioMid, attempt + 1), SUBSCRIBE_RETRY_MS).unref();
     });
   }
 
@@ -185,21 +194,27 @@ class JanusGroupCallSession implements GroupCallMediaSession {
     const { pc } = subscription;
     const handle = await this.janus!.attach(() => undefined);
     subscription.handle = handle;
+    subscription.step = 'join';
     const offered = requireVideoRoom(await handle.request({
       request: 'join', ptype: 'subscriber', room: Number(admission.roomId), streams: [audioMid !== undefined ? { feed, mid: audioMid } : { feed }],
       ...(this.privateId !== undefined ? { private_id: this.privateId } : {}), token: admission.joinToken,
     }), 'subscribe');
+    subscription.step = 'offer';
     const offer = this.checkedSdp(offered.jsep, 'offer');
     pc.onTrack.subscribe((track) => {
       if (track.kind === 'audio') track.onReceiveRtp.subscribe((rtp) => this.onRemoteRtp(feed, rtp));
     });
     await pc.setRemoteDescription({ type: 'offer', sdp: offer });
     this.guard(pc);
+    subscription.step = 'answer';
     await pc.setLocalDescription(await pc.createAnswer());
     this.guard(pc);
     const answer = this.outgoing(pc.localDescription?.sdp);
+    subscription.step = 'start';
     requireVideoRoom(await handle.request({ request: 'start' }, { type: 'answer', sdp: answer, e2ee: true }), 'start the subscription');
+    subscription.step = 'candidates';
     await handle.candidatesComplete();
+    subscription.step = 'done';
   }
 
   private async unsubscribe(feed: number): Promise<void> {
