@@ -4,7 +4,7 @@
  * Debian Janus. Ana is on node 0, Ben and Cat on node 1; each joins the group's call through
  * their own node playing a tone of their own, and each recording holds the other two tones and
  * not their own (Goertzel): both nodes handed out tickets to one room, and every frame was sealed
- * and opened with keys from the group's MLS. After the call, no room is left on either node.
+ * and opened with keys from the group's MLS. After the call, the shared store holds no call record.
  * (How a removal on one node withdraws another node's admission: services/group-calls-cluster.test.ts.)
  */
 import { after, before, describe, test } from 'node:test';

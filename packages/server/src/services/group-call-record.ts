@@ -42,10 +42,15 @@ export interface GroupCallRecord {
   cleanups: CleanupEntry[];
 }
 
-/** Admissions kept per device: its newest. */
-export const MAX_ADMISSIONS_KEPT = 8;
-/** Clean-ups kept per group: beyond them the oldest are dropped (their admissions expire within minutes anyway). */
-export const MAX_CLEANUPS_KEPT = 32;
+/** Admissions kept per device: its newest (about 170 characters each). */
+export const MAX_ADMISSIONS_KEPT = 4;
+/**
+ * Clean-ups kept per group: beyond them the oldest are dropped. Ending a room replaces the
+ * revocations in it, and a room is given up when its SFU stops answering, so this is reached
+ * only by an SFU that answers some requests and fails others for long. With 32 participants of
+ * 4 admissions and this many clean-ups, a record is under 90,000 characters (test: the largest).
+ */
+export const MAX_CLEANUPS_KEPT = 64;
 const VERSION = 1;
 
 export function emptyRecord(): GroupCallRecord {
@@ -58,6 +63,11 @@ export function encodeGroupCallRecord(record: GroupCallRecord): string | undefin
   return JSON.stringify({ v: VERSION, room: record.room ?? null, cleanups: record.cleanups.slice(-MAX_CLEANUPS_KEPT) });
 }
 
+/** A record written by a newer server (a rolling upgrade): left as it is, never overwritten. */
+export class NewerRecordError extends ServerError {
+  override readonly name = 'NewerRecordError';
+}
+
 /** Reads a stored record; a record of another shape is an INTERNAL error naming what is wrong. */
 export function decodeGroupCallRecord(stored: string | undefined): GroupCallRecord {
   if (stored === undefined) return emptyRecord();
@@ -68,6 +78,9 @@ export function decodeGroupCallRecord(stored: string | undefined): GroupCallReco
     throw broken('it is not JSON');
   }
   const top = object(value, 'the record');
+  if (typeof top.v === 'number' && top.v > VERSION) {
+    throw new NewerRecordError(ErrorCode.INTERNAL, `This group call was arranged by a newer server (record version ${top.v}); update this node.`);
+  }
   if (top.v !== VERSION) throw broken(`its version is ${String(top.v)}, not ${VERSION}`);
   const room = top.room === null ? undefined : roomEntry(top.room);
   if (!Array.isArray(top.cleanups)) throw broken('cleanups is not a list');
@@ -131,3 +144,17 @@ export const feedsOf = (participant: ParticipantEntry): number[] => participant.
 
 /** When the participant's newest admission expires. */
 export const expiryOf = (participant: ParticipantEntry): number => Math.max(0, ...participant.admissions.map((a) => a.expiresAt));
+
+/**
+ * What can be saved from a record that does not read: its room, to be ended (nobody can be
+ * admitted to it any more, and it must not stay open at the SFU with people in it).
+ */
+export function salvageRoom(stored: string): { sfu: string; roomId: number } | undefined {
+  try {
+    const room = (JSON.parse(stored) as { room?: { sfu?: unknown; roomId?: unknown } } | null)?.room;
+    if (room && typeof room.sfu === 'string' && room.sfu.length > 0 && Number.isSafeInteger(room.roomId) && (room.roomId as number) > 0) return { sfu: room.sfu, roomId: room.roomId as number };
+  } catch {
+    // Not JSON at all: nothing to save.
+  }
+  return undefined;
+}

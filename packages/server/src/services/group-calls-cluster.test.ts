@@ -14,7 +14,10 @@ import { DeliveryKind } from '@sotto/protocol';
 import { createLogger } from '../logger.js';
 import { JanusSfu } from '../sfu/janus-sfu.js';
 import { JanusParticipant, JanusProcess, requireJanus } from '../sfu/janus-test-env.js';
-import { SfuError } from '../sfu/sfu-control.js';
+import { SfuError, type SfuControl } from '../sfu/sfu-control.js';
+import { ServerError } from '../errors.js';
+import { ErrorCode } from '@sotto/protocol';
+import { StorageUnavailableError } from '../storage/store.js';
 import { PostgresStore } from '../storage/postgres/postgres-store.js';
 import { describeWithPostgres, withTestSchema, type TestSchema } from '../storage/postgres/test-database.js';
 import type { DeviceAddress, MailItem } from '../storage/types.js';
@@ -26,6 +29,24 @@ interface Node {
   readonly store: PostgresStore;
   readonly control: JanusSfu;
   readonly calls: GroupCallsService;
+  /** Revocations this node's controller fails before passing them on (an SFU that times out). */
+  failRevokes: number;
+}
+
+/** The controller as the service sees it, failing the next `node.failRevokes` revocations. */
+function flaky(node: { failRevokes: number }, control: SfuControl): SfuControl {
+  return new Proxy(control, {
+    get(target, key) {
+      if (key === 'revoke' && node.failRevokes > 0) {
+        return () => {
+          node.failRevokes--;
+          return Promise.reject(new SfuError('unavailable', 'The SFU did not answer within 5000 ms (a test made it so).'));
+        };
+      }
+      const value = Reflect.get(target, key) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /** What Janus says when a participant presents the ticket: joined (and stays until `close`), or why not. */
@@ -56,6 +77,12 @@ await describeWithPostgres('group calls from two nodes on one database and one J
   const nodes: Node[] = [];
   const [ada, bob, cat] = ['ada', 'bob', 'cat'].map((name) => ({ username: `${name}${Date.now().toString(36)}`, deviceId: 'd1' }));
   const groupId = randomBytes(32);
+  /** Groups for the failure tests, whose members are never removed. */
+  const other = randomBytes(32);
+  const third = randomBytes(32);
+  const later = () => Date.now() + 10 * 60_000;
+  const record = async (id: Uint8Array) => (await nodes[0]!.store.listGroupCalls()).find((e) => Buffer.from(e.groupId).equals(id))?.record;
+  const gone = async (roomId: number) => assert.rejects(nodes[0]!.control.present(roomId), (error: unknown) => error instanceof SfuError && error.problem === 'unknown-room');
 
   before(async () => {
     if (skip.skip) return;
@@ -65,11 +92,15 @@ await describeWithPostgres('group calls from two nodes on one database and one J
       const store = await PostgresStore.connect(schema.url, { maxConnections: 4 });
       const log = createLogger(`node${i}`, { level: 'silent' });
       const control = new JanusSfu({ url: janus.url, secret: janus.secret, logger: log });
-      nodes.push({ store, control, calls: new GroupCallsService({ store, log, sfus: [{ control, memberUrl: janus.url }] }) });
+      const node = { store, control, failRevokes: 0 } as Omit<Node, 'calls'> & { calls?: GroupCallsService };
+      node.calls = new GroupCallsService({ store, log, sfus: [{ control: flaky(node, control), memberUrl: janus.url }] });
+      nodes.push(node as Node);
     }
     const store = nodes[0]!.store;
     for (const device of [ada!, bob!, cat!]) await store.createAccount({ ...device, identityKey: randomBytes(32), requireInvite: false, now: Date.now() });
-    await store.createGroup({ groupId, epoch: 1n, creator: ada!, members: [bob!, cat!], welcome: mail(ada!, groupId, DeliveryKind.MLS_WELCOME), now: Date.now() });
+    for (const id of [groupId, other, third]) {
+      await store.createGroup({ groupId: id, epoch: 1n, creator: ada!, members: [bob!, cat!], welcome: mail(ada!, id, DeliveryKind.MLS_WELCOME), now: Date.now() });
+    }
   });
   after(async () => {
     for (const node of nodes) {
@@ -147,6 +178,89 @@ await describeWithPostgres('group calls from two nodes on one database and one J
       catInside.close();
     }
     await nodes[1]!.calls.leave(ada!, { groupId });
+  });
+
+  test("a revocation the SFU did not take is retried by another node's sweep, and puts out the one revoked only", { skip: skip.skip }, async () => {
+    const tickets = [await nodes[0]!.calls.join(ada!, { groupId: other }), await nodes[1]!.calls.join(cat!, { groupId: other }), await nodes[1]!.calls.join(bob!, { groupId: other })];
+    const inside = await Promise.all(tickets.map(enter));
+    try {
+      const roomId = Number(tickets[0]!.roomId);
+      nodes[1]!.failRevokes = 1;
+      await nodes[1]!.calls.leave(bob!, { groupId: other });
+      assert.equal((await nodes[0]!.control.present(roomId)).size, 3, 'the SFU did not take it: bob is still in');
+      assert.match((await record(other))!, /"what":"revoke"/);
+      assert.equal(await nodes[0]!.calls.sweep(), 0);
+      assert.deepEqual([...(await nodes[0]!.control.present(roomId))].sort(), [tickets[0]!.feedId, tickets[1]!.feedId].map(Number).sort(), 'bob is out, ada and cat stay');
+      assert.doesNotMatch((await record(other))!, /"what"/, 'the clean-up is done');
+    } finally {
+      for (const one of inside) one.close();
+    }
+    for (const [node, who] of [[nodes[0]!, ada!], [nodes[1]!, cat!]] as const) await node.calls.leave(who, { groupId: other });
+    assert.equal(await record(other), undefined);
+  });
+
+  test('a join the store does not keep is undone at the SFU: the room it opened ends', { skip: skip.skip }, async () => {
+    const opened: number[] = [];
+    const control: SfuControl = new Proxy(nodes[0]!.control, {
+      get(target, key) {
+        if (key === 'createRoom') return async (options: Parameters<SfuControl['createRoom']>[0]) => {
+          const made = await target.createRoom(options);
+          opened.push(made.roomId);
+          return made;
+        };
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const real = nodes[0]!.store;
+    const failing = Object.create(real) as PostgresStore;
+    failing.changeGroupCall = (id, change) => real.changeGroupCall(id, async (stored) => {
+      await change(stored);
+      throw new StorageUnavailableError(new Error('the database went away (a test made it so)'));
+    });
+    const calls = new GroupCallsService({ store: failing, log: createLogger('failing', { level: 'silent' }), sfus: [{ control, memberUrl: janus.url }] });
+    await assert.rejects(calls.join(ada!, { groupId: third }), StorageUnavailableError);
+    assert.equal(opened.length, 1);
+    await gone(opened[0]!);
+    assert.equal(await record(third), undefined);
+  });
+
+  test("a room on an SFU this node does not list: NO_SFU while its admissions may be in use, then given up for a room on a listed SFU", { skip: skip.skip }, async () => {
+    const first = await nodes[0]!.calls.join(ada!, { groupId: third });
+    const renamed = new GroupCallsService({ store: nodes[0]!.store, log: createLogger('renamed', { level: 'silent' }), sfus: [{ control: nodes[0]!.control, memberUrl: 'ws://renamed.example:8188' }] });
+    await assert.rejects(renamed.join(cat!, { groupId: third }), (error: unknown) => error instanceof ServerError && error.code === ErrorCode.NO_SFU && /every node must list the same SFUs/.test(error.message));
+    await renamed.sweep(later());
+    const moved = await renamed.join(cat!, { groupId: third });
+    assert.equal(moved.sfuUrl, 'ws://renamed.example:8188');
+    assert.notEqual(moved.roomId, first.roomId);
+    await renamed.leave(cat!, { groupId: third });
+    await nodes[0]!.control.destroyRoom(Number(first.roomId));
+    assert.equal(await record(third), undefined);
+  });
+
+  test('a full room refuses one more device before the SFU is asked', { skip: skip.skip }, async () => {
+    const { roomId } = await nodes[0]!.control.createRoom({ maxParticipants: 32 });
+    const admissions = [{ feedId: 1, joinToken: 't', expiresAt: Date.now() + 60_000 }];
+    const participants = Array.from({ length: 32 }, (_, i) => ({ device: `someone${i}\nd1`, reference: `ref${i}`, admissions }));
+    await nodes[0]!.store.changeGroupCall(third, async () => ({ record: JSON.stringify({ v: 1, room: { sfu: janus.url, roomId, participants }, cleanups: [] }), result: null }));
+    await assert.rejects(nodes[1]!.calls.join(ada!, { groupId: third }), (error: unknown) => error instanceof ServerError && error.code === ErrorCode.INVALID_ARGUMENT && /full: at most 32 people/.test(error.message));
+    await nodes[0]!.store.changeGroupCall(third, async () => ({ record: undefined, result: null }));
+    await nodes[0]!.control.destroyRoom(roomId);
+  });
+
+  test("a newer server's record is left alone; a broken one is started afresh and its room ended", { skip: skip.skip }, async () => {
+    const newer = JSON.stringify({ v: 2, rooms: [] });
+    await nodes[0]!.store.changeGroupCall(third, async () => ({ record: newer, result: null }));
+    await assert.rejects(nodes[1]!.calls.join(ada!, { groupId: third }), /arranged by a newer server \(record version 2\); update this node/);
+    assert.equal(await record(third), newer, 'not overwritten');
+    const { roomId } = await nodes[0]!.control.createRoom({ maxParticipants: 32 });
+    await nodes[0]!.store.changeGroupCall(third, async () => ({ record: JSON.stringify({ v: 1, room: { sfu: janus.url, roomId, participants: 'garbled' }, cleanups: [] }), result: null }));
+    const fresh = await nodes[1]!.calls.join(ada!, { groupId: third });
+    assert.notEqual(Number(fresh.roomId), roomId);
+    await nodes[0]!.calls.sweep();
+    await gone(roomId);
+    await nodes[0]!.calls.leave(ada!, { groupId: third });
+    assert.equal(await record(third), undefined);
   });
 });
 

@@ -135,6 +135,21 @@ describe('group calls at a real Janus', skip, () => {
     resultOf(await ada.client.request(FrameType.LEAVE_GROUP_CALL, { groupId }), 'ok');
   });
 
+  test('after Janus restarts (forgetting its rooms), the next join opens a new room that works', async () => {
+    const before = resultOf(await ada.client.request(FrameType.JOIN_GROUP_CALL, { groupId }), 'groupCall');
+    await janus.restart();
+    let after: GroupCallTicket | undefined;
+    for (const deadline = Date.now() + 20_000; !after && Date.now() < deadline;) {
+      const answer = await ada.client.request(FrameType.JOIN_GROUP_CALL, { groupId });
+      if (answer.result.case === 'groupCall') after = answer.result.value;
+      else await new Promise((r) => setTimeout(r, 200)); // NO_SFU while the controller reconnects
+    }
+    assert.ok(after, 'no ticket within 20 s of the restart');
+    assert.notEqual(after.roomId, before.roomId, 'the forgotten room is not handed out again');
+    assert.equal(await joinAtJanus(after), 'joined');
+    resultOf(await ada.client.request(FrameType.LEAVE_GROUP_CALL, { groupId }), 'ok');
+  });
+
   test('a device removed from the group loses its admission to the group\'s room at once', async () => {
     const adaTicket = resultOf(await ada.client.request(FrameType.JOIN_GROUP_CALL, { groupId }), 'groupCall');
     const bobTicket = resultOf(await bob.client.request(FrameType.JOIN_GROUP_CALL, { groupId }), 'groupCall');

@@ -35,6 +35,9 @@ import {
   expiryOf,
   feedsOf,
   MAX_ADMISSIONS_KEPT,
+  NewerRecordError,
+  salvageRoom,
+  type AdmissionEntry,
   type CleanupEntry,
   type GroupCallRecord,
   type ParticipantEntry,
@@ -77,10 +80,22 @@ const JOIN_GRACE_MS = 30_000;
  * its SFU answers again (so nobody stays in it).
  */
 const ORPHAN_AFTER_MS = 60_000;
+/** Clean-ups retried per group and sweep. */
+const CLEANUPS_PER_SWEEP = 4;
+/** How long a withdrawal after a commit holds up the commit's answer; it goes on behind after that. */
+const WITHDRAW_WAIT_MS = 5_000;
 
 const NO_SFU_CONFIGURED = 'Group calls need a media server (SFU), and this server has none. 1:1 calls still work.';
 const SFU_NOT_LISTED = 'This group\'s call is on a media server (SFU) this server does not know: every node must list the same SFUs.';
 const SFU_NOT_ANSWERING = 'The server\'s media server (SFU) is not answering. Try the call again in a moment; 1:1 calls still work.';
+
+/** What a join did at the SFU, so that it can be undone if the store does not keep it. */
+interface JoinEffects {
+  room?: { readonly sfu: SfuEndpointControl; readonly roomId: number };
+  admitted?: { readonly sfu: SfuEndpointControl; readonly roomId: number; readonly reference: string; readonly entry: AdmissionEntry };
+  /** The change ran to its end: a failure after it is the store's. */
+  decided?: boolean;
+}
 
 /** What a change hands back: a ticket, or the refusal to throw once the record is stored. */
 type Outcome<T> = { readonly ok: T } | { readonly refused: unknown };
@@ -95,26 +110,65 @@ export class GroupCallsService {
     requireBytes(request.groupId, LIMITS.groupIdBytes, 'group_id');
     if (this.options.sfus.length === 0) throw new ServerError(ErrorCode.NO_SFU, NO_SFU_CONFIGURED);
     await this.requireMember(device, request.groupId);
-    return this.change<GroupCallTicket>(request.groupId, async (record) => {
-      // Again in turn: a commit that removed the device while this join waited is withdrawn in
-      // a change of this same record, before or after, never between the check and the admission.
-      await this.requireMember(device, request.groupId);
-      const room = record.room ?? (await this.openRoom(record));
-      const sfu = this.sfuAt(room.sfu);
-      if (!sfu) throw new ServerError(ErrorCode.NO_SFU, SFU_NOT_LISTED);
-      const deviceKey = keyOf(device);
+    // What this change did at the SFU, undone if the store then fails to keep it (else a room or
+    // an admission would be live with no record of it).
+    const done: JoinEffects = {};
+    try {
+      return await this.change<GroupCallTicket>(request.groupId, async (record) => {
+        // Again in turn: a commit that removed the device while this join waited is withdrawn in
+        // a change of this same record, before or after, never between the check and the admission.
+        await this.requireMember(device, request.groupId);
+        const outcome = await this.admitInto(record, keyOf(device), done, Date.now());
+        done.decided = true;
+        return outcome;
+      });
+    } catch (error) {
+      if (done.decided) await this.undo(done);
+      throw error;
+    }
+  }
+
+  /**
+   * Admits the device to the group's room, opening one if there is none, or if the one recorded
+   * is gone at its SFU (Janus restarted) or given up (its SFU is not listed or does not answer,
+   * and every admission to it expired a minute ago).
+   */
+  private async admitInto(
+    record: GroupCallRecord,
+    deviceKey: string,
+    done: JoinEffects,
+    now: number,
+  ): Promise<Outcome<GroupCallTicket>> {
+    if (record.room && !this.sfuAt(record.room.sfu)) {
+      if (!this.giveUpUnlisted(record, now)) return { refused: new ServerError(ErrorCode.NO_SFU, SFU_NOT_LISTED) };
+    }
+    for (let attempt = 1; ; attempt++) {
+      let room = record.room;
+      if (!room) {
+        room = await this.openRoom(record);
+        done.room = { sfu: this.sfuAt(room.sfu)!, roomId: room.roomId };
+      }
+      const sfu = this.sfuAt(room.sfu)!;
       // A reference that names nobody: the SFU must not learn who is in the call.
       const known = room.participants.find((p) => p.device === deviceKey);
+      if (!known && room.participants.length >= MAX_SFU_PARTICIPANTS) return { refused: this.sfuRefusal(new SfuError('room-full', 'The room is full.')) };
       const reference = known?.reference ?? randomBytes(12).toString('hex');
       let admission: SfuAdmission;
       try {
         admission = await sfu.control.admit(room.roomId, reference);
       } catch (error) {
+        if (error instanceof SfuError && error.problem === 'unknown-room' && attempt === 1) {
+          // The SFU forgot the room (it restarted): nobody can be in it any more; a fresh one.
+          this.options.log.warn({ problem: error.problem }, 'a group call room was gone at its SFU; opening a new one');
+          record.room = undefined;
+          continue;
+        }
         // A room nobody got into is not kept: the next join makes a fresh one.
         if (room.participants.length === 0) await this.endRoom(record);
         return { refused: this.sfuRefusal(error) };
       }
-      const entry = { feedId: admission.feedId, joinToken: admission.joinToken, expiresAt: admission.expiresAt };
+      const entry: AdmissionEntry = { feedId: admission.feedId, joinToken: admission.joinToken, expiresAt: admission.expiresAt };
+      done.admitted = { sfu, roomId: room.roomId, reference, entry };
       if (known) known.admissions = [...known.admissions, entry].slice(-MAX_ADMISSIONS_KEPT);
       else room.participants.push({ device: deviceKey, reference, admissions: [entry] });
       return {
@@ -127,7 +181,17 @@ export class GroupCallsService {
           expiresAt: BigInt(admission.expiresAt),
         },
       };
-    });
+    }
+  }
+
+  /** The store did not keep what a join did at the SFU: the room it opened ends, or the admission it gave is withdrawn. */
+  private async undo(done: JoinEffects): Promise<void> {
+    const undone = done.room
+      ? done.room.sfu.control.destroyRoom(done.room.roomId)
+      : done.admitted
+        ? done.admitted.sfu.control.revoke(done.admitted.roomId, done.admitted.reference, { joinTokens: [done.admitted.entry.joinToken], feedIds: [done.admitted.entry.feedId] })
+        : Promise.resolve();
+    await undone.catch((error: unknown) => this.logLost(error, 'undo a join the store did not keep'));
   }
 
   /** Withdraws the device's admission and takes it out of the room; the last one out ends the room. */
@@ -142,16 +206,21 @@ export class GroupCallsService {
 
   /**
    * The group no longer routes to these devices (removed by a commit, or they left the group):
-   * whatever admission they hold to its room is withdrawn now, not when it expires. Never throws:
-   * what fails here (the store, the SFU) is done by the sweep, which takes out non-members too.
+   * whatever admission they hold to its room is withdrawn now, not when it expires. Never throws,
+   * and waits at most WITHDRAW_WAIT_MS (the rest goes on behind): what fails here (the store, the
+   * SFU) is done by the sweep, which takes out non-members too.
    */
   async withdraw(groupId: Uint8Array, devices: readonly DeviceAddress[]): Promise<void> {
     if (this.options.sfus.length === 0 || devices.length === 0) return;
     // A change even when there is no room yet: a first join may be making it right now.
-    await this.change(groupId, async (record) => {
+    const withdrawn = this.change(groupId, async (record) => {
       await this.takeOut(record, devices.map(keyOf));
       return { ok: undefined };
     }).catch((error: unknown) => this.options.log.warn({ problem: error instanceof ServerError ? error.code : 'unknown' }, 'a withdrawal from a group call is left to the sweep'));
+    // The commit's answer waits for the withdrawal, but not behind a group held up for long.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([withdrawn, new Promise<void>((resolve) => (timer = setTimeout(resolve, WITHDRAW_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   /**
@@ -172,7 +241,10 @@ export class GroupCallsService {
     }
     let gone = 0;
     for (const { groupId } of entries) {
-      gone += await this.change(groupId, async (record) => ({ ok: await this.sweepOne(groupId, record, now) })).catch(() => 0);
+      gone += await this.change(groupId, async (record) => ({ ok: await this.sweepOne(groupId, record, now) })).catch((error: unknown) => {
+        this.options.log.warn({ problem: error instanceof ServerError ? error.code : 'unknown' }, 'a group call was not swept; next time');
+        return 0;
+      });
     }
     if (gone > 0) this.options.log.info({ devices: gone }, 'took devices that went away without leaving out of group calls');
     return gone;
@@ -202,7 +274,10 @@ export class GroupCallsService {
     const room = record.room;
     if (!room) return 0;
     const sfu = this.sfuAt(room.sfu);
-    if (!sfu) return 0; // another node's configuration: that node sweeps it
+    if (!sfu) {
+      this.giveUpUnlisted(record, now);
+      return 0;
+    }
     const group = await this.options.store.getGroup(groupId);
     const members = new Set(group?.members.map(keyOf) ?? []);
     let present: ReadonlySet<number>;
@@ -216,7 +291,7 @@ export class GroupCallsService {
       } else if (room.participants.every((p) => expiryOf(p) + ORPHAN_AFTER_MS <= now)) {
         // Its SFU does not answer: the group's next join opens a room on one that does.
         record.room = undefined;
-        record.cleanups.push({ what: 'destroy', sfu: room.sfu, roomId: room.roomId });
+        addCleanup(record, { what: 'destroy', sfu: room.sfu, roomId: room.roomId });
         this.options.log.warn({ problem: error instanceof SfuError ? error.problem : 'unknown' }, 'gave up a group call room on an SFU that does not answer');
       } else {
         this.logLost(error, 'sweep');
@@ -248,7 +323,7 @@ export class GroupCallsService {
         if (!sfu) throw new SfuError('unavailable', SFU_NOT_LISTED);
         await sfu.control.revoke(room.roomId, participant.reference, { ...revocation, keepFeeds: new Set(room.participants.flatMap(feedsOf)) });
       } catch (error) {
-        if (!(error instanceof SfuError && error.problem === 'unknown-room')) record.cleanups.push(revocation);
+        if (!(error instanceof SfuError && error.problem === 'unknown-room')) addCleanup(record, revocation);
         this.logLost(error, 'revoke');
       }
     }
@@ -265,24 +340,40 @@ export class GroupCallsService {
       if (!sfu) throw new SfuError('unavailable', SFU_NOT_LISTED);
       await sfu.control.destroyRoom(room.roomId);
     } catch (error) {
-      if (!(error instanceof SfuError && error.problem === 'unknown-room')) record.cleanups.push({ what: 'destroy', sfu: room.sfu, roomId: room.roomId });
+      if (!(error instanceof SfuError && error.problem === 'unknown-room')) addCleanup(record, { what: 'destroy', sfu: room.sfu, roomId: room.roomId });
       this.logLost(error, 'destroy');
     }
   }
 
-  /** Clean-ups the SFU did not take before: each tried again, and dropped once done (or moot: the room is gone). */
+  /**
+   * Clean-ups the SFU did not take before: a few tried again each sweep (so one change does not
+   * hold the group for long behind an SFU that does not answer), and dropped once done, moot (the
+   * room is gone) or on an SFU this node does not list. A revocation in the room still going on
+   * names the feeds that stay, so nobody else is put out with it.
+   */
   private async retryCleanups(record: GroupCallRecord): Promise<void> {
     const left: CleanupEntry[] = [];
+    let tried = 0;
     for (const cleanup of record.cleanups) {
       const sfu = this.sfuAt(cleanup.sfu);
       if (!sfu) {
+        this.options.log.warn({ what: cleanup.what }, 'dropped a clean-up on an SFU this server does not list');
+        continue;
+      }
+      if (tried >= CLEANUPS_PER_SWEEP) {
         left.push(cleanup);
         continue;
       }
+      tried++;
+      const live = record.room?.sfu === cleanup.sfu && record.room.roomId === cleanup.roomId ? record.room : undefined;
       const attempt =
         cleanup.what === 'destroy'
           ? sfu.control.destroyRoom(cleanup.roomId)
-          : sfu.control.revoke(cleanup.roomId, cleanup.reference, { joinTokens: cleanup.joinTokens, feedIds: cleanup.feedIds });
+          : sfu.control.revoke(cleanup.roomId, cleanup.reference, {
+              joinTokens: cleanup.joinTokens,
+              feedIds: cleanup.feedIds,
+              ...(live ? { keepFeeds: new Set(live.participants.flatMap(feedsOf)) } : {}),
+            });
       await attempt.catch((error: unknown) => {
         if (error instanceof SfuError && error.problem === 'unknown-room') return;
         left.push(cleanup);
@@ -290,6 +381,20 @@ export class GroupCallsService {
       });
     }
     record.cleanups = left;
+  }
+
+  /**
+   * A room on an SFU this node does not list (the SFUs were changed, or nodes disagree) is given
+   * up like one whose SFU does not answer: once every admission to it expired a minute ago, the
+   * group's next join opens a room on a listed SFU. True if it was given up.
+   */
+  private giveUpUnlisted(record: GroupCallRecord, now: number): boolean {
+    const room = record.room;
+    if (!room || !room.participants.every((p) => expiryOf(p) + ORPHAN_AFTER_MS <= now)) return false;
+    record.room = undefined;
+    record.cleanups = record.cleanups.filter((c) => c.roomId !== room.roomId || c.sfu !== room.sfu);
+    this.options.log.warn({ room: room.roomId }, 'gave up a group call room on an SFU this server does not list');
+    return true;
   }
 
   private async requireMember(device: DeviceAddress, groupId: Uint8Array): Promise<void> {
@@ -350,13 +455,20 @@ export class GroupCallsService {
     return outcome.ok;
   }
 
-  /** A record this version cannot read is started afresh, loudly: its room is left to the SFU's own timeouts. */
+  /**
+   * A record this version cannot read: one from a newer server is left alone (the change is
+   * refused); a broken one is started afresh, loudly, with its room queued to be ended.
+   */
   private read(stored: string | undefined): GroupCallRecord {
     try {
       return decodeGroupCallRecord(stored);
     } catch (error) {
+      if (error instanceof NewerRecordError) throw error;
       this.options.log.error({ problem: error instanceof Error ? error.message : 'unknown' }, 'dropped a group call record this server cannot read');
-      return emptyRecord();
+      const record = emptyRecord();
+      const room = stored === undefined ? undefined : salvageRoom(stored);
+      if (room) record.cleanups.push({ what: 'destroy', ...room });
+      return record;
     }
   }
 
@@ -377,6 +489,12 @@ export class GroupCallsService {
     // The room or admission is gone at the SFU already (restarted, timed out): nothing left to undo.
     this.options.log.warn({ problem: error instanceof SfuError ? error.problem : 'unknown', what }, 'SFU clean-up failed');
   }
+}
+
+/** Adds a clean-up; ending a room does for every revocation in it, so those go. */
+function addCleanup(record: GroupCallRecord, cleanup: CleanupEntry): void {
+  const others = cleanup.what === 'destroy' ? record.cleanups.filter((c) => c.sfu !== cleanup.sfu || c.roomId !== cleanup.roomId) : record.cleanups;
+  record.cleanups = [...others, cleanup];
 }
 
 const keyOf = (device: DeviceAddress): string => `${device.username}\n${device.deviceId}`;

@@ -106,7 +106,7 @@ describe('Janus SFU: what its configuration decides', skip, () => {
         return (answer.data.participants as { id: unknown }[]).map((p) => p.id);
       };
       assert.deepEqual(await ids(), [alice.feedId]);
-      await control.revoke(roomId, 'alice');
+      await control.revoke(roomId, 'alice', { joinTokens: [alice.joinToken], feedIds: [alice.feedId] });
       assert.deepEqual(await ids(), []);
     } finally {
       a.close();
@@ -132,7 +132,7 @@ describe('Janus SFU: what its configuration decides', skip, () => {
         return (answer.data.participants as { id: unknown }[]).map((p) => p.id).sort();
       };
       assert.deepEqual(await ids(), [madeUp, bob.feedId].sort());
-      await control.revoke(roomId, 'alice');
+      await control.revoke(roomId, 'alice', { joinTokens: [alice.joinToken], feedIds: [alice.feedId], keepFeeds: new Set([bob.feedId]) });
       assert.deepEqual(await ids(), [bob.feedId], 'the impostor id is gone, the admitted participant stays');
     } finally {
       a.close();

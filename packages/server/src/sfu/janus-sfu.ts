@@ -5,10 +5,12 @@
  * Janus error turned into an `SfuError`. Rooms are private, require end-to-end encrypted
  * media, Opus (+ VP8/H.264) only, and admit only holders of a signed token for that room that
  * is also on the room's allow list, so one admission can be withdrawn on its own (a revoke
- * also removes feeds under ids no admission was given). Any controller holding the shared
- * secret manages any room, so each node of a cluster runs its own; a revocation names the
- * admissions another node made. After a reconnect, the rooms this controller made are
- * re-created with the unexpired admissions it made (a restarted Janus forgets them). Logs carry room ids and problems, never tokens or secrets.
+ * also removes feeds under ids no admission was given). The controller keeps no record of rooms
+ * or admissions: any controller holding the shared secret manages any room, so each node of a
+ * cluster runs its own, and a revocation names the admissions to withdraw (the caller keeps
+ * them, in the shared store). A restarted Janus forgets its rooms; they are not made again
+ * here (a stale copy on one node would bring back rooms and tokens another node ended): the
+ * caller finds them gone (`unknown-room`) and opens new ones. Logs carry room ids and problems, never tokens or secrets.
  */
 import { createHmac, randomInt } from 'node:crypto';
 import janode, { type JanodeConnection, type JanodeSession } from 'janode';
@@ -40,18 +42,6 @@ interface Link {
   readonly handle: VideoRoomHandle;
 }
 
-interface Admission {
-  readonly token: string;
-  readonly joinToken: string;
-  readonly feedId: number;
-  readonly expiresAt: number;
-}
-
-interface RoomRecord {
-  readonly options: SfuRoomOptions;
-  readonly admissions: Map<SfuParticipant, Admission[]>;
-}
-
 /** What Janus says it enforces for a room. */
 export interface JanusRoomSettings {
   readonly maxPublishers: number;
@@ -73,7 +63,6 @@ export class JanusSfu implements SfuControl {
   private reconnects = 0;
   private everConnected = false;
   private problem = 'not connected yet';
-  private readonly rooms = new Map<SfuRoomId, RoomRecord>();
   private readonly clock: Clock;
   private readonly ttlSeconds: number;
   private readonly timeoutMs: number;
@@ -99,9 +88,7 @@ export class JanusSfu implements SfuControl {
   async createRoom(options: SfuRoomOptions): Promise<{ roomId: SfuRoomId }> {
     checkRoomOptions(options);
     const roomId = randomInt(1, 2 ** 48);
-    const record: RoomRecord = { options: { ...options }, admissions: new Map() };
-    await this.createAtJanus(await this.currentLink(), roomId, record);
-    this.rooms.set(roomId, record);
+    await this.createAtJanus(await this.currentLink(), roomId, options);
     this.options.logger.info({ room: roomId, publishers: options.maxParticipants, audioOnly: options.audioOnly === true }, 'sfu room created');
     return { roomId };
   }
@@ -109,8 +96,6 @@ export class JanusSfu implements SfuControl {
   async destroyRoom(roomId: SfuRoomId): Promise<void> {
     checkRoomId(roomId);
     const link = await this.currentLink();
-    // Forgotten first: a room Janus no longer has must not come back at the next reconnect.
-    this.rooms.delete(roomId);
     await this.request(link, { request: 'destroy', room: roomId, secret: this.roomSecret(roomId) }, `destroying room ${roomId}`);
     this.options.logger.info({ room: roomId }, 'sfu room destroyed');
   }
@@ -120,45 +105,34 @@ export class JanusSfu implements SfuControl {
     checkParticipant(participant);
     const link = await this.currentLink();
     const expiresAtSeconds = Math.floor(this.clock() / 1000) + this.ttlSeconds;
-    const admission: Admission = {
+    const admission: SfuAdmission = {
       token: signJanusApiToken(this.options.secret, expiresAtSeconds),
       joinToken: signJanusRoomToken(this.options.secret, roomId, expiresAtSeconds),
       feedId: randomInt(1, 2 ** 48),
       expiresAt: expiresAtSeconds * 1000,
     };
     await this.request(link, { request: 'allowed', room: roomId, secret: this.roomSecret(roomId), action: 'add', allowed: [admission.joinToken] }, `admitting to room ${roomId}`);
-    const record = this.rooms.get(roomId);
-    if (record) {
-      const kept = (record.admissions.get(participant) ?? []).filter((a) => a.expiresAt > this.clock());
-      record.admissions.set(participant, [...kept, admission]);
-    }
-    return { ...admission };
+    return admission;
   }
 
-  async revoke(roomId: SfuRoomId, participant: SfuParticipant, known?: SfuRevocation): Promise<void> {
+  async revoke(roomId: SfuRoomId, participant: SfuParticipant, withdrawal: SfuRevocation): Promise<void> {
     checkRoomId(roomId);
     checkParticipant(participant);
+    checkWithdrawal(withdrawal);
     const link = await this.currentLink();
-    const own = this.rooms.get(roomId)?.admissions.get(participant) ?? [];
-    const joinTokens = [...new Set([...own.map((a) => a.joinToken), ...(known?.joinTokens ?? [])])];
     const secret = this.roomSecret(roomId);
-    if (joinTokens.length > 0) {
-      await this.request(link, { request: 'allowed', room: roomId, secret, action: 'remove', allowed: joinTokens }, `revoking in room ${roomId}`);
+    if (withdrawal.joinTokens.length > 0) {
+      await this.request(link, { request: 'allowed', room: roomId, secret, action: 'remove', allowed: [...withdrawal.joinTokens] }, `revoking in room ${roomId}`);
     } else {
       // Nothing to withdraw, but an unknown room is still an error the caller should see.
       await this.roomMustExist(link, roomId);
     }
-    const record = this.rooms.get(roomId);
-    record?.admissions.delete(participant);
-    // The revoked feeds go, and so does any feed under an id no remaining admission was given:
-    // a member who joined under a made-up id cannot stay by it. Which admissions remain is what
-    // the caller says (`keepFeeds`) and what this controller made itself; knowing neither (a
-    // room made elsewhere, no word from the caller), only the revoked feeds go.
-    const doomed = new Set([...own.map((a) => a.feedId), ...(known?.feedIds ?? [])]);
-    if (record || known?.keepFeeds) {
-      const kept = new Set([...(record ? [...record.admissions.values()].flat().map((a) => a.feedId) : []), ...(known?.keepFeeds ?? [])]);
+    // The revoked feeds go, and, when the caller says which admissions remain, so does any feed
+    // under an id none of them was given: a member who joined under a made-up id cannot stay.
+    const doomed = new Set(withdrawal.feedIds);
+    if (withdrawal.keepFeeds) {
       const listed = await this.request(link, { request: 'listparticipants', room: roomId }, `listing room ${roomId}`);
-      for (const { id } of (listed.participants as { id: number }[] | undefined) ?? []) if (!kept.has(id)) doomed.add(id);
+      for (const { id } of (listed.participants as { id: number }[] | undefined) ?? []) if (!withdrawal.keepFeeds.has(id)) doomed.add(id);
     }
     for (const feedId of doomed) {
       try {
@@ -203,7 +177,7 @@ export class JanusSfu implements SfuControl {
     try {
       const link = await this.currentLink();
       await this.request(link, { request: 'exists', room: 1 }, 'checking the SFU');
-      return summary(true, `connected to Janus at ${new URL(this.options.url).host}, ${this.rooms.size} room(s)`);
+      return summary(true, `connected to Janus at ${new URL(this.options.url).host}`);
     } catch (error) {
       return summary(false, error instanceof Error ? error.message : String(error));
     }
@@ -241,7 +215,6 @@ export class JanusSfu implements SfuControl {
       connection.once(janode.EVENT.CONNECTION_CLOSED, lost('the connection to Janus closed'));
       session.once(janode.EVENT.SESSION_DESTROYED, lost('Janus ended the session'));
       handle.once(janode.EVENT.HANDLE_DETACHED, lost('Janus detached the VideoRoom handle'));
-      await this.restoreRooms(link);
       if (this.closed) {
         await connection.close().catch(() => undefined);
         throw new SfuError('unavailable', 'The SFU controller is closed.');
@@ -251,7 +224,7 @@ export class JanusSfu implements SfuControl {
       if (this.everConnected) this.reconnects++;
       this.everConnected = true;
       this.problem = '';
-      this.options.logger.info({ rooms: this.rooms.size, reconnects: this.reconnects }, 'sfu connected');
+      this.options.logger.info({ reconnects: this.reconnects }, 'sfu connected');
       return link;
     } catch (error) {
       await connection?.close().catch(() => undefined);
@@ -284,19 +257,7 @@ export class JanusSfu implements SfuControl {
     this.reconnectTimer.unref();
   }
 
-  /** After a reconnect: the rooms Janus forgot (it restarted) come back with their unexpired admissions. */
-  private async restoreRooms(link: Link): Promise<void> {
-    for (const [roomId, record] of this.rooms) {
-      const exists = await this.request(link, { request: 'exists', room: roomId }, `checking room ${roomId}`);
-      if (exists.exists === true) continue;
-      await this.createAtJanus(link, roomId, record);
-      const live = [...record.admissions.values()].flat().filter((a) => a.expiresAt > this.clock());
-      if (live.length > 0) await this.request(link, { request: 'allowed', room: roomId, secret: this.roomSecret(roomId), action: 'add', allowed: live.map((a) => a.joinToken) }, `restoring room ${roomId}`);
-      this.options.logger.info({ room: roomId, admissions: live.length }, 'sfu room re-created');
-    }
-  }
-
-  private async createAtJanus(link: Link, roomId: SfuRoomId, record: RoomRecord): Promise<void> {
+  private async createAtJanus(link: Link, roomId: SfuRoomId, options: SfuRoomOptions): Promise<void> {
     await this.request(
       link,
       {
@@ -306,7 +267,7 @@ export class JanusSfu implements SfuControl {
         permanent: false,
         is_private: true,
         secret: this.roomSecret(roomId),
-        publishers: record.options.maxParticipants,
+        publishers: options.maxParticipants,
         // Janus must not touch payloads: they are SFrame ciphertext.
         require_e2ee: true,
         // Only holders of a signed token naming this room, and on its allow list, may join.
@@ -317,7 +278,7 @@ export class JanusSfu implements SfuControl {
         videocodec: 'vp8',
         // The VideoRoom has no audio-only switch: audio-only rooms cap the bitrate so video is useless
         // there, and the server's SDP checks (to come, issue 20) are to refuse video in them.
-        bitrate: record.options.audioOnly ? 64_000 : 1_024_000,
+        bitrate: options.audioOnly ? 64_000 : 1_024_000,
         bitrate_cap: true,
         audiolevel_event: true,
         notify_joining: true,
@@ -368,6 +329,17 @@ function checkRoomOptions(options: SfuRoomOptions): void {
 
 function checkRoomId(roomId: SfuRoomId): void {
   if (!Number.isSafeInteger(roomId) || roomId < 1) throw new SfuError('bad-input', `An SFU room id is a positive whole number, not ${String(roomId)}.`);
+}
+
+function checkWithdrawal(withdrawal: SfuRevocation): void {
+  const tokens = withdrawal?.joinTokens;
+  const feeds = withdrawal?.feedIds;
+  if (!Array.isArray(tokens) || tokens.length > 64 || !tokens.every((t) => typeof t === 'string' && t.length > 0 && t.length <= 512)) {
+    throw new SfuError('bad-input', 'A revocation names at most 64 join tokens, each 1 to 512 characters.');
+  }
+  if (!Array.isArray(feeds) || feeds.length > 64 || !feeds.every((f) => Number.isSafeInteger(f) && f > 0)) {
+    throw new SfuError('bad-input', 'A revocation names at most 64 feed ids, each a positive whole number.');
+  }
 }
 
 function checkParticipant(participant: SfuParticipant): void {

@@ -32,13 +32,13 @@ export interface SfuAdmission {
   readonly expiresAt: number;
 }
 
-/** What the caller knows of a participant's admissions, for a revocation by a controller that did not make them all. */
+/** The admissions to withdraw from a room: what `admit` handed out for one participant. */
 export interface SfuRevocation {
   /** The join tokens of its admissions: taken off the room's allow list. */
   readonly joinTokens: readonly string[];
   /** The feed ids of its admissions: removed from the room if they joined. */
   readonly feedIds: readonly number[];
-  /** The feed ids of every other admission to the room: any feed the SFU lists outside them goes too, so a made-up id cannot stay. */
+  /** The feed ids of every admission that stays: any feed the SFU lists outside them goes too, so a made-up id cannot stay. Omitted: only `feedIds` go. */
   readonly keepFeeds?: ReadonlySet<number>;
 }
 
@@ -47,7 +47,7 @@ export interface SfuHealth {
   readonly up: boolean;
   /** One line for an operator: why not, or what it is connected to. */
   readonly detail: string;
-  /** Times the controller has reconnected after losing the SFU (rooms were re-created each time). */
+  /** Times the controller has reconnected after losing the SFU. */
   readonly reconnects: number;
 }
 
@@ -58,11 +58,12 @@ export interface SfuControl {
   /** A credential for `participant` to join `roomId` only, valid until `expiresAt`. */
   admit(roomId: SfuRoomId, participant: SfuParticipant): Promise<SfuAdmission>;
   /**
-   * Withdraws every admission of `participant` to `roomId` and removes it from the room if it
-   * joined. A controller knows the admissions it made itself; `known` hands it those another
-   * controller made (another node's, or its own before a restart).
+   * Withdraws the admissions `withdrawal` names (the caller keeps what it handed out: a
+   * controller keeps no record, so any node's controller can revoke what another node's
+   * admitted) and removes their feeds from the room if they joined. `participant` is for the
+   * SFU's logs and checks only.
    */
-  revoke(roomId: SfuRoomId, participant: SfuParticipant, known?: SfuRevocation): Promise<void>;
+  revoke(roomId: SfuRoomId, participant: SfuParticipant, withdrawal: SfuRevocation): Promise<void>;
   /**
    * The feed ids of the participants in `roomId` now, as the SFU sees them (a participant whose
    * connection died is gone once the SFU noticed: Janus ends a session 60 s after its last sign of
@@ -70,7 +71,7 @@ export interface SfuControl {
    */
   present(roomId: SfuRoomId): Promise<ReadonlySet<number>>;
   health(): Promise<SfuHealth>;
-  /** Stops reconnecting and closes the session; rooms are left to the SFU's own timeouts. */
+  /** Stops reconnecting and closes the session; rooms stay at the SFU until destroyed. */
   close(): Promise<void>;
 }
 

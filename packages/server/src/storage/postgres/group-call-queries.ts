@@ -15,6 +15,9 @@ import { StorageUnavailableError } from '../store.js';
 import { bytes } from './queries.js';
 import { toStoreError, type Sql } from './transaction.js';
 
+/** The longest a change waits for its group's lock before it fails as "storage unavailable", by default. */
+export const GROUP_CALL_LOCK_TIMEOUT_MS = 10_000;
+
 export async function listGroupCalls(sql: Sql): Promise<GroupCallRecordEntry[]> {
   const found = await sql.query<{ group_id: Buffer; record: string }>('SELECT group_id, record FROM group_calls ORDER BY group_id');
   return found.rows.map((row) => ({ groupId: bytes(row.group_id), record: row.record }));
@@ -29,6 +32,7 @@ export class PostgresGroupCalls {
     /** Part of each lock's key: stores in other schemas of the same database never wait on this one's locks. */
     private readonly schema: string,
     maxConnections: number,
+    private readonly lockTimeoutMs = GROUP_CALL_LOCK_TIMEOUT_MS,
   ) {
     this.slots = new Slots(Math.max(1, Math.floor(maxConnections / 4)));
   }
@@ -55,6 +59,9 @@ export class PostgresGroupCalls {
     let failed = false;
     try {
       await client.query('BEGIN');
+      // A node that holds a group's lock and stalls (cut off, half-open) must not hold every
+      // other node's changes of that group, or their slots, for longer than this.
+      await client.query(`SET LOCAL lock_timeout = '${Math.round(this.lockTimeoutMs)}ms'`);
       await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`sotto-group-call:${this.schema}:${groupCallKey(groupId)}`]);
       const found = await client.query<{ record: string }>('SELECT record FROM group_calls WHERE group_id = $1', [groupId]);
       let changed: GroupCallChange<T>;

@@ -151,6 +151,31 @@ await describeWithPostgres('storage contract: postgres', () => {
       assert.equal(listed.find((e) => Buffer.from(e.groupId).equals(groupId))?.record, '12');
     });
 
+    test("a node stuck holding a group call's lock holds the others up for the lock timeout, then they fail as unavailable", async () => {
+      const groupId = random(32);
+      const impatient = await PostgresStore.connect(schema.url, { maxConnections: 4, groupCallLockTimeoutMs: 300 });
+      try {
+        let release!: () => void;
+        let entered!: () => void;
+        const inside = new Promise<void>((r) => (entered = r));
+        const stuck = nodes[0]!.changeGroupCall(groupId, async () => {
+          entered();
+          await new Promise<void>((r) => (release = r));
+          return { record: 'stuck', result: null };
+        });
+        await inside;
+        const started = Date.now();
+        await assert.rejects(impatient.changeGroupCall(groupId, async () => ({ record: 'late', result: null })), StorageUnavailableError);
+        const waited = Date.now() - started;
+        assert.ok(waited >= 250 && waited < 5_000, `waited ${waited} ms`);
+        release();
+        await stuck;
+        assert.equal((await impatient.listGroupCalls()).find((e) => Buffer.from(e.groupId).equals(groupId))?.record, 'stuck');
+      } finally {
+        await impatient.close();
+      }
+    });
+
     test('after close, calls fail as StorageUnavailableError', async () => {
       for (const node of nodes) await node.close();
       await assert.rejects(nodes[0]!.getSetting('x'), StorageUnavailableError);

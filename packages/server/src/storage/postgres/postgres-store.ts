@@ -84,6 +84,8 @@ export interface PostgresStoreOptions {
   readonly connectTimeoutMs?: number;
   /** Told when an idle pooled connection fails (the pool replaces it). */
   readonly onIdleError?: (error: Error) => void;
+  /** How long a group call change waits for another node's change of the same group (default 10 s). */
+  readonly groupCallLockTimeoutMs?: number;
 }
 
 export class PostgresStore implements Store {
@@ -102,10 +104,11 @@ export class PostgresStore implements Store {
     /** The schema the tables live in. */
     readonly schema: string,
     maxConnections: number,
+    groupCallLockTimeoutMs: number | undefined,
   ) {
     this.autocommit = autocommit(pool);
     this.sends = new SendBatcher(pool);
-    this.groupCalls = new PostgresGroupCalls(pool, schema, maxConnections);
+    this.groupCalls = new PostgresGroupCalls(pool, schema, maxConnections, groupCallLockTimeoutMs);
   }
 
   /**
@@ -140,7 +143,7 @@ export class PostgresStore implements Store {
       throw new PostgresUnavailableError(`cannot migrate PostgreSQL at ${target.where} (schema ${schema}): ${reasonOf(cause)}`, cause);
     }
     client.release();
-    return new PostgresStore(pool, schema, maxConnections);
+    return new PostgresStore(pool, schema, maxConnections, options.groupCallLockTimeoutMs);
   }
 
   close(): Promise<void> {
