@@ -205,18 +205,31 @@ round trips and a commit flush, and a connection's next send waited for it (a po
 may commit out of order). Measured the same way on 2026-12-07 just before the change, one node, 5
 runs: at 1,000/s offered 199 (112) msg/s achieved, at 3,000/s 196 (156), hop p99 at 250/s 632 (975)
 ms, since 250/s was already beyond it. Now the sends asked for while a batch commits go together in
-the next one, seven prepared statements for any number of sends, one batch in flight per node,
-so a connection pipelines its sends as on SQLite.
+the next one, one batch in flight per node, so a connection pipelines its sends as on SQLite; and
+since 2026-12-07 (second step) a batch of up to 32 sends is one call of a server-side function,
+\`send_batch\` (\`storage/postgres/migrations/0010-send-batch-function.ts\`): one round trip instead of
+seven (BEGIN, five statements, COMMIT), its statements planned once per connection. Larger batches
+still go as the five statements (\`send-batch-statements.ts\`): there the round trips are a small
+share, and plans made for the batch's size beat the function's (in-process, 6,000 sends at once:
+7,600-10,300/s through the function alone, 10,800-16,300/s as statements, three rounds each);
+\`send-batch.test.ts\` shows both ways give the same answers and mailboxes.
 
 Targets (performance.md and issue 21): one PostgreSQL node at least 2,000 sends/s from one
 connection and a knee at least half that of one SQLite node; two nodes over NATS add at most 2 ms
 at p99 at 250 msg/s. ${crossNodeCost(tables)}
 
-At light load a batch holds one send: seven statements and a commit, each a round trip through the
-\`pg\` client that costs 0.3-0.8 ms here (\`node bench/pg-send.mjs\` times them: BEGIN alone about
-0.3 ms, COMMIT 0.7), about 3.8 ms per lone send in-process. That, not the flush, is most of one
-node's light-load hop; one round trip per batch (the batch as one server-side statement or
-function) is the step that could reach the 2 ms target.
+A lone send in-process (\`node bench/pg-send.mjs --sends 300\`, three runs each, same machine and
+hour): seven statements from Node, p50 3.04-3.32 ms, p99 6.89-7.69 ms; the function with the
+planner's default (custom plans), 2.63-3.36 / 4.60-5.79 ms, its call alone 2.50 ms at p50 against
+0.26 ms for a bare \`SELECT 1\` (the planning, not the round trips or the flush: with
+\`synchronous_commit = off\` the call still took 2.23 ms); with its plans kept
+(\`plan_cache_mode = force_generic_plan\` on the function), 1.49-1.55 / 4.13-4.55 ms, the call
+alone 1.47 ms; as shipped (the function for small batches), 1.63-1.75 / 3.73-4.94 ms. The rest of
+a lone send is the commit's WAL flush and the function's statements.
+
+Before this second step, in the same run's method (docs of 2026-12-07, previous machine day): one
+node at 250/s hop p50 5.86 (9.50) ms, p99 18.71 (24.93); at 6,000/s 5,869 (5,701) achieved, p99
+59.41 (144.41); cross-node at 250/s p99 26.86 (49.33).
 <!-- relay:end -->`;
 }
 

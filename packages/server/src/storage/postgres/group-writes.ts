@@ -9,8 +9,8 @@
 import { ErrorCode } from '@sotto/protocol';
 import { ServerError, type NewCommit, type NewGroup } from '../store.js';
 import type { GroupRecord, MailItem, StoredMail } from '../types.js';
-import { planCommit, planCreationRetry, planGroupCreation, planGroupSend, planLeave, readAdmins, requireGroupSender, writeAdmins } from '../group-rules.js';
-import { address, claimMessageIds, deviceRow, hex, mailTo, memberRows, storeMail, storeMailEach, type DeviceRow } from './queries.js';
+import { planCommit, planCreationRetry, planGroupCreation, planLeave, readAdmins, requireGroupSender, writeAdmins } from '../group-rules.js';
+import { address, claimMessageIds, deviceRow, mailTo, memberRows, storeMail, type DeviceRow } from './queries.js';
 import { prepared, type Sql } from './transaction.js';
 
 interface GroupRow {
@@ -114,93 +114,44 @@ export interface BatchedSend {
 export type SendOutcome = { readonly ok: true; readonly mail: StoredMail } | { readonly ok: false; readonly error: ServerError };
 
 /**
- * Stores a batch of sends in the open transaction, in order, in five statements whatever its
- * size: the groups' locks, the senders and members, the message ids, then storeMailEach's two. The rules are group-rules.ts's, as for one send; every refusal is known
- * before the first write, so a refused send leaves nothing behind and the others go on.
+ * Stores a batch of sends in one statement, a transaction of its own: the function `send_batch`
+ * (migrations/0010-send-batch-function.ts), whose rules are group-rules.ts's spelled in SQL. Every
+ * refusal is known before the first write, so a refused send leaves nothing behind and the others
+ * go on. One round trip for the whole batch, where running its statements from Node takes seven:
+ * for batches of up to FUNCTION_BATCH_MAX sends (send-batch-statements.ts takes larger ones).
  */
-export async function sendBatch(sql: Sql, sends: readonly BatchedSend[]): Promise<SendOutcome[]> {
-  const groupIds = unique(sends.map((s) => s.item.groupId), hex);
-  // FOR SHARE: sends run side by side, but not across a commit. In one order, as commits lock one group each.
-  const locked = await sql.query<{ group_id: Buffer }>(
-    prepared('send_lock_groups', 'SELECT group_id FROM groups WHERE group_id = ANY($1::bytea[]) ORDER BY group_id FOR SHARE', [groupIds]),
-  );
-  const existing = new Set(locked.rows.map((row) => hex(row.group_id)));
-  const { senders, members } = await sendersAndMembers(sql, sends.map((s) => s.item.sender), groupIds.filter((id) => existing.has(hex(id))));
-  const planned = sends.map((send): { ok: false; error: ServerError } | { ok: true; senderPk: string; recipients: readonly DeviceRow[] } => {
-    try {
-      const key = hex(send.item.groupId);
-      const senderPk = requireGroupSender(existing.has(key), senders.get(addressKey(send.item.sender))?.pk);
-      return { ok: true, senderPk, recipients: planGroupSend(members.get(key) ?? [], senderPk) };
-    } catch (error) {
-      if (error instanceof ServerError) return { ok: false, error };
-      throw error;
-    }
-  });
-  const previous = await claimMessageIds(sql, sends.flatMap((send, i) => {
-    const plan = planned[i]!;
-    return plan.ok ? [{ senderPk: plan.senderPk, messageId: send.item.messageId, now: send.now, recipients: plan.recipients.length }] : [];
-  }));
-  const deliveries: { index: number; devices: readonly DeviceRow[]; item: MailItem; storedAt: number }[] = [];
-  const outcomes: (SendOutcome | undefined)[] = sends.map((send, i) => {
-    const plan = planned[i]!;
-    if (!plan.ok) return plan;
-    const storedBefore = previous.shift();
-    if (storedBefore !== undefined) return { ok: true, mail: { storedAt: storedBefore, duplicate: true, recipients: [] } };
-    deliveries.push({ index: i, devices: plan.recipients, item: send.item, storedAt: send.now });
-    return undefined;
-  });
-  const recipients = await storeMailEach(sql, deliveries, 0);
-  deliveries.forEach(({ index, storedAt }, k) => {
-    outcomes[index] = { ok: true, mail: { storedAt, duplicate: false, recipients: recipients[k]! } };
-  });
-  return outcomes as SendOutcome[];
-}
-
-const addressKey = (device: { username: string; deviceId: string }): string => `${device.username}\n${device.deviceId}`;
-
-function unique<T>(values: readonly T[], key: (value: T) => string): T[] {
-  const seen = new Map<string, T>();
-  for (const value of values) if (!seen.has(key(value))) seen.set(key(value), value);
-  return [...seen.values()];
-}
-
-/**
- * The senders' device rows and each group's members in device order, in one statement (read after
- * the groups' locks, so a commit of one of these groups is either wholly before or wholly after).
- */
-async function sendersAndMembers(
-  sql: Sql,
-  devices: readonly MailItem['sender'][],
-  groupIds: readonly Uint8Array[],
-): Promise<{ senders: Map<string, DeviceRow>; members: Map<string, DeviceRow[]> }> {
-  const wanted = unique(devices, addressKey);
-  const { rows } = await sql.query<DeviceRow & { group_id: Buffer | null }>(prepared(
-    'send_senders_and_members',
-    `SELECT NULL::bytea AS group_id, d.pk, a.username, d.device_id, d.identity_key, d.created_at
-     FROM unnest($1::text[], $2::text[]) AS w(username, device_id)
-     JOIN accounts a ON a.username = w.username JOIN devices d ON d.account_id = a.id AND d.device_id = w.device_id
-     UNION ALL
-     SELECT m.group_id, d.pk, a.username, d.device_id, d.identity_key, d.created_at
-     FROM group_members m JOIN devices d ON d.pk = m.device_pk JOIN accounts a ON a.id = d.account_id
-     WHERE m.group_id = ANY($3::bytea[])
-     ORDER BY pk`,
-    [wanted.map((d) => d.username), wanted.map((d) => d.deviceId), groupIds],
+export async function sendBatchByFunction(sql: Sql, sends: readonly BatchedSend[]): Promise<SendOutcome[]> {
+  const { rows } = await sql.query<{ ord: string; code: string; duplicate: boolean; stored_at: string; usernames: string[]; device_ids: string[] }>(prepared(
+    'send_batch',
+    'SELECT ord, code, duplicate, stored_at, usernames, device_ids FROM send_batch($1::text[], $2::text[], $3::bytea[], $4::bytea[], $5::int[], $6::bytea[], $7::bigint[], $8::bigint[], $9::bigint[])',
+    [
+      sends.map((s) => s.item.sender.username),
+      sends.map((s) => s.item.sender.deviceId),
+      sends.map((s) => s.item.groupId),
+      sends.map((s) => s.item.messageId),
+      sends.map((s) => s.item.kind),
+      sends.map((s) => s.item.payload),
+      sends.map((s) => s.item.epoch),
+      sends.map((s) => s.now),
+      sends.map((s) => s.item.expiresAt ?? 0),
+    ],
   ));
-  const senders = new Map<string, DeviceRow>();
-  const members = new Map<string, DeviceRow[]>();
-  for (const { group_id: groupId, ...row } of rows) {
-    if (groupId === null) {
-      senders.set(addressKey({ username: row.username, deviceId: row.device_id }), row);
-      continue;
-    }
-    const key = hex(groupId);
-    const list = members.get(key);
-    if (list) list.push(row);
-    else members.set(key, [row]);
-  }
-  return { senders, members };
+  if (rows.length !== sends.length) throw new ServerError(ErrorCode.INTERNAL, `send_batch answered ${rows.length} rows for ${sends.length} sends.`);
+  return rows.map((row): SendOutcome => {
+    const refusal = REFUSALS[row.code];
+    if (refusal !== undefined) return { ok: false, error: new ServerError(refusal) };
+    if (row.code !== 'ok') throw new ServerError(ErrorCode.INTERNAL, `send_batch gave an unknown verdict for a send.`);
+    const recipients = row.duplicate ? [] : row.usernames.map((username, i) => ({ username, deviceId: row.device_ids[i]! }));
+    return { ok: true, mail: { storedAt: Number(row.stored_at), duplicate: row.duplicate, recipients } };
+  });
 }
 
+/** The refusals send_batch reports, as group-rules.ts's requireGroupSender and planGroupSend throw them. */
+const REFUSALS: Readonly<Record<string, ErrorCode>> = {
+  unknown_group: ErrorCode.UNKNOWN_GROUP,
+  unknown_device: ErrorCode.UNKNOWN_DEVICE,
+  not_a_member: ErrorCode.NOT_A_MEMBER,
+};
 
 export async function leaveGroup(sql: Sql, item: MailItem, now: number): Promise<StoredMail> {
   const exists = (await lockGroup(sql, item.groupId, 'FOR UPDATE')) !== undefined;

@@ -1,0 +1,99 @@
+/**
+ * @module storage/postgres/send-batch.test
+ * The two ways a batch of sends is stored on PostgreSQL, the server-side function (small batches,
+ * one round trip) and the five statements from Node (large batches), give the same outcome for
+ * every send and leave the same mailboxes: random batches (fast-check) of sends to two groups and
+ * to no group, from members, a non-member and an unknown device, with message ids repeated
+ * within a batch and across batches, and some disappearing, go to two identical schemas, one
+ * way each, and the answers and the mailbox tables are compared after every batch.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import pg from 'pg';
+import { DeliveryKind, ErrorCode } from '@sotto/protocol';
+import type { DeviceAddress, MailItem } from '../types.js';
+import { sendBatchByFunction, type BatchedSend, type SendOutcome } from './group-writes.js';
+import { PostgresStore } from './postgres-store.js';
+import { sendBatchByStatements } from './send-batch-statements.js';
+import { describeWithPostgres, withTestSchema, type TestSchema } from './test-database.js';
+import { inTransaction } from './transaction.js';
+
+const device = (username: string): DeviceAddress => ({ username, deviceId: 'd1' });
+const users = ['ann', 'bea', 'cid', 'dov', 'eli'].map(device);
+const ghost = device('ghost'); // never registered
+const groups = [Uint8Array.from({ length: 32 }, () => 1), Uint8Array.from({ length: 32 }, () => 2)];
+const noGroup = Uint8Array.from({ length: 32 }, () => 9);
+const ids = Array.from({ length: 60 }, (_, i) => Uint8Array.from({ length: 16 }, () => i + 1));
+
+interface Side {
+  readonly schema: TestSchema;
+  readonly store: PostgresStore;
+  readonly pool: pg.Pool;
+}
+
+/** Outcomes without the error objects' identity: what a client would be told. */
+const told = (outcomes: readonly SendOutcome[]) =>
+  outcomes.map((o) => (o.ok ? { stored: o.mail.storedAt, duplicate: o.mail.duplicate, to: o.mail.recipients.map((r) => r.username) } : { refused: o.error.code }));
+
+async function mailboxes(side: Side): Promise<unknown[]> {
+  const { rows } = await side.pool.query(
+    `SELECT a.username, m.seq, m.kind, m.sender_username, m.sender_device_id, encode(m.group_id, 'hex') AS g, encode(m.message_id, 'hex') AS id,
+            encode(m.payload, 'hex') AS payload, m.epoch, m.stored_at, m.expires_at, d.next_seq
+     FROM mailbox m JOIN devices d ON d.pk = m.device_pk JOIN accounts a ON a.id = d.account_id ORDER BY a.username, m.seq`,
+  );
+  return rows;
+}
+
+await describeWithPostgres('send batches: the function and the statements agree', () => {
+  const sides: Side[] = [];
+
+  before(async () => {
+    for (let i = 0; i < 2; i++) {
+      const schema = await withTestSchema();
+      const store = await PostgresStore.connect(schema.url, { maxConnections: 2 });
+      const pool = new pg.Pool({ connectionString: schema.url.replace(/\?.*$/, ''), options: `-c search_path=${schema.schema}`, max: 2 });
+      for (const user of users) await store.createAccount({ ...user, identityKey: new Uint8Array(32), requireInvite: false, now: 1 });
+      const welcome = (groupId: Uint8Array): MailItem => ({ kind: DeliveryKind.MLS_WELCOME, sender: users[0]!, groupId, messageId: new Uint8Array(16).fill(200 + groupId[0]!), payload: new Uint8Array(8), epoch: 0n });
+      await store.createGroup({ groupId: groups[0]!, epoch: 1n, creator: users[0]!, members: [users[1]!, users[2]!], welcome: welcome(groups[0]!), now: 2 });
+      await store.createGroup({ groupId: groups[1]!, epoch: 1n, creator: users[2]!, members: [users[3]!], welcome: welcome(groups[1]!), now: 3 });
+      sides.push({ schema, store, pool });
+    }
+  });
+  after(async () => {
+    for (const side of sides) {
+      await side.pool.end();
+      await side.store.close();
+      await side.schema.drop();
+    }
+  });
+
+  test('random batches: the same answers and the same mailboxes, batch after batch', async () => {
+    let clock = 1_000;
+    const seen = new Set<string>();
+    const send = fc.record({
+      sender: fc.constantFrom(...users, ghost),
+      group: fc.constantFrom(groups[0]!, groups[0]!, groups[1]!, noGroup),
+      id: fc.constantFrom(...ids),
+      payload: fc.uint8Array({ minLength: 1, maxLength: 24 }),
+      disappearing: fc.boolean(),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(send, { minLength: 1, maxLength: 40 }), async (drawn) => {
+        const batch: BatchedSend[] = drawn.map((d) => {
+          clock += 1;
+          return { now: clock, item: { kind: DeliveryKind.MLS_MESSAGE, sender: d.sender, groupId: d.group, messageId: d.id, payload: d.payload, epoch: 1n, ...(d.disappearing ? { expiresAt: clock + 60_000 } : {}) } };
+        });
+        const byFunction = told(await sendBatchByFunction(sides[0]!.pool, batch));
+        const byStatements = told(await inTransaction(sides[1]!.pool, (sql) => sendBatchByStatements(sql, batch)));
+        assert.deepEqual(byFunction, byStatements);
+        for (const answer of byFunction) seen.add('refused' in answer ? String(answer.refused) : answer.duplicate ? 'duplicate' : 'stored');
+        assert.deepEqual(await mailboxes(sides[0]!), await mailboxes(sides[1]!));
+      }),
+      { numRuns: 40 },
+    );
+    assert.deepEqual([...seen].sort(), ['duplicate', 'stored', String(ErrorCode.UNKNOWN_GROUP), String(ErrorCode.UNKNOWN_DEVICE), String(ErrorCode.NOT_A_MEMBER)].sort(), 'every answer was given at least once');
+    const stored = (await mailboxes(sides[0]!)).length;
+    assert.ok(stored > 40, `only ${stored} mailbox rows: the batches hardly delivered anything`);
+  });
+});
