@@ -206,13 +206,14 @@ may commit out of order). Measured the same way on 2026-12-07 just before the ch
 runs: at 1,000/s offered 199 (112) msg/s achieved, at 3,000/s 196 (156), hop p99 at 250/s 632 (975)
 ms, since 250/s was already beyond it. Now the sends asked for while a batch commits go together in
 the next one, one batch in flight per node, so a connection pipelines its sends as on SQLite; and
-since 2026-12-07 (second step) a batch of up to 32 sends is one call of a server-side function,
+since 2026-12-07 (second step) a batch of up to 4 sends is one call of a server-side function,
 \`send_batch\` (\`storage/postgres/migrations/0010-send-batch-function.ts\`): one round trip instead of
 seven (BEGIN, five statements, COMMIT), its statements planned once per connection. Larger batches
-still go as the five statements (\`send-batch-statements.ts\`): there the round trips are a small
-share, and plans made for the batch's size beat the function's (in-process, 6,000 sends at once:
-7,600-10,300/s through the function alone, 10,800-16,300/s as statements, three rounds each);
-\`send-batch.test.ts\` shows both ways give the same answers and mailboxes.
+still go as the five statements (\`send-batch-statements.ts\`; six, and eight round trips, when a
+batch holds a duplicate): plans made for the batch's size beat the function's kept ones from
+about 4 sends on (\`node bench/pg-batch.mjs\`, in-process, ms per batch, median of 3 rounds: 1 send
+1.03 by the function against 1.86 as statements, 4: 1.81 / 2.05, 8: 4.28 / 2.26, 32: 10.26 /
+4.02, 256: 27.15 / 13.29); \`send-batch.test.ts\` shows both ways give the same answers and mailboxes.
 
 Targets (performance.md and issue 21): one PostgreSQL node at least 2,000 sends/s from one
 connection and a knee at least half that of one SQLite node; two nodes over NATS add at most 2 ms
@@ -226,6 +227,11 @@ planner's default (custom plans), 2.63-3.36 / 4.60-5.79 ms, its call alone 2.50 
 (\`plan_cache_mode = force_generic_plan\` on the function), 1.49-1.55 / 4.13-4.55 ms, the call
 alone 1.47 ms; as shipped (the function for small batches), 1.63-1.75 / 3.73-4.94 ms. The rest of
 a lone send is the commit's WAL flush and the function's statements.
+
+Same day, same method, one node, median (worst) of 5 runs, by how many sends went through the
+function: every batch (first try), 250/s hop p99 9.67 (11.45) ms and 6,011 (5,329) achieved at
+10,000/s; batches of up to 32, 8.34 (9.65) ms and 6,777 (5,866); up to 4 (as shipped, the table
+above), 6.18 (10.41) ms and 9,379 (8,787).
 
 Before this second step, in the same run's method (docs of 2026-12-07, previous machine day): one
 node at 250/s hop p50 5.86 (9.50) ms, p99 18.71 (24.93); at 6,000/s 5,869 (5,701) achieved, p99

@@ -123,7 +123,7 @@ export type SendOutcome = { readonly ok: true; readonly mail: StoredMail } | { r
 export async function sendBatchByFunction(sql: Sql, sends: readonly BatchedSend[]): Promise<SendOutcome[]> {
   const { rows } = await sql.query<{ ord: string; code: string; duplicate: boolean; stored_at: string; usernames: string[]; device_ids: string[] }>(prepared(
     'send_batch',
-    'SELECT ord, code, duplicate, stored_at, usernames, device_ids FROM send_batch($1::text[], $2::text[], $3::bytea[], $4::bytea[], $5::int[], $6::bytea[], $7::bigint[], $8::bigint[], $9::bigint[])',
+    'SELECT ord, code, duplicate, stored_at, usernames, device_ids FROM send_batch($1::text[], $2::text[], $3::bytea[], $4::bytea[], $5::int[], $6::bytea[], $7::bigint[], $8::bigint[], $9::bigint[]) ORDER BY ord',
     [
       sends.map((s) => s.item.sender.username),
       sends.map((s) => s.item.sender.deviceId),
@@ -136,7 +136,7 @@ export async function sendBatchByFunction(sql: Sql, sends: readonly BatchedSend[
       sends.map((s) => s.item.expiresAt ?? 0),
     ],
   ));
-  if (rows.length !== sends.length) throw new ServerError(ErrorCode.INTERNAL, `send_batch answered ${rows.length} rows for ${sends.length} sends.`);
+  if (rows.length !== sends.length || rows.some((row, i) => Number(row.ord) !== i + 1)) throw new ServerError(ErrorCode.INTERNAL, `send_batch answered ${rows.length} rows for ${sends.length} sends.`);
   return rows.map((row): SendOutcome => {
     const refusal = REFUSALS[row.code];
     if (refusal !== undefined) return { ok: false, error: new ServerError(refusal) };

@@ -24,11 +24,12 @@ import { inTransaction, isRetryable, MAX_ATTEMPTS, toStoreError } from './transa
 /** Sends per transaction at most: bounds the statements' size and how long the group locks are held. */
 export const MAX_SENDS_PER_BATCH = 256;
 /**
- * Batches up to this size go through the function: one round trip. Larger ones go as statements:
- * seven round trips (about 2 ms here) are under 0.07 ms a send at 32, and the statements' plans
- * fit the batch's size.
+ * Batches up to this size go through the function: one round trip. Larger ones go as statements,
+ * seven round trips but planned for the batch's size: `node bench/pg-batch.mjs` put the two level
+ * at about 4 sends here (1 send: 1.03 against 1.86 ms; 4: 1.81 against 2.05; 8: 4.28 against 2.26;
+ * 256: 27 against 13 ms).
  */
-export const FUNCTION_BATCH_MAX = 32;
+export const FUNCTION_BATCH_MAX = 4;
 
 interface PendingSend extends BatchedSend {
   readonly resolve: (mail: StoredMail) => void;
