@@ -80,7 +80,7 @@ test('three members in a group call each hear the other two tones and not their 
     const heard = run.records.filter((r) => r.state === 'hearing').map((r) => r.user).sort();
     // A subscription that failed under load is asked for again (the CLI says why on stderr): a
     // name heard twice is that, and the tones below show the audio came back.
-    if (heard.length !== new Set(heard).size) t.diagnostic(`${name} heard ${JSON.stringify(heard)}; stderr: ${run.stderr}`);
+    if (heard.length !== new Set(heard).size) t.diagnostic(`${name} heard ${JSON.stringify(heard)}; its steps: ${run.records.filter((r) => r.type === 'group-call').map((r) => `${String(r.state)}${r.user ? ` ${String(r.user)}` : ''}`).join(', ')}; stderr: ${run.stderr}`);
     assert.deepEqual([...new Set(heard)], members.map((m) => m.name).filter((n) => n !== name).sort(), `${name} heard ${JSON.stringify(heard)}; stderr: ${run.stderr}`);
     assert.deepEqual(run.records.find((r) => r.state === 'ended')?.refusedFrames, {}, `${name} refused frames`);
   }
