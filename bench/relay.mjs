@@ -228,6 +228,12 @@ planner's default (custom plans), 2.63-3.36 / 4.60-5.79 ms, its call alone 2.50 
 alone 1.47 ms; as shipped (the function for small batches), 1.63-1.75 / 3.73-4.94 ms. The rest of
 a lone send is the commit's WAL flush and the function's statements.
 
+Dropped, 2026-12-07: reading each send's fields in the function by joining \`unnest(...) WITH
+ORDINALITY\` instead of by index (in case PostgreSQL walking arrays of variable-length values made
+a batch cost its size squared). It changed nothing measurable (\`bench/pg-batch.mjs\`, 8 sends: 4.91
+ms by the function against 3.59 as statements in that run; 4.28 against 2.26 before), so the
+function's cost above 4 sends has another cause, still to find (its kept plans).
+
 Same day, same method, one node, median (worst) of 5 runs, by how many sends went through the
 function: every batch (first try), 250/s hop p99 9.67 (11.45) ms and 6,011 (5,329) achieved at
 10,000/s; batches of up to 32, 8.34 (9.65) ms and 6,777 (5,866); up to 4 (as shipped, the table
