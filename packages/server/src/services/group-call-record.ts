@@ -17,7 +17,7 @@ export interface AdmissionEntry {
 }
 
 export interface ParticipantEntry {
-  /** `username\ndeviceId`: the device in the call (the SFU never sees it). */
+  /** storage/types.ts's `deviceKey`: the device in the call (the SFU never sees it). */
   readonly device: string;
   /** Its opaque reference at the SFU, the same while it is in the call. */
   readonly reference: string;

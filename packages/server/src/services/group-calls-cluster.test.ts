@@ -33,19 +33,26 @@ interface Node {
   failRevokes: number;
 }
 
-/** The controller as the service sees it, failing the next `node.failRevokes` revocations. */
-function flaky(node: { failRevokes: number }, control: SfuControl): SfuControl {
+/** `control` with some of its methods replaced; `override` answers undefined to keep the real one. */
+function wrapped(control: SfuControl, override: (key: keyof SfuControl) => SfuControl[keyof SfuControl] | undefined): SfuControl {
   return new Proxy(control, {
     get(target, key) {
-      if (key === 'revoke' && node.failRevokes > 0) {
-        return () => {
-          node.failRevokes--;
-          return Promise.reject(new SfuError('unavailable', 'The SFU did not answer within 5000 ms (a test made it so).'));
-        };
-      }
+      const replaced = override(key as keyof SfuControl);
+      if (replaced) return replaced;
       const value = Reflect.get(target, key) as unknown;
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
+  });
+}
+
+/** The controller as the service sees it, failing the next `node.failRevokes` revocations. */
+function flaky(node: { failRevokes: number }, control: SfuControl): SfuControl {
+  return wrapped(control, (key) => {
+    if (key !== 'revoke' || node.failRevokes === 0) return undefined;
+    return () => {
+      node.failRevokes--;
+      return Promise.reject(new SfuError('unavailable', 'The SFU did not answer within 5000 ms (a test made it so).'));
+    };
   });
 }
 
@@ -201,20 +208,15 @@ await describeWithPostgres('group calls from two nodes on one database and one J
 
   test('a join the store does not keep is undone at the SFU: the room it opened ends', { skip: skip.skip }, async () => {
     const opened: number[] = [];
-    const control: SfuControl = new Proxy(nodes[0]!.control, {
-      get(target, key) {
-        if (key === 'createRoom') return async (options: Parameters<SfuControl['createRoom']>[0]) => {
-          const made = await target.createRoom(options);
-          opened.push(made.roomId);
-          return made;
-        };
-        const value = Reflect.get(target, key) as unknown;
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-    const real = nodes[0]!.store;
-    const failing = Object.create(real) as PostgresStore;
-    failing.changeGroupCall = (id, change) => real.changeGroupCall(id, async (stored) => {
+    const real = nodes[0]!.control;
+    const control = wrapped(real, (key) => (key !== 'createRoom' ? undefined : async (options: Parameters<SfuControl['createRoom']>[0]) => {
+      const made = await real.createRoom(options);
+      opened.push(made.roomId);
+      return made;
+    }));
+    const store = nodes[0]!.store;
+    const failing = Object.create(store) as PostgresStore;
+    failing.changeGroupCall = (id, change) => store.changeGroupCall(id, async (stored) => {
       await change(stored);
       throw new StorageUnavailableError(new Error('the database went away (a test made it so)'));
     });

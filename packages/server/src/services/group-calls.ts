@@ -27,7 +27,7 @@ import { ServerError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { MAX_SFU_PARTICIPANTS, SfuError, type SfuAdmission, type SfuControl } from '../sfu/sfu-control.js';
 import type { Store } from '../storage/store.js';
-import type { DeviceAddress } from '../storage/types.js';
+import { deviceKey, type DeviceAddress } from '../storage/types.js';
 import {
   decodeGroupCallRecord,
   emptyRecord,
@@ -118,7 +118,7 @@ export class GroupCallsService {
         // Again in turn: a commit that removed the device while this join waited is withdrawn in
         // a change of this same record, before or after, never between the check and the admission.
         await this.requireMember(device, request.groupId);
-        const outcome = await this.admitInto(record, keyOf(device), done, Date.now());
+        const outcome = await this.admitInto(record, deviceKey(device), done, Date.now());
         done.decided = true;
         return outcome;
       });
@@ -151,7 +151,7 @@ export class GroupCallsService {
       const sfu = this.sfuAt(room.sfu)!;
       // A reference that names nobody: the SFU must not learn who is in the call.
       const known = room.participants.find((p) => p.device === deviceKey);
-      if (!known && room.participants.length >= MAX_SFU_PARTICIPANTS) return { refused: this.sfuRefusal(new SfuError('room-full', 'The room is full.')) };
+      if (!known && room.participants.length >= MAX_SFU_PARTICIPANTS) return { refused: roomFull() };
       const reference = known?.reference ?? randomBytes(12).toString('hex');
       let admission: SfuAdmission;
       try {
@@ -199,7 +199,7 @@ export class GroupCallsService {
     requireBytes(request.groupId, LIMITS.groupIdBytes, 'group_id');
     if (this.options.sfus.length === 0) throw new ServerError(ErrorCode.NO_SFU, NO_SFU_CONFIGURED);
     await this.change(request.groupId, async (record) => {
-      await this.takeOut(record, [keyOf(device)]);
+      await this.takeOut(record, [deviceKey(device)]);
       return { ok: undefined };
     });
   }
@@ -214,7 +214,7 @@ export class GroupCallsService {
     if (this.options.sfus.length === 0 || devices.length === 0) return;
     // A change even when there is no room yet: a first join may be making it right now.
     const withdrawn = this.change(groupId, async (record) => {
-      await this.takeOut(record, devices.map(keyOf));
+      await this.takeOut(record, devices.map(deviceKey));
       return { ok: undefined };
     }).catch((error: unknown) => this.options.log.warn({ problem: error instanceof ServerError ? error.code : 'unknown' }, 'a withdrawal from a group call is left to the sweep'));
     // The commit's answer waits for the withdrawal, but not behind a group held up for long.
@@ -279,7 +279,7 @@ export class GroupCallsService {
       return 0;
     }
     const group = await this.options.store.getGroup(groupId);
-    const members = new Set(group?.members.map(keyOf) ?? []);
+    const members = new Set(group?.members.map(deviceKey) ?? []);
     let present: ReadonlySet<number>;
     try {
       present = await sfu.control.present(room.roomId);
@@ -288,7 +288,7 @@ export class GroupCallsService {
         // Lost at the SFU (it restarted and could not make it again): forgotten here, and by the controller.
         record.room = undefined;
         await sfu.control.destroyRoom(room.roomId).catch(() => undefined);
-      } else if (room.participants.every((p) => expiryOf(p) + ORPHAN_AFTER_MS <= now)) {
+      } else if (abandoned(room, now)) {
         // Its SFU does not answer: the group's next join opens a room on one that does.
         record.room = undefined;
         addCleanup(record, { what: 'destroy', sfu: room.sfu, roomId: room.roomId });
@@ -390,7 +390,7 @@ export class GroupCallsService {
    */
   private giveUpUnlisted(record: GroupCallRecord, now: number): boolean {
     const room = record.room;
-    if (!room || !room.participants.every((p) => expiryOf(p) + ORPHAN_AFTER_MS <= now)) return false;
+    if (!room || !abandoned(room, now)) return false;
     record.room = undefined;
     record.cleanups = record.cleanups.filter((c) => c.roomId !== room.roomId || c.sfu !== room.sfu);
     this.options.log.warn({ room: room.roomId }, 'gave up a group call room on an SFU this server does not list');
@@ -478,7 +478,7 @@ export class GroupCallsService {
 
   private sfuRefusal(error: unknown): ServerError {
     if (error instanceof SfuError) {
-      if (error.problem === 'room-full') return new ServerError(ErrorCode.INVALID_ARGUMENT, `This group call is full: at most ${MAX_SFU_PARTICIPANTS} people.`);
+      if (error.problem === 'room-full') return roomFull();
       this.options.log.warn({ problem: error.problem }, 'the SFU refused a group call');
       return new ServerError(ErrorCode.NO_SFU, SFU_NOT_ANSWERING);
     }
@@ -491,13 +491,17 @@ export class GroupCallsService {
   }
 }
 
+const roomFull = (): ServerError => new ServerError(ErrorCode.INVALID_ARGUMENT, `This group call is full: at most ${MAX_SFU_PARTICIPANTS} people.`);
+
+/** Every admission to the room expired ORPHAN_AFTER_MS ago: nobody can still be on the way into it. */
+const abandoned = (room: RoomEntry, now: number): boolean => room.participants.every((p) => expiryOf(p) + ORPHAN_AFTER_MS <= now);
+
 /** Adds a clean-up; ending a room does for every revocation in it, so those go. */
 function addCleanup(record: GroupCallRecord, cleanup: CleanupEntry): void {
   const others = cleanup.what === 'destroy' ? record.cleanups.filter((c) => c.sfu !== cleanup.sfu || c.roomId !== cleanup.roomId) : record.cleanups;
   record.cleanups = [...others, cleanup];
 }
 
-const keyOf = (device: DeviceAddress): string => `${device.username}\n${device.deviceId}`;
 
 /** What revoking the participant takes: its admissions' join tokens and feeds. */
 function revocationOf(room: RoomEntry, participant: ParticipantEntry): CleanupEntry & { readonly what: 'revoke' } {

@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import { emissionInterval, orderedChecks, type RateCheck, type RateDecision, type RateLimiter } from '../../rate-limits/rate-limiter.js';
-import { isRetryable, MAX_ATTEMPTS, toStoreError } from './transaction.js';
+import { retriedStatement } from './transaction.js';
 
 export class PostgresRateLimiter implements RateLimiter {
   /** The store's pool: the store owns it and ends it. */
@@ -33,14 +33,7 @@ export class PostgresRateLimiter implements RateLimiter {
   async close(): Promise<void> {}
 
   /** One statement, its own transaction; a deadlock (keys given in another order) is tried again. */
-  private async query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.pool.query<R>(text, values);
-      } catch (error) {
-        if (attempt < MAX_ATTEMPTS && isRetryable(error)) continue;
-        throw toStoreError(error);
-      }
-    }
+  private query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    return retriedStatement(() => this.pool.query<R>(text, values));
   }
 }

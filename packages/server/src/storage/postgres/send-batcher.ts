@@ -19,7 +19,7 @@ import type pg from 'pg';
 import type { MailItem, StoredMail } from '../types.js';
 import { sendBatchByFunction, type BatchedSend, type SendOutcome } from './group-writes.js';
 import { sendBatchByStatements } from './send-batch-statements.js';
-import { inTransaction, isRetryable, MAX_ATTEMPTS, toStoreError } from './transaction.js';
+import { inTransaction, retriedStatement } from './transaction.js';
 
 /** Sends per transaction at most: bounds the statements' size and how long the group locks are held. */
 export const MAX_SENDS_PER_BATCH = 256;
@@ -61,17 +61,10 @@ export class SendBatcher {
     this.draining = undefined;
   }
 
-  /** A small batch is one statement, so one transaction of its own: run again from scratch after a deadlock (nothing of it was kept). */
-  private async store(batch: readonly PendingSend[]): Promise<SendOutcome[]> {
+  /** A small batch is one statement, so one transaction of its own; a large one a transaction of five. */
+  private store(batch: readonly PendingSend[]): Promise<SendOutcome[]> {
     if (batch.length > FUNCTION_BATCH_MAX) return inTransaction(this.pool, (sql) => sendBatchByStatements(sql, batch));
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await sendBatchByFunction(this.pool, batch);
-      } catch (error) {
-        if (attempt < MAX_ATTEMPTS && isRetryable(error)) continue;
-        throw toStoreError(error);
-      }
-    }
+    return retriedStatement(() => sendBatchByFunction(this.pool, batch));
   }
 
   private async commit(batch: readonly PendingSend[]): Promise<void> {

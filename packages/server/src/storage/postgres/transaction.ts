@@ -42,6 +42,21 @@ export function toStoreError(error: unknown): Error {
   return new StorageUnavailableError(error);
 }
 
+/**
+ * One statement that is a transaction of its own, run again from scratch after a deadlock or
+ * serialization failure (nothing of it was kept); any other failure mapped as in transactions.
+ */
+export async function retriedStatement<T>(statement: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await statement();
+    } catch (error) {
+      if (attempt < MAX_ATTEMPTS && isRetryable(error)) continue;
+      throw toStoreError(error);
+    }
+  }
+}
+
 export async function inTransaction<T>(pool: pg.Pool, body: (sql: Sql) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     let client: pg.PoolClient;
