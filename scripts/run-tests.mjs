@@ -12,7 +12,8 @@
 // PostgreSQL; except those whose module comment carries the `@paired` tag: they
 // time no media and restart nothing shared, and mostly wait on one CLI process
 // or one browser at a time, so they run two at a time, before the others.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -48,12 +49,39 @@ if (runs.every((run) => run.files.length === 0)) {
   console.error('no test files found: run `npm run build` first');
   process.exit(1);
 }
+/**
+ * The spec reporter's summary of failures ("✖ failing tests:" to the end), as written to `file`.
+ * Each run's report is also kept in a file so that the failures, errors and stacks whole, can be
+ * printed again at the very end: otherwise a failure in an early run scrolls far above the
+ * last lines, which are all a CI log's tail shows.
+ */
+function failuresIn(file) {
+  let text;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+  const at = text.indexOf('✖ failing tests:');
+  return at < 0 ? '' : text.slice(at).trimEnd();
+}
+
+const reports = mkdtempSync(join(tmpdir(), 'sotto-test-reports-'));
 let failed = false;
-for (const { files, concurrency } of runs) {
+const summaries = [];
+for (const [index, { files, concurrency }] of runs.entries()) {
   if (files.length === 0) continue;
-  const args = ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files];
+  const report = join(reports, `run-${index}.txt`);
+  const args = ['--test', `--test-concurrency=${concurrency}`,
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=spec', `--test-reporter-destination=${report}`, ...files];
   const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
   // Every run goes ahead either way, so one report names every failure.
-  if (result.status !== 0) failed = true;
+  if (result.status !== 0) {
+    failed = true;
+    summaries.push(failuresIn(report) || `a test run ended with status ${result.status ?? result.signal} and reported no failing test`);
+  }
 }
+rmSync(reports, { recursive: true, force: true });
+if (summaries.length > 0) console.log(`\n===== every failure of this run, again =====\n${summaries.join('\n\n')}`);
 process.exit(failed ? 1 : 0);
