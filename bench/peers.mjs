@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Side-by-side benchmarks: the workloads of performance.md run against Sotto, Prosody (XMPP over
+// Side-by-side benchmarks: the workloads of performance.md run against Sotto, Prosody and ejabberd (XMPP over
 // WebSocket) and Mosquitto (MQTT) on this machine with one load generator, so Sotto's figures can
 // be given as ratios measured the same way. Prints the figures as JSON, saves them to
 // bench/results/peers.json, draws docs/charts/*.svg and writes the `peers` section of
 // docs/BENCHMARKS.md. Figures, not pass/fail.
 //
-//   node bench/peers.mjs [--quick] [--peer sotto|prosody|mosquitto] [--workload NAME]
+//   node bench/peers.mjs [--quick] [--peer sotto|prosody|ejabberd|mosquitto] [--workload NAME]
 //
 // NAME: idle-density, connect-storm, latency, knee, fanout, offline. Each workload of each peer
 // runs in its own generator process pinned to core 1, against its own server pinned to core 0.

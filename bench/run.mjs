@@ -99,10 +99,10 @@ ${loginFloorSection()}
 
 \`\`\`sh
 npm run build
-apt-get install -y prosody mosquitto   # the peers (Debian's packages)
+apt-get install -y prosody ejabberd mosquitto   # the peers (Debian's packages)
 npm run bench            # everything, full mode (long: the idle density alone logs in 19,000 devices per run)
 node bench/run.mjs --quick
-node bench/peers.mjs [--quick] [--peer sotto|prosody|mosquitto] [--workload NAME]   # one server or workload
+node bench/peers.mjs [--quick] [--peer sotto|prosody|ejabberd|mosquitto] [--workload NAME]   # one server or workload
 node bench/profile.mjs relay [--rate N] | connect | fanout | drain                   # where Sotto's time goes
 taskset -c 1 node bench/mls.mjs [--quick]   # client MLS alone, on one core (its own section)
 node bench/call-setup.mjs  # call set-up (its own section)

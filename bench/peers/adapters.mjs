@@ -1,7 +1,8 @@
-// Sotto and its two peers behind one shape: how to start the server, how to make a device client,
+// Sotto and its peers behind one shape: how to start the server, how to make a device client,
 // how two devices come to share a chat and how a group is formed. Workloads (workloads.mjs) only
-// talk to this shape, so all three run the same code.
+// talk to this shape, so all of them run the same code.
 import { mapLimit } from './common.mjs';
+import { EJABBERD_AUTH, EJABBERD_VM, ejabberdVersion, startEjabberd } from './ejabberd.mjs';
 import { MqttClient } from './mqtt-client.mjs';
 import { mosquittoVersion, MOSQUITTO_SETTINGS, startMosquitto } from './mosquitto.mjs';
 import { PROSODY_AUTH, PROSODY_NETWORK, prosodyVersion, startProsody } from './prosody.mjs';
@@ -65,6 +66,24 @@ export const PEERS = {
     // Prosody acknowledges nothing to the sender unless XEP-0198 stream management is used.
     publishAck: false,
     // What "available" means for a device on this peer, for the method text.
+    online: 'SASL PLAIN login, resource bound, initial presence sent',
+    room: 'a MUC room',
+  },
+  ejabberd: {
+    start: startEjabberd,
+    client: (server) => new XmppClient(server),
+    openChat: noChatSetUp,
+    formRoom: joinEach,
+    version: ejabberdVersion,
+    protocol: 'XMPP over WebSocket (RFC 7395), the same client as Prosody\'s',
+    auth: EJABBERD_AUTH,
+    settings: {
+      vm: EJABBERD_VM,
+      modules: 'mod_http_api (provisioning only), mod_offline, mod_ping, mod_roster, mod_muc; no shapers, no s2s, no TLS',
+      storage: 'Mnesia (ejabberd\'s default: accounts and queued offline messages in disc_only tables, written without fsync)',
+      muc: 'history 0, join presence broadcast to moderators only, up to 5,000 occupants',
+    },
+    publishAck: false,
     online: 'SASL PLAIN login, resource bound, initial presence sent',
     room: 'a MUC room',
   },

@@ -5,10 +5,10 @@
 //   renderCharts(report) -> [{ name, title, svg }]   (name is a file stem: docs/charts/<name>.svg)
 import { KNEE_P99_MS } from './workloads.mjs';
 
-const ORDER = ['sotto', 'prosody', 'mosquitto'];
+const ORDER = ['sotto', 'prosody', 'ejabberd', 'mosquitto'];
 // Okabe-Ito colours: told apart with the common colour-vision deficiencies and in greyscale.
-const COLOURS = { sotto: '#0072B2', prosody: '#D55E00', mosquitto: '#009E73' };
-const SPARE_COLOURS = ['#CC79A7', '#E69F00', '#56B4E9', '#000000'];
+const COLOURS = { sotto: '#0072B2', prosody: '#D55E00', ejabberd: '#CC79A7', mosquitto: '#009E73' };
+const SPARE_COLOURS = ['#E69F00', '#56B4E9', '#000000'];
 const FONT = "-apple-system, 'Segoe UI', Helvetica, Arial, sans-serif";
 const GENERATOR_MARK = '†'; // as in report.mjs
 // A label on a reference line, haloed in white so it stays readable where a curve crosses it.

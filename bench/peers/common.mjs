@@ -54,10 +54,11 @@ export function canConnect(port) {
 
 /**
  * Starts a peer server process (pinned to `cpu` when given) and resolves once `isReady()` says
- * it serves. Returns { pid, stop() }; stop() ends it (SIGTERM, then SIGKILL) and removes `dir`.
+ * it serves (within `startTimeoutMs`). Returns { pid, stop() }; stop() ends it (SIGTERM, then
+ * SIGKILL) and removes `dir`.
  */
-export async function startServerProcess({ name, cpu, command, args, isReady, dir, logFile, keepDir = false }) {
-  const child = spawnPinned(cpu, command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+export async function startServerProcess({ name, cpu, command, args, env, isReady, dir, logFile, keepDir = false, startTimeoutMs = 15_000 }) {
+  const child = spawnPinned(cpu, command, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
   let stderr = '';
   child.stderr.on('data', (chunk) => {
     stderr += chunk;
@@ -77,7 +78,7 @@ export async function startServerProcess({ name, cpu, command, args, isReady, di
     }
     if (!keepDir) rmSync(dir, { recursive: true, force: true });
   };
-  const deadline = performance.now() + 15_000;
+  const deadline = performance.now() + startTimeoutMs;
   while (!(await isReady())) {
     if (exited || performance.now() > deadline) {
       const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';

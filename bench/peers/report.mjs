@@ -1,13 +1,13 @@
 // Renders bench/results/peers.json as the `peers` section of docs/BENCHMARKS.md: one table with
-// Sotto and both peers side by side, Sotto's ratio to each, flags where the generator could not
+// Sotto and its peers side by side, Sotto's ratio to each, flags where the generator could not
 // keep up, the charts, and the method.
 import { fmt } from '../lib.mjs';
 import { PEERS } from './adapters.mjs';
 import { renderCharts } from './charts.mjs';
 import { GENERATOR_LIMIT, SEND_LAG_LIMIT_MS } from './common.mjs';
 
-const PEER_NAMES = { sotto: 'Sotto', prosody: 'Prosody', mosquitto: 'Mosquitto' };
-const COMPARED = ['prosody', 'mosquitto'];
+const PEER_NAMES = { sotto: 'Sotto', prosody: 'Prosody', ejabberd: 'ejabberd', mosquitto: 'Mosquitto' };
+const COMPARED = ['prosody', 'ejabberd', 'mosquitto'];
 const GENERATOR_MARK = '†';
 // Which side was busy: a server near 1.00 is the limit; a generator near it may be instead.
 const CPU_FIGURE = 'server / generator CPU (share of one core)';
@@ -101,11 +101,13 @@ function rows(report) {
 
 function versionLine(report) {
   const prosody = report.peers.prosody?.version;
+  const ejabberd = report.peers.ejabberd?.version;
   const mosquitto = report.peers.mosquitto?.version;
   const sotto = report.peers.sotto?.version;
   const parts = [];
   if (sotto) parts.push(`Sotto ${sotto.sotto} (better-sqlite3 ${sotto.betterSqlite3}, ws ${sotto.ws})`);
   if (prosody) parts.push(`Prosody ${prosody.prosody} (Debian ${prosody.package}, ${prosody.lua}, network backend ${prosody.backend})`);
+  if (ejabberd) parts.push(`ejabberd ${ejabberd.ejabberd} (Debian ${ejabberd.package}, Erlang/OTP ${ejabberd.otp})`);
   if (mosquitto) parts.push(mosquitto.mosquitto.replace(/^mosquitto/, 'Mosquitto'));
   return parts.join('; ');
 }
@@ -126,8 +128,8 @@ const METHODS = {
   connectStorm: (o) => `**Connect storm**: ${fmt(o.connections)} new connections through to "online", ${o.concurrency} in flight (Mosquitto's listen backlog is fixed at 100), all kept open; connects/s = connections / wall time; one warm-up storm of 500, then ${o.runs} runs.`,
   latency: (o) => `**1:1 latency**: one sender and one online recipient; open-loop sends at a fixed rate for ${o.seconds} s per run, ${o.runs} runs per rate after 1 s at 200 msg/s; hop = send → receipt at the recipient, measured by the generator from the scheduled send time (as \`bench/relay.mjs\` does, so the generator's timer lateness is included) and from the moment the send was made.`,
   knee: (o) => `**Throughput knee**: ${o.pairs} sender → recipient pairs, open-loop; each step lasts ${o.seconds} s; the rate doubles from ${fmt(o.start)} msg/s until a step fails (a message not delivered within 2 s of the last send, or hop p99 > 50 ms), then ${o.refine} bisection steps (a step that fails while the generator is behind its schedule is tried once more); ${o.ramps} ramps; the knee is the highest rate that held.`,
-  fanout: (o) => `**Group fan-out**: ${fmt(o.receivers)} online receivers and one sender in one group (Sotto: a group of ${fmt(o.receivers + 1)} devices, its limit, made by the sender after each member accepted its contact request; Prosody: a MUC room with ${fmt(o.receivers + 1)} occupants; Mosquitto: a topic with ${fmt(o.receivers)} QoS 1 subscribers); one message at a time, the next 50 ms after the last delivery; time from the send to the first and the last delivery; ${o.messages} messages after ${o.warmup} warm-up.`,
-  offline: (o) => `**Offline drain**: ${fmt(o.messages)} messages queued for an offline device by one online sender (Sotto: the device's mailbox; Prosody: mod_offline, messages to the bare JID with no session online; Mosquitto: a persistent session, clean=false, with a QoS 1 subscription); the queue counts as filled when the server has acknowledged every SEND (Sotto: stored and synced) or PUBLISH (MQTT), or answered a ping (XMPP); drain = from the start of the device's reconnect (login included) to its last message; ${o.runs} runs after a warm-up of 1,000.`,
+  fanout: (o) => `**Group fan-out**: ${fmt(o.receivers)} online receivers and one sender in one group (Sotto: a group of ${fmt(o.receivers + 1)} devices, its limit, made by the sender after each member accepted its contact request; Prosody and ejabberd: a MUC room with ${fmt(o.receivers + 1)} occupants; Mosquitto: a topic with ${fmt(o.receivers)} QoS 1 subscribers); one message at a time, the next 50 ms after the last delivery; time from the send to the first and the last delivery; ${o.messages} messages after ${o.warmup} warm-up.`,
+  offline: (o) => `**Offline drain**: ${fmt(o.messages)} messages queued for an offline device by one online sender (Sotto: the device's mailbox; Prosody and ejabberd: mod_offline, messages to the bare JID with no session online; Mosquitto: a persistent session, clean=false, with a QoS 1 subscription); the queue counts as filled when the server has acknowledged every SEND (Sotto: stored and synced) or PUBLISH (MQTT), or answered a ping (XMPP); drain = from the start of the device's reconnect (login included) to its last message; ${o.runs} runs after a warm-up of 1,000.`,
 };
 
 function methodLines(report) {
@@ -148,6 +150,7 @@ function configLines(report) {
 
 export function renderSection(report) {
   const peers = Object.keys(PEER_NAMES);
+  const header = peers.map((p) => PEER_NAMES[p]).concat(COMPARED.map((p) => `Sotto ÷ ${PEER_NAMES[p]}`));
   const m = report.machine;
   const pinned = typeof report.pinning === 'object' ? 'servers pinned to core 0 and the load generator to core 1 (taskset)' : report.pinning;
   const table = rows(report).map(([key, workload, figure, render, value]) => {
@@ -155,20 +158,21 @@ export function renderSection(report) {
     return `| ${workload} | ${figure} | ${peers.map((p) => cell(report, p, key, render)).join(' | ')} | ${ratios.join(' | ')} |`;
   });
   return `<!-- peers:start -->
-## Sotto beside Prosody and Mosquitto (\`bench/peers.mjs\`)
+## Sotto beside Prosody, ejabberd and Mosquitto (\`bench/peers.mjs\`)
 
-The workloads of \`performance.md\` run against Sotto and two peers on this machine, with the same
+The workloads of \`performance.md\` run against Sotto and three peers on this machine, with the same
 load generator, so Sotto's figures can be given as ratios measured the same way, in the same run:
-Prosody (XMPP over WebSocket, the closest semantics) and Mosquitto (a C pub/sub broker, a lower
-bound on routing cost). Sotto's load generator speaks its real wire protocol with opaque payloads
+Prosody (XMPP over WebSocket, the closest semantics), ejabberd (XMPP over WebSocket too, on Erlang:
+the server WhatsApp's grew from, driven by the same XMPP client) and Mosquitto (a C pub/sub broker,
+a lower bound on routing cost). Sotto's load generator speaks its real wire protocol with opaque payloads
 in place of MLS ciphertext (the server never parses MLS; the client's MLS cost is measured on its
 own, below). 200-byte payloads
 throughout; every workload starts its own server with a generated config in a temp dir (127.0.0.1
 only). ${versionLine(report)}. ${m.cpu} (${m.cores} cores), Node ${m.node}; ${pinned}.
 ${whenLine(report)}
 
-| workload | figure | Sotto | Prosody | Mosquitto | Sotto ÷ Prosody | Sotto ÷ Mosquitto |
-|---|---|---|---|---|---|---|
+| workload | figure | ${header.join(' | ')} |
+|${'---|'.repeat(header.length + 2)}
 ${table.join('\n')}
 
 The ratios divide Sotto's figure by the peer's (medians; for a "p50 / p99" pair, the p99; for the
@@ -197,16 +201,21 @@ MUC join builds a presence for each occupant already in the room even when joins
 so filling a room of 1,000 is quadratic; a room message is built for all occupants before the first
 byte is written; mod_offline opens, appends to and closes a file per queued message.
 
-Not the same as Sotto, so read the ratios with this in mind: neither peer makes a message durable
+Where ejabberd's time goes is not profiled here. It runs on one Erlang scheduler pinned to the
+server's core, a process per connection and per room, with accounts and queued offline messages in
+Mnesia's disc_only (dets) tables.
+
+Not the same as Sotto, so read the ratios with this in mind: no peer makes a message durable
 before delivering it; Sotto stores every message in SQLite and fsyncs (\`synchronous=FULL\`, one fsync
 per group commit) before it acknowledges or delivers. Prosody relays online messages in memory (no
-MAM archive here) and appends offline ones to files without fsync; Mosquitto keeps queued QoS 1
+MAM archive here) and appends offline ones to files without fsync; ejabberd relays in memory and
+writes offline ones to Mnesia without fsync; Mosquitto keeps queued QoS 1
 messages in memory and writes them on autosave or shutdown. XMPP has no acknowledgement to the sender
 without XEP-0198, so only Sotto and Mosquitto have an ack figure. MQTT runs over plain TCP here, not
 WebSocket. Sotto's authentication is an Ed25519 signature check per login; the peers check a password.
 
-Raw figures, per run: \`bench/results/peers.json\`. Run: \`node bench/peers.mjs [--quick] [--peer sotto|prosody|mosquitto] [--workload NAME]\`
+Raw figures, per run: \`bench/results/peers.json\`. Run: \`node bench/peers.mjs [--quick] [--peer sotto|prosody|ejabberd|mosquitto] [--workload NAME]\`
 (NAME: idle-density, connect-storm, latency, knee, fanout, offline); Prosody from Debian's
-\`prosody\` package, Mosquitto from \`mosquitto\`.
+\`prosody\` package, ejabberd from \`ejabberd\`, Mosquitto from \`mosquitto\`.
 <!-- peers:end -->`;
 }
