@@ -56,9 +56,9 @@ class CliView {
     return [...this.messages.values()].find(check);
   }
 
-  /** Syncs until `check` finds something. */
+  /** Syncs until `check` finds something; each try is a whole CLI run, so a loaded machine gets a minute. */
   until(check: (m: Seen) => boolean, what: string): Promise<Seen> {
-    return eventually(async () => (await this.sync()).find(check), what, 30_000);
+    return eventually(async () => (await this.sync()).find(check), what, 60_000);
   }
 }
 const atAlice = new CliView(alice);
@@ -215,13 +215,22 @@ test("the CLI's reaction, edit, deletion, reply and forward show in the browser 
   await alice.ok(['delete', oops]);
   await page.locator('.message.in .deleted', { hasText: 'This message was deleted' }).waitFor({ timeout: 30_000 });
   // The chat list's preview follows a moment later (it reloads after the event): wait for it too.
-  await eventually(async () => (!(await page.content()).includes('Oops, wrong chat') ? true : undefined), 'the deleted text gone from the DOM', 10_000);
+  await eventually(async () => (!(await page.content()).includes('Oops, wrong chat') ? true : undefined), 'the deleted text gone from the DOM', 30_000);
   await alice.ok(['send', 'bob', '--reply', fixedId, 'Nice fix']);
   const niceFix = bubbleOf(bob, 'Nice fix');
   await niceFix.waitFor({ timeout: 30_000 });
-  // The quote leads to the original, highlighted.
+  // The quote leads to the original, highlighted. The highlight lasts 2.5 s, so it is watched for
+  // from before the click: on a loaded machine the round trips after a click can take longer.
+  await page.evaluate((id) => {
+    const original = document.getElementById(`message-${id}`)!;
+    const seen = window as unknown as { __highlighted?: boolean };
+    seen.__highlighted = false;
+    new MutationObserver(() => {
+      if (original.classList.contains('highlight')) seen.__highlighted = true;
+    }).observe(original, { attributes: true, attributeFilter: ['class'] });
+  }, fixedId);
   await niceFix.getByRole('button', { name: 'Reply to You: Fixed message. Go to the message' }).click();
-  await page.locator('li.message.highlight', { hasText: 'Fixed message' }).first().waitFor();
+  await page.waitForFunction(() => (window as unknown as { __highlighted?: boolean }).__highlighted === true);
   assert.equal(await page.evaluate(() => document.activeElement?.id), `message-${fixedId}`);
   await alice.ok(['forward', original, 'bob']);
   await page.locator('li.message.in', { hasText: '↪ Forwarded' }).filter({ hasText: 'Original from alice' }).waitFor({ timeout: 30_000 });
