@@ -74,7 +74,7 @@ describe('a group call across two nodes on one Janus', { skip: services.skip ?? 
     for (const [i, run] of runs.entries()) {
       const name = members[i]!.name;
       assert.equal(run.code, 0, `${name}: ${run.stderr}`);
-      assertHeardOthers(t, name, run, members.map((m) => m.name).filter((n) => n !== name));
+      assertHeardOthers(name, run, members.map((m) => m.name).filter((n) => n !== name));
       const pcm = await readWav(join(dir.path, `${name}-heard.wav`));
       const tail = pcm.subarray(Math.max(0, pcm.length - 3 * 48_000));
       const levels = Object.fromEntries(Object.entries(TONES).map(([who, hz]) => [who, goertzel(tail, hz, 48_000)]));

@@ -78,7 +78,7 @@ test('three members in a group call each hear the other two tones and not their 
   for (const [i, run] of runs.entries()) {
     const name = members[i]!.name;
     assert.equal(run.code, 0, `${name}: ${run.stderr}`);
-    assertHeardOthers(t, name, run, members.map((m) => m.name).filter((n) => n !== name));
+    assertHeardOthers(name, run, members.map((m) => m.name).filter((n) => n !== name));
     assert.deepEqual(run.records.find((r) => r.state === 'ended')?.refusedFrames, {}, `${name} refused frames`);
   }
   assert.deepEqual(await inCall(), [], 'the call still shows as in progress after everyone left');

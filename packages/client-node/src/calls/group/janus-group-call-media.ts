@@ -13,9 +13,9 @@
 import { randomInt } from 'node:crypto';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCRtpTransceiver, type RtpPacket as Rtp } from 'werift';
 import {
-  checkSfuDescription, departedFeeds, FeedSenders, HeldFrames, JanusError, JanusSession, memberKey, publisherFeeds, requireVideoRoom, SFrameError, sfuCandidatePolicy, sfuDescription,
+  checkSfuDescription, departedFeeds, JanusError, JanusSession, publisherFeeds, requireVideoRoom, sfuCandidatePolicy, sfuDescription,
   type JanusHandle, type JanusJsep,
-  type GroupCallFrames, type GroupCallMember, type GroupCallMediaFactory, type GroupCallMediaHandlers, type GroupCallMediaOptions, type GroupCallMediaSession,
+  type GroupCallFrames, type GroupCallMediaFactory, type GroupCallMediaHandlers, type GroupCallMediaOptions, type GroupCallMediaSession,
   type IpAddress, type Logger, type SdpKind,
 } from '@sotto/core';
 import { AudioSource } from '../audio-source.js';
@@ -25,6 +25,7 @@ import { readWav } from '../wav.js';
 import { GroupAudioMixer } from './group-audio-mixer.js';
 import { nodeClock } from '../../node-ports.js';
 import { connectNodeJanus } from './node-janus-socket.js';
+import { ReceivedFeeds } from './received-feeds.js';
 
 export interface JanusGroupCallMediaOptions {
   /** A WAV file played as the microphone, looping; without it this device sends silence. */
@@ -77,13 +78,9 @@ class JanusGroupCallSession implements GroupCallMediaSession {
   private readonly codec = new OpusCodec();
   private readonly mixer: GroupAudioMixer | null;
   private readonly replayGuard = new SrtpReplayGuard();
-  private readonly heard = new Set<string>();
-  /** Whose frames each subscribed feed carried (known from its first frame that opened). */
-  private readonly feedMembers = new Map<number, GroupCallMember>();
   private readonly localHosts: IpAddress[] = [];
-  private readonly feedSenders = new FeedSenders();
-  /** Frames under the group's next epoch, until this device processes the commit that starts it. */
-  private readonly held = new HeldFrames<{ readonly feed: number; readonly frame: Uint8Array }>(() => performance.now());
+  /** What this device hears, feed by feed: frames count only from a feed's current subscription. */
+  private readonly received: ReceivedFeeds<Subscription>;
   private source: AudioSource | null = null;
   private transceiver: RTCRtpTransceiver | null = null;
   private closing: Promise<void> | null = null;
@@ -92,8 +89,6 @@ class JanusGroupCallSession implements GroupCallMediaSession {
   private timestamp = randomInt(0x1_0000_0000);
   private readonly ssrc = randomInt(1, 0x1_0000_0000);
   private framesSent = 0;
-  private framesOpened = 0;
-  private framesRefused = 0;
 
   constructor(
     private readonly options: GroupCallMediaOptions,
@@ -102,6 +97,10 @@ class JanusGroupCallSession implements GroupCallMediaSession {
     private readonly config: JanusGroupCallMediaOptions,
   ) {
     this.mixer = config.record ? new GroupAudioMixer() : null;
+    this.received = new ReceivedFeeds<Subscription>(
+      frames, handlers, (feed, subscription) => !this.silenced && this.subscriptions.get(feed) === subscription,
+      (sender, plaintext) => this.mixer?.push(sender, plaintext), () => performance.now(),
+    );
   }
 
   async start(): Promise<void> {
@@ -202,7 +201,7 @@ class JanusGroupCallSession implements GroupCallMediaSession {
     subscription.step = 'offer';
     const offer = this.checkedSdp(offered.jsep, 'offer');
     pc.onTrack.subscribe((track) => {
-      if (track.kind === 'audio') track.onReceiveRtp.subscribe((rtp) => this.onRemoteRtp(feed, rtp));
+      if (track.kind === 'audio') track.onReceiveRtp.subscribe((rtp) => this.onRemoteRtp(subscription, feed, rtp));
     });
     await pc.setRemoteDescription({ type: 'offer', sdp: offer });
     this.guard(pc);
@@ -217,59 +216,22 @@ class JanusGroupCallSession implements GroupCallMediaSession {
     subscription.step = 'done';
   }
 
+  /** The feed ended: its frames stop counting at once, and its connection closes before the SFU is told (which can take seconds). */
   private async unsubscribe(feed: number): Promise<void> {
     const subscription = this.subscriptions.get(feed);
     if (!subscription) return;
     this.subscriptions.delete(feed);
-    const member = this.feedMembers.get(feed);
-    this.feedMembers.delete(feed);
-    this.feedSenders.forget(feed);
-    if (member) {
-      this.heard.delete(memberKey(member));
-      this.handlers.onLeft(member);
-    }
+    this.received.ended(feed);
     const index = this.pcs.indexOf(subscription.pc);
     if (index >= 0) this.pcs.splice(index, 1);
-    await subscription.handle?.detach();
     await subscription.pc.close().catch(() => undefined);
+    await subscription.handle?.detach();
   }
 
-  private onRemoteRtp(feed: number, rtp: Rtp): void {
-    if (this.silenced || rtp.payload.length === 0) return;
-    if (this.held.size > 0) this.retryHeld();
+  private onRemoteRtp(subscription: Subscription, feed: number, rtp: Rtp): void {
+    if (rtp.payload.length === 0) return;
     // Copied: werift may reuse the packet's buffer, and a held frame outlives this callback.
-    this.openFrame(feed, Uint8Array.from(rtp.payload), true);
-  }
-
-  private openFrame(feed: number, frame: Uint8Array, mayHold: boolean): void {
-    let opened;
-    try {
-      opened = this.frames.open(frame);
-    } catch (error) {
-      if (mayHold && this.frames.isAhead(frame) && this.held.hold({ feed, frame }, this.frames.epoch)) return;
-      this.framesRefused++;
-      if (error instanceof SFrameError) this.handlers.onFrameRefused(error.reason);
-      return;
-    }
-    // A feed carries the sender whose frame first opened on it: the SFU must not relabel anyone.
-    if (this.feedSenders.admit(feed, opened.from) === 'other') {
-      this.framesRefused++;
-      this.handlers.onFrameRefused('UNKNOWN_KID');
-      return;
-    }
-    this.framesOpened++;
-    if (!this.feedMembers.has(feed) && this.subscriptions.has(feed)) this.feedMembers.set(feed, opened.from);
-    const key = memberKey(opened.from);
-    if (!this.heard.has(key)) {
-      this.heard.add(key);
-      this.handlers.onHeard(opened.from);
-    }
-    this.mixer?.push(key, opened.plaintext);
-  }
-
-  /** Held frames open once this device moved to their epoch; past the hold they are refused. */
-  private retryHeld(): void {
-    for (const { feed, frame } of this.held.due(this.frames.epoch)) this.openFrame(feed, frame, false);
+    this.received.received(subscription, feed, Uint8Array.from(rtp.payload));
   }
 
   // ---- shared ------------------------------------------------------------------------------
@@ -322,7 +284,7 @@ class JanusGroupCallSession implements GroupCallMediaSession {
     for (const pc of this.pcs) await pc.close().catch(() => undefined);
     this.codec.close();
     this.config.logger?.info({
-      framesSent: this.framesSent, framesOpened: this.framesOpened, framesRefused: this.framesRefused,
+      framesSent: this.framesSent, ...this.received.counts,
       subscriptions: this.subscriptions.size, ...this.replayGuard.counts,
     }, 'group call: media closed');
     if (this.mixer && this.config.record) await this.mixer.finish(this.config.record);
