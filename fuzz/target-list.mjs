@@ -11,6 +11,7 @@ const PROTOCOL = ['packages/protocol/dist/', '@bufbuild/protobuf/dist/'];
 const CALLS = ['packages/core/dist/calls/'];
 const ATTACHMENTS = ['packages/core/dist/attachments/'];
 const GROUP_CALLS = ['packages/core/dist/group-calls/', 'packages/core/dist/sframe/'];
+const BUS = ['packages/server/dist/bus/'];
 
 export const TARGETS = [
   { name: 'frame', instrument: PROTOCOL },
@@ -25,4 +26,5 @@ export const TARGETS = [
   { name: 'sniff', instrument: ATTACHMENTS },
   { name: 'sframe-frame', instrument: GROUP_CALLS },
   { name: 'janus-messages', instrument: GROUP_CALLS, maxLen: 64 * 1024 }, // MAX_JANUS_MESSAGE_CHARS
+  { name: 'bus-events', instrument: BUS, maxLen: 9 * 1024 }, // MAX_ENVELOPE_BYTES is 8 KiB
 ];

@@ -5,7 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { NoticeKind } from '@sotto/protocol';
+import { DeliveryKind, NoticeKind } from '@sotto/protocol';
 import { BusClosedError, type Bus, type BusEvent, type DeviceAddress } from './bus.js';
 
 const WAIT_MS = 5_000;
@@ -79,6 +79,20 @@ export function runBusContract(name: string, makeBus: () => Promise<Bus>, option
       await atB.until(hasMarker(done));
       assert.deepEqual(atA.events, [{ kind: 'mail' }]);
       assert.deepEqual(atB.events, [marker(done)]);
+    });
+
+    test('a mail event carrying its entry arrives with the entry intact, bytes and 64-bit numbers included', async () => {
+      const a = device();
+      const atA = new Recorder();
+      bus.subscribe(a, atA.handler);
+      const entry = {
+        seq: 2n ** 62n + 1n, kind: DeliveryKind.MLS_MESSAGE, sender: { username: 'alice', deviceId: 'd-1' },
+        groupId: new Uint8Array(32).fill(3), messageId: new Uint8Array(16).fill(4), payload: Uint8Array.from({ length: 300 }, (_, i) => i & 0xff),
+        epoch: 2n ** 60n, storedAt: 1_700_000_000_123, expiresAt: 1_700_000_060_123,
+      };
+      await bus.publish(a, { kind: 'mail', entry });
+      await atA.until((events) => events.length === 1);
+      assert.deepEqual(atA.events, [{ kind: 'mail', entry }]);
     });
 
     test('devices of one account are separate', async () => {

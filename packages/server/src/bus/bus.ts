@@ -1,13 +1,22 @@
 /** @module bus/bus */
 // Routing between the part of the server that stores a message and the part
 // that holds the recipient's connection. One process uses the local bus; a
-// cluster uses NATS behind the same interface. Events carry no content: they
-// say "look in the mailbox", so the bus is never a second copy of messages.
+// cluster uses NATS behind the same interface. Events say "look in the
+// mailbox"; a mail event may also carry the new entry (ciphertext, as stored),
+// so the recipient's node need not read it back, but the mailbox stays the
+// record: nothing is kept on the bus, and an event lost or refused costs only
+// a read.
 import { ErrorCode, type NoticeKind } from '@sotto/protocol';
 import { ServerError } from '../errors.js';
-import { deviceKey, type DeviceAddress } from '../storage/types.js';
+import { deviceKey, type DeviceAddress, type MailboxEntry } from '../storage/types.js';
 
 export { deviceKey, type DeviceAddress };
+
+/**
+ * The largest payload a mail event carries: a chat message's ciphertext is a few hundred bytes;
+ * larger mail is announced without its entry and read from the mailbox.
+ */
+export const CARRIED_PAYLOAD_MAX = 4096;
 
 /** A notice for one device, sent as a NOTICE frame if it is connected; lost if not. */
 export interface BusNotice {
@@ -20,8 +29,8 @@ export interface BusNotice {
 
 /** Plain data only, so adapters can serialise it as JSON. */
 export type BusEvent =
-  /** New entries are in the device's mailbox. */
-  | { readonly kind: 'mail' }
+  /** New entries are in the device's mailbox; `entry`, when given, is the newest, as stored. */
+  | { readonly kind: 'mail'; readonly entry?: MailboxEntry }
   /** Connection `connectionId` is now the device's connection; any other must close. */
   | { readonly kind: 'replaced'; readonly connectionId: string }
   /** The device was removed from its account (its signed device list left it out): every connection of it must close. */

@@ -119,7 +119,8 @@ export class DeviceSession implements PumpSink {
     if (this.stopped) return;
     switch (event.kind) {
       case 'mail':
-        this.pump.trigger();
+        if (event.entry) this.pump.offer(event.entry);
+        else this.pump.trigger();
         return;
       case 'replaced':
         if (event.connectionId !== this.owner.id) this.replaced();

@@ -1,4 +1,4 @@
-/** @module gateway/mailbox-pump.test In-flight bound, coalesced passes, the drained notice and expired entries, on a real in-memory store. */
+/** @module gateway/mailbox-pump.test In-flight bound, coalesced passes, the drained notice, expired entries and entries carried by mail events, on a real in-memory store. */
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -6,7 +6,8 @@ import { DeliveryKind } from '@sotto/protocol';
 import { createLogger } from '../logger.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { mailExpired, type DeviceAddress, type MailboxEntry } from '../storage/types.js';
-import { ACK_FLUSH_MS, MailboxPump, MAX_IN_FLIGHT, type PumpSink } from './mailbox-pump.js';
+import type { Store } from '../storage/store.js';
+import { ACK_FLUSH_MS, CARRIED_MAX, MailboxPump, MAX_IN_FLIGHT, type PumpSink } from './mailbox-pump.js';
 
 const log = createLogger('test', { level: 'silent' });
 
@@ -151,6 +152,109 @@ describe('mailbox pump', () => {
     assert.equal(out.seqs.length, 10);
     assert.ok(out.seqs.every((seq, i) => i === 0 || seq > out.seqs[i - 1]!), 'mailbox order');
     await pump.stop();
+  });
+
+  describe('entries carried by mail events', () => {
+    /** The store as the pump sees it, counting its reads. */
+    function counted(): { view: Store; reads: () => number } {
+      let reads = 0;
+      const view = {
+        readMailbox: (...args: Parameters<Store['readMailbox']>) => {
+          reads += 1;
+          return store.readMailbox(...args);
+        },
+        ackMailbox: (...args: Parameters<Store['ackMailbox']>) => store.ackMailbox(...args),
+      } as unknown as Store;
+      return { view, reads: () => reads };
+    }
+
+    /** Stores `count` messages and returns b's copies as the store holds them: what a node would publish. */
+    async function stored(count: number): Promise<MailboxEntry[]> {
+      const before = (await store.readMailbox(b, 0n, 10_000)).at(-1)?.seq ?? 0n;
+      await send(count);
+      return store.readMailbox(b, before, count);
+    }
+
+    /** A pump past its initial drain (the welcome), with its reads counted. */
+    async function drainedPump(out: PumpSink): Promise<{ pump: MailboxPump; reads: () => number }> {
+      const { view, reads } = counted();
+      const pump = new MailboxPump(view, b, out, () => log, () => false);
+      pump.trigger();
+      await pump.idle();
+      return { pump, reads };
+    }
+
+    test('the next entries are delivered as carried, in order, without reading the store', async () => {
+      const out = sink();
+      const { pump, reads } = await drainedPump(out);
+      const readsAfterDrain = reads();
+      const entries = await stored(3);
+      for (const entry of entries) pump.offer(entry);
+      await pump.idle();
+      assert.deepEqual(out.seqs.slice(1), entries.map((e) => e.seq));
+      assert.equal(reads(), readsAfterDrain, 'no read for carried entries');
+      await pump.stop();
+    });
+
+    test('a gap reads the store: every entry once, in order, whatever order the events arrive in', async () => {
+      const out = sink();
+      const { pump, reads } = await drainedPump(out);
+      const readsAfterDrain = reads();
+      const [first, second, third] = await stored(3);
+      pump.offer(second!); // the event for `first` is still on its way (another node published it)
+      await pump.idle();
+      assert.ok(reads() > readsAfterDrain, 'the store was read');
+      pump.offer(first!);
+      pump.offer(third!);
+      await pump.idle();
+      assert.deepEqual(out.seqs.slice(1), [first!.seq, second!.seq, third!.seq], 'each once, in mailbox order');
+      await pump.stop();
+    });
+
+    test('before the initial drain an offered entry reads the store, and nothing is sent twice', async () => {
+      const [entry] = await stored(1);
+      const out = sink();
+      const { view, reads } = counted();
+      const pump = new MailboxPump(view, b, out, () => log, () => false);
+      pump.offer(entry!);
+      await pump.idle();
+      assert.equal(reads(), 1);
+      assert.equal(out.seqs.length, 2, 'the welcome and the entry');
+      assert.deepEqual(out.drainedCounts, [2]);
+      await pump.stop();
+    });
+
+    test('a mail event without an entry reads the store even while carried entries are held', async () => {
+      const out = sink();
+      const { pump } = await drainedPump(out);
+      const [carried] = await stored(1);
+      const [announcedOnly] = await stored(1); // e.g. a commit, announced without its entry
+      pump.offer(carried!);
+      pump.trigger();
+      await pump.idle();
+      assert.deepEqual(out.seqs.slice(1), [carried!.seq, announcedOnly!.seq]);
+      await pump.stop();
+    });
+
+    test('more than the pump keeps, offered while the connection is full: each entry once, in order', async () => {
+      let room: (() => void) | undefined;
+      let full = false;
+      const out = sink({ whenWritable: () => (full ? new Promise<void>((resolve) => (room = resolve)) : undefined) });
+      const { pump } = await drainedPump(out);
+      const [head, ...rest] = await stored(CARRIED_MAX + 10);
+      full = true;
+      pump.offer(head!);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      for (const entry of rest) pump.offer(entry);
+      pump.offer(rest[0]!); // a duplicate event
+      full = false;
+      room!();
+      await pump.idle();
+      assert.equal(out.seqs.length, 1 + CARRIED_MAX + 10);
+      assert.equal(new Set(out.seqs).size, out.seqs.length, 'nothing sent twice');
+      assert.ok(out.seqs.every((seq, i) => i === 0 || seq > out.seqs[i - 1]!), 'mailbox order');
+      await pump.stop();
+    });
   });
 
   test('a stopped pump sends nothing more', async () => {

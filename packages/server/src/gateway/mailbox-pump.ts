@@ -11,6 +11,13 @@
 // SQLite) most of a drain's cost. An ack lost in a crash only means the entry is delivered again,
 // which the client's inbox drops by its sequence number; so acks need not be durable at once.
 //
+// In a cluster, a mail event may carry the entry it announces (services/mail-notifier.ts). The
+// pump keeps such an entry only when it is the very next one of the mailbox, and then delivers it
+// without reading the store: a device's seqs are consecutive and commit in order (storage), so
+// the entry at seq cursor + 1 is the one a read would return first. Anything else (a gap, an
+// event from before the first drain, a mail event without an entry, a retry) reads the store as
+// before, which is always right.
+//
 // A disappearing message past its expiry is never delivered (docs/PROTOCOL.md 7.2): the pump
 // passes over it and deletes it as if it were acked, and writes that deletion before it goes on,
 // so by the time a device hears its mailbox is drained the expired entries are gone from the store.
@@ -26,6 +33,9 @@ export const ACK_FLUSH_MS = 10;
 /** Acked entries that make a write at once, without waiting for the timer. */
 const ACK_FLUSH_COUNT = 1000;
 const RETRY_MS = 1000;
+/** Carried entries kept for the next pass: a few, as each event triggers a pass. */
+export const CARRIED_MAX = 64;
+const CARRIED_BYTES_MAX = 256 * 1024;
 
 export interface PumpSink {
   /**
@@ -55,6 +65,13 @@ export class MailboxPump {
   private ackTimer: NodeJS.Timeout | undefined;
   /** The last write of acks; each waits for the one before, so they reach the store in order. */
   private ackWrite: Promise<void> | undefined;
+  /** Entries carried by mail events, consecutive from some seq on, for the next pass to deliver. */
+  private carried: MailboxEntry[] = [];
+  private carriedBytes = 0;
+  /** Set by every trigger that carried nothing: the next pass reads the store whatever it holds. */
+  private mustRead = true;
+  /** The seq of the last entry handed to the running pass: where the cursor will be once it is through. */
+  private through = 0n;
 
   constructor(
     private readonly store: Store,
@@ -70,8 +87,29 @@ export class MailboxPump {
     return this.inFlight.size;
   }
 
-  /** Asks for a pass; coalesces with one already running. */
+  /** Asks for a pass that reads the store; coalesces with one already running. */
   trigger(): void {
+    this.mustRead = true;
+    this.schedule();
+  }
+
+  /**
+   * A mail event carried `entry`: kept for the next pass when it is the next entry after the last
+   * one this pump knows of, so that pass need not read the store; either way a pass is asked for.
+   */
+  offer(entry: MailboxEntry): void {
+    if (this.stopped) return;
+    const last = this.carried.at(-1)?.seq ?? (this.through > this.cursor ? this.through : this.cursor);
+    const fits = this.carried.length < CARRIED_MAX && this.carriedBytes + entry.payload.length <= CARRIED_BYTES_MAX;
+    // Before the first drain the cursor says nothing of what the mailbox holds.
+    if (this.initialDrainDone && entry.seq === last + 1n && fits) {
+      this.carried.push(entry);
+      this.carriedBytes += entry.payload.length;
+      this.schedule();
+    } else this.trigger();
+  }
+
+  private schedule(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
@@ -154,7 +192,8 @@ export class MailboxPump {
         return;
       }
       const limit = Math.min(PUMP_BATCH, room);
-      const entries = await this.store.readMailbox(this.device, this.cursor, limit);
+      const entries = this.takeCarried(limit) ?? (await this.readStore(limit));
+      if (entries.length > 0) this.through = entries.at(-1)!.seq;
       let lastSend: Promise<void> | undefined;
       let skippedExpired = false;
       for (const entry of entries) {
@@ -190,5 +229,26 @@ export class MailboxPump {
         return;
       }
     }
+  }
+
+  /**
+   * Up to `limit` carried entries that follow the cursor, or undefined when the store must be read:
+   * a trigger asked for it, or what is held does not start right after the cursor.
+   */
+  private takeCarried(limit: number): MailboxEntry[] | undefined {
+    // Entries a read delivered meanwhile are behind the cursor.
+    while (this.carried.length > 0 && this.carried[0]!.seq <= this.cursor) this.carriedBytes -= this.carried.shift()!.payload.length;
+    if (this.mustRead || this.carried.length === 0 || this.carried[0]!.seq !== this.cursor + 1n) return undefined;
+    const taken = this.carried.splice(0, limit);
+    for (const entry of taken) this.carriedBytes -= entry.payload.length;
+    return taken;
+  }
+
+  private readStore(limit: number): Promise<MailboxEntry[]> {
+    // Cleared before the read: a trigger during it sets it again for the pass after.
+    this.mustRead = false;
+    this.carried = [];
+    this.carriedBytes = 0;
+    return this.store.readMailbox(this.device, this.cursor, limit);
   }
 }

@@ -65,7 +65,7 @@ export class ContactsService {
     // A stranger's call attempt is the server's own evidence for the fresh-account-burst rule.
     if (call && !mail.duplicate) this.deps.anomalies.observe(from, AnomalyKind.UNSOLICITED_CALL, to);
     // The kind keeps a stranger's request from waking the member's device with a push (rule 1).
-    await this.deps.notifier.stored(mail, call ? DeliveryKind.CALL_REQUEST : DeliveryKind.CONTACT_REQUEST, from.username);
+    await this.deps.notifier.stored(mail, { kind: call ? DeliveryKind.CALL_REQUEST : DeliveryKind.CONTACT_REQUEST, from: from.username });
   }
 
   async respond(owner: DeviceAddress, peer: string, action: ContactAction): Promise<void> {
@@ -87,7 +87,7 @@ export class ContactsService {
     const mail = await this.deps.store.respondToContact(owner, peer, action, this.deps.now());
     // Only an acceptance is worth a push; a decline, a block or a withdrawn request wakes nobody.
     const kind = action === ContactAction.ACCEPT ? DeliveryKind.CONTACT_ACCEPTED : DeliveryKind.CONTACT_DECLINED;
-    await this.deps.notifier.stored(mail, kind, owner.username);
+    await this.deps.notifier.stored(mail, { kind, from: owner.username });
   }
 
   list(owner: DeviceAddress): Promise<ContactRecord[]> {

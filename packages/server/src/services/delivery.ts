@@ -194,22 +194,20 @@ export class DeliveryService {
     if (request.ring === true) await this.admitRing(caller, request.groupId);
     else await this.rates.take('message', rateSubject(caller));
     const kind = request.ring === true ? DeliveryKind.MLS_RING : DeliveryKind.MLS_MESSAGE;
-    const stored = this.store.sendToGroup(
-      {
-        kind,
-        sender,
-        groupId: request.groupId,
-        messageId: request.messageId,
-        payload: request.payload,
-        epoch: 0n,
-        ...(expiresAt > 0 ? { expiresAt } : {}),
-      },
-      this.now(),
-    );
+    const item: MailItem = {
+      kind,
+      sender,
+      groupId: request.groupId,
+      messageId: request.messageId,
+      payload: request.payload,
+      epoch: 0n,
+      ...(expiresAt > 0 ? { expiresAt } : {}),
+    };
+    const stored = this.store.sendToGroup(item, this.now());
     // Only a store that applies writes in call order lets the next send start before this one is durable.
     if (this.store.writesInCallOrder) markQueued();
     const mail = await stored;
-    await this.notifier.stored(mail, kind, sender.username, request.quiet === true);
+    await this.notifier.stored(mail, { kind, from: sender.username, quiet: request.quiet === true, item });
     return { storedAt: mail.storedAt, recipients: mail.recipients.length };
   }
 

@@ -82,6 +82,13 @@ export interface ClaimedPackage {
 export interface StoredMail {
   readonly storedAt: number;
   readonly recipients: readonly DeviceAddress[];
+  /**
+   * The mailbox seq each recipient's copy got, in `recipients`' order, where the store tells it
+   * (PostgreSQL's sends): the node publishes the entry whole, so the recipient's node need not read
+   * it back (services/mail-notifier.ts). A store gives seqs only where each device's seqs are
+   * consecutive and commit in order, which the pump's shortcut relies on (gateway/mailbox-pump.ts).
+   */
+  readonly seqs?: readonly bigint[];
   /** True when this (sender, messageId) was stored before; nothing new was written. */
   readonly duplicate: boolean;
 }

@@ -121,9 +121,9 @@ export type SendOutcome = { readonly ok: true; readonly mail: StoredMail } | { r
  * for batches of up to FUNCTION_BATCH_MAX sends (send-batch-statements.ts takes larger ones).
  */
 export async function sendBatchByFunction(sql: Sql, sends: readonly BatchedSend[]): Promise<SendOutcome[]> {
-  const { rows } = await sql.query<{ ord: string; code: string; duplicate: boolean; stored_at: string; usernames: string[]; device_ids: string[] }>(prepared(
+  const { rows } = await sql.query<{ ord: string; code: string; duplicate: boolean; stored_at: string; usernames: string[]; device_ids: string[]; seqs: string[] }>(prepared(
     'send_batch',
-    'SELECT ord, code, duplicate, stored_at, usernames, device_ids FROM send_batch($1::text[], $2::text[], $3::bytea[], $4::bytea[], $5::int[], $6::bytea[], $7::bigint[], $8::bigint[], $9::bigint[]) ORDER BY ord',
+    'SELECT ord, code, duplicate, stored_at, usernames, device_ids, seqs FROM send_batch($1::text[], $2::text[], $3::bytea[], $4::bytea[], $5::int[], $6::bytea[], $7::bigint[], $8::bigint[], $9::bigint[]) ORDER BY ord',
     [
       sends.map((s) => s.item.sender.username),
       sends.map((s) => s.item.sender.deviceId),
@@ -141,8 +141,9 @@ export async function sendBatchByFunction(sql: Sql, sends: readonly BatchedSend[
     const refusal = REFUSALS[row.code];
     if (refusal !== undefined) return { ok: false, error: new ServerError(refusal) };
     if (row.code !== 'ok') throw new ServerError(ErrorCode.INTERNAL, `send_batch gave an unknown verdict for a send.`);
-    const recipients = row.duplicate ? [] : row.usernames.map((username, i) => ({ username, deviceId: row.device_ids[i]! }));
-    return { ok: true, mail: { storedAt: Number(row.stored_at), duplicate: row.duplicate, recipients } };
+    if (row.duplicate) return { ok: true, mail: { storedAt: Number(row.stored_at), duplicate: true, recipients: [] } };
+    const recipients = row.usernames.map((username, i) => ({ username, deviceId: row.device_ids[i]! }));
+    return { ok: true, mail: { storedAt: Number(row.stored_at), duplicate: false, recipients, seqs: row.seqs.map(BigInt) } };
   });
 }
 

@@ -151,8 +151,15 @@ export interface Delivery {
   readonly storedAt?: number;
 }
 
+/** Where one delivery's copies went: its recipients, and the mailbox seq each one's copy got. */
+export interface Copies {
+  readonly recipients: DeviceAddress[];
+  /** In `recipients`' order. */
+  readonly seqs: bigint[];
+}
+
 /**
- * Appends each delivery's item to its devices' mailboxes; returns each delivery's recipients, in
+ * Appends each delivery's item to its devices' mailboxes; returns each delivery's copies, in
  * delivery order.
  *
  * Seqs come from each device's own counter, bumped under the device's row
@@ -164,10 +171,10 @@ export interface Delivery {
  * more statement, whatever the number of deliveries: two round trips for a batch
  * of sends as for one.
  */
-export async function storeMailEach(sql: Sql, deliveries: readonly Delivery[], now: number): Promise<DeviceAddress[][]> {
+export async function storeMailEach(sql: Sql, deliveries: readonly Delivery[], now: number): Promise<Copies[]> {
   const counts = new Map<string, number>();
   for (const { devices } of deliveries) for (const row of devices) counts.set(row.pk, (counts.get(row.pk) ?? 0) + 1);
-  if (counts.size === 0) return deliveries.map(() => []);
+  if (counts.size === 0) return deliveries.map(() => ({ recipients: [], seqs: [] }));
   const pks = [...counts.keys()];
   await sql.query(prepared('mail_lock_devices', 'SELECT pk FROM devices WHERE pk = ANY($1::bigint[]) ORDER BY pk FOR NO KEY UPDATE', [pks]));
   // Rows name their item by its 1-based place in the item arrays: each payload travels once, not once
@@ -181,7 +188,7 @@ export async function storeMailEach(sql: Sql, deliveries: readonly Delivery[], n
       rows.item.push(index + 1);
     }
   });
-  await sql.query(prepared(
+  const inserted = await sql.query<{ device_pk: string; seq: string }>(prepared(
     'mail_insert',
     `WITH bumped AS (
        UPDATE devices d SET next_seq = d.next_seq + v.n
@@ -196,7 +203,8 @@ export async function storeMailEach(sql: Sql, deliveries: readonly Delivery[], n
      FROM numbered n
      JOIN unnest($5::int[], $6::text[], $7::text[], $8::bytea[], $9::bytea[], $10::bytea[], $11::bigint[], $12::bigint[], $13::bigint[])
        WITH ORDINALITY AS i(kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at, expires_at, item)
-       ON i.item = n.item`,
+       ON i.item = n.item
+     RETURNING device_pk, seq`,
     [
       pks,
       pks.map((pk) => counts.get(pk)),
@@ -213,12 +221,28 @@ export async function storeMailEach(sql: Sql, deliveries: readonly Delivery[], n
       items.map((d) => d.item.expiresAt || null),
     ],
   ));
-  return deliveries.map(({ devices }) => devices.map(address));
+  // RETURNING's order is not the rows' order; per device, though, the seqs ascend in row order.
+  const seqsOf = new Map<string, bigint[]>();
+  for (const row of inserted.rows) {
+    const seqs = seqsOf.get(row.device_pk) ?? [];
+    seqs.push(BigInt(row.seq));
+    seqsOf.set(row.device_pk, seqs);
+  }
+  for (const seqs of seqsOf.values()) seqs.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const taken = new Map<string, number>();
+  const seqOf = (pk: string): bigint => {
+    const nth = taken.get(pk) ?? 0;
+    taken.set(pk, nth + 1);
+    const seq = seqsOf.get(pk)?.[nth];
+    if (seq === undefined) throw new ServerError(ErrorCode.INTERNAL, 'A mailbox write answered fewer rows than it was given.');
+    return seq;
+  };
+  return deliveries.map(({ devices }) => ({ recipients: devices.map(address), seqs: devices.map((row) => seqOf(row.pk)) }));
 }
 
 /** storeMail for deliveries whose recipients are told together: every recipient, in delivery order. */
 export async function storeMail(sql: Sql, deliveries: readonly Delivery[], now: number): Promise<DeviceAddress[]> {
-  return (await storeMailEach(sql, deliveries, now)).flat();
+  return (await storeMailEach(sql, deliveries, now)).flatMap((copies) => copies.recipients);
 }
 
 /** Stores one item for `devices` (see storeMail) as a fresh, non-duplicate result. */

@@ -52,9 +52,10 @@ export async function sendBatchByStatements(sql: Sql, sends: readonly BatchedSen
     deliveries.push({ index: i, devices: plan.recipients, item: send.item, storedAt: send.now });
     return undefined;
   });
-  const recipients = await storeMailEach(sql, deliveries, 0);
+  const copies = await storeMailEach(sql, deliveries, 0);
   deliveries.forEach(({ index, storedAt }, k) => {
-    outcomes[index] = { ok: true, mail: { storedAt, duplicate: false, recipients: recipients[k]! } };
+    const { recipients, seqs } = copies[k]!;
+    outcomes[index] = { ok: true, mail: { storedAt, duplicate: false, recipients, seqs } };
   });
   return outcomes as SendOutcome[];
 }

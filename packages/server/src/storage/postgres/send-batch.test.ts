@@ -6,8 +6,9 @@
  * to a group of one and to no group, from members (one with two devices), a non-member, an
  * unknown account and an unknown device of a known account, of several kinds and epochs, with
  * message ids repeated within a batch and across batches, and some disappearing, go to two
- * identical schemas, one way each, and the answers, the claimed ids and the mailbox tables are
- * compared after every batch. (One batch at a time: how a batch meets a concurrent commit is the
+ * identical schemas, one way each, and the answers (with the seq each copy got), the claimed ids
+ * and the mailbox tables are compared after every batch, and each answer's seqs are checked against
+ * the rows they name. (One batch at a time: how a batch meets a concurrent commit is the
  * storage contract's and postgres-store.test.ts's.)
  */
 import { after, before, test } from 'node:test';
@@ -39,9 +40,26 @@ interface Side {
   readonly pool: pg.Pool;
 }
 
-/** Outcomes without the error objects' identity: what a client would be told. */
+/** Outcomes without the error objects' identity: what a client would be told, and each copy's seq (what a mail event carries). */
 const told = (outcomes: readonly SendOutcome[]) =>
-  outcomes.map((o) => (o.ok ? { stored: o.mail.storedAt, duplicate: o.mail.duplicate, to: o.mail.recipients.map((r) => `${r.username}/${r.deviceId}`) } : { refused: o.error.code }));
+  outcomes.map((o) => (o.ok ? { stored: o.mail.storedAt, duplicate: o.mail.duplicate, to: o.mail.recipients.map((r, i) => `${r.username}/${r.deviceId}#${o.mail.seqs?.[i]}`) } : { refused: o.error.code }));
+
+/** Every fresh send's seqs name its own copies: the row at (recipient, seq) holds the send's message id and payload. */
+async function seqsMatchMailboxes(side: Side, batch: readonly BatchedSend[], outcomes: readonly SendOutcome[]): Promise<void> {
+  for (const [i, outcome] of outcomes.entries()) {
+    if (!outcome.ok || outcome.mail.duplicate) continue;
+    assert.equal(outcome.mail.seqs?.length, outcome.mail.recipients.length, 'a seq for every recipient');
+    for (const [k, recipient] of outcome.mail.recipients.entries()) {
+      const found: pg.QueryResult<{ message_id: Buffer; payload: Buffer }> = await side.pool.query(
+        `SELECT m.message_id, m.payload FROM mailbox m JOIN devices d ON d.pk = m.device_pk JOIN accounts a ON a.id = d.account_id
+         WHERE a.username = $1 AND d.device_id = $2 AND m.seq = $3`,
+        [recipient.username, recipient.deviceId, String(outcome.mail.seqs![k])],
+      );
+      assert.equal(found.rows.length, 1, 'the seq names a row');
+      assert.deepEqual([new Uint8Array(found.rows[0]!.message_id), new Uint8Array(found.rows[0]!.payload)], [batch[i]!.item.messageId, batch[i]!.item.payload]);
+    }
+  }
+}
 
 async function mailboxes(side: Side): Promise<unknown[]> {
   const ids = await side.pool.query(
@@ -100,9 +118,12 @@ await describeWithPostgres('send batches: the function and the statements agree'
           clock += 1;
           return { now: clock, item: { kind: d.kind, sender: d.sender, groupId: d.group, messageId: d.id, payload: d.payload, epoch: d.epoch, ...(d.disappearing ? { expiresAt: clock + 60_000 } : {}) } };
         });
-        const byFunction = told(await sendBatchByFunction(sides[0]!.pool, batch));
-        const byStatements = told(await inTransaction(sides[1]!.pool, (sql) => sendBatchByStatements(sql, batch)));
-        assert.deepEqual(byFunction, byStatements);
+        const functionOutcomes = await sendBatchByFunction(sides[0]!.pool, batch);
+        const statementOutcomes = await inTransaction(sides[1]!.pool, (sql) => sendBatchByStatements(sql, batch));
+        const byFunction = told(functionOutcomes);
+        assert.deepEqual(byFunction, told(statementOutcomes));
+        await seqsMatchMailboxes(sides[0]!, batch, functionOutcomes);
+        await seqsMatchMailboxes(sides[1]!, batch, statementOutcomes);
         for (const answer of byFunction) seen.add('refused' in answer ? String(answer.refused) : answer.duplicate ? 'duplicate' : 'stored');
         assert.deepEqual(await mailboxes(sides[0]!), await mailboxes(sides[1]!));
       }),
