@@ -28,7 +28,8 @@ const attrs = (a) => Object.entries(a).filter(([, v]) => v !== undefined).map(([
 const text = (x, y, s, a = {}) => `<text${attrs({ x: x.toFixed(1), y: y.toFixed(1), ...a })}>${esc(s)}</text>`;
 const line = (x1, y1, x2, y2, a = {}) => `<line${attrs({ x1: x1.toFixed(1), y1: y1.toFixed(1), x2: x2.toFixed(1), y2: y2.toFixed(1), ...a })}/>`;
 const title = (s) => `<title>${esc(s)}</title>`;
-const displayName = (peer) => peer[0].toUpperCase() + peer.slice(1);
+/** ejabberd spells its name in lower case; the others are capitalised. */
+const displayName = (peer) => (peer === 'ejabberd' ? peer : peer[0].toUpperCase() + peer.slice(1));
 // No text metrics in SVG: a generous average glyph width for a 12 px sans-serif keeps rows apart.
 const textWidth = (s, size = 12) => s.length * size * 0.55;
 
