@@ -34,6 +34,12 @@ export interface ServerConfig {
    * nodes over NATS. Absent: the in-process bus (one node).
    */
   readonly bus?: string;
+  /**
+   * Mail notifications on the bus carry the stored entry (small mail to few devices), so the
+   * recipient's node need not read it back. Off while a cluster still runs nodes of a version
+   * before this one, which refuse such notifications (docs/OPERATIONS.md, Upgrades).
+   */
+  readonly busEntries: boolean;
   /** Registration needs an invite code. The `invite_only` setting can also turn this on at run time. */
   readonly inviteOnly: boolean;
   /** Undelivered mailbox entries older than this are deleted. */
@@ -112,6 +118,7 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'dataDir'> = {
   syncMode: 'FULL',
   ringsPerMinute: 6,
   rateLimits: true,
+  busEntries: true,
   trustProxy: false,
   operatorContact: '',
   freshAccountHours: 48,
@@ -175,6 +182,7 @@ export function resolveConfig(input: ServerConfigInput, names: SettingNames = {}
     throw new ConfigError(`${name('syncMode')} must be FULL or NORMAL, not ${shown(config.syncMode)}.`);
   }
   if (typeof config.rateLimits !== 'boolean') throw new ConfigError(`${name('rateLimits')} must be true or false.`);
+  if (typeof config.busEntries !== 'boolean') throw new ConfigError(`${name('busEntries')} must be true or false.`);
   if (typeof config.trustProxy !== 'boolean') throw new ConfigError(`${name('trustProxy')} must be true or false.`);
   if (typeof config.operatorContact !== 'string' || !isPlainText(config.operatorContact, OPERATOR_CONTACT_MAX_CHARS)) {
     throw new ConfigError(`${name('operatorContact')} must be plain text of at most ${OPERATOR_CONTACT_MAX_CHARS} characters.`);

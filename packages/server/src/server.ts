@@ -196,6 +196,7 @@ export function createServerCore(config: ServerConfig, store: Store, bus: Bus, l
     bus,
     now,
     inviteOnly: config.inviteOnly,
+    busEntries: config.busEntries,
     log: createLogger('services', { parent: log }),
     metrics,
     rateRules: rateRules(config),

@@ -23,6 +23,8 @@ export interface ServeOptions {
   rateLimit: string;
   db?: string;
   bus?: string;
+  /** False with --no-bus-entries; absent counts as true. */
+  busEntries?: boolean;
   ringsPerMinute: string;
   rateLimits: boolean;
   trustProxy: boolean;
@@ -55,6 +57,7 @@ const FLAGS = {
   dataDir: { option: 'data', flag: '--data', env: 'SOTTO_DATA' },
   db: { option: 'db', flag: '--db', env: 'SOTTO_DB' },
   bus: { option: 'bus', flag: '--bus', env: 'SOTTO_BUS' },
+  busEntries: { option: 'busEntries', flag: '--no-bus-entries' },
   inviteOnly: { option: 'inviteOnly', flag: '--invite-only' },
   retentionDays: { option: 'retentionDays', flag: '--retention-days' },
   logLevel: { option: 'logLevel', flag: '--log-level' },
@@ -119,6 +122,7 @@ export function serveSettings(opts: ServeOptions, command: Command, webRoot: { w
     syncMode: opts.sync as ServerConfig['syncMode'],
     ...(opts.db !== undefined ? { db: opts.db } : {}),
     ...(opts.bus !== undefined ? { bus: opts.bus } : {}),
+    busEntries: opts.busEntries ?? true,
     ringsPerMinute: number('ringsPerMinute', opts.ringsPerMinute),
     rateLimits: opts.rateLimits,
     trustProxy: opts.trustProxy,

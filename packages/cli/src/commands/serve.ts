@@ -38,6 +38,7 @@ export function registerServe(program: Command): void {
     .option('--data <dir>', 'directory for the SQLite database', environment('SOTTO_DATA') ?? './sotto-data')
     .option('--db <url>', 'postgres:// URL: keep everything in PostgreSQL (several nodes can share it)', environment('SOTTO_DB'))
     .option('--bus <url>', 'nats:// URL: route between nodes over NATS', environment('SOTTO_BUS'))
+    .option('--no-bus-entries', 'mail notifications on the bus only announce, never carry the message: while a cluster still runs nodes of an older version')
     .option('--invite-only', 'registration needs an invite code (sotto admin invite)', false)
     .option('--retention-days <days>', 'delete undelivered messages (and files) after this many days', '30')
     .option('--max-file-mb <mib>', 'largest file one member may send, in MiB (1-4096; stored encrypted)', '100')

@@ -2,8 +2,9 @@
  * @module services/mail-notifier.test
  * What a mail event carries. On PostgreSQL a send's event carries each recipient's entry exactly as
  * the mailbox holds it (what readMailbox returns), through the function (a lone send) and through
- * the statements (a large batch); on SQLite, which gives no seqs, and for a payload over
- * CARRIED_PAYLOAD_MAX, the event only says "look in the mailbox".
+ * the statements (a large batch); on SQLite, which gives no seqs, for a payload over
+ * CARRIED_PAYLOAD_MAX, for mail to more than CARRIED_RECIPIENTS_MAX devices, and with
+ * `--no-bus-entries`, the event only says "look in the mailbox".
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +18,7 @@ import { describeWithPostgres, withTestSchema, type TestSchema } from '../storag
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import type { Store } from '../storage/store.js';
 import type { DeviceAddress, MailItem } from '../storage/types.js';
-import { MailNotifier } from './mail-notifier.js';
+import { CARRIED_RECIPIENTS_MAX, MailNotifier } from './mail-notifier.js';
 
 const log = createLogger('test', { level: 'silent' });
 const ann: DeviceAddress = { username: 'ann', deviceId: 'a1' };
@@ -95,4 +96,21 @@ test('on SQLite (no seqs from the store) a send\'s event only announces', async 
   await new MailNotifier(bus, log).stored(await store.sendToGroup(one, 10), { item: one });
   for (const device of members) assert.deepEqual(heard.get(device.username), [{ kind: 'mail' }]);
   store.close();
+});
+
+test('mail to more than CARRIED_RECIPIENTS_MAX devices, or with carrying turned off, only announces', async () => {
+  const many = Array.from({ length: CARRIED_RECIPIENTS_MAX + 1 }, (_, i): DeviceAddress => ({ username: `m${i}`, deviceId: 'd1' }));
+  const heard: BusEvent[] = [];
+  const bus = new LocalBus();
+  for (const device of many) bus.subscribe(device, (event) => heard.push(event));
+  const one = item(10);
+  const stored = (recipients: DeviceAddress[]) => ({ storedAt: 5, duplicate: false, recipients, seqs: recipients.map((_, i) => BigInt(i + 1)) });
+  await new MailNotifier(bus, log).stored(stored(many), { item: one });
+  assert.ok(heard.length === many.length && heard.every((e) => e.kind === 'mail' && e.entry === undefined), 'a large fan-out only announces');
+  heard.length = 0;
+  await new MailNotifier(bus, log).stored(stored(many.slice(0, CARRIED_RECIPIENTS_MAX)), { item: one });
+  assert.ok(heard.length === CARRIED_RECIPIENTS_MAX && heard.every((e) => e.kind === 'mail' && e.entry !== undefined), 'up to the bound, each event carries');
+  heard.length = 0;
+  await new MailNotifier(bus, log, undefined, undefined, false).stored(stored(many.slice(0, 2)), { item: one });
+  assert.deepEqual(heard, [{ kind: 'mail' }, { kind: 'mail' }], '--no-bus-entries');
 });

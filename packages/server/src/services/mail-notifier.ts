@@ -15,6 +15,13 @@ import { errorSummary, type Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { DeviceAddress, MailboxEntry, MailItem, StoredMail } from '../storage/types.js';
 
+/**
+ * Mail to more devices than this is announced without its entry: each recipient's event is encoded
+ * on its own, so a large group's message would cost its payload, base64 and JSON once per device
+ * on the sender's node and on NATS, where the readings it saves are spread over the recipients' nodes.
+ */
+export const CARRIED_RECIPIENTS_MAX = 32;
+
 /** Events are plain data and never changed by a subscriber, so one serves every notification. */
 const MAIL: BusEvent = { kind: 'mail' };
 
@@ -48,6 +55,8 @@ export class MailNotifier {
     private readonly log: Logger,
     private readonly metrics?: ServerMetrics,
     private readonly waker?: OfflineWaker,
+    /** Off (`sotto serve --no-bus-entries`) while a cluster still runs nodes of a version that refuses events carrying an entry. */
+    private readonly carryEntries = true,
   ) {}
 
   async stored(mail: StoredMail, details: StoredDetails = {}): Promise<void> {
@@ -56,7 +65,8 @@ export class MailNotifier {
     const { kind, from, quiet = false, item } = details;
     this.metrics?.messagesStored.inc(recipients.length);
     if (!quiet) this.waker?.mailStored(recipients, kind, from);
-    const carried = item !== undefined && mail.seqs?.length === recipients.length && item.payload.length <= CARRIED_PAYLOAD_MAX;
+    const carried = this.carryEntries && item !== undefined && mail.seqs?.length === recipients.length
+      && recipients.length <= CARRIED_RECIPIENTS_MAX && item.payload.length <= CARRIED_PAYLOAD_MAX;
     const eventFor = (i: number): BusEvent => (carried ? { kind: 'mail', entry: entryOf(item, mail, i) } : MAIL);
     // Most mail has one recipient device (a 1:1 chat): no de-duplication to do.
     if (recipients.length === 1) return this.publish(recipients[0]!, eventFor(0));

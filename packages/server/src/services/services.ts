@@ -68,6 +68,8 @@ export interface ServicesOptions {
   /** The SFU for group calls, and the URL members reach it at; absent: group calls are refused (NO_SFU). */
   /** The SFUs group calls go through (each group's room on one of them); none: group calls are refused. */
   readonly sfus?: readonly { readonly control: SfuControl; readonly memberUrl: string }[];
+  /** Mail events carry the stored entry where they can (default on; ServerConfig.busEntries). */
+  readonly busEntries?: boolean;
 }
 
 /** The file limits when none are given: config.ts's defaults. */
@@ -84,7 +86,7 @@ export function createServices(options: ServicesOptions): Services {
     ...(options.push ? { settings: options.push } : {}),
     ...(options.pushSender ? { sender: options.pushSender } : {}),
   });
-  const notifier = new MailNotifier(bus, log, metrics, push);
+  const notifier = new MailNotifier(bus, log, metrics, push, options.busEntries ?? true);
   const restrictions = new Restrictions(store, now);
   const incidents = new IncidentDesk(store, restrictions, {
     now,

@@ -71,6 +71,16 @@ describe('bus event codec', () => {
     assert.throws(() => encodeEnvelope('n', { kind: 'mail', entry: tooLarge }), /bad entry bytes/);
   });
 
+  test('JSON\'s -0 decodes as 0, so an accepted event re-encodes to itself (a bus-events fuzz finding)', () => {
+    // JSON.stringify writes -0 as 0, so the wire text is spelled out.
+    const decoded = decodeEnvelope(text(JSON.stringify(wireEntry({})).replace('"t":5', '"t":-0')));
+    assert.ok(decoded.ok && decoded.envelope.event.kind === 'mail' && decoded.envelope.event.entry, 'accepted');
+    assert.ok(Object.is(decoded.envelope.event.entry.storedAt, 0), 'positive zero');
+    assert.deepEqual(decodeEnvelope(encodeEnvelope('n', decoded.envelope.event)), decoded);
+    const notice = decodeEnvelope(text('{"v":1,"n":"n","e":{"kind":"notice","notice":{"kind":1,"count":-0,"message":""}}}'));
+    assert.ok(notice.ok && notice.envelope.event.kind === 'notice' && Object.is(notice.envelope.event.notice.count, 0));
+  });
+
   test('a carried entry is refused, with its reason, unless every field is in bounds', () => {
     assert.equal(decodeEnvelope(text(wireEntry({}))).ok, true);
     const refusals: [Record<string, unknown>, string][] = [

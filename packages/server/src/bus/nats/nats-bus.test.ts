@@ -3,9 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
-import { NoticeKind } from '@sotto/protocol';
+import { DeliveryKind, NoticeKind } from '@sotto/protocol';
 import { ConfigError } from '../../errors.js';
-import { BusUnavailableError } from '../bus.js';
+import { BusUnavailableError, CARRIED_PAYLOAD_MAX } from '../bus.js';
 import { device, hasMarker, marker, Recorder, runBusContract } from '../bus.contract.js';
 import { createNatsBus } from './create-nats-bus.js';
 import type { NatsBus } from './nats-bus.js';
@@ -61,6 +61,20 @@ describe('NatsBus: two nodes', skip ? { skip } : {}, () => {
     b.subscribe(d, atB.handler);
     await b.flush(); // the subscription is known to the server
     await a.publish(d, { kind: 'mail' });
+    await atB.until((events) => events.length === 1);
+    assert.deepEqual(atB.events, [{ kind: 'mail' }]);
+  });
+
+  test('a mail event whose entry the codec refuses still announces the mail, without the entry', async () => {
+    const d = device();
+    const atB = new Recorder();
+    b.subscribe(d, atB.handler);
+    await b.flush();
+    const entry = {
+      seq: 1n, kind: DeliveryKind.MLS_MESSAGE, sender: { username: 'alice', deviceId: 'd-1' }, groupId: new Uint8Array(32),
+      messageId: new Uint8Array(16), payload: new Uint8Array(CARRIED_PAYLOAD_MAX + 1), epoch: 0n, storedAt: 1, expiresAt: 0,
+    };
+    await a.publish(d, { kind: 'mail', entry });
     await atB.until((events) => events.length === 1);
     assert.deepEqual(atB.events, [{ kind: 'mail' }]);
   });

@@ -102,10 +102,20 @@ export class NatsBus implements Bus {
     return this.devices.size;
   }
 
+  /** The event's envelope; a mail event whose entry the codec refuses still announces the mail, without it. */
+  private encode(event: BusEvent): Uint8Array {
+    try {
+      return encodeEnvelope(this.nodeId, event);
+    } catch (error) {
+      if (event.kind !== 'mail' || event.entry === undefined) throw error;
+      return encodeEnvelope(this.nodeId, { kind: 'mail' });
+    }
+  }
+
   async publish(device: DeviceAddress, event: BusEvent): Promise<void> {
     if (this.closing) throw new BusClosedError();
     // Everything up to the first await runs in call order, so publishes leave in the order they were made.
-    const data = encodeEnvelope(this.nodeId, event);
+    const data = this.encode(event);
     if (!this.connected) {
       if (event.kind === 'mail') return this.replay.held(device);
       throw new BusUnavailableError(`NATS is unreachable; the ${event.kind} event was not sent.`);

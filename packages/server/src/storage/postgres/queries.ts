@@ -229,15 +229,21 @@ export async function storeMailEach(sql: Sql, deliveries: readonly Delivery[], n
     seqsOf.set(row.device_pk, seqs);
   }
   for (const seqs of seqsOf.values()) seqs.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  // A device deleted after its membership was read (a device list published meanwhile) had no
+  // counter to bump, so it got no row: it is left out of the copies, as it is of the mailbox.
   const taken = new Map<string, number>();
-  const seqOf = (pk: string): bigint => {
-    const nth = taken.get(pk) ?? 0;
-    taken.set(pk, nth + 1);
-    const seq = seqsOf.get(pk)?.[nth];
-    if (seq === undefined) throw new ServerError(ErrorCode.INTERNAL, 'A mailbox write answered fewer rows than it was given.');
-    return seq;
-  };
-  return deliveries.map(({ devices }) => ({ recipients: devices.map(address), seqs: devices.map((row) => seqOf(row.pk)) }));
+  return deliveries.map(({ devices }) => {
+    const copies: Copies = { recipients: [], seqs: [] };
+    for (const row of devices) {
+      const nth = taken.get(row.pk) ?? 0;
+      const seq = seqsOf.get(row.pk)?.[nth];
+      if (seq === undefined) continue;
+      taken.set(row.pk, nth + 1);
+      copies.recipients.push(address(row));
+      copies.seqs.push(seq);
+    }
+    return copies;
+  });
 }
 
 /** storeMail for deliveries whose recipients are told together: every recipient, in delivery order. */

@@ -3,8 +3,9 @@
  * send_batch (0010) also answers the mailbox seq each recipient's copy got, so the node that stored
  * a send can publish the entry whole on the bus: the recipient's node then delivers it without
  * reading it back from the mailbox (issue 21: the cross-node hop). The function is 0010's with one
- * more output column, `seqs` (in the order of `usernames` and `device_ids`), taken from the
- * statement that writes the mail; its rules, locks and statements are unchanged.
+ * more output column, `seqs` (in the order of `usernames` and `device_ids`); the three come from
+ * the rows the statement that writes the mail wrote, so a recipient device deleted meanwhile is
+ * left out of all three alike. Its rules, locks and statements are unchanged.
  */
 import type { SqlMigration } from '../../migration-types.js';
 
@@ -36,7 +37,9 @@ DECLARE
   v_stored bigint[];
   v_target_pks bigint[];
   v_target_ords bigint[];
-  v_target_seqs bigint[];
+  v_written_pks bigint[];
+  v_written_ords bigint[];
+  v_written_seqs bigint[];
   v_is_fresh boolean[];
   v_locked bytea[];
   v_ord bigint;
@@ -107,8 +110,10 @@ BEGIN
   -- Every recipient device's row lock, in one statement in pk order (as commits and fan-outs take them).
   PERFORM 1 FROM devices WHERE pk = ANY(v_target_pks) ORDER BY pk FOR NO KEY UPDATE;
 
-  -- The mail: a device's rows take the seqs after its counter's old value, in send order. The
-  -- seqs are kept, in the targets' order, for the answer.
+  -- The mail: a device's rows take the seqs after its counter's old value, in send order. The rows
+  -- written (device, send, seq) are kept together for the answer: a device deleted since its
+  -- membership was read has no counter to bump and gets no row, so the answer must not pair the
+  -- targets read above with the seqs written here.
   WITH targets AS (
     SELECT t.pk, t.ord, row_number() OVER (PARTITION BY t.pk ORDER BY t.ord) AS nth FROM unnest(v_target_pks, v_target_ords) AS t(pk, ord)
   ), counts AS (
@@ -124,7 +129,9 @@ BEGIN
            p_epochs[n.ord], p_now[n.ord], NULLIF(p_expires[n.ord], 0)
     FROM numbered n
   )
-  SELECT coalesce(array_agg(n.seq ORDER BY n.pk, n.ord), '{}') INTO v_target_seqs FROM numbered n;
+  SELECT coalesce(array_agg(n.pk ORDER BY n.pk, n.ord), '{}'), coalesce(array_agg(n.ord ORDER BY n.pk, n.ord), '{}'),
+         coalesce(array_agg(n.seq ORDER BY n.pk, n.ord), '{}')
+    INTO v_written_pks, v_written_ords, v_written_seqs FROM numbered n;
 
   RETURN QUERY
   SELECT w.ord::bigint, v_codes[w.ord], v_codes[w.ord] = 'ok' AND NOT v_is_fresh[w.ord], v_stored[w.ord],
@@ -133,7 +140,7 @@ BEGIN
   LEFT JOIN (
     SELECT t.ord, array_agg(a.username ORDER BY t.pk) AS usernames, array_agg(d.device_id ORDER BY t.pk) AS device_ids,
       array_agg(t.seq ORDER BY t.pk) AS seqs
-    FROM unnest(v_target_pks, v_target_ords, v_target_seqs) AS t(pk, ord, seq) JOIN devices d ON d.pk = t.pk JOIN accounts a ON a.id = d.account_id
+    FROM unnest(v_written_pks, v_written_ords, v_written_seqs) AS t(pk, ord, seq) JOIN devices d ON d.pk = t.pk JOIN accounts a ON a.id = d.account_id
     GROUP BY t.ord
   ) r ON r.ord = w.ord
   ORDER BY w.ord;
