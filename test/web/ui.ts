@@ -40,9 +40,17 @@ export async function openDirectChat(member: BrowserMember, peer: string): Promi
   await member.page.getByRole('heading', { name: peer }).waitFor();
 }
 
+/**
+ * Opens a chat from the list and waits until its header names it. Without the wait, text typed
+ * next could land in the composer of the chat shown before (on a loaded machine the web-typing
+ * scenario once sent its "are you there?" there, and the other member never saw it).
+ */
 export async function openChatFromList(member: BrowserMember, title: RegExp): Promise<void> {
   await openTab(member, 'Chats');
-  await member.page.getByRole('button', { name: title }).click();
+  const row = member.page.getByRole('button', { name: title });
+  const name = ((await row.textContent()) ?? '').trim();
+  await row.click();
+  await member.page.getByRole('heading', { name, exact: true }).first().waitFor();
 }
 
 export async function sendMessage(member: BrowserMember, text: string): Promise<void> {
