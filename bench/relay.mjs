@@ -245,7 +245,7 @@ node at 250/s hop p50 5.86 (9.50) ms, p99 18.71 (24.93); at 6,000/s 5,869 (5,701
 
 Third step, 2026-12-07 (\`services/mail-notifier.ts\`, \`gateway/mailbox-pump.ts\`): the mail
 notification carries the stored entry (payloads up to 4 KiB; \`send_batch\` now answers each copy's
-seq, migration 0011), and the recipient's pump delivers it without reading the mailbox when it is
+seq), and the recipient's pump delivers it without reading the mailbox when it is
 the next one by seq; one node on PostgreSQL gains too, as its in-process bus carries the entry the
 same way. Same machine (a 2-core Intel Xeon that day; the figures above the second step were
 measured on another, an AMD EPYC, where crossing NATS had added 3.77 ms at p99), same hour, 5 runs

@@ -1,4 +1,4 @@
-/** @module storage/postgres/migrations/0010-send-batch-function.test Adds send_batch; an empty batch answers no rows, an unknown group is refused in words the server maps. */
+/** @module storage/postgres/migrations/0010-send-batch-function.test Adds send_batch; an empty batch answers no rows, an unknown group is refused in words the server maps and names no copy. */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
@@ -29,6 +29,7 @@ await describeWithPostgres('postgres migration 0010', () => {
     assert.deepEqual((await c.query(call, [[], [], [], [], [], [], [], [], []])).rows, []);
     const one = [['nobody'], ['d1'], [Buffer.from('g')], [Buffer.from('m')], [1], [Buffer.from('p')], [0], [1], [0]];
     assert.deepEqual((await c.query(call, one)).rows, [{ ord: '1', code: 'unknown_group', duplicate: false }]);
+    assert.deepEqual((await c.query(call.replace('SELECT ord, code, duplicate', 'SELECT seqs'), one)).rows, [{ seqs: [] }], 'a refused send names no copy');
     assert.deepEqual((await c.query(`SELECT count(*)::int AS n FROM ${s}.mailbox`)).rows, [{ n: 0 }]);
   });
 });

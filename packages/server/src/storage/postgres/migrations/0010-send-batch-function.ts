@@ -12,7 +12,9 @@
  *
  * Returns one row per send, in order: `code` ('ok', 'unknown_group', 'unknown_device',
  * 'not_a_member'), `duplicate`, `stored_at`, and the recipients (names and device ids, in device
- * order) the send was stored for.
+ * order) the send was stored for, with `seqs`, the mailbox seq each one's copy got, so the node
+ * can publish the entry whole on the bus (services/mail-notifier.ts). The three come from the rows
+ * the mail statement wrote: a recipient device deleted meanwhile is left out of all three alike.
  */
 import type { SqlMigration } from '../../migration-types.js';
 
@@ -23,7 +25,7 @@ export const migration0010: SqlMigration = {
 CREATE FUNCTION send_batch(
   p_usernames text[], p_device_ids text[], p_group_ids bytea[], p_message_ids bytea[], p_kinds int[],
   p_payloads bytea[], p_epochs bigint[], p_now bigint[], p_expires bigint[]
-) RETURNS TABLE (ord bigint, code text, duplicate boolean, stored_at bigint, usernames text[], device_ids text[])
+) RETURNS TABLE (ord bigint, code text, duplicate boolean, stored_at bigint, usernames text[], device_ids text[], seqs bigint[])
 LANGUAGE plpgsql VOLATILE
 -- Its statements' plans are made once per connection, not at every call: with custom plans the
 -- planning was most of a lone send's time (2.5 ms a call at p50 here, 1.5 ms with this).
@@ -41,6 +43,9 @@ DECLARE
   v_stored bigint[];
   v_target_pks bigint[];
   v_target_ords bigint[];
+  v_written_pks bigint[];
+  v_written_ords bigint[];
+  v_written_seqs bigint[];
   v_is_fresh boolean[];
   v_locked bytea[];
   v_ord bigint;
@@ -111,7 +116,10 @@ BEGIN
   -- Every recipient device's row lock, in one statement in pk order (as commits and fan-outs take them).
   PERFORM 1 FROM devices WHERE pk = ANY(v_target_pks) ORDER BY pk FOR NO KEY UPDATE;
 
-  -- The mail: a device's rows take the seqs after its counter's old value, in send order.
+  -- The mail: a device's rows take the seqs after its counter's old value, in send order. The rows
+  -- written (device, send, seq) are kept together for the answer: a device deleted since its
+  -- membership was read has no counter to bump and gets no row, so the answer must not pair the
+  -- targets read above with the seqs written here.
   WITH targets AS (
     SELECT t.pk, t.ord, row_number() OVER (PARTITION BY t.pk ORDER BY t.ord) AS nth FROM unnest(v_target_pks, v_target_ords) AS t(pk, ord)
   ), counts AS (
@@ -119,19 +127,26 @@ BEGIN
   ), bumped AS (
     UPDATE devices d SET next_seq = d.next_seq + c.n FROM counts c WHERE d.pk = c.pk
     RETURNING d.pk, d.next_seq - c.n AS before
+  ), numbered AS (
+    SELECT t.pk, t.ord, b.before + t.nth AS seq FROM targets t JOIN bumped b ON b.pk = t.pk
+  ), stored AS (
+    INSERT INTO mailbox (device_pk, seq, kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at, expires_at)
+    SELECT n.pk, n.seq, p_kinds[n.ord], p_usernames[n.ord], p_device_ids[n.ord], p_group_ids[n.ord], p_message_ids[n.ord], p_payloads[n.ord],
+           p_epochs[n.ord], p_now[n.ord], NULLIF(p_expires[n.ord], 0)
+    FROM numbered n
   )
-  INSERT INTO mailbox (device_pk, seq, kind, sender_username, sender_device_id, group_id, message_id, payload, epoch, stored_at, expires_at)
-  SELECT t.pk, b.before + t.nth, p_kinds[t.ord], p_usernames[t.ord], p_device_ids[t.ord], p_group_ids[t.ord], p_message_ids[t.ord], p_payloads[t.ord],
-         p_epochs[t.ord], p_now[t.ord], NULLIF(p_expires[t.ord], 0)
-  FROM targets t JOIN bumped b ON b.pk = t.pk;
+  SELECT coalesce(array_agg(n.pk ORDER BY n.pk, n.ord), '{}'), coalesce(array_agg(n.ord ORDER BY n.pk, n.ord), '{}'),
+         coalesce(array_agg(n.seq ORDER BY n.pk, n.ord), '{}')
+    INTO v_written_pks, v_written_ords, v_written_seqs FROM numbered n;
 
   RETURN QUERY
   SELECT w.ord::bigint, v_codes[w.ord], v_codes[w.ord] = 'ok' AND NOT v_is_fresh[w.ord], v_stored[w.ord],
-    coalesce(r.usernames, '{}'), coalesce(r.device_ids, '{}')
+    coalesce(r.usernames, '{}'), coalesce(r.device_ids, '{}'), coalesce(r.seqs, '{}')
   FROM generate_series(1, v_n) AS w(ord)
   LEFT JOIN (
-    SELECT t.ord, array_agg(a.username ORDER BY t.pk) AS usernames, array_agg(d.device_id ORDER BY t.pk) AS device_ids
-    FROM unnest(v_target_pks, v_target_ords) AS t(pk, ord) JOIN devices d ON d.pk = t.pk JOIN accounts a ON a.id = d.account_id
+    SELECT t.ord, array_agg(a.username ORDER BY t.pk) AS usernames, array_agg(d.device_id ORDER BY t.pk) AS device_ids,
+      array_agg(t.seq ORDER BY t.pk) AS seqs
+    FROM unnest(v_written_pks, v_written_ords, v_written_seqs) AS t(pk, ord, seq) JOIN devices d ON d.pk = t.pk JOIN accounts a ON a.id = d.account_id
     GROUP BY t.ord
   ) r ON r.ord = w.ord
   ORDER BY w.ord;
