@@ -12,6 +12,10 @@ export interface ServerMetrics {
   readonly messagesStored: Counter;
   /** DELIVERY frames sent (redeliveries included). */
   readonly mailboxDeliveries: Counter;
+  /** Entries the delivery pumps sent as their notification carried them, without reading the mailbox. */
+  readonly mailboxCarried: Counter;
+  /** Mailbox reads by the delivery pumps: a notification without its entry, a gap, a reconnect, a retry. */
+  readonly mailboxReads: Counter;
   readonly requestDuration: Histogram<'type'>;
   /** Actions refused by a rate limit, by action (register, contactRequest, claim, ring, message). */
   readonly rateLimited: Counter<'action'>;
@@ -57,6 +61,16 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Serve
     mailboxDeliveries: new Counter({
       name: 'sotto_mailbox_deliveries_total',
       help: 'Mailbox entries pushed to connected devices, redeliveries included.',
+      registers: [registry],
+    }),
+    mailboxCarried: new Counter({
+      name: 'sotto_mailbox_carried_total',
+      help: 'Mailbox entries delivered as their notification carried them, without a read of the mailbox.',
+      registers: [registry],
+    }),
+    mailboxReads: new Counter({
+      name: 'sotto_mailbox_reads_total',
+      help: 'Reads of a mailbox by its delivery pump (a notification without its entry, a gap in the sequence, a reconnect, a retry).',
       registers: [registry],
     }),
     requestDuration: new Histogram({

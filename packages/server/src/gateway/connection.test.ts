@@ -377,6 +377,25 @@ describe('gateway connection', () => {
     assert.equal(a.client.pendingDeliveries().length, 0);
   });
 
+  /** The delivery pumps' two counters, as /metrics serves them. */
+  async function mailboxCounters(url: string): Promise<{ carried: number; reads: number }> {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+    return { carried: value('sotto_mailbox_carried_total'), reads: value('sotto_mailbox_reads_total') };
+  }
+
+  test('/metrics counts the mailbox read of each delivery; on SQLite none is carried (its reads are served from memory)', async () => {
+    const a = await member();
+    const b = await member();
+    await befriend(a, b);
+    const groupId = await groupOf(a, [b]);
+    await b.client.nextDelivery();
+    const before = await mailboxCounters(server.url);
+    resultOf(await a.client.request(FrameType.SEND, { groupId, messageId: bytes(16), payload: bytes(100) }), 'send');
+    await b.client.nextDelivery();
+    assert.deepEqual(await mailboxCounters(server.url), { carried: before.carried, reads: before.reads + 1 });
+  });
+
   test('a burst of sends is answered in request order, failures in place, and reaches the member in order', async () => {
     const a = await member();
     const b = await member();

@@ -52,7 +52,10 @@ export class DeviceSession implements PumpSink {
     private readonly backlog: WriteBacklog,
     private readonly owner: SessionOwner,
   ) {
-    this.pump = new MailboxPump(ctx.store, device, this, () => owner.log, (entry) => ctx.services.delivery.expired(entry));
+    this.pump = new MailboxPump(ctx.store, device, this, () => owner.log, (entry) => ctx.services.delivery.expired(entry), {
+      carried: (entries) => ctx.metrics.mailboxCarried.inc(entries),
+      read: () => ctx.metrics.mailboxReads.inc(),
+    });
     // Subscribed before the connection claims the device, so it sees its own "replaced" event and ignores it.
     this.unsubscribe = ctx.bus.subscribe(device, (event) => this.onBusEvent(event));
   }

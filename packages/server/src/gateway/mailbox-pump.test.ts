@@ -175,30 +175,33 @@ describe('mailbox pump', () => {
       return store.readMailbox(b, before, count);
     }
 
-    /** A pump past its initial drain (the welcome), with its reads counted. */
-    async function drainedPump(out: PumpSink): Promise<{ pump: MailboxPump; reads: () => number }> {
+    /** A pump past its initial drain (the welcome), with its reads counted, and what it reported to the metrics. */
+    async function drainedPump(out: PumpSink): Promise<{ pump: MailboxPump; reads: () => number; reported: { carried: number; reads: number } }> {
       const { view, reads } = counted();
-      const pump = new MailboxPump(view, b, out, () => log, () => false);
+      const reported = { carried: 0, reads: 0 };
+      const counts = { carried: (entries: number) => (reported.carried += entries), read: () => (reported.reads += 1) };
+      const pump = new MailboxPump(view, b, out, () => log, () => false, counts);
       pump.trigger();
       await pump.idle();
-      return { pump, reads };
+      return { pump, reads, reported };
     }
 
     test('the next entries are delivered as carried, in order, without reading the store', async () => {
       const out = sink();
-      const { pump, reads } = await drainedPump(out);
+      const { pump, reads, reported } = await drainedPump(out);
       const readsAfterDrain = reads();
       const entries = await stored(3);
       for (const entry of entries) pump.offer(entry);
       await pump.idle();
       assert.deepEqual(out.seqs.slice(1), entries.map((e) => e.seq));
       assert.equal(reads(), readsAfterDrain, 'no read for carried entries');
+      assert.deepEqual(reported, { carried: 3, reads: reads() }, 'the metrics count the carried entries and every read');
       await pump.stop();
     });
 
     test('a gap reads the store: every entry once, in order, whatever order the events arrive in', async () => {
       const out = sink();
-      const { pump, reads } = await drainedPump(out);
+      const { pump, reads, reported } = await drainedPump(out);
       const readsAfterDrain = reads();
       const [first, second, third] = await stored(3);
       pump.offer(second!); // the event for `first` is still on its way (another node published it)
@@ -208,6 +211,8 @@ describe('mailbox pump', () => {
       pump.offer(third!);
       await pump.idle();
       assert.deepEqual(out.seqs.slice(1), [first!.seq, second!.seq, third!.seq], 'each once, in mailbox order');
+      assert.equal(reported.reads, reads(), 'every read is counted');
+      assert.equal(reported.carried, 0, 'the read had delivered them all; late events are not counted as carried');
       await pump.stop();
     });
 

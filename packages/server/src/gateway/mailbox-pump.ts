@@ -52,6 +52,16 @@ export interface PumpSink {
   drained(count: number): void;
 }
 
+/** What a pump tells the server's metrics: where the entries it delivers come from. */
+export interface PumpCounts {
+  /** `entries` were taken from notifications that carried them. */
+  carried(entries: number): void;
+  /** The mailbox was read. */
+  read(): void;
+}
+
+const NOT_COUNTED: PumpCounts = { carried: () => {}, read: () => {} };
+
 export class MailboxPump {
   private cursor = 0n;
   private readonly inFlight = new Set<bigint>();
@@ -81,6 +91,7 @@ export class MailboxPump {
     private readonly log: () => Logger,
     /** True once an entry may no longer be delivered (DeliveryService.expired). */
     private readonly expired: (entry: MailboxEntry) => boolean,
+    private readonly counts: PumpCounts = NOT_COUNTED,
   ) {}
 
   get unacked(): number {
@@ -188,7 +199,7 @@ export class MailboxPump {
       if (room <= 0) {
         // Full: an ack makes room and triggers the next pass. Until then, one peek tells whether the
         // initial drain is in fact complete, so the client is not left waiting for the notice.
-        if (!this.initialDrainDone && (await this.store.readMailbox(this.device, this.cursor, 1)).length === 0) this.reportDrained();
+        if (!this.initialDrainDone && (await this.peekIsEmpty())) this.reportDrained();
         return;
       }
       const limit = Math.min(PUMP_BATCH, room);
@@ -241,7 +252,13 @@ export class MailboxPump {
     if (this.mustRead || this.carried.length === 0 || this.carried[0]!.seq !== this.cursor + 1n) return undefined;
     const taken = this.carried.splice(0, limit);
     for (const entry of taken) this.carriedBytes -= entry.payload.length;
+    this.counts.carried(taken.length);
     return taken;
+  }
+
+  private async peekIsEmpty(): Promise<boolean> {
+    this.counts.read();
+    return (await this.store.readMailbox(this.device, this.cursor, 1)).length === 0;
   }
 
   private readStore(limit: number): Promise<MailboxEntry[]> {
@@ -249,6 +266,7 @@ export class MailboxPump {
     this.mustRead = false;
     this.carried = [];
     this.carriedBytes = 0;
+    this.counts.read();
     return this.store.readMailbox(this.device, this.cursor, limit);
   }
 }

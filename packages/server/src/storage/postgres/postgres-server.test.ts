@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ContactAction, FrameType } from '@sotto/protocol';
+import { makeIdentity, resultOf, WireClient } from '../../gateway/wire-client.js';
 import { startServer } from '../../server.js';
 import { StorageUnavailableError } from '../store.js';
 import { describeWithPostgres, withTestSchema, type TestSchema } from './test-database.js';
@@ -29,7 +32,44 @@ await describeWithPostgres('startServer with db', () => {
     }
     await assert.rejects(server.store.getSetting('probe'), StorageUnavailableError, 'the server closed the store it made');
   });
+
+  test('a message to an online member is delivered as its notification carried it, without a mailbox read (/metrics)', async () => {
+    schema ??= await withTestSchema();
+    const server = await startServer({ dataDir: join(dir, 'unused'), port: 0, logLevel: 'silent', db: schema.url });
+    const clients: WireClient[] = [];
+    try {
+      const member = async (name: string) => {
+        const client = await WireClient.connect(server.url);
+        clients.push(client);
+        const { deviceId } = await client.register(name, makeIdentity());
+        return { client, name, deviceId };
+      };
+      const suffix = randomBytes(3).toString('hex');
+      const a = await member(`carrier_a_${suffix}`);
+      const b = await member(`carrier_b_${suffix}`);
+      resultOf(await a.client.request(FrameType.CONTACT_REQUEST, { toUsername: b.name, text: 'hi' }), 'ok');
+      await b.client.nextDelivery();
+      resultOf(await b.client.request(FrameType.CONTACT_RESPOND, { username: a.name, action: ContactAction.ACCEPT }), 'ok');
+      const groupId = randomBytes(32);
+      resultOf(await a.client.request(FrameType.CREATE_GROUP, { groupId, epoch: 1n, members: [{ username: b.name, deviceId: b.deviceId }], welcome: randomBytes(100) }), 'ok');
+      await b.client.nextDelivery(); // the welcome
+      const before = await mailboxCounters(server.url);
+      resultOf(await a.client.request(FrameType.SEND, { groupId, messageId: randomBytes(16), payload: randomBytes(100) }), 'send');
+      await b.client.nextDelivery();
+      assert.deepEqual(await mailboxCounters(server.url), { carried: before.carried + 1, reads: before.reads });
+    } finally {
+      for (const client of clients) await client.close();
+      await server.close();
+    }
+  });
 });
+
+/** The delivery pumps' two counters, as /metrics serves them. */
+async function mailboxCounters(url: string): Promise<{ carried: number; reads: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+  return { carried: value('sotto_mailbox_carried_total'), reads: value('sotto_mailbox_reads_total') };
+}
 
 test('an unreachable db makes startServer reject with host, port and reason', async () => {
   await assert.rejects(
