@@ -39,6 +39,10 @@ runScript('login-floor.mjs', quick ? ['--quick'] : []);
 // Scale-out: one node on PostgreSQL, then two nodes on PostgreSQL + NATS with sender and recipient
 // on different nodes (bench/relay.mjs writes its own section). Uses the machine's PostgreSQL and NATS.
 runScript('relay.mjs', quick ? ['--runs', '1', '--rates', '500,1000', '--write'] : ['--write']);
+// The same relay against one ejabberd node and two clustered ones, and what the slow 1:1 hops
+// overlapped in the server (each writes its own section).
+runScript('relay-ejabberd.mjs', quick ? ['--runs', '1', '--rates', '250,1000', '--write'] : ['--write']);
+runScript('hop-tail.mjs', quick ? ['--runs', '1', '--seconds', '5', '--write'] : ['--write']);
 
 /** The connect storm against a bare ws login server and against Sotto, from bench/login-floor.mjs. */
 function loginFloorSection() {
@@ -103,6 +107,7 @@ apt-get install -y prosody ejabberd mosquitto   # the peers (Debian's packages)
 npm run bench            # everything, full mode (long: the idle density alone logs in 19,000 devices per run)
 node bench/run.mjs --quick
 node bench/peers.mjs [--quick] [--peer sotto|prosody|ejabberd|mosquitto] [--workload NAME]   # one server or workload
+node bench/hop-tail.mjs [--runs 5] [--rate 250] [--seconds 20] [--write]   # what the slow 1:1 hops overlapped in the server (its own section)
 node bench/profile.mjs relay [--rate N] | connect | fanout | drain                   # where Sotto's time goes
 taskset -c 1 node bench/mls.mjs [--quick]   # client MLS alone, on one core (its own section)
 node bench/call-setup.mjs  # call set-up (its own section)
@@ -111,7 +116,12 @@ node bench/cost.mjs [--rate 6000]      # the server's CPU time per relayed messa
 node bench/web-bundle.mjs  # the web app's bundle size (its own section)
 node bench/flood.mjs [--seconds 300]   # one account and four connections flooding, beside two honest members (its own section)
 node bench/relay.mjs [--topology single-pg,cross-node] [--runs 5] [--write]   # PostgreSQL and NATS (its own section)
+node bench/relay-ejabberd.mjs [--topology one-node,cross-node] [--runs 5] [--server-cpu N] [--write]   # the same against one and two clustered ejabberd nodes (its own section)
 node bench/pg-send.mjs [--sends 200]   # one PostgreSQL send, statement by statement
+apt-get install -y janus
+node bench/group-call.mjs [--runs 3] [--sizes 2,4,8] [--write]   # group calls through Janus (its own section)
+node bench/group-video.mjs [--runs 3] [--sizes 2,4] [--write]    # video group calls in Chromium through Janus (its own section)
+node bench/scale-model.mjs [--write]   # the scale model for 100,000 and 1,000,000 members, from the measured parts (its own section)
 \`\`\`
 `;
 writeBenchmarksKeepingSections(doc);

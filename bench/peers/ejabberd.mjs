@@ -7,7 +7,8 @@
 //
 // It is started with `erl -s ejabberd` rather than `ejabberdctl foreground`: ejabberdctl switches to
 // the `ejabberd` user and names an Erlang node, which would need epmd and clash with a system
-// ejabberd; without a node name the VM runs undistributed (nonode@nohost), which one node needs.
+// ejabberd; without a node name the VM runs undistributed (nonode@nohost), which one node needs
+// (two clustered nodes: ejabberd-cluster.mjs names them, with an epmd of their own).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -113,7 +114,7 @@ modules:
 `;
 }
 
-async function answersApi(port) {
+export async function answersApi(port) {
   try {
     const response = await fetch(`http://${LOOPBACK}:${port}/api/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(2000) });
     await response.arrayBuffer();
@@ -124,7 +125,7 @@ async function answersApi(port) {
 }
 
 /** Registers u0..u{users-1} with PASSWORD through mod_http_api's `register` command. */
-async function provisionAccounts(port, users) {
+export async function provisionAccounts(port, users) {
   const names = Array.from({ length: users }, (_, i) => `u${i}`);
   await mapLimit(names, REGISTER_CONCURRENCY, async (user) => {
     const response = await fetch(`http://${LOOPBACK}:${port}/api/register`, {
@@ -138,10 +139,11 @@ async function provisionAccounts(port, users) {
 }
 
 /**
- * Starts ejabberd with accounts u0..u{users-1} (password PASSWORD), pinned to `cpu` when given.
- * Returns { pid, wsUrl, stop() } like startProsody.
+ * Starts one ejabberd VM on a free port, pinned to `cpu` when given, and resolves once its HTTP API
+ * answers. `erlArgs` go before `-s ejabberd` and `env` is added to the VM's environment (a cluster
+ * node's name, cookie and epmd: ejabberd-cluster.mjs). Returns { pid, dir, httpPort, wsUrl, stop() }.
  */
-export async function startEjabberd({ users, cpu }) {
+export async function launchEjabberd({ cpu, erlArgs = [], env = {} }) {
   if (!ejabberdInstalled()) throw new Error('ejabberd not found: apt-get install -y ejabberd');
   const dir = mkdtempSync(join(tmpdir(), 'sotto-bench-ejabberd-'));
   mkdirSync(join(dir, 'mnesia'));
@@ -152,15 +154,24 @@ export async function startEjabberd({ users, cpu }) {
   const vm = Object.values(EJABBERD_VM).join(' ').split(' ');
   const { pid, stop } = await startServerProcess({
     name: 'ejabberd', cpu, command: ERL, dir, logFile, startTimeoutMs: START_TIMEOUT_MS,
-    args: [...vm, '-noinput', '-mnesia', 'dir', JSON.stringify(join(dir, 'mnesia')), '-s', 'ejabberd'],
-    env: { ...process.env, EJABBERD_CONFIG_PATH: configFile, EJABBERD_LOG_PATH: logFile, ERL_LIBS: EJABBERD_LIBS, ERL_CRASH_DUMP: join(dir, 'erl_crash.dump') },
+    args: [...vm, '-noinput', ...erlArgs, '-mnesia', 'dir', JSON.stringify(join(dir, 'mnesia')), '-s', 'ejabberd'],
+    env: { ...process.env, ...env, EJABBERD_CONFIG_PATH: configFile, EJABBERD_LOG_PATH: logFile, ERL_LIBS: EJABBERD_LIBS, ERL_CRASH_DUMP: join(dir, 'erl_crash.dump') },
     isReady: () => answersApi(httpPort),
   });
+  return { pid, dir, httpPort, wsUrl: `ws://${LOOPBACK}:${httpPort}/xmpp-websocket`, stop };
+}
+
+/**
+ * Starts ejabberd with accounts u0..u{users-1} (password PASSWORD), pinned to `cpu` when given.
+ * Returns { pid, wsUrl, stop() } like startProsody.
+ */
+export async function startEjabberd({ users, cpu }) {
+  const { pid, dir, httpPort, wsUrl, stop } = await launchEjabberd({ cpu });
   try {
     await provisionAccounts(httpPort, users);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { pid, dir, wsUrl: `ws://${LOOPBACK}:${httpPort}/xmpp-websocket`, domain: DOMAIN, mucDomain: MUC_DOMAIN, password: PASSWORD, stop };
+  return { pid, dir, wsUrl, domain: DOMAIN, mucDomain: MUC_DOMAIN, password: PASSWORD, stop };
 }

@@ -60,7 +60,7 @@ function closeAll(clients) {
  * numbers are global so that late arrivals from an earlier stretch are not counted in this one;
  * duplicates (QoS 1 may redeliver) count once.
  */
-class DeliveryTracker {
+export class DeliveryTracker {
   begin(base, total) {
     this.base = base;
     this.total = total;
@@ -103,7 +103,7 @@ class DeliveryTracker {
  * recipients[i % n]. Waits for stragglers, then summarises hop (scheduled send -> receipt) and,
  * where the peer acknowledges publishes, ack latency.
  */
-async function runStretch({ tracker, seqBase, rate, seconds, senders, recipients, serverPid }) {
+export async function runStretch({ tracker, seqBase, rate, seconds, senders, recipients, serverPid }) {
   const total = Math.round(rate * seconds);
   tracker.begin(seqBase, total);
   const measured = await withCpu(serverPid, async () => {

@@ -1,0 +1,210 @@
+#!/usr/bin/env node
+// What makes the slow 1:1 hops at light load (issue 21: "attribute every hop over 10 ms at light
+// load"). The peers' 1:1 workload (bench/peers/workloads.mjs: one sender, one recipient, 200-byte
+// payloads, open loop) against a `sotto serve` pinned to core 0, this generator on core 1, with
+// bench/peers/server-trace.mjs loaded into the server to record every SQLite COMMIT and every GC
+// pause with wall-clock times. Each hop over the target (2 ms) and over 10 ms is then put down to
+// what overlapped it in the server: a commit longer than 1 ms (the WAL write and fsync, during which
+// the event loop waits), else a GC pause, else nothing the server recorded (the sockets, the kernel,
+// the generator). Beside it, the disk's own floor: single-row commits at the same rate with nothing
+// else running (bench/peers/commit-floor.mjs). Hops are from the actual send, as the targets table's.
+//
+//   node bench/hop-tail.mjs [--runs 5] [--rate 250] [--seconds 20] [--write]
+import { execFileSync, fork } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fmt, machine, median, percentile, writeSection } from './lib.mjs';
+import { canPin } from './peers/common.mjs';
+
+const TARGET_P99_MS = 2;
+const STALL_MS = 10;
+/** A commit this long takes half the target's budget: the event loop waited on the disk. */
+const SLOW_COMMIT_MS = 1;
+const WARM_UP = { rate: 1000, seconds: 3 };
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    rate: { type: 'string', default: '250' },
+    seconds: { type: 'string', default: '20' },
+    write: { type: 'boolean', default: false },
+    run: { type: 'string' }, // internal: one measured run, in the pinned generator process
+  },
+});
+const rate = Number(values.rate);
+const seconds = Number(values.seconds);
+
+/** One run, in a generator process pinned to core 1: sends, receives, and returns what it saw. */
+async function oneRunInGenerator() {
+  const traceDir = values.run;
+  process.env.SOTTO_BENCH_TRACE = join(traceDir, 'trace');
+  process.env.SOTTO_BENCH_NODE_FLAGS = `--import=${new URL('./peers/server-trace.mjs', import.meta.url).href}`;
+  // After the environment is set: the Sotto adapter reads its flags when it is loaded.
+  const { PEERS } = await import('./peers/adapters.mjs');
+  const { DeliveryTracker, runStretch } = await import('./peers/workloads.mjs');
+  const sotto = PEERS.sotto;
+  const server = await sotto.start({ users: 2, cpu: canPin() ? 0 : undefined });
+  const tracker = new ArrivalTracker();
+  let result;
+  try {
+    const sender = await sotto.client(server).login('u0', server.password, { available: true });
+    const recipient = await sotto.client(server).login('u1', server.password, { available: true });
+    recipient.onChat = (seq) => tracker.delivered(seq);
+    await sotto.openChat(sender, recipient);
+    const stretch = { tracker, senders: [sender], recipients: ['u1'], serverPid: server.pid };
+    const warmUp = await runStretch({ ...stretch, seqBase: 1, ...WARM_UP });
+    result = await runStretch({ ...stretch, seqBase: 1 + warmUp.sent, rate, seconds });
+    sender.terminate();
+    recipient.terminate();
+  } finally {
+    await server.stop();
+  }
+  const wall = (t) => performance.timeOrigin + t;
+  const hops = [];
+  for (let i = 0; i < tracker.total; i++) if (tracker.seen[i]) hops.push([wall(tracker.sentAt[i]), tracker.arrivedAt[i] - tracker.sentAt[i]]);
+  process.send({ sent: result.sent, delivered: result.delivered, sendLagP99: result.sendLagP99, hops, trace: JSON.parse(readFileSync(`${process.env.SOTTO_BENCH_TRACE}.${server.pid}.json`, 'utf8')) });
+
+  // DeliveryTracker keeps hops in arrival order; this one also keeps when each message arrived.
+  function ArrivalTracker() {
+    const tracker = new DeliveryTracker();
+    const begin = tracker.begin.bind(tracker);
+    const delivered = tracker.delivered.bind(tracker);
+    tracker.begin = (base, total) => {
+      begin(base, total);
+      tracker.arrivedAt = new Float64Array(total);
+    };
+    tracker.delivered = (seq) => {
+      const i = seq - tracker.base;
+      const fresh = i >= 0 && i < tracker.total && !tracker.seen[i];
+      delivered(seq);
+      if (fresh) tracker.arrivedAt[i] = tracker.lastAt;
+    };
+    return tracker;
+  }
+}
+
+function runPinned(args, cpu) {
+  return new Promise((resolve, reject) => {
+    const options = cpu !== undefined ? { execPath: 'taskset', execArgv: ['-c', String(cpu), process.execPath] } : {};
+    const child = fork(new URL(import.meta.url).pathname, args, options);
+    let answer;
+    child.on('message', (message) => (answer = message));
+    child.once('exit', (code) => (answer ? resolve(answer) : reject(new Error(`run exited with ${code} and no result`))));
+  });
+}
+
+/** Puts each slow hop down to what overlapped it in the server. */
+function attribute(run, overMs) {
+  const causes = { commit: 0, gc: 0, other: 0 };
+  const overlaps = (events, from, to, minMs = 0) => events.some(([start, duration]) => duration > minMs && start < to && start + duration > from);
+  for (const [sentAt, hop] of run.hops) {
+    if (hop <= overMs) continue;
+    if (overlaps(run.trace.commits, sentAt, sentAt + hop, SLOW_COMMIT_MS)) causes.commit++;
+    else if (overlaps(run.trace.gc, sentAt, sentAt + hop)) causes.gc++;
+    else causes.other++;
+  }
+  return { over: causes.commit + causes.gc + causes.other, ...causes };
+}
+
+function summarise(run) {
+  const hops = Float64Array.from(run.hops, ([, hop]) => hop).sort();
+  const commits = Float64Array.from(run.trace.commits, ([, duration]) => duration).sort();
+  const gc = run.trace.gc.map(([, duration]) => duration);
+  return {
+    delivered: `${run.delivered}/${run.sent}`,
+    sendLagP99: run.sendLagP99,
+    p50: percentile(hops, 50),
+    p99: percentile(hops, 99),
+    max: hops[hops.length - 1],
+    overTarget: attribute(run, TARGET_P99_MS),
+    stalls: attribute(run, STALL_MS),
+    commitP50: percentile(commits, 50),
+    commitP99: percentile(commits, 99),
+    commitMax: commits[commits.length - 1],
+    commitsPerMessage: commits.length / (run.sent + WARM_UP.rate * WARM_UP.seconds),
+    gcMax: gc.length ? Math.max(...gc) : 0,
+  };
+}
+
+function floorInProcess(cpu) {
+  const script = new URL('./peers/commit-floor.mjs', import.meta.url).pathname;
+  const command = cpu !== undefined ? ['taskset', ['-c', String(cpu), process.execPath, script, String(rate), String(seconds)]] : [process.execPath, [script, String(rate), String(seconds)]];
+  return JSON.parse(execFileSync(...command, { encoding: 'utf8' }));
+}
+
+const share = (part, whole) => (whole === 0 ? '–' : `${part} (${fmt((100 * part) / whole)}%)`);
+
+function report(summaries, floors) {
+  const lines = [
+    '| run | hop p50 / p99 / max (ms) | over 2 ms: all, commit > 1 ms, GC, other | over 10 ms: all, commit, GC, other | server COMMIT p50 / p99 / max (ms) | disk floor COMMIT p50 / p99 / p99.9 / max (ms) |',
+    '|---|---|---|---|---|---|',
+  ];
+  summaries.forEach((s, i) => {
+    const f = floors[i];
+    const causes = (a) => `${a.over}: ${share(a.commit, a.over)}, ${share(a.gc, a.over)}, ${share(a.other, a.over)}`;
+    lines.push(`| ${i + 1} | ${fmt(s.p50, 2)} / ${fmt(s.p99, 2)} / ${fmt(s.max, 1)} | ${causes(s.overTarget)} | ${causes(s.stalls)} | ${fmt(s.commitP50, 2)} / ${fmt(s.commitP99, 2)} / ${fmt(s.commitMax, 1)} | ${fmt(f.p50, 2)} / ${fmt(f.p99, 2)} / ${fmt(f.p999, 2)} / ${fmt(f.max, 1)} |`);
+  });
+  return lines.join('\n');
+}
+
+function section(table, summaries) {
+  const { cpu, cores } = machine();
+  const p99s = summaries.map((s) => s.p99);
+  const total = (pick) => summaries.reduce((n, s) => n + pick(s), 0);
+  const over = total((s) => s.overTarget.over);
+  return `<!-- hop-tail:start -->
+## The 1:1 hop's tail at light load (issue 21: \`bench/hop-tail.mjs\`)
+
+Method: the peers' 1:1 workload (one sender, one recipient, 200-byte payloads, open loop at
+${fmt(rate)} msg/s for ${seconds} s after ${WARM_UP.seconds} s at ${fmt(WARM_UP.rate)}/s) against \`sotto serve\` on
+SQLite (synchronous=FULL) pinned to core 0, the generator on core 1, ${cpu} (${cores} cores), each
+run on a fresh server. \`bench/peers/server-trace.mjs\`, loaded into the server with \`--import\`,
+records every SQLite COMMIT (timed around better-sqlite3's run: the WAL write and its fsync, while
+the event loop waits) and every GC pause. Each hop over ${TARGET_P99_MS} ms (the target's p99) and
+over ${STALL_MS} ms is put down to what overlapped it: a commit over ${SLOW_COMMIT_MS} ms, else a GC
+pause, else nothing the server recorded (sockets, kernel, generator). The disk floor is single-row
+commits at the same rate with nothing else running (\`bench/peers/commit-floor.mjs\`, on core 0 right
+after each run). Hops are from the actual send. \`node bench/hop-tail.mjs --runs ${summaries.length} --write\`.
+
+${table}
+
+Hop p99 over the runs: median ${fmt(median(p99s), 2)} ms, worst ${fmt(Math.max(...p99s), 2)} ms.
+Of the ${over} hops over ${TARGET_P99_MS} ms in all runs, ${share(total((s) => s.overTarget.commit), over)} overlapped a
+commit over ${SLOW_COMMIT_MS} ms, ${share(total((s) => s.overTarget.gc), over)} only a GC pause and
+${share(total((s) => s.overTarget.other), over)} neither; ${total((s) => s.stalls.over)} hops were over ${STALL_MS} ms. The
+server made ${fmt(median(summaries.map((s) => s.commitsPerMessage)), 2)} commits per message: its own, and the
+recipient's acknowledgements deleting delivered entries, gathered over 10 ms.
+<!-- hop-tail:end -->`;
+}
+
+async function main() {
+  const pinned = canPin() && machine().cores >= 2;
+  const runs = Number(values.runs);
+  const summaries = [];
+  const floors = [];
+  for (let i = 0; i < runs; i++) {
+    const traceDir = mkdtempSync(join(tmpdir(), 'sotto-bench-trace-'));
+    try {
+      const run = await runPinned(['--run', traceDir, '--rate', String(rate), '--seconds', String(seconds)], pinned ? 1 : undefined);
+      summaries.push(summarise(run));
+    } finally {
+      rmSync(traceDir, { recursive: true, force: true });
+    }
+    floors.push(floorInProcess(pinned ? 0 : undefined));
+    const s = summaries.at(-1);
+    const f = floors.at(-1);
+    console.log(`run ${i + 1}: ${s.delivered} delivered, send lag p99 ${fmt(s.sendLagP99, 2)} ms; hop p50 ${fmt(s.p50, 2)} p99 ${fmt(s.p99, 2)} max ${fmt(s.max, 1)} ms; over ${TARGET_P99_MS} ms ${JSON.stringify(s.overTarget)}, over ${STALL_MS} ms ${JSON.stringify(s.stalls)}; commit p50 ${fmt(s.commitP50, 2)} p99 ${fmt(s.commitP99, 2)} max ${fmt(s.commitMax, 1)} ms (${fmt(s.commitsPerMessage, 2)} per message), GC max ${fmt(s.gcMax, 1)} ms; disk floor p99 ${fmt(f.p99, 2)} max ${fmt(f.max, 1)} ms`);
+  }
+  const table = report(summaries, floors);
+  console.log(`\n${table}`);
+  if (values.write) {
+    writeSection('hop-tail', section(table, summaries));
+    console.log('wrote the hop-tail section of docs/BENCHMARKS.md');
+  }
+}
+
+// Last: the helpers above are constants, defined only once this line is reached.
+if (values.run !== undefined) await oneRunInGenerator();
+else await main();
