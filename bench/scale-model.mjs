@@ -20,13 +20,14 @@ const measured = {
   /** Authenticated connects/s one node took in the connect storm (one core), median of 5. */
   connectsPerSecond: sotto.connectStorm.connectsPerSecond.median,
   /**
-   * One PostgreSQL node: the highest offered rate whose hop p99 stayed under 100 ms in the median
-   * run (6,000/s: achieved 5,869, p99 59 ms; at 10,000/s it fell behind). "Scale-out" section,
-   * bench/relay.mjs, 5 runs, 2026-12-07; the node, PostgreSQL and NATS shared the 2 cores.
+   * One PostgreSQL node: what it delivered at the highest offered rate it held in both runs of
+   * 2026-12-07 (AMD EPYC) with a hop p99 under 50 ms in the median run (6,000/s offered: 5,910
+   * achieved, p99 33.7 ms; the first run also held 10,000/s, the second fell behind there).
+   * "Scale-out" section, bench/relay.mjs, 5 runs each; the node, PostgreSQL and NATS shared 2 cores.
    */
-  pgNodeEnvelopesPerSecond: 5_869,
-  /** Crossing NATS between two nodes at 250/s added this much to hop p99 (ms), same section. */
-  natsHopP99AddedMs: 8.15,
+  pgNodeEnvelopesPerSecond: 5_910,
+  /** Crossing NATS between two nodes at 250/s added this much to the median run's hop p99 (ms), same runs (1.14 and 1.18). */
+  natsHopP99AddedMs: 1.18,
   /** Janus, % of one core per participant: audio calls of 4 (bench/group-call.mjs) and video calls of 4 (bench/group-video.mjs). */
   janusPctPerAudioParticipant: 1.57,
   janusPctPerVideoParticipant: 2.69,
