@@ -3,7 +3,7 @@
 // statements from Node in a transaction (seven round trips, planned for the batch's size), at
 // batch sizes 1 to 256, batches one after another as the send batcher runs them. Prints, for
 // each way and size, the median and the worst of the rounds: ms per batch and sends per second.
-// Why the batcher uses the function up to 4 sends and the statements above (send-batcher.ts).
+// Why the batcher uses the function up to 128 sends and the statements above (send-batcher.ts).
 //
 //   node bench/pg-batch.mjs [--rounds 5] [--sends 3072]   uses SOTTO_TEST_POSTGRES_URL (default 127.0.0.1:5432/test)
 import { parseArgs } from 'node:util';
@@ -46,7 +46,7 @@ try {
   for (const run of Object.values(ways)) for (let i = 0; i < 10; i++) await run(batchOf(8));
   console.log('| batch | way | ms per batch, median (worst) | sends/s, median (worst) |');
   console.log('|---|---|---|---|');
-  for (const size of [1, 4, 8, 16, 32, 256]) {
+  for (const size of [1, 4, 8, 16, 32, 64, 128, 256]) {
     const batches = Math.max(1, Math.floor((size === 1 ? 300 : perRound) / size));
     for (const [name, run] of Object.entries(ways)) {
       const perBatch = [];

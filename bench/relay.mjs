@@ -253,6 +253,21 @@ a batch cost its size squared). It changed nothing measurable (\`bench/pg-batch.
 ms by the function against 3.59 as statements in that run; 4.28 against 2.26 before), so the
 function's cost above 4 sends has another cause, still to find (its kept plans).
 
+Fourth step, 2026-12-07 (AMD EPYC): that cause, found with \`auto_explain\` (nested statements'
+plans sent to the session): the function's plans are generic, kept per connection and made for
+its arrays' default estimate of 10 elements, so while the tables were small they scanned
+\`devices\`, \`accounts\`, \`group_members\` and \`sent_ids\` whole; and every send updates its
+recipients' \`devices\` rows, whose dead versions each scan then walked until vacuum came by. After
+19,200 sends to 20 groups a lone send took 3.90 ms by the function against 1.64 ms as statements
+(planned per batch, on the indexes). Migration 11 (\`0011-send-batch-index-plans.ts\`) sets
+\`enable_seqscan = off\` on the function: the same lone send 0.64 ms, and \`bench/pg-batch.mjs\`
+(median of 3 rounds, ms per batch, function against statements): 1 send 0.89 / 1.71, 8: 1.35 /
+2.29, 32: 2.57 / 3.90, 128: 7.61 / 9.61, 256: 20.20 / 13.25; so batches of up to 128 sends now go
+through the function. One node, median (worst) of 5 runs, before and after, the same hour: 250/s
+hop p50 1.45 (1.70) → 1.10 (1.53) ms, p99 5.10 (5.29) → 5.09 (5.36); 1,000/s p50 1.88 → 0.97, p99
+14.00 (14.93) → 7.51 (8.37); 3,000/s p99 17.75 (24.19) → 8.25 (10.79); 6,000/s p99 28.09 (31.26)
+→ 18.58 (26.67); at 10,000/s both fell behind (9,308 and 9,275 achieved).
+
 Same day, same method, one node, median (worst) of 5 runs, by how many sends went through the
 function: every batch (first try), 250/s hop p99 9.67 (11.45) ms and 6,011 (5,329) achieved at
 10,000/s; batches of up to 32, 8.34 (9.65) ms and 6,777 (5,866); up to 4 (as shipped, the table

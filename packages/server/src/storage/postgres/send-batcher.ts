@@ -2,11 +2,10 @@
  * @module storage/postgres/send-batcher
  * Group commit for PostgreSQL's sends, as SQLite has one (sqlite/group-commit.ts): the sends asked
  * for while a batch commits wait, and then go together, in the order they were asked, in the next
- * batch, with one commit flush for all of them. A batch of up to FUNCTION_BATCH_MAX sends (light
- * load, where a hop's latency is its round trips) is one call of the server-side function
- * send_batch, one round trip (group-writes.ts's sendBatchByFunction); a larger one is five
- * set-based statements in a transaction, seven round trips but planned for its size
- * (send-batch-statements.ts). One send at a time cost about nine round trips and a flush of its
+ * batch, with one commit flush for all of them. A batch of up to FUNCTION_BATCH_MAX sends is one
+ * call of the server-side function send_batch, one round trip (group-writes.ts's
+ * sendBatchByFunction); a larger one is five set-based statements in a transaction, seven round
+ * trips but planned for its size (send-batch-statements.ts). One send at a time cost about nine round trips and a flush of its
  * own, which held one connection near 290 sends/s (docs/BENCHMARKS.md).
  *
  * One batch is in flight at a time, so a send takes effect after every send asked for before it
@@ -25,11 +24,12 @@ import { inTransaction, retriedStatement } from './transaction.js';
 export const MAX_SENDS_PER_BATCH = 256;
 /**
  * Batches up to this size go through the function: one round trip. Larger ones go as statements,
- * seven round trips but planned for the batch's size: `node bench/pg-batch.mjs` put the two level
- * at about 4 sends here (1 send: 1.03 against 1.86 ms; 4: 1.81 against 2.05; 8: 4.28 against 2.26;
- * 256: 27 against 13 ms).
+ * seven round trips but planned for the batch's size. `node bench/pg-batch.mjs` (ms per batch,
+ * function against statements, since migration 11 keeps the function's plans on the indexes):
+ * 1 send 0.89 against 1.71, 32: 2.57 / 3.90, 128: 7.61 / 9.61, 256: 20.20 / 13.25. Before migration
+ * 11 the function's kept plans scanned tables whole, and it led only up to about 4 sends.
  */
-export const FUNCTION_BATCH_MAX = 4;
+export const FUNCTION_BATCH_MAX = 128;
 
 interface PendingSend extends BatchedSend {
   readonly resolve: (mail: StoredMail) => void;

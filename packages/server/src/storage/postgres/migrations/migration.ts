@@ -22,8 +22,9 @@ import { migration0007 } from './0007-push-subscriptions.js';
 import { migration0008 } from './0008-group-admins.js';
 import { migration0009 } from './0009-group-calls.js';
 import { migration0010 } from './0010-send-batch-function.js';
+import { migration0011 } from './0011-send-batch-index-plans.js';
 
-export const POSTGRES_MIGRATIONS: readonly SqlMigration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010];
+export const POSTGRES_MIGRATIONS: readonly SqlMigration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0011];
 
 /** First key of the two-key advisory lock: "Sotto migrations". The second is the schema's hash. */
 const MIGRATION_LOCK_CLASS = 0x5077;
