@@ -64,7 +64,12 @@ async function oneRunInGenerator() {
   const wall = (t) => performance.timeOrigin + t;
   const hops = [];
   for (let i = 0; i < tracker.total; i++) if (tracker.seen[i]) hops.push([wall(tracker.sentAt[i]), tracker.arrivedAt[i] - tracker.sentAt[i]]);
-  process.send({ sent: result.sent, delivered: result.delivered, sendLagP99: result.sendLagP99, hops, trace: JSON.parse(readFileSync(`${process.env.SOTTO_BENCH_TRACE}.${server.pid}.json`, 'utf8')) });
+  // Only what happened while the measured stretch ran: not the warm-up, not start-up.
+  const from = wall(tracker.sentAt[0]);
+  const to = Math.max(...hops.map(([sentAt, hop]) => sentAt + hop));
+  const trace = JSON.parse(readFileSync(`${process.env.SOTTO_BENCH_TRACE}.${server.pid}.json`, 'utf8'));
+  const during = (events) => events.filter(([start]) => start >= from && start <= to);
+  process.send({ sent: result.sent, delivered: result.delivered, sendLagP99: result.sendLagP99, hops, trace: { commits: during(trace.commits), gc: during(trace.gc) } });
 
   // DeliveryTracker keeps hops in arrival order; this one also keeps when each message arrived.
   function ArrivalTracker() {
@@ -91,7 +96,8 @@ function runPinned(args, cpu) {
     const child = fork(new URL(import.meta.url).pathname, args, options);
     let answer;
     child.on('message', (message) => (answer = message));
-    child.once('exit', (code) => (answer ? resolve(answer) : reject(new Error(`run exited with ${code} and no result`))));
+    // 'close', not 'exit': the result may still be in the IPC channel when the process exits.
+    child.once('close', (code) => (answer ? resolve(answer) : reject(new Error(`run exited with ${code} and no result`))));
   });
 }
 
@@ -123,7 +129,7 @@ function summarise(run) {
     commitP50: percentile(commits, 50),
     commitP99: percentile(commits, 99),
     commitMax: commits[commits.length - 1],
-    commitsPerMessage: commits.length / (run.sent + WARM_UP.rate * WARM_UP.seconds),
+    commitsPerMessage: commits.length / run.sent,
     gcMax: gc.length ? Math.max(...gc) : 0,
   };
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `npm run bench`: runs every benchmark of performance.md and writes docs/BENCHMARKS.md. In order:
-// client MLS (bench/mls.mjs), Sotto beside Prosody and Mosquitto (bench/peers.mjs), call set-up
-// (bench/call-setup.mjs), scale-out on PostgreSQL + NATS (bench/relay.mjs); then the table
-// against the targets (bench/targets.mjs). `--quick` runs shorter. Figures, not pass/fail.
+// client MLS (bench/mls.mjs), Sotto beside Prosody, ejabberd and Mosquitto (bench/peers.mjs), call
+// set-up (bench/call-setup.mjs), the login floor (bench/login-floor.mjs), scale-out on PostgreSQL +
+// NATS (bench/relay.mjs) and against one and two ejabberd nodes (bench/relay-ejabberd.mjs), the 1:1
+// hop's tail (bench/hop-tail.mjs); then the table against the targets (bench/targets.mjs).
+// `--quick` runs shorter. Figures, not pass/fail.
 import { execSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fmt, machine, writeBenchmarksKeepingSections, writeSection } from './lib.mjs';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Scale on paper (issue 21): how many Sotto nodes, and what else, a deployment of 100,000 and of
-// 1,000,000 members would need, computed from parts measured on this machine and assumptions
+// 1,000,000 members would need, computed from parts measured on this kind of machine and assumptions
 // written down here. Measured inputs come from bench/results/peers.json (idle density, connect
 // storm, the SQLite knee) and from the sections of docs/BENCHMARKS.md named beside each constant
 // below (PostgreSQL and NATS: bench/relay.mjs; group calls: bench/group-call.mjs and
@@ -20,14 +20,17 @@ const measured = {
   /** Authenticated connects/s one node took in the connect storm (one core), median of 5. */
   connectsPerSecond: sotto.connectStorm.connectsPerSecond.median,
   /**
-   * One PostgreSQL node: what it delivered at the highest offered rate it held in both runs of
-   * 2026-12-07 (AMD EPYC) with a hop p99 under 50 ms in the median run (6,000/s offered: 5,910
-   * achieved, p99 33.7 ms; the first run also held 10,000/s, the second fell behind there).
-   * "Scale-out" section, bench/relay.mjs, 5 runs each; the node, PostgreSQL and NATS shared 2 cores.
+   * One PostgreSQL node: what it delivered at the highest offered rate it held with a hop p99 under
+   * 50 ms in the median run, in every run of 2026-12-07 after migration 11 (AMD EPYC): 6,000/s
+   * offered, 5,933 achieved, p99 16.7 ms (the recorded run; 5,977 and 18.6 ms in the one before);
+   * at 10,000/s the median run's p99 was 122 ms. "Scale-out" section, bench/relay.mjs, 5 runs; the
+   * node, PostgreSQL and NATS shared the 2 cores.
    */
-  pgNodeEnvelopesPerSecond: 5_910,
-  /** Crossing NATS between two nodes at 250/s added this much to the median run's hop p99 (ms), same runs (1.14 and 1.18). */
-  natsHopP99AddedMs: 1.18,
+  pgNodeEnvelopesPerSecond: 5_933,
+  /** Its hop p99 there (ms), the median run. */
+  pgNodeHopP99Ms: 16.7,
+  /** Crossing NATS between two nodes at 250/s added this much to the median run's hop p99 (ms), same run (1.14-1.18 in two runs before migration 11). */
+  natsHopP99AddedMs: 1.05,
   /** Janus, % of one core per participant: audio calls of 4 (bench/group-call.mjs) and video calls of 4 (bench/group-video.mjs). */
   janusPctPerAudioParticipant: 1.57,
   janusPctPerVideoParticipant: 2.69,
@@ -99,11 +102,11 @@ const row = (label, pick, digits = 0) => `| ${label} | ${now.map((m) => fmt(pick
 const section = `<!-- scale-model:start -->
 ## Scale model: 100,000 and 1,000,000 members (issue 21, \`bench/scale-model.mjs\`)
 
-A model on paper, from parts measured on this machine: this machine cannot hold either deployment.
-Measured inputs: ${fmt(measured.kibPerConnection, 1)} KiB of server memory per idle connection and
+A model on paper, from parts measured on this kind of machine (2 cores; the machine of each input is
+in its section): it cannot hold either deployment. Measured inputs: ${fmt(measured.kibPerConnection, 1)} KiB of server memory per idle connection and
 ${fmt(measured.connectsPerSecond)} authenticated connects/s per node (\`bench/peers.mjs\`); ${fmt(measured.pgNodeEnvelopesPerSecond)}
-mailbox entries/s through one PostgreSQL node with hop p99 59 ms (the highest rate it kept up with,
-"Scale-out" above, where node, PostgreSQL and NATS shared two cores); crossing NATS adds
+mailbox entries/s through one PostgreSQL node with hop p99 ${fmt(measured.pgNodeHopP99Ms, 1)} ms (the highest rate it held with a
+p99 under 50 ms, "Scale-out" above, where node, PostgreSQL and NATS shared two cores); crossing NATS adds
 ${fmt(measured.natsHopP99AddedMs, 2)} ms at p99; Janus uses ${fmt(measured.janusPctPerAudioParticipant, 2)} % of a core per participant in audio
 calls of 4 and ${fmt(measured.janusPctPerVideoParticipant, 2)} % in video calls of 4, the Sotto server ${fmt(measured.serverPctPerCallParticipant, 2)} % (its idle baseline included).
 

@@ -12,7 +12,7 @@ export interface ServerMetrics {
   readonly messagesStored: Counter;
   /** DELIVERY frames sent (redeliveries included). */
   readonly mailboxDeliveries: Counter;
-  /** Entries the delivery pumps sent as their notification carried them, without reading the mailbox. */
+  /** Entries the delivery pumps took from the notification that carried them, without reading the mailbox. */
   readonly mailboxCarried: Counter;
   /** Mailbox reads by the delivery pumps: a notification without its entry, a gap, a reconnect, a retry. */
   readonly mailboxReads: Counter;
@@ -65,7 +65,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Serve
     }),
     mailboxCarried: new Counter({
       name: 'sotto_mailbox_carried_total',
-      help: 'Mailbox entries delivered as their notification carried them, without a read of the mailbox.',
+      help: 'Mailbox entries a delivery pump took from the notification that carried them, without a read of the mailbox (sent unless the connection closed first).',
       registers: [registry],
     }),
     mailboxReads: new Counter({

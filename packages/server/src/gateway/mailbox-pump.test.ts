@@ -58,15 +58,31 @@ describe('mailbox pump', () => {
     };
   }
 
+  /** The store as the pump sees it, counting its reads. */
+  function counted(): { view: Store; reads: () => number } {
+    let reads = 0;
+    const view = {
+      readMailbox: (...args: Parameters<Store['readMailbox']>) => {
+        reads += 1;
+        return store.readMailbox(...args);
+      },
+      ackMailbox: (...args: Parameters<Store['ackMailbox']>) => store.ackMailbox(...args),
+    } as unknown as Store;
+    return { view, reads: () => reads };
+  }
+
   test('keeps at most MAX_IN_FLIGHT un-acked, resumes on ack, and reports the initial drain once', async () => {
     await send(MAX_IN_FLIGHT + 499); // plus the welcome: MAX_IN_FLIGHT + 500 entries
     const out = sink();
-    const pump = new MailboxPump(store, b, out, () => log, () => false);
+    const { view, reads } = counted();
+    let reportedReads = 0;
+    const pump = new MailboxPump(view, b, out, () => log, () => false, { carried: () => {}, read: () => (reportedReads += 1) });
     pump.trigger();
     await pump.idle();
     assert.equal(out.seqs.length, MAX_IN_FLIGHT);
     assert.equal(pump.unacked, MAX_IN_FLIGHT);
     assert.deepEqual(out.drainedCounts, [], 'not drained while blocked');
+    assert.equal(reportedReads, reads(), 'every read is counted, the peek at a full window too');
 
     pump.ack(out.seqs.slice(0, 500));
     await pump.idle();
@@ -155,19 +171,6 @@ describe('mailbox pump', () => {
   });
 
   describe('entries carried by mail events', () => {
-    /** The store as the pump sees it, counting its reads. */
-    function counted(): { view: Store; reads: () => number } {
-      let reads = 0;
-      const view = {
-        readMailbox: (...args: Parameters<Store['readMailbox']>) => {
-          reads += 1;
-          return store.readMailbox(...args);
-        },
-        ackMailbox: (...args: Parameters<Store['ackMailbox']>) => store.ackMailbox(...args),
-      } as unknown as Store;
-      return { view, reads: () => reads };
-    }
-
     /** Stores `count` messages and returns b's copies as the store holds them: what a node would publish. */
     async function stored(count: number): Promise<MailboxEntry[]> {
       const before = (await store.readMailbox(b, 0n, 10_000)).at(-1)?.seq ?? 0n;

@@ -67,7 +67,11 @@ await describeWithPostgres('startServer with db', () => {
 /** The delivery pumps' two counters, as /metrics serves them. */
 async function mailboxCounters(url: string): Promise<{ carried: number; reads: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const value = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+  const value = (name: string) => {
+    const line = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
+    assert.ok(line, `${name} in /metrics`);
+    return Number(line[1]);
+  };
   return { carried: value('sotto_mailbox_carried_total'), reads: value('sotto_mailbox_reads_total') };
 }
 
