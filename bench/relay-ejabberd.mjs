@@ -5,6 +5,7 @@
 // (peers/ejabberd.mjs); "cross-node" is two clustered nodes (peers/ejabberd-cluster.mjs), the sender
 // on the first and the recipient on the second, so every message crosses the Erlang distribution.
 import { fmt, machine, median, writeSection } from './lib.mjs';
+import { relayTable } from './relay.mjs';
 import { ejabberdVersion, EJABBERD_VM, startEjabberd } from './peers/ejabberd.mjs';
 import { startEjabberdCluster } from './peers/ejabberd-cluster.mjs';
 import { PAYLOAD_BYTES, SEND_LAG_LIMIT_MS } from './peers/common.mjs';
@@ -67,26 +68,6 @@ async function measure(topology, { runs, rates, seconds, serverCpu }) {
     console.log(`${topology} run ${i + 1}: ${result.map(line).join('; ')}`);
   }
   return results;
-}
-
-/**
- * Per rate: the median and the worst run of each figure (the worst throughput is the lowest, the
- * worst latency the highest), as relay.mjs's table without its ack column: XMPP acknowledges
- * nothing to the sender without XEP-0198 stream management (not enabled). † marks a rate where the
- * generator fell behind its own schedule in some run.
- */
-function table(results, rates) {
-  const lines = [
-    '| offered (msg/s) | achieved msg/s | hop p50 (ms) | hop p99 (ms) |',
-    '|---|---|---|---|',
-  ];
-  rates.forEach((rate, k) => {
-    const col = (f) => results.map((run) => f(run[k]));
-    const cell = (xs, worst, digits) => `${fmt(median(xs), digits)} (${fmt(worst(...xs), digits)})`;
-    const behind = col((r) => r.generatorBound).some(Boolean) ? ' †' : '';
-    lines.push(`| ${fmt(rate)}${behind} | ${cell(col((r) => r.achievedPerSecond), Math.min, 0)} | ${cell(col((r) => r.hopP50), Math.max, 2)} | ${cell(col((r) => r.hopP99), Math.max, 2)} |`);
-  });
-  return lines.join('\n');
 }
 
 /** What crossing the distribution changed at the lowest rate, from the two tables' first rows (same run). */
@@ -158,7 +139,8 @@ async function main() {
   const tables = [];
   for (const topology of values.topology.split(',')) {
     const results = await measure(topology, options);
-    const text = table(results, options.rates);
+    // No ack column: XMPP acknowledges nothing to the sender without XEP-0198 stream management (not enabled).
+    const text = relayTable(results, options.rates, { ack: false });
     console.log(`\n${topology}, median (worst) of ${results.length} runs, ${options.seconds} s per rate:\n${text}\n`);
     tables.push({ topology, title: titles[topology] ?? topology, text, results, rate: options.rates[0] });
   }

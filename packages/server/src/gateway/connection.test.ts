@@ -23,6 +23,7 @@ import { startServer, type RunningServer } from '../server.js';
 import { SETTING_MIN_CLIENT_VERSION } from '../services/accounts.js';
 import { CloseCode } from './close-codes.js';
 import { ACK_FLUSH_MS } from './mailbox-pump.js';
+import { mailboxCounters } from '../test-metrics.js';
 import { errorOf, makeIdentity, rawFrame, resultOf, WireClient, type WireIdentity } from './wire-client.js';
 
 let counter = 0;
@@ -376,17 +377,6 @@ describe('gateway connection', () => {
     assert.equal(hex(got.payload), hex(payload));
     assert.equal(a.client.pendingDeliveries().length, 0);
   });
-
-  /** The delivery pumps' two counters, as /metrics serves them. */
-  async function mailboxCounters(url: string): Promise<{ carried: number; reads: number }> {
-    const text = await (await fetch(`${url}/metrics`)).text();
-    const value = (name: string) => {
-      const line = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
-      assert.ok(line, `${name} in /metrics`);
-      return Number(line[1]);
-    };
-    return { carried: value('sotto_mailbox_carried_total'), reads: value('sotto_mailbox_reads_total') };
-  }
 
   test('/metrics counts the mailbox read of each delivery; on SQLite none is carried (its reads are served from memory)', async () => {
     const a = await member();

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { ContactAction, FrameType } from '@sotto/protocol';
 import { makeIdentity, resultOf, WireClient } from '../../gateway/wire-client.js';
 import { startServer } from '../../server.js';
+import { mailboxCounters } from '../../test-metrics.js';
 import { StorageUnavailableError } from '../store.js';
 import { describeWithPostgres, withTestSchema, type TestSchema } from './test-database.js';
 
@@ -64,16 +65,6 @@ await describeWithPostgres('startServer with db', () => {
   });
 });
 
-/** The delivery pumps' two counters, as /metrics serves them. */
-async function mailboxCounters(url: string): Promise<{ carried: number; reads: number }> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const value = (name: string) => {
-    const line = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
-    assert.ok(line, `${name} in /metrics`);
-    return Number(line[1]);
-  };
-  return { carried: value('sotto_mailbox_carried_total'), reads: value('sotto_mailbox_reads_total') };
-}
 
 test('an unreachable db makes startServer reject with host, port and reason', async () => {
   await assert.rejects(
