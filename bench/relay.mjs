@@ -273,7 +273,10 @@ recipients' \`devices\` rows, whose dead versions each scan then walked until va
 through the function. One node, median (worst) of 5 runs, before and after, the same hour: 250/s
 hop p50 1.45 (1.70) → 1.10 (1.53) ms, p99 5.10 (5.29) → 5.09 (5.36); 1,000/s p50 1.88 → 0.97, p99
 14.00 (14.93) → 7.51 (8.37); 3,000/s p99 17.75 (24.19) → 8.25 (10.79); 6,000/s p99 28.09 (31.26)
-→ 18.58 (26.67); at 10,000/s both fell behind (9,308 and 9,275 achieved).
+→ 18.58 (26.67); at 10,000/s both fell behind (9,308 and 9,275 achieved). Above 128 sends the
+function still loses, and \`auto_explain\` names the next cause: its claim of the message ids joins
+the sends it meant to claim with the ones it did as a nested loop over the two (the plan expects
+one row of each), so a batch costs its size squared there: 9.9 ms of the call's 25.8 at 256 sends.
 
 Same day, same method, one node, median (worst) of 5 runs, by how many sends went through the
 function: every batch (first try), 250/s hop p99 9.67 (11.45) ms and 6,011 (5,329) achieved at
