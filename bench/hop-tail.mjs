@@ -9,7 +9,10 @@
 // the generator). Beside it, the disk's own floor: single-row commits at the same rate with nothing
 // else running (bench/peers/commit-floor.mjs). Hops are from the actual send, as the targets table's.
 //
-//   node bench/hop-tail.mjs [--runs 5] [--rate 250] [--seconds 20] [--write]
+// With --pairs 10 --rate R --seconds 4 --target 50 --stall 50 it attributes a throughput knee's step
+// instead (ten sender -> recipient pairs, the knee's criterion p99 <= 50 ms): its own section.
+//
+//   node bench/hop-tail.mjs [--runs 5] [--rate 250] [--seconds 20] [--pairs 1] [--target 2] [--stall 10] [--write]
 import { execFileSync, fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,10 +21,6 @@ import { parseArgs } from 'node:util';
 import { fmt, machine, median, percentile, writeSection } from './lib.mjs';
 import { canPin } from './peers/common.mjs';
 
-const TARGET_P99_MS = 2;
-const STALL_MS = 10;
-/** A commit this long takes half the target's budget: the event loop waited on the disk. */
-const SLOW_COMMIT_MS = 1;
 const WARM_UP = { rate: 1000, seconds: 3 };
 
 const { values } = parseArgs({
@@ -29,12 +28,23 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     rate: { type: 'string', default: '250' },
     seconds: { type: 'string', default: '20' },
+    pairs: { type: 'string', default: '1' },
+    target: { type: 'string', default: '2' },
+    stall: { type: 'string', default: '10' },
     write: { type: 'boolean', default: false },
     run: { type: 'string' }, // internal: one measured run, in the pinned generator process
   },
 });
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
+const pairs = Number(values.pairs);
+/** The hop p99 aimed at: 2 ms for the 1:1 hop at light load, 50 ms for a knee's step. */
+const TARGET_P99_MS = Number(values.target);
+const STALL_MS = Number(values.stall);
+/** A pause (a commit, a GC) this long takes half the target's budget: the event loop waited on it. */
+const PAUSE_MS = TARGET_P99_MS / 2;
+/** The light-load measurement writes `hop-tail`; a loaded one its own section. */
+const SECTION = pairs === 1 ? 'hop-tail' : 'hop-tail-load';
 
 /** One run, in a generator process pinned to core 1: sends, receives, and returns what it saw. */
 async function oneRunInGenerator() {
@@ -45,19 +55,20 @@ async function oneRunInGenerator() {
   const { PEERS } = await import('./peers/adapters.mjs');
   const { DeliveryTracker, runStretch } = await import('./peers/workloads.mjs');
   const sotto = PEERS.sotto;
-  const server = await sotto.start({ users: 2, cpu: canPin() ? 0 : undefined });
+  const server = await sotto.start({ users: 2 * pairs, cpu: canPin() ? 0 : undefined });
   const tracker = new ArrivalTracker();
   let result;
   try {
-    const sender = await sotto.client(server).login('u0', server.password, { available: true });
-    const recipient = await sotto.client(server).login('u1', server.password, { available: true });
-    recipient.onChat = (seq) => tracker.delivered(seq);
-    await sotto.openChat(sender, recipient);
-    const stretch = { tracker, senders: [sender], recipients: ['u1'], serverPid: server.pid };
+    // Senders u0..u{pairs-1}, each to its own recipient after them, as the peers' knee pairs them.
+    const login = (i) => sotto.client(server).login(`u${i}`, server.password, { available: true });
+    const senders = await Promise.all(Array.from({ length: pairs }, (_, i) => login(i)));
+    const recipients = await Promise.all(Array.from({ length: pairs }, (_, i) => login(pairs + i)));
+    for (const recipient of recipients) recipient.onChat = (seq) => tracker.delivered(seq);
+    for (let i = 0; i < pairs; i++) await sotto.openChat(senders[i], recipients[i]);
+    const stretch = { tracker, senders, recipients: recipients.map((_, i) => `u${pairs + i}`), serverPid: server.pid };
     const warmUp = await runStretch({ ...stretch, seqBase: 1, ...WARM_UP });
     result = await runStretch({ ...stretch, seqBase: 1 + warmUp.sent, rate, seconds });
-    sender.terminate();
-    recipient.terminate();
+    for (const client of [...senders, ...recipients]) client.terminate();
   } finally {
     await server.stop();
   }
@@ -69,7 +80,7 @@ async function oneRunInGenerator() {
   const to = Math.max(...hops.map(([sentAt, hop]) => sentAt + hop));
   const trace = JSON.parse(readFileSync(`${process.env.SOTTO_BENCH_TRACE}.${server.pid}.json`, 'utf8'));
   const during = (events) => events.filter(([start]) => start >= from && start <= to);
-  process.send({ sent: result.sent, delivered: result.delivered, sendLagP99: result.sendLagP99, hops, trace: { commits: during(trace.commits), gc: during(trace.gc) } });
+  process.send({ sent: result.sent, delivered: result.delivered, sendLagP99: result.sendLagP99, serverCpu: result.serverCpu, hops, trace: { commits: during(trace.commits), gc: during(trace.gc) } });
 
   // DeliveryTracker keeps hops in arrival order; this one also keeps when each message arrived.
   function ArrivalTracker() {
@@ -107,8 +118,8 @@ function attribute(run, overMs) {
   const overlaps = (events, from, to, minMs = 0) => events.some(([start, duration]) => duration > minMs && start < to && start + duration > from);
   for (const [sentAt, hop] of run.hops) {
     if (hop <= overMs) continue;
-    if (overlaps(run.trace.commits, sentAt, sentAt + hop, SLOW_COMMIT_MS)) causes.commit++;
-    else if (overlaps(run.trace.gc, sentAt, sentAt + hop)) causes.gc++;
+    if (overlaps(run.trace.commits, sentAt, sentAt + hop, PAUSE_MS)) causes.commit++;
+    else if (overlaps(run.trace.gc, sentAt, sentAt + hop, PAUSE_MS)) causes.gc++;
     else causes.other++;
   }
   return { over: causes.commit + causes.gc + causes.other, ...causes };
@@ -121,6 +132,7 @@ function summarise(run) {
   return {
     delivered: `${run.delivered}/${run.sent}`,
     sendLagP99: run.sendLagP99,
+    serverCpu: run.serverCpu,
     p50: percentile(hops, 50),
     p99: percentile(hops, 99),
     max: hops[hops.length - 1],
@@ -134,9 +146,13 @@ function summarise(run) {
   };
 }
 
+/** The disk floor's rate: one commit at a time, as the server commits at light load (under load it batches). */
+const FLOOR_RATE = 250;
+
 function floorInProcess(cpu) {
   const script = new URL('./peers/commit-floor.mjs', import.meta.url).pathname;
-  const command = cpu !== undefined ? ['taskset', ['-c', String(cpu), process.execPath, script, String(rate), String(seconds)]] : [process.execPath, [script, String(rate), String(seconds)]];
+  const args = [script, String(FLOOR_RATE), String(seconds)];
+  const command = cpu !== undefined ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args];
   return JSON.parse(execFileSync(...command, { encoding: 'utf8' }));
 }
 
@@ -144,13 +160,13 @@ const share = (part, whole) => (whole === 0 ? '–' : `${part} (${fmt((100 * par
 
 function report(summaries, floors) {
   const lines = [
-    '| run | hop p50 / p99 / max (ms) | over 2 ms: all, commit > 1 ms, GC, other | over 10 ms: all, commit, GC, other | server COMMIT p50 / p99 / max (ms) | disk floor COMMIT p50 / p99 / p99.9 / max (ms) |',
-    '|---|---|---|---|---|---|',
+    `| run | hop p50 / p99 / max (ms) | over ${fmt(TARGET_P99_MS)} ms: all, commit > ${fmt(PAUSE_MS)} ms, GC > ${fmt(PAUSE_MS)} ms, other | over ${fmt(STALL_MS)} ms: all, commit, GC, other | server CPU, generator lag p99 (ms) | server COMMIT p50 / p99 / max (ms) | disk floor COMMIT p50 / p99 / p99.9 / max (ms) |`,
+    '|---|---|---|---|---|---|---|',
   ];
   summaries.forEach((s, i) => {
     const f = floors[i];
     const causes = (a) => `${a.over}: ${share(a.commit, a.over)}, ${share(a.gc, a.over)}, ${share(a.other, a.over)}`;
-    lines.push(`| ${i + 1} | ${fmt(s.p50, 2)} / ${fmt(s.p99, 2)} / ${fmt(s.max, 1)} | ${causes(s.overTarget)} | ${causes(s.stalls)} | ${fmt(s.commitP50, 2)} / ${fmt(s.commitP99, 2)} / ${fmt(s.commitMax, 1)} | ${fmt(f.p50, 2)} / ${fmt(f.p99, 2)} / ${fmt(f.p999, 2)} / ${fmt(f.max, 1)} |`);
+    lines.push(`| ${i + 1} | ${fmt(s.p50, 2)} / ${fmt(s.p99, 2)} / ${fmt(s.max, 1)} | ${causes(s.overTarget)} | ${causes(s.stalls)} | ${fmt(s.serverCpu, 2)}, ${fmt(s.sendLagP99, 1)} | ${fmt(s.commitP50, 2)} / ${fmt(s.commitP99, 2)} / ${fmt(s.commitMax, 1)} | ${fmt(f.p50, 2)} / ${fmt(f.p99, 2)} / ${fmt(f.p999, 2)} / ${fmt(f.max, 1)} |`);
   });
   return lines.join('\n');
 }
@@ -160,29 +176,34 @@ function section(table, summaries) {
   const p99s = summaries.map((s) => s.p99);
   const total = (pick) => summaries.reduce((n, s) => n + pick(s), 0);
   const over = total((s) => s.overTarget.over);
-  return `<!-- hop-tail:start -->
-## The 1:1 hop's tail at light load (issue 21: \`bench/hop-tail.mjs\`)
+  const light = pairs === 1;
+  const title = light ? 'The 1:1 hop\'s tail at light load' : `What breaks a knee step: ${fmt(rate)} msg/s over ${pairs} pairs`;
+  const workload = light ? 'the peers\' 1:1 workload (one sender, one recipient' : `the peers' knee workload (${pairs} sender -> recipient pairs`;
+  const flags = light ? '' : ` --pairs ${pairs} --rate ${rate} --seconds ${seconds} --target ${TARGET_P99_MS} --stall ${STALL_MS}`;
+  return `<!-- ${SECTION}:start -->
+## ${title} (issue 21: \`bench/hop-tail.mjs\`)
 
-Method: the peers' 1:1 workload (one sender, one recipient, 200-byte payloads, open loop at
+Method: ${workload}, 200-byte payloads, open loop at
 ${fmt(rate)} msg/s for ${seconds} s after ${WARM_UP.seconds} s at ${fmt(WARM_UP.rate)}/s) against \`sotto serve\` on
 SQLite (synchronous=FULL) pinned to core 0, the generator on core 1, ${cpu} (${cores} cores), each
 run on a fresh server. \`bench/peers/server-trace.mjs\`, loaded into the server with \`--import\`,
 records every SQLite COMMIT (timed around better-sqlite3's run: the WAL write and its fsync, while
-the event loop waits) and every GC pause. Each hop over ${TARGET_P99_MS} ms (the target's p99) and
-over ${STALL_MS} ms is put down to what overlapped it: a commit over ${SLOW_COMMIT_MS} ms, else a GC
-pause, else nothing the server recorded (sockets, kernel, generator). The disk floor is single-row
-commits at the same rate with nothing else running (\`bench/peers/commit-floor.mjs\`, on core 0 right
-after each run). Hops are from the actual send. \`node bench/hop-tail.mjs --runs ${summaries.length} --write\`.
+the event loop waits) and every GC pause. Each hop over ${fmt(TARGET_P99_MS)} ms (the target's p99) and
+over ${STALL_MS} ms is put down to what overlapped it: a commit over ${fmt(PAUSE_MS)} ms, else a GC
+pause over ${fmt(PAUSE_MS)} ms, else neither (a server too busy to keep up, the sockets, the kernel, the
+generator: the server's CPU share of its core and how late the generator sent, at p99, say which). The disk floor is single-row
+commits at ${FLOOR_RATE}/s for as long with nothing else running (\`bench/peers/commit-floor.mjs\`, on core 0 right
+after each run). Hops are from the actual send. \`node bench/hop-tail.mjs --runs ${summaries.length}${flags} --write\`.
 
 ${table}
 
 Hop p99 over the runs: median ${fmt(median(p99s), 2)} ms, worst ${fmt(Math.max(...p99s), 2)} ms.
-Of the ${over} hops over ${TARGET_P99_MS} ms in all runs, ${share(total((s) => s.overTarget.commit), over)} overlapped a
-commit over ${SLOW_COMMIT_MS} ms, ${share(total((s) => s.overTarget.gc), over)} only a GC pause and
-${share(total((s) => s.overTarget.other), over)} neither; ${total((s) => s.stalls.over)} hops were over ${STALL_MS} ms. The
+Of the ${over} hops over ${fmt(TARGET_P99_MS)} ms in all runs, ${share(total((s) => s.overTarget.commit), over)} overlapped a
+commit over ${fmt(PAUSE_MS)} ms, ${share(total((s) => s.overTarget.gc), over)} only a GC pause over ${fmt(PAUSE_MS)} ms and
+${share(total((s) => s.overTarget.other), over)} neither; ${total((s) => s.stalls.over)} hops were over ${fmt(STALL_MS)} ms. The
 server made ${fmt(median(summaries.map((s) => s.commitsPerMessage)), 2)} commits per message: its own, and the
 recipient's acknowledgements deleting delivered entries, gathered over 10 ms.
-<!-- hop-tail:end -->`;
+<!-- ${SECTION}:end -->`;
 }
 
 async function main() {
@@ -193,7 +214,7 @@ async function main() {
   for (let i = 0; i < runs; i++) {
     const traceDir = mkdtempSync(join(tmpdir(), 'sotto-bench-trace-'));
     try {
-      const run = await runPinned(['--run', traceDir, '--rate', String(rate), '--seconds', String(seconds)], pinned ? 1 : undefined);
+      const run = await runPinned(['--run', traceDir, '--rate', String(rate), '--seconds', String(seconds), '--pairs', String(pairs), '--target', String(TARGET_P99_MS), '--stall', String(STALL_MS)], pinned ? 1 : undefined);
       summaries.push(summarise(run));
     } finally {
       rmSync(traceDir, { recursive: true, force: true });
@@ -201,13 +222,13 @@ async function main() {
     floors.push(floorInProcess(pinned ? 0 : undefined));
     const s = summaries.at(-1);
     const f = floors.at(-1);
-    console.log(`run ${i + 1}: ${s.delivered} delivered, send lag p99 ${fmt(s.sendLagP99, 2)} ms; hop p50 ${fmt(s.p50, 2)} p99 ${fmt(s.p99, 2)} max ${fmt(s.max, 1)} ms; over ${TARGET_P99_MS} ms ${JSON.stringify(s.overTarget)}, over ${STALL_MS} ms ${JSON.stringify(s.stalls)}; commit p50 ${fmt(s.commitP50, 2)} p99 ${fmt(s.commitP99, 2)} max ${fmt(s.commitMax, 1)} ms (${fmt(s.commitsPerMessage, 2)} per message), GC max ${fmt(s.gcMax, 1)} ms; disk floor p99 ${fmt(f.p99, 2)} max ${fmt(f.max, 1)} ms`);
+    console.log(`run ${i + 1}: ${s.delivered} delivered, server CPU ${fmt(s.serverCpu, 2)}, send lag p99 ${fmt(s.sendLagP99, 2)} ms; hop p50 ${fmt(s.p50, 2)} p99 ${fmt(s.p99, 2)} max ${fmt(s.max, 1)} ms; over ${TARGET_P99_MS} ms ${JSON.stringify(s.overTarget)}, over ${STALL_MS} ms ${JSON.stringify(s.stalls)}; commit p50 ${fmt(s.commitP50, 2)} p99 ${fmt(s.commitP99, 2)} max ${fmt(s.commitMax, 1)} ms (${fmt(s.commitsPerMessage, 2)} per message), GC max ${fmt(s.gcMax, 1)} ms; disk floor p99 ${fmt(f.p99, 2)} max ${fmt(f.max, 1)} ms`);
   }
   const table = report(summaries, floors);
   console.log(`\n${table}`);
   if (values.write) {
-    writeSection('hop-tail', section(table, summaries));
-    console.log('wrote the hop-tail section of docs/BENCHMARKS.md');
+    writeSection(SECTION, section(table, summaries));
+    console.log(`wrote the ${SECTION} section of docs/BENCHMARKS.md`);
   }
 }
 

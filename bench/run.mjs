@@ -109,7 +109,7 @@ apt-get install -y prosody ejabberd mosquitto   # the peers (Debian's packages)
 npm run bench            # everything, full mode (long: the idle density alone logs in 19,000 devices per run)
 node bench/run.mjs --quick
 node bench/peers.mjs [--quick] [--peer sotto|prosody|ejabberd|mosquitto] [--workload NAME]   # one server or workload
-node bench/hop-tail.mjs [--runs 5] [--rate 250] [--seconds 20] [--write]   # what the slow 1:1 hops overlapped in the server (its own section)
+node bench/hop-tail.mjs [--runs 5] [--rate 250] [--seconds 20] [--pairs 1 --target 2 --stall 10] [--write]   # what the slow hops overlapped in the server; --pairs 10 --rate 16000 --seconds 4 --target 50 --stall 50 for a knee step (each its own section)
 node bench/profile.mjs relay [--rate N] | connect | fanout | drain                   # where Sotto's time goes
 taskset -c 1 node bench/mls.mjs [--quick]   # client MLS alone, on one core (its own section)
 node bench/call-setup.mjs  # call set-up (its own section)
