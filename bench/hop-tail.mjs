@@ -56,7 +56,7 @@ async function oneRunInGenerator() {
   const { DeliveryTracker, runStretch } = await import('./peers/workloads.mjs');
   const sotto = PEERS.sotto;
   const server = await sotto.start({ users: 2 * pairs, cpu: canPin() ? 0 : undefined });
-  const tracker = new ArrivalTracker();
+  const tracker = new DeliveryTracker();
   let result;
   try {
     // Senders u0..u{pairs-1}, each to its own recipient after them, as the peers' knee pairs them.
@@ -82,23 +82,6 @@ async function oneRunInGenerator() {
   const during = (events) => events.filter(([start]) => start >= from && start <= to);
   process.send({ sent: result.sent, delivered: result.delivered, sendLagP99: result.sendLagP99, serverCpu: result.serverCpu, hops, trace: { commits: during(trace.commits), gc: during(trace.gc) } });
 
-  // DeliveryTracker keeps hops in arrival order; this one also keeps when each message arrived.
-  function ArrivalTracker() {
-    const tracker = new DeliveryTracker();
-    const begin = tracker.begin.bind(tracker);
-    const delivered = tracker.delivered.bind(tracker);
-    tracker.begin = (base, total) => {
-      begin(base, total);
-      tracker.arrivedAt = new Float64Array(total);
-    };
-    tracker.delivered = (seq) => {
-      const i = seq - tracker.base;
-      const fresh = i >= 0 && i < tracker.total && !tracker.seen[i];
-      delivered(seq);
-      if (fresh) tracker.arrivedAt[i] = tracker.lastAt;
-    };
-    return tracker;
-  }
 }
 
 function runPinned(args, cpu) {

@@ -69,6 +69,8 @@ export class DeliveryTracker {
     this.sentAt = new Float64Array(total);
     this.hops = new Float64Array(total);
     this.hopsFromSend = new Float64Array(total);
+    /** When each message arrived, by its place in the stretch (bench/hop-tail.mjs lines hops up with the server's trace). */
+    this.arrivedAt = new Float64Array(total);
     this.acks = [];
     this.received = 0;
     this.lastAt = 0;
@@ -84,6 +86,7 @@ export class DeliveryTracker {
     if (i < 0 || i >= this.total || this.seen[i]) return;
     this.seen[i] = 1;
     this.lastAt = performance.now();
+    this.arrivedAt[i] = this.lastAt;
     this.hopsFromSend[this.received] = this.lastAt - this.sentAt[i];
     this.hops[this.received++] = this.lastAt - this.due[i];
   }

@@ -110,7 +110,8 @@ export class MailboxPump {
    */
   offer(entry: MailboxEntry): void {
     if (this.stopped) return;
-    const last = this.carried.at(-1)?.seq ?? (this.through > this.cursor ? this.through : this.cursor);
+    // The cursor never passes `through` (it walks the entries handed to the pass, up to it).
+    const last = this.carried.at(-1)?.seq ?? this.through;
     const fits = this.carried.length < CARRIED_MAX && this.carriedBytes + entry.payload.length <= CARRIED_BYTES_MAX;
     // Before the first drain the cursor says nothing of what the mailbox holds.
     if (this.initialDrainDone && entry.seq === last + 1n && fits) {
