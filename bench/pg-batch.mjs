@@ -1,6 +1,8 @@
 // The two ways a batch of sends is stored on PostgreSQL, side by side on one schema, in-process
-// (no network, no gateway): the server-side function send_batch (one round trip) and the five
-// statements from Node in a transaction (seven round trips, planned for the batch's size), at
+// (no network, no gateway): the server-side function sotto_send_batch (one round trip), its earlier
+// form send_batch (migrations 10 and 11, kept for nodes of the version before; the byte strings as
+// bytea[], the claim joined), and the five statements from Node in a transaction (seven round
+// trips, planned for the batch's size), at
 // batch sizes 1 to 256, batches one after another as the send batcher runs them. Prints, for
 // each way and size, the median and the worst of the rounds: ms per batch and sends per second.
 // Why the batcher uses the function up to 128 sends and the statements above (send-batcher.ts).
@@ -39,6 +41,12 @@ try {
     return { now: Date.now(), item: { kind: DeliveryKind.MLS_MESSAGE, sender: g.sender, groupId: g.groupId, messageId: random(16), payload: random(200), epoch: 0n } };
   });
   const ways = {
+    'function (0011)': (batch) => pool.query({
+      name: 'send_batch_0011',
+      text: 'SELECT * FROM send_batch($1::text[], $2::text[], $3::bytea[], $4::bytea[], $5::int[], $6::bytea[], $7::bigint[], $8::bigint[], $9::bigint[])',
+      values: [batch.map((s) => s.item.sender.username), batch.map((s) => s.item.sender.deviceId), batch.map((s) => s.item.groupId), batch.map((s) => s.item.messageId),
+        batch.map((s) => s.item.kind), batch.map((s) => s.item.payload), batch.map((s) => s.item.epoch), batch.map((s) => s.now), batch.map(() => 0)],
+    }),
     function: (batch) => sendBatchByFunction(pool, batch),
     statements: (batch) => inTransaction(pool, (sql) => sendBatchByStatements(sql, batch)),
   };

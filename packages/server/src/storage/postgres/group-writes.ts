@@ -114,40 +114,52 @@ export interface BatchedSend {
 export type SendOutcome = { readonly ok: true; readonly mail: StoredMail } | { readonly ok: false; readonly error: ServerError };
 
 /**
- * Stores a batch of sends in one statement, a transaction of its own: the function `send_batch`
- * (migrations/0010-send-batch-function.ts), whose rules are group-rules.ts's spelled in SQL. Every
- * refusal is known before the first write, so a refused send leaves nothing behind and the others
- * go on. One round trip for the whole batch, where running its statements from Node takes seven:
- * for batches of up to FUNCTION_BATCH_MAX sends (send-batch-statements.ts takes larger ones).
+ * Stores a batch of sends in one statement, a transaction of its own: the function
+ * `sotto_send_batch` (migrations/0012-sotto-send-batch.ts, 0010's rules with the byte strings
+ * packed), whose rules are group-rules.ts's spelled in SQL. Every refusal is known before the first
+ * write, so a refused send leaves nothing behind and the others go on. One round trip for the whole
+ * batch, where running its statements from Node takes seven: for batches of up to
+ * FUNCTION_BATCH_MAX sends (send-batch-statements.ts takes larger ones).
  */
 export async function sendBatchByFunction(sql: Sql, sends: readonly BatchedSend[]): Promise<SendOutcome[]> {
   const { rows } = await sql.query<{ ord: string; code: string; duplicate: boolean; stored_at: string; usernames: string[]; device_ids: string[]; seqs: string[] }>(prepared(
-    'send_batch',
-    'SELECT ord, code, duplicate, stored_at, usernames, device_ids, seqs FROM send_batch($1::text[], $2::text[], $3::bytea[], $4::bytea[], $5::int[], $6::bytea[], $7::bigint[], $8::bigint[], $9::bigint[]) ORDER BY ord',
+    'sotto_send_batch',
+    'SELECT ord, code, duplicate, stored_at, usernames, device_ids, seqs FROM sotto_send_batch($1::text[], $2::text[], $3::bytea, $4::int[], $5::bytea, $6::int[], $7::int[], $8::bytea, $9::int[], $10::bigint[], $11::bigint[], $12::bigint[]) ORDER BY ord',
     [
       sends.map((s) => s.item.sender.username),
       sends.map((s) => s.item.sender.deviceId),
-      sends.map((s) => s.item.groupId),
-      sends.map((s) => s.item.messageId),
+      ...packed(sends.map((s) => s.item.groupId)),
+      ...packed(sends.map((s) => s.item.messageId)),
       sends.map((s) => s.item.kind),
-      sends.map((s) => s.item.payload),
+      ...packed(sends.map((s) => s.item.payload)),
       sends.map((s) => s.item.epoch),
       sends.map((s) => s.now),
       sends.map((s) => s.item.expiresAt ?? 0),
     ],
   ));
-  if (rows.length !== sends.length || rows.some((row, i) => Number(row.ord) !== i + 1)) throw new ServerError(ErrorCode.INTERNAL, `send_batch answered ${rows.length} rows for ${sends.length} sends.`);
+  if (rows.length !== sends.length || rows.some((row, i) => Number(row.ord) !== i + 1)) throw new ServerError(ErrorCode.INTERNAL, `sotto_send_batch answered ${rows.length} rows for ${sends.length} sends.`);
   return rows.map((row): SendOutcome => {
     const refusal = REFUSALS[row.code];
     if (refusal !== undefined) return { ok: false, error: new ServerError(refusal) };
-    if (row.code !== 'ok') throw new ServerError(ErrorCode.INTERNAL, `send_batch gave an unknown verdict for a send.`);
+    if (row.code !== 'ok') throw new ServerError(ErrorCode.INTERNAL, `sotto_send_batch gave an unknown verdict for a send.`);
     if (row.duplicate) return { ok: true, mail: { storedAt: Number(row.stored_at), duplicate: true, recipients: [] } };
     const recipients = row.usernames.map((username, i) => ({ username, deviceId: row.device_ids[i]! }));
     return { ok: true, mail: { storedAt: Number(row.stored_at), duplicate: false, recipients, seqs: row.seqs.map(BigInt) } };
   });
 }
 
-/** The refusals send_batch reports, as group-rules.ts's requireGroupSender and planGroupSend throw them. */
+/**
+ * A list of byte strings as the function takes it: all of them in one Buffer (sent in binary) and
+ * where each ends in it. As a bytea[] they would travel hex escaped and be parsed character by
+ * character, most of a large batch's cost outside the function (migrations/0012-sotto-send-batch.ts).
+ */
+export function packed(parts: readonly Uint8Array[]): [bytes: Buffer, ends: number[]] {
+  let end = 0;
+  const ends = parts.map((part) => (end += part.length));
+  return [Buffer.concat(parts), ends];
+}
+
+/** The refusals sotto_send_batch reports, as group-rules.ts's requireGroupSender and planGroupSend throw them. */
 const REFUSALS: Readonly<Record<string, ErrorCode>> = {
   unknown_group: ErrorCode.UNKNOWN_GROUP,
   unknown_device: ErrorCode.UNKNOWN_DEVICE,

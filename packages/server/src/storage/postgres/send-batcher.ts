@@ -3,7 +3,7 @@
  * Group commit for PostgreSQL's sends, as SQLite has one (sqlite/group-commit.ts): the sends asked
  * for while a batch commits wait, and then go together, in the order they were asked, in the next
  * batch, with one commit flush for all of them. A batch of up to FUNCTION_BATCH_MAX sends is one
- * call of the server-side function send_batch, one round trip (group-writes.ts's
+ * call of the server-side function sotto_send_batch, one round trip (group-writes.ts's
  * sendBatchByFunction); a larger one is five set-based statements in a transaction, seven round
  * trips but planned for its size (send-batch-statements.ts). One send at a time cost about nine round trips and a flush of its
  * own, which held one connection near 290 sends/s (docs/BENCHMARKS.md).
@@ -25,9 +25,9 @@ export const MAX_SENDS_PER_BATCH = 256;
 /**
  * Batches up to this size go through the function: one round trip. Larger ones go as statements,
  * seven round trips but planned for the batch's size. `node bench/pg-batch.mjs` (ms per batch,
- * function against statements, since migration 11 keeps the function's plans on the indexes):
- * 1 send 0.89 against 1.71, 32: 2.57 / 3.90, 128: 7.61 / 9.61, 256: 20.20 / 13.25. Before migration
- * 11 the function's kept plans scanned tables whole, and it led only up to about 4 sends.
+ * function against statements, median of 3 rounds, with migration 12's function): 1 send 0.88
+ * against 0.90, 32: 2.34 / 3.01, 128: 7.72 / 7.93, 256: 15.00 / 12.85. Before migration 11 the
+ * function's kept plans scanned tables whole, and it led only up to about 4 sends.
  */
 export const FUNCTION_BATCH_MAX = 128;
 

@@ -23,8 +23,9 @@ import { migration0008 } from './0008-group-admins.js';
 import { migration0009 } from './0009-group-calls.js';
 import { migration0010 } from './0010-send-batch-function.js';
 import { migration0011 } from './0011-send-batch-index-plans.js';
+import { migration0012 } from './0012-sotto-send-batch.js';
 
-export const POSTGRES_MIGRATIONS: readonly SqlMigration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0011];
+export const POSTGRES_MIGRATIONS: readonly SqlMigration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0011, migration0012];
 
 /** First key of the two-key advisory lock: "Sotto migrations". The second is the schema's hash. */
 const MIGRATION_LOCK_CLASS = 0x5077;
