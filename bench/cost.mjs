@@ -2,10 +2,16 @@
 // The server's CPU cost per relayed message: 10 sender -> recipient pairs at a fixed open-loop rate
 // below the knee, server pinned to core 0 and this generator to core 1. CPU time per message is
 // steadier than the knee on a shared machine, so it is the figure to compare two builds by.
+// With --postgres the server runs on a fresh schema of the machine's PostgreSQL (`--db`), and the
+// CPU of every PostgreSQL process (its backends, WAL writer, checkpointer, autovacuum) is counted
+// beside the server's: on PostgreSQL both are the cost of a message.
 //
-//   node bench/cost.mjs [--rate 6000] [--seconds 4] [--runs 3]
+//   node bench/cost.mjs [--rate 6000] [--seconds 4] [--runs 3] [--postgres]
+import { readdirSync, readFileSync } from 'node:fs';
 import { PEERS } from './peers/adapters.mjs';
 import { canPin, cpuSeconds, latencySummary, mapLimit, openLoop, sleep, waitUntil } from './peers/common.mjs';
+import { startSotto } from './peers/sotto.mjs';
+import { withTestSchema } from '../packages/server/dist/storage/postgres/test-database.js';
 
 const valueOf = (flag, fallback) => {
   const index = process.argv.indexOf(flag);
@@ -16,7 +22,23 @@ const seconds = valueOf('--seconds', 4);
 const runs = valueOf('--runs', 3);
 const pairs = 10;
 const sotto = PEERS.sotto;
-const server = await sotto.start({ users: 2 * pairs, cpu: canPin() ? 0 : undefined });
+const schema = process.argv.includes('--postgres') ? await withTestSchema() : undefined;
+
+/** CPU seconds of every process named `postgres` now running (none without --postgres). */
+function postgresCpuSeconds() {
+  if (!schema) return 0;
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') total += cpuSeconds(Number(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
+const server = await startSotto({ users: 2 * pairs, cpu: canPin() ? 0 : undefined, db: schema?.url });
 try {
   const login = (i) => sotto.client(server).login(`u${i}`);
   const senders = await mapLimit([...Array(pairs).keys()], pairs, (i) => login(i));
@@ -29,6 +51,7 @@ try {
   const stretch = async (secs) => {
     hops.length = 0;
     const before = cpuSeconds(server.pid);
+    const databaseBefore = postgresCpuSeconds();
     const { total } = await openLoop({ rate, seconds: secs, send: (i) => {
       const s = seq++;
       sentAt.set(s, performance.now());
@@ -36,8 +59,10 @@ try {
     } });
     await waitUntil(() => hops.length >= total, 20_000);
     const cpu = cpuSeconds(server.pid) - before;
+    const databaseCpu = postgresCpuSeconds() - databaseBefore;
     const lat = latencySummary(hops);
-    return { delivered: hops.length, sent: total, usPerMessage: Math.round((cpu * 1e6) / total), hopP50: lat.p50, hopP99: lat.p99 };
+    const us = (seconds) => Math.round((seconds * 1e6) / total);
+    return { delivered: hops.length, sent: total, usPerMessage: us(cpu), ...(schema ? { postgresUsPerMessage: us(databaseCpu), totalUsPerMessage: us(cpu + databaseCpu) } : {}), hopP50: lat.p50, hopP99: lat.p99 };
   };
   await stretch(1); // warm-up
   await sleep(300);
@@ -46,9 +71,10 @@ try {
     results.push(await stretch(seconds));
     await sleep(300);
   }
-  const costs = results.map((r) => r.usPerMessage).sort((a, b) => a - b);
-  console.log(JSON.stringify({ rate, seconds, median: costs[Math.floor(costs.length / 2)], results }));
+  const medianOf = (pick) => results.map(pick).sort((a, b) => a - b)[Math.floor(results.length / 2)];
+  console.log(JSON.stringify({ rate, seconds, median: medianOf((r) => r.usPerMessage), ...(schema ? { postgresMedian: medianOf((r) => r.postgresUsPerMessage), totalMedian: medianOf((r) => r.totalUsPerMessage) } : {}), results }));
   for (const c of [...senders, ...recipients]) c.terminate();
 } finally {
   await server.stop();
+  await schema?.drop();
 }

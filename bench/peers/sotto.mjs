@@ -29,17 +29,18 @@ export function sottoVersion() {
 }
 
 /**
- * Starts Sotto pinned to `cpu` when given, with `users` registered accounts. Returns { pid, wsUrl,
+ * Starts Sotto pinned to `cpu` when given, with `users` registered accounts, on embedded SQLite or,
+ * given `db` (a postgres:// URL), on that PostgreSQL schema (bench/knee-pg.mjs). Returns { pid, wsUrl,
  * accounts, stop() }. The accounts are registered over the wire by a first server process, which
  * then stops; the one measured starts on the same data, so its memory and caches hold nothing of
  * the registration (as Prosody and Mosquitto start with their users already on disk).
  */
-export async function startSotto({ users, cpu }) {
+export async function startSotto({ users, cpu, db }) {
   const dir = mkdtempSync(join(tmpdir(), 'sotto-bench-sotto-'));
   const port = await freePort();
   const start = (keepDir) => startServerProcess({
     name: 'sotto', cpu, command: process.execPath, dir, logFile: join(dir, 'none.log'), keepDir,
-    args: [...NODE_FLAGS, CLI, 'serve', '--host', LOOPBACK, '--port', String(port), '--data', join(dir, 'data'), '--log-level', 'warn', '--no-web', '--no-rate-limits', '--rate-limit', '1000000'],
+    args: [...NODE_FLAGS, CLI, 'serve', '--host', LOOPBACK, '--port', String(port), '--data', join(dir, 'data'), '--log-level', 'warn', '--no-web', '--no-rate-limits', '--rate-limit', '1000000', ...(db ? ['--db', db] : [])],
     isReady: () => canConnect(port),
   });
   const registrar = await start(true);

@@ -1,7 +1,7 @@
 /**
  * @module storage/postgres/mailbox-queries
- * PostgresStore's mailbox statements: reads and counts by device address,
- * acknowledgements, server-authored mail (stored as every send is, under the
+ * PostgresStore's mailbox statements: reads and counts by device address
+ * (acknowledgements are ack-batcher.ts's), server-authored mail (stored as every send is, under the
  * device row locks of queries.ts storeMail) and the expiry sweep.
  */
 import type { DeviceAddress, MailboxEntry, MailItem, StoredMail } from '../types.js';
@@ -30,15 +30,6 @@ export async function countMailbox(sql: Sql, device: DeviceAddress): Promise<num
 export async function putSystemMail(sql: Sql, to: string, item: MailItem, now: number): Promise<StoredMail> {
   await requireAccountId(sql, to);
   return mailTo(sql, await deviceRows(sql, to), item, now);
-}
-
-export async function ackMailbox(sql: Sql, device: DeviceAddress, seqs: readonly bigint[]): Promise<number> {
-  const result = await sql.query(`DELETE FROM mailbox WHERE device_pk = ${devicePkOf(1)} AND seq = ANY($3::bigint[])`, [
-    device.username,
-    device.deviceId,
-    [...seqs],
-  ]);
-  return result.rowCount ?? 0;
 }
 
 /**

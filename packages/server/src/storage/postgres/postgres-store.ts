@@ -69,6 +69,7 @@ import * as mailboxes from './mailbox-queries.js';
 import * as push from './push-queries.js';
 import * as settings from './settings-queries.js';
 import { PostgresRateLimiter } from './postgres-rate-limiter.js';
+import { AckBatcher } from './ack-batcher.js';
 import { SendBatcher } from './send-batcher.js';
 import { PostgresBlobBytes } from '../../blobs/postgres-blob-bytes.js';
 import { migratePostgres, requireSchemaName } from './migrations/migration.js';
@@ -97,6 +98,7 @@ export class PostgresStore implements Store {
   private readonly autocommit: Sql;
   private limiter: PostgresRateLimiter | undefined;
   private readonly sends: SendBatcher;
+  private readonly acks: AckBatcher;
   private readonly groupCalls: PostgresGroupCalls;
 
   private constructor(
@@ -108,6 +110,7 @@ export class PostgresStore implements Store {
   ) {
     this.autocommit = autocommit(pool);
     this.sends = new SendBatcher(pool);
+    this.acks = new AckBatcher(pool);
     this.groupCalls = new PostgresGroupCalls(pool, schema, maxConnections, groupCallLockTimeoutMs);
   }
 
@@ -147,8 +150,8 @@ export class PostgresStore implements Store {
   }
 
   close(): Promise<void> {
-    // Sends already asked for are committed (or refused) before the pool goes.
-    this.closing ??= this.sends.idle().then(() => this.pool.end());
+    // Sends and acks already asked for are committed (or refused) before the pool goes.
+    this.closing ??= Promise.all([this.sends.idle(), this.acks.idle()]).then(() => this.pool.end());
     return this.closing;
   }
 
@@ -316,10 +319,9 @@ export class PostgresStore implements Store {
     return this.tx((sql) => lockdown.createContactLink(sql, username, tokenHash, expiresAt));
   }
 
-  async ackMailbox(device: DeviceAddress, seqs: readonly bigint[]): Promise<number> {
-    // Nothing to delete: no transaction, no round trip.
-    if (seqs.length === 0) return 0;
-    return this.tx((sql) => mailboxes.ackMailbox(sql, device, seqs));
+  /** Gathered with other devices' acks into one statement (ack-batcher.ts); nothing to delete, no round trip. */
+  ackMailbox(device: DeviceAddress, seqs: readonly bigint[]): Promise<number> {
+    return this.acks.ack(device, seqs);
   }
 
   expireMail(now: number, limit: number): Promise<number> {
