@@ -288,6 +288,7 @@ async function openStore(config: ServerConfig, log: Logger): Promise<Store> {
   if (config.db !== undefined) {
     return PostgresStore.connect(config.db, {
       onIdleError: (error) => log.warn({ err: errorSummary(error) }, 'an idle PostgreSQL connection failed; the pool replaces it'),
+      onDatabaseWarning: (warning) => log.warn(warning),
     });
   }
   // Made owner-only; a path that cannot hold a database (a file, /proc, a link to nothing) fails here, named.

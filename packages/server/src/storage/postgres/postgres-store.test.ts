@@ -1,12 +1,13 @@
 /** @module storage/postgres/postgres-store.test The storage contract against a real PostgreSQL, plus what only many nodes can break. */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { DeliveryKind, ErrorCode } from '@sotto/protocol';
 import { ServerError, StaleEpochError, StorageUnavailableError } from '../store.js';
 import { runStorageContract } from '../contracts/index.js';
 import type { DeviceAddress, MailItem } from '../types.js';
-import { PostgresStore } from './postgres-store.js';
-import { describeWithPostgres, withTestSchema, type TestSchema } from './test-database.js';
+import { autovacuumWarning, PostgresStore } from './postgres-store.js';
+import { describeWithPostgres, TEST_POSTGRES_URL, withTestSchema, type TestSchema } from './test-database.js';
 
 const schemas: TestSchema[] = [];
 after(async () => {
@@ -21,8 +22,27 @@ async function freshSchema(): Promise<TestSchema> {
 
 const random = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
 
+test('autovacuum off is named with what it costs and how to turn it on; on is no warning', () => {
+  assert.equal(autovacuumWarning('on'), undefined);
+  for (const setting of ['off', '']) assert.match(autovacuumWarning(setting) ?? '', /autovacuum is off.*slow down.*ALTER SYSTEM SET autovacuum = on/);
+});
+
 await describeWithPostgres('storage contract: postgres', () => {
   runStorageContract('postgres', async () => PostgresStore.connect((await freshSchema()).url));
+
+  test("connecting warns of autovacuum exactly when this database's is off", async () => {
+    const warnings: string[] = [];
+    const store = await PostgresStore.connect((await freshSchema()).url, { onDatabaseWarning: (warning) => warnings.push(warning) });
+    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ autovacuum: string }>('SHOW autovacuum');
+      assert.deepEqual(warnings, rows[0]!.autovacuum === 'on' ? [] : [autovacuumWarning('off')]);
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  });
 
   describe('postgres: two nodes on one database', () => {
     let schema: TestSchema;

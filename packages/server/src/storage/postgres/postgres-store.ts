@@ -87,6 +87,19 @@ export interface PostgresStoreOptions {
   readonly onIdleError?: (error: Error) => void;
   /** How long a group call change waits for another node's change of the same group (default 10 s). */
   readonly groupCallLockTimeoutMs?: number;
+  /** Told, once connected, of each setting of the database that will hurt this node (autovacuumWarning). */
+  readonly onDatabaseWarning?: (warning: string) => void;
+}
+
+/**
+ * Why a database without autovacuum is a problem for Sotto, or nothing when it runs. Every message
+ * acknowledged deletes a mailbox row and every send updates its recipients' device rows, so the
+ * dead rows grow with the traffic; without vacuum every read of those tables walks them, and a node
+ * slows down over hours (docs/OPERATIONS.md). PostgreSQL's default is on.
+ */
+export function autovacuumWarning(setting: string): string | undefined {
+  if (setting === 'on') return undefined;
+  return 'PostgreSQL autovacuum is off: the mailbox and device rows each message leaves dead are never cleared, and this node will slow down as they grow; turn it on (ALTER SYSTEM SET autovacuum = on; SELECT pg_reload_conf();) or run VACUUM on a schedule';
 }
 
 export class PostgresStore implements Store {
@@ -145,7 +158,12 @@ export class PostgresStore implements Store {
       if (cause instanceof DatabaseRefusedError) throw cause.at(`PostgreSQL at ${target.where}, schema ${schema},`);
       throw new PostgresUnavailableError(`cannot migrate PostgreSQL at ${target.where} (schema ${schema}): ${reasonOf(cause)}`, cause);
     }
-    client.release();
+    try {
+      const warning = autovacuumWarning((await client.query<{ autovacuum: string }>('SHOW autovacuum')).rows[0]?.autovacuum ?? 'off');
+      if (warning !== undefined) options.onDatabaseWarning?.(warning);
+    } finally {
+      client.release();
+    }
     return new PostgresStore(pool, schema, maxConnections, options.groupCallLockTimeoutMs);
   }
 
