@@ -3,8 +3,11 @@
 // below the knee, server pinned to core 0 and this generator to core 1. CPU time per message is
 // steadier than the knee on a shared machine, so it is the figure to compare two builds by.
 // With --postgres the server runs on a fresh schema of the machine's PostgreSQL (`--db`), and the
-// CPU of every PostgreSQL process (its backends, WAL writer, checkpointer, autovacuum) is counted
-// beside the server's: on PostgreSQL both are the cost of a message.
+// CPU of the machine's PostgreSQL processes (backends, WAL writer, checkpointer, autovacuum
+// workers) is counted beside the server's: on PostgreSQL both are the cost of a message. Each
+// process counts what it used between the stretch's start and end; one that exits in between is
+// missed (a short autovacuum worker), so the figure is a floor, and PostgreSQL must serve nothing
+// else meanwhile.
 //
 //   node bench/cost.mjs [--rate 6000] [--seconds 4] [--runs 3] [--postgres]
 import { readdirSync, readFileSync } from 'node:fs';
@@ -24,21 +27,31 @@ const pairs = 10;
 const sotto = PEERS.sotto;
 const schema = process.argv.includes('--postgres') ? await withTestSchema() : undefined;
 
-/** CPU seconds of every process named `postgres` now running (none without --postgres). */
-function postgresCpuSeconds() {
-  if (!schema) return 0;
-  let total = 0;
+/** CPU seconds of each process named `postgres` now running, by pid (none without --postgres). */
+function postgresCpu() {
+  const byPid = new Map();
+  if (!schema) return byPid;
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') total += cpuSeconds(Number(pid));
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') byPid.set(pid, cpuSeconds(Number(pid)));
     } catch {
       // gone meanwhile
     }
   }
+  return byPid;
+}
+
+/** What PostgreSQL's processes used since `before`: the growth of those still running, all of those started since. */
+function postgresCpuSince(before) {
+  let total = 0;
+  for (const [pid, seconds] of postgresCpu()) total += seconds - (before.get(pid) ?? 0);
   return total;
 }
 
-const server = await startSotto({ users: 2 * pairs, cpu: canPin() ? 0 : undefined, db: schema?.url });
+const server = await startSotto({ users: 2 * pairs, cpu: canPin() ? 0 : undefined, db: schema?.url }).catch(async (error) => {
+  await schema?.drop();
+  throw error;
+});
 try {
   const login = (i) => sotto.client(server).login(`u${i}`);
   const senders = await mapLimit([...Array(pairs).keys()], pairs, (i) => login(i));
@@ -51,7 +64,7 @@ try {
   const stretch = async (secs) => {
     hops.length = 0;
     const before = cpuSeconds(server.pid);
-    const databaseBefore = postgresCpuSeconds();
+    const databaseBefore = postgresCpu();
     const { total } = await openLoop({ rate, seconds: secs, send: (i) => {
       const s = seq++;
       sentAt.set(s, performance.now());
@@ -59,7 +72,7 @@ try {
     } });
     await waitUntil(() => hops.length >= total, 20_000);
     const cpu = cpuSeconds(server.pid) - before;
-    const databaseCpu = postgresCpuSeconds() - databaseBefore;
+    const databaseCpu = postgresCpuSince(databaseBefore);
     const lat = latencySummary(hops);
     const us = (seconds) => Math.round((seconds * 1e6) / total);
     return { delivered: hops.length, sent: total, usPerMessage: us(cpu), ...(schema ? { postgresUsPerMessage: us(databaseCpu), totalUsPerMessage: us(cpu + databaseCpu) } : {}), hopP50: lat.p50, hopP99: lat.p99 };

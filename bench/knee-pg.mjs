@@ -56,7 +56,7 @@ function report(results) {
   for (const store of STORES) {
     const { ramps } = results[store];
     const knees = ramps.map((r) => r.kneeRate);
-    lines.push(`| ${store === 'postgres' ? 'PostgreSQL' : 'SQLite'} | ${knees.map((k) => fmt(k)).join(', ')} | ${fmt(median(knees))} | ${fmt(Math.min(...knees))} | ${fmt(median(ramps.map((r) => r.serverCpuAtKnee ?? NaN)), 2)} | ${ramps.filter((r) => r.generatorLimited).length} of ${ramps.length} |`);
+    lines.push(`| ${store === 'postgres' ? 'PostgreSQL' : 'SQLite'} | ${knees.map((k) => fmt(k)).join(', ')} | ${fmt(median(knees))} | ${fmt(Math.min(...knees))} | ${fmt(median(ramps.map((r) => r.serverCpuAtKnee).filter(Number.isFinite)), 2)} | ${ramps.filter((r) => r.generatorLimited).length} of ${ramps.length} |`);
   }
   return lines.join('\n');
 }
@@ -89,7 +89,8 @@ median, ${fmt(half)}: ${Math.min(...knees('postgres')) >= half ? 'every ramp at 
 async function autovacuum() {
   const { default: pg } = await import('pg');
   const { TEST_POSTGRES_URL } = await import('../packages/server/dist/storage/postgres/test-database.js');
-  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  const { parsePostgresUrl } = await import('../packages/server/dist/storage/postgres/connection.js');
+  const client = new pg.Client({ connectionString: parsePostgresUrl(TEST_POSTGRES_URL).connectionString });
   await client.connect();
   try {
     return (await client.query('SHOW autovacuum')).rows[0].autovacuum;

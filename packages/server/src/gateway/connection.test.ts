@@ -509,6 +509,12 @@ describe('gateway connection', () => {
     errorOf(await a.client.response(id), ErrorCode.INVALID_ARGUMENT);
   });
 
+  test('an ack naming a seq no mailbox can hold (0, 2^63 and above) is INVALID_ARGUMENT, and the connection goes on', async () => {
+    const a = await member();
+    for (const seq of [0n, 2n ** 63n, 2n ** 64n - 1n]) errorOf(await a.client.response(a.client.ack([1n, seq])), ErrorCode.INVALID_ARGUMENT);
+    resultOf(await a.client.request(FrameType.LIST_CONTACTS, {}), 'listContacts');
+  });
+
   test('leaving tells the others with MEMBER_LEFT carrying the proposal', async () => {
     const a = await member();
     const b = await member();

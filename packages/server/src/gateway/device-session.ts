@@ -13,7 +13,7 @@ import type { Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { Services } from '../services/services.js';
 import type { Store } from '../storage/store.js';
-import type { DeviceAddress, MailboxEntry } from '../storage/types.js';
+import { MAILBOX_SEQ_MAX, type DeviceAddress, type MailboxEntry } from '../storage/types.js';
 import { CloseCode } from './close-codes.js';
 import type { FrameWriter } from './frame-writer.js';
 import { MailboxPump, type PumpSink } from './mailbox-pump.js';
@@ -89,6 +89,10 @@ export class DeviceSession implements PumpSink {
     if (seqs.length > LIMITS.maxAckSeqs) {
       throw new ServerError(ErrorCode.INVALID_ARGUMENT, `An ack names at most ${LIMITS.maxAckSeqs} entries, not ${seqs.length}.`);
     }
+    // A seq is a mailbox's signed 64-bit counter, from 1: anything else names no entry, and on
+    // PostgreSQL it would fail the statement that deletes every device's acks with it.
+    const impossible = seqs.find((seq) => seq < 1n || seq > MAILBOX_SEQ_MAX);
+    if (impossible !== undefined) throw new ServerError(ErrorCode.INVALID_ARGUMENT, `An ack names mailbox seqs from 1 to ${MAILBOX_SEQ_MAX}, not ${impossible}.`);
     this.pump.ack(seqs);
   }
 

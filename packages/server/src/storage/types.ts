@@ -59,6 +59,12 @@ export interface MailItem {
   readonly expiresAt?: number;
 }
 
+/**
+ * The largest mailbox seq: a device's seqs count from 1 in a signed 64-bit column (SQLite's INTEGER,
+ * PostgreSQL's BIGINT), though the wire's field is unsigned.
+ */
+export const MAILBOX_SEQ_MAX = 2n ** 63n - 1n;
+
 export interface MailboxEntry extends MailItem {
   readonly seq: bigint;
   readonly storedAt: number;

@@ -2,8 +2,10 @@
  * @module storage/postgres/ack-batcher.test
  * Acks asked for in one turn by several devices are one statement, each device told how many of its
  * own entries went; a seq of another device's, or of an unknown device, deletes nothing; requests
- * over MAX_ACKS_PER_BATCH seqs are split between statements without splitting a request; a failed
- * statement rejects the acks in it alone, and the next batch still runs.
+ * over MAX_ACKS_PER_BATCH seqs are split between statements without splitting a request. One
+ * request cannot fail the others: a seq outside BIGINT (which failed the whole statement) is dropped,
+ * and a batch PostgreSQL refuses is tried again request by request. An unreachable database
+ * rejects the batch's acks as unavailable storage, a deadlock is retried, and the next batch still runs.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +15,7 @@ import type { DeviceAddress, MailItem } from '../types.js';
 import { AckBatcher, MAX_ACKS_PER_BATCH } from './ack-batcher.js';
 import { PostgresStore } from './postgres-store.js';
 import { describeWithPostgres, withTestSchema, type TestSchema } from './test-database.js';
+import { StorageUnavailableError } from '../../errors.js';
 import type { Sql } from './transaction.js';
 
 const device = (username: string): DeviceAddress => ({ username, deviceId: 'd1' });
@@ -26,21 +29,44 @@ function counted(sql: Sql): { sql: Sql; statements: () => number } {
   return { sql: counting, statements: () => n };
 }
 
-test('a failed statement rejects the acks in it; the next batch runs', async () => {
+/** A stand-in database: each call is answered by `answer(call, usernames)`, an error to throw or every row deleted. */
+function scripted(answer: (call: number, usernames: string[]) => Error | undefined): { sql: Sql; calls: () => number } {
   let calls = 0;
-  const flaky = {
-    query: async () => {
-      calls++;
-      if (calls === 1) throw Object.assign(new Error('connection lost'), { code: '08006' });
-      return { rows: [{ request: 0 }] };
+  const sql = {
+    query: async (_text: string, values: unknown[]) => {
+      const failure = answer(++calls, values[0] as string[]);
+      if (failure) throw failure;
+      return { rows: (values[3] as number[]).map((request) => ({ request })) };
     },
   } as unknown as Sql;
-  const acks = new AckBatcher(flaky);
-  const first = [acks.ack(recipients[0]!, [1n]), acks.ack(recipients[1]!, [1n])];
-  for (const outcome of await Promise.allSettled(first)) assert.equal(outcome.status, 'rejected');
-  assert.equal(await acks.ack(recipients[0]!, [1n]), 1);
+  return { sql, calls: () => calls };
+}
+const pgError = (code: string) => Object.assign(new Error(`refused: ${code}`), { code });
+
+test('an unreachable database rejects every ack in the batch as unavailable storage, at once; the next batch runs', async () => {
+  const db = scripted((call) => (call === 1 ? pgError('08006') : undefined));
+  const acks = new AckBatcher(db.sql);
+  const first = await Promise.allSettled([acks.ack(recipients[0]!, [1n]), acks.ack(recipients[1]!, [1n])]);
+  for (const outcome of first) assert.ok(outcome.status === 'rejected' && outcome.reason instanceof StorageUnavailableError, 'mapped to the store error');
+  assert.equal(db.calls(), 1, 'not tried request by request');
+  assert.equal(await acks.ack(recipients[0]!, [1n, 2n]), 2);
   assert.equal(await acks.ack(recipients[0]!, []), 0, 'nothing to delete: no statement');
-  assert.equal(calls, 2);
+  assert.equal(db.calls(), 2);
+});
+
+test('a deadlock with another node is retried, and the acks go through', async () => {
+  const db = scripted((call) => (call === 1 ? pgError('40P01') : undefined));
+  const acks = new AckBatcher(db.sql);
+  assert.deepEqual(await Promise.all([acks.ack(recipients[0]!, [1n]), acks.ack(recipients[1]!, [1n, 2n])]), [1, 2]);
+  assert.equal(db.calls(), 2);
+});
+
+test("a batch refused for one request's sake is tried request by request: only that one fails", async () => {
+  const db = scripted((_call, usernames) => (usernames.includes('r1') ? pgError('22003') : undefined));
+  const acks = new AckBatcher(db.sql);
+  const outcomes = await Promise.allSettled([acks.ack(recipients[0]!, [1n]), acks.ack(recipients[1]!, [1n]), acks.ack(recipients[2]!, [1n, 2n])]);
+  assert.deepEqual(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : 'rejected')), [1, 'rejected', 2]);
+  assert.equal(db.calls(), 4, 'the batch, then each of its three requests');
 });
 
 await describeWithPostgres('PostgreSQL acks gathered across devices', () => {
@@ -82,6 +108,14 @@ await describeWithPostgres('PostgreSQL acks gathered across devices', () => {
     assert.deepEqual(await seqsOf(recipients[1]!), []);
     assert.deepEqual(await seqsOf(recipients[2]!), r2!.slice(1));
     assert.deepEqual(await seqsOf(recipients[3]!), r3, "an unknown device's ack took nothing of r3's");
+  });
+
+  test("seqs no mailbox can hold (0, 2^63 and more) are dropped, not sent: another device's acks in the same statement go through", async () => {
+    const acks = new AckBatcher(pool);
+    const [r0, r2] = await Promise.all([seqsOf(recipients[0]!), seqsOf(recipients[2]!)]);
+    const answers = await Promise.all([acks.ack(recipients[0]!, [0n, 2n ** 63n, 2n ** 64n - 1n, r0[0]!]), acks.ack(recipients[2]!, [r2[0]!])]);
+    assert.deepEqual(answers, [1, 1]);
+    assert.equal(await acks.ack(recipients[0]!, [2n ** 63n]), 0, 'nothing left to send: no statement');
   });
 
   test('more seqs than a statement takes are split between statements, never inside a request', async () => {

@@ -11,13 +11,18 @@
  *
  * One batch is in flight at a time, so a device's acks reach the store in the order asked, as the
  * pump needs (it waits for each write before the next anyway). Each caller learns how many of its
- * own entries were deleted; a batch that fails rejects every ack in it, and the pump asks again
- * (an entry never deleted is only delivered again, which the client drops by its seq).
+ * own entries were deleted. One device's request must not fail the others': a seq no mailbox can
+ * hold is dropped before it reaches the statement (the gateway refuses it too), and when PostgreSQL
+ * refuses a batch of several requests for something in it (a deadlock is retried whole; an
+ * unreachable database fails them all), each request is tried again alone, so only the requests
+ * that fail by themselves are rejected. The pump does not
+ * ask again: it logs, and the entries it could not delete are delivered again after a reconnect,
+ * which the client drops by their seq.
  */
-import type { DeviceAddress } from '../types.js';
-import { prepared, retriedStatement, type Sql } from './transaction.js';
+import { MAILBOX_SEQ_MAX, type DeviceAddress } from '../types.js';
+import { pgCode, retriedStatement, type Sql } from './transaction.js';
 
-/** Acked entries per statement at most: bounds the statement's arrays (a pump sends up to 1,000 at once). */
+/** Acked entries per statement at most: bounds the statement's arrays (one pump's write is about a thousand or two). */
 export const MAX_ACKS_PER_BATCH = 4096;
 
 /**
@@ -35,6 +40,16 @@ const DELETE_ACKED = `DELETE FROM mailbox m
   WHERE m.device_pk = acked.pk AND m.seq = acked.seq
   RETURNING acked.request`;
 
+/**
+ * Whether PostgreSQL refused the statement for something in it (it answered with a SQLSTATE), rather
+ * than being out of reach or shutting down (classes 08, 53, 57), where trying each request alone
+ * would only fail once per request, each after the connection's timeout.
+ */
+function aboutTheData(error: unknown): boolean {
+  const state = pgCode(error instanceof Error && error.cause !== undefined ? error.cause : error);
+  return state !== undefined && /^[0-9A-Z]{5}$/.test(state) && !['08', '53', '57'].includes(state.slice(0, 2));
+}
+
 interface PendingAck {
   readonly device: DeviceAddress;
   readonly seqs: readonly bigint[];
@@ -50,6 +65,8 @@ export class AckBatcher {
 
   /** Deletes `device`'s entries `seqs`; resolves with how many were there. */
   ack(device: DeviceAddress, seqs: readonly bigint[]): Promise<number> {
+    // Out of BIGINT's range, a seq would fail the whole statement; it names no entry anyway.
+    if (seqs.some((seq) => seq < 1n || seq > MAILBOX_SEQ_MAX)) seqs = seqs.filter((seq) => seq >= 1n && seq <= MAILBOX_SEQ_MAX);
     if (seqs.length === 0) return Promise.resolve(0);
     return new Promise<number>((resolve, reject) => {
       this.queue.push({ device, seqs, resolve, reject });
@@ -78,6 +95,23 @@ export class AckBatcher {
   }
 
   private async write(batch: readonly PendingAck[]): Promise<void> {
+    let deleted: number[];
+    try {
+      deleted = await this.deleteAll(batch);
+    } catch (error) {
+      if (batch.length === 1 || !aboutTheData(error)) {
+        for (const pending of batch) pending.reject(error);
+        return;
+      }
+      // Each request alone, so whatever in one of them failed the batch fails only that one.
+      for (const pending of batch) await this.write([pending]);
+      return;
+    }
+    batch.forEach((pending, request) => pending.resolve(deleted[request]!));
+  }
+
+  /** Deletes every request's entries in one statement; answers how many each one's were. */
+  private async deleteAll(batch: readonly PendingAck[]): Promise<number[]> {
     const usernames: string[] = [];
     const deviceIds: string[] = [];
     const seqs: bigint[] = [];
@@ -90,16 +124,12 @@ export class AckBatcher {
         requests.push(request);
       }
     });
-    let rows: { request: number }[];
-    try {
-      // One statement: a transaction of its own, retried whole on a deadlock with another node's.
-      rows = (await retriedStatement(() => this.sql.query<{ request: number }>(prepared('delete_acked', DELETE_ACKED, [usernames, deviceIds, seqs, requests])))).rows;
-    } catch (error) {
-      for (const pending of batch) pending.reject(error);
-      return;
-    }
+    // One statement: a transaction of its own, retried whole on a deadlock with another node's.
+    // Unnamed, so planned for each batch's size and the mailbox as it is now: a kept generic plan
+    // is made once, for arrays of 10 and a table of whatever size it had then.
+    const { rows } = await retriedStatement(() => this.sql.query<{ request: number }>(DELETE_ACKED, [usernames, deviceIds, seqs, requests]));
     const deleted = new Array<number>(batch.length).fill(0);
     for (const row of rows) deleted[row.request]!++;
-    batch.forEach((pending, request) => pending.resolve(deleted[request]!));
+    return deleted;
   }
 }

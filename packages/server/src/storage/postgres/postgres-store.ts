@@ -93,13 +93,25 @@ export interface PostgresStoreOptions {
 
 /**
  * Why a database without autovacuum is a problem for Sotto, or nothing when it runs. Every message
- * acknowledged deletes a mailbox row and every send updates its recipients' device rows, so the
- * dead rows grow with the traffic; without vacuum every read of those tables walks them, and a node
- * slows down over hours (docs/OPERATIONS.md). PostgreSQL's default is on.
+ * acknowledged deletes a mailbox row and every send updates its recipients' device rows, so dead
+ * rows pile up with the traffic; without vacuum only page pruning reclaims some of them, and reads
+ * of those tables walk the rest (docs/OPERATIONS.md). Autovacuum needs `track_counts` too; both
+ * are on by PostgreSQL's default.
  */
-export function autovacuumWarning(setting: string): string | undefined {
-  if (setting === 'on') return undefined;
-  return 'PostgreSQL autovacuum is off: the mailbox and device rows each message leaves dead are never cleared, and this node will slow down as they grow; turn it on (ALTER SYSTEM SET autovacuum = on; SELECT pg_reload_conf();) or run VACUUM on a schedule';
+export function autovacuumWarning(autovacuum: string, trackCounts: string): string | undefined {
+  if (autovacuum === 'on' && trackCounts === 'on') return undefined;
+  const off = autovacuum === 'on' ? 'track_counts is off, so autovacuum never runs' : 'autovacuum is off';
+  return `PostgreSQL ${off}: the mailbox and device rows each message leaves dead are not vacuumed, and reads of those tables slow down as they pile up; turn it on (ALTER SYSTEM SET ${autovacuum === 'on' ? 'track_counts' : 'autovacuum'} = on; SELECT pg_reload_conf();) or run VACUUM on a schedule`;
+}
+
+/** The database's autovacuum warning, if any; the check is advice, so a failure of it is none. */
+async function databaseWarning(client: pg.PoolClient): Promise<string | undefined> {
+  try {
+    const { rows } = await client.query<{ autovacuum: string; track_counts: string }>("SELECT current_setting('autovacuum') AS autovacuum, current_setting('track_counts') AS track_counts");
+    return autovacuumWarning(rows[0]!.autovacuum, rows[0]!.track_counts);
+  } catch {
+    return undefined;
+  }
 }
 
 export class PostgresStore implements Store {
@@ -158,12 +170,9 @@ export class PostgresStore implements Store {
       if (cause instanceof DatabaseRefusedError) throw cause.at(`PostgreSQL at ${target.where}, schema ${schema},`);
       throw new PostgresUnavailableError(`cannot migrate PostgreSQL at ${target.where} (schema ${schema}): ${reasonOf(cause)}`, cause);
     }
-    try {
-      const warning = autovacuumWarning((await client.query<{ autovacuum: string }>('SHOW autovacuum')).rows[0]?.autovacuum ?? 'off');
-      if (warning !== undefined) options.onDatabaseWarning?.(warning);
-    } finally {
-      client.release();
-    }
+    const warning = await databaseWarning(client);
+    client.release();
+    if (warning !== undefined) options.onDatabaseWarning?.(warning);
     return new PostgresStore(pool, schema, maxConnections, options.groupCallLockTimeoutMs);
   }
 

@@ -25,9 +25,10 @@ export const MAX_SENDS_PER_BATCH = 256;
 /**
  * Batches up to this size go through the function: one round trip. Larger ones go as statements,
  * seven round trips but planned for the batch's size. `node bench/pg-batch.mjs` (ms per batch,
- * function against statements, median of 3 rounds, with migration 12's function): 1 send 0.88
- * against 0.90, 32: 2.34 / 3.01, 128: 7.72 / 7.93, 256: 15.00 / 12.85. Before migration 11 the
- * function's kept plans scanned tables whole, and it led only up to about 4 sends.
+ * function against statements, median of 5 rounds, with migration 12's function; docs/BENCHMARKS.md):
+ * 1 send 0.63 against 0.86, 32: 3.21 / 5.42, 128: 9.28 / 10.01, 256: 17.07 / 18.39, and in another
+ * run 256: 15.00 / 12.85, so above 128 neither way leads. Before migration 11 the function's kept
+ * plans scanned tables whole, and it led only up to about 4 sends.
  */
 export const FUNCTION_BATCH_MAX = 128;
 

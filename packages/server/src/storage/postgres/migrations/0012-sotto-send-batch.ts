@@ -96,7 +96,8 @@ const SWAPS: ReadonlyArray<readonly [find: string, replacement: string]> = [
     END IF;
   END LOOP;
   IF v_next <> cardinality(v_claimed_senders) + 1 THEN
-    RAISE EXCEPTION 'sotto_send_batch: % message ids claimed, % matched to their sends', cardinality(v_claimed_senders), v_next - 1;
+    RAISE EXCEPTION 'sotto_send_batch: % message ids claimed, % matched to their sends', cardinality(v_claimed_senders), v_next - 1
+      USING ERRCODE = 'XX000'; -- internal_error: a bug, not the caller's input
   END IF;
 `,
   ],
