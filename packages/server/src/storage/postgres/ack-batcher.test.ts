@@ -41,10 +41,12 @@ function scripted(answer: (call: number, usernames: string[]) => Error | undefin
   } as unknown as Sql;
   return { sql, calls: () => calls };
 }
-const pgError = (code: string) => Object.assign(new Error(`refused: ${code}`), { code });
+/** An error as PostgreSQL's answer arrives (pg's DatabaseError carries the severity and the SQLSTATE). */
+const pgError = (code: string) => Object.assign(new Error(`refused: ${code}`), { code, severity: 'ERROR' });
 
 test('an unreachable database rejects every ack in the batch as unavailable storage, at once; the next batch runs', async () => {
-  const db = scripted((call) => (call === 1 ? pgError('08006') : undefined));
+  // A broken socket: a code, but no answer from the server.
+  const db = scripted((call) => (call === 1 ? Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }) : undefined));
   const acks = new AckBatcher(db.sql);
   const first = await Promise.allSettled([acks.ack(recipients[0]!, [1n]), acks.ack(recipients[1]!, [1n])]);
   for (const outcome of first) assert.ok(outcome.status === 'rejected' && outcome.reason instanceof StorageUnavailableError, 'mapped to the store error');
@@ -52,6 +54,14 @@ test('an unreachable database rejects every ack in the batch as unavailable stor
   assert.equal(await acks.ack(recipients[0]!, [1n, 2n]), 2);
   assert.equal(await acks.ack(recipients[0]!, []), 0, 'nothing to delete: no statement');
   assert.equal(db.calls(), 2);
+});
+
+test('a database shutting down (57P01) also rejects the whole batch at once', async () => {
+  const db = scripted(() => pgError('57P01'));
+  const acks = new AckBatcher(db.sql);
+  const outcomes = await Promise.allSettled([acks.ack(recipients[0]!, [1n]), acks.ack(recipients[1]!, [1n])]);
+  assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'rejected']);
+  assert.equal(db.calls(), 1);
 });
 
 test('a deadlock with another node is retried, and the acks go through', async () => {

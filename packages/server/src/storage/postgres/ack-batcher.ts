@@ -15,9 +15,8 @@
  * hold is dropped before it reaches the statement (the gateway refuses it too), and when PostgreSQL
  * refuses a batch of several requests for something in it (a deadlock is retried whole; an
  * unreachable database fails them all), each request is tried again alone, so only the requests
- * that fail by themselves are rejected. The pump does not
- * ask again: it logs, and the entries it could not delete are delivered again after a reconnect,
- * which the client drops by their seq.
+ * that fail by themselves are rejected. The pump does not ask again: it logs, and the entries it
+ * could not delete are delivered again after a reconnect, which the client drops by their seq.
  */
 import { MAILBOX_SEQ_MAX, type DeviceAddress } from '../types.js';
 import { pgCode, retriedStatement, type Sql } from './transaction.js';
@@ -41,13 +40,16 @@ const DELETE_ACKED = `DELETE FROM mailbox m
   RETURNING acked.request`;
 
 /**
- * Whether PostgreSQL refused the statement for something in it (it answered with a SQLSTATE), rather
- * than being out of reach or shutting down (classes 08, 53, 57), where trying each request alone
- * would only fail once per request, each after the connection's timeout.
+ * Whether PostgreSQL itself refused the statement for something in it (an error message from the
+ * server, with a severity and a SQLSTATE), rather than being out of reach (a socket's error, such
+ * as EPIPE) or shutting down or short of resources (classes 08, 53, 57): there, trying each request
+ * alone would only fail once per request, each after the connection's timeout.
  */
 function aboutTheData(error: unknown): boolean {
-  const state = pgCode(error instanceof Error && error.cause !== undefined ? error.cause : error);
-  return state !== undefined && /^[0-9A-Z]{5}$/.test(state) && !['08', '53', '57'].includes(state.slice(0, 2));
+  const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
+  const state = pgCode(cause);
+  const fromServer = typeof (cause as { severity?: unknown } | null)?.severity === 'string';
+  return fromServer && state !== undefined && !['08', '53', '57'].includes(state.slice(0, 2));
 }
 
 interface PendingAck {
