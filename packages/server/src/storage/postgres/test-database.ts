@@ -115,3 +115,16 @@ async function runAdmin(connectionString: string, statement: string): Promise<vo
     await client.end().catch(() => undefined);
   }
 }
+
+/**
+ * A session on `schema` that sends its client the plan of every statement it runs, nested ones (a
+ * function's) too, as notices: auto_explain at notice level. The migration tests read the plans
+ * PostgreSQL ran with it.
+ */
+export async function planLoggingSession(schema: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: parsePostgresUrl(TEST_POSTGRES_URL).connectionString });
+  await client.connect();
+  await client.query(`SET search_path = ${schema}`);
+  for (const setting of ["LOAD 'auto_explain'", 'SET auto_explain.log_min_duration = 0', 'SET auto_explain.log_nested_statements = on', 'SET auto_explain.log_level = notice']) await client.query(setting);
+  return client;
+}

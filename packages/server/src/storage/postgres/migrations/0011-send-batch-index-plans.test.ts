@@ -7,8 +7,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { parsePostgresUrl } from '../connection.js';
-import { describeWithPostgres, TEST_POSTGRES_URL, withTestSchema, type TestSchema } from '../test-database.js';
+import { describeWithPostgres, planLoggingSession, withTestSchema, type TestSchema } from '../test-database.js';
 import { migratePostgres, POSTGRES_MIGRATIONS } from './migration.js';
 import { migration0011 } from './0011-send-batch-index-plans.js';
 
@@ -40,30 +39,18 @@ async function tablesScannedWhole(client: pg.Client, schema: string): Promise<st
   return [...new Set(plans.flatMap((plan) => [...plan.matchAll(/Seq Scan on (\w+)/g)].map((match) => match[1]!)))].filter((table) => TABLES.includes(table)).sort();
 }
 
-/** A session on `schema` that sends this client the plan of every statement it runs, nested ones too. */
-async function explainingSession(schema: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: parsePostgresUrl(TEST_POSTGRES_URL).connectionString });
-  await client.connect();
-  await client.query(`SET search_path = ${schema}`);
-  await client.query("LOAD 'auto_explain'");
-  await client.query('SET auto_explain.log_min_duration = 0');
-  await client.query('SET auto_explain.log_nested_statements = on');
-  await client.query('SET auto_explain.log_level = notice');
-  return client;
-}
-
 await describeWithPostgres('postgres migration 0011', () => {
   test('0011: send_batch scans no table whole, where before it scanned several', async () => {
     made = await withTestSchema();
     const s = made.schema;
-    c = await explainingSession(s);
+    c = await planLoggingSession(s);
     const before = POSTGRES_MIGRATIONS.filter((m) => m.version < 11);
     await migratePostgres(c, s, before);
     assert.notDeepEqual(await tablesScannedWhole(c, s), [], 'before 0011 the function scanned tables whole');
     assert.deepEqual(await migratePostgres(c, s, [...before, migration0011]), [11]);
     // A new session: the kept plans of the one before were made without the setting.
     await c.end();
-    c = await explainingSession(s);
+    c = await planLoggingSession(s);
     assert.deepEqual(await tablesScannedWhole(c, s), []);
   });
 });

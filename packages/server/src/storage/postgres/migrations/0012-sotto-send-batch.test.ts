@@ -12,9 +12,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { DeliveryKind } from '@sotto/protocol';
-import { parsePostgresUrl } from '../connection.js';
 import { packed } from '../group-writes.js';
-import { describeWithPostgres, TEST_POSTGRES_URL, withTestSchema, type TestSchema } from '../test-database.js';
+import { describeWithPostgres, planLoggingSession, withTestSchema, type TestSchema } from '../test-database.js';
 import { migratePostgres, POSTGRES_MIGRATIONS } from './migration.js';
 import { migration0012 } from './0012-sotto-send-batch.js';
 
@@ -58,19 +57,11 @@ async function planned(client: pg.Client, call: string, values: unknown[]): Prom
 /** A nested loop (and its join filter, if any) whose two inputs are both scans of the statement's own common table expressions. */
 const nestedLoopOverCtes = (plan: string) => /Nested Loop[^\n]*\n(?:[^\n]*Join Filter:[^\n]*\n)?\s*->\s+CTE Scan[^\n]*\n\s*->\s+CTE Scan/.test(plan);
 
-async function explainingSession(schema: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: parsePostgresUrl(TEST_POSTGRES_URL).connectionString });
-  await client.connect();
-  await client.query(`SET search_path = ${schema}`);
-  for (const setting of ["LOAD 'auto_explain'", 'SET auto_explain.log_min_duration = 0', 'SET auto_explain.log_nested_statements = on', 'SET auto_explain.log_level = notice']) await client.query(setting);
-  return client;
-}
-
 await describeWithPostgres('postgres migration 0012', () => {
   test('0012: sotto_send_batch claims in one pass with index-only plans, answers as send_batch did, and send_batch stays', async () => {
     made = await withTestSchema();
     const s = made.schema;
-    c = await explainingSession(s);
+    c = await planLoggingSession(s);
     const before = POSTGRES_MIGRATIONS.filter((m) => m.version < 12);
     await migratePostgres(c, s, before);
     // Ann and Bea, one device each, in one group (rows as the store writes them; the store itself would migrate to the latest).
